@@ -1,0 +1,110 @@
+/* aggregator.c - drain thread: ring -> stack table, and module refresh on dlopen. */
+#include "aggregator.h"
+
+#include <link.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <time.h>
+
+#include "modules.h"
+
+enum { TICK_NS = 10 * 1000 * 1000 };
+
+static ring *g_ring;
+static stack_table *g_table;
+static aggregator_create_fn g_create;
+static pthread_t g_thread;
+static atomic_bool g_running, g_started;
+static uint64_t g_lost;
+static unsigned long long seen_adds, seen_subs;
+
+static void drain(void)
+{
+    const ring_sample *s;
+    while ((s = ring_peek(g_ring))) {
+        if (stacks_add(g_table, s) != 0)
+            g_lost += s->weight;
+        ring_release(g_ring);
+    }
+}
+
+static int read_counters(struct dl_phdr_info *info, size_t size, void *arg)
+{
+    unsigned long long *c = arg;
+    if (size < offsetof(struct dl_phdr_info, dlpi_subs) + sizeof info->dlpi_subs)
+        return 1;
+    c[0] = info->dlpi_adds;
+    c[1] = info->dlpi_subs;
+    return 1; /* the counters are global: the first module is enough */
+}
+
+static void refresh_modules_if_changed(void)
+{
+    unsigned long long c[2] = { seen_adds, seen_subs };
+    dl_iterate_phdr(read_counters, c);
+    if (c[0] != seen_adds || c[1] != seen_subs) {
+        seen_adds = c[0];
+        seen_subs = c[1];
+        modules_refresh();
+    }
+}
+
+static void *run(void *arg)
+{
+    (void)arg;
+    struct timespec tick = { 0, TICK_NS };
+    while (atomic_load(&g_running)) {
+        refresh_modules_if_changed();
+        drain();
+        nanosleep(&tick, NULL);
+    }
+    return NULL;
+}
+
+static int spawn(void)
+{
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old); /* inherited by the new thread */
+    atomic_store(&g_running, true);
+    int rc = g_create(&g_thread, NULL, run, NULL);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    atomic_store(&g_started, rc == 0);
+    return rc == 0 ? 0 : -1;
+}
+
+int aggregator_start(ring *r, stack_table *t, aggregator_create_fn create)
+{
+    g_ring = r;
+    g_table = t;
+    g_create = create;
+    unsigned long long c[2] = { 0, 0 };
+    dl_iterate_phdr(read_counters, c);
+    seen_adds = c[0];
+    seen_subs = c[1];
+    return spawn();
+}
+
+void aggregator_stop(void)
+{
+    if (atomic_exchange(&g_started, false)) {
+        atomic_store(&g_running, false);
+        pthread_join(g_thread, NULL);
+    }
+    drain();
+}
+
+void aggregator_after_fork_child(void)
+{
+    stacks_free(g_table); /* the parent's samples: never the child's */
+    stacks_init(g_table);
+    g_lost = 0;
+    atomic_store(&g_started, false);
+    spawn();
+}
+
+uint64_t aggregator_lost(void)
+{
+    return g_lost;
+}

@@ -1,0 +1,32 @@
+/* aggregator.h - the background thread that drains the sample ring into the stack table.
+ *
+ * It blocks every signal, so it never takes a sample of itself, and it is created with the
+ * real pthread_create so it gets no timer. Every tick it also notices dlopen/dlclose (the
+ * loader's add/remove counters) and refreshes the module registry, which keeps the loader
+ * lock out of the signal handler and leaves the program's own dlopen calls untouched. */
+#ifndef FLAMEPROF_AGGREGATOR_H
+#define FLAMEPROF_AGGREGATOR_H
+
+#include <pthread.h>
+#include <stdint.h>
+
+#include "ring.h"
+#include "stacks.h"
+
+typedef int (*aggregator_create_fn)(pthread_t *, const pthread_attr_t *, void *(*)(void *),
+                                    void *);
+
+/* Start draining r into t. Returns 0, or -1 if the thread could not start. */
+int aggregator_start(ring *r, stack_table *t, aggregator_create_fn create);
+
+/* Drain what is left and stop the thread (joined, bounded). Call after sampler_stop. */
+void aggregator_stop(void);
+
+/* In a fork child: the thread does not exist there and the table holds the parent's
+ * stacks. Empty the table and start a new thread. */
+void aggregator_after_fork_child(void);
+
+/* Samples lost because the table could not grow. */
+uint64_t aggregator_lost(void);
+
+#endif

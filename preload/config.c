@@ -1,0 +1,127 @@
+/* config.c - FLAMEPROF_* parsing. Runs in the constructor, before any timer exists. */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+bool config_parse_freq(const char *text, unsigned *out, char *why, size_t cap)
+{
+    *out = CONFIG_DEFAULT_FREQ;
+    if (!text)
+        return true;
+    char *end;
+    errno = 0;
+    long long v = strtoll(text, &end, 10);
+    bool digits = end != text && *end == 0 && text[0] != ' ' && text[0] != '+';
+    if (!digits || errno == ERANGE) {
+        snprintf(why, cap, "is not a whole number of Hz");
+        return false;
+    }
+    if (v < CONFIG_MIN_FREQ || v > CONFIG_MAX_FREQ) {
+        snprintf(why, cap, "is outside %d..%d Hz", CONFIG_MIN_FREQ, CONFIG_MAX_FREQ);
+        return false;
+    }
+    *out = (unsigned)v;
+    return true;
+}
+
+bool config_parse_bool(const char *text, bool *out, char *why, size_t cap)
+{
+    static const char *const yes[] = { "1", "true", "yes", "on" };
+    static const char *const no[] = { "", "0", "false", "no", "off" };
+    *out = false;
+    if (!text)
+        return true;
+    for (size_t i = 0; i < sizeof yes / sizeof *yes; i++)
+        if (strcasecmp(text, yes[i]) == 0)
+            return *out = true;
+    for (size_t i = 0; i < sizeof no / sizeof *no; i++)
+        if (strcasecmp(text, no[i]) == 0)
+            return true;
+    snprintf(why, cap, "is not one of 1/0, true/false, yes/no, on/off");
+    return false;
+}
+
+bool config_parse_out(const char *text, char *out, size_t out_cap, char *why, size_t cap)
+{
+    snprintf(out, out_cap, "%s", CONFIG_DEFAULT_OUT);
+    if (!text)
+        return true;
+    if (!*text) {
+        snprintf(why, cap, "is empty");
+        return false;
+    }
+    if (strlen(text) >= out_cap) {
+        snprintf(why, cap, "is longer than %zu bytes", out_cap - 1);
+        return false;
+    }
+    if (text[strlen(text) - 1] == '/') {
+        snprintf(why, cap, "names a directory, not a file prefix");
+        return false;
+    }
+    for (const char *p = text; *p; p++) {
+        if ((unsigned char)*p < 0x20) {
+            snprintf(why, cap, "contains a control character");
+            return false;
+        }
+    }
+    snprintf(out, out_cap, "%s", text);
+    return true;
+}
+
+bool config_expand_out(const char *prefix, pid_t pid, char *dst, size_t cap)
+{
+    size_t n = 0;
+    for (const char *p = prefix; *p; p++) {
+        char num[24];
+        const char *piece = num;
+        if (p[0] == '%' && p[1] == 'p') {
+            snprintf(num, sizeof num, "%ld", (long)pid);
+            p++;
+        } else if (p[0] == '%' && p[1] == '%') {
+            piece = "%";
+            p++;
+        } else {
+            num[0] = *p;
+            num[1] = 0;
+        }
+        size_t len = strlen(piece);
+        if (n + len >= cap)
+            return false;
+        memcpy(dst + n, piece, len);
+        n += len;
+    }
+    if (cap == 0)
+        return false;
+    dst[n] = 0;
+    return true;
+}
+
+/* Shows the value safely: truncated, with control bytes replaced. */
+static void warn_bad(const char *name, const char *value, const char *why, const char *used)
+{
+    char shown[64];
+    size_t i = 0;
+    for (; value[i] && i < sizeof shown - 4; i++)
+        shown[i] = (unsigned char)value[i] < 0x20 ? '?' : value[i];
+    snprintf(shown + i, sizeof shown - i, "%s", value[i] ? "..." : "");
+    fprintf(stderr, "flameprof: %s='%s' %s; using %s\n", name, shown, why, used);
+}
+
+void config_load(config *c)
+{
+    char why[96], used[64];
+    const char *v = getenv("FLAMEPROF_FREQ");
+    if (!config_parse_freq(v, &c->freq, why, sizeof why)) {
+        snprintf(used, sizeof used, "%u Hz", c->freq);
+        warn_bad("FLAMEPROF_FREQ", v, why, used);
+    }
+    v = getenv("FLAMEPROF_OUT");
+    if (!config_parse_out(v, c->out, sizeof c->out, why, sizeof why))
+        warn_bad("FLAMEPROF_OUT", v, why, "'" CONFIG_DEFAULT_OUT "'");
+    v = getenv("FLAMEPROF_QUIET");
+    if (!config_parse_bool(v, &c->quiet, why, sizeof why))
+        warn_bad("FLAMEPROF_QUIET", v, why, "no (summary shown)");
+}

@@ -1,0 +1,36 @@
+/* config.h - the FLAMEPROF_* environment, parsed and validated.
+ *
+ * Every variable is untrusted: a bad value produces one "flameprof:" line on stderr naming
+ * the value and what is used instead, and the program runs on. */
+#ifndef FLAMEPROF_CONFIG_H
+#define FLAMEPROF_CONFIG_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#define CONFIG_DEFAULT_FREQ 997 /* prime: does not beat against periodic work */
+#define CONFIG_MIN_FREQ 1
+#define CONFIG_MAX_FREQ 10000
+#define CONFIG_DEFAULT_OUT "flameprof.%p"
+
+typedef struct config {
+    unsigned freq;            /* FLAMEPROF_FREQ: samples per CPU-second per thread */
+    char out[PATH_MAX - 64];  /* FLAMEPROF_OUT: output prefix, %p = pid, %% = % */
+    bool quiet;               /* FLAMEPROF_QUIET: no exit summary */
+} config;
+
+/* Reads the environment through getenv. Warnings go to stderr (one line each). */
+void config_load(config *c);
+
+/* Parse one value (exposed for tests). Each returns true if the text was valid; on false,
+ * *out holds the fallback and why[0..cap) a short reason. */
+bool config_parse_freq(const char *text, unsigned *out, char *why, size_t cap);
+bool config_parse_bool(const char *text, bool *out, char *why, size_t cap);
+bool config_parse_out(const char *text, char *out, size_t out_cap, char *why, size_t cap);
+
+/* Expand %p (pid) and %% in prefix into dst. Returns false if it does not fit. */
+bool config_expand_out(const char *prefix, pid_t pid, char *dst, size_t cap);
+
+#endif

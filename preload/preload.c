@@ -1,0 +1,247 @@
+/* preload.c - libflameprof.so's entry: start profiling when loaded, write the profile when
+ * the process (or its current image) ends, and follow threads and forks.
+ *
+ * Interposed: pthread_create (every new thread gets its CPU timer), the exec family (the
+ * outgoing image writes its profile first), sigaction/signal for SIGPROF (the program's
+ * handler is chained, not lost), vfork (made a fork: our exit work must never run in a
+ * child that shares the parent's memory). dlopen is deliberately not interposed: glibc
+ * resolves $ORIGIN and namespaces from dlopen's caller, and a wrapper would change that;
+ * the aggregator notices new modules instead. */
+#include <dlfcn.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "aggregator.h"
+#include "config.h"
+#include "modules.h"
+#include "report.h"
+#include "ring.h"
+#include "sampler.h"
+#include "stacks.h"
+
+#define FP_EXPORT __attribute__((visibility("default")))
+
+enum { RING_SLOTS = 1024 }; /* about one second of samples from four busy threads */
+
+static config g_cfg;
+static ring g_ring;
+static stack_table g_stacks;
+static atomic_bool g_active;
+
+typedef int (*pthread_create_fn)(pthread_t *, const pthread_attr_t *, void *(*)(void *),
+                                 void *);
+static pthread_create_fn real_pthread_create;
+
+static void *real_symbol(const char *name)
+{
+    return dlsym(RTLD_NEXT, name);
+}
+
+static void on_fork_child(void)
+{
+    if (!atomic_load(&g_active))
+        return;
+    modules_after_fork_child();
+    /* The table may have been mid-update in the parent's aggregator: abandon the copy
+     * (copy-on-write, so it costs nothing) rather than walk it. */
+    stacks_init(&g_stacks);
+    sampler_after_fork_child();
+    aggregator_after_fork_child();
+}
+
+__attribute__((constructor)) static void flameprof_init(void)
+{
+    real_pthread_create = (pthread_create_fn)real_symbol("pthread_create");
+    config_load(&g_cfg);
+    if (!real_pthread_create || ring_init(&g_ring, RING_SLOTS) != 0) {
+        fprintf(stderr, "flameprof: cannot allocate the sample ring; not profiling\n");
+        return;
+    }
+    stacks_init(&g_stacks);
+    modules_refresh();
+    if (aggregator_start(&g_ring, &g_stacks, real_pthread_create) != 0 ||
+        sampler_init(g_cfg.freq, &g_ring) != 0) {
+        fprintf(stderr, "flameprof: cannot start sampling; not profiling\n");
+        return;
+    }
+    pthread_atfork(NULL, NULL, on_fork_child);
+    atomic_store(&g_active, true);
+    sampler_thread_start();
+    sampler_arm_existing_threads();
+}
+
+/* Stop, drain, symbolize, write. Runs once per image; skip_if_empty avoids a pair of empty
+ * files from every fork-then-exec child. */
+static void finish(bool skip_if_empty)
+{
+    if (!atomic_exchange(&g_active, false))
+        return;
+    sampler_stop();
+    aggregator_stop();
+    sampler_stats st;
+    sampler_get_stats(&st);
+    if (skip_if_empty && st.signals == 0)
+        return;
+    report_input in = { .cfg = &g_cfg, .stacks = &g_stacks, .stats = &st,
+                        .lost = aggregator_lost(), .self_pc = (const void *)finish };
+    report_write(&in);
+}
+
+__attribute__((destructor)) static void flameprof_fini(void)
+{
+    finish(false);
+}
+
+/* ---- threads ---- */
+
+typedef struct start_arg {
+    void *(*fn)(void *);
+    void *arg;
+} start_arg;
+
+static void *thread_trampoline(void *p)
+{
+    start_arg a = *(start_arg *)p;
+    free(p);
+    sampler_thread_start();
+    return a.fn(a.arg);
+}
+
+FP_EXPORT int pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void *),
+                             void *arg)
+{
+    if (!real_pthread_create)
+        real_pthread_create = (pthread_create_fn)real_symbol("pthread_create");
+    start_arg *a = atomic_load(&g_active) ? malloc(sizeof *a) : NULL;
+    if (!a)
+        return real_pthread_create(t, attr, fn, arg);
+    *a = (start_arg){ fn, arg };
+    int rc = real_pthread_create(t, attr, thread_trampoline, a);
+    if (rc != 0)
+        free(a);
+    return rc;
+}
+
+/* ---- fork and exec ---- */
+
+FP_EXPORT pid_t vfork(void)
+{
+    return fork();
+}
+
+typedef int (*execve_fn)(const char *, char *const[], char *const[]);
+typedef int (*execvpe_fn)(const char *, char *const[], char *const[]);
+typedef int (*fexecve_fn)(int, char *const[], char *const[]);
+
+FP_EXPORT int execve(const char *path, char *const argv[], char *const envp[])
+{
+    finish(true);
+    return ((execve_fn)real_symbol("execve"))(path, argv, envp);
+}
+
+FP_EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
+{
+    finish(true);
+    return ((execvpe_fn)real_symbol("execvpe"))(file, argv, envp);
+}
+
+FP_EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
+{
+    finish(true);
+    return ((fexecve_fn)real_symbol("fexecve"))(fd, argv, envp);
+}
+
+FP_EXPORT int execv(const char *path, char *const argv[])
+{
+    return execve(path, argv, environ);
+}
+
+FP_EXPORT int execvp(const char *file, char *const argv[])
+{
+    return execvpe(file, argv, environ);
+}
+
+/* The execl family: collect the variadic arguments, then take the vector path. */
+static char **collect_args(const char *arg0, va_list ap, char ***envp)
+{
+    va_list count;
+    va_copy(count, ap);
+    size_t n = 1;
+    while (va_arg(count, char *))
+        n++;
+    va_end(count);
+    char **argv = malloc((n + 1) * sizeof *argv);
+    if (!argv)
+        return NULL;
+    argv[0] = (char *)arg0;
+    for (size_t i = 1; i <= n; i++)
+        argv[i] = va_arg(ap, char *); /* the last one read is the terminating NULL */
+    if (envp)
+        *envp = va_arg(ap, char **);
+    return argv;
+}
+
+FP_EXPORT int execl(const char *path, const char *arg, ...)
+{
+    va_list ap;
+    va_start(ap, arg);
+    char **argv = collect_args(arg, ap, NULL);
+    va_end(ap);
+    int rc = argv ? execve(path, argv, environ) : -1;
+    free(argv);
+    return rc;
+}
+
+FP_EXPORT int execlp(const char *file, const char *arg, ...)
+{
+    va_list ap;
+    va_start(ap, arg);
+    char **argv = collect_args(arg, ap, NULL);
+    va_end(ap);
+    int rc = argv ? execvpe(file, argv, environ) : -1;
+    free(argv);
+    return rc;
+}
+
+FP_EXPORT int execle(const char *path, const char *arg, ...)
+{
+    va_list ap;
+    va_start(ap, arg);
+    char **envp = NULL;
+    char **argv = collect_args(arg, ap, &envp);
+    va_end(ap);
+    int rc = argv ? execve(path, argv, envp) : -1;
+    free(argv);
+    return rc;
+}
+
+/* ---- the program's own SIGPROF handler ---- */
+
+typedef int (*sigaction_fn)(int, const struct sigaction *, struct sigaction *);
+typedef void (*sighandler_fn)(int);
+
+FP_EXPORT int sigaction(int sig, const struct sigaction *act, struct sigaction *old)
+{
+    if (sig == SAMPLER_SIGNAL && atomic_load(&g_active) && sampler_app_sigaction(act, old))
+        return 0;
+    return ((sigaction_fn)real_symbol("sigaction"))(sig, act, old);
+}
+
+FP_EXPORT sighandler_fn signal(int sig, sighandler_fn handler)
+{
+    if (sig == SAMPLER_SIGNAL && atomic_load(&g_active)) {
+        struct sigaction sa, old;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = handler;
+        sa.sa_flags = SA_RESTART;
+        if (sampler_app_sigaction(&sa, &old))
+            return old.sa_handler;
+    }
+    return ((sighandler_fn(*)(int, sighandler_fn))real_symbol("signal"))(sig, handler);
+}

@@ -1,0 +1,200 @@
+/* report.c - stack table -> symbolized folded profile -> files + summary. */
+#include "report.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "folded.h"
+#include "modules.h"
+#include "outfile.h"
+#include "svg.h"
+#include "symbolize.h"
+
+enum { MAX_INLINE = 32, NAME_MAX_LEN = 1024 };
+
+typedef struct line_buf {
+    char *s;
+    size_t len, cap;
+} line_buf;
+
+static bool buf_append(line_buf *b, const char *s, size_t n)
+{
+    if (b->len + n + 2 > b->cap) {
+        size_t cap = (b->len + n + 2) * 2;
+        char *p = realloc(b->s, cap);
+        if (!p)
+            return false;
+        b->s = p;
+        b->cap = cap;
+    }
+    if (b->len > 0)
+        b->s[b->len++] = ';';
+    memcpy(b->s + b->len, s, n);
+    b->len += n;
+    b->s[b->len] = 0;
+    return true;
+}
+
+typedef struct build_ctx {
+    symbolizer *sym;
+    folded_profile *prof;
+    const unwind_module *self;
+    line_buf line;
+    bool oom;
+} build_ctx;
+
+/* The module holding pc as of generation gen; a pc in a library loaded just before the
+ * aggregator noticed the dlopen is found in the next generations. */
+static const unwind_module *find_module(uint32_t gen, uint64_t pc)
+{
+    for (uint32_t g = gen;; g++) {
+        const module_map *m = modules_by_gen(g);
+        if (!m)
+            return NULL;
+        const unwind_module *mod = module_map_find(m, pc);
+        if (mod)
+            return mod;
+    }
+}
+
+static void append_frame(build_ctx *c, const char *name, bool inlined)
+{
+    char clean[NAME_MAX_LEN + 8];
+    size_t n = folded_sanitize_frame(name, clean, NAME_MAX_LEN);
+    if (inlined) {
+        memcpy(clean + n, "_[i]", 5);
+        n += 4;
+    }
+    c->oom |= !buf_append(&c->line, clean, n);
+}
+
+static void add_stack(const stack_entry *e, void *arg)
+{
+    build_ctx *c = arg;
+    c->line.len = 0;
+    if (c->line.s)
+        c->line.s[0] = 0;
+    if (e->flags & RING_TRUNCATED)
+        append_frame(c, "[truncated]", false);
+    for (size_t i = e->depth; i-- > 0;) {
+        bool is_return = i > 0;
+        uint64_t pc = e->pcs[i];
+        const unwind_module *mod = find_module(e->gen, is_return ? pc - 1 : pc);
+        if (mod && mod == c->self)
+            continue; /* our own thread trampoline: not the program's code */
+        if (!mod) {
+            append_frame(c, "[unknown]", false);
+            continue;
+        }
+        symbolize_frame fr[MAX_INLINE];
+        size_t n = symbolize_pc(c->sym, mod->id, pc, is_return, fr, MAX_INLINE);
+        for (size_t k = 0; k < n; k++)
+            append_frame(c, fr[k].name, fr[k].inlined);
+    }
+    if (c->line.len == 0)
+        append_frame(c, "[unknown]", false);
+    if (folded_add(c->prof, c->line.s, c->line.len, e->weight) != 0)
+        c->oom = true;
+}
+
+static const unwind_module *module_of(const void *addr)
+{
+    size_t n = modules_count();
+    for (size_t i = 0; i < n; i++) {
+        const unwind_module *m = modules_get((int)i);
+        if (m && (uint64_t)(uintptr_t)addr >= m->start && (uint64_t)(uintptr_t)addr < m->end)
+            return m;
+    }
+    return NULL;
+}
+
+static void build_profile(const report_input *in, folded_profile *prof)
+{
+    build_ctx c = { .sym = symbolize_new(), .prof = prof, .self = module_of(in->self_pc) };
+    if (!c.sym)
+        return;
+    size_t n = modules_count();
+    for (size_t i = 0; i < n; i++) {
+        const unwind_module *m = modules_get((int)i);
+        if (m)
+            symbolize_add_module(c.sym, m->id, m->path, m->bias, m->image, m->image_size);
+    }
+    stacks_foreach(in->stacks, add_stack, &c);
+    folded_finish(prof);
+    free(c.line.s);
+    symbolize_free(c.sym);
+    if (c.oom)
+        fprintf(stderr, "flameprof: out of memory while symbolizing; profile incomplete\n");
+}
+
+static int write_folded(FILE *f, void *ctx)
+{
+    return folded_write(ctx, f);
+}
+
+static int write_svg(FILE *f, void *ctx)
+{
+    svg_options o;
+    svg_options_default(&o);
+    o.title = "CPU Flame Graph (flameprof)";
+    return svg_write(ctx, &o, f);
+}
+
+/* Publish one file; if the directory is missing or not writable, fall back to /tmp. */
+static bool publish(const char *stem, const char *ext, outfile_writer w, void *ctx,
+                    char *written, size_t cap)
+{
+    if (outfile_publish(stem, ext, w, ctx, written, cap) == 0)
+        return true;
+    int err = errno;
+    const char *base = strrchr(stem, '/') ? strrchr(stem, '/') + 1 : stem;
+    char alt[PATH_MAX];
+    snprintf(alt, sizeof alt, "/tmp/%s", base);
+    if (strcmp(alt, stem) != 0 && outfile_publish(alt, ext, w, ctx, written, cap) == 0) {
+        fprintf(stderr, "flameprof: cannot write %s%s (%s); wrote %s instead\n", stem, ext,
+                strerror(err), written);
+        return true;
+    }
+    fprintf(stderr, "flameprof: cannot write %s%s: %s\n", stem, ext, strerror(err));
+    snprintf(written, cap, "(not written)");
+    return false;
+}
+
+static void print_summary(const report_input *in, const folded_profile *prof,
+                          const char *folded_path, const char *svg_path)
+{
+    const sampler_stats *s = in->stats;
+    fprintf(stderr,
+            "flameprof: pid %ld: weight=%llu signals=%llu threads=%llu dropped=%llu "
+            "(weight %llu) lost=%llu stacks=%zu handler median=%.2fus p99=%.2fus "
+            "freq=%uHz source=%s%s; wrote %s %s\n",
+            (long)getpid(), (unsigned long long)prof->total, (unsigned long long)s->signals,
+            (unsigned long long)s->threads, (unsigned long long)s->dropped,
+            (unsigned long long)s->dropped_weight, (unsigned long long)in->lost, prof->len,
+            s->cost_median_ns / 1000.0, s->cost_p99_ns / 1000.0, in->cfg->freq, s->source,
+            s->app_handler ? "; the program has its own SIGPROF handler: its signals were "
+                             "passed to it"
+                           : "",
+            folded_path, svg_path);
+    if (s->timer_failures)
+        fprintf(stderr, "flameprof: %llu threads could not get a CPU timer: not sampled\n",
+                (unsigned long long)s->timer_failures);
+}
+
+void report_write(const report_input *in)
+{
+    folded_profile prof;
+    folded_init(&prof);
+    build_profile(in, &prof);
+    char stem[PATH_MAX], folded_path[PATH_MAX], svg_path[PATH_MAX];
+    if (!config_expand_out(in->cfg->out, getpid(), stem, sizeof stem))
+        config_expand_out(CONFIG_DEFAULT_OUT, getpid(), stem, sizeof stem);
+    publish(stem, ".folded", write_folded, &prof, folded_path, sizeof folded_path);
+    publish(stem, ".svg", write_svg, &prof, svg_path, sizeof svg_path);
+    if (!in->cfg->quiet)
+        print_summary(in, &prof, folded_path, svg_path);
+    folded_free(&prof);
+}

@@ -1,0 +1,22 @@
+/* report.h - at the end of a profile: symbolize the stack table, write the folded stacks
+ * and the flame graph, and print the one-line summary. Runs after sampling has stopped. */
+#ifndef FLAMEPROF_REPORT_H
+#define FLAMEPROF_REPORT_H
+
+#include "config.h"
+#include "sampler.h"
+#include "stacks.h"
+
+typedef struct report_input {
+    const config *cfg;
+    const stack_table *stacks;
+    const sampler_stats *stats;
+    uint64_t lost;       /* samples the aggregator could not store */
+    const void *self_pc; /* any address inside libflameprof: its frames are hidden */
+} report_input;
+
+/* Write <prefix>.folded and <prefix>.svg (with the fallbacks of outfile.h and /tmp when
+ * the directory is not writable) and print the summary unless quiet. */
+void report_write(const report_input *in);
+
+#endif

@@ -1,0 +1,444 @@
+/* sampler.c - SIGPROF handler, per-thread CPU timers, handler cost accounting. */
+#include "sampler.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/time.h>
+#include <time.h>
+#include <ucontext.h>
+#include <unistd.h>
+
+#include "modules.h"
+#include "unwind.h"
+
+/* sigev_value of our timers: tells our signals from the program's own SIGPROFs. */
+static const char sampler_magic[] = "flameprof";
+
+static ring *g_ring;
+static long g_period_ns;
+static bool g_itimer; /* fallback source: setitimer, signals carry SI_KERNEL */
+static atomic_bool g_sampling;
+static atomic_int g_inflight;
+
+static _Atomic uint64_t st_signals, st_weight, st_dropped, st_dropped_weight, st_foreign,
+    st_threads, st_timer_failures;
+
+/* Handler cost histogram: 20 ns buckets up to 40 us; the last bucket holds the rest. */
+enum { COST_BUCKET_NS = 20, COST_BUCKETS = 2000 };
+static _Atomic uint32_t cost_hist[COST_BUCKETS];
+
+/* The program's own SIGPROF disposition, to chain to. Written outside the handler. */
+static struct sigaction app_action;
+static atomic_bool app_has_handler;
+
+/* This thread's stack, [lo, hi): every unwinder read stays inside it. Initial-exec TLS
+ * is a plain fs-relative load, safe in a signal handler; zero when unknown. */
+static __thread uint64_t tls_stack_lo __attribute__((tls_model("initial-exec")));
+static __thread uint64_t tls_stack_hi __attribute__((tls_model("initial-exec")));
+
+/* Writable mappings at start, for threads that existed before us (their bounds are not in
+ * TLS). Sorted by start; read-only after sampler_init. */
+typedef struct range { uint64_t lo, hi; } range;
+static range *start_maps;
+static size_t start_maps_len;
+
+/* Timers we created, so every one can be deleted at stop. */
+typedef struct thread_timer {
+    pid_t tid;
+    timer_t timer;
+    bool used;
+} thread_timer;
+static pthread_mutex_t timers_lock = PTHREAD_MUTEX_INITIALIZER;
+static thread_timer *timers;
+static size_t timers_len, timers_cap;
+static pthread_key_t thread_key;
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts; /* clock_gettime is async-signal-safe (a vDSO call here) */
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static bool stack_bounds(uint64_t sp, uint64_t *lo, uint64_t *hi)
+{
+    if (tls_stack_hi && sp >= tls_stack_lo && sp < tls_stack_hi) {
+        *lo = tls_stack_lo;
+        *hi = tls_stack_hi;
+        return true;
+    }
+    size_t a = 0, b = start_maps_len;
+    while (a < b) {
+        size_t mid = a + (b - a) / 2;
+        if (start_maps[mid].hi <= sp)
+            a = mid + 1;
+        else
+            b = mid;
+    }
+    if (a < start_maps_len && start_maps[a].lo <= sp) {
+        *lo = start_maps[a].lo;
+        *hi = start_maps[a].hi;
+        return true;
+    }
+    return false;
+}
+
+static void chain_to_app(int sig, siginfo_t *si, void *uc)
+{
+    atomic_fetch_add_explicit(&st_foreign, 1, memory_order_relaxed);
+    if (!atomic_load_explicit(&app_has_handler, memory_order_acquire))
+        return;
+    if (app_action.sa_flags & SA_SIGINFO)
+        app_action.sa_sigaction(sig, si, uc);
+    else if (app_action.sa_handler != SIG_IGN && app_action.sa_handler != SIG_DFL)
+        app_action.sa_handler(sig);
+}
+
+static bool is_our_signal(const siginfo_t *si)
+{
+    if (g_itimer)
+        return si->si_code == SI_KERNEL;
+    return si->si_code == SI_TIMER && si->si_value.sival_ptr == (void *)sampler_magic;
+}
+
+static void take_sample(const siginfo_t *si, const ucontext_t *uc)
+{
+    uint64_t t0 = now_ns();
+    uint32_t weight = 1;
+    if (!g_itimer && si->si_overrun > 0)
+        weight += si->si_overrun < 1000000 ? (uint32_t)si->si_overrun : 1000000;
+    atomic_fetch_add_explicit(&st_signals, 1, memory_order_relaxed);
+    ring_sample *s = ring_claim(g_ring);
+    if (!s) {
+        atomic_fetch_add_explicit(&st_dropped, 1, memory_order_relaxed);
+        atomic_fetch_add_explicit(&st_dropped_weight, weight, memory_order_relaxed);
+        return;
+    }
+    const greg_t *g = uc->uc_mcontext.gregs;
+    unwind_regs regs = { (uint64_t)g[REG_RIP], (uint64_t)g[REG_RSP], (uint64_t)g[REG_RBP] };
+    uint64_t lo, hi;
+    if (!stack_bounds(regs.sp, &lo, &hi))
+        hi = regs.sp; /* unknown stack: keep only the interrupted pc */
+    const module_map *m = modules_current();
+    unwind_result r = unwind_walk(m, regs, hi, s->pcs, RING_MAX_DEPTH);
+    s->weight = weight;
+    s->gen = m ? m->gen : 0;
+    s->tid = (uint32_t)syscall(SYS_gettid);
+    s->depth = (uint16_t)r.depth;
+    s->flags = r.truncated ? RING_TRUNCATED : 0;
+    ring_publish(g_ring, s);
+    atomic_fetch_add_explicit(&st_weight, weight, memory_order_relaxed);
+    uint64_t cost = (now_ns() - t0) / COST_BUCKET_NS;
+    atomic_fetch_add_explicit(&cost_hist[cost < COST_BUCKETS ? cost : COST_BUCKETS - 1], 1,
+                              memory_order_relaxed);
+}
+
+static void on_signal(int sig, siginfo_t *si, void *uc)
+{
+    int saved_errno = errno;
+    if (!is_our_signal(si)) {
+        chain_to_app(sig, si, uc);
+    } else {
+        atomic_fetch_add_explicit(&g_inflight, 1, memory_order_acquire);
+        if (atomic_load_explicit(&g_sampling, memory_order_acquire))
+            take_sample(si, uc);
+        atomic_fetch_sub_explicit(&g_inflight, 1, memory_order_release);
+    }
+    errno = saved_errno;
+}
+
+/* ---- start-time mappings (for threads that predate us) ---- */
+
+static void load_start_maps(void)
+{
+    int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return;
+    size_t cap = 1 << 16, len = 0;
+    char *buf = malloc(cap);
+    ssize_t n;
+    while (buf && (n = read(fd, buf + len, cap - len - 1)) > 0) {
+        len += (size_t)n;
+        if (len + 1 == cap) {
+            char *b = realloc(buf, cap * 2);
+            if (!b)
+                break;
+            buf = b;
+            cap *= 2;
+        }
+    }
+    close(fd);
+    if (!buf)
+        return;
+    buf[len] = 0;
+    size_t lines = 1;
+    for (size_t i = 0; i < len; i++)
+        lines += buf[i] == '\n';
+    start_maps = calloc(lines, sizeof *start_maps);
+    for (char *line = buf; start_maps && line && *line;) {
+        char *next = strchr(line, '\n');
+        unsigned long lo, hi;
+        char perms[5];
+        if (sscanf(line, "%lx-%lx %4s", &lo, &hi, perms) == 3 && perms[0] == 'r' &&
+            perms[1] == 'w')
+            start_maps[start_maps_len++] = (range){ lo, hi };
+        line = next ? next + 1 : NULL;
+    }
+    free(buf);
+}
+
+/* ---- timers ---- */
+
+static void timers_record(pid_t tid, timer_t t)
+{
+    pthread_mutex_lock(&timers_lock);
+    size_t i = 0;
+    while (i < timers_len && timers[i].used)
+        i++;
+    if (i == timers_len && timers_len == timers_cap) {
+        size_t cap = timers_cap ? timers_cap * 2 : 64;
+        thread_timer *v = realloc(timers, cap * sizeof *v);
+        if (!v) {
+            pthread_mutex_unlock(&timers_lock);
+            timer_delete(t);
+            return;
+        }
+        timers = v;
+        timers_cap = cap;
+    }
+    if (i == timers_len)
+        timers_len++;
+    timers[i] = (thread_timer){ tid, t, true };
+    pthread_mutex_unlock(&timers_lock);
+}
+
+static void arm_timer(pid_t tid, clockid_t clock)
+{
+    struct sigevent sev;
+    memset(&sev, 0, sizeof sev);
+    sev.sigev_notify = SIGEV_THREAD_ID;
+    sev.sigev_signo = SAMPLER_SIGNAL;
+    sev.sigev_value.sival_ptr = (void *)sampler_magic;
+    sev._sigev_un._tid = tid;
+    timer_t t;
+    if (timer_create(clock, &sev, &t) != 0) {
+        atomic_fetch_add_explicit(&st_timer_failures, 1, memory_order_relaxed);
+        return;
+    }
+    struct itimerspec its;
+    its.it_interval.tv_sec = g_period_ns / 1000000000;
+    its.it_interval.tv_nsec = g_period_ns % 1000000000;
+    its.it_value = its.it_interval;
+    /* Record first: a stop that runs concurrently must find and delete it. */
+    timers_record(tid, t);
+    if (timer_settime(t, 0, &its, NULL) != 0)
+        atomic_fetch_add_explicit(&st_timer_failures, 1, memory_order_relaxed);
+    else
+        atomic_fetch_add_explicit(&st_threads, 1, memory_order_relaxed);
+}
+
+/* pthread key destructor: the thread is exiting; its timer must go (timers are a limited
+ * resource: thread churn would otherwise exhaust RLIMIT_SIGPENDING). */
+static void on_thread_exit(void *unused)
+{
+    (void)unused;
+    pid_t tid = (pid_t)syscall(SYS_gettid);
+    pthread_mutex_lock(&timers_lock);
+    for (size_t i = 0; i < timers_len; i++) {
+        if (timers[i].used && timers[i].tid == tid) {
+            timer_delete(timers[i].timer);
+            timers[i].used = false;
+        }
+    }
+    pthread_mutex_unlock(&timers_lock);
+}
+
+static void record_stack_bounds(void)
+{
+    pthread_attr_t attr;
+    void *addr;
+    size_t size;
+    if (pthread_getattr_np(pthread_self(), &attr) != 0)
+        return;
+    if (pthread_attr_getstack(&attr, &addr, &size) == 0) {
+        tls_stack_lo = (uint64_t)(uintptr_t)addr;
+        tls_stack_hi = tls_stack_lo + size;
+    }
+    pthread_attr_destroy(&attr);
+}
+
+void sampler_thread_start(void)
+{
+    if (!atomic_load(&g_sampling) || g_itimer)
+        return;
+    record_stack_bounds();
+    pthread_setspecific(thread_key, (void *)sampler_magic);
+    arm_timer((pid_t)syscall(SYS_gettid), CLOCK_THREAD_CPUTIME_ID);
+}
+
+void sampler_arm_existing_threads(void)
+{
+    if (g_itimer)
+        return;
+    DIR *d = opendir("/proc/self/task");
+    if (!d)
+        return;
+    pid_t self = (pid_t)syscall(SYS_gettid);
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        pid_t tid = (pid_t)atoi(e->d_name);
+        if (tid <= 0 || tid == self)
+            continue;
+        /* Another thread's CPU clock: CPUCLOCK_PERTHREAD | CPUCLOCK_SCHED for that tid. */
+        arm_timer(tid, (clockid_t)((~(unsigned)tid << 3) | 6));
+    }
+    closedir(d);
+}
+
+static bool start_itimer(void)
+{
+    struct itimerval it;
+    it.it_interval.tv_sec = g_period_ns / 1000000000;
+    it.it_interval.tv_usec = (g_period_ns % 1000000000) / 1000;
+    it.it_value = it.it_interval;
+    return setitimer(ITIMER_PROF, &it, NULL) == 0;
+}
+
+static bool probe_timer_create(void)
+{
+    struct sigevent sev;
+    memset(&sev, 0, sizeof sev);
+    sev.sigev_notify = SIGEV_NONE;
+    timer_t t;
+    if (timer_create(CLOCK_THREAD_CPUTIME_ID, &sev, &t) != 0)
+        return false;
+    timer_delete(t);
+    return true;
+}
+
+int sampler_init(unsigned freq, ring *r)
+{
+    g_ring = r;
+    g_period_ns = 1000000000L / (long)freq;
+    if (pthread_key_create(&thread_key, on_thread_exit) != 0)
+        return -1;
+    load_start_maps();
+    struct sigaction sa, old;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = on_signal;
+    sa.sa_flags = SA_SIGINFO | SA_RESTART;
+    sigemptyset(&sa.sa_mask);
+    if (sigaction(SAMPLER_SIGNAL, &sa, &old) != 0)
+        return -1;
+    if ((old.sa_flags & SA_SIGINFO) ||
+        (old.sa_handler != SIG_DFL && old.sa_handler != SIG_IGN)) {
+        app_action = old;
+        atomic_store(&app_has_handler, true);
+    }
+    g_itimer = !probe_timer_create();
+    atomic_store(&g_sampling, true);
+    if (g_itimer && !start_itimer()) {
+        atomic_store(&g_sampling, false);
+        return -1;
+    }
+    return 0;
+}
+
+void sampler_stop(void)
+{
+    atomic_store(&g_sampling, false);
+    if (g_itimer) {
+        struct itimerval zero;
+        memset(&zero, 0, sizeof zero);
+        setitimer(ITIMER_PROF, &zero, NULL);
+    }
+    pthread_mutex_lock(&timers_lock);
+    for (size_t i = 0; i < timers_len; i++) {
+        if (timers[i].used)
+            timer_delete(timers[i].timer);
+        timers[i].used = false;
+    }
+    pthread_mutex_unlock(&timers_lock);
+    /* A handler that started before the flag flipped may still be writing a sample. */
+    for (int i = 0; i < 100000 && atomic_load(&g_inflight) > 0; i++)
+        sched_yield();
+}
+
+void sampler_after_fork_child(void)
+{
+    /* POSIX timers are not inherited, and the other threads are gone. */
+    pthread_mutex_init(&timers_lock, NULL);
+    timers_len = 0;
+    atomic_store(&g_inflight, 0);
+    _Atomic uint64_t *counters[] = { &st_signals, &st_weight, &st_dropped, &st_dropped_weight,
+                                     &st_foreign, &st_threads, &st_timer_failures };
+    for (size_t i = 0; i < sizeof counters / sizeof *counters; i++)
+        atomic_store(counters[i], 0);
+    for (size_t i = 0; i < COST_BUCKETS; i++)
+        atomic_store(&cost_hist[i], 0);
+    ring_reset(g_ring);
+    if (g_itimer)
+        start_itimer(); /* itimers are not inherited either */
+    else if (atomic_load(&g_sampling))
+        arm_timer((pid_t)syscall(SYS_gettid), CLOCK_THREAD_CPUTIME_ID);
+}
+
+static uint64_t cost_percentile(double q)
+{
+    uint64_t total = 0, seen = 0;
+    for (size_t i = 0; i < COST_BUCKETS; i++)
+        total += atomic_load(&cost_hist[i]);
+    if (total == 0)
+        return 0;
+    uint64_t want = (uint64_t)(q * (double)total);
+    for (size_t i = 0; i < COST_BUCKETS; i++) {
+        seen += atomic_load(&cost_hist[i]);
+        if (seen > want)
+            return i * COST_BUCKET_NS + COST_BUCKET_NS / 2;
+    }
+    return COST_BUCKETS * COST_BUCKET_NS;
+}
+
+void sampler_get_stats(sampler_stats *o)
+{
+    o->signals = atomic_load(&st_signals);
+    o->weight = atomic_load(&st_weight);
+    o->dropped = atomic_load(&st_dropped);
+    o->dropped_weight = atomic_load(&st_dropped_weight);
+    o->foreign = atomic_load(&st_foreign);
+    o->threads = atomic_load(&st_threads) + (g_itimer ? 1 : 0);
+    o->timer_failures = atomic_load(&st_timer_failures);
+    o->cost_median_ns = cost_percentile(0.5);
+    o->cost_p99_ns = cost_percentile(0.99);
+    o->source = g_itimer ? "setitimer(ITIMER_PROF), no overrun weighting"
+                         : "timer_create(CLOCK_THREAD_CPUTIME_ID) per thread, overrun-weighted";
+    o->app_handler = atomic_load(&app_has_handler);
+}
+
+bool sampler_app_sigaction(const struct sigaction *act, struct sigaction *old)
+{
+    if (!g_ring)
+        return false;
+    struct sigaction prev = app_action;
+    if (!atomic_load(&app_has_handler)) {
+        memset(&prev, 0, sizeof prev);
+        prev.sa_handler = SIG_DFL;
+    }
+    if (act) {
+        atomic_store(&app_has_handler, false); /* no chaining while it changes */
+        app_action = *act;
+        bool handler = (act->sa_flags & SA_SIGINFO) ||
+                       (act->sa_handler != SIG_DFL && act->sa_handler != SIG_IGN);
+        atomic_store(&app_has_handler, handler);
+    }
+    if (old)
+        *old = prev;
+    return true;
+}

@@ -1,0 +1,63 @@
+/* sampler.h - the SIGPROF handler and the per-thread CPU-time timers that drive it.
+ *
+ * Each thread gets its own POSIX timer on its own CPU-time clock (timer_create on
+ * CLOCK_THREAD_CPUTIME_ID, delivered to that thread by SIGEV_THREAD_ID), so a thread's
+ * samples follow its CPU time. The kernel checks CPU timers on scheduler ticks (250 Hz
+ * here): at higher frequencies it reports the missed periods in si_overrun, and each
+ * sample is weighted 1 + si_overrun, so weights add up to CPU-seconds x frequency.
+ * If POSIX timers are refused, setitimer(ITIMER_PROF) is the fallback (process-wide,
+ * no overrun: the summary says so).
+ *
+ * The handler walks the stack (unwind.h) into the sample ring (ring.h). It is
+ * async-signal-safe: no allocation, no locks, errno preserved. Signals that are not our
+ * timer's are passed to the handler the program installed, if any. */
+#ifndef FLAMEPROF_SAMPLER_H
+#define FLAMEPROF_SAMPLER_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "ring.h"
+
+#define SAMPLER_SIGNAL SIGPROF
+
+typedef struct sampler_stats {
+    uint64_t signals;        /* our timer signals handled */
+    uint64_t weight;         /* sum of 1 + overrun over samples put in the ring */
+    uint64_t dropped;        /* samples lost because the ring was full */
+    uint64_t dropped_weight;
+    uint64_t foreign;        /* SIGPROFs that were not ours (passed to the program) */
+    uint64_t threads;        /* threads that got a timer */
+    uint64_t timer_failures; /* threads whose timer could not be created */
+    uint64_t cost_median_ns; /* handler cost per sample */
+    uint64_t cost_p99_ns;
+    const char *source;      /* which timer drove sampling */
+    bool app_handler;        /* the program has its own SIGPROF handler (chained) */
+} sampler_stats;
+
+/* Allocate the ring and install the handler. Call once, before any timer. 0 or -1. */
+int sampler_init(unsigned freq, ring *r);
+
+/* Arm a timer for the calling thread and record its stack bounds. Not in a handler. */
+void sampler_thread_start(void);
+
+/* Arm timers for threads that already existed when we loaded (from /proc/self/task). */
+void sampler_arm_existing_threads(void);
+
+/* Stop sampling: delete every timer and wait (bounded) for handlers in flight. */
+void sampler_stop(void);
+
+/* In a fork child: the parent's timers are gone and its threads do not exist here.
+ * Reset the counters, the ring and the thread table, and arm the calling thread. */
+void sampler_after_fork_child(void);
+
+void sampler_get_stats(sampler_stats *out);
+
+/* Called by the sigaction/signal interposers: the program wants SIGPROF handled by act.
+ * Stores it for chaining and returns the previous one in old (either may be NULL).
+ * Returns false if sampling is not active (the caller then uses the real sigaction). */
+bool sampler_app_sigaction(const struct sigaction *act, struct sigaction *old);
+
+#endif

@@ -1,0 +1,258 @@
+/* cfi.c - reduce a module's .eh_frame to a sorted table of x86-64 unwind rules.
+ *
+ * The FDE list comes from the .eh_frame_hdr binary-search table (PT_GNU_EH_FRAME); each
+ * FDE's rows are evaluated by elfutils (dwarf_cfi_addrframe), so we interpret no CFA
+ * instructions ourselves. Only the rules the in-handler walker needs are kept. */
+#include "cfi.h"
+
+#include <dwarf.h>
+#include <elfutils/libdw.h>
+#include <gelf.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { DW_REG_RBP = 6, DW_REG_RSP = 7, DW_REG_RA = 16 };
+
+typedef struct row_vec {
+    cfi_row *v;
+    size_t len, cap;
+} row_vec;
+
+static bool row_push(row_vec *rv, cfi_row r)
+{
+    /* Consecutive rows with the same rules collapse into one. */
+    if (rv->len > 0) {
+        cfi_row *last = &rv->v[rv->len - 1];
+        if (last->kind == r.kind && last->cfa_off == r.cfa_off && last->fp_off == r.fp_off)
+            return true;
+        if (last->pc == r.pc) { /* a zero-length row: the newer one wins */
+            *last = r;
+            return true;
+        }
+    }
+    if (rv->len == rv->cap) {
+        size_t cap = rv->cap ? rv->cap * 2 : 1024;
+        cfi_row *v = realloc(rv->v, cap * sizeof *v);
+        if (!v)
+            return false;
+        rv->v = v;
+        rv->cap = cap;
+    }
+    rv->v[rv->len++] = r;
+    return true;
+}
+
+/* Size in bytes of a DW_EH_PE-encoded value, or 0 if we do not support the format. */
+static size_t eh_value_size(uint8_t enc)
+{
+    switch (enc & 0x0f) {
+    case DW_EH_PE_udata4: case DW_EH_PE_sdata4: return 4;
+    case DW_EH_PE_udata8: case DW_EH_PE_sdata8: return 8;
+    default: return 0;
+    }
+}
+
+static uint64_t read_le(const uint8_t *p, size_t n)
+{
+    uint64_t v = 0;
+    for (size_t i = n; i-- > 0;)
+        v = (v << 8) | p[i];
+    return v;
+}
+
+typedef struct eh_hdr {
+    const uint8_t *table; /* fde_count pairs of (initial location, FDE address), sdata4 */
+    uint64_t count;
+    uint64_t vaddr;       /* file address of .eh_frame_hdr: table values are relative to it */
+} eh_hdr;
+
+static bool eh_hdr_find(Elf *elf, eh_hdr *h)
+{
+    size_t nph;
+    if (elf_getphdrnum(elf, &nph) != 0)
+        return false;
+    for (size_t i = 0; i < nph; i++) {
+        GElf_Phdr ph;
+        if (!gelf_getphdr(elf, (int)i, &ph) || ph.p_type != PT_GNU_EH_FRAME)
+            continue;
+        Elf_Data *d = elf_getdata_rawchunk(elf, ph.p_offset, ph.p_filesz, ELF_T_BYTE);
+        if (!d || d->d_size < 4)
+            return false;
+        const uint8_t *p = d->d_buf;
+        size_t ptr_size = eh_value_size(p[1]), count_size = eh_value_size(p[2]);
+        /* The table must be datarel sdata4, as GNU ld and lld write it. */
+        if (p[0] != 1 || p[3] != (DW_EH_PE_datarel | DW_EH_PE_sdata4) || !ptr_size || !count_size)
+            return false;
+        size_t off = 4 + ptr_size;
+        if (d->d_size < off + count_size)
+            return false;
+        h->count = read_le(p + off, count_size);
+        h->table = p + off + count_size;
+        h->vaddr = ph.p_vaddr;
+        if (h->count > (d->d_size - off - count_size) / 8)
+            return false; /* truncated or corrupt: do not read past the section */
+        return true;
+    }
+    return false;
+}
+
+static uint64_t eh_hdr_fde_start(const eh_hdr *h, uint64_t i)
+{
+    int32_t rel = (int32_t)(uint32_t)read_le(h->table + i * 8, 4);
+    return h->vaddr + (uint64_t)(int64_t)rel;
+}
+
+/* elfutils describes "saved at CFA+N" as DW_OP_call_frame_cfa; DW_OP_plus_uconst N, with a
+ * negative N stored two's-complement. Returns N, or INT64_MAX for any other rule. */
+static int64_t cfa_relative_offset(const Dwarf_Op *ops, size_t nops)
+{
+    if (nops == 0 || ops[0].atom != DW_OP_call_frame_cfa)
+        return INT64_MAX;
+    if (nops == 1)
+        return 0;
+    if (nops == 2 && ops[1].atom == DW_OP_plus_uconst)
+        return (int64_t)ops[1].number;
+    return INT64_MAX;
+}
+
+/* rbp's rule in this row: saved at CFA+N, same value, or undefined. */
+static int16_t fp_rule(Dwarf_Frame *f)
+{
+    Dwarf_Op mem[3], *ops;
+    size_t nops;
+    if (dwarf_frame_register(f, DW_REG_RBP, mem, &ops, &nops) != 0)
+        return CFI_FP_UNDEFINED;
+    if (nops == 0) /* NULL ops: same value; ops_mem: undefined */
+        return ops == NULL ? CFI_FP_SAME : CFI_FP_UNDEFINED;
+    int64_t off = cfa_relative_offset(ops, nops);
+    /* A saved rbp lies below the CFA; anything else is not a rule we can follow. */
+    if (off >= 0 || off < -30000)
+        return CFI_FP_UNDEFINED;
+    return (int16_t)off;
+}
+
+/* The return address must be saved at CFA-8 (the call pushed it), or be undefined. */
+static int ra_rule(Dwarf_Frame *f)
+{
+    Dwarf_Op mem[3], *ops;
+    size_t nops;
+    if (dwarf_frame_register(f, DW_REG_RA, mem, &ops, &nops) != 0)
+        return CFI_UNSUPPORTED;
+    if (nops == 0 && ops != NULL)
+        return CFI_OUTERMOST;
+    return cfa_relative_offset(ops, nops) == -8 ? 0 : CFI_UNSUPPORTED;
+}
+
+/* Recognise the PLT's CFA expression, rsp + 8 + (((rip & 15) >= N) << 3), and return N
+ * (the offset of the stub's push), or -1. */
+static int plt_threshold(const Dwarf_Op *ops, size_t nops)
+{
+    if (nops == 9 && ops[0].atom == DW_OP_breg7 && ops[0].number == 8 &&
+        ops[1].atom == DW_OP_breg16 && ops[2].atom == DW_OP_lit15 && ops[3].atom == DW_OP_and &&
+        ops[4].atom >= DW_OP_lit0 && ops[4].atom <= DW_OP_lit31 && ops[5].atom == DW_OP_ge)
+        return ops[4].atom - DW_OP_lit0;
+    return -1;
+}
+
+static cfi_row row_from_frame(Dwarf_Frame *f, uint64_t pc, uint64_t base)
+{
+    cfi_row r = { .pc = (uint32_t)(pc - base), .kind = CFI_UNSUPPORTED };
+    Dwarf_Addr start, end;
+    bool signalp = false;
+    dwarf_frame_info(f, &start, &end, &signalp);
+    Dwarf_Op *ops;
+    size_t nops;
+    if (signalp || dwarf_frame_cfa(f, &ops, &nops) != 0)
+        return r;
+    int ra = ra_rule(f);
+    if (ra == CFI_OUTERMOST) {
+        r.kind = CFI_OUTERMOST;
+        return r;
+    }
+    if (ra != 0)
+        return r;
+    int plt = plt_threshold(ops, nops);
+    /* A register-based CFA comes as DW_OP_bregx reg, offset. */
+    if (nops == 1 && ops[0].atom == DW_OP_bregx &&
+        (ops[0].number == DW_REG_RSP || ops[0].number == DW_REG_RBP) &&
+        (int64_t)ops[0].number2 > INT32_MIN && (int64_t)ops[0].number2 < INT32_MAX) {
+        r.kind = ops[0].number == DW_REG_RSP ? CFI_CFA_RSP : CFI_CFA_RBP;
+        r.cfa_off = (int32_t)(int64_t)ops[0].number2;
+        r.fp_off = fp_rule(f);
+    } else if (plt >= 0) {
+        r.kind = CFI_PLT;
+        r.cfa_off = plt;
+        r.fp_off = CFI_FP_SAME;
+    }
+    return r;
+}
+
+/* Append the rows of the FDE starting at pc; stop at limit (the next FDE's start). */
+static bool add_fde_rows(Dwarf_CFI *cfi, row_vec *rv, uint64_t pc, uint64_t limit,
+                         uint64_t base)
+{
+    while (pc < limit) {
+        Dwarf_Frame *f;
+        if (dwarf_cfi_addrframe(cfi, pc, &f) != 0)
+            break;
+        Dwarf_Addr start, end;
+        dwarf_frame_info(f, &start, &end, NULL);
+        bool ok = row_push(rv, row_from_frame(f, pc, base));
+        free(f);
+        if (!ok)
+            return false;
+        if (end <= pc)
+            break;
+        pc = end;
+    }
+    if (pc < limit)
+        return row_push(rv, (cfi_row){ .pc = (uint32_t)(pc - base), .kind = CFI_NONE });
+    return true;
+}
+
+cfi_table *cfi_build(Elf *elf)
+{
+    eh_hdr h;
+    if (!eh_hdr_find(elf, &h) || h.count == 0)
+        return NULL;
+    Dwarf_CFI *cfi = dwarf_getcfi_elf(elf);
+    if (!cfi)
+        return NULL;
+    uint64_t base = eh_hdr_fde_start(&h, 0);
+    uint64_t last = eh_hdr_fde_start(&h, h.count - 1);
+    row_vec rv = { 0 };
+    bool ok = last >= base && last - base < UINT32_MAX - (1u << 20);
+    for (uint64_t i = 0; ok && i < h.count; i++) {
+        uint64_t pc = eh_hdr_fde_start(&h, i);
+        uint64_t limit = i + 1 < h.count ? eh_hdr_fde_start(&h, i + 1) : base + UINT32_MAX;
+        if (pc < base || limit < pc)
+            break; /* the table must be sorted; a corrupt one ends here */
+        ok = add_fde_rows(cfi, &rv, pc, limit, base);
+    }
+    dwarf_cfi_end(cfi);
+    cfi_table *t = NULL;
+    if (ok && rv.len > 0 && (t = malloc(sizeof *t + rv.len * sizeof(cfi_row)))) {
+        t->base = base;
+        t->len = rv.len;
+        memcpy(t->rows, rv.v, rv.len * sizeof(cfi_row));
+    }
+    free(rv.v);
+    return t;
+}
+
+const cfi_row *cfi_lookup(const cfi_table *t, uint64_t addr)
+{
+    if (!t || addr < t->base || addr - t->base >= UINT32_MAX)
+        return NULL;
+    uint32_t pc = (uint32_t)(addr - t->base);
+    size_t lo = 0, hi = t->len; /* find the last row with row.pc <= pc */
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (t->rows[mid].pc <= pc)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo == 0 ? NULL : &t->rows[lo - 1];
+}

@@ -1,0 +1,54 @@
+/* cfi.h - compact call-frame tables, precomputed from a module's .eh_frame.
+ *
+ * Why: libunwind's unw_backtrace costs 10-20 us a sample here and finds tables through
+ * dl_iterate_phdr, which takes the loader lock (deadlocks inside signal handlers are on
+ * record). Instead, outside the handler (at start and on dlopen), every CFI row of a module
+ * is evaluated once with elfutils (dwarf_cfi_addrframe) and reduced to the few rules an
+ * x86-64 unwinder needs: where the CFA is, where the caller's rbp was saved, and whether
+ * this is the outermost frame. The handler then does one binary search per frame.
+ *
+ * Built tables are immutable, so the handler can read them without synchronization. */
+#ifndef FLAMEPROF_CFI_H
+#define FLAMEPROF_CFI_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <libelf.h>
+
+enum cfi_kind {
+    CFI_NONE = 0,    /* no FDE covers this address: fall back to the frame-pointer rule */
+    CFI_CFA_RSP,     /* CFA = rsp + cfa_off */
+    CFI_CFA_RBP,     /* CFA = rbp + cfa_off */
+    CFI_PLT,         /* PLT stub: CFA = rsp + 8, + 16 once (rip & 15) >= cfa_off */
+    CFI_OUTERMOST,   /* return address undefined: _start, clone3 - the stack ends here */
+    CFI_UNSUPPORTED, /* a DWARF expression we do not evaluate: fall back to frame pointers */
+};
+
+/* rbp rules besides "saved at CFA + fp_off" (a saved rbp is never at CFA + 0 or above). */
+#define CFI_FP_SAME ((int16_t)0)          /* caller's rbp = this frame's rbp */
+#define CFI_FP_UNDEFINED ((int16_t)32767) /* caller's rbp cannot be recovered */
+
+typedef struct cfi_row {
+    uint32_t pc;     /* file address (ELF vaddr) where this row starts, minus table base */
+    int32_t cfa_off;
+    int16_t fp_off;  /* caller's rbp at CFA + fp_off, or CFI_FP_SAME / CFI_FP_UNDEFINED */
+    uint8_t kind;    /* enum cfi_kind */
+    uint8_t pad;
+} cfi_row;
+
+typedef struct cfi_table {
+    uint64_t base;   /* file address that row pcs are relative to */
+    size_t len;      /* rows sorted by pc; each applies up to the next row's pc */
+    cfi_row rows[];
+} cfi_table;
+
+/* Build the table for an ELF image (file or in memory). Returns NULL if the image has no
+ * usable .eh_frame_hdr/.eh_frame (the walker then uses frame pointers for it). The result
+ * is one malloc'd block; free() it. Not async-signal-safe. */
+cfi_table *cfi_build(Elf *elf);
+
+/* The row covering file address addr, or NULL. Async-signal-safe (reads only). */
+const cfi_row *cfi_lookup(const cfi_table *t, uint64_t addr);
+
+#endif

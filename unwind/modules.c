@@ -1,0 +1,246 @@
+/* modules.c - module registry and generation-stamped module maps. */
+#include "modules.h"
+
+#include <fcntl.h>
+#include <gelf.h>
+#include <limits.h>
+#include <link.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/auxv.h>
+#include <unistd.h>
+
+static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
+static unwind_module **registry; /* all modules ever seen, by id */
+static size_t registry_len, registry_cap;
+static const module_map **maps;  /* all maps ever published, by generation */
+static size_t maps_len, maps_cap;
+static _Atomic(const module_map *) current_map;
+
+typedef struct seen_module {
+    char *path;
+    uint64_t start, end, bias;
+    const void *image; /* the vDSO */
+    size_t image_size;
+} seen_module;
+
+typedef struct scan {
+    seen_module *v;
+    size_t len, cap;
+    uintptr_t vdso;
+} scan;
+
+static char *module_path(const char *name)
+{
+    char buf[PATH_MAX];
+    if (!name || !*name) {
+        ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
+        if (n <= 0)
+            return strdup("[main]");
+        buf[n] = 0;
+        return strdup(buf);
+    }
+    if (name[0] != '/' && realpath(name, buf))
+        return strdup(buf);
+    return strdup(name);
+}
+
+/* Runs under the loader lock: only records what it sees. */
+static int scan_one(struct dl_phdr_info *info, size_t size, void *arg)
+{
+    (void)size;
+    scan *sc = arg;
+    uint64_t lo = UINT64_MAX, hi = 0, image_size = 0;
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type != PT_LOAD)
+            continue;
+        uint64_t s = info->dlpi_addr + ph->p_vaddr, e = s + ph->p_memsz;
+        lo = s < lo ? s : lo;
+        hi = e > hi ? e : hi;
+        if (ph->p_offset + ph->p_filesz > image_size)
+            image_size = ph->p_offset + ph->p_filesz;
+    }
+    if (hi <= lo)
+        return 0;
+    if (sc->len == sc->cap) {
+        size_t cap = sc->cap ? sc->cap * 2 : 64;
+        seen_module *v = realloc(sc->v, cap * sizeof *v);
+        if (!v)
+            return 1;
+        sc->v = v;
+        sc->cap = cap;
+    }
+    bool is_vdso = sc->vdso && lo <= sc->vdso && sc->vdso < hi;
+    seen_module *m = &sc->v[sc->len++];
+    *m = (seen_module){ .start = lo, .end = hi, .bias = info->dlpi_addr };
+    m->path = is_vdso ? strdup("[vdso]") : module_path(info->dlpi_name);
+    if (is_vdso) {
+        m->image = (const void *)sc->vdso;
+        m->image_size = image_size;
+    }
+    return 0;
+}
+
+static Elf *module_open_elf(const seen_module *s, int *fd)
+{
+    *fd = -1;
+    if (s->image)
+        return elf_memory((char *)s->image, s->image_size);
+    *fd = open(s->path, O_RDONLY | O_CLOEXEC);
+    return *fd < 0 ? NULL : elf_begin(*fd, ELF_C_READ_MMAP, NULL);
+}
+
+static const cfi_table *module_build_cfi(const seen_module *s)
+{
+    int fd;
+    Elf *elf = module_open_elf(s, &fd);
+    cfi_table *t = elf ? cfi_build(elf) : NULL;
+    if (elf)
+        elf_end(elf);
+    if (fd >= 0)
+        close(fd);
+    return t;
+}
+
+static unwind_module *registry_find(const seen_module *s)
+{
+    for (size_t i = registry_len; i-- > 0;) {
+        unwind_module *m = registry[i];
+        if (m->start == s->start && m->end == s->end && m->bias == s->bias &&
+            strcmp(m->path, s->path) == 0)
+            return m;
+    }
+    return NULL;
+}
+
+static unwind_module *registry_add(seen_module *s)
+{
+    if (registry_len == registry_cap) {
+        size_t cap = registry_cap ? registry_cap * 2 : 64;
+        unwind_module **v = realloc(registry, cap * sizeof *v);
+        if (!v)
+            return NULL;
+        registry = v;
+        registry_cap = cap;
+    }
+    unwind_module *m = calloc(1, sizeof *m);
+    if (!m)
+        return NULL;
+    *m = (unwind_module){ .id = (int)registry_len, .start = s->start, .end = s->end,
+                          .bias = s->bias, .path = s->path, .image = s->image,
+                          .image_size = s->image_size };
+    m->cfi = module_build_cfi(s);
+    s->path = NULL; /* now owned by the module */
+    registry[registry_len++] = m;
+    return m;
+}
+
+static int by_start(const void *a, const void *b)
+{
+    const unwind_module *x = *(const unwind_module *const *)a;
+    const unwind_module *y = *(const unwind_module *const *)b;
+    return x->start < y->start ? -1 : x->start > y->start;
+}
+
+static void publish(const unwind_module **mods, size_t n)
+{
+    if (maps_len == maps_cap) {
+        size_t cap = maps_cap ? maps_cap * 2 : 16;
+        const module_map **v = realloc(maps, cap * sizeof *v);
+        if (!v)
+            return;
+        maps = v;
+        maps_cap = cap;
+    }
+    module_map *m = malloc(sizeof *m + n * sizeof m->mods[0]);
+    if (!m)
+        return;
+    m->gen = (uint32_t)maps_len;
+    m->len = n;
+    memcpy(m->mods, mods, n * sizeof mods[0]);
+    qsort(m->mods, n, sizeof m->mods[0], by_start);
+    maps[maps_len++] = m;
+    atomic_store_explicit(&current_map, m, memory_order_release);
+}
+
+void modules_refresh(void)
+{
+    elf_version(EV_CURRENT);
+    scan sc = { .vdso = (uintptr_t)getauxval(AT_SYSINFO_EHDR) };
+    dl_iterate_phdr(scan_one, &sc);
+    const unwind_module **mods = calloc(sc.len ? sc.len : 1, sizeof *mods);
+    pthread_mutex_lock(&registry_lock);
+    size_t n = 0;
+    for (size_t i = 0; mods && i < sc.len; i++) {
+        if (!sc.v[i].path)
+            continue;
+        const unwind_module *m = registry_find(&sc.v[i]);
+        if (!m)
+            m = registry_add(&sc.v[i]);
+        if (m)
+            mods[n++] = m;
+    }
+    if (mods)
+        publish(mods, n);
+    pthread_mutex_unlock(&registry_lock);
+    for (size_t i = 0; i < sc.len; i++)
+        free(sc.v[i].path);
+    free(sc.v);
+    free(mods);
+}
+
+const module_map *modules_current(void)
+{
+    return atomic_load_explicit(&current_map, memory_order_acquire);
+}
+
+const unwind_module *module_map_find(const module_map *m, uint64_t pc)
+{
+    if (!m)
+        return NULL;
+    size_t lo = 0, hi = m->len; /* last module with start <= pc */
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (m->mods[mid]->start <= pc)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo == 0)
+        return NULL;
+    const unwind_module *mod = m->mods[lo - 1];
+    return pc < mod->end ? mod : NULL;
+}
+
+const module_map *modules_by_gen(uint32_t gen)
+{
+    pthread_mutex_lock(&registry_lock);
+    const module_map *m = gen < maps_len ? maps[gen] : NULL;
+    pthread_mutex_unlock(&registry_lock);
+    return m;
+}
+
+size_t modules_count(void)
+{
+    pthread_mutex_lock(&registry_lock);
+    size_t n = registry_len;
+    pthread_mutex_unlock(&registry_lock);
+    return n;
+}
+
+const unwind_module *modules_get(int id)
+{
+    pthread_mutex_lock(&registry_lock);
+    const unwind_module *m = id >= 0 && (size_t)id < registry_len ? registry[id] : NULL;
+    pthread_mutex_unlock(&registry_lock);
+    return m;
+}
+
+void modules_after_fork_child(void)
+{
+    pthread_mutex_init(&registry_lock, NULL);
+}

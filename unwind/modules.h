@@ -1,0 +1,56 @@
+/* modules.h - the loaded ELF modules, as the signal handler and the symbolizer see them.
+ *
+ * The registry is rebuilt outside the handler: at start and after every dlopen/dlclose
+ * (dl_iterate_phdr takes the loader lock, which a signal handler must never touch). Each
+ * rebuild publishes an immutable module_map with a new generation number through one
+ * atomic pointer; the handler loads it once per sample and records its generation, so
+ * an address is later symbolized against the modules that were mapped when it was
+ * sampled, even if the library has since been dlclose'd and its range reused.
+ *
+ * Modules and maps are never freed while the process runs: a handler may still hold one. */
+#ifndef FLAMEPROF_MODULES_H
+#define FLAMEPROF_MODULES_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cfi.h"
+
+typedef struct unwind_module {
+    int id;                /* index in the registry, stable for the process's life */
+    uint64_t start, end;   /* runtime address range covered by its PT_LOAD segments */
+    uint64_t bias;         /* load bias: runtime address - file address */
+    const cfi_table *cfi;  /* NULL when the module has no usable .eh_frame_hdr */
+    const char *path;      /* absolute path of the file, or "[vdso]" */
+    const void *image;     /* the vDSO's in-memory ELF image, else NULL */
+    size_t image_size;
+} unwind_module;
+
+typedef struct module_map {
+    uint32_t gen;
+    size_t len;
+    const unwind_module *mods[]; /* sorted by start, non-overlapping */
+} module_map;
+
+/* Scan the loaded modules and publish a new map (builds CFI tables for new modules).
+ * Call at start and after dlopen/dlclose. Thread-safe; not async-signal-safe. */
+void modules_refresh(void);
+
+/* The current map, or NULL before the first refresh. Async-signal-safe. */
+const module_map *modules_current(void);
+
+/* The module containing pc, or NULL. Async-signal-safe. */
+const unwind_module *module_map_find(const module_map *m, uint64_t pc);
+
+/* The map of generation gen (for symbolization), or NULL. */
+const module_map *modules_by_gen(uint32_t gen);
+
+/* Every module ever registered, ids 0..modules_count()-1. */
+size_t modules_count(void);
+const unwind_module *modules_get(int id);
+
+/* After fork, in the child: the registry lock may have been held by a thread that does not
+ * exist in the child. */
+void modules_after_fork_child(void);
+
+#endif

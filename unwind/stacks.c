@@ -1,0 +1,116 @@
+/* stacks.c - hash table of unique stacks, entries bump-allocated in chunks. */
+#include "stacks.h"
+
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { CHUNK_SIZE = 1 << 20 };
+
+void stacks_init(stack_table *t)
+{
+    memset(t, 0, sizeof *t);
+}
+
+void stacks_free(stack_table *t)
+{
+    void *c = t->chunks;
+    while (c) {
+        void *next = *(void **)c;
+        free(c);
+        c = next;
+    }
+    free(t->slots);
+    memset(t, 0, sizeof *t);
+}
+
+static uint64_t stack_hash(const ring_sample *s)
+{
+    uint64_t h = 0x9e3779b97f4a7c15ull ^ ((uint64_t)s->gen << 32) ^ s->depth ^
+                 ((uint64_t)s->flags << 16);
+    for (size_t i = 0; i < s->depth; i++) {
+        h ^= s->pcs[i];
+        h *= 0xff51afd7ed558ccdull;
+        h ^= h >> 32;
+    }
+    return h;
+}
+
+static bool same_stack(const stack_entry *e, const ring_sample *s, uint64_t h)
+{
+    return e->hash == h && e->gen == s->gen && e->depth == s->depth && e->flags == s->flags &&
+           memcmp(e->pcs, s->pcs, s->depth * sizeof s->pcs[0]) == 0;
+}
+
+static void *arena_alloc(stack_table *t, size_t size)
+{
+    size = (size + 15) & ~(size_t)15;
+    if (size > t->arena_left) {
+        size_t chunk = size + 16 > CHUNK_SIZE ? size + 16 : CHUNK_SIZE;
+        char *c = malloc(chunk);
+        if (!c)
+            return NULL;
+        *(void **)c = t->chunks;
+        t->chunks = c;
+        t->arena = c + 16;
+        t->arena_left = chunk - 16;
+    }
+    void *p = t->arena;
+    t->arena += size;
+    t->arena_left -= size;
+    return p;
+}
+
+static int grow(stack_table *t)
+{
+    size_t cap = t->cap ? t->cap * 2 : 4096;
+    stack_entry **slots = calloc(cap, sizeof *slots);
+    if (!slots)
+        return -1;
+    for (size_t i = 0; i < t->cap; i++) {
+        stack_entry *e = t->slots[i];
+        if (!e)
+            continue;
+        size_t j = e->hash & (cap - 1);
+        while (slots[j])
+            j = (j + 1) & (cap - 1);
+        slots[j] = e;
+    }
+    free(t->slots);
+    t->slots = slots;
+    t->cap = cap;
+    return 0;
+}
+
+int stacks_add(stack_table *t, const ring_sample *s)
+{
+    if ((t->len + 1) * 2 > t->cap && grow(t) != 0)
+        return -1;
+    uint64_t h = stack_hash(s);
+    size_t j = h & (t->cap - 1);
+    for (; t->slots[j]; j = (j + 1) & (t->cap - 1)) {
+        stack_entry *e = t->slots[j];
+        if (same_stack(e, s, h)) {
+            e->weight += s->weight;
+            e->samples++;
+            return 0;
+        }
+    }
+    stack_entry *e = arena_alloc(t, sizeof *e + s->depth * sizeof s->pcs[0]);
+    if (!e)
+        return -1;
+    *e = (stack_entry){ .weight = s->weight, .samples = 1, .hash = h, .gen = s->gen,
+                        .depth = s->depth, .flags = s->flags };
+    memcpy(e->pcs, s->pcs, s->depth * sizeof s->pcs[0]);
+    t->slots[j] = e;
+    t->len++;
+    return 0;
+}
+
+void stacks_foreach(const stack_table *t, void (*fn)(const stack_entry *e, void *ctx),
+                    void *ctx)
+{
+    for (size_t i = 0; i < t->cap; i++)
+        if (t->slots[i])
+            fn(t->slots[i], ctx);
+}

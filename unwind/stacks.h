@@ -1,0 +1,42 @@
+/* stacks.h - unique raw stacks and their weights, merged as samples arrive.
+ *
+ * Owned by the aggregator thread (never touched by the signal handler): the ring is
+ * drained into it, so memory grows with the number of distinct stacks, not with run time. */
+#ifndef FLAMEPROF_STACKS_H
+#define FLAMEPROF_STACKS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ring.h"
+
+typedef struct stack_entry {
+    uint64_t weight;  /* sum of sample weights */
+    uint64_t samples; /* signals that produced this stack */
+    uint64_t hash;
+    uint32_t gen;     /* module map generation */
+    uint16_t depth;
+    uint16_t flags;   /* RING_TRUNCATED */
+    uint64_t pcs[];   /* leaf first */
+} stack_entry;
+
+typedef struct stack_table {
+    stack_entry **slots; /* open addressing, power-of-two size */
+    size_t cap, len;
+    char *arena;         /* current allocation chunk for entries */
+    size_t arena_left;
+    void *chunks;        /* list of chunks, freed by stacks_free */
+} stack_table;
+
+void stacks_init(stack_table *t);
+void stacks_free(stack_table *t);
+
+/* Merge one sample. Returns 0, or -1 if memory is short (the sample is then lost and the
+ * caller counts it). */
+int stacks_add(stack_table *t, const ring_sample *s);
+
+/* Visit every entry (in no particular order). */
+void stacks_foreach(const stack_table *t, void (*fn)(const stack_entry *e, void *ctx),
+                    void *ctx);
+
+#endif

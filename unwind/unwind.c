@@ -1,0 +1,79 @@
+/* unwind.c - the in-handler stack walk: CFI rules where they exist, frame pointers where
+ * they do not. */
+#include "unwind.h"
+
+/* Reads one stack word if [addr, addr+8) lies inside [lo, hi). */
+static inline bool stack_read(uint64_t addr, uint64_t lo, uint64_t hi, uint64_t *out)
+{
+    if (addr < lo || addr > hi - 8 || (addr & 7))
+        return false;
+    *out = *(const volatile uint64_t *)(uintptr_t)addr;
+    return true;
+}
+
+/* One step by frame pointer: [rbp] is the caller's rbp, [rbp+8] the return address. */
+static bool step_fp(unwind_regs *r, uint64_t lo, uint64_t hi)
+{
+    uint64_t fp = r->fp, ra, caller_fp;
+    if (fp < r->sp || !stack_read(fp, lo, hi, &caller_fp) || !stack_read(fp + 8, lo, hi, &ra))
+        return false;
+    r->pc = ra;
+    r->sp = fp + 16;
+    r->fp = caller_fp;
+    return true;
+}
+
+/* One step by a CFI row. */
+static bool step_cfi(unwind_regs *r, const cfi_row *row, uint64_t lo, uint64_t hi)
+{
+    uint64_t cfa;
+    switch (row->kind) {
+    case CFI_CFA_RSP: cfa = r->sp + (int64_t)row->cfa_off; break;
+    case CFI_CFA_RBP: cfa = r->fp + (int64_t)row->cfa_off; break;
+    case CFI_PLT: cfa = r->sp + 8 + (((r->pc & 15) >= (uint64_t)row->cfa_off) ? 8 : 0); break;
+    default: return false;
+    }
+    uint64_t ra, fp = r->fp;
+    if (cfa <= r->sp || !stack_read(cfa - 8, lo, hi, &ra))
+        return false;
+    if (row->fp_off == CFI_FP_UNDEFINED)
+        fp = 0;
+    else if (row->fp_off != CFI_FP_SAME && !stack_read(cfa + row->fp_off, lo, hi, &fp))
+        return false;
+    r->pc = ra;
+    r->sp = cfa;
+    r->fp = fp;
+    return true;
+}
+
+unwind_result unwind_walk(const module_map *m, unwind_regs r, uint64_t stack_end,
+                          uint64_t *pcs, size_t max)
+{
+    unwind_result res = { 0, false };
+    const uint64_t lo = r.sp, hi = stack_end;
+    if (max == 0)
+        return res;
+    pcs[res.depth++] = r.pc;
+    for (;;) {
+        /* A return address points after the call: look up the call itself. */
+        uint64_t lookup = res.depth == 1 ? r.pc : r.pc - 1;
+        const unwind_module *mod = module_map_find(m, lookup);
+        const cfi_row *row = mod ? cfi_lookup(mod->cfi, lookup - mod->bias) : NULL;
+        uint64_t old_sp = r.sp;
+        if (row && row->kind == CFI_OUTERMOST)
+            break;
+        bool ok = row && row->kind != CFI_NONE && row->kind != CFI_UNSUPPORTED
+                      ? step_cfi(&r, row, lo, hi)
+                      : step_fp(&r, lo, hi);
+        /* The stack grows down: a caller's frame is always above. Anything else is a loop
+         * or garbage; so is a return address in the first page. */
+        if (!ok || r.sp <= old_sp || r.pc < 4096)
+            break;
+        if (res.depth == max) {
+            res.truncated = true;
+            break;
+        }
+        pcs[res.depth++] = r.pc;
+    }
+    return res;
+}
