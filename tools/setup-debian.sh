@@ -1,0 +1,15 @@
+#!/bin/sh
+# Install what flameprof needs to build and test on Debian 12 (as root, or through sudo).
+# Idempotent: installs only what is missing.
+set -eu
+pkgs="meson ninja-build gcc g++ clang pkg-config libdw-dev libelf-dev libunwind-dev python3 libxml2-utils binutils"
+missing=""
+for p in $pkgs; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+echo "flameprof: installing:$missing" >&2
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null

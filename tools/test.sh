@@ -1,0 +1,34 @@
+#!/bin/sh
+# Set up, build, and run every test: the whole suite in a normal build, then the unit
+# tests again under AddressSanitizer + UndefinedBehaviorSanitizer. Ends with one line
+# "N passed, N failed".
+set -u
+cd "$(dirname "$0")/.."
+tools/setup-debian.sh || exit 1
+rm -rf build-test build-asan
+meson setup build-test >/dev/null && ninja -C build-test >/dev/null || exit 1
+meson test -C build-test --print-errorlogs --num-processes 2
+rc=$?
+# The preload is not run under ASan (the sanitizer runtime must come first in the
+# process); its parts are, through the unit suites.
+meson setup build-asan -Db_sanitize=address,undefined -Db_lundef=false >/dev/null &&
+    ninja -C build-asan >/dev/null &&
+    UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+    meson test -C build-asan --print-errorlogs --suite unwind --suite output --suite symbolize --suite preload
+rc2=$?
+python3 - build-test/meson-logs/testlog.json build-asan/meson-logs/testlog.json <<'PY'
+import json, sys
+passed = failed = skipped = 0
+for path in sys.argv[1:]:
+    try:
+        for line in open(path):
+            r = json.loads(line).get("result")
+            if r in ("OK", "EXPECTEDFAIL"): passed += 1
+            elif r == "SKIP": skipped += 1
+            else: failed += 1
+    except FileNotFoundError:
+        failed += 1
+        print(f"missing {path}")
+print(f"{passed} passed, {failed} failed, {skipped} skipped")
+PY
+[ $rc -eq 0 ] && [ $rc2 -eq 0 ]
