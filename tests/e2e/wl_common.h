@@ -1,0 +1,83 @@
+/* Shared helpers for the end-to-end workloads.
+ *
+ * Every workload measures its own truth: the thread CPU time spent inside each known
+ * function (inclusive of its callees, which is how e2e.py counts a function's weight in the
+ * folded file: every stack that contains the frame, counted once), plus the whole process's
+ * CPU time. e2e.py compares the profile against that truth. */
+#ifndef WL_COMMON_H
+#define WL_COMMON_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Keep a function as its own frame under its own name. noinline alone is not enough on gcc:
+ * IPA-CP/IPA-SRA may still clone it into `name.constprop.0` / `name.isra.0`, and ICF may
+ * merge look-alike functions; noipa forbids all of that. clang has no such passes here and
+ * would warn (-Werror) on the unknown attribute. */
+#if defined(__GNUC__) && !defined(__clang__)
+#define WL_NOIPA __attribute__((noipa))
+#else
+#define WL_NOIPA __attribute__((noinline))
+#endif
+
+/* Read through a volatile so the compiler cannot precompute the work; written to a volatile
+ * so it cannot drop it. A dlopen'ed fixture defines WL_OWN_GLOBALS and its own static pair:
+ * the PIE executable does not export these to it. */
+#ifndef WL_OWN_GLOBALS
+extern volatile uint64_t wl_seed;
+extern volatile uint64_t wl_sink;
+#endif
+
+/* The CPU burner. A macro (not a helper function) so the burning instructions belong to the
+ * function that expands it: no extra frame, no inlined-function entry in the DWARF.
+ * `salt` makes every expansion different code, so no two work functions can be folded into
+ * one by identical-code folding. The xorshift chain is serial: no vectorization. */
+#define WL_BURN(iters, salt)                                          \
+    do {                                                              \
+        uint64_t wl_x_ = wl_seed ^ (uint64_t)(salt);                  \
+        for (long wl_i_ = 0; wl_i_ < (long)(iters); wl_i_++) {        \
+            wl_x_ ^= wl_x_ << 13;                                     \
+            wl_x_ ^= wl_x_ >> 7;                                      \
+            wl_x_ ^= wl_x_ << 17;                                     \
+        }                                                             \
+        wl_sink += wl_x_;                                             \
+    } while (0)
+
+/* Measures how many WL_BURN iterations make a millisecond of CPU on this machine.
+ * Reads WL_SCALE (a factor on every workload's amount of work, default 1). */
+void wl_init(void);
+
+/* Iterations of WL_BURN that take about `ms` milliseconds of CPU. */
+long wl_iters(double ms);
+
+/* The scale factor read by wl_init. */
+double wl_scale(void);
+
+/* CPU seconds of the calling thread (CLOCK_THREAD_CPUTIME_ID). */
+double wl_thread_cpu(void);
+
+/* Adds `seconds` of measured CPU to function `name` in the truth table (thread-safe). */
+void wl_truth_add(const char *name, double seconds);
+
+/* Records an extra integer fact in the truth file (thread-safe). */
+void wl_truth_int(const char *key, long value);
+
+/* Empties the truth table (a forked child starts its own truth). */
+void wl_truth_reset(void);
+
+/* The truth file path: the argument after `--truth` in argv, else $FLAMEPROF_TRUTH, else NULL. */
+const char *wl_truth_path(int argc, char **argv);
+
+/* Writes the truth JSON to `path` (nothing if NULL): the functions' CPU seconds, the process's
+ * CPU seconds from getrusage(RUSAGE_SELF) and from CLOCK_PROCESS_CPUTIME_ID, the pid, and the
+ * extra integers. Returns 0 on success; on failure prints why and returns -1. */
+int wl_truth_write(const char *path);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

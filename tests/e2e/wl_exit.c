@@ -1,0 +1,106 @@
+/* The ways a program ends, each of which must still write the profile.
+ *
+ * usage: wl_exit return|exit|thread-exit [--truth PATH]
+ *   return       main returns 5
+ *   exit         exit(6) from a function called by main
+ *   thread-exit  a second thread calls exit(7) while the main thread is still burning CPU
+ * stdout is the same on every run, so callers can compare it with and without the profiler. */
+#include "wl_common.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { SLICES = 15 };
+static const double SLICE_MS = 20.0;
+
+static const char *truth_path;
+static atomic_int main_done;
+
+static WL_NOIPA uint64_t main_burn(long iters)
+{
+    WL_BURN(iters, 51);
+    return wl_sink;
+}
+
+static WL_NOIPA uint64_t thread_burn(long iters)
+{
+    WL_BURN(iters, 52);
+    return wl_sink;
+}
+
+/* Unmeasured: keeps the main thread on the CPU while another thread exits the process. */
+static WL_NOIPA uint64_t main_spin(long iters)
+{
+    WL_BURN(iters, 53);
+    return wl_sink;
+}
+
+static int slices(void)
+{
+    int n = (int)(SLICES * wl_scale() + 0.5);
+    return n > 0 ? n : 1;
+}
+
+static void run(const char *name, uint64_t (*fn)(long))
+{
+    long iters = wl_iters(SLICE_MS);
+    for (int s = 0; s < slices(); s++) {
+        double t0 = wl_thread_cpu();
+        fn(iters);
+        wl_truth_add(name, wl_thread_cpu() - t0);
+    }
+}
+
+static WL_NOIPA void finish_by_exit(void)
+{
+    if (wl_truth_write(truth_path) != 0)
+        exit(1);
+    printf("wl_exit: mode=exit\n");
+    exit(6);
+}
+
+static void *exiting_thread(void *arg)
+{
+    (void)arg;
+    run("thread_burn", thread_burn);
+    while (!atomic_load(&main_done))
+        ;
+    if (wl_truth_write(truth_path) != 0)
+        exit(1);
+    printf("wl_exit: mode=thread-exit\n");
+    exit(7);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        fprintf(stderr, "usage: %s return|exit|thread-exit [--truth PATH]\n", argv[0]);
+        return 2;
+    }
+    truth_path = wl_truth_path(argc, argv);
+    wl_init();
+    if (strcmp(argv[1], "thread-exit") == 0) {
+        pthread_t t;
+        if (pthread_create(&t, NULL, exiting_thread, NULL) != 0)
+            return 2;
+        run("main_burn", main_burn);
+        atomic_store(&main_done, 1);
+        long iters = wl_iters(SLICE_MS);
+        for (;;) /* until the other thread's exit() ends the process */
+            main_spin(iters);
+    }
+    run("main_burn", main_burn);
+    if (strcmp(argv[1], "exit") == 0)
+        finish_by_exit();
+    if (strcmp(argv[1], "return") != 0) {
+        fprintf(stderr, "wl_exit: unknown mode %s\n", argv[1]);
+        return 2;
+    }
+    if (wl_truth_write(truth_path) != 0)
+        return 1;
+    printf("wl_exit: mode=return\n");
+    return 5;
+}

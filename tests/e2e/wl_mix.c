@@ -1,0 +1,170 @@
+/* The main accuracy workload: one process, four threads, and on the main thread a static
+ * function, a function in a dlopen'ed library, a C++ virtual method, an inlined hot loop and a
+ * 60-deep recursion.
+ *
+ * usage: wl_mix FIXTURE.so [--truth PATH]
+ *
+ * Every function runs in many short slices, round-robin, rather than in one long block: a
+ * sampler that only looks at scheduler ticks attributes a whole tick to whatever runs at the
+ * tick, and slicing spreads any bias from start-up, phase or drift evenly over all functions. */
+#include "wl_common.h"
+
+#include <dlfcn.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+enum { SLICES = 25, RECURSION_DEPTH = 60 };
+static const double SLICE_MS = 20.0;
+
+uint64_t cpp_work(long iters); /* wl_mix_shapes.cpp: calls geo::Square::area(int) const */
+
+/* A static function: only the symbol table (or DWARF) knows its name. */
+static WL_NOIPA uint64_t static_work(long iters)
+{
+    WL_BURN(iters, 1);
+    return wl_sink;
+}
+
+/* Always inlined: its instructions live in inline_parent, and only the DWARF inline records
+ * say they belong to hot_inline. The whole loop is in here, so every sample taken in
+ * inline_parent's body is in hot_inline. */
+static inline __attribute__((always_inline)) uint64_t hot_inline(long iters)
+{
+    WL_BURN(iters, 2);
+    return wl_sink;
+}
+
+WL_NOIPA uint64_t inline_parent(long iters)
+{
+    return hot_inline(iters) + 1;
+}
+
+WL_NOIPA uint64_t recurse_bottom(long iters)
+{
+    WL_BURN(iters, 3);
+    return wl_sink;
+}
+
+/* depth frames of recurse, then recurse_bottom. The volatile read after the call keeps the
+ * call from being a tail call, so the compiler cannot turn the recursion into a loop. */
+WL_NOIPA uint64_t recurse(int depth, long iters)
+{
+    volatile int keep = depth;
+    uint64_t r = depth <= 1 ? recurse_bottom(iters) : recurse(depth - 1, iters);
+    return r + (uint64_t)keep;
+}
+
+WL_NOIPA uint64_t work_1x(long iters)
+{
+    WL_BURN(iters, 11);
+    return wl_sink;
+}
+
+WL_NOIPA uint64_t work_2x(long iters)
+{
+    WL_BURN(iters, 12);
+    return wl_sink;
+}
+
+WL_NOIPA uint64_t work_3x(long iters)
+{
+    WL_BURN(iters, 13);
+    return wl_sink;
+}
+
+struct worker {
+    const char *name;
+    uint64_t (*fn)(long);
+    int mult;
+    int slices;
+};
+
+static void *worker_main(void *arg)
+{
+    const struct worker *w = arg;
+    long iters = wl_iters(SLICE_MS * w->mult);
+    for (int s = 0; s < w->slices; s++) {
+        double t0 = wl_thread_cpu();
+        w->fn(iters);
+        wl_truth_add(w->name, wl_thread_cpu() - t0);
+    }
+    return NULL;
+}
+
+typedef uint64_t (*work_fn)(long);
+
+static uint64_t call_recurse(long iters)
+{
+    return recurse(RECURSION_DEPTH, iters);
+}
+
+int main(int argc, char **argv)
+{
+    double main_t0 = wl_thread_cpu();
+    if (argc < 2) {
+        fprintf(stderr, "usage: %s FIXTURE.so [--truth PATH]\n", argv[0]);
+        return 2;
+    }
+    void *fixture = dlopen(argv[1], RTLD_NOW | RTLD_LOCAL);
+    if (!fixture) {
+        fprintf(stderr, "wl_mix: dlopen: %s\n", dlerror());
+        return 2;
+    }
+    work_fn fixture_work = (work_fn)(uintptr_t)dlsym(fixture, "fixture_work");
+    if (!fixture_work) {
+        fprintf(stderr, "wl_mix: dlsym fixture_work: %s\n", dlerror());
+        return 2;
+    }
+    wl_init();
+    int slices = (int)(SLICES * wl_scale() + 0.5);
+    if (slices < 1)
+        slices = 1;
+
+    static struct worker workers[3] = {
+        {"work_1x", work_1x, 1, 0},
+        {"work_2x", work_2x, 2, 0},
+        {"work_3x", work_3x, 3, 0},
+    };
+    pthread_t tids[3];
+    for (int i = 0; i < 3; i++) {
+        workers[i].slices = slices;
+        if (pthread_create(&tids[i], NULL, worker_main, &workers[i]) != 0) {
+            fprintf(stderr, "wl_mix: pthread_create failed\n");
+            return 2;
+        }
+    }
+
+    /* One entry per measured function; the truth name is the frame name the profile must show. */
+    static const struct {
+        const char *name;
+        const char *also; /* a second frame that covers exactly the same CPU */
+        work_fn fn;
+    } mains[] = {
+        {"static_work", NULL, static_work},
+        {"fixture_work", NULL, NULL},
+        {"geo::Square::area(int) const", NULL, cpp_work},
+        {"inline_parent", "hot_inline_[i]", inline_parent},
+        {"recurse", "recurse_bottom", call_recurse},
+    };
+    long iters = wl_iters(SLICE_MS);
+    for (int s = 0; s < slices; s++) {
+        for (size_t k = 0; k < sizeof mains / sizeof mains[0]; k++) {
+            work_fn fn = mains[k].fn ? mains[k].fn : fixture_work;
+            double t0 = wl_thread_cpu();
+            fn(iters);
+            double dt = wl_thread_cpu() - t0;
+            wl_truth_add(mains[k].name, dt);
+            if (mains[k].also)
+                wl_truth_add(mains[k].also, dt);
+        }
+    }
+    for (int i = 0; i < 3; i++)
+        pthread_join(tids[i], NULL);
+    wl_truth_add("main", wl_thread_cpu() - main_t0);
+    wl_truth_int("threads", 4);
+    wl_truth_int("recursion_depth", RECURSION_DEPTH);
+    printf("wl_mix: done, %d slices\n", slices);
+    /* Return from main: the profile must be written on this path too. */
+    return wl_truth_write(wl_truth_path(argc, argv)) == 0 ? 0 : 1;
+}
