@@ -121,6 +121,10 @@ void config_load(config *c)
     v = getenv("FLAMEPROF_OUT");
     if (!config_parse_out(v, c->out, sizeof c->out, why, sizeof why))
         warn_bad("FLAMEPROF_OUT", v, why, "'" CONFIG_DEFAULT_OUT "'");
+    v = getenv("FLAMEPROF_BENCH");
+    c->empty_handler = v && strcmp(v, "empty-handler") == 0;
+    if (v && !c->empty_handler)
+        warn_bad("FLAMEPROF_BENCH", v, "is not 'empty-handler'", "normal sampling");
     v = getenv("FLAMEPROF_QUIET");
     if (!config_parse_bool(v, &c->quiet, why, sizeof why))
         warn_bad("FLAMEPROF_QUIET", v, why, "no (summary shown)");

@@ -19,6 +19,8 @@ typedef struct config {
     unsigned freq;            /* FLAMEPROF_FREQ: samples per CPU-second per thread */
     char out[PATH_MAX - 64];  /* FLAMEPROF_OUT: output prefix, %p = pid, %% = % */
     bool quiet;               /* FLAMEPROF_QUIET: no exit summary */
+    bool empty_handler;       /* FLAMEPROF_BENCH=empty-handler: timers fire, handler does
+                                 nothing (the benchmark's floor); nothing is written */
 } config;
 
 /* Reads the environment through getenv. Warnings go to stderr (one line each). */

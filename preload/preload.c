@@ -65,8 +65,7 @@ __attribute__((constructor)) static void flameprof_init(void)
     }
     stacks_init(&g_stacks);
     modules_refresh();
-    if (aggregator_start(&g_ring, &g_stacks, real_pthread_create) != 0 ||
-        sampler_init(g_cfg.freq, &g_ring) != 0) {
+    if (sampler_init(g_cfg.freq, &g_ring, g_cfg.empty_handler) != 0) {
         fprintf(stderr, "flameprof: cannot start sampling; not profiling\n");
         return;
     }
@@ -74,6 +73,12 @@ __attribute__((constructor)) static void flameprof_init(void)
     atomic_store(&g_active, true);
     sampler_thread_start();
     sampler_arm_existing_threads();
+    /* Last, so that the scan of existing threads does not find it. */
+    if (aggregator_start(&g_ring, &g_stacks, real_pthread_create) != 0) {
+        fprintf(stderr, "flameprof: cannot start the aggregator thread; not profiling\n");
+        sampler_stop();
+        atomic_store(&g_active, false);
+    }
 }
 
 /* Stop, drain, symbolize, write. Runs once per image; skip_if_empty avoids a pair of empty
@@ -86,8 +91,12 @@ static void finish(bool skip_if_empty)
     aggregator_stop();
     sampler_stats st;
     sampler_get_stats(&st);
-    if (skip_if_empty && st.signals == 0)
+    if ((skip_if_empty && st.signals == 0) || g_cfg.empty_handler) {
+        if (g_cfg.empty_handler && !g_cfg.quiet)
+            fprintf(stderr, "flameprof: pid %ld: empty-handler benchmark mode: signals=%llu\n",
+                    (long)getpid(), (unsigned long long)st.signals);
         return;
+    }
     report_input in = { .cfg = &g_cfg, .stacks = &g_stacks, .stats = &st,
                         .lost = aggregator_lost(), .self_pc = (const void *)finish };
     report_write(&in);

@@ -7,6 +7,7 @@
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -24,6 +25,7 @@ static const char sampler_magic[] = "flameprof";
 static ring *g_ring;
 static long g_period_ns;
 static bool g_itimer; /* fallback source: setitimer, signals carry SI_KERNEL */
+static bool g_empty;  /* benchmark floor: count the signal, do nothing else */
 static atomic_bool g_sampling;
 static atomic_int g_inflight;
 
@@ -42,6 +44,7 @@ static atomic_bool app_has_handler;
  * is a plain fs-relative load, safe in a signal handler; zero when unknown. */
 static __thread uint64_t tls_stack_lo __attribute__((tls_model("initial-exec")));
 static __thread uint64_t tls_stack_hi __attribute__((tls_model("initial-exec")));
+static __thread uint32_t tls_tid __attribute__((tls_model("initial-exec"))); /* 0: unknown */
 
 /* Writable mappings at start, for threads that existed before us (their bounds are not in
  * TLS). Sorted by start; read-only after sampler_init. */
@@ -110,6 +113,10 @@ static bool is_our_signal(const siginfo_t *si)
 
 static void take_sample(const siginfo_t *si, const ucontext_t *uc)
 {
+    if (g_empty) {
+        atomic_fetch_add_explicit(&st_signals, 1, memory_order_relaxed);
+        return;
+    }
     uint64_t t0 = now_ns();
     uint32_t weight = 1;
     if (!g_itimer && si->si_overrun > 0)
@@ -130,7 +137,7 @@ static void take_sample(const siginfo_t *si, const ucontext_t *uc)
     unwind_result r = unwind_walk(m, regs, hi, s->pcs, RING_MAX_DEPTH);
     s->weight = weight;
     s->gen = m ? m->gen : 0;
-    s->tid = (uint32_t)syscall(SYS_gettid);
+    s->tid = tls_tid ? tls_tid : (uint32_t)syscall(SYS_gettid);
     s->depth = (uint16_t)r.depth;
     s->flags = r.truncated ? RING_TRUNCATED : 0;
     ring_publish(g_ring, s);
@@ -279,8 +286,9 @@ void sampler_thread_start(void)
     if (!atomic_load(&g_sampling) || g_itimer)
         return;
     record_stack_bounds();
+    tls_tid = (uint32_t)syscall(SYS_gettid);
     pthread_setspecific(thread_key, (void *)sampler_magic);
-    arm_timer((pid_t)syscall(SYS_gettid), CLOCK_THREAD_CPUTIME_ID);
+    arm_timer((pid_t)tls_tid, CLOCK_THREAD_CPUTIME_ID);
 }
 
 void sampler_arm_existing_threads(void)
@@ -323,9 +331,10 @@ static bool probe_timer_create(void)
     return true;
 }
 
-int sampler_init(unsigned freq, ring *r)
+int sampler_init(unsigned freq, ring *r, bool empty)
 {
     g_ring = r;
+    g_empty = empty;
     g_period_ns = 1000000000L / (long)freq;
     if (pthread_key_create(&thread_key, on_thread_exit) != 0)
         return -1;
@@ -386,8 +395,10 @@ void sampler_after_fork_child(void)
     ring_reset(g_ring);
     if (g_itimer)
         start_itimer(); /* itimers are not inherited either */
-    else if (atomic_load(&g_sampling))
-        arm_timer((pid_t)syscall(SYS_gettid), CLOCK_THREAD_CPUTIME_ID);
+    else if (atomic_load(&g_sampling)) {
+        tls_tid = (uint32_t)syscall(SYS_gettid); /* the child's thread has a new id */
+        arm_timer((pid_t)tls_tid, CLOCK_THREAD_CPUTIME_ID);
+    }
 }
 
 static uint64_t cost_percentile(double q)

@@ -37,8 +37,9 @@ typedef struct sampler_stats {
     bool app_handler;        /* the program has its own SIGPROF handler (chained) */
 } sampler_stats;
 
-/* Allocate the ring and install the handler. Call once, before any timer. 0 or -1. */
-int sampler_init(unsigned freq, ring *r);
+/* Install the handler; samples go to r. Call once, before any timer. 0 or -1.
+ * empty: the handler only counts signals (benchmark floor). */
+int sampler_init(unsigned freq, ring *r, bool empty);
 
 /* Arm a timer for the calling thread and record its stack bounds. Not in a handler. */
 void sampler_thread_start(void);

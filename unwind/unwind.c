@@ -36,9 +36,12 @@ static bool step_cfi(unwind_regs *r, const cfi_row *row, uint64_t lo, uint64_t h
     uint64_t ra, fp = r->fp;
     if (cfa <= r->sp || !stack_read(cfa - 8, lo, hi, &ra))
         return false;
+    uint64_t fp_slot = cfa + (int64_t)row->fp_off;
     if (row->fp_off == CFI_FP_UNDEFINED)
         fp = 0;
-    else if (row->fp_off != CFI_FP_SAME && !stack_read(cfa + row->fp_off, lo, hi, &fp))
+    else if (row->fp_off == CFI_FP_SAME || fp_slot < r->sp)
+        ; /* unchanged; or in an epilogue past its pop, where rbp already holds it */
+    else if (!stack_read(fp_slot, lo, hi, &fp))
         return false;
     r->pc = ra;
     r->sp = cfa;
