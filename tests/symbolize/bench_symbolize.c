@@ -1,0 +1,129 @@
+/* bench_symbolize.c - lookup speed printout: 100k random addresses in libc's code,
+ * resolved cold (module load, symbol table sort, first lookups) and again from the cache.
+ * With an argument, the same for that ELF file registered at bias 0 (e.g. a big non-PIE
+ * executable with DWARF, such as /usr/bin/node), which exercises the inline path. */
+#include "symbolize.h"
+
+#include <inttypes.h>
+#include <link.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define LOOKUPS 100000
+
+typedef struct range {
+    uint64_t lo, hi;
+} range;
+
+typedef struct target {
+    const char *path;
+    uint64_t bias;
+    range exec[8];
+    int nexec;
+} target;
+
+static double now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1e9 + ts.tv_nsec;
+}
+
+static int libc_cb(struct dl_phdr_info *info, size_t size, void *arg)
+{
+    (void)size;
+    target *t = arg;
+    if (strstr(info->dlpi_name, "/libc.so") == NULL)
+        return 0;
+    t->path = info->dlpi_name;
+    t->bias = info->dlpi_addr;
+    for (int i = 0; i < info->dlpi_phnum && t->nexec < 8; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type == PT_LOAD && (ph->p_flags & PF_X))
+            t->exec[t->nexec++] = (range){ info->dlpi_addr + ph->p_vaddr,
+                                           info->dlpi_addr + ph->p_vaddr + ph->p_memsz };
+    }
+    return 1;
+}
+
+/* Executable segments of a file not loaded here, read from its program headers. */
+static int file_target(const char *path, target *t)
+{
+    FILE *f = fopen(path, "rb");
+    ElfW(Ehdr) eh;
+    if (f == NULL || fread(&eh, sizeof eh, 1, f) != 1) {
+        if (f)
+            fclose(f);
+        return -1;
+    }
+    t->path = path;
+    t->bias = 0;
+    for (int i = 0; i < eh.e_phnum && t->nexec < 8; i++) {
+        ElfW(Phdr) ph;
+        if (fseek(f, (long)(eh.e_phoff + (size_t)i * eh.e_phentsize), SEEK_SET) != 0
+            || fread(&ph, sizeof ph, 1, f) != 1)
+            break;
+        if (ph.p_type == PT_LOAD && (ph.p_flags & PF_X))
+            t->exec[t->nexec++] = (range){ ph.p_vaddr, ph.p_vaddr + ph.p_memsz };
+    }
+    fclose(f);
+    return t->nexec > 0 ? 0 : -1;
+}
+
+static uint64_t rng_next(uint64_t *s)
+{
+    *s ^= *s << 13;
+    *s ^= *s >> 7;
+    *s ^= *s << 17;
+    return *s;
+}
+
+static void run(const target *t)
+{
+    uint64_t *pcs = malloc(LOOKUPS * sizeof *pcs);
+    uint64_t rng = 88172645463325252ULL;
+    for (int i = 0; i < LOOKUPS; i++) {
+        const range *r = &t->exec[rng_next(&rng) % (uint64_t)t->nexec];
+        pcs[i] = r->lo + rng_next(&rng) % (r->hi - r->lo);
+    }
+    symbolizer *s = symbolize_new();
+    symbolize_add_module(s, 1, t->path, t->bias, NULL, 0);
+    symbolize_frame f[16];
+    size_t frames = 0, named = 0;
+    double t0 = now_ns();
+    for (int i = 0; i < LOOKUPS; i++) {
+        size_t n = symbolize_pc(s, 1, pcs[i], i & 1, f, 16);
+        frames += n;
+        named += strchr(f[0].name, '+') == NULL;
+    }
+    double t1 = now_ns();
+    for (int i = 0; i < LOOKUPS; i++)
+        symbolize_pc(s, 1, pcs[i], i & 1, f, 16);
+    double t2 = now_ns();
+    printf("%s: %d random addresses: cold %.0f ns/lookup (%.1f ms total, incl. loading), "
+           "cached %.0f ns/lookup; %.1f%% named, %.2f frames/address\n",
+           t->path, LOOKUPS, (t1 - t0) / LOOKUPS, (t1 - t0) / 1e6, (t2 - t1) / LOOKUPS,
+           100.0 * (double)named / LOOKUPS, (double)frames / LOOKUPS);
+    symbolize_free(s);
+    free(pcs);
+}
+
+int main(int argc, char **argv)
+{
+    target libc = { 0 };
+    if (dl_iterate_phdr(libc_cb, &libc) == 0 || libc.nexec == 0) {
+        printf("libc not found\n");
+        return 0;
+    }
+    run(&libc);
+    for (int i = 1; i < argc; i++) {
+        target t = { 0 };
+        if (file_target(argv[i], &t) == 0)
+            run(&t);
+        else
+            printf("%s: not an ELF with executable segments\n", argv[i]);
+    }
+    return 0;
+}
