@@ -13,6 +13,10 @@ volatile uint64_t wl_sink;
 
 static double iters_per_ms = 100000.0;
 static double scale = 1.0;
+static double pre_main_cpu;   /* main thread CPU at wl_init */
+static double program_cpu;    /* sum of wl_thread_end */
+static pid_t main_tid;
+static _Thread_local uint64_t jitter_state = 0x853c49e6748fea9bull;
 
 #define MAX_ENTRIES 64
 
@@ -54,6 +58,8 @@ static WL_NOIPA void calibrate(void)
 
 void wl_init(void)
 {
+    pre_main_cpu = wl_thread_cpu();
+    main_tid = gettid();
     const char *s = getenv("WL_SCALE");
     if (s && *s) {
         double v = strtod(s, NULL);
@@ -67,6 +73,22 @@ long wl_iters(double ms)
 {
     long n = (long)(ms * iters_per_ms);
     return n > 0 ? n : 1;
+}
+
+long wl_slice_iters(double ms)
+{
+    /* A 64-bit LCG; the top bits are uniform enough for +-25%. */
+    jitter_state = jitter_state * 6364136223846793005ull + 1442695040888963407ull;
+    double u = (double)(jitter_state >> 11) / 9007199254740992.0; /* [0, 1) */
+    return wl_iters(ms * (0.75 + 0.5 * u));
+}
+
+void wl_thread_end(void)
+{
+    double cpu = wl_thread_cpu() - (gettid() == main_tid ? pre_main_cpu : 0.0);
+    pthread_mutex_lock(&truth_lock);
+    program_cpu += cpu;
+    pthread_mutex_unlock(&truth_lock);
 }
 
 double wl_scale(void)
@@ -113,6 +135,9 @@ void wl_truth_reset(void)
      * the parent forked while another thread held it, which these workloads never do. */
     n_fns = 0;
     n_ints = 0;
+    program_cpu = 0;
+    pre_main_cpu = 0; /* a child's thread clock starts at zero at fork */
+    main_tid = gettid();
 }
 
 const char *wl_truth_path(int argc, char **argv)
@@ -148,6 +173,8 @@ int wl_truth_write(const char *path)
     pthread_mutex_lock(&truth_lock);
     fprintf(f, "{\n  \"pid\": %d,\n  \"process_cpu_s\": %.6f,\n  \"process_clock_s\": %.6f,\n",
             (int)getpid(), ru_cpu, clk_cpu);
+    fprintf(f, "  \"program_cpu_s\": %.6f,\n  \"pre_main_cpu_s\": %.6f,\n", program_cpu,
+            pre_main_cpu);
     fprintf(f, "  \"utime_s\": %.6f,\n  \"stime_s\": %.6f,\n",
             (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec * 1e-6,
             (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec * 1e-6);

@@ -46,12 +46,23 @@ extern volatile uint64_t wl_sink;
         wl_sink += wl_x_;                                             \
     } while (0)
 
-/* Measures how many WL_BURN iterations make a millisecond of CPU on this machine.
- * Reads WL_SCALE (a factor on every workload's amount of work, default 1). */
+/* Call first thing in main. Records the CPU the main thread used before main (the loader and
+ * any preloaded library's constructors), measures how many WL_BURN iterations make a
+ * millisecond of CPU on this machine, and reads WL_SCALE (a factor on every workload's amount
+ * of work, default 1). */
 void wl_init(void);
 
 /* Iterations of WL_BURN that take about `ms` milliseconds of CPU. */
 long wl_iters(double ms);
+
+/* Like wl_iters, but each call varies the length pseudo-randomly by up to +-25% (the same
+ * sequence on every run). Slices of one fixed length could beat in step with a profiler's
+ * sampling ticks and hand every boundary's error to the same function. */
+long wl_slice_iters(double ms);
+
+/* Call at the end of each of the program's threads (main included): adds the thread's CPU,
+ * from main's entry for the main thread, to the program's CPU in the truth file. */
+void wl_thread_end(void);
 
 /* The scale factor read by wl_init. */
 double wl_scale(void);
@@ -72,8 +83,9 @@ void wl_truth_reset(void);
 const char *wl_truth_path(int argc, char **argv);
 
 /* Writes the truth JSON to `path` (nothing if NULL): the functions' CPU seconds, the process's
- * CPU seconds from getrusage(RUSAGE_SELF) and from CLOCK_PROCESS_CPUTIME_ID, the pid, and the
- * extra integers. Returns 0 on success; on failure prints why and returns -1. */
+ * CPU seconds from getrusage(RUSAGE_SELF) and from CLOCK_PROCESS_CPUTIME_ID, the program's CPU
+ * seconds (the sum from wl_thread_end: what the program's own threads used since main began,
+ * without a profiler's start-up or helper threads), the pid, and the extra integers. Returns 0 on success; on failure prints why and returns -1. */
 int wl_truth_write(const char *path);
 
 #ifdef __cplusplus

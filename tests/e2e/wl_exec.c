@@ -23,19 +23,20 @@ static WL_NOIPA uint64_t pre_exec_work(long iters)
 
 int main(int argc, char **argv)
 {
+    wl_init();
     if (argc < 3) {
         fprintf(stderr, "usage: %s execve|execv|execvp|execl PROGRAM [--truth PATH]\n", argv[0]);
         return 2;
     }
     const char *how = argv[1], *prog = argv[2];
-    wl_init();
     int slices = (int)(SLICES * wl_scale() + 0.5);
-    long iters = wl_iters(SLICE_MS);
     for (int s = 0; s < (slices > 0 ? slices : 1); s++) {
+        long iters = wl_slice_iters(SLICE_MS);
         double t0 = wl_thread_cpu();
         pre_exec_work(iters);
         wl_truth_add("pre_exec_work", wl_thread_cpu() - t0);
     }
+    wl_thread_end();
     if (wl_truth_write(wl_truth_path(argc, argv)) != 0)
         return 1;
     printf("wl_exec: exec %s via %s\n", prog, how);

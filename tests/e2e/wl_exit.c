@@ -46,8 +46,8 @@ static int slices(void)
 
 static void run(const char *name, uint64_t (*fn)(long))
 {
-    long iters = wl_iters(SLICE_MS);
     for (int s = 0; s < slices(); s++) {
+        long iters = wl_slice_iters(SLICE_MS);
         double t0 = wl_thread_cpu();
         fn(iters);
         wl_truth_add(name, wl_thread_cpu() - t0);
@@ -56,6 +56,7 @@ static void run(const char *name, uint64_t (*fn)(long))
 
 static WL_NOIPA void finish_by_exit(void)
 {
+    wl_thread_end();
     if (wl_truth_write(truth_path) != 0)
         exit(1);
     printf("wl_exit: mode=exit\n");
@@ -76,12 +77,12 @@ static void *exiting_thread(void *arg)
 
 int main(int argc, char **argv)
 {
+    wl_init();
     if (argc < 2) {
         fprintf(stderr, "usage: %s return|exit|thread-exit [--truth PATH]\n", argv[0]);
         return 2;
     }
     truth_path = wl_truth_path(argc, argv);
-    wl_init();
     if (strcmp(argv[1], "thread-exit") == 0) {
         pthread_t t;
         if (pthread_create(&t, NULL, exiting_thread, NULL) != 0)
@@ -99,6 +100,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "wl_exit: unknown mode %s\n", argv[1]);
         return 2;
     }
+    wl_thread_end();
     if (wl_truth_write(truth_path) != 0)
         return 1;
     printf("wl_exit: mode=return\n");

@@ -28,8 +28,8 @@ static WL_NOIPA uint64_t child_work(long iters)
 
 static void run(const char *name, uint64_t (*fn)(long), int slices)
 {
-    long iters = wl_iters(SLICE_MS);
     for (int s = 0; s < slices; s++) {
+        long iters = wl_slice_iters(SLICE_MS);
         double t0 = wl_thread_cpu();
         fn(iters);
         wl_truth_add(name, wl_thread_cpu() - t0);
@@ -38,8 +38,8 @@ static void run(const char *name, uint64_t (*fn)(long), int slices)
 
 int main(int argc, char **argv)
 {
-    const char *truth = wl_truth_path(argc, argv);
     wl_init();
+    const char *truth = wl_truth_path(argc, argv);
     int slices = (int)(SLICES * wl_scale() + 0.5);
     if (slices < 2)
         slices = 2;
@@ -54,6 +54,7 @@ int main(int argc, char **argv)
     if (pid == 0) {
         wl_truth_reset();
         run("child_work", child_work, slices);
+        wl_thread_end();
         char path[4096];
         snprintf(path, sizeof path, "%s.child", truth ? truth : "");
         int rc = truth ? wl_truth_write(path) : 0;
@@ -67,6 +68,7 @@ int main(int argc, char **argv)
         return 3;
     }
     wl_truth_int("child_pid", (long)pid);
+    wl_thread_end();
     printf("wl_fork: done\n");
     return wl_truth_write(truth) == 0 ? 0 : 1;
 }

@@ -83,12 +83,13 @@ struct worker {
 static void *worker_main(void *arg)
 {
     const struct worker *w = arg;
-    long iters = wl_iters(SLICE_MS * w->mult);
     for (int s = 0; s < w->slices; s++) {
+        long iters = wl_slice_iters(SLICE_MS * w->mult);
         double t0 = wl_thread_cpu();
         w->fn(iters);
         wl_truth_add(w->name, wl_thread_cpu() - t0);
     }
+    wl_thread_end();
     return NULL;
 }
 
@@ -102,6 +103,7 @@ static uint64_t call_recurse(long iters)
 int main(int argc, char **argv)
 {
     double main_t0 = wl_thread_cpu();
+    wl_init();
     if (argc < 2) {
         fprintf(stderr, "usage: %s FIXTURE.so [--truth PATH]\n", argv[0]);
         return 2;
@@ -116,7 +118,6 @@ int main(int argc, char **argv)
         fprintf(stderr, "wl_mix: dlsym fixture_work: %s\n", dlerror());
         return 2;
     }
-    wl_init();
     int slices = (int)(SLICES * wl_scale() + 0.5);
     if (slices < 1)
         slices = 1;
@@ -147,10 +148,10 @@ int main(int argc, char **argv)
         {"inline_parent", "hot_inline_[i]", inline_parent},
         {"recurse", "recurse_bottom", call_recurse},
     };
-    long iters = wl_iters(SLICE_MS);
     for (int s = 0; s < slices; s++) {
         for (size_t k = 0; k < sizeof mains / sizeof mains[0]; k++) {
             work_fn fn = mains[k].fn ? mains[k].fn : fixture_work;
+            long iters = wl_slice_iters(SLICE_MS);
             double t0 = wl_thread_cpu();
             fn(iters);
             double dt = wl_thread_cpu() - t0;
@@ -162,6 +163,7 @@ int main(int argc, char **argv)
     for (int i = 0; i < 3; i++)
         pthread_join(tids[i], NULL);
     wl_truth_add("main", wl_thread_cpu() - main_t0);
+    wl_thread_end();
     wl_truth_int("threads", 4);
     wl_truth_int("recursion_depth", RECURSION_DEPTH);
     printf("wl_mix: done, %d slices\n", slices);
