@@ -1,0 +1,210 @@
+/* folded.c - folded stacks: build, sort/merge, parse and write. See folded.h. */
+#include "folded.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+void folded_init(folded_profile *p)
+{
+    memset(p, 0, sizeof(*p));
+}
+
+void folded_free(folded_profile *p)
+{
+    for (size_t i = 0; i < p->len; i++)
+        free(p->entries[i].stack);
+    free(p->entries);
+    folded_init(p);
+}
+
+/* Totals of hostile or huge profiles must not wrap around to small numbers: a wrapped sum
+ * would draw a 100% frame as a sliver. Saturating keeps every ratio sane. */
+static uint64_t sat_add(uint64_t a, uint64_t b)
+{
+    return a > UINT64_MAX - b ? UINT64_MAX : a + b;
+}
+
+static int grow(folded_profile *p)
+{
+    size_t cap = p->cap ? p->cap * 2 : 256;
+    folded_entry *e = realloc(p->entries, cap * sizeof(*e));
+    if (!e)
+        return -1;
+    p->entries = e;
+    p->cap = cap;
+    return 0;
+}
+
+int folded_add(folded_profile *p, const char *stack, size_t len, uint64_t count)
+{
+    if (p->len == p->cap && grow(p) < 0)
+        return -1;
+    char *s = malloc(len + 1);
+    if (!s)
+        return -1;
+    memcpy(s, stack, len);
+    s[len] = '\0';
+    p->entries[p->len].stack = s;
+    p->entries[p->len].count = count;
+    p->len++;
+    p->total = sat_add(p->total, count);
+    return 0;
+}
+
+static int cmp_entry(const void *a, const void *b)
+{
+    const folded_entry *x = a, *y = b;
+    return strcmp(x->stack, y->stack);
+}
+
+void folded_finish(folded_profile *p)
+{
+    if (p->len < 2)
+        return;
+    qsort(p->entries, p->len, sizeof(*p->entries), cmp_entry);
+    size_t out = 0;
+    for (size_t i = 1; i < p->len; i++) {
+        folded_entry *last = &p->entries[out];
+        if (strcmp(last->stack, p->entries[i].stack) == 0) {
+            last->count = sat_add(last->count, p->entries[i].count);
+            free(p->entries[i].stack);
+        } else {
+            p->entries[++out] = p->entries[i];
+        }
+    }
+    p->len = out + 1;
+}
+
+int folded_write(const folded_profile *p, FILE *out)
+{
+    for (size_t i = 0; i < p->len; i++) {
+        if (fputs(p->entries[i].stack, out) == EOF ||
+            fprintf(out, " %" PRIu64 "\n", p->entries[i].count) < 0)
+            return -1;
+    }
+    return fflush(out) == EOF || ferror(out) ? -1 : 0;
+}
+
+/* ---- parsing ---- */
+
+static int is_blank(char c)
+{
+    return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f';
+}
+
+/* Parses an all-digit count. Returns NULL on success, else why the count is unusable. */
+static const char *parse_count(const char *s, size_t n, uint64_t *out)
+{
+    uint64_t v = 0;
+    if (n == 0)
+        return "missing count";
+    for (size_t i = 0; i < n; i++) {
+        unsigned d = (unsigned char)s[i] - '0';
+        if (d > 9)
+            return "count is not a positive integer";
+        if (v > (UINT64_MAX - d) / 10)
+            return "count does not fit in 64 bits";
+        v = v * 10 + d;
+    }
+    if (v == 0)
+        return "count is not a positive integer";
+    *out = v;
+    return NULL;
+}
+
+/* Splits one line (without its '\n') into stack and count, and adds it. Returns NULL if
+ * the line was added or blank, a reason if it is malformed, or "" on allocation failure. */
+static const char *parse_line(folded_profile *p, char *line, size_t n)
+{
+    while (n > 0 && is_blank(line[n - 1]))
+        n--;
+    if (n == 0)
+        return NULL;
+    size_t sp = n;
+    while (sp > 0 && line[sp - 1] != ' ' && line[sp - 1] != '\t')
+        sp--;
+    if (sp == 0)
+        return "missing count";
+    uint64_t count;
+    const char *why = parse_count(line + sp, n - sp, &count);
+    if (why)
+        return why;
+    size_t len = sp - 1;
+    while (len > 0 && is_blank(line[len - 1]))
+        len--;
+    if (len == 0)
+        return "empty stack";
+    if (count > UINT64_MAX - p->total)
+        return "count makes the total overflow 64 bits";
+    /* A NUL would silently cut the stack short once stored as a C string. */
+    for (char *z = memchr(line, '\0', len); z; z = memchr(z, '\0', len - (size_t)(z - line)))
+        *z = '?';
+    return folded_add(p, line, len, count) < 0 ? "" : NULL;
+}
+
+long folded_parse(FILE *in, folded_profile *p, folded_error_fn on_error, void *ctx)
+{
+    char *line = NULL;
+    size_t cap = 0, line_no = 0;
+    long bad = 0;
+    for (;;) {
+        errno = 0; /* getline returns -1 both at EOF and on ENOMEM; errno tells them apart */
+        ssize_t n = getline(&line, &cap, in);
+        if (n < 0)
+            break;
+        line_no++;
+        if (n > 0 && line[n - 1] == '\n')
+            n--;
+        const char *why = parse_line(p, line, (size_t)n);
+        if (why && !*why) {
+            free(line);
+            return -1;
+        }
+        if (why) {
+            bad++;
+            if (on_error)
+                on_error(ctx, line_no, why);
+        }
+    }
+    int err = ferror(in) || errno == ENOMEM;
+    free(line);
+    folded_finish(p);
+    return err ? -1 : bad;
+}
+
+/* ---- frame names ---- */
+
+/* Length of the longest prefix of s[0..n) that does not end inside a UTF-8 sequence, so a
+ * truncated name stays valid text for whoever displays it. */
+static size_t utf8_cut(const unsigned char *s, size_t n)
+{
+    size_t i = n, back = 0;
+    while (i > 0 && back < 4 && (s[i - 1] & 0xC0) == 0x80) {
+        i--;
+        back++;
+    }
+    if (i == 0 || s[i - 1] < 0xC0)
+        return n; /* ends on ASCII or on stray continuation bytes: nothing to repair */
+    unsigned char lead = s[i - 1];
+    size_t need = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : 2;
+    return back + 1 >= need ? n : i - 1;
+}
+
+size_t folded_sanitize_frame(const char *name, char *dst, size_t cap)
+{
+    if (cap == 0)
+        return 0;
+    if (!name || !*name)
+        name = "[unknown]";
+    size_t n = strlen(name);
+    if (n > cap - 1)
+        n = utf8_cut((const unsigned char *)name, cap - 1);
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)name[i];
+        dst[i] = c == ';' ? ':' : (c < 0x20 || c == 0x7f) ? '?' : (char)c;
+    }
+    dst[n] = '\0';
+    return n;
+}
