@@ -173,16 +173,51 @@ static void symbolize_arena_free(symbolize_chunk *c)
 
 /* ------------------------------------------------------------------ types */
 
+/* [lo, hi): the first member of everything looked up by address, so that one binary
+ * search (symbolize_span_find) serves symbols, functions and inline scopes. */
+typedef struct symbolize_span {
+    uint64_t lo, hi;
+} symbolize_span;
+
 typedef struct symbolize_sym {
-    uint64_t start, end; /* absolute (biased) addresses, [start, end) */
+    symbolize_span span; /* absolute (biased) addresses */
     const char *raw;     /* points into the Dwfl's string table, valid until dwfl_end */
     const char *name;    /* demangled and interned on first use */
 } symbolize_sym;
 
 typedef struct symbolize_fn_range {
-    Dwarf_Addr lo, hi; /* CU-relative (unbiased) addresses */
+    symbolize_span span; /* CU-relative (unbiased) addresses */
     Dwarf_Die die;
 } symbolize_fn_range;
+
+/* A function's code scopes (lexical blocks, inlined calls) as a small tree with decoded,
+ * sorted ranges: built once per function that is hit, because rescanning its DIEs per
+ * address (call sites, variables, ...) is what made lookups slow in big functions. */
+typedef struct symbolize_scope_range {
+    symbolize_span span;
+    uint32_t scope; /* index in symbolize_fn_tree.scopes */
+} symbolize_scope_range;
+
+typedef struct symbolize_scope {
+    Dwarf_Die die;
+    size_t first, count; /* its children's ranges in symbolize_fn_tree.ranges, sorted */
+    bool inlined;
+} symbolize_scope;
+
+typedef struct symbolize_fn_tree {
+    const void *key; /* the subprogram DIE's address in the debug data */
+    symbolize_scope *scopes;
+    size_t nscopes, scopes_cap;
+    symbolize_scope_range *ranges;
+    size_t nranges, ranges_cap;
+} symbolize_fn_tree;
+
+/* A CU's address range, for modules whose DWARF has no .debug_aranges (clang and other
+ * LLVM compilers omit it), where dwfl_module_addrdie in elfutils 0.188 finds no CU. */
+typedef struct symbolize_cu_range {
+    symbolize_span span; /* unbiased */
+    Dwarf_Die cudie;
+} symbolize_cu_range;
 
 typedef struct symbolize_cu {
     const void *key; /* the CU DIE's address in the debug data: unique per Dwarf */
@@ -210,6 +245,13 @@ typedef struct symbolize_module {
     symbolize_cu *cus;
     size_t ncus, cus_cap;
     symbolize_htab cu_index;
+    symbolize_cu_range *cu_ranges; /* built on the first address dwfl cannot place */
+    size_t ncu_ranges;
+    bool cu_ranges_built;
+    Dwarf_Addr dwbias;
+    symbolize_fn_tree *trees;
+    size_t ntrees, trees_cap;
+    symbolize_htab tree_index;
 } symbolize_module;
 
 typedef struct symbolize_cached {
@@ -750,6 +792,36 @@ static void symbolize_module_load(symbolize_module *m)
 
 /* ------------------------------------------------------------------ ELF symbol tables */
 
+static const symbolize_span *symbolize_span_at(const void *base, size_t stride, size_t i)
+{
+    return (const symbolize_span *)((const char *)base + i * stride);
+}
+
+/* Index of the element (array sorted by span.lo) whose span holds a, or SIZE_MAX. Spans
+ * may nest (an asm entry point inside a bigger symbol, a function's hot and cold parts):
+ * the latest start wins, and a bounded walk back finds an enclosing span. */
+static size_t symbolize_span_find(const void *base, size_t n, size_t stride, uint64_t a)
+{
+    size_t lo = 0, hi = n; /* first element starting after a */
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (symbolize_span_at(base, stride, mid)->lo <= a)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    for (size_t i = lo, steps = 0; i > 0 && steps < SYMBOLIZE_NEST_WALK; i--, steps++)
+        if (a < symbolize_span_at(base, stride, i - 1)->hi)
+            return i - 1;
+    return SIZE_MAX;
+}
+
+static int symbolize_span_cmp(const void *pa, const void *pb)
+{
+    const symbolize_span *a = pa, *b = pb;
+    return a->lo < b->lo ? -1 : a->lo > b->lo;
+}
+
 typedef struct symbolize_cand {
     uint64_t start, size;
     uint64_t limit; /* end of the symbol's section, 0 if unknown */
@@ -895,25 +967,15 @@ static void symbolize_symtab_build(symbolize_module *m)
                             : symbolize_unsized_end(c, group, n, module_end);
         if (end < c[group].start)
             end = UINT64_MAX;
-        m->syms[m->nsyms++] = (symbolize_sym){ c[group].start, end, c[group].raw, NULL };
+        m->syms[m->nsyms++] = (symbolize_sym){ { c[group].start, end }, c[group].raw, NULL };
     }
     free(c);
 }
 
-static const symbolize_sym *symbolize_symtab_lookup(const symbolize_module *m, uint64_t a)
+static symbolize_sym *symbolize_symtab_lookup(symbolize_module *m, uint64_t a)
 {
-    size_t lo = 0, hi = m->nsyms; /* first symbol starting after a */
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (m->syms[mid].start <= a)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    for (size_t i = lo, steps = 0; i > 0 && steps < SYMBOLIZE_NEST_WALK; i--, steps++)
-        if (a < m->syms[i - 1].end)
-            return &m->syms[i - 1];
-    return NULL;
+    size_t i = symbolize_span_find(m->syms, m->nsyms, sizeof *m->syms, a);
+    return i != SIZE_MAX ? &m->syms[i] : NULL;
 }
 
 /* ------------------------------------------------------------------ DWARF inline chains */
@@ -954,18 +1016,12 @@ static void symbolize_cu_collect(Dwarf_Die *parent, int depth, symbolize_fn_rang
             Dwarf_Addr base, lo, hi;
             ptrdiff_t off = 0;
             while ((off = dwarf_ranges(&child, off, &base, &lo, &hi)) > 0)
-                if (hi > lo && !symbolize_fn_push(v, n, cap, &(symbolize_fn_range){ lo, hi, child }))
+                if (hi > lo && !symbolize_fn_push(v, n, cap, &(symbolize_fn_range){ { lo, hi }, child }))
                     return;
         } else if (depth < 8 && symbolize_is_scope_holder(tag)) {
             symbolize_cu_collect(&child, depth + 1, v, n, cap);
         }
     } while (dwarf_siblingof(&child, &child) == 0);
-}
-
-static int symbolize_fn_cmp(const void *pa, const void *pb)
-{
-    const symbolize_fn_range *a = pa, *b = pb;
-    return a->lo < b->lo ? -1 : a->lo > b->lo;
 }
 
 /* The CU's function ranges, sorted, built on first use: dwarf_getscopes rescans every
@@ -986,28 +1042,12 @@ static symbolize_cu *symbolize_cu_get(symbolize_module *m, Dwarf_Die *cudie)
     size_t cap = 0;
     symbolize_cu_collect(cudie, 0, &cu->fns, &cu->nfns, &cap);
     if (cu->nfns > 1)
-        qsort(cu->fns, cu->nfns, sizeof *cu->fns, symbolize_fn_cmp);
+        qsort(cu->fns, cu->nfns, sizeof *cu->fns, symbolize_span_cmp);
     if (!symbolize_htab_insert(&m->cu_index, h, (uint32_t)m->ncus)) {
         free(cu->fns);
         return NULL;
     }
     return &m->cus[m->ncus++];
-}
-
-static const symbolize_fn_range *symbolize_cu_lookup(const symbolize_cu *cu, Dwarf_Addr a)
-{
-    size_t lo = 0, hi = cu->nfns;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (cu->fns[mid].lo <= a)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    for (size_t i = lo, steps = 0; i > 0 && steps < SYMBOLIZE_NEST_WALK; i--, steps++)
-        if (a < cu->fns[i - 1].hi)
-            return &cu->fns[i - 1];
-    return NULL;
 }
 
 static bool symbolize_is_code_scope(int tag)
@@ -1016,16 +1056,130 @@ static bool symbolize_is_code_scope(int tag)
            || tag == DW_TAG_try_block || tag == DW_TAG_catch_block;
 }
 
-/* The child scope of parent that contains a, if any. */
-static bool symbolize_child_at(Dwarf_Die *parent, Dwarf_Addr a, Dwarf_Die *out)
+static bool symbolize_tree_eq(const void *ctx, uint32_t idx, const void *key)
 {
-    if (dwarf_child(parent, out) != 0)
-        return false;
-    do {
-        if (symbolize_is_code_scope(dwarf_tag(out)) && dwarf_haspc(out, a) == 1)
-            return true;
-    } while (dwarf_siblingof(out, out) == 0);
-    return false;
+    const symbolize_module *m = ctx;
+    return m->trees[idx].key == key;
+}
+
+/* Appends die's children's ranges (kids) to the tree as one sorted run owned by scope. */
+static void symbolize_tree_adopt(symbolize_fn_tree *t, uint32_t scope, symbolize_scope_range *kids,
+                                 size_t nkids)
+{
+    if (nkids == 0)
+        return;
+    symbolize_scope_range *r = symbolize_reserve(t->ranges, &t->ranges_cap, t->nranges + nkids,
+                                                 sizeof *r);
+    if (r == NULL)
+        return; /* the scope just shows no inlined callees */
+    t->ranges = r;
+    qsort(kids, nkids, sizeof *kids, symbolize_span_cmp);
+    memcpy(&r[t->nranges], kids, nkids * sizeof *kids);
+    t->scopes[scope].first = t->nranges;
+    t->scopes[scope].count = nkids;
+    t->nranges += nkids;
+}
+
+/* Adds die and, recursively, the code scopes under it; returns its index or UINT32_MAX.
+ * Depth is bounded so corrupt DWARF cannot exhaust the stack. */
+static uint32_t symbolize_tree_add(symbolize_fn_tree *t, Dwarf_Die *die, int depth)
+{
+    symbolize_scope *scopes = symbolize_reserve(t->scopes, &t->scopes_cap, t->nscopes + 1,
+                                                sizeof *scopes);
+    if (scopes == NULL || t->nscopes >= UINT32_MAX)
+        return UINT32_MAX;
+    t->scopes = scopes;
+    uint32_t self = (uint32_t)t->nscopes++;
+    scopes[self] = (symbolize_scope){ *die, 0, 0, dwarf_tag(die) == DW_TAG_inlined_subroutine };
+    symbolize_scope_range *kids = NULL;
+    size_t nkids = 0, cap = 0;
+    Dwarf_Die child;
+    if (depth < 256 && dwarf_child(die, &child) == 0) {
+        do {
+            if (!symbolize_is_code_scope(dwarf_tag(&child)))
+                continue;
+            uint32_t idx = symbolize_tree_add(t, &child, depth + 1);
+            Dwarf_Addr base, lo, hi;
+            ptrdiff_t off = 0;
+            while (idx != UINT32_MAX && (off = dwarf_ranges(&child, off, &base, &lo, &hi)) > 0) {
+                if (hi <= lo)
+                    continue;
+                symbolize_scope_range *grown = symbolize_reserve(kids, &cap, nkids + 1, sizeof *kids);
+                if (grown == NULL)
+                    break;
+                kids = grown;
+                kids[nkids++] = (symbolize_scope_range){ { lo, hi }, idx };
+            }
+        } while (dwarf_siblingof(&child, &child) == 0);
+    }
+    symbolize_tree_adopt(t, self, kids, nkids);
+    free(kids);
+    return self;
+}
+
+static symbolize_fn_tree *symbolize_tree_get(symbolize_module *m, Dwarf_Die *fn)
+{
+    const void *key = fn->addr;
+    uint32_t h = symbolize_hash64((uint64_t)(uintptr_t)key);
+    symbolize_slot *hit = symbolize_htab_find(&m->tree_index, h, symbolize_tree_eq, m, key);
+    if (hit != NULL)
+        return &m->trees[hit->idx1 - 1];
+    symbolize_fn_tree *trees = symbolize_reserve(m->trees, &m->trees_cap, m->ntrees + 1,
+                                                 sizeof *trees);
+    if (trees == NULL)
+        return NULL;
+    m->trees = trees;
+    symbolize_fn_tree *t = &trees[m->ntrees];
+    *t = (symbolize_fn_tree){ .key = key };
+    if (symbolize_tree_add(t, fn, 0) == UINT32_MAX
+        || !symbolize_htab_insert(&m->tree_index, h, (uint32_t)m->ntrees)) {
+        free(t->scopes);
+        free(t->ranges);
+        return NULL;
+    }
+    return &m->trees[m->ntrees++];
+}
+
+static void symbolize_cu_ranges_build(symbolize_module *m)
+{
+    m->cu_ranges_built = true;
+    Dwarf *dw = dwfl_module_getdwarf(m->dmod, &m->dwbias);
+    size_t cap = 0;
+    Dwarf_CU *cu = NULL;
+    Dwarf_Die cudie;
+    while (dw != NULL && dwarf_get_units(dw, cu, &cu, NULL, NULL, &cudie, NULL) == 0) {
+        Dwarf_Addr base, lo, hi;
+        ptrdiff_t off = 0;
+        while ((off = dwarf_ranges(&cudie, off, &base, &lo, &hi)) > 0) {
+            symbolize_cu_range *grown = hi > lo ? symbolize_reserve(m->cu_ranges, &cap,
+                                                                    m->ncu_ranges + 1,
+                                                                    sizeof *grown)
+                                                : m->cu_ranges;
+            if (grown == NULL)
+                break;
+            m->cu_ranges = grown;
+            if (hi > lo)
+                grown[m->ncu_ranges++] = (symbolize_cu_range){ { lo, hi }, cudie };
+        }
+    }
+    if (m->ncu_ranges > 1)
+        qsort(m->cu_ranges, m->ncu_ranges, sizeof *m->cu_ranges, symbolize_span_cmp);
+}
+
+/* The CU holding address a, through .debug_aranges (dwfl) or else our own CU ranges. */
+static Dwarf_Die *symbolize_cu_at(symbolize_module *m, uint64_t a, Dwarf_Addr *bias)
+{
+    Dwarf_Die *cudie = dwfl_module_addrdie(m->dmod, a, bias);
+    if (cudie != NULL)
+        return cudie;
+    if (!m->cu_ranges_built)
+        symbolize_cu_ranges_build(m);
+    size_t i = symbolize_span_find(m->cu_ranges, m->ncu_ranges, sizeof *m->cu_ranges,
+                                   a - m->dwbias);
+    if (i == SIZE_MAX)
+        return NULL;
+    *bias = m->dwbias;
+    return &m->cu_ranges[i].cudie;
 }
 
 /* DIEs for address a: the containing subprogram, then each inlined_subroutine on the way
@@ -1034,20 +1188,29 @@ static size_t symbolize_dwarf_chain(symbolize_module *m, uint64_t a, Dwarf_Die *
                                     size_t cap)
 {
     Dwarf_Addr bias = 0;
-    Dwarf_Die *cudie = dwfl_module_addrdie(m->dmod, a, &bias);
-    if (cudie == NULL || cap == 0)
+    Dwarf_Die *cudie = symbolize_cu_at(m, a, &bias);
+    symbolize_cu *cu = cudie != NULL && cap > 0 ? symbolize_cu_get(m, cudie) : NULL;
+    if (cu == NULL)
         return 0;
-    symbolize_cu *cu = symbolize_cu_get(m, cudie);
-    const symbolize_fn_range *fn = cu != NULL ? symbolize_cu_lookup(cu, a - bias) : NULL;
-    if (fn == NULL)
+    a -= bias;
+    size_t i = symbolize_span_find(cu->fns, cu->nfns, sizeof *cu->fns, a);
+    symbolize_fn_tree *t = i != SIZE_MAX ? symbolize_tree_get(m, &cu->fns[i].die) : NULL;
+    if (t == NULL)
         return 0;
     size_t n = 0;
-    Dwarf_Die cur = fn->die;
-    out[n++] = cur;
-    /* Bounded: corrupt DWARF must not loop forever. */
-    for (int depth = 0; depth < 1024 && symbolize_child_at(&cur, a - bias, &cur); depth++)
-        if (dwarf_tag(&cur) == DW_TAG_inlined_subroutine && n < cap)
-            out[n++] = cur;
+    out[n++] = t->scopes[0].die;
+    for (uint32_t scope = 0;;) {
+        const symbolize_scope *sc = &t->scopes[scope];
+        if (sc->count == 0)
+            break;
+        size_t k = symbolize_span_find(&t->ranges[sc->first], sc->count, sizeof *t->ranges, a);
+        /* Children always come after their parent, so this descent ends. */
+        if (k == SIZE_MAX || t->ranges[sc->first + k].scope <= scope)
+            break;
+        scope = t->ranges[sc->first + k].scope;
+        if (t->scopes[scope].inlined && n < cap)
+            out[n++] = t->scopes[scope].die;
+    }
     return n;
 }
 
@@ -1083,8 +1246,19 @@ static const char *symbolize_offset_name(symbolizer *s, const symbolize_module *
 
 static const char *symbolize_sym_name(symbolizer *s, symbolize_sym *sym)
 {
-    if (sym->name == NULL)
+    if (sym->name != NULL)
+        return sym->name;
+    /* .symtab keeps symbol versions ("fsetpos@@GLIBC_2.2.5"); the version is not part of
+     * the function's name and would split one function into several frames. */
+    const char *at = strchr(sym->raw + 1, '@');
+    if (at == NULL) {
         sym->name = symbolize_display_name(s, sym->raw);
+        return sym->name;
+    }
+    char *bare = strndup(sym->raw, (size_t)(at - sym->raw));
+    if (bare != NULL)
+        sym->name = symbolize_display_name(s, bare);
+    free(bare);
     return sym->name;
 }
 
@@ -1101,7 +1275,7 @@ static size_t symbolize_resolve(symbolizer *s, symbolize_module *m, uint64_t pc,
     /* A return address points after the call; the call itself may be the last
      * instruction of a function or of an inlined block. */
     uint64_t a = is_return && pc > 0 ? pc - 1 : pc;
-    symbolize_sym *sym = (symbolize_sym *)symbolize_symtab_lookup(m, a);
+    symbolize_sym *sym = symbolize_symtab_lookup(m, a);
     Dwarf_Die chain[SYMBOLIZE_MAX_FRAMES];
     size_t nchain = symbolize_dwarf_chain(m, a, chain, SYMBOLIZE_MAX_FRAMES);
     const char *outer = sym != NULL ? symbolize_sym_name(s, sym) : NULL;
@@ -1200,6 +1374,13 @@ static void symbolize_module_free(symbolize_module *m)
         free(m->cus[i].fns);
     free(m->cus);
     free(m->cu_index.slots);
+    free(m->cu_ranges);
+    for (size_t i = 0; i < m->ntrees; i++) {
+        free(m->trees[i].scopes);
+        free(m->trees[i].ranges);
+    }
+    free(m->trees);
+    free(m->tree_index.slots);
     free(m->syms);
     free(m->image);
     free(m->path);

@@ -6,8 +6,15 @@ volatile int symfix_sink;
 uintptr_t symfix_inline_pc;
 uintptr_t symfix_inline2_pc;
 
-/* noipa: no clone (symfix_static_leaf.isra.0) and no inlining, so the symbol keeps its name. */
-static __attribute__((noinline, noipa)) int symfix_static_leaf(int x)
+/* No clone (gcc would make symfix_static_leaf.isra.0) and no inlining, so the symbol keeps
+ * its name. clang has no noipa and does not rename what it specializes here. */
+#if defined(__clang__)
+#define SYMFIX_KEEP __attribute__((noinline, used))
+#else
+#define SYMFIX_KEEP __attribute__((noinline, noipa))
+#endif
+
+static SYMFIX_KEEP int symfix_static_leaf(int x)
 {
     symfix_sink = x;
     return x * 3 + symfix_sink;
