@@ -453,7 +453,7 @@ def test_truncated(ctx, ck):
     if not prof or not truth:
         return
     check_total(ck, prof, truth, DEFAULT_FREQ, process=False)
-    check_shares(ck, prof, truth)
+    check_shares(ck, prof, truth)   # 'abyss': in every stack of the recursion, cut or not
     tot = prof.inclusive('abyss_bottom')
     depth = truth['ints']['depth']
 

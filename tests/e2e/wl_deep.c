@@ -15,7 +15,7 @@
 /* Long slices: with two functions taking turns, every boundary between them can hand up to a
  * sampling tick (4 ms at HZ=250) to the wrong one, so the error grows with the number of
  * boundaries; 15 x 2 x 100 ms keeps it near 0.2 points of the total (1 sigma). */
-enum { SLICES = 15, DEPTH = 30, ABYSS_DEPTH = 5000, ABYSS_SLICES = 20 };
+enum { SLICES = 15, DEPTH = 30, ABYSS_DEPTH = 5000, ABYSS_SLICES = 50 };
 static const double SLICE_MS = 100.0, ABYSS_SLICE_MS = 20.0;
 
 static WL_NOIPA uint64_t deep_30(long iters)
@@ -89,7 +89,9 @@ static int run_abyss(int argc, char **argv)
         long iters = wl_slice_iters(ABYSS_SLICE_MS);
         double t0 = wl_thread_cpu();
         abyss(ABYSS_DEPTH, iters);
-        wl_truth_add("abyss_bottom", wl_thread_cpu() - t0);
+        /* "abyss", not "abyss_bottom": the way down and back up 5000 frames (and the page
+         * faults of the stack's first descent) is measured too, and runs outside the bottom. */
+        wl_truth_add("abyss", wl_thread_cpu() - t0);
     }
     wl_truth_int("depth", ABYSS_DEPTH);
     wl_thread_end();
