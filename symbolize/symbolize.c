@@ -729,7 +729,12 @@ static bool symbolize_open_elf(symbolize_module *m)
         close(fd);
         return false;
     }
-    m->pending_fd = fd;
+    /* The file is mapped whole (or, if mmap failed, read in now), so the descriptor can go:
+     * a host with hundreds of libraries must not run out of descriptors at exit. */
+    if (elf_cntl(m->pending_elf, ELF_C_FDREAD) == 0)
+        close(fd);
+    else
+        m->pending_fd = fd;
     return true;
 }
 
@@ -1367,7 +1372,8 @@ symbolizer *symbolize_new(void)
     return calloc(1, sizeof(symbolizer));
 }
 
-static void symbolize_module_free(symbolize_module *m)
+/* Everything but the registration itself; names already handed out live in the arena. */
+static void symbolize_module_release(symbolize_module *m)
 {
     symbolize_module_close(m);
     for (size_t i = 0; i < m->ncus; i++)
@@ -1383,6 +1389,13 @@ static void symbolize_module_free(symbolize_module *m)
     free(m->tree_index.slots);
     free(m->syms);
     free(m->image);
+    *m = (symbolize_module){ .id = m->id, .path = m->path, .base = m->base, .bias = m->bias,
+                             .state = SYMBOLIZE_BROKEN, .pending_fd = -1 };
+}
+
+static void symbolize_module_free(symbolize_module *m)
+{
+    symbolize_module_release(m);
     free(m->path);
     free(m);
 }
@@ -1452,10 +1465,12 @@ int symbolize_add_module(symbolizer *s, int id, const char *path, uint64_t bias,
     uint32_t idx = (uint32_t)s->nmodules;
     uint32_t old = symbolize_find_module(s, id);
     if (old != UINT32_MAX) {
-        /* Re-registration wins; cache entries of the old one stay keyed by its index. */
+        /* Re-registration wins. Cache entries of the old one stay keyed by its index and
+         * are never reached again, so its files and tables can go now. */
         symbolize_slot *slot = symbolize_htab_find(&s->module_index, symbolize_hash64((uint64_t)id),
                                                    symbolize_module_eq, s, &id);
         slot->idx1 = idx + 1;
+        symbolize_module_release(s->modules[old]);
     } else if (!symbolize_htab_insert(&s->module_index, symbolize_hash64((uint64_t)id), idx)) {
         symbolize_module_free(m);
         return -1;

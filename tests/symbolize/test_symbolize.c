@@ -3,7 +3,7 @@
  * copies with separate debug files, broken and corrupted files, the vDSO from memory, the
  * cache and return-address handling.
  *
- * usage: test_symbolize LIB STRIPPED DEBUG NOID_LIB NOID_STRIPPED NOID_DEBUG
+ * usage: test_symbolize LIB STRIPPED DEBUG NOID_LIB NOID_STRIPPED NOID_DEBUG MINI
  * (meson passes the fixtures built by objcopy; see meson.build). Exits 0 when all pass. */
 #include "symbolize.h"
 
@@ -43,7 +43,7 @@ typedef struct fixture {
 } fixture;
 
 static struct {
-    const char *lib, *stripped, *debug, *noid_lib, *noid_stripped, *noid_debug;
+    const char *lib, *stripped, *debug, *noid_lib, *noid_stripped, *noid_debug, *mini;
     char tmpdir[64];
 } cfg;
 
@@ -194,8 +194,21 @@ static void remove_tree(const char *path)
 
 /* ------------------------------------------------------------------ tests */
 
+static int count_fds(void)
+{
+    int n = 0;
+    DIR *d = opendir("/proc/self/fd");
+    if (d == NULL)
+        return -1;
+    while (readdir(d) != NULL)
+        n++;
+    closedir(d);
+    return n;
+}
+
 static void test_full_library(const fixture *f)
 {
+    int fds = count_fds();
     symbolizer *s = symbolize_new();
     CHECK(symbolize_add_module(s, 1, f->path, f->bias, NULL, 0) == 0, "add_module");
     uint64_t outer = fixture_sym(f, "symfix_outer");
@@ -213,6 +226,8 @@ static void test_full_library(const fixture *f)
                                  "Display$GT$3fmt17hfedcba9876543210E"),
                   false, 16, "Rust legacy impl", "<alloc::string::String as core::fmt::Display>::fmt",
                   NULL);
+    /* Symbols and DWARF are in the file itself, which is mapped: no descriptor stays open. */
+    CHECK(count_fds() == fds, "%d descriptors open after loading, %d before", count_fds(), fds);
     symbolize_free(s);
 }
 
@@ -252,6 +267,9 @@ static void test_stripped(const fixture *f, const fixture *noid)
                   "symfix_static_leaf", NULL);
     expect_frames(s, 2, fixture_static_addr(noid), false, 16, "stripped + debuglink (CRC)",
                   "symfix_static_leaf", NULL);
+    symbolize_add_module(s, 3, cfg.mini, f->bias, NULL, 0);
+    expect_frames(s, 3, fixture_static_addr(f), false, 16, "MiniDebugInfo", "symfix_static_leaf",
+                  NULL);
     symbolize_free(s);
     test_inline(f, cfg.stripped, "inline through the separate debug file");
 }
@@ -490,12 +508,14 @@ static void test_no_debuginfod(void)
 
 int main(int argc, char **argv)
 {
-    if (argc != 7) {
-        fprintf(stderr, "usage: %s LIB STRIPPED DEBUG NOID_LIB NOID_STRIPPED NOID_DEBUG\n", argv[0]);
+    if (argc != 8) {
+        fprintf(stderr, "usage: %s LIB STRIPPED DEBUG NOID_LIB NOID_STRIPPED NOID_DEBUG MINI\n",
+                argv[0]);
         return 2;
     }
     cfg.lib = argv[1], cfg.stripped = argv[2], cfg.debug = argv[3];
     cfg.noid_lib = argv[4], cfg.noid_stripped = argv[5], cfg.noid_debug = argv[6];
+    cfg.mini = argv[7];
     /* If anything did reach debuginfod, it would try this (unroutable) server. */
     setenv("DEBUGINFOD_URLS", "http://127.0.0.1:9/", 1);
     const char *tmp = getenv("TMPDIR");
