@@ -6,7 +6,6 @@
  * Everything drawn is integer or fixed-point, so identical input gives identical bytes. */
 #include "svg.h"
 
-#include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -380,10 +379,17 @@ static void w_commas(wr *w, uint64_t v)
     w_mem(w, tmp + i, sizeof(tmp) - i);
 }
 
+/* v * 100 rounded half up, for v >= 0 (negative and NaN give 0). Plain arithmetic rather
+ * than llround, so that the library needs no libm (it is linked into the preload). */
+static uint64_t round100(double v)
+{
+    return v > 0 ? (uint64_t)(v * 100 + 0.5) : 0;
+}
+
 /* v >= 0 rounded to 2 decimals, trailing zeros dropped: 12.5, 3, 0.07. */
 static void w_fix(wr *w, double v)
 {
-    uint64_t q = v > 0 ? (uint64_t)llround(v * 100) : 0;
+    uint64_t q = round100(v);
     w_u64(w, q / 100);
     if (q % 100) {
         char d[3] = { '.', (char)('0' + q / 10 % 10), (char)('0' + q % 10) };
@@ -394,7 +400,7 @@ static void w_fix(wr *w, double v)
 /* Percentage with exactly 2 decimals, like the titles of flamegraph.pl. */
 static void w_pct(wr *w, uint64_t part, uint64_t total)
 {
-    uint64_t q = total ? (uint64_t)llround((double)part * 10000.0 / (double)total) : 0;
+    uint64_t q = total ? round100((double)part * 100.0 / (double)total) : 0;
     char d[3] = { '.', (char)('0' + q / 10 % 10), (char)('0' + q % 10) };
     w_u64(w, q / 100);
     w_mem(w, d, 3);

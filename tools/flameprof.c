@@ -39,15 +39,15 @@ static void usage_error(const char *cmd, const char *fmt, const char *arg)
             cmd ? " " : "");
 }
 
-/* getopt_long with our own messages: one "flameprof: ..." line and a hint. */
-static int bad_option(const char *cmd, char **argv, int optopt_c)
+/* getopt_long runs with opterr = 0 and a leading ':' in the option string, so that it
+ * returns ':' for a missing value and '?' for an unknown option; we print one line. */
+static int bad_option(const char *cmd, char **argv, int c)
 {
-    if (optopt_c && optopt_c != '?') {
-        char opt[3] = { '-', (char)optopt_c, '\0' };
-        usage_error(cmd, "option '%s' is unknown or needs a value", opt);
-    } else {
-        usage_error(cmd, "option '%s' is unknown or needs a value", argv[optind - 1]);
-    }
+    char shortopt[3] = { '-', (char)optopt, '\0' };
+    /* optopt is the option character for short options, a long option's value (>= 256 for
+     * ours) or 0 for an unknown long option: then the culprit is the argument itself. */
+    const char *opt = optopt > 0 && optopt < 256 ? shortopt : argv[optind - 1];
+    usage_error(cmd, c == ':' ? "option '%s' needs a value" : "unknown option '%s'", opt);
     return EXIT_USAGE;
 }
 
@@ -190,7 +190,7 @@ static int cmd_record(int argc, char **argv)
     long hz;
     int c;
     /* '+': options end at the command, whose own options are its business. */
-    while ((c = getopt_long(argc, argv, "+F:o:h", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "+:F:o:h", longopts, NULL)) != -1) {
         switch (c) {
         case 'F':
             if (!parse_long(optarg, 1, 1000000, &hz)) {
@@ -210,7 +210,7 @@ static int cmd_record(int argc, char **argv)
             fputs(record_help, stdout);
             return 0;
         default:
-            return bad_option("record", argv, optopt);
+            return bad_option("record", argv, c);
         }
     }
     if (optind >= argc) {
@@ -323,7 +323,7 @@ static int svg_args(int argc, char **argv, svg_options *o, const char **file)
     const char *minwidth = NULL;
     long width;
     int c;
-    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
         switch (c) {
         case OPT_TITLE: o->title = optarg; break;
         case OPT_SUBTITLE: o->subtitle = optarg; break;
@@ -350,7 +350,7 @@ static int svg_args(int argc, char **argv, svg_options *o, const char **file)
             fputs(svg_help, stdout);
             return 0;
         default:
-            return bad_option("svg", argv, optopt);
+            return bad_option("svg", argv, c);
         }
     }
     if (minwidth && !parse_minwidth(minwidth, o->width, &o->minwidth)) {
@@ -434,6 +434,7 @@ static const command *find_command(const char *name)
 
 int main(int argc, char **argv)
 {
+    opterr = 0;
     if (argc < 2) {
         usage(stderr);
         return EXIT_USAGE;
