@@ -437,7 +437,8 @@ static void symbolize_rust_unescape(char *d)
             seg_start = true;
             continue;
         } else {
-            seg_start = r[0] == ':' && r[1] == ':' ? false : r[0] == ':';
+            /* A segment starts right after the second ':' of a "::" separator. */
+            seg_start = r[0] == ':' && r[1] != ':';
             *w++ = *r++;
             continue;
         }
@@ -523,24 +524,23 @@ typedef struct symbolize_want {
     ino_t main_ino;
 } symbolize_want;
 
+/* A candidate is judged by build-id when both files carry one (a mismatch is final);
+ * otherwise only the .gnu_debuglink CRC over the whole candidate can vouch for it. */
 static bool symbolize_candidate_ok(int fd, const symbolize_want *w)
 {
     struct stat st;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
-        return false;
-    if (st.st_dev == w->main_dev && st.st_ino == w->main_ino)
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)
+        || (st.st_dev == w->main_dev && st.st_ino == w->main_ino))
         return false;
     Elf *e = elf_begin(fd, ELF_C_READ_MMAP, NULL);
-    if (e == NULL)
-        return false;
+    bool is_elf = e != NULL && elf_kind(e) == ELF_K_ELF;
     const void *id = NULL;
-    ssize_t idlen = elf_kind(e) == ELF_K_ELF ? dwelf_elf_gnu_build_id(e, &id) : -1;
-    bool kind_ok = elf_kind(e) == ELF_K_ELF;
-    bool ok = false;
-    if (kind_ok && w->build_id_len > 0 && idlen > 0)
-        ok = (size_t)idlen == w->build_id_len && memcmp(id, w->build_id, w->build_id_len) == 0;
+    ssize_t idlen = is_elf ? dwelf_elf_gnu_build_id(e, &id) : -1;
+    bool by_id = is_elf && w->build_id_len > 0 && idlen > 0;
+    bool ok = by_id && (size_t)idlen == w->build_id_len
+              && memcmp(id, w->build_id, w->build_id_len) == 0;
     elf_end(e);
-    if (kind_ok && !ok && w->have_crc && !(w->build_id_len > 0 && idlen > 0)) {
+    if (is_elf && !by_id && w->have_crc) {
         uint32_t crc;
         ok = symbolize_file_crc(fd, &crc) && crc == w->crc;
     }
@@ -582,8 +582,8 @@ static int symbolize_try_link_in(const char *dir, const char *link, const symbol
                                            SYMBOLIZE_DEBUG_ROOT "%s/%s" };
     char path[PATH_MAX];
     for (size_t i = 0; i < sizeof formats / sizeof formats[0]; i++) {
-        if (i == 2 && dir[0] != '/')
-            continue;
+        if (i == 2 && dir[0] != '/' && dir[0] != '\0')
+            continue; /* the debug tree mirrors absolute directories only */
         int n = snprintf(path, sizeof path, formats[i], dir, link);
         if (n < 0 || (size_t)n >= sizeof path)
             continue;
@@ -1156,15 +1156,14 @@ static void symbolize_cu_ranges_build(symbolize_module *m)
         Dwarf_Addr base, lo, hi;
         ptrdiff_t off = 0;
         while ((off = dwarf_ranges(&cudie, off, &base, &lo, &hi)) > 0) {
-            symbolize_cu_range *grown = hi > lo ? symbolize_reserve(m->cu_ranges, &cap,
-                                                                    m->ncu_ranges + 1,
-                                                                    sizeof *grown)
-                                                : m->cu_ranges;
+            if (hi <= lo)
+                continue;
+            symbolize_cu_range *grown = symbolize_reserve(m->cu_ranges, &cap, m->ncu_ranges + 1,
+                                                          sizeof *grown);
             if (grown == NULL)
                 break;
             m->cu_ranges = grown;
-            if (hi > lo)
-                grown[m->ncu_ranges++] = (symbolize_cu_range){ { lo, hi }, cudie };
+            grown[m->ncu_ranges++] = (symbolize_cu_range){ { lo, hi }, cudie };
         }
     }
     if (m->ncu_ranges > 1)
