@@ -387,6 +387,8 @@ def mix_checks(ck, prof, truth, lib=None):
                 min_run=truth['ints']['recursion_depth'],
                 what=f'recursion whole: >= {truth["ints"]["recursion_depth"]} consecutive '
                      '`recurse` frames below main')
+    check_chain(ck, prof, 'aligned_leaf', ['main', 'aligned_frame'],
+                what='unwound through a stack-realigning frame: main;aligned_frame;aligned_leaf')
     main_funcs = [f for f in funcs if f not in MIX_THREAD_FUNCS]
     check_rooted(ck, prof, main_funcs=main_funcs, thread_funcs=MIX_THREAD_FUNCS)
     if lib:

@@ -1,6 +1,6 @@
 /* The main accuracy workload: one process, four threads, and on the main thread a static
- * function, a function in a dlopen'ed library, a C++ virtual method, an inlined hot loop and a
- * 60-deep recursion.
+ * function, a function in a dlopen'ed library, a C++ virtual method, an inlined hot loop, a
+ * 60-deep recursion and a frame that realigns its stack.
  *
  * usage: wl_mix FIXTURE.so [--truth PATH]
  *
@@ -53,6 +53,24 @@ WL_NOIPA uint64_t recurse(int depth, long iters)
     volatile int keep = depth;
     uint64_t r = depth <= 1 ? recurse_bottom(iters) : recurse(depth - 1, iters);
     return r + (uint64_t)keep;
+}
+
+WL_NOIPA uint64_t aligned_leaf(long iters, volatile char *p)
+{
+    WL_BURN(iters, 6);
+    p[1] = (char)wl_sink;
+    return wl_sink;
+}
+
+/* An over-aligned local makes the compiler realign the stack (`and $-64, %rsp`): the frame's
+ * CFA is then rbp-based in the CFI even without frame pointers, and the stack pointer says
+ * nothing about where the return address is. Its callee's samples must still unwind through. */
+WL_NOIPA uint64_t aligned_frame(long iters)
+{
+    _Alignas(64) volatile char buf[256];
+    buf[0] = 1;
+    uint64_t r = aligned_leaf(iters, buf);
+    return r + (uint64_t)buf[0];
 }
 
 WL_NOIPA uint64_t work_1x(long iters)
@@ -147,6 +165,7 @@ int main(int argc, char **argv)
         {"geo::Square::area(int) const", NULL, cpp_work},
         {"inline_parent", "hot_inline_[i]", inline_parent},
         {"recurse", "recurse_bottom", call_recurse},
+        {"aligned_frame", "aligned_leaf", aligned_frame},
     };
     for (int s = 0; s < slices; s++) {
         for (size_t k = 0; k < sizeof mains / sizeof mains[0]; k++) {
