@@ -3,7 +3,7 @@
  * copies with separate debug files, broken and corrupted files, the vDSO from memory, the
  * cache and return-address handling.
  *
- * usage: test_symbolize LIB STRIPPED DEBUG NOID_LIB NOID_STRIPPED NOID_DEBUG MINI
+ * usage: test_symbolize LIB STRIPPED DEBUG NOID_LIB NOID_STRIPPED NOID_DEBUG MINI NOARANGES
  * (meson passes the fixtures built by objcopy; see meson.build). Exits 0 when all pass. */
 #include "symbolize.h"
 
@@ -44,6 +44,7 @@ typedef struct fixture {
 
 static struct {
     const char *lib, *stripped, *debug, *noid_lib, *noid_stripped, *noid_debug, *mini;
+    const char *noaranges;
     char tmpdir[64];
 } cfg;
 
@@ -508,14 +509,14 @@ static void test_no_debuginfod(void)
 
 int main(int argc, char **argv)
 {
-    if (argc != 8) {
-        fprintf(stderr, "usage: %s LIB STRIPPED DEBUG NOID_LIB NOID_STRIPPED NOID_DEBUG MINI\n",
-                argv[0]);
+    if (argc != 9) {
+        fprintf(stderr, "usage: %s LIB STRIPPED DEBUG NOID_LIB NOID_STRIPPED NOID_DEBUG MINI "
+                        "NOARANGES\n", argv[0]);
         return 2;
     }
     cfg.lib = argv[1], cfg.stripped = argv[2], cfg.debug = argv[3];
     cfg.noid_lib = argv[4], cfg.noid_stripped = argv[5], cfg.noid_debug = argv[6];
-    cfg.mini = argv[7];
+    cfg.mini = argv[7], cfg.noaranges = argv[8];
     /* If anything did reach debuginfod, it would try this (unroutable) server. */
     setenv("DEBUGINFOD_URLS", "http://127.0.0.1:9/", 1);
     const char *tmp = getenv("TMPDIR");
@@ -529,6 +530,7 @@ int main(int argc, char **argv)
     fixture full = fixture_load(cfg.lib), noid = fixture_load(cfg.noid_lib);
     test_full_library(&full);
     test_inline(&full, cfg.lib, "inline in the -g library");
+    test_inline(&full, cfg.noaranges, "inline without .debug_aranges");
     test_stripped(&full, &noid);
     test_debug_subdir(&full);
     test_debug_mismatch(&full, &noid);
