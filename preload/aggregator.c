@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <time.h>
 
+#include "jit.h"
 #include "modules.h"
 
 enum { TICK_NS = 10 * 1000 * 1000 };
@@ -23,7 +24,8 @@ static void drain(void)
 {
     const ring_sample *s;
     while ((s = ring_peek(g_ring))) {
-        if (stacks_add(g_table, s) != 0)
+        uint32_t pm_gen = (s->flags & RING_JIT) ? jit_perfmap_gen(s->jit_stamp) : 0;
+        if (stacks_add(g_table, s, pm_gen) != 0)
             g_lost += s->weight;
         ring_release(g_ring);
     }
@@ -56,6 +58,7 @@ static void *run(void *arg)
     struct timespec tick = { 0, TICK_NS };
     while (atomic_load(&g_running)) {
         refresh_modules_if_changed();
+        jit_poll(); /* before draining: the samples' JIT code is in the map by now */
         drain();
         nanosleep(&tick, NULL);
     }
@@ -92,6 +95,7 @@ void aggregator_stop(void)
         atomic_store(&g_running, false);
         pthread_join(g_thread, NULL);
     }
+    jit_poll();
     drain();
 }
 

@@ -19,6 +19,7 @@
 
 #include "aggregator.h"
 #include "config.h"
+#include "jit.h"
 #include "modules.h"
 #include "report.h"
 #include "ring.h"
@@ -51,6 +52,7 @@ static void on_fork_child(void)
     /* The table may have been mid-update in the parent's aggregator: abandon the copy
      * (copy-on-write, so it costs nothing) rather than walk it. */
     stacks_init(&g_stacks);
+    jit_after_fork_child();
     sampler_after_fork_child();
     aggregator_after_fork_child();
 }
@@ -59,6 +61,7 @@ __attribute__((constructor)) static void flameprof_init(void)
 {
     real_pthread_create = (pthread_create_fn)real_symbol("pthread_create");
     config_load(&g_cfg);
+    jit_setup_env();
     if (!real_pthread_create || ring_init(&g_ring, RING_SLOTS) != 0) {
         fprintf(stderr, "flameprof: cannot allocate the sample ring; not profiling\n");
         return;

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "folded.h"
+#include "jit.h"
 #include "modules.h"
 #include "outfile.h"
 #include "svg.h"
@@ -71,6 +72,20 @@ static void append_frame(build_ctx *c, const char *name, bool inlined)
     c->oom |= !buf_append(&c->line, clean, n);
 }
 
+/* Code outside every module: JIT code named by the runtime, tagged _[j] as
+ * flamegraph.pl's palettes expect. */
+static void append_jit_frame(build_ctx *c, const stack_entry *e, uint64_t pc)
+{
+    char name[NAME_MAX_LEN];
+    if (!jit_name(c->sym, pc, e->pm_gen, e->jvm_gen, name, sizeof name)) {
+        append_frame(c, "[unknown]", false);
+        return;
+    }
+    size_t n = strlen(name);
+    snprintf(name + (n < sizeof name - 5 ? n : sizeof name - 5), 5, "_[j]");
+    append_frame(c, name, false);
+}
+
 static void add_stack(const stack_entry *e, void *arg)
 {
     build_ctx *c = arg;
@@ -86,7 +101,7 @@ static void add_stack(const stack_entry *e, void *arg)
         if (mod && mod == c->self)
             continue; /* our own thread trampoline: not the program's code */
         if (!mod) {
-            append_frame(c, "[unknown]", false);
+            append_jit_frame(c, e, pc);
             continue;
         }
         symbolize_frame fr[MAX_INLINE];

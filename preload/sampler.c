@@ -16,6 +16,7 @@
 #include <ucontext.h>
 #include <unistd.h>
 
+#include "jit.h"
 #include "modules.h"
 #include "unwind.h"
 
@@ -133,13 +134,18 @@ static void take_sample(const siginfo_t *si, const ucontext_t *uc)
     uint64_t lo, hi;
     if (!stack_bounds(regs.sp, &lo, &hi))
         hi = regs.sp; /* unknown stack: keep only the interrupted pc */
-    const module_map *m = modules_current();
-    unwind_result r = unwind_walk(m, regs, hi, s->pcs, RING_MAX_DEPTH);
+    unwind_ctx ctx = { modules_current(), jit_trampolines() };
+    unwind_result r = unwind_walk(&ctx, regs, hi, s->pcs, RING_MAX_DEPTH);
     s->weight = weight;
-    s->gen = m ? m->gen : 0;
+    s->gen = ctx.modules ? ctx.modules->gen : 0;
     s->tid = tls_tid ? tls_tid : (uint32_t)syscall(SYS_gettid);
     s->depth = (uint16_t)r.depth;
-    s->flags = r.truncated ? RING_TRUNCATED : 0;
+    s->flags = (r.truncated ? RING_TRUNCATED : 0) | (r.outside ? RING_JIT : 0);
+    if (r.outside) {
+        /* JIT code is named as of now: the perf map's length, the JVM's generation. */
+        s->jit_stamp = jit_perfmap_stamp();
+        s->jvm_gen = jit_jvm_gen();
+    }
     ring_publish(g_ring, s);
     atomic_fetch_add_explicit(&st_weight, weight, memory_order_relaxed);
     uint64_t cost = (now_ns() - t0) / COST_BUCKET_NS;

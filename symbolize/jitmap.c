@@ -334,7 +334,7 @@ size_t jitmap_parse_perfmap(jitmap *m, const char *buf, size_t len, uint64_t bas
             continue;
         if (!parse_line(line, end, &start, &size, &name))
             st->malformed++;
-        else if (is_exec && !is_exec(ctx, start, start + size))
+        else if (is_exec && !is_exec(ctx, start, start + size, name, (size_t)(end - name)))
             st->outside++;
         else if (jitmap_add(m, start, size, name, (size_t)(end - name), base + pos) == 0)
             st->entries++;

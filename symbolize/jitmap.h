@@ -53,8 +53,10 @@ uint32_t jitmap_current_gen(const jitmap *m);
 /* The generation in force when the stamp had reached `stamp`. */
 uint32_t jitmap_gen_at(const jitmap *m, uint64_t stamp);
 
-/* Decides whether [start, end) is executable memory (NULL: accept everything). */
-typedef bool (*jitmap_exec_fn)(void *ctx, uint64_t start, uint64_t end);
+/* Decides whether the entry [start, end) named name[0..len) is code in executable memory
+ * (NULL: accept everything). */
+typedef bool (*jitmap_exec_fn)(void *ctx, uint64_t start, uint64_t end, const char *name,
+                               size_t len);
 
 /* Parse perf-map text buf[0..len) that starts at byte offset base of its file. Each
  * complete line gets stamp = its end offset in the file (past the newline). A final line

@@ -16,14 +16,19 @@
 
 #define RING_MAX_DEPTH 512
 
-enum { RING_TRUNCATED = 1 };
+enum {
+    RING_TRUNCATED = 1, /* the stack went on past RING_MAX_DEPTH */
+    RING_JIT = 2,       /* some pc lies in no module: jit_stamp and jvm_gen matter */
+};
 
 typedef struct ring_sample {
     uint32_t weight; /* 1 + timer overruns: the periods of CPU time this sample stands for */
     uint32_t gen;    /* module map generation the pcs were walked against */
     uint32_t tid;
     uint16_t depth;
-    uint16_t flags;  /* RING_TRUNCATED */
+    uint16_t flags;  /* RING_TRUNCATED, RING_JIT */
+    uint32_t jvm_gen;   /* JVMTI code generation when taken (RING_JIT only) */
+    uint64_t jit_stamp; /* size of the perf map when taken (RING_JIT only) */
     uint64_t pcs[RING_MAX_DEPTH]; /* leaf first */
 } ring_sample;
 

@@ -24,10 +24,18 @@ void stacks_free(stack_table *t)
     memset(t, 0, sizeof *t);
 }
 
-static uint64_t stack_hash(const ring_sample *s)
+/* The identity of a stack: its pcs and what they are to be resolved against. */
+typedef struct stack_key {
+    const ring_sample *s;
+    uint32_t pm_gen, jvm_gen;
+} stack_key;
+
+static uint64_t stack_hash(const stack_key *k)
 {
+    const ring_sample *s = k->s;
     uint64_t h = 0x9e3779b97f4a7c15ull ^ ((uint64_t)s->gen << 32) ^ s->depth ^
-                 ((uint64_t)s->flags << 16);
+                 ((uint64_t)s->flags << 16) ^ ((uint64_t)k->pm_gen << 40) ^
+                 ((uint64_t)k->jvm_gen << 20);
     for (size_t i = 0; i < s->depth; i++) {
         h ^= s->pcs[i];
         h *= 0xff51afd7ed558ccdull;
@@ -36,9 +44,11 @@ static uint64_t stack_hash(const ring_sample *s)
     return h;
 }
 
-static bool same_stack(const stack_entry *e, const ring_sample *s, uint64_t h)
+static bool same_stack(const stack_entry *e, const stack_key *k, uint64_t h)
 {
+    const ring_sample *s = k->s;
     return e->hash == h && e->gen == s->gen && e->depth == s->depth && e->flags == s->flags &&
+           e->pm_gen == k->pm_gen && e->jvm_gen == k->jvm_gen &&
            memcmp(e->pcs, s->pcs, s->depth * sizeof s->pcs[0]) == 0;
 }
 
@@ -82,15 +92,18 @@ static int grow(stack_table *t)
     return 0;
 }
 
-int stacks_add(stack_table *t, const ring_sample *s)
+int stacks_add(stack_table *t, const ring_sample *s, uint32_t pm_gen)
 {
     if ((t->len + 1) * 2 > t->cap && grow(t) != 0)
         return -1;
-    uint64_t h = stack_hash(s);
+    /* Native stacks resolve the same whatever the JIT generations: keep them merged. */
+    bool jit = s->flags & RING_JIT;
+    stack_key k = { s, jit ? pm_gen : 0, jit ? s->jvm_gen : 0 };
+    uint64_t h = stack_hash(&k);
     size_t j = h & (t->cap - 1);
     for (; t->slots[j]; j = (j + 1) & (t->cap - 1)) {
         stack_entry *e = t->slots[j];
-        if (same_stack(e, s, h)) {
+        if (same_stack(e, &k, h)) {
             e->weight += s->weight;
             e->samples++;
             return 0;
@@ -100,7 +113,8 @@ int stacks_add(stack_table *t, const ring_sample *s)
     if (!e)
         return -1;
     *e = (stack_entry){ .weight = s->weight, .samples = 1, .hash = h, .gen = s->gen,
-                        .depth = s->depth, .flags = s->flags };
+                        .pm_gen = k.pm_gen, .jvm_gen = k.jvm_gen, .depth = s->depth,
+                        .flags = s->flags };
     memcpy(e->pcs, s->pcs, s->depth * sizeof s->pcs[0]);
     t->slots[j] = e;
     t->len++;

@@ -15,8 +15,10 @@ typedef struct stack_entry {
     uint64_t samples; /* signals that produced this stack */
     uint64_t hash;
     uint32_t gen;     /* module map generation */
+    uint32_t pm_gen;  /* perf-map generation (RING_JIT stacks only) */
+    uint32_t jvm_gen; /* JVMTI code generation (RING_JIT stacks only) */
     uint16_t depth;
-    uint16_t flags;   /* RING_TRUNCATED */
+    uint16_t flags;   /* RING_TRUNCATED, RING_JIT */
     uint64_t pcs[];   /* leaf first */
 } stack_entry;
 
@@ -31,9 +33,9 @@ typedef struct stack_table {
 void stacks_init(stack_table *t);
 void stacks_free(stack_table *t);
 
-/* Merge one sample. Returns 0, or -1 if memory is short (the sample is then lost and the
- * caller counts it). */
-int stacks_add(stack_table *t, const ring_sample *s);
+/* Merge one sample, whose JIT frames are to be named as of perf-map generation pm_gen.
+ * Returns 0, or -1 if memory is short (the sample is then lost and the caller counts it). */
+int stacks_add(stack_table *t, const ring_sample *s, uint32_t pm_gen);
 
 /* Visit every entry (in no particular order). */
 void stacks_foreach(const stack_table *t, void (*fn)(const stack_entry *e, void *ctx),

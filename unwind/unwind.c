@@ -49,10 +49,38 @@ static bool step_cfi(unwind_regs *r, const cfi_row *row, uint64_t lo, uint64_t h
     return true;
 }
 
-unwind_result unwind_walk(const module_map *m, unwind_regs r, uint64_t stack_end,
+bool unwind_ranges_contain(const unwind_ranges *rs, uint64_t pc)
+{
+    if (!rs)
+        return false;
+    size_t lo = 0, hi = rs->len; /* first range ending above pc */
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (rs->r[mid].hi <= pc)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < rs->len && rs->r[lo].lo <= pc;
+}
+
+/* A CPython trampoline between its call and its ret: 8 bytes of padding, then the
+ * return address. */
+static bool step_trampoline(unwind_regs *r, uint64_t lo, uint64_t hi)
+{
+    uint64_t ra;
+    if (!stack_read(r->sp + 8, lo, hi, &ra))
+        return false;
+    r->pc = ra;
+    r->sp += 16;
+    return true;
+}
+
+unwind_result unwind_walk(const unwind_ctx *ctx, unwind_regs r, uint64_t stack_end,
                           uint64_t *pcs, size_t max)
 {
-    unwind_result res = { 0, false };
+    unwind_result res = { 0, 0, false };
+    const module_map *m = ctx->modules;
     const uint64_t lo = r.sp, hi = stack_end;
     if (max == 0)
         return res;
@@ -65,9 +93,16 @@ unwind_result unwind_walk(const module_map *m, unwind_regs r, uint64_t stack_end
         uint64_t old_sp = r.sp;
         if (row && row->kind == CFI_OUTERMOST)
             break;
-        bool ok = row && row->kind != CFI_NONE && row->kind != CFI_UNSUPPORTED
-                      ? step_cfi(&r, row, lo, hi)
-                      : step_fp(&r, lo, hi);
+        bool ok;
+        if (row && row->kind != CFI_NONE && row->kind != CFI_UNSUPPORTED) {
+            ok = step_cfi(&r, row, lo, hi);
+        } else if (!mod && unwind_ranges_contain(ctx->trampolines, lookup)) {
+            res.outside++;
+            ok = step_trampoline(&r, lo, hi);
+        } else {
+            res.outside += !mod;
+            ok = step_fp(&r, lo, hi);
+        }
         /* The stack grows down: a caller's frame is always above. Anything else is a loop
          * or garbage; so is a return address in the first page. */
         if (!ok || r.sp <= old_sp || r.pc < 4096)

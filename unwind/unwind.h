@@ -20,14 +20,33 @@ typedef struct unwind_regs {
     uint64_t pc, sp, fp; /* rip, rsp, rbp of the interrupted context */
 } unwind_regs;
 
+/* Address ranges, sorted and disjoint, published immutable like module maps. */
+typedef struct unwind_ranges {
+    size_t len;
+    struct unwind_range {
+        uint64_t lo, hi;
+    } r[];
+} unwind_ranges;
+
+typedef struct unwind_ctx {
+    const module_map *modules;        /* may be NULL: frame pointers only */
+    const unwind_ranges *trampolines; /* CPython perf trampolines (may be NULL): frameless
+                                         stubs `sub $8,%rsp; call *%rcx; add $8,%rsp; ret`,
+                                         unwound as CFA = rsp + 16 */
+} unwind_ctx;
+
 typedef struct unwind_result {
     size_t depth;   /* frames written, leaf first: pcs[0] is the interrupted pc */
+    size_t outside; /* frames whose pc lies in no module (JIT code) */
     bool truncated; /* the stack went on past max frames */
 } unwind_result;
 
-/* Walk from regs, using module map m (may be NULL: frame pointers only), reading only
- * [regs.sp, stack_end). Writes return addresses as they are (not minus one). */
-unwind_result unwind_walk(const module_map *m, unwind_regs regs, uint64_t stack_end,
+/* Walk from regs, reading only [regs.sp, stack_end). Writes return addresses as they are
+ * (not minus one). */
+unwind_result unwind_walk(const unwind_ctx *ctx, unwind_regs regs, uint64_t stack_end,
                           uint64_t *pcs, size_t max);
+
+/* Is pc inside one of the ranges? Async-signal-safe. */
+bool unwind_ranges_contain(const unwind_ranges *r, uint64_t pc);
 
 #endif

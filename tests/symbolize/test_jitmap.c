@@ -65,10 +65,12 @@ static void test_kill(void)
     jitmap_free(m);
 }
 
-static bool only_high(void *ctx, uint64_t start, uint64_t end)
+static bool only_high(void *ctx, uint64_t start, uint64_t end, const char *name, size_t len)
 {
     (void)ctx;
     (void)end;
+    (void)name;
+    (void)len;
     return start >= 0x100000;
 }
 

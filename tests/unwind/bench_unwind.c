@@ -45,7 +45,8 @@ static void on_prof(int sig, siginfo_t *si, void *ucv)
         unwind_regs r = { (uint64_t)uc->uc_mcontext.gregs[REG_RIP],
                           (uint64_t)uc->uc_mcontext.gregs[REG_RSP],
                           (uint64_t)uc->uc_mcontext.gregs[REG_RBP] };
-        d = unwind_walk(modules_current(), r, g_stack_hi, pcs, MAX).depth;
+        unwind_ctx ctx = { modules_current(), NULL };
+        d = unwind_walk(&ctx, r, g_stack_hi, pcs, MAX).depth;
     } else {
         d = (uint64_t)unw_backtrace((void **)pcs, MAX);
     }

@@ -48,7 +48,8 @@ static void on_prof(int sig, siginfo_t *si, void *ucv)
                       (uint64_t)uc->uc_mcontext.gregs[REG_RBP] };
     uint64_t pcs[MAX];
     uint64_t t0 = now_ns();
-    unwind_result res = unwind_walk(modules_current(), r, g_stack_hi, pcs, MAX);
+    unwind_ctx ctx = { modules_current(), NULL };
+    unwind_result res = unwind_walk(&ctx, r, g_stack_hi, pcs, MAX);
     uint64_t t1 = now_ns();
     unsigned i = atomic_fetch_add(&g_ncost, 1);
     if (i < 4096)

@@ -1,0 +1,422 @@
+/* jvm.c - the JAVA_TOOL_OPTIONS injection and the JVMTI agent (see jvm.h).
+ *
+ * Constraints: the agent's callbacks run on JVM threads while the JVM holds its own locks
+ * (the service thread delivers the compiled-method events); they must only call JVMTI
+ * functions that are legal in any phase from any thread (GetMethodName & co.), never JNI,
+ * and never block for long. No signal handler here, and nothing here is called from ours:
+ * the sampler only reads jvm_jitmap() and the map's generation counter. */
+#include "jvm.h"
+
+#include <dlfcn.h>
+#include <limits.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+
+/* ---- names ---- */
+
+typedef struct name_buf {
+    char *s;
+    size_t len, cap; /* cap includes the terminating NUL */
+} name_buf;
+
+static void put(name_buf *b, const char *s, size_t n)
+{
+    for (size_t i = 0; i < n && b->len + 1 < b->cap; i++) {
+        unsigned char c = (unsigned char)s[i];
+        b->s[b->len++] = (c < 0x20 || c == 0x7f || c == ';') ? '?' : (char)c;
+    }
+    b->s[b->len] = 0;
+}
+
+static void puts_(name_buf *b, const char *s)
+{
+    put(b, s, strlen(s));
+}
+
+/* A class name in internal form ("com/example/Foo", up to end) as the source spells it. */
+static void put_class(name_buf *b, const char *s, const char *end)
+{
+    for (; s < end; s++)
+        put(b, *s == '/' ? "." : s, 1);
+}
+
+/* One field descriptor at *p ("I", "[J", "Ljava/lang/String;"): writes its source form
+ * and advances *p past it. Returns false on a malformed descriptor. */
+static bool put_type(name_buf *b, const char **p)
+{
+    static const struct {
+        char code;
+        const char *name;
+    } prim[] = { { 'B', "byte" },  { 'C', "char" }, { 'D', "double" },
+                 { 'F', "float" }, { 'I', "int" },  { 'J', "long" },
+                 { 'S', "short" }, { 'Z', "boolean" }, { 'V', "void" } };
+    const char *s = *p;
+    unsigned dims = 0;
+    while (*s == '[')
+        dims++, s++;
+    if (*s == 'L') {
+        const char *semi = strchr(s, ';');
+        if (!semi)
+            return false;
+        put_class(b, s + 1, semi);
+        s = semi + 1;
+    } else {
+        size_t i = 0;
+        while (i < sizeof prim / sizeof *prim && prim[i].code != *s)
+            i++;
+        if (i == sizeof prim / sizeof *prim)
+            return false;
+        puts_(b, prim[i].name);
+        s++;
+    }
+    while (dims--)
+        puts_(b, "[]");
+    *p = s;
+    return true;
+}
+
+size_t jvm_format_method(char *dst, size_t cap, const char *class_sig, const char *name,
+                         const char *sig)
+{
+    if (cap == 0)
+        return 0;
+    name_buf b = { dst, 0, cap };
+    dst[0] = 0;
+    if (class_sig && *class_sig) {
+        const char *p = class_sig;
+        /* Not a descriptor (an agent-invented name): keep it as it is. */
+        if (!put_type(&b, &p) || *p)
+            b.len = 0, puts_(&b, class_sig);
+        puts_(&b, ".");
+    }
+    puts_(&b, name && *name ? name : "?");
+    if (!sig || sig[0] != '(')
+        return b.len;
+    /* The parameter list, as in java.lang.reflect.Method.toString: no spaces. The return
+     * type is left out: overloads differ by parameters only. */
+    size_t mark = b.len;
+    const char *p = sig + 1;
+    puts_(&b, "(");
+    for (bool first = true; *p && *p != ')'; first = false) {
+        if (!first)
+            puts_(&b, ",");
+        if (!put_type(&b, &p)) {
+            b.len = mark; /* malformed: drop the list rather than print half of it */
+            b.s[b.len] = 0;
+            return b.len;
+        }
+    }
+    puts_(&b, ")");
+    return b.len;
+}
+
+/* ---- JAVA_TOOL_OPTIONS ---- */
+
+#define FRAME_POINTER_FLAG "-XX:+PreserveFramePointer"
+#define AGENT_FLAG "-agentpath:"
+
+bool jvm_tool_options(const char *old, const char *lib, char *dst, size_t cap)
+{
+    bool fp = !(old && strstr(old, "PreserveFramePointer"));
+    bool agent = !(old && strstr(old, lib));
+    if (!fp && !agent)
+        return false;
+    /* The JVM splits the variable at white space and treats ' and " as quotes anywhere in
+     * a word, so a path with either needs quoting with the other kind. */
+    const char *quote = "";
+    if (strpbrk(lib, " \t\n\v\f\r'\"")) {
+        if (!strchr(lib, '"'))
+            quote = "\"";
+        else if (!strchr(lib, '\''))
+            quote = "'";
+        else
+            return false;
+    }
+    const char *sep = old && *old ? " " : "";
+    int n;
+    if (agent)
+        n = snprintf(dst, cap, "%s%s%s%s" AGENT_FLAG "%s%s%s", old ? old : "", sep,
+                     fp ? FRAME_POINTER_FLAG : "", fp ? " " : "", quote, lib, quote);
+    else
+        n = snprintf(dst, cap, "%s%s" FRAME_POINTER_FLAG, old ? old : "", sep);
+    return n > 0 && (size_t)n < cap;
+}
+
+#ifdef FLAMEPROF_HAVE_JVMTI
+
+#include <jvmti.h>
+
+static bool is_java_process(void)
+{
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n <= 0)
+        return false;
+    exe[n] = 0;
+    const char *base = strrchr(exe, '/');
+    return strcmp(base ? base + 1 : exe, "java") == 0;
+}
+
+/* FLAMEPROF_JAVA: on unless a false value; a bad value is reported and means on. */
+static bool java_enabled(void)
+{
+    const char *v = getenv("FLAMEPROF_JAVA");
+    bool on;
+    char why[96];
+    if (!v)
+        return true;
+    if (config_parse_bool(v, &on, why, sizeof why))
+        return on || !*v; /* set but empty: the default */
+    char shown[64];
+    size_t i = 0;
+    for (; v[i] && i < sizeof shown - 4; i++)
+        shown[i] = (unsigned char)v[i] < 0x20 ? '?' : v[i];
+    snprintf(shown + i, sizeof shown - i, "%s", v[i] ? "..." : "");
+    fprintf(stderr, "flameprof: FLAMEPROF_JAVA='%s' %s; using 1 (Java methods named)\n", shown,
+            why);
+    return true;
+}
+
+void jvm_setup_env(void)
+{
+    if (!is_java_process() || !java_enabled())
+        return;
+    Dl_info info;
+    char lib[PATH_MAX];
+    /* The agent must be this very file: the loader then hands the JVM the copy that is
+     * already mapped. dli_fname is LD_PRELOAD's spelling, possibly relative to a working
+     * directory the JVM may not keep: make it absolute now. */
+    if (!dladdr((void *)jvm_setup_env, &info) || !info.dli_fname ||
+        !realpath(info.dli_fname, lib)) {
+        fprintf(stderr, "flameprof: cannot find libflameprof.so's own path; Java methods "
+                        "will not be named\n");
+        return;
+    }
+    const char *old = getenv("JAVA_TOOL_OPTIONS");
+    size_t cap = (old ? strlen(old) : 0) + strlen(lib) + sizeof FRAME_POINTER_FLAG +
+                 sizeof AGENT_FLAG + 8;
+    char *v = malloc(cap);
+    if (!v)
+        return;
+    if (jvm_tool_options(old, lib, v, cap))
+        setenv("JAVA_TOOL_OPTIONS", v, 1);
+    else if (!(old && strstr(old, lib)))
+        fprintf(stderr, "flameprof: libflameprof.so's path has both kinds of quote; Java "
+                        "methods will not be named\n");
+    free(v);
+}
+
+/* ---- the agent ---- */
+
+enum { NAME_CAP = 1024 };
+
+static _Atomic(jitmap *) g_map;
+static atomic_bool g_started;  /* Agent_OnLoad/OnAttach ran (a second one is a no-op) */
+static atomic_bool g_warned;   /* one line about failing callbacks, not one per event */
+static _Atomic uint64_t g_stamp; /* event order, for the map's generation marks */
+
+jitmap *jvm_jitmap(void)
+{
+    return atomic_load_explicit(&g_map, memory_order_acquire);
+}
+
+static void warn_jvmti(jvmtiEnv *j, jvmtiError err, const char *what)
+{
+    if (atomic_exchange(&g_warned, true))
+        return;
+    char *ename = NULL;
+    if (!j || (*j)->GetErrorName(j, err, &ename) != JVMTI_ERROR_NONE)
+        ename = NULL;
+    fprintf(stderr, "flameprof: JVMTI %s failed (%s); some Java methods will not be named\n",
+            what, ename ? ename : "unknown error");
+    if (ename)
+        (*j)->Deallocate(j, (unsigned char *)ename);
+}
+
+static void dealloc(jvmtiEnv *j, char *p)
+{
+    if (p)
+        (*j)->Deallocate(j, (unsigned char *)p);
+}
+
+static size_t method_name(jvmtiEnv *j, jmethodID method, char *buf, size_t cap)
+{
+    jclass klass = NULL;
+    char *csig = NULL, *name = NULL, *sig = NULL;
+    jvmtiError err = (*j)->GetMethodDeclaringClass(j, method, &klass);
+    if (err == JVMTI_ERROR_NONE)
+        err = (*j)->GetClassSignature(j, klass, &csig, NULL);
+    if (err == JVMTI_ERROR_NONE)
+        err = (*j)->GetMethodName(j, method, &name, &sig, NULL);
+    size_t n = 0;
+    if (err == JVMTI_ERROR_NONE)
+        n = jvm_format_method(buf, cap, csig, name, sig);
+    else
+        warn_jvmti(j, err, "GetMethodName");
+    dealloc(j, csig);
+    dealloc(j, name);
+    dealloc(j, sig);
+    return n;
+}
+
+static void add(const void *addr, jint size, const char *name, size_t len)
+{
+    jitmap *m = jvm_jitmap();
+    if (!m || !addr || size <= 0)
+        return;
+    jitmap_add(m, (uint64_t)(uintptr_t)addr, (uint64_t)size, name, len,
+               atomic_fetch_add(&g_stamp, 1) + 1);
+}
+
+static void JNICALL on_method_load(jvmtiEnv *j, jmethodID method, jint code_size,
+                                   const void *code_addr, jint map_length,
+                                   const jvmtiAddrLocationMap *map, const void *compile_info)
+{
+    (void)map_length, (void)map, (void)compile_info;
+    char name[NAME_CAP];
+    size_t n = method_name(j, method, name, sizeof name);
+    if (n == 0)
+        n = (size_t)snprintf(name, sizeof name, "[unknown Java method]");
+    add(code_addr, code_size, name, n);
+}
+
+static void JNICALL on_method_unload(jvmtiEnv *j, jmethodID method, const void *code_addr)
+{
+    (void)j, (void)method;
+    jitmap *m = jvm_jitmap();
+    /* The JVM reports the unload before it reuses the memory: samples from here on see
+     * the code as dead. -1 (never reported) is fine: then nothing names it anyway. */
+    if (m && code_addr)
+        jitmap_kill(m, (uint64_t)(uintptr_t)code_addr);
+}
+
+static void JNICALL on_dynamic_code(jvmtiEnv *j, const char *name, const void *address,
+                                    jint length)
+{
+    (void)j;
+    char clean[NAME_CAP];
+    name_buf b = { clean, 0, sizeof clean };
+    clean[0] = 0;
+    puts_(&b, name && *name ? name : "[unknown JVM code]");
+    add(address, length, clean, b.len);
+}
+
+/* Replay what exists already: the interpreter and stubs are generated before VMInit, and
+ * methods may have been compiled before our events were on. A duplicate of a live entry
+ * only starts a generation. */
+static void generate_existing(jvmtiEnv *j)
+{
+    jvmtiError err = (*j)->GenerateEvents(j, JVMTI_EVENT_DYNAMIC_CODE_GENERATED);
+    if (err != JVMTI_ERROR_NONE)
+        warn_jvmti(j, err, "GenerateEvents(DynamicCodeGenerated)");
+    err = (*j)->GenerateEvents(j, JVMTI_EVENT_COMPILED_METHOD_LOAD);
+    if (err != JVMTI_ERROR_NONE)
+        warn_jvmti(j, err, "GenerateEvents(CompiledMethodLoad)");
+}
+
+static void JNICALL on_vm_init(jvmtiEnv *j, JNIEnv *jni, jthread thread)
+{
+    (void)jni, (void)thread;
+    generate_existing(j);
+}
+
+/* Setup errors: one line, and the JVM runs on without names (JNI_OK: refusing would make
+ * the JVM exit, and profiling the program is still worth something). */
+static jint setup_failed(jvmtiEnv *j, jvmtiError err, const char *what)
+{
+    char *ename = NULL;
+    if (!j || (*j)->GetErrorName(j, err, &ename) != JVMTI_ERROR_NONE)
+        ename = NULL;
+    fprintf(stderr, "flameprof: JVMTI %s failed (%s); Java methods will not be named\n",
+            what, ename ? ename : "unknown error");
+    if (ename)
+        (*j)->Deallocate(j, (unsigned char *)ename);
+    return JNI_OK;
+}
+
+static jint agent_start(JavaVM *vm, bool live)
+{
+    if (atomic_exchange(&g_started, true))
+        return JNI_OK;
+    jvmtiEnv *j = NULL;
+    if ((*vm)->GetEnv(vm, (void **)&j, JVMTI_VERSION_1_2) != JNI_OK || !j) {
+        fprintf(stderr, "flameprof: this JVM offers no JVMTI 1.2; Java methods will not "
+                        "be named\n");
+        return JNI_OK;
+    }
+    jvmtiCapabilities caps;
+    memset(&caps, 0, sizeof caps);
+    caps.can_generate_compiled_method_load_events = 1;
+    jvmtiError err = (*j)->AddCapabilities(j, &caps);
+    if (err != JVMTI_ERROR_NONE)
+        return setup_failed(j, err, "AddCapabilities(can_generate_compiled_method_load_events)");
+
+    jitmap *m = jitmap_new();
+    if (!m) {
+        fprintf(stderr, "flameprof: out of memory for the JVM code map; Java methods will "
+                        "not be named\n");
+        return JNI_OK;
+    }
+    /* Published before any event can arrive; never freed (the sampler may hold it). */
+    atomic_store_explicit(&g_map, m, memory_order_release);
+
+    jvmtiEventCallbacks cb;
+    memset(&cb, 0, sizeof cb);
+    cb.VMInit = on_vm_init;
+    cb.CompiledMethodLoad = on_method_load;
+    cb.CompiledMethodUnload = on_method_unload;
+    cb.DynamicCodeGenerated = on_dynamic_code;
+    err = (*j)->SetEventCallbacks(j, &cb, (jint)sizeof cb);
+    if (err != JVMTI_ERROR_NONE)
+        return setup_failed(j, err, "SetEventCallbacks");
+    static const jvmtiEvent events[] = { JVMTI_EVENT_COMPILED_METHOD_LOAD,
+                                         JVMTI_EVENT_COMPILED_METHOD_UNLOAD,
+                                         JVMTI_EVENT_DYNAMIC_CODE_GENERATED,
+                                         JVMTI_EVENT_VM_INIT };
+    for (size_t i = 0; i < sizeof events / sizeof *events; i++) {
+        if (live && events[i] == JVMTI_EVENT_VM_INIT)
+            continue;
+        err = (*j)->SetEventNotificationMode(j, JVMTI_ENABLE, events[i], NULL);
+        if (err != JVMTI_ERROR_NONE)
+            return setup_failed(j, err, "SetEventNotificationMode");
+    }
+    if (live)
+        generate_existing(j);
+    return JNI_OK;
+}
+
+/* -agentpath: at JVM start (what jvm_setup_env arranges). */
+JNIEXPORT jint JNICALL Agent_OnLoad(JavaVM *vm, char *options, void *reserved)
+{
+    (void)options, (void)reserved;
+    return agent_start(vm, false);
+}
+
+/* A late load (jcmd PID JVMTI.agent_load ...): the same, replaying what exists now.
+ * Compiled frames have no frame pointer unless the JVM was started with
+ * -XX:+PreserveFramePointer, so stacks through them stay short. */
+JNIEXPORT jint JNICALL Agent_OnAttach(JavaVM *vm, char *options, void *reserved)
+{
+    (void)options, (void)reserved;
+    return agent_start(vm, true);
+}
+
+#else /* no JDK headers at build time: no agent, and nothing to inject */
+
+void jvm_setup_env(void)
+{
+}
+
+jitmap *jvm_jitmap(void)
+{
+    return NULL;
+}
+
+#endif
