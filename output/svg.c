@@ -40,7 +40,7 @@ static int reserve(void *ptr, size_t *cap, size_t need, size_t elem)
 }
 
 /* ======================================================================================
- * Stacks, in an order where all the stacks through a given frame are adjacent.
+ * Stacks.
  * ====================================================================================== */
 
 typedef struct stack_ref {
@@ -49,9 +49,9 @@ typedef struct stack_ref {
     uint64_t count;
 } stack_ref;
 
-static int cmp_ref(const void *a, const void *b)
+static int cmp_entry(const void *a, const void *b)
 {
-    return strcmp(((const stack_ref *)a)->s, ((const stack_ref *)b)->s);
+    return strcmp(((const folded_entry *)a)->stack, ((const folded_entry *)b)->stack);
 }
 
 /* Writes the frames of s[0..len) in reverse order to dst (len bytes + NUL). */
@@ -71,43 +71,33 @@ static void reverse_frames(const char *s, size_t len, char *dst)
     *dst = '\0';
 }
 
-/* Fills refs from the profile, leaf-first if reverse (then *buf owns the reversed text),
- * and sums the counts into *total. Entries with a zero count draw nothing and are left out.
- * Returns the number of refs, or -1. */
-static long collect_stacks(const folded_profile *p, bool reverse, stack_ref *refs, char **buf,
-                           uint64_t *total)
+/* The profile's entries with leaf-first stacks, sorted; *buf owns their text. */
+static folded_entry *reversed_entries(const folded_profile *p, char **buf)
 {
-    size_t n = 0, bytes = 0;
-    *total = 0;
+    size_t bytes = 1;
+    for (size_t i = 0; i < p->len; i++)
+        bytes += strlen(p->entries[i].stack) + 1;
+    folded_entry *e = malloc((p->len ? p->len : 1) * sizeof(*e));
+    char *b = *buf = malloc(bytes);
+    if (!e || !b) {
+        free(e);
+        return NULL;
+    }
     for (size_t i = 0; i < p->len; i++) {
-        if (!p->entries[i].count)
-            continue;
-        refs[n] = (stack_ref){ p->entries[i].stack, strlen(p->entries[i].stack),
-                               p->entries[i].count };
-        *total = sat_add(*total, refs[n].count);
-        bytes += refs[n++].len + 1;
+        size_t len = strlen(p->entries[i].stack);
+        reverse_frames(p->entries[i].stack, len, b);
+        e[i] = (folded_entry){ b, p->entries[i].count };
+        b += len + 1;
     }
-    *buf = NULL;
-    if (!reverse)
-        return (long)n;
-    char *b = malloc(bytes ? bytes : 1);
-    if (!b)
-        return -1;
-    for (size_t i = 0, off = 0; i < n; i++) {
-        reverse_frames(refs[i].s, refs[i].len, b + off);
-        refs[i].s = b + off;
-        off += refs[i].len + 1;
-    }
-    qsort(refs, n, sizeof(*refs), cmp_ref);
-    *buf = b;
-    return (long)n;
+    qsort(e, p->len, sizeof(*e), cmp_entry);
+    return e;
 }
 
 static size_t common_prefix(const stack_ref *a, const stack_ref *b)
 {
     size_t n = a->len < b->len ? a->len : b->len, i = 0;
     uint64_t x, y;
-    for (; i + 8 <= n; i += 8) { /* a word at a time: this pass reads every stack once */
+    for (; i + 8 <= n; i += 8) { /* a word at a time: every stack is compared once */
         memcpy(&x, a->s + i, 8);
         memcpy(&y, b->s + i, 8);
         if (x != y)
@@ -118,52 +108,12 @@ static size_t common_prefix(const stack_ref *a, const stack_ref *b)
     return i;
 }
 
-/* lcp[i] = common prefix of refs i-1 and i. Returns false if the refs are not sorted. */
-static bool prefixes(const stack_ref *r, size_t n, size_t *lcp)
+/* Whether b sorts before a, given their common prefix c. */
+static bool out_of_order(const stack_ref *a, const stack_ref *b, size_t c)
 {
-    for (size_t i = 1; i < n; i++) {
-        size_t c = lcp[i] = common_prefix(&r[i - 1], &r[i]);
-        if (c == r[i].len ? c < r[i - 1].len
-                          : c < r[i - 1].len && (unsigned char)r[i].s[c] < (unsigned char)r[i - 1].s[c])
-            return false;
-    }
-    return true;
-}
-
-/* Byte order keeps the stacks below frame P ("P;...") together, but the stack that ends at
- * P ("P" itself, P's self time) sorts before siblings such as "P.cold" or "P(int)" whose
- * next byte is below ';', and so can be cut off from its children. Such a stack is held back
- * until its children arrive (or cannot arrive any more). Fills seq with the new order. */
-static int frame_order(const stack_ref *r, size_t n, const size_t *lcp, size_t *seq)
-{
-    size_t *held = NULL, nheld = 0, cap = 0, out = 0;
-    for (size_t i = 0; i < n; i++) {
-        while (nheld) {
-            const stack_ref *t = &r[held[nheld - 1]];
-            size_t c = common_prefix(t, &r[i]);
-            char next = c < r[i].len ? r[i].s[c] : '\0';
-            if (c == t->len && next != '\0' && (unsigned char)next < ';')
-                break; /* r[i] is another "P..." sibling: P's children are still to come */
-            seq[out++] = held[--nheld];
-            if (c == t->len && next == ';')
-                break; /* r[i] is P's first child; the frames held below are prefixes of P */
-        }
-        const stack_ref *nx = i + 1 < n ? &r[i + 1] : NULL;
-        if (nx && lcp[i + 1] == r[i].len && nx->len > r[i].len &&
-            (unsigned char)nx->s[r[i].len] < ';') {
-            if (reserve(&held, &cap, nheld + 1, sizeof(*held)) < 0) {
-                free(held);
-                return -1;
-            }
-            held[nheld++] = i;
-        } else {
-            seq[out++] = i;
-        }
-    }
-    while (nheld)
-        seq[out++] = held[--nheld];
-    free(held);
-    return 0;
+    if (c == b->len)
+        return c < a->len;
+    return c < a->len && (unsigned char)b->s[c] < (unsigned char)a->s[c];
 }
 
 /* ======================================================================================
@@ -286,18 +236,19 @@ static int add_stack(layout *l, const stack_ref *s, size_t c)
     return 0;
 }
 
-static int layout_stacks(layout *l, const stack_ref *r, const size_t *seq, const size_t *lcp,
-                         size_t n, uint64_t total)
+static int layout_begin(layout *l, double min_count)
 {
+    l->len = l->depth = 0;
+    l->max_depth = 0;
+    l->min_count = min_count;
     if (reserve(&l->fr, &l->fr_cap, 64, sizeof(*l->fr)) < 0)
         return -1;
     l->fr[0] = (open_frame){ "all", 3, 0, 0, 0, 0, { 0, 0, NULL, 0, 0 } };
-    for (size_t j = 0; j < n; j++) {
-        size_t i = seq[j];
-        size_t c = j == 0 ? 0 : seq[j - 1] + 1 == i ? lcp[i] : common_prefix(&r[seq[j - 1]], &r[i]);
-        if (add_stack(l, &r[i], c) < 0)
-            return -1;
-    }
+    return 0;
+}
+
+static int layout_end(layout *l, uint64_t total)
+{
     while (l->depth)
         if (close_frame(l) < 0)
             return -1;
@@ -305,6 +256,110 @@ static int layout_stacks(layout *l, const stack_ref *r, const size_t *seq, const
     if (flush_run(l, &l->fr[0].kids, 1) < 0)
         return -1;
     return emit(l, 0, total, "all", 3, 0, 0);
+}
+
+/* Byte order keeps the stacks below frame P ("P;...") together, but the stack that ends at
+ * P ("P" itself: P's self time) sorts before siblings such as "P.cold" or "P(int)" whose next
+ * byte is below ';', which would cut P in two. Such a stack is held back until its children
+ * come (or no longer can), so that every frame's stacks reach the layout together. */
+typedef struct walker {
+    layout *l;
+    stack_ref last; /* the stack fed last; s NULL before the first */
+    stack_ref *held; /* innermost last; each is a prefix of the ones above it */
+    size_t nheld, held_cap;
+} walker;
+
+/* Lays out s. When pred (the stack sorted just before s) was the last one fed, c_pred, their
+ * common prefix, is already known. */
+static int feed(walker *w, const stack_ref *s, const char *pred, size_t c_pred)
+{
+    size_t c = !w->last.s ? 0 : w->last.s == pred ? c_pred : common_prefix(&w->last, s);
+    w->last = *s;
+    return add_stack(w->l, s, c);
+}
+
+/* Feeds the held stacks that s cannot extend any more. */
+static int release(walker *w, const stack_ref *s)
+{
+    while (w->nheld) {
+        const stack_ref *t = &w->held[w->nheld - 1];
+        size_t c = common_prefix(t, s);
+        unsigned char next = c < s->len ? (unsigned char)s->s[c] : 0;
+        if (c == t->len && next && next < ';')
+            return 0; /* another "P..." sibling: P's children may still come */
+        stack_ref held = w->held[--w->nheld];
+        if (feed(w, &held, NULL, 0) < 0)
+            return -1;
+        if (c == held.len && next == ';')
+            return 0; /* s is P's first child; those held below are prefixes of P */
+    }
+    return 0;
+}
+
+static size_t next_nonzero(const folded_entry *e, size_t n, size_t i)
+{
+    while (i < n && !e[i].count)
+        i++;
+    return i;
+}
+
+/* One pass over sorted entries (zero counts draw nothing). Each stack is read from memory
+ * once: measured, not loading it a second time is most of the speed here. Returns 0, -1 on
+ * allocation failure, 1 if the entries are not sorted. */
+static int walk(walker *w, const folded_entry *e, size_t n)
+{
+    size_t i = next_nonzero(e, n, 0), c_cur = 0;
+    if (i == n)
+        return 0;
+    stack_ref cur = { e[i].stack, strlen(e[i].stack), e[i].count };
+    const char *pred = NULL;
+    for (;;) {
+        size_t j = next_nonzero(e, n, i + 1), c_next = 0;
+        stack_ref next = { NULL, 0, 0 };
+        if (j < n) {
+            if (j + 4 < n) /* the stacks are scattered in memory: ask for one early */
+                __builtin_prefetch(e[j + 4].stack);
+            next = (stack_ref){ e[j].stack, strlen(e[j].stack), e[j].count };
+            c_next = common_prefix(&cur, &next);
+            if (out_of_order(&cur, &next, c_next))
+                return 1;
+        }
+        if (release(w, &cur) < 0)
+            return -1;
+        if (next.s && c_next == cur.len && next.len > cur.len &&
+            (unsigned char)next.s[cur.len] < ';') {
+            if (reserve(&w->held, &w->held_cap, w->nheld + 1, sizeof(*w->held)) < 0)
+                return -1;
+            w->held[w->nheld++] = cur;
+        } else if (feed(w, &cur, pred, c_cur) < 0) {
+            return -1;
+        }
+        if (!next.s)
+            break;
+        pred = cur.s;
+        cur = next;
+        c_cur = c_next;
+        i = j;
+    }
+    while (w->nheld) {
+        stack_ref held = w->held[--w->nheld];
+        if (feed(w, &held, NULL, 0) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* Lays out entries e[0..n); 1 if they are not sorted. */
+static int lay_out(layout *l, const folded_entry *e, size_t n, double min_count, uint64_t total)
+{
+    walker w = { l, { NULL, 0, 0 }, NULL, 0, 0 };
+    int rc = layout_begin(l, min_count);
+    if (rc == 0)
+        rc = walk(&w, e, n);
+    if (rc == 0)
+        rc = layout_end(l, total);
+    free(w.held);
+    return rc;
 }
 
 static void layout_free(layout *l)
@@ -437,20 +492,34 @@ static size_t utf8_char(const unsigned char *s, size_t n)
     return need;
 }
 
+/* ASCII that XML text can carry as it is: printable, not markup. */
+static bool plain_char(unsigned char c)
+{
+    return c >= 0x20 && c < 0x7f && c != '&' && c != '<' && c != '>' && c != '"' && c != '\'';
+}
+
 /* Writes at most max characters of s[0..n) as XML text (w NULL: only counts them). Markup
  * characters are escaped; control characters and bytes that are not valid UTF-8 become '?',
  * so any frame name, however hostile, keeps the document well-formed. */
 static size_t w_text(wr *w, const char *str, size_t n, size_t max)
 {
     const unsigned char *s = (const unsigned char *)str;
-    size_t chars = 0;
-    for (size_t i = 0; i < n && chars < max; chars++) {
+    size_t chars = 0, i = 0;
+    while (i < n && chars < max) {
+        size_t j = i;
+        while (j < n && chars < max && plain_char(s[j])) { /* the common case, in one copy */
+            j++;
+            chars++;
+        }
+        if (w && j > i)
+            w_mem(w, str + i, j - i);
+        i = j;
+        if (i == n || chars == max)
+            break;
         unsigned c = s[i];
         size_t len = c < 0x80 ? 1 : utf8_char(s + i, n - i);
         const char *rep = NULL;
-        if (len == 0 || c < 0x20 || c == 0x7f)
-            rep = "?";
-        else if (c == '&')
+        if (c == '&')
             rep = "&amp;";
         else if (c == '<')
             rep = "&lt;";
@@ -460,11 +529,14 @@ static size_t w_text(wr *w, const char *str, size_t n, size_t max)
             rep = "&quot;";
         else if (c == '\'')
             rep = "&#39;";
+        else if (c < 0x80 || len == 0)
+            rep = "?"; /* a control character, or not UTF-8 */
         if (w && rep)
             w_str(w, rep);
         else if (w)
             w_mem(w, str + i, len);
         i += len ? len : 1;
+        chars++;
     }
     return chars;
 }
@@ -901,24 +973,28 @@ void svg_options_default(svg_options *o)
 static int prepare(const folded_profile *p, const svg_options *o, int px_wide, layout *l,
                    uint64_t *total, char **rbuf)
 {
-    size_t m = p->len ? p->len : 1;
-    stack_ref *refs = malloc(m * sizeof(*refs));
-    size_t *lcp = malloc(m * sizeof(*lcp)), *seq = malloc(m * sizeof(*seq));
-    long n = refs && lcp && seq ? collect_stacks(p, o->reverse, refs, rbuf, total) : -1;
-    int rc = n < 0 ? -1 : 0;
-    if (n > 0 && *total) {
-        if (!prefixes(refs, (size_t)n, lcp)) { /* not finished: sort our copy of the order */
-            qsort(refs, (size_t)n, sizeof(*refs), cmp_ref);
-            prefixes(refs, (size_t)n, lcp);
+    *total = 0;
+    for (size_t i = 0; i < p->len; i++)
+        *total = sat_add(*total, p->entries[i].count);
+    if (!*total)
+        return 0;
+    double min_count = o->minwidth > 0 ? o->minwidth * (double)*total / px_wide : 0;
+    folded_entry *copy = NULL;
+    if (o->reverse && !(copy = reversed_entries(p, rbuf)))
+        return -1;
+    const folded_entry *e = copy ? copy : p->entries;
+    int rc = lay_out(l, e, p->len, min_count, *total);
+    if (rc == 1) { /* not finished: lay out a sorted copy of the entry list */
+        folded_entry *sorted = malloc(p->len * sizeof(*sorted));
+        rc = -1;
+        if (sorted) {
+            memcpy(sorted, e, p->len * sizeof(*sorted));
+            qsort(sorted, p->len, sizeof(*sorted), cmp_entry);
+            rc = lay_out(l, sorted, p->len, min_count, *total);
+            free(sorted);
         }
-        l->min_count = o->minwidth > 0 ? o->minwidth * (double)*total / px_wide : 0;
-        rc = frame_order(refs, (size_t)n, lcp, seq);
-        if (rc == 0)
-            rc = layout_stacks(l, refs, seq, lcp, (size_t)n, *total);
     }
-    free(refs);
-    free(lcp);
-    free(seq);
+    free(copy);
     return rc;
 }
 

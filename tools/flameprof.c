@@ -380,23 +380,24 @@ static int cmd_svg(int argc, char **argv)
         return 1;
     }
     line_errors errs = { use_stdin ? "<stdin>" : file, 0 };
-    folded_profile p;
+    /* Static and never freed: the process ends right after rendering, and returning 50k
+     * blocks to malloc one by one was 5% of the run. Reachable, so no leak report. */
+    static folded_profile p;
     folded_init(&p);
     long bad = folded_parse(in, &p, report_line, &errs);
     if (!use_stdin)
         fclose(in);
     if (bad < 0) {
         fprintf(stderr, "flameprof: %s: %s\n", errs.name, errno ? strerror(errno) : "read error");
-        folded_free(&p);
         return 1;
     }
     if (bad > MAX_LINE_ERRORS)
         fprintf(stderr, "flameprof: %s: %ld malformed lines skipped in all\n", errs.name, bad);
-    rc = svg_write(&p, &o, stdout) < 0 ? 1 : 0;
-    if (rc)
+    if (svg_write(&p, &o, stdout) < 0) {
         fprintf(stderr, "flameprof: writing the SVG: %s\n", errno ? strerror(errno) : "error");
-    folded_free(&p);
-    return rc;
+        return 1;
+    }
+    return 0;
 }
 
 /* ====================================================================================== */
