@@ -225,6 +225,13 @@ typedef struct symbolize_cu {
     size_t nfns;
 } symbolize_cu;
 
+/* Display name for a raw DWARF string, keyed by the string's address: inlined callees
+ * (std:: templates in C++) recur under many addresses and demangling costs microseconds. */
+typedef struct symbolize_alias {
+    const char *raw;
+    const char *name;
+} symbolize_alias;
+
 enum symbolize_state { SYMBOLIZE_UNLOADED, SYMBOLIZE_READY, SYMBOLIZE_BROKEN };
 
 typedef struct symbolize_module {
@@ -252,6 +259,9 @@ typedef struct symbolize_module {
     symbolize_fn_tree *trees;
     size_t ntrees, trees_cap;
     symbolize_htab tree_index;
+    symbolize_alias *aliases; /* raw pointers into this module's Dwfl: released with it */
+    size_t naliases, aliases_cap;
+    symbolize_htab alias_index;
 } symbolize_module;
 
 typedef struct symbolize_cached {
@@ -1218,9 +1228,32 @@ static size_t symbolize_dwarf_chain(symbolize_module *m, uint64_t a, Dwarf_Die *
     return n;
 }
 
+static bool symbolize_alias_eq(const void *ctx, uint32_t idx, const void *key)
+{
+    const symbolize_module *m = ctx;
+    return m->aliases[idx].raw == key;
+}
+
+static const char *symbolize_display_memo(symbolizer *s, symbolize_module *m, const char *raw)
+{
+    uint32_t h = symbolize_hash64((uint64_t)(uintptr_t)raw);
+    symbolize_slot *hit = symbolize_htab_find(&m->alias_index, h, symbolize_alias_eq, m, raw);
+    if (hit != NULL)
+        return m->aliases[hit->idx1 - 1].name;
+    const char *name = symbolize_display_name(s, raw);
+    symbolize_alias *grown = symbolize_reserve(m->aliases, &m->aliases_cap, m->naliases + 1,
+                                               sizeof *grown);
+    if (name == NULL || grown == NULL)
+        return name;
+    m->aliases = grown;
+    if (symbolize_htab_insert(&m->alias_index, h, (uint32_t)m->naliases))
+        grown[m->naliases++] = (symbolize_alias){ raw, name };
+    return name;
+}
+
 /* Name of a subprogram or inlined call: the linkage name (demangled, fully qualified for
  * C++) through abstract_origin/specification, else the plain name. */
-static const char *symbolize_die_name(symbolizer *s, Dwarf_Die *die)
+static const char *symbolize_die_name(symbolizer *s, symbolize_module *m, Dwarf_Die *die)
 {
     Dwarf_Attribute attr;
     const char *name = NULL;
@@ -1229,7 +1262,7 @@ static const char *symbolize_die_name(symbolizer *s, Dwarf_Die *die)
         name = dwarf_formstring(&attr);
     if (name == NULL && dwarf_attr_integrate(die, DW_AT_name, &attr) != NULL)
         name = dwarf_formstring(&attr);
-    return name != NULL && name[0] != '\0' ? symbolize_display_name(s, name) : NULL;
+    return name != NULL && name[0] != '\0' ? symbolize_display_memo(s, m, name) : NULL;
 }
 
 /* ------------------------------------------------------------------ resolving */
@@ -1284,13 +1317,13 @@ static size_t symbolize_resolve(symbolizer *s, symbolize_module *m, uint64_t pc,
     size_t nchain = symbolize_dwarf_chain(m, a, chain, SYMBOLIZE_MAX_FRAMES);
     const char *outer = sym != NULL ? symbolize_sym_name(s, sym) : NULL;
     if (outer == NULL && nchain > 0)
-        outer = symbolize_die_name(s, &chain[0]);
+        outer = symbolize_die_name(s, m, &chain[0]);
     if (outer == NULL)
         outer = symbolize_offset_name(s, m, pc);
     size_t n = 0;
     out[n++] = (symbolize_frame){ outer, false };
     for (size_t i = 1; i < nchain; i++) {
-        const char *name = symbolize_die_name(s, &chain[i]);
+        const char *name = symbolize_die_name(s, m, &chain[i]);
         if (name != NULL)
             out[n++] = (symbolize_frame){ name, true };
     }
@@ -1386,6 +1419,8 @@ static void symbolize_module_release(symbolize_module *m)
     }
     free(m->trees);
     free(m->tree_index.slots);
+    free(m->aliases);
+    free(m->alias_index.slots);
     free(m->syms);
     free(m->image);
     *m = (symbolize_module){ .id = m->id, .path = m->path, .base = m->base, .bias = m->bias,
