@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <time.h>
 
+#include "endings.h"
 #include "jit.h"
 #include "modules.h"
 
@@ -15,6 +16,7 @@ enum { TICK_NS = 10 * 1000 * 1000 };
 static ring *g_ring;
 static stack_table *g_table;
 static aggregator_create_fn g_create;
+static void (*g_on_ending)(int why);
 static pthread_t g_thread;
 static atomic_bool g_running, g_started;
 static uint64_t g_lost;
@@ -57,11 +59,18 @@ static void *run(void *arg)
     (void)arg;
     struct timespec tick = { 0, TICK_NS };
     while (atomic_load(&g_running)) {
+        int why = endings_requested();
+        if (why) {
+            g_on_ending(why); /* stops sampling and this loop, writes the profile */
+            endings_done();
+            break;
+        }
         refresh_modules_if_changed();
         jit_poll(); /* before draining: the samples' JIT code is in the map by now */
         drain();
         nanosleep(&tick, NULL);
     }
+    endings_set_writer(false);
     return NULL;
 }
 
@@ -71,17 +80,22 @@ static int spawn(void)
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &old); /* inherited by the new thread */
     atomic_store(&g_running, true);
+    endings_set_writer(true);
     int rc = g_create(&g_thread, NULL, run, NULL);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     atomic_store(&g_started, rc == 0);
+    if (rc != 0)
+        endings_set_writer(false);
     return rc == 0 ? 0 : -1;
 }
 
-int aggregator_start(ring *r, stack_table *t, aggregator_create_fn create)
+int aggregator_start(ring *r, stack_table *t, aggregator_create_fn create,
+                     void (*on_ending)(int why))
 {
     g_ring = r;
     g_table = t;
     g_create = create;
+    g_on_ending = on_ending;
     unsigned long long c[2] = { 0, 0 };
     dl_iterate_phdr(read_counters, c);
     seen_adds = c[0];
@@ -93,7 +107,10 @@ void aggregator_stop(void)
 {
     if (atomic_exchange(&g_started, false)) {
         atomic_store(&g_running, false);
-        pthread_join(g_thread, NULL);
+        if (!pthread_equal(pthread_self(), g_thread))
+            pthread_join(g_thread, NULL);
+        else
+            pthread_detach(g_thread); /* an ending signal: we are the aggregator */
     }
     jit_poll();
     drain();

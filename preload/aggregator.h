@@ -16,10 +16,13 @@
 typedef int (*aggregator_create_fn)(pthread_t *, const pthread_attr_t *, void *(*)(void *),
                                     void *);
 
-/* Start draining r into t. Returns 0, or -1 if the thread could not start. */
-int aggregator_start(ring *r, stack_table *t, aggregator_create_fn create);
+/* Start draining r into t. on_ending runs on the aggregator thread when an ending signal
+ * asks for the profile (endings.h). Returns 0, or -1 if the thread could not start. */
+int aggregator_start(ring *r, stack_table *t, aggregator_create_fn create,
+                     void (*on_ending)(int why));
 
-/* Drain what is left and stop the thread (joined, bounded). Call after sampler_stop. */
+/* Drain what is left and stop the thread (joined, unless called on it). Call after
+ * sampler_stop. */
 void aggregator_stop(void);
 
 /* In a fork child: the thread does not exist there and the table holds the parent's

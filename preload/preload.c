@@ -15,11 +15,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "aggregator.h"
 #include "config.h"
+#include "endings.h"
 #include "jit.h"
+#include "jvm.h"
 #include "modules.h"
 #include "report.h"
 #include "ring.h"
@@ -57,11 +60,26 @@ static void on_fork_child(void)
     aggregator_after_fork_child();
 }
 
+static void finish(bool skip_if_empty);
+
+/* On the aggregator thread, when SIGTERM/SIGINT/SIGHUP or _exit is about to end the
+ * process (a child that forked and _exits at once writes nothing). */
+static void finish_on_signal(int why)
+{
+    finish(why == ENDINGS_EXIT);
+}
+
+typedef int (*sigaction_fn)(int, const struct sigaction *, struct sigaction *);
+typedef void (*exit_fn)(int);
+static exit_fn real__exit;
+
 __attribute__((constructor)) static void flameprof_init(void)
 {
+    real__exit = (exit_fn)real_symbol("_exit");
     real_pthread_create = (pthread_create_fn)real_symbol("pthread_create");
     config_load(&g_cfg);
     jit_setup_env();
+    jvm_setup_env(); /* before the JVM (if this is one) reads JAVA_TOOL_OPTIONS */
     if (!real_pthread_create || ring_init(&g_ring, RING_SLOTS) != 0) {
         fprintf(stderr, "flameprof: cannot allocate the sample ring; not profiling\n");
         return;
@@ -77,7 +95,8 @@ __attribute__((constructor)) static void flameprof_init(void)
     sampler_thread_start();
     sampler_arm_existing_threads();
     /* Last, so that the scan of existing threads does not find it. */
-    if (aggregator_start(&g_ring, &g_stacks, real_pthread_create) != 0) {
+    endings_init((sigaction_fn)real_symbol("sigaction"));
+    if (aggregator_start(&g_ring, &g_stacks, real_pthread_create, finish_on_signal) != 0) {
         fprintf(stderr, "flameprof: cannot start the aggregator thread; not profiling\n");
         sampler_stop();
         atomic_store(&g_active, false);
@@ -235,13 +254,14 @@ FP_EXPORT int execle(const char *path, const char *arg, ...)
 
 /* ---- the program's own SIGPROF handler ---- */
 
-typedef int (*sigaction_fn)(int, const struct sigaction *, struct sigaction *);
 typedef void (*sighandler_fn)(int);
 
 FP_EXPORT int sigaction(int sig, const struct sigaction *act, struct sigaction *old)
 {
     if (sig == SAMPLER_SIGNAL && atomic_load(&g_active) && sampler_app_sigaction(act, old))
         return 0;
+    if (endings_is_watched(sig))
+        return endings_sigaction(sig, act, old);
     return ((sigaction_fn)real_symbol("sigaction"))(sig, act, old);
 }
 
@@ -255,5 +275,32 @@ FP_EXPORT sighandler_fn signal(int sig, sighandler_fn handler)
         if (sampler_app_sigaction(&sa, &old))
             return old.sa_handler;
     }
+    if (endings_is_watched(sig)) {
+        struct sigaction sa, old;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = handler;
+        sa.sa_flags = SA_RESTART; /* glibc's signal() has BSD semantics */
+        sigemptyset(&sa.sa_mask);
+        return endings_sigaction(sig, &sa, &old) == 0 ? old.sa_handler : SIG_ERR;
+    }
     return ((sighandler_fn(*)(int, sighandler_fn))real_symbol("signal"))(sig, handler);
+}
+
+/* ---- _exit: destructors do not run, but the profile is still written ----
+ * Crash handlers call _exit from signal context, perhaps interrupting malloc: the profile
+ * is written by the aggregator thread while this one waits (bounded), never here. */
+
+FP_EXPORT void _exit(int status)
+{
+    if (atomic_load(&g_active))
+        endings_request_profile(ENDINGS_EXIT);
+    if (real__exit) /* resolved in the constructor: dlsym is not async-signal-safe */
+        real__exit(status);
+    syscall(SYS_exit_group, status);
+    __builtin_unreachable();
+}
+
+FP_EXPORT void _Exit(int status)
+{
+    _exit(status);
 }

@@ -1,0 +1,109 @@
+/* endings.c - write the profile, then die of the same signal. */
+#include "endings.h"
+
+#include <errno.h>
+#include <stdatomic.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+enum { WAIT_LIMIT_MS = 10000 }; /* a stuck writer must not keep a dying process alive */
+
+static const int watched[] = { SIGTERM, SIGINT, SIGHUP };
+static atomic_bool ours[sizeof watched / sizeof *watched]; /* our handler is installed */
+static atomic_int requested;
+static atomic_bool done, writer_alive;
+static endings_sigaction_fn real_sigaction;
+
+static int watched_index(int sig)
+{
+    for (size_t i = 0; i < sizeof watched / sizeof *watched; i++)
+        if (watched[i] == sig)
+            return (int)i;
+    return -1;
+}
+
+bool endings_is_watched(int sig)
+{
+    return watched_index(sig) >= 0;
+}
+
+static void die_of(int sig)
+{
+    struct sigaction dfl;
+    memset(&dfl, 0, sizeof dfl);
+    dfl.sa_handler = SIG_DFL;
+    sigemptyset(&dfl.sa_mask);
+    if (real_sigaction(sig, &dfl, NULL) != 0)
+        _exit(128 + sig);
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, sig);
+    sigprocmask(SIG_UNBLOCK, &set, NULL);
+    raise(sig);
+    _exit(128 + sig); /* not reached: the default action terminates */
+}
+
+void endings_request_profile(int why)
+{
+    int saved_errno = errno;
+    int expected = 0;
+    atomic_compare_exchange_strong(&requested, &expected, why);
+    struct timespec ms = { 0, 1000000 };
+    for (int i = 0; i < WAIT_LIMIT_MS && atomic_load(&writer_alive) && !atomic_load(&done); i++)
+        nanosleep(&ms, NULL);
+    errno = saved_errno;
+}
+
+static void on_ending(int sig)
+{
+    endings_request_profile(sig);
+    die_of(sig);
+}
+
+void endings_init(endings_sigaction_fn real)
+{
+    real_sigaction = real;
+    for (size_t i = 0; real && i < sizeof watched / sizeof *watched; i++) {
+        struct sigaction cur;
+        if (real(watched[i], NULL, &cur) != 0 || (cur.sa_flags & SA_SIGINFO) ||
+            cur.sa_handler != SIG_DFL)
+            continue;
+        struct sigaction sa;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = on_ending;
+        sa.sa_flags = SA_RESTART;
+        sigemptyset(&sa.sa_mask);
+        if (real(watched[i], &sa, NULL) == 0)
+            atomic_store(&ours[i], true);
+    }
+}
+
+int endings_sigaction(int sig, const struct sigaction *act, struct sigaction *old)
+{
+    int i = watched_index(sig);
+    bool was_ours = atomic_load(&ours[i]);
+    int rc = real_sigaction(sig, act, old);
+    if (rc == 0 && act)
+        atomic_store(&ours[i], false); /* the program's choice replaces ours */
+    if (rc == 0 && old && was_ours) {
+        memset(old, 0, sizeof *old); /* what the program would have seen without us */
+        old->sa_handler = SIG_DFL;
+    }
+    return rc;
+}
+
+int endings_requested(void)
+{
+    return atomic_load(&requested);
+}
+
+void endings_done(void)
+{
+    atomic_store(&done, true);
+}
+
+void endings_set_writer(bool alive)
+{
+    atomic_store(&writer_alive, alive);
+}
