@@ -114,24 +114,39 @@ def test_options_and_errors(exe, tmp):
         check(rc == 0 and out.startswith(b"Usage: flameprof"), "%s prints usage" % args)
 
 
-def test_invariants(exe, tmp):
-    """A random profile: every sample is accounted for at every level, whatever merging."""
-    rnd = random.Random(7)
-    names = ["f%d" % i for i in range(40)] + ["g.cold", "g", "g(int)"]
+def random_profile(seed, names, stacks, depth):
+    rnd = random.Random(seed)
     counts = {}
-    for _ in range(3000):
-        stack = ";".join(rnd.choice(names) for _ in range(rnd.randint(1, 12)))
-        counts[stack] = counts.get(stack, 0) + int(1 / (1 - rnd.random()) ** 1.5)
+    for _ in range(stacks):
+        stack = ";".join(rnd.choice(names) for _ in range(rnd.randint(1, depth)))
+        stack = stack.rstrip(" ")  # as the parser reads "STACK  COUNT"
+        if stack:
+            counts[stack] = counts.get(stack, 0) + int(1 / (1 - rnd.random()) ** 1.5)
+    return counts
+
+
+def test_invariants(exe, tmp):
+    """Random profiles: every sample is accounted for at every level, whatever merging.
+    The second one is made of names that are byte prefixes of each other ("a", "a.b",
+    "a(", "a:") and of empty frames, which sort around the ';' separator."""
+    big = random_profile(7, ["f%d" % i for i in range(40)] + ["g.cold", "g", "g(int)"], 3000, 12)
+    tricky = ["a", "a.b", "a:", "a ", "ab", "a(", "a!", "b", "a.b.c", "a.", "", "x"]
+    check_profile(exe, big, ((1200, "0.1"), (1200, "5"), (600, "0")))
+    for seed in range(5):
+        check_profile(exe, random_profile(seed, tricky, 300, 6), ((1200, "0"), (1200, "2")))
+
+
+def check_profile(exe, counts, settings):
     text = "".join("%s %d\n" % kv for kv in counts.items()).encode()
     total = sum(counts.values())
-    # Inclusive count and self count of every path in the true tree.
+    # Inclusive count of every path, and the samples below every path, in the true tree.
     incl, kids = {}, {}
     for stack, c in counts.items():
         fr = stack.split(";")
         for d in range(1, len(fr) + 1):
             incl[tuple(fr[:d])] = incl.get(tuple(fr[:d]), 0) + c
             kids[tuple(fr[:d - 1])] = kids.get(tuple(fr[:d - 1]), 0) + c
-    for width, minwidth in ((1200, "0.1"), (1200, "5"), (600, "0")):
+    for width, minwidth in settings:
         rc, out, _ = run(exe, ["svg", "--width", str(width), "--minwidth", minwidth],
                          text)
         _, fr = frames(out)
