@@ -1,6 +1,6 @@
 /* svg.c - interactive SVG flame graph from a folded profile. See svg.h.
  *
- * The folded entries are sorted, so every frame's stacks are (nearly, see frame_order)
+ * The folded entries are sorted, so every frame's stacks are (nearly, see walker)
  * contiguous and the graph is laid out in one streaming pass with a stack of open frames:
  * no call tree, no hash table, memory proportional to stack depth plus what is drawn.
  * Everything drawn is integer or fixed-point, so identical input gives identical bytes. */
