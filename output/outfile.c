@@ -154,3 +154,27 @@ int outfile_publish(const char *stem, const char *ext, outfile_writer w, void *c
     errno = e;
     return rc < 0 ? -1 : 0;
 }
+
+int outfile_create(const char *stem, const char *ext, char *written, size_t cap)
+{
+    if (!stem || !*stem) {
+        errno = EINVAL;
+        return -1;
+    }
+    char dst[PATH_MAX];
+    for (int i = 0; i <= MAX_SUFFIX + 1; i++) {
+        int n = candidate(i, stem, ext ? ext : "", dst, sizeof(dst));
+        if (n < 0)
+            return -1;
+        int fd = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
+        if (fd >= 0) {
+            if (written && cap)
+                snprintf(written, cap, "%s", dst);
+            return fd;
+        }
+        if (errno != EEXIST)
+            return -1;
+    }
+    errno = EEXIST;
+    return -1;
+}

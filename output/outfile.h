@@ -19,4 +19,10 @@ typedef int (*outfile_writer)(FILE *f, void *ctx);
 int outfile_publish(const char *stem, const char *ext, outfile_writer w, void *ctx,
                     char *written, size_t cap);
 
+/* Create a new file for incremental writing (the raw sample spill), under the same names
+ * and rules as outfile_publish: O_EXCL, never following a symlink, the first free of
+ * "<stem><ext>", "<stem>.<pid><ext>", ... Returns the descriptor (close-on-exec) and the
+ * name in written, or -1 with errno set. */
+int outfile_create(const char *stem, const char *ext, char *written, size_t cap);
+
 #endif

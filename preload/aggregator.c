@@ -10,8 +10,9 @@
 #include "endings.h"
 #include "jit.h"
 #include "modules.h"
+#include "rawfile.h"
 
-enum { TICK_NS = 10 * 1000 * 1000 };
+enum { TICK_NS = 10 * 1000 * 1000, SPILL_TICKS = 100 /* the raw spill: once a second */ };
 
 static ring *g_ring;
 static stack_table *g_table;
@@ -58,7 +59,7 @@ static void *run(void *arg)
 {
     (void)arg;
     struct timespec tick = { 0, TICK_NS };
-    while (atomic_load(&g_running)) {
+    for (unsigned n = 1; atomic_load(&g_running); n++) {
         int why = endings_requested();
         if (why) {
             g_on_ending(why); /* stops sampling and this loop, writes the profile */
@@ -68,6 +69,8 @@ static void *run(void *arg)
         refresh_modules_if_changed();
         jit_poll(); /* before draining: the samples' JIT code is in the map by now */
         drain();
+        if (n % SPILL_TICKS == 0)
+            rawfile_spill(g_table);
         nanosleep(&tick, NULL);
     }
     endings_set_writer(false);

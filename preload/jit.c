@@ -28,6 +28,7 @@ static uint64_t g_consumed;
 static jitmap_stats g_st;
 static const char *g_problem;
 static bool g_seen;
+static bool g_foreign; /* reading a dead process's map (flameprof report) */
 static char *g_buf;
 
 static exec_map *g_maps; /* every executable mapping seen in any snapshot */
@@ -206,6 +207,8 @@ const unwind_ranges *jit_trampolines(void)
 static bool accept_entry(void *ctx, uint64_t start, uint64_t end, const char *name, size_t len)
 {
     (void)ctx;
+    if (g_foreign)
+        return true; /* another (dead) process's map: its memory cannot be checked */
     if (!in_exec_memory(start, end)) {
         if (g_refreshed_this_poll)
             return false;
@@ -221,10 +224,10 @@ static bool accept_entry(void *ctx, uint64_t start, uint64_t end, const char *na
 
 /* The perf map is trusted only if it is a regular file of ours (or root's), opened
  * without following a symlink, as perf itself insists. */
-static void try_open(void)
+static void try_open(long pid)
 {
     char path[64];
-    snprintf(path, sizeof path, "/tmp/perf-%ld.map", (long)getpid());
+    snprintf(path, sizeof path, "/tmp/perf-%ld.map", pid);
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
     if (fd < 0) {
         if (errno == ELOOP && !g_problem) {
@@ -286,7 +289,7 @@ void jit_poll(void)
 {
     int fd = atomic_load(&g_fd);
     if (fd < 0) {
-        try_open();
+        try_open((long)getpid());
         fd = atomic_load(&g_fd);
         if (fd < 0)
             return;
@@ -294,6 +297,15 @@ void jit_poll(void)
     g_refreshed_this_poll = false;
     read_new_lines(fd);
     tramp_publish();
+}
+
+void jit_load_perfmap_of(long pid)
+{
+    g_foreign = true;
+    try_open(pid);
+    int fd = atomic_load(&g_fd);
+    if (fd >= 0)
+        read_new_lines(fd);
 }
 
 uint64_t jit_perfmap_stamp(void)
@@ -361,6 +373,8 @@ bool jit_name(symbolizer *sym, uint64_t pc, uint32_t pm_gen, uint32_t jvm_gen, c
         snprintf(buf, cap, "%s", n);
         return true;
     }
+    if (g_foreign)
+        return false; /* our own mappings say nothing about a dead process's */
     if (!g_maps_len)
         refresh_maps();
     return name_remapped(sym, pc, buf, cap);

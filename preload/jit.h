@@ -30,6 +30,9 @@ void jit_setup_env(void);
 /* Aggregator tick (and once more at exit): read what the perf map gained. */
 void jit_poll(void);
 
+/* flameprof report: load the whole perf map a (dead) process left, as a final map. */
+void jit_load_perfmap_of(long pid);
+
 /* Handler: the perf map's current size, 0 if there is none. Async-signal-safe. */
 uint64_t jit_perfmap_stamp(void);
 

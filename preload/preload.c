@@ -8,6 +8,7 @@
  * resolves $ORIGIN and namespaces from dlopen's caller, and a wrapper would change that;
  * the aggregator notices new modules instead. */
 #include <dlfcn.h>
+#include <limits.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -24,6 +25,7 @@
 #include "jit.h"
 #include "jvm.h"
 #include "modules.h"
+#include "rawfile.h"
 #include "report.h"
 #include "ring.h"
 #include "sampler.h"
@@ -47,10 +49,27 @@ static void *real_symbol(const char *name)
     return dlsym(RTLD_NEXT, name);
 }
 
+/* The raw spill, next to where the profile will go (or in /tmp). */
+static void open_spill(void)
+{
+    if (g_cfg.empty_handler)
+        return;
+    char stem[PATH_MAX];
+    report_stem(&g_cfg, (long)getpid(), stem, sizeof stem);
+    if (rawfile_open(stem, g_cfg.freq) == 0)
+        return;
+    const char *base = strrchr(stem, '/') ? strrchr(stem, '/') + 1 : stem;
+    char alt[PATH_MAX + 8];
+    snprintf(alt, sizeof alt, "/tmp/%s", base);
+    rawfile_open(alt, g_cfg.freq);
+}
+
 static void on_fork_child(void)
 {
     if (!atomic_load(&g_active))
         return;
+    rawfile_after_fork_child();
+    open_spill();
     modules_after_fork_child();
     /* The table may have been mid-update in the parent's aggregator: abandon the copy
      * (copy-on-write, so it costs nothing) rather than walk it. */
@@ -86,6 +105,7 @@ __attribute__((constructor)) static void flameprof_init(void)
     }
     stacks_init(&g_stacks);
     modules_refresh();
+    open_spill();
     if (sampler_init(g_cfg.freq, &g_ring, g_cfg.empty_handler) != 0) {
         fprintf(stderr, "flameprof: cannot start sampling; not profiling\n");
         return;
@@ -117,11 +137,14 @@ static void finish(bool skip_if_empty)
         if (g_cfg.empty_handler && !g_cfg.quiet)
             fprintf(stderr, "flameprof: pid %ld: empty-handler benchmark mode: signals=%llu\n",
                     (long)getpid(), (unsigned long long)st.signals);
+        rawfile_close(true);
         return;
     }
+    rawfile_spill(&g_stacks); /* in case writing the profile fails (a full disk) */
     report_input in = { .cfg = &g_cfg, .stacks = &g_stacks, .stats = &st,
-                        .lost = aggregator_lost(), .self_pc = (const void *)finish };
-    report_write(&in);
+                        .lost = aggregator_lost(), .self_pc = (const void *)finish,
+                        .raw = rawfile_path() };
+    rawfile_close(report_write(&in));
 }
 
 __attribute__((destructor)) static void flameprof_fini(void)

@@ -86,7 +86,7 @@ static void append_jit_frame(build_ctx *c, const stack_entry *e, uint64_t pc)
     append_frame(c, name, false);
 }
 
-static void add_stack(const stack_entry *e, void *arg)
+static void add_stack(stack_entry *e, void *arg)
 {
     build_ctx *c = arg;
     c->line.len = 0;
@@ -199,17 +199,26 @@ static void print_summary(const report_input *in, const folded_profile *prof,
                 (unsigned long long)s->timer_failures);
 }
 
-void report_write(const report_input *in)
+void report_stem(const config *cfg, long pid, char *stem, size_t cap)
+{
+    if (!config_expand_out(cfg->out, (pid_t)pid, stem, cap))
+        config_expand_out(CONFIG_DEFAULT_OUT, (pid_t)pid, stem, cap);
+}
+
+bool report_write(const report_input *in)
 {
     folded_profile prof;
     folded_init(&prof);
     build_profile(in, &prof);
     char stem[PATH_MAX], folded_path[PATH_MAX], svg_path[PATH_MAX];
-    if (!config_expand_out(in->cfg->out, getpid(), stem, sizeof stem))
-        config_expand_out(CONFIG_DEFAULT_OUT, getpid(), stem, sizeof stem);
-    publish(stem, ".folded", write_folded, &prof, folded_path, sizeof folded_path);
-    publish(stem, ".svg", write_svg, &prof, svg_path, sizeof svg_path);
+    report_stem(in->cfg, (long)getpid(), stem, sizeof stem);
+    bool ok = publish(stem, ".folded", write_folded, &prof, folded_path, sizeof folded_path);
+    ok &= publish(stem, ".svg", write_svg, &prof, svg_path, sizeof svg_path);
     if (!in->cfg->quiet)
         print_summary(in, &prof, folded_path, svg_path);
+    if (!ok && in->raw)
+        fprintf(stderr, "flameprof: the raw samples are kept in %s: `flameprof report %s` "
+                        "turns them into a profile\n", in->raw, in->raw);
     folded_free(&prof);
+    return ok;
 }

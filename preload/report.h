@@ -9,14 +9,19 @@
 
 typedef struct report_input {
     const config *cfg;
-    const stack_table *stacks;
+    stack_table *stacks;
     const sampler_stats *stats;
     uint64_t lost;       /* samples the aggregator could not store */
+    const char *raw;     /* the raw spill, kept when the profile could not be written */
     const void *self_pc; /* any address inside libflameprof: its frames are hidden */
 } report_input;
 
 /* Write <prefix>.folded and <prefix>.svg (with the fallbacks of outfile.h and /tmp when
- * the directory is not writable) and print the summary unless quiet. */
-void report_write(const report_input *in);
+ * the directory is not writable) and print the summary unless quiet. Returns true if both
+ * files were written. */
+bool report_write(const report_input *in);
+
+/* The output stem for pid: FLAMEPROF_OUT expanded. */
+void report_stem(const config *cfg, long pid, char *stem, size_t cap);
 
 #endif

@@ -79,6 +79,11 @@ static int scan_one(struct dl_phdr_info *info, size_t size, void *arg)
     *m = (seen_module){ .start = lo, .end = hi, .bias = info->dlpi_addr };
     m->path = is_vdso ? strdup("[vdso]") : module_path(info->dlpi_name);
     if (is_vdso) {
+        /* The image runs to its section headers, past the last loaded byte. */
+        const ElfW(Ehdr) *eh = (const ElfW(Ehdr) *)sc->vdso;
+        uint64_t sh_end = eh->e_shoff + (uint64_t)eh->e_shnum * eh->e_shentsize;
+        if (sh_end > image_size && sc->vdso + sh_end <= hi)
+            image_size = sh_end;
         m->image = (const void *)sc->vdso;
         m->image_size = image_size;
     }
@@ -238,6 +243,56 @@ const unwind_module *modules_get(int id)
     const unwind_module *m = id >= 0 && (size_t)id < registry_len ? registry[id] : NULL;
     pthread_mutex_unlock(&registry_lock);
     return m;
+}
+
+int modules_restore(int id, const char *path, uint64_t start, uint64_t end, uint64_t bias)
+{
+    seen_module s = { .path = strdup(path), .start = start, .end = end, .bias = bias };
+    pthread_mutex_lock(&registry_lock);
+    unwind_module *m = NULL;
+    if (s.path && id == (int)registry_len && start < end) {
+        if (registry_len == registry_cap) {
+            size_t cap = registry_cap ? registry_cap * 2 : 64;
+            unwind_module **v = realloc(registry, cap * sizeof *v);
+            if (v) {
+                registry = v;
+                registry_cap = cap;
+            }
+        }
+        if (registry_len < registry_cap && (m = calloc(1, sizeof *m))) {
+            *m = (unwind_module){ .id = id, .start = start, .end = end, .bias = bias,
+                                  .path = s.path };
+            registry[registry_len++] = m;
+        }
+    }
+    pthread_mutex_unlock(&registry_lock);
+    if (!m)
+        free(s.path);
+    return m ? 0 : -1;
+}
+
+int modules_restore_map(uint32_t gen, const int *ids, size_t n)
+{
+    const unwind_module **mods = calloc(n ? n : 1, sizeof *mods);
+    int rc = -1;
+    pthread_mutex_lock(&registry_lock);
+    bool ok = mods && gen == maps_len;
+    for (size_t i = 0; ok && i < n; i++) {
+        ok = ids[i] >= 0 && (size_t)ids[i] < registry_len;
+        if (ok)
+            mods[i] = registry[ids[i]];
+    }
+    /* A map's modules must not overlap: module_map_find relies on it. */
+    if (ok) {
+        publish(mods, n);
+        const module_map *m = maps_len ? maps[maps_len - 1] : NULL;
+        for (size_t i = 1; m && i < m->len; i++)
+            ok = ok && m->mods[i - 1]->end <= m->mods[i]->start;
+        rc = ok && m && m->gen == gen ? 0 : -1;
+    }
+    pthread_mutex_unlock(&registry_lock);
+    free(mods);
+    return rc;
 }
 
 void modules_after_fork_child(void)

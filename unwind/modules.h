@@ -49,6 +49,12 @@ const module_map *modules_by_gen(uint32_t gen);
 size_t modules_count(void);
 const unwind_module *modules_get(int id);
 
+/* Rebuilding a registry from a raw spill (flameprof report), in a process that is not the
+ * profiled one: register module id (ids must come 0, 1, 2, ... in order) and publish the
+ * map of the next generation. No CFI tables are built. Return 0, or -1 if out of order. */
+int modules_restore(int id, const char *path, uint64_t start, uint64_t end, uint64_t bias);
+int modules_restore_map(uint32_t gen, const int *ids, size_t n);
+
 /* After fork, in the child: the registry lock may have been held by a thread that does not
  * exist in the child. */
 void modules_after_fork_child(void);

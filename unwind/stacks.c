@@ -94,6 +94,12 @@ static int grow(stack_table *t)
 
 int stacks_add(stack_table *t, const ring_sample *s, uint32_t pm_gen)
 {
+    return stacks_merge(t, s, pm_gen, s->weight, 1);
+}
+
+int stacks_merge(stack_table *t, const ring_sample *s, uint32_t pm_gen, uint64_t weight,
+                 uint64_t samples)
+{
     if ((t->len + 1) * 2 > t->cap && grow(t) != 0)
         return -1;
     /* Native stacks resolve the same whatever the JIT generations: keep them merged. */
@@ -104,15 +110,15 @@ int stacks_add(stack_table *t, const ring_sample *s, uint32_t pm_gen)
     for (; t->slots[j]; j = (j + 1) & (t->cap - 1)) {
         stack_entry *e = t->slots[j];
         if (same_stack(e, &k, h)) {
-            e->weight += s->weight;
-            e->samples++;
+            e->weight += weight;
+            e->samples += samples;
             return 0;
         }
     }
     stack_entry *e = arena_alloc(t, sizeof *e + s->depth * sizeof s->pcs[0]);
     if (!e)
         return -1;
-    *e = (stack_entry){ .weight = s->weight, .samples = 1, .hash = h, .gen = s->gen,
+    *e = (stack_entry){ .weight = weight, .samples = samples, .hash = h, .gen = s->gen,
                         .pm_gen = k.pm_gen, .jvm_gen = k.jvm_gen, .depth = s->depth,
                         .flags = s->flags };
     memcpy(e->pcs, s->pcs, s->depth * sizeof s->pcs[0]);
@@ -121,8 +127,7 @@ int stacks_add(stack_table *t, const ring_sample *s, uint32_t pm_gen)
     return 0;
 }
 
-void stacks_foreach(const stack_table *t, void (*fn)(const stack_entry *e, void *ctx),
-                    void *ctx)
+void stacks_foreach(stack_table *t, void (*fn)(stack_entry *e, void *ctx), void *ctx)
 {
     for (size_t i = 0; i < t->cap; i++)
         if (t->slots[i])

@@ -13,6 +13,7 @@
 typedef struct stack_entry {
     uint64_t weight;  /* sum of sample weights */
     uint64_t samples; /* signals that produced this stack */
+    uint64_t spilled_weight, spilled_samples; /* already in the raw spill (rawfile.h) */
     uint64_t hash;
     uint32_t gen;     /* module map generation */
     uint32_t pm_gen;  /* perf-map generation (RING_JIT stacks only) */
@@ -37,8 +38,12 @@ void stacks_free(stack_table *t);
  * Returns 0, or -1 if memory is short (the sample is then lost and the caller counts it). */
 int stacks_add(stack_table *t, const ring_sample *s, uint32_t pm_gen);
 
+/* The same for a stack that stands for `samples` samples of total weight `weight` (a
+ * record of the raw spill); s->weight is ignored. */
+int stacks_merge(stack_table *t, const ring_sample *s, uint32_t pm_gen, uint64_t weight,
+                 uint64_t samples);
+
 /* Visit every entry (in no particular order). */
-void stacks_foreach(const stack_table *t, void (*fn)(const stack_entry *e, void *ctx),
-                    void *ctx);
+void stacks_foreach(stack_table *t, void (*fn)(stack_entry *e, void *ctx), void *ctx);
 
 #endif
