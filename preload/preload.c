@@ -133,10 +133,15 @@ static void finish(bool skip_if_empty)
     aggregator_stop();
     sampler_stats st;
     sampler_get_stats(&st);
-    if ((skip_if_empty && st.signals == 0) || g_cfg.empty_handler) {
+    /* No sample at all (a short-lived child, an image that execs at once): no files, so
+     * that a build or a shell under the profiler does not litter empty profiles. */
+    if (st.signals == 0 || g_cfg.empty_handler) {
         if (g_cfg.empty_handler && !g_cfg.quiet)
             fprintf(stderr, "flameprof: pid %ld: empty-handler benchmark mode: signals=%llu\n",
                     (long)getpid(), (unsigned long long)st.signals);
+        else if (!skip_if_empty && !g_cfg.quiet)
+            fprintf(stderr, "flameprof: pid %ld: no samples (less CPU time than one sampling "
+                            "period); nothing written\n", (long)getpid());
         rawfile_close(true);
         return;
     }

@@ -32,13 +32,10 @@ typedef struct ring_sample {
     uint64_t pcs[RING_MAX_DEPTH]; /* leaf first */
 } ring_sample;
 
-typedef struct ring_slot {
-    _Atomic size_t seq;
-    ring_sample s;
-} ring_slot;
-
 typedef struct ring {
-    ring_slot *slots;
+    _Atomic size_t *seq; /* per slot; apart from the samples so that resetting the ring
+                            touches a few pages, not every slot's */
+    ring_sample *slots;
     size_t mask;
     _Alignas(64) _Atomic size_t head; /* next slot producers claim */
     _Alignas(64) size_t tail;         /* next slot the consumer reads */
