@@ -6,12 +6,14 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <malloc.h>
 #include <math.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -301,6 +303,31 @@ static bool parse_minwidth(const char *s, int width, double *out)
     return true;
 }
 
+/* The parsed profile takes about as much memory as the file, in one malloc per stack. On
+ * the VMs we measured, a first touch of a fresh 4 KB page costs ~10 us: 40% of rendering a
+ * 23 MB profile was page faults. So, for big files, grow the heap once by the file's size
+ * and ask for transparent huge pages there (honoured in THP "madvise" mode): 5600 faults
+ * become ~400. Best effort: if anything here does not work, it is just slower. */
+static void heap_for(FILE *in)
+{
+    struct stat st;
+    if (fstat(fileno(in), &st) < 0 || !S_ISREG(st.st_mode) || st.st_size < (8 << 20) ||
+        st.st_size > (1L << 30))
+        return;
+    size_t want = (size_t)st.st_size + (size_t)st.st_size / 4; /* + headers and arrays */
+    mallopt(M_MMAP_THRESHOLD, 32 << 20); /* keep the big arrays in that heap too */
+    mallopt(M_TRIM_THRESHOLD, 1 << 30);  /* and do not hand it back when they move */
+    mallopt(M_TOP_PAD, (int)want);       /* the next growth takes it all at once */
+    static void *volatile probe; /* volatile: the compiler may not drop malloc + free */
+    char *before = sbrk(0);
+    probe = malloc(1 << 20); /* more than the fresh heap holds: that growth, now */
+    char *after = sbrk(0);
+    free(probe);
+    uintptr_t huge = 2u << 20, lo = ((uintptr_t)before + huge - 1) & ~(huge - 1);
+    if (before != (char *)-1 && after != (char *)-1 && (uintptr_t)after > lo + huge)
+        madvise((void *)lo, (uintptr_t)after - lo, MADV_HUGEPAGE);
+}
+
 enum { OPT_TITLE = 256, OPT_SUBTITLE, OPT_WIDTH, OPT_MINWIDTH, OPT_COUNTNAME, OPT_COLORS,
        OPT_INVERTED, OPT_REVERSE, OPT_HASH };
 
@@ -384,6 +411,7 @@ static int cmd_svg(int argc, char **argv)
      * blocks to malloc one by one was 5% of the run. Reachable, so no leak report. */
     static folded_profile p;
     folded_init(&p);
+    heap_for(in);
     long bad = folded_parse(in, &p, report_line, &errs);
     if (!use_stdin)
         fclose(in);

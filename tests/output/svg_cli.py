@@ -114,6 +114,23 @@ def test_options_and_errors(exe, tmp):
         check(rc == 0 and out.startswith(b"Usage: flameprof"), "%s prints usage" % args)
 
 
+def test_big_file(exe, tmp):
+    """Files over 8 MB take the huge-page heap path (tools/flameprof.c, heap_for): the SVG
+    must be the same bytes as from a pipe, which never does."""
+    rnd = random.Random(3)
+    names = ["mod_%d_function_name" % i for i in range(300)]
+    lines = []
+    for i in range(20000):
+        lines.append("%s;leaf%d %d\n" % (";".join(rnd.choice(names) for _ in range(20)), i,
+                                          rnd.randint(1, 100)))
+    data = "".join(lines).encode()
+    check(len(data) > (8 << 20), "big input is over 8 MB (%d)" % len(data))
+    path = write(tmp, "big.folded", data)
+    rc1, from_file, _ = run(exe, ["svg", path])
+    rc2, from_pipe, _ = run(exe, ["svg"], data)
+    check(rc1 == 0 and rc2 == 0 and from_file == from_pipe, "big file: same SVG as from a pipe")
+
+
 def random_profile(seed, names, stacks, depth):
     rnd = random.Random(seed)
     counts = {}
@@ -235,6 +252,7 @@ def main():
             test_malformed(exe, tmp)
             test_options_and_errors(exe, tmp)
             test_invariants(exe, tmp)
+            test_big_file(exe, tmp)
         else:
             xmllint = sys.argv[3] if len(sys.argv) > 3 else ""
             if not xmllint:
