@@ -196,7 +196,9 @@ def check_rooted(ck, prof, main_funcs=(), thread_funcs=()):
         tot = prof.inclusive(name)
         good = prof.weight(lambda fr: name in fr and fr[0] == '_start' and 'main' in fr
                            and fr.index('main') <= fr.index(name))
-        ck.check(tot > 0 and good >= ROOTED_MIN * tot,
+        # A function of a few ms (calibrate) can fall between scheduler ticks on a loaded
+        # machine and get no sample at all: its weight is checked elsewhere, not here.
+        ck.check(good >= ROOTED_MIN * tot,
                  f'main-thread function {name!r} rooted at _start ... main',
                  f'{pct(good, tot):.2f}% of its weight {tot}')
     for name in thread_funcs:
@@ -346,9 +348,13 @@ def load_profile(ck, path, label):
     return prof
 
 
-def check_function_weight(ck, prof, name, cpu_s, freq, tolerance=TOTAL_TOLERANCE, slack=10):
+def check_function_weight(ck, prof, name, cpu_s, freq, tolerance=TOTAL_TOLERANCE, slack=None):
     """A function's absolute weight against its CPU seconds x FREQ (for small runs where a
-    share would say little); `slack` samples absorb the tick granularity of a short run."""
+    share would say little); `slack` samples absorb the tick granularity of a short run:
+    CPU timers fire on 250 Hz scheduler ticks, and on a busy machine a short function can
+    run between ticks, so allow three ticks' worth."""
+    if slack is None:
+        slack = max(10, round(3 * freq / 250))
     w = prof.inclusive(name)
     expect = cpu_s * freq
     ck.check(abs(w - expect) <= tolerance * expect + slack,
