@@ -19,6 +19,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cmd_report.h"
 #include "folded.h"
 #include "svg.h"
 
@@ -438,11 +439,12 @@ typedef struct command {
     const char *summary;
 } command;
 
-/* Planned next to these: report (top functions), diff (two profiles), convert (pprof,
- * speedscope). Each is one more row and one cmd_ function. */
+/* Planned next to these: diff (two profiles), convert (pprof, speedscope). Each is one
+ * more row and one cmd_ function. */
 static const command commands[] = {
     { "record", cmd_record, "run a command with the profiler and write its profile" },
     { "svg", cmd_svg, "render folded stacks as an interactive SVG flame graph" },
+    { "report", cmd_report, "turn the raw spill of a killed process into its profile" },
 };
 
 static void usage(FILE *f)
