@@ -1,0 +1,122 @@
+#!/usr/bin/env python3
+"""record_cli.py - `flameprof record` plumbing, with a do-nothing library instead of the
+profiler: where the library is looked for, LD_PRELOAD and FLAMEPROF_* for the command, exit
+status and signals passed through, one-line errors.
+
+Usage: record_cli.py FLAMEPROF EMPTY_PRELOAD_SO      (exit 0: all checks passed)
+"""
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+failures = []
+
+
+def check(cond, what):
+    if not cond:
+        failures.append(what)
+        print("FAIL:", what, file=sys.stderr)
+
+
+def run(cmd, env_extra=None, drop=(), **kw):
+    env = {k: v for k, v in os.environ.items() if k not in drop and not k.startswith("FLAMEPROF")}
+    env.update(env_extra or {})
+    return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=30, **kw)
+
+
+SHOW = ["sh", "-c", 'printf "%s|%s|%s" "$LD_PRELOAD" "$FLAMEPROF_FREQ" "$FLAMEPROF_OUT"']
+
+
+def test_environment(exe, lib):
+    real = os.path.realpath(lib)
+    p = run([exe, "record", "-F", "99", "-o", "/tmp/x.%p", "--"] + SHOW, {"FLAMEPROF_LIB": lib},
+            drop=("LD_PRELOAD",))
+    check(p.returncode == 0 and p.stdout == real + "|99|/tmp/x.%p",
+          "record sets LD_PRELOAD, FLAMEPROF_FREQ, FLAMEPROF_OUT: %r %r" % (p.stdout, p.stderr))
+    p = run([exe, "record"] + SHOW, {"FLAMEPROF_LIB": lib, "LD_PRELOAD": real})
+    check(p.stdout == "%s:%s||" % (real, real), "ours goes first, the user's stays: %r" % p.stdout)
+    p = run([exe, "record", "sh", "-c", 'echo "$@"', "sh", "-F", "7", "--bogus"], {"FLAMEPROF_LIB": lib})
+    check(p.returncode == 0 and p.stdout == "-F 7 --bogus\n",
+          "options after the command are the command's: %r %r" % (p.stdout, p.stderr))
+
+
+def test_lookup(exe, lib, tmp):
+    """Without FLAMEPROF_LIB the library is found next to the program, in this order."""
+    layouts = [("bld/tools", "bld/preload"), ("flat", "flat"), ("usr/bin", "usr/lib"),
+               ("usr2/bin", "usr2/lib/x86_64-linux-gnu")]
+    for bindir, libdir in layouts:
+        b, l = os.path.join(tmp, bindir), os.path.join(tmp, libdir)
+        os.makedirs(b, exist_ok=True)
+        os.makedirs(l, exist_ok=True)
+        shutil.copy(exe, os.path.join(b, "flameprof"))
+        shutil.copy(lib, os.path.join(l, "libflameprof.so"))
+        p = run([os.path.join(b, "flameprof"), "record"] + SHOW, drop=("LD_PRELOAD",))
+        want = os.path.realpath(os.path.join(l, "libflameprof.so"))
+        check(p.returncode == 0 and p.stdout.split("|")[0] == want,
+              "%s finds %s: %r %r" % (bindir, libdir, p.stdout, p.stderr))
+    # The build tree comes before the same directory.
+    shutil.copy(lib, os.path.join(tmp, "bld/tools/libflameprof.so"))
+    p = run([os.path.join(tmp, "bld/tools/flameprof"), "record"] + SHOW, drop=("LD_PRELOAD",))
+    check(p.stdout.startswith(os.path.realpath(os.path.join(tmp, "bld/preload"))),
+          "../preload first: %r" % p.stdout)
+    os.makedirs(os.path.join(tmp, "none"))
+    shutil.copy(exe, os.path.join(tmp, "none/flameprof"))
+    p = run([os.path.join(tmp, "none/flameprof"), "record", "true"])
+    check(p.returncode == 127 and p.stderr.count("\n") == 1 and "FLAMEPROF_LIB" in p.stderr,
+          "no library: 127 and one line: %d %r" % (p.returncode, p.stderr))
+
+
+def test_status(exe, lib, tmp):
+    env = {"FLAMEPROF_LIB": lib}
+    p = run([exe, "record", "sh", "-c", "exit 7"], env)
+    check(p.returncode == 7, "exit status passed through (%d)" % p.returncode)
+    p = run([exe, "record", "sh", "-c", "kill -TERM $$"], env)
+    check(p.returncode == -signal.SIGTERM, "dies of the command's signal (%d)" % p.returncode)
+    check(not any(f.startswith("core") for f in os.listdir(".")), "and leaves no core file")
+    # ^C at the terminal reaches the whole group; the tool itself waits for the command.
+    proc = subprocess.Popen([exe, "record", "sh", "-c", "sleep 1; exit 3"],
+                            env=dict(os.environ, **env))
+    time.sleep(0.3)
+    proc.send_signal(signal.SIGINT)
+    check(proc.wait(timeout=30) == 3, "SIGINT to the tool alone: it waits and reports 3")
+    p = run([exe, "record", os.path.join(tmp, "no-such-command")], env)
+    check(p.returncode == 127 and p.stderr.startswith("flameprof: ") and p.stderr.count("\n") == 1,
+          "missing command: 127, one line (%d %r)" % (p.returncode, p.stderr))
+    script = os.path.join(tmp, "not-executable")
+    open(script, "w").write("#!/bin/sh\n")
+    p = run([exe, "record", script], env)
+    check(p.returncode == 126 and "Permission denied" in p.stderr,
+          "not executable: 126 (%d %r)" % (p.returncode, p.stderr))
+    p = run([exe, "record"], env)
+    check(p.returncode == 2 and p.stderr.startswith("flameprof: record: "), "no command: usage, 2")
+    for args in (["-F", "abc", "true"], ["-F", "0", "true"], ["--bogus", "true"], ["-o", "", "true"]):
+        p = run([exe, "record"] + args, env)
+        check(p.returncode == 2 and p.stderr.startswith("flameprof: record: "),
+              "%s: exit 2 with a flameprof: line (%d %r)" % (args, p.returncode, p.stderr))
+    p = run([exe, "record"], {"FLAMEPROF_LIB": os.path.join(tmp, "nope.so")})
+    check(p.returncode == 2, "usage errors come before the library lookup")
+    p = run([exe, "record", "true"], {"FLAMEPROF_LIB": os.path.join(tmp, "nope.so")})
+    check(p.returncode == 127 and "nope.so" in p.stderr, "a wrong FLAMEPROF_LIB is an error")
+
+
+def main():
+    if len(sys.argv) != 3:
+        sys.exit(__doc__)
+    exe, lib = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
+    with tempfile.TemporaryDirectory(prefix="fp-record-cli-") as tmp:
+        os.chdir(tmp)
+        test_environment(exe, lib)
+        test_lookup(exe, lib, tmp)
+        test_status(exe, lib, tmp)
+    if failures:
+        print("%d check(s) failed" % len(failures), file=sys.stderr)
+        sys.exit(1)
+    print("record_cli: all checks passed")
+
+
+if __name__ == "__main__":
+    main()
