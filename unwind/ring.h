@@ -14,7 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define RING_MAX_DEPTH 512
+#define RING_MAX_DEPTH 1024
 
 enum {
     RING_TRUNCATED = 1, /* the stack went on past RING_MAX_DEPTH */
