@@ -153,6 +153,8 @@ bool jvm_tool_options(const char *old, const char *lib, char *dst, size_t cap)
 
 #include <jvmti.h>
 
+#include "jit.h"
+
 static bool is_java_process(void)
 {
     char exe[PATH_MAX];
@@ -364,8 +366,12 @@ static jint agent_start(JavaVM *vm, bool live)
                         "not be named\n");
         return JNI_OK;
     }
-    /* Published before any event can arrive; never freed (the sampler may hold it). */
+    /* Published before any event can arrive; never freed (the sampler may hold it). The
+     * handler stamps samples with its generation and the report names code from it through
+     * jit.h, which lives in the core library shared with the flameprof tool and so cannot
+     * ask us: we hand the map over. */
     atomic_store_explicit(&g_map, m, memory_order_release);
+    jit_set_jvm(m);
 
     jvmtiEventCallbacks cb;
     memset(&cb, 0, sizeof cb);

@@ -1,0 +1,24 @@
+// JvmHello: a short run for the environment tests. Prints the system property
+// flameprof.test (to show that the user's JAVA_TOOL_OPTIONS survive), then spends about
+// 300 ms of CPU in JvmHello.spin, long enough to be compiled and sampled.
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
+
+public class JvmHello {
+    static volatile long sink;
+
+    static long spin(long x) {
+        for (int i = 0; i < 100000; i++)
+            x = x * 2862933555777941757L + 3037000493L;
+        return x;
+    }
+
+    public static void main(String[] args) {
+        System.out.println("flameprof.test=" + System.getProperty("flameprof.test"));
+        ThreadMXBean mx = ManagementFactory.getThreadMXBean();
+        long start = mx.getCurrentThreadCpuTime(), x = 1;
+        while (mx.getCurrentThreadCpuTime() - start < 300_000_000L)
+            x = spin(x);
+        sink = x;
+    }
+}

@@ -1,0 +1,436 @@
+#!/usr/bin/env python3
+"""Java under libflameprof.so: compiled Java methods by name, stacks whole to the thread root.
+
+The workloads (java/*.java, compiled with javac into a temporary directory at test time)
+measure their own CPU time with the thread CPU clock and write it to a truth JSON file; the
+profile is checked against it.
+
+  split   JvmSplit: three threads split their CPU 5:3:2 between JvmSplit.alpha, beta and
+          gamma. Each method's share of the three methods' weight is within SHARE_TOL_PT of
+          its share of their measured CPU; the methods' weight covers most of their CPU; the
+          names read `JvmSplit.alpha(long,int)_[j]`; >= ROOTED_MIN of the weight of stacks
+          with a JIT frame starts at a thread root (clone3/clone/start_thread/_start).
+  churn   JvmChurn: 60 generations of a class, each loaded by its own class loader, run
+          for 40 ms of CPU and unloaded; with a small code cache the JVM reuses the freed
+          code memory for the next generations' code. A frame named ChurnQQ<g> must name the
+          code that was at that address when the sample was taken:
+            - consistency: in a stack with two churn frames (applyAsInt calling spinQQ<g>,
+              both of one generation), both name the same generation. A final map names each
+              address by its last occupant, so a caller and a callee from an old generation
+              get names from two different later ones.
+            - distribution: the weight per generation follows the CPU each generation used
+              (total variation distance <= CHURN_TV_MAX). A final map gives no weight at all
+              to generations whose code was freed and reused, and too much to the last ones.
+            - coverage: most generations appear.
+  env     the JAVA_TOOL_OPTIONS injection: the user's options kept; FLAMEPROF_JAVA=0 turns it
+          off; a bad FLAMEPROF_JAVA is one "flameprof:" line and the default; a user's
+          -XX:-PreserveFramePointer is respected; a library path with a space and a quote (behind a
+          symlink) and a relative LD_PRELOAD path work; a program that is not java gets nothing.
+  bench   not a test: figures (wall, CPU, exit cost, max RSS) with and without the profiler.
+
+usage: jvm_test.py TEST --lib libflameprof.so --src DIR_OF_JAVA_SOURCES
+Exit status 0 on success, 1 on a failed assertion, 77 (skip) without java/javac.
+"""
+
+import argparse
+import json
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+FREQ = 997
+SHARE_TOL_PT = 5.0       # percentage points
+COVERAGE_MIN = 0.80      # methods' weight / (their CPU x FREQ)
+ROOTED_MIN = 0.95        # of the weight of stacks that hold a JIT frame
+CHURN_CONSISTENT_MIN = 0.98
+CHURN_TV_MAX = 0.25
+CHURN_SEEN_MIN = 0.90    # fraction of generations that appear by name
+RUN_TIMEOUT = 50         # seconds per JVM run (meson's timeout is 60 per test)
+THREAD_ROOTS = ('clone3', 'clone', 'start_thread', '_start')
+SUMMARY_RE = re.compile(r'^flameprof: pid \d+: weight=\d+ .*wrote ', re.M)
+PICKED_UP = 'Picked up JAVA_TOOL_OPTIONS:'
+# The code cache is made small so that freed code memory is reused within the run, as it is
+# in a long-running server; the churn classes' methods must keep their own frames.
+CHURN_JVM_OPTS = ['-XX:ReservedCodeCacheSize=8m', '-XX:CompileCommand=quiet',
+                  '-XX:CompileCommand=dontinline,ChurnQQ*::*']
+SPLIT_JVM_OPTS = ['-XX:CompileCommand=quiet', '-XX:CompileCommand=dontinline,JvmSplit::*']
+
+
+class Checks:
+    def __init__(self, name):
+        self.name = name
+        self.failed = []
+        self.dump = []  # (label, Profile) printed on failure
+
+    def check(self, ok, what, detail=''):
+        print(('ok     ' if ok else 'FAILED ') + (f'{what}: {detail}' if detail else what))
+        if not ok:
+            self.failed.append(what)
+        return ok
+
+    def finish(self):
+        if not self.failed:
+            print(f'PASS {self.name}')
+            return 0
+        print(f'\nFAIL {self.name}: ' + '; '.join(self.failed))
+        for label, prof in self.dump:
+            print(f'\nTop 15 stacks of {label} (total weight {prof.total}):')
+            for frames, count in prof.top(15):
+                print(f'  {count:6d}  {";".join(frames)[-400:]}')
+        return 1
+
+
+class Profile:
+    def __init__(self, path):
+        self.path = path
+        self.stacks = []
+        with open(path, encoding='utf-8', errors='replace') as f:
+            for line in f:
+                stack, _, count = line.rstrip('\n').rpartition(' ')
+                if stack and count.isdigit():
+                    self.stacks.append((stack.split(';'), int(count)))
+        self.total = sum(c for _, c in self.stacks)
+
+    def weight(self, pred):
+        return sum(c for frames, c in self.stacks if pred(frames))
+
+    def top(self, n):
+        return sorted(self.stacks, key=lambda s: -s[1])[:n]
+
+
+def skip(why):
+    print('=' * 72)
+    print(f'SKIP: {why}')
+    print('=' * 72)
+    sys.exit(77)
+
+
+class Env:
+    """Compiled workloads in a temporary directory, and a way to run java on them."""
+
+    def __init__(self, args):
+        self.java = shutil.which('java')
+        self.javac = shutil.which('javac')
+        if not self.java or not self.javac:
+            skip('java and javac are needed for the JVM tests '
+                 f'(java: {self.java}, javac: {self.javac}); install openjdk-17-jdk-headless')
+        self.lib = os.path.abspath(args.lib)
+        self.tmp = tempfile.mkdtemp(prefix='flameprof-jvm-')
+        self.classes = os.path.join(self.tmp, 'classes')
+        srcs = sorted(os.path.join(args.src, f) for f in os.listdir(args.src)
+                      if f.endswith('.java'))
+        r = subprocess.run([self.javac, '-d', self.classes] + srcs, capture_output=True,
+                           text=True, timeout=RUN_TIMEOUT)
+        if r.returncode != 0:
+            print(r.stdout + r.stderr)
+            sys.exit(1)
+        self.runs = 0
+
+    def run(self, main_args, jvm_opts=(), preload=True, env_extra=None, lib=None, cwd=None):
+        """Runs java; returns (completed process, profile prefix, wall seconds)."""
+        self.runs += 1
+        prefix = os.path.join(self.tmp, f'prof{self.runs}')
+        env = dict(os.environ)
+        env.pop('JAVA_TOOL_OPTIONS', None)
+        env.pop('FLAMEPROF_JAVA', None)
+        env['FLAMEPROF_OUT'] = prefix
+        if preload:
+            env['LD_PRELOAD'] = lib or self.lib
+        if env_extra:
+            env.update(env_extra)
+        cmd = [self.java] + list(jvm_opts) + ['-cp', self.classes] + list(main_args)
+        t0 = time.monotonic()
+        p = subprocess.Popen(cmd, env=env, cwd=cwd or self.tmp, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+        try:
+            out, err = p.communicate(timeout=RUN_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            out, err = p.communicate()
+            print(f'timed out after {RUN_TIMEOUT} s: {cmd}\n{err}')
+            sys.exit(1)
+        wall = time.monotonic() - t0
+        cp = subprocess.CompletedProcess(cmd, p.returncode, out, err)
+        if p.returncode != 0:
+            print(f'exit status {p.returncode}: {" ".join(cmd)}\nstdout:\n{out}\nstderr:\n{err}')
+        return cp, prefix, wall
+
+    def cleanup(self):
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def check_run(ck, cp, prefix, what):
+    ck.check(cp.returncode == 0, f'{what}: java exits 0', f'status {cp.returncode}')
+    ck.check(SUMMARY_RE.search(cp.stderr) is not None, f'{what}: summary line on stderr',
+             next((l for l in cp.stderr.splitlines() if l.startswith('flameprof:')), 'none'))
+    path = prefix + '.folded'
+    if not ck.check(os.path.exists(path), f'{what}: profile written', path):
+        return None
+    prof = Profile(path)
+    ck.check(prof.total > 0, f'{what}: profile has samples', f'weight {prof.total}')
+    return prof
+
+
+def is_jit(frame):
+    return frame.endswith('_[j]')
+
+
+def check_rooted(ck, prof, what):
+    jit_w = prof.weight(lambda fr: any(map(is_jit, fr)))
+    good = prof.weight(lambda fr: any(map(is_jit, fr)) and fr[0] in THREAD_ROOTS)
+    roots = {}
+    for fr, c in prof.stacks:
+        if any(map(is_jit, fr)) and fr[0] not in THREAD_ROOTS:
+            roots[fr[0]] = roots.get(fr[0], 0) + c
+    ck.check(jit_w > 0 and good >= ROOTED_MIN * jit_w,
+             f'{what}: >= {100 * ROOTED_MIN:.0f}% of the weight with a JIT frame is rooted at '
+             + '/'.join(THREAD_ROOTS),
+             f'{100.0 * good / max(jit_w, 1):.2f}% ({good}/{jit_w}); other roots: '
+             f'{sorted(roots.items(), key=lambda kv: -kv[1])[:5]}')
+
+
+# ---- split ----
+
+def test_split(env):
+    ck = Checks('jvm-split')
+    truth_path = os.path.join(env.tmp, 'split.json')
+    cp, prefix, _ = env.run(['JvmSplit', truth_path, '3', '1000'], SPLIT_JVM_OPTS)
+    prof = check_run(ck, cp, prefix, 'split')
+    ck.check(PICKED_UP in cp.stderr and '-agentpath:' in cp.stderr,
+             'the JVM picked up our JAVA_TOOL_OPTIONS',
+             next((l for l in cp.stderr.splitlines() if l.startswith(PICKED_UP)), 'no line'))
+    if not prof or not os.path.exists(truth_path):
+        return ck.finish()
+    ck.dump.append(('split', prof))
+    truth = json.load(open(truth_path))['cpu_ns']
+    names = {m: f'JvmSplit.{m}(long,int)_[j]' for m in truth}
+    weights = {m: prof.weight(lambda fr, n=names[m]: n in fr) for m in truth}
+    t_sum = sum(truth.values())
+    w_sum = sum(weights.values())
+    print(f'{"method":8s} {"truth ms":>9s} {"truth %":>8s} {"weight":>7s} {"prof %":>7s}')
+    for m in truth:
+        print(f'{m:8s} {truth[m] / 1e6:9.1f} {100.0 * truth[m] / t_sum:8.2f} {weights[m]:7d} '
+              f'{100.0 * weights[m] / max(w_sum, 1):7.2f}')
+    for m in truth:
+        ck.check(weights[m] > 0, f'frame {names[m]!r} present', f'weight {weights[m]}')
+        st, sp = 100.0 * truth[m] / t_sum, 100.0 * weights[m] / max(w_sum, 1)
+        ck.check(abs(sp - st) <= SHARE_TOL_PT,
+                 f'share of {m} within {SHARE_TOL_PT} pt of truth',
+                 f'profile {sp:.2f}% vs truth {st:.2f}% ({sp - st:+.2f} pt)')
+    expect = t_sum / 1e9 * FREQ
+    ck.check(w_sum >= COVERAGE_MIN * expect,
+             f'the methods\' weight covers >= {100 * COVERAGE_MIN:.0f}% of their CPU x FREQ',
+             f'{w_sum} of {expect:.0f} ({100.0 * w_sum / expect:.1f}%)')
+    check_rooted(ck, prof, 'split')
+    return ck.finish()
+
+
+# ---- churn ----
+
+GEN_RE = re.compile(r'^ChurnQQ(\d{4})\.(applyAsInt\(int\)|spinQQ(\d{4})\(int\))_\[j\]$')
+
+
+def frame_gen(frame):
+    """The generation a churn frame names, or None. A spin frame names it twice (class and
+    method), and both must agree: they come from one JVMTI event."""
+    m = GEN_RE.match(frame)
+    if not m:
+        return None
+    if m.group(3) is not None and m.group(3) != m.group(1):
+        return -1
+    return int(m.group(1))
+
+
+def test_churn(env):
+    ck = Checks('jvm-churn')
+    gens, slice_ms = 60, 40
+    truth_path = os.path.join(env.tmp, 'churn.json')
+    cp, prefix, _ = env.run(['JvmChurn', truth_path, str(gens), str(slice_ms)], CHURN_JVM_OPTS)
+    prof = check_run(ck, cp, prefix, 'churn')
+    ck.check('CodeCache is full' not in cp.stdout + cp.stderr,
+             'the code cache never filled up (the JIT kept compiling)')
+    if not prof or not os.path.exists(truth_path):
+        return ck.finish()
+    ck.dump.append(('churn', prof))
+    truth = json.load(open(truth_path))['cpu_ns']
+    per_gen = [0] * gens
+    two_frames = consistent = bad_names = 0
+    for fr, c in prof.stacks:
+        gs = [g for g in map(frame_gen, fr) if g is not None]
+        if not gs:
+            continue
+        if -1 in gs or any(g >= gens for g in gs):
+            bad_names += c
+            continue
+        per_gen[gs[-1]] += c  # the leaf-most churn frame
+        if len(gs) >= 2:
+            two_frames += c
+            consistent += c if len(set(gs)) == 1 else 0
+    named = sum(per_gen)
+    print(f'churn weight {named} of {prof.total}; stacks with caller and callee named: '
+          f'{two_frames}')
+    ck.check(bad_names == 0, 'no churn frame names a generation that never existed',
+             f'weight {bad_names}')
+    ck.check(two_frames > 0 and consistent >= CHURN_CONSISTENT_MIN * two_frames,
+             f'>= {100 * CHURN_CONSISTENT_MIN:.0f}% of stacks with two churn frames name one '
+             'generation in both', f'{consistent}/{two_frames}')
+    seen = sum(1 for w in per_gen if w > 0)
+    ck.check(seen >= CHURN_SEEN_MIN * gens,
+             f'>= {100 * CHURN_SEEN_MIN:.0f}% of the generations appear by name',
+             f'{seen}/{gens}')
+    t_sum = sum(truth)
+    tv = 0.5 * sum(abs(w / max(named, 1) - t / t_sum) for w, t in zip(per_gen, truth))
+    print('weight per generation: ' + ' '.join(map(str, per_gen)))
+    ck.check(tv <= CHURN_TV_MAX,
+             f'weight per generation follows its CPU (total variation <= {CHURN_TV_MAX})',
+             f'{tv:.3f}')
+    check_rooted(ck, prof, 'churn')
+    return ck.finish()
+
+
+# ---- env ----
+
+def picked_up(cp):
+    return next((l for l in cp.stderr.splitlines() if l.startswith(PICKED_UP)), None)
+
+
+def named_hello(prof):
+    return prof.weight(lambda fr: 'JvmHello.spin(long)_[j]' in fr)
+
+
+def test_env(env):
+    ck = Checks('jvm-env')
+    hello = ['JvmHello']
+
+    cp, prefix, _ = env.run(hello, env_extra={'JAVA_TOOL_OPTIONS': '-Dflameprof.test=kept'})
+    prof = check_run(ck, cp, prefix, 'user options')
+    line = picked_up(cp) or ''
+    ck.check('flameprof.test=kept' in cp.stdout, 'the user\'s JAVA_TOOL_OPTIONS still apply',
+             cp.stdout.strip())
+    ck.check(line.startswith(PICKED_UP + ' -Dflameprof.test=kept -XX:+PreserveFramePointer '
+                             '-agentpath:' + env.lib),
+             'ours are appended after the user\'s', line)
+    if prof:
+        ck.check(named_hello(prof) > 0, 'JvmHello.spin(long) named', f'weight {named_hello(prof)}')
+
+    cp, prefix, _ = env.run(hello, env_extra={'FLAMEPROF_JAVA': '0'})
+    prof = check_run(ck, cp, prefix, 'FLAMEPROF_JAVA=0')
+    ck.check(picked_up(cp) is None, 'FLAMEPROF_JAVA=0: JAVA_TOOL_OPTIONS left alone',
+             picked_up(cp) or 'no line')
+    if prof:
+        ck.check(named_hello(prof) == 0, 'FLAMEPROF_JAVA=0: no Java names',
+                 f'weight {named_hello(prof)}')
+
+    cp, prefix, _ = env.run(hello, env_extra={'FLAMEPROF_JAVA': 'maybe'})
+    check_run(ck, cp, prefix, 'FLAMEPROF_JAVA=maybe')
+    warn = [l for l in cp.stderr.splitlines() if 'FLAMEPROF_JAVA' in l]
+    ck.check(len(warn) == 1 and warn[0].startswith("flameprof: FLAMEPROF_JAVA='maybe'"),
+             'a bad FLAMEPROF_JAVA is one flameprof: line', str(warn))
+    ck.check(picked_up(cp) is not None, 'a bad FLAMEPROF_JAVA means the default (on)',
+             picked_up(cp) or 'no line')
+
+    cp, prefix, _ = env.run(hello, env_extra={'JAVA_TOOL_OPTIONS': '-XX:-PreserveFramePointer'})
+    check_run(ck, cp, prefix, 'user frame-pointer choice')
+    line = picked_up(cp) or ''
+    ck.check('+PreserveFramePointer' not in line and '-agentpath:' in line,
+             'a user\'s -XX:-PreserveFramePointer is kept, the agent still added', line)
+
+    # LD_PRELOAD cannot name a path with a space (ld.so splits at spaces), but a symlink
+    # can lead to one, and the agent path is the resolved one: it must be quoted.
+    spaced = os.path.join(env.tmp, "it's a dir")
+    os.makedirs(spaced, exist_ok=True)
+    spaced_lib = os.path.join(spaced, 'libflameprof.so')
+    shutil.copy(env.lib, spaced_lib)
+    link = os.path.join(env.tmp, 'link.so')
+    os.symlink(spaced_lib, link)
+    cp, prefix, _ = env.run(hello, lib=link)
+    prof = check_run(ck, cp, prefix, 'library path with a space')
+    if prof:
+        ck.check(named_hello(prof) > 0, 'library path with a space: Java names',
+                 f'weight {named_hello(prof)}; {picked_up(cp)}')
+
+    rel = os.path.relpath(env.lib, env.tmp)
+    cp, prefix, _ = env.run(hello, lib=rel, cwd=env.tmp)
+    prof = check_run(ck, cp, prefix, 'relative LD_PRELOAD')
+    ck.check(('-agentpath:' + env.lib) in (picked_up(cp) or ''),
+             'relative LD_PRELOAD: the agent path is absolute', picked_up(cp) or 'no line')
+    if prof:
+        ck.check(named_hello(prof) > 0, 'relative LD_PRELOAD: Java names',
+                 f'weight {named_hello(prof)}')
+
+    r = subprocess.run(['sh', '-c', 'echo "[$JAVA_TOOL_OPTIONS]"'], capture_output=True,
+                       text=True, env=dict(os.environ, LD_PRELOAD=env.lib, FLAMEPROF_QUIET='1',
+                                           FLAMEPROF_OUT=os.path.join(env.tmp, 'sh')),
+                       timeout=RUN_TIMEOUT)
+    ck.check(r.stdout.strip() == '[]', 'a program that is not java gets no JAVA_TOOL_OPTIONS',
+             r.stdout.strip())
+    return ck.finish()
+
+
+# ---- bench ----
+
+def rss_and_cpu(env, main_args, opts, preload, env_extra=None):
+    """One run measured from outside: wall, CPU, max RSS and the time from the workload's
+    last statement (end_ms in its truth file) to the process's end."""
+    truth_path = main_args[1]
+    prefix = os.path.join(env.tmp, f'bench{env.runs}')
+    env.runs += 1
+    e = dict(os.environ, FLAMEPROF_OUT=prefix)
+    e.pop('JAVA_TOOL_OPTIONS', None)
+    if preload:
+        e['LD_PRELOAD'] = env.lib
+    e.update(env_extra or {})
+    t0 = time.time()
+    p = subprocess.Popen([env.java] + opts + ['-cp', env.classes] + main_args, env=e,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    err = p.stderr.read()
+    _, status, ru = os.wait4(p.pid, 0)
+    t1 = time.time()
+    end_ms = json.load(open(truth_path))['end_ms']
+    return {'wall': t1 - t0, 'cpu': ru.ru_utime + ru.ru_stime, 'rss_mb': ru.ru_maxrss / 1024,
+            'exit_ms': t1 * 1e3 - end_ms, 'status': status, 'stderr': err}
+
+
+def bench(env):
+    """Median of 5 runs of each: JvmSplit (2 threads x 1 s) without the profiler, with it and
+    FLAMEPROF_JAVA=0, with it (agent on); and the churn workload likewise."""
+    cases = [('none', False, {}), ('profiler, FLAMEPROF_JAVA=0', True, {'FLAMEPROF_JAVA': '0'}),
+             ('profiler + agent', True, {})]
+    for wl, args, opts in [('split', ['JvmSplit', None, '2', '1000'], SPLIT_JVM_OPTS),
+                           ('churn', ['JvmChurn', None, '60', '40'], CHURN_JVM_OPTS)]:
+        print(f'== {wl}')
+        for label, pre, extra in cases:
+            rows = []
+            for _ in range(5):
+                a = list(args)
+                a[1] = os.path.join(env.tmp, 'bench.json')
+                rows.append(rss_and_cpu(env, a, opts, pre, extra))
+            med = {k: statistics.median(r[k] for r in rows)
+                   for k in ('wall', 'cpu', 'rss_mb', 'exit_ms')}
+            print(f'{label:28s} wall {med["wall"]:6.2f} s  cpu {med["cpu"]:6.2f} s  '
+                  f'max RSS {med["rss_mb"]:6.1f} MB  end of main -> exit {med["exit_ms"]:6.0f} ms')
+    return 0
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument('test', choices=['split', 'churn', 'env', 'bench'])
+    ap.add_argument('--lib', required=True)
+    ap.add_argument('--src', required=True)
+    args = ap.parse_args()
+    env = Env(args)
+    try:
+        rc = {'split': test_split, 'churn': test_churn, 'env': test_env,
+              'bench': bench}[args.test](env)
+    finally:
+        env.cleanup()
+    sys.exit(rc)
+
+
+if __name__ == '__main__':
+    main()

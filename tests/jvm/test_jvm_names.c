@@ -1,0 +1,96 @@
+/* test_jvm_names - the pure parts of preload/jvm.c: Java frame names from JVMTI signatures,
+ * and the JAVA_TOOL_OPTIONS value. Exits 0 when every case holds. */
+#include <stdio.h>
+#include <string.h>
+
+#include "jvm.h"
+
+static int failures;
+
+static void expect_str(const char *what, const char *got, const char *want)
+{
+    if (strcmp(got, want) != 0) {
+        printf("FAILED %s: got '%s', want '%s'\n", what, got, want);
+        failures++;
+    } else {
+        printf("ok     %s: '%s'\n", what, got);
+    }
+}
+
+static void name(const char *csig, const char *m, const char *sig, const char *want)
+{
+    char buf[256];
+    size_t n = jvm_format_method(buf, sizeof buf, csig, m, sig);
+    expect_str(sig ? sig : "(null)", buf, want);
+    if (n != strlen(buf)) {
+        printf("FAILED length %zu != %zu\n", n, strlen(buf));
+        failures++;
+    }
+}
+
+static void options(const char *old, const char *lib, const char *want)
+{
+    char buf[512];
+    bool ok = jvm_tool_options(old, lib, buf, sizeof buf);
+    expect_str(old ? old : "(unset)", ok ? buf : "(nothing)", want ? want : "(nothing)");
+}
+
+int main(void)
+{
+    name("Lcom/example/Foo;", "bar", "(I)V", "com.example.Foo.bar(int)");
+    name("LFoo;", "run", "()V", "Foo.run()");
+    name("Lcom/example/Foo;", "mix", "(BCDFIJSZ)J",
+         "com.example.Foo.mix(byte,char,double,float,int,long,short,boolean)");
+    name("Ljava/lang/String;", "valueOf", "([C[[Ljava/lang/Object;Ljava/util/List;)Ljava/lang/String;",
+         "java.lang.String.valueOf(char[],java.lang.Object[][],java.util.List)");
+    name("LMain$Inner;", "<init>", "(LMain;)V", "Main$Inner.<init>(Main)");
+    /* A hidden class (lambda) keeps the JVM's suffix, deterministic within a run. */
+    name("LMain$$Lambda$14.0x0000000800c03000;", "apply", "(Ljava/lang/Object;)Ljava/lang/Object;",
+         "Main$$Lambda$14.0x0000000800c03000.apply(java.lang.Object)");
+    /* Malformed input never produces half a parameter list, never a ';'. */
+    name("LFoo;", "bad", "(Ljava/lang/String", "Foo.bad");
+    name("LFoo;", "bad", "(Q)V", "Foo.bad");
+    name("LFoo;", "nosig", NULL, "Foo.nosig");
+    name("Weird;Name", "m", "()V", "Weird?Name.m()");
+    name(NULL, "m", "()V", "m()");
+    name("LFoo;", "line\nbreak", "()V", "Foo.line?break()");
+
+    /* Truncation: always terminated, never past cap. */
+    char small[8];
+    size_t n = jvm_format_method(small, sizeof small, "Lcom/example/Foo;", "bar", "(I)V");
+    expect_str("cut to 7 bytes", small, "com.exa");
+    if (n != 7) {
+        printf("FAILED cut length %zu\n", n);
+        failures++;
+    }
+
+    const char *lib = "/usr/lib/libflameprof.so";
+    options(NULL, lib, "-XX:+PreserveFramePointer -agentpath:/usr/lib/libflameprof.so");
+    options("", lib, "-XX:+PreserveFramePointer -agentpath:/usr/lib/libflameprof.so");
+    options("-Xmx1g -Dx=y", lib,
+            "-Xmx1g -Dx=y -XX:+PreserveFramePointer -agentpath:/usr/lib/libflameprof.so");
+    /* The user's frame-pointer choice wins; the agent is still added. */
+    options("-XX:-PreserveFramePointer", lib,
+            "-XX:-PreserveFramePointer -agentpath:/usr/lib/libflameprof.so");
+    /* Already there (a java child of a java process): nothing to add. */
+    options("-XX:+PreserveFramePointer -agentpath:/usr/lib/libflameprof.so", lib, NULL);
+    options("-agentpath:/usr/lib/libflameprof.so", lib,
+            "-agentpath:/usr/lib/libflameprof.so -XX:+PreserveFramePointer");
+    /* White space or a quote in the path: quoted with the other kind of quote. */
+    options(NULL, "/opt/my libs/libflameprof.so",
+            "-XX:+PreserveFramePointer -agentpath:\"/opt/my libs/libflameprof.so\"");
+    options(NULL, "/opt/it's/libflameprof.so",
+            "-XX:+PreserveFramePointer -agentpath:\"/opt/it's/libflameprof.so\"");
+    options(NULL, "/opt/a \"b\"/libflameprof.so",
+            "-XX:+PreserveFramePointer -agentpath:'/opt/a \"b\"/libflameprof.so'");
+    options(NULL, "/opt/'a' \"b\"/libflameprof.so", NULL);
+
+    char tiny[16];
+    if (jvm_tool_options(NULL, lib, tiny, sizeof tiny)) {
+        printf("FAILED a too small buffer is refused\n");
+        failures++;
+    }
+
+    printf(failures ? "FAIL test_jvm_names: %d\n" : "PASS test_jvm_names\n", failures);
+    return failures ? 1 : 0;
+}
