@@ -2,7 +2,7 @@
 # Install what flameprof needs to build and test on Debian 12 (as root, or through sudo).
 # Idempotent: installs only what is missing.
 set -eu
-pkgs="meson ninja-build gcc g++ clang pkg-config libdw-dev libelf-dev libunwind-dev python3 libxml2-utils binutils"
+pkgs="meson ninja-build gcc g++ clang pkg-config libdw-dev libelf-dev libunwind-dev python3 libxml2-utils binutils openjdk-17-jdk-headless"
 missing=""
 for p in $pkgs; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
