@@ -33,9 +33,10 @@
 
 #define FP_EXPORT __attribute__((visibility("default")))
 
-/* 512 slots of up to 1024 frames: 4 MB, populated up front. The aggregator drains every
- * 10 ms, so this is half a second of samples from four busy threads (250 signals/s each)
- * even if the aggregator stalls; a full ring drops samples and counts them. */
+/* 512 slots of up to 1024 frames (4 MB of address space; only the few slots in flight at
+ * once are ever touched). The aggregator drains every 10 ms, so this is half a second of
+ * samples from four busy threads (250 signals/s each) even if the aggregator stalls; with
+ * no free slot a sample is dropped and counted. */
 enum { RING_SLOTS = 512 };
 
 static config g_cfg;
