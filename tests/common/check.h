@@ -1,4 +1,4 @@
-/* check.h - the smallest test harness: CHECK records a failure and carries on, so one run
+/* check.h - the smallest test harness, shared by the C unit tests: CHECK records a failure and carries on, so one run
  * reports every broken expectation; main returns check_status(). */
 #ifndef FLAMEPROF_TEST_CHECK_H
 #define FLAMEPROF_TEST_CHECK_H
@@ -12,6 +12,17 @@ static int check_failures;
     do {                                                                                    \
         if (!(cond)) {                                                                      \
             fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond);       \
+            check_failures++;                                                               \
+        }                                                                                   \
+    } while (0)
+
+/* CHECK with a printf-style account of what was seen. */
+#define CHECKF(cond, ...)                                                                   \
+    do {                                                                                    \
+        if (!(cond)) {                                                                      \
+            fprintf(stderr, "%s:%d: CHECK failed: %s: ", __FILE__, __LINE__, #cond);       \
+            fprintf(stderr, __VA_ARGS__);                                                   \
+            fputc('\n', stderr);                                                            \
             check_failures++;                                                               \
         }                                                                                   \
     } while (0)

@@ -2,27 +2,17 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "check.h"
 #include "config.h"
 
-static int failures, checks;
 
-#define CHECK(cond, ...)                                                                   \
-    do {                                                                                   \
-        checks++;                                                                          \
-        if (!(cond)) {                                                                     \
-            fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);                          \
-            fprintf(stderr, __VA_ARGS__);                                                  \
-            fprintf(stderr, "\n");                                                         \
-            failures++;                                                                    \
-        }                                                                                  \
-    } while (0)
 
 static void freq(const char *text, int ok, unsigned want)
 {
     unsigned v = 12345;
     char why[96] = "";
     int got = config_parse_freq(text, &v, why, sizeof why);
-    CHECK(got == ok && v == want, "freq '%s': ok=%d v=%u (%s), want ok=%d v=%u",
+    CHECKF(got == ok && v == want, "freq '%s': ok=%d v=%u (%s), want ok=%d v=%u",
           text ? text : "(unset)", got, v, why, ok, want);
 }
 
@@ -44,33 +34,32 @@ int main(void)
 
     bool b = true;
     char why[96];
-    CHECK(config_parse_bool("1", &b, why, sizeof why) && b, "quiet=1");
-    CHECK(config_parse_bool("YES", &b, why, sizeof why) && b, "quiet=YES");
-    CHECK(config_parse_bool("0", &b, why, sizeof why) && !b, "quiet=0");
-    CHECK(config_parse_bool("", &b, why, sizeof why) && !b, "quiet empty");
-    CHECK(!config_parse_bool("maybe", &b, why, sizeof why) && !b, "quiet=maybe rejected");
+    CHECKF(config_parse_bool("1", &b, why, sizeof why) && b, "quiet=1");
+    CHECKF(config_parse_bool("YES", &b, why, sizeof why) && b, "quiet=YES");
+    CHECKF(config_parse_bool("0", &b, why, sizeof why) && !b, "quiet=0");
+    CHECKF(config_parse_bool("", &b, why, sizeof why) && !b, "quiet empty");
+    CHECKF(!config_parse_bool("maybe", &b, why, sizeof why) && !b, "quiet=maybe rejected");
 
     char out[256];
-    CHECK(config_parse_out(NULL, out, sizeof out, why, sizeof why) &&
+    CHECKF(config_parse_out(NULL, out, sizeof out, why, sizeof why) &&
               strcmp(out, "flameprof.%p") == 0, "out default");
-    CHECK(config_parse_out("/tmp/x", out, sizeof out, why, sizeof why) &&
+    CHECKF(config_parse_out("/tmp/x", out, sizeof out, why, sizeof why) &&
               strcmp(out, "/tmp/x") == 0, "out given");
-    CHECK(!config_parse_out("", out, sizeof out, why, sizeof why) &&
+    CHECKF(!config_parse_out("", out, sizeof out, why, sizeof why) &&
               strcmp(out, "flameprof.%p") == 0, "out empty falls back");
-    CHECK(!config_parse_out("/tmp/dir/", out, sizeof out, why, sizeof why), "out dir rejected");
-    CHECK(!config_parse_out("a\nb", out, sizeof out, why, sizeof why), "out control rejected");
+    CHECKF(!config_parse_out("/tmp/dir/", out, sizeof out, why, sizeof why), "out dir rejected");
+    CHECKF(!config_parse_out("a\nb", out, sizeof out, why, sizeof why), "out control rejected");
     char big[400];
     memset(big, 'a', sizeof big - 1);
     big[sizeof big - 1] = 0;
-    CHECK(!config_parse_out(big, out, sizeof out, why, sizeof why), "out too long rejected");
+    CHECKF(!config_parse_out(big, out, sizeof out, why, sizeof why), "out too long rejected");
 
     char path[64];
-    CHECK(config_expand_out("prof.%p.%%x", 42, path, sizeof path) &&
+    CHECKF(config_expand_out("prof.%p.%%x", 42, path, sizeof path) &&
               strcmp(path, "prof.42.%x") == 0, "expand: got '%s'", path);
-    CHECK(config_expand_out("p%q", 42, path, sizeof path) && strcmp(path, "p%q") == 0,
+    CHECKF(config_expand_out("p%q", 42, path, sizeof path) && strcmp(path, "p%q") == 0,
           "unknown %% escape kept: '%s'", path);
-    CHECK(!config_expand_out("%p%p%p", 123456, path, 8), "expand overflow refused");
+    CHECKF(!config_expand_out("%p%p%p", 123456, path, 8), "expand overflow refused");
 
-    printf("%d passed, %d failed\n", checks - failures, failures);
-    return failures ? 1 : 0;
+    return check_status("test_config");
 }

@@ -4,19 +4,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "check.h"
 #include "jitmap.h"
 
-static int failures, checks;
-#define CHECK(cond, ...)                                                                   \
-    do {                                                                                   \
-        checks++;                                                                          \
-        if (!(cond)) {                                                                     \
-            fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);                          \
-            fprintf(stderr, __VA_ARGS__);                                                  \
-            fprintf(stderr, "\n");                                                         \
-            failures++;                                                                    \
-        }                                                                                  \
-    } while (0)
 
 static int name_is(jitmap *m, uint64_t pc, uint32_t gen, const char *want)
 {
@@ -34,19 +24,19 @@ static void test_reuse(void)
                       "1000 80 JS:*second a.js:5\n"; /* reuses first's address */
     jitmap_stats st = { 0 };
     size_t used = jitmap_parse_perfmap(m, map, strlen(map), 0, NULL, NULL, &st);
-    CHECK(used == strlen(map) && st.entries == 3 && st.malformed == 0, "3 entries parsed");
+    CHECKF(used == strlen(map) && st.entries == 3 && st.malformed == 0, "3 entries parsed");
     size_t line1 = strlen("1000 100 JS:*first a.js:1\n");
     size_t line2 = line1 + strlen("2000 80 JS:~other a.js:9\n");
     uint32_t g_before = jitmap_gen_at(m, line2), g_after = jitmap_gen_at(m, strlen(map));
-    CHECK(g_before == 0 && g_after == 1, "reuse starts generation 1 (got %u, %u)", g_before,
+    CHECKF(g_before == 0 && g_after == 1, "reuse starts generation 1 (got %u, %u)", g_before,
           g_after);
-    CHECK(jitmap_current_gen(m) == 1, "current generation 1");
-    CHECK(name_is(m, 0x1010, g_before, "JS:*first a.js:1"), "sample before reuse: first");
-    CHECK(name_is(m, 0x1010, g_after, "JS:*second a.js:5"), "sample after reuse: second");
-    CHECK(name_is(m, 0x2010, g_after, "JS:~other a.js:9"), "untouched entry alive");
+    CHECKF(jitmap_current_gen(m) == 1, "current generation 1");
+    CHECKF(name_is(m, 0x1010, g_before, "JS:*first a.js:1"), "sample before reuse: first");
+    CHECKF(name_is(m, 0x1010, g_after, "JS:*second a.js:5"), "sample after reuse: second");
+    CHECKF(name_is(m, 0x2010, g_after, "JS:~other a.js:9"), "untouched entry alive");
     /* 0x10f0 was only ever first's: dead in gen 1, the fallback still names it */
-    CHECK(name_is(m, 0x10f0, g_after, "JS:*first a.js:1"), "fallback to the newest covering");
-    CHECK(name_is(m, 0x3000, g_after, NULL), "uncovered address: NULL");
+    CHECKF(name_is(m, 0x10f0, g_after, "JS:*first a.js:1"), "fallback to the newest covering");
+    CHECKF(name_is(m, 0x3000, g_after, NULL), "uncovered address: NULL");
     jitmap_free(m);
 }
 
@@ -55,13 +45,13 @@ static void test_kill(void)
     jitmap *m = jitmap_new();
     jitmap_add(m, 0x5000, 0x40, "void A.f()", 10, 0);
     uint32_t g0 = jitmap_current_gen(m);
-    CHECK(jitmap_kill(m, 0x5000) == 0, "kill a live entry");
-    CHECK(jitmap_kill(m, 0x9999) == -1, "kill of unknown code reports it");
+    CHECKF(jitmap_kill(m, 0x5000) == 0, "kill a live entry");
+    CHECKF(jitmap_kill(m, 0x9999) == -1, "kill of unknown code reports it");
     jitmap_add(m, 0x5000, 0x40, "void B.g()", 10, 0);
     uint32_t g1 = jitmap_current_gen(m);
-    CHECK(g1 == g0 + 1, "unload starts a generation");
-    CHECK(name_is(m, 0x5008, g0, "void A.f()"), "gen %u names A", g0);
-    CHECK(name_is(m, 0x5008, g1, "void B.g()"), "gen %u names B", g1);
+    CHECKF(g1 == g0 + 1, "unload starts a generation");
+    CHECKF(name_is(m, 0x5008, g0, "void A.f()"), "gen %u names A", g0);
+    CHECKF(name_is(m, 0x5008, g1, "void B.g()"), "gen %u names B", g1);
     jitmap_free(m);
 }
 
@@ -90,11 +80,11 @@ static void test_malformed(void)
     jitmap_stats st = { 0 };
     size_t len = sizeof map - 1;
     size_t used = jitmap_parse_perfmap(m, map, len, 0, only_high, NULL, &st);
-    CHECK(st.entries == 1, "one good entry (got %llu)", (unsigned long long)st.entries);
-    CHECK(st.malformed == 6, "six malformed lines (got %llu)", (unsigned long long)st.malformed);
-    CHECK(st.outside == 1, "one outside executable memory");
-    CHECK(used == len - strlen("100400 10 partial"), "partial line left for later");
-    CHECK(name_is(m, 0x100005, 0, "ok one"), "CRLF stripped, 0x accepted");
+    CHECKF(st.entries == 1, "one good entry (got %llu)", (unsigned long long)st.entries);
+    CHECKF(st.malformed == 6, "six malformed lines (got %llu)", (unsigned long long)st.malformed);
+    CHECKF(st.outside == 1, "one outside executable memory");
+    CHECKF(used == len - strlen("100400 10 partial"), "partial line left for later");
+    CHECKF(name_is(m, 0x100005, 0, "ok one"), "CRLF stripped, 0x accepted");
     jitmap_free(m);
 }
 
@@ -114,7 +104,7 @@ static void test_big_map_speed(void)
     const char *n = jitmap_lookup(m, 0x40000000 + 777 * 0x40 + 3, 0);
     clock_gettime(CLOCK_MONOTONIC, &b);
     double s = (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9;
-    CHECK(st.entries == N && n && strcmp(n, "JS:*fn777 /app/x.js:777") == 0, "1M-line map");
+    CHECKF(st.entries == N && n && strcmp(n, "JS:*fn777 /app/x.js:777") == 0, "1M-line map");
     printf("jitmap: 1M-line perf map parsed and indexed in %.3f s\n", s);
     jitmap_free(m);
     free(buf);
@@ -126,6 +116,5 @@ int main(void)
     test_kill();
     test_malformed();
     test_big_map_speed();
-    printf("%d passed, %d failed\n", checks - failures, failures);
-    return failures ? 1 : 0;
+    return check_status("test_jitmap");
 }

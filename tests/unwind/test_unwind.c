@@ -18,6 +18,7 @@
 #include <ucontext.h>
 #include <unistd.h>
 
+#include "check.h"
 #include "modules.h"
 #include "unwind.h"
 
@@ -112,16 +113,6 @@ static int in_range(const fn_range *r, uint64_t pc)
     return pc > r->lo && pc <= r->hi; /* return addresses: after the call, up to the end */
 }
 
-static int failures;
-#define CHECK(cond, ...)                                                                   \
-    do {                                                                                   \
-        if (!(cond)) {                                                                     \
-            fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);                          \
-            fprintf(stderr, __VA_ARGS__);                                                  \
-            fprintf(stderr, "\n");                                                         \
-            failures++;                                                                    \
-        }                                                                                  \
-    } while (0)
 
 static int cmp_u64(const void *a, const void *b)
 {
@@ -150,7 +141,7 @@ int main(void)
     modules_refresh();
     printf("unwind: module tables for %zu modules built in %.1f ms\n",
            modules_current() ? modules_current()->len : 0, (now_ns() - t0) / 1e6);
-    CHECK(modules_current() && modules_current()->len > 2, "module map has the exe and libc");
+    CHECKF(modules_current() && modules_current()->len > 2, "module map has the exe and libc");
 
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
@@ -167,21 +158,21 @@ int main(void)
     /* Take a sample whose leaf is in the comparator, as most are. */
     fn_range cmp = range_of("cmp_int"), leaf = range_of("leaf_work"),
              rec = range_of("recurse"), mainf = range_of("main"), start = range_of("_start");
-    CHECK(cmp.hi && leaf.hi && rec.hi && mainf.hi && start.hi, "test symbols found (-rdynamic)");
-    CHECK(atomic_load(&g_have), "a sample was taken");
+    CHECKF(cmp.hi && leaf.hi && rec.hi && mainf.hi && start.hi, "test symbols found (-rdynamic)");
+    CHECKF(atomic_load(&g_have), "a sample was taken");
     size_t i = 0, n = g_res.depth;
     while (i < n && !in_range(&leaf, g_pcs[i]))
         i++;
-    CHECK(i < n, "leaf_work reached from the interrupted pc");
+    CHECKF(i < n, "leaf_work reached from the interrupted pc");
     i++;
     size_t recs = 0;
     while (i < n && in_range(&rec, g_pcs[i]))
         recs++, i++;
-    CHECK(recs == DEPTH + 1, "recurse() frames: %zu, want %d", recs, DEPTH + 1);
-    CHECK(i < n && in_range(&mainf, g_pcs[i]), "main follows the recursion");
-    CHECK(n > 0 && in_range(&start, g_pcs[n - 1]), "the walk ends in _start");
-    CHECK(!g_res.truncated, "not truncated");
-    if (failures)
+    CHECKF(recs == DEPTH + 1, "recurse() frames: %zu, want %d", recs, DEPTH + 1);
+    CHECKF(i < n && in_range(&mainf, g_pcs[i]), "main follows the recursion");
+    CHECKF(n > 0 && in_range(&start, g_pcs[n - 1]), "the walk ends in _start");
+    CHECKF(!g_res.truncated, "not truncated");
+    if (check_failures)
         dump();
 
     unsigned nc = atomic_load(&g_ncost);
@@ -189,6 +180,5 @@ int main(void)
     qsort(g_cost_ns, nc, sizeof g_cost_ns[0], cmp_u64);
     printf("unwind: %u walks of ~%zu frames: median %.2f us, p99 %.2f us\n", nc, g_res.depth,
            g_cost_ns[nc / 2] / 1000.0, g_cost_ns[nc * 99 / 100] / 1000.0);
-    printf("%d passed, %d failed\n", failures ? 0 : 1, failures ? 1 : 0);
-    return failures ? 1 : 0;
+    return check_status("test_unwind");
 }
