@@ -26,6 +26,12 @@ static char *g_buf;
 static size_t g_len;
 static size_t g_modules_written, g_maps_written;
 static bool g_failed;
+static unsigned g_freq;
+/* Compaction: deltas accumulate; once they outweigh a full snapshot several times over,
+ * the file is rewritten as one snapshot, so a long run's spill stays proportional to its
+ * distinct stacks, not to its duration. */
+static uint64_t g_file_bytes, g_snapshot_bytes;
+enum { COMPACT_FACTOR = 4, COMPACT_MIN_BYTES = 1 << 20 };
 
 static void flush_buf(void)
 {
@@ -38,6 +44,7 @@ static void flush_buf(void)
             g_failed = true; /* ENOSPC and the like: the final profile may still be written */
         else
             off += (size_t)n;
+        g_file_bytes += n > 0 ? (uint64_t)n : 0;
     }
     g_len = 0;
 }
@@ -65,9 +72,11 @@ int rawfile_open(const char *stem, unsigned freq)
     g_fd = outfile_create(stem, ".raw", g_path, sizeof g_path);
     if (g_fd < 0)
         return -1;
+    g_freq = freq;
     g_len = 0;
     g_failed = false;
     g_modules_written = g_maps_written = 0;
+    g_file_bytes = g_snapshot_bytes = 0;
     put("flameprof-raw 1\nP %lx %x\n", (long)getpid(), freq);
     flush_buf();
     return 0;
@@ -88,25 +97,34 @@ static void put_path(const char *p)
     put("%s\n", safe);
 }
 
+/* arg non-NULL: a full snapshot (whole weights; what was spilled is left as it was). */
 static void spill_stack(stack_entry *e, void *arg)
 {
-    (void)arg;
-    if (e->weight == e->spilled_weight)
+    bool full = arg != NULL;
+    uint64_t w = full ? e->weight : e->weight - e->spilled_weight;
+    uint64_t n = full ? e->samples : e->samples - e->spilled_samples;
+    if (w == 0)
         return;
-    put("S %lx %lx %x %x %x %x %x", (unsigned long)(e->weight - e->spilled_weight),
-        (unsigned long)(e->samples - e->spilled_samples), e->gen, e->pm_gen, e->jvm_gen,
-        e->flags, e->depth);
+    put("S %lx %lx %x %x %x %x %x", (unsigned long)w, (unsigned long)n, e->gen, e->pm_gen,
+        e->jvm_gen, e->flags, e->depth);
     for (size_t i = 0; i < e->depth; i++)
         put(" %lx", (unsigned long)e->pcs[i]);
     put("\n");
+    if (!full) {
+        e->spilled_weight = e->weight;
+        e->spilled_samples = e->samples;
+    }
+}
+
+static void mark_spilled(stack_entry *e, void *arg)
+{
+    (void)arg;
     e->spilled_weight = e->weight;
     e->spilled_samples = e->samples;
 }
 
-void rawfile_spill(stack_table *t)
+static void spill_modules_and_maps(void)
 {
-    if (g_fd < 0 || g_failed)
-        return;
     for (size_t n = modules_count(); g_modules_written < n; g_modules_written++) {
         const unwind_module *m = modules_get((int)g_modules_written);
         put("M %x %lx %lx %lx ", m->id, (unsigned long)m->start, (unsigned long)m->end,
@@ -119,8 +137,56 @@ void rawfile_spill(stack_table *t)
             put(" %x", m->mods[i]->id);
         put("\n");
     }
+}
+
+/* Rewrite the spill as one snapshot: a new file beside it, renamed over it (both are ours:
+ * the old one was created with O_EXCL). On any failure the old file stays as it was. */
+static void compact(stack_table *t)
+{
+    char tmp[PATH_MAX + 8];
+    snprintf(tmp, sizeof tmp, "%s.new", g_path);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
+    if (fd < 0)
+        return;
+    int old_fd = g_fd;
+    size_t old_modules = g_modules_written, old_maps = g_maps_written;
+    g_fd = fd;
+    g_len = 0;
+    g_file_bytes = 0;
+    g_modules_written = g_maps_written = 0;
+    put("flameprof-raw 1\nP %lx %x\n", (long)getpid(), g_freq);
+    spill_modules_and_maps();
+    stacks_foreach(t, spill_stack, (void *)1); /* whole weights: everything so far */
+    flush_buf();
+    if (!g_failed && rename(tmp, g_path) == 0) {
+        close(old_fd);
+        stacks_foreach(t, mark_spilled, NULL);
+        g_snapshot_bytes = g_file_bytes;
+    } else {
+        close(fd);
+        unlink(tmp);
+        g_fd = old_fd; /* the old file is intact and still complete up to its last spill */
+        g_modules_written = old_modules;
+        g_maps_written = old_maps;
+        g_failed = false;
+        g_snapshot_bytes = g_file_bytes; /* do not retry at every spill */
+    }
+}
+
+void rawfile_spill(stack_table *t)
+{
+    if (g_fd < 0 || g_failed)
+        return;
+    uint64_t limit = COMPACT_FACTOR * g_snapshot_bytes;
+    if (g_snapshot_bytes && g_file_bytes > (limit > COMPACT_MIN_BYTES ? limit : COMPACT_MIN_BYTES)) {
+        compact(t);
+        return;
+    }
+    spill_modules_and_maps();
     stacks_foreach(t, spill_stack, NULL);
     flush_buf();
+    if (!g_snapshot_bytes)
+        g_snapshot_bytes = g_file_bytes; /* the first spill holds everything so far */
 }
 
 void rawfile_close(bool remove)
