@@ -12,7 +12,7 @@
 
 #include "ring.h"
 
-enum { PRODUCERS = 4, PER_PRODUCER = 200000, SLOTS = 64 };
+enum { PRODUCERS = 4, PER_PRODUCER = 50000, SLOTS = 64 };
 
 static ring g_ring;
 static atomic_ulong g_refused;
