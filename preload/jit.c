@@ -98,6 +98,20 @@ void jit_setup_env(void)
 
 /* ---- executable memory ---- */
 
+/* Make room for one more element in a growable array. */
+static bool room_for_one(void **v, size_t len, size_t *cap, size_t elem)
+{
+    if (len < *cap)
+        return true;
+    size_t n = *cap ? *cap * 2 : 64;
+    void *p = realloc(*v, n * elem);
+    if (!p)
+        return false;
+    *v = p;
+    *cap = n;
+    return true;
+}
+
 static void maps_add(uint64_t lo, uint64_t hi, uint64_t offset, const char *path)
 {
     for (size_t i = 0; i < g_maps_len; i++) {
@@ -106,14 +120,8 @@ static void maps_add(uint64_t lo, uint64_t hi, uint64_t offset, const char *path
             ((!m->path && !path) || (m->path && path && strcmp(m->path, path) == 0)))
             return;
     }
-    if (g_maps_len == g_maps_cap) {
-        size_t cap = g_maps_cap ? g_maps_cap * 2 : 64;
-        exec_map *v = realloc(g_maps, cap * sizeof *v);
-        if (!v)
-            return;
-        g_maps = v;
-        g_maps_cap = cap;
-    }
+    if (!room_for_one((void **)&g_maps, g_maps_len, &g_maps_cap, sizeof *g_maps))
+        return;
     g_maps[g_maps_len++] = (exec_map){ lo, hi, offset, path ? strdup(path) : NULL };
 }
 
@@ -159,15 +167,11 @@ static void tramp_add_pages(uint64_t start, uint64_t end)
             i++;
         if (i < g_tramp_len && g_tramp_pages[i] == p)
             continue;
-        if (g_tramp_len == g_tramp_cap) {
-            size_t cap = g_tramp_cap ? g_tramp_cap * 2 : 64;
-            uint64_t *v = realloc(g_tramp_pages, cap * sizeof *v);
-            if (!v)
-                return;
-            g_tramp_pages = v;
-            g_tramp_cap = cap;
-        }
-        memmove(g_tramp_pages + i + 1, g_tramp_pages + i, (g_tramp_len - i) * sizeof *g_tramp_pages);
+        if (!room_for_one((void **)&g_tramp_pages, g_tramp_len, &g_tramp_cap,
+                          sizeof *g_tramp_pages))
+            return;
+        memmove(g_tramp_pages + i + 1, g_tramp_pages + i,
+                (g_tramp_len - i) * sizeof *g_tramp_pages);
         g_tramp_pages[i] = p;
         g_tramp_len++;
         g_tramp_dirty = true;
