@@ -502,11 +502,11 @@ def churn_checks(ck, label, leaves, pairs, truth, strict=True):
     if strict:
         ck.check(total > 0 and known >= 0.9 * total,
                  '>= 90% of the churn-leaf weight is named by a function that ran (truth)',
-                 f'{pct(known, total):.2f}% ({known}/{total})')
+                 f'{pct(known, total):.2f}% ({known:.0f}/{total:.0f})')
         ck.check(total > 0 and right_batch >= BATCH_OK_MIN * total,
                  f'>= {100 * BATCH_OK_MIN:.0f}% of the churn-leaf weight sits under the driver '
                  'of the batch that function ran in (named as of the sample)',
-                 f'{pct(right_batch, total):.2f}% ({right_batch}/{total})')
+                 f'{pct(right_batch, total):.2f}% ({right_batch:.0f}/{total:.0f})')
         ck.check(batch_tv <= BATCH_TV_MAX,
                  f'per-batch shares of weight vs CPU: total variation <= {BATCH_TV_MAX}',
                  f'{batch_tv:.3f}')
