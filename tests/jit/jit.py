@@ -742,7 +742,8 @@ def test_hostile(ctx, ck, mode):
         expect = {'run_jit_1': fn1 if ctx.sabotage else '[unknown]', 'run_jit_2': '[unknown]'}
     else:
         lines = [ln for ln in r.flameprof_lines() if 'weight=' not in ln]
-        ck.check(not lines, 'no warning for a map of ours, junk or not', f'{lines}')
+        ck.check(not any('ignoring' in ln for ln in lines), 'a junk map of ours is not refused',
+                 f'{lines}')
         expect = {'run_jit_1': fn1, 'run_jit_2': 'HOSTILE_DECOY' if ctx.sabotage else fn2}
     for caller, leaf in expect.items():
         tot = prof.weight(lambda fr: caller in fr)
