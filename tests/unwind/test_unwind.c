@@ -30,7 +30,7 @@ static atomic_int g_have;
 static unwind_result g_res;
 static uint64_t g_cost_ns[4096];
 static atomic_uint g_ncost;
-static volatile int g_sink;
+static volatile unsigned g_sink; /* unsigned: it wraps, by design */
 
 static uint64_t now_ns(void)
 {
@@ -66,7 +66,7 @@ __attribute__((noinline)) int cmp_int(const void *a, const void *b)
 {
     int x = *(const int *)a, y = *(const int *)b;
     for (int i = 0; i < 50; i++)
-        g_sink += i; /* make the comparator where the time goes */
+        g_sink += (unsigned)i; /* make the comparator where the time goes */
     return (x > y) - (x < y);
 }
 
