@@ -13,12 +13,20 @@ import java.lang.management.ThreadMXBean;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Paths;
+import java.util.concurrent.ThreadLocalRandom;
 
 public class JvmSplit {
     static final ThreadMXBean MX = ManagementFactory.getThreadMXBean();
     static final String[] NAMES = { "alpha", "beta", "gamma" };
     static final double[] WEIGHTS = { 5, 3, 2 };
-    static final int CHUNK = 20000; // iterations per call: roughly 0.1 to 0.5 ms
+    // Iterations per call: random, about 5 to 20 ms, longer than the kernel's tick (4 ms),
+    // at which CPU timers fire. With calls of 0.2 to 3 ms alternating between methods, the
+    // shares came out up to 8 points off the thread CPU clock with three threads on a loaded
+    // 2-CPU machine, in a C version of this program as well (a property of tick-driven CPU
+    // timers, not of naming); with calls longer than a tick they are within a point. Random,
+    // so that the order of calls cannot fall into step with the tick; long enough that the
+    // two clock reads around a call (a few us) are noise.
+    static final int CHUNK_MIN = 4_000_000, CHUNK_MAX = 12_000_000;
 
     static volatile long sink;
 
@@ -47,22 +55,25 @@ public class JvmSplit {
 
     // Runs on each worker thread: the method furthest behind its weight goes next.
     static long[] worker(long budgetNs) {
-        long[] cpu = new long[3];
+        long[] cpu = new long[6]; // CPU ns per method, then calls per method
         long x = Thread.currentThread().getId();
+        ThreadLocalRandom rnd = ThreadLocalRandom.current();
         long start = MX.getCurrentThreadCpuTime();
         while (MX.getCurrentThreadCpuTime() - start < budgetNs) {
             int k = 0;
             for (int j = 1; j < 3; j++)
                 if (cpu[j] / WEIGHTS[j] < cpu[k] / WEIGHTS[k])
                     k = j;
+            int n = rnd.nextInt(CHUNK_MIN, CHUNK_MAX);
             long t0 = MX.getCurrentThreadCpuTime();
             if (k == 0)
-                x = alpha(x, CHUNK);
+                x = alpha(x, n);
             else if (k == 1)
-                x = beta(x, CHUNK);
+                x = beta(x, n);
             else
-                x = gamma(x, CHUNK);
+                x = gamma(x, n);
             cpu[k] += MX.getCurrentThreadCpuTime() - t0;
+            cpu[3 + k]++;
         }
         sink += x;
         return cpu;
@@ -86,6 +97,13 @@ public class JvmSplit {
             long sum = 0;
             for (long[] c : cpu)
                 sum += c[k];
+            sb.append(k > 0 ? ", " : "").append('"').append(NAMES[k]).append("\": ").append(sum);
+        }
+        sb.append("}, \"calls\": {");
+        for (int k = 0; k < 3; k++) {
+            long sum = 0;
+            for (long[] c : cpu)
+                sum += c[3 + k];
             sb.append(k > 0 ? ", " : "").append('"').append(NAMES[k]).append("\": ").append(sum);
         }
         sb.append("}, \"end_ms\": ").append(System.currentTimeMillis()).append("}\n");
