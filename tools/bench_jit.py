@@ -112,7 +112,8 @@ def strace_destructor(node, lib, app_argv, cwd):
     except OSError:
         pass
     main = [(t, s, rest) for pid, t, s, rest in rows if pid == main_pid]
-    last_js = [i for i, (_, s, rest) in enumerate(main) if s == 'write' and 'BENCH_LAST_JS' in rest]
+    last_js = [i for i, (_, s, rest) in enumerate(main)
+               if s == 'write' and 'BENCH_LAST_JS' in rest]
     if not last_js:
         return None
     start = next((t for t, s, _ in main[last_js[-1]:] if s == 'timer_delete'), None)
@@ -178,7 +179,7 @@ def main():
                     except OSError:
                         pass
             dtor = []
-            for _ in range(max(1, args.runs // 2)):
+            for _ in range(max(1, args.runs // 2)):  # a trace it cannot read is skipped
                 d = strace_destructor(args.node, lib, ['-r', stamp] + app, tmp)
                 if d is not None:
                     dtor.append(d)
