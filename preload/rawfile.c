@@ -134,7 +134,7 @@ static void spill_modules_and_maps(void)
     for (const module_map *m; (m = modules_by_gen((uint32_t)g_maps_written)); g_maps_written++) {
         put("G %x %zx", m->gen, m->len);
         for (size_t i = 0; i < m->len; i++)
-            put(" %x", m->mods[i]->id);
+            put(" %x", m->r[i].mod->id);
         put("\n");
     }
 }

@@ -211,6 +211,31 @@ static bool add_fde_rows(Dwarf_CFI *cfi, row_vec *rv, uint64_t pc, uint64_t limi
     return true;
 }
 
+enum { PAGE_SHIFT = 12 };
+
+/* One block: header, rows, page index. */
+static cfi_table *table_new(uint64_t base, const cfi_row *rows, size_t len)
+{
+    size_t pages = ((size_t)rows[len - 1].pc >> PAGE_SHIFT) + 2;
+    cfi_table *t = malloc(sizeof *t + len * sizeof *rows + pages * sizeof(uint32_t));
+    if (!t)
+        return NULL;
+    t->base = base;
+    t->len = len;
+    t->pages = pages;
+    memcpy(t->rows, rows, len * sizeof *rows);
+    uint32_t *idx = (uint32_t *)(t->rows + len);
+    size_t r = 0;
+    for (size_t p = 0; p < pages; p++) {
+        uint64_t page_start = (uint64_t)p << PAGE_SHIFT;
+        while (r + 1 < len && t->rows[r + 1].pc <= page_start)
+            r++;
+        idx[p] = (uint32_t)r; /* may be a row after the page start when r == 0 */
+    }
+    t->page_first = idx;
+    return t;
+}
+
 cfi_table *cfi_build(Elf *elf)
 {
     eh_hdr h;
@@ -231,12 +256,7 @@ cfi_table *cfi_build(Elf *elf)
         ok = add_fde_rows(cfi, &rv, pc, limit, base);
     }
     dwarf_cfi_end(cfi);
-    cfi_table *t = NULL;
-    if (ok && rv.len > 0 && (t = malloc(sizeof *t + rv.len * sizeof(cfi_row)))) {
-        t->base = base;
-        t->len = rv.len;
-        memcpy(t->rows, rv.v, rv.len * sizeof(cfi_row));
-    }
+    cfi_table *t = ok && rv.len > 0 ? table_new(base, rv.v, rv.len) : NULL;
     free(rv.v);
     return t;
 }
@@ -246,7 +266,13 @@ const cfi_row *cfi_lookup(const cfi_table *t, uint64_t addr)
     if (!t || addr < t->base || addr - t->base >= UINT32_MAX)
         return NULL;
     uint32_t pc = (uint32_t)(addr - t->base);
-    size_t lo = 0, hi = t->len; /* find the last row with row.pc <= pc */
+    size_t page = pc >> PAGE_SHIFT;
+    if (page + 1 >= t->pages)
+        return t->rows[t->len - 1].pc <= pc ? &t->rows[t->len - 1] : NULL;
+    /* The answer lies between the rows in force at this page's start and the next's. */
+    size_t lo = t->page_first[page], hi = (size_t)t->page_first[page + 1] + 1;
+    if (t->rows[lo].pc > pc)
+        return NULL; /* only possible before the first row */
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
         if (t->rows[mid].pc <= pc)

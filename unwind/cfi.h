@@ -37,10 +37,16 @@ typedef struct cfi_row {
     uint8_t pad;
 } cfi_row;
 
+/* Rows sorted by pc, plus a page index: page_first[p] is the row in force at the start of
+ * 4 KB page p (relative to base), so a lookup binary-searches only the few rows of one page.
+ * A full binary search over a big module's rows (node: ~10^6) touched ~20 cold cache lines
+ * a frame; with the index it is two or three. */
 typedef struct cfi_table {
     uint64_t base;   /* file address that row pcs are relative to */
-    size_t len;      /* rows sorted by pc; each applies up to the next row's pc */
-    cfi_row rows[];
+    size_t len;      /* rows; each applies up to the next row's pc */
+    size_t pages;    /* entries in page_first */
+    const uint32_t *page_first;
+    cfi_row rows[];  /* followed in the same block by the page index */
 } cfi_table;
 
 /* Build the table for an ELF image (file or in memory). Returns NULL if the image has no

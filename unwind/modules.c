@@ -146,8 +146,7 @@ static unwind_module *registry_add(seen_module *s)
 
 static int by_start(const void *a, const void *b)
 {
-    const unwind_module *x = *(const unwind_module *const *)a;
-    const unwind_module *y = *(const unwind_module *const *)b;
+    const module_range *x = a, *y = b;
     return x->start < y->start ? -1 : x->start > y->start;
 }
 
@@ -161,13 +160,14 @@ static void publish(const unwind_module **mods, size_t n)
         maps = v;
         maps_cap = cap;
     }
-    module_map *m = malloc(sizeof *m + n * sizeof m->mods[0]);
+    module_map *m = malloc(sizeof *m + n * sizeof m->r[0]);
     if (!m)
         return;
     m->gen = (uint32_t)maps_len;
     m->len = n;
-    memcpy(m->mods, mods, n * sizeof mods[0]);
-    qsort(m->mods, n, sizeof m->mods[0], by_start);
+    for (size_t i = 0; i < n; i++)
+        m->r[i] = (module_range){ mods[i]->start, mods[i]->end, mods[i] };
+    qsort(m->r, n, sizeof m->r[0], by_start);
     maps[maps_len++] = m;
     atomic_store_explicit(&current_map, m, memory_order_release);
 }
@@ -210,15 +210,12 @@ const unwind_module *module_map_find(const module_map *m, uint64_t pc)
     size_t lo = 0, hi = m->len; /* last module with start <= pc */
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        if (m->mods[mid]->start <= pc)
+        if (m->r[mid].start <= pc)
             lo = mid + 1;
         else
             hi = mid;
     }
-    if (lo == 0)
-        return NULL;
-    const unwind_module *mod = m->mods[lo - 1];
-    return pc < mod->end ? mod : NULL;
+    return lo > 0 && pc < m->r[lo - 1].end ? m->r[lo - 1].mod : NULL;
 }
 
 const module_map *modules_by_gen(uint32_t gen)
@@ -287,7 +284,7 @@ int modules_restore_map(uint32_t gen, const int *ids, size_t n)
         publish(mods, n);
         const module_map *m = maps_len ? maps[maps_len - 1] : NULL;
         for (size_t i = 1; m && i < m->len; i++)
-            ok = ok && m->mods[i - 1]->end <= m->mods[i]->start;
+            ok = ok && m->r[i - 1].end <= m->r[i].start;
         rc = ok && m && m->gen == gen ? 0 : -1;
     }
     pthread_mutex_unlock(&registry_lock);

@@ -26,10 +26,17 @@ typedef struct unwind_module {
     size_t image_size;
 } unwind_module;
 
+/* Ranges inline, so the handler's binary search reads one contiguous array rather than a
+ * module struct per step (each a likely cache and TLB miss while the program runs). */
+typedef struct module_range {
+    uint64_t start, end;
+    const unwind_module *mod;
+} module_range;
+
 typedef struct module_map {
     uint32_t gen;
     size_t len;
-    const unwind_module *mods[]; /* sorted by start, non-overlapping */
+    module_range r[]; /* sorted by start, non-overlapping */
 } module_map;
 
 /* Scan the loaded modules and publish a new map (builds CFI tables for new modules).

@@ -114,6 +114,31 @@ static int in_range(const fn_range *r, uint64_t pc)
 }
 
 
+/* The paged lookup must agree with a plain scan of the rows, everywhere. */
+static void check_cfi_lookup(void)
+{
+    const module_map *m = modules_current();
+    size_t checked = 0, mismatches = 0;
+    uint64_t x = 88172645463325252ull;
+    for (size_t i = 0; m && i < m->len; i++) {
+        const cfi_table *t = m->r[i].mod->cfi;
+        if (!t)
+            continue;
+        uint64_t span = t->rows[t->len - 1].pc + 8192;
+        for (int k = 0; k < 20000; k++) {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            uint64_t addr = t->base + x % span - (k % 7 == 0 ? 64 : 0);
+            const cfi_row *want = NULL;
+            for (size_t r = 0; r < t->len && addr >= t->base && t->rows[r].pc <= addr - t->base; r++)
+                want = &t->rows[r];
+            mismatches += cfi_lookup(t, addr) != want;
+            checked++;
+        }
+    }
+    CHECKF(checked > 0 && mismatches == 0, "%zu of %zu cfi lookups disagree with a scan",
+           mismatches, checked);
+}
+
 static int cmp_u64(const void *a, const void *b)
 {
     uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
@@ -142,6 +167,7 @@ int main(void)
     printf("unwind: module tables for %zu modules built in %.1f ms\n",
            modules_current() ? modules_current()->len : 0, (now_ns() - t0) / 1e6);
     CHECKF(modules_current() && modules_current()->len > 2, "module map has the exe and libc");
+    check_cfi_lookup();
 
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
