@@ -96,21 +96,26 @@ def strace_destructor(node, lib, app_argv, cwd):
             node, *app_argv]
     p = subprocess.run(argv, env=clean_env(), cwd=cwd, stdout=subprocess.DEVNULL,
                        stderr=subprocess.PIPE, timeout=300)
-    if p.returncode != 0:
-        return None
     rows = []
-    with open(trace) as f:
-        for line in f:
-            m = re.match(r'(\d+) ([\d.]+) (timer_delete|link|linkat|renameat2|write)\((.*)', line)
-            if m:
-                rows.append((int(m.group(1)), float(m.group(2)), m.group(3), m.group(4)))
-    if not rows:
+    try:
+        with open(trace) as f:
+            first = f.readline()
+            if first.split(' ', 1)[0].isdigit():  # node's pid: remove the perf map it left
+                try:
+                    os.unlink(f'/tmp/perf-{first.split(" ", 1)[0]}.map')
+                except OSError:
+                    pass
+            f.seek(0)
+            for line in f:
+                m = re.match(r'(\d+) ([\d.]+) (timer_delete|link|linkat|renameat2|write)\((.*)',
+                             line)
+                if m:
+                    rows.append((int(m.group(1)), float(m.group(2)), m.group(3), m.group(4)))
+    except OSError:
+        return None
+    if p.returncode != 0 or not rows:
         return None
     main_pid = rows[0][0]
-    try:
-        os.unlink(f'/tmp/perf-{main_pid}.map')
-    except OSError:
-        pass
     main = [(t, s, rest) for pid, t, s, rest in rows if pid == main_pid]
     last_js = [i for i, (_, s, rest) in enumerate(main)
                if s == 'write' and 'BENCH_LAST_JS' in rest]
