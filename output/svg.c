@@ -6,6 +6,7 @@
  * Everything drawn is integer or fixed-point, so identical input gives identical bytes. */
 #include "svg.h"
 
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,7 +48,27 @@ typedef struct stack_ref {
     const char *s;
     size_t len;
     uint64_t count;
+    const svg_diff_entry *de; /* differential graphs: the entry with both counts; else NULL */
 } stack_ref;
+
+/* The entries the layout reads: folded_entry structs, or for a differential graph the
+ * svg_diff_entry structs that start with one, stride bytes apart. Copies (reverse mode, a
+ * re-sort) keep the stride, so the counts of both profiles follow their stacks. */
+typedef struct entries {
+    char *base;
+    size_t n, stride;
+    bool diff;
+} entries;
+
+static folded_entry *entry_at(const entries *v, size_t i)
+{
+    return (folded_entry *)(void *)(v->base + i * v->stride);
+}
+
+static const svg_diff_entry *diff_at(const entries *v, size_t i)
+{
+    return v->diff ? (const svg_diff_entry *)(const void *)entry_at(v, i) : NULL;
+}
 
 static int cmp_entry(const void *a, const void *b)
 {
@@ -71,26 +92,28 @@ static void reverse_frames(const char *s, size_t len, char *dst)
     *dst = '\0';
 }
 
-/* The profile's entries with leaf-first stacks, sorted; *buf owns their text. */
-static folded_entry *reversed_entries(const folded_profile *p, char **buf)
+/* A copy of v with leaf-first stacks, sorted, in *out; *buf owns their text. */
+static int reversed_entries(const entries *v, entries *out, char **buf)
 {
     size_t bytes = 1;
-    for (size_t i = 0; i < p->len; i++)
-        bytes += strlen(p->entries[i].stack) + 1;
-    folded_entry *e = malloc((p->len ? p->len : 1) * sizeof(*e));
+    for (size_t i = 0; i < v->n; i++)
+        bytes += strlen(entry_at(v, i)->stack) + 1;
+    *out = (entries){ malloc((v->n ? v->n : 1) * v->stride), v->n, v->stride, v->diff };
     char *b = *buf = malloc(bytes);
-    if (!e || !b) {
-        free(e);
-        return NULL;
+    if (!out->base || !b) {
+        free(out->base);
+        return -1;
     }
-    for (size_t i = 0; i < p->len; i++) {
-        size_t len = strlen(p->entries[i].stack);
-        reverse_frames(p->entries[i].stack, len, b);
-        e[i] = (folded_entry){ b, p->entries[i].count };
+    memcpy(out->base, v->base, v->n * v->stride);
+    for (size_t i = 0; i < v->n; i++) {
+        folded_entry *e = entry_at(out, i);
+        size_t len = strlen(e->stack);
+        reverse_frames(e->stack, len, b);
+        e->stack = b;
         b += len + 1;
     }
-    qsort(e, p->len, sizeof(*e), cmp_entry);
-    return e;
+    qsort(out->base, out->n, out->stride, cmp_entry);
+    return 0;
 }
 
 static size_t common_prefix(const stack_ref *a, const stack_ref *b)
@@ -125,16 +148,29 @@ static bool out_of_order(const stack_ref *a, const stack_ref *b, size_t c)
  * the graph, and its size is bounded by the image width rather than by the input.
  * ====================================================================================== */
 
+/* Samples of both profiles of a differential graph (zero in a plain one). */
+typedef struct ba {
+    uint64_t before, after;
+} ba;
+
+static void ba_add(ba *x, ba y)
+{
+    x->before = sat_add(x->before, y.before);
+    x->after = sat_add(x->after, y.after);
+}
+
 typedef struct item {
     uint64_t start, count; /* in samples, from the left edge of the root */
     const char *name;      /* NULL: an aggregate of nsmall narrow siblings */
     uint32_t len, depth, nsmall;
+    ba ba;
 } item;
 
 typedef struct run {
     uint64_t start, count;
     const char *first;
     size_t first_len, n;
+    ba ba;
 } run;
 
 typedef struct open_frame {
@@ -143,6 +179,7 @@ typedef struct open_frame {
     size_t end;                   /* where its name ends in the current stack */
     uint64_t start, count, cursor; /* cursor: where its next child starts */
     run kids;                     /* narrow children not yet drawn */
+    ba ba;
 } open_frame;
 
 typedef struct layout {
@@ -155,13 +192,13 @@ typedef struct layout {
 } layout;
 
 static int emit(layout *l, uint64_t start, uint64_t count, const char *name, size_t len,
-                size_t depth, size_t nsmall)
+                size_t depth, size_t nsmall, ba ba)
 {
     if (reserve(&l->it, &l->cap, l->len + 1, sizeof(*l->it)) < 0)
         return -1;
     /* Names and depths past 4G cannot come from a file anyone could render. */
     l->it[l->len++] = (item){ start, count, name, (uint32_t)len, (uint32_t)depth,
-                              (uint32_t)nsmall };
+                              (uint32_t)nsmall, ba };
     if (depth > l->max_depth)
         l->max_depth = (uint32_t)depth;
     return 0;
@@ -171,11 +208,12 @@ static int flush_run(layout *l, run *r, size_t depth)
 {
     int rc = 0;
     if (r->n == 1)
-        rc = emit(l, r->start, r->count, r->first, r->first_len, depth, 0);
+        rc = emit(l, r->start, r->count, r->first, r->first_len, depth, 0, r->ba);
     else if (r->n > 1)
-        rc = emit(l, r->start, r->count, NULL, 0, depth, r->n);
+        rc = emit(l, r->start, r->count, NULL, 0, depth, r->n, r->ba);
     r->n = 0;
     r->count = 0;
+    r->ba = (ba){ 0, 0 };
     return rc;
 }
 
@@ -186,7 +224,7 @@ static int close_frame(layout *l)
     open_frame *f = &l->fr[d], *parent = &l->fr[d - 1];
     if ((double)f->count >= l->min_count) {
         if (flush_run(l, &f->kids, d + 1) < 0 || flush_run(l, &parent->kids, d) < 0 ||
-            emit(l, f->start, f->count, f->name, f->len, d, 0) < 0)
+            emit(l, f->start, f->count, f->name, f->len, d, 0, f->ba) < 0)
             return -1;
     } else {
         if (parent->kids.n++ == 0) {
@@ -195,8 +233,10 @@ static int close_frame(layout *l)
             parent->kids.first_len = f->len;
         }
         parent->kids.count = sat_add(parent->kids.count, f->count);
+        ba_add(&parent->kids.ba, f->ba);
     }
     parent->count = sat_add(parent->count, f->count);
+    ba_add(&parent->ba, f->ba);
     parent->cursor = sat_add(parent->cursor, f->count);
     return 0;
 }
@@ -207,7 +247,7 @@ static int open_frame_at(layout *l, const char *name, size_t len, size_t end)
         return -1;
     open_frame *parent = &l->fr[l->depth];
     l->fr[++l->depth] = (open_frame){ name, len, end, parent->cursor, 0, parent->cursor,
-                                      { 0, 0, NULL, 0, 0 } };
+                                      { 0, 0, NULL, 0, 0, { 0, 0 } }, { 0, 0 } };
     return 0;
 }
 
@@ -232,7 +272,10 @@ static int add_stack(layout *l, const stack_ref *s, size_t c)
         k++;
         pos = end + 1;
     }
-    l->fr[l->depth].count = sat_add(l->fr[l->depth].count, s->count);
+    open_frame *leaf = &l->fr[l->depth];
+    leaf->count = sat_add(leaf->count, s->count);
+    if (s->de)
+        ba_add(&leaf->ba, (ba){ s->de->before, s->de->after });
     return 0;
 }
 
@@ -243,7 +286,7 @@ static int layout_begin(layout *l, double min_count)
     l->min_count = min_count;
     if (reserve(&l->fr, &l->fr_cap, 64, sizeof(*l->fr)) < 0)
         return -1;
-    l->fr[0] = (open_frame){ "all", 3, 0, 0, 0, 0, { 0, 0, NULL, 0, 0 } };
+    l->fr[0] = (open_frame){ "all", 3, 0, 0, 0, 0, { 0, 0, NULL, 0, 0, { 0, 0 } }, { 0, 0 } };
     return 0;
 }
 
@@ -255,7 +298,7 @@ static int layout_end(layout *l, uint64_t total)
     /* The root is always drawn, whatever minwidth says. */
     if (flush_run(l, &l->fr[0].kids, 1) < 0)
         return -1;
-    return emit(l, 0, total, "all", 3, 0, 0);
+    return emit(l, 0, total, "all", 3, 0, 0, l->fr[0].ba);
 }
 
 /* Byte order keeps the stacks below frame P ("P;...") together, but the stack that ends at
@@ -296,9 +339,9 @@ static int release(walker *w, const stack_ref *s)
     return 0;
 }
 
-static size_t next_nonzero(const folded_entry *e, size_t n, size_t i)
+static size_t next_nonzero(const entries *v, size_t i)
 {
-    while (i < n && !e[i].count)
+    while (i < v->n && !entry_at(v, i)->count)
         i++;
     return i;
 }
@@ -306,20 +349,22 @@ static size_t next_nonzero(const folded_entry *e, size_t n, size_t i)
 /* One pass over sorted entries (zero counts draw nothing). Each stack is read from memory
  * once: measured, not loading it a second time is most of the speed here. Returns 0, -1 on
  * allocation failure, 1 if the entries are not sorted. */
-static int walk(walker *w, const folded_entry *e, size_t n)
+static int walk(walker *w, const entries *v)
 {
-    size_t i = next_nonzero(e, n, 0), c_cur = 0;
+    size_t n = v->n, i = next_nonzero(v, 0), c_cur = 0;
     if (i == n)
         return 0;
-    stack_ref cur = { e[i].stack, strlen(e[i].stack), e[i].count };
+    const folded_entry *e = entry_at(v, i);
+    stack_ref cur = { e->stack, strlen(e->stack), e->count, diff_at(v, i) };
     const char *pred = NULL;
     for (;;) {
-        size_t j = next_nonzero(e, n, i + 1), c_next = 0;
-        stack_ref next = { NULL, 0, 0 };
+        size_t j = next_nonzero(v, i + 1), c_next = 0;
+        stack_ref next = { NULL, 0, 0, NULL };
         if (j < n) {
             if (j + 4 < n) /* the stacks are scattered in memory: ask for one early */
-                __builtin_prefetch(e[j + 4].stack);
-            next = (stack_ref){ e[j].stack, strlen(e[j].stack), e[j].count };
+                __builtin_prefetch(entry_at(v, j + 4)->stack);
+            e = entry_at(v, j);
+            next = (stack_ref){ e->stack, strlen(e->stack), e->count, diff_at(v, j) };
             c_next = common_prefix(&cur, &next);
             if (out_of_order(&cur, &next, c_next))
                 return 1;
@@ -349,13 +394,13 @@ static int walk(walker *w, const folded_entry *e, size_t n)
     return 0;
 }
 
-/* Lays out entries e[0..n); 1 if they are not sorted. */
-static int lay_out(layout *l, const folded_entry *e, size_t n, double min_count, uint64_t total)
+/* Lays out the entries of v; 1 if they are not sorted. */
+static int lay_out(layout *l, const entries *v, double min_count, uint64_t total)
 {
-    walker w = { l, { NULL, 0, 0 }, NULL, 0, 0 };
+    walker w = { l, { NULL, 0, 0, NULL }, NULL, 0, 0 };
     int rc = layout_begin(l, min_count);
     if (rc == 0)
-        rc = walk(&w, e, n);
+        rc = walk(&w, v);
     if (rc == 0)
         rc = layout_end(l, total);
     free(w.held);
@@ -452,13 +497,25 @@ static void w_fix(wr *w, double v)
     }
 }
 
-/* Percentage with exactly 2 decimals, like the titles of flamegraph.pl. */
-static void w_pct(wr *w, uint64_t part, uint64_t total)
+/* v >= 0 with exactly 2 decimals. */
+static void w_dec2(wr *w, double v)
 {
-    uint64_t q = total ? round100((double)part * 100.0 / (double)total) : 0;
+    uint64_t q = round100(v);
     char d[3] = { '.', (char)('0' + q / 10 % 10), (char)('0' + q % 10) };
     w_u64(w, q / 100);
     w_mem(w, d, 3);
+}
+
+/* Share of total in percent (0 of an empty total). */
+static double pct(uint64_t part, uint64_t total)
+{
+    return total ? (double)part * 100.0 / (double)total : 0;
+}
+
+/* Percentage with exactly 2 decimals, like the titles of flamegraph.pl. */
+static void w_pct(wr *w, uint64_t part, uint64_t total)
+{
+    w_dec2(w, pct(part, total));
 }
 
 /* Length of the UTF-8 sequence at s[0..n) if it is a character XML can carry as text, else
@@ -687,10 +744,14 @@ static const char svg_css[] =
 
 /* The viewer. Each frame <g> carries data-s (first sample, counted from the left edge of the
  * root) and data-n (its samples): zoom and the search share are exact sample arithmetic,
- * never pixels. The configuration variables are written before this text. */
+ * never pixels. In a differential graph data-b and data-a are its samples before and
+ * after. The configuration variables are written before this text.
+ * The view is kept in the URL, so a link or a reload shows the same thing:
+ * ?x=S&y=D zooms on the frame at depth D starting at sample S, s=REGEX searches, i=1
+ * ignores case. */
 static const char svg_js[] =
     "var frames = [], details, matched, unzoombtn, searchbtn, icbtn;\n"
-    "var term = null, ignorecase = false;\n"
+    "var term = null, ignorecase = false, zoomed = null, root = null;\n"
     "function init(evt) {\n"
     "  details = document.getElementById('details').firstChild;\n"
     "  matched = document.getElementById('matched');\n"
@@ -699,16 +760,19 @@ static const char svg_js[] =
     "  icbtn = document.getElementById('ignorecase');\n"
     "  var box = document.getElementById('frames'), gs = box.getElementsByTagName('g');\n"
     "  for (var i = 0; i < gs.length; i++) frames.push(new Frame(gs[i]));\n"
+    "  for (i = 0; i < frames.length; i++) if (frames[i].d === 0) root = frames[i];\n"
     "  box.addEventListener('click', function (e) { var f = frame_of(e.target); if (f) zoom(f); });\n"
     "  box.addEventListener('mouseover', function (e) {\n"
-    "    var f = frame_of(e.target); if (f) details.nodeValue = f.title;\n"
+    "    var f = frame_of(e.target); if (f) details.nodeValue = describe(f);\n"
     "  });\n"
     "  box.addEventListener('mouseout', function () { details.nodeValue = ' '; });\n"
     "  unzoombtn.addEventListener('click', unzoom);\n"
     "  searchbtn.addEventListener('click', function () { if (term === null) ask(); else reset_search(); });\n"
     "  icbtn.addEventListener('click', toggle_case);\n"
     "  window.addEventListener('keydown', on_key);\n"
+    "  load_state();\n"
     "}\n"
+    "function share(part, total) { return (total ? 100 * part / total : 0).toFixed(2) + '%'; }\n"
     "function commas(n) { return String(n).replace(/\\B(?=(\\d{3})+(?!\\d))/g, ','); }\n"
     "function Frame(g) {\n"
     "  var r = g.getElementsByTagName('rect')[0], t = g.getElementsByTagName('text')[0];\n"
@@ -722,10 +786,17 @@ static const char svg_js[] =
     "  this.x0 = r.getAttribute('x'); this.w0 = r.getAttribute('width');\n"
     "  this.tx0 = t.getAttribute('x'); this.label0 = t.textContent;\n"
     "  this.fill = r.getAttribute('fill');\n"
-    "  /* the title is 'NAME (COUNT UNIT, P%)'; cut at the last such suffix */\n"
-    "  var cut = this.title.lastIndexOf(' (' + commas(this.n) + ' ');\n"
+    "  /* the title is 'NAME (COUNT UNIT, ...)', COUNT being AFTER's samples in a\n"
+    "     differential graph; cut at the last such suffix */\n"
+    "  this.a = Number(g.getAttribute('data-a')); this.b = Number(g.getAttribute('data-b'));\n"
+    "  var cut = this.title.lastIndexOf(' (' + commas(DIFF ? this.a : this.n) + ' ');\n"
     "  this.name = this.agg ? '' : cut >= 0 ? this.title.substring(0, cut) : this.title;\n"
     "  g.fpframe = this;\n"
+    "}\n"
+    "/* The title, and when zoomed, the share of the zoomed frame's samples. */\n"
+    "function describe(f) {\n"
+    "  if (!zoomed || f.d < zoomed.d || !zoomed.n) return f.title;\n"
+    "  return f.title + ' [' + (100 * f.n / zoomed.n).toFixed(2) + '% of the zoomed frame]';\n"
     "}\n"
     "function frame_of(el) {\n"
     "  for (; el && el.id !== 'frames'; el = el.parentNode) if (el.fpframe) return el.fpframe;\n"
@@ -749,6 +820,7 @@ static const char svg_js[] =
     "/* Zoom: z spans the width, its ancestors stay (dimmed), everything else is hidden. */\n"
     "function zoom(z) {\n"
     "  if (z.d === 0) { unzoom(); return; }\n"
+    "  zoomed = z;\n"
     "  var ze = z.s + z.n, full = W - 2 * XPAD, scale = full / z.n;\n"
     "  for (var i = 0; i < frames.length; i++) {\n"
     "    var f = frames[i], fe = f.s + f.n;\n"
@@ -758,8 +830,10 @@ static const char svg_js[] =
     "    } else show(f, 'hide');\n"
     "  }\n"
     "  unzoombtn.classList.remove('hide');\n"
+    "  save_state();\n"
     "}\n"
     "function unzoom() {\n"
+    "  zoomed = null;\n"
     "  for (var i = 0; i < frames.length; i++) {\n"
     "    var f = frames[i];\n"
     "    f.rect.setAttribute('x', f.x0); f.rect.setAttribute('width', f.w0);\n"
@@ -767,6 +841,7 @@ static const char svg_js[] =
     "    show(f, '');\n"
     "  }\n"
     "  unzoombtn.classList.add('hide');\n"
+    "  save_state();\n"
     "}\n"
     "function ask() {\n"
     "  var t = prompt('Search (regular expression' + (ignorecase ? ', ignoring case' : '') + ')',\n"
@@ -788,15 +863,20 @@ static const char svg_js[] =
     "  /* Union of the matched sample ranges: a match nested in another one (recursion)\n"
     "     adds nothing, so the share is exact and never above 100%. */\n"
     "  hits.sort(function (a, b) { return a.s - b.s || b.n - a.n; });\n"
-    "  var sum = 0, end = 0;\n"
+    "  var sum = 0, end = 0, sa = 0, sb = 0;\n"
     "  for (i = 0; i < hits.length; i++) {\n"
     "    var s = hits[i].s, e = s + hits[i].n;\n"
+    "    /* frames nest or are disjoint: one that starts past the end is outermost */\n"
+    "    if (DIFF && s >= end) { sa += hits[i].a; sb += hits[i].b; }\n"
     "    if (e > end) { sum += e - Math.max(s, end); end = e; }\n"
     "  }\n"
     "  searchbtn.classList.add('show');\n"
     "  searchbtn.firstChild.nodeValue = 'Reset Search';\n"
     "  matched.classList.remove('hide');\n"
-    "  matched.firstChild.nodeValue = 'Matched: ' + (TOTAL ? 100 * sum / TOTAL : 0).toFixed(2) + '%';\n"
+    "  /* a differential graph: shares of AFTER's and of BEFORE's samples */\n"
+    "  matched.firstChild.nodeValue = !DIFF ? 'Matched: ' + share(sum, TOTAL)\n"
+    "    : 'Matched: ' + share(sa, root.a) + ' (before: ' + share(sb, root.b) + ')';\n"
+    "  save_state();\n"
     "}\n"
     "function reset_search() {\n"
     "  term = null;\n"
@@ -804,17 +884,46 @@ static const char svg_js[] =
     "  searchbtn.classList.remove('show');\n"
     "  searchbtn.firstChild.nodeValue = 'Search';\n"
     "  matched.classList.add('hide');\n"
+    "  save_state();\n"
     "}\n"
     "function toggle_case() {\n"
     "  ignorecase = !ignorecase;\n"
     "  icbtn.classList.toggle('show', ignorecase);\n"
-    "  if (term !== null) search(term);\n"
+    "  if (term !== null) search(term); else save_state();\n"
     "}\n"
     "function on_key(e) {\n"
     "  var k = e.key ? e.key.toLowerCase() : '', mod = e.ctrlKey || e.metaKey;\n"
     "  if (k === 'f3' || (mod && k === 'f')) { e.preventDefault(); ask(); }\n"
     "  else if (mod && k === 'i') { e.preventDefault(); toggle_case(); }\n"
     "  else if (k === 'escape') { if (term !== null) reset_search(); else unzoom(); }\n"
+    "}\n"
+    "/* The URL keeps the view; where there is no history API (a viewer without one, a file\n"
+    "   a browser refuses to rewrite the URL of) the view simply is not kept. */\n"
+    "function save_state() {\n"
+    "  if (typeof history === 'undefined' || typeof location === 'undefined' ||\n"
+    "      !history.replaceState) return;\n"
+    "  var q = [];\n"
+    "  if (zoomed) q.push('x=' + zoomed.s, 'y=' + zoomed.d);\n"
+    "  if (term !== null) q.push('s=' + encodeURIComponent(term));\n"
+    "  if (ignorecase) q.push('i=1');\n"
+    "  var url = location.pathname + (q.length ? '?' + q.join('&') : '') + location.hash;\n"
+    "  try { history.replaceState(null, '', url); } catch (e) { }\n"
+    "}\n"
+    "function load_state() {\n"
+    "  if (typeof location === 'undefined' || !location.search) return;\n"
+    "  var p = {}, kv = location.search.substring(1).split('&');\n"
+    "  for (var i = 0; i < kv.length; i++) {\n"
+    "    var eq = kv[i].indexOf('='); if (eq < 0) continue;\n"
+    "    try { p[kv[i].substring(0, eq)] = decodeURIComponent(kv[i].substring(eq + 1).replace(/\\+/g, ' ')); }\n"
+    "    catch (e) { }\n"
+    "  }\n"
+    "  if (p.i === '1') { ignorecase = true; icbtn.classList.add('show'); }\n"
+    "  if (p.x !== undefined && p.y !== undefined) {\n"
+    "    var x = Number(p.x), y = Number(p.y);\n"
+    "    for (i = 0; i < frames.length; i++)\n"
+    "      if (frames[i].s === x && frames[i].d === y) { zoom(frames[i]); break; }\n"
+    "  }\n"
+    "  if (p.s) search(p.s);\n"
     "}\n";
 
 typedef struct doc {
@@ -825,7 +934,82 @@ typedef struct doc {
     double scale; /* px per sample */
     int width, height, ytop, ybot;
     bool inverted;
+    const svg_diff *diff; /* differential graph, else NULL */
+    double max_delta;     /* the largest change of share of any frame, in percent */
 } doc;
+
+/* ---- differential graphs ---- */
+
+/* How a frame's share of its profile's samples changed from BEFORE to AFTER, in
+ * percentage points. */
+static double delta_of(const doc *d, const item *it)
+{
+    return pct(it->ba.after, d->diff->after_total) - pct(it->ba.before, d->diff->before_total);
+}
+
+/* The sign of that change, exactly: after/A against before/B compared as integers, so
+ * a frame whose share did not change is neutral whatever the float rounding. */
+static int delta_sign(const doc *d, const item *it)
+{
+    unsigned __int128 a = (unsigned __int128)it->ba.after * d->diff->before_total,
+                      b = (unsigned __int128)it->ba.before * d->diff->after_total;
+    if (!d->diff->after_total || !d->diff->before_total) /* a share of nothing is 0 */
+        return d->diff->after_total ? (it->ba.after > 0) : -(it->ba.before > 0);
+    return a > b ? 1 : a < b ? -1 : 0;
+}
+
+static double max_delta(const doc *d, const layout *l)
+{
+    double m = 0;
+    for (size_t i = 0; i < l->len; i++) {
+        double v = delta_of(d, &l->it[i]);
+        v = v < 0 ? -v : v;
+        m = v > m ? v : m;
+    }
+    return m;
+}
+
+/* Red where the share grew, blue where it shrank, deeper with the size of the change
+ * relative to the largest one in the graph; grey where it did not change. */
+static void w_diff_color(wr *w, const doc *d, const item *it)
+{
+    int sign = delta_sign(d, it);
+    double v = delta_of(d, it), t = d->max_delta > 0 ? (v < 0 ? -v : v) / d->max_delta : 0;
+    unsigned pale = 220 - (unsigned)(round100(t > 1 ? 1 : t) * 220 / 100);
+    unsigned rgb[3] = { 220, 220, 220 };
+    if (sign > 0)
+        rgb[0] = 255, rgb[1] = rgb[2] = pale;
+    else if (sign < 0)
+        rgb[0] = rgb[1] = pale, rgb[2] = 255;
+    w_str(w, "rgb(");
+    for (int i = 0; i < 3; i++) {
+        w_u64(w, rgb[i]);
+        w_str(w, i < 2 ? "," : ")");
+    }
+}
+
+/* "A UNIT, A%; before B UNIT, B%; +D%": AFTER's samples and share first, as the graph is
+ * laid out by them, then BEFORE's, then the change of share in percentage points. */
+static void w_diff_title(const doc *d, const item *it)
+{
+    wr *w = d->w;
+    w_commas(w, it->ba.after);
+    w_str(w, " ");
+    w_text_all(w, d->countname);
+    w_str(w, ", ");
+    w_pct(w, it->ba.after, d->diff->after_total);
+    w_str(w, "%; before ");
+    w_commas(w, it->ba.before);
+    w_str(w, " ");
+    w_text_all(w, d->countname);
+    w_str(w, ", ");
+    w_pct(w, it->ba.before, d->diff->before_total);
+    double v = delta_of(d, it);
+    int sign = delta_sign(d, it);
+    w_str(w, sign < 0 ? "%; -" : "%; +");
+    w_dec2(w, v < 0 ? -v : v);
+    w_str(w, "%");
+}
 
 /* The label: as much of the name as fits, ".." marking a cut, nothing below 3 chars. */
 static void w_label(wr *w, const char *name, size_t len, double px)
@@ -852,6 +1036,12 @@ static void w_frame(const doc *d, const item *it)
     w_u64(w, it->start);
     w_str(w, "\" data-n=\"");
     w_u64(w, it->count);
+    if (d->diff) {
+        w_str(w, "\" data-b=\"");
+        w_u64(w, it->ba.before);
+        w_str(w, "\" data-a=\"");
+        w_u64(w, it->ba.after);
+    }
     w_str(w, "\"><title>");
     if (it->name) {
         w_text(w, it->name, it->len, SIZE_MAX);
@@ -860,12 +1050,17 @@ static void w_frame(const doc *d, const item *it)
         w_str(w, " small frames");
     }
     w_str(w, " (");
-    w_commas(w, it->count);
-    w_str(w, " ");
-    w_text_all(w, d->countname);
-    w_str(w, ", ");
-    w_pct(w, it->count, d->total);
-    w_str(w, "%)</title><rect x=\"");
+    if (d->diff) {
+        w_diff_title(d, it);
+    } else {
+        w_commas(w, it->count);
+        w_str(w, " ");
+        w_text_all(w, d->countname);
+        w_str(w, ", ");
+        w_pct(w, it->count, d->total);
+        w_str(w, "%");
+    }
+    w_str(w, ")</title><rect x=\"");
     w_fix(w, x);
     w_str(w, "\" y=\"");
     w_u64(w, (uint64_t)y);
@@ -874,7 +1069,9 @@ static void w_frame(const doc *d, const item *it)
     w_str(w, "\" height=\"");
     w_u64(w, FRAME_H - 1);
     w_str(w, "\" fill=\"");
-    if (it->name)
+    if (d->diff)
+        w_diff_color(w, d, it);
+    else if (it->name)
         w_color(w, it->name, it->len, d->pal);
     else
         w_str(w, "rgb(190,190,190)");
@@ -922,6 +1119,8 @@ static void w_header(const doc *d, const svg_options *o, const char *title)
     w_u64(w, (uint64_t)d->ytop);
     w_str(w, ", YBOT = ");
     w_u64(w, (uint64_t)d->ybot);
+    w_str(w, ", DIFF = ");
+    w_str(w, d->diff ? "true" : "false");
     w_str(w, ", TOTAL = ");
     w_u64(w, d->total);
     w_str(w, ";\n");
@@ -968,37 +1167,38 @@ void svg_options_default(svg_options *o)
     o->minwidth = 0.1;
 }
 
-/* Lays the profile out into l. In reverse mode the names point into *rbuf, which the
+/* Lays the entries out into l. In reverse mode the names point into *rbuf, which the
  * caller frees once the items are written. */
-static int prepare(const folded_profile *p, const svg_options *o, int px_wide, layout *l,
+static int prepare(const entries *in, const svg_options *o, int px_wide, layout *l,
                    uint64_t *total, char **rbuf)
 {
     *total = 0;
-    for (size_t i = 0; i < p->len; i++)
-        *total = sat_add(*total, p->entries[i].count);
+    for (size_t i = 0; i < in->n; i++)
+        *total = sat_add(*total, entry_at(in, i)->count);
     if (!*total)
         return 0;
     double min_count = o->minwidth > 0 ? o->minwidth * (double)*total / px_wide : 0;
-    folded_entry *copy = NULL;
-    if (o->reverse && !(copy = reversed_entries(p, rbuf)))
+    entries rev = { NULL, 0, 0, false };
+    if (o->reverse && reversed_entries(in, &rev, rbuf) < 0)
         return -1;
-    const folded_entry *e = copy ? copy : p->entries;
-    int rc = lay_out(l, e, p->len, min_count, *total);
+    const entries *v = rev.base ? &rev : in;
+    int rc = lay_out(l, v, min_count, *total);
     if (rc == 1) { /* not finished: lay out a sorted copy of the entry list */
-        folded_entry *sorted = malloc(p->len * sizeof(*sorted));
+        entries sorted = { malloc(v->n * v->stride), v->n, v->stride, v->diff };
         rc = -1;
-        if (sorted) {
-            memcpy(sorted, e, p->len * sizeof(*sorted));
-            qsort(sorted, p->len, sizeof(*sorted), cmp_entry);
-            rc = lay_out(l, sorted, p->len, min_count, *total);
-            free(sorted);
+        if (sorted.base) {
+            memcpy(sorted.base, v->base, v->n * v->stride);
+            qsort(sorted.base, sorted.n, sorted.stride, cmp_entry);
+            rc = lay_out(l, &sorted, min_count, *total);
+            free(sorted.base);
         }
     }
-    free(copy);
+    free(rev.base);
     return rc;
 }
 
-int svg_write(const folded_profile *p, const svg_options *opt, FILE *out)
+/* Both entry points: in is read only, never written through. */
+static int render(const entries *in, const svg_diff *diff, const svg_options *opt, FILE *out)
 {
     svg_options o;
     svg_options_default(&o);
@@ -1006,7 +1206,9 @@ int svg_write(const folded_profile *p, const svg_options *opt, FILE *out)
         o = *opt;
     o.countname = o.countname ? o.countname : "samples";
     const char *title = o.title ? o.title : "Flame Graph";
-    if (o.inverted && strcmp(title, "Flame Graph") == 0)
+    if (diff && strcmp(title, "Flame Graph") == 0)
+        title = o.inverted ? "Differential Icicle Graph" : "Differential Flame Graph";
+    else if (o.inverted && strcmp(title, "Flame Graph") == 0)
         title = "Icicle Graph"; /* as flamegraph.pl does */
     /* Widths below a few pads leave no room for frames; far above any screen they only
      * make the file explode. */
@@ -1018,10 +1220,13 @@ int svg_write(const folded_profile *p, const svg_options *opt, FILE *out)
     char *rbuf = NULL;
     wr *w = malloc(sizeof(*w));
     int rc = -1;
-    if (!w || prepare(p, &o, width - 2 * XPAD, &l, &total, &rbuf) < 0)
+    if (!w || prepare(in, &o, width - 2 * XPAD, &l, &total, &rbuf) < 0)
         goto done;
 
-    doc d = { w, palette_of(o.colors), o.countname, total, 0, width, 0, 0, 0, o.inverted };
+    doc d = { w, palette_of(o.colors), o.countname, total, 0, width, 0, 0, 0, o.inverted,
+              diff, 0 };
+    if (diff)
+        d.max_delta = max_delta(&d, &l);
     int ypad1 = TITLE_PAD + (o.subtitle ? SUBTITLE_PAD : 0);
     d.height = ((int)l.max_depth + 1) * FRAME_H + ypad1 + STATUS_PAD;
     d.ytop = ypad1;
@@ -1049,4 +1254,16 @@ done:
     free(rbuf);
     free(w);
     return rc;
+}
+
+int svg_write(const folded_profile *p, const svg_options *opt, FILE *out)
+{
+    entries v = { (char *)p->entries, p->len, sizeof(folded_entry), false };
+    return render(&v, NULL, opt, out);
+}
+
+int svg_write_diff(const svg_diff *diff, const svg_options *opt, FILE *out)
+{
+    entries v = { (char *)diff->entries, diff->len, sizeof(svg_diff_entry), true };
+    return render(&v, diff, opt, out);
 }

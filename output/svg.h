@@ -27,4 +27,27 @@ void svg_options_default(svg_options *o);
 /* Render p (finished) to out. Returns 0, or -1 on a write or allocation error. */
 int svg_write(const folded_profile *p, const svg_options *o, FILE *out);
 
+/* ---- differential flame graphs (diff.h builds them from two profiles) ---- */
+
+/* One stack of a differential graph. The e.count samples set its width; before and after
+ * are its samples in the two profiles compared, which set colour and tooltip. */
+typedef struct svg_diff_entry {
+    folded_entry e;
+    uint64_t before, after;
+} svg_diff_entry;
+
+typedef struct svg_diff {
+    svg_diff_entry *entries; /* sorted by stack, as folded_finish sorts */
+    size_t len;
+    uint64_t before_total, after_total; /* each profile's samples: shares are against them */
+} svg_diff;
+
+/* Render a differential graph: laid out like svg_write by the e.count of the entries; a
+ * frame is red where its share of the samples grew from BEFORE to AFTER, blue where it
+ * shrank, deeper with the size of the change (relative to the largest in the graph), grey
+ * where it did not change. Tooltips give both counts, both shares and the change. The
+ * options are those of svg_write (colors is ignored); the default title becomes
+ * "Differential Flame Graph". Returns 0, or -1 on a write or allocation error. */
+int svg_write_diff(const svg_diff *d, const svg_options *o, FILE *out);
+
 #endif

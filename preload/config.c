@@ -71,6 +71,63 @@ bool config_parse_out(const char *text, char *out, size_t out_cap, char *why, si
     return true;
 }
 
+static const struct {
+    const char *name;
+    unsigned bit;
+} format_names[] = { { "folded", CONFIG_FORMAT_FOLDED }, { "svg", CONFIG_FORMAT_SVG },
+                     { "pprof", CONFIG_FORMAT_PPROF }, { "speedscope", CONFIG_FORMAT_SPEEDSCOPE } };
+
+bool config_parse_formats(const char *text, unsigned *out, char *why, size_t cap)
+{
+    *out = 0;
+    size_t bad = 0, used = 0;
+    char names[96] = "";
+    for (const char *p = text ? text : ""; *p;) {
+        const char *comma = strchr(p, ',');
+        size_t n = comma ? (size_t)(comma - p) : strlen(p);
+        const char *name = p;
+        p += n + (comma ? 1 : 0);
+        while (n && (*name == ' ' || *name == '\t'))
+            name++, n--;
+        while (n && (name[n - 1] == ' ' || name[n - 1] == '\t'))
+            n--;
+        if (!n)
+            continue;
+        size_t k = 0;
+        while (k < sizeof format_names / sizeof *format_names &&
+               !(strlen(format_names[k].name) == n &&
+                 strncasecmp(format_names[k].name, name, n) == 0))
+            k++;
+        if (k < sizeof format_names / sizeof *format_names) {
+            *out |= format_names[k].bit;
+            continue;
+        }
+        if (bad++ < 3 && used < sizeof names) /* a few are enough to see the mistake */
+            used += (size_t)snprintf(names + used, sizeof names - used, "%s'%.*s'",
+                                     used ? ", " : "", (int)(n > 24 ? 24 : n), name);
+    }
+    for (char *c = names; *c; c++) /* it goes to a terminal */
+        if ((unsigned char)*c < 0x20 || *c == 0x7f)
+            *c = '?';
+    if (bad)
+        snprintf(why, cap, "has unknown format%s %s%s (known: folded, svg, pprof, speedscope)",
+                 bad > 1 ? "s" : "", names, bad > 3 ? ", ..." : "");
+    if (!*out)
+        *out = CONFIG_DEFAULT_FORMATS;
+    return bad == 0;
+}
+
+void config_format_names(unsigned formats, char *dst, size_t cap)
+{
+    size_t used = 0;
+    if (cap)
+        dst[0] = 0;
+    for (size_t k = 0; k < sizeof format_names / sizeof *format_names; k++)
+        if ((formats & format_names[k].bit) && used < cap)
+            used += (size_t)snprintf(dst + used, cap - used, "%s%s", used ? "," : "",
+                                     format_names[k].name);
+}
+
 bool config_expand_out(const char *prefix, pid_t pid, char *dst, size_t cap)
 {
     size_t n = 0;
@@ -112,7 +169,7 @@ static void warn_bad(const char *name, const char *value, const char *why, const
 
 void config_load(config *c)
 {
-    char why[96], used[64];
+    char why[160], used[64];
     const char *v = getenv("FLAMEPROF_FREQ");
     if (!config_parse_freq(v, &c->freq, why, sizeof why)) {
         snprintf(used, sizeof used, "%u Hz", c->freq);
@@ -125,6 +182,11 @@ void config_load(config *c)
     c->empty_handler = v && strcmp(v, "empty-handler") == 0;
     if (v && !c->empty_handler)
         warn_bad("FLAMEPROF_BENCH", v, "is not 'empty-handler'", "normal sampling");
+    v = getenv("FLAMEPROF_FORMAT");
+    if (!config_parse_formats(v, &c->formats, why, sizeof why)) {
+        config_format_names(c->formats, used, sizeof used);
+        warn_bad("FLAMEPROF_FORMAT", v, why, used);
+    }
     v = getenv("FLAMEPROF_QUIET");
     if (!config_parse_bool(v, &c->quiet, why, sizeof why))
         warn_bad("FLAMEPROF_QUIET", v, why, "no (summary shown)");

@@ -15,10 +15,21 @@
 #define CONFIG_MAX_FREQ 10000
 #define CONFIG_DEFAULT_OUT "flameprof.%p"
 
+/* FLAMEPROF_FORMAT: the files a profile is written as, PREFIX + the ending. */
+enum {
+    CONFIG_FORMAT_FOLDED = 1u << 0,     /* "folded": PREFIX.folded */
+    CONFIG_FORMAT_SVG = 1u << 1,        /* "svg": PREFIX.svg */
+    CONFIG_FORMAT_PPROF = 1u << 2,      /* "pprof": PREFIX.pb.gz */
+    CONFIG_FORMAT_SPEEDSCOPE = 1u << 3, /* "speedscope": PREFIX.speedscope.json */
+};
+#define CONFIG_DEFAULT_FORMATS (CONFIG_FORMAT_SVG | CONFIG_FORMAT_FOLDED)
+
 typedef struct config {
     unsigned freq;            /* FLAMEPROF_FREQ: samples per CPU-second per thread */
     char out[PATH_MAX - 64];  /* FLAMEPROF_OUT: output prefix, %p = pid, %% = % */
     bool quiet;               /* FLAMEPROF_QUIET: no exit summary */
+    unsigned formats;         /* FLAMEPROF_FORMAT: CONFIG_FORMAT_* bits; 0 means the
+                                 default, so a zeroed config writes svg and folded */
     bool empty_handler;       /* FLAMEPROF_BENCH=empty-handler: timers fire, handler does
                                  nothing (the benchmark's floor); nothing is written */
 } config;
@@ -31,6 +42,14 @@ void config_load(config *c);
 bool config_parse_freq(const char *text, unsigned *out, char *why, size_t cap);
 bool config_parse_bool(const char *text, bool *out, char *why, size_t cap);
 bool config_parse_out(const char *text, char *out, size_t out_cap, char *why, size_t cap);
+
+/* A comma-separated list of format names (any case, blanks around names allowed, empty
+ * items ignored). Unknown names are left out and named in why; if no known name remains,
+ * *out is CONFIG_DEFAULT_FORMATS. Unset or empty text is the default. */
+bool config_parse_formats(const char *text, unsigned *out, char *why, size_t cap);
+
+/* The names of the formats in formats, comma-separated ("folded,svg"), into dst. */
+void config_format_names(unsigned formats, char *dst, size_t cap);
 
 /* Expand %p (pid) and %% in prefix into dst. Returns false if it does not fit. */
 bool config_expand_out(const char *prefix, pid_t pid, char *dst, size_t cap);

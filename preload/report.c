@@ -11,6 +11,8 @@
 #include "jit.h"
 #include "modules.h"
 #include "outfile.h"
+#include "pprof.h"
+#include "speedscope.h"
 #include "svg.h"
 #include "symbolize.h"
 
@@ -145,9 +147,16 @@ static void build_profile(const report_input *in, folded_profile *prof)
         fprintf(stderr, "flameprof: out of memory while symbolizing; profile incomplete\n");
 }
 
+/* What every writer gets. */
+typedef struct write_ctx {
+    const folded_profile *prof;
+    const config *cfg;
+    char name[32]; /* "pid 4242": names the profile where a format has room for it */
+} write_ctx;
+
 static int write_folded(FILE *f, void *ctx)
 {
-    return folded_write(ctx, f);
+    return folded_write(((write_ctx *)ctx)->prof, f);
 }
 
 static int write_svg(FILE *f, void *ctx)
@@ -155,8 +164,32 @@ static int write_svg(FILE *f, void *ctx)
     svg_options o;
     svg_options_default(&o);
     o.title = "CPU Flame Graph (flameprof)";
-    return svg_write(ctx, &o, f);
+    return svg_write(((write_ctx *)ctx)->prof, &o, f);
 }
+
+static int write_pprof(FILE *f, void *ctx)
+{
+    write_ctx *c = ctx;
+    return pprof_write(c->prof, c->cfg->freq, f);
+}
+
+static int write_speedscope(FILE *f, void *ctx)
+{
+    write_ctx *c = ctx;
+    return speedscope_write(c->prof, c->name, f);
+}
+
+/* FLAMEPROF_FORMAT's formats, in the order they are written. */
+static const struct {
+    unsigned bit;
+    const char *ext;
+    outfile_writer write;
+} formats[] = {
+    { CONFIG_FORMAT_FOLDED, ".folded", write_folded },
+    { CONFIG_FORMAT_SVG, ".svg", write_svg },
+    { CONFIG_FORMAT_PPROF, ".pb.gz", write_pprof },
+    { CONFIG_FORMAT_SPEEDSCOPE, ".speedscope.json", write_speedscope },
+};
 
 /* Publish one file; if the directory is missing or not writable, fall back to /tmp. */
 static bool publish(const char *stem, const char *ext, outfile_writer w, void *ctx,
@@ -179,13 +212,13 @@ static bool publish(const char *stem, const char *ext, outfile_writer w, void *c
 }
 
 static void print_summary(const report_input *in, const folded_profile *prof,
-                          const char *folded_path, const char *svg_path)
+                          const char *paths)
 {
     const sampler_stats *s = in->stats;
     fprintf(stderr,
             "flameprof: pid %ld: weight=%llu signals=%llu threads=%llu dropped=%llu "
             "(weight %llu) lost=%llu stacks=%zu handler median=%.2fus p99=%.2fus "
-            "freq=%uHz source=%s%s; wrote %s %s\n",
+            "freq=%uHz source=%s%s; wrote %s\n",
             (long)getpid(), (unsigned long long)prof->total, (unsigned long long)s->signals,
             (unsigned long long)s->threads, (unsigned long long)s->dropped,
             (unsigned long long)s->dropped_weight, (unsigned long long)in->lost, prof->len,
@@ -193,7 +226,7 @@ static void print_summary(const report_input *in, const folded_profile *prof,
             s->app_handler ? "; the program has its own SIGPROF handler: its signals were "
                              "passed to it"
                            : "",
-            folded_path, svg_path);
+            paths);
     if (s->timer_failures)
         fprintf(stderr, "flameprof: %llu threads could not get a CPU timer: not sampled\n",
                 (unsigned long long)s->timer_failures);
@@ -210,12 +243,21 @@ bool report_write(const report_input *in)
     folded_profile prof;
     folded_init(&prof);
     build_profile(in, &prof);
-    char stem[PATH_MAX], folded_path[PATH_MAX], svg_path[PATH_MAX];
+    char stem[PATH_MAX], path[PATH_MAX], paths[4 * PATH_MAX + 4] = "";
     report_stem(in->cfg, (long)getpid(), stem, sizeof stem);
-    bool ok = publish(stem, ".folded", write_folded, &prof, folded_path, sizeof folded_path);
-    ok &= publish(stem, ".svg", write_svg, &prof, svg_path, sizeof svg_path);
+    write_ctx ctx = { &prof, in->cfg, "" };
+    snprintf(ctx.name, sizeof ctx.name, "pid %ld", (long)getpid());
+    unsigned want = in->cfg->formats ? in->cfg->formats : CONFIG_DEFAULT_FORMATS;
+    bool ok = true;
+    for (size_t i = 0; i < sizeof formats / sizeof *formats; i++) {
+        if (!(want & formats[i].bit))
+            continue;
+        ok &= publish(stem, formats[i].ext, formats[i].write, &ctx, path, sizeof path);
+        size_t used = strlen(paths);
+        snprintf(paths + used, sizeof paths - used, "%s%s", used ? " " : "", path);
+    }
     if (!in->cfg->quiet)
-        print_summary(in, &prof, folded_path, svg_path);
+        print_summary(in, &prof, paths);
     if (!ok && in->raw)
         fprintf(stderr, "flameprof: the raw samples are kept in %s: `flameprof report %s` "
                         "turns them into a profile\n", in->raw, in->raw);

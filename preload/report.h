@@ -16,9 +16,10 @@ typedef struct report_input {
     const void *self_pc; /* any address inside libflameprof: its frames are hidden */
 } report_input;
 
-/* Write <prefix>.folded and <prefix>.svg (with the fallbacks of outfile.h and /tmp when
- * the directory is not writable) and print the summary unless quiet. Returns true if both
- * files were written. */
+/* Write the profile in the formats of cfg->formats (FLAMEPROF_FORMAT; <prefix>.folded and
+ * <prefix>.svg by default), with the fallbacks of outfile.h and /tmp when the directory is
+ * not writable, and print the summary unless quiet. Returns true if every file was
+ * written. */
 bool report_write(const report_input *in);
 
 /* The output stem for pid: FLAMEPROF_OUT expanded. */

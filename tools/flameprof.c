@@ -19,7 +19,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cli.h"
+#include "config.h"
+#include "cmd_convert.h"
 #include "cmd_report.h"
+#include "diff.h"
 #include "folded.h"
 #include "svg.h"
 
@@ -27,56 +31,22 @@
 #define FLAMEPROF_VERSION "unknown"
 #endif
 
-#define EXIT_USAGE 2
 #define EXIT_NOTFOUND 127 /* as shells report a command they cannot find */
 #define EXIT_NOEXEC 126   /* ... and one they found but cannot run */
-#define MAX_LINE_ERRORS 100
-
-static void usage_error(const char *cmd, const char *fmt, const char *arg)
-{
-    fputs("flameprof: ", stderr);
-    if (cmd)
-        fprintf(stderr, "%s: ", cmd);
-    fprintf(stderr, fmt, arg);
-    fprintf(stderr, "\nTry 'flameprof %s%s--help' for more information.\n", cmd ? cmd : "",
-            cmd ? " " : "");
-}
-
-/* getopt_long runs with opterr = 0 and a leading ':' in the option string, so that it
- * returns ':' for a missing value and '?' for an unknown option; we print one line. */
-static int bad_option(const char *cmd, char **argv, int c)
-{
-    char shortopt[3] = { '-', (char)optopt, '\0' };
-    /* optopt is the option character for short options, a long option's value (>= 256 for
-     * ours) or 0 for an unknown long option: then the culprit is the argument itself. */
-    const char *opt = optopt > 0 && optopt < 256 ? shortopt : argv[optind - 1];
-    usage_error(cmd, c == ':' ? "option '%s' needs a value" : "unknown option '%s'", opt);
-    return EXIT_USAGE;
-}
-
-/* Strict decimal: the whole string, no sign, no overflow. */
-static bool parse_long(const char *s, long lo, long hi, long *out)
-{
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (errno || end == s || *end || *s == '-' || *s == '+' || v < lo || v > hi)
-        return false;
-    *out = v;
-    return true;
-}
 
 /* ====================================================================================== */
 /* record                                                                                  */
 /* ====================================================================================== */
 
 static const char record_help[] =
-    "Usage: flameprof record [-F HZ] [-o PREFIX] [--] COMMAND [ARGS...]\n"
+    "Usage: flameprof record [-F HZ] [-o PREFIX] [--format LIST] [--] COMMAND [ARGS...]\n"
     "\n"
     "Run COMMAND with the flameprof sampler preloaded; profiles are written when it exits.\n"
     "\n"
     "  -F, --freq HZ        sampling frequency per thread (sets FLAMEPROF_FREQ)\n"
     "  -o, --output PREFIX  output path prefix (sets FLAMEPROF_OUT)\n"
+    "      --format LIST    files to write, comma-separated: svg, folded, pprof, speedscope\n"
+    "                       (sets FLAMEPROF_FORMAT; default svg,folded)\n"
     "  -h, --help           show this help\n"
     "\n"
     "The library is $FLAMEPROF_LIB, else libflameprof.so next to this program (build tree,\n"
@@ -142,7 +112,7 @@ static int set_preload(const char *lib)
 }
 
 typedef struct record_opts {
-    const char *freq, *out;
+    const char *freq, *out, *format;
     char lib[PATH_MAX];
 } record_opts;
 
@@ -153,7 +123,8 @@ static void exec_child(const record_opts *r, char **cmd, const struct sigaction 
     sigaction(SIGINT, old_int, NULL);
     sigaction(SIGQUIT, old_quit, NULL);
     if (set_preload(r->lib) < 0 || (r->freq && setenv("FLAMEPROF_FREQ", r->freq, 1) < 0) ||
-        (r->out && setenv("FLAMEPROF_OUT", r->out, 1) < 0))
+        (r->out && setenv("FLAMEPROF_OUT", r->out, 1) < 0) ||
+        (r->format && setenv("FLAMEPROF_FORMAT", r->format, 1) < 0))
         _exit(EXIT_NOEXEC);
     execvp(cmd[0], cmd);
     int e = errno;
@@ -187,37 +158,49 @@ static int cmd_record(int argc, char **argv)
 {
     static const struct option longopts[] = { { "freq", required_argument, NULL, 'F' },
                                                { "output", required_argument, NULL, 'o' },
+                                               { "format", required_argument, NULL, 'f' },
                                                { "help", no_argument, NULL, 'h' },
                                                { NULL, 0, NULL, 0 } };
-    record_opts r = { NULL, NULL, "" };
+    record_opts r = { NULL, NULL, NULL, "" };
     long hz;
     int c;
     /* '+': options end at the command, whose own options are its business. */
     while ((c = getopt_long(argc, argv, "+:F:o:h", longopts, NULL)) != -1) {
         switch (c) {
         case 'F':
-            if (!parse_long(optarg, 1, 1000000, &hz)) {
-                usage_error("record", "-F wants a frequency in Hz (1..1000000), not '%s'", optarg);
+            if (!cli_parse_long(optarg, 1, 1000000, &hz)) {
+                cli_usage_error("record", "-F wants a frequency in Hz (1..1000000), not '%s'", optarg);
                 return EXIT_USAGE;
             }
             r.freq = optarg;
             break;
         case 'o':
             if (!*optarg) {
-                usage_error("record", "%s", "-o wants a non-empty prefix");
+                cli_usage_error("record", "%s", "-o wants a non-empty prefix");
                 return EXIT_USAGE;
             }
             r.out = optarg;
             break;
+        case 'f': {
+            unsigned formats;
+            char why[160];
+            if (!config_parse_formats(optarg, &formats, why, sizeof(why)) || !*optarg) {
+                cli_usage_error("record", "--format wants a list of svg, folded, pprof, "
+                                "speedscope, not '%s'", optarg);
+                return EXIT_USAGE;
+            }
+            r.format = optarg;
+            break;
+        }
         case 'h':
             fputs(record_help, stdout);
             return 0;
         default:
-            return bad_option("record", argv, c);
+            return cli_bad_option("record", argv, c);
         }
     }
     if (optind >= argc) {
-        usage_error("record", "%s", "no command to run");
+        cli_usage_error("record", "%s", "no command to run");
         return EXIT_USAGE;
     }
     if (find_library(r.lib) < 0)
@@ -275,19 +258,6 @@ static const char svg_help[] =
     "Options may also be written --name=VALUE. Malformed lines are reported on standard\n"
     "error with their line number and skipped.\n";
 
-typedef struct line_errors {
-    const char *name;
-    long seen;
-} line_errors;
-
-static void report_line(void *ctx, size_t line_no, const char *why)
-{
-    line_errors *e = ctx;
-    /* A file of garbage should not bury the terminal; the total comes at the end. */
-    if (++e->seen <= MAX_LINE_ERRORS)
-        fprintf(stderr, "flameprof: %s:%zu: %s\n", e->name, line_no, why);
-}
-
 /* "--minwidth" as px, or "N%" of the drawable width as flamegraph.pl allows. */
 static bool parse_minwidth(const char *s, int width, double *out)
 {
@@ -304,36 +274,13 @@ static bool parse_minwidth(const char *s, int width, double *out)
     return true;
 }
 
-/* The parsed profile takes about as much memory as the file, in one malloc per stack. On
- * the VMs we measured, a first touch of a fresh 4 KB page costs ~10 us: 40% of rendering a
- * 23 MB profile was page faults. So, for big files, grow the heap once by the file's size
- * and ask for transparent huge pages there (honoured in THP "madvise" mode): 5600 faults
- * become ~400. Best effort: if anything here does not work, it is just slower. */
-static void heap_for(FILE *in)
-{
-    struct stat st;
-    if (fstat(fileno(in), &st) < 0 || !S_ISREG(st.st_mode) || st.st_size < (8 << 20) ||
-        st.st_size > (1L << 30))
-        return;
-    size_t want = (size_t)st.st_size + (size_t)st.st_size / 4; /* + headers and arrays */
-    mallopt(M_MMAP_THRESHOLD, 32 << 20); /* keep the big arrays in that heap too */
-    mallopt(M_TRIM_THRESHOLD, 1 << 30);  /* and do not hand it back when they move */
-    mallopt(M_TOP_PAD, (int)want);       /* the next growth takes it all at once */
-    static void *volatile probe; /* volatile: the compiler may not drop malloc + free */
-    char *before = sbrk(0);
-    probe = malloc(1 << 20); /* more than the fresh heap holds: that growth, now */
-    char *after = sbrk(0);
-    free(probe);
-    uintptr_t huge = 2u << 20, lo = ((uintptr_t)before + huge - 1) & ~(huge - 1);
-    if (before != (char *)-1 && after != (char *)-1 && (uintptr_t)after > lo + huge)
-        madvise((void *)lo, (uintptr_t)after - lo, MADV_HUGEPAGE);
-}
-
 enum { OPT_TITLE = 256, OPT_SUBTITLE, OPT_WIDTH, OPT_MINWIDTH, OPT_COUNTNAME, OPT_COLORS,
        OPT_INVERTED, OPT_REVERSE, OPT_HASH };
 
-/* Fills o and *file from the command line; returns -1 to go on, else an exit status. */
-static int svg_args(int argc, char **argv, svg_options *o, const char **file)
+/* The options of flameprof.pl that `svg` and `diff` share. Fills o and files[0..nfiles)
+ * (NULL where not given) from the command line; returns -1 to go on, else an exit status. */
+static int svg_args(const char *cmd, const char *help, int argc, char **argv, svg_options *o,
+                    const char **files, int min_files, int nfiles)
 {
     static const struct option longopts[] = {
         { "title", required_argument, NULL, OPT_TITLE },
@@ -361,35 +308,41 @@ static int svg_args(int argc, char **argv, svg_options *o, const char **file)
         case OPT_HASH: break;
         case OPT_MINWIDTH: minwidth = optarg; break;
         case OPT_WIDTH:
-            if (!parse_long(optarg, 100, 100000, &width)) {
-                usage_error("svg", "--width wants a number of pixels (100..100000), not '%s'", optarg);
+            if (!cli_parse_long(optarg, 100, 100000, &width)) {
+                cli_usage_error(cmd, "--width wants a number of pixels (100..100000), not '%s'", optarg);
                 return EXIT_USAGE;
             }
             o->width = (int)width;
             break;
         case OPT_COLORS:
             if (strcmp(optarg, "hot") && strcmp(optarg, "java") && strcmp(optarg, "js")) {
-                usage_error("svg", "--colors wants hot, java or js, not '%s'", optarg);
+                cli_usage_error(cmd, "--colors wants hot, java or js, not '%s'", optarg);
                 return EXIT_USAGE;
             }
             o->colors = optarg;
             break;
         case 'h':
-            fputs(svg_help, stdout);
+            fputs(help, stdout);
             return 0;
         default:
-            return bad_option("svg", argv, c);
+            return cli_bad_option(cmd, argv, c);
         }
     }
     if (minwidth && !parse_minwidth(minwidth, o->width, &o->minwidth)) {
-        usage_error("svg", "--minwidth wants pixels or a percentage, not '%s'", minwidth);
+        cli_usage_error(cmd, "--minwidth wants pixels or a percentage, not '%s'", minwidth);
         return EXIT_USAGE;
     }
-    if (argc - optind > 1) {
-        usage_error("svg", "one input file at most, got also '%s'", argv[optind + 1]);
+    if (argc - optind > nfiles) {
+        cli_usage_error(cmd, nfiles == 1 ? "one input file at most, got also '%s'"
+                                         : "two input files, got also '%s'", argv[optind + nfiles]);
         return EXIT_USAGE;
     }
-    *file = optind < argc ? argv[optind] : NULL;
+    if (argc - optind < min_files) {
+        cli_usage_error(cmd, "%s", "needs BEFORE.folded and AFTER.folded");
+        return EXIT_USAGE;
+    }
+    for (int i = 0; i < nfiles; i++)
+        files[i] = optind + i < argc ? argv[optind + i] : NULL;
     return -1;
 }
 
@@ -398,35 +351,82 @@ static int cmd_svg(int argc, char **argv)
     svg_options o;
     svg_options_default(&o);
     const char *file = NULL;
-    int rc = svg_args(argc, argv, &o, &file);
+    int rc = svg_args("svg", svg_help, argc, argv, &o, &file, 0, 1);
     if (rc >= 0)
         return rc;
-    bool use_stdin = !file || strcmp(file, "-") == 0;
-    FILE *in = use_stdin ? stdin : fopen(file, "r");
-    if (!in) {
-        fprintf(stderr, "flameprof: %s: %s\n", file, strerror(errno));
-        return 1;
-    }
-    line_errors errs = { use_stdin ? "<stdin>" : file, 0 };
     /* Static and never freed: the process ends right after rendering, and returning 50k
      * blocks to malloc one by one was 5% of the run. Reachable, so no leak report. */
     static folded_profile p;
     folded_init(&p);
-    heap_for(in);
-    long bad = folded_parse(in, &p, report_line, &errs);
-    if (!use_stdin)
-        fclose(in);
-    if (bad < 0) {
-        fprintf(stderr, "flameprof: %s: %s\n", errs.name, errno ? strerror(errno) : "read error");
+    if (cli_read_folded(file, &p) != 0)
         return 1;
-    }
-    if (bad > MAX_LINE_ERRORS)
-        fprintf(stderr, "flameprof: %s: %ld malformed lines skipped in all\n", errs.name, bad);
     if (svg_write(&p, &o, stdout) < 0) {
         fprintf(stderr, "flameprof: writing the SVG: %s\n", errno ? strerror(errno) : "error");
         return 1;
     }
     return 0;
+}
+
+/* ====================================================================================== */
+/* diff                                                                                    */
+/* ====================================================================================== */
+
+static const char diff_help[] =
+    "Usage: flameprof diff [OPTIONS] BEFORE.folded AFTER.folded\n"
+    "\n"
+    "Render a differential flame graph as SVG on standard output: laid out by AFTER's\n"
+    "samples, each frame red where its share of the samples grew from BEFORE to AFTER and\n"
+    "blue where it shrank, the deeper the larger the change; grey where it did not change.\n"
+    "Hover a frame for both counts, both shares and the change (in percentage points).\n"
+    "\n"
+    "Paths that only BEFORE has are kept, not lost: each is drawn where it would sort, with\n"
+    "BEFORE's samples scaled to AFTER's total. So a frame is as wide as its samples in\n"
+    "AFTER plus those of the paths under it that disappeared.\n"
+    "\n"
+    "Either file may be '-' for standard input. OPTIONS are those of 'flameprof svg'\n"
+    "(--title, --subtitle, --width, --minwidth, --countname, --inverted, --reverse); --colors\n"
+    "is accepted and ignored. The default subtitle names both files and their totals.\n";
+
+static int cmd_diff(int argc, char **argv)
+{
+    svg_options o;
+    svg_options_default(&o);
+    const char *files[2] = { NULL, NULL };
+    int rc = svg_args("diff", diff_help, argc, argv, &o, files, 2, 2);
+    if (rc >= 0)
+        return rc;
+    if (strcmp(files[0], "-") == 0 && strcmp(files[1], "-") == 0) {
+        cli_usage_error("diff", "%s", "only one of the files can be standard input");
+        return EXIT_USAGE;
+    }
+    folded_profile before, after;
+    folded_init(&before);
+    folded_init(&after);
+    svg_diff d = { NULL, 0, 0, 0 };
+    char subtitle[512];
+    rc = 1;
+    if (cli_read_folded(files[0], &before) != 0 || cli_read_folded(files[1], &after) != 0)
+        goto done;
+    if (diff_build(&before, &after, &d) < 0) {
+        fprintf(stderr, "flameprof: diff: out of memory\n");
+        goto done;
+    }
+    if (!o.subtitle) {
+        snprintf(subtitle, sizeof(subtitle), "before: %s (%llu), after: %s (%llu); red grew, "
+                 "blue shrank", files[0], (unsigned long long)before.total, files[1],
+                 (unsigned long long)after.total);
+        o.subtitle = subtitle;
+    }
+    if (svg_write_diff(&d, &o, stdout) < 0) {
+        fprintf(stderr, "flameprof: writing the SVG: %s\n", errno ? strerror(errno) : "error");
+        goto done;
+    }
+    rc = 0;
+done:
+    diff_free(&d);
+    folded_free(&before);
+    folded_free(&after);
+    return rc;
 }
 
 /* ====================================================================================== */
@@ -439,11 +439,12 @@ typedef struct command {
     const char *summary;
 } command;
 
-/* Planned next to these: diff (two profiles), convert (pprof, speedscope). Each is one
- * more row and one cmd_ function. */
+/* Each command is one row and one cmd_ function. */
 static const command commands[] = {
     { "record", cmd_record, "run a command with the profiler and write its profile" },
     { "svg", cmd_svg, "render folded stacks as an interactive SVG flame graph" },
+    { "diff", cmd_diff, "differential flame graph of two folded profiles" },
+    { "convert", cmd_convert, "folded stacks to pprof or speedscope" },
     { "report", cmd_report, "turn the raw spill of a killed process into its profile" },
 };
 
@@ -485,7 +486,7 @@ int main(int argc, char **argv)
     }
     const command *cmd = find_command(name);
     if (!cmd) {
-        usage_error(NULL, name[0] == '-' ? "unknown option '%s'" : "unknown command '%s'", name);
+        cli_usage_error(NULL, name[0] == '-' ? "unknown option '%s'" : "unknown command '%s'", name);
         return EXIT_USAGE;
     }
     return cmd->run(argc - 1, argv + 1);

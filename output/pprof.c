@@ -1,0 +1,375 @@
+/* pprof.c - hand-encoded profile.proto, gzip'ed with zlib. See pprof.h.
+ *
+ * protobuf wire format, all this needs of it: a field is a varint key (number << 3 | wire
+ * type) then a varint (type 0) or a varint length and that many bytes (type 2: strings,
+ * sub-messages, packed repeated numbers). Fields may come in any order and repeated ones
+ * may be spread out, so samples are encoded and compressed as they are read, and the
+ * tables they refer to (locations, functions, strings) follow at the end. */
+#include "pprof.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+#include "intern.h"
+#include "utf8.h"
+
+/* profile.proto field numbers. */
+enum {
+    PROFILE_SAMPLE_TYPE = 1, PROFILE_SAMPLE = 2, PROFILE_MAPPING = 3, PROFILE_LOCATION = 4,
+    PROFILE_FUNCTION = 5, PROFILE_STRING_TABLE = 6, PROFILE_PERIOD_TYPE = 11,
+    PROFILE_PERIOD = 12,
+    VALUE_TYPE_TYPE = 1, VALUE_TYPE_UNIT = 2,
+    SAMPLE_LOCATION_ID = 1, SAMPLE_VALUE = 2,
+    MAPPING_ID = 1, MAPPING_FILENAME = 5, MAPPING_HAS_FUNCTIONS = 7,
+    LOCATION_ID = 1, LOCATION_MAPPING_ID = 2, LOCATION_LINE = 4,
+    LINE_FUNCTION_ID = 1,
+    FUNCTION_ID = 1, FUNCTION_NAME = 2,
+};
+enum { WIRE_VARINT = 0, WIRE_LEN = 2 };
+
+/* Strings known before any frame: their indexes are fixed. */
+enum { STR_EMPTY, STR_SAMPLES, STR_COUNT, STR_CPU, STR_NANOSECONDS, STR_MAPPING, STR_FIXED };
+static const char *const fixed_strings[STR_FIXED] = { "", "samples", "count", "cpu",
+                                                       "nanoseconds", "flameprof" };
+
+/* ---- a growable byte buffer ---- */
+
+typedef struct pb {
+    unsigned char *b;
+    size_t len, cap;
+    bool oom;
+} pb;
+
+static bool pb_room(pb *p, size_t n)
+{
+    if (p->oom)
+        return false;
+    if (p->len + n <= p->cap)
+        return true;
+    size_t cap = p->cap ? p->cap : 256;
+    while (cap < p->len + n)
+        cap *= 2;
+    unsigned char *b = realloc(p->b, cap);
+    if (!b) {
+        p->oom = true;
+        return false;
+    }
+    p->b = b;
+    p->cap = cap;
+    return true;
+}
+
+static void pb_mem(pb *p, const void *s, size_t n)
+{
+    if (n && pb_room(p, n)) {
+        memcpy(p->b + p->len, s, n);
+        p->len += n;
+    }
+}
+
+static void pb_varint(pb *p, uint64_t v)
+{
+    unsigned char tmp[10];
+    size_t n = 0;
+    do {
+        tmp[n++] = (unsigned char)((v & 0x7f) | (v > 0x7f ? 0x80 : 0));
+        v >>= 7;
+    } while (v);
+    pb_mem(p, tmp, n);
+}
+
+static void pb_key(pb *p, unsigned field, unsigned wire)
+{
+    pb_varint(p, (uint64_t)field << 3 | wire);
+}
+
+/* A number field; zero is the default and is left out, as protobuf encoders do. */
+static void pb_uint(pb *p, unsigned field, uint64_t v)
+{
+    if (v) {
+        pb_key(p, field, WIRE_VARINT);
+        pb_varint(p, v);
+    }
+}
+
+static void pb_bytes(pb *p, unsigned field, const void *s, size_t n)
+{
+    pb_key(p, field, WIRE_LEN);
+    pb_varint(p, n);
+    pb_mem(p, s, n);
+}
+
+/* A sub-message (or packed numbers) built in sub, then cleared for the next one. */
+static void pb_sub(pb *p, unsigned field, pb *sub)
+{
+    pb_bytes(p, field, sub->b, sub->len);
+    p->oom |= sub->oom;
+    sub->len = 0;
+}
+
+/* ---- gzip output ---- */
+
+typedef struct gz {
+    z_stream z;
+    FILE *f;
+    bool err;
+} gz;
+
+/* Compresses p's bytes to the file and empties p. */
+static void gz_put(gz *g, pb *p, int flush)
+{
+    unsigned char out[1 << 15];
+    g->z.next_in = p->b;
+    g->z.avail_in = (uInt)p->len;
+    do {
+        g->z.next_out = out;
+        g->z.avail_out = sizeof(out);
+        int rc = deflate(&g->z, flush);
+        if (rc == Z_STREAM_ERROR) {
+            g->err = true;
+            break;
+        }
+        size_t n = sizeof(out) - g->z.avail_out;
+        if (n && fwrite(out, 1, n, g->f) != n)
+            g->err = true;
+    } while (g->z.avail_out == 0 && !g->err);
+    p->len = 0;
+}
+
+/* ---- the profile ---- */
+
+typedef struct conv {
+    intern_table strings, functions, locations;
+    uint32_t *fn_name;       /* string index of each function's name */
+    uint32_t *loc_lines;     /* function ids (1-based) of every location, innermost first */
+    size_t *loc_first;       /* where each location's lines start in loc_lines */
+    size_t nlines, lines_cap, fn_cap, loc_cap;
+    uint64_t *ids;           /* one sample's location ids, leaf first */
+    size_t ids_cap;
+    bool oom;
+} conv;
+
+static bool grow(void *ptr, size_t *cap, size_t need, size_t elem)
+{
+    if (need <= *cap)
+        return true;
+    size_t n = *cap ? *cap * 2 : 256;
+    while (n < need)
+        n *= 2;
+    void *p = realloc(*(void **)ptr, n * elem);
+    if (!p)
+        return false;
+    *(void **)ptr = p;
+    *cap = n;
+    return true;
+}
+
+static bool has_inline_tag(const char *s, size_t n)
+{
+    return n > 4 && memcmp(s + n - 4, "_[i]", 4) == 0;
+}
+
+/* The 1-based id of the function named s[0..n). */
+static uint64_t function_id(conv *c, const char *s, size_t n)
+{
+    int added;
+    long id = intern(&c->functions, s, n, &added);
+    if (id < 0 || !grow(&c->fn_name, &c->fn_cap, (size_t)id + 1, sizeof(*c->fn_name))) {
+        c->oom = true;
+        return 0;
+    }
+    if (added) {
+        long str = intern(&c->strings, s, n, NULL);
+        c->oom |= str < 0;
+        c->fn_name[id] = str < 0 ? 0 : (uint32_t)str;
+    }
+    return (uint64_t)id + 1;
+}
+
+/* The 1-based id of the location whose frames, root first, are s[0..n): a frame and the
+ * frames inlined into it. A new location records its lines innermost first. */
+static uint64_t location_id(conv *c, const char *s, size_t n)
+{
+    int added;
+    long id = intern(&c->locations, s, n, &added);
+    if (id < 0 || !grow(&c->loc_first, &c->loc_cap, (size_t)id + 2, sizeof(*c->loc_first))) {
+        c->oom = true;
+        return 0;
+    }
+    if (added) {
+        size_t end = n;
+        for (;;) {
+            const char *semi = memrchr(s, ';', end);
+            size_t start = semi ? (size_t)(semi - s) + 1 : 0, len = end - start;
+            if (has_inline_tag(s + start, len))
+                len -= 4;
+            uint64_t fn = function_id(c, s + start, len);
+            if (!grow(&c->loc_lines, &c->lines_cap, c->nlines + 1, sizeof(*c->loc_lines))) {
+                c->oom = true;
+                return 0;
+            }
+            c->loc_lines[c->nlines++] = (uint32_t)fn;
+            if (!semi)
+                break;
+            end = start - 1;
+        }
+        c->loc_first[id] = c->nlines; /* the end of this one; fixed up below */
+    }
+    return (uint64_t)id + 1;
+}
+
+/* One sample: the stack cut into locations, their ids leaf first, and both values. */
+static void encode_sample(conv *c, pb *out, pb *sub, pb *packed, const folded_entry *e,
+                          uint64_t period)
+{
+    const char *s = e->stack;
+    size_t len = strlen(s), n = 0, start = 0;
+    while (start < len) {
+        /* A location: one frame, then the frames tagged inlined that follow it. */
+        size_t end = start;
+        for (bool first = true;; first = false) {
+            const char *semi = memchr(s + end, ';', len - end);
+            size_t fend = semi ? (size_t)(semi - s) : len;
+            if (!first && !has_inline_tag(s + end, fend - end))
+                break;
+            end = fend + 1;
+            if (!semi)
+                break;
+        }
+        size_t loc_end = end > len ? len : end - 1;
+        if (!grow(&c->ids, &c->ids_cap, n + 1, sizeof(*c->ids))) {
+            c->oom = true;
+            return;
+        }
+        c->ids[n++] = location_id(c, s + start, loc_end - start);
+        start = end;
+    }
+    for (size_t i = n; i-- > 0;) /* leaf first */
+        pb_varint(packed, c->ids[i]);
+    pb_sub(sub, SAMPLE_LOCATION_ID, packed);
+    /* int64 values: a count times the period past 2^63 is capped, not wrapped. */
+    uint64_t cpu = period && e->count > (uint64_t)INT64_MAX / period ? (uint64_t)INT64_MAX
+                                                                     : e->count * period;
+    pb_varint(packed, e->count > (uint64_t)INT64_MAX ? (uint64_t)INT64_MAX : e->count);
+    pb_varint(packed, cpu);
+    pb_sub(sub, SAMPLE_VALUE, packed);
+    pb_sub(out, PROFILE_SAMPLE, sub);
+}
+
+static void encode_value_type(pb *out, pb *sub, unsigned field, uint64_t type, uint64_t unit)
+{
+    pb_uint(sub, VALUE_TYPE_TYPE, type);
+    pb_uint(sub, VALUE_TYPE_UNIT, unit);
+    pb_sub(out, field, sub);
+}
+
+/* A string of the table, with U+FFFD for bytes that are not UTF-8. */
+static void encode_string(pb *out, pb *tmp, const char *s, size_t n)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    size_t i = 0;
+    while (i < n) {
+        size_t k = i;
+        while (k < n && u[k] < 0x80)
+            k++;
+        pb_mem(tmp, s + i, k - i);
+        if (k == n)
+            break;
+        size_t len = utf8_len(u + k, n - k);
+        if (len)
+            pb_mem(tmp, s + k, len);
+        else
+            pb_mem(tmp, UTF8_REPLACEMENT, 3);
+        i = k + (len ? len : 1);
+    }
+    pb_sub(out, PROFILE_STRING_TABLE, tmp);
+}
+
+/* Everything but the samples, which were already written. */
+static void encode_tables(conv *c, pb *out, pb *sub, pb *line, uint64_t period, gz *g)
+{
+    encode_value_type(out, sub, PROFILE_PERIOD_TYPE, STR_CPU, STR_NANOSECONDS);
+    pb_uint(out, PROFILE_PERIOD, period);
+
+    pb_uint(sub, MAPPING_ID, 1);
+    pb_uint(sub, MAPPING_FILENAME, STR_MAPPING);
+    pb_uint(sub, MAPPING_HAS_FUNCTIONS, 1);
+    pb_sub(out, PROFILE_MAPPING, sub);
+
+    /* loc_first[i] holds where location i's lines end: they were appended in order. */
+    size_t begin = 0;
+    for (size_t i = 0; i < c->locations.len; i++) {
+        size_t end = c->loc_first[i];
+        pb_uint(sub, LOCATION_ID, i + 1);
+        pb_uint(sub, LOCATION_MAPPING_ID, 1);
+        for (size_t k = begin; k < end; k++) {
+            pb_uint(line, LINE_FUNCTION_ID, c->loc_lines[k]);
+            pb_sub(sub, LOCATION_LINE, line);
+        }
+        pb_sub(out, PROFILE_LOCATION, sub);
+        begin = end;
+        if (out->len > (1 << 18))
+            gz_put(g, out, Z_NO_FLUSH);
+    }
+    for (size_t i = 0; i < c->functions.len; i++) {
+        pb_uint(sub, FUNCTION_ID, i + 1);
+        pb_uint(sub, FUNCTION_NAME, c->fn_name[i]);
+        pb_sub(out, PROFILE_FUNCTION, sub);
+        if (out->len > (1 << 18))
+            gz_put(g, out, Z_NO_FLUSH);
+    }
+    for (size_t i = 0; i < c->strings.len; i++) {
+        encode_string(out, sub, c->strings.strs[i].s, c->strings.strs[i].len);
+        if (out->len > (1 << 18))
+            gz_put(g, out, Z_NO_FLUSH);
+    }
+}
+
+int pprof_write(const folded_profile *p, unsigned hz, FILE *f)
+{
+    uint64_t period = hz ? (1000000000u + hz / 2) / hz : 0;
+    conv c;
+    memset(&c, 0, sizeof(c));
+    intern_init(&c.strings);
+    intern_init(&c.functions);
+    intern_init(&c.locations);
+    for (int i = 0; i < STR_FIXED; i++)
+        c.oom |= intern(&c.strings, fixed_strings[i], strlen(fixed_strings[i]), NULL) != i;
+
+    gz g = { .f = f };
+    /* windowBits 15 + 16: a gzip wrapper; zlib writes a zero time stamp, so identical
+     * input gives identical bytes. */
+    if (deflateInit2(&g.z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8,
+                     Z_DEFAULT_STRATEGY) != Z_OK)
+        return -1;
+    pb out = { 0 }, sub = { 0 }, packed = { 0 };
+    encode_value_type(&out, &sub, PROFILE_SAMPLE_TYPE, STR_SAMPLES, STR_COUNT);
+    encode_value_type(&out, &sub, PROFILE_SAMPLE_TYPE, STR_CPU, STR_NANOSECONDS);
+    for (size_t i = 0; i < p->len && !c.oom; i++) {
+        encode_sample(&c, &out, &sub, &packed, &p->entries[i], period);
+        if (out.len > (1 << 18))
+            gz_put(&g, &out, Z_NO_FLUSH);
+    }
+    if (!c.oom)
+        encode_tables(&c, &out, &sub, &packed, period, &g);
+    bool oom = c.oom || out.oom || sub.oom || packed.oom;
+    if (!oom)
+        gz_put(&g, &out, Z_FINISH);
+    deflateEnd(&g.z);
+    free(out.b);
+    free(sub.b);
+    free(packed.b);
+    free(c.fn_name);
+    free(c.loc_lines);
+    free(c.loc_first);
+    free(c.ids);
+    intern_free(&c.strings);
+    intern_free(&c.functions);
+    intern_free(&c.locations);
+    if (oom || g.err || fflush(f) == EOF || ferror(f))
+        return -1;
+    return 0;
+}

@@ -1,0 +1,23 @@
+/* speedscope.h - folded stacks as a speedscope JSON file (https://www.speedscope.app).
+ *
+ * The file format's "sampled" profile: shared.frames lists each distinct frame name once,
+ * in order of first appearance in the sorted stacks; each folded line becomes one sample
+ * (frame indexes root first) whose weight is its count; unit "none" (the schema has no
+ * unit for sample counts), startValue 0, endValue the total. Names are JSON-escaped, and
+ * bytes that are not UTF-8 become U+FFFD, so any input gives valid JSON. Output is
+ * byte-identical for identical input. */
+#ifndef FLAMEPROF_SPEEDSCOPE_H
+#define FLAMEPROF_SPEEDSCOPE_H
+
+#include <stdio.h>
+
+#include "folded.h"
+
+/* Write p (finished) to out; name (NULL: "flameprof") names the profile and the file.
+ * Returns 0, or -1 on a write or allocation error. */
+int speedscope_write(const folded_profile *p, const char *name, FILE *out);
+
+/* Write s[0..n) as a JSON string, quotes included. Exposed for tests. */
+void speedscope_json_string(FILE *out, const char *s, size_t n);
+
+#endif
