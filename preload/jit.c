@@ -3,6 +3,7 @@
  * accessors, which only load an atomic and call fstat. */
 #include "jit.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdatomic.h>
@@ -58,18 +59,26 @@ static bool env_enabled(const char *var)
     return on;
 }
 
-static void append_flag(const char *var, const char *flag)
+/* Set in the environment when the perf map is there because we asked for it, so that
+ * this process and its children (which inherit NODE_OPTIONS) clean up after themselves. */
+#define OWNED_ENV "FLAMEPROF_PERFMAP_OWNED"
+
+static char g_cwd[4096]; /* where V8 writes its isolate logs */
+
+/* Returns true if the flag was added (it was not there already). */
+static bool append_flag(const char *var, const char *flag)
 {
     const char *old = getenv(var);
     if (old && strstr(old, flag))
-        return;
+        return false;
     size_t n = (old ? strlen(old) + 1 : 0) + strlen(flag) + 1;
     char *v = malloc(n);
     if (!v)
-        return;
+        return false;
     snprintf(v, n, "%s%s%s", old ? old : "", old && *old ? " " : "", flag);
     setenv(var, v, 1);
     free(v);
+    return true;
 }
 
 static bool python_with_perf_support(const char *base)
@@ -88,12 +97,53 @@ void jit_setup_env(void)
     const char *base = strrchr(exe, '/') ? strrchr(exe, '/') + 1 : exe;
     if ((strcmp(base, "node") == 0 || strcmp(base, "nodejs") == 0) &&
         env_enabled("FLAMEPROF_NODE")) {
-        append_flag("NODE_OPTIONS", "--perf-basic-prof");
+        if (append_flag("NODE_OPTIONS", "--perf-basic-prof"))
+            setenv(OWNED_ENV, "1", 1);
         append_flag("NODE_OPTIONS", "--interpreted-frames-native-stack");
     }
     if (python_with_perf_support(base) && env_enabled("FLAMEPROF_PYTHON") &&
-        !getenv("PYTHONPERFSUPPORT"))
+        !getenv("PYTHONPERFSUPPORT")) {
         setenv("PYTHONPERFSUPPORT", "1", 1);
+        setenv(OWNED_ENV, "1", 1);
+    }
+    if (!getcwd(g_cwd, sizeof g_cwd))
+        g_cwd[0] = 0;
+}
+
+/* --perf-basic-prof turns on V8's logger, which leaves isolate-0x...-PID-v8.log in the
+ * working directory; NODE_OPTIONS accepts no flag to send it elsewhere. */
+static void remove_v8_logs(void)
+{
+    DIR *d = g_cwd[0] ? opendir(g_cwd) : NULL;
+    if (!d)
+        return;
+    char tail[48];
+    snprintf(tail, sizeof tail, "-%ld-v8.log", (long)getpid());
+    size_t tl = strlen(tail);
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        size_t n = strlen(e->d_name);
+        if (strncmp(e->d_name, "isolate-0x", 10) == 0 && n > tl &&
+            strcmp(e->d_name + n - tl, tail) == 0)
+            unlinkat(dirfd(d), e->d_name, 0);
+    }
+    closedir(d);
+}
+
+void jit_cleanup(void)
+{
+    const char *owned = getenv(OWNED_ENV);
+    int fd = atomic_load(&g_fd);
+    if (!owned || strcmp(owned, "1") != 0 || fd < 0 || g_foreign)
+        return;
+    /* Only the very file we read: not one that replaced it since. */
+    char path[64];
+    struct stat ours, now;
+    snprintf(path, sizeof path, "/tmp/perf-%ld.map", (long)getpid());
+    if (fstat(fd, &ours) == 0 && lstat(path, &now) == 0 && ours.st_ino == now.st_ino &&
+        ours.st_dev == now.st_dev)
+        unlink(path);
+    remove_v8_logs();
 }
 
 /* ---- executable memory ---- */
@@ -367,8 +417,9 @@ uint32_t jit_jvm_gen(void)
 }
 
 bool jit_name(symbolizer *sym, uint64_t pc, uint32_t pm_gen, uint32_t jvm_gen, char *buf,
-              size_t cap)
+              size_t cap, bool *is_jit)
 {
+    *is_jit = true;
     jitmap *jvm = atomic_load(&g_jvm);
     const char *n = jvm ? jitmap_lookup(jvm, pc, jvm_gen) : NULL;
     if (!n && g_pm)
@@ -381,6 +432,7 @@ bool jit_name(symbolizer *sym, uint64_t pc, uint32_t pm_gen, uint32_t jvm_gen, c
         return false; /* our own mappings say nothing about a dead process's */
     if (!g_maps_len)
         refresh_maps();
+    *is_jit = false; /* code from a file, however it was mapped */
     return name_remapped(sym, pc, buf, cap);
 }
 

@@ -50,9 +50,14 @@ uint32_t jit_jvm_gen(void);
 
 /* Report: name a pc that lies in no module. Tries the JVM's code (generation jvm_gen),
  * the perf map (generation pm_gen), then code remapped from a file (through sym). Writes
- * the name into buf; returns false when nothing names it. */
+ * the name into buf and whether it is JIT code (false for remapped file code, which keeps
+ * its plain symbol name); returns false when nothing names it. */
 bool jit_name(symbolizer *sym, uint64_t pc, uint32_t pm_gen, uint32_t jvm_gen, char *buf,
-              size_t cap);
+              size_t cap, bool *is_jit);
+
+/* At the end of the profile: remove the perf map (and V8's isolate logs) if they exist only
+ * because we turned them on. */
+void jit_cleanup(void);
 
 /* Counters for the summary. */
 typedef struct jit_stats {

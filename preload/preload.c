@@ -127,6 +127,18 @@ __attribute__((constructor)) static void flameprof_init(void)
     }
 }
 
+/* What the perf map held, and what of it was refused: never silently. */
+static void report_perfmap(void)
+{
+    jit_stats js;
+    jit_get_stats(&js);
+    if (js.perfmap_seen && !g_cfg.quiet)
+        fprintf(stderr, "flameprof: pid %ld: perf map: %llu entries, %llu malformed lines "
+                        "skipped, %llu outside executable memory ignored\n",
+                (long)getpid(), (unsigned long long)js.entries,
+                (unsigned long long)js.malformed, (unsigned long long)js.outside);
+}
+
 /* Stop, drain, symbolize, write. Runs once per image; skip_if_empty avoids a pair of empty
  * files from every fork-then-exec child. */
 static void finish(bool skip_if_empty)
@@ -154,6 +166,8 @@ static void finish(bool skip_if_empty)
                         .lost = aggregator_lost(), .self_pc = (const void *)finish,
                         .raw = rawfile_path() };
     rawfile_close(report_write(&in));
+    report_perfmap();
+    jit_cleanup();
 }
 
 __attribute__((destructor)) static void flameprof_fini(void)

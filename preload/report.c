@@ -79,12 +79,14 @@ static void append_frame(build_ctx *c, const char *name, bool inlined)
 static void append_jit_frame(build_ctx *c, const stack_entry *e, uint64_t pc)
 {
     char name[NAME_MAX_LEN];
-    if (!jit_name(c->sym, pc, e->pm_gen, e->jvm_gen, name, sizeof name)) {
+    bool is_jit;
+    if (!jit_name(c->sym, pc, e->pm_gen, e->jvm_gen, name, sizeof name, &is_jit)) {
         append_frame(c, "[unknown]", false);
         return;
     }
     size_t n = strlen(name);
-    snprintf(name + (n < sizeof name - 5 ? n : sizeof name - 5), 5, "_[j]");
+    if (is_jit)
+        snprintf(name + (n < sizeof name - 5 ? n : sizeof name - 5), 5, "_[j]");
     append_frame(c, name, false);
 }
 
