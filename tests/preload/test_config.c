@@ -16,6 +16,48 @@ static void freq(const char *text, int ok, unsigned want)
           text ? text : "(unset)", got, v, why, ok, want);
 }
 
+/* FLAMEPROF_FORMAT: ok is whether the text is valid, want the formats used either way. */
+static void formats(const char *text, int ok, unsigned want, const char *why_has)
+{
+    unsigned v = 12345;
+    char why[160] = "";
+    int got = config_parse_formats(text, &v, why, sizeof why);
+    CHECKF(got == ok && v == want && strstr(why, why_has),
+           "formats '%s': ok=%d v=%#x why='%s', want ok=%d v=%#x why has '%s'",
+           text ? text : "(unset)", got, v, why, ok, want, why_has);
+}
+
+static void test_formats(void)
+{
+    const unsigned F = CONFIG_FORMAT_FOLDED, S = CONFIG_FORMAT_SVG, P = CONFIG_FORMAT_PPROF,
+                   J = CONFIG_FORMAT_SPEEDSCOPE;
+    CHECK(CONFIG_DEFAULT_FORMATS == (S | F));
+    formats(NULL, 1, S | F, "");
+    formats("", 1, S | F, "");
+    formats("svg", 1, S, "");
+    formats("pprof", 1, P, "");
+    formats("svg,folded,pprof,speedscope", 1, S | F | P | J, "");
+    formats(" SVG , Speedscope ", 1, S | J, "");
+    formats("pprof,,pprof,", 1, P, "");
+    formats(",", 1, S | F, "");
+    /* Unknown names are named, left out, and the rest is kept... */
+    formats("svg,bogus", 0, S, "unknown format 'bogus'");
+    formats("svg,png,pdf", 0, S, "unknown formats 'png', 'pdf'");
+    formats("a,b,c,d,e,pprof", 0, P, "'a', 'b', 'c', ...");
+    /* ... but a list of nothing known falls back to the default. */
+    formats("json", 0, S | F, "(known: folded, svg, pprof, speedscope)");
+    formats("svg\x1b[31m", 0, S | F, "'svg?[31m'"); /* escapes never reach the terminal */
+    formats("svgsvgsvgsvgsvgsvgsvgsvgsvgsvgsvgsvgsvgsvgsvgsvgsvgsvgsvg", 0, S | F, "");
+
+    char names[64];
+    config_format_names(S | F | P | J, names, sizeof names);
+    CHECK_STR(names, "folded,svg,pprof,speedscope");
+    config_format_names(J, names, sizeof names);
+    CHECK_STR(names, "speedscope");
+    config_format_names(S | P, names, 6);
+    CHECK_STR(names, "svg,p");
+}
+
 int main(void)
 {
     freq(NULL, 1, 997);
@@ -61,5 +103,6 @@ int main(void)
           "unknown %% escape kept: '%s'", path);
     CHECKF(!config_expand_out("%p%p%p", 123456, path, 8), "expand overflow refused");
 
+    test_formats();
     return check_status("test_config");
 }

@@ -1,0 +1,141 @@
+/* test_convert.c - the speedscope writer's exact output and JSON escaping; the pprof
+ * writer's gzip framing, determinism and errors. (The pprof structure is decoded and
+ * compared field by field in convert_cli.py.) */
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "check.h"
+#include "folded.h"
+#include "pprof.h"
+#include "speedscope.h"
+
+static void load(folded_profile *p, const char *text, size_t len)
+{
+    folded_init(p);
+    FILE *f = fmemopen((void *)text, len, "r");
+    CHECK(f && folded_parse(f, p, NULL, NULL) == 0);
+    if (f)
+        fclose(f);
+}
+
+typedef struct mem {
+    char *buf;
+    size_t len;
+    FILE *f;
+} mem;
+
+static FILE *mem_open(mem *m)
+{
+    m->buf = NULL;
+    m->len = 0;
+    return m->f = open_memstream(&m->buf, &m->len);
+}
+
+static char *mem_close(mem *m)
+{
+    fclose(m->f);
+    return m->buf;
+}
+
+static char *json(const char *s, size_t n)
+{
+    mem m;
+    speedscope_json_string(mem_open(&m), s, n);
+    return mem_close(&m);
+}
+
+static void test_json_strings(void)
+{
+    struct { const char *in; size_t n; const char *want; } cases[] = {
+        { "plain", 5, "\"plain\"" },
+        { "q\"b\\s/", 6, "\"q\\\"b\\\\s/\"" },
+        { "\n\t\r\x01\x1f\x7f", 6, "\"\\n\\t\\r\\u0001\\u001f\x7f\"" },
+        { "nul\0x", 5, "\"nul\\u0000x\"" },
+        { "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x94\xa5", 14, "\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x94\xa5\"" },
+        /* each byte that is not UTF-8 becomes U+FFFD */
+        { "a\xff" "b", 3, "\"a\xef\xbf\xbd" "b\"" },
+        { "\xc0\xaf", 2, "\"\xef\xbf\xbd\xef\xbf\xbd\"" },          /* overlong */
+        { "\xed\xa0\x80", 3, "\"\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\"" }, /* surrogate */
+        { "cut\xe2\x82", 5, "\"cut\xef\xbf\xbd\xef\xbf\xbd\"" },       /* truncated */
+        { "\xf4\x90\x80\x80", 4, "\"\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\"" },
+        { "", 0, "\"\"" },
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+        char *got = json(cases[i].in, cases[i].n);
+        CHECK_STR(got, cases[i].want);
+        free(got);
+    }
+}
+
+static void test_speedscope_exact(void)
+{
+    static const char in[] = "main;work;leaf_[i] 3\nmain;idle 1\nother;work 2\n";
+    folded_profile p;
+    load(&p, in, sizeof(in) - 1);
+    mem m;
+    CHECK(speedscope_write(&p, "my \"prog\"", mem_open(&m)) == 0);
+    char *got = mem_close(&m);
+    CHECK_STR(got,
+              "{\"$schema\": \"https://www.speedscope.app/file-format-schema.json\",\n"
+              "\"shared\": {\"frames\": [\n"
+              "{\"name\": \"main\"},\n"
+              "{\"name\": \"idle\"},\n"
+              "{\"name\": \"work\"},\n"
+              "{\"name\": \"leaf_[i]\"},\n"
+              "{\"name\": \"other\"}]},\n"
+              "\"profiles\": [{\"type\": \"sampled\", \"name\": \"my \\\"prog\\\"\", \"unit\": "
+              "\"none\", \"startValue\": 0, \"endValue\": 6,\n"
+              "\"samples\": [\n"
+              "[0,1],\n"
+              "[0,2,3],\n"
+              "[4,2]],\n"
+              "\"weights\": [1,3,2]}],\n"
+              "\"name\": \"my \\\"prog\\\"\", \"activeProfileIndex\": 0, \"exporter\": \"flameprof\"}\n");
+    free(got);
+    folded_free(&p);
+
+    /* An empty profile is still a valid file. */
+    folded_init(&p);
+    CHECK(speedscope_write(&p, NULL, mem_open(&m)) == 0);
+    got = mem_close(&m);
+    CHECK(got && strstr(got, "\"frames\": []}") && strstr(got, "\"samples\": [],\n\"weights\": []"));
+    CHECK(got && strstr(got, "\"endValue\": 0,") && strstr(got, "\"name\": \"flameprof\""));
+    free(got);
+}
+
+static void test_pprof_bytes(void)
+{
+    static const char in[] = "main;work;leaf_[i] 3\nmain;idle 1\n";
+    folded_profile p;
+    load(&p, in, sizeof(in) - 1);
+    mem m1, m2;
+    CHECK(pprof_write(&p, 997, mem_open(&m1)) == 0);
+    CHECK(pprof_write(&p, 997, mem_open(&m2)) == 0);
+    char *a = mem_close(&m1), *b = mem_close(&m2);
+    /* gzip: magic, deflate, no time stamp (bytes 4..7), so the same bytes every time */
+    CHECK(m1.len > 18 && (unsigned char)a[0] == 0x1f && (unsigned char)a[1] == 0x8b && a[2] == 8);
+    CHECK(m1.len > 18 && a[4] == 0 && a[5] == 0 && a[6] == 0 && a[7] == 0);
+    CHECK(m1.len == m2.len && memcmp(a, b, m1.len) == 0);
+    free(a);
+    free(b);
+
+    FILE *full = fopen("/dev/full", "w");
+    if (full) {
+        CHECK(pprof_write(&p, 997, full) == -1);
+        fclose(full);
+    }
+    full = fopen("/dev/full", "w");
+    if (full) {
+        CHECK(speedscope_write(&p, NULL, full) == -1);
+        fclose(full);
+    }
+    folded_free(&p);
+}
+
+int main(void)
+{
+    test_json_strings();
+    test_speedscope_exact();
+    test_pprof_bytes();
+    return check_status("test_convert");
+}
