@@ -40,9 +40,18 @@ static void puts_(name_buf *b, const char *s)
     put(b, s, strlen(s));
 }
 
-/* A class name in internal form ("com/example/Foo", up to end) as the source spells it. */
+/* A class name in internal form ("com/example/Foo", up to end) as the source spells it.
+ * A hidden class (a lambda's, "Main$$Lambda$14.0x0000000800c03000") loses the ".0x..."
+ * address the JVM appends: it changes from run to run and would keep two profiles of one
+ * program from merging or diffing. */
 static void put_class(name_buf *b, const char *s, const char *end)
 {
+    const char *dot = end;
+    while (dot > s && dot[-1] != '.' && dot[-1] != '/')
+        dot--;
+    if (dot > s && dot[-1] == '.' && end - dot > 2 && dot[0] == '0' && dot[1] == 'x' &&
+        strspn(dot + 2, "0123456789abcdefABCDEF") >= (size_t)(end - dot - 2))
+        end = dot - 1;
     for (; s < end; s++)
         put(b, *s == '/' ? "." : s, 1);
 }

@@ -376,8 +376,10 @@ def test_env(env):
 # ---- bench ----
 
 def rss_and_cpu(env, main_args, opts, preload, env_extra=None):
-    """One run measured from outside: wall, CPU, max RSS and the time from the workload's
-    last statement (end_ms in its truth file) to the process's end."""
+    """One run measured from outside: wall, CPU and peak RSS (wait4), the largest RSS seen
+    while the workload ran (/proc, every 20 ms, before its last statement), the time from the
+    workload's last statement (end_ms in its truth file) to the process's end, and to the
+    profile's last file being written."""
     truth_path = main_args[1]
     prefix = os.path.join(env.tmp, f'bench{env.runs}')
     env.runs += 1
@@ -388,13 +390,27 @@ def rss_and_cpu(env, main_args, opts, preload, env_extra=None):
     e.update(env_extra or {})
     t0 = time.time()
     p = subprocess.Popen([env.java] + opts + ['-cp', env.classes] + main_args, env=e,
-                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    err = p.stderr.read()
-    _, status, ru = os.wait4(p.pid, 0)
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    rss = []  # (time, kB)
+    while True:
+        pid, status, ru = os.wait4(p.pid, os.WNOHANG)
+        if pid:
+            break
+        try:
+            with open(f'/proc/{p.pid}/status') as f:
+                kb = next(int(l.split()[1]) for l in f if l.startswith('VmRSS:'))
+            rss.append((time.time(), kb))
+        except (OSError, StopIteration):
+            pass
+        time.sleep(0.02)
+    p.returncode = status
     t1 = time.time()
     end_ms = json.load(open(truth_path))['end_ms']
+    svg = prefix + '.svg'
+    written = os.stat(svg).st_mtime * 1e3 - end_ms if os.path.exists(svg) else float('nan')
+    run_rss = max((kb for t, kb in rss if t * 1e3 < end_ms), default=0)
     return {'wall': t1 - t0, 'cpu': ru.ru_utime + ru.ru_stime, 'rss_mb': ru.ru_maxrss / 1024,
-            'exit_ms': t1 * 1e3 - end_ms, 'status': status, 'stderr': err}
+            'run_rss_mb': run_rss / 1024, 'exit_ms': t1 * 1e3 - end_ms, 'written_ms': written}
 
 
 def bench(env):
@@ -412,9 +428,10 @@ def bench(env):
                 a[1] = os.path.join(env.tmp, 'bench.json')
                 rows.append(rss_and_cpu(env, a, opts, pre, extra))
             med = {k: statistics.median(r[k] for r in rows)
-                   for k in ('wall', 'cpu', 'rss_mb', 'exit_ms')}
-            print(f'{label:28s} wall {med["wall"]:6.2f} s  cpu {med["cpu"]:6.2f} s  '
-                  f'max RSS {med["rss_mb"]:6.1f} MB  end of main -> exit {med["exit_ms"]:6.0f} ms')
+                   for k in ('wall', 'cpu', 'rss_mb', 'run_rss_mb', 'exit_ms', 'written_ms')}
+            print(f'{label:28s} wall {med["wall"]:5.2f} s  cpu {med["cpu"]:5.2f} s  RSS running '
+                  f'{med["run_rss_mb"]:5.1f} MB, peak {med["rss_mb"]:5.1f} MB  end of main -> '
+                  f'files written {med["written_ms"]:4.0f} ms, -> exit {med["exit_ms"]:4.0f} ms')
     return 0
 
 

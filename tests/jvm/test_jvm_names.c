@@ -44,9 +44,13 @@ int main(void)
     name("Ljava/lang/String;", "valueOf", "([C[[Ljava/lang/Object;Ljava/util/List;)Ljava/lang/String;",
          "java.lang.String.valueOf(char[],java.lang.Object[][],java.util.List)");
     name("LMain$Inner;", "<init>", "(LMain;)V", "Main$Inner.<init>(Main)");
-    /* A hidden class (lambda) keeps the JVM's suffix, deterministic within a run. */
+    /* A hidden class (a lambda's) loses the address the JVM appends to its name. */
     name("LMain$$Lambda$14.0x0000000800c03000;", "apply", "(Ljava/lang/Object;)Ljava/lang/Object;",
-         "Main$$Lambda$14.0x0000000800c03000.apply(java.lang.Object)");
+         "Main$$Lambda$14.apply(java.lang.Object)");
+    name("Lcom/x/Main$$Lambda$7+0x0000000800c03000;", "run", "()V",
+         "com.x.Main$$Lambda$7+0x0000000800c03000.run()");
+    name("Lcom/x/Fake.0xZZ;", "run", "()V", "com.x.Fake.0xZZ.run()");
+    name("Lcom/x/Odd.0x;", "run", "()V", "com.x.Odd.0x.run()");
     /* Malformed input never produces half a parameter list, never a ';'. */
     name("LFoo;", "bad", "(Ljava/lang/String", "Foo.bad");
     name("LFoo;", "bad", "(Q)V", "Foo.bad");
