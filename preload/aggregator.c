@@ -67,6 +67,7 @@ static void *run(void *arg)
             break;
         }
         refresh_modules_if_changed();
+        modules_build_pending(); /* one big module's unwind table a tick, at most */
         jit_poll(); /* before draining: the samples' JIT code is in the map by now */
         drain();
         if (n % SPILL_TICKS == 0)

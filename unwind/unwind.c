@@ -89,7 +89,7 @@ unwind_result unwind_walk(const unwind_ctx *ctx, unwind_regs r, uint64_t stack_e
         /* A return address points after the call: look up the call itself. */
         uint64_t lookup = res.depth == 1 ? r.pc : r.pc - 1;
         const unwind_module *mod = module_map_find(m, lookup);
-        const cfi_row *row = mod ? cfi_lookup(mod->cfi, lookup - mod->bias) : NULL;
+        const cfi_row *row = mod ? cfi_lookup(module_cfi(mod), lookup - mod->bias) : NULL;
         uint64_t old_sp = r.sp;
         if (row && row->kind == CFI_OUTERMOST)
             break;

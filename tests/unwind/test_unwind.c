@@ -121,7 +121,7 @@ static void check_cfi_lookup(void)
     size_t checked = 0, mismatches = 0;
     uint64_t x = 88172645463325252ull;
     for (size_t i = 0; m && i < m->len; i++) {
-        const cfi_table *t = m->r[i].mod->cfi;
+        const cfi_table *t = module_cfi(m->r[i].mod);
         if (!t)
             continue;
         uint64_t span = t->rows[t->len - 1].pc + 8192;
