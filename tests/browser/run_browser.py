@@ -1,0 +1,114 @@
+#!/usr/bin/env python3
+"""run_browser.py - the browser suite: generate SVGs with flameprof, then drive them in
+headless Chromium with playwright-core (browser_test.js).
+
+Usage: run_browser.py FLAMEPROF NPM_DIR
+
+Needs the Debian package chromium (or $FLAMEPROF_CHROMIUM), node and npm. playwright-core
+(the driver only: it never downloads a browser) is installed from npm into NPM_DIR on first
+use. Without any of these the suite is skipped (exit 77) and says so loudly.
+"""
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def skip(why):
+    msg = "SKIP: %s: the SVGs were NOT tested in a browser" % why
+    print("*" * 78 + "\n" + msg + "\n" + "*" * 78, file=sys.stderr)
+    print(msg)
+    sys.exit(77)
+
+
+def find_chromium():
+    for c in (os.environ.get("FLAMEPROF_CHROMIUM"), "/usr/bin/chromium",
+              shutil.which("chromium") or "", shutil.which("chromium-browser") or ""):
+        if c and os.access(c, os.X_OK):
+            return c
+    return None
+
+
+def ensure_playwright(npm_dir):
+    """The node_modules folder holding playwright-core, installing it if needed."""
+    modules = os.path.join(npm_dir, "node_modules")
+    if os.path.isfile(os.path.join(modules, "playwright-core", "package.json")):
+        return modules
+    npm = shutil.which("npm")
+    if not npm:
+        skip("npm not found (it comes with Debian's npm package or nodesource's nodejs)")
+    os.makedirs(npm_dir, exist_ok=True)
+    # Never download a browser: Debian's chromium is the one under test.
+    env = dict(os.environ, PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD="1")
+    try:
+        p = subprocess.run([npm, "install", "--prefix", npm_dir, "--no-audit", "--no-fund",
+                            "--no-save", "--loglevel=error", "playwright-core@1"],
+                           capture_output=True, text=True, timeout=300, env=env)
+        err = p.stderr.strip()[-400:]
+    except subprocess.TimeoutExpired:
+        err = "timed out"
+    if not os.path.isfile(os.path.join(modules, "playwright-core", "package.json")):
+        skip("could not install playwright-core from npm (%s)" % err)
+    return modules
+
+
+def flameprof(exe, args, stdin, out):
+    p = subprocess.run([exe] + args, input=stdin, capture_output=True, timeout=60)
+    if p.returncode != 0:
+        sys.exit("flameprof %s failed: %s" % (" ".join(args), p.stderr.decode(errors="replace")))
+    with open(out, "wb") as f:
+        f.write(p.stdout)
+
+
+def random_folded(seed):
+    """Stacks with recursion (the same names at many depths) and shared prefixes."""
+    rnd = random.Random(seed)
+    names = ["f%d" % i for i in range(10)]
+    counts = {}
+    for _ in range(300):
+        st = ";".join(rnd.choice(names) for _ in range(rnd.randint(1, 8)))
+        counts[st] = counts.get(st, 0) + rnd.randint(1, 40)
+    return "".join("%s %d\n" % kv for kv in sorted(counts.items())).encode()
+
+
+def main():
+    if len(sys.argv) != 3:
+        sys.exit(__doc__)
+    exe, npm_dir = sys.argv[1], os.path.abspath(sys.argv[2])
+    chromium = find_chromium()
+    if not chromium:
+        skip("chromium not found (apt-get install chromium)")
+    node = shutil.which("node") or shutil.which("nodejs")
+    if not node:
+        skip("node not found (apt-get install nodejs)")
+    modules = ensure_playwright(npm_dir)
+
+    with tempfile.TemporaryDirectory(prefix="fp-browser-") as tmp:
+        small = b"main;a;a;a 10\nmain;a;b 5\nmain;c 5\nother;a 20\n"
+        flameprof(exe, ["svg", "--width", "1020"], small, os.path.join(tmp, "small.svg"))
+        flameprof(exe, ["svg", "--width", "1020", "--inverted"], small,
+                  os.path.join(tmp, "inverted.svg"))
+        rnd = random_folded(4)
+        with open(os.path.join(tmp, "random.folded"), "wb") as f:
+            f.write(rnd)
+        flameprof(exe, ["svg", "--minwidth", "0"], rnd, os.path.join(tmp, "random.svg"))
+        before = os.path.join(tmp, "before.folded")
+        with open(before, "wb") as f:
+            f.write(b"main;a 10\nmain;b 10\nmain;gone 20\n")
+        flameprof(exe, ["diff", "--width", "1020", before, "-"], b"main;a 30\nmain;b 10\n",
+                  os.path.join(tmp, "diff.svg"))
+        env = dict(os.environ, NODE_PATH=modules)
+        try:
+            p = subprocess.run([node, os.path.join(HERE, "browser_test.js"), tmp, chromium],
+                               env=env, timeout=170)
+        except subprocess.TimeoutExpired:
+            sys.exit("browser_test.js did not finish in 170 s")
+    sys.exit(p.returncode)
+
+
+if __name__ == "__main__":
+    main()
