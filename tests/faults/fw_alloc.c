@@ -11,8 +11,8 @@
  * too and is not in a handler: it is left alone.
  *
  * usage: fw_alloc normal|control
- *   normal   4 threads malloc/free/calloc/realloc and lock/unlock a shared mutex and rwlock
- *            for ~0.4 s of CPU each
+ *   normal   3 threads malloc/free/calloc/realloc and lock/unlock a shared mutex and rwlock
+ *            for ~0.3 s of CPU each
  *   control  the same, plus the program's own SIGPROF handler (setitimer, 5 ms) that calls
  *            malloc: must abort, which shows that the check works
  * Prints "fw_alloc: done" and the number of checks (stderr) when nothing was caught. */
@@ -223,7 +223,7 @@ static FW_NOIPA void alloc_round(uint64_t *rng)
 static void *worker(void *arg)
 {
     uint64_t rng = (uint64_t)(uintptr_t)arg * 0x9e3779b97f4a7c15ull + 1;
-    double end = fw_thread_cpu() + 0.4;
+    double end = fw_thread_cpu() + 0.3;
     while (fw_thread_cpu() < end)
         alloc_round(&rng);
     return NULL;
@@ -251,7 +251,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "fw_alloc: unknown mode %s\n", mode);
         return 2;
     }
-    enum { THREADS = 4 };
+    enum { THREADS = 3 };
     pthread_t t[THREADS];
     for (int i = 0; i < THREADS; i++)
         if (pthread_create(&t[i], NULL, worker, (void *)(uintptr_t)(i + 1)) != 0)

@@ -28,7 +28,7 @@
  *                        AT_MINSIGSTKSZ + 8 KB of its stack is left, paints the rest, burns
  *                        there and reports how deep the signal frames reached
  *   altstack             SIGUSR1 handler on a sigaltstack (SA_ONSTACK) burns CPU, signalled
- *                        every 200 us while main burns
+ *                        every 200 us while main burns 0.4 s
  *   altstack-overflow N  a thread with a 64 KB stack overflows it N times; a SIGSEGV handler
  *                        on a sigaltstack siglongjmps back each time (stack-overflow recovery)
  */
@@ -376,8 +376,10 @@ static int do_eintr(double seconds, const char *storm)
     for (int k = 0; k < EI_N; k++)
         start_thread(&t[k], NULL, ei_thread, (void *)(intptr_t)k);
     start_thread(&feeder, NULL, ei_feeder, NULL);
-    start_thread(&burner, NULL, ei_burner, NULL);
-    if (storm)
+    /* The CPU burner is what the profiler samples most; the storms need no profiler. */
+    if (!storm)
+        start_thread(&burner, NULL, ei_burner, NULL);
+    else
         start_thread(&stormer, NULL, ei_storm, NULL);
     double end = fw_now() + seconds;
     while (fw_now() < end) {
@@ -391,7 +393,8 @@ static int do_eintr(double seconds, const char *storm)
         pthread_join(t[k], NULL);
     atomic_store(&ei_feeder_stop, true);
     pthread_join(feeder, NULL);
-    pthread_join(burner, NULL);
+    if (!storm)
+        pthread_join(burner, NULL);
     for (int k = 0; k < EI_N; k++)
         printf("eintr %s calls=%ld eintr=%ld\n", ei_names[k], atomic_load(&ei_calls[k]),
                atomic_load(&ei_eintr[k]));
@@ -483,9 +486,9 @@ static void *blocking_thread(void *arg)
     sigemptyset(&s);
     sigaddset(&s, SIGPROF);
     pthread_sigmask(SIG_BLOCK, &s, NULL);
-    fw_burn_cpu(0.4, blocked_burn);
+    fw_burn_cpu(0.25, blocked_burn);
     pthread_sigmask(SIG_UNBLOCK, &s, NULL);
-    fw_burn_cpu(0.3, unblocked_burn);
+    fw_burn_cpu(0.2, unblocked_burn);
     return NULL;
 }
 
@@ -499,7 +502,7 @@ static int do_blockprof(bool all)
     }
     pthread_t t;
     start_thread(&t, NULL, blocking_thread, NULL);
-    fw_burn_cpu(0.4, main_burn);
+    fw_burn_cpu(0.25, main_burn);
     pthread_join(t, NULL);
     FW_SAY("blockprof: done\n");
     return 0;
@@ -512,7 +515,7 @@ static FW_NOIPA long deep_recurse(long n)
     volatile char pad[32];
     pad[0] = (char)n;
     if (n == 0) {
-        fw_burn_cpu(0.5, deep_bottom);
+        fw_burn_cpu(0.3, deep_bottom);
         return pad[0];
     }
     long r = deep_recurse(n - 1);
@@ -560,7 +563,7 @@ static FW_NOIPA void tight_burn(void)
     volatile unsigned char *p = (volatile unsigned char *)small_lo;
     for (uintptr_t a = small_lo; a < top; a++)
         p[a - small_lo] = PAINT;
-    FW_BURN(600L * FW_CHUNK, 34);
+    FW_BURN(300L * FW_CHUNK, 34);
     uintptr_t a = small_lo;
     while (a < top && p[a - small_lo] == PAINT)
         a++;
@@ -580,7 +583,7 @@ static FW_NOIPA long descend(void)
 static void *small_thread(void *arg)
 {
     (void)arg;
-    fw_burn_cpu(0.3, small_burn);
+    fw_burn_cpu(0.2, small_burn);
     pthread_attr_t a;
     void *lo;
     size_t size;
@@ -654,7 +657,7 @@ static int do_altstack(void)
         die("sigaction");
     pthread_t t;
     start_thread(&t, NULL, alt_sender, (void *)(intptr_t)syscall(SYS_gettid));
-    fw_burn_cpu(1.0, alt_main_burn);
+    fw_burn_cpu(0.4, alt_main_burn);
     atomic_store(&alt_stop, true);
     pthread_join(t, NULL);
     fprintf(stderr, "fw_host: SIGUSR1 handler ran %ld times on the alternate stack\n",
