@@ -585,8 +585,8 @@ static void *small_thread(void *arg)
     (void)arg;
     fw_burn_cpu(0.2, small_burn);
     pthread_attr_t a;
-    void *lo;
-    size_t size;
+    void *lo = NULL;
+    size_t size = 0;
     if (pthread_getattr_np(pthread_self(), &a) != 0 || pthread_attr_getstack(&a, &lo, &size))
         die("pthread_getattr_np");
     pthread_attr_destroy(&a);
