@@ -60,7 +60,8 @@ const attrsOf = (s) => {
   return a;
 };
 
-function load(svg) {
+// search: the query string the page is opened with (its state), e.g. '?x=0&y=2'.
+function load(svg, search) {
   const root = new Node('svg', {});
   const byId = {};
   const textRe = /^<text ([^>]*)>([^<]*)<\/text>$/gm;
@@ -82,9 +83,18 @@ function load(svg) {
   const env = { prompts: [], answer: null };
   const document = { getElementById: (id) => byId[id] || null };
   const prompt = (msg, def) => { env.prompts.push([msg, def]); return env.answer; };
-  const api = new Function('document', 'window', 'prompt',
+  const location = env.location = { pathname: '/p/x.svg', search: search || '', hash: '' };
+  const history = {
+    replaceState(state, title, url) {
+      const q = url.indexOf('?');
+      location.search = q < 0 ? '' : url.substring(q);
+      env.urls.push(url);
+    },
+  };
+  env.urls = [];
+  const api = new Function('document', 'window', 'prompt', 'location', 'history',
     script + '\nreturn { init, zoom, unzoom, search, reset_search, frames: () => frames };');
-  env.api = api(document, window, prompt);
+  env.api = api(document, window, prompt, location, history);
   env.api.init({});
   env.byId = byId; env.window = window;
   env.frame = (title) => env.api.frames().find((f) => f.title.startsWith(title + ' ('));
@@ -150,6 +160,48 @@ check(JSON.stringify(x0) === JSON.stringify(x1), 'Reset Zoom restores every fram
 check(!fr.some((f) => f.g.classList.contains('hide') || f.g.classList.contains('parent')),
   'nothing stays hidden or dimmed');
 check(env.byId.unzoom.classList.contains('hide'), 'Reset Zoom hidden again');
+
+// The view in the URL: zoom and search written there, and read back on load.
+const st = load(svg);
+st.api.zoom(st.frame('other'));
+check(st.location.search === '?x=20&y=1', 'zoom in the URL: ' + st.location.search);
+st.api.search('b|c');
+check(st.location.search === '?x=20&y=1&s=b%7Cc', 'search in the URL: ' + st.location.search);
+st.window.fire('keydown', { key: 'i', ctrlKey: true });
+check(st.location.search === '?x=20&y=1&s=b%7Cc&i=1', 'ignore case in the URL: ' + st.location.search);
+check(st.urls.every((u) => u.startsWith('/p/x.svg')), 'the path is kept: ' + st.urls);
+const re = load(svg, st.location.search);
+check(re.frame('other').rect.getAttribute('width') === '1000.00' &&
+  re.frame('main').g.classList.contains('hide'), 'reload zooms on other');
+check(re.matched() === 'Matched: 25.00%', 'reload searches (ignoring case): ' + re.matched());
+st.api.unzoom();
+st.api.reset_search();
+check(st.location.search === '?i=1', 'unzoom and reset clear their part: ' + st.location.search);
+for (const junk of ['?x=1&y=99', '?x=abc&y=&s=%E0%A4%A', '?s=(', '?zzz&&=']) {
+  const j = load(svg, junk);
+  check(!j.api.frames().some((f) => f.g.classList.contains('hide')), 'junk ' + junk + ': no zoom');
+}
+check(/Invalid regular expression/.test(load(svg, '?s=(').byId.details.text), 'bad regex in URL reported');
+
+// A differential graph: tooltips name both profiles; Matched gives both shares.
+const before = require('fs').mkdtempSync(require('os').tmpdir() + '/fp-svg-script-') + '/b.folded';
+require('fs').writeFileSync(before, 'main;a 10\nmain;b 10\nmain;gone 20\n');
+const dsvg = execFileSync(process.argv[2], ['diff', '--width', '1020', before, '-'],
+  { input: 'main;a 30\nmain;b 10\n' }).toString();
+require('fs').rmSync(require('path').dirname(before), { recursive: true });
+const d = load(dsvg);
+const da = d.frame('a');
+check(da && da.name === 'a', 'diff frame names are cut from the title: ' + (da && da.name));
+da.rect.fire('mouseover');
+check(d.byId.details.text === 'a (30 samples, 75.00%; before 10 samples, 25.00%; +50.00%)',
+  'diff hover: ' + d.byId.details.text);
+d.api.search('^(a|gone|main)$');
+check(d.matched() === 'Matched: 100.00% (before: 100.00%)', 'nested matches once: ' + d.matched());
+d.api.search('^gone$');
+check(d.matched() === 'Matched: 0.00% (before: 50.00%)', 'diff Matched: ' + d.matched());
+d.api.zoom(da);
+da.rect.fire('mouseover');
+check(/\[100\.00% of the zoomed frame\]$/.test(d.byId.details.text), 'zoomed share: ' + d.byId.details.text);
 
 if (failures) { console.error(failures + ' check(s) failed'); process.exit(1); }
 console.log('svg_script: all checks passed');
