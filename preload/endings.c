@@ -14,6 +14,7 @@ static atomic_bool ours[sizeof watched / sizeof *watched]; /* our handler is ins
 static atomic_int requested;
 static atomic_bool done, writer_alive;
 static endings_sigaction_fn real_sigaction;
+static struct sigaction our_action;
 
 static int watched_index(int sig)
 {
@@ -64,25 +65,44 @@ static void on_ending(int sig)
 void endings_init(endings_sigaction_fn real)
 {
     real_sigaction = real;
+    memset(&our_action, 0, sizeof our_action);
+    our_action.sa_handler = on_ending;
+    our_action.sa_flags = SA_RESTART;
+    sigemptyset(&our_action.sa_mask);
     for (size_t i = 0; real && i < sizeof watched / sizeof *watched; i++) {
         struct sigaction cur;
         if (real(watched[i], NULL, &cur) != 0 || (cur.sa_flags & SA_SIGINFO) ||
             cur.sa_handler != SIG_DFL)
             continue;
-        struct sigaction sa;
-        memset(&sa, 0, sizeof sa);
-        sa.sa_handler = on_ending;
-        sa.sa_flags = SA_RESTART;
-        sigemptyset(&sa.sa_mask);
-        if (real(watched[i], &sa, NULL) == 0)
+        if (real(watched[i], &our_action, NULL) == 0)
             atomic_store(&ours[i], true);
     }
+}
+
+static bool is_default(const struct sigaction *act)
+{
+    return !(act->sa_flags & SA_SIGINFO) && act->sa_handler == SIG_DFL;
 }
 
 int endings_sigaction(int sig, const struct sigaction *act, struct sigaction *old)
 {
     int i = watched_index(sig);
     bool was_ours = atomic_load(&ours[i]);
+    if (act && is_default(act) && real_sigaction) {
+        /* The program asks for the default: ours is the default plus the profile. */
+        struct sigaction prev;
+        int rc = real_sigaction(sig, &our_action, &prev);
+        if (rc == 0)
+            atomic_store(&ours[i], true);
+        if (rc == 0 && old) {
+            *old = prev;
+            if (was_ours) {
+                memset(old, 0, sizeof *old);
+                old->sa_handler = SIG_DFL;
+            }
+        }
+        return rc;
+    }
     int rc = real_sigaction(sig, act, old);
     if (rc == 0 && act)
         atomic_store(&ours[i], false); /* the program's choice replaces ours */

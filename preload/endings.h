@@ -5,9 +5,10 @@
  * restores the default and raises the signal again, so the process dies of the same signal
  * and its parent sees the same status. The handler itself only writes a byte, sleeps and
  * raises: all async-signal-safe; the real work runs on the aggregator thread, which blocks
- * every signal. If the program installs its own handler for one of these signals, ours is
- * simply replaced (the program's choice wins) and the profile is written at exit as usual;
- * a program asking for the current disposition sees SIG_DFL where ours stands. */
+ * every signal. If the program installs its own handler (or SIG_IGN) for one of these
+ * signals, ours is simply replaced (the program's choice wins) and the profile is written at
+ * exit as usual; when it asks for SIG_DFL again, ours comes back. A program asking for the
+ * current disposition sees SIG_DFL where ours stands. */
 #ifndef FLAMEPROF_ENDINGS_H
 #define FLAMEPROF_ENDINGS_H
 

@@ -24,6 +24,8 @@ typedef struct exec_map {
 } exec_map;
 
 static atomic_int g_fd = -1;
+static dev_t g_dev; /* the perf map we opened: to recognise our descriptor */
+static ino_t g_ino;
 static jitmap *g_pm;
 static uint64_t g_consumed;
 static jitmap_stats g_st;
@@ -309,6 +311,8 @@ static void try_open(long pid)
     }
     g_seen = true;
     g_consumed = 0;
+    g_dev = st.st_dev;
+    g_ino = st.st_ino;
     atomic_store(&g_fd, fd);
 }
 
@@ -317,6 +321,12 @@ static void read_new_lines(int fd)
     struct stat st;
     if (fstat(fd, &st) != 0)
         return;
+    if (st.st_dev != g_dev || st.st_ino != g_ino) {
+        /* The program closed our descriptor (a daemon closing everything) and the number
+         * may now be its own file: never read it, never close it. */
+        atomic_store(&g_fd, -1);
+        return;
+    }
     uint64_t size = (uint64_t)st.st_size;
     if (size < g_consumed)
         g_consumed = 0; /* truncated: V8 truncates the map when an isolate starts */
@@ -420,14 +430,13 @@ bool jit_name(symbolizer *sym, uint64_t pc, uint32_t pm_gen, uint32_t jvm_gen, c
               size_t cap, bool *is_jit)
 {
     *is_jit = true;
+    /* Copies under the lock: a JVM still running (exit() from native code) may add code
+     * while we name. */
     jitmap *jvm = atomic_load(&g_jvm);
-    const char *n = jvm ? jitmap_lookup(jvm, pc, jvm_gen) : NULL;
-    if (!n && g_pm)
-        n = jitmap_lookup(g_pm, pc, pm_gen);
-    if (n) {
-        snprintf(buf, cap, "%s", n);
+    if (jvm && jitmap_lookup_copy(jvm, pc, jvm_gen, buf, cap))
         return true;
-    }
+    if (g_pm && jitmap_lookup_copy(g_pm, pc, pm_gen, buf, cap))
+        return true;
     if (g_foreign)
         return false; /* our own mappings say nothing about a dead process's */
     if (!g_maps_len)
@@ -448,7 +457,8 @@ void jit_get_stats(jit_stats *o)
 void jit_after_fork_child(void)
 {
     int fd = atomic_exchange(&g_fd, -1);
-    if (fd >= 0)
+    struct stat st;
+    if (fd >= 0 && fstat(fd, &st) == 0 && st.st_dev == g_dev && st.st_ino == g_ino)
         close(fd);
     /* The parent's map and tables stay allocated (copy-on-write, possibly mid-update in the
      * parent's aggregator): start afresh rather than walk them. */

@@ -53,6 +53,7 @@ static void *real_symbol(const char *name)
     return dlsym(RTLD_NEXT, name);
 }
 
+
 /* The raw spill, next to where the profile will go (or in /tmp). */
 static void open_spill(void)
 {
@@ -96,10 +97,25 @@ typedef int (*sigaction_fn)(int, const struct sigaction *, struct sigaction *);
 typedef void (*exit_fn)(int);
 static exit_fn real__exit;
 
+/* Loaded by LD_PRELOAD, our interposers come first in symbol lookup. Loaded any other way
+ * (a JVM given -agentpath in an inherited JAVA_TOOL_OPTIONS after LD_PRELOAD was dropped,
+ * a dlopen), they do not, and threads, forks and execs would escape us: do not sample. */
+static bool interposing(void)
+{
+    /* Whose pthread_create wins the global lookup: ours, if the object defining it is
+     * the one this function is in. */
+    Dl_info winner, self;
+    void *p = dlsym(RTLD_DEFAULT, "pthread_create");
+    return p && dladdr(p, &winner) && dladdr((void *)interposing, &self) &&
+           winner.dli_fbase == self.dli_fbase;
+}
+
 __attribute__((constructor)) static void flameprof_init(void)
 {
     real__exit = (exit_fn)real_symbol("_exit");
     real_pthread_create = (pthread_create_fn)real_symbol("pthread_create");
+    if (!interposing())
+        return; /* e.g. only the JVM agent is wanted here: it works without the sampler */
     config_load(&g_cfg);
     jit_setup_env();
     jvm_setup_env(); /* before the JVM (if this is one) reads JAVA_TOOL_OPTIONS */

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "modules.h"
@@ -33,9 +34,35 @@ static unsigned g_freq;
 static uint64_t g_file_bytes, g_snapshot_bytes;
 enum { COMPACT_FACTOR = 4, COMPACT_MIN_BYTES = 1 << 20 };
 
+/* The file we created, to recognise our descriptor: a daemonizing program closes every
+ * descriptor and may get our number back for its own file, which we must then neither
+ * write to nor close. */
+static dev_t g_dev;
+static ino_t g_ino;
+
+static bool fd_is_ours(void)
+{
+    struct stat st;
+    return g_fd >= 0 && fstat(g_fd, &st) == 0 && st.st_dev == g_dev && st.st_ino == g_ino;
+}
+
+/* Our descriptor is gone: forget it, remove the file if it is still ours by name. */
+static void abandon(void)
+{
+    struct stat st;
+    if (lstat(g_path, &st) == 0 && st.st_dev == g_dev && st.st_ino == g_ino)
+        unlink(g_path);
+    g_fd = -1;
+    g_len = 0;
+}
+
 static void flush_buf(void)
 {
     size_t off = 0;
+    if (g_len && !fd_is_ours()) {
+        abandon();
+        return;
+    }
     while (off < g_len && !g_failed) {
         ssize_t n = write(g_fd, g_buf + off, g_len - off);
         if (n < 0 && errno == EINTR)
@@ -72,6 +99,14 @@ int rawfile_open(const char *stem, unsigned freq)
     g_fd = outfile_create(stem, ".raw", g_path, sizeof g_path);
     if (g_fd < 0)
         return -1;
+    struct stat st;
+    if (fstat(g_fd, &st) != 0) {
+        close(g_fd);
+        g_fd = -1;
+        return -1;
+    }
+    g_dev = st.st_dev;
+    g_ino = st.st_ino;
     g_freq = freq;
     g_len = 0;
     g_failed = false;
@@ -149,6 +184,16 @@ static void compact(stack_table *t)
     if (fd < 0)
         return;
     int old_fd = g_fd;
+    dev_t old_dev = g_dev;
+    ino_t old_ino = g_ino;
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+        close(fd);
+        unlink(tmp);
+        return;
+    }
+    g_dev = st.st_dev;
+    g_ino = st.st_ino;
     size_t old_modules = g_modules_written, old_maps = g_maps_written;
     g_fd = fd;
     g_len = 0;
@@ -158,14 +203,20 @@ static void compact(stack_table *t)
     spill_modules_and_maps();
     stacks_foreach(t, spill_stack, (void *)1); /* whole weights: everything so far */
     flush_buf();
+    struct stat old_st;
+    bool old_ours = fstat(old_fd, &old_st) == 0 && old_st.st_dev == old_dev &&
+                    old_st.st_ino == old_ino;
     if (!g_failed && rename(tmp, g_path) == 0) {
-        close(old_fd);
+        if (old_ours)
+            close(old_fd);
         stacks_foreach(t, mark_spilled, NULL);
         g_snapshot_bytes = g_file_bytes;
     } else {
         close(fd);
         unlink(tmp);
         g_fd = old_fd; /* the old file is intact and still complete up to its last spill */
+        g_dev = old_dev;
+        g_ino = old_ino;
         g_modules_written = old_modules;
         g_maps_written = old_maps;
         g_failed = false;
@@ -197,6 +248,10 @@ void rawfile_close(bool remove)
         put("E\n");
         flush_buf();
     }
+    if (!fd_is_ours()) {
+        abandon();
+        return;
+    }
     close(g_fd);
     g_fd = -1;
     if (remove)
@@ -205,7 +260,7 @@ void rawfile_close(bool remove)
 
 void rawfile_after_fork_child(void)
 {
-    if (g_fd >= 0)
+    if (fd_is_ours())
         close(g_fd); /* unwritten bytes are the parent's: drop them */
     g_fd = -1;
     g_len = 0;

@@ -194,21 +194,39 @@ static const struct {
 };
 
 /* Publish one file; if the directory is missing or not writable, fall back to /tmp. */
-static bool publish(const char *stem, const char *ext, outfile_writer w, void *ctx,
+/* Where the files go: the configured stem, or /tmp once that directory has failed us. */
+typedef struct destination {
+    char stem[PATH_MAX + 8];
+    bool in_tmp;
+} destination;
+
+/* Publish one file. The first failure in the configured directory moves this and every
+ * later file to /tmp under the same name, said in one line. */
+static bool publish(destination *d, const char *ext, outfile_writer w, void *ctx,
                     char *written, size_t cap)
 {
-    if (outfile_publish(stem, ext, w, ctx, written, cap) == 0)
+    if (outfile_publish(d->stem, ext, w, ctx, written, cap) == 0)
         return true;
     int err = errno;
-    const char *base = strrchr(stem, '/') ? strrchr(stem, '/') + 1 : stem;
-    char alt[PATH_MAX + 8];
-    snprintf(alt, sizeof alt, "/tmp/%s", base);
-    if (strcmp(alt, stem) != 0 && outfile_publish(alt, ext, w, ctx, written, cap) == 0) {
-        fprintf(stderr, "flameprof: cannot write %s%s (%s); wrote %s instead\n", stem, ext,
-                strerror(err), written);
-        return true;
+    if (!d->in_tmp) {
+        const char *base = strrchr(d->stem, '/') ? strrchr(d->stem, '/') + 1 : d->stem;
+        size_t n = strlen(base);
+        char alt[sizeof d->stem];
+        if (n + 6 <= sizeof alt) {
+            memcpy(alt, "/tmp/", 5);
+            memcpy(alt + 5, base, n + 1);
+        }
+        if (n + 6 <= sizeof alt && strcmp(alt, d->stem) != 0) {
+            fprintf(stderr, "flameprof: cannot write %s%s (%s); writing the profile to "
+                            "%s.* instead\n", d->stem, ext, strerror(err), alt);
+            memcpy(d->stem, alt, n + 6);
+            d->in_tmp = true;
+            if (outfile_publish(d->stem, ext, w, ctx, written, cap) == 0)
+                return true;
+            err = errno;
+        }
     }
-    fprintf(stderr, "flameprof: cannot write %s%s: %s\n", stem, ext, strerror(err));
+    fprintf(stderr, "flameprof: cannot write %s%s: %s\n", d->stem, ext, strerror(err));
     snprintf(written, cap, "(not written)");
     return false;
 }
@@ -245,8 +263,9 @@ bool report_write(const report_input *in)
     folded_profile prof;
     folded_init(&prof);
     build_profile(in, &prof);
-    char stem[PATH_MAX], path[PATH_MAX], paths[4 * PATH_MAX + 4] = "";
-    report_stem(in->cfg, (long)getpid(), stem, sizeof stem);
+    char path[PATH_MAX], paths[4 * PATH_MAX + 4] = "";
+    destination dest = { .in_tmp = false };
+    report_stem(in->cfg, (long)getpid(), dest.stem, sizeof dest.stem);
     write_ctx ctx = { &prof, in->cfg, "" };
     snprintf(ctx.name, sizeof ctx.name, "pid %ld", (long)getpid());
     unsigned want = in->cfg->formats ? in->cfg->formats : CONFIG_DEFAULT_FORMATS;
@@ -254,7 +273,7 @@ bool report_write(const report_input *in)
     for (size_t i = 0; i < sizeof formats / sizeof *formats; i++) {
         if (!(want & formats[i].bit))
             continue;
-        ok &= publish(stem, formats[i].ext, formats[i].write, &ctx, path, sizeof path);
+        ok &= publish(&dest, formats[i].ext, formats[i].write, &ctx, path, sizeof path);
         size_t used = strlen(paths);
         snprintf(paths + used, sizeof paths - used, "%s%s", used ? " " : "", path);
     }

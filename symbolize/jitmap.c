@@ -7,6 +7,7 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -380,9 +381,28 @@ static bool build_index(jitmap *m)
     return true;
 }
 
+static const char *lookup_locked(jitmap *m, uint64_t pc, uint32_t gen);
+
 const char *jitmap_lookup(jitmap *m, uint64_t pc, uint32_t gen)
 {
     pthread_mutex_lock(&m->lock);
+    const char *name = lookup_locked(m, pc, gen);
+    pthread_mutex_unlock(&m->lock);
+    return name;
+}
+
+bool jitmap_lookup_copy(jitmap *m, uint64_t pc, uint32_t gen, char *buf, size_t cap)
+{
+    pthread_mutex_lock(&m->lock);
+    const char *name = lookup_locked(m, pc, gen);
+    if (name && cap)
+        snprintf(buf, cap, "%s", name);
+    pthread_mutex_unlock(&m->lock);
+    return name != NULL;
+}
+
+static const char *lookup_locked(jitmap *m, uint64_t pc, uint32_t gen)
+{
     const jit_entry *alive = NULL, *newest = NULL;
     if (build_index(m)) {
         size_t lo = 0, hi = m->sorted_len; /* first entry starting above pc */
@@ -406,9 +426,7 @@ const char *jitmap_lookup(jitmap *m, uint64_t pc, uint32_t gen)
         }
     }
     const jit_entry *e = alive ? alive : newest;
-    const char *name = e ? m->names + e->name : NULL;
-    pthread_mutex_unlock(&m->lock);
-    return name;
+    return e ? m->names + e->name : NULL;
 }
 
 size_t jitmap_len(jitmap *m)

@@ -67,8 +67,12 @@ size_t jitmap_parse_perfmap(jitmap *m, const char *buf, size_t len, uint64_t bas
 
 /* The name of the entry covering pc that was alive in generation gen; failing that, the
  * newest entry covering pc (as a final map would say); NULL if none covers it. The name
- * is valid until the next jitmap_add: copy it. */
+ * is valid until the next jitmap_add: use jitmap_lookup_copy where another thread (a JVM
+ * still compiling) may add meanwhile. */
 const char *jitmap_lookup(jitmap *m, uint64_t pc, uint32_t gen);
+
+/* The same, copied into buf[0..cap) under the map's lock. Returns false if none covers. */
+bool jitmap_lookup_copy(jitmap *m, uint64_t pc, uint32_t gen, char *buf, size_t cap);
 
 size_t jitmap_len(jitmap *m);
 

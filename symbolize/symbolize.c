@@ -557,10 +557,23 @@ static bool symbolize_candidate_ok(int fd, const symbolize_want *w)
     return ok;
 }
 
+/* Opens path for reading only if it is a regular file. O_NONBLOCK: a FIFO planted where a
+ * module or debug file was expected must not hang the process at exit. */
+static int symbolize_open_regular(const char *path)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    struct stat st;
+    if (fd >= 0 && (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
 /* Opens path if it is an acceptable debug file; on success hands dwfl a malloc'd name. */
 static int symbolize_try_debug(const char *path, const symbolize_want *w, char **name_out)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    int fd = symbolize_open_regular(path);
     if (fd < 0)
         return -1;
     if (!symbolize_candidate_ok(fd, w)) {
@@ -729,7 +742,7 @@ static bool symbolize_open_elf(symbolize_module *m)
     }
     if (m->path == NULL)
         return false;
-    int fd = open(m->path, O_RDONLY | O_CLOEXEC);
+    int fd = symbolize_open_regular(m->path);
     if (fd < 0)
         return false;
     m->pending_elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);

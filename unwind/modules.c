@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/auxv.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -95,7 +96,13 @@ static Elf *module_open_elf(const seen_module *s, int *fd)
     *fd = -1;
     if (s->image)
         return elf_memory((char *)s->image, s->image_size);
-    *fd = open(s->path, O_RDONLY | O_CLOEXEC);
+    /* O_NONBLOCK and a regular file only: a FIFO where a library was must not hang us. */
+    *fd = open(s->path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    struct stat st;
+    if (*fd >= 0 && (fstat(*fd, &st) != 0 || !S_ISREG(st.st_mode))) {
+        close(*fd);
+        *fd = -1;
+    }
     return *fd < 0 ? NULL : elf_begin(*fd, ELF_C_READ_MMAP, NULL);
 }
 
