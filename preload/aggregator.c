@@ -120,6 +120,15 @@ void aggregator_stop(void)
     drain();
 }
 
+void aggregator_resume(void)
+{
+    unsigned long long c[2] = { 0, 0 };
+    dl_iterate_phdr(read_counters, c);
+    seen_adds = c[0];
+    seen_subs = c[1];
+    spawn();
+}
+
 void aggregator_after_fork_child(void)
 {
     stacks_free(g_table); /* the parent's samples: never the child's */

@@ -25,6 +25,9 @@ int aggregator_start(ring *r, stack_table *t, aggregator_create_fn create,
  * sampler_stop. */
 void aggregator_stop(void);
 
+/* Start the thread again after aggregator_stop (an exec that failed). */
+void aggregator_resume(void);
+
 /* In a fork child: the thread does not exist there and the table holds the parent's
  * stacks. Empty the table and start a new thread. */
 void aggregator_after_fork_child(void);

@@ -8,6 +8,7 @@
  * resolves $ORIGIN and namespaces from dlopen's caller, and a wrapper would change that;
  * the aggregator notices new modules instead. */
 #include <dlfcn.h>
+#include <errno.h>
 #include <limits.h>
 #include <pthread.h>
 #include <signal.h>
@@ -232,22 +233,47 @@ typedef int (*execve_fn)(const char *, char *const[], char *const[]);
 typedef int (*execvpe_fn)(const char *, char *const[], char *const[]);
 typedef int (*fexecve_fn)(int, char *const[], char *const[]);
 
+/* The outgoing image writes its profile first. If the exec fails the image lives on: that
+ * profile is withdrawn and sampling resumes, so the one profile written at the real end
+ * holds everything. */
+static bool before_exec(void)
+{
+    bool was_active = atomic_load(&g_active);
+    finish(true);
+    return was_active;
+}
+
+static int after_failed_exec(bool was_active, int rc)
+{
+    int saved_errno = errno;
+    if (was_active) {
+        report_withdraw();
+        open_spill();
+        sampler_resume();
+        atomic_store(&g_active, true);
+        aggregator_resume();
+    }
+    errno = saved_errno;
+    return rc;
+}
+
 FP_EXPORT int execve(const char *path, char *const argv[], char *const envp[])
 {
-    finish(true);
-    return ((execve_fn)real_symbol("execve"))(path, argv, envp);
+    bool was_active = before_exec();
+    return after_failed_exec(was_active, ((execve_fn)real_symbol("execve"))(path, argv, envp));
 }
 
 FP_EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
 {
-    finish(true);
-    return ((execvpe_fn)real_symbol("execvpe"))(file, argv, envp);
+    bool was_active = before_exec();
+    return after_failed_exec(was_active,
+                             ((execvpe_fn)real_symbol("execvpe"))(file, argv, envp));
 }
 
 FP_EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
 {
-    finish(true);
-    return ((fexecve_fn)real_symbol("fexecve"))(fd, argv, envp);
+    bool was_active = before_exec();
+    return after_failed_exec(was_active, ((fexecve_fn)real_symbol("fexecve"))(fd, argv, envp));
 }
 
 FP_EXPORT int execv(const char *path, char *const argv[])

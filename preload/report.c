@@ -258,8 +258,21 @@ void report_stem(const config *cfg, long pid, char *stem, size_t cap)
         config_expand_out(CONFIG_DEFAULT_OUT, (pid_t)pid, stem, cap);
 }
 
+/* What the last report_write published, for report_withdraw. */
+enum { MAX_WRITTEN = 8 };
+static char written_paths[MAX_WRITTEN][PATH_MAX];
+static int written_count;
+
+void report_withdraw(void)
+{
+    for (int i = 0; i < written_count; i++)
+        unlink(written_paths[i]);
+    written_count = 0;
+}
+
 bool report_write(const report_input *in)
 {
+    written_count = 0;
     folded_profile prof;
     folded_init(&prof);
     build_profile(in, &prof);
@@ -273,7 +286,10 @@ bool report_write(const report_input *in)
     for (size_t i = 0; i < sizeof formats / sizeof *formats; i++) {
         if (!(want & formats[i].bit))
             continue;
-        ok &= publish(&dest, formats[i].ext, formats[i].write, &ctx, path, sizeof path);
+        bool done = publish(&dest, formats[i].ext, formats[i].write, &ctx, path, sizeof path);
+        if (done && written_count < MAX_WRITTEN)
+            snprintf(written_paths[written_count++], PATH_MAX, "%s", path);
+        ok &= done;
         size_t used = strlen(paths);
         snprintf(paths + used, sizeof paths - used, "%s%s", used ? " " : "", path);
     }

@@ -22,6 +22,10 @@ typedef struct report_input {
  * written. */
 bool report_write(const report_input *in);
 
+/* Remove the files the last report_write wrote (the exec it was written for failed, and
+ * the profile goes on). */
+void report_withdraw(void);
+
 /* The output stem for pid: FLAMEPROF_OUT expanded. */
 void report_stem(const config *cfg, long pid, char *stem, size_t cap);
 

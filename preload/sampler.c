@@ -232,6 +232,30 @@ static void timers_record(pid_t tid, timer_t t)
     pthread_mutex_unlock(&timers_lock);
 }
 
+static void arm_timer(pid_t tid, clockid_t clock);
+static bool start_itimer(void);
+
+/* Another thread's CPU clock: CPUCLOCK_PERTHREAD | CPUCLOCK_SCHED for that tid. */
+static clockid_t thread_clock(pid_t tid)
+{
+    return (clockid_t)((~(unsigned)tid << 3) | 6);
+}
+
+/* Arm every thread of the process; with except, all but that one. */
+static void arm_all_threads(pid_t except)
+{
+    DIR *d = opendir("/proc/self/task");
+    if (!d)
+        return;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        pid_t tid = (pid_t)atoi(e->d_name);
+        if (tid > 0 && tid != except)
+            arm_timer(tid, thread_clock(tid));
+    }
+    closedir(d);
+}
+
 static void arm_timer(pid_t tid, clockid_t clock)
 {
     struct sigevent sev;
@@ -299,21 +323,19 @@ void sampler_thread_start(void)
 
 void sampler_arm_existing_threads(void)
 {
+    if (!g_itimer)
+        arm_all_threads((pid_t)syscall(SYS_gettid));
+}
+
+void sampler_resume(void)
+{
+    atomic_store(&g_sampling, true);
+    uint64_t threads = atomic_load(&st_threads); /* the same threads, not new ones */
     if (g_itimer)
-        return;
-    DIR *d = opendir("/proc/self/task");
-    if (!d)
-        return;
-    pid_t self = (pid_t)syscall(SYS_gettid);
-    struct dirent *e;
-    while ((e = readdir(d))) {
-        pid_t tid = (pid_t)atoi(e->d_name);
-        if (tid <= 0 || tid == self)
-            continue;
-        /* Another thread's CPU clock: CPUCLOCK_PERTHREAD | CPUCLOCK_SCHED for that tid. */
-        arm_timer(tid, (clockid_t)((~(unsigned)tid << 3) | 6));
-    }
-    closedir(d);
+        start_itimer();
+    else
+        arm_all_threads(0);
+    atomic_store(&st_threads, threads);
 }
 
 static bool start_itimer(void)

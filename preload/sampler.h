@@ -50,6 +50,9 @@ void sampler_arm_existing_threads(void);
 /* Stop sampling: delete every timer and wait (bounded) for handlers in flight. */
 void sampler_stop(void);
 
+/* Sample again after a stop (an exec that failed): a timer for every thread there is. */
+void sampler_resume(void);
+
 /* In a fork child: the parent's timers are gone and its threads do not exist here.
  * Reset the counters, the ring and the thread table, and arm the calling thread. */
 void sampler_after_fork_child(void);
