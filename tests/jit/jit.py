@@ -345,12 +345,17 @@ def check_jit_rooted(ck, prof, is_jit, roots=('_start',) + THREAD_ROOTS, what='J
 
 # --- node ---------------------------------------------------------------------------------------
 
-def node_run(ctx, ck, mode, extra=()):
+def node_run(ctx, ck, mode, extra=(), keep_map=False):
     node = find_node(ctx.args.node)
     wl = os.path.join(ctx.here, 'wl_node.js')
     truth_path = os.path.join(ctx.tmp, f'truth-{mode}.json')
+    env = ctx.out()
+    if keep_map:
+        # The library removes the perf map it turned on itself; asked for by the user (here,
+        # in NODE_OPTIONS), the map is the user's and stays, for the test to read.
+        env = dict(env, NODE_OPTIONS='--perf-basic-prof')
     # cwd: V8 with --perf-basic-prof leaves an isolate-*-v8.log in the working directory.
-    r = run([node, *extra, wl, mode, truth_path], ctx.lib, ctx.out(), cwd=ctx.tmp)
+    r = run([node, *extra, wl, mode, truth_path], ctx.lib, env, cwd=ctx.tmp)
     ck.check(r.returncode == 0, f'node wl_node.js {mode} exits 0', f'status {r.returncode}')
     prof = load_profile(ck, ctx, r, f'node {mode}')
     check_summary(ck, r, prof)
@@ -517,7 +522,7 @@ def churn_checks(ck, label, leaves, pairs, truth, strict=True):
 
 
 def test_node_churn(ctx, ck):
-    r, prof, truth, wl = node_run(ctx, ck, 'churn', extra=['--expose-gc'])
+    r, prof, truth, wl = node_run(ctx, ck, 'churn', extra=['--expose-gc'], keep_map=True)
     try:
         if not prof or not truth:
             return
