@@ -194,41 +194,60 @@ static const struct {
 };
 
 /* Publish one file; if the directory is missing or not writable, fall back to /tmp. */
-/* Where the files go: the configured stem, or /tmp once that directory has failed us. */
+/* Where the files go: the configured stem, or a fallback in /tmp once that has failed. */
 typedef struct destination {
     char stem[PATH_MAX + 8];
-    bool in_tmp;
+    int fallback;  /* 0: as configured, 1: /tmp/<same name>, 2: /tmp/flameprof.<pid> */
+    bool said;     /* the one line about the move (or the failure) is printed */
 } destination;
 
-/* Publish one file. The first failure in the configured directory moves this and every
- * later file to /tmp under the same name, said in one line. */
+/* The next place to try after the current one failed, or false when none is left. */
+static bool next_fallback(destination *d)
+{
+    const char *base = strrchr(d->stem, '/') ? strrchr(d->stem, '/') + 1 : d->stem;
+    char alt[sizeof d->stem];
+    size_t n = strlen(base);
+    if (d->fallback == 0 && n + 6 <= sizeof alt) {
+        memcpy(alt, "/tmp/", 5);
+        memcpy(alt + 5, base, n + 1);
+        d->fallback = 1;
+        if (strcmp(alt, d->stem) != 0) {
+            memcpy(d->stem, alt, n + 6);
+            return true;
+        }
+    }
+    if (d->fallback < 2) { /* a name too long even for /tmp: the default name */
+        d->fallback = 2;
+        snprintf(d->stem, sizeof d->stem, "/tmp/flameprof.%ld", (long)getpid());
+        return true;
+    }
+    return false;
+}
+
+/* Publish one file. The first failure moves this and every later file to /tmp (under the
+ * same name, else the default one), said in one line; a total failure also in one line. */
 static bool publish(destination *d, const char *ext, outfile_writer w, void *ctx,
                     char *written, size_t cap)
 {
-    if (outfile_publish(d->stem, ext, w, ctx, written, cap) == 0)
-        return true;
-    int err = errno;
-    if (!d->in_tmp) {
-        const char *base = strrchr(d->stem, '/') ? strrchr(d->stem, '/') + 1 : d->stem;
-        size_t n = strlen(base);
-        char alt[sizeof d->stem];
-        if (n + 6 <= sizeof alt) {
-            memcpy(alt, "/tmp/", 5);
-            memcpy(alt + 5, base, n + 1);
+    char first[sizeof d->stem];
+    snprintf(first, sizeof first, "%s", d->stem);
+    for (;;) {
+        if (outfile_publish(d->stem, ext, w, ctx, written, cap) == 0)
+            return true;
+        int err = errno;
+        if (!next_fallback(d)) {
+            if (!d->said)
+                fprintf(stderr, "flameprof: cannot write the profile (%s%s: %s)\n", d->stem,
+                        ext, strerror(err));
+            d->said = true;
+            snprintf(written, cap, "(not written)");
+            return false;
         }
-        if (n + 6 <= sizeof alt && strcmp(alt, d->stem) != 0) {
-            fprintf(stderr, "flameprof: cannot write %s%s (%s); writing the profile to "
-                            "%s.* instead\n", d->stem, ext, strerror(err), alt);
-            memcpy(d->stem, alt, n + 6);
-            d->in_tmp = true;
-            if (outfile_publish(d->stem, ext, w, ctx, written, cap) == 0)
-                return true;
-            err = errno;
-        }
+        if (!d->said)
+            fprintf(stderr, "flameprof: cannot write %.200s%s (%s); writing the profile to "
+                            "%.200s.* instead\n", first, ext, strerror(err), d->stem);
+        d->said = true;
     }
-    fprintf(stderr, "flameprof: cannot write %s%s: %s\n", d->stem, ext, strerror(err));
-    snprintf(written, cap, "(not written)");
-    return false;
 }
 
 static void print_summary(const report_input *in, const folded_profile *prof,
@@ -277,7 +296,7 @@ bool report_write(const report_input *in)
     folded_init(&prof);
     build_profile(in, &prof);
     char path[PATH_MAX], paths[4 * PATH_MAX + 4] = "";
-    destination dest = { .in_tmp = false };
+    destination dest = { .fallback = 0, .said = false };
     report_stem(in->cfg, (long)getpid(), dest.stem, sizeof dest.stem);
     write_ctx ctx = { &prof, in->cfg, "" };
     snprintf(ctx.name, sizeof ctx.name, "pid %ld", (long)getpid());
