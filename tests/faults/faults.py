@@ -961,6 +961,8 @@ def test_out_toolong(ctx, ck):
     notes = r.notes()
     ck.check(notes and all('File name too long' in ln or 'not written' in ln for ln in notes),
              'stderr says the profile could not be written, and why', f'{notes}')
+    ck.check(not any('instead' in ln for ln in notes),
+             'no line promises a fallback that was not written', f'{notes}')
     ck.check(len(notes) <= 2, 'no more than one line per file', f'{len(notes)} lines')
 
 
