@@ -130,7 +130,8 @@ static void take_sample(const siginfo_t *si, const ucontext_t *uc)
         return;
     }
     const greg_t *g = uc->uc_mcontext.gregs;
-    unwind_regs regs = { (uint64_t)g[REG_RIP], (uint64_t)g[REG_RSP], (uint64_t)g[REG_RBP] };
+    unwind_regs regs = { (uint64_t)g[REG_RIP], (uint64_t)g[REG_RSP], (uint64_t)g[REG_RBP],
+                         (uint64_t)g[REG_RBX] };
     uint64_t lo, hi;
     if (!stack_bounds(regs.sp, &lo, &hi))
         hi = regs.sp; /* unknown stack: keep only the interrupted pc */

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { DW_REG_RBP = 6, DW_REG_RSP = 7, DW_REG_RA = 16 };
+enum { DW_REG_RBX = 3, DW_REG_RBP = 6, DW_REG_RSP = 7, DW_REG_RA = 16 };
 
 typedef struct row_vec {
     cfi_row *v;
@@ -24,7 +24,8 @@ static bool row_push(row_vec *rv, cfi_row r)
     /* Consecutive rows with the same rules collapse into one. */
     if (rv->len > 0) {
         cfi_row *last = &rv->v[rv->len - 1];
-        if (last->kind == r.kind && last->cfa_off == r.cfa_off && last->fp_off == r.fp_off)
+        if (last->kind == r.kind && last->cfa_off == r.cfa_off && last->fp_off == r.fp_off &&
+            last->bx_off == r.bx_off)
             return true;
         if (last->pc == r.pc) { /* a zero-length row: the newer one wins */
             *last = r;
@@ -116,17 +117,17 @@ static int64_t cfa_relative_offset(const Dwarf_Op *ops, size_t nops)
     return INT64_MAX;
 }
 
-/* rbp's rule in this row: saved at CFA+N, same value, or undefined. */
-static int16_t fp_rule(Dwarf_Frame *f)
+/* A callee-saved register's rule in this row: saved at CFA+N, same value, or undefined. */
+static int16_t saved_rule(Dwarf_Frame *f, int reg)
 {
     Dwarf_Op mem[3], *ops;
     size_t nops;
-    if (dwarf_frame_register(f, DW_REG_RBP, mem, &ops, &nops) != 0)
+    if (dwarf_frame_register(f, reg, mem, &ops, &nops) != 0)
         return CFI_FP_UNDEFINED;
     if (nops == 0) /* NULL ops: same value; ops_mem: undefined */
         return ops == NULL ? CFI_FP_SAME : CFI_FP_UNDEFINED;
     int64_t off = cfa_relative_offset(ops, nops);
-    /* A saved rbp lies below the CFA; anything else is not a rule we can follow. */
+    /* A saved register lies below the CFA; anything else is not a rule we can follow. */
     if (off >= 0 || off < -30000)
         return CFI_FP_UNDEFINED;
     return (int16_t)off;
@@ -157,7 +158,8 @@ static int plt_threshold(const Dwarf_Op *ops, size_t nops)
 
 static cfi_row row_from_frame(Dwarf_Frame *f, uint64_t pc, uint64_t base)
 {
-    cfi_row r = { .pc = (uint32_t)(pc - base), .kind = CFI_UNSUPPORTED };
+    cfi_row r = { .pc = (uint32_t)(pc - base), .kind = CFI_UNSUPPORTED,
+                  .fp_off = CFI_FP_SAME, .bx_off = CFI_FP_SAME };
     Dwarf_Addr start, end;
     bool signalp = false;
     dwarf_frame_info(f, &start, &end, &signalp);
@@ -175,15 +177,18 @@ static cfi_row row_from_frame(Dwarf_Frame *f, uint64_t pc, uint64_t base)
     int plt = plt_threshold(ops, nops);
     /* A register-based CFA comes as DW_OP_bregx reg, offset. */
     if (nops == 1 && ops[0].atom == DW_OP_bregx &&
-        (ops[0].number == DW_REG_RSP || ops[0].number == DW_REG_RBP) &&
+        (ops[0].number == DW_REG_RSP || ops[0].number == DW_REG_RBP ||
+         ops[0].number == DW_REG_RBX) &&
         (int64_t)ops[0].number2 > INT32_MIN && (int64_t)ops[0].number2 < INT32_MAX) {
-        r.kind = ops[0].number == DW_REG_RSP ? CFI_CFA_RSP : CFI_CFA_RBP;
+        r.kind = ops[0].number == DW_REG_RSP   ? CFI_CFA_RSP
+                 : ops[0].number == DW_REG_RBP ? CFI_CFA_RBP
+                                               : CFI_CFA_RBX;
         r.cfa_off = (int32_t)(int64_t)ops[0].number2;
-        r.fp_off = fp_rule(f);
+        r.fp_off = saved_rule(f, DW_REG_RBP);
+        r.bx_off = saved_rule(f, DW_REG_RBX);
     } else if (plt >= 0) {
         r.kind = CFI_PLT;
         r.cfa_off = plt;
-        r.fp_off = CFI_FP_SAME;
     }
     return r;
 }

@@ -20,12 +20,14 @@ enum cfi_kind {
     CFI_NONE = 0,    /* no FDE covers this address: fall back to the frame-pointer rule */
     CFI_CFA_RSP,     /* CFA = rsp + cfa_off */
     CFI_CFA_RBP,     /* CFA = rbp + cfa_off */
+    CFI_CFA_RBX,     /* CFA = rbx + cfa_off (glibc's lazy-binding resolver, stack realigners) */
     CFI_PLT,         /* PLT stub: CFA = rsp + 8, + 16 once (rip & 15) >= cfa_off */
     CFI_OUTERMOST,   /* return address undefined: _start, clone3 - the stack ends here */
     CFI_UNSUPPORTED, /* a DWARF expression we do not evaluate: fall back to frame pointers */
 };
 
-/* rbp rules besides "saved at CFA + fp_off" (a saved rbp is never at CFA + 0 or above). */
+/* Callee-saved register rules besides "saved at CFA + off" (never at CFA + 0 or above).
+ * rbp (frame pointer) and rbx are tracked: the two registers CFA rules are based on. */
 #define CFI_FP_SAME ((int16_t)0)          /* caller's rbp = this frame's rbp */
 #define CFI_FP_UNDEFINED ((int16_t)32767) /* caller's rbp cannot be recovered */
 
@@ -33,6 +35,7 @@ typedef struct cfi_row {
     uint32_t pc;     /* file address (ELF vaddr) where this row starts, minus table base */
     int32_t cfa_off;
     int16_t fp_off;  /* caller's rbp at CFA + fp_off, or CFI_FP_SAME / CFI_FP_UNDEFINED */
+    int16_t bx_off;  /* caller's rbx, the same way */
     uint8_t kind;    /* enum cfi_kind */
     uint8_t pad;
 } cfi_row;

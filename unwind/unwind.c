@@ -23,6 +23,20 @@ static bool step_fp(unwind_regs *r, uint64_t lo, uint64_t hi)
     return true;
 }
 
+/* The caller's value of a callee-saved register (rbp, rbx) under rule off. */
+static bool restore_saved(uint64_t *reg, int16_t off, uint64_t cfa, uint64_t sp, uint64_t lo,
+                          uint64_t hi)
+{
+    uint64_t slot = cfa + (int64_t)off;
+    if (off == CFI_FP_UNDEFINED)
+        *reg = 0;
+    else if (off == CFI_FP_SAME || slot < sp)
+        ; /* unchanged; or in an epilogue past its pop, where the register holds it again */
+    else if (!stack_read(slot, lo, hi, reg))
+        return false;
+    return true;
+}
+
 /* One step by a CFI row. */
 static bool step_cfi(unwind_regs *r, const cfi_row *row, uint64_t lo, uint64_t hi)
 {
@@ -30,22 +44,19 @@ static bool step_cfi(unwind_regs *r, const cfi_row *row, uint64_t lo, uint64_t h
     switch (row->kind) {
     case CFI_CFA_RSP: cfa = r->sp + (int64_t)row->cfa_off; break;
     case CFI_CFA_RBP: cfa = r->fp + (int64_t)row->cfa_off; break;
+    case CFI_CFA_RBX: cfa = r->bx + (int64_t)row->cfa_off; break;
     case CFI_PLT: cfa = r->sp + 8 + (((r->pc & 15) >= (uint64_t)row->cfa_off) ? 8 : 0); break;
     default: return false;
     }
-    uint64_t ra, fp = r->fp;
-    if (cfa <= r->sp || !stack_read(cfa - 8, lo, hi, &ra))
-        return false;
-    uint64_t fp_slot = cfa + (int64_t)row->fp_off;
-    if (row->fp_off == CFI_FP_UNDEFINED)
-        fp = 0;
-    else if (row->fp_off == CFI_FP_SAME || fp_slot < r->sp)
-        ; /* unchanged; or in an epilogue past its pop, where rbp already holds it */
-    else if (!stack_read(fp_slot, lo, hi, &fp))
+    uint64_t ra, fp = r->fp, bx = r->bx;
+    if (cfa <= r->sp || !stack_read(cfa - 8, lo, hi, &ra) ||
+        !restore_saved(&fp, row->fp_off, cfa, r->sp, lo, hi) ||
+        !restore_saved(&bx, row->bx_off, cfa, r->sp, lo, hi))
         return false;
     r->pc = ra;
     r->sp = cfa;
     r->fp = fp;
+    r->bx = bx;
     return true;
 }
 

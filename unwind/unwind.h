@@ -17,7 +17,7 @@
 #include "modules.h"
 
 typedef struct unwind_regs {
-    uint64_t pc, sp, fp; /* rip, rsp, rbp of the interrupted context */
+    uint64_t pc, sp, fp, bx; /* rip, rsp, rbp, rbx of the interrupted context */
 } unwind_regs;
 
 /* Address ranges, sorted and disjoint, published immutable like module maps. */

@@ -44,7 +44,8 @@ static void on_prof(int sig, siginfo_t *si, void *ucv)
     if (which == 0) {
         unwind_regs r = { (uint64_t)uc->uc_mcontext.gregs[REG_RIP],
                           (uint64_t)uc->uc_mcontext.gregs[REG_RSP],
-                          (uint64_t)uc->uc_mcontext.gregs[REG_RBP] };
+                          (uint64_t)uc->uc_mcontext.gregs[REG_RBP],
+                          (uint64_t)uc->uc_mcontext.gregs[REG_RBX] };
         unwind_ctx ctx = { modules_current(), NULL };
         d = unwind_walk(&ctx, r, g_stack_hi, pcs, MAX).depth;
     } else {

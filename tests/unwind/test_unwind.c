@@ -46,7 +46,8 @@ static void on_prof(int sig, siginfo_t *si, void *ucv)
     const ucontext_t *uc = ucv;
     unwind_regs r = { (uint64_t)uc->uc_mcontext.gregs[REG_RIP],
                       (uint64_t)uc->uc_mcontext.gregs[REG_RSP],
-                      (uint64_t)uc->uc_mcontext.gregs[REG_RBP] };
+                      (uint64_t)uc->uc_mcontext.gregs[REG_RBP],
+                          (uint64_t)uc->uc_mcontext.gregs[REG_RBX] };
     uint64_t pcs[MAX];
     uint64_t t0 = now_ns();
     unwind_ctx ctx = { modules_current(), NULL };
