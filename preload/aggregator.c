@@ -2,6 +2,7 @@
 #include "aggregator.h"
 
 #include <link.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -67,7 +68,10 @@ static void *run(void *arg)
             break;
         }
         refresh_modules_if_changed();
-        modules_build_pending(); /* one big module's unwind table a tick, at most */
+        /* One big module's unwind table a tick, at most; elfutils' scratch memory goes
+         * back to the system afterwards, not into this thread's malloc arena for good. */
+        if (modules_build_pending())
+            malloc_trim(0);
         jit_poll(); /* before draining: the samples' JIT code is in the map by now */
         drain();
         if (n % SPILL_TICKS == 0)
