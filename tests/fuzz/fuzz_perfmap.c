@@ -1,6 +1,7 @@
 /* libFuzzer target: the perf-map parser (symbolize/jitmap.h), fed untrusted text the way the
  * profiler reads /tmp/perf-PID.map: in two pieces (the file grows while it is read), then
- * names looked up at the generations the handler would have recorded.
+ * names looked up (as pointers and as copies) at the generations the handler would have
+ * recorded.
  *
  * Input: byte 0 chooses where the text is split; the rest is the map's text. */
 #include <stdint.h>
@@ -50,7 +51,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             v = (v << 8) | (uint8_t)text[at + k];
         pcs[4 + i] = v;
     }
+    char small[7], big[5000];
     for (size_t i = 0; i < 8; i++) {
+        /* The copying lookup, into a buffer too small for most names and one that fits. */
+        if (jitmap_lookup_copy(m, pcs[i], now, small, sizeof small))
+            sum += strlen(small);
+        if (jitmap_lookup_copy(m, pcs[i], 0, big, sizeof big))
+            sum += strlen(big);
         sum += touch(jitmap_lookup(m, pcs[i], now));
         sum += touch(jitmap_lookup(m, pcs[i], 0));
         sum += touch(jitmap_lookup(m, pcs[i], jitmap_gen_at(m, pcs[i] % (len + 2))));
