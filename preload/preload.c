@@ -83,6 +83,9 @@ static void on_fork_child(void)
     jit_after_fork_child();
     sampler_after_fork_child();
     aggregator_after_fork_child();
+    /* Last: the child's timer starts counting only now, so our own setup (a thread, a file)
+     * is not what a child that forks again and _exits at once gets sampled in. */
+    sampler_after_fork_arm();
 }
 
 static void finish(bool skip_if_empty);

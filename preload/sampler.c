@@ -422,12 +422,15 @@ void sampler_after_fork_child(void)
     for (size_t i = 0; i < COST_BUCKETS; i++)
         atomic_store(&cost_hist[i], 0);
     ring_reset(g_ring);
+    tls_tid = (uint32_t)syscall(SYS_gettid); /* the child's thread has a new id */
+}
+
+void sampler_after_fork_arm(void)
+{
     if (g_itimer)
         start_itimer(); /* itimers are not inherited either */
-    else if (atomic_load(&g_sampling)) {
-        tls_tid = (uint32_t)syscall(SYS_gettid); /* the child's thread has a new id */
+    else if (atomic_load(&g_sampling))
         arm_timer((pid_t)tls_tid, CLOCK_THREAD_CPUTIME_ID);
-    }
 }
 
 static uint64_t cost_percentile(double q)

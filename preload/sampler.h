@@ -54,8 +54,11 @@ void sampler_stop(void);
 void sampler_resume(void);
 
 /* In a fork child: the parent's timers are gone and its threads do not exist here.
- * Reset the counters, the ring and the thread table, and arm the calling thread. */
+ * Reset the counters, the ring (before a new aggregator can drain the parent's samples
+ * from it) and the thread table. Then, once the child's setup is done, arm the calling
+ * thread with sampler_after_fork_arm. */
 void sampler_after_fork_child(void);
+void sampler_after_fork_arm(void);
 
 void sampler_get_stats(sampler_stats *out);
 
