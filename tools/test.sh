@@ -5,7 +5,7 @@
 set -u
 cd "$(dirname "$0")/.."
 tools/setup-debian.sh || exit 1
-rm -rf build-test build-asan
+rm -rf build-test build-asan build-fuzz
 meson setup build-test >/dev/null && ninja -C build-test >/dev/null || exit 1
 meson test -C build-test --print-errorlogs --num-processes 2
 rc=$?
@@ -16,7 +16,16 @@ meson setup build-asan -Db_sanitize=address,undefined -Db_lundef=false >/dev/nul
     UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
     meson test -C build-asan --print-errorlogs --suite unwind --suite output --suite symbolize --suite preload
 rc2=$?
-python3 - build-test/meson-logs/testlog.json build-asan/meson-logs/testlog.json <<'PY'
+# The parsers of untrusted input under libFuzzer (clang only), 20 s each. Only the fuzz
+# targets are built in this tree.
+rm -rf build-fuzz
+CC=clang CXX=clang++ meson setup build-fuzz >/dev/null &&
+    ninja -C build-fuzz tests/fuzz/fuzz_perfmap tests/fuzz/fuzz_folded tests/fuzz/fuzz_rawfile \
+        >/dev/null &&
+    meson test -C build-fuzz --no-rebuild --print-errorlogs --suite fuzz
+rc3=$?
+python3 - build-test/meson-logs/testlog.json build-asan/meson-logs/testlog.json \
+    build-fuzz/meson-logs/testlog.json <<'PY'
 import json, sys
 passed = failed = skipped = 0
 for path in sys.argv[1:]:
@@ -31,4 +40,4 @@ for path in sys.argv[1:]:
         print(f"missing {path}")
 print(f"{passed} passed, {failed} failed, {skipped} skipped")
 PY
-[ $rc -eq 0 ] && [ $rc2 -eq 0 ]
+[ $rc -eq 0 ] && [ $rc2 -eq 0 ] && [ $rc3 -eq 0 ]
