@@ -225,28 +225,32 @@ static bool next_fallback(destination *d)
 }
 
 /* Publish one file. The first failure moves this and every later file to /tmp (under the
- * same name, else the default one), said in one line; a total failure also in one line. */
+ * same name, else the default one), said in one line once a place has worked; a total
+ * failure is said in one line too. */
 static bool publish(destination *d, const char *ext, outfile_writer w, void *ctx,
                     char *written, size_t cap)
 {
     char first[sizeof d->stem];
     snprintf(first, sizeof first, "%s", d->stem);
+    int first_err = 0;
     for (;;) {
-        if (outfile_publish(d->stem, ext, w, ctx, written, cap) == 0)
+        if (outfile_publish(d->stem, ext, w, ctx, written, cap) == 0) {
+            if (first_err && !d->said)
+                fprintf(stderr, "flameprof: cannot write %.200s%s (%s); the profile is in "
+                                "%.200s.* instead\n", first, ext, strerror(first_err), d->stem);
+            d->said |= first_err != 0;
             return true;
+        }
         int err = errno;
+        first_err = first_err ? first_err : err;
         if (!next_fallback(d)) {
             if (!d->said)
-                fprintf(stderr, "flameprof: cannot write the profile (%s%s: %s)\n", d->stem,
-                        ext, strerror(err));
+                fprintf(stderr, "flameprof: cannot write the profile (%.200s%s: %s)\n", first,
+                        ext, strerror(first_err));
             d->said = true;
             snprintf(written, cap, "(not written)");
             return false;
         }
-        if (!d->said)
-            fprintf(stderr, "flameprof: cannot write %.200s%s (%s); writing the profile to "
-                            "%.200s.* instead\n", first, ext, strerror(err), d->stem);
-        d->said = true;
     }
 }
 
