@@ -113,7 +113,11 @@ def main():
               f'{statistics.median(r["wall"] for r in rs):9.1f}')
     total = sum(len(v) for v in results.values())
     print(f'\n{total} runs in {time.monotonic() - t0:.0f} s')
-    reasons = collections.Counter((t, r['first'][:200]) for t in tests for r in results[t]
+    # Grouped by the failed check, temporary paths and pids left out.
+    def reason(r):
+        why = re.sub(r'/tmp/flameprof-faults-\w+', 'TMP', r['first'])
+        return re.sub(r'\b\d{3,}\b', 'N', why)[:160]
+    reasons = collections.Counter((t, reason(r)) for t in tests for r in results[t]
                                   if r['status'] == 'FAIL')
     if reasons:
         print('\nWhy runs failed (first failed check, how many runs):')
