@@ -162,6 +162,7 @@ int main(void)
     size_t size;
     pthread_getattr_np(pthread_self(), &attr);
     pthread_attr_getstack(&attr, &addr, &size);
+    pthread_attr_destroy(&attr);
     g_stack_hi = (uint64_t)(uintptr_t)addr + size;
     uint64_t t0 = now_ns();
     modules_refresh();
