@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "folded.h"
@@ -254,18 +255,27 @@ static bool publish(destination *d, const char *ext, outfile_writer w, void *ctx
     }
 }
 
+/* CPU seconds this thread has used: what symbolizing and writing cost, for the summary. */
+static double thread_cpu_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 static void print_summary(const report_input *in, const folded_profile *prof,
-                          const char *paths)
+                          const char *paths, double report_s)
 {
     const sampler_stats *s = in->stats;
     fprintf(stderr,
             "flameprof: pid %ld: weight=%llu signals=%llu threads=%llu dropped=%llu "
             "(weight %llu) lost=%llu stacks=%zu handler median=%.2fus p99=%.2fus "
-            "freq=%uHz source=%s%s; wrote %s\n",
+            "report=%.0fms freq=%uHz source=%s%s; wrote %s\n",
             (long)getpid(), (unsigned long long)prof->total, (unsigned long long)s->signals,
             (unsigned long long)s->threads, (unsigned long long)s->dropped,
             (unsigned long long)s->dropped_weight, (unsigned long long)in->lost, prof->len,
-            s->cost_median_ns / 1000.0, s->cost_p99_ns / 1000.0, in->cfg->freq, s->source,
+            s->cost_median_ns / 1000.0, s->cost_p99_ns / 1000.0, report_s * 1000.0,
+            in->cfg->freq, s->source,
             s->app_handler ? "; the program has its own SIGPROF handler: its signals were "
                              "passed to it"
                            : "",
@@ -295,6 +305,7 @@ void report_withdraw(void)
 
 bool report_write(const report_input *in)
 {
+    double t0 = thread_cpu_s();
     written_count = 0;
     folded_profile prof;
     folded_init(&prof);
@@ -317,7 +328,7 @@ bool report_write(const report_input *in)
         snprintf(paths + used, sizeof paths - used, "%s%s", used ? " " : "", path);
     }
     if (!in->cfg->quiet)
-        print_summary(in, &prof, paths);
+        print_summary(in, &prof, paths, thread_cpu_s() - t0);
     if (!ok && in->raw)
         fprintf(stderr, "flameprof: the raw samples are kept in %s: `flameprof report %s` "
                         "turns them into a profile\n", in->raw, in->raw);

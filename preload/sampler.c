@@ -34,7 +34,26 @@ static _Atomic uint64_t st_signals, st_weight, st_dropped, st_dropped_weight, st
     st_threads, st_timer_failures;
 
 /* Handler cost histogram: 20 ns buckets up to 40 us; the last bucket holds the rest. */
-enum { COST_BUCKET_NS = 20, COST_BUCKETS = 2000 };
+/* Handler cost histogram: 20 ns buckets up to 40 us, then 1 us buckets up to 1 ms; the
+ * last bucket holds the rest. */
+enum { COST_FINE_NS = 20, COST_FINE = 2000, COST_COARSE_NS = 1000, COST_BUCKETS = 2961 };
+
+static size_t cost_bucket(uint64_t ns)
+{
+    if (ns < (uint64_t)COST_FINE * COST_FINE_NS)
+        return ns / COST_FINE_NS;
+    size_t b = COST_FINE + (ns - (uint64_t)COST_FINE * COST_FINE_NS) / COST_COARSE_NS;
+    return b < COST_BUCKETS ? b : COST_BUCKETS - 1;
+}
+
+/* The middle of bucket b, in ns. */
+static uint64_t cost_of_bucket(size_t b)
+{
+    if (b < COST_FINE)
+        return b * COST_FINE_NS + COST_FINE_NS / 2;
+    return (uint64_t)COST_FINE * COST_FINE_NS + (b - COST_FINE) * COST_COARSE_NS +
+           COST_COARSE_NS / 2;
+}
 static _Atomic uint32_t cost_hist[COST_BUCKETS];
 
 /* The program's own SIGPROF disposition, to chain to. Written outside the handler. */
@@ -149,8 +168,7 @@ static void take_sample(const siginfo_t *si, const ucontext_t *uc)
     }
     ring_publish(g_ring, s);
     atomic_fetch_add_explicit(&st_weight, weight, memory_order_relaxed);
-    uint64_t cost = (now_ns() - t0) / COST_BUCKET_NS;
-    atomic_fetch_add_explicit(&cost_hist[cost < COST_BUCKETS ? cost : COST_BUCKETS - 1], 1,
+    atomic_fetch_add_explicit(&cost_hist[cost_bucket(now_ns() - t0)], 1,
                               memory_order_relaxed);
 }
 
@@ -444,9 +462,9 @@ static uint64_t cost_percentile(double q)
     for (size_t i = 0; i < COST_BUCKETS; i++) {
         seen += atomic_load(&cost_hist[i]);
         if (seen > want)
-            return i * COST_BUCKET_NS + COST_BUCKET_NS / 2;
+            return cost_of_bucket(i);
     }
-    return COST_BUCKETS * COST_BUCKET_NS;
+    return cost_of_bucket(COST_BUCKETS - 1);
 }
 
 void sampler_get_stats(sampler_stats *o)

@@ -50,19 +50,21 @@ def main():
         "flameprof": dict(base, LD_PRELOAD=lib, FLAMEPROF_FREQ=str(a.freq)),
     }
     cpu = {m: [] for m in modes}
-    med, p99, weights = [], [], []
+    med, p99, weights, report = [], [], [], []
     for i in range(a.runs):
         order = list(modes)[i % 3:] + list(modes)[:i % 3]  # rotate: no mode always goes first
         for m in order:
             t, err = run(cmd, modes[m])
             cpu[m].append(t)
             if m == "flameprof":
-                s = re.search(r"weight=(\d+).*handler median=([\d.]+)us p99=([\d.]+)us", err)
+                s = re.search(r"weight=(\d+).*handler median=([\d.]+)us p99=([\d.]+)us "
+                              r"report=(\d+)ms", err)
                 if not s:
                     sys.exit(f"bench: no summary line in: {err}")
                 weights.append(int(s.group(1)))
                 med.append(float(s.group(2)))
                 p99.append(float(s.group(3)))
+                report.append(int(s.group(4)) / 1000.0)
     m = {k: statistics.median(v) for k, v in cpu.items()}
     print(f"workload: {' '.join(cmd)}  runs={a.runs} freq={a.freq}Hz")
     for k in modes:
@@ -70,6 +72,10 @@ def main():
     print(f"  empty-handler / none : {m['empty-handler'] / m['none']:.4f}  (+{100 * (m['empty-handler'] / m['none'] - 1):.2f}%)")
     print(f"  flameprof / none     : {m['flameprof'] / m['none']:.4f}  (+{100 * (m['flameprof'] / m['none'] - 1):.2f}%)")
     print(f"  flameprof - empty    : {100 * (m['flameprof'] - m['empty-handler']) / m['none']:+.2f} percentage points of CPU")
+    rep = statistics.median(report)
+    print(f"  of which the exit-time report (symbolize + write, once per run): {rep:.3f} s")
+    print(f"  flameprof - empty, while sampling (report excluded): "
+          f"{100 * (m['flameprof'] - rep - m['empty-handler']) / m['none']:+.2f} percentage points")
     print(f"  handler cost per sample: median {statistics.median(med):.2f} us, p99 {statistics.median(p99):.2f} us (medians over runs)")
     print(f"  weighted samples per CPU-s: {statistics.median(weights) / m['flameprof']:.0f} (freq {a.freq})")
 
