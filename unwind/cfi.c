@@ -165,7 +165,11 @@ static cfi_row row_from_frame(Dwarf_Frame *f, uint64_t pc, uint64_t base)
     dwarf_frame_info(f, &start, &end, &signalp);
     Dwarf_Op *ops;
     size_t nops;
-    if (signalp || dwarf_frame_cfa(f, &ops, &nops) != 0)
+    if (signalp) {
+        r.kind = CFI_SIGFRAME;
+        return r;
+    }
+    if (dwarf_frame_cfa(f, &ops, &nops) != 0)
         return r;
     int ra = ra_rule(f);
     if (ra == CFI_OUTERMOST) {

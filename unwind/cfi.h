@@ -23,6 +23,8 @@ enum cfi_kind {
     CFI_CFA_RBX,     /* CFA = rbx + cfa_off (glibc's lazy-binding resolver, stack realigners) */
     CFI_PLT,         /* PLT stub: CFA = rsp + 8, + 16 once (rip & 15) >= cfa_off */
     CFI_OUTERMOST,   /* return address undefined: _start, clone3 - the stack ends here */
+    CFI_SIGFRAME,    /* the signal trampoline (__restore_rt): the interrupted context's
+                        registers are in the ucontext at the CFA */
     CFI_UNSUPPORTED, /* a DWARF expression we do not evaluate: fall back to frame pointers */
 };
 

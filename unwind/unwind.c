@@ -2,6 +2,9 @@
  * they do not. */
 #include "unwind.h"
 
+#include <stddef.h>
+#include <ucontext.h>
+
 /* Reads one stack word if [addr, addr+8) lies inside [lo, hi). */
 static inline bool stack_read(uint64_t addr, uint64_t lo, uint64_t hi, uint64_t *out)
 {
@@ -34,6 +37,22 @@ static bool restore_saved(uint64_t *reg, int16_t off, uint64_t cfa, uint64_t sp,
         ; /* unchanged; or in an epilogue past its pop, where the register holds it again */
     else if (!stack_read(slot, lo, hi, reg))
         return false;
+    return true;
+}
+
+/* Through a signal frame: the handler returned to the trampoline, whose stack pointer
+ * points at the rt_sigframe's ucontext (just past the return address the kernel pushed);
+ * the interrupted registers are in its mcontext. Bounded reads like any other. */
+static bool step_sigframe(unwind_regs *r, uint64_t lo, uint64_t hi)
+{
+    uint64_t gregs = r->sp + offsetof(ucontext_t, uc_mcontext.gregs);
+    uint64_t pc, sp, fp, bx;
+    if (!stack_read(gregs + 8 * REG_RIP, lo, hi, &pc) ||
+        !stack_read(gregs + 8 * REG_RSP, lo, hi, &sp) ||
+        !stack_read(gregs + 8 * REG_RBP, lo, hi, &fp) ||
+        !stack_read(gregs + 8 * REG_RBX, lo, hi, &bx))
+        return false;
+    *r = (unwind_regs){ pc, sp, fp, bx };
     return true;
 }
 
@@ -96,16 +115,23 @@ unwind_result unwind_walk(const unwind_ctx *ctx, unwind_regs r, uint64_t stack_e
     if (max == 0)
         return res;
     pcs[res.depth++] = r.pc;
+    bool exact = true; /* pc is where execution was, not a return address */
     for (;;) {
         /* A return address points after the call: look up the call itself. */
-        uint64_t lookup = res.depth == 1 ? r.pc : r.pc - 1;
+        uint64_t lookup = exact ? r.pc : r.pc - 1;
         const unwind_module *mod = module_map_find(m, lookup);
         const cfi_row *row = mod ? cfi_lookup(module_cfi(mod), lookup - mod->bias) : NULL;
         uint64_t old_sp = r.sp;
         if (row && row->kind == CFI_OUTERMOST)
             break;
         bool ok;
-        if (row && row->kind != CFI_NONE && row->kind != CFI_UNSUPPORTED) {
+        exact = false;
+        if (row && row->kind == CFI_SIGFRAME) {
+            /* The interrupted pc is exact; its stack lies above the signal frame (or on
+             * another stack entirely, and then the bounds end the walk). */
+            ok = step_sigframe(&r, lo, hi);
+            exact = true;
+        } else if (row && row->kind != CFI_NONE && row->kind != CFI_UNSUPPORTED) {
             ok = step_cfi(&r, row, lo, hi);
         } else if (!mod && unwind_ranges_contain(ctx->trampolines, lookup)) {
             res.outside++;
