@@ -518,10 +518,13 @@ def profiles_with(ck, d, name):
     return out
 
 
-def check_separate(ck, d, names, expect_files):
-    """Each name in exactly one profile, and no two names in the same one."""
+def check_separate(ck, d, names, expect_files, extra_ok=0):
+    """Each name in exactly one profile, and no two names in the same one. extra_ok: how
+    many more profiles may exist (an intermediate process of a double fork lives a moment,
+    and a scheduler tick in its fork() gives it a sample, and so a profile, of its own)."""
     files = folded_in(d)
-    ck.check(len(files) == expect_files, f'{expect_files} profiles written',
+    ck.check(expect_files <= len(files) <= expect_files + extra_ok,
+             f'{expect_files}{f"..{expect_files + extra_ok}" if extra_ok else ""} profiles written',
              f'{[os.path.basename(f) for f in files]}')
     owners = {}
     for name in names:
@@ -617,7 +620,7 @@ def test_daemon(ctx, ck):
     ck.check(not alien, "nothing but the daemon's own lines in the daemon's log (the "
              "profiler must not write to a descriptor number the program reused)",
              f'{len(alien)} alien lines, first: {alien[:3]!r}')
-    check_separate(ck, ctx.tmp, ['parent_burn', 'daemon_burn'], 2)
+    check_separate(ck, ctx.tmp, ['parent_burn', 'daemon_burn'], 2, extra_ok=1)
     check_no_raw(ck, ctx.tmp)
 
 
