@@ -2,7 +2,6 @@
 #include "aggregator.h"
 
 #include <link.h>
-#include <malloc.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -68,10 +67,6 @@ static void *run(void *arg)
             break;
         }
         refresh_modules_if_changed();
-        /* One big module's unwind table a tick, at most; elfutils' scratch memory goes
-         * back to the system afterwards, not into this thread's malloc arena for good. */
-        if (modules_build_pending())
-            malloc_trim(0);
         jit_poll(); /* before draining: the samples' JIT code is in the map by now */
         drain();
         if (n % SPILL_TICKS == 0)

@@ -220,12 +220,6 @@ static bool add_fde_rows(Dwarf_CFI *cfi, row_vec *rv, uint64_t pc, uint64_t limi
     return true;
 }
 
-size_t cfi_fde_count(Elf *elf)
-{
-    eh_hdr h;
-    return eh_hdr_find(elf, &h) ? (size_t)h.count : 0;
-}
-
 enum { PAGE_SHIFT = 12 };
 
 /* One block: header, rows, page index. */

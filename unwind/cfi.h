@@ -59,9 +59,6 @@ typedef struct cfi_table {
  * is one malloc'd block; free() it. Not async-signal-safe. */
 cfi_table *cfi_build(Elf *elf);
 
-/* How many FDEs the image's .eh_frame_hdr lists (0 if none): what cfi_build will cost,
- * at about 2 us an FDE here (node's binary: 10^5 FDEs, most of a second). */
-size_t cfi_fde_count(Elf *elf);
 
 /* The row covering file address addr, or NULL. Async-signal-safe (reads only). */
 const cfi_row *cfi_lookup(const cfi_table *t, uint64_t addr);

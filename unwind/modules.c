@@ -106,16 +106,14 @@ static Elf *module_open_elf(const seen_module *s, int *fd)
     return *fd < 0 ? NULL : elf_begin(*fd, ELF_C_READ_MMAP, NULL);
 }
 
-/* Tables bigger than this are built later, off the program's start-up path. */
-enum { CFI_DEFER_FDES = 20000 };
-
-/* Builds the module's table, or (defer) leaves a big one for modules_build_pending. */
-static const cfi_table *module_build_cfi(const seen_module *s, bool defer, bool *deferred)
+/* Built at once, even for big modules (node's binary: most of a second): building them
+ * later on the aggregator thread left the first second's samples in code without frame
+ * pointers unwound by guesswork, and node's JIT-churn test saw it. */
+static const cfi_table *module_build_cfi(const seen_module *s)
 {
     int fd;
     Elf *elf = module_open_elf(s, &fd);
-    *deferred = defer && elf && cfi_fde_count(elf) > CFI_DEFER_FDES;
-    cfi_table *t = elf && !*deferred ? cfi_build(elf) : NULL;
+    cfi_table *t = elf ? cfi_build(elf) : NULL;
     if (elf)
         elf_end(elf);
     if (fd >= 0)
@@ -150,9 +148,7 @@ static unwind_module *registry_add(seen_module *s)
     *m = (unwind_module){ .id = (int)registry_len, .start = s->start, .end = s->end,
                           .bias = s->bias, .path = s->path, .image = s->image,
                           .image_size = s->image_size };
-    bool deferred;
-    atomic_init(&m->cfi, module_build_cfi(s, true, &deferred));
-    m->cfi_pending = deferred;
+    atomic_init(&m->cfi, module_build_cfi(s));
     s->path = NULL; /* now owned by the module */
     registry[registry_len++] = m;
     return m;
@@ -215,27 +211,6 @@ void modules_refresh(void)
 const cfi_table *module_cfi(const unwind_module *m)
 {
     return atomic_load_explicit(&((unwind_module *)m)->cfi, memory_order_acquire);
-}
-
-bool modules_build_pending(void)
-{
-    unwind_module *todo = NULL;
-    pthread_mutex_lock(&registry_lock);
-    for (size_t i = 0; i < registry_len && !todo; i++)
-        if (registry[i]->cfi_pending)
-            todo = registry[i];
-    if (todo)
-        todo->cfi_pending = false;
-    pthread_mutex_unlock(&registry_lock);
-    if (!todo)
-        return false;
-    seen_module s = { .path = (char *)todo->path, .image = todo->image,
-                      .image_size = todo->image_size };
-    bool deferred;
-    const cfi_table *t = module_build_cfi(&s, false, &deferred);
-    /* Immutable once published: a handler that loads it sees a complete table. */
-    atomic_store_explicit(&todo->cfi, t, memory_order_release);
-    return true;
 }
 
 const module_map *modules_current(void)

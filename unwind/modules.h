@@ -22,10 +22,7 @@ typedef struct unwind_module {
     int id;                /* index in the registry, stable for the process's life */
     uint64_t start, end;   /* runtime address range covered by its PT_LOAD segments */
     uint64_t bias;         /* load bias: runtime address - file address */
-    /* NULL when the module has no usable .eh_frame_hdr, and until a big module's table is
-     * built on the aggregator thread (read it with module_cfi) */
-    _Atomic(const cfi_table *) cfi;
-    bool cfi_pending;      /* a big table still to build (modules_build_pending) */
+    _Atomic(const cfi_table *) cfi; /* NULL without a usable .eh_frame_hdr (module_cfi) */
     const char *path;      /* absolute path of the file, or "[vdso]" */
     const void *image;     /* the vDSO's in-memory ELF image, else NULL */
     size_t image_size;
@@ -53,11 +50,6 @@ const module_map *modules_current(void);
 
 /* The module's unwind table, or NULL (none, or not built yet). Async-signal-safe. */
 const cfi_table *module_cfi(const unwind_module *m);
-
-/* Build the tables of big modules that modules_refresh left for later (they cost most of
- * a second for node's binary; the program starts meanwhile, with frame pointers for those
- * modules). Call from a background thread. Returns true if work remains. */
-bool modules_build_pending(void);
 
 /* The module containing pc, or NULL. Async-signal-safe. */
 const unwind_module *module_map_find(const module_map *m, uint64_t pc);
