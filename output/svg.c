@@ -5,6 +5,7 @@
  * no call tree, no hash table, memory proportional to stack depth plus what is drawn.
  * Everything drawn is integer or fixed-point, so identical input gives identical bytes. */
 #include "svg.h"
+#include "utf8.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -519,34 +520,16 @@ static void w_pct(wr *w, uint64_t part, uint64_t total)
 }
 
 /* Length of the UTF-8 sequence at s[0..n) if it is a character XML can carry as text, else
- * 0. Rejected: malformed, overlong and surrogate encodings, code points past U+10FFFF, C1
- * controls (U+0080..U+009F) and the non-characters U+FFFE/U+FFFF. */
+ * 0: well-formed UTF-8 (utf8.h), less the C1 controls (U+0080..U+009F) and the
+ * non-characters U+FFFE/U+FFFF, which XML 1.0 text must not hold. */
 static size_t utf8_char(const unsigned char *s, size_t n)
 {
-    unsigned c = s[0], lo = 0x80, hi = 0xBF;
-    size_t need;
-    if (c >= 0xC2 && c <= 0xDF) {
-        need = 2;
-        lo = c == 0xC2 ? 0xA0 : 0x80;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-        need = 3;
-        lo = c == 0xE0 ? 0xA0 : 0x80;
-        hi = c == 0xED ? 0x9F : 0xBF;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        need = 4;
-        lo = c == 0xF0 ? 0x90 : 0x80;
-        hi = c == 0xF4 ? 0x8F : 0xBF;
-    } else {
+    size_t len = utf8_len(s, n);
+    if (len == 2 && s[0] == 0xC2 && s[1] < 0xA0)
         return 0;
-    }
-    if (n < need || s[1] < lo || s[1] > hi)
+    if (len == 3 && s[0] == 0xEF && s[1] == 0xBF && s[2] >= 0xBE)
         return 0;
-    for (size_t i = 2; i < need; i++)
-        if ((s[i] & 0xC0) != 0x80)
-            return 0;
-    if (c == 0xEF && s[1] == 0xBF && s[2] >= 0xBE)
-        return 0;
-    return need;
+    return len;
 }
 
 /* ASCII that XML text can carry as it is: printable, not markup. */

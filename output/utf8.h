@@ -1,5 +1,5 @@
-/* utf8.h - UTF-8 validation for the text formats (JSON, protobuf strings). Internal to
- * output/; the SVG writer has its own, stricter rules for what XML may carry. */
+/* utf8.h - UTF-8 validation for the text formats (SVG, JSON, protobuf strings). Internal to
+ * output/; the SVG writer adds XML's own restrictions on top. */
 #ifndef FLAMEPROF_UTF8_H
 #define FLAMEPROF_UTF8_H
 
