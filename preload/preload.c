@@ -309,14 +309,29 @@ static char **collect_args(const char *arg0, va_list ap, char ***envp)
     return argv;
 }
 
+/* One execl-family call: the list gathered into a vector, then the vector call (through
+ * our own execve/execvpe, so the profile is written first). errno is the exec's. */
+static int exec_list(const char *file, const char *arg, va_list ap, bool search, bool has_env)
+{
+    char **envp = environ;
+    char **argv = collect_args(arg, ap, has_env ? &envp : NULL);
+    if (!argv) {
+        errno = ENOMEM;
+        return -1;
+    }
+    int rc = search ? execvpe(file, argv, envp) : execve(file, argv, envp);
+    int saved_errno = errno;
+    free(argv);
+    errno = saved_errno;
+    return rc;
+}
+
 FP_EXPORT int execl(const char *path, const char *arg, ...)
 {
     va_list ap;
     va_start(ap, arg);
-    char **argv = collect_args(arg, ap, NULL);
+    int rc = exec_list(path, arg, ap, false, false);
     va_end(ap);
-    int rc = argv ? execve(path, argv, environ) : -1;
-    free(argv);
     return rc;
 }
 
@@ -324,10 +339,8 @@ FP_EXPORT int execlp(const char *file, const char *arg, ...)
 {
     va_list ap;
     va_start(ap, arg);
-    char **argv = collect_args(arg, ap, NULL);
+    int rc = exec_list(file, arg, ap, true, false);
     va_end(ap);
-    int rc = argv ? execvpe(file, argv, environ) : -1;
-    free(argv);
     return rc;
 }
 
@@ -335,11 +348,8 @@ FP_EXPORT int execle(const char *path, const char *arg, ...)
 {
     va_list ap;
     va_start(ap, arg);
-    char **envp = NULL;
-    char **argv = collect_args(arg, ap, &envp);
+    int rc = exec_list(path, arg, ap, false, true);
     va_end(ap);
-    int rc = argv ? execve(path, argv, envp) : -1;
-    free(argv);
     return rc;
 }
 
