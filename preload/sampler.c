@@ -148,9 +148,7 @@ static void take_sample(const siginfo_t *si, const ucontext_t *uc)
         atomic_fetch_add_explicit(&st_dropped_weight, weight, memory_order_relaxed);
         return;
     }
-    const greg_t *g = uc->uc_mcontext.gregs;
-    unwind_regs regs = { (uint64_t)g[REG_RIP], (uint64_t)g[REG_RSP], (uint64_t)g[REG_RBP],
-                         (uint64_t)g[REG_RBX] };
+    unwind_regs regs = unwind_regs_of(uc);
     uint64_t lo, hi;
     if (!stack_bounds(regs.sp, &lo, &hi))
         hi = regs.sp; /* unknown stack: keep only the interrupted pc */

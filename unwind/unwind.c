@@ -79,6 +79,13 @@ static bool step_cfi(unwind_regs *r, const cfi_row *row, uint64_t lo, uint64_t h
     return true;
 }
 
+unwind_regs unwind_regs_of(const void *ucontext)
+{
+    const greg_t *g = ((const ucontext_t *)ucontext)->uc_mcontext.gregs;
+    return (unwind_regs){ (uint64_t)g[REG_RIP], (uint64_t)g[REG_RSP], (uint64_t)g[REG_RBP],
+                          (uint64_t)g[REG_RBX] };
+}
+
 bool unwind_ranges_contain(const unwind_ranges *rs, uint64_t pc)
 {
     if (!rs)

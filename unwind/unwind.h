@@ -46,6 +46,9 @@ typedef struct unwind_result {
 unwind_result unwind_walk(const unwind_ctx *ctx, unwind_regs regs, uint64_t stack_end,
                           uint64_t *pcs, size_t max);
 
+/* The registers the walk starts from, out of a signal handler's ucontext_t. */
+unwind_regs unwind_regs_of(const void *ucontext);
+
 /* Is pc inside one of the ranges? Async-signal-safe. */
 bool unwind_ranges_contain(const unwind_ranges *r, uint64_t pc);
 

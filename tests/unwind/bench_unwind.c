@@ -17,6 +17,7 @@
 
 #include "modules.h"
 #include "unwind.h"
+#include "walk_test.h"
 
 enum { DEPTH = 30, SAMPLES = 400, MAX = 256 };
 
@@ -26,32 +27,21 @@ static atomic_uint n[2];
 static atomic_uint turn;
 static volatile uint64_t sink;
 
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 static void on_prof(int sig, siginfo_t *si, void *ucv)
 {
     (void)sig;
     (void)si;
-    const ucontext_t *uc = ucv;
     uint64_t pcs[MAX];
     unsigned which = atomic_fetch_add(&turn, 1) & 1;
-    uint64_t t0 = now_ns(), d;
+    uint64_t t0 = walk_test_now_ns(), d;
     if (which == 0) {
-        unwind_regs r = { (uint64_t)uc->uc_mcontext.gregs[REG_RIP],
-                          (uint64_t)uc->uc_mcontext.gregs[REG_RSP],
-                          (uint64_t)uc->uc_mcontext.gregs[REG_RBP],
-                          (uint64_t)uc->uc_mcontext.gregs[REG_RBX] };
+        unwind_regs r = unwind_regs_of(ucv);
         unwind_ctx ctx = { modules_current(), NULL };
         d = unwind_walk(&ctx, r, g_stack_hi, pcs, MAX).depth;
     } else {
         d = (uint64_t)unw_backtrace((void **)pcs, MAX);
     }
-    uint64_t t1 = now_ns();
+    uint64_t t1 = walk_test_now_ns();
     unsigned i = atomic_fetch_add(&n[which], 1);
     if (i < SAMPLES) {
         cost[which][i] = t1 - t0;
@@ -84,13 +74,7 @@ static int cmp(const void *a, const void *b)
 
 int main(void)
 {
-    pthread_attr_t attr;
-    void *addr;
-    size_t size;
-    pthread_getattr_np(pthread_self(), &attr);
-    pthread_attr_getstack(&attr, &addr, &size);
-    pthread_attr_destroy(&attr);
-    g_stack_hi = (uint64_t)(uintptr_t)addr + size;
+    g_stack_hi = walk_test_stack_end();
     modules_refresh();
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);

@@ -21,6 +21,7 @@
 #include "check.h"
 #include "modules.h"
 #include "unwind.h"
+#include "walk_test.h"
 
 enum { DEPTH = 40, MAX = 256 };
 
@@ -32,27 +33,16 @@ static uint64_t g_cost_ns[4096];
 static atomic_uint g_ncost;
 static volatile unsigned g_sink; /* unsigned: it wraps, by design */
 
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 static void on_prof(int sig, siginfo_t *si, void *ucv)
 {
     (void)sig;
     (void)si;
-    const ucontext_t *uc = ucv;
-    unwind_regs r = { (uint64_t)uc->uc_mcontext.gregs[REG_RIP],
-                      (uint64_t)uc->uc_mcontext.gregs[REG_RSP],
-                      (uint64_t)uc->uc_mcontext.gregs[REG_RBP],
-                          (uint64_t)uc->uc_mcontext.gregs[REG_RBX] };
+    unwind_regs r = unwind_regs_of(ucv);
     uint64_t pcs[MAX];
-    uint64_t t0 = now_ns();
+    uint64_t t0 = walk_test_now_ns();
     unwind_ctx ctx = { modules_current(), NULL };
     unwind_result res = unwind_walk(&ctx, r, g_stack_hi, pcs, MAX);
-    uint64_t t1 = now_ns();
+    uint64_t t1 = walk_test_now_ns();
     unsigned i = atomic_fetch_add(&g_ncost, 1);
     if (i < 4096)
         g_cost_ns[i] = t1 - t0;
@@ -157,17 +147,11 @@ static void dump(void)
 
 int main(void)
 {
-    pthread_attr_t attr;
-    void *addr;
-    size_t size;
-    pthread_getattr_np(pthread_self(), &attr);
-    pthread_attr_getstack(&attr, &addr, &size);
-    pthread_attr_destroy(&attr);
-    g_stack_hi = (uint64_t)(uintptr_t)addr + size;
-    uint64_t t0 = now_ns();
+    g_stack_hi = walk_test_stack_end();
+    uint64_t t0 = walk_test_now_ns();
     modules_refresh();
     printf("unwind: module tables for %zu modules built in %.1f ms\n",
-           modules_current() ? modules_current()->len : 0, (now_ns() - t0) / 1e6);
+           modules_current() ? modules_current()->len : 0, (walk_test_now_ns() - t0) / 1e6);
     CHECKF(modules_current() && modules_current()->len > 2, "module map has the exe and libc");
     check_cfi_lookup();
 
