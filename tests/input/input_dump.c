@@ -11,6 +11,7 @@
 
 #include "collect.h"
 #include "perfscript.h"
+#include "pprof_read.h"
 #include "stream.h"
 
 static void on_error(void *ctx, size_t line_no, const char *why)
@@ -32,6 +33,7 @@ static int print_sample(void *ctx, const input_sample *s)
 int main(int argc, char **argv)
 {
     perfscript_opts po = { 0 };
+    pprof_read_opts pp = { NULL, NULL };
     int timed = 0, i = 1;
     for (; i < argc && argv[i][0] == '-'; i++) {
         if (!strcmp(argv[i], "-t")) timed = 1;
@@ -41,6 +43,8 @@ int main(int argc, char **argv)
         else if (!strcmp(argv[i], "--perf-jit")) po.jit = true;
         else if (!strcmp(argv[i], "--perf-addrs")) po.addrs = true;
         else if (!strcmp(argv[i], "--event-filter") && i + 1 < argc) po.event_filter = argv[++i];
+        else if (!strcmp(argv[i], "--sample-index") && i + 1 < argc) pp.sample_index = argv[++i];
+        else if (!strcmp(argv[i], "--tagroot") && i + 1 < argc) pp.tagroot = argv[++i];
         else { fprintf(stderr, "input_dump: unknown option %s\n", argv[i]); return 2; }
     }
     if (argc - i != 2) {
@@ -66,6 +70,9 @@ int main(int argc, char **argv)
     switch (fmt) {
     case INPUT_PERF_SCRIPT:
         rc = perfscript_read(&in, &po, &sink);
+        break;
+    case INPUT_PPROF:
+        rc = pprof_read(&in, &pp, &sink);
         break;
     default:
         fprintf(stderr, "input_dump: format %s not supported here\n", argv[i]);
