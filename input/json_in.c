@@ -1,0 +1,84 @@
+/* json_in.c - jansson documents from input streams, frame names. See json_in.h. */
+#include "json_in.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static size_t load_chunk(void *buf, size_t n, void *ctx)
+{
+    ssize_t got = input_stream_read(ctx, buf, n);
+    return got < 0 ? (size_t)-1 : (size_t)got;
+}
+
+json_t *json_in_load(input_stream *in, const input_sink *sink)
+{
+    json_error_t e;
+    json_t *doc = json_load_callback(load_chunk, in, JSON_REJECT_DUPLICATES, &e);
+    if (!doc) {
+        if (in->err)
+            input_error(sink, 0, "%s", input_stream_error(in));
+        else
+            input_error(sink, (size_t)(e.line > 0 ? e.line : 0), "JSON: %s (column %d)",
+                        e.text, e.column);
+    }
+    return doc;
+}
+
+int json_text_put(json_text *t, const char *s, size_t n)
+{
+    if (t->cap - t->len < n + 1) {
+        size_t cap = t->cap ? t->cap : 256;
+        while (cap - t->len < n + 1)
+            cap *= 2;
+        char *b = realloc(t->s, cap);
+        if (!b)
+            return -1;
+        t->s = b;
+        t->cap = cap;
+    }
+    memcpy(t->s + t->len, s, n);
+    t->len += n;
+    return 0;
+}
+
+int json_text_frame(json_text *t, const char *name, size_t n)
+{
+    if (t->len && json_text_put(t, ";", 1) < 0)
+        return -1;
+    if (n == 0)
+        return json_text_put(t, "[unknown]", 9);
+    size_t at = t->len;
+    if (json_text_put(t, name, n) < 0)
+        return -1;
+    for (size_t i = at; i < t->len; i++) {
+        unsigned char c = (unsigned char)t->s[i];
+        if (c == ';')
+            t->s[i] = ':';
+        else if (c < 0x20 || c == 0x7f)
+            t->s[i] = '?';
+    }
+    return 0;
+}
+
+bool json_in_number(const json_t *v, double *out)
+{
+    if (json_is_integer(v))
+        *out = (double)json_integer_value(v);
+    else if (json_is_real(v))
+        *out = json_real_value(v);
+    else
+        return false;
+    return true;
+}
+
+double json_in_ns_per(const char *unit)
+{
+    static const struct { const char *name; double ns; } units[] = {
+        { "nanoseconds", 1 }, { "microseconds", 1e3 }, { "milliseconds", 1e6 },
+        { "seconds", 1e9 },
+    };
+    for (size_t i = 0; unit && i < sizeof(units) / sizeof(*units); i++)
+        if (strcmp(unit, units[i].name) == 0)
+            return units[i].ns;
+    return 0;
+}
