@@ -10,6 +10,8 @@
 #include <string.h>
 
 #include "collect.h"
+#include "cpuprofile.h"
+#include "speedscope_read.h"
 #include "perfscript.h"
 #include "pprof_read.h"
 #include "stream.h"
@@ -73,6 +75,12 @@ int main(int argc, char **argv)
         break;
     case INPUT_PPROF:
         rc = pprof_read(&in, &pp, &sink);
+        break;
+    case INPUT_CPUPROFILE:
+        rc = cpuprofile_read(&in, &sink);
+        break;
+    case INPUT_SPEEDSCOPE:
+        rc = speedscope_read(&in, &sink);
         break;
     default:
         fprintf(stderr, "input_dump: format %s not supported here\n", argv[i]);

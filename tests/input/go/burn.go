@@ -1,5 +1,6 @@
 // burn.go - the Go workload of the pprof tests: hotA takes 2/3 of the CPU, hotB 1/3
-// (loop counts), each under a pprof label "part". Modes:
+// (loop counts), each under a pprof label "part"; hotB calls spin through viaInline,
+// which Go inlines. Modes:
 //   burn file OUT.pprof        profile itself with runtime/pprof for ~1 s, write OUT.pprof
 //   burn serve PORTFILE SECS   serve net/http/pprof on 127.0.0.1 (port written to
 //                              PORTFILE), burning CPU, for SECS seconds, then exit
@@ -32,8 +33,12 @@ func spin(n int) {
 //go:noinline
 func hotA() { spin(2000000) }
 
+// viaInline is small enough for the compiler to inline into hotB: its frame in the
+// profile is an inlined line of hotB's location.
+func viaInline(n int) { spin(n) }
+
 //go:noinline
-func hotB() { spin(1000000) }
+func hotB() { viaInline(1000000) }
 
 func round() {
 	pprof.Do(context.Background(), pprof.Labels("part", "a"), func(context.Context) { hotA() })
