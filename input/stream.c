@@ -147,7 +147,7 @@ int input_stream_line(input_stream *s, char **line, size_t *len)
 {
     size_t scanned = s->pos;
     for (;;) {
-        char *nl = memchr(s->buf + scanned, '\n', s->len - scanned);
+        char *nl = scanned < s->len ? memchr(s->buf + scanned, '\n', s->len - scanned) : NULL;
         if (nl) {
             *line = s->buf + s->pos;
             *len = (size_t)(nl - *line);

@@ -136,11 +136,13 @@ def pprof_raw_stacks(go, env, path, index, tags=False):
     return stacks
 
 
-def check_go_split(ck, stacks, what):
+def check_go_split(ck, stacks, what, tolerance=0.15):
     total = sum(stacks.values())
     a = sum(v for k, v in stacks.items() if 'main.hotA' in k.split(';'))
     b = sum(v for k, v in stacks.items() if 'main.hotB' in k.split(';'))
-    ck.check(total > 0 and abs(a / total - 2 / 3) < 0.15 and abs(b / total - 1 / 3) < 0.15,
+    # 100 Hz for 3 s: ~300 samples on an idle machine, tens on a busy one (sd ~0.06-0.09).
+    ck.check(total > 0 and abs(a / total - 2 / 3) < tolerance and
+             abs(b / total - 1 / 3) < tolerance,
              f'{what}: hotA 2/3, hotB 1/3 of the CPU',
              f'hotA {a / max(total, 1):.2f}, hotB {b / max(total, 1):.2f} of {total}')
     ck.check(any('main.hotB;main.viaInline_[i];main.spin' in k for k in stacks),
@@ -202,20 +204,20 @@ def test_http(ck, fp, src):
     try:
         go, env, exe = build_burn(ck, src, wd.tmp)
         portfile = wd.path('port')
-        server = subprocess.Popen([exe, 'serve', portfile, '20'])
+        server = subprocess.Popen([exe, 'serve', portfile, '30'])
         deadline = time.monotonic() + 10
         while not os.path.exists(portfile) or not open(portfile).read():
             if time.monotonic() > deadline:
                 raise AssertionError('the Go server did not start')
             time.sleep(0.05)
         base = f'http://127.0.0.1:{open(portfile).read()}'
-        url = base + '/debug/pprof/profile?seconds=2'
+        url = base + '/debug/pprof/profile?seconds=3'
         t0 = time.monotonic()
         r = convert(fp, ['--sample-index', 'samples', url], timeout=60)
         took = time.monotonic() - t0
         ck.check(r.returncode == 0, f'live profile through {url}', r.stderr[:300])
-        ck.check(took >= 1.5, '?seconds=2 honoured: the server took its time', f'{took:.1f} s')
-        check_go_split(ck, folded_dict(r.stdout), 'net/http/pprof')
+        ck.check(took >= 2.5, '?seconds=3 honoured: the server took its time', f'{took:.1f} s')
+        check_go_split(ck, folded_dict(r.stdout), 'net/http/pprof', 0.2)
         r = convert(fp, [base + '/debug/pprof/'])
         ck.check(r.returncode == 1 and 'no pprof profile' in r.stderr,
                  'an HTML page: not a pprof profile, said clearly', r.stderr.strip())

@@ -1,7 +1,7 @@
 // burn.go - the Go workload of the pprof tests: hotA takes 2/3 of the CPU, hotB 1/3
 // (loop counts), each under a pprof label "part"; hotB calls spin through viaInline,
 // which Go inlines. Modes:
-//   burn file OUT.pprof        profile itself with runtime/pprof for ~1 s, write OUT.pprof
+//   burn file OUT.pprof        profile itself with runtime/pprof for 3 s, write OUT.pprof
 //   burn serve PORTFILE SECS   serve net/http/pprof on 127.0.0.1 (port written to
 //                              PORTFILE), burning CPU, for SECS seconds, then exit
 package main
@@ -60,7 +60,7 @@ func main() {
 			panic(err)
 		}
 		pprof.StartCPUProfile(f)
-		burnFor(1200 * time.Millisecond)
+		burnFor(3 * time.Second)
 		pprof.StopCPUProfile()
 		f.Close()
 	case "serve":
