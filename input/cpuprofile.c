@@ -49,7 +49,7 @@ static size_t node_of(v8_state *st, int64_t id)
 }
 
 /* "FUNCTION URL:LINE" of one node. */
-static int frame_name(const json_t *node, json_text *t)
+static int frame_name(const json_t *node, input_buf *t)
 {
     json_t *cf = json_object_get(node, "callFrame");
     const char *fn = json_string_value(json_object_get(cf, "functionName"));
@@ -94,7 +94,7 @@ static int node_stack(v8_state *st, size_t i)
     size_t k = depth;
     for (size_t j = i; j != SIZE_MAX; j = st->nodes[j].parent)
         path[--k] = j;
-    json_text t = { NULL, 0, 0 };
+    input_buf t = { NULL, 0, 0 };
     int rc = 0;
     for (k = 0; k < depth && rc == 0; k++)
         if (!is_root(st->nodes[path[k]].json))

@@ -24,31 +24,14 @@ json_t *json_in_load(input_stream *in, const input_sink *sink)
     return doc;
 }
 
-int json_text_put(json_text *t, const char *s, size_t n)
+int json_text_frame(input_buf *t, const char *name, size_t n)
 {
-    if (t->cap - t->len < n + 1) {
-        size_t cap = t->cap ? t->cap : 256;
-        while (cap - t->len < n + 1)
-            cap *= 2;
-        char *b = realloc(t->s, cap);
-        if (!b)
-            return -1;
-        t->s = b;
-        t->cap = cap;
-    }
-    memcpy(t->s + t->len, s, n);
-    t->len += n;
-    return 0;
-}
-
-int json_text_frame(json_text *t, const char *name, size_t n)
-{
-    if (t->len && json_text_put(t, ";", 1) < 0)
+    if (t->len && input_buf_put(t, ";", 1) < 0)
         return -1;
     if (n == 0)
-        return json_text_put(t, "[unknown]", 9);
+        return input_buf_put(t, "[unknown]", 9);
     size_t at = t->len;
-    if (json_text_put(t, name, n) < 0)
+    if (input_buf_put(t, name, n) < 0)
         return -1;
     for (size_t i = at; i < t->len; i++) {
         unsigned char c = (unsigned char)t->s[i];

@@ -1,6 +1,6 @@
 /* json_in.h - what the JSON readers (cpuprofile.c, speedscope_read.c) share: a document
  * parsed with jansson from an input_stream, errors with jansson's line and column, frame
- * names made safe for folded stacks, and a growable stack text.
+ * and frame names made safe for folded stacks.
  *
  * jansson builds the whole document in memory: a JSON profile costs several times its
  * size while it is read (a sample index is a json_t of ~40 bytes), then only its distinct
@@ -12,21 +12,16 @@
 #include <jansson.h>
 #include <stdbool.h>
 
+#include "grow.h"
 #include "input.h"
 #include "stream.h"
 
 /* The document, or NULL after reporting jansson's error with its line. */
 json_t *json_in_load(input_stream *in, const input_sink *sink);
 
-typedef struct json_text {
-    char *s;
-    size_t len, cap;
-} json_text;
-
 /* Appends a frame name, ';' as ':', control characters as '?', "" as "[unknown]"; with
  * a ';' before it unless the text is empty. Returns 0, or -1 out of memory. */
-int json_text_frame(json_text *t, const char *name, size_t n);
-int json_text_put(json_text *t, const char *s, size_t n);
+int json_text_frame(input_buf *t, const char *name, size_t n);
 
 /* A JSON number as a double (integers too); false if v is not a number. */
 bool json_in_number(const json_t *v, double *out);

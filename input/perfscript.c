@@ -6,6 +6,8 @@
  * \s is [ \t\n\r\f\v], \d [0-9] and \w [A-Za-z0-9_] on byte strings. */
 #include "perfscript.h"
 
+#include "grow.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,41 +18,6 @@ typedef struct span {
     const char *s;
     size_t n;
 } span;
-
-/* A growable byte buffer. */
-typedef struct buf {
-    char *s;
-    size_t len, cap;
-} buf;
-
-static int buf_reserve(buf *b, size_t more)
-{
-    if (b->cap - b->len >= more)
-        return 0;
-    size_t cap = b->cap ? b->cap : 256;
-    while (cap - b->len < more)
-        cap *= 2;
-    char *s = realloc(b->s, cap);
-    if (!s)
-        return -1;
-    b->s = s;
-    b->cap = cap;
-    return 0;
-}
-
-static int buf_put(buf *b, const char *s, size_t n)
-{
-    if (buf_reserve(b, n + 1) < 0)
-        return -1;
-    memcpy(b->s + b->len, s, n);
-    b->len += n;
-    return 0;
-}
-
-static int buf_puts(buf *b, const char *s)
-{
-    return buf_put(b, s, strlen(s));
-}
 
 static bool is_ws(char c)
 {
@@ -83,19 +50,19 @@ typedef struct ps_state {
     const input_sink *sink;
     size_t line_no;
     long bad;
-    buf event;         /* the event type kept (the filter) */
+    input_buf event;         /* the event type kept (the filter) */
     bool filter_given; /* from the options, not from the first record */
     bool warned;
     bool have_pname;   /* $pname is defined: a kept record is open */
-    buf pname;
+    input_buf pname;
     uint64_t period;
     int64_t time_ns;
-    buf frames;        /* the record's frame groups, one per stack line, leaf first */
+    input_buf frames;        /* the record's frame groups, one per stack line, leaf first */
     size_t *groups;    /* end offsets of the groups in frames */
     size_t ngroups, groups_cap;
     bool too_long;
-    buf stack;         /* the stack being handed over */
-    buf func;          /* scratch for one frame */
+    input_buf stack;         /* the stack being handed over */
+    input_buf func;          /* scratch for one frame */
 } ps_state;
 
 /* ---- record header: /^(\S.+?)\s+(\d+)\/{0,}(\d+){0,}\s+/ (the script writes {0,} as a star) ---- */
@@ -218,7 +185,7 @@ static int start_record(ps_state *st, const char *s, size_t n, const ps_header *
     int64_t t = INPUT_NO_TIME;
     if (match_event(s, n, &event, &period, &colon)) {
         if (st->event.len == 0 && !st->filter_given) {
-            if (buf_put(&st->event, event.s, event.n) < 0)
+            if (input_buf_put(&st->event, event.s, event.n) < 0)
                 return -1;
         } else if (event.n != st->event.len || memcmp(event.s, st->event.s, event.n) != 0) {
             if (!st->filter_given && !st->warned) {
@@ -240,12 +207,12 @@ static int start_record(ps_state *st, const char *s, size_t n, const ps_header *
         pid = (span){ "?", 1 };
     }
     st->pname.len = 0;
-    if (buf_put(&st->pname, h->comm.s, h->comm.n) < 0)
+    if (input_buf_put(&st->pname, h->comm.s, h->comm.n) < 0)
         return -1;
     if (st->o->tid || st->o->pid) {
-        if (buf_puts(&st->pname, "-") < 0 || buf_put(&st->pname, pid.s, pid.n) < 0)
+        if (input_buf_puts(&st->pname, "-") < 0 || input_buf_put(&st->pname, pid.s, pid.n) < 0)
             return -1;
-        if (st->o->tid && (buf_puts(&st->pname, "/") < 0 || buf_put(&st->pname, tid.s, tid.n) < 0))
+        if (st->o->tid && (input_buf_puts(&st->pname, "/") < 0 || input_buf_put(&st->pname, tid.s, tid.n) < 0))
             return -1;
     }
     for (size_t i = 0; i < st->pname.len; i++)
@@ -328,7 +295,7 @@ static bool go_like(const char *s, size_t n)
 /* One frame of a stack line, tidied and annotated as the script does, into st->func. */
 static int tidy_frame(ps_state *st, span func, span pc, span mod, bool inlined)
 {
-    buf *f = &st->func;
+    input_buf *f = &st->func;
     f->len = 0;
     if (func.n == 9 && memcmp(func.s, "[unknown]", 9) == 0) {
         span name = { "unknown", 7 };
@@ -336,14 +303,14 @@ static int tidy_frame(ps_state *st, span func, span pc, span mod, bool inlined)
             const char *slash = memrchr(mod.s, '/', mod.n);
             name = slash ? (span){ slash + 1, mod.n - (size_t)(slash + 1 - mod.s) } : mod;
         }
-        if (buf_puts(f, "[") < 0 || buf_put(f, name.s, name.n) < 0)
+        if (input_buf_puts(f, "[") < 0 || input_buf_put(f, name.s, name.n) < 0)
             return -1;
-        if (st->o->addrs && (buf_puts(f, " <") < 0 || buf_put(f, pc.s, pc.n) < 0 ||
-                             buf_puts(f, ">") < 0))
+        if (st->o->addrs && (input_buf_puts(f, " <") < 0 || input_buf_put(f, pc.s, pc.n) < 0 ||
+                             input_buf_puts(f, ">") < 0))
             return -1;
-        if (buf_puts(f, "]") < 0)
+        if (input_buf_puts(f, "]") < 0)
             return -1;
-    } else if (buf_put(f, func.s, func.n) < 0) {
+    } else if (input_buf_put(f, func.s, func.n) < 0) {
         return -1;
     }
     for (size_t i = 0; i < f->len; i++)
@@ -370,12 +337,12 @@ static int tidy_frame(ps_state *st, span func, span pc, span mod, bool inlined)
     }
     span fs = { f->s, f->len };
     if (inlined) {
-        if (!has(fs, "_[i]") && buf_puts(f, "_[i]") < 0)
+        if (!has(fs, "_[i]") && input_buf_puts(f, "_[i]") < 0)
             return -1;
     } else if (st->o->kernel && mod.n > 0 &&
                (mod.s[0] == '[' || (mod.n >= 7 && !memcmp(mod.s + mod.n - 7, "vmlinux", 7))) &&
                !has(mod, "unknown")) {
-        if (buf_puts(f, "_[k]") < 0)
+        if (input_buf_puts(f, "_[k]") < 0)
             return -1;
     } else if (st->o->jit && has(fs, "_[j]") == false) {
         /* m:/tmp/perf-\d+\.map: */
@@ -386,7 +353,7 @@ static int tidy_frame(ps_state *st, span func, span pc, span mod, bool inlined)
             while (j < mod.n && is_digit(mod.s[j]))
                 j++;
             if (j > i + 10 && mod.n - j >= 4 && memcmp(mod.s + j, ".map", 4) == 0) {
-                if (buf_puts(f, "_[j]") < 0)
+                if (input_buf_puts(f, "_[j]") < 0)
                     return -1;
                 break;
             }
@@ -397,14 +364,8 @@ static int tidy_frame(ps_state *st, span func, span pc, span mod, bool inlined)
 
 static int add_group_end(ps_state *st)
 {
-    if (st->ngroups == st->groups_cap) {
-        size_t cap = st->groups_cap ? st->groups_cap * 2 : 64;
-        size_t *g = realloc(st->groups, cap * sizeof(*g));
-        if (!g)
-            return -1;
-        st->groups = g;
-        st->groups_cap = cap;
-    }
+    if (input_grow((void **)&st->groups, &st->groups_cap, st->ngroups + 1, sizeof(size_t)) < 0)
+        return -1;
     st->groups[st->ngroups++] = st->frames.len;
     return 0;
 }
@@ -429,8 +390,8 @@ static int stack_line(ps_state *st, span pc, span raw, span mod)
             j++;
         if (tidy_frame(st, (span){ raw.s + i, j - i }, pc, mod, parts > 0) < 0)
             return -1;
-        if ((parts++ > 0 && buf_puts(&st->frames, ";") < 0) ||
-            buf_put(&st->frames, st->func.s, st->func.len) < 0)
+        if ((parts++ > 0 && input_buf_puts(&st->frames, ";") < 0) ||
+            input_buf_put(&st->frames, st->func.s, st->func.len) < 0)
             return -1;
         if (j >= end)
             break;
@@ -453,12 +414,12 @@ static int end_record(ps_state *st)
         return 0;
     int rc = 0;
     if (!st->too_long) {
-        buf *s = &st->stack;
+        input_buf *s = &st->stack;
         s->len = 0;
-        rc = buf_put(s, st->pname.s, st->pname.len);
+        rc = input_buf_put(s, st->pname.s, st->pname.len);
         for (size_t g = st->ngroups; rc == 0 && g-- > 0;) {
             size_t from = g ? st->groups[g - 1] : 0;
-            rc = buf_puts(s, ";") < 0 ? -1 : buf_put(s, st->frames.s + from, st->groups[g] - from);
+            rc = input_buf_puts(s, ";") < 0 ? -1 : input_buf_put(s, st->frames.s + from, st->groups[g] - from);
         }
         if (rc == 0) {
             input_sample smp = { s->s, s->len, st->period, st->time_ns };
@@ -498,7 +459,7 @@ long perfscript_read(input_stream *in, const perfscript_opts *o, const input_sin
     int rc = 0;
     if (o->event_filter && *o->event_filter) {
         st.filter_given = true;
-        rc = buf_puts(&st.event, o->event_filter);
+        rc = input_buf_puts(&st.event, o->event_filter);
     }
     char *line;
     size_t n;

@@ -7,6 +7,8 @@
  * the tables they refer to, so a first pass reads the tables and a second the samples. */
 #include "pprof_read.h"
 
+#include "grow.h"
+
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -125,22 +127,9 @@ static int each_u64(pb_field *f, u64_fn add, void *ctx)
 typedef VEC(char) cvec;
 typedef VEC(uint64_t) u64vec;
 
-static int vec_grow(void **a, size_t *cap, size_t len, size_t size)
-{
-    if (len < *cap)
-        return 0;
-    size_t cap2 = *cap ? *cap * 2 : 64;
-    void *b = realloc(*a, cap2 * size);
-    if (!b)
-        return -1;
-    *a = b;
-    *cap = cap2;
-    return 0;
-}
-
 #define VEC_PUSH(v, x) \
-    (vec_grow((void **)&(v).a, &(v).cap, (v).len, sizeof(*(v).a)) < 0 ? -1 \
-                                                                      : ((v).a[(v).len++] = (x), 0))
+    (input_grow((void **)&(v).a, &(v).cap, (v).len + 1, sizeof(*(v).a)) < 0 ? -1 \
+                                                                            : ((v).a[(v).len++] = (x), 0))
 
 typedef struct str_span {
     const char *s;
@@ -189,40 +178,33 @@ static int push_u64(void *ctx, uint64_t v)
 
 /* ---- pass 1: the tables ---- */
 
+/* The varint fields numbered below n of a message, into v[number] (0 where absent). */
+static bool read_varints(pp_state *st, pbr r, uint64_t *v, size_t n)
+{
+    memset(v, 0, n * sizeof(*v));
+    pb_field f;
+    while (rd_field(&r, st->base, &f))
+        if (f.wire == WIRE_VARINT && f.num < n)
+            v[f.num] = f.v;
+    return !r.bad;
+}
+
 static int read_function(pp_state *st, pbr r)
 {
-    pp_function fn = { 0, 0, 0 };
-    pb_field f;
-    while (rd_field(&r, st->base, &f)) {
-        if (f.wire != WIRE_VARINT)
-            continue;
-        if (f.num == FUNCTION_ID)
-            fn.id = f.v;
-        else if (f.num == FUNCTION_NAME)
-            fn.name = f.v;
-        else if (f.num == FUNCTION_SYSTEM_NAME)
-            fn.system_name = f.v;
-    }
-    return r.bad ? -1 : VEC_PUSH(st->fns, fn);
+    uint64_t v[FUNCTION_SYSTEM_NAME + 1];
+    if (!read_varints(st, r, v, FUNCTION_SYSTEM_NAME + 1))
+        return -1;
+    pp_function fn = { v[FUNCTION_ID], v[FUNCTION_NAME], v[FUNCTION_SYSTEM_NAME] };
+    return VEC_PUSH(st->fns, fn);
 }
 
 static int read_mapping(pp_state *st, pbr r)
 {
-    pp_mapping m = { 0, 0, 0, 0 };
-    pb_field f;
-    while (rd_field(&r, st->base, &f)) {
-        if (f.wire != WIRE_VARINT)
-            continue;
-        if (f.num == MAPPING_ID)
-            m.id = f.v;
-        else if (f.num == MAPPING_START)
-            m.start = f.v;
-        else if (f.num == MAPPING_OFFSET)
-            m.offset = f.v;
-        else if (f.num == MAPPING_FILENAME)
-            m.filename = f.v;
-    }
-    return r.bad ? -1 : VEC_PUSH(st->maps, m);
+    uint64_t v[MAPPING_FILENAME + 1];
+    if (!read_varints(st, r, v, MAPPING_FILENAME + 1))
+        return -1;
+    pp_mapping m = { v[MAPPING_ID], v[MAPPING_START], v[MAPPING_OFFSET], v[MAPPING_FILENAME] };
+    return VEC_PUSH(st->maps, m);
 }
 
 static int read_location(pp_state *st, pbr r)
@@ -463,21 +445,11 @@ static int put_tagroots(pp_state *st, const label_vec *labels)
 
 static int read_label(pp_state *st, pbr r, label_vec *labels)
 {
-    pp_label l = { 0, 0, 0, 0 };
-    pb_field f;
-    while (rd_field(&r, st->base, &f)) {
-        if (f.wire != WIRE_VARINT)
-            continue;
-        if (f.num == LABEL_KEY)
-            l.key = f.v;
-        else if (f.num == LABEL_STR)
-            l.str = f.v;
-        else if (f.num == LABEL_NUM)
-            l.num = (int64_t)f.v;
-        else if (f.num == LABEL_NUM_UNIT)
-            l.num_unit = f.v;
-    }
-    return r.bad ? -1 : VEC_PUSH(*labels, l);
+    uint64_t v[LABEL_NUM_UNIT + 1];
+    if (!read_varints(st, r, v, LABEL_NUM_UNIT + 1))
+        return -1;
+    pp_label l = { v[LABEL_KEY], v[LABEL_STR], v[LABEL_NUM_UNIT], (int64_t)v[LABEL_NUM] };
+    return VEC_PUSH(*labels, l);
 }
 
 static int read_sample_emit(pp_state *st, int64_t value)
@@ -534,8 +506,8 @@ static int read_sample(pp_state *st, pbr r, size_t at, label_vec *labels)
     }
     if (st->stack.len && st->stack.a[st->stack.len - 1] == ';')
         st->stack.len--; /* tag roots of a sample without locations */
-    if (st->stack.len == 0)
-        return put_str(&st->stack, "[no stack]") < 0 ? -1 : read_sample_emit(st, value);
+    if (st->stack.len == 0 && put_str(&st->stack, "[no stack]") < 0)
+        return -1;
     return read_sample_emit(st, value);
 }
 

@@ -11,7 +11,7 @@
 typedef struct ss_state {
     const input_sink *sink;
     json_t *frames;      /* shared.frames */
-    json_text stack;
+    input_buf stack;
     long bad;
     size_t profile;      /* index of the profile being read, for messages */
     double scale;        /* ns per unit, or 1 for a unit that is no time */
