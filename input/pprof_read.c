@@ -281,7 +281,7 @@ static int cmp_id(const void *a, const void *b)
 
 static void *find_id(void *a, size_t n, size_t size, uint64_t id)
 {
-    return id ? bsearch(&id, a, n, size, cmp_id) : NULL;
+    return id && n ? bsearch(&id, a, n, size, cmp_id) : NULL;
 }
 
 static str_span str_at(pp_state *st, uint64_t i)
@@ -562,11 +562,17 @@ static unsigned char *slurp(input_stream *in, const input_sink *sink, size_t *le
     return b;
 }
 
+static void sort_by_id(void *a, size_t n, size_t size)
+{
+    if (n > 1) /* qsort wants a non-NULL array even for none */
+        qsort(a, n, size, cmp_id);
+}
+
 static int sort_tables(pp_state *st)
 {
-    qsort(st->fns.a, st->fns.len, sizeof(*st->fns.a), cmp_id);
-    qsort(st->maps.a, st->maps.len, sizeof(*st->maps.a), cmp_id);
-    qsort(st->locs.a, st->locs.len, sizeof(*st->locs.a), cmp_id);
+    sort_by_id(st->fns.a, st->fns.len, sizeof(*st->fns.a));
+    sort_by_id(st->maps.a, st->maps.len, sizeof(*st->maps.a));
+    sort_by_id(st->locs.a, st->locs.len, sizeof(*st->locs.a));
     return 0;
 }
 
