@@ -11,6 +11,10 @@ reference tools themselves.
   readers.py v8 FLAMEPROF INPUT_DUMP   node --cpu-prof on a workload with a known split; times
   readers.py formats FLAMEPROF FIXDIR  round trips (folded -> pprof/speedscope -> folded),
                                        detection, diff across formats, evented speedscope
+  readers.py stackvis FLAMEPROF FIXDIR NPM_DIR
+                                       the same perf script fixtures through stackvis (npm),
+                                       the renderer of node's perf workflow, where it
+                                       collapses the same way (C programs: same names)
   readers.py malformed FLAMEPROF       broken inputs of every format: one clear error, a line
                                        number or byte offset, never a crash
 """
@@ -75,6 +79,45 @@ def test_perf(ck, fp, fixdir):
     ck.check(re.search(r'edge\.perf:34: not a perf script line', r.stderr) is not None,
              'an unrecognized perf script line is reported with its number', r.stderr[:300])
     ck.check('several event types' in r.stderr, 'a second event type is reported')
+
+
+def stackvis_collapse(npm_dir, path):
+    """stackvis's stackcollapse-perf on path, as {folded stack: samples}: its frames read
+    `comm\`name+0xOFF`, comma-separated, root first, one count per sample."""
+    exe = os.path.join(npm_dir, 'node_modules', '.bin', 'stackcollapse-perf')
+    if not os.path.exists(exe):
+        npm = shutil.which('npm')
+        if not npm:
+            raise fptest.Skip('npm not found: the stackvis comparison did NOT run')
+        r = subprocess.run([npm, 'install', '--prefix', npm_dir, '--no-audit', '--no-fund',
+                            '--no-save', '--loglevel=error', 'stackvis@0.5.0'],
+                           capture_output=True, text=True, timeout=300)
+        if not os.path.exists(exe):
+            raise fptest.Skip('could not install stackvis from npm: ' + r.stderr[-300:])
+    out = subprocess.run([exe], stdin=open(path, 'rb'), capture_output=True, timeout=120,
+                         check=True).stdout.decode()
+    stacks = {}
+    for line in out.splitlines():
+        stack, _, n = line.rpartition(' ')
+        frames = stack.split(',')
+        names = [re.sub(r'\+0x[0-9a-f]+$', '', f.split('`', 1)[1]) for f in frames]
+        key = ';'.join([frames[0].split('`')[0]] + names)
+        stacks[key] = stacks.get(key, 0) + int(n)
+    return stacks
+
+
+def test_stackvis(ck, fp, fixdir, npm_dir):
+    for name in ('default', 'fields'):  # one period for every sample: counts = weight / period
+        src = os.path.join(fixdir, name + '.perf')
+        periods = set(re.findall(r'(\d+) cpu-clock', open(src).read()))
+        period = int(periods.pop()) if len(periods) == 1 else 0
+        ours = {k: v // period for k, v in folded_dict(convert(fp, [src]).stdout).items()}
+        theirs = stackvis_collapse(npm_dir, src)
+        ck.check(period > 0 and ours == theirs,
+                 f'{name}.perf: the stacks and sample counts stackvis collapses',
+                 f'{len(theirs)} stacks' if ours == theirs else
+                 f'only ours: {sorted(set(ours) - set(theirs))[:2]}, '
+                 f'only stackvis: {sorted(set(theirs) - set(ours))[:2]}')
 
 
 def go_env(tmp):
@@ -377,7 +420,7 @@ def main():
     mode, fp = sys.argv[1], sys.argv[2]
     ck = fptest.Checks('input-' + mode)
     tests = {'perf': test_perf, 'pprof': test_pprof, 'http': test_http, 'v8': test_v8,
-             'formats': test_formats, 'malformed': test_malformed}
+             'formats': test_formats, 'malformed': test_malformed, 'stackvis': test_stackvis}
     return fptest.run_test(ck, tests[mode], ck, fp, *sys.argv[3:])
 
 
