@@ -281,7 +281,13 @@ static int cmp_id(const void *a, const void *b)
 
 static void *find_id(void *a, size_t n, size_t size, uint64_t id)
 {
-    return id && n ? bsearch(&id, a, n, size, cmp_id) : NULL;
+    if (id == 0 || n == 0)
+        return NULL;
+    /* Writers number ids 1..n (Go, flameprof): then the sorted table is indexed by them. */
+    char *dense = id <= n ? (char *)a + (id - 1) * size : NULL;
+    if (dense && *(uint64_t *)dense == id)
+        return dense;
+    return bsearch(&id, a, n, size, cmp_id);
 }
 
 static str_span str_at(pp_state *st, uint64_t i)
@@ -303,6 +309,15 @@ static int put_name(cvec *out, str_span s)
         if (VEC_PUSH(*out, d) < 0)
             return -1;
     }
+    return 0;
+}
+
+static int put_bytes(cvec *out, const char *s, size_t n)
+{
+    if (input_grow((void **)&out->a, &out->cap, out->len + n, 1) < 0)
+        return -1;
+    memcpy(out->a + out->len, s, n);
+    out->len += n;
     return 0;
 }
 
@@ -498,9 +513,8 @@ static int read_sample(pp_state *st, pbr r, size_t at, label_vec *labels)
         }
         if (!loc->text && location_text(st, loc) < 0)
             return -1;
-        for (size_t k = 0; k < loc->text_len; k++)
-            if (VEC_PUSH(st->stack, loc->text[k]) < 0)
-                return -1;
+        if (put_bytes(&st->stack, loc->text, loc->text_len) < 0)
+            return -1;
         if (i > 0 && VEC_PUSH(st->stack, ';') < 0)
             return -1;
     }
