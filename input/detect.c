@@ -6,7 +6,8 @@
 
 static bool contains(const char *s, size_t n, const char *needle)
 {
-    return memmem(s, n, needle, strlen(needle)) != NULL;
+    size_t k = strlen(needle);
+    return s && n >= k && memmem(s, n, needle, k) != NULL;
 }
 
 static bool is_hex(char c)
