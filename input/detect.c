@@ -2,6 +2,7 @@
 #include "detect.h"
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <string.h>
 
 static bool contains(const char *s, size_t n, const char *needle)
@@ -31,14 +32,62 @@ static bool perf_frame_line(const char *s, size_t n)
     return n > 0 && s[n - 1] == ')' && memmem(s + i, n - i, " (", 2) != NULL;
 }
 
-/* protobuf: field 1..15 of wire type 0 or 2 first, and control bytes text has not. */
+/* ---- pprof: the head parses as profile.proto's top-level fields ---- */
+
+static bool varint(const unsigned char **p, const unsigned char *end, uint64_t *v)
+{
+    *v = 0;
+    for (unsigned shift = 0; shift < 64 && *p < end; shift += 7) {
+        unsigned char b = *(*p)++;
+        *v |= (uint64_t)(b & 0x7f) << shift;
+        if (!(b & 0x80))
+            return true;
+    }
+    return false;
+}
+
+/* s[0..n) is a sequence of fields whose keys are all in keys[]; a field may run past the
+ * end only if the head was cut there (truncated). Counts in *typed the fields 1 and 2
+ * (sample_type, sample) found whole whose own fields are as profile.proto has them. */
+static bool fields_ok(const unsigned char *s, size_t n, const char *keys, bool truncated,
+                      int *typed)
+{
+    static const char value_type[] = "\x08\x10";
+    static const char sample[] = "\x08\x0a\x10\x12\x1a";
+    const unsigned char *p = s, *end = s + n;
+    while (p < end) {
+        uint64_t key, v;
+        if (!varint(&p, end, &key) || key == 0 || key > 0x7f || !strchr(keys, (int)key))
+            return false;
+        if (!varint(&p, end, &v))
+            return truncated;
+        if ((key & 7) == 0)
+            continue;
+        if (v > (uint64_t)(end - p))
+            return truncated;
+        if (typed && (key == 0x0a || key == 0x12)) {
+            if (!fields_ok(p, (size_t)v, key == 0x0a ? value_type : sample, false, NULL))
+                return false;
+            ++*typed;
+        }
+        p += v;
+    }
+    return true;
+}
+
+/* Top level: sample_type (1), sample (2), mapping (3), location (4), function (5),
+ * string_table (6), drop/keep_frames (7, 8), time (9), duration (10), period_type (11),
+ * period (12), comment (13), default_sample_type (14), in any order (Go starts with the
+ * time). The whole head must parse so, with a sample type or a sample in it, or binary
+ * bytes no text has. */
 static bool looks_like_pprof(const unsigned char *s, size_t n)
 {
-    if (n < 2)
+    static const char top[] = "\x0a\x12\x1a\x22\x2a\x32\x38\x40\x48\x50\x5a\x60\x68\x6a\x70";
+    int typed = 0;
+    if (n < 2 || !fields_ok(s, n, top, n >= DETECT_HEAD, &typed))
         return false;
-    unsigned key = s[0], field = key >> 3, wire = key & 7;
-    if (field == 0 || field > 15 || (wire != 0 && wire != 2))
-        return false;
+    if (typed > 0)
+        return true;
     for (size_t i = 0; i < n && i < 4096; i++)
         if (s[i] < 0x09 || (s[i] > 0x0d && s[i] < 0x20))
             return true;
@@ -50,20 +99,17 @@ input_format input_detect(const char *head, size_t len)
     size_t i = 0;
     while (i < len && (head[i] == ' ' || head[i] == '\t' || head[i] == '\r' || head[i] == '\n'))
         i++;
-    if (i < len && head[i] == '{') {
+    if (i + 1 < len && head[i] == '{' && strchr("\"\r\n\t }", head[i + 1])) {
         if (contains(head, len, "speedscope") || contains(head, len, "\"shared\""))
             return INPUT_SPEEDSCOPE;
         if (contains(head, len, "\"nodes\""))
             return INPUT_CPUPROFILE;
         return INPUT_UNKNOWN;
     }
-    if (i < len && head[i] == '<')
-        return INPUT_UNKNOWN; /* HTML or XML: an error page, an SVG */
     if (looks_like_pprof((const unsigned char *)head, len))
         return INPUT_PPROF;
-    if (memchr(head, '\0', len))
-        return INPUT_UNKNOWN;
-    /* Text: perf script if a line says so. */
+    /* Text: perf script if a line says so; anything else goes to the folded parser, which
+     * reports what it cannot read line by line ("<module>" roots, control bytes...). */
     const char *s = head, *end = head + len;
     if (len >= 2 && s[0] == '#' && s[1] == ' ' && contains(head, len, "# ========"))
         return INPUT_PERF_SCRIPT;

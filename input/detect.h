@@ -5,8 +5,9 @@
  *   JSON object with "nodes" (V8/Chrome .cpuprofile)   -> cpuprofile
  *   text with an indented "ADDRESS SYMBOL (MODULE)" line or perf script's "# " header
  *                                                      -> perf
- *   any other text                                     -> folded
- * Binary data that is no pprof and JSON that is neither gives INPUT_UNKNOWN. */
+ *   anything else                                      -> folded (whose parser
+ *                                                         reports each bad line)
+ * JSON that is neither gives INPUT_UNKNOWN. */
 #ifndef FLAMEPROF_DETECT_H
 #define FLAMEPROF_DETECT_H
 

@@ -383,6 +383,7 @@ MALFORMED = {
                          b'"weights": [1, 2]}]}'),
     'empty-json': ('speedscope', b'{}'),
     'binary': (None, b'\x00\x01\x02\x03' * 100),
+    'trace-events': (None, b'{"traceEvents": []}'),
 }
 
 
@@ -410,6 +411,12 @@ def test_malformed(ck, fp):
         if name.startswith('pprof'):
             ck.check(r.returncode == 1 and 'byte' in r.stderr, f'{name}: a byte offset',
                      r.stderr)
+        if name == 'binary':
+            ck.check(r.returncode == 0 and f'{path}:1: missing count' in r.stderr,
+                     'binary junk: read as folded, its bad line reported', r.stderr[:200])
+        if name == 'trace-events':
+            ck.check(r.returncode == 1 and 'not a profile flameprof reads' in r.stderr,
+                     'JSON of another kind: one clear line', r.stderr[:200])
         if name == 'speedscope-index':
             ck.check(r.stdout == 'a 2\n' and 'names no frame' in r.stderr,
                      'speedscope: a bad frame index skips that sample only', r.stdout)

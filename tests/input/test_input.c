@@ -27,9 +27,14 @@ static void test_detect(void)
           INPUT_SPEEDSCOPE);
     CHECK(DETECT("{\"nodes\":[{\"id\":1") == INPUT_CPUPROFILE);
     CHECK(DETECT("{\"traceEvents\": []}") == INPUT_UNKNOWN);
-    CHECK(DETECT("<html><body>404</body></html>") == INPUT_UNKNOWN);
-    CHECK(DETECT("\x0a\x04\x08\x01\x10\x02\x12\x05") == INPUT_PPROF);
-    CHECK(DETECT("ab\0cd") == INPUT_UNKNOWN);
+    CHECK(DETECT("<module>;main 3\n") == INPUT_FOLDED); /* py-spy's roots */
+    CHECK(DETECT("\x0a\x04\x08\x01\x10\x02\x32\x00") == INPUT_PPROF);
+    CHECK(DETECT("\x48\xd7\xeb\xce\x90\x8c\x8a\xb2\xf7\x18\x0a\x04\x08\x01\x10\x02") ==
+          INPUT_PPROF); /* Go's: time_nanos first */
+    CHECK(DETECT("\x0a\x04\x08\x01\x10\x02\x12\x05") != INPUT_PPROF); /* cut short */
+    CHECK(DETECT("x\x01;\x02 3\n(\x10 1\n") == INPUT_FOLDED); /* control bytes in names */
+    CHECK(DETECT("\nmain;a 3\n") == INPUT_FOLDED);
+    CHECK(DETECT("ab\0cd 1\n") == INPUT_FOLDED);
     CHECK(input_detect("", 0) == INPUT_FOLDED);
 #undef DETECT
     CHECK(input_format_named("perf") == INPUT_PERF_SCRIPT);
