@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "config.h"
-#include "jit.h"
+#include "jit_perfmap.h"
 #include "rawfile.h"
 #include "report.h"
 #include "stacks.h"
