@@ -184,8 +184,3 @@ int cli_read_profile(const char *path, const cli_input_opts *opts, folded_profil
     cli_line_errors_end(&errs, bad);
     return 0;
 }
-
-int cli_read_folded(const char *path, folded_profile *p)
-{
-    return cli_read_profile(path, NULL, p);
-}
