@@ -24,11 +24,10 @@ typedef struct v8_state {
     long bad;
 } v8_state;
 
-static v8_state *cmp_ctx;
-
-static int cmp_by_id(const void *a, const void *b)
+static int cmp_by_id(const void *a, const void *b, void *ctx)
 {
-    int64_t x = cmp_ctx->nodes[*(const size_t *)a].id, y = cmp_ctx->nodes[*(const size_t *)b].id;
+    const v8_node *nodes = ctx;
+    int64_t x = nodes[*(const size_t *)a].id, y = nodes[*(const size_t *)b].id;
     return x < y ? -1 : x > y;
 }
 
@@ -141,8 +140,7 @@ static int read_nodes(v8_state *st, json_t *nodes)
         st->nodes[i] = (v8_node){ json_integer_value(id), SIZE_MAX, nd, NULL, 0 };
         st->by_id[i] = i;
     }
-    cmp_ctx = st;
-    qsort(st->by_id, st->n, sizeof(*st->by_id), cmp_by_id);
+    qsort_r(st->by_id, st->n, sizeof(*st->by_id), cmp_by_id, st->nodes);
     for (size_t i = 1; i < st->n; i++) {
         if (st->nodes[st->by_id[i]].id == st->nodes[st->by_id[i - 1]].id) {
             input_error(st->sink, 0, "cpuprofile: two nodes with id %" PRId64,
