@@ -286,8 +286,8 @@ static bool go_like(const char *s, size_t n)
         i++;
     if (i + 1 >= n)
         return false;
-    for (size_t j = n - 1; j > i + 2 - 1 && j >= 1; j--)
-        if (s[j - 1] == ')' && s[j] == '.' && j - 1 >= i + 2)
+    for (size_t j = n; j-- > i + 3;) /* a ")." starting at i + 2 or later */
+        if (s[j - 1] == ')' && s[j] == '.')
             return true;
     return false;
 }
@@ -422,6 +422,10 @@ static int end_record(ps_state *st)
             rc = input_buf_puts(s, ";") < 0 ? -1 : input_buf_put(s, st->frames.s + from, st->groups[g] - from);
         }
         if (rc == 0) {
+            /* The one byte a folded line cannot hold (the script would print it). */
+            for (size_t i = 0; i < s->len; i++)
+                if (s->s[i] == '\0')
+                    s->s[i] = '?';
             input_sample smp = { s->s, s->len, st->period, st->time_ns };
             rc = st->sink->on_sample(st->sink->ctx, &smp);
         }
