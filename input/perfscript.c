@@ -65,7 +65,7 @@ typedef struct ps_state {
     input_buf func;          /* scratch for one frame */
 } ps_state;
 
-/* ---- record header: /^(\S.+?)\s+(\d+)\/{0,}(\d+){0,}\s+/ (the script writes {0,} as a star) ---- */
+/* ---- record header: /^(\S.+?)\s+(\d+)\/{0,}(\d+){0,}\s+/ ({0,}: the script's star) ---- */
 
 typedef struct ps_header {
     span comm, pid, tid; /* tid.n == 0: no "/TID" digits */
@@ -212,7 +212,8 @@ static int start_record(ps_state *st, const char *s, size_t n, const ps_header *
     if (st->o->tid || st->o->pid) {
         if (input_buf_puts(&st->pname, "-") < 0 || input_buf_put(&st->pname, pid.s, pid.n) < 0)
             return -1;
-        if (st->o->tid && (input_buf_puts(&st->pname, "/") < 0 || input_buf_put(&st->pname, tid.s, tid.n) < 0))
+        if (st->o->tid && (input_buf_puts(&st->pname, "/") < 0 ||
+                           input_buf_put(&st->pname, tid.s, tid.n) < 0))
             return -1;
     }
     for (size_t i = 0; i < st->pname.len; i++)
@@ -419,7 +420,8 @@ static int end_record(ps_state *st)
         rc = input_buf_put(s, st->pname.s, st->pname.len);
         for (size_t g = st->ngroups; rc == 0 && g-- > 0;) {
             size_t from = g ? st->groups[g - 1] : 0;
-            rc = input_buf_puts(s, ";") < 0 ? -1 : input_buf_put(s, st->frames.s + from, st->groups[g] - from);
+            rc = input_buf_puts(s, ";") < 0 ? -1
+                 : input_buf_put(s, st->frames.s + from, st->groups[g] - from);
         }
         if (rc == 0) {
             /* The one byte a folded line cannot hold (the script would print it). */

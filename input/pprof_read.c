@@ -127,9 +127,10 @@ static int each_u64(pb_field *f, u64_fn add, void *ctx)
 typedef VEC(char) cvec;
 typedef VEC(uint64_t) u64vec;
 
-#define VEC_PUSH(v, x) \
-    (input_grow((void **)&(v).a, &(v).cap, (v).len + 1, sizeof(*(v).a)) < 0 ? -1 \
-                                                                            : ((v).a[(v).len++] = (x), 0))
+#define VEC_PUSH(v, x)                                                     \
+    (input_grow((void **)&(v).a, &(v).cap, (v).len + 1, sizeof(*(v).a)) < 0 \
+         ? -1                                                               \
+         : ((v).a[(v).len++] = (x), 0))
 
 typedef struct str_span {
     const char *s;

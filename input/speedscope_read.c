@@ -127,12 +127,14 @@ static int read_evented(ss_state *st, json_t *prof)
         json_t *frame = json_object_get(ev, "frame");
         double at;
         if (!type || !json_in_number(json_object_get(ev, "at"), &at) || at < last ||
-            !json_is_integer(frame) || !json_array_get(st->frames, (size_t)json_integer_value(frame))) {
+            !json_is_integer(frame) ||
+            !json_array_get(st->frames, (size_t)json_integer_value(frame))) {
             malformed(st, "a malformed or out-of-order event", k);
             continue;
         }
         if (json_array_size(open) > 0 &&
-            (open_stack(st, open) < 0 || emit(st, weight_of(st, at - last), time_of(st, last)) < 0)) {
+            (open_stack(st, open) < 0 ||
+             emit(st, weight_of(st, at - last), time_of(st, last)) < 0)) {
             rc = -1;
             break;
         }

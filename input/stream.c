@@ -177,5 +177,7 @@ int input_stream_line(input_stream *s, char **line, size_t *len)
 
 const char *input_stream_error(const input_stream *s)
 {
-    return s->err == -1 ? "corrupt gzip data" : s->err == EFBIG ? "a line longer than 64 MB" : strerror(s->err ? s->err : EIO);
+    if (s->err == -1)
+        return "corrupt gzip data";
+    return s->err == EFBIG ? "a line longer than 64 MB" : strerror(s->err ? s->err : EIO);
 }

@@ -237,7 +237,8 @@ static void test_collect(void)
     input_collector c;
     input_sink sink;
     input_collect_init(&c, &p, &sink);
-    input_sample a = { "a;b", 3, 2, 100 }, b = { "a;bc", 4, 5, 50 }, z = { "z;y", 3, 1, INPUT_NO_TIME };
+    input_sample a = { "a;b", 3, 2, 100 }, b = { "a;bc", 4, 5, 50 };
+    input_sample z = { "z;y", 3, 1, INPUT_NO_TIME };
     sink.on_sample(sink.ctx, &a);
     sink.on_sample(sink.ctx, &b);
     sink.on_sample(sink.ctx, &a);
