@@ -423,7 +423,7 @@ static int end_record(ps_state *st)
             rc = input_buf_puts(s, ";") < 0 ? -1
                  : input_buf_put(s, st->frames.s + from, st->groups[g] - from);
         }
-        if (rc == 0) {
+        if (rc == 0 && st->period > 0) { /* a period of "00" is 0 in Perl: nothing */
             /* The one byte a folded line cannot hold (the script would print it). */
             for (size_t i = 0; i < s->len; i++)
                 if (s->s[i] == '\0')

@@ -15,6 +15,9 @@
  * --addrs ("[module <addr>]" for unknown symbols), --event-filter. Its --inline (addr2line)
  * and --srcline / --context are not offered.
  *
+ * (Where the script would print a stack with count 0, from periods written "00", or keep
+ * a NUL byte in a name, this leaves the stack out and writes '?'.)
+ *
  * Each sample carries its time stamp (the header's "SECONDS.MICROS:") when there is one.
  * Lines that are neither a header, a frame, a comment nor blank are reported with their
  * number and skipped, as stackcollapse-perf.pl warns and skips them. */
