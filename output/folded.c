@@ -1,6 +1,8 @@
 /* folded.c - folded stacks: build, sort/merge, parse and write. See folded.h. */
 #include "folded.h"
 
+#include "array.h"
+
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,20 +27,9 @@ static uint64_t sat_add(uint64_t a, uint64_t b)
     return a > UINT64_MAX - b ? UINT64_MAX : a + b;
 }
 
-static int grow(folded_profile *p)
-{
-    size_t cap = p->cap ? p->cap * 2 : 256;
-    folded_entry *e = realloc(p->entries, cap * sizeof(*e));
-    if (!e)
-        return -1;
-    p->entries = e;
-    p->cap = cap;
-    return 0;
-}
-
 int folded_add(folded_profile *p, const char *stack, size_t len, uint64_t count)
 {
-    if (p->len == p->cap && grow(p) < 0)
+    if (!UTIL_RESERVE(p->entries, p->cap, p->len + 1))
         return -1;
     char *s = malloc(len + 1);
     if (!s)
