@@ -2,6 +2,7 @@
 #include "folded.h"
 
 #include "array.h"
+#include "sat.h"
 
 #include <inttypes.h>
 #include <stdlib.h>
@@ -20,13 +21,6 @@ void folded_free(folded_profile *p)
     folded_init(p);
 }
 
-/* Totals of hostile or huge profiles must not wrap around to small numbers: a wrapped sum
- * would draw a 100% frame as a sliver. Saturating keeps every ratio sane. */
-static uint64_t sat_add(uint64_t a, uint64_t b)
-{
-    return a > UINT64_MAX - b ? UINT64_MAX : a + b;
-}
-
 int folded_add(folded_profile *p, const char *stack, size_t len, uint64_t count)
 {
     if (!UTIL_RESERVE(p->entries, p->cap, p->len + 1))
@@ -39,7 +33,7 @@ int folded_add(folded_profile *p, const char *stack, size_t len, uint64_t count)
     p->entries[p->len].stack = s;
     p->entries[p->len].count = count;
     p->len++;
-    p->total = sat_add(p->total, count);
+    p->total = util_sat_add(p->total, count);
     return 0;
 }
 
@@ -58,7 +52,7 @@ void folded_finish(folded_profile *p)
     for (size_t i = 1; i < p->len; i++) {
         folded_entry *last = &p->entries[out];
         if (strcmp(last->stack, p->entries[i].stack) == 0) {
-            last->count = sat_add(last->count, p->entries[i].count);
+            last->count = util_sat_add(last->count, p->entries[i].count);
             free(p->entries[i].stack);
         } else {
             p->entries[++out] = p->entries[i];
