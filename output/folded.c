@@ -2,6 +2,7 @@
 #include "folded.h"
 
 #include "array.h"
+#include "frame_name.h"
 #include "sat.h"
 
 #include <inttypes.h>
@@ -214,10 +215,8 @@ size_t folded_sanitize_frame(const char *name, char *dst, size_t cap)
     size_t n = strlen(name);
     if (n > cap - 1)
         n = utf8_cut((const unsigned char *)name, cap - 1);
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)name[i];
-        dst[i] = c == ';' ? ':' : (c < 0x20 || c == 0x7f) ? '?' : (char)c;
-    }
+    for (size_t i = 0; i < n; i++)
+        dst[i] = util_frame_char((unsigned char)name[i]);
     dst[n] = '\0';
     return n;
 }
