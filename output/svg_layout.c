@@ -1,28 +1,14 @@
 /* svg_layout.c - flame graph layout from sorted folded entries. See svg_layout.h. */
 #include "svg_layout.h"
 
+#include "array.h"
+
 #include <stdlib.h>
 #include <string.h>
 
 static uint64_t sat_add(uint64_t a, uint64_t b)
 {
     return a > UINT64_MAX - b ? UINT64_MAX : a + b;
-}
-
-/* Grows *ptr (an array of elem-sized items with capacity *cap) to hold need items. */
-static int reserve(void *ptr, size_t *cap, size_t need, size_t elem)
-{
-    if (need <= *cap)
-        return 0;
-    size_t n = *cap ? *cap : 64;
-    while (n < need)
-        n *= 2;
-    void *p = realloc(*(void **)ptr, n * elem);
-    if (!p)
-        return -1;
-    *(void **)ptr = p;
-    *cap = n;
-    return 0;
 }
 
 /* ======================================================================================
@@ -144,7 +130,7 @@ typedef struct svg_open_frame {
 static int emit(svg_layout *l, uint64_t start, uint64_t count, const char *name, size_t len,
                 size_t depth, size_t nsmall, svg_ba ba)
 {
-    if (reserve(&l->it, &l->cap, l->len + 1, sizeof(*l->it)) < 0)
+    if (!UTIL_RESERVE(l->it, l->cap, l->len + 1))
         return -1;
     /* Names and depths past 4G cannot come from a file anyone could render. */
     l->it[l->len++] = (svg_item){ start, count, name, (uint32_t)len, (uint32_t)depth,
@@ -193,7 +179,7 @@ static int close_frame(svg_layout *l)
 
 static int open_frame_at(svg_layout *l, const char *name, size_t len, size_t end)
 {
-    if (reserve(&l->fr, &l->fr_cap, l->depth + 2, sizeof(*l->fr)) < 0)
+    if (!UTIL_RESERVE(l->fr, l->fr_cap, l->depth + 2))
         return -1;
     open_frame *parent = &l->fr[l->depth];
     l->fr[++l->depth] = (open_frame){ name, len, end, parent->cursor, 0, parent->cursor,
@@ -234,7 +220,7 @@ static int layout_begin(svg_layout *l, double min_count)
     l->len = l->depth = 0;
     l->max_depth = 0;
     l->min_count = min_count;
-    if (reserve(&l->fr, &l->fr_cap, 64, sizeof(*l->fr)) < 0)
+    if (!UTIL_RESERVE(l->fr, l->fr_cap, 64))
         return -1;
     l->fr[0] = (open_frame){ "all", 3, 0, 0, 0, 0, { 0, 0, NULL, 0, 0, { 0, 0 } }, { 0, 0 } };
     return 0;
@@ -323,7 +309,7 @@ static int walk(walker *w, const svg_entries *v)
             return -1;
         if (next.s && c_next == cur.len && next.len > cur.len &&
             (unsigned char)next.s[cur.len] < ';') {
-            if (reserve(&w->held, &w->held_cap, w->nheld + 1, sizeof(*w->held)) < 0)
+            if (!UTIL_RESERVE(w->held, w->held_cap, w->nheld + 1))
                 return -1;
             w->held[w->nheld++] = cur;
         } else if (feed(w, &cur, pred, c_cur) < 0) {
