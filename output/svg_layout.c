@@ -2,14 +2,10 @@
 #include "svg_layout.h"
 
 #include "array.h"
+#include "sat.h"
 
 #include <stdlib.h>
 #include <string.h>
-
-static uint64_t sat_add(uint64_t a, uint64_t b)
-{
-    return a > UINT64_MAX - b ? UINT64_MAX : a + b;
-}
 
 /* ======================================================================================
  * Stacks.
@@ -107,8 +103,8 @@ static bool out_of_order(const stack_ref *a, const stack_ref *b, size_t c)
 
 static void ba_add(svg_ba *x, svg_ba y)
 {
-    x->before = sat_add(x->before, y.before);
-    x->after = sat_add(x->after, y.after);
+    x->before = util_sat_add(x->before, y.before);
+    x->after = util_sat_add(x->after, y.after);
 }
 
 typedef struct run {
@@ -168,12 +164,12 @@ static int close_frame(svg_layout *l)
             parent->kids.first = f->name;
             parent->kids.first_len = f->len;
         }
-        parent->kids.count = sat_add(parent->kids.count, f->count);
+        parent->kids.count = util_sat_add(parent->kids.count, f->count);
         ba_add(&parent->kids.ba, f->ba);
     }
-    parent->count = sat_add(parent->count, f->count);
+    parent->count = util_sat_add(parent->count, f->count);
     ba_add(&parent->ba, f->ba);
-    parent->cursor = sat_add(parent->cursor, f->count);
+    parent->cursor = util_sat_add(parent->cursor, f->count);
     return 0;
 }
 
@@ -209,7 +205,7 @@ static int add_stack(svg_layout *l, const stack_ref *s, size_t c)
         pos = end + 1;
     }
     open_frame *leaf = &l->fr[l->depth];
-    leaf->count = sat_add(leaf->count, s->count);
+    leaf->count = util_sat_add(leaf->count, s->count);
     if (s->de)
         ba_add(&leaf->ba, (svg_ba){ s->de->before, s->de->after });
     return 0;
@@ -355,7 +351,7 @@ int svg_layout_build(svg_layout *l, const svg_entries *in, const svg_options *o,
 {
     *total = 0;
     for (size_t i = 0; i < in->n; i++)
-        *total = sat_add(*total, entry_at(in, i)->count);
+        *total = util_sat_add(*total, entry_at(in, i)->count);
     if (!*total)
         return 0;
     double min_count = o->minwidth > 0 ? o->minwidth * (double)*total / px_wide : 0;
