@@ -159,14 +159,9 @@ long folded_parse(FILE *in, folded_profile *p, folded_error_fn on_error, void *c
     char *buf = malloc(cap);
     int err = !buf;
     while (!err) {
-        if (len == cap) {
-            char *b = realloc(buf, cap * 2);
-            if (!b) {
-                err = 1;
-                break;
-            }
-            buf = b;
-            cap *= 2;
+        if (len == cap && !UTIL_RESERVE(buf, cap, cap + 1)) { /* doubles it */
+            err = 1;
+            break;
         }
         size_t n = fread(buf + len, 1, cap - len, in);
         if (n == 0) {

@@ -46,21 +46,9 @@ typedef struct pb {
 
 static bool pb_room(pb *p, size_t n)
 {
-    if (p->oom)
-        return false;
-    if (p->len + n <= p->cap)
-        return true;
-    size_t cap = p->cap ? p->cap : 256;
-    while (cap < p->len + n)
-        cap *= 2;
-    unsigned char *b = realloc(p->b, cap);
-    if (!b) {
+    if (!p->oom && !UTIL_RESERVE(p->b, p->cap, p->len + n))
         p->oom = true;
-        return false;
-    }
-    p->b = b;
-    p->cap = cap;
-    return true;
+    return !p->oom;
 }
 
 static void pb_mem(pb *p, const void *s, size_t n)
