@@ -16,6 +16,7 @@
 #include "speedscope.h"
 #include "svg.h"
 #include "symbolize.h"
+#include "tmp_path.h"
 
 enum { MAX_INLINE = 32, NAME_MAX_LEN = 1024 };
 
@@ -205,21 +206,17 @@ typedef struct destination {
 /* The next place to try after the current one failed, or false when none is left. */
 static bool next_fallback(destination *d)
 {
-    const char *base = strrchr(d->stem, '/') ? strrchr(d->stem, '/') + 1 : d->stem;
     char alt[sizeof d->stem];
-    size_t n = strlen(base);
-    if (d->fallback == 0 && n + 6 <= sizeof alt) {
-        memcpy(alt, "/tmp/", 5);
-        memcpy(alt + 5, base, n + 1);
+    if (d->fallback == 0 && util_tmp_same_name(d->stem, alt, sizeof alt)) {
         d->fallback = 1;
         if (strcmp(alt, d->stem) != 0) {
-            memcpy(d->stem, alt, n + 6);
+            memcpy(d->stem, alt, sizeof alt);
             return true;
         }
     }
     if (d->fallback < 2) { /* a name too long even for /tmp: the default name */
         d->fallback = 2;
-        snprintf(d->stem, sizeof d->stem, "/tmp/flameprof.%ld", (long)getpid());
+        util_tmp_default_name((long)getpid(), d->stem, sizeof d->stem);
         return true;
     }
     return false;
