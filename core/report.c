@@ -1,6 +1,8 @@
 /* report.c - stack table -> symbolized folded profile -> files + summary. */
 #include "report.h"
 
+#include "array.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,14 +29,8 @@ typedef struct line_buf {
 
 static bool buf_append(line_buf *b, const char *s, size_t n)
 {
-    if (b->len + n + 2 > b->cap) {
-        size_t cap = (b->len + n + 2) * 2;
-        char *p = realloc(b->s, cap);
-        if (!p)
-            return false;
-        b->s = p;
-        b->cap = cap;
-    }
+    if (!UTIL_RESERVE(b->s, b->cap, b->len + n + 2))
+        return false;
     if (b->len > 0)
         b->s[b->len++] = ';';
     memcpy(b->s + b->len, s, n);
