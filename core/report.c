@@ -2,6 +2,7 @@
 #include "report.h"
 
 #include "array.h"
+#include "tmp_path.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -18,7 +19,6 @@
 #include "speedscope.h"
 #include "svg.h"
 #include "symbolize.h"
-#include "tmp_path.h"
 
 enum { MAX_INLINE = 32, NAME_MAX_LEN = 1024 };
 
