@@ -3,10 +3,7 @@
 
 #include <string.h>
 
-static uint64_t sat_add(uint64_t a, uint64_t b)
-{
-    return a > UINT64_MAX - b ? UINT64_MAX : a + b;
-}
+#include "sat.h"
 
 static int collect_sample(void *ctx, const input_sample *s)
 {
@@ -26,8 +23,8 @@ static int collect_sample(void *ctx, const input_sample *s)
         c->stacks.strs[i].s = p->entries[p->len - 1].stack;
     } else {
         folded_entry *e = &p->entries[c->base + (size_t)i];
-        e->count = sat_add(e->count, s->weight);
-        p->total = sat_add(p->total, s->weight);
+        e->count = util_sat_add(e->count, s->weight);
+        p->total = util_sat_add(p->total, s->weight);
     }
     c->samples++;
     if (s->time_ns != INPUT_NO_TIME) {

@@ -5,6 +5,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "varint.h"
+
 static bool contains(const char *s, size_t n, const char *needle)
 {
     size_t k = strlen(needle);
@@ -34,18 +36,6 @@ static bool perf_frame_line(const char *s, size_t n)
 
 /* ---- pprof: the head parses as profile.proto's top-level fields ---- */
 
-static bool varint(const unsigned char **p, const unsigned char *end, uint64_t *v)
-{
-    *v = 0;
-    for (unsigned shift = 0; shift < 64 && *p < end; shift += 7) {
-        unsigned char b = *(*p)++;
-        *v |= (uint64_t)(b & 0x7f) << shift;
-        if (!(b & 0x80))
-            return true;
-    }
-    return false;
-}
-
 /* s[0..n) is a sequence of fields whose keys are all in keys[]; a field may run past the
  * end only if the head was cut there (truncated). Counts in *typed the fields 1 and 2
  * (sample_type, sample) found whole whose own fields are as profile.proto has them. */
@@ -57,9 +47,9 @@ static bool fields_ok(const unsigned char *s, size_t n, const char *keys, bool t
     const unsigned char *p = s, *end = s + n;
     while (p < end) {
         uint64_t key, v;
-        if (!varint(&p, end, &key) || key == 0 || key > 0x7f || !strchr(keys, (int)key))
+        if (!varint_read(&p, end, &key) || key == 0 || key > 0x7f || !strchr(keys, (int)key))
             return false;
-        if (!varint(&p, end, &v))
+        if (!varint_read(&p, end, &v))
             return truncated;
         if ((key & 7) == 0)
             continue;

@@ -1,6 +1,8 @@
 /* json_in.c - jansson documents from input streams, frame names. See json_in.h. */
 #include "json_in.h"
 
+#include "frame_name.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -33,13 +35,8 @@ int json_text_frame(input_buf *t, const char *name, size_t n)
     size_t at = t->len;
     if (input_buf_put(t, name, n) < 0)
         return -1;
-    for (size_t i = at; i < t->len; i++) {
-        unsigned char c = (unsigned char)t->s[i];
-        if (c == ';')
-            t->s[i] = ':';
-        else if (c < 0x20 || c == 0x7f)
-            t->s[i] = '?';
-    }
+    for (size_t i = at; i < t->len; i++)
+        t->s[i] = util_frame_char((unsigned char)t->s[i]);
     return 0;
 }
 

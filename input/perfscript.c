@@ -6,6 +6,7 @@
  * \s is [ \t\n\r\f\v], \d [0-9] and \w [A-Za-z0-9_] on byte strings. */
 #include "perfscript.h"
 
+#include "array.h"
 #include "grow.h"
 
 #include <stdio.h>
@@ -365,7 +366,7 @@ static int tidy_frame(ps_state *st, span func, span pc, span mod, bool inlined)
 
 static int add_group_end(ps_state *st)
 {
-    if (input_grow((void **)&st->groups, &st->groups_cap, st->ngroups + 1, sizeof(size_t)) < 0)
+    if (!UTIL_RESERVE(st->groups, st->groups_cap, st->ngroups + 1))
         return -1;
     st->groups[st->ngroups++] = st->frames.len;
     return 0;

@@ -7,7 +7,9 @@
  * the tables they refer to, so a first pass reads the tables and a second the samples. */
 #include "pprof_read.h"
 
-#include "grow.h"
+#include "array.h"
+#include "frame_name.h"
+#include "varint.h"
 
 #include <inttypes.h>
 #include <stdbool.h>
@@ -39,19 +41,10 @@ typedef struct pbr {
 
 static uint64_t rd_varint(pbr *r)
 {
-    uint64_t v = 0;
-    for (unsigned shift = 0; shift < 64; shift += 7) {
-        if (r->p == r->end) {
-            r->bad = true;
-            return 0;
-        }
-        unsigned char b = *r->p++;
-        v |= (uint64_t)(b & 0x7f) << shift;
-        if (!(b & 0x80))
-            return v;
-    }
-    r->bad = true;
-    return 0;
+    uint64_t v;
+    if (!varint_read(&r->p, r->end, &v))
+        r->bad = true;
+    return v;
 }
 
 typedef struct pb_field {
@@ -127,10 +120,8 @@ static int each_u64(pb_field *f, u64_fn add, void *ctx)
 typedef VEC(char) cvec;
 typedef VEC(uint64_t) u64vec;
 
-#define VEC_PUSH(v, x)                                                     \
-    (input_grow((void **)&(v).a, &(v).cap, (v).len + 1, sizeof(*(v).a)) < 0 \
-         ? -1                                                               \
-         : ((v).a[(v).len++] = (x), 0))
+#define VEC_PUSH(v, x) \
+    (!UTIL_RESERVE((v).a, (v).cap, (v).len + 1) ? -1 : ((v).a[(v).len++] = (x), 0))
 
 typedef struct str_span {
     const char *s;
@@ -306,8 +297,7 @@ static int put_name(cvec *out, str_span s)
 {
     for (size_t i = 0; i < s.n; i++) {
         unsigned char c = (unsigned char)s.s[i];
-        char d = c == ';' ? ':' : (c < 0x20 || c == 0x7f) ? '?' : (char)c;
-        if (VEC_PUSH(*out, d) < 0)
+        if (VEC_PUSH(*out, util_frame_char(c)) < 0)
             return -1;
     }
     return 0;
@@ -315,7 +305,7 @@ static int put_name(cvec *out, str_span s)
 
 static int put_bytes(cvec *out, const char *s, size_t n)
 {
-    if (input_grow((void **)&out->a, &out->cap, out->len + n, 1) < 0)
+    if (!UTIL_RESERVE(out->a, out->cap, out->len + n))
         return -1;
     memcpy(out->a + out->len, s, n);
     out->len += n;
