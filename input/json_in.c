@@ -6,18 +6,39 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The document is built whole (several times its size in memory): a bigger one, a gzip
+ * bomb say, is refused rather than let it take the machine. */
+#define JSON_IN_MAX_BYTES (1ul << 30)
+
+typedef struct json_feed {
+    input_stream *in;
+    size_t fed;
+    bool too_big;
+} json_feed;
+
 static size_t load_chunk(void *buf, size_t n, void *ctx)
 {
-    ssize_t got = input_stream_read(ctx, buf, n);
-    return got < 0 ? (size_t)-1 : (size_t)got;
+    json_feed *f = ctx;
+    ssize_t got = input_stream_read(f->in, buf, n);
+    if (got < 0)
+        return (size_t)-1;
+    f->fed += (size_t)got;
+    if (f->fed > JSON_IN_MAX_BYTES) {
+        f->too_big = true;
+        return (size_t)-1;
+    }
+    return (size_t)got;
 }
 
 json_t *json_in_load(input_stream *in, const input_sink *sink)
 {
     json_error_t e;
-    json_t *doc = json_load_callback(load_chunk, in, JSON_REJECT_DUPLICATES, &e);
+    json_feed feed = { in, 0, false };
+    json_t *doc = json_load_callback(load_chunk, &feed, JSON_REJECT_DUPLICATES, &e);
     if (!doc) {
-        if (in->err)
+        if (feed.too_big)
+            input_error(sink, 0, "JSON of more than 1 GB: not read");
+        else if (in->err)
             input_error(sink, 0, "%s", input_stream_error(in));
         else
             input_error(sink, (size_t)(e.line > 0 ? e.line : 0), "JSON: %s (column %d)",
