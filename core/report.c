@@ -131,11 +131,27 @@ static const unwind_module *module_of(const void *addr)
     return NULL;
 }
 
+/* Inside the profiled process with DEBUGINFOD_URLS set: say once which command would
+ * name the stripped code, and keep the raw spill it needs. */
+static void hint_debuginfod(const report_input *in, const symbolizer *sym)
+{
+    const char *urls = getenv("DEBUGINFOD_URLS"), *example = "";
+    size_t n = symbolize_unnamed_modules(sym, &example);
+    if (in->fetch || !in->raw || !in->keep_raw || !urls || !*urls || n == 0)
+        return;
+    *in->keep_raw = true;
+    if (!in->cfg->quiet)
+        fprintf(stderr, "flameprof: %zu module%s without symbols here (%s%s); "
+                        "`flameprof report %s` names them from debuginfod (DEBUGINFOD_URLS)\n",
+                n, n == 1 ? "" : "s", example, n > 1 ? ", ..." : "", in->raw);
+}
+
 static void build_profile(const report_input *in, folded_profile *prof)
 {
     build_ctx c = { .sym = symbolize_new(), .prof = prof, .self = module_of(in->self_pc) };
     if (!c.sym)
         return;
+    symbolize_set_fetch(c.sym, in->fetch, in->fetch_ctx);
     size_t n = modules_count();
     for (size_t i = 0; i < n; i++) {
         const unwind_module *m = modules_get((int)i);
@@ -143,6 +159,7 @@ static void build_profile(const report_input *in, folded_profile *prof)
             symbolize_add_module(c.sym, m->id, m->path, m->bias, m->image, m->image_size);
     }
     stacks_foreach(in->stacks, add_stack, &c);
+    hint_debuginfod(in, c.sym);
     folded_finish(prof);
     free(c.line.s);
     symbolize_free(c.sym);

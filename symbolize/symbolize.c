@@ -8,17 +8,21 @@
  *   debugfile.c  debug files on disk (build-id path, .gnu_debuglink with CRC or build-id)
  *   symtab.c     ELF symbol tables (sorted once, binary search)
  *   inline.c     DWARF inline chains (per-CU sorted function ranges, then a short descent)
+ *   fdenames.c   code no symbol covers: PLT stubs, _start, FDE starts
  *
- * Nothing here may reach debuginfod: dwfl_standard_find_debuginfo and
+ * Nothing here may reach debuginfod by itself: dwfl_standard_find_debuginfo and
  * dwfl_build_id_find_elf dlopen libdebuginfod, which pulls in libcurl and OpenSSL and
- * crashed inside node at exit. Our Dwfl_Callbacks only read files on this machine. */
+ * crashed inside node at exit. Our Dwfl_Callbacks read files on this machine, and call
+ * the fetch function only where the caller (the flameprof command) installed one. */
 #include "symbolize_int.h"
 
 #include "debugfile.h"
 #include "demangle.h"
+#include "fdenames.h"
 #include "inline.h"
 #include "symtab.h"
 
+#include <elfutils/libdwelf.h>
 #include <errno.h>
 #include <gelf.h>
 #include <inttypes.h>
@@ -160,7 +164,7 @@ static int symbolize_find_debuginfo(Dwfl_Module *mod, void **userdata, const cha
     if (m == NULL || m->main_elf == NULL)
         return -1;
     return symbolize_debugfile_open(m->main_elf, file_name, debuglink_file, debuglink_crc,
-                                    debuginfo_file_name);
+                                    m->fetch, m->fetch_ctx, debuginfo_file_name);
 }
 
 static const Dwfl_Callbacks symbolize_callbacks = {
@@ -316,6 +320,20 @@ static const char *symbolize_sym_name(symbolizer *s, symbolize_sym *sym)
     return sym->name;
 }
 
+/* Code no symbol or DWARF names: a PLT stub, _start, an FDE start, else the offset. Marks
+ * the module as one debuginfod could name, if it has a build-id. */
+static const char *symbolize_unnamed(symbolizer *s, symbolize_module *m, uint64_t a,
+                                     uint64_t pc)
+{
+    bool by_fde = false;
+    const char *name = symbolize_fdename(s, m, a, &by_fde);
+    if ((name == NULL || by_fde) && !m->unnamed) {
+        const void *id;
+        m->unnamed = m->main_elf != NULL && dwelf_elf_gnu_build_id(m->main_elf, &id) > 0;
+    }
+    return name != NULL ? name : symbolize_offset_name(s, m, pc);
+}
+
 /* All frames for one address, outermost first; at least one. */
 static size_t symbolize_resolve(symbolizer *s, symbolize_module *m, uint64_t pc,
                                 bool is_return, symbolize_frame *out)
@@ -336,7 +354,7 @@ static size_t symbolize_resolve(symbolizer *s, symbolize_module *m, uint64_t pc,
     if (outer == NULL && nchain > 0)
         outer = symbolize_inline_name(s, m, &chain[0]);
     if (outer == NULL)
-        outer = symbolize_offset_name(s, m, pc);
+        outer = symbolize_unnamed(s, m, a, pc);
     size_t n = 0;
     out[n++] = (symbolize_frame){ outer, false };
     for (size_t i = 1; i < nchain; i++) {
@@ -424,12 +442,14 @@ symbolizer *symbolize_new(void)
 /* Everything but the registration itself; names already handed out live in the arena. */
 static void symbolize_module_release(symbolize_module *m)
 {
+    symbolize_fdenames_release(m);
     symbolize_module_close(m);
     symbolize_inline_release(m);
     symbolize_symtab_release(m);
     free(m->image);
     *m = (symbolize_module){ .id = m->id, .path = m->path, .base = m->base, .bias = m->bias,
-                             .state = SYMBOLIZE_BROKEN, .pending_fd = -1 };
+                             .state = SYMBOLIZE_BROKEN, .pending_fd = -1,
+                             .fetch = m->fetch, .fetch_ctx = m->fetch_ctx };
 }
 
 static void symbolize_module_free(symbolize_module *m)
@@ -501,6 +521,8 @@ int symbolize_add_module(symbolizer *s, int id, const char *path, uint64_t bias,
     symbolize_module *m = symbolize_module_new(id, path, bias, image, image_size);
     if (m == NULL)
         return -1;
+    m->fetch = s->fetch;
+    m->fetch_ctx = s->fetch_ctx;
     uint32_t idx = (uint32_t)s->nmodules;
     uint32_t old = symbolize_find_module(s, id);
     if (old != UINT32_MAX) {
@@ -541,5 +563,29 @@ size_t symbolize_pc(symbolizer *s, int id, uint64_t pc, bool is_return_address,
     if (n > max)
         n = max;
     memcpy(out, frames, n * sizeof *out);
+    return n;
+}
+
+void symbolize_set_fetch(symbolizer *s, symbolize_fetch_fn fetch, void *ctx)
+{
+    if (s == NULL)
+        return;
+    s->fetch = fetch;
+    s->fetch_ctx = ctx;
+    for (size_t i = 0; i < s->nmodules; i++) {
+        s->modules[i]->fetch = fetch;
+        s->modules[i]->fetch_ctx = ctx;
+    }
+}
+
+size_t symbolize_unnamed_modules(const symbolizer *s, const char **example)
+{
+    size_t n = 0;
+    for (size_t i = 0; s != NULL && i < s->nmodules; i++) {
+        if (!s->modules[i]->unnamed)
+            continue;
+        if (n++ == 0 && example != NULL)
+            *example = s->modules[i]->base;
+    }
     return n;
 }
