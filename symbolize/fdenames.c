@@ -160,7 +160,8 @@ static void symbolize_plt_build(symbolizer *s, symbolize_module *m, Elf *elf)
         t->plt = NULL;
         t->nplt = 0;
     }
-    qsort(t->plt, t->nplt, sizeof *t->plt, symbolize_span_cmp);
+    if (t->nplt > 1)
+        qsort(t->plt, t->nplt, sizeof *t->plt, symbolize_span_cmp);
 }
 
 /* ------------------------------------------------------------------ the table */
