@@ -12,9 +12,14 @@ static double cpu_ms(void)
     return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
-/* noinline, noclone: each stays one function (one FDE, one .symtab entry). The serial
- * xorshift chain cannot be vectorized or precomputed. */
+/* Each stays one function under its own name (one FDE, one .symtab entry): gcc would
+ * otherwise clone fx_drive per function pointer; clang has no noclone and does not clone
+ * here. The serial xorshift chain cannot be vectorized or precomputed. */
+#if defined(__clang__)
+#define STRIPFIX_FN __attribute__((noinline))
+#else
 #define STRIPFIX_FN __attribute__((noinline, noclone))
+#endif
 
 STRIPFIX_FN static uint64_t fx_alpha(uint64_t x, long n)
 {
