@@ -170,7 +170,10 @@ def test_fixture(ck, wd, args):
     if not ck.check(bid is not None, 'the fixture library has a build-id', lib):
         return
     server = Debuginfod(wd, wd.path('debug'), bid)
-    ck.check(server.ready, 'debuginfod serves the debug file', server.url)
+    if not ck.check(server.ready, 'debuginfod serves the debug file', server.url):
+        server.log.flush()
+        with open(wd.path('debuginfod.log'), errors='replace') as f:
+            print(''.join(f.readlines()[-20:]))
     env = {'LD_LIBRARY_PATH': wd.path('lib'), 'FLAMEPROF_OUT': wd.path('run'),
            'DEBUGINFOD_URLS': server.url, 'DEBUGINFOD_CACHE_PATH': wd.path('cache')}
     r = run([prog], lib=args.lib, env=env)
