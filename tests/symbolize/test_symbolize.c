@@ -380,10 +380,12 @@ static uint64_t xorshift(uint64_t *state)
 
 /* Corrupted copies of the fixture: any name is fine, crashing or leaking is not. Half
  * the runs hit the ELF and section headers, where a bad count or offset does most harm. */
-static void test_corrupt_files(const fixture *f)
+/* Random bytes changed in a copy of path (the -g library; the stripped one, whose code is
+ * named from .eh_frame, .eh_frame_hdr and the PLT): every lookup still answers. */
+static void test_corrupt_files(const fixture *f, const char *path)
 {
     size_t size;
-    char *lib = read_file(cfg.lib, &size);
+    char *lib = read_file(path, &size);
     char *copy = malloc(size);
     uint64_t rng = 0x9e3779b97f4a7c15ULL;
     uint64_t pcs[] = { fixture_static_addr(f), fixture_sym(f, "symfix_outer"),
@@ -551,7 +553,8 @@ int main(int argc, char **argv)
     test_debug_mismatch(&full, &noid);
     test_fde_names(&full);
     test_broken_files(&full);
-    test_corrupt_files(&full);
+    test_corrupt_files(&full, cfg.lib);
+    test_corrupt_files(&full, cfg.stripped);
     test_vdso();
     test_cache_and_return(&full);
     test_libc();
