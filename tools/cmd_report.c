@@ -23,7 +23,7 @@ static const char report_help[] =
     "(killed, crashed) into PREFIX.folded and PREFIX.svg. PREFIX defaults to RAWFILE\n"
     "without its .raw ending. Addresses are named from the module files still on disk,\n"
     "and JIT code from /tmp/perf-PID.map if it is still there. Where DEBUGINFOD_URLS is\n"
-    "set, debug files for modules without symbols here are fetched from debuginfod.\n"
+    "set, debug files this machine lacks are fetched from debuginfod by build-id.\n"
     "\n"
     "  -o PREFIX   output prefix\n"
     "  -q          no summary line\n"
@@ -70,8 +70,8 @@ static void report_debuginfod(const symbolize_debuginfod *dbg, bool quiet)
     size_t asked, found;
     symbolize_debuginfod_counts(dbg, &asked, &found);
     if (dbg && !quiet)
-        fprintf(stderr, "flameprof: debuginfod: debug files for %zu of %zu modules without "
-                        "symbols here\n", found, asked);
+        fprintf(stderr, "flameprof: debuginfod: debug files for %zu of %zu modules that had "
+                        "none here\n", found, asked);
 }
 
 int cmd_report(int argc, char **argv)
