@@ -183,7 +183,7 @@ static int symbolize_try_fetch(const symbolize_want *w, symbolize_fetch_fn fetch
     if (fetch == NULL || w->build_id_len == 0)
         return -1;
     char *path = NULL;
-    int fd = fetch(ctx, w->build_id, w->build_id_len, &path);
+    int fd = fetch(ctx, false, w->build_id, w->build_id_len, &path);
     if (fd >= 0 && (path == NULL || !symbolize_candidate_ok(fd, w))) {
         close(fd);
         fd = -1;

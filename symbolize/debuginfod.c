@@ -33,23 +33,24 @@ symbolize_debuginfod *symbolize_debuginfod_new(void)
     return NULL;
 }
 
-int symbolize_debuginfod_fetch(void *ctx, const unsigned char *build_id, size_t len,
-                               char **path)
+int symbolize_debuginfod_fetch(void *ctx, bool executable, const unsigned char *build_id,
+                               size_t len, char **path)
 {
     symbolize_debuginfod *d = ctx;
     if (d == NULL || len == 0 || len > 64)
         return -1;
-    d->asked++;
+    d->asked += !executable;
 #ifdef FLAMEPROF_HAVE_DEBUGINFOD
     /* A negative answer is an errno (no such build-id, timeout, no network): the module
      * is then named from what is on disk. */
-    int fd = debuginfod_find_debuginfo(d->client, build_id, (int)len, path);
+    int fd = executable ? debuginfod_find_executable(d->client, build_id, (int)len, path)
+                        : debuginfod_find_debuginfo(d->client, build_id, (int)len, path);
     if (fd >= 0) {
-        d->found++;
+        d->found += !executable;
         return fd;
     }
 #else
-    (void)build_id, (void)path;
+    (void)executable, (void)build_id, (void)path;
 #endif
     return -1;
 }

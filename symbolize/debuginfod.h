@@ -12,6 +12,7 @@
 #ifndef FLAMEPROF_SYMBOLIZE_DEBUGINFOD_H
 #define FLAMEPROF_SYMBOLIZE_DEBUGINFOD_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 typedef struct symbolize_debuginfod symbolize_debuginfod;
@@ -21,10 +22,10 @@ typedef struct symbolize_debuginfod symbolize_debuginfod;
 symbolize_debuginfod *symbolize_debuginfod_new(void);
 
 /* A symbolize_fetch_fn; ctx is the client. */
-int symbolize_debuginfod_fetch(void *ctx, const unsigned char *build_id, size_t len,
-                               char **path);
+int symbolize_debuginfod_fetch(void *ctx, bool executable, const unsigned char *build_id,
+                               size_t len, char **path);
 
-/* How many build-ids were asked for and how many debug files came back. */
+/* How many debug files were asked for (by build-id) and how many came back. */
 void symbolize_debuginfod_counts(const symbolize_debuginfod *d, size_t *asked, size_t *found);
 
 void symbolize_debuginfod_free(symbolize_debuginfod *d);

@@ -148,8 +148,9 @@ static int symbolize_find_elf(Dwfl_Module *mod, void **userdata, const char *mod
     m->pending_elf = NULL;
     int fd = m->pending_fd;
     m->pending_fd = -1;
-    if (m->image == NULL && m->path != NULL)
-        *file_name = strdup(m->path); /* lets dwfl name the file; it frees it */
+    const char *path = m->fetched_path != NULL ? m->fetched_path : m->path;
+    if (m->image == NULL && path != NULL)
+        *file_name = strdup(path); /* lets dwfl name the file; it frees it */
     return fd;
 }
 
@@ -210,9 +211,10 @@ static bool symbolize_open_elf(symbolize_module *m)
         m->pending_elf = elf_memory(m->image, m->image_size);
         return m->pending_elf != NULL;
     }
-    if (m->path == NULL)
+    const char *path = m->fetched_path != NULL ? m->fetched_path : m->path;
+    if (path == NULL)
         return false;
-    int fd = symbolize_open_regular(m->path);
+    int fd = symbolize_open_regular(path);
     if (fd < 0)
         return false;
     m->pending_elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
@@ -247,6 +249,38 @@ static void symbolize_module_close(symbolize_module *m)
     m->main_elf = NULL;
 }
 
+/* Whether the opened file is the one profiled: the same build-id, when one was given. */
+static bool symbolize_is_profiled_file(const symbolize_module *m)
+{
+    if (m->want_id_len == 0 || m->image != NULL)
+        return true;
+    const void *id = NULL;
+    ssize_t n = dwelf_elf_gnu_build_id(m->pending_elf, &id);
+    return n > 0 && (size_t)n == m->want_id_len && memcmp(id, m->want_id, m->want_id_len) == 0;
+}
+
+/* Opens the module's file: the one at its path if it is the one profiled, else the one
+ * the fetch function gives for the profiled build-id. m->changed when neither. */
+static bool symbolize_open_profiled(symbolize_module *m)
+{
+    if (!symbolize_open_elf(m))
+        return false;
+    if (symbolize_is_profiled_file(m))
+        return true;
+    symbolize_module_close(m);
+    char *path = NULL;
+    int fd = m->fetch != NULL ? m->fetch(m->fetch_ctx, true, m->want_id, m->want_id_len, &path)
+                              : -1;
+    if (fd >= 0) {
+        close(fd); /* reopened by name, the way every module file is */
+        m->fetched_path = path;
+    } else {
+        free(path);
+    }
+    m->changed = !(fd >= 0 && symbolize_open_elf(m) && symbolize_is_profiled_file(m));
+    return !m->changed;
+}
+
 /* One Dwfl per module, so modules loaded at the same addresses at different times never
  * shadow each other. The module is reported with dwfl_report_module and our find_elf
  * hands over an Elf we opened (O_CLOEXEC, no transparent decompression), which keeps the
@@ -254,7 +288,7 @@ static void symbolize_module_close(symbolize_module *m)
 static bool symbolize_module_report(symbolize_module *m)
 {
     uint64_t lo, hi;
-    if (!symbolize_open_elf(m) || !symbolize_load_range(m->pending_elf, &lo, &hi)
+    if (!symbolize_open_profiled(m) || !symbolize_load_range(m->pending_elf, &lo, &hi)
         || m->bias + lo < m->bias || m->bias + hi < m->bias)
         return false;
     m->main_elf = m->pending_elf;
@@ -447,9 +481,11 @@ static void symbolize_module_release(symbolize_module *m)
     symbolize_inline_release(m);
     symbolize_symtab_release(m);
     free(m->image);
+    free(m->fetched_path);
     *m = (symbolize_module){ .id = m->id, .path = m->path, .base = m->base, .bias = m->bias,
                              .state = SYMBOLIZE_BROKEN, .pending_fd = -1,
-                             .fetch = m->fetch, .fetch_ctx = m->fetch_ctx };
+                             .fetch = m->fetch, .fetch_ctx = m->fetch_ctx,
+                             .changed = m->changed };
 }
 
 static void symbolize_module_free(symbolize_module *m)
@@ -576,6 +612,25 @@ void symbolize_set_fetch(symbolizer *s, symbolize_fetch_fn fetch, void *ctx)
         s->modules[i]->fetch = fetch;
         s->modules[i]->fetch_ctx = ctx;
     }
+}
+
+void symbolize_expect_build_id(symbolizer *s, int id, const unsigned char *build_id,
+                               size_t len)
+{
+    uint32_t idx = s != NULL ? symbolize_find_module(s, id) : UINT32_MAX;
+    if (idx == UINT32_MAX || len > sizeof s->modules[idx]->want_id)
+        return;
+    memcpy(s->modules[idx]->want_id, build_id, len);
+    s->modules[idx]->want_id_len = len;
+}
+
+size_t symbolize_changed_modules(const symbolizer *s, const char **example)
+{
+    size_t n = 0;
+    for (size_t i = 0; s != NULL && i < s->nmodules; i++)
+        if (s->modules[i]->changed && n++ == 0 && example != NULL)
+            *example = s->modules[i]->base;
+    return n;
 }
 
 size_t symbolize_unnamed_modules(const symbolizer *s, const char **example)

@@ -56,15 +56,26 @@ int symbolize_add_module(symbolizer *s, int id, const char *path, uint64_t bias,
 size_t symbolize_pc(symbolizer *s, int id, uint64_t pc, bool is_return_address,
                     symbolize_frame *out, size_t max);
 
-/* A debug file for a build-id from outside this machine's debug directories. Returns an
- * open descriptor and sets *path to its malloc'd name, or -1. Its build-id is checked
- * against the module's before it is used. */
-typedef int (*symbolize_fetch_fn)(void *ctx, const unsigned char *build_id, size_t len,
-                                  char **path);
+/* A file for a build-id from outside this machine's debug directories: the debug file,
+ * or (executable) the module file itself, when the one on disk is not the one profiled.
+ * Returns an open descriptor and sets *path to its malloc'd name, or -1. Its build-id is
+ * checked against the module's before it is used. */
+typedef int (*symbolize_fetch_fn)(void *ctx, bool executable, const unsigned char *build_id,
+                                  size_t len, char **path);
 
 /* Install fetch (NULL: none, the default), asked at most once per module whose symbols
  * and DWARF are not on disk, when the module is first used. Call before resolving. */
 void symbolize_set_fetch(symbolizer *s, symbolize_fetch_fn fetch, void *ctx);
+
+/* The build-id module id had when it was profiled. A file at its path with another build-id
+ * (or none) is not read: the module is then the file the fetch function gives for that
+ * build-id, if any, else its addresses read "module+0xoffset". Call before resolving. */
+void symbolize_expect_build_id(symbolizer *s, int id, const unsigned char *build_id,
+                               size_t len);
+
+/* How many of the modules resolved so far were not the file profiled (see
+ * symbolize_expect_build_id) and were named by offset; *example as below. */
+size_t symbolize_changed_modules(const symbolizer *s, const char **example);
 
 /* How many of the modules resolved so far had code that no symbol covered (named by FDE
  * start or offset) and carry a build-id a debuginfod server could be asked for; *example

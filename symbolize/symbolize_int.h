@@ -108,6 +108,10 @@ typedef struct symbolize_module {
     symbolize_htab alias_index;
     symbolize_fdetab *fdetab; /* built on the first address no symbol covers */
     bool unnamed;             /* some address had no symbol: named by FDE start or offset */
+    unsigned char want_id[64]; /* the build-id profiled (symbolize_expect_build_id) */
+    size_t want_id_len;
+    char *fetched_path;       /* the module file fetched by build-id, read instead of path */
+    bool changed;             /* the file at path is not the one profiled, none fetched */
     symbolize_fetch_fn fetch; /* the symbolizer's, for find_debuginfo */
     void *fetch_ctx;
 } symbolize_module;

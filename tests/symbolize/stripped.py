@@ -10,6 +10,9 @@
             DEBUGINFOD_URLS set, the process says `flameprof report RAW` names them and keeps
             RAW; that command, against elfutils' own debuginfod on 127.0.0.1 serving the
             library's separate debug file, names fx_alpha and fx_beta with the same weights.
+            Once the library on disk is replaced by another build (another build-id), the
+            report names its code by offset and says so, or, with debuginfod serving the
+            original file, fetches it and names fx_alpha again.
   sqlite3   Debian's own sqlite3 (stripped, with a stripped libsqlite3) on a query-heavy
             script: libsqlite3's frames are .dynsym names or FDE starts, and far fewer than
             the distinct addresses sampled in it (from the raw spill, kept because
@@ -150,7 +153,8 @@ class Debuginfod:
 
 def strip_fixture(wd, args):
     """Stripped copies of the library (same name, own directory) and the program; the
-    library's debug file in a directory of its own, for debuginfod."""
+    library's debug file and a copy of the stripped library in a directory of their own,
+    for debuginfod."""
     objcopy = need('objcopy')
     for d in ('lib', 'debug'):
         os.mkdir(wd.path(d))
@@ -158,6 +162,7 @@ def strip_fixture(wd, args):
     subprocess.run([objcopy, '--only-keep-debug', args.fixlib,
                     wd.path('debug', 'libstripfix.so.debug')], check=True)
     subprocess.run([objcopy, '--strip-all', args.fixlib, lib], check=True)
+    shutil.copy(lib, wd.path('debug', 'libstripfix.so'))
     prog = wd.path('stripfix_main')
     subprocess.run([objcopy, '--strip-all', args.fixprog, prog], check=True)
     return lib, prog
@@ -227,6 +232,38 @@ def test_fixture(ck, wd, args):
                  f'{w} vs {by_name.get(fn)} by FDE start')
     left = offset_frames(named_prof, base)
     ck.check(not left, f'no {base}+0x frame left once named', f'{left}')
+    test_changed_file(ck, wd, args, lib, bid, raw, env, by_name)
+
+
+def test_changed_file(ck, wd, args, lib, bid, raw, env, by_name):
+    """The library on disk replaced by another build after the run: its code is never named
+    from the wrong file; debuginfod gives back the original."""
+    with open(raw) as f:
+        ck.check(any(ln.split()[:1] == ['B'] and ln.split()[-1] == bid for ln in f),
+                 'the raw spill records the library\'s build-id', bid)
+    with open(lib, 'rb') as f:
+        data = bytearray(f.read())
+    at = data.find(bytes.fromhex(bid))
+    if not ck.check(at >= 0, 'build-id found in the library file'):
+        return
+    data[at] ^= 0xff
+    os.unlink(lib)  # a package upgrade replaces the file
+    with open(lib, 'wb') as f:
+        f.write(data)
+    base = os.path.basename(lib)
+    plain = {k: v for k, v in env.items() if k != 'DEBUGINFOD_URLS'}
+    rep = run([args.flameprof, 'report', '-o', wd.path('changed'), raw], env=plain)
+    ck.check(any('changed since profiled' in ln and base in ln for ln in rep.notes()),
+             'flameprof report says the library changed', f'{rep.notes()}')
+    changed = fptest.Profile(wd.path('changed.folded'))
+    ck.check(not ({'fx_alpha', 'fx_beta'} & changed.frame_names())
+             and offset_frames(changed, base), 'the changed library is named by offset only')
+    rep = run([args.flameprof, 'report', '-o', wd.path('fetched'), raw], env=env)
+    fetched = load_profile(ck, wd.path('fetched.folded'), 'original fetched by build-id')
+    if fetched is not None:
+        w = fetched.inclusive('fx_alpha')
+        ck.check(w == by_name.get('fx_alpha'), 'debuginfod gave the original library back',
+                 f'fx_alpha {w} vs {by_name.get("fx_alpha")}; {rep.notes()}')
 
 
 def test_sqlite3(ck, wd, args):
