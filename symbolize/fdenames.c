@@ -1,6 +1,7 @@
 /* fdenames.c - PLT stubs, the entry point and FDE starts; see fdenames.h for the contract. */
 #include "fdenames.h"
 
+#include "array.h"
 #include "eh_frame_hdr.h"
 
 #include <inttypes.h>
@@ -69,10 +70,8 @@ static bool symbolize_rela_slots(Elf *elf, Elf_Scn *scn, const GElf_Shdr *sh,
         const char *name = elf_strptr(elf, symsh.sh_link, sym.st_name);
         if (name == NULL || name[0] == '\0')
             continue;
-        symbolize_got_slot *grown = symbolize_reserve(*v, cap, *n + 1, sizeof **v);
-        if (grown == NULL)
+        if (!UTIL_RESERVE(*v, *cap, *n + 1))
             return false;
-        *v = grown;
         (*v)[(*n)++] = (symbolize_got_slot){ r.r_offset, name };
     }
     return true;
@@ -121,10 +120,8 @@ static bool symbolize_plt_section(symbolizer *s, symbolize_module *m, Elf_Scn *s
         char name[256];
         snprintf(name, sizeof name, "%s@plt", sym);
         const char *interned = symbolize_intern(s, name);
-        symbolize_sym *grown = symbolize_reserve(t->plt, cap, t->nplt + 1, sizeof *grown);
-        if (interned == NULL || grown == NULL)
+        if (interned == NULL || !UTIL_RESERVE(t->plt, *cap, t->nplt + 1))
             return false;
-        t->plt = grown;
         uint64_t lo = m->bias + sh->sh_addr + off;
         t->plt[t->nplt++] = (symbolize_sym){ { lo, lo + step }, NULL, interned };
     }
