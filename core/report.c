@@ -128,18 +128,50 @@ static const unwind_module *module_of(const void *addr)
     return NULL;
 }
 
+/* Inside the profiled process with DEBUGINFOD_URLS set: say once which command would
+ * name the stripped code, and keep the raw spill it needs. */
+static void hint_debuginfod(const report_input *in, const symbolizer *sym)
+{
+    const char *urls = getenv("DEBUGINFOD_URLS"), *example = "";
+    size_t n = symbolize_unnamed_modules(sym, &example);
+    if (in->fetch || !in->raw || !in->keep_raw || !urls || !*urls || n == 0)
+        return;
+    *in->keep_raw = true;
+    if (!in->cfg->quiet)
+        fprintf(stderr, "flameprof: %zu module%s without symbols here (%s%s); "
+                        "`flameprof report %s` names them from debuginfod (DEBUGINFOD_URLS)\n",
+                n, n == 1 ? "" : "s", example, n > 1 ? ", ..." : "", in->raw);
+}
+
+/* Module files replaced since they were profiled (an upgrade) are never read for names. */
+static void say_changed(const report_input *in, const symbolizer *sym)
+{
+    const char *example = "";
+    size_t n = symbolize_changed_modules(sym, &example);
+    if (n > 0 && !in->cfg->quiet)
+        fprintf(stderr, "flameprof: %zu module file%s changed since profiled (%s%s: another "
+                        "build-id%s); %s code is named by offset\n",
+                n, n == 1 ? "" : "s", example, n > 1 ? ", ..." : "",
+                in->fetch ? ", and debuginfod did not have the original" : "",
+                n == 1 ? "its" : "their");
+}
+
 static void build_profile(const report_input *in, folded_profile *prof)
 {
     build_ctx c = { .sym = symbolize_new(), .prof = prof, .self = module_of(in->self_pc) };
     if (!c.sym)
         return;
+    symbolize_set_fetch(c.sym, in->fetch, in->fetch_ctx);
     size_t n = modules_count();
     for (size_t i = 0; i < n; i++) {
         const unwind_module *m = modules_get((int)i);
-        if (m)
-            symbolize_add_module(c.sym, m->id, m->path, m->bias, m->image, m->image_size);
+        if (m && symbolize_add_module(c.sym, m->id, m->path, m->bias, m->image,
+                                      m->image_size) == 0 && m->build_id_len > 0)
+            symbolize_expect_build_id(c.sym, m->id, m->build_id, m->build_id_len);
     }
     stacks_foreach(in->stacks, add_stack, &c);
+    hint_debuginfod(in, c.sym);
+    say_changed(in, c.sym);
     folded_finish(prof);
     free(c.line.s);
     symbolize_free(c.sym);

@@ -183,10 +183,11 @@ static void finish(bool skip_if_empty)
         return;
     }
     rawfile_spill(&g_stacks); /* in case writing the profile fails (a full disk) */
+    bool keep_raw = false;    /* for `flameprof report` to name stripped code */
     report_input in = { .cfg = &g_cfg, .stacks = &g_stacks, .stats = &st,
                         .lost = aggregator_lost(), .self_pc = (const void *)finish,
-                        .raw = rawfile_path() };
-    rawfile_close(report_write(&in));
+                        .raw = rawfile_path(), .keep_raw = &keep_raw };
+    rawfile_close(report_write(&in) && !keep_raw);
     report_perfmap();
     jit_cleanup();
 }
