@@ -10,8 +10,14 @@
  *      -agentpath:<this library>   loads us a second time as a JVMTI agent: the loader
  *                                  returns the already-loaded copy, so the agent and the
  *                                  sampler share one set of globals.
- *    Only in a process whose executable is named "java"; not with FLAMEPROF_JAVA=0. The JVM
- *    announces the variable on stderr ("Picked up JAVA_TOOL_OPTIONS: ...").
+ *    In every process that starts a JVM, whatever its executable is called: one that links
+ *    libjli.so (java, javac, jshell, jar, jlink: every JDK launcher) or libjvm.so is seen
+ *    in the constructor; one that loads either later with dlopen (a jpackage'd launcher
+ *    loads libjli, an embedder libjvm before JNI_CreateJavaVM) just before that dlopen,
+ *    through our dlopen interposer. Not with FLAMEPROF_JAVA=0. The JVM announces the
+ *    variable on stderr ("Picked up JAVA_TOOL_OPTIONS: ..."); once it has read it (at
+ *    Agent_OnLoad) the user's own value is put back, so that the programs the JVM starts
+ *    do not inherit ours.
  *
  * 2. The agent (Agent_OnLoad, or Agent_OnAttach for a late load) asks for compiled-method
  *    events: every CompiledMethodLoad and DynamicCodeGenerated adds the code's range and
@@ -33,8 +39,16 @@
 
 #include "jitmap.h"
 
-/* Constructor, before any thread: the JAVA_TOOL_OPTIONS injection. */
+/* Constructor, before any thread: the JAVA_TOOL_OPTIONS injection if a JVM library is
+ * loaded already, and what a later dlopen needs to do it. */
 void jvm_setup_env(void);
+
+/* The dlopen interposer, before the real dlopen(file): a JVM library is about to load.
+ * Not async-signal-safe (setenv); thread-safe as far as setenv is. */
+void jvm_before_dlopen(const char *file);
+
+/* Exposed for tests: does path (a file name or path) name libjvm.so or libjli.so? */
+bool jvm_is_jvm_library(const char *path);
 
 /* The agent's map of JVM code; NULL until the agent has loaded (and in a process that is
  * not a JVM). Set once, never freed: safe to read from a signal handler (one atomic load;
