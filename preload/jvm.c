@@ -175,6 +175,7 @@ bool jvm_is_jvm_library(const char *path)
 
 #include <jvmti.h>
 
+#include "hotspot.h"
 #include "jit.h"
 
 static int find_jvm_library(struct dl_phdr_info *info, size_t size, void *found)
@@ -347,12 +348,15 @@ static void JNICALL on_method_load(jvmtiEnv *j, jmethodID method, jint code_size
                                    const void *code_addr, jint map_length,
                                    const jvmtiAddrLocationMap *map, const void *compile_info)
 {
-    (void)map_length, (void)map, (void)compile_info;
+    (void)map_length, (void)map;
     char name[NAME_CAP];
     size_t n = method_name(j, method, name, sizeof name);
     if (n == 0)
         n = (size_t)snprintf(name, sizeof name, "[unknown Java method]");
     add(code_addr, code_size, name, n);
+    jitmap *m = jvm_jitmap();
+    if (m)
+        hotspot_method_loaded(j, code_addr, code_size, compile_info, jitmap_current_gen(m));
 }
 
 static void JNICALL on_method_unload(jvmtiEnv *j, jmethodID method, const void *code_addr)
@@ -368,12 +372,12 @@ static void JNICALL on_method_unload(jvmtiEnv *j, jmethodID method, const void *
 static void JNICALL on_dynamic_code(jvmtiEnv *j, const char *name, const void *address,
                                     jint length)
 {
-    (void)j;
     char clean[NAME_CAP];
     name_buf b = { clean, 0, sizeof clean };
     clean[0] = 0;
     puts_(&b, name && *name ? name : "[unknown JVM code]");
     add(address, length, clean, b.len);
+    hotspot_code_generated(j, name, address, length);
 }
 
 /* Replay what exists already: the interpreter and stubs are generated before VMInit, and
@@ -392,7 +396,20 @@ static void generate_existing(jvmtiEnv *j)
 static void JNICALL on_vm_init(jvmtiEnv *j, JNIEnv *jni, jthread thread)
 {
     (void)jni, (void)thread;
+    hotspot_register_loaded(j);
     generate_existing(j);
+}
+
+static void JNICALL on_class_prepare(jvmtiEnv *j, JNIEnv *jni, jthread thread, jclass klass)
+{
+    (void)jni, (void)thread;
+    hotspot_class_prepared(j, klass);
+}
+
+static void JNICALL on_vm_death(jvmtiEnv *j, JNIEnv *jni)
+{
+    (void)jni;
+    hotspot_name_marked(j);
 }
 
 /* Setup errors: one line, and the JVM runs on without names (JNI_OK: refusing would make
@@ -440,10 +457,13 @@ static jint agent_start(JavaVM *vm, bool live)
      * ask us: we hand the map over. */
     atomic_store_explicit(&g_map, m, memory_order_release);
     jit_set_jvm(m);
+    hotspot_init(j, method_name); /* interpreted and inlined frames, in HotSpot */
 
     jvmtiEventCallbacks cb;
     memset(&cb, 0, sizeof cb);
     cb.VMInit = on_vm_init;
+    cb.VMDeath = on_vm_death;
+    cb.ClassPrepare = on_class_prepare;
     cb.CompiledMethodLoad = on_method_load;
     cb.CompiledMethodUnload = on_method_unload;
     cb.DynamicCodeGenerated = on_dynamic_code;
@@ -453,7 +473,9 @@ static jint agent_start(JavaVM *vm, bool live)
     static const jvmtiEvent events[] = { JVMTI_EVENT_COMPILED_METHOD_LOAD,
                                          JVMTI_EVENT_COMPILED_METHOD_UNLOAD,
                                          JVMTI_EVENT_DYNAMIC_CODE_GENERATED,
-                                         JVMTI_EVENT_VM_INIT };
+                                         JVMTI_EVENT_VM_INIT,
+                                         JVMTI_EVENT_VM_DEATH,
+                                         JVMTI_EVENT_CLASS_PREPARE };
     for (size_t i = 0; i < sizeof events / sizeof *events; i++) {
         if (live && events[i] == JVMTI_EVENT_VM_INIT)
             continue;
@@ -461,8 +483,10 @@ static jint agent_start(JavaVM *vm, bool live)
         if (err != JVMTI_ERROR_NONE)
             return setup_failed(j, err, "SetEventNotificationMode");
     }
-    if (live)
+    if (live) {
+        hotspot_register_loaded(j);
         generate_existing(j);
+    }
     return JNI_OK;
 }
 
