@@ -14,7 +14,10 @@
 
 #include "jvmframes.h"
 
-static jvmframes *g_frames;                    /* set once by hotspot_init, never freed */
+/* Set once by hotspot_init (agent), read by the aggregator; never freed. The JVMTI callbacks
+ * run after hotspot_init on the thread that ran it or through the JVM's own handoffs. */
+static _Atomic(jvmframes *) g_frames_pub;
+#define g_frames atomic_load_explicit(&g_frames_pub, memory_order_acquire)
 static _Atomic(const unwind_interp *) g_interp; /* published once, never freed */
 
 const unwind_interp *hotspot_interpreter(void)
@@ -96,11 +99,12 @@ bool hotspot_init(jvmtiEnv *j, hotspot_namer namer)
                         "interpreted Java frames will read \"Interpreter\"\n");
         return false;
     }
-    g_frames = jvmframes_new();
-    if (!g_frames)
+    jvmframes *f = jvmframes_new();
+    if (!f)
         return false;
     g_namer = namer;
-    jvmframes_publish(g_frames);
+    atomic_store_explicit(&g_frames_pub, f, memory_order_release);
+    jvmframes_publish(f);
     return true;
 }
 
