@@ -2,15 +2,17 @@
  *
  * Methods: an open-addressing hash from Method* to its id, name and state; names in one
  * growing arena. Compiled code: records in load order, each with its scopes (pc offset
- * and a slice of one array of inlined Method*s); lookups sort an index of the records by
- * start once after a change, with the running maximum of their ends (as jitmap does), so
- * only records that can cover a pc are looked at. */
+ * and a slice of one array of inlined Method*s), found by pc through a spans.h index
+ * rebuilt after a change. */
 #include "jvmframes.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "grow.h"
+#include "spans.h"
 
 enum { NAME_MAX_LEN = 1023 };
 
@@ -47,26 +49,14 @@ struct jvmframes {
     size_t scopes_len, scopes_cap;
     uint64_t *frames;
     size_t frames_len, frames_cap;
-    size_t *sorted;     /* code indexes by start */
-    uint64_t *max_end;  /* running max of end over sorted */
-    size_t sorted_len;  /* == codes_len when up to date */
+    spans index;        /* of codes: up to date when index.len == codes_len */
 };
 
 static _Atomic(jvmframes *) g_published;
 
-static bool grow(void **p, size_t *cap, size_t want, size_t elem)
+static bool grow(void **p, size_t *cap, size_t need, size_t elem)
 {
-    if (want <= *cap)
-        return true;
-    size_t n = *cap ? *cap : 16;
-    while (n < want)
-        n *= 2;
-    void *q = realloc(*p, n * elem);
-    if (!q)
-        return false;
-    *p = q;
-    *cap = n;
-    return true;
+    return grow_array(p, cap, need, elem, 16);
 }
 
 jvmframes *jvmframes_new(void)
@@ -89,8 +79,7 @@ void jvmframes_free(jvmframes *f)
     free(f->codes);
     free(f->scopes);
     free(f->frames);
-    free(f->sorted);
-    free(f->max_end);
+    spans_free(&f->index);
     free(f);
 }
 
@@ -275,56 +264,21 @@ int jvmframes_add_code(jvmframes *f, uint64_t start, uint64_t size, uint32_t gen
     return rc;
 }
 
-static jvmframes *sort_codes_for; /* qsort has no context argument */
-
-static int by_start(const void *a, const void *b)
+static void code_range(const void *f, size_t i, uint64_t *start, uint64_t *end)
 {
-    uint64_t x = sort_codes_for->codes[*(const size_t *)a].start,
-             y = sort_codes_for->codes[*(const size_t *)b].start;
-    return x < y ? -1 : x > y;
-}
-
-/* Under the lock: the sorted index, rebuilt after changes. */
-static bool index_codes(jvmframes *f)
-{
-    if (f->sorted_len == f->codes_len)
-        return true;
-    size_t *s = realloc(f->sorted, f->codes_len * sizeof *s);
-    if (!s)
-        return false;
-    f->sorted = s;
-    uint64_t *m = realloc(f->max_end, f->codes_len * sizeof *m);
-    if (!m)
-        return false;
-    f->max_end = m;
-    for (size_t i = 0; i < f->codes_len; i++)
-        s[i] = i;
-    sort_codes_for = f;
-    qsort(s, f->codes_len, sizeof *s, by_start);
-    for (size_t i = 0; i < f->codes_len; i++) {
-        uint64_t e = f->codes[s[i]].end;
-        m[i] = i && m[i - 1] > e ? m[i - 1] : e;
-    }
-    f->sorted_len = f->codes_len;
-    return true;
+    const code_rec *c = &((const jvmframes *)f)->codes[i];
+    *start = c->start;
+    *end = c->end;
 }
 
 /* The load covering pc that is newest as of gen (the oldest if all are newer). */
 static const code_rec *code_at(jvmframes *f, uint64_t pc, uint32_t gen)
 {
-    size_t lo = 0, hi = f->sorted_len; /* the first start above pc */
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (f->codes[f->sorted[mid]].start <= pc)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
+    if (f->index.len != f->codes_len && !spans_build(&f->index, f->codes_len, code_range, f))
+        return NULL;
     const code_rec *best = NULL;
-    for (size_t i = lo; i-- > 0 && f->max_end[i] > pc;) {
-        const code_rec *c = &f->codes[f->sorted[i]];
-        if (pc >= c->end)
-            continue;
+    for (size_t pos = spans_upper(&f->index, pc), id; spans_prev(&f->index, &pos, pc, &id);) {
+        const code_rec *c = &f->codes[id];
         bool c_ok = c->gen <= gen, best_ok = best && best->gen <= gen;
         if (!best || (c_ok && (!best_ok || c->gen > best->gen)) ||
             (!c_ok && !best_ok && c->gen < best->gen))
@@ -337,7 +291,7 @@ size_t jvmframes_inlined(jvmframes *f, uint64_t pc, uint32_t gen, uint64_t *out,
 {
     size_t n = 0;
     pthread_mutex_lock(&f->lock);
-    const code_rec *c = index_codes(f) ? code_at(f, pc, gen) : NULL;
+    const code_rec *c = code_at(f, pc, gen);
     if (c) {
         uint32_t off = (uint32_t)(pc - c->start);
         size_t lo = 0, hi = c->n; /* the first scope at or after pc */
