@@ -209,7 +209,8 @@ static bool java_enabled(void)
 /* The injection, once per process: what the constructor decided it needs. */
 static struct {
     bool armed;     /* FLAMEPROF_JAVA on and our own path known */
-    bool done;      /* looked at JAVA_TOOL_OPTIONS (and set it, or found the agent there) */
+    atomic_bool done; /* looked at JAVA_TOOL_OPTIONS (and set it, or found the agent
+                         there); atomic: two threads may dlopen a JVM library at once */
     bool set;       /* we changed it */
     char lib[PATH_MAX];
     char *user;     /* the user's JAVA_TOOL_OPTIONS (NULL: unset), restored at Agent_OnLoad */
@@ -220,9 +221,8 @@ static struct {
  * constructor (single-threaded) or just before the dlopen of libjvm/libjli. */
 static void inject(void)
 {
-    if (!g_env.armed || g_env.done)
+    if (!g_env.armed || atomic_exchange(&g_env.done, true))
         return;
-    g_env.done = true;
     const char *old = getenv("JAVA_TOOL_OPTIONS");
     size_t cap = (old ? strlen(old) : 0) + strlen(g_env.lib) + sizeof FRAME_POINTER_FLAG +
                  sizeof AGENT_FLAG + 8;
@@ -265,7 +265,7 @@ void jvm_setup_env(void)
 
 void jvm_before_dlopen(const char *file)
 {
-    if (g_env.armed && !g_env.done && jvm_is_jvm_library(file))
+    if (g_env.armed && !atomic_load(&g_env.done) && jvm_is_jvm_library(file))
         inject();
 }
 
