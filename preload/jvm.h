@@ -1,4 +1,4 @@
-/* jvm.h - naming the code a HotSpot JVM (OpenJDK 17) compiles, from inside the JVM.
+/* jvm.h - naming the code a HotSpot JVM (OpenJDK 17) runs, from inside the JVM.
  *
  * Two halves, both in libflameprof.so:
  *
@@ -24,10 +24,12 @@
  *    name to a jitmap, every CompiledMethodUnload kills the entry (a new jitmap
  *    generation), and at VMInit GenerateEvents replays the code that existed before the
  *    events were on. Names read "com.example.Foo.bar(int,java.lang.String[])"; the JVM's own
- *    code keeps the JVM's name ("Interpreter", "StubRoutines (1)").
+ *    code keeps the JVM's name ("Interpreter", "StubRoutines (1)"). The agent also drives
+ *    hotspot.h (interpreted frames by their Method*, inlined methods): ClassPrepare,
+ *    VMInit, VMDeath, and the compile_info of CompiledMethodLoad.
  *
- * The callbacks run on JVM threads (the compiler and service threads), never in a signal
- * handler; the jitmap has its own lock. Nothing here installs a signal handler or calls
+ * The callbacks run on JVM threads (the compiler, service and class-loading threads),
+ * never in a signal handler; the jitmap has its own lock. Nothing here installs a signal handler or calls
  * JNI. A JVMTI error costs one "flameprof:" line and the names, never the program.
  *
  * Built without the agent (jvm_setup_env does nothing) when the JDK headers are missing. */
