@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "folded.h"
-#include "jit.h"
+#include "jit_names.h"
 #include "jvmframes.h"
 #include "modules.h"
 #include "outfile.h"
@@ -17,6 +17,7 @@
 #include "speedscope.h"
 #include "svg.h"
 #include "symbolize.h"
+#include "unwind.h"
 
 enum { MAX_INLINE = 32, NAME_MAX_LEN = 1024 };
 

@@ -8,8 +8,8 @@
 #include <time.h>
 
 #include "endings.h"
-#include "jit.h"
 #include "hotspot.h"
+#include "jit_perfmap.h"
 #include "modules.h"
 #include "rawfile.h"
 

@@ -21,16 +21,17 @@
  *
  * 2. The agent (Agent_OnLoad, or Agent_OnAttach for a late load) asks for compiled-method
  *    events: every CompiledMethodLoad and DynamicCodeGenerated adds the code's range and
- *    name to a jitmap, every CompiledMethodUnload kills the entry (a new jitmap
- *    generation), and at VMInit GenerateEvents replays the code that existed before the
- *    events were on. Names read "com.example.Foo.bar(int,java.lang.String[])"; the JVM's own
- *    code keeps the JVM's name ("Interpreter", "StubRoutines (1)"). The agent also drives
- *    hotspot.h (interpreted frames by their Method*, inlined methods): ClassPrepare,
- *    VMInit, VMDeath, and the compile_info of CompiledMethodLoad.
+ *    name to the JVM code map, which the core holds (jit_jvmmap.h), every
+ *    CompiledMethodUnload kills the entry (a new jitmap generation), and at VMInit
+ *    GenerateEvents replays the code that existed before the events were on. Names read
+ *    "com.example.Foo.bar(int,java.lang.String[])"; the JVM's own code keeps the JVM's name
+ *    ("Interpreter", "StubRoutines (1)"). The agent also drives hotspot.h (interpreted
+ *    frames by their Method*, inlined methods): ClassPrepare, VMInit, VMDeath, and the
+ *    compile_info of CompiledMethodLoad.
  *
  * The callbacks run on JVM threads (the compiler, service and class-loading threads),
- * never in a signal handler; the jitmap has its own lock. Nothing here installs a signal handler or calls
- * JNI. A JVMTI error costs one "flameprof:" line and the names, never the program.
+ * never in a signal handler; the jitmap has its own lock. Nothing here installs a signal
+ * handler or calls JNI. A JVMTI error costs one "flameprof:" line and the names, never the program.
  *
  * Built without the agent (jvm_setup_env does nothing) when the JDK headers are missing. */
 #ifndef FLAMEPROF_JVM_H
@@ -38,8 +39,6 @@
 
 #include <stdbool.h>
 #include <stddef.h>
-
-#include "jitmap.h"
 
 /* Constructor, before any thread: the JAVA_TOOL_OPTIONS injection if a JVM library is
  * loaded already, and what a later dlopen needs to do it. */
@@ -51,11 +50,6 @@ void jvm_before_dlopen(const char *file);
 
 /* Exposed for tests: does path (a file name or path) name libjvm.so or libjli.so? */
 bool jvm_is_jvm_library(const char *path);
-
-/* The agent's map of JVM code; NULL until the agent has loaded (and in a process that is
- * not a JVM). Set once, never freed: safe to read from a signal handler (one atomic load;
- * then only jitmap_current_gen there). */
-jitmap *jvm_jitmap(void);
 
 /* Exposed for tests. The frame name of a Java method from its JVMTI class signature
  * ("Lcom/example/Foo;"), name ("bar") and method signature ("(I[Ljava/lang/String;)V"):

@@ -16,8 +16,10 @@
 #include <ucontext.h>
 #include <unistd.h>
 
-#include "jit.h"
 #include "hotspot.h"
+#include "jit_jvmmap.h"
+#include "jit_perfmap.h"
+#include "jit_trampolines.h"
 #include "modules.h"
 #include "unwind.h"
 
