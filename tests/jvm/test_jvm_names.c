@@ -89,12 +89,9 @@ int main(void)
                  { "/usr/lib/x86_64-linux-gnu/libc.so.6", false },
                  { "", false },
                  { NULL, false } };
-    for (size_t i = 0; i < sizeof libs / sizeof *libs; i++) {
-        bool got = jvm_is_jvm_library(libs[i].path);
-        printf("%s jvm_is_jvm_library(%s) = %d\n", got == libs[i].jvm ? "ok    " : "FAILED",
-               libs[i].path ? libs[i].path : "NULL", got);
-        failures += got != libs[i].jvm;
-    }
+    for (size_t i = 0; i < sizeof libs / sizeof *libs; i++)
+        CHECKF(jvm_is_jvm_library(libs[i].path) == libs[i].jvm, "jvm_is_jvm_library(%s) != %d",
+               libs[i].path ? libs[i].path : "NULL", libs[i].jvm);
 
     char tiny[16];
     CHECKF(!jvm_tool_options(NULL, lib, tiny, sizeof tiny), "a too small buffer is refused");
