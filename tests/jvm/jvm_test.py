@@ -382,10 +382,10 @@ def test_jshell(env, ck):
     script = os.path.join(env.tmp, 'fib.jsh')
     with open(script, 'w') as f:
         f.write('long fib(int n) { return n < 2 ? n : fib(n - 1) + fib(n - 2); }\n'
-                'System.out.println("fib=" + fib(30));\n/exit\n')
+                'System.out.println("fib=" + fib(36));\n/exit\n')
     cp, prefix, _ = env.run_cmd([jshell, '-q', script])
     ck.check(cp.returncode == 0, 'jshell exits 0', f'status {cp.returncode}')
-    ck.check('fib=832040' in cp.stdout, 'jshell printed fib(30)', cp.stdout.strip()[-200:])
+    ck.check('fib=14930352' in cp.stdout, 'jshell printed fib(36)', cp.stdout.strip()[-200:])
     profs = profiles_of(prefix)
     if not ck.check(len(profs) >= 1, 'jshell: profiles written',
                     ' '.join(p.path for p in profs)):
