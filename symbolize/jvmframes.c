@@ -6,13 +6,13 @@
  * rebuilt after a change. */
 #include "jvmframes.h"
 
+#include "array.h"
+#include "spans.h"
+
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include "grow.h"
-#include "spans.h"
 
 enum { NAME_MAX_LEN = 1023 };
 
@@ -53,11 +53,6 @@ struct jvmframes {
 };
 
 static _Atomic(jvmframes *) g_published;
-
-static bool grow(void **p, size_t *cap, size_t need, size_t elem)
-{
-    return grow_array(p, cap, need, elem, 16);
-}
 
 jvmframes *jvmframes_new(void)
 {
@@ -154,7 +149,7 @@ bool jvmframes_want(jvmframes *f, uint64_t method)
     if (known && !s->wanted && !s->name) {
         if (f->wanted_head > 0 && f->wanted_head == f->wanted_len)
             f->wanted_head = f->wanted_len = 0; /* all taken: start over */
-        if (grow((void **)&f->wanted, &f->wanted_cap, f->wanted_len + 1, sizeof *f->wanted)) {
+        if (UTIL_RESERVE(f->wanted, f->wanted_cap, f->wanted_len + 1)) {
             f->wanted[f->wanted_len++] = method;
             s->wanted = true;
         }
@@ -196,7 +191,7 @@ void jvmframes_set_name(jvmframes *f, uint64_t method, const char *name, size_t 
     pthread_mutex_lock(&f->lock);
     method_slot *s = method ? slot_of(f, method) : NULL;
     if (s && s->method == method &&
-        grow((void **)&f->names, &f->names_cap, f->names_len + len + 1, 1)) {
+        UTIL_RESERVE(f->names, f->names_cap, f->names_len + len + 1)) {
         memcpy(f->names + f->names_len, name, len);
         f->names[f->names_len + len] = 0;
         s->name = f->names_len + 1;
@@ -241,9 +236,9 @@ int jvmframes_add_code(jvmframes *f, uint64_t start, uint64_t size, uint32_t gen
         frames += scopes[i].pc >= start && scopes[i].pc - start <= size ? scopes[i].n : 0;
     int rc = -1;
     pthread_mutex_lock(&f->lock);
-    if (grow((void **)&f->codes, &f->codes_cap, f->codes_len + 1, sizeof *f->codes) &&
-        grow((void **)&f->scopes, &f->scopes_cap, f->scopes_len + n, sizeof *f->scopes) &&
-        grow((void **)&f->frames, &f->frames_cap, f->frames_len + frames, sizeof *f->frames) &&
+    if (UTIL_RESERVE(f->codes, f->codes_cap, f->codes_len + 1) &&
+        UTIL_RESERVE(f->scopes, f->scopes_cap, f->scopes_len + n) &&
+        UTIL_RESERVE(f->frames, f->frames_cap, f->frames_len + frames) &&
         f->frames_len + frames < UINT32_MAX) {
         code_rec *c = &f->codes[f->codes_len++];
         *c = (code_rec){ start, start + size, gen, f->scopes_len, 0 };
