@@ -14,6 +14,9 @@
  * compiled code that has debug information, the methods inlined there. A pc between two
  * such pcs is in the scope of the next one (a return address is exactly one).
  *
+ * Memory grows with the methods loaded and the code the JIT ever compiled (as the JVM
+ * code map's names do): a long-running service pays for its code churn.
+ *
  * Thread-safe (one internal mutex); nothing here is async-signal-safe. */
 #ifndef FLAMEPROF_JVMFRAMES_H
 #define FLAMEPROF_JVMFRAMES_H
