@@ -16,9 +16,13 @@
 
 /* Set once by hotspot_init (agent), read by the aggregator; never freed. The JVMTI callbacks
  * run after hotspot_init on the thread that ran it or through the JVM's own handoffs. */
-static _Atomic(jvmframes *) g_frames_pub;
-#define g_frames atomic_load_explicit(&g_frames_pub, memory_order_acquire)
+static _Atomic(jvmframes *) g_frames;
 static _Atomic(const unwind_interp *) g_interp; /* published once, never freed */
+
+static jvmframes *table(void)
+{
+    return atomic_load_explicit(&g_frames, memory_order_acquire);
+}
 
 const unwind_interp *hotspot_interpreter(void)
 {
@@ -27,7 +31,7 @@ const unwind_interp *hotspot_interpreter(void)
 
 void hotspot_note_methods(const uint64_t *pcs, size_t n)
 {
-    jvmframes *f = g_frames;
+    jvmframes *f = table();
     for (size_t i = 0; f && i < n; i++)
         if (pcs[i] & UNWIND_METHOD_TAG)
             jvmframes_want(f, pcs[i] & ~UNWIND_METHOD_TAG);
@@ -103,7 +107,7 @@ bool hotspot_init(jvmtiEnv *j, hotspot_namer namer)
     if (!f)
         return false;
     g_namer = namer;
-    atomic_store_explicit(&g_frames_pub, f, memory_order_release);
+    atomic_store_explicit(&g_frames, f, memory_order_release);
     jvmframes_publish(f);
     return true;
 }
@@ -122,29 +126,29 @@ static void name_method(jvmtiEnv *j, uint64_t method, uint64_t id)
     char name[NAME_CAP];
     size_t n = g_namer(j, (jmethodID)(uintptr_t)id, name, sizeof name);
     if (n)
-        jvmframes_set_name(g_frames, method, name, n);
+        jvmframes_set_name(table(), method, name, n);
 }
 
 void hotspot_name_marked(jvmtiEnv *j)
 {
-    if (!g_frames)
+    if (!table())
         return;
     uint64_t methods[BATCH], ids[BATCH];
     size_t n;
-    while ((n = jvmframes_take_wanted(g_frames, methods, ids, BATCH)) > 0)
+    while ((n = jvmframes_take_wanted(table(), methods, ids, BATCH)) > 0)
         for (size_t i = 0; i < n; i++)
             name_method(j, methods[i], ids[i]);
 }
 
 void hotspot_class_prepared(jvmtiEnv *j, jclass klass)
 {
-    if (!g_frames)
+    if (!table())
         return;
     jint n = 0;
     jmethodID *ms = NULL;
     if ((*j)->GetClassMethods(j, klass, &n, &ms) == JVMTI_ERROR_NONE) {
         for (jint i = 0; i < n; i++)
-            jvmframes_add_method(g_frames, method_of(ms[i]), (uint64_t)(uintptr_t)ms[i]);
+            jvmframes_add_method(table(), method_of(ms[i]), (uint64_t)(uintptr_t)ms[i]);
         (*j)->Deallocate(j, (unsigned char *)ms);
     }
     hotspot_name_marked(j);
@@ -152,7 +156,7 @@ void hotspot_class_prepared(jvmtiEnv *j, jclass klass)
 
 void hotspot_register_loaded(jvmtiEnv *j)
 {
-    if (!g_frames)
+    if (!table())
         return;
     jint n = 0;
     jclass *classes = NULL;
@@ -170,7 +174,7 @@ void hotspot_register_loaded(jvmtiEnv *j)
 
 void hotspot_code_generated(jvmtiEnv *j, const char *name, const void *addr, jint size)
 {
-    if (!g_frames || !name || strcmp(name, "Interpreter") != 0 || !addr || size <= 0 ||
+    if (!table() || !name || strcmp(name, "Interpreter") != 0 || !addr || size <= 0 ||
         hotspot_interpreter())
         goto out;
     unwind_interp *in = malloc(sizeof *in);
@@ -189,8 +193,8 @@ static uint64_t known_method(jvmtiEnv *j, jmethodID id)
     uint64_t m = method_of(id), have;
     if (!m)
         return 0;
-    jvmframes_add_method(g_frames, m, (uint64_t)(uintptr_t)id);
-    if (jvmframes_needs_name(g_frames, m, &have))
+    jvmframes_add_method(table(), m, (uint64_t)(uintptr_t)id);
+    if (jvmframes_needs_name(table(), m, &have))
         name_method(j, m, have);
     return m;
 }
@@ -216,7 +220,7 @@ static void add_inline_record(jvmtiEnv *j, const void *code, jint size,
                 methods[used + scopes[i].n++] = known_method(j, p->methods[k]);
             used += scopes[i].n;
         }
-        jvmframes_add_code(g_frames, (uint64_t)(uintptr_t)code, (uint64_t)size, gen, scopes,
+        jvmframes_add_code(table(), (uint64_t)(uintptr_t)code, (uint64_t)size, gen, scopes,
                            (size_t)r->numpcs);
     }
     free(scopes);
@@ -226,7 +230,7 @@ static void add_inline_record(jvmtiEnv *j, const void *code, jint size,
 void hotspot_method_loaded(jvmtiEnv *j, const void *code, jint size, const void *compile_info,
                            uint32_t gen)
 {
-    if (!g_frames)
+    if (!table())
         return;
     for (const jvmtiCompiledMethodLoadRecordHeader *h = compile_info; h; h = h->next)
         if (h->kind == JVMTI_CMLR_INLINE_INFO && code && size > 0)
