@@ -9,6 +9,7 @@
  *   symtab.c     ELF symbol tables (sorted once, binary search)
  *   inline.c     DWARF inline chains (per-CU sorted function ranges, then a short descent)
  *   fdenames.c   code no symbol covers: PLT stubs, _start, FDE starts
+ *   diskcache.c  frames resolved by earlier processes, per build-id, on disk
  *
  * Nothing here may reach debuginfod by itself: dwfl_standard_find_debuginfo and
  * dwfl_build_id_find_elf dlopen libdebuginfod, which pulls in libcurl and OpenSSL and
@@ -338,38 +339,99 @@ static const char *symbolize_sym_name(symbolizer *s, symbolize_sym *sym)
 /* Code no symbol or DWARF names: a PLT stub, _start, an FDE start, else the offset. Marks
  * the module as one debuginfod could name, if it has a build-id. */
 static const char *symbolize_unnamed(symbolizer *s, symbolize_module *m, uint64_t a,
-                                     uint64_t pc)
+                                     uint64_t pc, bool *fallback)
 {
     bool by_fde = false;
     const char *name = symbolize_fdename(s, m, a, &by_fde);
-    if ((name == NULL || by_fde) && !m->unnamed) {
+    *fallback = name == NULL || by_fde;
+    if (*fallback && !m->unnamed) {
         const void *id;
         m->unnamed = m->main_elf != NULL && dwelf_elf_gnu_build_id(m->main_elf, &id) > 0;
     }
     return name != NULL ? name : symbolize_offset_name(s, m, pc);
 }
 
+/* Frames for pc from the module's disk cache, opened on the module's first address (before
+ * its files are loaded: a hit must cost no DWARF); 0 on a miss. */
+static size_t symbolize_from_disk(symbolizer *s, symbolize_module *m, uint64_t a,
+                                  symbolize_frame *out)
+{
+    if (!m->disk_tried) {
+        m->disk_tried = true;
+        if (m->state == SYMBOLIZE_UNLOADED && m->image == NULL)
+            m->disk = symbolize_diskcache_open(m->path, m->want_id, m->want_id_len);
+    }
+    symbolize_diskframe f[SYMBOLIZE_MAX_FRAMES];
+    bool fallback = false;
+    size_t n = symbolize_diskcache_get(m->disk, a - m->bias, f, SYMBOLIZE_MAX_FRAMES, &fallback);
+    for (size_t i = 0; i < n; i++) {
+        out[i] = (symbolize_frame){ symbolize_intern(s, f[i].name), f[i].inlined };
+        if (out[i].name == NULL)
+            return 0;
+    }
+    m->unnamed |= n > 0 && fallback;
+    return n;
+}
+
+/* Hands frames just resolved for the absolute range same to the disk cache, if the
+ * module's DWARF was found: only then is resolving costly, and only then is the debug
+ * file's identity known. Fallback names (FDE starts, offsets) are cheap and not kept. */
+static void symbolize_to_disk(symbolize_module *m, symbolize_span same, const symbolize_frame *f,
+                              size_t n, bool fallback)
+{
+    if (m->disk == NULL || m->dmod == NULL || m->fetched_path != NULL || fallback
+        || same.lo < m->bias || same.lo >= same.hi)
+        return;
+    Dwarf_Addr bias;
+    Dwarf *dw = dwfl_module_getdwarf(m->dmod, &bias);
+    if (dw == NULL)
+        return;
+    const char *debugfile = NULL;
+    dwfl_module_info(m->dmod, NULL, NULL, NULL, NULL, NULL, NULL, &debugfile);
+    if (debugfile == NULL && dwarf_getelf(dw) != m->main_elf)
+        return; /* a separate file we cannot name cannot be checked later */
+    symbolize_diskcache_set_debugfile(m->disk, debugfile);
+    symbolize_diskframe d[SYMBOLIZE_MAX_FRAMES];
+    for (size_t i = 0; i < n; i++)
+        d[i] = (symbolize_diskframe){ f[i].name, f[i].inlined };
+    symbolize_diskcache_put(m->disk, same.lo - m->bias, same.hi - m->bias, d, n, false);
+}
+
 /* All frames for one address, outermost first; at least one. */
 static size_t symbolize_resolve(symbolizer *s, symbolize_module *m, uint64_t pc,
                                 bool is_return, symbolize_frame *out)
 {
+    /* A return address points after the call; the call itself may be the last
+     * instruction of a function or of an inlined block. */
+    uint64_t a = is_return && pc > 0 ? pc - 1 : pc;
+    size_t cached = a >= m->bias ? symbolize_from_disk(s, m, a, out) : 0;
+    if (cached > 0)
+        return cached;
     if (m->state == SYMBOLIZE_UNLOADED)
         symbolize_module_load(m);
     if (m->state != SYMBOLIZE_READY) {
         out[0] = (symbolize_frame){ symbolize_offset_name(s, m, pc), false };
         return 1;
     }
-    /* A return address points after the call; the call itself may be the last
-     * instruction of a function or of an inlined block. */
-    uint64_t a = is_return && pc > 0 ? pc - 1 : pc;
     symbolize_sym *sym = symbolize_symtab_lookup(m, a);
+    /* Where every address has the same frames: the symbol's span up to the next symbol,
+     * narrowed by the inline chain's scopes. */
+    symbolize_span same = { a, a + 1 };
+    if (sym != NULL) {
+        same = sym->span;
+        if (sym + 1 < m->syms + m->nsyms && sym[1].span.lo < same.hi)
+            same.hi = sym[1].span.lo > a ? sym[1].span.lo : a + 1;
+    }
     Dwarf_Die chain[SYMBOLIZE_MAX_FRAMES];
-    size_t nchain = symbolize_inline_chain(m, a, chain, SYMBOLIZE_MAX_FRAMES);
+    size_t nchain = symbolize_inline_chain(m, a, chain, SYMBOLIZE_MAX_FRAMES, &same);
+    if (nchain == 0 || same.lo > a || same.hi <= a)
+        same = (symbolize_span){ a, a + 1 };
     const char *outer = sym != NULL ? symbolize_sym_name(s, sym) : NULL;
     if (outer == NULL && nchain > 0)
         outer = symbolize_inline_name(s, m, &chain[0]);
+    bool fallback = false;
     if (outer == NULL)
-        outer = symbolize_unnamed(s, m, a, pc);
+        outer = symbolize_unnamed(s, m, a, pc, &fallback);
     size_t n = 0;
     out[n++] = (symbolize_frame){ outer, false };
     for (size_t i = 1; i < nchain; i++) {
@@ -377,6 +439,7 @@ static size_t symbolize_resolve(symbolizer *s, symbolize_module *m, uint64_t pc,
         if (name != NULL)
             out[n++] = (symbolize_frame){ name, true };
     }
+    symbolize_to_disk(m, same, out, n, fallback);
     return n;
 }
 
@@ -450,6 +513,7 @@ symbolizer *symbolize_new(void)
 /* Everything but the registration itself; names already handed out live in the arena. */
 static void symbolize_module_release(symbolize_module *m)
 {
+    symbolize_diskcache_close(m->disk);
     symbolize_fdenames_release(m);
     symbolize_module_close(m);
     symbolize_inline_release(m);
