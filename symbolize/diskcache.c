@@ -44,6 +44,8 @@ struct symbolize_diskcache {
     size_t nentries, nloaded, entries_cap;
     char *blob;
     size_t blob_len, blob_cap;
+    uint64_t *filled; /* open-addressing set of function starts (+1: 0 is empty) */
+    size_t nfilled, filled_cap;
     bool dirty;
 };
 
@@ -479,6 +481,39 @@ static void diskcache_write(symbolize_diskcache *c)
     free(tmp);
 }
 
+static bool diskcache_set_add(uint64_t *set, size_t cap, uint64_t v)
+{
+    for (size_t i = (size_t)((v * 0x9e3779b97f4a7c15ULL) >> 20) & (cap - 1);; i = (i + 1) & (cap - 1)) {
+        if (set[i] == v)
+            return false;
+        if (set[i] == 0) {
+            set[i] = v;
+            return true;
+        }
+    }
+}
+
+bool symbolize_diskcache_first_fill(symbolize_diskcache *c, uint64_t lo)
+{
+    if (c == NULL)
+        return false;
+    if (2 * (c->nfilled + 1) > c->filled_cap) { /* grow: rehash into twice the slots */
+        size_t cap = c->filled_cap ? 2 * c->filled_cap : 64;
+        uint64_t *set = calloc(cap, sizeof *set);
+        if (set == NULL)
+            return true;
+        for (size_t i = 0; i < c->filled_cap; i++)
+            if (c->filled[i] != 0)
+                diskcache_set_add(set, cap, c->filled[i]);
+        free(c->filled);
+        c->filled = set;
+        c->filled_cap = cap;
+    }
+    bool added = diskcache_set_add(c->filled, c->filled_cap, lo + 1);
+    c->nfilled += added;
+    return added;
+}
+
 void symbolize_diskcache_close(symbolize_diskcache *c)
 {
     if (c == NULL)
@@ -489,5 +524,6 @@ void symbolize_diskcache_close(symbolize_diskcache *c)
     free(c->debug_path);
     free(c->entries);
     free(c->blob);
+    free(c->filled);
     free(c);
 }

@@ -59,6 +59,10 @@ void symbolize_diskcache_set_debugfile(symbolize_diskcache *c, const char *debug
 void symbolize_diskcache_put(symbolize_diskcache *c, uint64_t lo, uint64_t hi,
                              const symbolize_diskframe *f, size_t n, bool unnamed);
 
+/* Whether the function starting at file address lo is to be filled now: true the first
+ * time it is asked about (or when memory is short), false afterwards. */
+bool symbolize_diskcache_first_fill(symbolize_diskcache *c, uint64_t lo);
+
 /* Writes the file if anything new was put and the DWARF's origin is known, then frees c. */
 void symbolize_diskcache_close(symbolize_diskcache *c);
 

@@ -397,6 +397,69 @@ static void symbolize_to_disk(symbolize_module *m, symbolize_span same, const sy
     symbolize_diskcache_put(m->disk, same.lo - m->bias, same.hi - m->bias, d, n, false);
 }
 
+/* Frames for address a (pc as sampled) of a loaded module, outermost first; at least one.
+ * *same is set to a range around a where every address has these frames, *fallback to
+ * whether the outer name is a stand-in (FDE start, offset). */
+static size_t symbolize_resolve_loaded(symbolizer *s, symbolize_module *m, uint64_t a,
+                                       uint64_t pc, symbolize_frame *out, symbolize_span *same,
+                                       bool *fallback)
+{
+    symbolize_sym *sym = symbolize_symtab_lookup(m, a);
+    /* The symbol's span up to the next symbol, narrowed by the inline chain's scopes. */
+    *same = (symbolize_span){ a, a + 1 };
+    if (sym != NULL) {
+        *same = sym->span;
+        if (sym + 1 < m->syms + m->nsyms && sym[1].span.lo < same->hi)
+            same->hi = sym[1].span.lo > a ? sym[1].span.lo : a + 1;
+    }
+    Dwarf_Die chain[SYMBOLIZE_MAX_FRAMES];
+    size_t nchain = symbolize_inline_chain(m, a, chain, SYMBOLIZE_MAX_FRAMES, same);
+    if (nchain == 0 || same->lo > a || same->hi <= a)
+        *same = (symbolize_span){ a, a + 1 };
+    const char *outer = sym != NULL ? symbolize_sym_name(s, sym) : NULL;
+    if (outer == NULL && nchain > 0)
+        outer = symbolize_inline_name(s, m, &chain[0]);
+    *fallback = false;
+    if (outer == NULL)
+        outer = symbolize_unnamed(s, m, a, pc, fallback);
+    size_t n = 0;
+    out[n++] = (symbolize_frame){ outer, false };
+    for (size_t i = 1; i < nchain; i++) {
+        const char *name = symbolize_inline_name(s, m, &chain[i]);
+        if (name != NULL)
+            out[n++] = (symbolize_frame){ name, true };
+    }
+    return n;
+}
+
+/* After a miss the DWARF is open anyway: every address of the function around a goes to
+ * the disk cache, so later processes hit wherever in it they sample. Bounded: a function
+ * of more than SYMBOLIZE_FILL_MAX distinct inline chains is cached only in part. */
+#define SYMBOLIZE_FILL_MAX 2048
+
+static void symbolize_fill_function(symbolizer *s, symbolize_module *m, uint64_t a)
+{
+    symbolize_sym *sym = symbolize_symtab_lookup(m, a);
+    if (sym == NULL || sym->span.lo < m->bias
+        || !symbolize_diskcache_first_fill(m->disk, sym->span.lo - m->bias))
+        return;
+    symbolize_frame f[SYMBOLIZE_MAX_FRAMES];
+    symbolize_span same;
+    bool fallback;
+    uint64_t x = sym->span.lo;
+    for (int i = 0; i < SYMBOLIZE_FILL_MAX && x < sym->span.hi; i++) {
+        if (x == a) { /* already put by the caller */
+            x++;
+            continue;
+        }
+        size_t n = symbolize_resolve_loaded(s, m, x, x, f, &same, &fallback);
+        if (same.hi <= x || same.lo > x)
+            break;
+        symbolize_to_disk(m, same, f, n, fallback);
+        x = same.hi;
+    }
+}
+
 /* All frames for one address, outermost first; at least one. */
 static size_t symbolize_resolve(symbolizer *s, symbolize_module *m, uint64_t pc,
                                 bool is_return, symbolize_frame *out)
@@ -413,33 +476,11 @@ static size_t symbolize_resolve(symbolizer *s, symbolize_module *m, uint64_t pc,
         out[0] = (symbolize_frame){ symbolize_offset_name(s, m, pc), false };
         return 1;
     }
-    symbolize_sym *sym = symbolize_symtab_lookup(m, a);
-    /* Where every address has the same frames: the symbol's span up to the next symbol,
-     * narrowed by the inline chain's scopes. */
-    symbolize_span same = { a, a + 1 };
-    if (sym != NULL) {
-        same = sym->span;
-        if (sym + 1 < m->syms + m->nsyms && sym[1].span.lo < same.hi)
-            same.hi = sym[1].span.lo > a ? sym[1].span.lo : a + 1;
-    }
-    Dwarf_Die chain[SYMBOLIZE_MAX_FRAMES];
-    size_t nchain = symbolize_inline_chain(m, a, chain, SYMBOLIZE_MAX_FRAMES, &same);
-    if (nchain == 0 || same.lo > a || same.hi <= a)
-        same = (symbolize_span){ a, a + 1 };
-    const char *outer = sym != NULL ? symbolize_sym_name(s, sym) : NULL;
-    if (outer == NULL && nchain > 0)
-        outer = symbolize_inline_name(s, m, &chain[0]);
-    bool fallback = false;
-    if (outer == NULL)
-        outer = symbolize_unnamed(s, m, a, pc, &fallback);
-    size_t n = 0;
-    out[n++] = (symbolize_frame){ outer, false };
-    for (size_t i = 1; i < nchain; i++) {
-        const char *name = symbolize_inline_name(s, m, &chain[i]);
-        if (name != NULL)
-            out[n++] = (symbolize_frame){ name, true };
-    }
+    symbolize_span same;
+    bool fallback;
+    size_t n = symbolize_resolve_loaded(s, m, a, pc, out, &same, &fallback);
     symbolize_to_disk(m, same, out, n, fallback);
+    symbolize_fill_function(s, m, a);
     return n;
 }
 
