@@ -9,10 +9,9 @@
 #include "diskcache.h"
 
 #include "array.h"
+#include "cachefile.h"
 
-#include <dirent.h>
 #include <elfutils/libdwelf.h>
-#include <errno.h>
 #include <fcntl.h>
 #include <gelf.h>
 #include <stdio.h>
@@ -22,11 +21,7 @@
 #include <unistd.h>
 
 static const char diskcache_magic[8] = { 'F', 'P', 'S', 'Y', 'M', 'C', '3', '\n' };
-enum { DISKCACHE_ID_MAX = 64, DISKCACHE_FILE_MAX = 64 << 20 };
-
-typedef struct diskcache_ident {
-    uint64_t dev, ino, size, mtime_ns;
-} diskcache_ident;
+enum { DISKCACHE_ID_MAX = 64 };
 
 typedef struct diskcache_entry {
     uint64_t lo, hi;
@@ -37,8 +32,8 @@ struct symbolize_diskcache {
     char *file;                        /* the cache file's path */
     unsigned char id[DISKCACHE_ID_MAX];
     uint32_t idlen;
-    diskcache_ident module;
-    diskcache_ident debug;
+    util_file_ident module;
+    util_file_ident debug;
     char *debug_path;                  /* "" for the module file itself; NULL: unknown */
     diskcache_entry *entries;
     size_t nentries, nloaded, entries_cap;
@@ -48,37 +43,6 @@ struct symbolize_diskcache {
     size_t nfilled, filled_cap;
     bool dirty;
 };
-
-static diskcache_ident diskcache_ident_of(const struct stat *st)
-{
-    return (diskcache_ident){ (uint64_t)st->st_dev, (uint64_t)st->st_ino, (uint64_t)st->st_size,
-                              (uint64_t)st->st_mtim.tv_sec * 1000000000u
-                                  + (uint64_t)st->st_mtim.tv_nsec };
-}
-
-static bool diskcache_ident_eq(const diskcache_ident *a, const diskcache_ident *b)
-{
-    return a->dev == b->dev && a->ino == b->ino && a->size == b->size
-           && a->mtime_ns == b->mtime_ns;
-}
-
-/* $XDG_CACHE_HOME/flameprof, else $HOME/.cache/flameprof; NULL if neither is absolute. */
-static char *diskcache_dir(void)
-{
-    const char *off = getenv("FLAMEPROF_SYMCACHE");
-    if (off != NULL && strcmp(off, "0") == 0)
-        return NULL;
-    const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
-    char *dir = NULL;
-    if (xdg != NULL && xdg[0] == '/') {
-        if (asprintf(&dir, "%s/flameprof", xdg) < 0)
-            dir = NULL;
-    } else if (home != NULL && home[0] == '/') {
-        if (asprintf(&dir, "%s/.cache/flameprof", home) < 0)
-            dir = NULL;
-    }
-    return dir;
-}
 
 /* The module file's build-id and identity. */
 static bool diskcache_read_module(symbolize_diskcache *c, const char *path)
@@ -95,7 +59,7 @@ static bool diskcache_read_module(symbolize_diskcache *c, const char *path)
     if (len > 0 && len <= DISKCACHE_ID_MAX) {
         memcpy(c->id, id, (size_t)len);
         c->idlen = (uint32_t)len;
-        c->module = diskcache_ident_of(&st);
+        c->module = util_file_ident_of(&st);
         ok = true;
     }
     if (elf != NULL)
@@ -165,11 +129,11 @@ static bool diskcache_check_header(symbolize_diskcache *c, diskcache_reader *r)
     char magic[8];
     uint32_t idlen, plen;
     unsigned char id[DISKCACHE_ID_MAX];
-    diskcache_ident mod, dbg;
+    util_file_ident mod, dbg;
     if (!diskcache_take(r, magic, 8) || memcmp(magic, diskcache_magic, 8) != 0
         || !diskcache_take(r, &idlen, 4) || !diskcache_take(r, id, sizeof id)
         || idlen != c->idlen || memcmp(id, c->id, idlen) != 0
-        || !diskcache_take(r, &mod, sizeof mod) || !diskcache_ident_eq(&mod, &c->module)
+        || !diskcache_take(r, &mod, sizeof mod) || !util_file_ident_eq(&mod, &c->module)
         || !diskcache_take(r, &dbg, sizeof dbg) || !diskcache_take(r, &plen, 4)
         || plen >= 4096 || (size_t)(r->end - r->p) < plen)
         return false;
@@ -178,41 +142,33 @@ static bool diskcache_check_header(symbolize_diskcache *c, diskcache_reader *r)
     path[plen] = '\0';
     r->p += plen;
     if (plen == 0 || memchr(path, '\0', plen) != NULL)
-        return plen == 0 && diskcache_ident_eq(&dbg, &c->module);
+        return plen == 0 && util_file_ident_eq(&dbg, &c->module);
     struct stat st;
     if (stat(path, &st) != 0)
         return false;
-    diskcache_ident now = diskcache_ident_of(&st);
-    return diskcache_ident_eq(&now, &dbg);
+    util_file_ident now = util_file_ident_of(&st);
+    return util_file_ident_eq(&now, &dbg);
 }
 
 static void diskcache_load(symbolize_diskcache *c)
 {
-    int fd = open(c->file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-    if (fd < 0)
-        return;
-    struct stat st;
-    unsigned char *buf = NULL;
-    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0
-        && st.st_size <= DISKCACHE_FILE_MAX && (buf = malloc((size_t)st.st_size)) != NULL
-        && read(fd, buf, (size_t)st.st_size) == st.st_size) {
-        diskcache_reader r = { buf, buf + st.st_size };
-        uint32_t n;
-        uint64_t span[2], prev = 0;
-        bool ok = diskcache_check_header(c, &r) && diskcache_take(&r, &n, 4)
-                  && n <= SYMBOLIZE_DISKCACHE_MAX_ENTRIES;
-        for (uint32_t i = 0; ok && i < n; i++) {
-            ok = diskcache_take(&r, span, 16) && span[0] < span[1] && (i == 0 || span[0] >= prev)
-                 && diskcache_load_record(c, &r, span[0], span[1]);
-            prev = span[1];
-        }
-        if (!ok) { /* all or nothing: a half-read file is no file */
-            c->nentries = 0;
-            c->blob_len = 0;
-        }
+    size_t size;
+    unsigned char *buf = util_cache_read(c->file, &size);
+    diskcache_reader r = { buf, buf + size };
+    uint32_t n;
+    uint64_t span[2], prev = 0;
+    bool ok = buf != NULL && diskcache_check_header(c, &r) && diskcache_take(&r, &n, 4)
+              && n <= SYMBOLIZE_DISKCACHE_MAX_ENTRIES;
+    for (uint32_t i = 0; ok && i < n; i++) {
+        ok = diskcache_take(&r, span, 16) && span[0] < span[1] && (i == 0 || span[0] >= prev)
+             && diskcache_load_record(c, &r, span[0], span[1]);
+        prev = span[1];
+    }
+    if (!ok) { /* all or nothing: a half-read file is no file */
+        c->nentries = 0;
+        c->blob_len = 0;
     }
     free(buf);
-    close(fd);
     c->nloaded = c->nentries;
 }
 
@@ -221,25 +177,13 @@ symbolize_diskcache *symbolize_diskcache_open(const char *path, const unsigned c
 {
     if (path == NULL || path[0] != '/')
         return NULL;
-    char *dir = diskcache_dir();
-    if (dir == NULL)
-        return NULL;
     symbolize_diskcache *c = calloc(1, sizeof *c);
     if (c == NULL || !diskcache_read_module(c, path)
-        || (want_len > 0 && (want_len != c->idlen || memcmp(want_id, c->id, want_len) != 0))) {
+        || (want_len > 0 && (want_len != c->idlen || memcmp(want_id, c->id, want_len) != 0))
+        || (c->file = util_cache_path(c->id, c->idlen, ".sym")) == NULL) {
         free(c);
-        free(dir);
         return NULL;
     }
-    char hex[2 * DISKCACHE_ID_MAX + 1];
-    for (uint32_t i = 0; i < c->idlen; i++)
-        snprintf(hex + 2 * i, 3, "%02x", c->id[i]);
-    if (asprintf(&c->file, "%s/%s.sym", dir, hex) < 0) {
-        free(c);
-        free(dir);
-        return NULL;
-    }
-    free(dir);
     diskcache_load(c);
     return c;
 }
@@ -295,7 +239,7 @@ void symbolize_diskcache_set_debugfile(symbolize_diskcache *c, const char *debug
         c->debug = c->module;
         c->debug_path = strdup("");
     } else if (debug_path[0] == '/' && strlen(debug_path) < 4096 && stat(debug_path, &st) == 0) {
-        c->debug = diskcache_ident_of(&st);
+        c->debug = util_file_ident_of(&st);
         c->debug_path = strdup(debug_path);
     }
 }
@@ -325,78 +269,6 @@ void symbolize_diskcache_put(symbolize_diskcache *c, uint64_t lo, uint64_t hi,
 }
 
 /* ------------------------------------------------------------------ writing */
-
-/* mkdir -p of the cache directory (the file's), private to the user. */
-static bool diskcache_mkdirs(const char *file)
-{
-    char *d = strdup(file);
-    if (d == NULL)
-        return false;
-    char *slash = strrchr(d, '/');
-    if (slash != NULL)
-        *slash = '\0';
-    for (char *p = d + 1; *p != '\0'; p++) {
-        if (*p != '/')
-            continue;
-        *p = '\0';
-        if (mkdir(d, 0700) != 0 && errno != EEXIST)
-            break;
-        *p = '/';
-    }
-    bool ok = mkdir(d, 0700) == 0 || errno == EEXIST;
-    free(d);
-    return ok;
-}
-
-typedef struct diskcache_aged {
-    int64_t mtime;
-    char name[256];
-} diskcache_aged;
-
-static int diskcache_aged_cmp(const void *a, const void *b)
-{
-    int64_t x = ((const diskcache_aged *)a)->mtime, y = ((const diskcache_aged *)b)->mtime;
-    return x < y ? -1 : x > y;
-}
-
-/* Keeps the directory to SYMBOLIZE_DISKCACHE_MAX_FILES cache files: the oldest go. */
-static void diskcache_prune(const char *file)
-{
-    char *d = strdup(file);
-    char *slash = d != NULL ? strrchr(d, '/') : NULL;
-    if (slash == NULL) {
-        free(d);
-        return;
-    }
-    *slash = '\0';
-    int dfd = open(d, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    DIR *dir = dfd >= 0 ? fdopendir(dfd) : NULL;
-    diskcache_aged *v = NULL;
-    size_t n = 0, cap = 0;
-    struct dirent *e;
-    while (dir != NULL && (e = readdir(dir)) != NULL) {
-        size_t len = strlen(e->d_name);
-        struct stat st;
-        if (len < 5 || len >= 256 || strcmp(e->d_name + len - 4, ".sym") != 0
-            || fstatat(dfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0
-            || !UTIL_RESERVE(v, cap, n + 1))
-            continue;
-        v[n].mtime = (int64_t)st.st_mtim.tv_sec;
-        memcpy(v[n].name, e->d_name, len + 1);
-        n++;
-    }
-    if (n > SYMBOLIZE_DISKCACHE_MAX_FILES) {
-        qsort(v, n, sizeof *v, diskcache_aged_cmp);
-        for (size_t i = 0; i < n - SYMBOLIZE_DISKCACHE_MAX_FILES; i++)
-            unlinkat(dfd, v[i].name, 0);
-    }
-    if (dir != NULL)
-        closedir(dir);
-    else if (dfd >= 0)
-        close(dfd);
-    free(v);
-    free(d);
-}
 
 /* One blob record (u8 frames, u8 unnamed, frames x (u8 inlined, name, NUL)) in file form. */
 static bool diskcache_write_record(const char *p, const diskcache_entry *e, FILE *f)
@@ -452,20 +324,11 @@ static bool diskcache_write_entries(const symbolize_diskcache *c, FILE *f)
 
 static void diskcache_write(symbolize_diskcache *c)
 {
-    if (!diskcache_mkdirs(c->file))
-        return;
     qsort(c->entries, c->nentries, sizeof *c->entries, diskcache_entry_cmp);
-    char *tmp = NULL;
-    if (asprintf(&tmp, "%s.tmp.%ld", c->file, (long)getpid()) < 0)
+    char *tmp;
+    FILE *f = util_cache_create(c->file, &tmp);
+    if (f == NULL)
         return;
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-    FILE *f = fd >= 0 ? fdopen(fd, "wb") : NULL;
-    if (f == NULL) {
-        if (fd >= 0)
-            close(fd);
-        free(tmp);
-        return;
-    }
     unsigned char id[DISKCACHE_ID_MAX] = { 0 };
     memcpy(id, c->id, c->idlen);
     uint32_t plen = (uint32_t)strlen(c->debug_path);
@@ -473,12 +336,7 @@ static void diskcache_write(symbolize_diskcache *c)
               && fwrite(id, sizeof id, 1, f) == 1 && fwrite(&c->module, sizeof c->module, 1, f) == 1
               && fwrite(&c->debug, sizeof c->debug, 1, f) == 1 && fwrite(&plen, 4, 1, f) == 1
               && fwrite(c->debug_path, 1, plen, f) == plen && diskcache_write_entries(c, f);
-    ok = fclose(f) == 0 && ok;
-    if (!ok || rename(tmp, c->file) != 0)
-        unlink(tmp);
-    else
-        diskcache_prune(c->file);
-    free(tmp);
+    util_cache_commit(f, tmp, c->file, ok);
 }
 
 static bool diskcache_set_add(uint64_t *set, size_t cap, uint64_t v)

@@ -6,17 +6,15 @@
  * CPU in every process that gets a sample in libc. A build runs thousands of such processes
  * with the same libc and the same compiler.
  *
- * One file per module build-id in $XDG_CACHE_HOME/flameprof (else $HOME/.cache/flameprof):
- * <hex build-id>.sym. It holds the identity (device, inode, size, mtime) of the module file
- * and of the debug file its DWARF came from; a cache is used only if the module file read
- * now has that build-id and both files still have that identity, so a rebuilt binary or a
- * newly installed or removed debug package is a miss, never a wrong name. Only modules whose
- * DWARF was found are cached (without DWARF resolving is cheap). Files are written to a
- * temporary name and renamed into place (concurrent writers: the last complete file wins),
- * hold at most SYMBOLIZE_DISKCACHE_MAX_ENTRIES entries (an address range each: one
- * entry serves every address of the same function and inline chain), and the directory keeps at most
- * SYMBOLIZE_DISKCACHE_MAX_FILES files (the least recently written go). Every file read is
- * untrusted: anything malformed is ignored. FLAMEPROF_SYMCACHE=0 turns the cache off.
+ * One file per module build-id in the cache directory (util/cachefile.h): <build-id>.sym.
+ * It holds the identity (device, inode, size, mtime) of the module file and of the debug
+ * file its DWARF came from; a cache is used only if the module file read now has that
+ * build-id and both files still have that identity, so a rebuilt binary or a reinstalled
+ * debug package is a miss, never a wrong name. Only modules whose DWARF was found are
+ * cached (without DWARF resolving is cheap). Files are written and replaced whole
+ * (cachefile.h) and hold at most SYMBOLIZE_DISKCACHE_MAX_ENTRIES entries, an address range
+ * each: one entry serves every address of the same function and inline chain. Every file
+ * read is untrusted: anything malformed is ignored. FLAMEPROF_SYMCACHE=0 turns it off.
  *
  * Not thread-safe (one per module, used by the symbolizer's thread); not async-signal-safe.
  * Internal to symbolize/. */
@@ -28,7 +26,6 @@
 #include <stdint.h>
 
 #define SYMBOLIZE_DISKCACHE_MAX_ENTRIES 65536
-#define SYMBOLIZE_DISKCACHE_MAX_FILES 512
 
 typedef struct symbolize_diskcache symbolize_diskcache;
 
