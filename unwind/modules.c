@@ -1,6 +1,8 @@
 /* modules.c - module registry and generation-stamped module maps. */
 #include "modules.h"
 
+#include "cfi_cache.h"
+
 #include "array.h"
 
 #include <elfutils/libdwelf.h>
@@ -111,13 +113,20 @@ static void module_inspect(const seen_module *s, unwind_module *m)
 {
     int fd;
     Elf *elf = module_open_elf(s, &fd);
-    atomic_init(&m->cfi, elf ? cfi_build(elf) : NULL);
     const void *id = NULL;
     ssize_t len = elf ? dwelf_elf_gnu_build_id(elf, &id) : -1;
     if (len > 0 && (size_t)len <= sizeof m->build_id) {
         memcpy(m->build_id, id, (size_t)len);
         m->build_id_len = (size_t)len;
     }
+    /* A file with a build-id: the table an earlier process built, else built and kept. */
+    cfi_table *t = fd >= 0 && m->build_id_len > 0 ? cfi_cache_load(fd, id, (size_t)len) : NULL;
+    if (t == NULL && elf != NULL) {
+        t = cfi_build(elf);
+        if (fd >= 0 && m->build_id_len > 0)
+            cfi_cache_store(fd, id, (size_t)len, t);
+    }
+    atomic_init(&m->cfi, t);
     if (elf)
         elf_end(elf);
     if (fd >= 0)
