@@ -23,6 +23,7 @@
 #include "aggregator.h"
 #include "config.h"
 #include "endings.h"
+#include "goexit.h"
 #include "jit.h"
 #include "jvm.h"
 #include "modules.h"
@@ -134,6 +135,7 @@ __attribute__((constructor)) static void flameprof_init(void)
         fprintf(stderr, "flameprof: cannot start sampling; not profiling\n");
         return;
     }
+    goexit_install(g_cfg.quiet);
     pthread_atfork(NULL, NULL, on_fork_child);
     atomic_store(&g_active, true);
     sampler_thread_start();

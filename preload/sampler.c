@@ -17,6 +17,7 @@
 #include <ucontext.h>
 #include <unistd.h>
 
+#include "golang.h"
 #include "jit.h"
 #include "modules.h"
 #include "unwind.h"
@@ -97,6 +98,9 @@ static uint64_t now_ns(void)
 
 static bool stack_bounds(uint64_t sp, uint64_t *lo, uint64_t *hi)
 {
+    /* A goroutine's stack, in Go's heap (golang.h); a thread's system stack is below. */
+    if (golang_stack_bounds(golang_current(), sp, lo, hi))
+        return true;
     if (tls_stack_hi && sp >= tls_stack_lo && sp < tls_stack_hi) {
         *lo = tls_stack_lo;
         *hi = tls_stack_hi;
@@ -176,7 +180,7 @@ static void take_sample(const siginfo_t *si, const ucontext_t *uc)
     uint64_t lo, hi;
     if (!stack_bounds(regs.sp, &lo, &hi))
         hi = regs.sp; /* unknown stack: keep only the interrupted pc */
-    unwind_ctx ctx = { modules_current(), jit_trampolines() };
+    unwind_ctx ctx = { modules_current(), jit_trampolines(), golang_current() };
     unwind_result r = unwind_walk(&ctx, regs, hi, s->pcs, RING_MAX_DEPTH);
     s->weight = weight;
     s->gen = ctx.modules ? ctx.modules->gen : 0;
@@ -434,6 +438,7 @@ int sampler_init(unsigned freq, ring *r, bool empty)
     if (pthread_key_create(&thread_key, on_thread_exit) != 0)
         return -1;
     load_start_maps();
+    golang_detect(); /* before any timer: the handler reads its layout unlocked */
     /* libc's, not our interposer: the program's calls go through sampler_app_sigaction. */
     real_sigaction = (int (*)(int, const struct sigaction *, struct sigaction *))dlsym(
         RTLD_NEXT, "sigaction");

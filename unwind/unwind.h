@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "golang.h"
 #include "modules.h"
 
 typedef struct unwind_regs {
@@ -33,6 +34,9 @@ typedef struct unwind_ctx {
     const unwind_ranges *trampolines; /* CPython perf trampolines (may be NULL): frameless
                                          stubs `sub $8,%rsp; call *%rcx; add $8,%rsp; ret`,
                                          unwound as CFA = rsp + 16 */
+    const golang_layout *go;          /* a Go program's layout (may be NULL): the walk
+                                         crosses from the system stack to the goroutine's
+                                         (golang.h), and reads are bounded by that stack */
 } unwind_ctx;
 
 typedef struct unwind_result {
@@ -41,8 +45,8 @@ typedef struct unwind_result {
     bool truncated; /* the stack went on past max frames */
 } unwind_result;
 
-/* Walk from regs, reading only [regs.sp, stack_end). Writes return addresses as they are
- * (not minus one). */
+/* Walk from regs, reading only [regs.sp, stack_end), or, after a crossing to a goroutine's
+ * stack (ctx->go), only that stack. Writes return addresses as they are (not minus one). */
 unwind_result unwind_walk(const unwind_ctx *ctx, unwind_regs regs, uint64_t stack_end,
                           uint64_t *pcs, size_t max);
 
