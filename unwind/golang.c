@@ -192,6 +192,8 @@ void golang_detect(void)
         dl_iterate_phdr(first_module, &bias);
         if (find_code(elf, symtab, bias, "runtime.exit", &c, &addr) && is_exit(c))
             o.exit_fn = addr;
+        if (find_code(elf, symtab, bias, "runtime.asyncPreempt", &c, &addr))
+            o.preempt_fn = addr;
         if (find_code(elf, symtab, bias, "runtime.asmcgocall", &c, &addr) &&
             decode_asmcgocall(c, addr, &o)) {
             if (!find_code(elf, symtab, bias, "runtime.systemstack", &c, &addr) ||
@@ -275,11 +277,19 @@ static bool resume_at(uint64_t new_sp, uint64_t lo, uint64_t hi, uint64_t *pc, u
 }
 
 bool golang_cross(const golang_layout *go, uint64_t *pc, uint64_t *sp, uint64_t *lo,
-                  uint64_t *hi)
+                  uint64_t *hi, bool *exact)
 {
     uint64_t glo, ghi;
     if (!go || !*pc)
         return false;
+    if (*pc == go->preempt_fn) {
+        if (*sp < *lo || *sp > *hi - 16 || (*sp & 7))
+            return false;
+        *pc = load(*sp);
+        *sp += 8;
+        *exact = true;
+        return true;
+    }
     if (*pc == go->cgo_ret) {
         uint64_t gs = *sp + go->cgo_g_slot, ds = *sp + go->cgo_depth_slot;
         if (gs < *lo || gs > *hi - 8 || ds < *lo || ds > *hi - 8)

@@ -36,6 +36,9 @@ typedef struct golang_layout {
     uint32_t cgo_depth_slot;  /* ... and that goroutine's stack.hi - sp */
     uint64_t sys_ret;         /* systemstack's return address from its function, or 0 */
     uint64_t exit_fn;         /* runtime.exit (ABI0), or 0 (golang_exit_fn) */
+    uint64_t preempt_fn;      /* runtime.asyncPreempt, or 0: Go's preemption signal makes
+                                 the thread call it by pushing the interrupted pc, so at
+                                 its first instruction that pc is at [sp] */
 } golang_layout;
 
 /* Recognize a Go executable and decode its layout. Call once at start, before any timer is
@@ -55,10 +58,11 @@ const golang_layout *golang_current(void);
 bool golang_stack_bounds(const golang_layout *go, uint64_t sp, uint64_t *lo, uint64_t *hi);
 
 /* In the walk, at a frame whose pc is cgo_ret or sys_ret (sp just above that call): move
- * pc/sp to the goroutine side and the bounds to that goroutine's stack. False (nothing
+ * pc/sp to the goroutine side and the bounds to that goroutine's stack. At preempt_fn's
+ * first instruction: step to the preempted pc, which is exact (*exact set). False (nothing
  * changed) anywhere else or if anything read is out of place. fp is kept: the code between
  * never changes rbp, so it is the goroutine side's frame pointer already. */
 bool golang_cross(const golang_layout *go, uint64_t *pc, uint64_t *sp, uint64_t *lo,
-                  uint64_t *hi);
+                  uint64_t *hi, bool *exact);
 
 #endif

@@ -135,7 +135,7 @@ unwind_result unwind_walk(const unwind_ctx *ctx, unwind_regs r, uint64_t stack_e
         bool ok, crossed = false;
         exact = false;
         if (crossings < 4 && ctx->go &&
-            golang_cross(ctx->go, &r.pc, &r.sp, &lo, &hi)) {
+            golang_cross(ctx->go, &r.pc, &r.sp, &lo, &hi, &exact)) {
             /* On another stack now: sp may be anywhere relative to the old one. */
             ok = crossed = true;
             crossings++;
