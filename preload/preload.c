@@ -28,6 +28,7 @@
 #include "jvm.h"
 #include "modules.h"
 #include "rawfile.h"
+#include "record_mark.h"
 #include "report.h"
 #include "ring.h"
 #include "sampler.h"
@@ -122,6 +123,7 @@ __attribute__((constructor)) static void flameprof_init(void)
     if (!interposing())
         return; /* e.g. only the JVM agent is wanted here: it works without the sampler */
     config_load(&g_cfg);
+    record_mark(RECORD_MARK_LOADED); /* for `flameprof record`: the library is in here */
     jit_setup_env();
     jvm_setup_env(); /* before the JVM (if this is one) reads JAVA_TOOL_OPTIONS */
     if (!real_pthread_create || ring_init(&g_ring, RING_SLOTS) != 0) {
@@ -187,7 +189,10 @@ static void finish(bool skip_if_empty)
     report_input in = { .cfg = &g_cfg, .stacks = &g_stacks, .stats = &st,
                         .lost = aggregator_lost(), .self_pc = (const void *)finish,
                         .raw = rawfile_path() };
-    rawfile_close(report_write(&in));
+    bool written = report_write(&in);
+    rawfile_close(written);
+    if (written)
+        record_mark(RECORD_MARK_PROFILED);
     report_perfmap();
     jit_cleanup();
 }

@@ -154,7 +154,15 @@ static bool find_code(Elf *elf, Elf_Scn *symtab, uint64_t bias, const char *name
     return false;
 }
 
-static bool is_go(Elf *elf, Elf_Scn **symtab)
+/* Go's linker writes these sections, and only Go's. */
+static bool is_go_section(const char *name)
+{
+    return !strcmp(name, ".gopclntab") || !strcmp(name, ".go.buildinfo") ||
+           !strcmp(name, ".note.go.buildid");
+}
+
+/* Whether elf is a Go program; its .symtab into *symtab (NULL if it has none). */
+static bool scan_sections(Elf *elf, Elf_Scn **symtab)
 {
     size_t shstr;
     bool go = false;
@@ -166,13 +174,17 @@ static bool is_go(Elf *elf, Elf_Scn **symtab)
         const char *n;
         if (!gelf_getshdr(s, &sh) || !(n = elf_strptr(elf, shstr, sh.sh_name)))
             continue;
-        if (!strcmp(n, ".gopclntab") || !strcmp(n, ".go.buildinfo") ||
-            !strcmp(n, ".note.go.buildid"))
-            go = true;
+        go = go || is_go_section(n);
         if (sh.sh_type == SHT_SYMTAB)
             *symtab = s;
     }
-    return go && *symtab;
+    return go;
+}
+
+bool golang_elf_is_go(Elf *elf)
+{
+    Elf_Scn *symtab;
+    return elf && scan_sections(elf, &symtab);
 }
 
 void golang_detect(void)
@@ -182,13 +194,14 @@ void golang_detect(void)
         return;
     elf_version(EV_CURRENT);
     Elf *elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
-    Elf_Scn *symtab;
+    Elf_Scn *symtab = NULL;
     uint64_t bias = 0, addr;
     code c;
     golang_layout o;
     memset(&o, 0, sizeof o);
-    if (elf && is_go(elf, &symtab)) {
-        is_go_program = true;
+    /* Without .symtab (stripped), a Go program is known as one, and no more. */
+    is_go_program = elf && scan_sections(elf, &symtab);
+    if (is_go_program && symtab) {
         dl_iterate_phdr(first_module, &bias);
         if (find_code(elf, symtab, bias, "runtime.exit", &c, &addr) && is_exit(c))
             o.exit_fn = addr;

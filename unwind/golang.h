@@ -27,6 +27,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <libelf.h>
+
 typedef struct golang_layout {
     int32_t tls_g;            /* g's address is at %fs:0 + tls_g */
     uint32_t g_m, g_stack_hi, g_sched_sp; /* offsets in g (g.stack.lo is at 0) */
@@ -45,6 +47,9 @@ typedef struct golang_layout {
  * armed; not async-signal-safe (reads the executable with libelf). Cheap for other
  * programs: only their section names are read. */
 void golang_detect(void);
+
+/* Whether an ELF file was written by Go's linker (its sections say so). Not in a handler. */
+bool golang_elf_is_go(Elf *elf);
 
 /* Whether the executable is a Go program (its layout understood or not), and the address of
  * its runtime.exit if that is the expected `exit_group(8(SP))` stub (else 0). */
