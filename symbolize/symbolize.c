@@ -458,8 +458,27 @@ static void symbolize_rust_unescape(char *d)
 }
 
 /* Display form of a raw symbol name, interned. Unmangled and undemanglable names stay. */
+/* Go's linker names an assembly function's ABI0 body "pkg.fn.abi0" (Go 1.17+); Go's own
+ * tools show it as "pkg.fn". Only names with a package path dot before the suffix. */
+static const char *symbolize_go_abi0(symbolizer *s, const char *raw)
+{
+    size_t n = strlen(raw);
+    static const char suffix[] = ".abi0";
+    size_t k = sizeof suffix - 1;
+    char buf[512];
+    if (n <= k || n - k >= sizeof buf || strcmp(raw + n - k, suffix) != 0 ||
+        !memchr(raw, '.', n - k))
+        return NULL;
+    memcpy(buf, raw, n - k);
+    buf[n - k] = '\0';
+    return symbolize_intern(s, buf);
+}
+
 static const char *symbolize_display_name(symbolizer *s, const char *raw)
 {
+    const char *go = symbolize_go_abi0(s, raw);
+    if (go != NULL)
+        return go;
     if (raw[0] != '_' || raw[1] != 'Z')
         return symbolize_intern(s, raw);
     pthread_once(&symbolize_demangle_once, symbolize_demangle_init);
@@ -1194,10 +1213,22 @@ static void symbolize_cu_ranges_build(symbolize_module *m)
 }
 
 /* The CU holding address a, through .debug_aranges (dwfl) or else our own CU ranges. */
+static bool symbolize_cu_covers(Dwarf_Die *cudie, Dwarf_Addr a)
+{
+    Dwarf_Addr base, lo, hi;
+    ptrdiff_t off = 0;
+    while ((off = dwarf_ranges(cudie, off, &base, &lo, &hi)) > 0)
+        if (a >= lo && a < hi)
+            return true;
+    return false;
+}
+
 static Dwarf_Die *symbolize_cu_at(symbolize_module *m, uint64_t a, Dwarf_Addr *bias)
 {
+    /* .debug_aranges may name the wrong unit: in a cgo-built Go program it gave a C unit
+     * (gcc_mmap.c) for Go code. A unit that does not cover a is not taken. */
     Dwarf_Die *cudie = dwfl_module_addrdie(m->dmod, a, bias);
-    if (cudie != NULL)
+    if (cudie != NULL && symbolize_cu_covers(cudie, a - *bias))
         return cudie;
     if (!m->cu_ranges_built)
         symbolize_cu_ranges_build(m);

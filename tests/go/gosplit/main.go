@@ -3,19 +3,10 @@
 // and measures, with the thread's CPU clock, the time each function took: the truth the
 // profile is checked against. Printed as one JSON line on stdout.
 //
-// usage: gosplit [-dur SECONDS] [-workers N] [-cpuprofile FILE] [-exit N]
+// usage: gosplit [-dur SECONDS | -cpu SECONDS] [-workers N] [-cpuprofile FILE] [-exit N]
 package main
 
 /*
-#include <time.h>
-
-static long long thread_cpu_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
 // Spins for about n iterations; the profile must reach it through cgo's stack switch.
 __attribute__((noinline)) static unsigned cburn(unsigned n)
 {
@@ -35,8 +26,21 @@ import (
 	"runtime"
 	"runtime/pprof"
 	"sync"
+	"syscall"
 	"time"
+	"unsafe"
 )
+
+// threadCPU is this thread's CPU time in ns: a raw system call, so that measuring costs
+// next to nothing (a cgo call's scheduler work, counted in every interval, made the
+// measured shares drift toward equal).
+func threadCPU() int64 {
+	var ts syscall.Timespec
+	const clockThreadCPUTimeID = 3
+	syscall.RawSyscall(syscall.SYS_CLOCK_GETTIME, clockThreadCPUTimeID,
+		uintptr(unsafe.Pointer(&ts)), 0)
+	return ts.Nano()
+}
 
 var sink uint64
 
@@ -66,24 +70,38 @@ func burnB(n int) uint64 {
 
 type spent struct{ A, B, C int64 }
 
-func worker(deadline time.Time, out *spent, wg *sync.WaitGroup) {
+// worker burns until the deadline, or, with cpuNs > 0, until its thread has used that much
+// CPU time (a run then samples the same amount of work however loaded the machine is).
+func worker(deadline time.Time, cpuNs int64, out *spent, wg *sync.WaitGroup) {
 	defer wg.Done()
 	runtime.LockOSThread()
-	const chunk = 20000
+	// Lengths vary at random (1x to 8x), so that the loop has no period for the
+	// profiler's ticks to fall into step with: a fixed period made whole runs sample
+	// one function.
+	const chunk = 40000
 	var s spent
 	var acc uint64
-	for i := 0; time.Now().Before(deadline); i++ {
-		t0 := int64(C.thread_cpu_ns())
-		acc += burnA(2 * chunk)
-		t1 := int64(C.thread_cpu_ns())
-		acc += burnB(chunk)
-		t2 := int64(C.thread_cpu_ns())
+	rnd := uint64(time.Now().UnixNano()) | 1
+	start := threadCPU()
+	for {
+		if cpuNs > 0 && threadCPU()-start >= cpuNs ||
+			cpuNs <= 0 && !time.Now().Before(deadline) {
+			break
+		}
+		rnd ^= rnd << 13
+		rnd ^= rnd >> 7
+		rnd ^= rnd << 17
+		k := int(1 + rnd%8)
+		t0 := threadCPU()
+		acc += burnA(2 * k * chunk)
+		t1 := threadCPU()
+		acc += burnB(k * chunk)
+		t2 := threadCPU()
+		acc += uint64(C.cburn(C.uint(k * chunk)))
+		t3 := threadCPU()
 		s.A += t1 - t0
 		s.B += t2 - t1
-		if i%8 == 0 {
-			acc += uint64(C.cburn(C.uint(chunk)))
-			s.C += int64(C.thread_cpu_ns()) - t2
-		}
+		s.C += t3 - t2
 	}
 	sink += acc
 	*out = s
@@ -91,6 +109,7 @@ func worker(deadline time.Time, out *spent, wg *sync.WaitGroup) {
 
 func main() {
 	dur := flag.Float64("dur", 0.5, "seconds of wall time")
+	cpu := flag.Float64("cpu", 0, "seconds of CPU time per worker (instead of -dur)")
 	workers := flag.Int("workers", 3, "goroutines")
 	cpuprofile := flag.String("cpuprofile", "", "write Go's own CPU profile here")
 	exit := flag.Int("exit", 0, "exit status")
@@ -113,7 +132,7 @@ func main() {
 	var wg sync.WaitGroup
 	for i := range res {
 		wg.Add(1)
-		go worker(deadline, &res[i], &wg)
+		go worker(deadline, int64(*cpu*1e9), &res[i], &wg)
 	}
 	wg.Wait()
 	var tot spent
