@@ -4,8 +4,9 @@
 set -eu
 pkgs="meson ninja-build gcc g++ clang pkg-config libdw-dev libelf-dev libunwind-dev python3 libxml2-utils binutils openjdk-17-jdk-headless"
 # zlib: gzip for pprof output. chromium: the browser suite. golang-go: `go tool pprof`
-# reads our pprof files in the tests.
-pkgs="$pkgs zlib1g-dev chromium golang-go"
+# reads our pprof files in the tests, and tests/go builds real Go programs (cgo, static)
+# with it. libc6-dev: libc.a for tests/go's statically linked C program.
+pkgs="$pkgs zlib1g-dev chromium golang-go libc6-dev"
 # node + npm fetch playwright-core and speedscope's schema for the tests. Debian's, unless
 # a node is there already: nodesource's bundles its own npm and conflicts with Debian's.
 if ! command -v npm >/dev/null 2>&1 && ! command -v node >/dev/null 2>&1; then

@@ -31,6 +31,12 @@
  *                        every 200 us while main burns 0.4 s
  *   altstack-overflow N  a thread with a 64 KB stack overflows it N times; a SIGSEGV handler
  *                        on a sigaltstack siglongjmps back each time (stack-overflow recovery)
+ *   altstack-small       two threads, each with a small sigaltstack (2 x AT_MINSIGSTKSZ +
+ *                        6 KB: room for two nested signal frames) above a painted guard:
+ *                        each burns on its own stack (SIGPROF lands on the sigaltstack), then
+ *                        in SIGUSR2 handlers that run on the sigaltstack (SIGPROF nests there);
+ *                        reports the deepest byte touched in each phase and whether the
+ *                        guard below the sigaltstack stayed intact (Go runs every thread so)
  */
 #include "fw_common.h"
 
@@ -64,6 +70,8 @@ FW_BURNER(small_burn, 30)
 FW_BURNER(alt_main_burn, 31)
 FW_BURNER(alt_handler_burn, 32)
 FW_BURNER(overflow_frame_burn, 33)
+FW_BURNER(alt_small_burn, 35)
+FW_BURNER(alt_small_handler_burn, 36)
 
 static void die(const char *what)
 {
@@ -717,6 +725,90 @@ static int do_altstack_overflow(long n)
     return 0;
 }
 
+/* ---- threads on small sigaltstacks ---- */
+
+enum { ALT_GUARD = 16 * 1024 };
+static size_t alt_small_size;
+static _Atomic long alt_small_calls;
+static _Atomic size_t alt_own_deepest, alt_nested_deepest; /* bytes below the top */
+static atomic_bool alt_guard_hit;
+
+static void on_usr2_small(int sig)
+{
+    (void)sig;
+    alt_small_handler_burn(FW_CHUNK / 4);
+    atomic_fetch_add(&alt_small_calls, 1);
+}
+
+/* Bytes below top that something wrote over the paint; the guard's state. */
+static size_t alt_used(const unsigned char *buf, size_t len)
+{
+    size_t a = 0;
+    while (a < len && buf[a] == PAINT)
+        a++;
+    if (a < ALT_GUARD)
+        atomic_store(&alt_guard_hit, true);
+    return len - a;
+}
+
+static void max_into(_Atomic size_t *v, size_t x)
+{
+    size_t cur = atomic_load(v);
+    while (x > cur && !atomic_compare_exchange_weak(v, &cur, x))
+        ;
+}
+
+static void *alt_small_thread(void *arg)
+{
+    (void)arg;
+    size_t len = ALT_GUARD + alt_small_size;
+    unsigned char *buf = malloc(len);
+    if (!buf)
+        die("malloc");
+    memset(buf, PAINT, len);
+    stack_t ss = { .ss_sp = buf + ALT_GUARD, .ss_size = alt_small_size, .ss_flags = 0 };
+    if (sigaltstack(&ss, NULL) != 0)
+        die("sigaltstack");
+    fw_burn_cpu(0.25, alt_small_burn); /* SIGPROF's handler runs on the sigaltstack */
+    max_into(&alt_own_deepest, alt_used(buf, len));
+    memset(buf, PAINT, len);
+    double end = fw_thread_cpu() + 0.25;
+    while (fw_thread_cpu() < end)
+        raise(SIGUSR2); /* the handler burns on the sigaltstack; SIGPROF nests below it */
+    max_into(&alt_nested_deepest, alt_used(buf, len));
+    stack_t off = { .ss_flags = SS_DISABLE };
+    sigaltstack(&off, NULL);
+    free(buf);
+    return NULL;
+}
+
+static int do_altstack_small(void)
+{
+    size_t min = (size_t)getauxval(AT_MINSIGSTKSZ);
+    if (min < 2048)
+        min = 2048;
+    alt_small_size = 2 * min + 6 * 1024;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_usr2_small;
+    sa.sa_flags = SA_ONSTACK | SA_RESTART;
+    sigemptyset(&sa.sa_mask);
+    if (sigaction(SIGUSR2, &sa, NULL) != 0)
+        die("sigaction");
+    pthread_t t[2];
+    for (int i = 0; i < 2; i++)
+        start_thread(&t[i], NULL, alt_small_thread, NULL);
+    for (int i = 0; i < 2; i++)
+        pthread_join(t[i], NULL);
+    fprintf(stderr, "fw_host: AT_MINSIGSTKSZ=%zu; sigaltstack %zu bytes; deepest use: %zu "
+            "bytes (burning on the thread stack), %zu bytes (in handlers on the sigaltstack); "
+            "guard below %s; handler ran %ld times\n", min, alt_small_size,
+            atomic_load(&alt_own_deepest), atomic_load(&alt_nested_deepest),
+            atomic_load(&alt_guard_hit) ? "OVERWRITTEN" : "intact", atomic_load(&alt_small_calls));
+    FW_SAY("altstack-small: done\n");
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     const char *mode = fw_mode(argc, argv, "MODE [ARGS] (see the source)");
@@ -739,6 +831,8 @@ int main(int argc, char **argv)
         return do_smallstack();
     if (strcmp(mode, "altstack") == 0)
         return do_altstack();
+    if (strcmp(mode, "altstack-small") == 0)
+        return do_altstack_small();
     if (strcmp(mode, "altstack-overflow") == 0 && a1)
         return do_altstack_overflow(atol(a1));
     fprintf(stderr, "fw_host: unknown mode or missing argument: %s\n", mode);
