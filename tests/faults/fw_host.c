@@ -89,6 +89,18 @@ static void start_thread(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(v
     }
 }
 
+/* A plain handler for sig, with flags and an empty mask; dies on failure. */
+static void install_handler(int sig, void (*fn)(int), int flags)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = fn;
+    sa.sa_flags = flags;
+    sigemptyset(&sa.sa_mask);
+    if (sigaction(sig, &sa, NULL) != 0)
+        die("sigaction");
+}
+
 /* ---- churn ---- */
 
 static atomic_bool churn_stop;
@@ -371,15 +383,8 @@ static int do_eintr(double seconds, const char *storm)
         die("listen");
     if (sem_init(&ei_sem, 0, 0) != 0)
         die("sem_init");
-    if (storm) {
-        struct sigaction sa;
-        memset(&sa, 0, sizeof sa);
-        sa.sa_handler = on_usr2;
-        sa.sa_flags = strcmp(storm, "storm-restart") == 0 ? SA_RESTART : 0;
-        sigemptyset(&sa.sa_mask);
-        if (sigaction(SIGUSR2, &sa, NULL) != 0)
-            die("sigaction");
-    }
+    if (storm)
+        install_handler(SIGUSR2, on_usr2, strcmp(storm, "storm-restart") == 0 ? SA_RESTART : 0);
     pthread_t t[EI_N], feeder, burner, stormer;
     for (int k = 0; k < EI_N; k++)
         start_thread(&t[k], NULL, ei_thread, (void *)(intptr_t)k);
@@ -656,13 +661,7 @@ static void *alt_sender(void *arg)
 static int do_altstack(void)
 {
     set_altstack(64 * 1024);
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_usr1;
-    sa.sa_flags = SA_ONSTACK | SA_RESTART;
-    sigemptyset(&sa.sa_mask);
-    if (sigaction(SIGUSR1, &sa, NULL) != 0)
-        die("sigaction");
+    install_handler(SIGUSR1, on_usr1, SA_ONSTACK | SA_RESTART);
     pthread_t t;
     start_thread(&t, NULL, alt_sender, (void *)(intptr_t)syscall(SYS_gettid));
     fw_burn_cpu(0.4, alt_main_burn);
@@ -708,13 +707,7 @@ static void *overflow_thread(void *arg)
 
 static int do_altstack_overflow(long n)
 {
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_overflow;
-    sa.sa_flags = SA_ONSTACK | SA_NODEFER;
-    sigemptyset(&sa.sa_mask);
-    if (sigaction(SIGSEGV, &sa, NULL) != 0)
-        die("sigaction");
+    install_handler(SIGSEGV, on_overflow, SA_ONSTACK | SA_NODEFER);
     pthread_attr_t a;
     pthread_attr_init(&a);
     pthread_attr_setstacksize(&a, SMALL_STACK);
@@ -788,13 +781,7 @@ static int do_altstack_small(void)
     if (min < 2048)
         min = 2048;
     alt_small_size = 2 * min + 6 * 1024;
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_usr2_small;
-    sa.sa_flags = SA_ONSTACK | SA_RESTART;
-    sigemptyset(&sa.sa_mask);
-    if (sigaction(SIGUSR2, &sa, NULL) != 0)
-        die("sigaction");
+    install_handler(SIGUSR2, on_usr2_small, SA_ONSTACK | SA_RESTART);
     pthread_t t[2];
     for (int i = 0; i < 2; i++)
         start_thread(&t[i], NULL, alt_small_thread, NULL);
