@@ -56,10 +56,17 @@ void endings_request_profile(int why)
     errno = saved_errno;
 }
 
-static void on_ending(int sig)
+void endings_end_by(int sig)
 {
+    if (!real_sigaction)
+        return; /* before endings_init: the caller carries on as if nothing happened */
     endings_request_profile(sig);
     die_of(sig);
+}
+
+static void on_ending(int sig)
+{
+    endings_end_by(sig);
 }
 
 void endings_init(endings_sigaction_fn real)

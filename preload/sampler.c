@@ -17,6 +17,7 @@
 #include <ucontext.h>
 #include <unistd.h>
 
+#include "endings.h"
 #include "golang.h"
 #include "jit.h"
 #include "modules.h"
@@ -122,8 +123,8 @@ static bool stack_bounds(uint64_t sp, uint64_t *lo, uint64_t *hi)
     return false;
 }
 
-/* A SIGPROF that is not ours goes to the program's handler, with the semantics its flags
- * asked for: its sa_mask is already blocked (our kernel action carries it, see
+/* A SIGPROF that is not ours goes to the program's disposition: its handler, with the
+ * semantics its flags asked for: its sa_mask is already blocked (our kernel action carries it, see
  * install_ours); SA_RESETHAND: once, then SIG_DFL; SA_NODEFER: SIGPROF unblocked while it
  * runs (two syscalls, only for such handlers). Runs first in on_signal, with nothing of
  * ours on the stack but on_signal's small frame: the program's handler gets nearly the
@@ -131,8 +132,13 @@ static bool stack_bounds(uint64_t sp, uint64_t *lo, uint64_t *hi)
 static void chain_to_app(int sig, siginfo_t *si, void *uc)
 {
     atomic_fetch_add_explicit(&st_foreign, 1, memory_order_relaxed);
-    if (!atomic_load_explicit(&app_has_handler, memory_order_acquire))
+    if (!atomic_load_explicit(&app_has_handler, memory_order_acquire)) {
+        /* SIG_DFL terminates on SIGPROF: so it does here (profile first); SIG_IGN ignores. */
+        if (atomic_load_explicit(&app_reset, memory_order_relaxed) ||
+            (!(app_action.sa_flags & SA_SIGINFO) && app_action.sa_handler == SIG_DFL))
+            endings_end_by(sig);
         return;
+    }
     int flags = app_action.sa_flags;
     void (*info_fn)(int, siginfo_t *, void *) = app_action.sa_sigaction;
     void (*plain_fn)(int) = app_action.sa_handler;
@@ -541,10 +547,8 @@ bool sampler_app_sigaction(const struct sigaction *act, struct sigaction *old)
     if (!g_ring || !real_sigaction)
         return false;
     struct sigaction prev = app_action;
-    if (atomic_load(&app_reset)) {
-        memset(&prev, 0, sizeof prev);
-        prev.sa_handler = SIG_DFL;
-    }
+    if (atomic_load(&app_reset))
+        prev.sa_handler = SIG_DFL; /* as the kernel resets it: the handler only, flags kept */
     if (act) {
         atomic_store(&app_has_handler, false); /* no chaining while it changes */
         app_action = *act;

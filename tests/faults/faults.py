@@ -741,6 +741,23 @@ def test_ownprof(ctx, ck, how):
         check_weight_vs_cpu(ck, prof, 0.5, 'ownprof', 'own_burn')  # 0.5 s by design
 
 
+def test_ownprof_flags(ctx, ck):
+    """The program's SIGPROF handler keeps the semantics its flags asked for: its sa_mask,
+    SA_NODEFER, SA_RESETHAND (then the default action: the process dies of SIGPROF)."""
+    argv = [ctx.prog('fw_host'), 'ownprof', 'flags']
+    base = run(argv)
+    ck.check(base.returncode == -signal.SIGPROF, 'without the profiler the second SIGPROF kills',
+             f'status {base.returncode}')
+    r = run(argv, ctx.lib, ctx.out())
+    check_ended_like(ck, r, base, 'own SIGPROF handler with SA_RESETHAND|SA_NODEFER and a mask')
+    want = 'handler: SIGUSR1 blocked, SIGPROF not blocked, disposition reset to default\n'
+    ck.check(r.stdout == want, 'the handler ran once, with its mask, unblocked, then reset',
+             repr(r.stdout))
+    prof = load(ck, os.path.join(ctx.tmp, f'p.{r.pid}.folded'), 'ownprof flags')
+    if prof:
+        check_has(ck, prof, 'own_burn', 'ownprof flags (profile written before dying)')
+
+
 def test_blockprof(ctx, ck, mode):
     argv = [ctx.prog('fw_host'), mode]
     base = run(argv)
@@ -1173,6 +1190,7 @@ TESTS = {
     'altstack': lambda c, k: test_altstack(c, k, 'altstack'),
     'altstack-overflow': lambda c, k: test_altstack(c, k, 'altstack-overflow', '300'),
     'altstack-small': test_altstack_small,
+    'own-sigprof-flags': test_ownprof_flags,
     'out-missing-dir': lambda c, k: test_out_dir(c, k, 'missing'),
     'out-proc-dir': lambda c, k: test_out_dir(c, k, 'proc'),
     'out-readonly-dir': lambda c, k: test_out_dir(c, k, 'readonly'),

@@ -19,7 +19,10 @@
  *                        with SA_RESTART (what the kernel interrupts regardless)
  *   ownprof HOW          the program installs its own SIGPROF handler (HOW: sigaction,
  *                        signal, ctor = in a constructor) and setitimer(ITIMER_PROF, 10 ms),
- *                        burns 0.5 s of CPU, says whether its handler ran
+ *                        burns 0.5 s of CPU, says whether its handler ran. HOW=flags: the
+ *                        handler asks SA_RESETHAND | SA_NODEFER with SIGUSR1 in its mask,
+ *                        says what it saw (SIGUSR1 blocked, SIGPROF not, disposition reset),
+ *                        and the next SIGPROF kills the process (the default action)
  *   blockprof            a thread blocks SIGPROF, burns, unblocks, burns
  *   blockprof-all        main blocks SIGPROF before starting a thread: nothing is sampled
  *   deep N               recursion N frames deep (in a thread with a 256 MB stack), burning
@@ -468,8 +471,48 @@ __attribute__((constructor)) static void ctor(int argc, char **argv)
         install_own_sigaction();
 }
 
+/* The handler with flags: what it sees, written with write(2) (async-signal-safe). */
+static void own_flags_handler(int sig, siginfo_t *si, void *uc)
+{
+    (void)si;
+    (void)uc;
+    sigset_t cur;
+    struct sigaction now;
+    pthread_sigmask(SIG_BLOCK, NULL, &cur);
+    /* The kernel resets the handler only (SA_SIGINFO stays in the flags). */
+    bool reset = sigaction(sig, NULL, &now) == 0 && now.sa_handler == SIG_DFL;
+    char line[128];
+    int n = snprintf(line, sizeof line, "handler: SIGUSR1 %s, SIGPROF %s, disposition %s\n",
+                     sigismember(&cur, SIGUSR1) ? "blocked" : "NOT blocked",
+                     sigismember(&cur, SIGPROF) ? "BLOCKED" : "not blocked",
+                     reset ? "reset to default" : "NOT reset");
+    if (write(STDOUT_FILENO, line, (size_t)n) < 0)
+        _exit(3);
+    atomic_fetch_add(&own_calls, 1);
+}
+
+static int do_ownprof_flags(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = own_flags_handler;
+    sa.sa_flags = SA_SIGINFO | SA_RESETHAND | SA_NODEFER | SA_RESTART;
+    sigemptyset(&sa.sa_mask);
+    sigaddset(&sa.sa_mask, SIGUSR1);
+    if (sigaction(SIGPROF, &sa, NULL) != 0)
+        die("sigaction(SIGPROF)");
+    struct itimerval it = { { 0, 10000 }, { 0, 10000 } };
+    if (setitimer(ITIMER_PROF, &it, NULL) != 0)
+        die("setitimer");
+    fw_burn_cpu(1.0, own_burn); /* the second SIGPROF ends the process */
+    FW_SAY("still alive after 1 s of CPU: NOT the default action\n");
+    return 0;
+}
+
 static int do_ownprof(const char *how)
 {
+    if (strcmp(how, "flags") == 0)
+        return do_ownprof_flags();
     if (strcmp(how, "ctor") != 0) {
         FW_SAY("SIGPROF before: %s\n", is_default(SIGPROF) ? "default" : "NOT default");
         if (strcmp(how, "sigaction") == 0)
