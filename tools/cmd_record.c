@@ -206,7 +206,7 @@ int cmd_record(int argc, char **argv)
     if (pid < 0) {
         fprintf(stderr, "flameprof: fork: %s\n", strerror(errno));
         check.said = true;
-        record_check_after(&check, argv[optind]); /* removes the marker */
+        record_check_after(&check, argv[optind], 0); /* removes the marker */
         return 1;
     }
     if (pid == 0)
@@ -220,6 +220,6 @@ int cmd_record(int argc, char **argv)
     }
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGQUIT, &old_quit, NULL);
-    record_check_after(&check, argv[optind]);
+    record_check_after(&check, argv[optind], status);
     return mirror_status(status);
 }

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "golang.h"
@@ -107,7 +108,7 @@ void record_check_before(record_check *rc, const char *cmd)
     }
 }
 
-void record_check_after(record_check *rc, const char *cmd)
+void record_check_after(record_check *rc, const char *cmd, int status)
 {
     long loaded, profiled;
     if (!rc->mark[0] || record_mark_collect(rc->mark, &loaded, &profiled) != 0 || profiled > 0 ||
@@ -118,6 +119,10 @@ void record_check_after(record_check *rc, const char *cmd)
                         "launcher may clear LD_PRELOAD from its children's environment, or run "
                         "static or set-user-ID programs); run the program itself under "
                         "flameprof record\n", cmd);
+    else if (WIFSIGNALED(status))
+        fprintf(stderr, "flameprof: no profile: %s was killed by signal %d before writing "
+                        "one; flameprof report turns the raw spill it left (PREFIX.PID.raw) "
+                        "into a profile\n", cmd, WTERMSIG(status));
     else
         fprintf(stderr, "flameprof: no profile: %ld process%s of %s loaded the profiler but "
                         "wrote none (each ran less than one sampling period of CPU, or started "

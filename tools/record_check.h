@@ -22,7 +22,7 @@ typedef struct record_check {
  * up the marker (its variable is inherited by the command). */
 void record_check_before(record_check *rc, const char *cmd);
 
-/* After the command ended (whatever its status). */
-void record_check_after(record_check *rc, const char *cmd);
+/* After the command ended, with its wait status. */
+void record_check_after(record_check *rc, const char *cmd, int status);
 
 #endif
