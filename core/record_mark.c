@@ -41,17 +41,18 @@ int record_mark_create(char *path, size_t cap)
     return 0;
 }
 
-int record_mark_collect(const char *path, long *loaded, long *profiled)
+int record_mark_collect(const char *path, record_marks *out)
 {
     FILE *f = fopen(path, "r");
     unlink(path);
-    *loaded = *profiled = 0;
+    *out = (record_marks){ 0, 0, 0 };
     if (!f)
         return -1;
     char line[64];
     while (fgets(line, sizeof line, f)) {
-        *loaded += line[0] == RECORD_MARK_LOADED;
-        *profiled += line[0] == RECORD_MARK_PROFILED;
+        out->loaded += line[0] == RECORD_MARK_LOADED;
+        out->profiled += line[0] == RECORD_MARK_PROFILED;
+        out->said += line[0] == RECORD_MARK_SAID;
     }
     fclose(f);
     return 0;

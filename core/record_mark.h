@@ -19,14 +19,18 @@
  * (it is never created here). Silent on any failure. */
 #define RECORD_MARK_LOADED 'L'
 #define RECORD_MARK_PROFILED 'P'
+#define RECORD_MARK_SAID 'S' /* loaded, cannot profile this process, and said why */
 void record_mark(char what);
 
 /* record's side: create the file (in $TMPDIR or /tmp) into path[cap] and set the
  * variable; 0, or -1 (then nothing is checked afterwards). */
 int record_mark_create(char *path, size_t cap);
 
-/* How many processes loaded the library and how many wrote a profile; -1 if the file cannot
- * be read. Removes it. */
-int record_mark_collect(const char *path, long *loaded, long *profiled);
+/* How many processes loaded the library, wrote a profile, said why they could not; 0, or -1
+ * if the file cannot be read. Removes it. */
+typedef struct record_marks {
+    long loaded, profiled, said;
+} record_marks;
+int record_mark_collect(const char *path, record_marks *out);
 
 #endif

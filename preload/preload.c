@@ -24,6 +24,7 @@
 #include "config.h"
 #include "endings.h"
 #include "goexit.h"
+#include "golang.h"
 #include "jit.h"
 #include "jvm.h"
 #include "modules.h"
@@ -123,6 +124,15 @@ __attribute__((constructor)) static void flameprof_init(void)
     if (!interposing())
         return; /* e.g. only the JVM agent is wanted here: it works without the sampler */
     config_load(&g_cfg);
+    golang_detect();
+    if (golang_without_libc()) {
+        fprintf(stderr, "flameprof: pid %ld: a Go program built without cgo: Go runs its "
+                        "threads outside the C library, so it cannot be profiled from inside; "
+                        "use Go's own profiler (net/http/pprof, runtime/pprof)\n",
+                (long)getpid());
+        record_mark(RECORD_MARK_SAID);
+        return;
+    }
     record_mark(RECORD_MARK_LOADED); /* for `flameprof record`: the library is in here */
     jit_setup_env();
     jvm_setup_env(); /* before the JVM (if this is one) reads JAVA_TOOL_OPTIONS */

@@ -110,10 +110,11 @@ void record_check_before(record_check *rc, const char *cmd)
 
 void record_check_after(record_check *rc, const char *cmd, int status)
 {
-    long loaded, profiled;
-    if (!rc->mark[0] || record_mark_collect(rc->mark, &loaded, &profiled) != 0 || profiled > 0 ||
+    record_marks m;
+    if (!rc->mark[0] || record_mark_collect(rc->mark, &m) != 0 || m.profiled > 0 || m.said > 0 ||
         rc->said)
         return;
+    long loaded = m.loaded;
     if (loaded == 0)
         fprintf(stderr, "flameprof: no profile: no process of %s loaded the profiler (a "
                         "launcher may clear LD_PRELOAD from its children's environment, or run "

@@ -13,7 +13,7 @@ enum { MAX_GO_STACK = 1 << 30 };
 
 static golang_layout layout;
 static bool layout_ok; /* written once before any timer exists; read-only after */
-static bool is_go_program;
+static bool is_go_program, uses_libc, detected;
 
 /* ---- decoding (at start) ---- */
 
@@ -181,6 +181,23 @@ static bool scan_sections(Elf *elf, Elf_Scn **symtab)
     return go;
 }
 
+bool golang_elf_uses_libc(Elf *elf)
+{
+    for (Elf_Scn *s = NULL; elf && (s = elf_nextscn(elf, s));) {
+        GElf_Shdr sh;
+        Elf_Data *d;
+        if (!gelf_getshdr(s, &sh) || sh.sh_type != SHT_DYNAMIC || sh.sh_entsize == 0 ||
+            !(d = elf_getdata(s, NULL)))
+            continue;
+        for (size_t i = 0; i < sh.sh_size / sh.sh_entsize; i++) {
+            GElf_Dyn dyn;
+            if (gelf_getdyn(d, (int)i, &dyn) && dyn.d_tag == DT_NEEDED)
+                return true;
+        }
+    }
+    return false;
+}
+
 bool golang_elf_is_go(Elf *elf)
 {
     Elf_Scn *symtab;
@@ -189,6 +206,9 @@ bool golang_elf_is_go(Elf *elf)
 
 void golang_detect(void)
 {
+    if (detected)
+        return;
+    detected = true;
     int fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return;
@@ -201,7 +221,8 @@ void golang_detect(void)
     memset(&o, 0, sizeof o);
     /* Without .symtab (stripped), a Go program is known as one, and no more. */
     is_go_program = elf && scan_sections(elf, &symtab);
-    if (is_go_program && symtab) {
+    uses_libc = is_go_program && golang_elf_uses_libc(elf);
+    if (is_go_program && uses_libc && symtab) {
         dl_iterate_phdr(first_module, &bias);
         if (find_code(elf, symtab, bias, "runtime.exit", &c, &addr) && is_exit(c))
             o.exit_fn = addr;
@@ -224,6 +245,11 @@ void golang_detect(void)
 bool golang_is_go(void)
 {
     return is_go_program;
+}
+
+bool golang_without_libc(void)
+{
+    return is_go_program && !uses_libc;
 }
 
 uint64_t golang_exit_fn(void)

@@ -43,13 +43,21 @@ typedef struct golang_layout {
                                  its first instruction that pc is at [sp] */
 } golang_layout;
 
-/* Recognize a Go executable and decode its layout. Call once at start, before any timer is
- * armed; not async-signal-safe (reads the executable with libelf). Cheap for other
- * programs: only their section names are read. */
+/* Recognize a Go executable and decode its layout. Call at start, before any timer is
+ * armed (later calls do nothing); not async-signal-safe (reads the executable with
+ * libelf). Cheap for other programs: only their section names are read. */
 void golang_detect(void);
 
-/* Whether an ELF file was written by Go's linker (its sections say so). Not in a handler. */
+/* A Go program built without cgo but dynamically linked (-buildmode=pie): Go makes its
+ * threads itself and points %fs at its own block, so no code of the C library's (ours
+ * included: thread-local variables) may run on them. Such a process cannot be profiled
+ * from inside. */
+bool golang_without_libc(void);
+
+/* Whether an ELF file was written by Go's linker (its sections say so); whether it needs any
+ * shared library (a Go program needs libc only when built with cgo). Not in a handler. */
 bool golang_elf_is_go(Elf *elf);
+bool golang_elf_uses_libc(Elf *elf);
 
 /* Whether the executable is a Go program (its layout understood or not), and the address of
  * its runtime.exit if that is the expected `exit_group(8(SP))` stub (else 0). */

@@ -14,13 +14,17 @@ never be silent about the ones that cannot be profiled.
                     sample: both profiles right (Go's read with `go tool pprof -top`), Go's
                     signals passed to Go and ours not (its sample count matches its 100 Hz).
   exit-status       os.Exit(3) through Go's runtime.exit: status kept, profile written.
+  nocgo-pie         a Go program built without cgo but dynamically linked (-buildmode=pie):
+                    Go's threads never run libc code, so the library must stand aside: one
+                    line, no crash, no hang, the program's status and output kept.
   record-static-go  `flameprof record` on a static Go program (CGO_ENABLED=0),
   record-static-c   ... a static C program (gcc -static),
   record-setuid     ... a set-user-ID program (needs root: it is made owned by nobody),
   record-launcher   ... a launcher that removes LD_PRELOAD (env -u LD_PRELOAD):
                     one clear `flameprof:` line each, the program's status and output kept.
 
-usage: go_test.py TEST --lib L --tool T --static-c P --dyn-c P [--go GO --gosplit P --gostatic P]
+usage: go_test.py TEST --lib L --tool T --static-c P --dyn-c P
+                  [--go GO --gosplit P --gostatic P --gopie P]
 Exit status 0 pass, 1 fail, 77 skip (no `go`: loud).
 """
 
@@ -189,6 +193,16 @@ def test_exit_status(ctx, ck):
         check_present(ck, prof, 'main.burnA', 'exit-status')
 
 
+def test_nocgo_pie(ctx, ck):
+    ctx.need_go()
+    base = run([ctx.a.gopie, '4'])
+    r = run([ctx.a.gopie, '4'], ctx.a.lib, {'FLAMEPROF_OUT': ctx.path('p')}, timeout=30)
+    ck.check(not r.timed_out, 'no hang', f'{r.wall:.1f} s')
+    check_one_line(ck, r, base, ('without cgo', 'pprof'), 'Go without cgo, dynamically linked')
+    r = record(ctx, ck, [ctx.a.gopie, '4'])
+    check_one_line(ck, r, base, ('without cgo',), 'the same under flameprof record')
+
+
 def record(ctx, ck, argv, env=None):
     cmd = [ctx.a.tool, 'record', '-o', ctx.path('rec'), '--'] + argv
     return run(cmd, None, env)
@@ -240,6 +254,7 @@ TESTS = {
     'split': test_split,
     'own-pprof': test_own_pprof,
     'exit-status': test_exit_status,
+    'nocgo-pie': test_nocgo_pie,
     'record-static-go': test_record_static_go,
     'record-static-c': test_record_static_c,
     'record-setuid': test_record_setuid,
@@ -251,7 +266,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument('test', choices=sorted(TESTS))
-    for opt in ('lib', 'tool', 'static-c', 'dyn-c', 'go', 'gosplit', 'gostatic'):
+    for opt in ('lib', 'tool', 'static-c', 'dyn-c', 'go', 'gosplit', 'gostatic', 'gopie'):
         ap.add_argument('--' + opt)
     ap.add_argument('--keep', action='store_true')
     args = ap.parse_args()
