@@ -41,7 +41,7 @@ import fptest  # noqa: E402  the shared test library
 from fptest import Checks, Profile, Skip, check_present, check_rooted, pct, run  # noqa: E402
 
 RUNS = 20                 # split: runs of the program
-CPU_PER_WORKER_S = 0.1    # split: CPU seconds each of the 3 goroutines burns per run
+CPU_PER_WORKER_S = 0.25   # split: CPU seconds each of the 3 goroutines burns per run
 SPLIT_TOLERANCE_PT = 5.0  # burnA's share of burnA + burnB, profile vs measured, over all runs
 ONE_RUN_TOLERANCE_PT = 10.0  # the same for a single longer run (own-pprof)
 ROOTED_MIN = 0.95         # share of a function's weight in stacks rooted at GO_ROOTS
