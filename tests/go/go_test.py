@@ -14,6 +14,8 @@ never be silent about the ones that cannot be profiled.
                     sample: both profiles right (Go's read with `go tool pprof -top`), Go's
                     signals passed to Go and ours not (its sample count matches its 100 Hz).
   exit-status       os.Exit(3) through Go's runtime.exit: status kept, profile written.
+  systemstack       the same program while a goroutine allocates: the runtime's work on the
+                    system stack (runtime.systemstack) is rooted at runtime.goexit too.
   nocgo-pie         a Go program built without cgo but dynamically linked (-buildmode=pie):
                     Go's threads never run libc code, so the library must stand aside: one
                     line, no crash, no hang, the program's status and output kept.
@@ -193,6 +195,22 @@ def test_exit_status(ctx, ck):
         check_present(ck, prof, 'main.burnA', 'exit-status')
 
 
+def test_systemstack(ctx, ck):
+    ctx.need_go()
+    out = ctx.path('p')
+    r = run([ctx.a.gosplit, '-cpu', '0.2', '-alloc'], ctx.a.lib,
+            {'FLAMEPROF_FREQ': '997', 'FLAMEPROF_OUT': out})
+    ck.check(r.returncode == 0, 'exit 0', f'status {r.returncode}')
+    if not os.path.isfile(out + '.folded'):
+        ck.check(False, 'profile written', out + '.folded')
+        return
+    prof = Profile(out + '.folded')
+    ck.show('systemstack', prof)
+    check_present(ck, prof, 'main.allocate', 'the allocating goroutine')
+    check_rooted(ck, prof, lambda fr: 'runtime.systemstack' in fr, GO_ROOTS, 0.90,
+                 'stacks through runtime.systemstack (crossing back to the goroutine)')
+
+
 def test_nocgo_pie(ctx, ck):
     ctx.need_go()
     base = run([ctx.a.gopie, '4'])
@@ -255,6 +273,7 @@ TESTS = {
     'own-pprof': test_own_pprof,
     'exit-status': test_exit_status,
     'nocgo-pie': test_nocgo_pie,
+    'systemstack': test_systemstack,
     'record-static-go': test_record_static_go,
     'record-static-c': test_record_static_c,
     'record-setuid': test_record_setuid,

@@ -3,7 +3,7 @@
 // and measures, with the thread's CPU clock, the time each function took: the truth the
 // profile is checked against. Printed as one JSON line on stdout.
 //
-// usage: gosplit [-dur SECONDS | -cpu SECONDS] [-workers N] [-cpuprofile FILE] [-exit N]
+// usage: gosplit [-dur SECONDS | -cpu SECONDS] [-workers N] [-cpuprofile FILE] [-exit N] [-alloc]
 package main
 
 /*
@@ -70,6 +70,28 @@ func burnB(n int) uint64 {
 
 type spent struct{ A, B, C int64 }
 
+var keep [][]byte
+
+// allocate makes 64 KB slices until stop is closed: the runtime then works on the system
+// stack (runtime.systemstack: span allocation, GC marking, scavenging).
+//
+//go:noinline
+func allocate(stop chan struct{}, done *sync.WaitGroup) {
+	defer done.Done()
+	for i := 0; ; i++ {
+		select {
+		case <-stop:
+			return
+		default:
+		}
+		b := make([]byte, 64<<10)
+		b[0] = byte(i)
+		if i%64 == 0 {
+			keep = append(keep[:0], b)
+		}
+	}
+}
+
 // worker burns until the deadline, or, with cpuNs > 0, until its thread has used that much
 // CPU time (a run then samples the same amount of work however loaded the machine is).
 func worker(deadline time.Time, cpuNs int64, out *spent, wg *sync.WaitGroup) {
@@ -113,6 +135,7 @@ func main() {
 	workers := flag.Int("workers", 3, "goroutines")
 	cpuprofile := flag.String("cpuprofile", "", "write Go's own CPU profile here")
 	exit := flag.Int("exit", 0, "exit status")
+	alloc := flag.Bool("alloc", false, "a goroutine allocates meanwhile (work on the system stack)")
 	flag.Parse()
 	if *cpuprofile != "" {
 		f, err := os.Create(*cpuprofile)
@@ -134,7 +157,15 @@ func main() {
 		wg.Add(1)
 		go worker(deadline, int64(*cpu*1e9), &res[i], &wg)
 	}
+	stop := make(chan struct{})
+	var allocWG sync.WaitGroup
+	if *alloc {
+		allocWG.Add(1)
+		go allocate(stop, &allocWG)
+	}
 	wg.Wait()
+	close(stop)
+	allocWG.Wait()
 	var tot spent
 	for _, s := range res {
 		tot.A += s.A
