@@ -21,6 +21,7 @@
 
 #include "endings.h"
 #include "golang.h"
+#include "hotspot.h"
 #include "jit_jvmmap.h"
 #include "jit_perfmap.h"
 #include "jit_trampolines.h"
@@ -190,13 +191,15 @@ static void take_sample(const siginfo_t *si, const ucontext_t *uc)
     uint64_t lo, hi;
     if (!stack_bounds(regs.sp, &lo, &hi))
         hi = regs.sp; /* unknown stack: keep only the interrupted pc */
-    unwind_ctx ctx = { modules_current(), jit_trampolines(), golang_current() };
+    unwind_ctx ctx = { modules_current(), jit_trampolines(), hotspot_interpreter(),
+                       golang_current() };
     unwind_result r = unwind_walk(&ctx, regs, hi, s->pcs, RING_MAX_DEPTH);
     s->weight = weight;
     s->gen = ctx.modules ? ctx.modules->gen : 0;
     s->tid = tls_tid ? tls_tid : (uint32_t)syscall(SYS_gettid);
     s->depth = (uint16_t)r.depth;
-    s->flags = (r.truncated ? RING_TRUNCATED : 0) | (r.outside ? RING_JIT : 0);
+    s->flags = (r.truncated ? RING_TRUNCATED : 0) | (r.outside ? RING_JIT : 0) |
+               (r.methods ? RING_METHODS : 0);
     if (r.outside) {
         /* JIT code is named as of now: the perf map's length, the JVM's generation. */
         s->jit_stamp = jit_perfmap_stamp();

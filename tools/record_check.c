@@ -86,8 +86,9 @@ void record_check_before(record_check *rc, const char *cmd)
         fprintf(stderr, "flameprof: %s is a statically linked Go program (CGO_ENABLED=0): "
                         "LD_PRELOAD cannot load the profiler into it, so it runs unprofiled; "
                         "use Go's own profiler (its net/http/pprof endpoint, or a "
-                        "runtime/pprof CPU profile file, then go tool pprof), or build it "
-                        "with CGO_ENABLED=1 to profile it here\n", cmd);
+                        "runtime/pprof CPU profile file): flameprof svg renders either (a URL "
+                        "such as http://HOST/debug/pprof/profile?seconds=30, or the file); or "
+                        "build it with CGO_ENABLED=1 to profile it here\n", cmd);
         rc->said = true;
         return;
     case LINK_STATIC:

@@ -239,7 +239,8 @@ def test_record_static_go(ctx, ck):
     ctx.need_go()
     base = run([ctx.a.gostatic, '4'])
     r = record(ctx, ck, [ctx.a.gostatic, '4'])
-    check_one_line(ck, r, base, ('statically linked Go program', 'pprof'), 'static Go')
+    check_one_line(ck, r, base, ('statically linked Go program', 'pprof', 'flameprof svg'),
+                   'static Go')
 
 
 def test_record_static_c(ctx, ck):
