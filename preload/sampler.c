@@ -128,10 +128,11 @@ static bool stack_bounds(uint64_t sp, uint64_t *lo, uint64_t *hi)
     return false;
 }
 
-/* A SIGPROF that is not ours goes to the program's disposition: its handler, with the
- * semantics its flags asked for: its sa_mask is already blocked (our kernel action carries it, see
- * install_ours); SA_RESETHAND: once, then SIG_DFL; SA_NODEFER: SIGPROF unblocked while it
- * runs (two syscalls, only for such handlers). Runs first in on_signal, with nothing of
+/* A SIGPROF that is not ours goes to the program's disposition: SIG_DFL ends the process,
+ * SIG_IGN nothing, a handler runs with the semantics its flags asked for: its sa_mask is
+ * already blocked (our kernel action carries it, see install_ours); SA_RESETHAND: once,
+ * then SIG_DFL; SA_NODEFER: SIGPROF unblocked while it runs (two syscalls, only for such
+ * handlers). Runs first in on_signal, with nothing of
  * ours on the stack but on_signal's small frame: the program's handler gets nearly the
  * whole alternate stack (Go's own handler runs here, on Go's 32 KB signal stack). */
 static void chain_to_app(int sig, siginfo_t *si, void *uc)

@@ -73,7 +73,8 @@ static bool decode_asmcgocall(code c, uint64_t addr, golang_layout *o)
         !skip_past(&c, call_rax, sizeof call_rax))
         return false;
     uint64_t ret = addr + c.at;
-    if (!next_is(&c, ld_g, sizeof ld_g, false, &g) || !next_is(&c, ld_hi, sizeof ld_hi, false, &hi) ||
+    if (!next_is(&c, ld_g, sizeof ld_g, false, &g) ||
+        !next_is(&c, ld_hi, sizeof ld_hi, false, &hi) ||
         !next_is(&c, sub_depth, sizeof sub_depth, false, &depth) || tls >= 0 || g < 0 ||
         hi <= 0 || depth < 0)
         return false;

@@ -591,7 +591,8 @@ def test_altstack_small(ctx, ck):
     runs there (SA_ONSTACK), also nested under the program's own handler, and fits."""
     argv = [ctx.prog('fw_host'), 'altstack-small']
     base = run(argv)
-    ck.check(base.returncode == 0, 'altstack-small exits 0 without the profiler', f'{base.returncode}')
+    ck.check(base.returncode == 0, 'altstack-small exits 0 without the profiler',
+             f'{base.returncode}')
     r = run(argv, ctx.lib, ctx.out())
     check_ended_like(ck, r, base, 'altstack-small')
     m = re.search(r'AT_MINSIGSTKSZ=(\d+); sigaltstack (\d+) bytes; deepest use: (\d+) bytes '
