@@ -14,7 +14,7 @@ def main():
     mode = ['-buildmode=' + sys.argv[6]] if len(sys.argv) > 6 else []
     env = dict(os.environ, GOFLAGS='-buildvcs=false -mod=mod', GOPROXY='off',
                GOCACHE=os.path.join(cache, 'gocache'), GOPATH=os.path.join(cache, 'gopath'),
-               CGO_ENABLED=cgo, GO111MODULE='on', GOTOOLCHAIN='local')
+               CGO_ENABLED=cgo, GO111MODULE='on', GOTOOLCHAIN='local', GOENV='off')
     env.pop('LD_PRELOAD', None)
     return subprocess.run([go, 'build'] + mode + ['-o', os.path.abspath(out), '.'], cwd=src,
                           env=env).returncode

@@ -125,7 +125,7 @@ def test_split(ctx, ck):
 def go_pprof_top(ctx, ck, path):
     """{function: (flat_s, cum_s)} and the total seconds of Go's own profile."""
     env = dict(os.environ, GOFLAGS='-buildvcs=false', GOCACHE=ctx.path('gocache'),
-               GOPATH=ctx.path('gopath'), GOTOOLCHAIN='local')
+               GOPATH=ctx.path('gopath'), GOTOOLCHAIN='local', GOENV='off')
     env.pop('LD_PRELOAD', None)
     r = subprocess.run([ctx.a.go, 'tool', 'pprof', '-top', '-nodecount=100', ctx.a.gosplit,
                         path], capture_output=True, text=True, env=env, timeout=120)
