@@ -390,7 +390,8 @@ def mount_tmpfs(ctx, d, opts):
 # --- endings ----------------------------------------------------------------------------------
 
 def test_signal(ctx, ck, sig, mode='wait-signal'):
-    """Default disposition: the profile is written, then the process dies of the signal."""
+    """The process dies of the signal, by the default disposition or by the program's own
+    handler that ends in it (mode, see fw_end.c): the profile is written first."""
     argv = [ctx.prog('fw_end'), mode]
     base_p = start(argv)
     base_p.wait_stdout('ready\n')
@@ -398,6 +399,9 @@ def test_signal(ctx, ck, sig, mode='wait-signal'):
     base = report_run(base_p.finish())
     ck.check(base.returncode == -sig, f'without the profiler, {mode} dies of signal {sig}',
              f'status {base.returncode}')
+    if mode not in ('wait-signal', 'reset-default'):
+        ck.check(base.stdout.endswith('ready\ncleanup\n'),
+                 f"without the profiler, {mode}'s own handler ran", repr(base.stdout[-60:]))
     p = start(argv, ctx.lib, ctx.out())
     ck.check(p.wait_stdout('ready\n'), 'the program got going under the profiler')
     time.sleep(0.2)
@@ -1117,6 +1121,14 @@ TESTS = {
     'signal-int': lambda c, k: test_signal(c, k, signal.SIGINT),
     'signal-hup': lambda c, k: test_signal(c, k, signal.SIGHUP),
     'signal-term-reset-default': lambda c, k: test_signal(c, k, signal.SIGTERM, 'reset-default'),
+    'signal-quit': lambda c, k: test_signal(c, k, signal.SIGQUIT),
+    # The program's own handler ends the process by the default action in the end: node's
+    # SA_RESETHAND handler that raises again, a reset to SIG_DFL then kill(), a System V
+    # one-shot handler (strict ISO C signal()).
+    'handler-resethand-term': lambda c, k: test_signal(c, k, signal.SIGTERM, 'resethand'),
+    'handler-resethand-int': lambda c, k: test_signal(c, k, signal.SIGINT, 'resethand'),
+    'handler-reraise-hup': lambda c, k: test_signal(c, k, signal.SIGHUP, 'reraise'),
+    'handler-sysv-term': lambda c, k: test_signal(c, k, signal.SIGTERM, 'sysv'),
     'handler-exit': lambda c, k: test_handler(c, k, 'handler-exit'),
     'handler-_exit': lambda c, k: test_handler(c, k, 'handler-_exit'),
     'sigkill': lambda c, k: test_kill(c, k, 1),
