@@ -33,7 +33,6 @@ usage: jit.py TEST --lib libflameprof.so [--node PATH] [--python PATH] [--hostil
 """
 
 import argparse
-import glob
 import json
 import os
 import re
@@ -42,6 +41,9 @@ import subprocess
 import sys
 import tempfile
 import xml.etree.ElementTree as ET
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'common'))
+import fptest  # noqa: E402
 
 FREQ = 997
 RUN_TIMEOUT = 50             # seconds per run; meson's timeout is 60
@@ -189,50 +191,18 @@ def remove_perf_map(pid):
         pass
 
 
-def is_elf(path):
-    try:
-        with open(path, 'rb') as f:
-            return f.read(4) == b'\x7fELF'
-    except OSError:
-        return False
-
-
-def real_executable(path):
-    """The ELF binary behind `path`: pyenv's shims are shell scripts, which would load the
-    profiler into bash as well and hide the interpreter's name from it."""
-    if is_elf(path):
-        return os.path.realpath(path)
-    try:
-        out = subprocess.run([path, '-c', 'import sys; print(sys.executable)'],
-                             capture_output=True, text=True, timeout=30,
-                             env={k: v for k, v in os.environ.items() if k != 'LD_PRELOAD'})
-        exe = out.stdout.strip()
-        return os.path.realpath(exe) if out.returncode == 0 and is_elf(exe) else None
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-
-
 def find_node(given):
-    for cand in [given, shutil.which('node'), shutil.which('nodejs')]:
-        if cand and cand != 'none' and is_elf(cand):
-            return os.path.realpath(cand)
-    raise Skip('node not found (looked for the meson-found node and `node`/`nodejs` in PATH)')
+    try:
+        return fptest.find_node(given)
+    except fptest.Skip as e:
+        raise Skip(str(e)) from None
 
 
 def find_python(given, version):
-    """python3.X: the meson-found path, PATH, then pyenv's versions (searched now, at test
-    time: the build may predate the install)."""
-    cands = [given, shutil.which(f'python{version}')]
-    cands += sorted(glob.glob(f'/root/.pyenv/versions/{version}*/bin/python{version}'))
-    cands += sorted(glob.glob(os.path.expanduser(
-        f'~/.pyenv/versions/{version}*/bin/python{version}')))
-    for cand in cands:
-        if not cand or cand == 'none' or not os.path.exists(cand):
-            continue
-        exe = real_executable(cand)
-        if exe and os.path.basename(exe).startswith(f'python{version}'):
-            return exe
-    raise Skip(f'python{version} not found (meson, PATH, /root/.pyenv/versions/{version}*)')
+    try:
+        return fptest.find_python(version, given)
+    except fptest.Skip as e:
+        raise Skip(str(e)) from None
 
 
 class Ctx:
