@@ -12,7 +12,6 @@
 
 #include "rawfile.h"
 
-enum { WAIT_LIMIT_MS = 10000 }; /* a stuck writer must not keep a dying process alive */
 
 /* Who stands in the kernel's disposition of a watched signal. */
 enum {
@@ -30,6 +29,7 @@ static atomic_int state[N_WATCHED];
 static struct sigaction app_slots[N_WATCHED][2];
 static _Atomic(struct sigaction *) app_cur[N_WATCHED];
 
+static unsigned wait_ms; /* a stuck writer must not keep a dying process alive */
 static atomic_int requested;
 static atomic_bool done, writer_alive, writing;
 static atomic_long writing_tid;
@@ -122,21 +122,27 @@ static void say_lost(int why)
 void endings_request_profile(int why)
 {
     int saved_errno = errno;
-    int expected = 0;
-    atomic_compare_exchange_strong(&requested, &expected, why);
     /* The writer is the aggregator thread, or whichever thread is already in the exit
      * path's write; never wait for ourselves. */
     long self = syscall(SYS_gettid);
+    bool pending = atomic_load(&writer_alive) || atomic_load(&writing);
+    if (wait_ms == 0) { /* asked not to wait: the raw spill is what remains */
+        if (pending && !atomic_load(&done))
+            say_lost(why);
+        errno = saved_errno;
+        return;
+    }
+    int expected = 0;
+    atomic_compare_exchange_strong(&requested, &expected, why);
     struct timespec ms = { 0, 1000000 };
-    bool waited = false;
-    for (int i = 0; i < WAIT_LIMIT_MS && !atomic_load(&done); i++) {
-        bool other_writing = atomic_load(&writing) && atomic_load(&writing_tid) != self;
-        if (!atomic_load(&writer_alive) && !other_writing)
+    for (unsigned i = 0; !atomic_load(&done); i++) {
+        bool writing_here = atomic_load(&writing) && atomic_load(&writing_tid) == self;
+        pending = atomic_load(&writer_alive) || atomic_load(&writing);
+        if (writing_here || !pending || i >= wait_ms)
             break;
-        waited = true;
         nanosleep(&ms, NULL);
     }
-    if (!atomic_load(&done) && (waited || atomic_load(&writing)))
+    if (pending && !atomic_load(&done))
         say_lost(why);
     errno = saved_errno;
 }
@@ -233,8 +239,9 @@ bool endings_sigaction(int sig, const struct sigaction *act, struct sigaction *o
     return true;
 }
 
-void endings_init(endings_sigaction_fn real)
+void endings_init(endings_sigaction_fn real, unsigned wait_seconds)
 {
+    wait_ms = wait_seconds * 1000u;
     for (size_t i = 0; i < N_WATCHED; i++)
         atomic_store(&app_cur[i], &app_slots[i][0]);
     memset(&our_action, 0, sizeof our_action);
@@ -258,11 +265,6 @@ void endings_init(endings_sigaction_fn real)
 int endings_requested(void)
 {
     return atomic_load(&requested);
-}
-
-void endings_done(void)
-{
-    atomic_store(&done, true);
 }
 
 void endings_writing(bool now)

@@ -29,8 +29,10 @@
 typedef int (*endings_sigaction_fn)(int, const struct sigaction *, struct sigaction *);
 
 /* Install our handler for each ending signal whose disposition is SIG_DFL. real is libc's
- * sigaction (our own interposer would hide the default from us). */
-void endings_init(endings_sigaction_fn real);
+ * sigaction (our own interposer would hide the default from us). wait_seconds: how long an
+ * ending waits for the profile (FLAMEPROF_STOP_WAIT); 0: not at all, the raw spill remains
+ * and the lost-profile line says so. */
+void endings_init(endings_sigaction_fn real, unsigned wait_seconds);
 
 /* Is sig one of the ending signals? */
 bool endings_is_watched(int sig);
@@ -45,8 +47,9 @@ bool endings_sigaction(int sig, const struct sigaction *act, struct sigaction *o
  * nothing written yet, and the raw spill's name as of now goes in the lost-profile line. */
 void endings_set_writer(bool alive);
 
-/* Ask the aggregator thread to write the profile now and wait for it (bounded, and not at
- * all when no aggregator runs or when the caller is the thread writing it). Async-signal-
+/* Ask the aggregator thread to write the profile now and wait for it (bounded by
+ * wait_seconds, and not at all when no aggregator runs or when the caller is the thread
+ * writing it; the lost-profile line when it is not written by then). Async-signal-
  * safe: used by the ending signals' handler and by _exit, which crash handlers call from
  * signal context. why: the signal, or ENDINGS_EXIT. */
 #define ENDINGS_EXIT (-1)
@@ -55,11 +58,9 @@ void endings_request_profile(int why);
 /* Aggregator: why the profile is to be written now (a signal or ENDINGS_EXIT), or 0. */
 int endings_requested(void);
 
-/* Aggregator: the profile is written; the waiting handler may let the process die. */
-void endings_done(void);
-
-/* The exit path (any thread): the profile is being written (true), or is written (false).
- * A handler on another thread waits for it rather than kill the process mid-write. */
+/* The exit path (any thread, the aggregator's included): the profile is being written
+ * (true), or is written (false: the waiting handler may let the process die). A handler on
+ * another thread waits for it rather than kill the process mid-write. */
 void endings_writing(bool now);
 
 #endif

@@ -140,7 +140,7 @@ __attribute__((constructor)) static void flameprof_init(void)
     sampler_thread_start();
     sampler_arm_existing_threads();
     /* Last, so that the scan of existing threads does not find it. */
-    endings_init((sigaction_fn)real_symbol("sigaction"));
+    endings_init((sigaction_fn)real_symbol("sigaction"), g_cfg.stop_wait);
     if (aggregator_start(&g_ring, &g_stacks, real_pthread_create, finish_on_signal) != 0) {
         fprintf(stderr, "flameprof: cannot start the aggregator thread; not profiling\n");
         sampler_stop();

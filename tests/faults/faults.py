@@ -158,6 +158,34 @@ def test_signal(ctx, ck, sig, mode='wait-signal'):
     check_no_raw(ck, ctx.tmp)
 
 
+def test_no_wait(ctx, ck, sig):
+    """FLAMEPROF_STOP_WAIT=0: the signal ends the process at once, without the profile; one
+    line says where the raw spill is and which command makes the profile, and that command
+    works."""
+    argv = [ctx.prog('fw_end'), 'wait-signal']
+    base_p = start(argv)
+    base_p.wait_stdout('ready\n')
+    base_p.signal(sig)
+    base = report_run(base_p.finish())
+    p = start(argv, ctx.lib, {**ctx.out(), 'FLAMEPROF_STOP_WAIT': '0'})
+    ck.check(p.wait_stdout('ready\n'), 'the program got going under the profiler')
+    while p.cpu_now() < 2.5 and not p.poll():  # 1 s of spills at least
+        time.sleep(0.05)
+    p.signal(sig)
+    r = report_run(p.finish())
+    check_ended_like(ck, r, base, f'signal {sig}, no wait')
+    raw = os.path.join(ctx.tmp, f'p.{r.pid}.raw')
+    want = (f'flameprof: pid {r.pid}: the process ended by signal {sig} before its profile was '
+            f'written; the samples are in {raw}: `flameprof report {raw}` turns them into the '
+            f'profile')
+    ck.check(r.notes() == [want], 'one line: where the raw spill is, and the command',
+             f'{r.notes()}')
+    ck.check(not r.summaries(), 'no summary line (no profile written)', f'{r.summaries()}')
+    prof = report_raw(ctx, ck, r, 'no wait', 2)
+    if prof:
+        check_present(ck, prof, 'end_burn', 'no wait')
+
+
 def test_handler(ctx, ck, mode):
     """The program's own SIGTERM handler wins; the profile is written when it exits."""
     argv = [ctx.prog('fw_end'), mode]
@@ -613,6 +641,8 @@ def env_cases(var):
         return common + [('', True)]
     if var == 'FLAMEPROF_FORMAT':
         return common + [('', False), ('folded,nonsense', True), ('svg, folded', False)]
+    if var == 'FLAMEPROF_STOP_WAIT':
+        return common + [('', True), ('3601', True), ('1.5', True), ('0', False), ('30', False)]
     # Booleans: an empty value means "unset", which is no error.
     return common + [('', False), ('2', True), ('yes', False)]
 
@@ -861,6 +891,7 @@ TESTS = {
     'signal-hup': lambda c, k: test_signal(c, k, signal.SIGHUP),
     'signal-term-reset-default': lambda c, k: test_signal(c, k, signal.SIGTERM, 'reset-default'),
     'signal-quit': lambda c, k: test_signal(c, k, signal.SIGQUIT),
+    'signal-term-no-wait': lambda c, k: test_no_wait(c, k, signal.SIGTERM),
     # The program's own handler ends the process by the default action in the end: node's
     # SA_RESETHAND handler that raises again, a reset to SIG_DFL then kill(), a System V
     # one-shot handler (strict ISO C signal()).
@@ -905,7 +936,8 @@ TESTS = {
 }
 for _how in ('execvpe', 'execle', 'execlp', 'fexecve'):
     TESTS['exec-' + _how] = lambda c, k, how=_how: test_exec(c, k, how)
-for _var in ('FREQ', 'OUT', 'QUIET', 'BENCH', 'FORMAT', 'NODE', 'PYTHON', 'JAVA'):
+for _var in ('FREQ', 'OUT', 'QUIET', 'BENCH', 'FORMAT', 'NODE', 'PYTHON', 'JAVA',
+             'STOP_WAIT'):
     TESTS['env-' + _var.lower()] = lambda c, k, v='FLAMEPROF_' + _var: test_env(c, k, v)
 for _mode in ('other-owner', 'truncated', 'cut-first', 'huge'):
     TESTS['perfmap-' + _mode] = lambda c, k, m=_mode: test_perfmap(c, k, m)
