@@ -178,15 +178,16 @@ static void on_wrapped(int sig, siginfo_t *si, void *uc)
 
 /* ---- the program's sigaction ---- */
 
+/* The kernel reads the handler word alone, whatever SA_SIGINFO says. */
 static bool is_default(const struct sigaction *act)
 {
-    return !(act->sa_flags & SA_SIGINFO) && act->sa_handler == SIG_DFL;
+    return act->sa_handler == SIG_DFL;
 }
 
 static bool resets(const struct sigaction *act)
 {
-    return (act->sa_flags & SA_RESETHAND) &&
-           ((act->sa_flags & SA_SIGINFO) || act->sa_handler != SIG_IGN);
+    return (act->sa_flags & SA_RESETHAND) && act->sa_handler != SIG_DFL &&
+           act->sa_handler != SIG_IGN;
 }
 
 /* Install what stands for act in the kernel; *view gets what the program would have seen
@@ -282,6 +283,7 @@ void endings_set_writer(bool alive)
 {
     if (alive) { /* a new profile starts (at start, in a fork child, after a failed exec) */
         atomic_store(&requested, 0);
+        atomic_store(&writing, false);
         atomic_store(&done, false);
         compose_lost_line();
     }
