@@ -149,6 +149,10 @@ void endings_request_profile(int why)
 
 static void on_ending(int sig)
 {
+    /* The init of a pid namespace (a program run as a container's pid 1) is not killed by
+     * a signal it left at SIG_DFL: the kernel drops it, and so do we. */
+    if (getpid() == 1)
+        return;
     endings_request_profile(sig);
     die_of(sig);
 }

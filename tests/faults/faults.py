@@ -186,6 +186,37 @@ def test_no_wait(ctx, ck, sig):
         check_present(ck, prof, 'end_burn', 'no wait')
 
 
+def test_pid1(ctx, ck, sig):
+    """As a pid namespace's init (a container's pid 1), a signal left at SIG_DFL is dropped
+    by the kernel: the program goes on, with the profiler too (no profile, no death)."""
+    runs = []
+    for lib in (None, ctx.lib):
+        p = start([ctx.prog('fw_end'), 'pid1'], lib, ctx.out() if lib else None)
+        ready = p.wait_stdout('ready\n')
+        m = re.search(rb'pid1: (\d+)', bytes(p.err))
+        if not ready or not m:
+            p.signal(signal.SIGKILL)
+            r = report_run(p.finish())
+            if r.returncode == SKIP and lib is None:
+                raise Skip('no new pid namespace here (needs root): pid 1 NOT tested')
+            ck.check(False, 'fw_end runs as pid 1', f'status {r.returncode}')
+            return
+        inner = int(m.group(1))
+        os.kill(inner, sig)
+        time.sleep(1.0)
+        ck.check(not p.poll(), f'pid 1 lives on after signal {sig} '
+                 f'({"with" if lib else "without"} the profiler)')
+        try:
+            os.kill(inner, signal.SIGKILL)
+        except ProcessLookupError:
+            pass  # it died of the signal: reported above
+        runs.append(report_run(p.finish()))
+    base, r = runs
+    check_ended_like(ck, r, base, f'pid 1 + signal {sig}, then SIGKILL')
+    ck.check(not folded_in(ctx.tmp), 'no profile written (the process never ended by the signal)',
+             f'{folded_in(ctx.tmp)}')
+
+
 def test_handler(ctx, ck, mode):
     """The program's own SIGTERM handler wins; the profile is written when it exits."""
     argv = [ctx.prog('fw_end'), mode]
@@ -892,6 +923,7 @@ TESTS = {
     'signal-term-reset-default': lambda c, k: test_signal(c, k, signal.SIGTERM, 'reset-default'),
     'signal-quit': lambda c, k: test_signal(c, k, signal.SIGQUIT),
     'signal-term-no-wait': lambda c, k: test_no_wait(c, k, signal.SIGTERM),
+    'signal-term-pid1': lambda c, k: test_pid1(c, k, signal.SIGTERM),
     # The program's own handler ends the process by the default action in the end: node's
     # SA_RESETHAND handler that raises again, a reset to SIG_DFL then kill(), a System V
     # one-shot handler (strict ISO C signal()).

@@ -7,6 +7,9 @@
  *                     0.3 s of CPU, then burns (two threads) until a signal kills it
  *   reset-default     the same after signal(SIGTERM|SIGINT|SIGHUP, SIG_DFL) (many programs
  *                     reset dispositions at start)
+ *   pid1              as wait-signal, in a child that is the init (pid 1) of a new pid
+ *                     namespace (root only; exits 77 where that is refused); the parent
+ *                     says the child's pid on stderr ("pid1: N") and exits with its status
  *   handler-exit      own SIGTERM handler sets a flag; main then calls exit(3)
  *   handler-_exit     own SIGTERM handler calls _exit(3) itself
  *   resethand         own handler for SIGTERM/SIGINT/SIGHUP/SIGQUIT, installed with
@@ -40,6 +43,7 @@
 #include <signal.h>
 #include <spawn.h>
 #include <stdatomic.h>
+#include <sched.h>
 #include <sys/wait.h>
 
 extern char **environ;
@@ -247,6 +251,23 @@ static int wait_child(pid_t pid)
     return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 
+static int as_pid1(void)
+{
+    if (unshare(CLONE_NEWPID) != 0) {
+        fprintf(stderr, "fw_end: unshare(CLONE_NEWPID): %s\n", strerror(errno));
+        return 77;
+    }
+    pid_t pid = fork();
+    if (pid < 0)
+        return 2;
+    if (pid == 0) {
+        report_dispositions();
+        return burn_until_killed(2);
+    }
+    fprintf(stderr, "pid1: %ld\n", (long)pid);
+    return wait_child(pid);
+}
+
 static int do_fork(void)
 {
     fw_burn_cpu(0.15, parent_burn);
@@ -340,6 +361,8 @@ int main(int argc, char **argv)
         report_dispositions();
         return burn_until_killed(2);
     }
+    if (strcmp(mode, "pid1") == 0)
+        return as_pid1();
     if (strcmp(mode, "burn-forever") == 0)
         return burn_until_killed(arg ? atoi(arg) : 2);
     if (strcmp(mode, "handler-exit") == 0)
