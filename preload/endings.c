@@ -174,10 +174,10 @@ static void on_wrapped(int sig, siginfo_t *si, void *uc)
         on_ending(sig); /* another thread took the one-shot first: this one meets SIG_DFL */
         return;
     }
-    if (app->sa_flags & SA_SIGINFO)
-        app->sa_sigaction(sig, si, uc);
-    else
-        app->sa_handler(sig);
+    /* With the three arguments either way: on x86-64 the kernel passes them to every
+     * handler, and handlers installed without SA_SIGINFO do read them (node's does not ask
+     * for SA_SIGINFO but is declared with all three). */
+    app->sa_sigaction(sig, si, uc);
 }
 
 /* ---- the program's sigaction ---- */
