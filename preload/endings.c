@@ -147,14 +147,21 @@ void endings_request_profile(int why)
     errno = saved_errno;
 }
 
-static void on_ending(int sig)
+void endings_end_by(int sig)
 {
+    if (!real_sigaction)
+        return; /* before endings_init: the caller carries on as if nothing happened */
     /* The init of a pid namespace (a program run as a container's pid 1) is not killed by
      * a signal it left at SIG_DFL: the kernel drops it, and so do we. */
     if (getpid() == 1)
         return;
     endings_request_profile(sig);
     die_of(sig);
+}
+
+static void on_ending(int sig)
+{
+    endings_end_by(sig);
 }
 
 /* The program's handler was installed with SA_RESETHAND (node's SIGINT/SIGTERM handler
