@@ -373,24 +373,31 @@ static size_t symbolize_from_disk(symbolizer *s, symbolize_module *m, uint64_t a
     return n;
 }
 
-/* Hands frames just resolved for the absolute range same to the disk cache, if the
- * module's DWARF was found: only then is resolving costly, and only then is the debug
- * file's identity known. Fallback names (FDE starts, offsets) are cheap and not kept. */
-static void symbolize_to_disk(symbolize_module *m, symbolize_span same, const symbolize_frame *f,
-                              size_t n, bool fallback)
+/* Whether frames resolved in m go to the disk cache: only if the module's DWARF was found
+ * (only then is resolving costly, and only then is the debug file's identity known). */
+static bool symbolize_disk_wanted(symbolize_module *m)
 {
-    if (m->disk == NULL || m->dmod == NULL || m->fetched_path != NULL || fallback
-        || same.lo < m->bias || same.lo >= same.hi)
-        return;
+    if (m->disk == NULL || m->dmod == NULL || m->fetched_path != NULL)
+        return false;
     Dwarf_Addr bias;
     Dwarf *dw = dwfl_module_getdwarf(m->dmod, &bias);
     if (dw == NULL)
-        return;
+        return false;
     const char *debugfile = NULL;
     dwfl_module_info(m->dmod, NULL, NULL, NULL, NULL, NULL, NULL, &debugfile);
     if (debugfile == NULL && dwarf_getelf(dw) != m->main_elf)
-        return; /* a separate file we cannot name cannot be checked later */
+        return false; /* a separate file we cannot name cannot be checked later */
     symbolize_diskcache_set_debugfile(m->disk, debugfile);
+    return true;
+}
+
+/* Hands frames just resolved for the absolute range same to the disk cache. Fallback
+ * names (FDE starts, offsets) are cheap and not kept. */
+static void symbolize_to_disk(symbolize_module *m, symbolize_span same, const symbolize_frame *f,
+                              size_t n, bool fallback)
+{
+    if (fallback || same.lo < m->bias || same.lo >= same.hi)
+        return;
     symbolize_diskframe d[SYMBOLIZE_MAX_FRAMES];
     for (size_t i = 0; i < n; i++)
         d[i] = (symbolize_diskframe){ f[i].name, f[i].inlined };
@@ -432,7 +439,7 @@ static size_t symbolize_resolve_loaded(symbolizer *s, symbolize_module *m, uint6
     return n;
 }
 
-/* After a miss the DWARF is open anyway: every address of the function around a goes to
+/* After a miss the DWARF is open anyway (the caller checked): every address of the function around a goes to
  * the disk cache, so later processes hit wherever in it they sample. Bounded: a function
  * of more than SYMBOLIZE_FILL_MAX distinct inline chains is cached only in part. */
 #define SYMBOLIZE_FILL_MAX 2048
@@ -447,7 +454,8 @@ static void symbolize_fill_function(symbolizer *s, symbolize_module *m, uint64_t
     symbolize_span same;
     bool fallback;
     uint64_t x = sym->span.lo;
-    for (int i = 0; i < SYMBOLIZE_FILL_MAX && x < sym->span.hi; i++) {
+    int single = 0; /* one-byte ranges: no DWARF scope here (assembly), stop soon */
+    for (int i = 0; i < SYMBOLIZE_FILL_MAX && x < sym->span.hi && single < 4; i++) {
         if (x == a) { /* already put by the caller */
             x++;
             continue;
@@ -455,6 +463,7 @@ static void symbolize_fill_function(symbolizer *s, symbolize_module *m, uint64_t
         size_t n = symbolize_resolve_loaded(s, m, x, x, f, &same, &fallback);
         if (same.hi <= x || same.lo > x)
             break;
+        single += same.hi == x + 1;
         symbolize_to_disk(m, same, f, n, fallback);
         x = same.hi;
     }
@@ -479,8 +488,10 @@ static size_t symbolize_resolve(symbolizer *s, symbolize_module *m, uint64_t pc,
     symbolize_span same;
     bool fallback;
     size_t n = symbolize_resolve_loaded(s, m, a, pc, out, &same, &fallback);
-    symbolize_to_disk(m, same, out, n, fallback);
-    symbolize_fill_function(s, m, a);
+    if (symbolize_disk_wanted(m)) {
+        symbolize_to_disk(m, same, out, n, fallback);
+        symbolize_fill_function(s, m, a);
+    }
     return n;
 }
 
