@@ -15,6 +15,7 @@
 #include "jit_names.h"
 #include "modules.h"
 #include "outfile.h"
+#include "pynames.h"
 #include "pprof.h"
 #include "speedscope.h"
 #include "svg.h"
@@ -88,6 +89,16 @@ static void append_jit_frame(build_ctx *c, const stack_entry *e, uint64_t pc)
     append_frame(c, name, false);
 }
 
+/* A Python frame the aggregator named (pynames.h), tagged _[p] for the palettes. */
+static void append_python_frame(build_ctx *c, uint64_t pc)
+{
+    char name[NAME_MAX_LEN];
+    if (!pynames_get(pc, name, sizeof name - 4))
+        snprintf(name, sizeof name - 4, "[python]");
+    strcat(name, "_[p]");
+    append_frame(c, name, false);
+}
+
 static void add_stack(stack_entry *e, void *arg)
 {
     build_ctx *c = arg;
@@ -99,6 +110,10 @@ static void add_stack(stack_entry *e, void *arg)
     for (size_t i = e->depth; i-- > 0;) {
         bool is_return = i > 0;
         uint64_t pc = e->pcs[i];
+        if (PYNAMES_IS_PC(pc)) {
+            append_python_frame(c, pc);
+            continue;
+        }
         const unwind_module *mod = find_module(e->gen, is_return ? pc - 1 : pc);
         if (mod && mod == c->self)
             continue; /* our own thread trampoline: not the program's code */

@@ -10,6 +10,7 @@
 #include "endings.h"
 #include "jit_perfmap.h"
 #include "modules.h"
+#include "python.h"
 #include "rawfile.h"
 
 enum { TICK_NS = 10 * 1000 * 1000, SPILL_TICKS = 100 /* the raw spill: once a second */ };
@@ -28,7 +29,7 @@ static void drain(void)
     const ring_sample *s;
     while ((s = ring_peek(g_ring))) {
         uint32_t pm_gen = (s->flags & RING_JIT) ? jit_perfmap_gen(s->jit_stamp) : 0;
-        if (stacks_add(g_table, s, pm_gen) != 0)
+        if (stacks_add(g_table, python_named(s), pm_gen) != 0)
             g_lost += s->weight;
         ring_release(g_ring);
     }
@@ -68,6 +69,9 @@ static void *run(void *arg)
         }
         refresh_modules_if_changed();
         jit_poll(); /* before draining: the samples' JIT code is in the map by now */
+        struct timespec now;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        python_poll((uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec);
         drain();
         if (n % SPILL_TICKS == 0)
             rawfile_spill(g_table);

@@ -25,7 +25,26 @@
 enum {
     RING_TRUNCATED = 1, /* the stack went on past RING_MAX_DEPTH */
     RING_JIT = 2,       /* some pc lies in no module: jit_stamp and jvm_gen matter */
+    RING_PY = 4,        /* Python frames spliced in: pcs hold RING_PY_PC(k) for py[k] */
 };
+
+/* Python frames (pyframes.h): as many as a 1000-deep recursion (CPython's default limit). */
+#define RING_MAX_PY 1024
+/* A Python frame in pcs: an address no user-space code has (x86-64 user space is below
+ * 2^47), with its index in py[]. */
+#define RING_PY_TAG 0xfffe000000000000ull
+#define RING_PY_PC(k) (RING_PY_TAG | (uint64_t)(k))
+#define RING_IS_PY_PC(pc) (((pc) & 0xffff000000000000ull) == RING_PY_TAG)
+#define RING_PY_ENTRY 1u /* py flag: the last frame its C evaluation call runs */
+
+typedef struct ring_pyframe {
+    uint64_t code;        /* the code object's address when sampled */
+    uint64_t ident;       /* its name's and filename's str hashes, mixed */
+    int32_t firstlineno;
+    int32_t instr;        /* byte offset of the instruction in its code; -1 unknown */
+    uint32_t flags;       /* RING_PY_ENTRY */
+    uint32_t pad;
+} ring_pyframe;
 
 typedef struct ring_sample {
     uint32_t weight; /* 1 + timer overruns: the periods of CPU time this sample stands for */
@@ -36,6 +55,8 @@ typedef struct ring_sample {
     uint32_t jvm_gen;   /* JVMTI code generation when taken (RING_JIT only) */
     uint64_t jit_stamp; /* size of the perf map when taken (RING_JIT only) */
     uint64_t pcs[RING_MAX_DEPTH]; /* leaf first */
+    uint32_t npy;                 /* Python frames in py (RING_PY only) */
+    ring_pyframe py[RING_MAX_PY]; /* leaf first; pages touched only in Python processes */
 } ring_sample;
 
 typedef struct ring_entry {
