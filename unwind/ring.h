@@ -25,7 +25,8 @@
 enum {
     RING_TRUNCATED = 1, /* the stack went on past RING_MAX_DEPTH */
     RING_JIT = 2,       /* some pc lies in no module: jit_stamp and jvm_gen matter */
-    RING_PY = 4,        /* Python frames spliced in: pcs hold RING_PY_PC(k) for py[k] */
+    RING_METHODS = 4,   /* some pcs hold interpreted methods (UNWIND_METHOD_TAG) */
+    RING_PY = 8,        /* Python frames spliced in: pcs hold RING_PY_PC(k) for py[k] */
 };
 
 /* Python frames (pyframes.h): as many as a 1000-deep recursion (CPython's default limit). */
