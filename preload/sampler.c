@@ -158,29 +158,20 @@ static void take_sample(const siginfo_t *si, const ucontext_t *uc)
     uint64_t lo, hi;
     if (!stack_bounds(regs.sp, &lo, &hi))
         hi = regs.sp; /* unknown stack: keep only the interrupted pc */
-<<<<<<< HEAD
-    unwind_ctx ctx = { modules_current(), jit_trampolines() };
+    unwind_ctx ctx = { modules_current(), jit_trampolines(), hotspot_interpreter() };
     /* Interpreted frames first, then the native walk above them, then the two merged
      * where the interpreter's evaluation loop runs them (pyframes.h). */
     size_t npy = pyframes_read(s->py, RING_MAX_DEPTH / 2);
     unwind_result r = unwind_walk(&ctx, regs, hi, s->pcs + npy, RING_MAX_DEPTH - npy);
     if (npy)
         r.depth = pyframes_splice(s->pcs, npy, r.depth, RING_MAX_DEPTH, s->py, npy);
-=======
-    unwind_ctx ctx = { modules_current(), jit_trampolines(), hotspot_interpreter() };
-    unwind_result r = unwind_walk(&ctx, regs, hi, s->pcs, RING_MAX_DEPTH);
->>>>>>> main
     s->weight = weight;
     s->gen = ctx.modules ? ctx.modules->gen : 0;
     s->tid = tls_tid ? tls_tid : (uint32_t)syscall(SYS_gettid);
     s->depth = (uint16_t)r.depth;
     s->flags = (r.truncated ? RING_TRUNCATED : 0) | (r.outside ? RING_JIT : 0) |
-<<<<<<< HEAD
-               (npy ? RING_PY : 0);
+               (r.methods ? RING_METHODS : 0) | (npy ? RING_PY : 0);
     s->npy = (uint32_t)npy;
-=======
-               (r.methods ? RING_METHODS : 0);
->>>>>>> main
     if (r.outside) {
         /* JIT code is named as of now: the perf map's length, the JVM's generation. */
         s->jit_stamp = jit_perfmap_stamp();
