@@ -30,13 +30,9 @@ static void drain(void)
     const ring_sample *s;
     while ((s = ring_peek(g_ring))) {
         uint32_t pm_gen = (s->flags & RING_JIT) ? jit_perfmap_gen(s->jit_stamp) : 0;
-<<<<<<< HEAD
-        if (stacks_add(g_table, python_named(s), pm_gen) != 0)
-=======
         if (s->flags & RING_METHODS)
             hotspot_note_methods(s->pcs, s->depth); /* named while the JVM still runs */
-        if (stacks_add(g_table, s, pm_gen) != 0)
->>>>>>> main
+        if (stacks_add(g_table, python_named(s), pm_gen) != 0)
             g_lost += s->weight;
         ring_release(g_ring);
     }
