@@ -175,7 +175,7 @@ def test_faults(ctx, ck, py):
     def has(prof, fn):
         return prof.weight(lambda fr: any(py_name(f) == fn for f in fr))
     child = [p for p in profs if has(p, 'child_work')]
-    ck.check(len(child) == 1, 'fork: one profile (the child's) names child_work',
+    ck.check(len(child) == 1, 'fork: one profile (the child\'s) names child_work',
              str([has(p, 'child_work') for p in profs]))
     parent = [p for p in profs if p not in child]
     ck.check(len(parent) == 1 and has(parent[0], 'burn') > 0,
