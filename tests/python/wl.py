@@ -78,11 +78,17 @@ def timed(cpu, f, *args):
 
 
 def main_mode(truth):
+    import random
     cpu = {}
-    end = time.thread_time() + 1.2
+    rnd = random.Random(7)
+    # Slices of random length in a shuffled order: nothing periodic for the 4 ms timer
+    # ticks to alias with.
+    end = time.thread_time() + 2.5  # ~600 signals: the shares within ~2 pt (1 sigma)
     while time.thread_time() < end:
-        for f, k in ((leaf_a, 1), (leaf_b, 2), (leaf_c, 3)):
-            timed(cpu, f, 4000 * k)
+        order = [(leaf_a, 1), (leaf_b, 2), (leaf_c, 3)]
+        rnd.shuffle(order)
+        for f, k in order:
+            timed(cpu, f, rnd.randint(10000, 30000) * k)
     for _ in range(40):
         rec(100, 20000)
     end = time.thread_time() + 0.6
