@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """CPU cost of naming Python frames: a stdlib-heavy script (json, re, difflib, statistics,
-textwrap, csv, decimal) run bare, under the library with the frame reader (the default), and
-under the library with CPython's -X perf trampolines (FLAMEPROF_PYTHON=perf, 3.12+ only).
+textwrap, csv, decimal) run bare, under the library with the frame reader (the default), under the library with no
+Python names (FLAMEPROF_PYTHON=0), and under the library with CPython's -X perf trampolines (FLAMEPROF_PYTHON=perf, 3.12+ only).
 Paired runs, interleaved; prints the median CPU seconds of each and the ratios.
 
 usage: bench_python.py --build build [--python /usr/bin/python3] [--runs 5]
@@ -19,7 +19,7 @@ WORKLOAD = r'''
 import csv, decimal, difflib, io, json, re, statistics, textwrap
 words = [f"w{i % 97}x{i % 13}" for i in range(20000)]
 text = " ".join(words)
-for _ in range(6):
+for _ in range(60):
     doc = json.loads(json.dumps({"k": words[:3000], "n": list(range(3000))}))
     re.findall(r"w(\d+)x(\d+)", text)
     textwrap.fill(text[:20000], 60)
@@ -59,6 +59,7 @@ def main():
                              capture_output=True, text=True, check=True).stdout.strip()
     modes = {'bare': dict(base),
              'reader': dict(base, LD_PRELOAD=lib, FLAMEPROF_OUT=out, FLAMEPROF_QUIET='1')}
+    modes['native'] = dict(modes['reader'], FLAMEPROF_PYTHON='0')  # the library, no names
     if int(version) >= 12:
         modes['perf'] = dict(modes['reader'], FLAMEPROF_PYTHON='perf')
     cpu = {m: [] for m in modes}
@@ -70,6 +71,7 @@ def main():
     for m in modes:
         print(f'  {m:7s} {med[m]:.3f}  (runs: {", ".join(f"{x:.2f}" for x in cpu[m])})')
     print(f'  reader / bare = {med["reader"] / med["bare"]:.3f}')
+    print(f'  native / bare = {med["native"] / med["bare"]:.3f}  (the library without Python names)')
     if 'perf' in med:
         print(f'  perf / bare   = {med["perf"] / med["bare"]:.3f}')
         print(f'  reader / perf = {med["reader"] / med["perf"]:.3f}')
