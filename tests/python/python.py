@@ -69,11 +69,14 @@ class Ctx:
     def profile(self, ck, path, label):
         return load_profile(ck, path + '.folded', label)
 
+    def profiled(self, ck, py, mode):
+        """Runs mode under the profiler: (profile, truth), each None when missing."""
+        r, out, truth_path = self.run_wl(ck, py, mode)
+        return self.profile(ck, out, mode), read_json(ck, truth_path)
+
 
 def test_main(ctx, ck, py):
-    r, out, truth_path = ctx.run_wl(ck, py, 'main')
-    prof = ctx.profile(ck, out, 'main')
-    truth = read_json(ck, truth_path)
+    prof, truth = ctx.profiled(ck, py, 'main')
     if not prof or not truth:
         return
     names = {n: re.compile(re.escape(n) + r' \(.*wl\.py:\d+\)_\[p\]$')
@@ -114,9 +117,7 @@ def test_main(ctx, ck, py):
 
 
 def test_threads(ctx, ck, py):
-    r, out, truth_path = ctx.run_wl(ck, py, 'threads')
-    prof = ctx.profile(ck, out, 'threads')
-    truth = read_json(ck, truth_path)
+    prof, truth = ctx.profiled(ck, py, 'threads')
     if not prof or not truth:
         return
     ck.check(truth.get('c_thread'), 'the C thread ran', str(truth))
@@ -129,9 +130,7 @@ def test_threads(ctx, ck, py):
 
 
 def test_churn(ctx, ck, py):
-    r, out, truth_path = ctx.run_wl(ck, py, 'churn')
-    prof = ctx.profile(ck, out, 'churn')
-    truth = read_json(ck, truth_path)
+    prof, truth = ctx.profiled(ck, py, 'churn')
     if not prof or not truth:
         return
     pat = re.compile(r'^(outer|inner)_(\d+) \(<churn (\d+)>:\d+\)_\[p\]$')
