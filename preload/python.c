@@ -17,12 +17,15 @@
 #include "pyframes.h"
 #include "pylayout.h"
 #include "pynames.h"
+#include "sampler.h"
 
 enum {
     CHECK_POLLS = 300,          /* ticks (10 ms) a live interpreter may fail the checks */
-    RANGES_MIN_NS = 200000000,  /* snapshot refresh after misses: at most every 200 ms */
-    RANGES_MAX_NS = 1000000000, /* and at least every second */
-    RETIRED = 8,                /* old snapshots kept alive for handlers that hold one */
+    RANGES_MIN_NS = 10000000,   /* snapshot refresh after misses: at the next tick, */
+    RANGES_GAP_NS = 100000000,  /* backing off to every 100 ms while misses go on (pymalloc
+                                   unmaps an arena when it empties and maps one again) */
+    RANGES_MAX_NS = 1000000000, /* and at least once a second */
+    RETIRED = 8,                /* replaced snapshots awaiting a grace period */
     NAME_MAX_LEN = 512,
 };
 
@@ -31,9 +34,10 @@ static uint32_t g_seen_gen; /* module generation of the last detection attempt *
 static pyframes_config g_cfg;
 static uint64_t g_unicode_type;
 static int g_failed_polls;
-static uint64_t g_last_misses, g_last_refresh;
+static uint64_t g_last_misses, g_last_refresh, g_miss_gap = RANGES_MIN_NS;
 static unwind_ranges *g_retired[RETIRED];
-static size_t g_retired_next;
+static size_t g_retired_len;
+static const unwind_ranges *g_published;
 static uint64_t g_unnamed;
 
 /* ---- reading the interpreter's memory off the handler: fault-free ---- */
@@ -104,7 +108,7 @@ static bool keep_mapping(const char *perms, unsigned long inode, const char *pat
     return perms[1] == 'w' || inode == 0;
 }
 
-static unwind_ranges *read_ranges(void)
+static unwind_ranges *read_ranges(uint64_t *heap_lo)
 {
     FILE *f = fopen("/proc/self/maps", "re");
     if (!f)
@@ -118,6 +122,8 @@ static unwind_ranges *read_ranges(void)
         if (sscanf(line, "%lx-%lx %4s %*s %*s %lu %255s", &lo, &hi, perms, &inode, path) < 4 ||
             !keep_mapping(perms, inode, path))
             continue;
+        if (strcmp(path, "[heap]") == 0)
+            *heap_lo = lo;
         if (len && r->r[len - 1].hi == lo) {
             r->r[len - 1].hi = hi;
             continue;
@@ -138,15 +144,31 @@ static unwind_ranges *read_ranges(void)
     return r;
 }
 
+/* Free the replaced snapshots once no handler can hold one: every handler that started
+ * before they were replaced has ended when the sampler is seen idle after it. */
+static void free_retired(void)
+{
+    if (g_retired_len == 0 || !sampler_idle())
+        return;
+    for (size_t i = 0; i < g_retired_len; i++)
+        free(g_retired[i]);
+    g_retired_len = 0;
+}
+
 static void refresh_ranges(uint64_t now)
 {
-    unwind_ranges *r = read_ranges();
+    free_retired();
+    if (g_retired_len == RETIRED)
+        return; /* handlers never idle: keep the snapshot we have */
+    uint64_t heap_lo = 0;
+    unwind_ranges *r = read_ranges(&heap_lo);
     if (!r)
         return;
-    pyframes_set_ranges(r);
-    free(g_retired[g_retired_next]); /* published RETIRED refreshes (>= 1.6 s) ago */
-    g_retired[g_retired_next] = r;
-    g_retired_next = (g_retired_next + 1) % RETIRED;
+    pyframes_set_ranges(r, heap_lo);
+    if (g_published)
+        g_retired[g_retired_len++] = (unwind_ranges *)g_published;
+    g_published = r;
+    free_retired();
     g_last_refresh = now;
     g_last_misses = pyframes_misses();
 }
@@ -309,10 +331,19 @@ void python_poll(uint64_t now)
         g_state = PY_ON;
         return;
     }
+    /* New memory (a heap grown, an arena or a frame chunk mapped) is missed until the
+     * snapshot has it: a deep recursion's frames lost half their roots with a 200 ms
+     * delay. Refresh on the next tick, and back off while the misses keep coming. */
     uint64_t misses = pyframes_misses();
-    if ((misses != g_last_misses && now - g_last_refresh >= RANGES_MIN_NS) ||
-        now - g_last_refresh >= RANGES_MAX_NS)
+    if (misses != g_last_misses && now - g_last_refresh >= g_miss_gap) {
         refresh_ranges(now);
+        g_miss_gap = g_miss_gap * 2 < RANGES_GAP_NS ? g_miss_gap * 2 : RANGES_GAP_NS;
+    } else if (now - g_last_refresh >= RANGES_MAX_NS) {
+        bool quiet = misses == g_last_misses;
+        refresh_ranges(now);
+        if (quiet) /* a second without a miss: quick again */
+            g_miss_gap = RANGES_MIN_NS;
+    }
 }
 
 /* ---- names ---- */

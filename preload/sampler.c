@@ -530,6 +530,11 @@ static uint64_t cost_percentile(double q)
     return cost_of_bucket(COST_BUCKETS - 1);
 }
 
+bool sampler_idle(void)
+{
+    return atomic_load(&g_inflight) == 0;
+}
+
 void sampler_get_stats(sampler_stats *o)
 {
     o->signals = atomic_load(&st_signals);

@@ -49,6 +49,10 @@ void sampler_after_fork_arm(void);
 
 void sampler_get_stats(sampler_stats *out);
 
+/* No handler is running right now: one that loaded a pointer before the caller replaced
+ * it has finished, so the old object may be freed (a grace period, as in RCU). */
+bool sampler_idle(void);
+
 /* Called by the sigaction/signal interposers: the program wants SIGPROF handled by act.
  * Stores it for chaining and returns the previous one in old (either may be NULL).
  * Returns false if sampling is not active (the caller then uses the real sigaction). */

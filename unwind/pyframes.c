@@ -4,16 +4,22 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <unistd.h>
 
 enum {
     MAX_THREADS = 4096, /* thread states looked at to find ours */
     MAX_FRAMES = 4096,  /* frames followed (entry frames included) */
+    MAX_SLOW = 512,     /* reads past the snapshot per sample, each a system call (~1 us):
+                           a 100-deep chain in memory mapped since the snapshot */
 };
 
 static pyframes_config g_cfg[2]; /* published by index: a handler may still read the old one */
 static _Atomic(const pyframes_config *) g_active;
 static _Atomic(const unwind_ranges *) g_ranges;
 static _Atomic uint64_t g_misses;
+static _Atomic uint64_t g_heap_lo; /* start of the brk heap ([heap]); 0 if none */
 
 /* The calling thread's PyThreadState, once found (initial-exec TLS: a plain load). */
 static __thread uint64_t tls_tstate __attribute__((tls_model("initial-exec")));
@@ -30,8 +36,9 @@ void pyframes_configure(const pyframes_config *cfg)
     next ^= 1;
 }
 
-void pyframes_set_ranges(const unwind_ranges *r)
+void pyframes_set_ranges(const unwind_ranges *r, uint64_t heap_lo)
 {
+    atomic_store(&g_heap_lo, heap_lo);
     atomic_store(&g_ranges, r);
 }
 
@@ -44,6 +51,7 @@ uint64_t pyframes_misses(void)
 typedef struct reader {
     const unwind_ranges *r;
     size_t last;
+    int slow_left; /* reads past the snapshot still allowed in this sample */
 } reader;
 
 static bool readable(reader *rd, uint64_t addr, size_t len)
@@ -65,22 +73,44 @@ static bool readable(reader *rd, uint64_t addr, size_t len)
         rd->last = a;
         return true;
     }
+    /* The brk heap grows and shrinks all the time (malloc trims it): its current end is
+     * glibc's cached break, which sbrk(0) returns without a system call. */
+    uint64_t heap_lo = atomic_load_explicit(&g_heap_lo, memory_order_relaxed);
+    if (heap_lo && addr >= heap_lo && addr + len <= (uint64_t)(uintptr_t)sbrk(0))
+        return true;
     atomic_fetch_add_explicit(&g_misses, 1, memory_order_relaxed);
     return false;
 }
 
+/* Memory mapped since the snapshot (a heap grown, a new arena or frame chunk: a deep
+ * recursion's frames live there) is read by the kernel, which fails the copy instead of
+ * faulting; a few times a sample at most. */
+static bool read_slow(reader *rd, uint64_t addr, void *out, size_t len)
+{
+    if (rd->slow_left <= 0 || addr < 0x10000 || addr >= (1ull << 47))
+        return false; /* nothing is mapped there in user space */
+    rd->slow_left--;
+    struct iovec local = { out, len }, remote = { (void *)(uintptr_t)addr, len };
+    long pid = syscall(SYS_getpid);
+    return syscall(SYS_process_vm_readv, pid, &local, 1, &remote, 1, 0) == (long)len;
+}
+
 static bool read_u64(reader *rd, uint64_t addr, uint64_t *out)
 {
-    if ((addr & 7) || !readable(rd, addr, 8))
+    if (addr & 7)
         return false;
+    if (!readable(rd, addr, 8))
+        return read_slow(rd, addr, out, 8);
     *out = *(const volatile uint64_t *)(uintptr_t)addr;
     return true;
 }
 
 static bool read_i32(reader *rd, uint64_t addr, int32_t *out)
 {
-    if ((addr & 3) || !readable(rd, addr, 4))
+    if (addr & 3)
         return false;
+    if (!readable(rd, addr, 4))
+        return read_slow(rd, addr, out, 4);
     *out = *(const volatile int32_t *)(uintptr_t)addr;
     return true;
 }
@@ -88,7 +118,7 @@ static bool read_i32(reader *rd, uint64_t addr, int32_t *out)
 static bool read_u8(reader *rd, uint64_t addr, uint8_t *out)
 {
     if (!readable(rd, addr, 1))
-        return false;
+        return read_slow(rd, addr, out, 1);
     *out = *(const volatile uint8_t *)(uintptr_t)addr;
     return true;
 }
@@ -168,7 +198,7 @@ size_t pyframes_read(ring_pyframe *py, size_t max)
     const unwind_ranges *ranges = atomic_load_explicit(&g_ranges, memory_order_acquire);
     if (!c || !ranges || max == 0)
         return 0;
-    reader rd = { ranges, 0 };
+    reader rd = { ranges, 0, MAX_SLOW };
     const pylayout *l = &c->layout;
     uint64_t ts = find_tstate(&rd, c), frame;
     if (!ts || !read_u64(&rd, ts + (uint64_t)l->tstate_frame, &frame))

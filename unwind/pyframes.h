@@ -5,9 +5,10 @@
  * change under the walk; only pointers that are not its own (its thread state, found once
  * in the interpreter's thread list and then cached per thread) could be stale. Every read
  * is nevertheless checked against a snapshot of the readable mappings (pyframes_set_ranges,
- * taken off the handler), every loop is bounded, every code object must carry the code
- * type, and the walk stops at the first value that does not check out: a missing frame,
- * never a fault.
+ * taken off the handler); memory mapped since the snapshot is read with process_vm_readv
+ * (the kernel fails the copy rather than fault; at most 512 such system calls a sample).
+ * Every loop is bounded, every code object must carry the code type, and the walk stops at
+ * the first value that does not check out: a missing frame, never a fault.
  *
  * The handler records, per Python frame, the code object's address and an identity (its
  * name's and filename's string hashes, its first line) with the instruction offset; the
@@ -15,7 +16,8 @@
  * memory reused is never named after the function that lived there before.
  *
  * pyframes_configure and pyframes_set_ranges run off the handler; pyframes_read and
- * pyframes_splice are async-signal-safe (no allocation, no locks, no system calls). */
+ * pyframes_splice are async-signal-safe (no allocation, no locks; system calls only for
+ * reads past the snapshot). */
 #ifndef FLAMEPROF_PYFRAMES_H
 #define FLAMEPROF_PYFRAMES_H
 
@@ -38,9 +40,10 @@ typedef struct pyframes_config {
 /* Turn the reader on with cfg (copied; NULL turns it off). Off the handler. */
 void pyframes_configure(const pyframes_config *cfg);
 
-/* Publish the readable memory the reader may touch (sorted, disjoint); the caller keeps
- * each snapshot alive for a while after replacing it (a handler may hold it). */
-void pyframes_set_ranges(const unwind_ranges *r);
+/* Publish the readable memory the reader may touch (sorted, disjoint), and where the brk
+ * heap starts (0: none), whose end the reader takes as it is at each read; the caller
+ * keeps each snapshot alive until no handler can hold it. */
+void pyframes_set_ranges(const unwind_ranges *r, uint64_t heap_lo);
 
 /* Reads that fell outside the snapshot so far: the caller refreshes it when this moves. */
 uint64_t pyframes_misses(void);
