@@ -197,7 +197,7 @@ static void take_sample(const siginfo_t *si, const ucontext_t *uc)
                        golang_current() };
     /* Interpreted frames first, then the native walk above them, then the two merged
      * where the interpreter's evaluation loop runs them (pyframes.h). */
-    size_t npy = pyframes_read(s->py, RING_MAX_DEPTH / 2);
+    size_t npy = pyframes_read(s->py, RING_MAX_PY);
     unwind_result r = unwind_walk(&ctx, regs, hi, s->pcs + npy, RING_MAX_DEPTH - npy);
     if (npy)
         r.depth = pyframes_splice(s->pcs, npy, r.depth, RING_MAX_DEPTH, s->py, npy);

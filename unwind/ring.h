@@ -29,8 +29,9 @@ enum {
     RING_PY = 8,        /* Python frames spliced in: pcs hold RING_PY_PC(k) for py[k] */
 };
 
-/* Python frames (pyframes.h): as many as a 1000-deep recursion (CPython's default limit). */
-#define RING_MAX_PY 1024
+/* Python frames (pyframes.h): half the stack, the other half for the native walk (a slot's
+ * py pages are touched only in Python processes). */
+#define RING_MAX_PY (RING_MAX_DEPTH / 2)
 /* A Python frame in pcs: an address no user-space code has (x86-64 user space is below
  * 2^47), with its index in py[]. */
 #define RING_PY_TAG 0xfffe000000000000ull
