@@ -5,7 +5,9 @@
 
 #include "config.h"
 #include "sampler_stats.h"
+#include "rawfile.h"
 #include "stacks.h"
+#include "timeline.h"
 
 typedef struct report_input {
     const config *cfg;
@@ -14,6 +16,13 @@ typedef struct report_input {
     uint64_t lost;       /* samples the aggregator could not store */
     const char *raw;     /* the raw spill, kept when the profile could not be written */
     const void *self_pc; /* any address inside libflameprof: its frames are hidden */
+    /* The heatmap's timeline, with stack ids of stacks; NULL: read back from raw. */
+    const timeline *tl;
+    rawfile_info tl_info; /* with tl: when it began, what was dropped */
+    /* FLAMEPROF_INTERVAL: write the window that began window_from_s seconds into the
+     * profile (each stack's weight minus its mark_weight) as PREFIX.from-<N>s.<ext>. */
+    bool window;
+    uint64_t window_from_s;
 } report_input;
 
 /* Write the profile in the formats of cfg->formats (FLAMEPROF_FORMAT; <prefix>.folded and

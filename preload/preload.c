@@ -63,6 +63,8 @@ static void open_spill(void)
         return;
     char stem[PATH_MAX];
     report_stem(&g_cfg, (long)getpid(), stem, sizeof stem);
+    if (g_cfg.timeline_max)
+        rawfile_set_timeline_max(g_cfg.timeline_max);
     if (rawfile_open(stem, g_cfg.freq) == 0)
         return;
     const char *base = strrchr(stem, '/') ? strrchr(stem, '/') + 1 : stem;
@@ -115,6 +117,19 @@ static bool interposing(void)
            winner.dli_fbase == self.dli_fbase;
 }
 
+/* FLAMEPROF_INTERVAL: the profile of the window that began from_s seconds in, written
+ * while the program runs (on the aggregator thread, or at the end for the last one). */
+static void write_window(uint64_t from_s)
+{
+    sampler_stats st;
+    sampler_get_stats(&st);
+    report_input in = { .cfg = &g_cfg, .stacks = &g_stacks, .stats = &st,
+                        .self_pc = (const void *)write_window, .window = true,
+                        .window_from_s = from_s };
+    report_write(&in);
+    aggregator_window_done();
+}
+
 __attribute__((constructor)) static void flameprof_init(void)
 {
     real__exit = (exit_fn)real_symbol("_exit");
@@ -141,6 +156,8 @@ __attribute__((constructor)) static void flameprof_init(void)
     sampler_arm_existing_threads();
     /* Last, so that the scan of existing threads does not find it. */
     endings_init((sigaction_fn)real_symbol("sigaction"));
+    if (g_cfg.interval && !g_cfg.empty_handler)
+        aggregator_set_window(g_cfg.interval, write_window);
     if (aggregator_start(&g_ring, &g_stacks, real_pthread_create, finish_on_signal) != 0) {
         fprintf(stderr, "flameprof: cannot start the aggregator thread; not profiling\n");
         sampler_stop();
@@ -182,11 +199,14 @@ static void finish(bool skip_if_empty)
         rawfile_close(true);
         return;
     }
-    rawfile_spill(&g_stacks); /* in case writing the profile fails (a full disk) */
+    aggregator_spill(); /* in case writing the profile fails (a full disk); the heatmap's */
+    if (g_cfg.interval)
+        write_window(aggregator_window_from_s()); /* the last window, however short */
     report_input in = { .cfg = &g_cfg, .stacks = &g_stacks, .stats = &st,
                         .lost = aggregator_lost(), .self_pc = (const void *)finish,
                         .raw = rawfile_path() };
-    rawfile_close(report_write(&in));
+    bool written = report_write(&in);
+    rawfile_close(written && !(g_cfg.formats & CONFIG_FORMAT_TIMELINE));
     report_perfmap();
     jit_cleanup();
 }
