@@ -50,7 +50,8 @@ static size_t g_nmarks;
 static uint64_t g_tl_bytes, g_tl_max = RAWFILE_DEFAULT_TIMELINE_MAX;
 static uint32_t g_first_slot, g_end_slot; /* slots before first were dropped */
 static size_t g_stacks_written;           /* K records: ids [0, this) */
-static uint64_t g_start_unix_ns;
+static uint64_t g_start_unix_ns; /* the timeline's slot 0, on CLOCK_REALTIME */
+static bool g_start_written;
 
 /* The file we created, to recognise our descriptor: a daemonizing program closes every
  * descriptor and may get our number back for its own file, which we must then neither
@@ -110,10 +111,23 @@ static void put(const char *fmt, ...)
         g_len += (size_t)n < BUF_SIZE - g_len ? (size_t)n : BUF_SIZE - g_len - 1;
 }
 
+static void put_start(void)
+{
+    if (g_start_unix_ns)
+        put("B %lx %lx\n", (unsigned long)g_start_unix_ns, (unsigned long)TIMELINE_SLOT_NS);
+    g_start_written = g_start_unix_ns != 0;
+}
+
 static void put_header(void)
 {
-    put("flameprof-raw 2\nP %lx %x\nB %lx %lx\n", (long)getpid(), g_freq,
-        (unsigned long)g_start_unix_ns, (unsigned long)TIMELINE_SLOT_NS);
+    put("flameprof-raw 2\nP %lx %x\n", (long)getpid(), g_freq);
+    put_start();
+}
+
+void rawfile_set_start(uint64_t unix_ns)
+{
+    g_start_unix_ns = unix_ns;
+    g_start_written = false;
 }
 
 int rawfile_open(const char *stem, unsigned freq)
@@ -140,9 +154,7 @@ int rawfile_open(const char *stem, unsigned freq)
     g_tl_bytes = 0;
     g_first_slot = g_end_slot = 0;
     g_stacks_written = 0;
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    g_start_unix_ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+    g_start_written = false;
     put_header();
     flush_buf();
     return 0;
@@ -417,6 +429,8 @@ void rawfile_spill(stack_table *t, timeline *tl)
         if (cutoff && g_first_slot == cutoff)
             drop_marks(cutoff, dropped);
     } else {
+        if (!g_start_written)
+            put_start();
         spill_modules_and_maps();
         spill_new_stacks(t);
         spill_weights(t, false);

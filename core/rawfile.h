@@ -11,8 +11,8 @@
  *
  * The same file is the run's timeline (timeline.h): each spill also appends, for every
  * 20 ms slot with samples, the weight of each stack in it. Stacks are written once, by id,
- * so a slot costs a few bytes per distinct stack in it: about 6 MB per hour for a busy
- * 4-thread program at 997 Hz (measured by tests/core/test_timeline). The timeline is
+ * so a slot costs a few bytes per distinct stack in it: about 22 MB per hour for a busy
+ * 4-thread program at 997 Hz, ~375 KB a minute (tests/timeline/test_timeline). It is
  * bounded by FLAMEPROF_TIMELINE_MAX (default RAWFILE_DEFAULT_TIMELINE_MAX): past it, the
  * file is rewritten without its oldest slots (half of the budget is kept), a D record
  * says where it now begins, and the summary says how much was dropped. The whole-run
@@ -24,7 +24,7 @@
  * Text, one record a line, space-separated, numbers in hex:
  *   flameprof-raw 2
  *   P <pid> <freq>
- *   B <unix_ns> <slot_ns>                         when the profile began; slot length
+ *   B <unix_ns> <slot_ns>                         when slot 0 began (wall clock); slot length
  *   M <id> <start> <end> <bias> <path>            a module (ids 0, 1, 2, ... in order)
  *   G <gen> <n> <id>...                           the module map of generation gen
  *   K <id> <gen> <pm_gen> <jvm_gen> <flags> <depth> <pc>...
@@ -47,7 +47,7 @@
 #include "stacks.h"
 #include "timeline.h"
 
-/* 256 MB: about 40 hours of a busy 4-thread program at 997 Hz. */
+/* 256 MB: about 11 hours of a busy 4-thread program at 997 Hz. */
 #define RAWFILE_DEFAULT_TIMELINE_MAX (256ull << 20)
 
 /* Writer (aggregator thread). open creates the file (never clobbering: outfile_create)
@@ -57,6 +57,7 @@ int rawfile_open(const char *stem, unsigned freq);
  * NULL); flushed. */
 void rawfile_spill(stack_table *t, timeline *tl);
 void rawfile_set_timeline_max(uint64_t bytes); /* FLAMEPROF_TIMELINE_MAX */
+void rawfile_set_start(uint64_t unix_ns);      /* slot 0's wall-clock time (the B record) */
 uint64_t rawfile_timeline_dropped_s(void);     /* seconds dropped from the timeline's start */
 const char *rawfile_path(void);           /* the file's name, or NULL */
 void rawfile_close(bool remove);          /* remove: the profile was written */

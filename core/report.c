@@ -389,7 +389,7 @@ bool report_write(const report_input *in)
     destination dest = { .fallback = 0, .said = false };
     report_stem(in->cfg, (long)getpid(), dest.stem, sizeof dest.stem);
     write_ctx ctx = { &prof, in, in->cfg, "" };
-    snprintf(ctx.name, sizeof ctx.name, "pid %ld", (long)getpid());
+    snprintf(ctx.name, sizeof ctx.name, "pid %ld", in->pid ? in->pid : (long)getpid());
     unsigned want = in->cfg->formats ? in->cfg->formats : CONFIG_DEFAULT_FORMATS;
     if (in->window) { /* FLAMEPROF_INTERVAL: PREFIX.from-<N>s.<ext>, no heatmap */
         size_t used = strlen(dest.stem);

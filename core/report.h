@@ -21,6 +21,7 @@ typedef struct report_input {
     rawfile_info tl_info; /* with tl: when it began, what was dropped */
     /* FLAMEPROF_INTERVAL: write the window that began window_from_s seconds into the
      * profile (each stack's weight minus its mark_weight) as PREFIX.from-<N>s.<ext>. */
+    long pid;             /* whose profile (0: this process's) */
     bool window;
     uint64_t window_from_s;
 } report_input;

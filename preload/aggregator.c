@@ -102,10 +102,14 @@ void aggregator_spill(void)
     rawfile_spill(g_table, &g_tl);
 }
 
+/* Slot 0 begins now: on the samples' clock, and on the wall clock for the file. */
 static void begin_timeline(void)
 {
+    struct timespec wall;
+    clock_gettime(CLOCK_REALTIME, &wall);
     timeline_free(&g_tl);
     timeline_init(&g_tl, monotonic_ns());
+    rawfile_set_start((uint64_t)wall.tv_sec * 1000000000u + (uint64_t)wall.tv_nsec);
     g_window_start = g_tl.t0_ns;
 }
 

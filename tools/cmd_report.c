@@ -197,7 +197,7 @@ static int run(int argc, char **argv, unsigned formats)
     stacks_foreach(&t, add_samples, &samples);
     sampler_stats st = { .signals = samples, .source = source };
     report_input ri = { .cfg = &cfg, .stacks = &t, .stats = &st, .self_pc = NULL, .tl = &tl,
-                        .tl_info = info };
+                        .tl_info = info, .pid = info.pid };
     rc = report_write(&ri) ? 0 : 1;
 done:
     timeline_free(&tl);
