@@ -11,28 +11,29 @@ var W = 1200, XPAD = 10, FH = 16, FONTW = 7.08, INV = false, YTOP = 36, YBOT = 0
 var DIFF = false, TOTAL = 0, NOURL = true;
 var HM = null;
 function hm_decode(d) {
-  var bin = atob(d.T), n = bin.length, buf = new Uint8Array(n), pos = 0;
-  for (var i = 0; i < n; i++) buf[i] = bin.charCodeAt(i);
-  function varint() {
-    var v = 0, mul = 1, b;
-    do { b = buf[pos++]; v += (b & 127) * mul; mul *= 128; } while (b & 128);
-    return v;
-  }
+  var bin = atob(d.T), n = bin.length, pos = 0, cap = (n >> 1) + 1;
   var nslots = Math.max(0, d.end - d.first), off = new Int32Array(nslots + 1);
-  var ids = [], ws = [], tot = new Float64Array(nslots);
+  var ids = new Int32Array(cap), ws = new Float64Array(cap), tot = new Float64Array(nslots);
+  var len = 0, b, v, mul;
   for (var s = 0; s < nslots; s++) {
-    off[s] = ids.length;
-    var k = varint(), id = 0;
-    for (var j = 0; j < k; j++) {
-      id += varint(); var w = varint();
-      ids.push(id); ws.push(w); tot[s] += w;
+    off[s] = len;
+    v = 0; mul = 1; // varints, inline: this loop reads every cell of an hour-long run
+    do { b = bin.charCodeAt(pos++); v += (b & 127) * mul; mul *= 128; } while (b & 128);
+    for (var k = v, id = 0, t = 0; k > 0; k--) {
+      v = 0; mul = 1;
+      do { b = bin.charCodeAt(pos++); v += (b & 127) * mul; mul *= 128; } while (b & 128);
+      id += v;
+      v = 0; mul = 1;
+      do { b = bin.charCodeAt(pos++); v += (b & 127) * mul; mul *= 128; } while (b & 128);
+      ids[len] = id; ws[len++] = v; t += v;
     }
+    tot[s] = t;
   }
-  off[nslots] = ids.length;
+  off[nslots] = len;
   var nn = d.N.length / 2, parent = new Int32Array(nn), frame = new Int32Array(nn);
-  for (i = 0; i < nn; i++) { parent[i] = d.N[2 * i] - 1; frame[i] = d.N[2 * i + 1]; }
-  return { d: d, first: d.first, end: d.end, off: off, ids: new Int32Array(ids),
-           ws: new Float64Array(ws), tot: tot, parent: parent, frame: frame };
+  for (var i = 0; i < nn; i++) { parent[i] = d.N[2 * i] - 1; frame[i] = d.N[2 * i + 1]; }
+  return { d: d, first: d.first, end: d.end, off: off, ids: ids, ws: ws, tot: tot,
+           parent: parent, frame: frame };
 }
 // ---- the heatmap ----
 var CW = 4, CH = 8, ROWS = 50, SEC0 = 0, COLS = 1, anchor = -1, cursor = -1;
@@ -96,25 +97,28 @@ function status_of(s) {
     ', +' + (s % ROWS) * 20 + ' ms: ' + commas(v) + ' samples';
 }
 function in_sel(s, sel) { return sel && s >= sel[0] && s <= sel[1]; }
+// The cells as pixels: one 32-bit word per pixel, a cell's row of pixels filled at once.
 function draw() {
   var c = document.getElementById('hm-canvas'), g = c.getContext('2d');
-  var img = g.createImageData(c.width, c.height), px = img.data, max = 0, i;
+  var img = g.createImageData(c.width, c.height), px = new Uint32Array(img.data.buffer);
+  var max = 0, i, cw = CW - (CW > 3 ? 1 : 0), ch = CH - (CH > 3 ? 1 : 0), width = c.width;
   for (i = 0; i < HM.tot.length; i++) if (HM.tot[i] > max) max = HM.tot[i];
   var lo = Math.min(anchor, cursor), hi = Math.max(anchor, cursor);
+  var le = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+  function word(r, g, b) { return le ? (255 << 24 | b << 16 | g << 8 | r) >>> 0 : (r << 24 | g << 16 | b << 8 | 255) >>> 0; }
+  var empty = word(248, 248, 248);
   for (var col = 0; col < COLS; col++)
     for (var row = 0; row < ROWS; row++) {
-      var s = (SEC0 + col) * ROWS + row, k = s - HM.first;
+      var s = (SEC0 + col) * ROWS + row, k = s - HM.first, rgb;
       var v = k >= 0 && k < HM.tot.length ? HM.tot[k] : 0, t = max ? v / max : 0;
-      var rgb = v ? [255, Math.round(235 - 200 * t), Math.round(225 - 225 * t)]
-                  : [248, 248, 248];
+      var r = 255, gr = Math.round(235 - 200 * t), bl = Math.round(225 - 225 * t);
+      if (!v) r = gr = bl = 248;
       if ((anchor >= 0 && s >= lo && s <= hi) || in_sel(s, selB) || (!selB && in_sel(s, selA)))
-        rgb = [Math.round(rgb[0] * 0.45), Math.round(rgb[1] * 0.6), 255];
-      else if (selB && in_sel(s, selA)) rgb = [Math.round(rgb[0] * 0.5), 200, Math.round(rgb[2] * 0.5)];
-      for (var y = row * CH; y < row * CH + CH - (CH > 3 ? 1 : 0); y++)
-        for (var x = col * CW; x < col * CW + CW - (CW > 3 ? 1 : 0); x++) {
-          i = (y * c.width + x) * 4;
-          px[i] = rgb[0]; px[i + 1] = rgb[1]; px[i + 2] = rgb[2]; px[i + 3] = 255;
-        }
+        rgb = word(Math.round(r * 0.45), Math.round(gr * 0.6), 255);
+      else if (selB && in_sel(s, selA)) rgb = word(Math.round(r * 0.5), 200, Math.round(bl * 0.5));
+      else rgb = v ? word(r, gr, bl) : empty;
+      for (var y = row * CH; y < row * CH + ch; y++)
+        px.fill(rgb, y * width + col * CW, y * width + col * CW + cw);
     }
   g.putImageData(img, 0, 0);
 }
