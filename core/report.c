@@ -1,6 +1,9 @@
 /* report.c - stack table -> symbolized folded profile -> files + summary. */
 #include "report.h"
 
+#include "array.h"
+#include "tmp_path.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,14 +32,8 @@ typedef struct line_buf {
 
 static bool buf_append(line_buf *b, const char *s, size_t n)
 {
-    if (b->len + n + 2 > b->cap) {
-        size_t cap = (b->len + n + 2) * 2;
-        char *p = realloc(b->s, cap);
-        if (!p)
-            return false;
-        b->s = p;
-        b->cap = cap;
-    }
+    if (!UTIL_RESERVE(b->s, b->cap, b->len + n + 2))
+        return false;
     if (b->len > 0)
         b->s[b->len++] = ';';
     memcpy(b->s + b->len, s, n);
@@ -273,21 +270,17 @@ typedef struct destination {
 /* The next place to try after the current one failed, or false when none is left. */
 static bool next_fallback(destination *d)
 {
-    const char *base = strrchr(d->stem, '/') ? strrchr(d->stem, '/') + 1 : d->stem;
     char alt[sizeof d->stem];
-    size_t n = strlen(base);
-    if (d->fallback == 0 && n + 6 <= sizeof alt) {
-        memcpy(alt, "/tmp/", 5);
-        memcpy(alt + 5, base, n + 1);
+    if (d->fallback == 0 && util_tmp_same_name(d->stem, alt, sizeof alt)) {
         d->fallback = 1;
         if (strcmp(alt, d->stem) != 0) {
-            memcpy(d->stem, alt, n + 6);
+            memcpy(d->stem, alt, sizeof alt);
             return true;
         }
     }
     if (d->fallback < 2) { /* a name too long even for /tmp: the default name */
         d->fallback = 2;
-        snprintf(d->stem, sizeof d->stem, "/tmp/flameprof.%ld", (long)getpid());
+        util_tmp_default_name((long)getpid(), d->stem, sizeof d->stem);
         return true;
     }
     return false;

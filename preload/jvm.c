@@ -8,6 +8,8 @@
  * generation there (jit_jvm_gen), the report its names (jit_names.c). */
 #include "jvm.h"
 
+#include "frame_name.h"
+
 #include <dlfcn.h>
 #include <limits.h>
 #include <stdatomic.h>
@@ -29,10 +31,8 @@ typedef struct name_buf {
 
 static void put(name_buf *b, const char *s, size_t n)
 {
-    for (size_t i = 0; i < n && b->len + 1 < b->cap; i++) {
-        unsigned char c = (unsigned char)s[i];
-        b->s[b->len++] = (c < 0x20 || c == 0x7f || c == ';') ? '?' : (char)c;
-    }
+    for (size_t i = 0; i < n && b->len + 1 < b->cap; i++)
+        b->s[b->len++] = util_frame_char((unsigned char)s[i]);
     b->s[b->len] = 0;
 }
 

@@ -37,8 +37,8 @@ void jvm_setup_env(void);
 /* Exposed for tests. The frame name of a Java method from its JVMTI class signature
  * ("Lcom/example/Foo;"), name ("bar") and method signature ("(I[Ljava/lang/String;)V"):
  * "com.example.Foo.bar(int,java.lang.String[])". Always NUL-terminated; cut to cap - 1
- * bytes. Control characters and ';' (the folded format's separator) become '?'. Returns
- * the length written. */
+ * bytes. Bytes follow util/frame_name.h's rule: ';' (the folded format's separator)
+ * becomes ':', control characters '?'. Returns the length written. */
 size_t jvm_format_method(char *dst, size_t cap, const char *class_sig, const char *name,
                          const char *sig);
 

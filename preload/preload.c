@@ -32,6 +32,7 @@
 #include "ring.h"
 #include "sampler.h"
 #include "stacks.h"
+#include "tmp_path.h"
 
 #define FP_EXPORT __attribute__((visibility("default")))
 
@@ -67,10 +68,9 @@ static void open_spill(void)
         rawfile_set_timeline_max(g_cfg.timeline_max);
     if (rawfile_open(stem, g_cfg.freq) == 0)
         return;
-    const char *base = strrchr(stem, '/') ? strrchr(stem, '/') + 1 : stem;
     char alt[PATH_MAX + 8];
-    snprintf(alt, sizeof alt, "/tmp/%s", base);
-    rawfile_open(alt, g_cfg.freq);
+    if (util_tmp_same_name(stem, alt, sizeof alt))
+        rawfile_open(alt, g_cfg.freq);
 }
 
 static void on_fork_child(void)

@@ -1,6 +1,8 @@
 /* sampler.c - SIGPROF handler, per-thread CPU timers, handler cost accounting. */
 #include "sampler.h"
 
+#include "array.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -199,13 +201,8 @@ static void load_start_maps(void)
     ssize_t n;
     while (buf && (n = read(fd, buf + len, cap - len - 1)) > 0) {
         len += (size_t)n;
-        if (len + 1 == cap) {
-            char *b = realloc(buf, cap * 2);
-            if (!b)
-                break;
-            buf = b;
-            cap *= 2;
-        }
+        if (len + 1 == cap && !UTIL_RESERVE(buf, cap, cap + 1)) /* doubles it */
+            break;
     }
     close(fd);
     if (!buf)
@@ -235,16 +232,10 @@ static void timers_record(pid_t tid, timer_t t)
     size_t i = 0;
     while (i < timers_len && timers[i].used)
         i++;
-    if (i == timers_len && timers_len == timers_cap) {
-        size_t cap = timers_cap ? timers_cap * 2 : 64;
-        thread_timer *v = realloc(timers, cap * sizeof *v);
-        if (!v) {
-            pthread_mutex_unlock(&timers_lock);
-            timer_delete(t);
-            return;
-        }
-        timers = v;
-        timers_cap = cap;
+    if (i == timers_len && !UTIL_RESERVE(timers, timers_cap, timers_len + 1)) {
+        pthread_mutex_unlock(&timers_lock);
+        timer_delete(t);
+        return;
     }
     if (i == timers_len)
         timers_len++;

@@ -5,6 +5,8 @@
  * Lookups sort a copy of the entries by start once, after the last change. */
 #include "jitmap.h"
 
+#include "array.h"
+
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -83,21 +85,6 @@ void jitmap_free(jitmap *m)
     free(m);
 }
 
-static bool grow(void **p, size_t *cap, size_t need, size_t elem)
-{
-    if (need <= *cap)
-        return true;
-    size_t n = *cap ? *cap : 256;
-    while (n < need)
-        n *= 2;
-    void *q = realloc(*p, n * elem);
-    if (!q)
-        return false;
-    *p = q;
-    *cap = n;
-    return true;
-}
-
 static uint64_t page_hash(uint64_t page)
 {
     page *= 0x9e3779b97f4a7c15ull;
@@ -137,8 +124,7 @@ static bool pages_grow(jitmap *m)
 
 static bool page_link_entry(jitmap *m, uint64_t page, uint32_t entry)
 {
-    if (!pages_grow(m) || !grow((void **)&m->links, &m->links_cap, m->links_len + 1,
-                                sizeof *m->links))
+    if (!pages_grow(m) || !UTIL_RESERVE(m->links, m->links_cap, m->links_len + 1))
         return false;
     page_slot *s = page_find(m, page);
     if (!s->page) {
@@ -155,7 +141,7 @@ static bool page_link_entry(jitmap *m, uint64_t page, uint32_t entry)
 static void new_generation(jitmap *m, uint64_t stamp)
 {
     uint32_t g = atomic_load(&m->gen) + 1;
-    if (grow((void **)&m->marks, &m->marks_cap, m->marks_len + 1, sizeof *m->marks))
+    if (UTIL_RESERVE(m->marks, m->marks_cap, m->marks_len + 1))
         m->marks[m->marks_len++] = (gen_mark){ stamp, g };
     atomic_store(&m->gen, g);
 }
@@ -196,7 +182,7 @@ static void index_entry(jitmap *m, uint32_t idx)
 {
     uint64_t first = m->v[idx].start >> PAGE_SHIFT, last = (m->v[idx].end - 1) >> PAGE_SHIFT;
     if (last - first >= MAX_INDEXED_PAGES) {
-        if (grow((void **)&m->big, &m->big_cap, m->big_len + 1, sizeof *m->big))
+        if (UTIL_RESERVE(m->big, m->big_cap, m->big_len + 1))
             m->big[m->big_len++] = idx;
         return;
     }
@@ -214,8 +200,8 @@ int jitmap_add(jitmap *m, uint64_t start, uint64_t size, const char *name, size_
     pthread_mutex_lock(&m->lock);
     int rc = -1;
     if (m->len < UINT32_MAX - 1 &&
-        grow((void **)&m->v, &m->cap, m->len + 1, sizeof *m->v) &&
-        grow((void **)&m->names, &m->names_cap, m->names_len + len + 1, 1)) {
+        UTIL_RESERVE(m->v, m->cap, m->len + 1) &&
+        UTIL_RESERVE(m->names, m->names_cap, m->names_len + len + 1)) {
         /* Overlap means the old code was freed and its memory reused. */
         uint32_t gen = atomic_load(&m->gen);
         if (kill_overlapping(m, start, end, gen + 1) > 0) {

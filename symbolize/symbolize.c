@@ -19,6 +19,8 @@
 #include "inline.h"
 #include "symtab.h"
 
+#include "array.h"
+
 #include <errno.h>
 #include <gelf.h>
 #include <inttypes.h>
@@ -32,23 +34,7 @@
 
 static const char symbolize_unknown[] = "[unknown]";
 
-/* ------------------------------------------------------------------ containers */
-
-void *symbolize_reserve(void *arr, size_t *cap, size_t need, size_t elsz)
-{
-    if (need <= *cap)
-        return arr;
-    size_t n = *cap ? *cap : 16;
-    while (n < need) {
-        if (n > SIZE_MAX / 4 / elsz)
-            return NULL;
-        n *= 2;
-    }
-    void *grown = realloc(arr, n * elsz);
-    if (grown != NULL)
-        *cap = n;
-    return grown;
-}
+/* ------------------------------------------------------------------ interned names */
 
 static char *symbolize_arena_alloc(symbolize_chunk **head, size_t n)
 {
@@ -77,8 +63,6 @@ static void symbolize_arena_free(symbolize_chunk *c)
     }
 }
 
-/* ------------------------------------------------------------------ interning */
-
 typedef struct symbolize_strkey {
     const char *s;
     size_t len;
@@ -100,11 +84,8 @@ static const char *symbolize_intern_len(symbolizer *s, const char *str, size_t l
     symbolize_slot *hit = symbolize_htab_find(&s->name_index, h, symbolize_name_eq, s, &key);
     if (hit != NULL)
         return s->names[hit->idx1 - 1];
-    const char **names = symbolize_reserve(s->names, &s->names_cap, s->nnames + 1,
-                                           sizeof *names);
-    if (names == NULL)
+    if (!UTIL_RESERVE(s->names, s->names_cap, s->nnames + 1))
         return NULL;
-    s->names = names;
     char *copy = symbolize_arena_alloc(&s->arena, len + 1);
     if (copy == NULL)
         return NULL;
@@ -380,21 +361,14 @@ static const symbolize_cached *symbolize_cache_find(const symbolizer *s,
 static void symbolize_cache_store(symbolizer *s, const symbolize_cache_key *k,
                                   const symbolize_frame *f, size_t n)
 {
-    symbolize_cached *cached = symbolize_reserve(s->cached, &s->cached_cap, s->ncached + 1,
-                                                 sizeof *cached);
-    if (cached == NULL)
+    if (!UTIL_RESERVE(s->cached, s->cached_cap, s->ncached + 1)
+        || !UTIL_RESERVE(s->frames, s->frames_cap, s->nframes + n))
         return;
-    s->cached = cached;
-    symbolize_frame *frames = symbolize_reserve(s->frames, &s->frames_cap, s->nframes + n,
-                                                sizeof *frames);
-    if (frames == NULL)
-        return;
-    s->frames = frames;
     if (!symbolize_htab_insert(&s->cache_index, symbolize_cache_hash(k), (uint32_t)s->ncached))
         return;
-    memcpy(&frames[s->nframes], f, n * sizeof *f);
-    cached[s->ncached++] = (symbolize_cached){ k->pc, k->module, (uint32_t)s->nframes,
-                                               (uint16_t)n, k->is_return };
+    memcpy(&s->frames[s->nframes], f, n * sizeof *f);
+    s->cached[s->ncached++] = (symbolize_cached){ k->pc, k->module, (uint32_t)s->nframes,
+                                                  (uint16_t)n, k->is_return };
     s->nframes += n;
 }
 
@@ -493,11 +467,8 @@ int symbolize_add_module(symbolizer *s, int id, const char *path, uint64_t bias,
         errno = EINVAL;
         return -1;
     }
-    symbolize_module **mods = symbolize_reserve(s->modules, &s->modules_cap, s->nmodules + 1,
-                                                sizeof *mods);
-    if (mods == NULL)
+    if (!UTIL_RESERVE(s->modules, s->modules_cap, s->nmodules + 1))
         return -1;
-    s->modules = mods;
     symbolize_module *m = symbolize_module_new(id, path, bias, image, image_size);
     if (m == NULL)
         return -1;
@@ -514,7 +485,7 @@ int symbolize_add_module(symbolizer *s, int id, const char *path, uint64_t bias,
         symbolize_module_free(m);
         return -1;
     }
-    mods[s->nmodules++] = m;
+    s->modules[s->nmodules++] = m;
     return 0;
 }
 

@@ -139,9 +139,6 @@ struct symbolizer {
 
 /* ------------------------------------------------------------------ core (symbolize.c) */
 
-/* Returns arr grown to hold need elements (updating *cap), or NULL with arr untouched. */
-void *symbolize_reserve(void *arr, size_t *cap, size_t need, size_t elsz);
-
 /* A stable copy of str, shared by every caller asking for the same text, valid until
  * symbolize_free; NULL on allocation failure. */
 const char *symbolize_intern(symbolizer *s, const char *str);

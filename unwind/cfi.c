@@ -5,6 +5,8 @@
  * instructions ourselves. Only the rules the in-handler walker needs are kept. */
 #include "cfi.h"
 
+#include "array.h"
+
 #include <dwarf.h>
 #include <elfutils/libdw.h>
 #include <gelf.h>
@@ -32,14 +34,8 @@ static bool row_push(row_vec *rv, cfi_row r)
             return true;
         }
     }
-    if (rv->len == rv->cap) {
-        size_t cap = rv->cap ? rv->cap * 2 : 1024;
-        cfi_row *v = realloc(rv->v, cap * sizeof *v);
-        if (!v)
-            return false;
-        rv->v = v;
-        rv->cap = cap;
-    }
+    if (!UTIL_RESERVE(rv->v, rv->cap, rv->len + 1))
+        return false;
     rv->v[rv->len++] = r;
     return true;
 }

@@ -1,6 +1,8 @@
 /* modules.c - module registry and generation-stamped module maps. */
 #include "modules.h"
 
+#include "array.h"
+
 #include <fcntl.h>
 #include <gelf.h>
 #include <limits.h>
@@ -67,14 +69,8 @@ static int scan_one(struct dl_phdr_info *info, size_t size, void *arg)
     }
     if (hi <= lo)
         return 0;
-    if (sc->len == sc->cap) {
-        size_t cap = sc->cap ? sc->cap * 2 : 64;
-        seen_module *v = realloc(sc->v, cap * sizeof *v);
-        if (!v)
-            return 1;
-        sc->v = v;
-        sc->cap = cap;
-    }
+    if (!UTIL_RESERVE(sc->v, sc->cap, sc->len + 1))
+        return 1;
     bool is_vdso = sc->vdso && lo <= sc->vdso && sc->vdso < hi;
     seen_module *m = &sc->v[sc->len++];
     *m = (seen_module){ .start = lo, .end = hi, .bias = info->dlpi_addr };
@@ -134,14 +130,8 @@ static unwind_module *registry_find(const seen_module *s)
 
 static unwind_module *registry_add(seen_module *s)
 {
-    if (registry_len == registry_cap) {
-        size_t cap = registry_cap ? registry_cap * 2 : 64;
-        unwind_module **v = realloc(registry, cap * sizeof *v);
-        if (!v)
-            return NULL;
-        registry = v;
-        registry_cap = cap;
-    }
+    if (!UTIL_RESERVE(registry, registry_cap, registry_len + 1))
+        return NULL;
     unwind_module *m = calloc(1, sizeof *m);
     if (!m)
         return NULL;
@@ -162,14 +152,8 @@ static int by_start(const void *a, const void *b)
 
 static void publish(const unwind_module **mods, size_t n)
 {
-    if (maps_len == maps_cap) {
-        size_t cap = maps_cap ? maps_cap * 2 : 16;
-        const module_map **v = realloc(maps, cap * sizeof *v);
-        if (!v)
-            return;
-        maps = v;
-        maps_cap = cap;
-    }
+    if (!UTIL_RESERVE(maps, maps_cap, maps_len + 1))
+        return;
     module_map *m = malloc(sizeof *m + n * sizeof m->r[0]);
     if (!m)
         return;
@@ -263,15 +247,7 @@ int modules_restore(int id, const char *path, uint64_t start, uint64_t end, uint
     pthread_mutex_lock(&registry_lock);
     unwind_module *m = NULL;
     if (s.path && id == (int)registry_len && start < end) {
-        if (registry_len == registry_cap) {
-            size_t cap = registry_cap ? registry_cap * 2 : 64;
-            unwind_module **v = realloc(registry, cap * sizeof *v);
-            if (v) {
-                registry = v;
-                registry_cap = cap;
-            }
-        }
-        if (registry_len < registry_cap && (m = calloc(1, sizeof *m))) {
+        if (UTIL_RESERVE(registry, registry_cap, registry_len + 1) && (m = calloc(1, sizeof *m))) {
             *m = (unwind_module){ .id = id, .start = start, .end = end, .bias = bias,
                                   .path = s.path };
             registry[registry_len++] = m;

@@ -46,7 +46,7 @@ int main(void)
     name("LFoo;", "bad", "(Ljava/lang/String", "Foo.bad");
     name("LFoo;", "bad", "(Q)V", "Foo.bad");
     name("LFoo;", "nosig", NULL, "Foo.nosig");
-    name("Weird;Name", "m", "()V", "Weird?Name.m()");
+    name("Weird;Name", "m", "()V", "Weird:Name.m()"); /* util/frame_name.h */
     name(NULL, "m", "()V", "m()");
     name("LFoo;", "line\nbreak", "()V", "Foo.line?break()");
 
