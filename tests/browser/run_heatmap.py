@@ -5,12 +5,11 @@ range written by `flameprof report --from/--to` to compare a selection with, and
 synthetic timeline (heatmap_gen) for the load time.
 
 Usage: run_heatmap.py FLAMEPROF LIB WL_PHASES HEATMAP_GEN NPM_DIR
-Skips (exit 77), loudly, without chromium, node or npm, as run_browser.py does.
+Skips (exit 77), loudly, without chromium, node or npm (run_browser.browser).
 """
 import json
 import math
 import os
-import subprocess
 import sys
 import tempfile
 
@@ -39,13 +38,7 @@ def main():
     if len(sys.argv) != 6:
         sys.exit(__doc__)
     exe, lib, wl, gen, npm_dir = sys.argv[1:5] + [os.path.abspath(sys.argv[5])]
-    chromium = run_browser.find_chromium()
-    if not chromium:
-        fptest.skip("chromium not found (apt-get install chromium): the heatmap page was NOT tested")
-    node = run_browser.shutil.which("node") or run_browser.shutil.which("nodejs")
-    if not node:
-        fptest.skip("node not found (apt-get install nodejs): the heatmap page was NOT tested")
-    modules = run_browser.ensure_playwright(npm_dir)
+    tools = run_browser.browser(npm_dir)
     with tempfile.TemporaryDirectory(prefix="fp-heatmap-") as tmp:
         stem = os.path.join(tmp, "run")
         must(fptest.run([wl, "1.5", "2"], lib=lib, env={
@@ -58,13 +51,8 @@ def main():
         with open(os.path.join(tmp, "expect.json"), "w") as f:
             json.dump({"columns": math.ceil(end / 50), "range": [25, 74],
                        "hour_columns": 3600}, f)
-        env = dict(os.environ, NODE_PATH=modules)
-        try:
-            p = subprocess.run([node, os.path.join(HERE, "heatmap_test.js"), tmp, chromium],
-                               env=env, timeout=200)
-        except subprocess.TimeoutExpired:
-            sys.exit("heatmap_test.js did not finish in 200 s")
-    sys.exit(p.returncode)
+        rc = run_browser.run_node(tools, "heatmap_test.js", tmp, 200)
+    sys.exit(rc)
 
 
 if __name__ == "__main__":

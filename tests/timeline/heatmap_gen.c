@@ -7,17 +7,10 @@
 #include <string.h>
 
 #include "heatmap.h"
+#include "synth.h"
 
 enum { STACKS = 400, PER_SLOT = 20 };
 
-static uint64_t rng = 88172645463325252ull;
-static uint64_t next(void)
-{
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return rng;
-}
 
 static int cell_cmp(const void *a, const void *b)
 {
@@ -43,9 +36,9 @@ int main(int argc, char **argv)
     for (uint32_t slot = 0; slot < seconds * 50; slot++) {
         size_t first = len;
         for (unsigned i = 0; i < PER_SLOT; i++) {
-            uint64_t r = next();
-            uint32_t id = (uint32_t)((r % STACKS) * (r % STACKS) / STACKS);
-            cells[len++] = (heatmap_cell){ slot, id, 3 + (r >> 60 & 1) * 2 };
+            uint64_t r = synth_next();
+            uint32_t id = synth_stack(r, STACKS);
+            cells[len++] = (heatmap_cell){ slot, id, synth_weight(r) };
         }
         qsort(cells + first, PER_SLOT, sizeof *cells, cell_cmp);
         size_t out = first; /* merge equal ids */

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "synth.h"
 #include "rawfile.h"
 #include "stacks.h"
 #include "timeline.h"
@@ -31,14 +32,6 @@ static long rss_kb(void)
     return rss * (sysconf(_SC_PAGESIZE) / 1024);
 }
 
-static uint64_t rng = 88172645463325252ull;
-static uint64_t next(void)
-{
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return rng;
-}
 
 static ring_sample *make_stack(unsigned k)
 {
@@ -74,11 +67,11 @@ int main(void)
     off_t size_10min = 0, biggest = 0;
     for (unsigned sec = 0; sec < SECONDS; sec++) {
         for (unsigned i = 0; i < THREADS * SIGNALS; i++) {
-            uint64_t r = next();
-            unsigned k = (unsigned)((r % STACKS) * (r % STACKS) / STACKS); /* skewed */
+            uint64_t r = synth_next();
+            unsigned k = synth_stack(r, STACKS);
             uint64_t time = tl.t0_ns + sec * 1000000000ull + (uint64_t)i * 1000000000ull /
                                                                  (THREADS * SIGNALS);
-            uint32_t w = 3 + (unsigned)(r >> 60 & 1) * 2; /* 3 or 5: ~4 periods a signal */
+            uint32_t w = synth_weight(r);
             stack_entry *e = stacks_put(&t, make_stack(k), 0, w, 1);
             timeline_add_time(&tl, time, e->id, w);
             per_s[sec] += w;
