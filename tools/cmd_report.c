@@ -195,6 +195,11 @@ static int run(int argc, char **argv, unsigned formats)
              o.range ? ", a time range (samples: stacks per slot)" : "");
     uint64_t samples = 0;
     stacks_foreach(&t, add_samples, &samples);
+    if (o.range && samples == 0)
+        fprintf(stderr, "flameprof: %s: no samples from %.2f s to %s in %s (its timeline covers "
+                        "%.2f s to %.2f s)\n", o.cmd, o.from, o.to < 0 ? "the end" : "--to",
+                o.path, (double)info.first_slot / TIMELINE_SLOTS_PER_S,
+                (double)info.end_slot / TIMELINE_SLOTS_PER_S);
     sampler_stats st = { .signals = samples, .source = source };
     report_input ri = { .cfg = &cfg, .stacks = &t, .stats = &st, .self_pc = NULL, .tl = &tl,
                         .tl_info = info, .pid = info.pid };
