@@ -45,7 +45,7 @@ def test(ck, a):
         raise fptest.Skip('node not found: the node service timeline was NOT tested')
     wd = fptest.Workdir('timeline-node')
     stem = wd.path('svc')
-    p = fptest.start([node, os.path.join(HERE, 'wl_http.js')], lib=a.lib,
+    p = fptest.start([node, os.path.join(HERE, 'wl_http.js')], lib=os.path.abspath(a.lib),
                      env={'FLAMEPROF_OUT': stem}, cwd=wd.tmp)  # V8's isolate log lands there
     wd.cleanups.append(lambda: p.signal(signal.SIGKILL))
     wd.cleanups.append(lambda: os.path.exists(f'/tmp/perf-{p.pid}.map') and
@@ -56,7 +56,10 @@ def test(ck, a):
     drive(port, '/', 0.5)  # warm up: V8 compiles the handlers
     ph = {'A': drive(port, '/a', 2.0), 'B': drive(port, '/b', 2.0)}
     time.sleep(1.3)  # one more spill
-    raw = stem + '.raw'
+    # the service's own spill: PREFIX.raw, or PREFIX.PID.raw if another process under the
+    # library (a launcher) took that name first
+    raw = next((f for f in (f'{stem}.{p.pid}.raw', stem + '.raw') if os.path.exists(f)),
+               stem + '.raw')
     hr = fptest.run([a.flameprof, 'heatmap', '-q', '-o', wd.path('live'), raw])
     ck.check(hr.returncode == 0 and os.path.getsize(wd.path('live.heatmap.html')) > 10000,
              'flameprof heatmap while the service runs', hr.stderr[-300:])
