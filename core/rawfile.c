@@ -114,7 +114,7 @@ static void put(const char *fmt, ...)
 static void put_start(void)
 {
     if (g_start_unix_ns)
-        put("B %lx %lx\n", (unsigned long)g_start_unix_ns, (unsigned long)TIMELINE_SLOT_NS);
+        put("O %lx %lx\n", (unsigned long)g_start_unix_ns, (unsigned long)TIMELINE_SLOT_NS);
     g_start_written = g_start_unix_ns != 0;
 }
 
@@ -220,6 +220,12 @@ static void spill_modules_and_maps(void)
         put("M %x %lx %lx %lx ", m->id, (unsigned long)m->start, (unsigned long)m->end,
             (unsigned long)m->bias);
         put_path(m->path);
+        if (m->build_id_len > 0) {
+            put("B %x ", m->id);
+            for (size_t i = 0; i < m->build_id_len; i++)
+                put("%02x", m->build_id[i]);
+            put("\n");
+        }
     }
     for (const module_map *m; (m = modules_by_gen((uint32_t)g_maps_written)); g_maps_written++) {
         put("G %x %zx", m->gen, m->len);

@@ -24,8 +24,9 @@
  * Text, one record a line, space-separated, numbers in hex:
  *   flameprof-raw 2
  *   P <pid> <freq>
- *   B <unix_ns> <slot_ns>                         when slot 0 began (wall clock); slot length
+ *   O <unix_ns> <slot_ns>                         when slot 0 began (wall clock); slot length
  *   M <id> <start> <end> <bias> <path>            a module (ids 0, 1, 2, ... in order)
+ *   B <id> <build-id as hex bytes>                its GNU build-id, when it has one
  *   G <gen> <n> <id>...                           the module map of generation gen
  *   K <id> <gen> <pm_gen> <jvm_gen> <flags> <depth> <pc>...
  *                                                 a stack, once (ids 0, 1, 2, ... in order)
@@ -57,7 +58,7 @@ int rawfile_open(const char *stem, unsigned freq);
  * NULL); flushed. */
 void rawfile_spill(stack_table *t, timeline *tl);
 void rawfile_set_timeline_max(uint64_t bytes); /* FLAMEPROF_TIMELINE_MAX */
-void rawfile_set_start(uint64_t unix_ns);      /* slot 0's wall-clock time (the B record) */
+void rawfile_set_start(uint64_t unix_ns);      /* slot 0's wall-clock time (the O record) */
 uint64_t rawfile_timeline_dropped_s(void);     /* seconds dropped from the timeline's start */
 const char *rawfile_path(void);           /* the file's name, or NULL */
 void rawfile_close(bool remove);          /* remove: the profile was written */
@@ -73,7 +74,7 @@ typedef struct rawfile_info {
     long pid;
     unsigned freq;
     bool clean;             /* E: the run ended cleanly */
-    uint64_t start_unix_ns; /* B: when the profile began (0: unknown, version 1) */
+    uint64_t start_unix_ns; /* O: when slot 0 began (0: unknown, version 1) */
     uint32_t first_slot;    /* D: the timeline's slots before it were dropped */
     uint32_t end_slot;      /* one past the last slot with samples */
 } rawfile_info;

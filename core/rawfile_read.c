@@ -67,6 +67,26 @@ static void read_module(reader *r, char *p)
         bad_line(r, "module record out of order or empty range");
 }
 
+static int hex_digit(char c)
+{
+    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+static void read_build_id(reader *r, char *p)
+{
+    uint64_t id;
+    unsigned char bytes[MODULE_BUILD_ID_MAX];
+    size_t n = 0;
+    if (!hex(&p, &id) || id > INT32_MAX || *p != ' ')
+        return bad_line(r, "build-id record: want B id hex");
+    for (p++; n < sizeof bytes && hex_digit(p[0]) >= 0 && hex_digit(p[1]) >= 0; p += 2)
+        bytes[n++] = (unsigned char)(hex_digit(p[0]) << 4 | hex_digit(p[1]));
+    if (n == 0 || *p)
+        bad_line(r, "build-id record: want B id hex (up to 64 bytes)");
+    else if (modules_restore_build_id((int)id, bytes, n) != 0)
+        bad_line(r, "build-id record: unknown module");
+}
+
 static void read_map(reader *r, char *p)
 {
     uint64_t gen, n;
@@ -173,7 +193,7 @@ static void read_slot(reader *r, char *p)
     }
 }
 
-static void read_begin(reader *r, char *p, bool drop)
+static void read_origin(reader *r, char *p, bool drop)
 {
     uint64_t v[2];
     if (drop && hex(&p, &v[0]) && !*p && v[0] < UINT32_MAX)
@@ -181,7 +201,7 @@ static void read_begin(reader *r, char *p, bool drop)
     else if (!drop && hexes(&p, v, 2) && !*p && v[1] == TIMELINE_SLOT_NS)
         r->info->start_unix_ns = v[0];
     else
-        bad_line(r, drop ? "drop record: want D slot" : "begin record: want B unix_ns 1312d00");
+        bad_line(r, drop ? "drop record: want D slot" : "origin record: want O unix_ns 1312d00");
 }
 
 static bool read_header(FILE *in, reader *r)
@@ -215,10 +235,12 @@ static void read_line(reader *r, char *line)
     bool v2 = r->info->version == 2;
     if (c && line[1] != ' ' && strcmp(line, "E") != 0)
         return bad_line(r, "unknown record");
-    if (!r->t && c != 'T' && c != 'B' && c != 'D' && c != 'E')
+    if (!r->t && c != 'T' && c != 'O' && c != 'D' && c != 'E')
         return; /* the timeline only */
     if (c == 'M')
         read_module(r, line + 1);
+    else if (c == 'B')
+        read_build_id(r, line + 1);
     else if (c == 'G')
         read_map(r, line + 1);
     else if (c == 'S' && !v2)
@@ -229,8 +251,8 @@ static void read_line(reader *r, char *line)
         read_weight(r, line + 1);
     else if (c == 'T' && v2)
         read_slot(r, line + 1);
-    else if ((c == 'B' || c == 'D') && v2)
-        read_begin(r, line + 1, c == 'D');
+    else if ((c == 'O' || c == 'D') && v2)
+        read_origin(r, line + 1, c == 'D');
     else if (c == 'E')
         r->info->clean = true;
     else

@@ -7,6 +7,7 @@
 #include "sampler_stats.h"
 #include "rawfile.h"
 #include "stacks.h"
+#include "symbolize.h"
 #include "timeline.h"
 
 typedef struct report_input {
@@ -16,12 +17,20 @@ typedef struct report_input {
     uint64_t lost;       /* samples the aggregator could not store */
     const char *raw;     /* the raw spill, kept when the profile could not be written */
     const void *self_pc; /* any address inside libflameprof: its frames are hidden */
+    /* Debug files from elsewhere (the command's debuginfod client); NULL inside the
+     * profiled process, which never goes to the network. */
+    symbolize_fetch_fn fetch;
+    void *fetch_ctx;
+    /* Out, may be NULL: set when code without symbols was sampled in modules a debuginfod
+     * server could name (DEBUGINFOD_URLS set, no fetch here): the raw spill is worth
+     * keeping, and one line said `flameprof report RAW` names them. */
+    bool *keep_raw;
     /* The heatmap's timeline, with stack ids of stacks; NULL: read back from raw. */
     const timeline *tl;
     rawfile_info tl_info; /* with tl: when it began, what was dropped */
+    long pid;             /* whose profile (0: this process's) */
     /* FLAMEPROF_INTERVAL: write the window that began window_from_s seconds into the
      * profile (each stack's weight minus its mark_weight) as PREFIX.from-<N>s.<ext>. */
-    long pid;             /* whose profile (0: this process's) */
     bool window;
     uint64_t window_from_s;
 } report_input;

@@ -13,6 +13,7 @@
 
 #include "cli.h"
 #include "config.h"
+#include "debuginfod.h"
 #include "jit_perfmap.h"
 #include "rawfile.h"
 #include "report.h"
@@ -25,7 +26,9 @@ static const char report_help[] =
     "Turn the raw sample spill of a process (PREFIX.raw: killed, crashed, still running,\n"
     "or kept with FLAMEPROF_FORMAT=timeline) into PREFIX.folded and PREFIX.svg. PREFIX\n"
     "defaults to RAWFILE without its .raw ending. Addresses are named from the module files\n"
-    "still on disk, and JIT code from /tmp/perf-PID.map if it is still there.\n"
+    "still on disk, and JIT code from /tmp/perf-PID.map if it is still there. Where\n"
+    "DEBUGINFOD_URLS is set, debug files this machine lacks are fetched from debuginfod by\n"
+    "build-id.\n"
     "\n"
     "  -o PREFIX      output prefix\n"
     "  --format LIST  the files to write, as FLAMEPROF_FORMAT: folded, svg, pprof,\n"
@@ -152,6 +155,16 @@ static void set_prefix(config *cfg, const report_opts *o)
                  (int)(n > 4 && !strcmp(o->path + n - 4, ".raw") ? n - 4 : n), o->path);
 }
 
+/* One line on what debuginfod gave, where it was asked. */
+static void report_debuginfod(const symbolize_debuginfod *dbg, bool quiet)
+{
+    size_t asked, found;
+    symbolize_debuginfod_counts(dbg, &asked, &found);
+    if (dbg && !quiet)
+        fprintf(stderr, "flameprof: debuginfod: debug files for %zu of %zu modules that had "
+                        "none here\n", found, asked);
+}
+
 static int run(int argc, char **argv, unsigned formats)
 {
     config cfg = { .freq = CONFIG_DEFAULT_FREQ, .formats = formats };
@@ -201,9 +214,13 @@ static int run(int argc, char **argv, unsigned formats)
                 o.path, (double)info.first_slot / TIMELINE_SLOTS_PER_S,
                 (double)info.end_slot / TIMELINE_SLOTS_PER_S);
     sampler_stats st = { .signals = samples, .source = source };
-    report_input ri = { .cfg = &cfg, .stacks = &t, .stats = &st, .self_pc = NULL, .tl = &tl,
-                        .tl_info = info, .pid = info.pid };
+    symbolize_debuginfod *dbg = symbolize_debuginfod_new();
+    report_input ri = { .cfg = &cfg, .stacks = &t, .stats = &st, .self_pc = NULL,
+                        .fetch = dbg ? symbolize_debuginfod_fetch : NULL, .fetch_ctx = dbg,
+                        .tl = &tl, .tl_info = info, .pid = info.pid };
     rc = report_write(&ri) ? 0 : 1;
+    report_debuginfod(dbg, cfg.quiet);
+    symbolize_debuginfod_free(dbg);
 done:
     timeline_free(&tl);
     stacks_free(&t);

@@ -2,7 +2,7 @@
 """node_phases.py - the timeline of a node HTTP service: 2 s of GET /a (handleA), then 2 s
 of GET /b (handleB), from a client here; then `flameprof heatmap` on the raw spill while the
 service runs, and SIGKILL. `flameprof report --from/--to` over each phase (the client's wall
-times, turned into the profile's seconds with the raw file's B record) must be dominated by
+times, turned into the profile's seconds with the raw file's O record) must be dominated by
 that phase's handler, and the per-slot weights must add up to the whole spill's weight.
 Skipped (77), loudly, without node.
 

@@ -21,7 +21,7 @@ import fptest  # noqa: E402
 
 def timeline_weights(raw):
     """(whole weight from W records, sum of T records' weights, number of T records, when
-    slot 0 began (unix seconds, the B record))."""
+    slot 0 began (unix seconds, the O record))."""
     w = t = n = 0
     start = None
     with open(raw) as f:
@@ -29,7 +29,7 @@ def timeline_weights(raw):
             if not line.endswith('\n'):
                 break
             p = line.split()
-            if p[0] == 'B':
+            if p[0] == 'O':
                 start = int(p[1], 16) / 1e9
             elif p[0] == 'W':
                 w += int(p[2], 16)
@@ -66,7 +66,7 @@ def test(ck, a):
     if not ck.check(os.path.isfile(raw), 'FLAMEPROF_FORMAT=timeline kept the raw file', raw):
         return
     w, t, n, start = timeline_weights(raw)
-    ck.check(start is not None, 'the raw file says when the timeline began (B record)')
+    ck.check(start is not None, 'the raw file says when the timeline began (O record)')
     if start is None:
         return
     # where the phases ran, in seconds since the profile's slot 0
