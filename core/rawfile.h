@@ -34,6 +34,9 @@
  *   T <slot> <n> <id> <weight>...                 weights of n stacks in one slot
  *   D <slot>                                      the timeline before slot was dropped
  *   E                                             the run ended cleanly
+ * Threads: a stack's key (K) is what the aggregator merges on; a later version can add the
+ * thread (a tid field in K, and an `N <tid> <name>` record for names) without changing W
+ * or T, which only name stack ids.
  * Version 1 files (S <weight> <samples> <gen> <pm_gen> <jvm_gen> <flags> <depth> <pc>...,
  * a whole stack per weight delta, no timeline) are still read.
  * The reader treats the file as untrusted: a bad line is reported with its number and

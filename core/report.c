@@ -446,6 +446,11 @@ bool report_write(const report_input *in)
     write_ctx ctx = { &prof, in, in->cfg, "" };
     snprintf(ctx.name, sizeof ctx.name, "pid %ld", in->pid ? in->pid : (long)getpid());
     unsigned want = in->cfg->formats ? in->cfg->formats : CONFIG_DEFAULT_FORMATS;
+    if ((want & CONFIG_FORMAT_HEATMAP) && !in->tl && !in->raw && !in->window) {
+        fprintf(stderr, "flameprof: no heatmap: the timeline (PREFIX.raw) could not be "
+                        "written\n");
+        want &= ~(unsigned)CONFIG_FORMAT_HEATMAP;
+    }
     if (in->window) { /* FLAMEPROF_INTERVAL: PREFIX.from-<N>s.<ext>, no heatmap */
         size_t used = strlen(dest.stem);
         snprintf(dest.stem + used, sizeof dest.stem - used, ".from-%llus",
