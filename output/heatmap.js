@@ -97,30 +97,41 @@ function status_of(s) {
     ', +' + (s % ROWS) * 20 + ' ms: ' + commas(v) + ' samples';
 }
 function in_sel(s, sel) { return sel && s >= sel[0] && s <= sel[1]; }
-// The cells as pixels: one 32-bit word per pixel, a cell's row of pixels filled at once.
+// The cells as pixels: one pixel per cell in a COLS x ROWS image, scaled up to CW x CH
+// cells by the canvas without smoothing (an hour is 180,000 cells: one word each).
 function draw() {
   var c = document.getElementById('hm-canvas'), g = c.getContext('2d');
-  var img = g.createImageData(c.width, c.height), px = new Uint32Array(img.data.buffer);
-  var max = 0, i, cw = CW - (CW > 3 ? 1 : 0), ch = CH - (CH > 3 ? 1 : 0), width = c.width;
+  var small = document.createElement('canvas'), sg;
+  small.width = COLS; small.height = ROWS; sg = small.getContext('2d');
+  var img = sg.createImageData(COLS, ROWS), px = new Uint32Array(img.data.buffer);
+  var max = 0, i, lo = Math.min(anchor, cursor), hi = Math.max(anchor, cursor);
   for (i = 0; i < HM.tot.length; i++) if (HM.tot[i] > max) max = HM.tot[i];
-  var lo = Math.min(anchor, cursor), hi = Math.max(anchor, cursor);
   var le = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
-  function word(r, g, b) { return le ? (255 << 24 | b << 16 | g << 8 | r) >>> 0 : (r << 24 | g << 16 | b << 8 | 255) >>> 0; }
+  function word(r, g, b) {
+    return le ? (255 << 24 | b << 16 | g << 8 | r) >>> 0 : (r << 24 | g << 16 | b << 8 | 255) >>> 0;
+  }
   var empty = word(248, 248, 248);
   for (var col = 0; col < COLS; col++)
     for (var row = 0; row < ROWS; row++) {
-      var s = (SEC0 + col) * ROWS + row, k = s - HM.first, rgb;
+      var s = (SEC0 + col) * ROWS + row, k = s - HM.first;
       var v = k >= 0 && k < HM.tot.length ? HM.tot[k] : 0, t = max ? v / max : 0;
-      var r = 255, gr = Math.round(235 - 200 * t), bl = Math.round(225 - 225 * t);
-      if (!v) r = gr = bl = 248;
+      var r = v ? 255 : 248, gr = v ? Math.round(235 - 200 * t) : 248;
+      var bl = v ? Math.round(225 - 225 * t) : 248, w;
       if ((anchor >= 0 && s >= lo && s <= hi) || in_sel(s, selB) || (!selB && in_sel(s, selA)))
-        rgb = word(Math.round(r * 0.45), Math.round(gr * 0.6), 255);
-      else if (selB && in_sel(s, selA)) rgb = word(Math.round(r * 0.5), 200, Math.round(bl * 0.5));
-      else rgb = v ? word(r, gr, bl) : empty;
-      for (var y = row * CH; y < row * CH + ch; y++)
-        px.fill(rgb, y * width + col * CW, y * width + col * CW + cw);
+        w = word(Math.round(r * 0.45), Math.round(gr * 0.6), 255);
+      else if (selB && in_sel(s, selA)) w = word(Math.round(r * 0.5), 200, Math.round(bl * 0.5));
+      else w = v ? word(r, gr, bl) : empty;
+      px[row * COLS + col] = w;
     }
-  g.putImageData(img, 0, 0);
+  sg.putImageData(img, 0, 0);
+  g.imageSmoothingEnabled = false;
+  g.clearRect(0, 0, c.width, c.height);
+  g.drawImage(small, 0, 0, COLS * CW, ROWS * CH);
+  if (CW > 3 && CH > 3) { // a white grid between cells where they are big enough
+    g.fillStyle = '#fff';
+    for (col = 1; col < COLS; col++) g.fillRect(col * CW - 1, 0, 1, c.height);
+    for (row = 1; row < ROWS; row++) g.fillRect(0, row * CH - 1, c.width, 1);
+  }
 }
 function range_text(sel) {
   if (!sel) return '';
