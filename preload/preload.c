@@ -121,9 +121,17 @@ static bool interposing(void)
 }
 
 /* FLAMEPROF_INTERVAL: the profile of the window that began from_s seconds in, written
- * while the program runs (on the aggregator thread, or at the end for the last one). */
+ * while the program runs (on the aggregator thread, or at the end for the last one);
+ * nothing for a window without samples. */
 static void write_window(uint64_t from_s)
 {
+    uint64_t weight = 0;
+    for (size_t id = 0; id < g_stacks.len; id++) {
+        const stack_entry *e = stacks_get(&g_stacks, (uint32_t)id);
+        weight += e->weight - e->mark_weight;
+    }
+    if (weight == 0)
+        return; /* an idle interval: no files */
     sampler_stats st;
     sampler_get_stats(&st);
     report_input in = { .cfg = &g_cfg, .stacks = &g_stacks, .stats = &st,

@@ -115,7 +115,9 @@ def test_phases(ck, a):
         ck.check(rr.returncode == 0, f'report --from/--to over phase {name}', rr.stderr[-300:])
         prof = fptest.load_profile(ck, out + '.folded', f'phase {name} range')
         if prof:
-            ck.check(share(prof, 'phase_' + name) >= 95, f'phase {name}\'s range is phase_{name}',
+            # the rest is the loop's clock reads (run_phase;clock_gettime), never the other phase
+            ck.check(share(prof, 'phase_' + name) >= 85 and share(prof, 'phase_' + other) <= 1,
+                     f'phase {name}\'s range is phase_{name}',
                      '%.1f%% phase_%s, %.1f%% phase_%s' % (share(prof, 'phase_' + name), name,
                                                           share(prof, 'phase_' + other), other))
     # FLAMEPROF_INTERVAL=2: windows from 0 s and 2 s (and the rest at exit)
