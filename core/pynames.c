@@ -58,6 +58,14 @@ static uint32_t intern_locked(const char *name)
     return (uint32_t)len - 1;
 }
 
+void pynames_after_fork_child(void)
+{
+    pthread_mutex_init(&lock, NULL);
+    names = NULL;
+    slots = NULL;
+    len = cap = nslots = 0;
+}
+
 uint32_t pynames_intern(const char *name)
 {
     pthread_mutex_lock(&lock);

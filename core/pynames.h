@@ -21,6 +21,10 @@
 /* The id of name (added if new); UINT32_MAX if memory is short. */
 uint32_t pynames_intern(const char *name);
 
+/* In a fork child: the parent's drain thread may have held the lock or been mid-update;
+ * start over with a fresh lock and an empty table (the parent's names leak, copy-on-write). */
+void pynames_after_fork_child(void);
+
 /* Copy the name of PYNAMES_PC(id) into buf; false for an id never handed out. */
 bool pynames_get(uint64_t pc, char *buf, size_t cap);
 

@@ -26,6 +26,7 @@
 #include "goexit.h"
 #include "golang.h"
 #include "jit_env.h"
+#include "python.h"
 #include "jit_perfmap.h"
 #include "jvm.h"
 #include "modules.h"
@@ -87,6 +88,7 @@ static void on_fork_child(void)
      * (copy-on-write, so it costs nothing) rather than walk it. */
     stacks_init(&g_stacks);
     jit_after_fork_child();
+    python_after_fork_child();
     sampler_after_fork_child();
     aggregator_after_fork_child();
     /* Last: the child's timer starts counting only now, so our own setup (a thread, a file)

@@ -450,6 +450,13 @@ const ring_sample *python_named(const ring_sample *s)
     return &out;
 }
 
+void python_after_fork_child(void)
+{
+    g_names = NULL; /* the parent's copy leaks (copy-on-write): it may be mid-update */
+    g_names_len = g_names_cap = 0;
+    pynames_after_fork_child();
+}
+
 uint64_t python_unnamed(void)
 {
     return g_unnamed;

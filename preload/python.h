@@ -27,6 +27,10 @@ void python_poll(uint64_t now_ns);
  * storage owned by this module, valid until the next call; s itself when it has none. */
 const ring_sample *python_named(const ring_sample *s);
 
+/* In a fork child, before the drain thread starts again: the parent's thread may have been
+ * naming (its cache and the name table mid-update); both start empty. */
+void python_after_fork_child(void);
+
 /* Python frames the aggregator could not name (the code object was gone or changed). */
 uint64_t python_unnamed(void);
 
