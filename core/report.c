@@ -228,10 +228,24 @@ static int write_svg(FILE *f, void *ctx)
     return svg_write(((write_ctx *)ctx)->prof, &o, f);
 }
 
+/* The modules as pprof mappings, the main executable (the first the loader lists, module
+ * 0) first, so that pprof titles the profile by the program. */
 static int write_pprof(FILE *f, void *ctx)
 {
     write_ctx *c = ctx;
-    return pprof_write(c->prof, c->cfg->freq, f);
+    size_t n = modules_count();
+    pprof_mapping *maps = n ? calloc(n, sizeof *maps) : NULL;
+    pprof_meta meta = { maps, 0, 0, 0 };
+    for (size_t i = 0; maps && i < n; i++) {
+        const unwind_module *m = modules_get((int)i);
+        if (!m || !m->path)
+            continue;
+        maps[meta.nmappings++] = (pprof_mapping){ m->start, m->end, 0, m->path, m->build_id,
+                                                  m->build_id_len };
+    }
+    int rc = pprof_write(c->prof, c->cfg->freq, meta.nmappings ? &meta : NULL, f);
+    free(maps);
+    return rc;
 }
 
 static int write_speedscope(FILE *f, void *ctx)

@@ -1,7 +1,11 @@
 /* speedscope.h - folded stacks as a speedscope JSON file (https://www.speedscope.app).
  *
- * The file format's "sampled" profile: shared.frames lists each distinct frame name once,
- * in order of first appearance in the sorted stacks; each folded line becomes one sample
+ * The file format's "sampled" profile: shared.frames lists each distinct folded frame
+ * once, in order of first appearance in the sorted stacks, as speedscope shows it: "name"
+ * the function's name without tag, JIT tier or location, "file", "line", "col" where the
+ * name tells them (frame_parse.h), and, when the name is not the whole folded frame, that
+ * frame under "folded" (a key speedscope ignores; input/speedscope_read.c reads it, so
+ * folded -> speedscope -> folded is exact); each folded line becomes one sample
  * (frame indexes root first) whose weight is its count; unit "none" (the schema has no
  * unit for sample counts), startValue 0, endValue the total. Names are JSON-escaped, and
  * bytes that are not UTF-8 become U+FFFD, so any input gives valid JSON. Output is

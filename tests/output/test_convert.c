@@ -109,8 +109,8 @@ static void test_pprof_bytes(void)
     folded_profile p;
     load(&p, in, sizeof(in) - 1);
     mem m1, m2;
-    CHECK(pprof_write(&p, 997, mem_open(&m1)) == 0);
-    CHECK(pprof_write(&p, 997, mem_open(&m2)) == 0);
+    CHECK(pprof_write(&p, 997, NULL, mem_open(&m1)) == 0);
+    CHECK(pprof_write(&p, 997, NULL, mem_open(&m2)) == 0);
     char *a = mem_close(&m1), *b = mem_close(&m2);
     /* gzip: magic, deflate, no time stamp (bytes 4..7), so the same bytes every time */
     CHECK(m1.len > 18 && (unsigned char)a[0] == 0x1f && (unsigned char)a[1] == 0x8b && a[2] == 8);
@@ -121,7 +121,7 @@ static void test_pprof_bytes(void)
 
     FILE *full = fopen("/dev/full", "w");
     if (full) {
-        CHECK(pprof_write(&p, 997, full) == -1);
+        CHECK(pprof_write(&p, 997, NULL, full) == -1);
         fclose(full);
     }
     full = fopen("/dev/full", "w");
