@@ -431,6 +431,43 @@ def test_go(exe, go, tmp):
           % (m and m.group(1), total))
     print("go tool pprof: %d samples, %d functions, totals and every flat/cum match"
           % (total, len(cum)))
+    test_go_names(exe, go, tmp, env)
+
+
+# Frames as V8's and CPython's perf maps and the JVM agent name them, with their tags.
+RUNTIMES = (
+    b"_start;main;JS:~executeUserEntryPoint node:internal/modules/run_main:155:31_[j];"
+    b"JS:*leaf /app/cpu.js:2:15_[j] 5\n"
+    b"_start;main;py::handle:/srv/app.py_[j];py::leaf_d:/srv/hot.py_[j] 3\n"
+    b"_start;main;com.example.Foo.bar(int)_[j];com.example.Foo.helper(int)_[i];"
+    b"do_sin_[i];page_fault_[k] 2\n")
+
+
+def test_go_names(exe, go, tmp, env):
+    """go tool pprof -top/-raw/-traces show names without tags, file and line columns."""
+    src = write(tmp, "rt.folded", RUNTIMES)
+    pb = os.path.join(tmp, "rt.pb.gz")
+    run(exe, ["convert", "-o", pb, src])
+
+    def pprof(*args):
+        return subprocess.run([go, "tool", "pprof", "-sample_index=samples"] + list(args) + [pb],
+                              capture_output=True, text=True, env=env, timeout=120).stdout
+    top, raw, traces = pprof("-top", "-nodecount=100"), pprof("-raw"), pprof("-traces")
+    want = {"executeUserEntryPoint", "leaf", "handle", "leaf_d", "com.example.Foo.bar",
+            "com.example.Foo.helper", "do_sin", "page_fault", "main", "_start"}
+    got = {re.sub(r" \(inline\)$", "", l.split(None, 5)[5])
+           for l in top.splitlines() if re.match(r"\s*\d+\s+[\d.]+%", l)}
+    check(got == want, "-top: the functions by their bare names", str(sorted(got)))
+    check("_[" not in top + traces,
+          "-top and -traces show no folded tag", traces[-300:])
+    for line in ("executeUserEntryPoint node:internal/modules/run_main:155 s=155",
+                 "leaf /app/cpu.js:2 s=2", "leaf_d /srv/hot.py:0 s=0"):
+        check(line in raw, "-raw: function, file:line, start line: %r" % line)
+    check(all(n in traces for n in ("executeUserEntryPoint", "leaf_d", "do_sin")),
+          "-traces: the stacks by bare names")
+    rc, out, _ = run(exe, ["convert", "--format", "folded", "--sample-index", "samples", pb])
+    check(out == b"".join(sorted(RUNTIMES.splitlines(True))),
+          "folded -> pprof -> folded exact with tags, tiers and locations", out.decode()[:300])
 
 
 # ---- speedscope's schema ---------------------------------------------------------------
