@@ -149,6 +149,7 @@ typedef struct conv {
     size_t *loc_first;       /* where each location's lines start in loc_lines */
     size_t nlines, lines_cap, fn_cap, loc_cap;
     uint64_t *ids;           /* one sample's location ids, leaf first */
+    char *build_ids;         /* the mappings' build-ids in hex: the string table points here */
     size_t ids_cap;
     bool oom;
 } conv;
@@ -297,6 +298,8 @@ static void encode_mappings(conv *c, pb *out, pb *sub, const pprof_meta *meta)
 {
     static const char hex[] = "0123456789abcdef";
     size_t n = meta ? meta->nmappings : 0;
+    c->build_ids = n ? malloc(n * 2 * PPROF_BUILD_ID_MAX) : NULL;
+    c->oom |= n && !c->build_ids;
     for (size_t i = 0; i < (n ? n : 1); i++) {
         const pprof_mapping *m = n ? &meta->mappings[i] : NULL;
         pb_uint(sub, MAPPING_ID, i + 1);
@@ -307,8 +310,8 @@ static void encode_mappings(conv *c, pb *out, pb *sub, const pprof_meta *meta)
         }
         pb_uint(sub, MAPPING_FILENAME,
                 m && m->file ? string_id(c, m->file, strlen(m->file)) : STR_MAPPING);
-        if (m && m->build_id_len) {
-            char id[2 * PPROF_BUILD_ID_MAX];
+        if (m && m->build_id_len && c->build_ids) {
+            char *id = c->build_ids + i * 2 * PPROF_BUILD_ID_MAX;
             size_t len = m->build_id_len < PPROF_BUILD_ID_MAX ? m->build_id_len
                                                               : PPROF_BUILD_ID_MAX;
             for (size_t k = 0; k < len; k++) {
@@ -414,6 +417,7 @@ int pprof_write(const folded_profile *p, unsigned hz, const pprof_meta *meta, FI
     free(c.loc_lines);
     free(c.loc_first);
     free(c.ids);
+    free(c.build_ids);
     intern_free(&c.strings);
     intern_free(&c.functions);
     intern_free(&c.locations);

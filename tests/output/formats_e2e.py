@@ -8,6 +8,9 @@ Usage: formats_e2e.py FLAMEPROF LIBFLAMEPROF BURN     (exit 0: all checks passed
 import gzip
 import json
 import os
+import re
+import shutil
+import subprocess
 import sys
 import tempfile
 
@@ -28,6 +31,37 @@ def record(exe, lib, burn, prefix, args=(), env_extra=None):
 
 def files(tmp, stem):
     return sorted(f[len(stem):] for f in os.listdir(tmp) if f.startswith(stem + "."))
+
+
+def build_id(path):
+    """The GNU build-id of an ELF file, as readelf -n prints it."""
+    p = subprocess.run(["readelf", "-n", path], capture_output=True, text=True)
+    m = re.search(r"Build ID: ([0-9a-f]+)", p.stdout)
+    return m and m.group(1)
+
+
+def check_mappings(prof, burn, path):
+    """One mapping per module, the program first with its build-id; go tool pprof (when
+    there) titles the profile by the program."""
+    strs = [v for k, v in prof if k == "string_table"]
+    maps = [dict(v) for k, v in prof if k == "mapping"]
+    files = [strs[m["filename"]] for m in maps]
+    check(files and files[0] == os.path.realpath(burn), "mapping 1 is the program", str(files[:2]))
+    check(any("/libc.so" in f for f in files), "libc has a mapping of its own", str(files))
+    want = build_id(burn)
+    check(want and maps and strs[maps[0].get("build_id", 0)] == want,
+          "the program's build-id %s in its mapping" % want)
+    check(all(m.get("memory_start", 0) < m.get("memory_limit", 0) for m in maps),
+          "every mapping has its address range")
+    go = shutil.which("go")
+    if not go:
+        print("SKIP: go not found: File: line not checked (apt-get install golang-go)")
+        return
+    top = subprocess.run([go, "tool", "pprof", "-top", path], capture_output=True, text=True,
+                         env=dict(os.environ, PPROF_TMPDIR=os.path.dirname(path)),
+                         timeout=120).stdout
+    check(top.startswith("File: " + os.path.basename(burn) + "\nBuild ID: " + str(want)),
+          "go tool pprof -top: File: names the program, with its build-id", top[:120])
 
 
 def main():
@@ -58,6 +92,7 @@ def main():
         strings = {v for k, v in prof if k == "string_table"}
         check({"burn_a", "burn_b", "main"} <= names & strings, "the program's functions in both")
         check(doc["name"].startswith("pid "), "speedscope names the profile by pid: %r" % doc["name"])
+        check_mappings(prof, burn, os.path.join(tmp, "all.pb.gz"))
 
         # The environment variable, with a bad name among good ones.
         p = record(exe, lib, burn, os.path.join(tmp, "env"), env_extra={
