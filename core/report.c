@@ -212,6 +212,7 @@ static void build_profile(const report_input *in, folded_profile *prof)
 typedef struct write_ctx {
     const folded_profile *prof;
     const config *cfg;
+    int64_t start_ns, end_ns;
     char name[32]; /* "pid 4242": names the profile where a format has room for it */
 } write_ctx;
 
@@ -235,7 +236,8 @@ static int write_pprof(FILE *f, void *ctx)
     write_ctx *c = ctx;
     size_t n = modules_count();
     pprof_mapping *maps = n ? calloc(n, sizeof *maps) : NULL;
-    pprof_meta meta = { maps, 0, 0, 0 };
+    pprof_meta meta = { maps, 0, c->start_ns,
+                        c->start_ns && c->end_ns > c->start_ns ? c->end_ns - c->start_ns : 0 };
     for (size_t i = 0; maps && i < n; i++) {
         const unwind_module *m = modules_get((int)i);
         if (!m || !m->path)
@@ -243,7 +245,7 @@ static int write_pprof(FILE *f, void *ctx)
         maps[meta.nmappings++] = (pprof_mapping){ m->start, m->end, 0, m->path, m->build_id,
                                                   m->build_id_len };
     }
-    int rc = pprof_write(c->prof, c->cfg->freq, meta.nmappings ? &meta : NULL, f);
+    int rc = pprof_write(c->prof, c->cfg->freq, &meta, f);
     free(maps);
     return rc;
 }
@@ -381,7 +383,7 @@ bool report_write(const report_input *in)
     char path[PATH_MAX], paths[4 * PATH_MAX + 4] = "";
     destination dest = { .fallback = 0, .said = false };
     report_stem(in->cfg, (long)getpid(), dest.stem, sizeof dest.stem);
-    write_ctx ctx = { &prof, in->cfg, "" };
+    write_ctx ctx = { &prof, in->cfg, in->start_ns, in->end_ns, "" };
     snprintf(ctx.name, sizeof ctx.name, "pid %ld", (long)getpid());
     unsigned want = in->cfg->formats ? in->cfg->formats : CONFIG_DEFAULT_FORMATS;
     bool ok = true;

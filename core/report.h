@@ -23,6 +23,9 @@ typedef struct report_input {
      * server could name (DEBUGINFOD_URLS set, no fetch here): the raw spill is worth
      * keeping, and one line said `flameprof report RAW` names them. */
     bool *keep_raw;
+    /* When the profile began and ended (Unix time, ns; 0: unknown, as in a raw spill):
+     * pprof's time_nanos and duration_nanos. */
+    int64_t start_ns, end_ns;
 } report_input;
 
 /* Write the profile in the formats of cfg->formats (FLAMEPROF_FORMAT; <prefix>.folded and

@@ -13,6 +13,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from convert_cli import pprof_of  # noqa: E402  the protobuf reader of the golden test
@@ -93,6 +94,10 @@ def main():
         check({"burn_a", "burn_b", "main"} <= names & strings, "the program's functions in both")
         check(doc["name"].startswith("pid "), "speedscope names the profile by pid: %r" % doc["name"])
         check_mappings(prof, burn, os.path.join(tmp, "all.pb.gz"))
+        when = dict((k, v) for k, v in prof if k in ("time_nanos", "duration_nanos"))
+        check(0 < time.time() - when.get("time_nanos", 0) / 1e9 < 120 and
+              0 < when.get("duration_nanos", 0) < 120e9,
+              "pprof time and duration of collection", str(when))
 
         # The environment variable, with a bad name among good ones.
         p = record(exe, lib, burn, os.path.join(tmp, "env"), env_extra={
