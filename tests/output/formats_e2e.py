@@ -65,6 +65,38 @@ def check_mappings(prof, burn, path):
           "go tool pprof -top: File: names the program, with its build-id", top[:120])
 
 
+NODE_JS = """function leaf(n) { let s = 0; for (let i = 0; i < n; i++) s += Math.sqrt(i); return s; }
+const end = process.cpuUsage().user + 400000;
+while (process.cpuUsage().user < end) leaf(20000);
+"""
+
+
+def check_node(exe, lib, tmp):
+    """node: JS frames as functions with their file and line, File: node, exact round trip."""
+    node = shutil.which("node")
+    if not node:
+        print("SKIP: node not found: JS frames in pprof not checked (apt-get install nodejs)")
+        return
+    js = os.path.join(tmp, "cpu.js")
+    open(js, "w").write(NODE_JS)
+    stem = os.path.join(tmp, "node")
+    p = fptest.run([exe, "record", "--format", "pprof,folded", "-o", stem, "--", node, js],
+                   env={"FLAMEPROF_LIB": lib}, timeout=60, echo=False)
+    check(p.returncode == 0, "node under record: %d %s" % (p.returncode, p.stderr[-300:]))
+    prof = pprof_of(open(stem + ".pb.gz", "rb").read())
+    strs = [v for k, v in prof if k == "string_table"]
+    fns = [dict(v) for k, v in prof if k == "function"]
+    leaf = [(strs[f.get("filename", 0)], f.get("start_line")) for f in fns
+            if strs[f["name"]] == "leaf"]
+    check(leaf and all(x == (js, 1) for x in leaf), "JS leaf: bare name, file and line", str(leaf))
+    maps = [dict(v) for k, v in prof if k == "mapping"]
+    check(maps and os.path.basename(strs[maps[0]["filename"]]) == "node",
+          "mapping 1 is node", maps and strs[maps[0]["filename"]])
+    back = fptest.run([exe, "convert", "--format", "folded", "--sample-index", "samples",
+                       stem + ".pb.gz"], timeout=60, echo=False)
+    check(back.out == open(stem + ".folded", "rb").read(), "node: folded -> pprof -> folded exact")
+
+
 def main():
     exe, lib, burn = sys.argv[1:4]
     with tempfile.TemporaryDirectory(prefix="fp-formats-") as tmp:
@@ -98,6 +130,8 @@ def main():
         check(0 < time.time() - when.get("time_nanos", 0) / 1e9 < 120 and
               0 < when.get("duration_nanos", 0) < 120e9,
               "pprof time and duration of collection", str(when))
+
+        check_node(exe, lib, tmp)
 
         # The environment variable, with a bad name among good ones.
         p = record(exe, lib, burn, os.path.join(tmp, "env"), env_extra={
