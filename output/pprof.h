@@ -48,7 +48,9 @@ typedef struct pprof_mapping {
     size_t build_id_len;
 } pprof_mapping;
 
-/* What the profiler knows beyond the stacks; hooks for what it will know (threads). */
+/* What the profiler knows beyond the stacks. Threads (wip/live) join here: when the model
+ * carries a thread per stack, each sample gets a string label "thread" (its name) and
+ * "thread_id" a numeric one, as pprof's Go and Java producers label them. */
 typedef struct pprof_meta {
     const pprof_mapping *mappings; /* the main executable first */
     size_t nmappings;

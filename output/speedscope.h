@@ -17,7 +17,11 @@
 
 #include "folded.h"
 
-/* Write p (finished) to out; name (NULL: "flameprof") names the profile and the file.
+/* Threads (wip/live): when the model carries a thread per stack, the merged profile stays
+ * first (the default view) and one more sampled profile per thread follows, named by the
+ * thread, over the same shared frames; the reader already merges every profile of a file,
+ * so it must then read the first alone.
+ * Write p (finished) to out; name (NULL: "flameprof") names the profile and the file.
  * Returns 0, or -1 on a write or allocation error. */
 int speedscope_write(const folded_profile *p, const char *name, FILE *out);
 
