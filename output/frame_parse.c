@@ -46,7 +46,9 @@ static void parse_v8(const char *s, size_t n, frame_parts *o)
 {
     if (n && strchr("~^+*", s[0]))
         s++, n--;
-    const char *sp = memchr(s, ' ', n);
+    /* The last space: names have spaces ("get foo" for a getter) more often than the paths
+     * of servers' scripts do. */
+    const char *sp = memrchr(s, ' ', n);
     size_t name_len = sp ? (size_t)(sp - s) : n;
     o->name = name_len ? s : "(anonymous)";
     o->name_len = name_len ? name_len : strlen("(anonymous)");

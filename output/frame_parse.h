@@ -5,7 +5,8 @@
  * name's text, in each runtime's well-known shape, and the kind of frame is in its tag:
  *   V8 perf map    "JS:~fn /path/file.js:155:31"   name fn, file, line 155, col 31
  *                  (tier ~ interpreted, ^ baseline, + maglev, * optimized); "JS:~ file:1:1"
- *                  is "(anonymous)"; "LazyCompile:", "Function:" as older V8 writes them
+ *                  is "(anonymous)"; "LazyCompile:", "Function:" as older V8 writes them;
+ *                  the location is after the last space ("get size /m.js:9:3")
  *   CPython -X perf "py::fn:/path/file.py"         name fn, file (no line in the perf map)
  *   JVM            "com.example.Foo.bar(int)"      name com.example.Foo.bar (compiled,
  *                  interpreted or inlined Java frames only: a C++ name keeps its arguments)

@@ -144,7 +144,8 @@ static void test_frame_parse(void)
     } cases[] = {
         { "JS:~executeUserEntryPoint node:internal/modules/run_main:155:31_[j]",
           "executeUserEntryPoint", "node:internal/modules/run_main", 155, 31, FRAME_JIT },
-        { "JS:*leafD /p/a b/cpu.js:2:15_[j]", "leafD", "/p/a b/cpu.js", 2, 15, FRAME_JIT },
+        { "JS:*leafD /p/cpu.js:2:15_[j]", "leafD", "/p/cpu.js", 2, 15, FRAME_JIT },
+        { "JS:^get size /p/m.js:9:3_[j]", "get size", "/p/m.js", 9, 3, FRAME_JIT },
         { "JS:^ /x.js:1:1", "(anonymous)", "/x.js", 1, 1, FRAME_NATIVE },
         { "LazyCompile:~f /a.js:7", "f", "/a.js", 7, 0, FRAME_NATIVE },
         { "py::leaf_d:/path/hot.py_[j]", "leaf_d", "/path/hot.py", 0, 0, FRAME_JIT },
