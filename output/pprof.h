@@ -22,8 +22,8 @@
  *                (`flameprof convert` from folded stacks, which name no module) one, id 1,
  *                "flameprof". has_functions is set (pprof warns without it).
  *   time_nanos, duration_nanos from meta when given.
- * No addresses or labels: folded stacks have none. Every location refers to mapping 1. Names that are not UTF-8 get
- * U+FFFD for each bad byte (protobuf strings must be UTF-8).
+ * No addresses or labels: folded stacks have none. Every location refers to mapping 1.
+ * Names that are not UTF-8 get U+FFFD for each bad byte (protobuf strings must be UTF-8).
  * Output is byte-identical for identical input (gzip header without a time stamp). */
 #ifndef FLAMEPROF_PPROF_H
 #define FLAMEPROF_PPROF_H

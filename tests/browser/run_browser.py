@@ -8,7 +8,8 @@ Usage: run_browser.py FLAMEPROF NPM_DIR              the SVGs (browser_test.js)
 
 Needs the Debian package chromium (or $FLAMEPROF_CHROMIUM), node and npm. playwright-core
 (the driver only: it never downloads a browser), and speedscope for its mode, are installed
-from npm into NPM_DIR on first use. Without any of these the suite is skipped (exit 77) and says so loudly.
+from npm into NPM_DIR on first use. Without any of these the suite is skipped (exit 77) and
+says so loudly.
 """
 import json
 import os

@@ -65,7 +65,9 @@ def check_mappings(prof, burn, path):
           "go tool pprof -top: File: names the program, with its build-id", top[:120])
 
 
-NODE_JS = """function leaf(n) { let s = 0; for (let i = 0; i < n; i++) s += Math.sqrt(i); return s; }
+NODE_JS = """function leaf(n) {
+  let s = 0; for (let i = 0; i < n; i++) s += Math.sqrt(i); return s;
+}
 const end = process.cpuUsage().user + 400000;
 while (process.cpuUsage().user < end) leaf(20000);
 """
