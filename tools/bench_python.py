@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """CPU cost of naming Python frames: a stdlib-heavy script (json, re, difflib, statistics,
-textwrap, csv, decimal) run bare, under the library with the frame reader (the default), under the library with no
-Python names (FLAMEPROF_PYTHON=0), and under the library with CPython's -X perf trampolines (FLAMEPROF_PYTHON=perf, 3.12+ only).
+textwrap, csv, decimal) run bare, under the library with the frame reader (the default),
+under the library with no Python names (FLAMEPROF_PYTHON=0), and under the library with
+CPython's -X perf trampolines (FLAMEPROF_PYTHON=perf, 3.12+ only).
 Paired runs, interleaved; prints the median CPU seconds of each and the ratios.
 
 usage: bench_python.py --build build [--python /usr/bin/python3] [--runs 5]
@@ -71,7 +72,8 @@ def main():
     for m in modes:
         print(f'  {m:7s} {med[m]:.3f}  (runs: {", ".join(f"{x:.2f}" for x in cpu[m])})')
     print(f'  reader / bare = {med["reader"] / med["bare"]:.3f}')
-    print(f'  native / bare = {med["native"] / med["bare"]:.3f}  (the library without Python names)')
+    print(f'  native / bare = {med["native"] / med["bare"]:.3f}  '
+          '(the library without Python names)')
     if 'perf' in med:
         print(f'  perf / bare   = {med["perf"] / med["bare"]:.3f}')
         print(f'  reader / perf = {med["reader"] / med["perf"]:.3f}')
