@@ -14,6 +14,19 @@
 #define CONFIG_MIN_FREQ 1
 #define CONFIG_MAX_FREQ 10000
 #define CONFIG_DEFAULT_OUT "flameprof.%p"
+#define CONFIG_DEFAULT_WALL_FREQ 97 /* wall mode samples every thread, idle or not: lower */
+
+/* FLAMEPROF_MODE: what a sample's weight measures. */
+typedef enum config_mode {
+    CONFIG_MODE_CPU = 0, /* "cpu": each thread's CPU time (the default) */
+    CONFIG_MODE_WALL,    /* "wall": elapsed time of every thread, running or waiting */
+} config_mode;
+
+/* FLAMEPROF_SOURCE: what drives CPU-mode samples. */
+typedef enum config_source {
+    CONFIG_SOURCE_TIMER = 0, /* "timer": timer_create per thread (tick-bound, overruns) */
+    CONFIG_SOURCE_PERF,      /* "perf": perf_event task-clock per thread (beyond the tick) */
+} config_source;
 
 /* FLAMEPROF_FORMAT: the files a profile is written as, PREFIX + the ending. */
 enum {
@@ -32,6 +45,8 @@ typedef struct config {
                                  default, so a zeroed config writes svg and folded */
     bool empty_handler;       /* FLAMEPROF_BENCH=empty-handler: timers fire, handler does
                                  nothing (the benchmark's floor); nothing is written */
+    config_mode mode;         /* FLAMEPROF_MODE */
+    config_source source;     /* FLAMEPROF_SOURCE (cpu mode only) */
 } config;
 
 /* Reads the environment through getenv. Warnings go to stderr (one line each). */
@@ -42,6 +57,11 @@ void config_load(config *c);
 bool config_parse_freq(const char *text, unsigned *out, char *why, size_t cap);
 bool config_parse_bool(const char *text, bool *out, char *why, size_t cap);
 bool config_parse_out(const char *text, char *out, size_t out_cap, char *why, size_t cap);
+
+/* FLAMEPROF_MODE ("cpu", "wall") and FLAMEPROF_SOURCE ("timer", "perf"); unset or empty
+ * is the default. */
+bool config_parse_mode(const char *text, config_mode *out, char *why, size_t cap);
+bool config_parse_source(const char *text, config_source *out, char *why, size_t cap);
 
 /* A comma-separated list of format names (any case, blanks around names allowed, empty
  * items ignored). Unknown names are left out and named in why; if no known name remains,

@@ -142,6 +142,8 @@ static void add_stack(stack_entry *e, void *arg)
     }
     if (c->line.len == 0)
         append_frame(c, "[unknown]", false);
+    if (e->flags & RING_OFFCPU) /* wall mode: waiting in a system call, not running */
+        append_frame(c, "[off-cpu]", false);
     if (folded_add(c->prof, c->line.s, c->line.len, e->weight) != 0)
         c->oom = true;
 }
@@ -224,14 +226,16 @@ static int write_svg(FILE *f, void *ctx)
 {
     svg_options o;
     svg_options_default(&o);
-    o.title = "CPU Flame Graph (flameprof)";
+    bool wall = ((write_ctx *)ctx)->cfg->mode == CONFIG_MODE_WALL;
+    o.title = wall ? "Wall-clock Flame Graph (flameprof)" : "CPU Flame Graph (flameprof)";
     return svg_write(((write_ctx *)ctx)->prof, &o, f);
 }
 
 static int write_pprof(FILE *f, void *ctx)
 {
     write_ctx *c = ctx;
-    return pprof_write(c->prof, c->cfg->freq, f);
+    return pprof_write_kind(c->prof, c->cfg->freq, c->cfg->mode == CONFIG_MODE_WALL ? "wall" : "cpu",
+                            f);
 }
 
 static int write_speedscope(FILE *f, void *ctx)
@@ -324,16 +328,22 @@ static void print_summary(const report_input *in, const folded_profile *prof,
     fprintf(stderr,
             "flameprof: pid %ld: weight=%llu signals=%llu threads=%llu dropped=%llu "
             "(weight %llu) lost=%llu stacks=%zu handler median=%.2fus p99=%.2fus "
-            "report=%.0fms freq=%uHz source=%s%s; wrote %s\n",
+            "report=%.0fms mode=%s freq=%uHz source=%s%s; wrote %s\n",
             (long)getpid(), (unsigned long long)prof->total, (unsigned long long)s->signals,
             (unsigned long long)s->threads, (unsigned long long)s->dropped,
             (unsigned long long)s->dropped_weight, (unsigned long long)in->lost, prof->len,
             s->cost_median_ns / 1000.0, s->cost_p99_ns / 1000.0, report_s * 1000.0,
-            in->cfg->freq, s->source,
+            s->wall ? "wall" : "cpu", in->cfg->freq, s->source,
             s->app_handler ? "; the program has its own SIGPROF handler: its signals were "
                              "passed to it"
                            : "",
             paths);
+    if (s->wall)
+        fprintf(stderr, "flameprof: wall mode: off-cpu weight=%llu of %llu; ticker sent=%llu "
+                        "failed=%llu, %llu threads skipped (they block SIGPROF)\n",
+                (unsigned long long)s->offcpu_weight, (unsigned long long)prof->total,
+                (unsigned long long)s->ticker_sent, (unsigned long long)s->ticker_failed,
+                (unsigned long long)s->ticker_skipped);
     if (s->timer_failures)
         fprintf(stderr, "flameprof: %llu threads could not get a CPU timer: not sampled\n",
                 (unsigned long long)s->timer_failures);
@@ -368,7 +378,8 @@ bool report_write(const report_input *in)
     destination dest = { .fallback = 0, .said = false };
     report_stem(in->cfg, (long)getpid(), dest.stem, sizeof dest.stem);
     write_ctx ctx = { &prof, in->cfg, "" };
-    snprintf(ctx.name, sizeof ctx.name, "pid %ld", (long)getpid());
+    snprintf(ctx.name, sizeof ctx.name, "pid %ld%s", (long)getpid(),
+             ctx.cfg->mode == CONFIG_MODE_WALL ? " wall-clock" : " cpu");
     unsigned want = in->cfg->formats ? in->cfg->formats : CONFIG_DEFAULT_FORMATS;
     bool ok = true;
     for (size_t i = 0; i < sizeof formats / sizeof *formats; i++) {

@@ -25,4 +25,8 @@
  * or -1 on a write, compression or allocation error. */
 int pprof_write(const folded_profile *p, unsigned hz, FILE *out);
 
+/* The same with the sample type and period type named kind ("cpu", "wall") instead of
+ * "cpu": sample types [samples/count, KIND/nanoseconds]. */
+int pprof_write_kind(const folded_profile *p, unsigned hz, const char *kind, FILE *out);
+
 #endif
