@@ -339,7 +339,7 @@ static void print_summary(const report_input *in, const folded_profile *prof,
                            : "",
             paths);
     if (s->wall)
-        fprintf(stderr, "flameprof: wall mode: off-cpu weight=%llu of %llu; ticker sent=%llu "
+        fprintf(stderr, "flameprof: wall mode: off-cpu %llu of %llu periods; ticker sent=%llu "
                         "failed=%llu, %llu threads skipped (they block SIGPROF)\n",
                 (unsigned long long)s->offcpu_weight, (unsigned long long)prof->total,
                 (unsigned long long)s->ticker_sent, (unsigned long long)s->ticker_failed,

@@ -1,11 +1,70 @@
-/* alternate between two functions every ~0.5 ms across 4 threads; measure truth by CPU clock */
+/* wl_alternate - 4 threads, each alternating between two functions faster than the
+ * scheduler tick: fa for 230 us of its CPU time, then fb for 610 us (a 0.84 ms cycle, which
+ * does not beat against 997 Hz). Each thread measures the CPU time it spent in each (its own
+ * CPU clock) and the program prints `share_fa PERCENT`: the truth a profile is judged by.
+ * Usage: wl_alternate [cpu-seconds per thread] (default 1.5). fa and fb differ in their
+ * constants so that the compiler does not fold them into one function. */
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <time.h>
-static double cpu(void){struct timespec t;clock_gettime(CLOCK_THREAD_CPUTIME_ID,&t);return t.tv_sec+t.tv_nsec/1e9;}
+
+enum { NTHREADS = 4 };
+static double seconds = 1.5;
 static volatile double sink;
-__attribute__((noinline)) static double fa(double us){double t0=cpu(),x=1;while(cpu()-t0<us/1e6)for(int i=0;i<100;i++)x=x*1.0000001+.5;sink=x;return cpu()-t0;}
-__attribute__((noinline)) static double fb(double us){double t0=cpu(),x=2;while(cpu()-t0<us/1e6)for(int i=0;i<100;i++)x=x*1.0000002+.25;sink=x;return cpu()-t0;}
-static double ta[4],tb[4];
-static void *run(void *p){int i=(int)(long)p;double e=cpu();while(cpu()-e<1.5){ta[i]+=fa(230);tb[i]+=fb(610);}return 0;}
-int main(){pthread_t t[4];for(long i=0;i<4;i++)pthread_create(&t[i],0,run,(void*)i);double a=0,b=0;for(int i=0;i<4;i++){pthread_join(t[i],0);a+=ta[i];b+=tb[i];}printf("fa %.4f fb %.4f share_fa %.2f\n",a,b,100*a/(a+b));}
+static double in_a[NTHREADS], in_b[NTHREADS];
+
+static double cpu_now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+__attribute__((noinline, noclone)) static double fa(double us)
+{
+    double t0 = cpu_now(), x = 1;
+    while (cpu_now() - t0 < us / 1e6)
+        for (int i = 0; i < 100; i++)
+            x = x * 1.0000001 + .5;
+    sink = x;
+    return cpu_now() - t0;
+}
+
+__attribute__((noinline, noclone)) static double fb(double us)
+{
+    double t0 = cpu_now(), x = 2;
+    while (cpu_now() - t0 < us / 1e6)
+        for (int i = 0; i < 100; i++)
+            x = x * 1.0000002 + .25;
+    sink = x;
+    return cpu_now() - t0;
+}
+
+static void *run(void *arg)
+{
+    int i = (int)(long)arg;
+    double start = cpu_now();
+    while (cpu_now() - start < seconds) {
+        in_a[i] += fa(230);
+        in_b[i] += fb(610);
+    }
+    return NULL;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc > 1)
+        seconds = atof(argv[1]);
+    pthread_t t[NTHREADS];
+    for (long i = 0; i < NTHREADS; i++)
+        pthread_create(&t[i], NULL, run, (void *)i);
+    double a = 0, b = 0;
+    for (int i = 0; i < NTHREADS; i++) {
+        pthread_join(t[i], NULL);
+        a += in_a[i];
+        b += in_b[i];
+    }
+    printf("fa %.4f\nfb %.4f\nshare_fa %.2f\n", a, b, 100 * a / (a + b));
+    return 0;
+}
