@@ -26,7 +26,8 @@
 #define EXIT_NOEXEC 126   /* ... and one they found but cannot run */
 
 static const char record_help[] =
-    "Usage: flameprof record [-F HZ] [-o PREFIX] [--format LIST] [--] COMMAND [ARGS...]\n"
+    "Usage: flameprof record [-F HZ] [-o PREFIX] [--format LIST] [--mode cpu|wall]\n"
+    "                        [--source timer|perf] [--] COMMAND [ARGS...]\n"
     "\n"
     "Run COMMAND with the flameprof sampler preloaded; profiles are written when it exits.\n"
     "\n"
@@ -34,6 +35,10 @@ static const char record_help[] =
     "  -o, --output PREFIX  output path prefix (sets FLAMEPROF_OUT)\n"
     "      --format LIST    files to write, comma-separated: svg, folded, pprof, speedscope\n"
     "                       (sets FLAMEPROF_FORMAT; default svg,folded)\n"
+    "      --mode MODE      cpu (CPU time, the default) or wall (every thread, running or\n"
+    "                       waiting, 97 Hz unless -F; sets FLAMEPROF_MODE)\n"
+    "      --source SOURCE  cpu mode's clock: timer (default) or perf (perf_event task\n"
+    "                       clock, beyond the scheduler tick; sets FLAMEPROF_SOURCE)\n"
     "  -h, --help           show this help\n"
     "\n"
     "The library is $FLAMEPROF_LIB, else libflameprof.so next to this program (build tree,\n"
@@ -101,6 +106,7 @@ static int set_preload(const char *lib)
 typedef struct record_opts {
     const char *freq, *out, *format;
     char lib[PATH_MAX];
+    const char *mode, *source;
 } record_opts;
 
 /* In the child: environment for the preload, then the command. Never returns. */
@@ -111,7 +117,9 @@ static void exec_child(const record_opts *r, char **cmd, const struct sigaction 
     sigaction(SIGQUIT, old_quit, NULL);
     if (set_preload(r->lib) < 0 || (r->freq && setenv("FLAMEPROF_FREQ", r->freq, 1) < 0) ||
         (r->out && setenv("FLAMEPROF_OUT", r->out, 1) < 0) ||
-        (r->format && setenv("FLAMEPROF_FORMAT", r->format, 1) < 0))
+        (r->format && setenv("FLAMEPROF_FORMAT", r->format, 1) < 0) ||
+        (r->mode && setenv("FLAMEPROF_MODE", r->mode, 1) < 0) ||
+        (r->source && setenv("FLAMEPROF_SOURCE", r->source, 1) < 0))
         _exit(EXIT_NOEXEC);
     execvp(cmd[0], cmd);
     int e = errno;
@@ -146,9 +154,11 @@ int cmd_record(int argc, char **argv)
     static const struct option longopts[] = { { "freq", required_argument, NULL, 'F' },
                                                { "output", required_argument, NULL, 'o' },
                                                { "format", required_argument, NULL, 'f' },
+                                               { "mode", required_argument, NULL, 'm' },
+                                               { "source", required_argument, NULL, 's' },
                                                { "help", no_argument, NULL, 'h' },
                                                { NULL, 0, NULL, 0 } };
-    record_opts r = { NULL, NULL, NULL, "" };
+    record_opts r = { NULL, NULL, NULL, "", NULL, NULL };
     long hz;
     int c;
     /* '+': options end at the command, whose own options are its business. */
@@ -161,6 +171,26 @@ int cmd_record(int argc, char **argv)
             }
             r.freq = optarg;
             break;
+        case 'm': {
+            config_mode m;
+            char why[80];
+            if (!*optarg || !config_parse_mode(optarg, &m, why, sizeof why)) {
+                cli_usage_error("record", "--mode wants cpu or wall, not '%s'", optarg);
+                return EXIT_USAGE;
+            }
+            r.mode = optarg;
+            break;
+        }
+        case 's': {
+            config_source so;
+            char why[80];
+            if (!*optarg || !config_parse_source(optarg, &so, why, sizeof why)) {
+                cli_usage_error("record", "--source wants timer or perf, not '%s'", optarg);
+                return EXIT_USAGE;
+            }
+            r.source = optarg;
+            break;
+        }
         case 'o':
             if (!*optarg) {
                 cli_usage_error("record", "%s", "-o wants a non-empty prefix");
