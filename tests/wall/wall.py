@@ -7,7 +7,8 @@
                      tagged [off-cpu], CPU work not; SVG/pprof/speedscope say wall.
   waits-cpu          the same program in CPU mode: the waits get (almost) nothing, as before.
   alternate-perf     wl_alternate (fa/fb alternating every 0.23/0.61 ms of CPU) with
-                     FLAMEPROF_SOURCE=perf: fa's share within 1 point of the truth; the
+                     FLAMEPROF_SOURCE=perf at 4999 Hz (~20,000 samples: the binomial noise of
+                     fa's share is 0.3 point): within 1 point of the truth; the
                      timer source's figure is printed beside it (not asserted: it is the tick).
   perf-fork-threads  perf source in a program that forks and has 300 threads: same output,
                      every thread sampled, fds capped (timers beyond), the child profiled.
@@ -100,7 +101,8 @@ def test_waits_cpu(ck, a, wd):
 def share_fa(ck, a, wd, source):
     prefix = wd.path(source)
     r = fptest.run([a.alternate, '1.0'], lib=a.lib,
-                   env={'FLAMEPROF_SOURCE': source, 'FLAMEPROF_OUT': prefix})
+                   env={'FLAMEPROF_SOURCE': source, 'FLAMEPROF_OUT': prefix,
+                        'FLAMEPROF_FREQ': '4999'})
     ck.check(r.returncode == 0, f'{source}: wl_alternate exits 0', str(r.returncode))
     prof = fptest.load_profile(ck, prefix + '.folded', source)
     if not prof:
