@@ -149,6 +149,23 @@ static int mirror_status(int status)
     return 128 + sig; /* a signal whose default action is not to terminate */
 }
 
+/* --mode (c 'm') or --source ('s'): checked by the parser the library uses. */
+static bool record_choice(int c, const char *arg, record_opts *r)
+{
+    char why[80];
+    config_mode m;
+    config_source so;
+    bool ok = *arg && (c == 'm' ? config_parse_mode(arg, &m, why, sizeof why)
+                                : config_parse_source(arg, &so, why, sizeof why));
+    if (!ok) {
+        cli_usage_error("record", c == 'm' ? "--mode wants cpu or wall, not '%s'"
+                                           : "--source wants timer or perf, not '%s'", arg);
+        return false;
+    }
+    *(c == 'm' ? &r->mode : &r->source) = arg;
+    return true;
+}
+
 int cmd_record(int argc, char **argv)
 {
     static const struct option longopts[] = { { "freq", required_argument, NULL, 'F' },
@@ -171,26 +188,11 @@ int cmd_record(int argc, char **argv)
             }
             r.freq = optarg;
             break;
-        case 'm': {
-            config_mode m;
-            char why[80];
-            if (!*optarg || !config_parse_mode(optarg, &m, why, sizeof why)) {
-                cli_usage_error("record", "--mode wants cpu or wall, not '%s'", optarg);
+        case 'm':
+        case 's':
+            if (!record_choice(c, optarg, &r))
                 return EXIT_USAGE;
-            }
-            r.mode = optarg;
             break;
-        }
-        case 's': {
-            config_source so;
-            char why[80];
-            if (!*optarg || !config_parse_source(optarg, &so, why, sizeof why)) {
-                cli_usage_error("record", "--source wants timer or perf, not '%s'", optarg);
-                return EXIT_USAGE;
-            }
-            r.source = optarg;
-            break;
-        }
         case 'o':
             if (!*optarg) {
                 cli_usage_error("record", "%s", "-o wants a non-empty prefix");

@@ -203,20 +203,15 @@ def java_prog(wd):
 
 
 def eintr_counts(trace):
+    """{'call:ERESTART...' or 'call:EINTR': count} from an strace -f log (calls that return
+    at once, and `<... call resumed>` halves)."""
     counts = {}
+    pat = re.compile(r'(?:<\.\.\. )?(\w+)(?:\(| resumed>).*= (?:\? (ERESTART\w+)|-1 (EINTR))')
     for line in open(trace, errors='replace'):
-        m = re.search(r'(\w+)\(.*= \? (ERESTART\w+)|(\w+)\(.*= -1 EINTR', line)
+        m = pat.search(line)
         if m:
-            key = f'{m.group(1) or m.group(3)}:{m.group(2) or "EINTR"}'
+            key = f'{m.group(1)}:{m.group(2) or m.group(3)}'
             counts[key] = counts.get(key, 0) + 1
-    resumed = {}
-    for line in open(trace, errors='replace'):
-        m = re.search(r'<\.\.\. (\w+) resumed>.*= (\? ERESTART\w+|-1 EINTR)', line)
-        if m:
-            key = f'{m.group(1)}:{m.group(2).split()[-1]}'
-            resumed[key] = resumed.get(key, 0) + 1
-    for k, v in resumed.items():
-        counts[k] = counts.get(k, 0) + v
     return counts
 
 

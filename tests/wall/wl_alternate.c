@@ -21,25 +21,20 @@ static double cpu_now(void)
     return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
-__attribute__((noinline, noclone)) static double fa(double us)
-{
-    double t0 = cpu_now(), x = 1;
-    while (cpu_now() - t0 < us / 1e6)
-        for (int i = 0; i < 100; i++)
-            x = x * 1.0000001 + .5;
-    sink = x;
-    return cpu_now() - t0;
-}
-
-__attribute__((noinline, noclone)) static double fb(double us)
-{
-    double t0 = cpu_now(), x = 2;
-    while (cpu_now() - t0 < us / 1e6)
-        for (int i = 0; i < 100; i++)
-            x = x * 1.0000002 + .25;
-    sink = x;
-    return cpu_now() - t0;
-}
+/* A function that burns `us` microseconds of this thread's CPU time; seed and step differ
+ * between the two so that the compiler keeps them apart. */
+#define BURNER(name, seed, step)                                                            \
+    __attribute__((noinline, noclone)) static double name(double us)                        \
+    {                                                                                       \
+        double t0 = cpu_now(), x = seed;                                                    \
+        while (cpu_now() - t0 < us / 1e6)                                                   \
+            for (int i = 0; i < 100; i++)                                                   \
+                x = x * step + .5;                                                          \
+        sink = x;                                                                           \
+        return cpu_now() - t0;                                                              \
+    }
+BURNER(fa, 1, 1.0000001)
+BURNER(fb, 2, 1.0000002)
 
 static void *run(void *arg)
 {
