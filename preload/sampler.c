@@ -182,17 +182,20 @@ static bool is_our_signal(const siginfo_t *si)
     return si->si_code == SI_TIMER && si->si_value.sival_ptr == (void *)sampler_magic;
 }
 
-/* Was the thread inside a system call when the signal came (off CPU, in wall mode)? The
- * kernel returns a signalled system call to the `syscall` instruction (0f 05) to restart
- * it (ip at it), or just past it with -EINTR; user code is almost never exactly there.
+/* Was the thread blocked in a system call when the signal came (off CPU, in wall mode)? A
+ * call the signal interrupted is either restarted (the kernel puts the ip back on the
+ * `syscall` instruction, 0f 05) or fails with EINTR (ip just past it, rax = -EINTR); a call
+ * that completed while the signal was pending (a clock read, a write) returns its result
+ * and is on-CPU time. User code is almost never exactly on a `syscall` instruction.
  * Reads two code bytes around the pc, within its page (the pc's page is mapped). */
 static bool in_system_call(const ucontext_t *uc)
 {
     uint64_t pc = (uint64_t)uc->uc_mcontext.gregs[REG_RIP];
+    int64_t rax = (int64_t)uc->uc_mcontext.gregs[REG_RAX];
     const unsigned char *p = (const unsigned char *)(uintptr_t)pc;
     if ((pc & 4095) <= 4094 && p[0] == 0x0f && p[1] == 0x05)
         return true;
-    return (pc & 4095) >= 2 && p[-2] == 0x0f && p[-1] == 0x05;
+    return rax == -EINTR && (pc & 4095) >= 2 && p[-2] == 0x0f && p[-1] == 0x05;
 }
 
 static void take_sample(const siginfo_t *si, const ucontext_t *uc)

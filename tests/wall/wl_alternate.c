@@ -13,6 +13,8 @@ enum { NTHREADS = 4 };
 static double seconds = 1.5;
 static volatile double sink;
 static double in_a[NTHREADS], in_b[NTHREADS];
+/* Not constants: the compiler must not clone fa and fb for them (fa.constprop.0). */
+static volatile double us_a = 230, us_b = 610;
 
 static double cpu_now(void)
 {
@@ -24,7 +26,7 @@ static double cpu_now(void)
 /* A function that burns `us` microseconds of this thread's CPU time; seed and step differ
  * between the two so that the compiler keeps them apart. */
 #define BURNER(name, seed, step)                                                            \
-    __attribute__((noinline, noclone)) static double name(double us)                        \
+    __attribute__((noinline)) static double name(double us)                        \
     {                                                                                       \
         double t0 = cpu_now(), x = seed;                                                    \
         while (cpu_now() - t0 < us / 1e6)                                                   \
@@ -41,8 +43,8 @@ static void *run(void *arg)
     int i = (int)(long)arg;
     double start = cpu_now();
     while (cpu_now() - start < seconds) {
-        in_a[i] += fa(230);
-        in_b[i] += fb(610);
+        in_a[i] += fa(us_a);
+        in_b[i] += fb(us_b);
     }
     return NULL;
 }
