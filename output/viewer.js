@@ -60,6 +60,8 @@ function Frame(g) {
   this.a = Number(g.getAttribute('data-a')); this.b = Number(g.getAttribute('data-b'));
   var cut = this.title.lastIndexOf(' (' + commas(DIFF ? this.a : this.n) + ' ');
   this.name = this.agg ? '' : cut >= 0 ? this.title.substring(0, cut) : this.title;
+  /* the label: the name's short form (C++/Rust without templates, parameters) if given */
+  this.lname = g.getAttribute('data-l') || this.name;
   g.fpframe = this;
 }
 /* The title, and when zoomed, the share of the zoomed frame's samples. */
@@ -74,7 +76,7 @@ function frame_of(el) {
 function label(f, w) {
   var c = Math.floor((w - 3) / FONTW);
   if (f.agg || c < 3) return '';
-  return f.name.length <= c ? f.name : f.name.substring(0, c - 2) + '..';
+  return f.lname.length <= c ? f.lname : f.lname.substring(0, c - 2) + '..';
 }
 function place(f, x, w) {
   f.rect.setAttribute('x', x.toFixed(2));

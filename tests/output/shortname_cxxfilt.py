@@ -12,6 +12,7 @@ C++ (Go, JavaScript, C) that must stay as they are.
 usage: shortname_cxxfilt.py FLAMEPROF   (exit 0 pass, 1 fail, 77 skip: no nm/c++filt)
 """
 
+import html
 import os
 import re
 import shutil
@@ -129,6 +130,21 @@ def test(tool, ctx, ck):
     got = convert(tool, ctx, [f for f, _ in TABLE])
     for (f, want), g in zip(TABLE, got):
         ck.check(g == want, f'{f!r} -> {want!r}', f'got {g!r}')
+    test_svg_labels(tool, ctx, ck)
+
+
+def test_svg_labels(tool, ctx, ck):
+    """The SVG labels a frame with the short form, its tooltip keeps the full name;
+    --full-labels labels it in full."""
+    full = TABLE[9][0]
+    src = ctx.path('one.folded')
+    with open(src, 'w') as f:
+        f.write(f'main;{full} 5\n')
+    for opts, label in (([], TABLE[9][1]), (['--full-labels'], full)):
+        r = fptest.run([tool, 'svg', '--width', '100000'] + opts + [src], echo=False)
+        svg = html.unescape(r.stdout)
+        ck.check(f'<title>{full} (5 samples' in svg, f'svg {opts}: tooltip holds the full name')
+        ck.check(f'>{label}</text>' in svg, f'svg {opts}: label {label!r}')
 
 
 def main():
