@@ -247,10 +247,38 @@ static int write_svg(FILE *f, void *ctx)
     return svg_write(((write_ctx *)ctx)->prof, &o, f);
 }
 
+/* When the profile began and ended (Unix ns, 0: unknown): the profiler's own clock, or
+ * from a raw spill, its timeline's first and last slots. */
+static void collection_time(const report_input *in, int64_t *start, int64_t *end)
+{
+    *start = in->start_ns;
+    *end = in->end_ns;
+    if (!*start && in->tl && in->tl_info.start_unix_ns <= INT64_MAX / 2) {
+        *start = (int64_t)in->tl_info.start_unix_ns;
+        *end = *start + (int64_t)in->tl_info.end_slot * (1000000000 / TIMELINE_SLOTS_PER_S);
+    }
+}
+
+/* The modules as pprof mappings, the main executable (the first the loader lists, module
+ * 0) first, so that pprof titles the profile by the program. */
 static int write_pprof(FILE *f, void *ctx)
 {
     write_ctx *c = ctx;
-    return pprof_write(c->prof, c->cfg->freq, f);
+    size_t n = modules_count();
+    pprof_mapping *maps = n ? calloc(n, sizeof *maps) : NULL;
+    int64_t start, end;
+    collection_time(c->in, &start, &end);
+    pprof_meta meta = { maps, 0, start, start && end > start ? end - start : 0 };
+    for (size_t i = 0; maps && i < n; i++) {
+        const unwind_module *m = modules_get((int)i);
+        if (!m || !m->path)
+            continue;
+        maps[meta.nmappings++] = (pprof_mapping){ m->start, m->end, 0, m->path, m->build_id,
+                                                  m->build_id_len };
+    }
+    int rc = pprof_write(c->prof, c->cfg->freq, &meta, f);
+    free(maps);
+    return rc;
 }
 
 static int write_speedscope(FILE *f, void *ctx)
