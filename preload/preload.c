@@ -183,6 +183,8 @@ __attribute__((constructor)) static void flameprof_init(void)
     stacks_init(&g_stacks);
     modules_refresh();
     open_spill();
+    sampler_set_mode(g_cfg.mode == CONFIG_MODE_WALL, g_cfg.source == CONFIG_SOURCE_PERF,
+                     real_pthread_create);
     if (sampler_init(g_cfg.freq, &g_ring, g_cfg.empty_handler) != 0) {
         fprintf(stderr, "flameprof: cannot start sampling; not profiling\n");
         return;

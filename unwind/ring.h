@@ -26,7 +26,8 @@ enum {
     RING_TRUNCATED = 1, /* the stack went on past RING_MAX_DEPTH */
     RING_JIT = 2,       /* some pc lies in no module: jit_stamp and jvm_gen matter */
     RING_METHODS = 4,   /* some pcs hold interpreted methods (UNWIND_METHOD_TAG) */
-    RING_PY = 8,        /* Python frames spliced in: pcs hold RING_PY_PC(k) for py[k] */
+    RING_OFFCPU = 8,    /* wall mode: the thread was inside a system call (off CPU) */
+    RING_PY = 16,       /* Python frames spliced in: pcs hold RING_PY_PC(k) for py[k] */
 };
 
 /* Python frames (pyframes.h): half the stack, the other half for the native walk (a slot's
