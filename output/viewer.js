@@ -77,7 +77,8 @@ function frame_of(el) {
 function label(f, w) {
   var c = Math.floor((w - 3) / FONTW);
   if (f.agg || c < 3) return '';
-  return f.lname.length <= c ? f.lname : f.lname.substring(0, c - 2) + '..';
+  var s = f.lname || f.name; // the heatmap labels plain {name} objects
+  return s.length <= c ? s : s.substring(0, c - 2) + '..';
 }
 function place(f, x, w) {
   f.rect.setAttribute('x', x.toFixed(2));
