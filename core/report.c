@@ -16,7 +16,11 @@
 #include "jvmframes.h"
 #include "modules.h"
 #include "outfile.h"
+#include "pynames.h"
 #include "pprof.h"
+#include "heatmap.h"
+#include "rawfile.h"
+#include "timeline.h"
 #include "speedscope.h"
 #include "svg.h"
 #include "symbolize.h"
@@ -43,7 +47,9 @@ static bool buf_append(line_buf *b, const char *s, size_t n)
 
 typedef struct build_ctx {
     symbolizer *sym;
-    folded_profile *prof;
+    folded_profile *prof;       /* the lines go here, weighted... */
+    bool window;                /* ...by the weight since the window began */
+    char **names;               /* or each stack's line goes to names[id] (the heatmap) */
     const unwind_module *self;
     line_buf line;
     bool oom;
@@ -117,9 +123,26 @@ static void append_jit_frame(build_ctx *c, const stack_entry *e, uint64_t pc)
         append_inlined(c, e, pc);
 }
 
+/* A Python frame the aggregator named (pynames.h), tagged _[p] for the palettes. */
+static void append_python_frame(build_ctx *c, uint64_t pc)
+{
+    char name[NAME_MAX_LEN];
+    if (!pynames_get(pc, name, sizeof name - 4))
+        snprintf(name, sizeof name - 4, "[python]");
+    strcat(name, "_[p]");
+    append_frame(c, name, false);
+}
+
+static uint64_t weight_of(const build_ctx *c, const stack_entry *e)
+{
+    return c->window ? e->weight - e->mark_weight : e->weight;
+}
+
 static void add_stack(stack_entry *e, void *arg)
 {
     build_ctx *c = arg;
+    if (!c->names && !weight_of(c, e))
+        return; /* not in this window, or a stack whose weight the crash cut off */
     c->line.len = 0;
     if (c->line.s)
         c->line.s[0] = 0;
@@ -128,6 +151,10 @@ static void add_stack(stack_entry *e, void *arg)
     for (size_t i = e->depth; i-- > 0;) {
         bool is_return = i > 0;
         uint64_t pc = e->pcs[i];
+        if (PYNAMES_IS_PC(pc)) {
+            append_python_frame(c, pc);
+            continue;
+        }
         const unwind_module *mod = find_module(e->gen, is_return ? pc - 1 : pc);
         if (mod && mod == c->self)
             continue; /* our own thread trampoline: not the program's code */
@@ -142,7 +169,11 @@ static void add_stack(stack_entry *e, void *arg)
     }
     if (c->line.len == 0)
         append_frame(c, "[unknown]", false);
-    if (folded_add(c->prof, c->line.s, c->line.len, e->weight) != 0)
+    if (e->flags & RING_OFFCPU) /* wall mode: waiting in a system call, not running */
+        append_frame(c, "[off-cpu]", false);
+    if (c->names)
+        c->oom |= !(c->names[e->id] = strdup(c->line.s));
+    else if (folded_add(c->prof, c->line.s, c->line.len, weight_of(c, e)) != 0)
         c->oom = true;
 }
 
@@ -185,9 +216,11 @@ static void say_changed(const report_input *in, const symbolizer *sym)
                 n == 1 ? "its" : "their");
 }
 
-static void build_profile(const report_input *in, folded_profile *prof)
+/* Symbolize every stack of in into prof (names NULL) or into names[id]. */
+static void build_profile(const report_input *in, folded_profile *prof, char **names)
 {
-    build_ctx c = { .sym = symbolize_new(), .prof = prof, .self = module_of(in->self_pc) };
+    build_ctx c = { .sym = symbolize_new(), .prof = prof, .window = in->window,
+                    .names = names, .self = module_of(in->self_pc) };
     if (!c.sym)
         return;
     symbolize_set_fetch(c.sym, in->fetch, in->fetch_ctx);
@@ -199,9 +232,11 @@ static void build_profile(const report_input *in, folded_profile *prof)
             symbolize_expect_build_id(c.sym, m->id, m->build_id, m->build_id_len);
     }
     stacks_foreach(in->stacks, add_stack, &c);
-    hint_debuginfod(in, c.sym);
-    say_changed(in, c.sym);
-    folded_finish(prof);
+    if (prof) { /* said once: not again for the heatmap's names */
+        hint_debuginfod(in, c.sym);
+        say_changed(in, c.sym);
+        folded_finish(prof);
+    }
     free(c.line.s);
     symbolize_free(c.sym);
     if (c.oom)
@@ -211,6 +246,7 @@ static void build_profile(const report_input *in, folded_profile *prof)
 /* What every writer gets. */
 typedef struct write_ctx {
     const folded_profile *prof;
+    const report_input *in;
     const config *cfg;
     char name[32]; /* "pid 4242": names the profile where a format has room for it */
 } write_ctx;
@@ -224,20 +260,99 @@ static int write_svg(FILE *f, void *ctx)
 {
     svg_options o;
     svg_options_default(&o);
-    o.title = "CPU Flame Graph (flameprof)";
+    bool wall = ((write_ctx *)ctx)->cfg->mode == CONFIG_MODE_WALL;
+    o.title = wall ? "Wall-clock Flame Graph (flameprof)" : "CPU Flame Graph (flameprof)";
     return svg_write(((write_ctx *)ctx)->prof, &o, f);
 }
 
+/* When the profile began and ended (Unix ns, 0: unknown): the profiler's own clock, or
+ * from a raw spill, its timeline's first and last slots. */
+static void collection_time(const report_input *in, int64_t *start, int64_t *end)
+{
+    *start = in->start_ns;
+    *end = in->end_ns;
+    if (!*start && in->tl && in->tl_info.start_unix_ns <= INT64_MAX / 2) {
+        *start = (int64_t)in->tl_info.start_unix_ns;
+        *end = *start + (int64_t)in->tl_info.end_slot * (1000000000 / TIMELINE_SLOTS_PER_S);
+    }
+}
+
+/* The modules as pprof mappings, the main executable (the first the loader lists, module
+ * 0) first, so that pprof titles the profile by the program. */
 static int write_pprof(FILE *f, void *ctx)
 {
     write_ctx *c = ctx;
-    return pprof_write(c->prof, c->cfg->freq, f);
+    size_t n = modules_count();
+    pprof_mapping *maps = n ? calloc(n, sizeof *maps) : NULL;
+    int64_t start, end;
+    collection_time(c->in, &start, &end);
+    pprof_meta meta = { maps, 0, start, start && end > start ? end - start : 0,
+                        c->cfg->mode == CONFIG_MODE_WALL ? "wall" : "cpu" };
+    for (size_t i = 0; maps && i < n; i++) {
+        const unwind_module *m = modules_get((int)i);
+        if (!m || !m->path)
+            continue;
+        maps[meta.nmappings++] = (pprof_mapping){ m->start, m->end, 0, m->path, m->build_id,
+                                                  m->build_id_len };
+    }
+    int rc = pprof_write(c->prof, c->cfg->freq, &meta, f);
+    free(maps);
+    return rc;
 }
 
 static int write_speedscope(FILE *f, void *ctx)
 {
     write_ctx *c = ctx;
     return speedscope_write(c->prof, c->name, f);
+}
+
+/* The timeline: in->tl, or read back from the raw file the aggregator spilled it to. */
+static bool load_timeline(const report_input *in, timeline *tl, rawfile_info *info)
+{
+    if (in->tl) {
+        *tl = *in->tl;
+        *info = in->tl_info;
+        return true;
+    }
+    FILE *f = in->raw ? fopen(in->raw, "re") : NULL;
+    if (!f)
+        return false;
+    timeline_init(tl, 0);
+    long bad = rawfile_read_all(f, NULL, tl, info, NULL, NULL);
+    fclose(f);
+    for (size_t i = 0; i < tl->len; i++)
+        if (tl->cells[i].id >= in->stacks->len)
+            bad = -1; /* not the file we wrote */
+    if (bad < 0)
+        timeline_free(tl);
+    return bad >= 0;
+}
+
+static int write_heatmap(FILE *f, void *ctx)
+{
+    write_ctx *c = ctx;
+    const report_input *in = c->in;
+    size_t n = in->stacks->len;
+    char **names = calloc(n ? n : 1, sizeof *names);
+    timeline tl;
+    rawfile_info info;
+    if (!names || !load_timeline(in, &tl, &info)) {
+        free(names);
+        fprintf(stderr, "flameprof: no timeline to draw the heatmap from\n");
+        return -1;
+    }
+    build_profile(in, NULL, names);
+    heatmap_input h = { .stacks = (const char *const *)names, .nstacks = n,
+                        .cells = tl.cells, .ncells = tl.len, .first_slot = tl.first_slot,
+                        .start_unix_ns = info.start_unix_ns, .freq = c->cfg->freq,
+                        .title = c->name };
+    int rc = heatmap_write(&h, f);
+    for (size_t i = 0; i < n; i++)
+        free(names[i]);
+    free(names);
+    if (!in->tl)
+        timeline_free(&tl);
+    return rc;
 }
 
 /* FLAMEPROF_FORMAT's formats, in the order they are written. */
@@ -250,6 +365,7 @@ static const struct {
     { CONFIG_FORMAT_SVG, ".svg", write_svg },
     { CONFIG_FORMAT_PPROF, ".pb.gz", write_pprof },
     { CONFIG_FORMAT_SPEEDSCOPE, ".speedscope.json", write_speedscope },
+    { CONFIG_FORMAT_HEATMAP, ".heatmap.html", write_heatmap },
 };
 
 /* Publish one file; if the directory is missing or not writable, fall back to /tmp. */
@@ -324,16 +440,28 @@ static void print_summary(const report_input *in, const folded_profile *prof,
     fprintf(stderr,
             "flameprof: pid %ld: weight=%llu signals=%llu threads=%llu dropped=%llu "
             "(weight %llu) lost=%llu stacks=%zu handler median=%.2fus p99=%.2fus "
-            "report=%.0fms freq=%uHz source=%s%s; wrote %s\n",
+            "report=%.0fms mode=%s freq=%uHz source=%s%s; wrote %s\n",
             (long)getpid(), (unsigned long long)prof->total, (unsigned long long)s->signals,
             (unsigned long long)s->threads, (unsigned long long)s->dropped,
             (unsigned long long)s->dropped_weight, (unsigned long long)in->lost, prof->len,
             s->cost_median_ns / 1000.0, s->cost_p99_ns / 1000.0, report_s * 1000.0,
-            in->cfg->freq, s->source,
+            s->wall ? "wall" : "cpu", in->cfg->freq, s->source,
             s->app_handler ? "; the program has its own SIGPROF handler: its signals were "
                              "passed to it"
                            : "",
             paths);
+    if (s->wall)
+        fprintf(stderr, "flameprof: wall mode: off-cpu %llu of %llu periods; ticker sent=%llu "
+                        "failed=%llu, %llu threads skipped (they block SIGPROF)\n",
+                (unsigned long long)s->offcpu_weight, (unsigned long long)prof->total,
+                (unsigned long long)s->ticker_sent, (unsigned long long)s->ticker_failed,
+                (unsigned long long)s->ticker_skipped);
+    uint64_t dropped = in->tl ? in->tl_info.first_slot / TIMELINE_SLOTS_PER_S
+                              : rawfile_timeline_dropped_s();
+    if (dropped)
+        fprintf(stderr, "flameprof: pid %ld: the timeline's first %llu s were dropped to stay "
+                        "within FLAMEPROF_TIMELINE_MAX; the whole profile has every sample\n",
+                (long)getpid(), (unsigned long long)dropped);
     if (s->timer_failures)
         fprintf(stderr, "flameprof: %llu threads could not get a CPU timer: not sampled\n",
                 (unsigned long long)s->timer_failures);
@@ -360,28 +488,51 @@ void report_withdraw(void)
 bool report_write(const report_input *in)
 {
     double t0 = thread_cpu_s();
-    written_count = 0;
+    if (!in->window)
+        written_count = 0;
     folded_profile prof;
     folded_init(&prof);
-    build_profile(in, &prof);
-    char path[PATH_MAX], paths[4 * PATH_MAX + 4] = "";
+    build_profile(in, &prof, NULL);
+    char path[PATH_MAX], paths[8 * PATH_MAX + 4] = "";
     destination dest = { .fallback = 0, .said = false };
     report_stem(in->cfg, (long)getpid(), dest.stem, sizeof dest.stem);
-    write_ctx ctx = { &prof, in->cfg, "" };
-    snprintf(ctx.name, sizeof ctx.name, "pid %ld", (long)getpid());
+    write_ctx ctx = { &prof, in, in->cfg, "" };
+    snprintf(ctx.name, sizeof ctx.name, "pid %ld%s", in->pid ? in->pid : (long)getpid(),
+             in->cfg->mode == CONFIG_MODE_WALL ? " wall-clock" : " cpu");
     unsigned want = in->cfg->formats ? in->cfg->formats : CONFIG_DEFAULT_FORMATS;
+    if ((want & CONFIG_FORMAT_HEATMAP) && !in->tl && !in->raw && !in->window) {
+        fprintf(stderr, "flameprof: no heatmap: the timeline (PREFIX.raw) could not be "
+                        "written\n");
+        want &= ~(unsigned)CONFIG_FORMAT_HEATMAP;
+    }
+    if (in->window) { /* FLAMEPROF_INTERVAL: PREFIX.from-<N>s.<ext>, no heatmap */
+        size_t used = strlen(dest.stem);
+        snprintf(dest.stem + used, sizeof dest.stem - used, ".from-%llus",
+                 (unsigned long long)in->window_from_s);
+        want &= ~(unsigned)(CONFIG_FORMAT_HEATMAP | CONFIG_FORMAT_TIMELINE);
+        if (!want)
+            want = CONFIG_DEFAULT_FORMATS;
+    }
     bool ok = true;
     for (size_t i = 0; i < sizeof formats / sizeof *formats; i++) {
         if (!(want & formats[i].bit))
             continue;
         bool done = publish(&dest, formats[i].ext, formats[i].write, &ctx, path, sizeof path);
-        if (done && written_count < MAX_WRITTEN)
+        if (done && !in->window && written_count < MAX_WRITTEN)
             snprintf(written_paths[written_count++], PATH_MAX, "%s", path);
         ok &= done;
         size_t used = strlen(paths);
         snprintf(paths + used, sizeof paths - used, "%s%s", used ? " " : "", path);
     }
-    if (!in->cfg->quiet)
+    if ((want & CONFIG_FORMAT_TIMELINE) && in->raw && !in->window) {
+        size_t used = strlen(paths);
+        snprintf(paths + used, sizeof paths - used, "%s%s", used ? " " : "", in->raw);
+    }
+    if (in->window && !in->cfg->quiet)
+        fprintf(stderr, "flameprof: pid %ld: window from %llus: weight=%llu; wrote %s\n",
+                (long)getpid(), (unsigned long long)in->window_from_s,
+                (unsigned long long)prof.total, paths);
+    else if (!in->cfg->quiet)
         print_summary(in, &prof, paths, thread_cpu_s() - t0);
     if (!ok && in->raw)
         fprintf(stderr, "flameprof: the raw samples are kept in %s: `flameprof report %s` "

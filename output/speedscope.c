@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "frame_parse.h"
 #include "intern.h"
 #include "utf8.h"
 
@@ -17,7 +18,8 @@ void speedscope_json_string(FILE *out, const char *str, size_t n)
     size_t i = 0;
     while (i < n) {
         size_t k = i; /* the plain run, in one write */
-        while (k < n && s[k] >= 0x20 && s[k] < 0x80 && s[k] != '"' && s[k] != '\\')
+        while (k < n && s[k] >= 0x20 && s[k] < 0x80 && s[k] != '"' && s[k] != '\\' &&
+               s[k] != '<')
             k++;
         fwrite(str + i, 1, k - i, out);
         if (k == n)
@@ -33,7 +35,7 @@ void speedscope_json_string(FILE *out, const char *str, size_t n)
             fputs("\\t", out);
         } else if (c == '\r') {
             fputs("\\r", out);
-        } else if (c < 0x20) {
+        } else if (c < 0x20 || c == '<') { /* '<': the string may sit in an HTML <script> */
             char esc[7] = { '\\', 'u', '0', '0', hex[c >> 4], hex[c & 15], '\0' };
             fputs(esc, out);
         } else if ((len = utf8_len(s + k, n - k)) != 0) {
@@ -53,6 +55,29 @@ static const char *frame_at(const char *f, size_t *len)
     const char *semi = strchr(f, ';');
     *len = semi ? (size_t)(semi - f) : strlen(f);
     return semi ? semi + 1 : NULL;
+}
+
+/* One shared frame: the function's name, its source where the name tells it, and the
+ * whole folded frame under "folded" when the name is not all of it (see speedscope.h). */
+static void write_frame(FILE *out, const char *s, size_t n)
+{
+    frame_parts fp;
+    frame_parse(s, n, &fp);
+    fputs("{\"name\": ", out);
+    speedscope_json_string(out, fp.name, fp.name_len);
+    if (fp.file) {
+        fputs(", \"file\": ", out);
+        speedscope_json_string(out, fp.file, fp.file_len);
+    }
+    if (fp.line > 0)
+        fprintf(out, ", \"line\": %ld", fp.line);
+    if (fp.col > 0)
+        fprintf(out, ", \"col\": %ld", fp.col);
+    if (fp.name != s || fp.name_len != n) {
+        fputs(", \"folded\": ", out);
+        speedscope_json_string(out, s, n);
+    }
+    putc('}', out);
 }
 
 int speedscope_write(const folded_profile *p, const char *name, FILE *out)
@@ -82,9 +107,8 @@ int speedscope_write(const folded_profile *p, const char *name, FILE *out)
     fputs("{\"$schema\": \"https://www.speedscope.app/file-format-schema.json\",\n"
           "\"shared\": {\"frames\": [", out);
     for (size_t i = 0; i < frames.len; i++) {
-        fputs(i ? ",\n{\"name\": " : "\n{\"name\": ", out);
-        speedscope_json_string(out, frames.strs[i].s, frames.strs[i].len);
-        putc('}', out);
+        fputs(i ? ",\n" : "\n", out);
+        write_frame(out, frames.strs[i].s, frames.strs[i].len);
     }
     fputs("]},\n\"profiles\": [{\"type\": \"sampled\", \"name\": ", out);
     speedscope_json_string(out, name, strlen(name));

@@ -14,9 +14,12 @@
 // The view is kept in the URL, so a link or a reload shows the same thing: ?x=S&y=D zooms
 // on the frame at depth D starting at sample S, s=REGEX searches, i=1 ignores case.
 // The text goes into a CDATA section: it must never contain "]]>".
-var frames = [], details, matched, unzoombtn, searchbtn, icbtn;
+// The heatmap page (heatmap.js) draws a new graph in place of the old one and calls init
+// again; it sets NOURL, as the URL is its own.
+var frames = [], details, matched, unzoombtn, searchbtn, icbtn, keyed = false;
 var term = null, ignorecase = false, zoomed = null, root = null;
 function init(evt) {
+  frames = []; term = null; zoomed = null; root = null;
   details = document.getElementById('details').firstChild;
   matched = document.getElementById('matched');
   unzoombtn = document.getElementById('unzoom');
@@ -33,8 +36,11 @@ function init(evt) {
   unzoombtn.addEventListener('click', unzoom);
   searchbtn.addEventListener('click', function () { if (term === null) ask(); else reset_search(); });
   icbtn.addEventListener('click', toggle_case);
-  window.addEventListener('keydown', on_key);
+  if (!keyed) window.addEventListener('keydown', on_key);
+  keyed = true;
+  if (ignorecase) icbtn.classList.add('show');
   load_state();
+  to_flames();
 }
 function share(part, total) { return (total ? 100 * part / total : 0).toFixed(2) + '%'; }
 function commas(n) { return String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ','); }
@@ -55,6 +61,8 @@ function Frame(g) {
   this.a = Number(g.getAttribute('data-a')); this.b = Number(g.getAttribute('data-b'));
   var cut = this.title.lastIndexOf(' (' + commas(DIFF ? this.a : this.n) + ' ');
   this.name = this.agg ? '' : cut >= 0 ? this.title.substring(0, cut) : this.title;
+  /* the label: the name's short form (C++/Rust without templates, parameters) if given */
+  this.lname = g.getAttribute('data-l') || this.name;
   g.fpframe = this;
 }
 /* The title, and when zoomed, the share of the zoomed frame's samples. */
@@ -69,7 +77,8 @@ function frame_of(el) {
 function label(f, w) {
   var c = Math.floor((w - 3) / FONTW);
   if (f.agg || c < 3) return '';
-  return f.name.length <= c ? f.name : f.name.substring(0, c - 2) + '..';
+  var s = f.lname || f.name; // the heatmap labels plain {name} objects
+  return s.length <= c ? s : s.substring(0, c - 2) + '..';
 }
 function place(f, x, w) {
   f.rect.setAttribute('x', x.toFixed(2));
@@ -106,6 +115,18 @@ function unzoom() {
   }
   unzoombtn.classList.add('hide');
   save_state();
+  to_flames();
+}
+/* Show where the flames are: a deep graph is taller than the window, and its widest
+   frames are at the root: the bottom of a flame graph, the top of an icicle. Zoomed, the
+   zoomed frame takes the root's place. Not in a page that holds the graph (NOURL). */
+function to_flames() {
+  if (!url_kept() || typeof window === 'undefined' || !window.scrollTo) return;
+  var f = zoomed || root;
+  if (!f) return;
+  var r = f.rect.getBoundingClientRect();
+  if (!zoomed) window.scrollTo(0, INV ? 0 : document.documentElement.scrollHeight);
+  else window.scrollBy(0, INV ? r.top - 3 * FH : r.bottom + 3 * FH - window.innerHeight);
 }
 function ask() {
   var t = prompt('Search (regular expression' + (ignorecase ? ', ignoring case' : '') + ')',
@@ -163,8 +184,9 @@ function on_key(e) {
 }
 /* The URL keeps the view; where there is no history API (a viewer without one, a file
    a browser refuses to rewrite the URL of) the view simply is not kept. */
+function url_kept() { return typeof NOURL === 'undefined' || !NOURL; }
 function save_state() {
-  if (typeof history === 'undefined' || typeof location === 'undefined' ||
+  if (!url_kept() || typeof history === 'undefined' || typeof location === 'undefined' ||
       !history.replaceState) return;
   var q = [];
   if (zoomed) q.push('x=' + zoomed.s, 'y=' + zoomed.d);
@@ -174,7 +196,7 @@ function save_state() {
   try { history.replaceState(null, '', url); } catch (e) { }
 }
 function load_state() {
-  if (typeof location === 'undefined' || !location.search) return;
+  if (!url_kept() || typeof location === 'undefined' || !location.search) return;
   var p = {}, kv = location.search.substring(1).split('&');
   for (var i = 0; i < kv.length; i++) {
     var eq = kv[i].indexOf('='); if (eq < 0) continue;

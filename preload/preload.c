@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "aggregator.h"
@@ -26,6 +27,7 @@
 #include "goexit.h"
 #include "golang.h"
 #include "jit_env.h"
+#include "python.h"
 #include "jit_perfmap.h"
 #include "jvm.h"
 #include "modules.h"
@@ -67,6 +69,8 @@ static void open_spill(void)
         return;
     char stem[PATH_MAX];
     report_stem(&g_cfg, (long)getpid(), stem, sizeof stem);
+    if (g_cfg.timeline_max)
+        rawfile_set_timeline_max(g_cfg.timeline_max);
     if (rawfile_open(stem, g_cfg.freq) == 0)
         return;
     char alt[PATH_MAX + 8];
@@ -74,10 +78,21 @@ static void open_spill(void)
         rawfile_open(alt, g_cfg.freq);
 }
 
+/* When this process's profile began (CLOCK_REALTIME ns): the constructor, or the fork. */
+static int64_t g_start_ns;
+
+static int64_t now_ns(clockid_t clock)
+{
+    struct timespec ts;
+    clock_gettime(clock, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
 static void on_fork_child(void)
 {
     if (!atomic_load(&g_active))
         return;
+    g_start_ns = now_ns(CLOCK_REALTIME);
     rawfile_after_fork_child();
     open_spill();
     modules_after_fork_child();
@@ -85,6 +100,7 @@ static void on_fork_child(void)
      * (copy-on-write, so it costs nothing) rather than walk it. */
     stacks_init(&g_stacks);
     jit_after_fork_child();
+    python_after_fork_child();
     sampler_after_fork_child();
     aggregator_after_fork_child();
     /* Last: the child's timer starts counting only now, so our own setup (a thread, a file)
@@ -118,12 +134,34 @@ static bool interposing(void)
            winner.dli_fbase == self.dli_fbase;
 }
 
+/* FLAMEPROF_INTERVAL: the profile of the window that began from_s seconds in, written
+ * while the program runs (on the aggregator thread, or at the end for the last one);
+ * nothing for a window without samples. */
+static void write_window(uint64_t from_s)
+{
+    uint64_t weight = 0;
+    for (size_t id = 0; id < g_stacks.len; id++) {
+        const stack_entry *e = stacks_get(&g_stacks, (uint32_t)id);
+        weight += e->weight - e->mark_weight;
+    }
+    if (weight == 0)
+        return; /* an idle interval: no files */
+    sampler_stats st;
+    sampler_get_stats(&st);
+    report_input in = { .cfg = &g_cfg, .stacks = &g_stacks, .stats = &st,
+                        .self_pc = (const void *)write_window, .window = true,
+                        .window_from_s = from_s };
+    report_write(&in);
+    aggregator_window_done();
+}
+
 __attribute__((constructor)) static void flameprof_init(void)
 {
     real__exit = (exit_fn)real_symbol("_exit");
     real_pthread_create = (pthread_create_fn)real_symbol("pthread_create");
     if (!interposing())
         return; /* e.g. only the JVM agent is wanted here: it works without the sampler */
+    g_start_ns = now_ns(CLOCK_REALTIME);
     config_load(&g_cfg);
     golang_detect();
     if (golang_without_libc()) {
@@ -145,6 +183,8 @@ __attribute__((constructor)) static void flameprof_init(void)
     stacks_init(&g_stacks);
     modules_refresh();
     open_spill();
+    sampler_set_mode(g_cfg.mode == CONFIG_MODE_WALL, g_cfg.source == CONFIG_SOURCE_PERF,
+                     real_pthread_create);
     if (sampler_init(g_cfg.freq, &g_ring, g_cfg.empty_handler) != 0) {
         fprintf(stderr, "flameprof: cannot start sampling; not profiling\n");
         return;
@@ -156,6 +196,8 @@ __attribute__((constructor)) static void flameprof_init(void)
     sampler_arm_existing_threads();
     /* Last, so that the scan of existing threads does not find it. */
     endings_init((sigaction_fn)real_symbol("sigaction"), g_cfg.stop_wait);
+    if (g_cfg.interval && !g_cfg.empty_handler)
+        aggregator_set_window(g_cfg.interval, write_window);
     if (aggregator_start(&g_ring, &g_stacks, real_pthread_create, finish_on_signal) != 0) {
         fprintf(stderr, "flameprof: cannot start the aggregator thread; not profiling\n");
         sampler_stop();
@@ -199,13 +241,16 @@ static void finish(bool skip_if_empty)
         endings_writing(false);
         return;
     }
-    rawfile_spill(&g_stacks); /* in case writing the profile fails (a full disk) */
-    bool keep_raw = false;    /* for `flameprof report` to name stripped code */
+    aggregator_spill(); /* in case writing the profile fails (a full disk); the heatmap's */
+    if (g_cfg.interval)
+        write_window(aggregator_window_from_s()); /* the last window, however short */
+    bool keep_raw = false; /* for `flameprof report` to name stripped code */
     report_input in = { .cfg = &g_cfg, .stacks = &g_stacks, .stats = &st,
                         .lost = aggregator_lost(), .self_pc = (const void *)finish,
-                        .raw = rawfile_path(), .keep_raw = &keep_raw };
+                        .raw = rawfile_path(), .keep_raw = &keep_raw,
+                        .start_ns = g_start_ns, .end_ns = now_ns(CLOCK_REALTIME) };
     bool written = report_write(&in);
-    rawfile_close(written && !keep_raw);
+    rawfile_close(written && !keep_raw && !(g_cfg.formats & CONFIG_FORMAT_TIMELINE));
     if (written)
         record_mark(RECORD_MARK_PROFILED);
     report_perfmap();
