@@ -151,6 +151,7 @@ static void build_profile(const report_input *in, folded_profile *prof)
 typedef struct write_ctx {
     const folded_profile *prof;
     const config *cfg;
+    const char *title, *subtitle;
     char name[32]; /* "pid 4242": names the profile where a format has room for it */
 } write_ctx;
 
@@ -163,7 +164,8 @@ static int write_svg(FILE *f, void *ctx)
 {
     svg_options o;
     svg_options_default(&o);
-    o.title = "CPU Flame Graph (flameprof)";
+    o.title = ((write_ctx *)ctx)->title;
+    o.subtitle = ((write_ctx *)ctx)->subtitle;
     return svg_write(((write_ctx *)ctx)->prof, &o, f);
 }
 
@@ -264,7 +266,7 @@ static void print_summary(const report_input *in, const folded_profile *prof,
             "flameprof: pid %ld: weight=%llu signals=%llu threads=%llu dropped=%llu "
             "(weight %llu) lost=%llu stacks=%zu handler median=%.2fus p99=%.2fus "
             "report=%.0fms freq=%uHz source=%s%s; wrote %s\n",
-            (long)getpid(), (unsigned long long)prof->total, (unsigned long long)s->signals,
+            in->pid ? in->pid : (long)getpid(), (unsigned long long)prof->total, (unsigned long long)s->signals,
             (unsigned long long)s->threads, (unsigned long long)s->dropped,
             (unsigned long long)s->dropped_weight, (unsigned long long)in->lost, prof->len,
             s->cost_median_ns / 1000.0, s->cost_p99_ns / 1000.0, report_s * 1000.0,
@@ -273,6 +275,11 @@ static void print_summary(const report_input *in, const folded_profile *prof,
                              "passed to it"
                            : "",
             paths);
+    if (in->filter && filter_active(in->filter)) {
+        char desc[1024];
+        filter_describe(in->filter, desc, sizeof desc);
+        fprintf(stderr, "flameprof: %s\n", desc);
+    }
     if (s->timer_failures)
         fprintf(stderr, "flameprof: %llu threads could not get a CPU timer: not sampled\n",
                 (unsigned long long)s->timer_failures);
@@ -303,11 +310,21 @@ bool report_write(const report_input *in)
     folded_profile prof;
     folded_init(&prof);
     build_profile(in, &prof);
-    char path[PATH_MAX], paths[4 * PATH_MAX + 4] = "";
+    long pid = in->pid ? in->pid : (long)getpid();
+    char path[PATH_MAX], paths[4 * PATH_MAX + 4] = "", subtitle[1024] = "";
+    if (in->base)
+        folded_subtract(&prof, in->base);
+    if (in->filter && filter_active(in->filter)) {
+        if (filter_apply(in->filter, &prof) != 0)
+            fprintf(stderr, "flameprof: out of memory while filtering; profile unfiltered\n");
+        else
+            filter_describe(in->filter, subtitle, sizeof subtitle);
+    }
     destination dest = { .fallback = 0, .said = false };
-    report_stem(in->cfg, (long)getpid(), dest.stem, sizeof dest.stem);
-    write_ctx ctx = { &prof, in->cfg, "" };
-    snprintf(ctx.name, sizeof ctx.name, "pid %ld", (long)getpid());
+    report_stem(in->cfg, pid, dest.stem, sizeof dest.stem);
+    write_ctx ctx = { &prof, in->cfg, in->title ? in->title : "CPU Flame Graph (flameprof)",
+                      subtitle[0] ? subtitle : NULL, "" };
+    snprintf(ctx.name, sizeof ctx.name, "pid %ld", pid);
     unsigned want = in->cfg->formats ? in->cfg->formats : CONFIG_DEFAULT_FORMATS;
     bool ok = true;
     for (size_t i = 0; i < sizeof formats / sizeof *formats; i++) {

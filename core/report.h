@@ -4,6 +4,8 @@
 #define FLAMEPROF_REPORT_H
 
 #include "config.h"
+#include "filter.h"
+#include "folded.h"
 #include "sampler_stats.h"
 #include "stacks.h"
 
@@ -14,6 +16,10 @@ typedef struct report_input {
     uint64_t lost;       /* samples the aggregator could not store */
     const char *raw;     /* the raw spill, kept when the profile could not be written */
     const void *self_pc; /* any address inside libflameprof: its frames are hidden */
+    filter *filter;      /* NULL or inactive: the whole profile (filter.h) */
+    const folded_profile *base; /* NULL, or subtracted stack by stack: a profile since then */
+    const char *title;   /* NULL: "CPU Flame Graph (flameprof)" */
+    long pid;            /* 0: this process (names the output and the summary) */
 } report_input;
 
 /* Write the profile in the formats of cfg->formats (FLAMEPROF_FORMAT; <prefix>.folded and

@@ -34,6 +34,7 @@ static const char convert_help[] =
     "                       value its count times the period\n"
     "      --name NAME      the profile's name in speedscope (default: the input file name)\n"
     "  -h, --help           show this help\n"
+    CLI_FILTER_HELP
     "\n"
     "Frames tagged _[i] (inlined) become lines of their caller's pprof location. Malformed\n"
     "lines are reported on standard error with their line number and skipped.\n";
@@ -123,10 +124,11 @@ static int convert_args(int argc, char **argv, convert_opts *c)
         { "freq", required_argument, NULL, 'F' },
         { "name", required_argument, NULL, OPT_NAME },
         { "help", no_argument, NULL, 'h' },
+        CLI_FILTER_LONGOPTS,
         { NULL, 0, NULL, 0 }
     };
     long hz;
-    int opt;
+    int opt, rc;
     while ((opt = getopt_long(argc, argv, ":f:o:F:h", longopts, NULL)) != -1) {
         switch (opt) {
         case 'f':
@@ -158,7 +160,10 @@ static int convert_args(int argc, char **argv, convert_opts *c)
             fputs(convert_help, stdout);
             return 0;
         default:
-            return cli_bad_option("convert", argv, opt);
+            if ((rc = cli_filter_option("convert", opt, optarg)) < 0)
+                return cli_bad_option("convert", argv, opt);
+            if (rc > 0)
+                return rc;
         }
     }
     if (argc - optind > 1) {
@@ -192,6 +197,10 @@ int cmd_convert(int argc, char **argv)
     folded_profile p;
     folded_init(&p);
     rc = cli_read_folded(c.input, &p);
+    if (rc == 0)
+        rc = cli_filter_apply("convert", &p);
+    char named[2048];
+    c.name = cli_filter_subtitle(c.name, named, sizeof named); /* speedscope shows it */
     if (rc == 0 && c.output) {
         rc = write_file(&c, &p);
     } else if (rc == 0 && write_format(&c, &p, stdout) < 0) {

@@ -25,7 +25,8 @@ static const char report_help[] =
     "\n"
     "  -o PREFIX   output prefix\n"
     "  -q          no summary line\n"
-    "  -h, --help  show this help\n";
+    "  -h, --help  show this help\n"
+    CLI_FILTER_HELP;
 
 static void add_samples(stack_entry *e, void *ctx)
 {
@@ -37,8 +38,9 @@ static int report_args(int argc, char **argv, config *cfg, const char **prefix,
                        const char **path)
 {
     static const struct option longopts[] = { { "help", no_argument, NULL, 'h' },
+                                               CLI_FILTER_LONGOPTS,
                                                { NULL, 0, NULL, 0 } };
-    int c;
+    int c, rc;
     while ((c = getopt_long(argc, argv, ":o:qh", longopts, NULL)) != -1) {
         switch (c) {
         case 'o': *prefix = optarg; break;
@@ -47,7 +49,10 @@ static int report_args(int argc, char **argv, config *cfg, const char **prefix,
             fputs(report_help, stdout);
             return 0;
         default:
-            return cli_bad_option("report", argv, c);
+            if ((rc = cli_filter_option("report", c, optarg)) < 0)
+                return cli_bad_option("report", argv, c);
+            if (rc > 0)
+                return rc;
         }
     }
     if (optind >= argc) {
@@ -100,7 +105,8 @@ int cmd_report(int argc, char **argv)
     uint64_t samples = 0;
     stacks_foreach(&t, add_samples, &samples);
     sampler_stats st = { .signals = samples, .source = source };
-    report_input ri = { .cfg = &cfg, .stacks = &t, .stats = &st, .self_pc = NULL };
+    report_input ri = { .cfg = &cfg, .stacks = &t, .stats = &st, .self_pc = NULL,
+                        .filter = cli_filter() };
     bool ok = report_write(&ri);
     stacks_free(&t);
     return ok ? 0 : 1;

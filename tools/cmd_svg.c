@@ -31,6 +31,7 @@ static const char svg_help[] =
     "  --hash             accepted for flamegraph.pl compatibility; colours always\n"
     "                     derive from the name\n"
     "  -h, --help         show this help\n"
+    CLI_FILTER_HELP
     "\n"
     "Options may also be written --name=VALUE. Malformed lines are reported on standard\n"
     "error with their line number and skipped.\n";
@@ -68,11 +69,12 @@ int cmd_svg_args(const char *cmd, const char *help, int argc, char **argv, svg_o
         { "reverse", no_argument, NULL, OPT_REVERSE },
         { "hash", no_argument, NULL, OPT_HASH },
         { "help", no_argument, NULL, 'h' },
+        CLI_FILTER_LONGOPTS,
         { NULL, 0, NULL, 0 }
     };
     const char *minwidth = NULL;
     long width;
-    int c;
+    int c, rc;
     while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
         switch (c) {
         case OPT_TITLE: o->title = optarg; break;
@@ -100,7 +102,10 @@ int cmd_svg_args(const char *cmd, const char *help, int argc, char **argv, svg_o
             fputs(help, stdout);
             return 0;
         default:
-            return cli_bad_option(cmd, argv, c);
+            if ((rc = cli_filter_option(cmd, c, optarg)) < 0)
+                return cli_bad_option(cmd, argv, c);
+            if (rc > 0)
+                return rc;
         }
     }
     if (minwidth && !parse_minwidth(minwidth, o->width, &o->minwidth)) {
@@ -133,8 +138,10 @@ int cmd_svg(int argc, char **argv)
      * blocks to malloc one by one was 5% of the run. Reachable, so no leak report. */
     static folded_profile p;
     folded_init(&p);
-    if (cli_read_folded(file, &p) != 0)
+    if (cli_read_folded(file, &p) != 0 || cli_filter_apply("svg", &p) != 0)
         return 1;
+    char subtitle[2048];
+    o.subtitle = cli_filter_subtitle(o.subtitle, subtitle, sizeof subtitle);
     if (svg_write(&p, &o, stdout) < 0) {
         fprintf(stderr, "flameprof: writing the SVG: %s\n", errno ? strerror(errno) : "error");
         return 1;
