@@ -128,7 +128,7 @@ static const unwind_module *module_of(const void *addr)
     return NULL;
 }
 
-static void build_profile(const report_input *in, folded_profile *prof)
+void report_build(const report_input *in, folded_profile *prof)
 {
     build_ctx c = { .sym = symbolize_new(), .prof = prof, .self = module_of(in->self_pc) };
     if (!c.sym)
@@ -309,7 +309,7 @@ bool report_write(const report_input *in)
     written_count = 0;
     folded_profile prof;
     folded_init(&prof);
-    build_profile(in, &prof);
+    report_build(in, &prof);
     long pid = in->pid ? in->pid : (long)getpid();
     char path[PATH_MAX], paths[4 * PATH_MAX + 4] = "", subtitle[1024] = "";
     if (in->base)

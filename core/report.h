@@ -28,6 +28,10 @@ typedef struct report_input {
  * written. */
 bool report_write(const report_input *in);
 
+/* Symbolize in->stacks into prof (initialized by the caller; finished on return), without
+ * in->base or in->filter: what report_write writes before those. */
+void report_build(const report_input *in, folded_profile *prof);
+
 /* Remove the files the last report_write wrote (the exec it was written for failed, and
  * the profile goes on). */
 void report_withdraw(void);

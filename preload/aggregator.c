@@ -10,9 +10,11 @@
 #include "endings.h"
 #include "jit_perfmap.h"
 #include "modules.h"
+#include "control.h"
 #include "rawfile.h"
 
-enum { TICK_NS = 10 * 1000 * 1000, SPILL_TICKS = 100 /* the raw spill: once a second */ };
+enum { TICK_NS = 10 * 1000 * 1000, SPILL_TICKS = 100 /* the raw spill: once a second */,
+       CONTROL_TICKS = 10 /* `flameprof dump` is answered within 100 ms */ };
 
 static ring *g_ring;
 static stack_table *g_table;
@@ -55,10 +57,18 @@ static void refresh_modules_if_changed(void)
     }
 }
 
+/* A dump asks: everything so far into the raw spill now (control.h). */
+static void spill_now(void)
+{
+    drain();
+    rawfile_spill(g_table);
+}
+
 static void *run(void *arg)
 {
     (void)arg;
     struct timespec tick = { 0, TICK_NS };
+    control_open();
     for (unsigned n = 1; atomic_load(&g_running); n++) {
         int why = endings_requested();
         if (why) {
@@ -71,8 +81,11 @@ static void *run(void *arg)
         drain();
         if (n % SPILL_TICKS == 0)
             rawfile_spill(g_table);
+        if (n % CONTROL_TICKS == 0)
+            control_poll(spill_now);
         nanosleep(&tick, NULL);
     }
+    control_close();
     endings_set_writer(false);
     return NULL;
 }

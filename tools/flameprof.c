@@ -10,6 +10,7 @@
 #include "cli.h"
 #include "cmd_convert.h"
 #include "cmd_diff.h"
+#include "cmd_dump.h"
 #include "cmd_record.h"
 #include "cmd_report.h"
 #include "cmd_svg.h"
@@ -31,6 +32,7 @@ static const command commands[] = {
     { "diff", cmd_diff, "differential flame graph of two folded profiles" },
     { "convert", cmd_convert, "folded stacks to pprof or speedscope" },
     { "report", cmd_report, "turn the raw spill of a killed process into its profile" },
+    { "dump", cmd_dump, "the profile of a running process, so far or for the next seconds" },
 };
 
 static void usage(FILE *f)
