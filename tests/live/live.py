@@ -1,0 +1,163 @@
+#!/usr/bin/env python3
+"""live.py - live services: `flameprof dump PID` on a running native service, thread names
+and --threads, filters on a real profile.
+
+  live.py --flameprof EXE --lib LIB --wl WL_LIVE TEST
+
+Tests:
+  dump-phases      wl_live burns phase_a for 2 s then phase_b for 2 s (wall time measured in
+                   the process): `dump -d 1` during phase b is dominated by phase_b; `dump`
+                   after both holds both, no more than the exit profile; the control socket
+                   exists while the process runs and leaves no file behind
+  dump-no-library  a process without the library: one clear line, status 1; no process:
+                   one clear line, status 1
+  dump-other-user  (as root) `nobody` cannot dump a root process: one line, status 1; the
+                   host goes on and its own profile is whole
+  threads          three named threads (pthread_setname_np, prctl, /proc comm) with CPU
+                   shares 1:2:3: `svg --threads`-style roots `[name tid]` in FLAMEPROF_THREADS
+                   profiles and `dump --threads`, per-thread shares as measured, merged by
+                   default
+"""
+
+import argparse
+import os
+import pwd
+import shutil
+import signal
+import sys
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'common'))
+import fptest  # noqa: E402
+
+A = None  # the parsed arguments
+
+
+def control_sockets(pid):
+    """Abstract unix socket names of the form @flameprof.PID now listening (/proc/net/unix)."""
+    with open('/proc/net/unix') as f:
+        return [ln.split()[-1] for ln in f if ln.rstrip().endswith(f'@flameprof.{pid}')]
+
+
+def dump(args, cwd, user=None):
+    argv = [A.flameprof, 'dump'] + [str(a) for a in args]
+    if user:
+        pw = pwd.getpwnam(user)
+        argv = ['setpriv', f'--reuid={pw.pw_uid}', f'--regid={pw.pw_gid}', '--clear-groups'] + argv
+    return fptest.run(argv, cwd=cwd, timeout=30)
+
+
+def share(prof, name):
+    return fptest.pct(prof.inclusive(name), prof.total)
+
+
+def test_dump_phases(ck, wd):
+    p = fptest.start([A.wl, 'phases', '2', '2'], lib=A.lib, cwd=wd.tmp)
+    try:
+        ck.check(p.wait_stdout('phase b', 10), 'the service reached phase b')
+        time.sleep(0.3)
+        ck.check(len(control_sockets(p.pid)) == 1, 'the control socket is listening',
+                 str(control_sockets(p.pid)))
+        r = dump(['-d', '1', '-o', 'window', p.pid], wd.tmp)
+        ck.check(r.returncode == 0, 'dump -d 1 succeeded', r.stderr.strip()[-300:])
+        win = fptest.load_profile(ck, wd.path('window.folded'), 'dump -d 1 in phase b')
+        if win:
+            b = share(win, 'phase_b')
+            ck.check(b >= 90, 'dump -d 1 in phase b: phase_b dominates', f'{b:.1f}%')
+            ck.check(win.inclusive('phase_a') == 0, 'no phase_a sample in the window',
+                     str(win.inclusive('phase_a')))
+            ck.check(os.path.isfile(wd.path('window.svg')), 'the SVG is written too')
+        ck.check(p.wait_stdout('done', 10), 'the service finished both phases')
+        r = dump([p.pid, '-o', 'so-far', '--format', 'folded'], wd.tmp)
+        ck.check(r.returncode == 0, 'dump (so far) succeeded', r.stderr.strip()[-300:])
+        so_far = fptest.load_profile(ck, wd.path('so-far.folded'), 'dump so far')
+        ck.check(not os.path.exists(wd.path('so-far.svg')), '--format folded: no SVG')
+    finally:
+        p.signal(signal.SIGTERM)
+        run = fptest.report_run(p.finish(30))
+    whole = fptest.load_profile(ck, wd.path(f'flameprof.{run.pid}.folded'), 'exit profile')
+    if so_far and whole:
+        a, b = share(so_far, 'phase_a'), share(so_far, 'phase_b')
+        ck.check(30 <= a <= 70 and 30 <= b <= 70, 'dump so far holds both phases',
+                 f'phase_a {a:.1f}%, phase_b {b:.1f}%')
+        ck.check(so_far.total <= whole.total, 'the dump is no more than the whole run',
+                 f'{so_far.total} <= {whole.total}')
+        ck.check(so_far.total >= 0.9 * whole.total, 'the dump after both phases is nearly all',
+                 f'{so_far.total} of {whole.total}')
+    ck.check(control_sockets(run.pid) == [], 'no control socket after the process ended')
+    left = sorted(os.listdir(wd.tmp))
+    want = sorted(['window.folded', 'window.svg', 'so-far.folded',
+                   f'flameprof.{run.pid}.folded', f'flameprof.{run.pid}.svg'])
+    ck.check(left == want, 'no file left behind but the profiles', str(left))
+
+
+def test_dump_no_library(ck, wd):
+    p = fptest.start([A.wl, 'idle', '20'], cwd=wd.tmp)
+    try:
+        time.sleep(0.2)
+        r = dump([p.pid], wd.tmp)
+    finally:
+        p.signal(signal.SIGTERM)
+        p.finish(10)
+    lines = r.stderr.strip().splitlines()
+    ck.check(r.returncode == 1, 'dump of a process without the library fails', str(r.returncode))
+    ck.check(len(lines) == 1 and 'not running with libflameprof' in lines[0],
+             'one clear line', str(lines))
+    r = dump([p.pid], wd.tmp)  # reaped: no such process now
+    lines = r.stderr.strip().splitlines()
+    ck.check(r.returncode == 1 and len(lines) == 1 and 'no process' in lines[0],
+             'dump of no process: one clear line, status 1', str(lines))
+    ck.check(os.listdir(wd.tmp) == [], 'nothing written', str(os.listdir(wd.tmp)))
+
+
+def test_dump_other_user(ck, wd):
+    if os.geteuid() != 0:
+        raise fptest.Skip('needs root to run the dump as another user (nobody)')
+    if not shutil.which('setpriv'):
+        raise fptest.Skip('setpriv (util-linux) is missing')
+    os.chmod(wd.tmp, 0o777)  # nobody may write there: only the channel may refuse
+    p = fptest.start([A.wl, 'phases', '1', '1'], lib=A.lib, cwd=wd.tmp)
+    try:
+        ck.check(p.wait_stdout('phase b', 10), 'the service runs')
+        time.sleep(0.2)
+        r = dump([p.pid, '-o', 'stolen'], wd.tmp, user='nobody')
+        lines = r.stderr.strip().splitlines()
+        ck.check(r.returncode == 1, 'nobody cannot dump a root process', str(r.returncode))
+        ck.check(len(lines) == 1 and 'another user' in lines[0], 'one clear line', str(lines))
+        ck.check(not os.path.exists(wd.path('stolen.folded')), 'nothing written for nobody')
+        r = dump([p.pid, '-o', 'mine', '-q'], wd.tmp)
+        ck.check(r.returncode == 0 and os.path.isfile(wd.path('mine.folded')),
+                 'root (the same user) can', r.stderr.strip()[-200:])
+        ck.check(p.wait_stdout('done', 10), 'the host went on')
+    finally:
+        p.signal(signal.SIGTERM)
+        run = fptest.report_run(p.finish(30))
+    whole = fptest.load_profile(ck, wd.path(f'flameprof.{run.pid}.folded'), 'exit profile')
+    if whole:
+        ck.check(whole.inclusive('phase_b') > 0, 'the host profile is whole')
+
+
+TESTS = {
+    'dump-phases': test_dump_phases,
+    'dump-no-library': test_dump_no_library,
+    'dump-other-user': test_dump_other_user,
+}
+
+
+def main():
+    global A
+    ap = argparse.ArgumentParser()
+    ap.add_argument('--flameprof', required=True)
+    ap.add_argument('--lib', required=True)
+    ap.add_argument('--wl', required=True)
+    ap.add_argument('test', choices=sorted(TESTS))
+    A = ap.parse_args()
+    A.flameprof, A.lib, A.wl = (os.path.abspath(x) for x in (A.flameprof, A.lib, A.wl))
+    fptest.set_budget(100)
+    ck = fptest.Checks(A.test)
+    wd = fptest.Workdir('live')
+    return fptest.run_test(ck, TESTS[A.test], ck, wd, cleanup=wd.cleanup)
+
+
+if __name__ == '__main__':
+    sys.exit(main())
