@@ -187,6 +187,9 @@ void config_load(config *c)
         config_format_names(c->formats, used, sizeof used);
         warn_bad("FLAMEPROF_FORMAT", v, why, used);
     }
+    v = getenv("FLAMEPROF_THREADS");
+    if (!config_parse_bool(v, &c->threads, why, sizeof why))
+        warn_bad("FLAMEPROF_THREADS", v, why, "no (threads merged)");
     v = getenv("FLAMEPROF_QUIET");
     if (!config_parse_bool(v, &c->quiet, why, sizeof why))
         warn_bad("FLAMEPROF_QUIET", v, why, "no (summary shown)");

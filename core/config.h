@@ -32,6 +32,8 @@ typedef struct config {
                                  default, so a zeroed config writes svg and folded */
     bool empty_handler;       /* FLAMEPROF_BENCH=empty-handler: timers fire, handler does
                                  nothing (the benchmark's floor); nothing is written */
+    bool threads;             /* FLAMEPROF_THREADS: keep threads apart, a root frame
+                                 "[name tid]" each (the default merges them) */
 } config;
 
 /* Reads the environment through getenv. Warnings go to stderr (one line each). */

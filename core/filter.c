@@ -47,6 +47,29 @@ bool filter_active(const filter *f)
     return false;
 }
 
+bool filter_is_thread_root(const char *frame, size_t len)
+{
+    if (len < 4 || frame[0] != '[' || frame[len - 1] != ']')
+        return false;
+    size_t i = len - 1, digits = 0;
+    while (i > 1 && frame[i - 1] >= '0' && frame[i - 1] <= '9') {
+        i--;
+        digits++;
+    }
+    return digits > 0 && frame[i - 1] == ' ';
+}
+
+/* Does p hold thread roots to merge away? */
+static bool has_thread_roots(const folded_profile *p)
+{
+    for (size_t i = 0; i < p->len; i++) {
+        const char *s = p->entries[i].stack, *semi = strchr(s, ';');
+        if (s[0] == '[' && filter_is_thread_root(s, semi ? (size_t)(semi - s) : strlen(s)))
+            return true;
+    }
+    return false;
+}
+
 static bool matches_any(const filter *f, filter_kind kind, const char *name)
 {
     for (int i = 0; i < f->n[kind]; i++)
@@ -103,7 +126,9 @@ static bool split(frames *fr, const char *stack)
 static size_t filter_stack(filter *f, frames *fr, uint64_t count)
 {
     bool focused = f->n[FILTER_FOCUS] == 0, hid = false;
-    for (size_t i = 0; i < fr->n; i++) {
+    /* A thread root merged away, unless threads are kept (a lone root stays: no caller). */
+    size_t first = !f->threads && fr->n > 1 && filter_is_thread_root(fr->v[0], strlen(fr->v[0]));
+    for (size_t i = first; i < fr->n; i++) {
         strip_name(f, fr->v[i]);
         if (matches_any(f, FILTER_EXCLUDE, fr->v[i])) {
             f->excluded += count;
@@ -116,7 +141,7 @@ static size_t filter_stack(filter *f, frames *fr, uint64_t count)
         return 0;
     }
     size_t len = 0;
-    for (size_t i = 0; i < fr->n; i++) {
+    for (size_t i = first; i < fr->n; i++) {
         if (matches_any(f, FILTER_HIDE, fr->v[i])) {
             hid = true;
             continue;
@@ -140,7 +165,7 @@ int filter_apply(filter *f, folded_profile *p)
 {
     f->total_in = p->total;
     f->excluded = f->unfocused = f->hidden_frames_weight = 0;
-    if (!filter_active(f))
+    if (!filter_active(f) && (f->threads || !has_thread_roots(p)))
         return 0;
     folded_profile out;
     folded_init(&out);

@@ -3,6 +3,10 @@
  * renders or writes a profile (svg, diff, convert, report, dump), applied to the loaded
  * folded profile, after any reader.
  *
+ * Threads: a profile that kept threads apart (FLAMEPROF_THREADS) has a root frame
+ * "[name tid]" per thread. Unless the filter keeps threads (`--threads`), that root is
+ * dropped first, so every profile reads merged by default, whatever wrote it.
+ *
  * Per stack, in this order (so every regex is written against the names as shown):
  *  1. strip    each frame name loses the first match of each --strip regex (a name that
  *              would become empty is kept whole);
@@ -36,6 +40,7 @@ typedef struct filter {
     regex_t re[FILTER_KINDS][FILTER_MAX_EACH];
     const char *src[FILTER_KINDS][FILTER_MAX_EACH]; /* as given (not copied) */
     int n[FILTER_KINDS];
+    bool threads; /* keep the "[name tid]" roots */
     /* What the last filter_apply did. */
     uint64_t total_in, excluded, unfocused, hidden_frames_weight;
 } filter;
@@ -49,8 +54,12 @@ int filter_add(filter *f, filter_kind kind, const char *regex, char *err, size_t
 
 bool filter_active(const filter *f);
 
-/* Rewrite p (a finished profile) through the filter; it stays finished. Returns 0, or -1
- * on allocation failure (p is then unchanged). */
+/* Is this frame a thread root, "[name tid]"? */
+bool filter_is_thread_root(const char *frame, size_t len);
+
+/* Rewrite p (a finished profile) through the filter; it stays finished. Cheap when there
+ * is nothing to do (no regex, no thread root to merge). Returns 0, or -1 on allocation
+ * failure (p is then unchanged). */
 int filter_apply(filter *f, folded_profile *p);
 
 /* One line for a graph's subtitle or a summary: what was filtered and what it cost, e.g.

@@ -13,6 +13,7 @@
 
 #include "modules.h"
 #include "outfile.h"
+#include "threads.h"
 
 enum { BUF_SIZE = 1 << 16, LINE_MAX_BYTES = 32 + RING_MAX_DEPTH * 17 + 128 };
 
@@ -28,6 +29,9 @@ static size_t g_len;
 static size_t g_modules_written, g_maps_written;
 static bool g_failed;
 static unsigned g_freq;
+static uint32_t g_cur_tid;  /* the thread of the S records being written (H records) */
+static bool g_names_all;
+static bool g_any_tid;      /* some S record had a thread */    /* write every thread name (a new file), not only changes */
 /* Compaction: deltas accumulate; once they outweigh a full snapshot several times over,
  * the file is rewritten as one snapshot, so a long run's spill stays proportional to its
  * distinct stacks, not to its duration. */
@@ -112,6 +116,7 @@ int rawfile_open(const char *stem, unsigned freq)
     g_failed = false;
     g_modules_written = g_maps_written = 0;
     g_file_bytes = g_snapshot_bytes = 0;
+    g_names_all = true;
     put("flameprof-raw 1\nP %lx %x\n", (long)getpid(), freq);
     flush_buf();
     return 0;
@@ -140,6 +145,10 @@ static void spill_stack(stack_entry *e, void *arg)
     uint64_t n = full ? e->samples : e->samples - e->spilled_samples;
     if (w == 0)
         return;
+    if (e->tid != g_cur_tid)
+        put("H %x\n", e->tid);
+    g_cur_tid = e->tid;
+    g_any_tid |= e->tid != 0;
     put("S %lx %lx %x %x %x %x %x", (unsigned long)w, (unsigned long)n, e->gen, e->pm_gen,
         e->jvm_gen, e->flags, e->depth);
     for (size_t i = 0; i < e->depth; i++)
@@ -158,8 +167,19 @@ static void mark_spilled(stack_entry *e, void *arg)
     e->spilled_samples = e->samples;
 }
 
+static void put_thread(uint32_t tid, const char *name, void *ctx)
+{
+    (void)ctx;
+    put("N %x %s\n", tid, name); /* names hold no newline (threads.c) */
+}
+
 static void spill_modules_and_maps(void)
 {
+    threads_foreach_changed(g_names_all, put_thread, NULL);
+    g_names_all = false;
+    if (g_any_tid) /* each spill says its threads afresh, whatever the file's last state */
+        put("H 0\n");
+    g_cur_tid = 0;
     for (size_t n = modules_count(); g_modules_written < n; g_modules_written++) {
         const unwind_module *m = modules_get((int)g_modules_written);
         put("M %x %lx %lx %lx ", m->id, (unsigned long)m->start, (unsigned long)m->end,
@@ -199,6 +219,7 @@ static void compact(stack_table *t)
     g_len = 0;
     g_file_bytes = 0;
     g_modules_written = g_maps_written = 0;
+    g_names_all = true;
     put("flameprof-raw 1\nP %lx %x\n", (long)getpid(), g_freq);
     spill_modules_and_maps();
     stacks_foreach(t, spill_stack, (void *)1); /* whole weights: everything so far */
@@ -337,6 +358,23 @@ static void read_map(reader *r, char *p)
     free(ids);
 }
 
+static void read_thread(reader *r, char *p, uint32_t *tid)
+{
+    uint64_t v;
+    if (!hex(&p, &v) || *p || v > UINT32_MAX)
+        return bad_line(r, "thread record: want H tid");
+    *tid = (uint32_t)v;
+}
+
+static void read_name(reader *r, char *p)
+{
+    uint64_t v;
+    if (!hex(&p, &v) || *p != ' ' || v == 0 || v > UINT32_MAX)
+        return bad_line(r, "name record: want N tid name");
+    if (threads_set((uint32_t)v, p + 1) != 0)
+        bad_line(r, "out of memory");
+}
+
 static void read_stack(reader *r, char *p, stack_table *t, ring_sample *s)
 {
     uint64_t v[7];
@@ -380,7 +418,7 @@ long rawfile_read(FILE *in, stack_table *t, long *pid, unsigned *freq, bool *cle
     *clean = false;
     if (!read_header(in, &r, pid, freq))
         return -1;
-    ring_sample *s = malloc(sizeof *s);
+    ring_sample *s = calloc(1, sizeof *s); /* s->tid: the H record in force */
     char *line = NULL;
     size_t cap = 0;
     ssize_t n;
@@ -397,6 +435,10 @@ long rawfile_read(FILE *in, stack_table *t, long *pid, unsigned *freq, bool *cle
             read_map(&r, line + 1);
         else if (line[0] == 'S' && line[1] == ' ')
             read_stack(&r, line + 1, t, s);
+        else if (line[0] == 'H' && line[1] == ' ')
+            read_thread(&r, line + 1, &s->tid);
+        else if (line[0] == 'N' && line[1] == ' ')
+            read_name(&r, line + 1);
         else if (strcmp(line, "E") == 0)
             *clean = true;
         else

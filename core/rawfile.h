@@ -15,6 +15,10 @@
  *   M <id> <start> <end> <bias> <path>            a module (ids 0, 1, 2, ... in order)
  *   G <gen> <n> <id>...                           the module map of generation gen
  *   S <weight> <samples> <gen> <pm_gen> <jvm_gen> <flags> <depth> <pc>...
+ *   H <tid>                                       the thread of the S records that follow
+ *                                                 (FLAMEPROF_THREADS; 0 until one is seen)
+ *   N <tid> <name>                                a thread's name (threads.h), again when
+ *                                                 it changes
  *   E                                             the run ended cleanly
  * The reader treats the file as untrusted: a bad line is reported with its number and
  * skipped; a line truncated by the crash is ignored. */

@@ -19,6 +19,7 @@
 #include "speedscope.h"
 #include "svg.h"
 #include "symbolize.h"
+#include "threads.h"
 
 enum { MAX_INLINE = 32, NAME_MAX_LEN = 1024 };
 
@@ -94,6 +95,12 @@ static void add_stack(stack_entry *e, void *arg)
     c->line.len = 0;
     if (c->line.s)
         c->line.s[0] = 0;
+    if (e->tid) { /* threads kept apart: "[name tid]" roots (filter.h merges them back) */
+        char root[THREADS_NAME_MAX + 32];
+        const char *name = threads_name(e->tid);
+        snprintf(root, sizeof root, "[%s %u]", name ? name : "thread", e->tid);
+        append_frame(c, root, false);
+    }
     if (e->flags & RING_TRUNCATED)
         append_frame(c, "[truncated]", false);
     for (size_t i = e->depth; i-- > 0;) {
@@ -314,7 +321,7 @@ bool report_write(const report_input *in)
     char path[PATH_MAX], paths[4 * PATH_MAX + 4] = "", subtitle[1024] = "";
     if (in->base)
         folded_subtract(&prof, in->base);
-    if (in->filter && filter_active(in->filter)) {
+    if (in->filter) {
         if (filter_apply(in->filter, &prof) != 0)
             fprintf(stderr, "flameprof: out of memory while filtering; profile unfiltered\n");
         else

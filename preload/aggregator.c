@@ -12,6 +12,7 @@
 #include "modules.h"
 #include "control.h"
 #include "rawfile.h"
+#include "threads.h"
 
 enum { TICK_NS = 10 * 1000 * 1000, SPILL_TICKS = 100 /* the raw spill: once a second */,
        CONTROL_TICKS = 10 /* `flameprof dump` is answered within 100 ms */ };
@@ -32,6 +33,8 @@ static void drain(void)
         uint32_t pm_gen = (s->flags & RING_JIT) ? jit_perfmap_gen(s->jit_stamp) : 0;
         if (stacks_add(g_table, s, pm_gen) != 0)
             g_lost += s->weight;
+        else if (g_table->by_thread)
+            threads_seen(s->tid);
         ring_release(g_ring);
     }
 }
@@ -61,6 +64,7 @@ static void refresh_modules_if_changed(void)
 static void spill_now(void)
 {
     drain();
+    threads_refresh();
     rawfile_spill(g_table);
 }
 
@@ -80,7 +84,7 @@ static void *run(void *arg)
         jit_poll(); /* before draining: the samples' JIT code is in the map by now */
         drain();
         if (n % SPILL_TICKS == 0)
-            rawfile_spill(g_table);
+            spill_now();
         if (n % CONTROL_TICKS == 0)
             control_poll(spill_now);
         nanosleep(&tick, NULL);
@@ -130,6 +134,7 @@ void aggregator_stop(void)
     }
     jit_poll();
     drain();
+    threads_refresh(); /* the names as they are at the end, for the report */
 }
 
 void aggregator_resume(void)
@@ -143,8 +148,11 @@ void aggregator_resume(void)
 
 void aggregator_after_fork_child(void)
 {
+    bool by_thread = g_table->by_thread;
+    threads_reset(); /* the parent's threads */
     stacks_free(g_table); /* the parent's samples: never the child's */
     stacks_init(g_table);
+    g_table->by_thread = by_thread;
     g_lost = 0;
     atomic_store(&g_started, false);
     spawn();

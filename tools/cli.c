@@ -126,6 +126,9 @@ int cli_filter_option(const char *cmd, int c, const char *arg)
     static const char *const names[] = { "--hide", "--focus", "--exclude", "--strip" };
     filter_kind kind;
     switch (c) {
+    case CLI_OPT_THREADS:
+        cli_filter()->threads = true;
+        return 0;
     case CLI_OPT_HIDE: kind = FILTER_HIDE; break;
     case CLI_OPT_FOCUS: kind = FILTER_FOCUS; break;
     case CLI_OPT_EXCLUDE: kind = FILTER_EXCLUDE; break;
@@ -146,8 +149,6 @@ int cli_filter_option(const char *cmd, int c, const char *arg)
 
 int cli_filter_apply(const char *cmd, folded_profile *p)
 {
-    if (!filter_active(cli_filter()))
-        return 0;
     if (filter_apply(cli_filter(), p) == 0)
         return 0;
     fprintf(stderr, "flameprof: %s: out of memory while filtering\n", cmd);

@@ -48,14 +48,15 @@ int cli_read_folded(const char *path, folded_profile *p);
  * help, hands every option it does not know to cli_filter_option, and calls
  * cli_filter_apply on the loaded profile (after any reader). One filter a process. */
 enum { CLI_OPT_HIDE = 0x1000, CLI_OPT_FOCUS, CLI_OPT_EXCLUDE, CLI_OPT_STRIP,
-       CLI_OPT_STRIP_RUNTIME };
+       CLI_OPT_STRIP_RUNTIME, CLI_OPT_THREADS };
 
 #define CLI_FILTER_LONGOPTS                                                  \
     { "hide", required_argument, NULL, CLI_OPT_HIDE },                       \
     { "focus", required_argument, NULL, CLI_OPT_FOCUS },                     \
     { "exclude", required_argument, NULL, CLI_OPT_EXCLUDE },                 \
     { "strip", required_argument, NULL, CLI_OPT_STRIP },                     \
-    { "strip-runtime-prefixes", no_argument, NULL, CLI_OPT_STRIP_RUNTIME }
+    { "strip-runtime-prefixes", no_argument, NULL, CLI_OPT_STRIP_RUNTIME }, \
+    { "threads", no_argument, NULL, CLI_OPT_THREADS }
 
 #define CLI_FILTER_HELP                                                                    \
     "Filters (POSIX extended regexes, matched anywhere in a frame name; each may repeat):\n" \
@@ -66,7 +67,9 @@ enum { CLI_OPT_HIDE = 0x1000, CLI_OPT_FOCUS, CLI_OPT_EXCLUDE, CLI_OPT_STRIP,
     "  --strip REGEX      remove the first match from each frame name, for reading\n"       \
     "  --strip-runtime-prefixes\n"                                                          \
     "                     strip V8's JS:* LazyCompile:* Function:~ ... and CPython's py::\n" \
-    "                     (applied first: the other regexes see the stripped names)\n"
+    "                     (applied first: the other regexes see the stripped names)\n" \
+    "  --threads          keep threads apart: a root frame \"[name tid]\" each, in profiles\n" \
+    "                     recorded with FLAMEPROF_THREADS=1 (merged by default)\n"
 
 /* The process's one filter (initialized on first use). */
 filter *cli_filter(void);

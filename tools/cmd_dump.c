@@ -238,6 +238,7 @@ int cmd_dump(int argc, char **argv)
     stack_table before, now;
     stacks_init(&before);
     stacks_init(&now);
+    before.by_thread = now.by_thread = true; /* as the host kept them (FLAMEPROF_THREADS) */
     folded_profile base;
     folded_init(&base);
     struct timespec start;

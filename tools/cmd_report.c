@@ -81,6 +81,7 @@ int cmd_report(int argc, char **argv)
     }
     stack_table t;
     stacks_init(&t);
+    t.by_thread = true; /* the spill's H records say whether the process kept threads apart */
     long pid;
     bool clean;
     cli_line_errors errs = { path, 0 };
