@@ -22,6 +22,7 @@ Tests:
 import argparse
 import os
 import pwd
+import re
 import shutil
 import signal
 import sys
@@ -137,7 +138,68 @@ def test_dump_other_user(ck, wd):
         ck.check(whole.inclusive('phase_b') > 0, 'the host profile is whole')
 
 
+def thread_roots(prof):
+    """{root frame: weight} for the stacks rooted at a "[name tid]" frame."""
+    return {r: w for r, w in prof.roots().items() if re.fullmatch(r'\[.* [0-9]+\]', r)}
+
+
+def test_threads(ck, wd):
+    p = fptest.start([A.wl, 'threads', '2'], lib=A.lib, cwd=wd.tmp,
+                     env={'FLAMEPROF_THREADS': '1'})
+    try:
+        ck.check(p.wait_stdout('thread worker-c', 20), 'the three threads ran')
+        r = dump(['--threads', '-q', '-o', 'dump-threads', '--format', 'folded', p.pid], wd.tmp)
+        ck.check(r.returncode == 0, 'dump --threads', r.stderr.strip()[-200:])
+        r = dump(['-q', '-o', 'dump-merged', '--format', 'folded', p.pid], wd.tmp)
+        ck.check(r.returncode == 0, 'dump (merged)', r.stderr.strip()[-200:])
+    finally:
+        p.signal(signal.SIGTERM)
+        run = fptest.report_run(p.finish(30))
+    truth = {}
+    for ln in run.stdout.splitlines():
+        f = ln.split()
+        if len(f) == 4 and f[0] == 'thread':
+            truth[f'[{f[1]} {f[2]}]'] = float(f[3])
+    ck.check(len(truth) == 3, 'three threads measured', str(truth))
+    whole = fptest.load_profile(ck, wd.path(f'flameprof.{run.pid}.folded'), 'FLAMEPROF_THREADS=1')
+    if not whole or len(truth) != 3:
+        return
+    roots = thread_roots(whole)
+    ck.check(sum(roots.values()) == whole.total, 'every stack has a thread root',
+             f'{sum(roots.values())} of {whole.total}')
+    for name in truth:
+        ck.check(name in roots, f'a root {name}', str(sorted(roots)))
+    cpu_total = sum(truth.values())
+    got_total = sum(roots.get(n, 0) for n in truth)
+    for name, cpu in truth.items():
+        want, got = 100 * cpu / cpu_total, fptest.pct(roots.get(name, 0), got_total)
+        ck.check(abs(got - want) <= 5, f'{name} share as measured (5 pt)',
+                 f'{got:.1f}% vs {want:.1f}%')
+        under = whole.weight(lambda fr, n=name: fr[0] == n and 'thread_work' in fr)
+        ck.check(under >= 0.9 * roots.get(name, 0), f'{name} holds its thread_work',
+                 f'{under} of {roots.get(name, 0)}')
+    kept = fptest.Profile(wd.path('dump-threads.folded'))
+    merged = fptest.Profile(wd.path('dump-merged.folded'))
+    ck.check(set(thread_roots(kept)) >= set(truth), 'dump --threads: the same roots',
+             str(sorted(thread_roots(kept))))
+    ck.check(thread_roots(merged) == {} and merged.total == kept.total,
+             'dump without --threads: merged, same total', f'{merged.total} vs {kept.total}')
+    for args, want in ((['--threads'], True), ([], False)):
+        r = fptest.run([A.flameprof, 'svg'] + args + [whole.path], echo=False)
+        ck.check(('[worker-b ' in r.stdout) == want,
+                 f'svg {" ".join(args) or "(default)"}: thread roots {"kept" if want else "merged"}')
+    p = fptest.start([A.wl, 'threads', '0.5'], lib=A.lib, cwd=wd.tmp)
+    ck.check(p.wait_stdout('thread worker-c', 20), 'a run without FLAMEPROF_THREADS')
+    p.signal(signal.SIGTERM)
+    run = fptest.report_run(p.finish(30))
+    plain = fptest.load_profile(ck, wd.path(f'flameprof.{run.pid}.folded'), 'default')
+    if plain:
+        ck.check(thread_roots(plain) == {}, 'threads merged by default',
+                 str(sorted(thread_roots(plain))))
+
+
 TESTS = {
+    'threads': test_threads,
     'dump-phases': test_dump_phases,
     'dump-no-library': test_dump_no_library,
     'dump-other-user': test_dump_other_user,
