@@ -8,6 +8,7 @@
 #include "folded.h"
 #include "sampler_stats.h"
 #include "stacks.h"
+#include "symbolize.h"
 
 typedef struct report_input {
     const config *cfg;
@@ -20,6 +21,14 @@ typedef struct report_input {
     const folded_profile *base; /* NULL, or subtracted stack by stack: a profile since then */
     const char *title;   /* NULL: "CPU Flame Graph (flameprof)" */
     long pid;            /* 0: this process (names the output and the summary) */
+    /* Debug files from elsewhere (the command's debuginfod client); NULL inside the
+     * profiled process, which never goes to the network. */
+    symbolize_fetch_fn fetch;
+    void *fetch_ctx;
+    /* Out, may be NULL: set when code without symbols was sampled in modules a debuginfod
+     * server could name (DEBUGINFOD_URLS set, no fetch here): the raw spill is worth
+     * keeping, and one line said `flameprof report RAW` names them. */
+    bool *keep_raw;
 } report_input;
 
 /* Write the profile in the formats of cfg->formats (FLAMEPROF_FORMAT; <prefix>.folded and

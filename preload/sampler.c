@@ -18,6 +18,7 @@
 #include <ucontext.h>
 #include <unistd.h>
 
+#include "hotspot.h"
 #include "jit_jvmmap.h"
 #include "jit_perfmap.h"
 #include "jit_trampolines.h"
@@ -156,13 +157,14 @@ static void take_sample(const siginfo_t *si, const ucontext_t *uc)
     uint64_t lo, hi;
     if (!stack_bounds(regs.sp, &lo, &hi))
         hi = regs.sp; /* unknown stack: keep only the interrupted pc */
-    unwind_ctx ctx = { modules_current(), jit_trampolines() };
+    unwind_ctx ctx = { modules_current(), jit_trampolines(), hotspot_interpreter() };
     unwind_result r = unwind_walk(&ctx, regs, hi, s->pcs, RING_MAX_DEPTH);
     s->weight = weight;
     s->gen = ctx.modules ? ctx.modules->gen : 0;
     s->tid = tls_tid ? tls_tid : (uint32_t)syscall(SYS_gettid);
     s->depth = (uint16_t)r.depth;
-    s->flags = (r.truncated ? RING_TRUNCATED : 0) | (r.outside ? RING_JIT : 0);
+    s->flags = (r.truncated ? RING_TRUNCATED : 0) | (r.outside ? RING_JIT : 0) |
+               (r.methods ? RING_METHODS : 0);
     if (r.outside) {
         /* JIT code is named as of now: the perf map's length, the JVM's generation. */
         s->jit_stamp = jit_perfmap_stamp();

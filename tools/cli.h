@@ -1,5 +1,5 @@
-/* cli.h - what the flameprof subcommands share: one-line errors, strict numbers, reading
- * folded stacks, malformed lines of any input reported by number.
+/* cli.h - what the flameprof subcommands share: one-line errors, strict numbers,
+ * malformed lines of any input reported by number (reading profiles: cli_input.h).
  *
  * Exit statuses: 0 success, 1 runtime failure, 2 usage error. */
 #ifndef FLAMEPROF_CLI_H
@@ -38,16 +38,12 @@ void cli_line_error(void *ctx, size_t line_no, const char *why);
  * unreported. */
 void cli_line_errors_end(const cli_line_errors *e, long bad);
 
-/* Reads folded stacks from path (NULL or "-": standard input) into p (initialized by the
- * caller). Malformed lines are reported as "flameprof: NAME:LINE: why" and skipped.
- * Returns 0, or 1 after a one-line message if the file cannot be read. */
-int cli_read_folded(const char *path, folded_profile *p);
 
 /* ---- filters (filter.h), the same options on every command that writes a profile ----
  * A command adds CLI_FILTER_LONGOPTS to its getopt_long table and CLI_FILTER_HELP to its
  * help, hands every option it does not know to cli_filter_option, and calls
  * cli_filter_apply on the loaded profile (after any reader). One filter a process. */
-enum { CLI_OPT_HIDE = 0x1000, CLI_OPT_FOCUS, CLI_OPT_EXCLUDE, CLI_OPT_STRIP,
+enum { CLI_OPT_HIDE = 0x2000, /* past cli_input.h's values */ CLI_OPT_FOCUS, CLI_OPT_EXCLUDE, CLI_OPT_STRIP,
        CLI_OPT_STRIP_RUNTIME, CLI_OPT_THREADS };
 
 #define CLI_FILTER_LONGOPTS                                                  \

@@ -3,6 +3,7 @@
 
 #include "array.h"
 
+#include <elfutils/libdwelf.h>
 #include <fcntl.h>
 #include <gelf.h>
 #include <limits.h>
@@ -102,19 +103,25 @@ static Elf *module_open_elf(const seen_module *s, int *fd)
     return *fd < 0 ? NULL : elf_begin(*fd, ELF_C_READ_MMAP, NULL);
 }
 
-/* Built at once, even for big modules (node's binary: most of a second): building them
- * later on the aggregator thread left the first second's samples in code without frame
- * pointers unwound by guesswork, and node's JIT-churn test saw it. */
-static const cfi_table *module_build_cfi(const seen_module *s)
+/* The CFI table, built at once, even for big modules (node's binary: most of a second):
+ * building them later on the aggregator thread left the first second's samples in code
+ * without frame pointers unwound by guesswork, and node's JIT-churn test saw it. And the
+ * build-id, read while the file is open. */
+static void module_inspect(const seen_module *s, unwind_module *m)
 {
     int fd;
     Elf *elf = module_open_elf(s, &fd);
-    cfi_table *t = elf ? cfi_build(elf) : NULL;
+    atomic_init(&m->cfi, elf ? cfi_build(elf) : NULL);
+    const void *id = NULL;
+    ssize_t len = elf ? dwelf_elf_gnu_build_id(elf, &id) : -1;
+    if (len > 0 && (size_t)len <= sizeof m->build_id) {
+        memcpy(m->build_id, id, (size_t)len);
+        m->build_id_len = (size_t)len;
+    }
     if (elf)
         elf_end(elf);
     if (fd >= 0)
         close(fd);
-    return t;
 }
 
 static unwind_module *registry_find(const seen_module *s)
@@ -138,7 +145,7 @@ static unwind_module *registry_add(seen_module *s)
     *m = (unwind_module){ .id = (int)registry_len, .start = s->start, .end = s->end,
                           .bias = s->bias, .path = s->path, .image = s->image,
                           .image_size = s->image_size };
-    atomic_init(&m->cfi, module_build_cfi(s));
+    module_inspect(s, m);
     s->path = NULL; /* now owned by the module */
     registry[registry_len++] = m;
     return m;
@@ -265,6 +272,18 @@ int modules_restore(int id, const char *path, uint64_t start, uint64_t end, uint
     if (!m)
         free(s.path);
     return m ? 0 : -1;
+}
+
+int modules_restore_build_id(int id, const unsigned char *build_id, size_t len)
+{
+    pthread_mutex_lock(&registry_lock);
+    unwind_module *m = id >= 0 && (size_t)id < registry_len ? registry[id] : NULL;
+    if (m && len <= sizeof m->build_id) {
+        memcpy(m->build_id, build_id, len);
+        m->build_id_len = len;
+    }
+    pthread_mutex_unlock(&registry_lock);
+    return m && len <= sizeof m->build_id ? 0 : -1;
 }
 
 int modules_restore_map(uint32_t gen, const int *ids, size_t n)

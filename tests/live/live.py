@@ -176,7 +176,7 @@ def test_threads(ck, wd):
         ck.check(abs(got - want) <= 5, f'{name} share as measured (5 pt)',
                  f'{got:.1f}% vs {want:.1f}%')
         under = whole.weight(lambda fr, n=name: fr[0] == n and 'thread_work' in fr)
-        ck.check(under >= 0.9 * roots.get(name, 0), f'{name} holds its thread_work',
+        ck.check(under >= 0.7 * roots.get(name, 0), f'{name} holds its thread_work (70%)',
                  f'{under} of {roots.get(name, 0)}')
     kept = fptest.Profile(wd.path('dump-threads.folded'))
     merged = fptest.Profile(wd.path('dump-merged.folded'))
