@@ -198,7 +198,55 @@ def test_threads(ck, wd):
                  str(sorted(thread_roots(plain))))
 
 
+NOISE = r'^(uv_|node::|v8::|Builtins_|Builtin:|BytecodeHandler:|\[unknown\])'
+
+
+def test_filters_node(ck, wd):
+    node = shutil.which('node')
+    if not node:
+        raise fptest.Skip('node is not installed')
+    script = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'wl_node.js')
+    r = fptest.run([node, script, '3'], lib=A.lib, cwd=wd.tmp, timeout=60)
+    ck.check(r.returncode == 0, 'the node service ran', str(r.returncode))
+    raw = fptest.load_profile(ck, wd.path(f'flameprof.{r.pid}.folded'), 'node, unfiltered')
+    if not raw:
+        return
+    noisy = lambda fr: any(re.search(NOISE, f) for f in fr)  # noqa: E731
+    ck.check(raw.weight(noisy) > 0.2 * raw.total, 'the unfiltered profile is noisy (20%)',
+             f'{raw.weight(noisy)} of {raw.total}')
+    out = wd.path('clean.folded')
+    args = ['--strip-runtime-prefixes', '--hide', NOISE]
+    c = fptest.run([A.flameprof, 'convert', '-f', 'folded', '-o', out] + args + [raw.path])
+    ck.check(c.returncode == 0, 'convert --hide --strip-runtime-prefixes', c.stderr[-200:])
+    clean = fptest.Profile(out)
+    ck.show('node, filtered', clean)
+    ck.check(clean.total == raw.total, '--hide loses no sample', f'{clean.total} vs {raw.total}')
+    left = sorted({f for f in clean.frame_names() if re.search(NOISE, f)})
+    ck.check(not left, 'no runtime frame is left', str(left[:5]))
+    prefixed = sorted({f for f in clean.frame_names() if re.match(r'(JS|LazyCompile):', f)})
+    ck.check(not prefixed, 'no JS:* prefix is left', str(prefixed[:5]))
+    handle = lambda fr: any(f.startswith('handleRequest ') for f in fr)  # noqa: E731
+    was = raw.weight(lambda fr: any(re.match(r'JS:.handleRequest ', f) for f in fr))
+    ck.check(was > 0 and clean.weight(handle) == was, 'handleRequest keeps its samples, '
+             'named without its prefix', f'{clean.weight(handle)} vs {was}')
+    svg = fptest.run([A.flameprof, 'svg'] + args + [raw.path], echo=False)
+    ck.check('filtered: hide' in svg.stdout and f'{raw.total} of {raw.total} samples shown'
+             in svg.stdout, 'the SVG says what was filtered')
+    foc = wd.path('focus.folded')
+    fptest.run([A.flameprof, 'convert', '-f', 'folded', '-o', foc, '--strip-runtime-prefixes',
+                '--focus', '^handleRequest ', raw.path])
+    focus = fptest.Profile(foc)
+    ck.check(focus.total == was and all(handle(fr) for fr, _ in focus.stacks),
+             '--focus keeps exactly the stacks through handleRequest', f'{focus.total} vs {was}')
+    exc = wd.path('exclude.folded')
+    fptest.run([A.flameprof, 'convert', '-f', 'folded', '-o', exc, '--strip-runtime-prefixes',
+                '--exclude', '^handleRequest ', raw.path])
+    ck.check(fptest.Profile(exc).total == raw.total - was, '--exclude drops exactly those',
+             f'{fptest.Profile(exc).total} vs {raw.total - was}')
+
+
 TESTS = {
+    'filters-node': test_filters_node,
     'threads': test_threads,
     'dump-phases': test_dump_phases,
     'dump-no-library': test_dump_no_library,
