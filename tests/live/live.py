@@ -92,6 +92,45 @@ def test_dump_phases(ck, wd):
     ck.check(left == want, 'no file left behind but the profiles', str(left))
 
 
+def dump_only(ck, wd, pid, name, want, other):
+    """dump pid; its profile is all `want` (90%), none of `other`."""
+    r = dump(['-q', '-o', name, '--format', 'folded', pid], wd.tmp)
+    ck.check(r.returncode == 0, f'dump {name}', r.stderr.strip()[-200:])
+    prof = fptest.load_profile(ck, wd.path(f'{name}.folded'), name)
+    if prof:
+        ck.check(share(prof, want) >= 90 and prof.inclusive(other) == 0,
+                 f'{name}: its own samples only ({want}, no {other})',
+                 f'{want} {share(prof, want):.1f}%, {other} {prof.inclusive(other)}')
+
+
+def test_dump_fork_exec(ck, wd):
+    p = fptest.start([A.wl, 'fork', '3'], lib=A.lib, cwd=wd.tmp)
+    try:
+        ck.check(p.wait_stdout('child ', 10) and p.wait_stdout('parent ', 10), 'forked')
+        time.sleep(1.2)
+        ids = dict(ln.split() for ln in p.out.decode().splitlines() if ' ' in ln)
+        child, parent = int(ids['child']), int(ids['parent'])
+        ck.check(control_sockets(child) and control_sockets(parent),
+                 'the child listens under its own pid, the parent still under its own')
+        dump_only(ck, wd, child, 'child', 'phase_b', 'phase_a')
+        dump_only(ck, wd, parent, 'parent', 'phase_a', 'phase_b')
+        ck.check(p.wait_stdout('done', 10), 'the child ended, the parent went on')
+        ck.check(control_sockets(child) == [], 'the ended child left no socket')
+    finally:
+        p.signal(signal.SIGTERM)
+        fptest.report_run(p.finish(30))
+    p = fptest.start([A.wl, 'exec', '1'], lib=A.lib, cwd=wd.tmp)
+    try:
+        ck.check(p.wait_stdout('phase b', 15), 'the exec\'d image runs')
+        time.sleep(1.2)
+        ck.check(len(control_sockets(p.pid)) == 1, 'after exec: one socket, the new image\'s',
+                 str(control_sockets(p.pid)))
+        dump_only(ck, wd, p.pid, 'after-exec', 'phase_b', 'phase_a')
+    finally:
+        p.signal(signal.SIGTERM)
+        fptest.report_run(p.finish(30))
+
+
 def test_dump_no_library(ck, wd):
     p = fptest.start([A.wl, 'idle', '20'], cwd=wd.tmp)
     try:
@@ -246,6 +285,7 @@ def test_filters_node(ck, wd):
 
 
 TESTS = {
+    'dump-fork-exec': test_dump_fork_exec,
     'filters-node': test_filters_node,
     'threads': test_threads,
     'dump-phases': test_dump_phases,

@@ -7,6 +7,10 @@
  *                        /proc/self/task/TID/comm burn for S seconds each with shares 1:2:3
  *                        of the work; prints "thread NAME TID CPU_SECONDS" for each, then
  *                        waits for standard input to close
+ *   wl_live fork S       forks: the child prints "child PID" and burns phase_b for S
+ *                        seconds, then exits; the parent prints "parent PID", burns
+ *                        phase_a for S seconds, reaps the child, then waits for SIGTERM
+ *   wl_live exec S       burns phase_a for S seconds, then execs itself as "phases 0 S"
  *   wl_live idle S       sleeps S seconds (the control channel's idle cost) */
 #include <pthread.h>
 #include <stdio.h>
@@ -14,6 +18,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "burn.h"
@@ -117,6 +122,23 @@ int main(int argc, char **argv)
     }
     if (argc == 3 && !strcmp(argv[1], "threads"))
         return threads(atof(argv[2]));
+    if (argc == 3 && !strcmp(argv[1], "fork")) {
+        pid_t child = fork();
+        printf("%s %ld\n", child == 0 ? "child" : "parent", (long)getpid());
+        fflush(stdout);
+        burn_for(child == 0 ? phase_b : phase_a, atof(argv[2]));
+        if (child == 0)
+            _exit(0);
+        waitpid(child, NULL, 0);
+        puts("done");
+        fflush(stdout);
+        wait_for_end();
+    }
+    if (argc == 3 && !strcmp(argv[1], "exec")) {
+        burn_for(phase_a, atof(argv[2]));
+        execl("/proc/self/exe", argv[0], "phases", "0", argv[2], (char *)NULL);
+        return 1;
+    }
     if (argc == 3 && !strcmp(argv[1], "idle")) {
         sleep((unsigned)atoi(argv[2]));
         return 0;
