@@ -7,11 +7,11 @@
 #include <stdbool.h>
 #include <time.h>
 
+#include "control.h"
 #include "endings.h"
 #include "hotspot.h"
 #include "jit_perfmap.h"
 #include "modules.h"
-#include "control.h"
 #include "rawfile.h"
 #include "threads.h"
 
