@@ -42,6 +42,8 @@ typedef struct config {
     unsigned long long timeline_max; /* FLAMEPROF_TIMELINE_MAX: bytes, 0: the default */
     bool empty_handler;       /* FLAMEPROF_BENCH=empty-handler: timers fire, handler does
                                  nothing (the benchmark's floor); nothing is written */
+    bool threads;             /* FLAMEPROF_THREADS: keep threads apart, a root frame
+                                 "[name tid]" each (the default merges them) */
 } config;
 
 /* Reads the environment through getenv. Warnings go to stderr (one line each). */

@@ -23,6 +23,7 @@
 #include "speedscope.h"
 #include "svg.h"
 #include "symbolize.h"
+#include "threads.h"
 #include "unwind.h"
 
 enum { MAX_INLINE = 32, NAME_MAX_LEN = 1024 };
@@ -135,6 +136,12 @@ static void add_stack(stack_entry *e, void *arg)
     c->line.len = 0;
     if (c->line.s)
         c->line.s[0] = 0;
+    if (e->tid) { /* threads kept apart: "[name tid]" roots (filter.h merges them back) */
+        char root[THREADS_NAME_MAX + 32];
+        const char *name = threads_name(e->tid);
+        snprintf(root, sizeof root, "[%s %u]", name ? name : "thread", e->tid);
+        append_frame(c, root, false);
+    }
     if (e->flags & RING_TRUNCATED)
         append_frame(c, "[truncated]", false);
     for (size_t i = e->depth; i-- > 0;) {
@@ -226,11 +233,17 @@ static void build_profile(const report_input *in, folded_profile *prof, char **n
         fprintf(stderr, "flameprof: out of memory while symbolizing; profile incomplete\n");
 }
 
+void report_build(const report_input *in, folded_profile *prof)
+{
+    build_profile(in, prof, NULL);
+}
+
 /* What every writer gets. */
 typedef struct write_ctx {
     const folded_profile *prof;
     const report_input *in;
     const config *cfg;
+    const char *title, *subtitle;
     char name[32]; /* "pid 4242": names the profile where a format has room for it */
 } write_ctx;
 
@@ -243,7 +256,8 @@ static int write_svg(FILE *f, void *ctx)
 {
     svg_options o;
     svg_options_default(&o);
-    o.title = "CPU Flame Graph (flameprof)";
+    o.title = ((write_ctx *)ctx)->title;
+    o.subtitle = ((write_ctx *)ctx)->subtitle;
     return svg_write(((write_ctx *)ctx)->prof, &o, f);
 }
 
@@ -394,7 +408,7 @@ static void print_summary(const report_input *in, const folded_profile *prof,
             "flameprof: pid %ld: weight=%llu signals=%llu threads=%llu dropped=%llu "
             "(weight %llu) lost=%llu stacks=%zu handler median=%.2fus p99=%.2fus "
             "report=%.0fms freq=%uHz source=%s%s; wrote %s\n",
-            (long)getpid(), (unsigned long long)prof->total, (unsigned long long)s->signals,
+            in->pid ? in->pid : (long)getpid(), (unsigned long long)prof->total, (unsigned long long)s->signals,
             (unsigned long long)s->threads, (unsigned long long)s->dropped,
             (unsigned long long)s->dropped_weight, (unsigned long long)in->lost, prof->len,
             s->cost_median_ns / 1000.0, s->cost_p99_ns / 1000.0, report_s * 1000.0,
@@ -408,7 +422,12 @@ static void print_summary(const report_input *in, const folded_profile *prof,
     if (dropped)
         fprintf(stderr, "flameprof: pid %ld: the timeline's first %llu s were dropped to stay "
                         "within FLAMEPROF_TIMELINE_MAX; the whole profile has every sample\n",
-                (long)getpid(), (unsigned long long)dropped);
+                in->pid ? in->pid : (long)getpid(), (unsigned long long)dropped);
+    if (in->filter && filter_active(in->filter)) {
+        char desc[1024];
+        filter_describe(in->filter, desc, sizeof desc);
+        fprintf(stderr, "flameprof: %s\n", desc);
+    }
     if (s->timer_failures)
         fprintf(stderr, "flameprof: %llu threads could not get a CPU timer: not sampled\n",
                 (unsigned long long)s->timer_failures);
@@ -439,12 +458,22 @@ bool report_write(const report_input *in)
         written_count = 0;
     folded_profile prof;
     folded_init(&prof);
-    build_profile(in, &prof, NULL);
-    char path[PATH_MAX], paths[8 * PATH_MAX + 4] = "";
+    report_build(in, &prof);
+    long pid = in->pid ? in->pid : (long)getpid();
+    char path[PATH_MAX], paths[8 * PATH_MAX + 4] = "", subtitle[1024] = "";
+    if (in->base)
+        folded_subtract(&prof, in->base);
+    if (in->filter) {
+        if (filter_apply(in->filter, &prof) != 0)
+            fprintf(stderr, "flameprof: out of memory while filtering; profile unfiltered\n");
+        else
+            filter_describe(in->filter, subtitle, sizeof subtitle);
+    }
     destination dest = { .fallback = 0, .said = false };
-    report_stem(in->cfg, (long)getpid(), dest.stem, sizeof dest.stem);
-    write_ctx ctx = { &prof, in, in->cfg, "" };
-    snprintf(ctx.name, sizeof ctx.name, "pid %ld", in->pid ? in->pid : (long)getpid());
+    report_stem(in->cfg, pid, dest.stem, sizeof dest.stem);
+    write_ctx ctx = { &prof, in, in->cfg, in->title ? in->title : "CPU Flame Graph (flameprof)",
+                      subtitle[0] ? subtitle : NULL, "" };
+    snprintf(ctx.name, sizeof ctx.name, "pid %ld", pid);
     unsigned want = in->cfg->formats ? in->cfg->formats : CONFIG_DEFAULT_FORMATS;
     if ((want & CONFIG_FORMAT_HEATMAP) && !in->tl && !in->raw && !in->window) {
         fprintf(stderr, "flameprof: no heatmap: the timeline (PREFIX.raw) could not be "
@@ -476,7 +505,7 @@ bool report_write(const report_input *in)
     }
     if (in->window && !in->cfg->quiet)
         fprintf(stderr, "flameprof: pid %ld: window from %llus: weight=%llu; wrote %s\n",
-                (long)getpid(), (unsigned long long)in->window_from_s,
+                in->pid ? in->pid : (long)getpid(), (unsigned long long)in->window_from_s,
                 (unsigned long long)prof.total, paths);
     else if (!in->cfg->quiet)
         print_summary(in, &prof, paths, thread_cpu_s() - t0);

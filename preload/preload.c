@@ -86,6 +86,7 @@ static void on_fork_child(void)
     /* The table may have been mid-update in the parent's aggregator: abandon the copy
      * (copy-on-write, so it costs nothing) rather than walk it. */
     stacks_init(&g_stacks);
+    g_stacks.by_thread = g_cfg.threads;
     jit_after_fork_child();
     sampler_after_fork_child();
     aggregator_after_fork_child();
@@ -166,6 +167,7 @@ __attribute__((constructor)) static void flameprof_init(void)
         return;
     }
     stacks_init(&g_stacks);
+    g_stacks.by_thread = g_cfg.threads;
     modules_refresh();
     open_spill();
     if (sampler_init(g_cfg.freq, &g_ring, g_cfg.empty_handler) != 0) {
