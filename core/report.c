@@ -295,6 +295,49 @@ static bool load_timeline(const report_input *in, timeline *tl, rawfile_info *in
     return bad >= 0;
 }
 
+/* The filter (filter.h) on the heatmap: each stack's name as filter_apply would make it
+ * (a thread root merged away unless --threads), and the cells of stacks it drops left out.
+ * Returns the kept cells (tl->len becomes their number; the caller frees them and puts
+ * the length back), or NULL when every cell stays. The filter's counts are those of the
+ * whole profile, as report_write described it. */
+static heatmap_cell *filter_heatmap(filter *f, char **names, size_t n, timeline *tl)
+{
+    if (!f || (!filter_active(f) && f->threads))
+        return NULL;
+    filter counts = *f;
+    bool *drop = calloc(n ? n : 1, sizeof *drop), any = false;
+    for (size_t i = 0; drop && i < n; i++) {
+        folded_profile p;
+        folded_init(&p);
+        if (!names[i] || folded_add(&p, names[i], strlen(names[i]), 1) != 0) {
+            folded_free(&p);
+            continue;
+        }
+        folded_finish(&p);
+        if (filter_apply(f, &p) == 0) {
+            free(names[i]);
+            names[i] = p.len ? strdup(p.entries[0].stack) : NULL;
+            drop[i] = p.len == 0;
+            any |= drop[i];
+        }
+        folded_free(&p);
+    }
+    f->total_in = counts.total_in;
+    f->excluded = counts.excluded;
+    f->unfocused = counts.unfocused;
+    f->hidden_frames_weight = counts.hidden_frames_weight;
+    heatmap_cell *kept = any ? malloc((tl->len ? tl->len : 1) * sizeof *kept) : NULL;
+    if (kept) {
+        size_t k = 0;
+        for (size_t i = 0; i < tl->len; i++)
+            if (tl->cells[i].id >= n || !drop[tl->cells[i].id])
+                kept[k++] = tl->cells[i];
+        tl->len = k;
+    }
+    free(drop);
+    return kept;
+}
+
 static int write_heatmap(FILE *f, void *ctx)
 {
     write_ctx *c = ctx;
@@ -309,11 +352,18 @@ static int write_heatmap(FILE *f, void *ctx)
         return -1;
     }
     build_profile(in, NULL, names);
+    size_t ncells_all = tl.len;
+    heatmap_cell *kept = filter_heatmap(in->filter, names, n, &tl);
     heatmap_input h = { .stacks = (const char *const *)names, .nstacks = n,
-                        .cells = tl.cells, .ncells = tl.len, .first_slot = tl.first_slot,
+                        .cells = kept ? kept : tl.cells, .ncells = tl.len,
+                        .first_slot = tl.first_slot,
                         .start_unix_ns = info.start_unix_ns, .freq = c->cfg->freq,
                         .title = c->name };
     int rc = heatmap_write(&h, f);
+    if (kept) {
+        free(kept);
+        tl.len = ncells_all;
+    }
     for (size_t i = 0; i < n; i++)
         free(names[i]);
     free(names);
