@@ -273,6 +273,9 @@ void config_load(config *c)
     v = getenv("FLAMEPROF_TIMELINE_MAX");
     if (!config_parse_size(v, &c->timeline_max, why, sizeof why))
         warn_bad("FLAMEPROF_TIMELINE_MAX", v, why, "256M");
+    v = getenv("FLAMEPROF_THREADS");
+    if (!config_parse_bool(v, &c->threads, why, sizeof why))
+        warn_bad("FLAMEPROF_THREADS", v, why, "no (threads merged)");
     v = getenv("FLAMEPROF_STOP_WAIT");
     if (!config_parse_stop_wait(v, &c->stop_wait, why, sizeof why)) {
         snprintf(used, sizeof used, "%u seconds", c->stop_wait);

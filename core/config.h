@@ -57,6 +57,8 @@ typedef struct config {
                                  nothing (the benchmark's floor); nothing is written */
     config_mode mode;         /* FLAMEPROF_MODE */
     config_source source;     /* FLAMEPROF_SOURCE (cpu mode only) */
+    bool threads;             /* FLAMEPROF_THREADS: keep threads apart, a root frame
+                                 "[name tid]" each (the default merges them) */
 } config;
 
 /* Reads the environment through getenv. Warnings go to stderr (one line each). */

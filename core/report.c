@@ -24,6 +24,7 @@
 #include "speedscope.h"
 #include "svg.h"
 #include "symbolize.h"
+#include "threads.h"
 #include "unwind.h"
 
 enum { MAX_INLINE = 32, NAME_MAX_LEN = 1024 };
@@ -146,6 +147,12 @@ static void add_stack(stack_entry *e, void *arg)
     c->line.len = 0;
     if (c->line.s)
         c->line.s[0] = 0;
+    if (e->tid) { /* threads kept apart: "[name tid]" roots (filter.h merges them back) */
+        char root[THREADS_NAME_MAX + 32];
+        const char *name = threads_name(e->tid);
+        snprintf(root, sizeof root, "[%s %u]", name ? name : "thread", e->tid);
+        append_frame(c, root, false);
+    }
     if (e->flags & RING_TRUNCATED)
         append_frame(c, "[truncated]", false);
     for (size_t i = e->depth; i-- > 0;) {
@@ -243,11 +250,17 @@ static void build_profile(const report_input *in, folded_profile *prof, char **n
         fprintf(stderr, "flameprof: out of memory while symbolizing; profile incomplete\n");
 }
 
+void report_build(const report_input *in, folded_profile *prof)
+{
+    build_profile(in, prof, NULL);
+}
+
 /* What every writer gets. */
 typedef struct write_ctx {
     const folded_profile *prof;
     const report_input *in;
     const config *cfg;
+    const char *title, *subtitle;
     char name[32]; /* "pid 4242": names the profile where a format has room for it */
 } write_ctx;
 
@@ -260,8 +273,8 @@ static int write_svg(FILE *f, void *ctx)
 {
     svg_options o;
     svg_options_default(&o);
-    bool wall = ((write_ctx *)ctx)->cfg->mode == CONFIG_MODE_WALL;
-    o.title = wall ? "Wall-clock Flame Graph (flameprof)" : "CPU Flame Graph (flameprof)";
+    o.title = ((write_ctx *)ctx)->title;
+    o.subtitle = ((write_ctx *)ctx)->subtitle;
     return svg_write(((write_ctx *)ctx)->prof, &o, f);
 }
 
@@ -328,6 +341,49 @@ static bool load_timeline(const report_input *in, timeline *tl, rawfile_info *in
     return bad >= 0;
 }
 
+/* The filter (filter.h) on the heatmap: each stack's name as filter_apply would make it
+ * (a thread root merged away unless --threads), and the cells of stacks it drops left out.
+ * Returns the kept cells (tl->len becomes their number; the caller frees them and puts
+ * the length back), or NULL when every cell stays. The filter's counts are those of the
+ * whole profile, as report_write described it. */
+static heatmap_cell *filter_heatmap(filter *f, char **names, size_t n, timeline *tl)
+{
+    if (!f || (!filter_active(f) && f->threads))
+        return NULL;
+    filter counts = *f;
+    bool *drop = calloc(n ? n : 1, sizeof *drop), any = false;
+    for (size_t i = 0; drop && i < n; i++) {
+        folded_profile p;
+        folded_init(&p);
+        if (!names[i] || folded_add(&p, names[i], strlen(names[i]), 1) != 0) {
+            folded_free(&p);
+            continue;
+        }
+        folded_finish(&p);
+        if (filter_apply(f, &p) == 0) {
+            free(names[i]);
+            names[i] = p.len ? strdup(p.entries[0].stack) : NULL;
+            drop[i] = p.len == 0;
+            any |= drop[i];
+        }
+        folded_free(&p);
+    }
+    f->total_in = counts.total_in;
+    f->excluded = counts.excluded;
+    f->unfocused = counts.unfocused;
+    f->hidden_frames_weight = counts.hidden_frames_weight;
+    heatmap_cell *kept = any ? malloc((tl->len ? tl->len : 1) * sizeof *kept) : NULL;
+    if (kept) {
+        size_t k = 0;
+        for (size_t i = 0; i < tl->len; i++)
+            if (tl->cells[i].id >= n || !drop[tl->cells[i].id])
+                kept[k++] = tl->cells[i];
+        tl->len = k;
+    }
+    free(drop);
+    return kept;
+}
+
 static int write_heatmap(FILE *f, void *ctx)
 {
     write_ctx *c = ctx;
@@ -342,11 +398,18 @@ static int write_heatmap(FILE *f, void *ctx)
         return -1;
     }
     build_profile(in, NULL, names);
+    size_t ncells_all = tl.len;
+    heatmap_cell *kept = filter_heatmap(in->filter, names, n, &tl);
     heatmap_input h = { .stacks = (const char *const *)names, .nstacks = n,
-                        .cells = tl.cells, .ncells = tl.len, .first_slot = tl.first_slot,
+                        .cells = kept ? kept : tl.cells, .ncells = tl.len,
+                        .first_slot = tl.first_slot,
                         .start_unix_ns = info.start_unix_ns, .freq = c->cfg->freq,
                         .title = c->name };
     int rc = heatmap_write(&h, f);
+    if (kept) {
+        free(kept);
+        tl.len = ncells_all;
+    }
     for (size_t i = 0; i < n; i++)
         free(names[i]);
     free(names);
@@ -441,7 +504,8 @@ static void print_summary(const report_input *in, const folded_profile *prof,
             "flameprof: pid %ld: weight=%llu signals=%llu threads=%llu dropped=%llu "
             "(weight %llu) lost=%llu stacks=%zu handler median=%.2fus p99=%.2fus "
             "report=%.0fms mode=%s freq=%uHz source=%s%s; wrote %s\n",
-            (long)getpid(), (unsigned long long)prof->total, (unsigned long long)s->signals,
+            in->pid ? in->pid : (long)getpid(), (unsigned long long)prof->total,
+            (unsigned long long)s->signals,
             (unsigned long long)s->threads, (unsigned long long)s->dropped,
             (unsigned long long)s->dropped_weight, (unsigned long long)in->lost, prof->len,
             s->cost_median_ns / 1000.0, s->cost_p99_ns / 1000.0, report_s * 1000.0,
@@ -461,7 +525,12 @@ static void print_summary(const report_input *in, const folded_profile *prof,
     if (dropped)
         fprintf(stderr, "flameprof: pid %ld: the timeline's first %llu s were dropped to stay "
                         "within FLAMEPROF_TIMELINE_MAX; the whole profile has every sample\n",
-                (long)getpid(), (unsigned long long)dropped);
+                in->pid ? in->pid : (long)getpid(), (unsigned long long)dropped);
+    if (in->filter && filter_active(in->filter)) {
+        char desc[1024];
+        filter_describe(in->filter, desc, sizeof desc);
+        fprintf(stderr, "flameprof: %s\n", desc);
+    }
     if (s->timer_failures)
         fprintf(stderr, "flameprof: %llu threads could not get a CPU timer: not sampled\n",
                 (unsigned long long)s->timer_failures);
@@ -492,13 +561,26 @@ bool report_write(const report_input *in)
         written_count = 0;
     folded_profile prof;
     folded_init(&prof);
-    build_profile(in, &prof, NULL);
-    char path[PATH_MAX], paths[8 * PATH_MAX + 4] = "";
+    report_build(in, &prof);
+    long pid = in->pid ? in->pid : (long)getpid();
+    char path[PATH_MAX], paths[8 * PATH_MAX + 4] = "", subtitle[1024] = "";
+    if (in->base)
+        folded_subtract(&prof, in->base);
+    if (in->filter) {
+        if (filter_apply(in->filter, &prof) != 0)
+            fprintf(stderr, "flameprof: out of memory while filtering; profile unfiltered\n");
+        else
+            filter_describe(in->filter, subtitle, sizeof subtitle);
+    }
     destination dest = { .fallback = 0, .said = false };
-    report_stem(in->cfg, (long)getpid(), dest.stem, sizeof dest.stem);
-    write_ctx ctx = { &prof, in, in->cfg, "" };
-    snprintf(ctx.name, sizeof ctx.name, "pid %ld%s", in->pid ? in->pid : (long)getpid(),
-             in->cfg->mode == CONFIG_MODE_WALL ? " wall-clock" : " cpu");
+    report_stem(in->cfg, pid, dest.stem, sizeof dest.stem);
+    bool wall = in->cfg->mode == CONFIG_MODE_WALL;
+    write_ctx ctx = { &prof, in, in->cfg,
+                      in->title ? in->title
+                                : wall ? "Wall-clock Flame Graph (flameprof)"
+                                       : "CPU Flame Graph (flameprof)",
+                      subtitle[0] ? subtitle : NULL, "" };
+    snprintf(ctx.name, sizeof ctx.name, "pid %ld%s", pid, wall ? " wall-clock" : " cpu");
     unsigned want = in->cfg->formats ? in->cfg->formats : CONFIG_DEFAULT_FORMATS;
     if ((want & CONFIG_FORMAT_HEATMAP) && !in->tl && !in->raw && !in->window) {
         fprintf(stderr, "flameprof: no heatmap: the timeline (PREFIX.raw) could not be "
@@ -530,7 +612,7 @@ bool report_write(const report_input *in)
     }
     if (in->window && !in->cfg->quiet)
         fprintf(stderr, "flameprof: pid %ld: window from %llus: weight=%llu; wrote %s\n",
-                (long)getpid(), (unsigned long long)in->window_from_s,
+                in->pid ? in->pid : (long)getpid(), (unsigned long long)in->window_from_s,
                 (unsigned long long)prof.total, paths);
     else if (!in->cfg->quiet)
         print_summary(in, &prof, paths, thread_cpu_s() - t0);

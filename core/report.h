@@ -4,6 +4,8 @@
 #define FLAMEPROF_REPORT_H
 
 #include "config.h"
+#include "filter.h"
+#include "folded.h"
 #include "sampler_stats.h"
 #include "rawfile.h"
 #include "stacks.h"
@@ -17,6 +19,10 @@ typedef struct report_input {
     uint64_t lost;       /* samples the aggregator could not store */
     const char *raw;     /* the raw spill, kept when the profile could not be written */
     const void *self_pc; /* any address inside libflameprof: its frames are hidden */
+    filter *filter;      /* NULL or inactive: the whole profile (filter.h) */
+    const folded_profile *base; /* NULL, or subtracted stack by stack: a profile since then */
+    const char *title;   /* NULL: "CPU Flame Graph (flameprof)" */
+    long pid;            /* 0: this process (names the output and the summary) */
     /* Debug files from elsewhere (the command's debuginfod client); NULL inside the
      * profiled process, which never goes to the network. */
     symbolize_fetch_fn fetch;
@@ -31,7 +37,6 @@ typedef struct report_input {
     /* The heatmap's timeline, with stack ids of stacks; NULL: read back from raw. */
     const timeline *tl;
     rawfile_info tl_info; /* with tl: when it began, what was dropped */
-    long pid;             /* whose profile (0: this process's) */
     /* FLAMEPROF_INTERVAL: write the window that began window_from_s seconds into the
      * profile (each stack's weight minus its mark_weight) as PREFIX.from-<N>s.<ext>. */
     bool window;
@@ -43,6 +48,10 @@ typedef struct report_input {
  * not writable, and print the summary unless quiet. Returns true if every file was
  * written. */
 bool report_write(const report_input *in);
+
+/* Symbolize in->stacks into prof (initialized by the caller; finished on return), without
+ * in->base or in->filter: what report_write writes before those. */
+void report_build(const report_input *in, folded_profile *prof);
 
 /* Remove the files the last report_write wrote (the exec it was written for failed, and
  * the profile goes on). */

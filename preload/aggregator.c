@@ -7,15 +7,18 @@
 #include <stdbool.h>
 #include <time.h>
 
+#include "control.h"
 #include "endings.h"
 #include "hotspot.h"
 #include "jit_perfmap.h"
 #include "modules.h"
 #include "python.h"
 #include "rawfile.h"
+#include "threads.h"
 #include "timeline.h"
 
-enum { TICK_NS = 10 * 1000 * 1000, SPILL_TICKS = 100 /* the raw spill: once a second */ };
+enum { TICK_NS = 10 * 1000 * 1000, SPILL_TICKS = 100 /* the raw spill: once a second */,
+       CONTROL_TICKS = 10 /* `flameprof dump` is answered within 100 ms */ };
 
 static ring *g_ring;
 static stack_table *g_table;
@@ -49,6 +52,8 @@ static void drain(void)
             g_lost += s->weight;
         else
             timeline_add_time(&g_tl, s->time_ns, e->id, s->weight);
+        if (e && g_table->by_thread)
+            threads_seen(s->tid);
         ring_release(g_ring);
     }
 }
@@ -117,10 +122,19 @@ static void begin_timeline(void)
     g_window_start = g_tl.t0_ns;
 }
 
+/* Every second, and when a dump asks (control.h): everything so far into the raw spill. */
+static void spill_now(void)
+{
+    drain();
+    threads_refresh();
+    rawfile_spill(g_table, &g_tl);
+}
+
 static void *run(void *arg)
 {
     (void)arg;
     struct timespec tick = { 0, TICK_NS };
+    control_open();
     for (unsigned n = 1; atomic_load(&g_running); n++) {
         int why = endings_requested();
         if (why) {
@@ -134,11 +148,14 @@ static void *run(void *arg)
         python_poll((uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec);
         drain();
         if (n % SPILL_TICKS == 0)
-            rawfile_spill(g_table, &g_tl);
+            spill_now();
         if (g_window_ns && monotonic_ns() - g_window_start >= g_window_ns)
             end_window();
+        if (n % CONTROL_TICKS == 0)
+            control_poll(spill_now);
         nanosleep(&tick, NULL);
     }
+    control_close();
     endings_set_writer(false);
     return NULL;
 }
@@ -184,6 +201,7 @@ void aggregator_stop(void)
     }
     jit_poll();
     drain();
+    threads_refresh(); /* the names as they are at the end, for the report */
 }
 
 void aggregator_resume(void)
@@ -197,9 +215,12 @@ void aggregator_resume(void)
 
 void aggregator_after_fork_child(void)
 {
+    bool by_thread = g_table->by_thread;
+    threads_reset(); /* the parent's threads */
     stacks_free(g_table); /* the parent's samples: never the child's */
     stacks_init(g_table);
     begin_timeline();
+    g_table->by_thread = by_thread;
     g_lost = 0;
     atomic_store(&g_started, false);
     spawn();

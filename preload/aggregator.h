@@ -3,7 +3,9 @@
  * It blocks every signal, so it never takes a sample of itself, and it is created with the
  * real pthread_create so it gets no timer. Every tick it also notices dlopen/dlclose (the
  * loader's add/remove counters) and refreshes the module registry, which keeps the loader
- * lock out of the signal handler and leaves the program's own dlopen calls untouched. */
+ * lock out of the signal handler and leaves the program's own dlopen calls untouched.
+ * It also serves `flameprof dump` (control.h, every tenth tick) and reads the names of the
+ * threads it sees samples of when threads are kept apart (threads.h). */
 #ifndef FLAMEPROF_AGGREGATOR_H
 #define FLAMEPROF_AGGREGATOR_H
 

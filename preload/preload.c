@@ -99,6 +99,7 @@ static void on_fork_child(void)
     /* The table may have been mid-update in the parent's aggregator: abandon the copy
      * (copy-on-write, so it costs nothing) rather than walk it. */
     stacks_init(&g_stacks);
+    g_stacks.by_thread = g_cfg.threads;
     jit_after_fork_child();
     python_after_fork_child();
     sampler_after_fork_child();
@@ -181,6 +182,7 @@ __attribute__((constructor)) static void flameprof_init(void)
         return;
     }
     stacks_init(&g_stacks);
+    g_stacks.by_thread = g_cfg.threads;
     modules_refresh();
     open_spill();
     sampler_set_mode(g_cfg.mode == CONFIG_MODE_WALL, g_cfg.source == CONFIG_SOURCE_PERF,
