@@ -47,7 +47,7 @@ struct symbolize_diskcache {
 /* The module file's build-id and identity. */
 static bool diskcache_read_module(symbolize_diskcache *c, const char *path)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK); /* a FIFO planted as a module must not block */
     if (fd < 0)
         return false;
     struct stat st;
