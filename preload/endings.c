@@ -7,6 +7,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "owner.h"
+
 enum { WAIT_LIMIT_MS = 10000 }; /* a stuck writer must not keep a dying process alive */
 
 static const int watched[] = { SIGTERM, SIGINT, SIGHUP };
@@ -47,6 +49,8 @@ static void die_of(int sig)
 
 void endings_request_profile(int why)
 {
+    if (!owner_is_self())
+        return; /* a raw-cloned child: the writer it would wait for is the parent's */
     int saved_errno = errno;
     int expected = 0;
     atomic_compare_exchange_strong(&requested, &expected, why);

@@ -26,10 +26,12 @@
 #include "jit.h"
 #include "jvm.h"
 #include "modules.h"
+#include "owner.h"
 #include "rawfile.h"
 #include "report.h"
 #include "ring.h"
 #include "sampler.h"
+#include "sandbox.h"
 #include "stacks.h"
 
 #define FP_EXPORT __attribute__((visibility("default")))
@@ -44,10 +46,16 @@ static config g_cfg;
 static ring g_ring;
 static stack_table g_stacks;
 static atomic_bool g_active;
+/* Initialized: a raw-cloned copy of this process may adopt the state (adopt_if_copy). False
+ * once a sandbox was sealed here: nothing of ours may run after that. */
+static atomic_bool g_ready;
 
 typedef int (*pthread_create_fn)(pthread_t *, const pthread_attr_t *, void *(*)(void *),
                                  void *);
 static pthread_create_fn real_pthread_create;
+
+typedef int (*prctl_fn)(int, unsigned long, unsigned long, unsigned long, unsigned long);
+static prctl_fn real_prctl;
 
 static void *real_symbol(const char *name)
 {
@@ -74,6 +82,7 @@ static void on_fork_child(void)
 {
     if (!atomic_load(&g_active))
         return;
+    owner_claim();
     rawfile_after_fork_child();
     open_spill();
     modules_after_fork_child();
@@ -90,6 +99,37 @@ static void on_fork_child(void)
 
 static void finish(bool skip_if_empty);
 
+static sandbox_state g_sandbox_at_start; /* to tell a sandbox sealed since */
+
+/* One line for a process that is not (or no longer) profiled, and why. */
+static void note_unprofiled(const char *why)
+{
+    if (!g_cfg.quiet)
+        fprintf(stderr, "flameprof: pid %ld: not profiled: %s\n", (long)syscall(SYS_getpid),
+                why);
+}
+
+/* A copy of this process made by a raw clone/fork system call (no atfork handler ran in
+ * it) takes the state over as a fork child would, at its first pthread_create: a safe
+ * point (the program runs ordinary code and uses libc there itself) that every
+ * long-running process reaches, and a zygote's children reach after they sandboxed
+ * themselves, if ever. Before that point it has no timer (timers are not inherited), so no
+ * sample is lost by waiting. Decided once per process. */
+static void adopt_if_copy(void)
+{
+    if (!atomic_load(&g_ready) || owner_check() != OWNER_COPY)
+        return;
+    atomic_store(&g_ready, false); /* our own copy of the flag: no other process sees it */
+    atomic_store(&g_active, false);
+    char why[160];
+    if (!sandbox_unchanged(&g_sandbox_at_start, why, sizeof why)) {
+        note_unprofiled(why);
+        return;
+    }
+    atomic_store(&g_active, true);
+    on_fork_child();
+    atomic_store(&g_ready, true);
+}
 /* On the aggregator thread, when SIGTERM/SIGINT/SIGHUP or _exit is about to end the
  * process (a child that forked and _exits at once writes nothing). */
 static void finish_on_signal(int why)
@@ -118,6 +158,7 @@ __attribute__((constructor)) static void flameprof_init(void)
 {
     real__exit = (exit_fn)real_symbol("_exit");
     real_pthread_create = (pthread_create_fn)real_symbol("pthread_create");
+    real_prctl = (prctl_fn)real_symbol("prctl");
     if (!interposing())
         return; /* e.g. only the JVM agent is wanted here: it works without the sampler */
     config_load(&g_cfg);
@@ -129,12 +170,24 @@ __attribute__((constructor)) static void flameprof_init(void)
     }
     stacks_init(&g_stacks);
     modules_refresh();
-    open_spill();
+    owner_claim();
+    sandbox_read(&g_sandbox_at_start);
+    char why[160];
+    bool dormant = sandbox_single_threaded(why, sizeof why);
+    if (!dormant)
+        open_spill();
     if (sampler_init(g_cfg.freq, &g_ring, g_cfg.empty_handler) != 0) {
         fprintf(stderr, "flameprof: cannot start sampling; not profiling\n");
         return;
     }
     pthread_atfork(NULL, NULL, on_fork_child);
+    atomic_store(&g_ready, true);
+    if (dormant) {
+        /* No timer, no thread: ready only for the children it forks. */
+        endings_init((sigaction_fn)real_symbol("sigaction"));
+        note_unprofiled(why);
+        return;
+    }
     atomic_store(&g_active, true);
     sampler_thread_start();
     sampler_arm_existing_threads();
@@ -163,7 +216,9 @@ static void report_perfmap(void)
  * files from every fork-then-exec child. */
 static void finish(bool skip_if_empty)
 {
-    if (!atomic_exchange(&g_active, false))
+    /* Not ours to write (a raw-cloned child: the state is the parent's, its aggregator
+     * does not exist here; with CLONE_VM its memory is the parent's): touch nothing. */
+    if (!owner_is_self() || !atomic_exchange(&g_active, false))
         return;
     sampler_stop();
     aggregator_stop();
@@ -215,7 +270,8 @@ FP_EXPORT int pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*f
 {
     if (!real_pthread_create)
         real_pthread_create = (pthread_create_fn)real_symbol("pthread_create");
-    start_arg *a = atomic_load(&g_active) ? malloc(sizeof *a) : NULL;
+    adopt_if_copy();
+    start_arg *a = atomic_load(&g_active) && owner_is_self() ? malloc(sizeof *a) : NULL;
     if (!a)
         return real_pthread_create(t, attr, fn, arg);
     *a = (start_arg){ fn, arg };
@@ -241,6 +297,8 @@ typedef int (*fexecve_fn)(int, char *const[], char *const[]);
  * holds everything. */
 static bool before_exec(void)
 {
+    if (!owner_is_self())
+        return false; /* a raw-cloned child: the new image starts its own profile */
     bool was_active = atomic_load(&g_active);
     finish(true);
     return was_active;
@@ -359,7 +417,8 @@ typedef void (*sighandler_fn)(int);
 
 FP_EXPORT int sigaction(int sig, const struct sigaction *act, struct sigaction *old)
 {
-    if (sig == SAMPLER_SIGNAL && atomic_load(&g_active) && sampler_app_sigaction(act, old))
+    if (sig == SAMPLER_SIGNAL && atomic_load(&g_active) && owner_check() != OWNER_SHARED &&
+        sampler_app_sigaction(act, old))
         return 0;
     if (endings_is_watched(sig))
         return endings_sigaction(sig, act, old);
@@ -368,7 +427,7 @@ FP_EXPORT int sigaction(int sig, const struct sigaction *act, struct sigaction *
 
 FP_EXPORT sighandler_fn signal(int sig, sighandler_fn handler)
 {
-    if (sig == SAMPLER_SIGNAL && atomic_load(&g_active)) {
+    if (sig == SAMPLER_SIGNAL && atomic_load(&g_active) && owner_check() != OWNER_SHARED) {
         struct sigaction sa, old;
         memset(&sa, 0, sizeof sa);
         sa.sa_handler = handler;
@@ -387,13 +446,47 @@ FP_EXPORT sighandler_fn signal(int sig, sighandler_fn handler)
     return ((sighandler_fn(*)(int, sighandler_fn))real_symbol("signal"))(sig, handler);
 }
 
+/* ---- sandboxes ----
+ * A seccomp filter is installed after prctl(PR_SET_NO_NEW_PRIVS) (or by PR_SET_SECCOMP):
+ * the profile ends there, written while files can still be written, and nothing of ours
+ * runs afterwards (sandbox.h says why no probe is safe once the filter is in force). */
+
+static void before_sealing(void)
+{
+    owner_kind who = owner_check();
+    if (who == OWNER_SHARED)
+        return; /* the parent's memory: its profiler is not ours to stop */
+    atomic_store(&g_ready, false);
+    if (who == OWNER_COPY) {
+        atomic_store(&g_active, false); /* a raw-cloned child: it will never adopt */
+        return;
+    }
+    if (!atomic_load(&g_active))
+        return;
+    note_unprofiled("it seals a sandbox (no_new_privs/seccomp); its profile ends here");
+    finish(false);
+}
+
+FP_EXPORT int prctl(int option, ...)
+{
+    va_list ap;
+    va_start(ap, option);
+    unsigned long a2 = va_arg(ap, unsigned long), a3 = va_arg(ap, unsigned long),
+                  a4 = va_arg(ap, unsigned long), a5 = va_arg(ap, unsigned long);
+    va_end(ap);
+    if (sandbox_prctl_seals(option))
+        before_sealing();
+    prctl_fn real = real_prctl ? real_prctl : (prctl_fn)real_symbol("prctl");
+    return real(option, a2, a3, a4, a5);
+}
+
 /* ---- _exit: destructors do not run, but the profile is still written ----
  * Crash handlers call _exit from signal context, perhaps interrupting malloc: the profile
  * is written by the aggregator thread while this one waits (bounded), never here. */
 
 FP_EXPORT void _exit(int status)
 {
-    if (atomic_load(&g_active))
+    if (atomic_load(&g_active) && owner_is_self())
         endings_request_profile(ENDINGS_EXIT);
     if (real__exit) /* resolved in the constructor: dlsym is not async-signal-safe */
         real__exit(status);
