@@ -92,13 +92,19 @@ static int spawn(void)
     return rc == 0 ? 0 : -1;
 }
 
-int aggregator_start(ring *r, stack_table *t, aggregator_create_fn create,
+void aggregator_init(ring *r, stack_table *t, aggregator_create_fn create,
                      void (*on_ending)(int why))
 {
     g_ring = r;
     g_table = t;
     g_create = create;
     g_on_ending = on_ending;
+}
+
+int aggregator_start(ring *r, stack_table *t, aggregator_create_fn create,
+                     void (*on_ending)(int why))
+{
+    aggregator_init(r, t, create, on_ending);
     unsigned long long c[2] = { 0, 0 };
     dl_iterate_phdr(read_counters, c);
     seen_adds = c[0];

@@ -99,7 +99,8 @@ static void on_fork_child(void)
 
 static void finish(bool skip_if_empty);
 
-static sandbox_state g_sandbox_at_start; /* to tell a sandbox sealed since */
+static sandbox_state g_sandbox_at_start;
+static const char *g_end_note; /* why the profile ends early, printed after its summary */ /* to tell a sandbox sealed since */
 
 /* One line for a process that is not (or no longer) profiled, and why. */
 static void note_unprofiled(const char *why)
@@ -185,6 +186,7 @@ __attribute__((constructor)) static void flameprof_init(void)
     if (dormant) {
         /* No timer, no thread: ready only for the children it forks. */
         endings_init((sigaction_fn)real_symbol("sigaction"));
+        aggregator_init(&g_ring, &g_stacks, real_pthread_create, finish_on_signal);
         note_unprofiled(why);
         return;
     }
@@ -242,6 +244,8 @@ static void finish(bool skip_if_empty)
                         .raw = rawfile_path() };
     rawfile_close(report_write(&in));
     report_perfmap();
+    if (g_end_note && !g_cfg.quiet)
+        fprintf(stderr, "flameprof: pid %ld: %s\n", (long)getpid(), g_end_note);
     jit_cleanup();
 }
 
@@ -463,8 +467,10 @@ static void before_sealing(void)
     }
     if (!atomic_load(&g_active))
         return;
-    note_unprofiled("it seals a sandbox (no_new_privs/seccomp); its profile ends here");
-    finish(false);
+    /* Quietly when there is nothing yet: Chromium's launcher sets no_new_privs in every
+     * child just before exec, and the new image is profiled afresh. */
+    g_end_note = "profile ends here: the process sealed a sandbox (no_new_privs/seccomp)";
+    finish(true);
 }
 
 FP_EXPORT int prctl(int option, ...)
