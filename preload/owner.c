@@ -31,10 +31,14 @@ void owner_claim(void)
 owner_kind owner_check(void)
 {
     long owner = atomic_load(&owner_pid);
-    if (owner == 0 || owner == real_pid())
+    if (owner == 0)
         return OWNER_SELF;
+    /* The mark first: a child in a new pid namespace may have the very pid its parent has
+     * in its own (Chromium's renderers are each pid 1, as their zygote is). */
     if (mark && *mark == 0)
         return OWNER_COPY;
+    if (owner == real_pid())
+        return OWNER_SELF;
     return OWNER_SHARED; /* the mark survived (shared memory), or there is no mark */
 }
 

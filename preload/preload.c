@@ -100,14 +100,21 @@ static void on_fork_child(void)
 static void finish(bool skip_if_empty);
 
 static sandbox_state g_sandbox_at_start;
+static bool g_sealed_copy;     /* a raw-cloned copy that sealed a sandbox (not yet said) */
 static const char *g_end_note; /* why the profile ends early, printed after its summary */ /* to tell a sandbox sealed since */
 
-/* One line for a process that is not (or no longer) profiled, and why. */
+/* One line for a process that is not (or no longer) profiled, and why. A plain write:
+ * in a raw-cloned copy, stderr's stdio lock may have been held by another thread of the
+ * parent at the moment of the copy. */
 static void note_unprofiled(const char *why)
 {
-    if (!g_cfg.quiet)
-        fprintf(stderr, "flameprof: pid %ld: not profiled: %s\n", (long)syscall(SYS_getpid),
-                why);
+    if (g_cfg.quiet)
+        return;
+    char line[320];
+    int n = snprintf(line, sizeof line, "flameprof: pid %ld: not profiled: %s\n",
+                     (long)syscall(SYS_getpid), why);
+    if (n > 0 && write(STDERR_FILENO, line, (size_t)n < sizeof line ? (size_t)n : sizeof line) < 0)
+        return; /* nowhere else to say it */
 }
 
 /* A copy of this process made by a raw clone/fork system call (no atfork handler ran in
@@ -118,8 +125,14 @@ static void note_unprofiled(const char *why)
  * sample is lost by waiting. Decided once per process. */
 static void adopt_if_copy(void)
 {
-    if (!atomic_load(&g_ready) || owner_check() != OWNER_COPY)
+    if (!atomic_load(&g_ready) || owner_check() != OWNER_COPY) {
+        if (g_sealed_copy && owner_check() == OWNER_COPY) {
+            g_sealed_copy = false; /* one line */
+            note_unprofiled("it sealed a sandbox (no_new_privs/seccomp) before its first "
+                            "thread, where it would have started");
+        }
         return;
+    }
     atomic_store(&g_ready, false); /* our own copy of the flag: no other process sees it */
     atomic_store(&g_active, false);
     char why[160];
@@ -460,9 +473,13 @@ static void before_sealing(void)
     owner_kind who = owner_check();
     if (who == OWNER_SHARED)
         return; /* the parent's memory: its profiler is not ours to stop */
-    atomic_store(&g_ready, false);
+    atomic_store(&g_ready, false); /* what it forks from now on is sandboxed too */
     if (who == OWNER_COPY) {
-        atomic_store(&g_active, false); /* a raw-cloned child: it will never adopt */
+        /* A raw-cloned child (a zygote's renderer) sandboxing itself: it will never adopt;
+         * said at its first thread (a launcher's child sealing just before exec is not
+         * worth a line). */
+        g_sealed_copy = true;
+        atomic_store(&g_active, false);
         return;
     }
     if (!atomic_load(&g_active))
