@@ -20,22 +20,9 @@
 #include <sys/types.h>
 
 #include "ring.h"
+#include "sampler_stats.h"
 
 #define SAMPLER_SIGNAL SIGPROF
-
-typedef struct sampler_stats {
-    uint64_t signals;        /* our timer signals handled */
-    uint64_t weight;         /* sum of 1 + overrun over samples put in the ring */
-    uint64_t dropped;        /* samples lost because the ring was full */
-    uint64_t dropped_weight;
-    uint64_t foreign;        /* SIGPROFs that were not ours (passed to the program) */
-    uint64_t threads;        /* threads that got a timer */
-    uint64_t timer_failures; /* threads whose timer could not be created */
-    uint64_t cost_median_ns; /* handler cost per sample */
-    uint64_t cost_p99_ns;
-    const char *source;      /* which timer drove sampling */
-    bool app_handler;        /* the program has its own SIGPROF handler (chained) */
-} sampler_stats;
 
 /* Install the handler; samples go to r. Call once, before any timer. 0 or -1.
  * empty: the handler only counts signals (benchmark floor). */

@@ -45,17 +45,18 @@ bool cli_parse_long(const char *s, long lo, long hi, long *out)
     return true;
 }
 
-typedef struct line_errors {
-    const char *name;
-    long seen;
-} line_errors;
-
-static void report_line(void *ctx, size_t line_no, const char *why)
+void cli_line_error(void *ctx, size_t line_no, const char *why)
 {
-    line_errors *e = ctx;
+    cli_line_errors *e = ctx;
     /* The total comes at the end. */
     if (++e->seen <= CLI_MAX_LINE_ERRORS)
         fprintf(stderr, "flameprof: %s:%zu: %s\n", e->name, line_no, why);
+}
+
+void cli_line_errors_end(const cli_line_errors *e, long bad)
+{
+    if (bad > CLI_MAX_LINE_ERRORS)
+        fprintf(stderr, "flameprof: %s: %ld malformed lines skipped in all\n", e->name, bad);
 }
 
 /* The parsed profile takes about as much memory as the file, in one malloc per stack. On
@@ -91,10 +92,10 @@ int cli_read_folded(const char *path, folded_profile *p)
         fprintf(stderr, "flameprof: %s: %s\n", path, strerror(errno));
         return 1;
     }
-    line_errors errs = { use_stdin ? "<stdin>" : path, 0 };
+    cli_line_errors errs = { use_stdin ? "<stdin>" : path, 0 };
     heap_for(in);
     errno = 0;
-    long bad = folded_parse(in, p, report_line, &errs);
+    long bad = folded_parse(in, p, cli_line_error, &errs);
     int err = errno;
     if (!use_stdin)
         fclose(in);
@@ -102,7 +103,6 @@ int cli_read_folded(const char *path, folded_profile *p)
         fprintf(stderr, "flameprof: %s: %s\n", errs.name, err ? strerror(err) : "read error");
         return 1;
     }
-    if (bad > CLI_MAX_LINE_ERRORS)
-        fprintf(stderr, "flameprof: %s: %ld malformed lines skipped in all\n", errs.name, bad);
+    cli_line_errors_end(&errs, bad);
     return 0;
 }

@@ -1,11 +1,12 @@
 /* cli.h - what the flameprof subcommands share: one-line errors, strict numbers, reading
- * folded stacks with malformed lines reported by number.
+ * folded stacks, malformed lines of any input reported by number.
  *
  * Exit statuses: 0 success, 1 runtime failure, 2 usage error. */
 #ifndef FLAMEPROF_CLI_H
 #define FLAMEPROF_CLI_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "folded.h"
 
@@ -21,6 +22,20 @@ int cli_bad_option(const char *cmd, char **argv, int c);
 
 /* Strict decimal: the whole string, no sign, no overflow, within lo..hi. */
 bool cli_parse_long(const char *s, long lo, long hi, long *out);
+
+/* The malformed lines of one input: the first CLI_MAX_LINE_ERRORS are reported as
+ * "flameprof: NAME:LINE: why" by cli_line_error (ctx: a cli_line_errors), the total by
+ * cli_line_errors_end. Fits folded_parse's and rawfile_read's error callbacks. */
+typedef struct cli_line_errors {
+    const char *name; /* the input as the user named it */
+    long seen;
+} cli_line_errors;
+
+void cli_line_error(void *ctx, size_t line_no, const char *why);
+
+/* After the parse that found `bad` malformed lines: one line with the total, if some went
+ * unreported. */
+void cli_line_errors_end(const cli_line_errors *e, long bad);
 
 /* Reads folded stacks from path (NULL or "-": standard input) into p (initialized by the
  * caller). Malformed lines are reported as "flameprof: NAME:LINE: why" and skipped.

@@ -2,17 +2,18 @@
  * could write one (SIGKILL, a crash, the OOM killer), from the raw spill it left. */
 #include "cmd_report.h"
 
+#include <getopt.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "cli.h"
 #include "config.h"
 #include "jit.h"
 #include "rawfile.h"
 #include "report.h"
 #include "stacks.h"
-
-enum { MAX_LINE_ERRORS = 20 };
 
 static const char report_help[] =
     "Usage: flameprof report [-o PREFIX] [-q] RAWFILE\n"
@@ -26,51 +27,48 @@ static const char report_help[] =
     "  -q          no summary line\n"
     "  -h, --help  show this help\n";
 
-typedef struct raw_errors {
-    const char *name;
-    long seen;
-} raw_errors;
-
-static void on_bad_line(void *ctx, size_t line_no, const char *why)
+static void add_samples(stack_entry *e, void *ctx)
 {
-    raw_errors *e = ctx;
-    if (++e->seen <= MAX_LINE_ERRORS)
-        fprintf(stderr, "flameprof: %s:%zu: %s\n", e->name, line_no, why);
+    *(uint64_t *)ctx += e->samples;
 }
 
-static uint64_t total_samples(stack_table *t)
+/* The command-line options into cfg, prefix and path; -1 to go on, else an exit status. */
+static int report_args(int argc, char **argv, config *cfg, const char **prefix,
+                       const char **path)
 {
-    uint64_t n = 0;
-    for (size_t i = 0; i < t->cap; i++)
-        if (t->slots[i])
-            n += t->slots[i]->samples;
-    return n;
+    static const struct option longopts[] = { { "help", no_argument, NULL, 'h' },
+                                               { NULL, 0, NULL, 0 } };
+    int c;
+    while ((c = getopt_long(argc, argv, ":o:qh", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'o': *prefix = optarg; break;
+        case 'q': cfg->quiet = true; break;
+        case 'h':
+            fputs(report_help, stdout);
+            return 0;
+        default:
+            return cli_bad_option("report", argv, c);
+        }
+    }
+    if (optind >= argc) {
+        cli_usage_error("report", "%s", "which raw file?");
+        return EXIT_USAGE;
+    }
+    if (argc - optind > 1) {
+        cli_usage_error("report", "one raw file, got also '%s'", argv[optind + 1]);
+        return EXIT_USAGE;
+    }
+    *path = argv[optind];
+    return -1;
 }
 
 int cmd_report(int argc, char **argv)
 {
     config cfg = { .freq = CONFIG_DEFAULT_FREQ };
     const char *prefix = NULL, *path = NULL;
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
-            fputs(report_help, stdout);
-            return 0;
-        } else if (strcmp(argv[i], "-o") == 0 && i + 1 < argc) {
-            prefix = argv[++i];
-        } else if (strcmp(argv[i], "-q") == 0) {
-            cfg.quiet = true;
-        } else if (argv[i][0] == '-' || path) {
-            fprintf(stderr, "flameprof: report: unexpected '%s' (see flameprof report --help)\n",
-                    argv[i]);
-            return 2;
-        } else {
-            path = argv[i];
-        }
-    }
-    if (!path) {
-        fprintf(stderr, "flameprof: report: which raw file? (see flameprof report --help)\n");
-        return 2;
-    }
+    int rc = report_args(argc, argv, &cfg, &prefix, &path);
+    if (rc >= 0)
+        return rc;
     FILE *in = fopen(path, "re");
     if (!in) {
         fprintf(stderr, "flameprof: report: cannot open %s: %m\n", path);
@@ -80,16 +78,15 @@ int cmd_report(int argc, char **argv)
     stacks_init(&t);
     long pid;
     bool clean;
-    raw_errors errs = { path, 0 };
-    long bad = rawfile_read(in, &t, &pid, &cfg.freq, &clean, on_bad_line, &errs);
+    cli_line_errors errs = { path, 0 };
+    long bad = rawfile_read(in, &t, &pid, &cfg.freq, &clean, cli_line_error, &errs);
     fclose(in);
     if (bad < 0) {
         fprintf(stderr, "flameprof: report: %s is not a flameprof raw file\n", path);
         stacks_free(&t);
         return 1;
     }
-    if (bad > MAX_LINE_ERRORS)
-        fprintf(stderr, "flameprof: %s: %ld bad lines in all, skipped\n", path, bad);
+    cli_line_errors_end(&errs, bad);
     size_t n = strlen(path);
     if (prefix)
         snprintf(cfg.out, sizeof cfg.out, "%s", prefix);
@@ -100,7 +97,9 @@ int cmd_report(int argc, char **argv)
     char source[96];
     snprintf(source, sizeof source, "raw spill of pid %ld%s", pid,
              clean ? "" : " (it did not end cleanly)");
-    sampler_stats st = { .signals = total_samples(&t), .source = source };
+    uint64_t samples = 0;
+    stacks_foreach(&t, add_samples, &samples);
+    sampler_stats st = { .signals = samples, .source = source };
     report_input ri = { .cfg = &cfg, .stacks = &t, .stats = &st, .self_pc = NULL };
     bool ok = report_write(&ri);
     stacks_free(&t);

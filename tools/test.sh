@@ -14,7 +14,7 @@ rc=$?
 meson setup build-asan -Db_sanitize=address,undefined -Db_lundef=false >/dev/null &&
     ninja -C build-asan >/dev/null &&
     UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-    meson test -C build-asan --print-errorlogs --suite unwind --suite output --suite symbolize --suite preload
+    meson test -C build-asan --print-errorlogs --suite unwind --suite output --suite symbolize --suite core
 rc2=$?
 # The parsers of untrusted input under libFuzzer (clang only), 20 s each. Only the fuzz
 # targets are built in this tree.

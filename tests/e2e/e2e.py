@@ -27,109 +27,26 @@ import argparse
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
-import tempfile
-import xml.etree.ElementTree as ET
 
-DEFAULT_FREQ = 997
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'common'))
+import fptest  # noqa: E402  the shared test library
+from fptest import (Checks, Profile, check_format, check_present, check_summary,  # noqa: E402
+                    check_svg, folded_in, load_profile, parse_summary, pct, read_json, run)
+
+DEFAULT_FREQ = fptest.FREQ
+fptest.RUN_TIMEOUT = 100     # seconds per workload run
 SHARE_TOLERANCE_PT = 1.0      # percentage points, function share of weight vs of CPU
 TOTAL_TOLERANCE = 0.05        # relative, total weight vs CPU seconds x FREQ
 ROOTED_MIN = 0.99             # fraction of weight in stacks with a proper root
 WHOLE_MIN = 0.99              # fraction of a deep function's weight with the whole chain
 LIBRARY_FRAMES_MAX = 0.001    # fraction of weight in stacks showing the profiler's own frames
-RUN_TIMEOUT = 100             # seconds per workload run
 MIX_THREAD_FUNCS = ('work_1x', 'work_2x', 'work_3x')
 THREAD_ROOTS = ('clone3', 'clone')
 
 
-class Checks:
-    """Collects assertion results so one run reports every failure, not just the first."""
-
-    def __init__(self, name):
-        self.name = name
-        self.failed = []
-        self.profiles = []  # (label, Profile) to dump on failure
-
-    def check(self, ok, what, detail=''):
-        line = f'{what}: {detail}' if detail else what
-        print(('ok     ' if ok else 'FAILED ') + line)
-        if not ok:
-            self.failed.append(line)
-        return ok
-
-    def finish(self):
-        if not self.failed:
-            print(f'PASS {self.name}')
-            return 0
-        print(f'\nFAIL {self.name}: {len(self.failed)} assertion(s) failed:')
-        for f in self.failed:
-            print('  - ' + f)
-        for label, prof in self.profiles:
-            print(f'\nTop 20 stacks of {label} (total weight {prof.total}):')
-            for frames, count in prof.top(20):
-                print(f'  {count:7d} {100.0 * count / max(prof.total, 1):5.1f}%  {compress(frames)}')
-        return 1
-
-
-def compress(frames):
-    """Renders a stack root-first, with runs of one frame shown as `name x N`."""
-    out = []
-    i = 0
-    while i < len(frames):
-        j = i
-        while j < len(frames) and frames[j] == frames[i]:
-            j += 1
-        out.append(frames[i] if j - i == 1 else f'{frames[i]} x{j - i}')
-        i = j
-    return ';'.join(out)
-
-
-class Profile:
-    """A folded-stacks file: lines `root;...;leaf COUNT`."""
-
-    def __init__(self, path):
-        self.path = path
-        self.stacks = []
-        self.bad_lines = []
-        with open(path, encoding='utf-8', errors='replace') as f:
-            for n, line in enumerate(f, 1):
-                line = line.rstrip('\n')
-                if not line:
-                    continue
-                stack, _, count = line.rpartition(' ')
-                if not stack or not count.isdigit() or int(count) <= 0:
-                    self.bad_lines.append((n, line[:200]))
-                    continue
-                self.stacks.append((tuple(stack.split(';')), int(count)))
-        self.total = sum(c for _, c in self.stacks)
-
-    def weight(self, pred):
-        return sum(c for frames, c in self.stacks if pred(frames))
-
-    def inclusive(self, name):
-        return self.weight(lambda frames: name in frames)
-
-    def top(self, n):
-        return sorted(self.stacks, key=lambda s: -s[1])[:n]
-
-    def frame_names(self):
-        return {f for frames, _ in self.stacks for f in frames}
-
-
-def pct(x, total):
-    return 100.0 * x / total if total else 0.0
-
-
 # --- profile checks (shared by the library tests and check-folded) -----------------------------
-
-def check_format(ck, prof):
-    ck.check(not prof.bad_lines, f'folded lines are `stack count` ({prof.path})',
-             f'{len(prof.bad_lines)} bad, first: {prof.bad_lines[:3]}' if prof.bad_lines
-             else f'{len(prof.stacks)} stacks')
-    ck.check(prof.total > 0, 'profile has samples', f'total weight {prof.total}')
-
 
 def check_total(ck, prof, truth, freq, process=True):
     """Total weight against CPU seconds x FREQ: the program's CPU, and with process=True the
@@ -167,16 +84,6 @@ def check_shares(ck, prof, truth, names=None):
                  f'share of {name!r} within {SHARE_TOLERANCE_PT} pt of truth',
                  f'profile {sp:.2f}% (weight {w}/{prof.total}) vs truth {st:.2f}% '
                  f'({t:.3f}/{cpu:.3f} CPU-s), diff {sp - st:+.2f} pt')
-
-
-def check_present(ck, prof, name, what):
-    w = prof.inclusive(name)
-    if ck.check(w > 0, f'{what}: frame {name!r} present', f'weight {w}'):
-        return
-    # Name the near misses: they tell a wrong name format from a missing frame.
-    key = name.split('(')[0].split('::')[-1].replace('_[i]', '')
-    near = sorted(f for f in prof.frame_names() if key.lower() in f.lower())[:10]
-    print(f'       frames resembling {name!r}: {near}')
 
 
 def check_rooted(ck, prof, main_funcs=(), thread_funcs=()):
@@ -257,97 +164,6 @@ def library_functions(lib):
     return {n.split('@')[0] for n in own} - {n.split('@')[0] for n in libc} - crt
 
 
-# --- running workloads ------------------------------------------------------------------------
-
-class Run:
-    def __init__(self, argv, returncode, stdout, stderr, pid):
-        self.argv, self.returncode, self.stdout, self.stderr, self.pid = \
-            argv, returncode, stdout, stderr, pid
-
-    def summaries(self):
-        return [ln for ln in self.stderr.splitlines()
-                if ln.startswith('flameprof:') and 'weight=' in ln]
-
-    def flameprof_lines(self):
-        return [ln for ln in self.stderr.splitlines() if ln.startswith('flameprof:')]
-
-
-def run(argv, lib=None, env=None, cwd=None):
-    full_env = {k: v for k, v in os.environ.items()
-                if not k.startswith('FLAMEPROF_') and k != 'LD_PRELOAD'}
-    if lib:
-        full_env['LD_PRELOAD'] = lib
-    full_env.update(env or {})
-    shown = ' '.join(f'{k}={v!r}' for k, v in sorted((env or {}).items()))
-    print(f'$ {"LD_PRELOAD=" + lib + " " if lib else ""}{shown} {" ".join(argv)}')
-    p = subprocess.Popen(argv, env=full_env, cwd=cwd, stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE, text=True, errors='replace')
-    try:
-        out, err = p.communicate(timeout=RUN_TIMEOUT)
-    except subprocess.TimeoutExpired:
-        p.kill()
-        out, err = p.communicate()
-        print(f'workload timed out after {RUN_TIMEOUT} s')
-    r = Run(argv, p.returncode, out, err, p.pid)
-    print(f'  exit status {r.returncode}')
-    for ln in err.splitlines()[:20]:
-        print(f'  stderr: {ln}')
-    return r
-
-
-def read_json(ck, path):
-    try:
-        with open(path) as f:
-            return json.load(f)
-    except (OSError, ValueError) as e:
-        ck.check(False, f'truth file {path} readable', str(e))
-        return None
-
-
-def parse_summary(line):
-    return {k: int(v) for k, v in re.findall(r'\b(weight|signals|threads|dropped)=(\d+)', line)}
-
-
-def check_summary(ck, r, prof, folded, svg, min_threads=1):
-    """Exactly one summary line, with the numbers, dropped=0, and the paths written."""
-    lines = r.summaries()
-    if not ck.check(len(lines) == 1, 'one `flameprof: ... weight=` summary line on stderr',
-                    f'{len(lines)} found: {lines[:3]}'):
-        return
-    line = lines[0]
-    s = parse_summary(line)
-    ck.check(all(k in s for k in ('weight', 'signals', 'threads', 'dropped')),
-             'summary has weight=, signals=, threads=, dropped=', line)
-    ck.check(s.get('dropped') == 0, 'summary says dropped=0', line)
-    ck.check(s.get('threads', 0) >= min_threads, f'summary counts >= {min_threads} threads', line)
-    ck.check(s.get('signals', 0) > 0, 'summary counts signals', line)
-    if prof:
-        ck.check(s.get('weight') == prof.total, 'summary weight= equals the folded total',
-                 f'summary {s.get("weight")} vs folded {prof.total}')
-    for path in (folded, svg):
-        ck.check(path in line or os.path.basename(path) in line,
-                 f'summary names {os.path.basename(path)}', line)
-
-
-def check_svg(ck, svg):
-    if not ck.check(os.path.isfile(svg), 'SVG written', svg):
-        return
-    try:
-        root = ET.parse(svg).getroot()
-        ck.check(root.tag.split('}')[-1] == 'svg', 'SVG root element is <svg>', root.tag)
-    except ET.ParseError as e:
-        ck.check(False, 'SVG is well-formed XML', f'{svg}: {e}')
-
-
-def load_profile(ck, path, label):
-    if not ck.check(os.path.isfile(path), f'folded profile written ({label})', path):
-        return None
-    prof = Profile(path)
-    ck.profiles.append((label, prof))
-    check_format(ck, prof)
-    return prof
-
-
 def check_function_weight(ck, prof, name, cpu_s, freq, tolerance=TOTAL_TOLERANCE, slack=None):
     """A function's absolute weight against its CPU seconds x FREQ (for small runs where a
     share would say little); `slack` samples absorb the tick granularity of a short run:
@@ -365,19 +181,12 @@ def check_function_weight(ck, prof, name, cpu_s, freq, tolerance=TOTAL_TOLERANCE
 
 # --- the tests ---------------------------------------------------------------------------------
 
-class Ctx:
+class Ctx(fptest.Workdir):
     def __init__(self, args):
+        super().__init__('e2e', args.keep)
         self.lib = os.path.abspath(args.lib) if args.lib else None
         self.wl = {os.path.basename(p): os.path.abspath(p) for p in args.wl or []}
         self.fixture = os.path.abspath(args.fixture) if args.fixture else None
-        self.tmp = tempfile.mkdtemp(prefix='flameprof-e2e-')
-        self.keep = args.keep
-
-    def cleanup(self, failed):
-        if failed or self.keep:
-            print(f'(files kept in {self.tmp})')
-        else:
-            shutil.rmtree(self.tmp, ignore_errors=True)
 
 
 def mix_checks(ck, prof, truth, lib=None):
@@ -423,7 +232,7 @@ def test_mix(ctx, ck, freq=None):
     svg = os.path.join(ctx.tmp, f'prof.{r.pid}.svg')
     prof = load_profile(ck, folded, 'wl_mix')
     check_svg(ck, svg)
-    check_summary(ck, r, prof, folded, svg, min_threads=4)
+    check_summary(ck, r, prof, (folded, svg), min_threads=4)
     truth = read_json(ck, truth_path)
     if not prof or not truth:
         return
@@ -440,7 +249,7 @@ def test_deep(ctx, ck):
     svg = os.path.join(ctx.tmp, f'prof.{r.pid}.svg')
     prof = load_profile(ck, folded, 'wl_deep')
     check_svg(ck, svg)
-    check_summary(ck, r, prof, folded, svg)
+    check_summary(ck, r, prof, (folded, svg))
     truth = read_json(ck, truth_path)
     if not prof or not truth:
         return
@@ -456,7 +265,7 @@ def test_truncated(ctx, ck):
     ck.check(r.returncode == 0, 'wl_deep abyss exits 0', f'status {r.returncode}')
     folded = os.path.join(ctx.tmp, f'prof.{r.pid}.folded')
     prof = load_profile(ck, folded, 'wl_deep abyss')
-    check_summary(ck, r, prof, folded, os.path.join(ctx.tmp, f'prof.{r.pid}.svg'))
+    check_summary(ck, r, prof, (folded, os.path.join(ctx.tmp, f'prof.{r.pid}.svg')))
     truth = read_json(ck, truth_path)
     if not prof or not truth:
         return
@@ -487,10 +296,6 @@ def test_truncated(ctx, ck):
     check_no_library_frames(ck, prof, ctx.lib)
 
 
-def profiles_in(d):
-    return sorted(os.path.join(d, f) for f in os.listdir(d) if f.endswith('.folded'))
-
-
 def test_fork(ctx, ck, pid_pattern):
     """Parent and child each get their own profile, without each other's samples."""
     truth_path = os.path.join(ctx.tmp, 'truth.json')
@@ -501,18 +306,15 @@ def test_fork(ctx, ck, pid_pattern):
     ctruth = read_json(ck, truth_path + '.child')
     if not truth or not ctruth:
         return
-    files = profiles_in(ctx.tmp)
+    files = folded_in(ctx.tmp)
     svgs = sorted(f for f in os.listdir(ctx.tmp) if f.endswith('.svg'))
     ck.check(len(files) == 2, 'two folded profiles, one per process',
              f'{[os.path.basename(f) for f in files]}')
     ck.check(len(svgs) == 2, 'two SVGs, one per process', f'{svgs}')
-    summaries = r.summaries()
-    ck.check(len(summaries) == 2, 'two summary lines, one per process', f'{summaries}')
-    for s in summaries:
-        ck.check(parse_summary(s).get('dropped') == 0, 'summary says dropped=0', s)
+    check_summary(ck, r, n=2)  # one per process
     profs = [Profile(f) for f in files]
     for p in profs:
-        ck.profiles.append((os.path.basename(p.path), p))
+        ck.show(os.path.basename(p.path), p)
         check_format(ck, p)
     child = [p for p in profs if p.inclusive('child_work') > 0]
     parent = [p for p in profs if p.inclusive('parent_work') > 0]
@@ -547,11 +349,11 @@ def test_exec(ctx, ck, how):
     truth = read_json(ck, truth_path)
     if not truth:
         return
-    files = profiles_in(ctx.tmp)
+    files = folded_in(ctx.tmp)
     profs = [Profile(f) for f in files]
     pre = [p for p in profs if p.inclusive('pre_exec_work') > 0]
     for p in profs:
-        ck.profiles.append((os.path.basename(p.path), p))
+        ck.show(os.path.basename(p.path), p)
     ck.check(len(pre) == 1, "the pre-exec image's profile is written, with pre_exec_work",
              f'folded files: {[os.path.basename(f) for f in files]}, with pre_exec_work: '
              f'{[os.path.basename(p.path) for p in pre]}')
@@ -579,7 +381,7 @@ def test_exit(ctx, ck, mode):
     svg = os.path.join(ctx.tmp, f'prof.{r.pid}.svg')
     prof = load_profile(ck, folded, f'wl_exit {mode}')
     check_svg(ck, svg)
-    check_summary(ck, r, prof, folded, svg, min_threads=2 if mode == 'thread-exit' else 1)
+    check_summary(ck, r, prof, (folded, svg), min_threads=2 if mode == 'thread-exit' else 1)
     truth = read_json(ck, truth_path)
     if not prof or not truth:
         return
@@ -637,7 +439,7 @@ def test_check_folded(args):
     """Checks a folded file made by another profiler (perf) against a truth file."""
     ck = Checks(f'check-folded {args.folded}')
     prof = Profile(args.folded)
-    ck.profiles.append((args.folded, prof))
+    ck.show(args.folded, prof)
     check_format(ck, prof)
     with open(args.truth) as f:
         truth = json.load(f)
@@ -687,15 +489,7 @@ def main():
         return 1
     ctx = Ctx(args)
     ck = Checks(args.test)
-    try:
-        TESTS[args.test](ctx, ck)
-    except Exception as e:  # a crash in the checks is a failure with its traceback
-        import traceback
-        traceback.print_exc()
-        ck.check(False, 'test ran to completion', repr(e))
-    rc = ck.finish()
-    ctx.cleanup(rc != 0)
-    return rc
+    return fptest.run_test(ck, TESTS[args.test], ctx, ck, cleanup=ctx.cleanup)
 
 
 if __name__ == '__main__':

@@ -4,7 +4,7 @@
 #define FLAMEPROF_REPORT_H
 
 #include "config.h"
-#include "sampler.h"
+#include "sampler_stats.h"
 #include "stacks.h"
 
 typedef struct report_input {

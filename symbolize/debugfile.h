@@ -1,0 +1,33 @@
+/* debugfile.h - finding a module's separate debug file on this machine's disk.
+ *
+ * Distributions strip symbols and DWARF into /usr/lib/debug. A candidate is looked for
+ * where gdb and elfutils look: /usr/lib/debug/.build-id/xx/yyyy.debug, then the
+ * .gnu_debuglink name beside the module, in its .debug/ and under /usr/lib/debug (for
+ * both the registered and the symlink-resolved directory). It is accepted by build-id
+ * when both files carry one (a mismatch is final), otherwise only by the debuglink's
+ * CRC over the whole candidate; the module file itself is never its own debug file.
+ *
+ * Never the network: elfutils' own lookup (dwfl_standard_find_debuginfo) dlopens
+ * libdebuginfod, which pulls in libcurl and OpenSSL and crashed inside node at exit.
+ *
+ * Thread-safe (no state but a CRC table built once under pthread_once). Not
+ * async-signal-safe: it opens, maps and reads files. Internal to symbolize/. */
+#ifndef FLAMEPROF_SYMBOLIZE_DEBUGFILE_H
+#define FLAMEPROF_SYMBOLIZE_DEBUGFILE_H
+
+#include <gelf.h>
+
+/* Opens path read-only if it is a regular file, else -1. O_NONBLOCK: a FIFO planted where
+ * a module or debug file was expected must not hang the process at exit. */
+int symbolize_open_regular(const char *path);
+
+/* The Dwfl find_debuginfo callback's work for the module whose ELF is main_elf, read from
+ * file_name (may be NULL). debuglink_file/debuglink_crc are what dwfl passes: NULL for a
+ * lookup by build-id only. A request whose link is not main_elf's own (dwfl asks for a
+ * dwz alternate file that way) is declined, so libdw looks for the alternate itself.
+ * Returns an open descriptor of the accepted file and sets *name_out to its malloc'd path
+ * (both handed to dwfl), or -1. */
+int symbolize_debugfile_open(Elf *main_elf, const char *file_name, const char *debuglink_file,
+                             GElf_Word debuglink_crc, char **name_out);
+
+#endif

@@ -1,0 +1,304 @@
+/* inline.c - DWARF inline chains; see inline.h for the contract. */
+#include "inline.h"
+
+#include <dwarf.h>
+#include <stdlib.h>
+#include <string.h>
+
+static bool symbolize_cu_eq(const void *ctx, uint32_t idx, const void *key)
+{
+    const symbolize_module *m = ctx;
+    return m->cus[idx].key == key;
+}
+
+static bool symbolize_fn_push(symbolize_fn_range **v, size_t *n, size_t *cap,
+                              const symbolize_fn_range *r)
+{
+    symbolize_fn_range *grown = symbolize_reserve(*v, cap, *n + 1, sizeof **v);
+    if (grown == NULL)
+        return false;
+    *v = grown;
+    grown[(*n)++] = *r;
+    return true;
+}
+
+static bool symbolize_is_scope_holder(int tag)
+{
+    /* Where compilers may nest out-of-line function definitions. */
+    return tag == DW_TAG_namespace || tag == DW_TAG_module || tag == DW_TAG_class_type
+           || tag == DW_TAG_structure_type || tag == DW_TAG_union_type;
+}
+
+static void symbolize_cu_collect(Dwarf_Die *parent, int depth, symbolize_fn_range **v,
+                                 size_t *n, size_t *cap)
+{
+    Dwarf_Die child;
+    if (dwarf_child(parent, &child) != 0)
+        return;
+    do {
+        int tag = dwarf_tag(&child);
+        if (tag == DW_TAG_subprogram) {
+            Dwarf_Addr base, lo, hi;
+            ptrdiff_t off = 0;
+            while ((off = dwarf_ranges(&child, off, &base, &lo, &hi)) > 0)
+                if (hi > lo && !symbolize_fn_push(v, n, cap, &(symbolize_fn_range){ { lo, hi }, child }))
+                    return;
+        } else if (depth < 8 && symbolize_is_scope_holder(tag)) {
+            symbolize_cu_collect(&child, depth + 1, v, n, cap);
+        }
+    } while (dwarf_siblingof(&child, &child) == 0);
+}
+
+/* The CU's function ranges, sorted, built on first use: dwarf_getscopes rescans every
+ * top-level DIE of the CU per address, which is slow for big C++ CUs. */
+static symbolize_cu *symbolize_cu_get(symbolize_module *m, Dwarf_Die *cudie)
+{
+    const void *key = cudie->addr;
+    uint32_t h = symbolize_hash64((uint64_t)(uintptr_t)key);
+    symbolize_slot *hit = symbolize_htab_find(&m->cu_index, h, symbolize_cu_eq, m, key);
+    if (hit != NULL)
+        return &m->cus[hit->idx1 - 1];
+    symbolize_cu *cus = symbolize_reserve(m->cus, &m->cus_cap, m->ncus + 1, sizeof *cus);
+    if (cus == NULL)
+        return NULL;
+    m->cus = cus;
+    symbolize_cu *cu = &cus[m->ncus];
+    *cu = (symbolize_cu){ .key = key };
+    size_t cap = 0;
+    symbolize_cu_collect(cudie, 0, &cu->fns, &cu->nfns, &cap);
+    if (cu->nfns > 1)
+        qsort(cu->fns, cu->nfns, sizeof *cu->fns, symbolize_span_cmp);
+    if (!symbolize_htab_insert(&m->cu_index, h, (uint32_t)m->ncus)) {
+        free(cu->fns);
+        return NULL;
+    }
+    return &m->cus[m->ncus++];
+}
+
+static bool symbolize_is_code_scope(int tag)
+{
+    return tag == DW_TAG_inlined_subroutine || tag == DW_TAG_lexical_block
+           || tag == DW_TAG_try_block || tag == DW_TAG_catch_block;
+}
+
+static bool symbolize_tree_eq(const void *ctx, uint32_t idx, const void *key)
+{
+    const symbolize_module *m = ctx;
+    return m->trees[idx].key == key;
+}
+
+/* Appends die's children's ranges (kids) to the tree as one sorted run owned by scope. */
+static void symbolize_tree_adopt(symbolize_fn_tree *t, uint32_t scope, symbolize_scope_range *kids,
+                                 size_t nkids)
+{
+    if (nkids == 0)
+        return;
+    symbolize_scope_range *r = symbolize_reserve(t->ranges, &t->ranges_cap, t->nranges + nkids,
+                                                 sizeof *r);
+    if (r == NULL)
+        return; /* the scope just shows no inlined callees */
+    t->ranges = r;
+    qsort(kids, nkids, sizeof *kids, symbolize_span_cmp);
+    memcpy(&r[t->nranges], kids, nkids * sizeof *kids);
+    t->scopes[scope].first = t->nranges;
+    t->scopes[scope].count = nkids;
+    t->nranges += nkids;
+}
+
+/* Adds die and, recursively, the code scopes under it; returns its index or UINT32_MAX.
+ * Depth is bounded so corrupt DWARF cannot exhaust the stack. */
+static uint32_t symbolize_tree_add(symbolize_fn_tree *t, Dwarf_Die *die, int depth)
+{
+    symbolize_scope *scopes = symbolize_reserve(t->scopes, &t->scopes_cap, t->nscopes + 1,
+                                                sizeof *scopes);
+    if (scopes == NULL || t->nscopes >= UINT32_MAX)
+        return UINT32_MAX;
+    t->scopes = scopes;
+    uint32_t self = (uint32_t)t->nscopes++;
+    scopes[self] = (symbolize_scope){ *die, 0, 0, dwarf_tag(die) == DW_TAG_inlined_subroutine };
+    symbolize_scope_range *kids = NULL;
+    size_t nkids = 0, cap = 0;
+    Dwarf_Die child;
+    if (depth < 256 && dwarf_child(die, &child) == 0) {
+        do {
+            if (!symbolize_is_code_scope(dwarf_tag(&child)))
+                continue;
+            uint32_t idx = symbolize_tree_add(t, &child, depth + 1);
+            Dwarf_Addr base, lo, hi;
+            ptrdiff_t off = 0;
+            while (idx != UINT32_MAX && (off = dwarf_ranges(&child, off, &base, &lo, &hi)) > 0) {
+                if (hi <= lo)
+                    continue;
+                symbolize_scope_range *grown = symbolize_reserve(kids, &cap, nkids + 1, sizeof *kids);
+                if (grown == NULL)
+                    break;
+                kids = grown;
+                kids[nkids++] = (symbolize_scope_range){ { lo, hi }, idx };
+            }
+        } while (dwarf_siblingof(&child, &child) == 0);
+    }
+    symbolize_tree_adopt(t, self, kids, nkids);
+    free(kids);
+    return self;
+}
+
+static symbolize_fn_tree *symbolize_tree_get(symbolize_module *m, Dwarf_Die *fn)
+{
+    const void *key = fn->addr;
+    uint32_t h = symbolize_hash64((uint64_t)(uintptr_t)key);
+    symbolize_slot *hit = symbolize_htab_find(&m->tree_index, h, symbolize_tree_eq, m, key);
+    if (hit != NULL)
+        return &m->trees[hit->idx1 - 1];
+    symbolize_fn_tree *trees = symbolize_reserve(m->trees, &m->trees_cap, m->ntrees + 1,
+                                                 sizeof *trees);
+    if (trees == NULL)
+        return NULL;
+    m->trees = trees;
+    symbolize_fn_tree *t = &trees[m->ntrees];
+    *t = (symbolize_fn_tree){ .key = key };
+    if (symbolize_tree_add(t, fn, 0) == UINT32_MAX
+        || !symbolize_htab_insert(&m->tree_index, h, (uint32_t)m->ntrees)) {
+        free(t->scopes);
+        free(t->ranges);
+        return NULL;
+    }
+    return &m->trees[m->ntrees++];
+}
+
+static void symbolize_cu_ranges_build(symbolize_module *m)
+{
+    m->cu_ranges_built = true;
+    Dwarf *dw = dwfl_module_getdwarf(m->dmod, &m->dwbias);
+    size_t cap = 0;
+    Dwarf_CU *cu = NULL;
+    Dwarf_Die cudie;
+    while (dw != NULL && dwarf_get_units(dw, cu, &cu, NULL, NULL, &cudie, NULL) == 0) {
+        Dwarf_Addr base, lo, hi;
+        ptrdiff_t off = 0;
+        while ((off = dwarf_ranges(&cudie, off, &base, &lo, &hi)) > 0) {
+            if (hi <= lo)
+                continue;
+            symbolize_cu_range *grown = symbolize_reserve(m->cu_ranges, &cap, m->ncu_ranges + 1,
+                                                          sizeof *grown);
+            if (grown == NULL)
+                break;
+            m->cu_ranges = grown;
+            grown[m->ncu_ranges++] = (symbolize_cu_range){ { lo, hi }, cudie };
+        }
+    }
+    if (m->ncu_ranges > 1)
+        qsort(m->cu_ranges, m->ncu_ranges, sizeof *m->cu_ranges, symbolize_span_cmp);
+}
+
+/* The CU holding address a, through .debug_aranges (dwfl) or else our own CU ranges. */
+static Dwarf_Die *symbolize_cu_at(symbolize_module *m, uint64_t a, Dwarf_Addr *bias)
+{
+    Dwarf_Die *cudie = dwfl_module_addrdie(m->dmod, a, bias);
+    if (cudie != NULL)
+        return cudie;
+    if (!m->cu_ranges_built)
+        symbolize_cu_ranges_build(m);
+    size_t i = symbolize_span_find(m->cu_ranges, m->ncu_ranges, sizeof *m->cu_ranges,
+                                   a - m->dwbias);
+    if (i == SIZE_MAX)
+        return NULL;
+    *bias = m->dwbias;
+    return &m->cu_ranges[i].cudie;
+}
+
+/* DIEs for address a: the containing subprogram, then each inlined_subroutine on the way
+ * down, outermost first. Returns how many were written (0 without DWARF). */
+size_t symbolize_inline_chain(symbolize_module *m, uint64_t a, Dwarf_Die *out, size_t cap)
+{
+    Dwarf_Addr bias = 0;
+    Dwarf_Die *cudie = symbolize_cu_at(m, a, &bias);
+    symbolize_cu *cu = cudie != NULL && cap > 0 ? symbolize_cu_get(m, cudie) : NULL;
+    if (cu == NULL)
+        return 0;
+    a -= bias;
+    size_t i = symbolize_span_find(cu->fns, cu->nfns, sizeof *cu->fns, a);
+    symbolize_fn_tree *t = i != SIZE_MAX ? symbolize_tree_get(m, &cu->fns[i].die) : NULL;
+    if (t == NULL)
+        return 0;
+    size_t n = 0;
+    out[n++] = t->scopes[0].die;
+    for (uint32_t scope = 0;;) {
+        const symbolize_scope *sc = &t->scopes[scope];
+        if (sc->count == 0)
+            break;
+        size_t k = symbolize_span_find(&t->ranges[sc->first], sc->count, sizeof *t->ranges, a);
+        /* Children always come after their parent, so this descent ends. */
+        if (k == SIZE_MAX || t->ranges[sc->first + k].scope <= scope)
+            break;
+        scope = t->ranges[sc->first + k].scope;
+        if (t->scopes[scope].inlined && n < cap)
+            out[n++] = t->scopes[scope].die;
+    }
+    return n;
+}
+
+static bool symbolize_alias_eq(const void *ctx, uint32_t idx, const void *key)
+{
+    const symbolize_module *m = ctx;
+    return m->aliases[idx].raw == key;
+}
+
+static const char *symbolize_display_memo(symbolizer *s, symbolize_module *m, const char *raw)
+{
+    uint32_t h = symbolize_hash64((uint64_t)(uintptr_t)raw);
+    symbolize_slot *hit = symbolize_htab_find(&m->alias_index, h, symbolize_alias_eq, m, raw);
+    if (hit != NULL)
+        return m->aliases[hit->idx1 - 1].name;
+    const char *name = symbolize_display_name(s, raw);
+    symbolize_alias *grown = symbolize_reserve(m->aliases, &m->aliases_cap, m->naliases + 1,
+                                               sizeof *grown);
+    if (name == NULL || grown == NULL)
+        return name;
+    m->aliases = grown;
+    if (symbolize_htab_insert(&m->alias_index, h, (uint32_t)m->naliases))
+        grown[m->naliases++] = (symbolize_alias){ raw, name };
+    return name;
+}
+
+/* Name of a subprogram or inlined call: the linkage name (demangled, fully qualified for
+ * C++) through abstract_origin/specification, else the plain name. */
+const char *symbolize_inline_name(symbolizer *s, symbolize_module *m, Dwarf_Die *die)
+{
+    Dwarf_Attribute attr;
+    const char *name = NULL;
+    if (dwarf_attr_integrate(die, DW_AT_linkage_name, &attr) != NULL
+        || dwarf_attr_integrate(die, DW_AT_MIPS_linkage_name, &attr) != NULL)
+        name = dwarf_formstring(&attr);
+    if (name == NULL && dwarf_attr_integrate(die, DW_AT_name, &attr) != NULL)
+        name = dwarf_formstring(&attr);
+    return name != NULL && name[0] != '\0' ? symbolize_display_memo(s, m, name) : NULL;
+}
+
+void symbolize_inline_release(symbolize_module *m)
+{
+    for (size_t i = 0; i < m->ncus; i++)
+        free(m->cus[i].fns);
+    free(m->cus);
+    free(m->cu_index.slots);
+    free(m->cu_ranges);
+    for (size_t i = 0; i < m->ntrees; i++) {
+        free(m->trees[i].scopes);
+        free(m->trees[i].ranges);
+    }
+    free(m->trees);
+    free(m->tree_index.slots);
+    free(m->aliases);
+    free(m->alias_index.slots);
+    m->cus = NULL;
+    m->ncus = m->cus_cap = 0;
+    m->cu_index = (symbolize_htab){ 0 };
+    m->cu_ranges = NULL;
+    m->ncu_ranges = 0;
+    m->cu_ranges_built = false;
+    m->trees = NULL;
+    m->ntrees = m->trees_cap = 0;
+    m->tree_index = (symbolize_htab){ 0 };
+    m->aliases = NULL;
+    m->naliases = m->aliases_cap = 0;
+    m->alias_index = (symbolize_htab){ 0 };
+}

@@ -1,0 +1,169 @@
+/* symtab.c - ELF function symbols of a module; see symtab.h for the contract. */
+#include "symtab.h"
+
+#include <gelf.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct symbolize_cand {
+    uint64_t start, size;
+    uint64_t limit; /* end of the symbol's section, 0 if unknown */
+    const char *raw;
+    int bind_rank;
+} symbolize_cand;
+
+static int symbolize_bind_rank(int bind)
+{
+    /* Aliases at one address: the exported name is the one users know. */
+    switch (bind) {
+    case STB_GLOBAL:
+        return 3;
+    case STB_WEAK:
+        return 2;
+    default:
+        return 1;
+    }
+}
+
+static size_t symbolize_underscores(const char *s)
+{
+    size_t n = 0;
+    while (s[n] == '_')
+        n++;
+    return n;
+}
+
+/* Sort by address, best alias first: global, sized, fewer leading underscores, shorter,
+ * then alphabetical so the choice never depends on symbol table order. */
+static int symbolize_cand_cmp(const void *pa, const void *pb)
+{
+    const symbolize_cand *a = pa, *b = pb;
+    if (a->start != b->start)
+        return a->start < b->start ? -1 : 1;
+    if (a->bind_rank != b->bind_rank)
+        return b->bind_rank - a->bind_rank;
+    if ((a->size != 0) != (b->size != 0))
+        return a->size != 0 ? -1 : 1;
+    size_t ua = symbolize_underscores(a->raw), ub = symbolize_underscores(b->raw);
+    if (ua != ub)
+        return ua < ub ? -1 : 1;
+    size_t la = strlen(a->raw), lb = strlen(b->raw);
+    if (la != lb)
+        return la < lb ? -1 : 1;
+    return strcmp(a->raw, b->raw);
+}
+
+typedef struct symbolize_sec_memo {
+    Elf *elf;
+    GElf_Word shndx;
+    Dwarf_Addr bias;
+    uint64_t end;
+} symbolize_sec_memo;
+
+/* End address of the allocated section holding a symbol: the bound for size-0 symbols.
+ * Memoized because symbols come grouped by section. */
+static uint64_t symbolize_section_end(symbolize_sec_memo *memo, Elf *elf, GElf_Word shndx,
+                                      Dwarf_Addr bias)
+{
+    if (memo->elf == elf && memo->shndx == shndx && memo->bias == bias)
+        return memo->end;
+    uint64_t end = 0;
+    GElf_Shdr sh;
+    Elf_Scn *scn = elf != NULL ? elf_getscn(elf, shndx) : NULL;
+    if (scn != NULL && gelf_getshdr(scn, &sh) != NULL && (sh.sh_flags & SHF_ALLOC))
+        end = sh.sh_addr + sh.sh_size + bias;
+    *memo = (symbolize_sec_memo){ elf, shndx, bias, end };
+    return end;
+}
+
+static bool symbolize_is_function(const GElf_Sym *sym, GElf_Word shndx, const char *name)
+{
+    int type = GELF_ST_TYPE(sym->st_info);
+    return name != NULL && name[0] != '\0' && (type == STT_FUNC || type == STT_GNU_IFUNC)
+           && shndx != SHN_UNDEF && shndx != (GElf_Word)-1 && shndx != SHN_ABS;
+}
+
+/* All function symbols of .symtab (main or separate debug file), else .dynsym, plus
+ * MiniDebugInfo when dwfl found it: dwfl_module_getsymtab picks the best table. */
+static symbolize_cand *symbolize_collect(symbolize_module *m, size_t *count)
+{
+    *count = 0;
+    int n = dwfl_module_getsymtab(m->dmod);
+    if (n <= 0)
+        return NULL;
+    symbolize_cand *c = malloc((size_t)n * sizeof *c);
+    if (c == NULL)
+        return NULL;
+    symbolize_sec_memo memo = { 0 };
+    for (int i = 0; i < n; i++) {
+        GElf_Sym sym;
+        GElf_Addr addr;
+        GElf_Word shndx;
+        Elf *elf = NULL;
+        Dwarf_Addr bias = 0;
+        const char *name = dwfl_module_getsym_info(m->dmod, i, &sym, &addr, &shndx, &elf, &bias);
+        if (!symbolize_is_function(&sym, shndx, name))
+            continue;
+        c[(*count)++] = (symbolize_cand){
+            .start = addr,
+            .size = sym.st_size,
+            .limit = symbolize_section_end(&memo, elf, shndx, bias),
+            .raw = name,
+            .bind_rank = symbolize_bind_rank(GELF_ST_BIND(sym.st_info)),
+        };
+    }
+    return c;
+}
+
+/* End of a size-0 symbol: the next symbol, but never past its section or the module. */
+static uint64_t symbolize_unsized_end(const symbolize_cand *c, size_t i, size_t n,
+                                      uint64_t module_end)
+{
+    uint64_t end = c[i].limit > c[i].start ? c[i].limit : module_end;
+    for (size_t j = i + 1; j < n; j++)
+        if (c[j].start > c[i].start) {
+            if (c[j].start < end)
+                end = c[j].start;
+            break;
+        }
+    return end > c[i].start ? end : c[i].start + 1;
+}
+
+void symbolize_symtab_build(symbolize_module *m)
+{
+    size_t n;
+    symbolize_cand *c = symbolize_collect(m, &n);
+    if (c == NULL || n == 0 || (m->syms = malloc(n * sizeof *m->syms)) == NULL) {
+        free(c);
+        return;
+    }
+    qsort(c, n, sizeof *c, symbolize_cand_cmp);
+    Dwarf_Addr module_end = 0;
+    dwfl_module_info(m->dmod, NULL, NULL, &module_end, NULL, NULL, NULL, NULL);
+    for (size_t i = 0; i < n;) {
+        size_t group = i;
+        uint64_t size = 0;
+        for (; i < n && c[i].start == c[group].start; i++)
+            if (c[i].size > size)
+                size = c[i].size; /* an unsized alias must not shrink a sized one */
+        uint64_t end = size ? c[group].start + size
+                            : symbolize_unsized_end(c, group, n, module_end);
+        if (end < c[group].start)
+            end = UINT64_MAX;
+        m->syms[m->nsyms++] = (symbolize_sym){ { c[group].start, end }, c[group].raw, NULL };
+    }
+    free(c);
+}
+
+symbolize_sym *symbolize_symtab_lookup(symbolize_module *m, uint64_t a)
+{
+    size_t i = symbolize_span_find(m->syms, m->nsyms, sizeof *m->syms, a);
+    return i != SIZE_MAX ? &m->syms[i] : NULL;
+}
+
+void symbolize_symtab_release(symbolize_module *m)
+{
+    free(m->syms);
+    m->syms = NULL;
+    m->nsyms = 0;
+}

@@ -1,0 +1,70 @@
+/* cmd_diff.c - `flameprof diff`: a differential flame graph of two folded profiles. */
+#include "cmd_diff.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "cmd_svg.h"
+#include "diff.h"
+#include "folded.h"
+#include "svg.h"
+
+static const char diff_help[] =
+    "Usage: flameprof diff [OPTIONS] BEFORE.folded AFTER.folded\n"
+    "\n"
+    "Render a differential flame graph as SVG on standard output: laid out by AFTER's\n"
+    "samples, each frame red where its share of the samples grew from BEFORE to AFTER and\n"
+    "blue where it shrank, the deeper the larger the change; grey where it did not change.\n"
+    "Hover a frame for both counts, both shares and the change (in percentage points).\n"
+    "\n"
+    "Paths that only BEFORE has are kept, not lost: each is drawn where it would sort, with\n"
+    "BEFORE's samples scaled to AFTER's total. So a frame is as wide as its samples in\n"
+    "AFTER plus those of the paths under it that disappeared.\n"
+    "\n"
+    "Either file may be '-' for standard input. OPTIONS are those of 'flameprof svg'\n"
+    "(--title, --subtitle, --width, --minwidth, --countname, --inverted, --reverse); --colors\n"
+    "is accepted and ignored. The default subtitle names both files and their totals.\n";
+
+int cmd_diff(int argc, char **argv)
+{
+    svg_options o;
+    svg_options_default(&o);
+    const char *files[2] = { NULL, NULL };
+    int rc = cmd_svg_args("diff", diff_help, argc, argv, &o, files, 2, 2);
+    if (rc >= 0)
+        return rc;
+    if (strcmp(files[0], "-") == 0 && strcmp(files[1], "-") == 0) {
+        cli_usage_error("diff", "%s", "only one of the files can be standard input");
+        return EXIT_USAGE;
+    }
+    folded_profile before, after;
+    folded_init(&before);
+    folded_init(&after);
+    svg_diff d = { NULL, 0, 0, 0 };
+    char subtitle[512];
+    rc = 1;
+    if (cli_read_folded(files[0], &before) != 0 || cli_read_folded(files[1], &after) != 0)
+        goto done;
+    if (diff_build(&before, &after, &d) < 0) {
+        fprintf(stderr, "flameprof: diff: out of memory\n");
+        goto done;
+    }
+    if (!o.subtitle) {
+        snprintf(subtitle, sizeof(subtitle), "before: %s (%llu), after: %s (%llu); red grew, "
+                 "blue shrank", files[0], (unsigned long long)before.total, files[1],
+                 (unsigned long long)after.total);
+        o.subtitle = subtitle;
+    }
+    if (svg_write_diff(&d, &o, stdout) < 0) {
+        fprintf(stderr, "flameprof: writing the SVG: %s\n", errno ? strerror(errno) : "error");
+        goto done;
+    }
+    rc = 0;
+done:
+    diff_free(&d);
+    folded_free(&before);
+    folded_free(&after);
+    return rc;
+}

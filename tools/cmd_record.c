@@ -1,0 +1,219 @@
+/* cmd_record.c - `flameprof record`: run a command with the sampler preloaded.
+ *
+ * The profile is written by the preloaded library when the command exits; this side only
+ * finds the library, sets the environment and mirrors the command's exit (status or
+ * signal) as its own. */
+#include "cmd_record.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "config.h"
+
+#define EXIT_NOTFOUND 127 /* as shells report a command they cannot find */
+#define EXIT_NOEXEC 126   /* ... and one they found but cannot run */
+
+static const char record_help[] =
+    "Usage: flameprof record [-F HZ] [-o PREFIX] [--format LIST] [--] COMMAND [ARGS...]\n"
+    "\n"
+    "Run COMMAND with the flameprof sampler preloaded; profiles are written when it exits.\n"
+    "\n"
+    "  -F, --freq HZ        sampling frequency per thread (sets FLAMEPROF_FREQ)\n"
+    "  -o, --output PREFIX  output path prefix (sets FLAMEPROF_OUT)\n"
+    "      --format LIST    files to write, comma-separated: svg, folded, pprof, speedscope\n"
+    "                       (sets FLAMEPROF_FORMAT; default svg,folded)\n"
+    "  -h, --help           show this help\n"
+    "\n"
+    "The library is $FLAMEPROF_LIB, else libflameprof.so next to this program (build tree,\n"
+    "same directory, ../lib, ../lib/x86_64-linux-gnu). flameprof exits with COMMAND's status,\n"
+    "or dies of the same signal; 127 if COMMAND is not found, 126 if it cannot be run.\n";
+
+static bool usable_file(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISREG(st.st_mode) && access(path, R_OK) == 0;
+}
+
+/* Canonical path of the preload library into out[PATH_MAX]; 0, or -1 after a message. */
+static int find_library(char *out)
+{
+    const char *env = getenv("FLAMEPROF_LIB");
+    if (env && *env) {
+        /* An explicit choice that does not exist is an error, not a hint to look elsewhere. */
+        if (!usable_file(env) || !realpath(env, out)) {
+            fprintf(stderr, "flameprof: FLAMEPROF_LIB=%s: not a readable file\n", env);
+            return -1;
+        }
+        return 0;
+    }
+    static const char *const rel[] = { "/../preload/libflameprof.so", "/libflameprof.so",
+                                       "/../lib/libflameprof.so",
+                                       "/../lib/x86_64-linux-gnu/libflameprof.so" };
+    char exe[PATH_MAX], path[PATH_MAX + 64];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+    if (n > 0) {
+        exe[n] = '\0';
+        char *slash = strrchr(exe, '/');
+        if (slash)
+            *slash = '\0';
+        for (size_t i = 0; i < sizeof(rel) / sizeof(*rel); i++) {
+            snprintf(path, sizeof(path), "%s%s", exe, rel[i]);
+            if (usable_file(path) && realpath(path, out))
+                return 0;
+        }
+    }
+    fprintf(stderr, "flameprof: libflameprof.so not found next to %s; set FLAMEPROF_LIB\n",
+            n > 0 ? exe : "this program");
+    return -1;
+}
+
+/* LD_PRELOAD="<lib>[:<previous value>]": ours first so its constructor runs early, the
+ * user's own preloads kept. ld.so splits the list on ':' and blanks with no escaping. */
+static int set_preload(const char *lib)
+{
+    if (strpbrk(lib, ": \t\n")) {
+        fprintf(stderr, "flameprof: %s: a path with ':' or blanks cannot go in LD_PRELOAD\n", lib);
+        return -1;
+    }
+    const char *old = getenv("LD_PRELOAD");
+    size_t n = strlen(lib) + (old ? strlen(old) : 0) + 2;
+    char *val = malloc(n);
+    if (!val)
+        return -1;
+    snprintf(val, n, "%s%s%s", lib, old && *old ? ":" : "", old && *old ? old : "");
+    int rc = setenv("LD_PRELOAD", val, 1);
+    free(val);
+    return rc;
+}
+
+typedef struct record_opts {
+    const char *freq, *out, *format;
+    char lib[PATH_MAX];
+} record_opts;
+
+/* In the child: environment for the preload, then the command. Never returns. */
+static void exec_child(const record_opts *r, char **cmd, const struct sigaction *old_int,
+                       const struct sigaction *old_quit)
+{
+    sigaction(SIGINT, old_int, NULL);
+    sigaction(SIGQUIT, old_quit, NULL);
+    if (set_preload(r->lib) < 0 || (r->freq && setenv("FLAMEPROF_FREQ", r->freq, 1) < 0) ||
+        (r->out && setenv("FLAMEPROF_OUT", r->out, 1) < 0) ||
+        (r->format && setenv("FLAMEPROF_FORMAT", r->format, 1) < 0))
+        _exit(EXIT_NOEXEC);
+    execvp(cmd[0], cmd);
+    int e = errno;
+    fprintf(stderr, "flameprof: %s: %s\n", cmd[0], strerror(e));
+    _exit(e == ENOENT || e == ENOTDIR ? EXIT_NOTFOUND : EXIT_NOEXEC);
+}
+
+/* Ends this process the way the child ended, so the shell sees the same thing. */
+static int mirror_status(int status)
+{
+    if (WIFEXITED(status))
+        return WEXITSTATUS(status);
+    if (!WIFSIGNALED(status))
+        return 1;
+    int sig = WTERMSIG(status);
+    /* Die of the same signal, but without a core file of our own: the child's is the one
+     * that matters. */
+    struct rlimit none = { 0, 0 };
+    setrlimit(RLIMIT_CORE, &none);
+    signal(sig, SIG_DFL);
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, sig);
+    sigprocmask(SIG_UNBLOCK, &set, NULL);
+    fflush(NULL);
+    raise(sig);
+    return 128 + sig; /* a signal whose default action is not to terminate */
+}
+
+int cmd_record(int argc, char **argv)
+{
+    static const struct option longopts[] = { { "freq", required_argument, NULL, 'F' },
+                                               { "output", required_argument, NULL, 'o' },
+                                               { "format", required_argument, NULL, 'f' },
+                                               { "help", no_argument, NULL, 'h' },
+                                               { NULL, 0, NULL, 0 } };
+    record_opts r = { NULL, NULL, NULL, "" };
+    long hz;
+    int c;
+    /* '+': options end at the command, whose own options are its business. */
+    while ((c = getopt_long(argc, argv, "+:F:o:h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'F':
+            if (!cli_parse_long(optarg, 1, 1000000, &hz)) {
+                cli_usage_error("record", "-F wants a frequency in Hz (1..1000000), not '%s'", optarg);
+                return EXIT_USAGE;
+            }
+            r.freq = optarg;
+            break;
+        case 'o':
+            if (!*optarg) {
+                cli_usage_error("record", "%s", "-o wants a non-empty prefix");
+                return EXIT_USAGE;
+            }
+            r.out = optarg;
+            break;
+        case 'f': {
+            unsigned formats;
+            char why[160];
+            if (!config_parse_formats(optarg, &formats, why, sizeof(why)) || !*optarg) {
+                cli_usage_error("record", "--format wants a list of svg, folded, pprof, "
+                                "speedscope, not '%s'", optarg);
+                return EXIT_USAGE;
+            }
+            r.format = optarg;
+            break;
+        }
+        case 'h':
+            fputs(record_help, stdout);
+            return 0;
+        default:
+            return cli_bad_option("record", argv, c);
+        }
+    }
+    if (optind >= argc) {
+        cli_usage_error("record", "%s", "no command to run");
+        return EXIT_USAGE;
+    }
+    if (find_library(r.lib) < 0)
+        return EXIT_NOTFOUND;
+
+    /* Like time(1): a ^C or ^\ goes to the whole foreground group; the command decides
+     * what to do with it and we report whatever it did. */
+    struct sigaction ign = { .sa_handler = SIG_IGN }, old_int, old_quit;
+    sigemptyset(&ign.sa_mask);
+    sigaction(SIGINT, &ign, &old_int);
+    sigaction(SIGQUIT, &ign, &old_quit);
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0) {
+        fprintf(stderr, "flameprof: fork: %s\n", strerror(errno));
+        return 1;
+    }
+    if (pid == 0)
+        exec_child(&r, argv + optind, &old_int, &old_quit);
+    int status;
+    while (waitpid(pid, &status, 0) < 0) {
+        if (errno != EINTR) {
+            fprintf(stderr, "flameprof: waitpid: %s\n", strerror(errno));
+            return 1;
+        }
+    }
+    sigaction(SIGINT, &old_int, NULL);
+    sigaction(SIGQUIT, &old_quit, NULL);
+    return mirror_status(status);
+}
