@@ -2,6 +2,7 @@
 #include "report.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -263,11 +264,11 @@ static double thread_cpu_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static void print_summary(const report_input *in, const folded_profile *prof,
+static void print_summary(FILE *out, const report_input *in, const folded_profile *prof,
                           const char *paths, double report_s)
 {
     const sampler_stats *s = in->stats;
-    fprintf(stderr,
+    fprintf(out,
             "flameprof: pid %ld: weight=%llu signals=%llu threads=%llu dropped=%llu "
             "(weight %llu) lost=%llu stacks=%zu handler median=%.2fus p99=%.2fus "
             "report=%.0fms freq=%uHz source=%s%s; wrote %s\n",
@@ -281,14 +282,57 @@ static void print_summary(const report_input *in, const folded_profile *prof,
                            : "",
             paths);
     if (s->timer_failures)
-        fprintf(stderr, "flameprof: %llu threads could not get a CPU timer: not sampled\n",
+        fprintf(out, "flameprof: %llu threads could not get a CPU timer: not sampled\n",
                 (unsigned long long)s->timer_failures);
 }
 
-void report_stem(const config *cfg, long pid, char *stem, size_t cap)
+void report_stem(const config *cfg, long pid, const char *name, char *stem, size_t cap)
 {
-    if (!config_expand_out(cfg->out, (pid_t)pid, stem, cap))
-        config_expand_out(CONFIG_DEFAULT_OUT, (pid_t)pid, stem, cap);
+    if (cfg->tree[0]) {
+        snprintf(stem, cap, "%s/%s.%ld", cfg->tree, name && *name ? name : "process", pid);
+        return;
+    }
+    if (!config_expand_out(cfg->out, (pid_t)pid, name, stem, cap))
+        config_expand_out(CONFIG_DEFAULT_OUT, (pid_t)pid, name, stem, cap);
+}
+
+void report_tree_note(const config *cfg, long pid, const char *name, const char *display,
+                      const char *line)
+{
+    char path[PATH_MAX + 16];
+    report_stem(cfg, pid, name, path, sizeof path - 8);
+    strcat(path, ".info");
+    int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0)
+        return; /* the tree's summary will show the process without a profile */
+    char buf[1024];
+    int n = snprintf(buf, sizeof buf, "name %s\n%s\n", display && *display ? display : name,
+                     line);
+    if (n > 0 && write(fd, buf, (size_t)n < sizeof buf ? (size_t)n : sizeof buf - 1) < 0)
+        n = 0; /* nothing more to do: the note is best effort */
+    close(fd);
+}
+
+/* Tree mode: the summary goes to NAME.PID.info for `flameprof record` to gather. */
+static void tree_summary(const report_input *in, const folded_profile *prof,
+                         const char *paths, double report_s)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream(&text, &len);
+    if (!mem)
+        return;
+    print_summary(mem, in, prof, paths, report_s);
+    fclose(mem);
+    for (char *line = text, *next; line && *line; line = next) {
+        next = strchr(line, '\n');
+        if (next)
+            *next++ = 0;
+        char tagged[2048];
+        snprintf(tagged, sizeof tagged, "summary %s", line);
+        report_tree_note(in->cfg, (long)getpid(), in->name, in->display, tagged);
+    }
+    free(text);
 }
 
 /* What the last report_write published, for report_withdraw. */
@@ -303,20 +347,18 @@ void report_withdraw(void)
     written_count = 0;
 }
 
-bool report_write(const report_input *in)
+bool report_publish(const config *cfg, const folded_profile *prof, const char *stem,
+                    const char *title, char *paths, size_t cap)
 {
-    double t0 = thread_cpu_s();
-    written_count = 0;
-    folded_profile prof;
-    folded_init(&prof);
-    build_profile(in, &prof);
-    char path[PATH_MAX], paths[4 * PATH_MAX + 4] = "";
+    char path[PATH_MAX];
     destination dest = { .fallback = 0, .said = false };
-    report_stem(in->cfg, (long)getpid(), dest.stem, sizeof dest.stem);
-    write_ctx ctx = { &prof, in->cfg, "" };
-    snprintf(ctx.name, sizeof ctx.name, "pid %ld", (long)getpid());
-    unsigned want = in->cfg->formats ? in->cfg->formats : CONFIG_DEFAULT_FORMATS;
+    snprintf(dest.stem, sizeof dest.stem, "%s", stem);
+    write_ctx ctx = { prof, cfg, "" };
+    snprintf(ctx.name, sizeof ctx.name, "%s", title);
+    unsigned want = cfg->formats ? cfg->formats : CONFIG_DEFAULT_FORMATS;
     bool ok = true;
+    if (cap)
+        paths[0] = 0;
     for (size_t i = 0; i < sizeof formats / sizeof *formats; i++) {
         if (!(want & formats[i].bit))
             continue;
@@ -325,10 +367,31 @@ bool report_write(const report_input *in)
             snprintf(written_paths[written_count++], PATH_MAX, "%s", path);
         ok &= done;
         size_t used = strlen(paths);
-        snprintf(paths + used, sizeof paths - used, "%s%s", used ? " " : "", path);
+        if (used < cap)
+            snprintf(paths + used, cap - used, "%s%s", used ? " " : "", path);
     }
-    if (!in->cfg->quiet)
-        print_summary(in, &prof, paths, thread_cpu_s() - t0);
+    return ok;
+}
+
+bool report_write(const report_input *in)
+{
+    double t0 = thread_cpu_s();
+    written_count = 0;
+    folded_profile prof;
+    folded_init(&prof);
+    build_profile(in, &prof);
+    char paths[4 * PATH_MAX + 4] = "", stem[PATH_MAX];
+    report_stem(in->cfg, (long)getpid(), in->name, stem, sizeof stem);
+    config cfg = *in->cfg;
+    if (cfg.tree[0])
+        cfg.formats = CONFIG_FORMAT_FOLDED; /* record merges the tree and writes the formats */
+    char title[32];
+    snprintf(title, sizeof title, "pid %ld", (long)getpid());
+    bool ok = report_publish(&cfg, &prof, stem, title, paths, sizeof paths);
+    if (in->cfg->tree[0])
+        tree_summary(in, &prof, paths, thread_cpu_s() - t0);
+    else if (!in->cfg->quiet)
+        print_summary(stderr, in, &prof, paths, thread_cpu_s() - t0);
     if (!ok && in->raw)
         fprintf(stderr, "flameprof: the raw samples are kept in %s: `flameprof report %s` "
                         "turns them into a profile\n", in->raw, in->raw);

@@ -27,6 +27,7 @@
 #include "jvm.h"
 #include "modules.h"
 #include "owner.h"
+#include "procname.h"
 #include "rawfile.h"
 #include "report.h"
 #include "ring.h"
@@ -57,6 +58,11 @@ static pthread_create_fn real_pthread_create;
 typedef int (*prctl_fn)(int, unsigned long, unsigned long, unsigned long, unsigned long);
 static prctl_fn real_prctl;
 
+/* What this process is called (procname.h), and whether it is the program the user started
+ * or one that program started (FLAMEPROF_ROOT holds the first profiled pid of a tree). */
+static char g_name[PROCNAME_FILE_MAX], g_display[PROCNAME_DISPLAY_MAX];
+static bool g_descendant;
+
 static void *real_symbol(const char *name)
 {
     return dlsym(RTLD_NEXT, name);
@@ -69,7 +75,7 @@ static void open_spill(void)
     if (g_cfg.empty_handler)
         return;
     char stem[PATH_MAX];
-    report_stem(&g_cfg, (long)getpid(), stem, sizeof stem);
+    report_stem(&g_cfg, (long)getpid(), g_name, stem, sizeof stem);
     if (rawfile_open(stem, g_cfg.freq) == 0)
         return;
     const char *base = strrchr(stem, '/') ? strrchr(stem, '/') + 1 : stem;
@@ -83,6 +89,8 @@ static void on_fork_child(void)
     if (!atomic_load(&g_active))
         return;
     owner_claim();
+    g_descendant = true; /* a fork of the program is a process it started */
+    procname_read(g_name, g_display);
     rawfile_after_fork_child();
     open_spill();
     modules_after_fork_child();
@@ -108,9 +116,14 @@ static const char *g_end_note; /* why the profile ends early, printed after its 
  * parent at the moment of the copy. */
 static void note_unprofiled(const char *why)
 {
+    char line[320];
+    if (g_cfg.tree[0]) {
+        snprintf(line, sizeof line, "note not profiled: %s", why);
+        report_tree_note(&g_cfg, (long)syscall(SYS_getpid), g_name, g_display, line);
+        return;
+    }
     if (g_cfg.quiet)
         return;
-    char line[320];
     int n = snprintf(line, sizeof line, "flameprof: pid %ld: not profiled: %s\n",
                      (long)syscall(SYS_getpid), why);
     if (n > 0 && write(STDERR_FILENO, line, (size_t)n < sizeof line ? (size_t)n : sizeof line) < 0)
@@ -168,6 +181,21 @@ static bool interposing(void)
            winner.dli_fbase == self.dli_fbase;
 }
 
+/* The first profiled process of a tree marks it; every process it starts inherits the mark
+ * (an exec keeps the pid: still the root). */
+static void root_of_tree(void)
+{
+    const char *root = getenv("FLAMEPROF_ROOT");
+    long self = (long)getpid();
+    if (root && *root) {
+        g_descendant = atol(root) != self;
+        return;
+    }
+    char buf[24];
+    snprintf(buf, sizeof buf, "%ld", self);
+    setenv("FLAMEPROF_ROOT", buf, 1);
+}
+
 __attribute__((constructor)) static void flameprof_init(void)
 {
     real__exit = (exit_fn)real_symbol("_exit");
@@ -176,6 +204,8 @@ __attribute__((constructor)) static void flameprof_init(void)
     if (!interposing())
         return; /* e.g. only the JVM agent is wanted here: it works without the sampler */
     config_load(&g_cfg);
+    procname_read(g_name, g_display);
+    root_of_tree();
     jit_setup_env();
     jvm_setup_env(); /* before the JVM (if this is one) reads JAVA_TOOL_OPTIONS */
     if (!real_pthread_create || ring_init(&g_ring, RING_SLOTS) != 0) {
@@ -239,13 +269,17 @@ static void finish(bool skip_if_empty)
     aggregator_stop();
     sampler_stats st;
     sampler_get_stats(&st);
+    procname_read(g_name, g_display); /* a zygote's child has retitled itself by now */
     /* No sample at all (a short-lived child, an image that execs at once): no files, so
-     * that a build or a shell under the profiler does not litter empty profiles. */
-    if (st.signals == 0 || g_cfg.empty_handler) {
+     * that a build or a shell under the profiler does not litter empty profiles. Nor for
+     * a process the program started with fewer than FLAMEPROF_MIN_SAMPLES (a shell's
+     * helpers), unless `flameprof record` gathers the tree: there, every sample counts. */
+    bool too_small = g_descendant && !g_cfg.tree[0] && st.signals < g_cfg.min_samples;
+    if (st.signals == 0 || g_cfg.empty_handler || too_small) {
         if (g_cfg.empty_handler && !g_cfg.quiet)
             fprintf(stderr, "flameprof: pid %ld: empty-handler benchmark mode: signals=%llu\n",
                     (long)getpid(), (unsigned long long)st.signals);
-        else if (!skip_if_empty && !g_cfg.quiet)
+        else if (!skip_if_empty && !g_cfg.quiet && !g_descendant && !g_cfg.tree[0])
             fprintf(stderr, "flameprof: pid %ld: no samples (less CPU time than one sampling "
                             "period); nothing written\n", (long)getpid());
         rawfile_close(true);
@@ -254,7 +288,7 @@ static void finish(bool skip_if_empty)
     rawfile_spill(&g_stacks); /* in case writing the profile fails (a full disk) */
     report_input in = { .cfg = &g_cfg, .stacks = &g_stacks, .stats = &st,
                         .lost = aggregator_lost(), .self_pc = (const void *)finish,
-                        .raw = rawfile_path() };
+                        .raw = rawfile_path(), .name = g_name, .display = g_display };
     rawfile_close(report_write(&in));
     report_perfmap();
     if (g_end_note && !g_cfg.quiet)
