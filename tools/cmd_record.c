@@ -267,7 +267,11 @@ int cmd_record(int argc, char **argv)
     int still_running = record_tree_reap(TREE_WAIT_MS);
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGQUIT, &old_quit, NULL);
-    merge_tree(&r, pid, argv[optind], still_running);
+    /* A command that could not be started has said so in one line already. */
+    bool not_started = WIFEXITED(status) && (WEXITSTATUS(status) == EXIT_NOTFOUND ||
+                                             WEXITSTATUS(status) == EXIT_NOEXEC);
+    if (!(not_started && record_tree_empty(r.tree)))
+        merge_tree(&r, pid, argv[optind], still_running);
     record_tree_remove(r.tree);
     return mirror_status(status);
 }

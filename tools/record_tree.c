@@ -318,6 +318,18 @@ int record_tree_merge(const char *dir, const record_tree_opts *o, int still_runn
     return ok ? 0 : 1;
 }
 
+bool record_tree_empty(const char *dir)
+{
+    DIR *d = opendir(dir);
+    bool empty = true;
+    struct dirent *e;
+    while (d && empty && (e = readdir(d)))
+        empty = !strcmp(e->d_name, ".") || !strcmp(e->d_name, "..");
+    if (d)
+        closedir(d);
+    return empty;
+}
+
 void record_tree_remove(const char *dir)
 {
     DIR *d = opendir(dir);

@@ -37,6 +37,9 @@ int record_tree_reap(int wait_ms);
  * profile could not be written. still_running: from record_tree_reap, for the summary. */
 int record_tree_merge(const char *dir, const record_tree_opts *o, int still_running);
 
+/* Did no process of the tree leave anything (not even a note)? */
+bool record_tree_empty(const char *dir);
+
 /* Remove the directory and what is in it. */
 void record_tree_remove(const char *dir);
 
