@@ -109,6 +109,7 @@ static int set_preload(const char *lib)
 typedef struct record_opts {
     const char *freq, *out, *format;
     bool pids, per_process;
+    config env;               /* FLAMEPROF_* as the library would read them (warned once) */
     char lib[PATH_MAX], tree[PATH_MAX - 128];
 } record_opts;
 
@@ -119,7 +120,13 @@ static void exec_child(const record_opts *r, char **cmd, const struct sigaction 
     sigaction(SIGINT, old_int, NULL);
     sigaction(SIGQUIT, old_quit, NULL);
     unsetenv("FLAMEPROF_ROOT"); /* the command is the root of its own tree */
-    if (set_preload(r->lib) < 0 || (r->freq && setenv("FLAMEPROF_FREQ", r->freq, 1) < 0) ||
+    /* What only the merged profile uses is ours, read (and warned about) here once. */
+    unsetenv("FLAMEPROF_FORMAT");
+    unsetenv("FLAMEPROF_OUT");
+    char freq[16];
+    snprintf(freq, sizeof freq, "%u", r->env.freq);
+    const char *f = r->freq ? r->freq : getenv("FLAMEPROF_FREQ") ? freq : NULL;
+    if (set_preload(r->lib) < 0 || (f && setenv("FLAMEPROF_FREQ", f, 1) < 0) ||
         setenv("FLAMEPROF_TREE", r->tree, 1) < 0)
         _exit(EXIT_NOEXEC);
     execvp(cmd[0], cmd);
@@ -156,9 +163,8 @@ enum { TREE_WAIT_MS = 5000 }; /* for processes of the tree that outlive the comm
  * %c its name. */
 static void merge_tree(const record_opts *r, pid_t pid, const char *command, int still_running)
 {
-    config cfg;
-    memset(&cfg, 0, sizeof cfg);
-    cfg.freq = CONFIG_DEFAULT_FREQ;
+    config cfg = r->env;
+    cfg.tree[0] = 0;
     char why[160];
     if (r->freq)
         cfg.freq = (unsigned)atol(r->freq);
@@ -171,10 +177,11 @@ static void merge_tree(const record_opts *r, pid_t pid, const char *command, int
         if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
               *c == '.' || *c == '_' || *c == '+' || *c == '-'))
             *c = '_';
-    if (!config_expand_out(r->out ? r->out : CONFIG_DEFAULT_OUT, pid, name, prefix,
-                           sizeof prefix))
+    if (!config_expand_out(r->out ? r->out : cfg.out, pid, name, prefix, sizeof prefix))
         config_expand_out(CONFIG_DEFAULT_OUT, pid, name, prefix, sizeof prefix);
-    record_tree_opts o = { &cfg, prefix, r->pids, r->per_process };
+    char title[96];
+    snprintf(title, sizeof title, "flameprof record: %s", name);
+    record_tree_opts o = { &cfg, prefix, title, r->pids, r->per_process };
     record_tree_merge(r->tree, &o, still_running);
 }
 
@@ -237,6 +244,7 @@ int cmd_record(int argc, char **argv)
     }
     if (find_library(r.lib) < 0)
         return EXIT_NOTFOUND;
+    config_load(&r.env);
     if (record_tree_create(r.tree, sizeof r.tree) < 0)
         return 1;
     /* Processes of the tree whose parent ended before them come to us, so that we know

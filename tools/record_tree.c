@@ -257,7 +257,7 @@ static void print_summary(const tree *t, const char *paths, int still_running)
     }
     char programs[2048];
     summarize_programs(t, programs, sizeof programs);
-    fprintf(stderr, "flameprof: record: %zu process%s profiled, weight %llu (%s); wrote %s\n",
+    fprintf(stderr, "flameprof: record: %zu process%s profiled: weight=%llu (%s); wrote %s\n",
             profiled, profiled == 1 ? "" : "es", (unsigned long long)weight,
             programs[0] ? programs : "no samples", paths);
     for (size_t i = 0; i < t->len; i++) {
@@ -310,7 +310,7 @@ int record_tree_merge(const char *dir, const record_tree_opts *o, int still_runn
     char paths[4 * PATH_MAX] = "(nothing: no process of the tree had a sample)";
     bool ok = true;
     if (all.len)
-        ok = report_publish(o->cfg, &all, o->prefix, "process tree", paths, sizeof paths);
+        ok = report_publish(o->cfg, &all, o->prefix, o->title, paths, sizeof paths);
     if (!o->cfg->quiet)
         print_summary(&t, paths, still_running);
     folded_free(&all);

@@ -22,6 +22,7 @@
 typedef struct record_tree_opts {
     const config *cfg;    /* formats and frequency of the merged profile */
     const char *prefix;   /* its output prefix (PREFIX.svg, PREFIX.folded, ...) */
+    const char *title;    /* its name where a format has room for one */
     bool pids;            /* one root per process, "NAME [pid N]", not per program */
     bool per_process;     /* also each process's own profile, PREFIX.NAME.PID.* */
 } record_tree_opts;

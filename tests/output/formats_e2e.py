@@ -64,7 +64,8 @@ def main():
         names = {f["name"] for f in doc["shared"]["frames"]}
         strings = {v for k, v in prof if k == "string_table"}
         check({"burn_a", "burn_b", "main"} <= names & strings, "the program's functions in both")
-        check(doc["name"].startswith("pid "), "speedscope names the profile by pid: %r" % doc["name"])
+        check(doc["name"] == "flameprof record: fp_test_burn",
+              "speedscope names the profile after the command: %r" % doc["name"])
 
         # The environment variable, with a bad name among good ones.
         p = record(exe, lib, burn, os.path.join(tmp, "env"), env_extra={
