@@ -250,11 +250,17 @@ static void report_perfmap(void)
 {
     jit_stats js;
     jit_get_stats(&js);
-    if (js.perfmap_seen && !g_cfg.quiet)
-        fprintf(stderr, "flameprof: pid %ld: perf map: %llu entries, %llu malformed lines "
-                        "skipped, %llu outside executable memory ignored\n",
-                (long)getpid(), (unsigned long long)js.entries,
-                (unsigned long long)js.malformed, (unsigned long long)js.outside);
+    if (!js.perfmap_seen || (g_cfg.quiet && !g_cfg.tree[0]))
+        return;
+    char line[256];
+    snprintf(line, sizeof line, "%sflameprof: pid %ld: perf map: %llu entries, %llu malformed "
+             "lines skipped, %llu outside executable memory ignored",
+             g_cfg.tree[0] ? "summary " : "", (long)getpid(), (unsigned long long)js.entries,
+             (unsigned long long)js.malformed, (unsigned long long)js.outside);
+    if (g_cfg.tree[0])
+        report_tree_note(&g_cfg, (long)getpid(), g_name, g_display, line);
+    else
+        fprintf(stderr, "%s\n", line);
 }
 
 /* Stop, drain, symbolize, write. Runs once per image; skip_if_empty avoids a pair of empty
@@ -291,8 +297,13 @@ static void finish(bool skip_if_empty)
                         .raw = rawfile_path(), .name = g_name, .display = g_display };
     rawfile_close(report_write(&in));
     report_perfmap();
-    if (g_end_note && !g_cfg.quiet)
+    if (g_end_note && g_cfg.tree[0]) {
+        char line[256];
+        snprintf(line, sizeof line, "note %s", g_end_note);
+        report_tree_note(&g_cfg, (long)getpid(), g_name, g_display, line);
+    } else if (g_end_note && !g_cfg.quiet) {
         fprintf(stderr, "flameprof: pid %ld: %s\n", (long)getpid(), g_end_note);
+    }
     jit_cleanup();
 }
 

@@ -39,6 +39,12 @@ void procname_read(char file[PROCNAME_FILE_MAX], char display[PROCNAME_DISPLAY_M
     char buf[4096];
     size_t len = read_proc("/proc/self/cmdline", buf, sizeof buf);
     const char *prog = NULL, *type = NULL;
+    /* A process that retitled itself (setproctitle: Chromium's zygote children) has its
+     * whole command line in argv[0], blank-separated: split it there too. */
+    if (len && memchr(buf, ' ', strnlen(buf, len)))
+        for (char *c = buf; *c; c++)
+            if (*c == ' ')
+                *c = 0;
     for (size_t i = 0; i < len; i += strlen(buf + i) + 1) {
         if (!prog && buf[i])
             prog = buf + i;

@@ -129,14 +129,34 @@ static void read_info(const char *dir, tree_proc *p)
     fclose(f);
 }
 
+static void recover_raw_here(const char *dir, tree_proc *p, const config *base);
+
 static void add_weight(stack_entry *e, void *ctx)
 {
     *(uint64_t *)ctx += e->samples;
 }
 
-/* A process killed before it wrote its profile: its raw spill, symbolized here (the way
- * `flameprof report` does) into NAME.PID.folded beside it. */
+/* A process killed before it wrote its profile: its raw spill, symbolized (the way
+ * `flameprof report` does) into NAME.PID.folded beside it. In a child process of its own:
+ * the module registry a raw file is read into is the process's one. */
 static void recover_raw(const char *dir, tree_proc *p, const config *base)
+{
+    fflush(NULL);
+    pid_t child = fork();
+    if (child < 0)
+        return;
+    if (child == 0) {
+        recover_raw_here(dir, p, base);
+        fflush(NULL);
+        _exit(p->recovered ? 0 : 1);
+    }
+    int status;
+    while (waitpid(child, &status, 0) < 0 && errno == EINTR)
+        ;
+    p->recovered = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+static void recover_raw_here(const char *dir, tree_proc *p, const config *base)
 {
     char path[PATH_MAX];
     snprintf(path, sizeof path, "%s/%s.raw", dir, p->stem);
