@@ -518,7 +518,7 @@ static void before_sealing(void)
     owner_kind who = owner_check();
     if (who == OWNER_SHARED)
         return; /* the parent's memory: its profiler is not ours to stop */
-    atomic_store(&g_ready, false); /* what it forks from now on is sandboxed too */
+    bool was_ready = atomic_exchange(&g_ready, false); /* what it forks is sandboxed too */
     if (who == OWNER_COPY) {
         /* A raw-cloned child (a zygote's renderer) sandboxing itself: it will never adopt;
          * said at its first thread (a launcher's child sealing just before exec is not
@@ -527,8 +527,12 @@ static void before_sealing(void)
         atomic_store(&g_active, false);
         return;
     }
-    if (!atomic_load(&g_active))
+    if (!atomic_load(&g_active)) {
+        if (was_ready) /* a dormant zygote: what it forks from now on is sandboxed */
+            note_unprofiled("it seals a sandbox (no_new_privs/seccomp): the processes it "
+                            "forks from now on are not profiled either");
         return;
+    }
     /* Quietly when there is nothing yet: Chromium's launcher sets no_new_privs in every
      * child just before exec, and the new image is profiled afresh. */
     g_end_note = "profile ends here: the process sealed a sandbox (no_new_privs/seccomp)";
