@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "folded.h"
-#include "jit.h"
+#include "jit_names.h"
 #include "modules.h"
 #include "outfile.h"
 #include "pprof.h"

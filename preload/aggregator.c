@@ -8,7 +8,7 @@
 #include <time.h>
 
 #include "endings.h"
-#include "jit.h"
+#include "jit_perfmap.h"
 #include "modules.h"
 #include "rawfile.h"
 

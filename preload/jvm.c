@@ -3,8 +3,9 @@
  * Constraints: the agent's callbacks run on JVM threads while the JVM holds its own locks
  * (the service thread delivers the compiled-method events); they must only call JVMTI
  * functions that are legal in any phase from any thread (GetMethodName & co.), never JNI,
- * and never block for long. No signal handler here, and nothing here is called from ours:
- * the sampler only reads jvm_jitmap() and the map's generation counter. */
+ * and never block for long. No signal handler here, and nothing here is called from ours.
+ * The map the agent fills is held by the core (jit_jvmmap.h): the handler reads its
+ * generation there (jit_jvm_gen), the report its names (jit_names.c). */
 #include "jvm.h"
 
 #include <dlfcn.h>
@@ -162,7 +163,7 @@ bool jvm_tool_options(const char *old, const char *lib, char *dst, size_t cap)
 
 #include <jvmti.h>
 
-#include "jit.h"
+#include "jit_jvmmap.h"
 
 static bool is_java_process(void)
 {
@@ -228,15 +229,9 @@ void jvm_setup_env(void)
 
 enum { NAME_CAP = 1024 };
 
-static _Atomic(jitmap *) g_map;
 static atomic_bool g_started;  /* Agent_OnLoad/OnAttach ran (a second one is a no-op) */
 static atomic_bool g_warned;   /* one line about failing callbacks, not one per event */
 static _Atomic uint64_t g_stamp; /* event order, for the map's generation marks */
-
-jitmap *jvm_jitmap(void)
-{
-    return atomic_load_explicit(&g_map, memory_order_acquire);
-}
 
 static void warn_jvmti(jvmtiEnv *j, jvmtiError err, const char *what)
 {
@@ -279,7 +274,7 @@ static size_t method_name(jvmtiEnv *j, jmethodID method, char *buf, size_t cap)
 
 static void add(const void *addr, jint size, const char *name, size_t len)
 {
-    jitmap *m = jvm_jitmap();
+    jitmap *m = jit_jvm_map();
     if (!m || !addr || size <= 0)
         return;
     jitmap_add(m, (uint64_t)(uintptr_t)addr, (uint64_t)size, name, len,
@@ -301,7 +296,7 @@ static void JNICALL on_method_load(jvmtiEnv *j, jmethodID method, jint code_size
 static void JNICALL on_method_unload(jvmtiEnv *j, jmethodID method, const void *code_addr)
 {
     (void)j, (void)method;
-    jitmap *m = jvm_jitmap();
+    jitmap *m = jit_jvm_map();
     /* The JVM reports the unload before it reuses the memory: samples from here on see
      * the code as dead. -1 (never reported) is fine: then nothing names it anyway. */
     if (m && code_addr)
@@ -369,18 +364,12 @@ static jint agent_start(JavaVM *vm, bool live)
     if (err != JVMTI_ERROR_NONE)
         return setup_failed(j, err, "AddCapabilities(can_generate_compiled_method_load_events)");
 
-    jitmap *m = jitmap_new();
-    if (!m) {
+    /* Published before any event can arrive; never freed (the handler may hold it). */
+    if (!jit_jvm_map_create()) {
         fprintf(stderr, "flameprof: out of memory for the JVM code map; Java methods will "
                         "not be named\n");
         return JNI_OK;
     }
-    /* Published before any event can arrive; never freed (the sampler may hold it). The
-     * handler stamps samples with its generation and the report names code from it through
-     * jit.h, which lives in the core library shared with the flameprof tool and so cannot
-     * ask us: we hand the map over. */
-    atomic_store_explicit(&g_map, m, memory_order_release);
-    jit_set_jvm(m);
 
     jvmtiEventCallbacks cb;
     memset(&cb, 0, sizeof cb);
@@ -427,11 +416,6 @@ JNIEXPORT jint JNICALL Agent_OnAttach(JavaVM *vm, char *options, void *reserved)
 
 void jvm_setup_env(void)
 {
-}
-
-jitmap *jvm_jitmap(void)
-{
-    return NULL;
 }
 
 #endif

@@ -15,9 +15,9 @@
  *
  * 2. The agent (Agent_OnLoad, or Agent_OnAttach for a late load) asks for compiled-method
  *    events: every CompiledMethodLoad and DynamicCodeGenerated adds the code's range and
- *    name to a jitmap, every CompiledMethodUnload kills the entry (a new jitmap
- *    generation), and at VMInit GenerateEvents replays the code that existed before the
- *    events were on. Names read "com.example.Foo.bar(int,java.lang.String[])"; the JVM's own
+ *    name to the JVM code map, which the core holds (jit_jvmmap.h), every
+ *    CompiledMethodUnload kills the entry (a new jitmap generation), and at VMInit
+ *    GenerateEvents replays the code that existed before the events were on. Names read "com.example.Foo.bar(int,java.lang.String[])"; the JVM's own
  *    code keeps the JVM's name ("Interpreter", "StubRoutines (1)").
  *
  * The callbacks run on JVM threads (the compiler and service threads), never in a signal
@@ -31,15 +31,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "jitmap.h"
-
 /* Constructor, before any thread: the JAVA_TOOL_OPTIONS injection. */
 void jvm_setup_env(void);
-
-/* The agent's map of JVM code; NULL until the agent has loaded (and in a process that is
- * not a JVM). Set once, never freed: safe to read from a signal handler (one atomic load;
- * then only jitmap_current_gen there). */
-jitmap *jvm_jitmap(void);
 
 /* Exposed for tests. The frame name of a Java method from its JVMTI class signature
  * ("Lcom/example/Foo;"), name ("bar") and method signature ("(I[Ljava/lang/String;)V"):

@@ -16,7 +16,9 @@
 #include <ucontext.h>
 #include <unistd.h>
 
-#include "jit.h"
+#include "jit_jvmmap.h"
+#include "jit_perfmap.h"
+#include "jit_trampolines.h"
 #include "modules.h"
 #include "unwind.h"
 

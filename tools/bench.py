@@ -11,11 +11,14 @@ handler's own cost per sample from the profiler's counters (exit summary).
 """
 import argparse
 import os
-import re
 import statistics
 import subprocess
 import sys
 import tempfile
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests",
+                                "common"))
+import fptest  # noqa: E402  the test library: clean environment, the summary line's parser
 
 
 def run(cmd, env):
@@ -43,7 +46,7 @@ def main():
     lib = os.path.abspath(os.path.join(a.build, "preload", "libflameprof.so"))
     wl = os.path.abspath(os.path.join(a.build, "tools", "flameprof-bench-workload"))
     cmd = [wl, str(a.iters), str(a.threads)]
-    base = {k: v for k, v in os.environ.items() if not k.startswith("FLAMEPROF_") and k != "LD_PRELOAD"}
+    base = fptest.clean_env()
     modes = {
         "none": base,
         "empty-handler": dict(base, LD_PRELOAD=lib, FLAMEPROF_FREQ=str(a.freq), FLAMEPROF_BENCH="empty-handler"),
@@ -57,14 +60,14 @@ def main():
             t, err = run(cmd, modes[m])
             cpu[m].append(t)
             if m == "flameprof":
-                s = re.search(r"weight=(\d+).*handler median=([\d.]+)us p99=([\d.]+)us "
-                              r"report=(\d+)ms", err)
-                if not s:
+                lines = [ln for ln in err.splitlines() if fptest.is_summary(ln)]
+                s = fptest.parse_summary(lines[0]) if lines else {}
+                if not all(k in s for k in ("weight", "median_us", "p99_us", "report_ms")):
                     sys.exit(f"bench: no summary line in: {err}")
-                weights.append(int(s.group(1)))
-                med.append(float(s.group(2)))
-                p99.append(float(s.group(3)))
-                report.append(int(s.group(4)) / 1000.0)
+                weights.append(s["weight"])
+                med.append(s["median_us"])
+                p99.append(s["p99_us"])
+                report.append(s["report_ms"] / 1000.0)
     m = {k: statistics.median(v) for k, v in cpu.items()}
     print(f"workload: {' '.join(cmd)}  runs={a.runs} freq={a.freq}Hz")
     for k in modes:

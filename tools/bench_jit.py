@@ -43,6 +43,8 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
+sys.path.insert(0, os.path.join(ROOT, 'tests', 'common'))
+import fptest  # noqa: E402  the test library: the clean environment
 FLAGS = ['--perf-basic-prof', '--interpreted-frames-native-stack']
 
 SHORT_APP = r'''
@@ -60,11 +62,6 @@ process.on('exit', () => {
                           (u.user + u.system) + ' ' + (atLoad.user + atLoad.system) + '\n');
 });
 '''
-
-
-def clean_env():
-    return {k: v for k, v in os.environ.items()
-            if not k.startswith('FLAMEPROF_') and k not in ('LD_PRELOAD', 'NODE_OPTIONS')}
 
 
 def run_once(argv, env, cwd):
@@ -94,7 +91,7 @@ def strace_destructor(node, lib, app_argv, cwd):
             '-e', 'trace=timer_delete,link,linkat,renameat2,write',
             '-E', f'LD_PRELOAD={lib}', '-E', f'FLAMEPROF_OUT={cwd}/st.%p',
             node, *app_argv]
-    p = subprocess.run(argv, env=clean_env(), cwd=cwd, stdout=subprocess.DEVNULL,
+    p = subprocess.run(argv, env=fptest.clean_env(), cwd=cwd, stdout=subprocess.DEVNULL,
                        stderr=subprocess.PIPE, timeout=300)
     rows = []
     try:
@@ -168,9 +165,9 @@ def main():
             app = apps[name]
             base = [args.node, '-r', stamp]
             configs = {
-                'plain': (base + app, clean_env()),
-                'flags': (base + FLAGS + app, clean_env()),
-                'preload': (base + app, dict(clean_env(), LD_PRELOAD=lib,
+                'plain': (base + app, fptest.clean_env()),
+                'flags': (base + FLAGS + app, fptest.clean_env()),
+                'preload': (base + app, dict(fptest.clean_env(), LD_PRELOAD=lib,
                                              FLAMEPROF_OUT=os.path.join(tmp, 'prof.%p'),
                                              FLAMEPROF_QUIET='1')),
             }

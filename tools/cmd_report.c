@@ -10,7 +10,7 @@
 
 #include "cli.h"
 #include "config.h"
-#include "jit.h"
+#include "jit_perfmap.h"
 #include "rawfile.h"
 #include "report.h"
 #include "stacks.h"

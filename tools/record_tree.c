@@ -15,7 +15,7 @@
 
 #include "cli.h"
 #include "folded.h"
-#include "jit.h"
+#include "jit_perfmap.h"
 #include "rawfile.h"
 #include "report.h"
 #include "stacks.h"

@@ -16,13 +16,12 @@ import sys
 import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "common"))
+import fptest  # noqa: E402  the shared test library
 
 
 def skip(why):
-    msg = "SKIP: %s: the SVGs were NOT tested in a browser" % why
-    print("*" * 78 + "\n" + msg + "\n" + "*" * 78, file=sys.stderr)
-    print(msg)
-    sys.exit(77)
+    fptest.skip("%s: the SVGs were NOT tested in a browser" % why)
 
 
 def find_chromium():
@@ -57,11 +56,11 @@ def ensure_playwright(npm_dir):
 
 
 def flameprof(exe, args, stdin, out):
-    p = subprocess.run([exe] + args, input=stdin, capture_output=True, timeout=60)
-    if p.returncode != 0:
-        sys.exit("flameprof %s failed: %s" % (" ".join(args), p.stderr.decode(errors="replace")))
+    r = fptest.run([exe] + args, stdin=stdin, timeout=60, echo=False)
+    if r.returncode != 0:
+        sys.exit("flameprof %s failed: %s" % (" ".join(args), r.stderr))
     with open(out, "wb") as f:
-        f.write(p.stdout)
+        f.write(r.out)
 
 
 def random_folded(seed):

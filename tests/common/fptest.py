@@ -15,8 +15,9 @@ What it holds, one of each:
                  `;` and control bytes): UTF-8 where the name was UTF-8 (C++, JS, Java, Python
                  names) and whatever bytes a perf map held otherwise. UTF-8 names read as
                  their characters; any other byte reads as one lone surrogate (0xff ->
-                 '\\udcff'), distinct and reversible (decode/encode_name), never a U+FFFD
-                 that would merge two different names. Output of programs is read the same way.
+                 '\\udcff'), distinct and reversible, never a U+FFFD that would merge two
+                 different names: a test names one as fptest.decode(b'...\\xff...'). Output
+                 of programs is read the same way.
   run / start    runs a program (optionally under LD_PRELOAD) with a clean environment, a time
                  limit (a hang is killed and reported, never a stuck CI job), default signal
                  dispositions and no core files; returns a Run with status, output, CPU, wall.
@@ -24,6 +25,10 @@ What it holds, one of each:
   check_summary  its assertions (count, fields, dropped=0, weight = folded total, paths).
   Skip / skip    a test that cannot run here exits 77, with a loud SKIP banner: never a pass.
   run_test       runs one test function: Skip, a crash in the checks, finish, cleanup.
+  Workdir        a test's temporary directory, kept when the test fails.
+  checks on profiles: load_profile (written, well-formed, with samples), check_svg,
+                 check_present (a frame, with its near misses when missing), check_split
+                 (CPU shares among functions), check_rooted (stacks start at a thread root).
 """
 
 import json
@@ -57,11 +62,6 @@ for _stream in (sys.stdout, sys.stderr):
 def decode(data):
     """Bytes the profiler or a program wrote, as text (the module's one decoding rule)."""
     return data.decode('utf-8', 'surrogateescape')
-
-
-def encode_name(text):
-    """The bytes of a name decoded by decode()."""
-    return text.encode('utf-8', 'surrogateescape')
 
 
 def pct(x, total):

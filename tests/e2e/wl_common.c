@@ -8,9 +8,6 @@
 #include <time.h>
 #include <unistd.h>
 
-volatile uint64_t wl_seed = 0x9e3779b97f4a7c15ull;
-volatile uint64_t wl_sink;
-
 static double iters_per_ms = 100000.0;
 static double scale = 1.0;
 static double pre_main_cpu;   /* main thread CPU at wl_init */
@@ -32,23 +29,16 @@ static struct {
 } ints[MAX_ENTRIES];
 static int n_ints;
 
-double wl_thread_cpu(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 /* Not a known function: its CPU only shows in the process total. */
-static WL_NOIPA void calibrate(void)
+static BURN_NOIPA void calibrate(void)
 {
     const long n = 2000000;
     double best = 0;
     /* Best of three: a preemption or a cold cache only makes a round slower. */
     for (int round = 0; round < 3; round++) {
-        double t0 = wl_thread_cpu();
-        WL_BURN(n, 0);
-        double dt = wl_thread_cpu() - t0;
+        double t0 = burn_thread_cpu();
+        BURN(n, 0);
+        double dt = burn_thread_cpu() - t0;
         if (dt > 0 && (best == 0 || n / (dt * 1e3) > best))
             best = n / (dt * 1e3);
     }
@@ -58,7 +48,7 @@ static WL_NOIPA void calibrate(void)
 
 void wl_init(void)
 {
-    pre_main_cpu = wl_thread_cpu();
+    pre_main_cpu = burn_thread_cpu();
     main_tid = gettid();
     const char *s = getenv("WL_SCALE");
     if (s && *s) {
@@ -68,9 +58,9 @@ void wl_init(void)
     }
     /* Measured like any known function: it is the first thing main does, so it also shows
      * whether a profiler samples the start of the program. */
-    double t0 = wl_thread_cpu();
+    double t0 = burn_thread_cpu();
     calibrate();
-    wl_truth_add("calibrate", wl_thread_cpu() - t0);
+    wl_truth_add("calibrate", burn_thread_cpu() - t0);
 }
 
 long wl_iters(double ms)
@@ -89,7 +79,7 @@ long wl_slice_iters(double ms)
 
 void wl_thread_end(void)
 {
-    double cpu = wl_thread_cpu() - (gettid() == main_tid ? pre_main_cpu : 0.0);
+    double cpu = burn_thread_cpu() - (gettid() == main_tid ? pre_main_cpu : 0.0);
     pthread_mutex_lock(&truth_lock);
     program_cpu += cpu;
     pthread_mutex_unlock(&truth_lock);
@@ -162,9 +152,7 @@ int wl_truth_write(const char *path)
     getrusage(RUSAGE_SELF, &ru);
     double ru_cpu = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec * 1e-6 +
                     (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec * 1e-6;
-    struct timespec ts;
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-    double clk_cpu = (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+    double clk_cpu = burn_clock(CLOCK_PROCESS_CPUTIME_ID);
 
     /* Write beside and rename, so a reader never sees half a file. */
     char tmp[4096];

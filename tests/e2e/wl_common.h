@@ -9,50 +9,19 @@
 
 #include <stdint.h>
 
+#include "burn.h" /* BURN, BURNER, burn_thread_cpu: the burners and their clock */
+
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-/* Keep a function as its own frame under its own name. noinline alone is not enough on gcc:
- * IPA-CP/IPA-SRA may still clone it into `name.constprop.0` / `name.isra.0`, and ICF may
- * merge look-alike functions; noipa forbids all of that. clang has no such passes here and
- * would warn (-Werror) on the unknown attribute. */
-#if defined(__GNUC__) && !defined(__clang__)
-#define WL_NOIPA __attribute__((noipa))
-#else
-#define WL_NOIPA __attribute__((noinline))
-#endif
-
-/* Read through a volatile so the compiler cannot precompute the work; written to a volatile
- * so it cannot drop it. A dlopen'ed fixture defines WL_OWN_GLOBALS and its own static pair:
- * the PIE executable does not export these to it. */
-#ifndef WL_OWN_GLOBALS
-extern volatile uint64_t wl_seed;
-extern volatile uint64_t wl_sink;
-#endif
-
-/* The CPU burner. A macro (not a helper function) so the burning instructions belong to the
- * function that expands it: no extra frame, no inlined-function entry in the DWARF.
- * `salt` makes every expansion different code, so no two work functions can be folded into
- * one by identical-code folding. The xorshift chain is serial: no vectorization. */
-#define WL_BURN(iters, salt)                                          \
-    do {                                                              \
-        uint64_t wl_x_ = wl_seed ^ (uint64_t)(salt);                  \
-        for (long wl_i_ = 0; wl_i_ < (long)(iters); wl_i_++) {        \
-            wl_x_ ^= wl_x_ << 13;                                     \
-            wl_x_ ^= wl_x_ >> 7;                                      \
-            wl_x_ ^= wl_x_ << 17;                                     \
-        }                                                             \
-        wl_sink += wl_x_;                                             \
-    } while (0)
-
 /* Call first thing in main. Records the CPU the main thread used before main (the loader and
- * any preloaded library's constructors), measures how many WL_BURN iterations make a
+ * any preloaded library's constructors), measures how many BURN iterations make a
  * millisecond of CPU on this machine, and reads WL_SCALE (a factor on every workload's amount
  * of work, default 1). */
 void wl_init(void);
 
-/* Iterations of WL_BURN that take about `ms` milliseconds of CPU. */
+/* Iterations of BURN that take about `ms` milliseconds of CPU. */
 long wl_iters(double ms);
 
 /* Like wl_iters, but each call varies the length pseudo-randomly by up to +-25% (the same
@@ -66,9 +35,6 @@ void wl_thread_end(void);
 
 /* The scale factor read by wl_init. */
 double wl_scale(void);
-
-/* CPU seconds of the calling thread (CLOCK_THREAD_CPUTIME_ID). */
-double wl_thread_cpu(void);
 
 /* Adds `seconds` of measured CPU to function `name` in the truth table (thread-safe). */
 void wl_truth_add(const char *name, double seconds);

@@ -18,15 +18,11 @@
 enum { SLICES = 15, DEPTH = 30, ABYSS_DEPTH = 5000, ABYSS_SLICES = 50 };
 static const double SLICE_MS = 100.0, ABYSS_SLICE_MS = 20.0;
 
-static WL_NOIPA uint64_t deep_30(long iters)
-{
-    WL_BURN(iters, 30);
-    return wl_sink;
-}
+BURNER(deep_30, 30)
 
 /* Each level does work after the call (a volatile read) so none is a tail call. */
 #define DEEP(n, next)                                   \
-    static WL_NOIPA uint64_t deep_##n(long iters)       \
+    static BURN_NOIPA uint64_t deep_##n(long iters)       \
     {                                                   \
         volatile int keep = 1##n;                       \
         uint64_t r = next(iters);                       \
@@ -63,19 +59,10 @@ DEEP(03, deep_04)
 DEEP(02, deep_03)
 DEEP(01, deep_02)
 
-static WL_NOIPA uint64_t shallow_work(long iters)
-{
-    WL_BURN(iters, 31);
-    return wl_sink;
-}
+BURNER(shallow_work, 31)
+BURNER(abyss_bottom, 32)
 
-static WL_NOIPA uint64_t abyss_bottom(long iters)
-{
-    WL_BURN(iters, 32);
-    return wl_sink;
-}
-
-static WL_NOIPA uint64_t abyss(int depth, long iters)
+static BURN_NOIPA uint64_t abyss(int depth, long iters)
 {
     volatile int keep = depth;
     uint64_t r = depth <= 1 ? abyss_bottom(iters) : abyss(depth - 1, iters);
@@ -87,11 +74,11 @@ static int run_abyss(int argc, char **argv)
     int slices = (int)(ABYSS_SLICES * wl_scale() + 0.5);
     for (int s = 0; s < (slices > 0 ? slices : 1); s++) {
         long iters = wl_slice_iters(ABYSS_SLICE_MS);
-        double t0 = wl_thread_cpu();
+        double t0 = burn_thread_cpu();
         abyss(ABYSS_DEPTH, iters);
         /* "abyss", not "abyss_bottom": the way down and back up 5000 frames (and the page
          * faults of the stack's first descent) is measured too, and runs outside the bottom. */
-        wl_truth_add("abyss", wl_thread_cpu() - t0);
+        wl_truth_add("abyss", burn_thread_cpu() - t0);
     }
     wl_truth_int("depth", ABYSS_DEPTH);
     wl_thread_end();
@@ -109,7 +96,7 @@ static double wall(void)
 int main(int argc, char **argv)
 {
     double w0 = wall();
-    double main_t0 = wl_thread_cpu();
+    double main_t0 = burn_thread_cpu();
     wl_init();
     if (argc > 1 && strcmp(argv[1], "abyss") == 0)
         return run_abyss(argc, argv);
@@ -118,16 +105,16 @@ int main(int argc, char **argv)
         slices = 1;
     for (int s = 0; s < slices; s++) {
         long iters = wl_slice_iters(SLICE_MS);
-        double t0 = wl_thread_cpu();
+        double t0 = burn_thread_cpu();
         deep_01(iters);
-        double t1 = wl_thread_cpu();
+        double t1 = burn_thread_cpu();
         shallow_work(wl_slice_iters(SLICE_MS));
-        double t2 = wl_thread_cpu();
+        double t2 = burn_thread_cpu();
         wl_truth_add("deep_01", t1 - t0);
         wl_truth_add("deep_30", t1 - t0);
         wl_truth_add("shallow_work", t2 - t1);
     }
-    double cpu = wl_thread_cpu() - main_t0;
+    double cpu = burn_thread_cpu() - main_t0;
     wl_truth_add("main", cpu);
     wl_truth_int("depth", DEPTH);
     wl_thread_end();

@@ -15,11 +15,7 @@ static const double SLICE_MS = 20.0;
 
 extern char **environ;
 
-static WL_NOIPA uint64_t pre_exec_work(long iters)
-{
-    WL_BURN(iters, 41);
-    return wl_sink;
-}
+BURNER(pre_exec_work, 41)
 
 int main(int argc, char **argv)
 {
@@ -32,9 +28,9 @@ int main(int argc, char **argv)
     int slices = (int)(SLICES * wl_scale() + 0.5);
     for (int s = 0; s < (slices > 0 ? slices : 1); s++) {
         long iters = wl_slice_iters(SLICE_MS);
-        double t0 = wl_thread_cpu();
+        double t0 = burn_thread_cpu();
         pre_exec_work(iters);
-        wl_truth_add("pre_exec_work", wl_thread_cpu() - t0);
+        wl_truth_add("pre_exec_work", burn_thread_cpu() - t0);
     }
     wl_thread_end();
     if (wl_truth_write(wl_truth_path(argc, argv)) != 0)

@@ -19,24 +19,11 @@ static const double SLICE_MS = 20.0;
 static const char *truth_path;
 static atomic_int main_done;
 
-static WL_NOIPA uint64_t main_burn(long iters)
-{
-    WL_BURN(iters, 51);
-    return wl_sink;
-}
-
-static WL_NOIPA uint64_t thread_burn(long iters)
-{
-    WL_BURN(iters, 52);
-    return wl_sink;
-}
+BURNER(main_burn, 51)
+BURNER(thread_burn, 52)
 
 /* Unmeasured: keeps the main thread on the CPU while another thread exits the process. */
-static WL_NOIPA uint64_t main_spin(long iters)
-{
-    WL_BURN(iters, 53);
-    return wl_sink;
-}
+BURNER(main_spin, 53)
 
 static int slices(void)
 {
@@ -48,13 +35,13 @@ static void run(const char *name, uint64_t (*fn)(long))
 {
     for (int s = 0; s < slices(); s++) {
         long iters = wl_slice_iters(SLICE_MS);
-        double t0 = wl_thread_cpu();
+        double t0 = burn_thread_cpu();
         fn(iters);
-        wl_truth_add(name, wl_thread_cpu() - t0);
+        wl_truth_add(name, burn_thread_cpu() - t0);
     }
 }
 
-static WL_NOIPA void finish_by_exit(void)
+static BURN_NOIPA void finish_by_exit(void)
 {
     wl_thread_end();
     if (wl_truth_write(truth_path) != 0)

@@ -14,25 +14,16 @@
 enum { SLICES = 30 };
 static const double SLICE_MS = 20.0;
 
-static WL_NOIPA uint64_t parent_work(long iters)
-{
-    WL_BURN(iters, 21);
-    return wl_sink;
-}
-
-static WL_NOIPA uint64_t child_work(long iters)
-{
-    WL_BURN(iters, 22);
-    return wl_sink;
-}
+BURNER(parent_work, 21)
+BURNER(child_work, 22)
 
 static void run(const char *name, uint64_t (*fn)(long), int slices)
 {
     for (int s = 0; s < slices; s++) {
         long iters = wl_slice_iters(SLICE_MS);
-        double t0 = wl_thread_cpu();
+        double t0 = burn_thread_cpu();
         fn(iters);
-        wl_truth_add(name, wl_thread_cpu() - t0);
+        wl_truth_add(name, burn_thread_cpu() - t0);
     }
 }
 

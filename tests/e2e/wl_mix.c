@@ -20,52 +20,48 @@ static const double SLICE_MS = 20.0;
 uint64_t cpp_work(long iters); /* wl_mix_shapes.cpp: calls geo::Square::area(int) const */
 
 /* A static function: only the symbol table (or DWARF) knows its name. */
-static WL_NOIPA uint64_t static_work(long iters)
-{
-    WL_BURN(iters, 1);
-    return wl_sink;
-}
+BURNER(static_work, 1)
 
 /* Always inlined: its instructions live in inline_parent, and only the DWARF inline records
  * say they belong to hot_inline. The whole loop is in here, so every sample taken in
  * inline_parent's body is in hot_inline. */
 static inline __attribute__((always_inline)) uint64_t hot_inline(long iters)
 {
-    WL_BURN(iters, 2);
-    return wl_sink;
+    BURN(iters, 2);
+    return burn_sink;
 }
 
-WL_NOIPA uint64_t inline_parent(long iters)
+BURN_NOIPA uint64_t inline_parent(long iters)
 {
     return hot_inline(iters) + 1;
 }
 
-WL_NOIPA uint64_t recurse_bottom(long iters)
+BURN_NOIPA uint64_t recurse_bottom(long iters)
 {
-    WL_BURN(iters, 3);
-    return wl_sink;
+    BURN(iters, 3);
+    return burn_sink;
 }
 
 /* depth frames of recurse, then recurse_bottom. The volatile read after the call keeps the
  * call from being a tail call, so the compiler cannot turn the recursion into a loop. */
-WL_NOIPA uint64_t recurse(int depth, long iters)
+BURN_NOIPA uint64_t recurse(int depth, long iters)
 {
     volatile int keep = depth;
     uint64_t r = depth <= 1 ? recurse_bottom(iters) : recurse(depth - 1, iters);
     return r + (uint64_t)keep;
 }
 
-WL_NOIPA uint64_t aligned_leaf(long iters, volatile char *p)
+BURN_NOIPA uint64_t aligned_leaf(long iters, volatile char *p)
 {
-    WL_BURN(iters, 6);
-    p[1] = (char)wl_sink;
-    return wl_sink;
+    BURN(iters, 6);
+    p[1] = (char)burn_sink;
+    return burn_sink;
 }
 
 /* An over-aligned local makes the compiler realign the stack (`and $-64, %rsp`): the frame's
  * CFA is then rbp-based in the CFI even without frame pointers, and the stack pointer says
  * nothing about where the return address is. Its callee's samples must still unwind through. */
-WL_NOIPA uint64_t aligned_frame(long iters)
+BURN_NOIPA uint64_t aligned_frame(long iters)
 {
     _Alignas(64) volatile char buf[256];
     buf[0] = 1;
@@ -73,22 +69,22 @@ WL_NOIPA uint64_t aligned_frame(long iters)
     return r + (uint64_t)buf[0];
 }
 
-WL_NOIPA uint64_t work_1x(long iters)
+BURN_NOIPA uint64_t work_1x(long iters)
 {
-    WL_BURN(iters, 11);
-    return wl_sink;
+    BURN(iters, 11);
+    return burn_sink;
 }
 
-WL_NOIPA uint64_t work_2x(long iters)
+BURN_NOIPA uint64_t work_2x(long iters)
 {
-    WL_BURN(iters, 12);
-    return wl_sink;
+    BURN(iters, 12);
+    return burn_sink;
 }
 
-WL_NOIPA uint64_t work_3x(long iters)
+BURN_NOIPA uint64_t work_3x(long iters)
 {
-    WL_BURN(iters, 13);
-    return wl_sink;
+    BURN(iters, 13);
+    return burn_sink;
 }
 
 struct worker {
@@ -103,9 +99,9 @@ static void *worker_main(void *arg)
     const struct worker *w = arg;
     for (int s = 0; s < w->slices; s++) {
         long iters = wl_slice_iters(SLICE_MS * w->mult);
-        double t0 = wl_thread_cpu();
+        double t0 = burn_thread_cpu();
         w->fn(iters);
-        wl_truth_add(w->name, wl_thread_cpu() - t0);
+        wl_truth_add(w->name, burn_thread_cpu() - t0);
     }
     wl_thread_end();
     return NULL;
@@ -120,7 +116,7 @@ static uint64_t call_recurse(long iters)
 
 int main(int argc, char **argv)
 {
-    double main_t0 = wl_thread_cpu();
+    double main_t0 = burn_thread_cpu();
     wl_init();
     if (argc < 2) {
         fprintf(stderr, "usage: %s FIXTURE.so [--truth PATH]\n", argv[0]);
@@ -171,9 +167,9 @@ int main(int argc, char **argv)
         for (size_t k = 0; k < sizeof mains / sizeof mains[0]; k++) {
             work_fn fn = mains[k].fn ? mains[k].fn : fixture_work;
             long iters = wl_slice_iters(SLICE_MS);
-            double t0 = wl_thread_cpu();
+            double t0 = burn_thread_cpu();
             fn(iters);
-            double dt = wl_thread_cpu() - t0;
+            double dt = burn_thread_cpu() - t0;
             wl_truth_add(mains[k].name, dt);
             if (mains[k].also)
                 wl_truth_add(mains[k].also, dt);
@@ -181,7 +177,7 @@ int main(int argc, char **argv)
     }
     for (int i = 0; i < 3; i++)
         pthread_join(tids[i], NULL);
-    wl_truth_add("main", wl_thread_cpu() - main_t0);
+    wl_truth_add("main", burn_thread_cpu() - main_t0);
     wl_thread_end();
     wl_truth_int("threads", 4);
     wl_truth_int("recursion_depth", RECURSION_DEPTH);

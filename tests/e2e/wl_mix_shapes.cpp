@@ -15,14 +15,14 @@ struct Square : Shape {
     // noinline: a devirtualized, inlined call would make this an inlined frame instead.
     __attribute__((noinline)) uint64_t area(int scale) const override
     {
-        WL_BURN(iters * scale, 4);
-        return wl_sink;
+        BURN(iters * scale, 4);
+        return burn_sink;
     }
 };
 
 } // namespace geo
 
-extern "C" WL_NOIPA uint64_t cpp_work(long iters)
+extern "C" BURN_NOIPA uint64_t cpp_work(long iters)
 {
     const geo::Square sq(iters);
     const geo::Shape &s = sq;

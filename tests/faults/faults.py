@@ -23,18 +23,21 @@ import argparse
 import glob
 import os
 import re
-import resource
 import shutil
 import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-import xml.etree.ElementTree as ET
 
-FREQ = 997
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'common'))
+import fptest  # noqa: E402  the shared test library
+from fptest import (SKIP, STATS, Checks, Profile, Skip, budget, check_present,  # noqa: E402
+                    folded_in, report_run, run, shown, start)
+
+FREQ = fptest.FREQ
 RUN_TIMEOUT = 45          # seconds of wall time per program run; a hang fails the test
+fptest.RUN_TIMEOUT = RUN_TIMEOUT
 FIFO_TIMEOUT = 10         # runs that might block on a FIFO: fail sooner
 TEST_BUDGET = 55          # seconds for a whole test, all its runs: runs are cut to fit
 # How much a SIGKILL or a crash may cost: the raw spill is appended once a second, so the
@@ -42,244 +45,9 @@ TEST_BUDGET = 55          # seconds for a whole test, all its runs: runs are cut
 # plus what sat in the ring. 1.5 s per busy thread leaves room for a loaded machine.
 KILL_LOSS_S = 1.5
 WEIGHT_MIN_RATIO = 0.75   # a normally ended profile holds >= this much of CPU x FREQ
-SKIP = 77
-
-
-class Skip(Exception):
-    pass
-
-
-class Checks:
-    """Collects assertion results so one run reports every failure, not just the first."""
-
-    def __init__(self, name):
-        self.name = name
-        self.failed = []
-        self.profiles = []  # (label, Profile) to dump on failure
-
-    def check(self, ok, what, detail=''):
-        line = f'{what}: {detail}' if detail else what
-        print(('ok     ' if ok else 'FAILED ') + line)
-        if not ok:
-            self.failed.append(line)
-        return ok
-
-    def finish(self):
-        if not self.failed:
-            print(f'PASS {self.name}')
-            return 0
-        print(f'\nFAIL {self.name}: {len(self.failed)} assertion(s) failed:')
-        for f in self.failed:
-            print('  - ' + f)
-        for label, prof in self.profiles:
-            print(f'\nTop stacks of {label} (total weight {prof.total}):')
-            for frames, count in prof.top(12):
-                print(f'  {count:7d}  {";".join(frames)[-200:]}')
-        return 1
-
-
-class Profile:
-    """A folded-stacks file: lines `root;...;leaf COUNT`."""
-
-    def __init__(self, path):
-        self.path = path
-        self.stacks = []
-        self.bad_lines = []
-        with open(path, encoding='utf-8', errors='replace') as f:
-            for n, line in enumerate(f, 1):
-                line = line.rstrip('\n')
-                if not line:
-                    continue
-                stack, _, count = line.rpartition(' ')
-                if not stack or not count.isdigit() or int(count) <= 0:
-                    self.bad_lines.append((n, line[:200]))
-                    continue
-                self.stacks.append((tuple(stack.split(';')), int(count)))
-        self.total = sum(c for _, c in self.stacks)
-
-    def weight(self, pred):
-        return sum(c for frames, c in self.stacks if pred(frames))
-
-    def inclusive(self, name):
-        return self.weight(lambda frames: name in frames)
-
-    def top(self, n):
-        return sorted(self.stacks, key=lambda s: -s[1])[:n]
-
-    def frame_names(self):
-        return {f for frames, _ in self.stacks for f in frames}
-
-
-# --- running programs -------------------------------------------------------------------------
-
-def _child_setup():
-    # The parent (meson, a shell in the background) may have left SIGINT or SIGHUP ignored,
-    # which exec keeps: every program starts with the default dispositions here. No core
-    # files from the crash tests (core_pattern may be a plain file name in the cwd).
-    for s in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGPIPE):
-        signal.signal(s, signal.SIG_DFL)
-    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-
-
-class Run:
-    """A finished run: status as subprocess reports it (negative: killed by that signal)."""
-
-    def __init__(self, argv, pid, returncode, stdout, stderr, cpu, wall, timed_out):
-        self.argv, self.pid, self.returncode = argv, pid, returncode
-        self.stdout, self.stderr = stdout, stderr
-        self.cpu, self.wall, self.timed_out = cpu, wall, timed_out
-
-    def flameprof_lines(self):
-        return [ln for ln in self.stderr.splitlines() if ln.startswith('flameprof:')]
-
-    def summaries(self):
-        return [ln for ln in self.flameprof_lines() if ' weight=' in ln]
-
-    def notes(self):
-        """flameprof: lines other than the exit summary."""
-        return [ln for ln in self.flameprof_lines() if ' weight=' not in ln]
-
-
-class Proc:
-    """A running program whose output is collected as it comes (so a test can wait for a
-    line, then signal it) and whose CPU time is known at the end (wait4)."""
-
-    def __init__(self, argv, env, cwd):
-        self.argv = argv
-        self.t0 = time.monotonic()
-        self.p = subprocess.Popen(argv, env=env, cwd=cwd, stdin=subprocess.DEVNULL,
-                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                  preexec_fn=_child_setup, start_new_session=True)
-        self.pid = self.p.pid
-        self.out, self.err = bytearray(), bytearray()
-        self.readers = [threading.Thread(target=self._read, args=(self.p.stdout, self.out),
-                                         daemon=True),
-                        threading.Thread(target=self._read, args=(self.p.stderr, self.err),
-                                         daemon=True)]
-        for t in self.readers:
-            t.start()
-        self.status = None
-        self.rusage = None
-
-    @staticmethod
-    def _read(pipe, buf):
-        while True:
-            chunk = pipe.read1(65536) if hasattr(pipe, 'read1') else pipe.read(65536)
-            if not chunk:
-                return
-            buf.extend(chunk)
-
-    def poll(self):
-        if self.status is None:
-            pid, st, ru = os.wait4(self.pid, os.WNOHANG)
-            if pid:
-                self.status, self.rusage = st, ru
-        return self.status is not None
-
-    def wait_stdout(self, text, timeout=RUN_TIMEOUT):
-        end = time.monotonic() + budget(timeout)
-        while time.monotonic() < end:
-            if text.encode() in self.out:
-                return True
-            if self.poll():
-                return text.encode() in self.out
-            time.sleep(0.01)
-        return False
-
-    def cpu_now(self):
-        """CPU seconds used so far, from /proc (the process is still running)."""
-        try:
-            with open(f'/proc/{self.pid}/stat') as f:
-                fields = f.read().rsplit(')', 1)[1].split()
-            return (int(fields[11]) + int(fields[12])) / os.sysconf('SC_CLK_TCK')
-        except (OSError, IndexError, ValueError):
-            return 0.0
-
-    def signal(self, sig):
-        if not self.poll():
-            os.kill(self.pid, sig)
-
-    def finish(self, timeout=RUN_TIMEOUT):
-        end = time.monotonic() + budget(timeout)
-        timed_out = False
-        while not self.poll():
-            if time.monotonic() > end:
-                timed_out = True
-                try:
-                    os.killpg(self.pid, signal.SIGKILL)
-                except OSError:
-                    pass
-                _, self.status, self.rusage = os.wait4(self.pid, 0)
-                break
-            time.sleep(0.005)
-        wall = time.monotonic() - self.t0
-        for t in self.readers:
-            t.join(5)  # a child that outlives us may hold the pipes: do not wait for it
-        st = self.status
-        rc = -os.WTERMSIG(st) if os.WIFSIGNALED(st) else os.WEXITSTATUS(st)
-        self.p.returncode = rc  # reaped here: Popen must not wait for it again
-        cpu = self.rusage.ru_utime + self.rusage.ru_stime
-        return Run(self.argv, self.pid, rc, self.out.decode(errors='replace'),
-                   self.err.decode(errors='replace'), cpu, wall, timed_out)
-
-
-STATS = {'runs': 0, 'hangs': 0, 'dropped': 0, 'lost': 0}
-DEADLINE = [time.monotonic() + TEST_BUDGET]  # reset by main() when the test starts
-
-
-def budget(timeout):
-    """A run's time limit: its own, but never past the test's deadline."""
-    return max(1.0, min(timeout, DEADLINE[0] - time.monotonic()))
-
-
-def make_env(lib, env):
-    full = {k: v for k, v in os.environb.items()
-            if not k.startswith(b'FLAMEPROF_') and k != b'LD_PRELOAD'}
-    if lib:
-        full[b'LD_PRELOAD'] = lib.encode()
-    for k, v in (env or {}).items():
-        full[k.encode()] = v if isinstance(v, bytes) else v.encode()
-    return full
-
-
-def shown(v, limit=60):
-    r = repr(v)
-    return r if len(r) <= limit else f'{r[:limit]}... ({len(v)} bytes)'
-
-
-def start(argv, lib=None, env=None, cwd=None):
-    desc = ' '.join(f'{k}={shown(v)}' for k, v in sorted((env or {}).items()))
-    print(f'$ {"LD_PRELOAD=" + os.path.basename(lib) + " " if lib else ""}{desc} '
-          f'{" ".join(str(a) for a in argv)}')
-    return Proc([str(a) for a in argv], make_env(lib, env), cwd)
-
-
-def report_run(r):
-    print(f'  -> status {r.returncode}, {r.cpu:.2f} s CPU, {r.wall:.2f} s wall'
-          f'{" (TIMED OUT: killed)" if r.timed_out else ""}')
-    for ln in r.stdout.splitlines()[:8]:
-        print(f'  stdout: {ln}')
-    for ln in r.stderr.splitlines()[:12]:
-        print(f'  stderr: {ln[:300]}')
-    STATS['runs'] += 1
-    STATS['hangs'] += r.timed_out
-    for s in r.summaries():
-        m = re.search(r'\bdropped=(\d+)', s)
-        n = re.search(r'\blost=(\d+)', s)
-        STATS['dropped'] += int(m.group(1)) if m else 0
-        STATS['lost'] += int(n.group(1)) if n else 0
-    return r
-
-
-def run(argv, lib=None, env=None, cwd=None, timeout=RUN_TIMEOUT):
-    return report_run(start(argv, lib, env, cwd).finish(timeout))
 
 
 # --- checks shared by the tests ---------------------------------------------------------------
-
-def folded_in(d):
-    return sorted(glob.glob(os.path.join(d, '*.folded')))
-
 
 def check_ended_like(ck, r, base, what):
     """Same status (or terminating signal) and stdout as the run without the profiler."""
@@ -298,28 +66,11 @@ def check_status(ck, r, want, what):
 
 
 def load(ck, path, label):
-    if not ck.check(os.path.isfile(path), f'profile written ({label})', path):
-        return None
-    prof = Profile(path)
-    ck.profiles.append((label, prof))
-    ck.check(not prof.bad_lines and prof.total > 0, f'{label}: well-formed, with samples',
-             f'weight {prof.total}, {len(prof.stacks)} stacks, bad lines {prof.bad_lines[:2]}')
-    svg = path[:-len('.folded')] + '.svg'
-    if ck.check(os.path.isfile(svg), f'{label}: SVG written beside it', svg):
-        try:
-            ET.parse(svg)
-        except ET.ParseError as e:
-            ck.check(False, f'{label}: SVG is well-formed XML', str(e))
+    """The profile at path, checked, with its SVG beside it."""
+    prof = fptest.load_profile(ck, path, label)
+    if prof:
+        fptest.check_svg(ck, path[:-len('.folded')] + '.svg')
     return prof
-
-
-def check_has(ck, prof, name, label, present=True):
-    w = prof.inclusive(name) if prof else 0
-    if present:
-        ck.check(w > 0, f'{label}: frame {name!r} present', f'weight {w}')
-    else:
-        ck.check(w == 0, f'{label}: frame {name!r} absent', f'weight {w}')
-    return w
 
 
 def check_weight_vs_cpu(ck, prof, cpu, label, name=None, ratio=WEIGHT_MIN_RATIO):
@@ -341,18 +92,17 @@ def check_no_raw(ck, d):
 
 
 def check_summary(ck, r, n=1):
-    s = r.summaries()
-    ck.check(len(s) == n, f'{n} summary line(s) on stderr', f'{len(s)}: {s[:3]}')
+    """n whole summary lines; dropped= is not asserted under hostile conditions (it is
+    counted in the RESULT line, for tools/stress.py)."""
+    fptest.check_summary(ck, r, n=n, dropped=False)
 
 
-class Ctx:
+class Ctx(fptest.Workdir):
     def __init__(self, args):
+        super().__init__('faults', args.keep)
         self.lib = os.path.abspath(args.lib)
         self.tool = os.path.abspath(args.tool)
         self.bin = os.path.abspath(args.bin)
-        self.keep = args.keep
-        self.tmp = tempfile.mkdtemp(prefix='flameprof-faults-')
-        self.cleanups = []
 
     def prog(self, name):
         return os.path.join(self.bin, name)
@@ -364,16 +114,6 @@ class Ctx:
     def out(self, name='p.%p'):
         return {'FLAMEPROF_OUT': os.path.join(self.tmp, name)}
 
-    def cleanup(self, failed):
-        for fn in reversed(self.cleanups):
-            try:
-                fn()
-            except Exception as e:  # cleaning up must not hide the result
-                print(f'cleanup: {e!r}')
-        if failed or self.keep:
-            print(f'(files kept in {self.tmp})')
-        else:
-            shutil.rmtree(self.tmp, ignore_errors=True)
 
 
 def mount_tmpfs(ctx, d, opts):
@@ -408,8 +148,8 @@ def test_signal(ctx, ck, sig, mode='wait-signal'):
     prof = load(ck, os.path.join(ctx.tmp, f'p.{r.pid}.folded'), f'{signal.Signals(sig).name}')
     check_summary(ck, r)
     if prof:
-        check_has(ck, prof, 'end_burn', 'main thread')
-        check_has(ck, prof, 'end_thread_burn', 'second thread')
+        check_present(ck, prof, 'end_burn', 'main thread')
+        check_present(ck, prof, 'end_thread_burn', 'second thread')
         check_weight_vs_cpu(ck, prof, cpu, 'profile')
     check_no_raw(ck, ctx.tmp)
 
@@ -431,7 +171,7 @@ def test_handler(ctx, ck, mode):
     prof = load(ck, os.path.join(ctx.tmp, f'p.{r.pid}.folded'), mode)
     check_summary(ck, r)
     if prof:
-        check_has(ck, prof, 'end_burn', mode)
+        check_present(ck, prof, 'end_burn', mode)
         check_weight_vs_cpu(ck, prof, cpu, mode)
     check_no_raw(ck, ctx.tmp)
 
@@ -475,9 +215,9 @@ def test_kill(ctx, ck, threads):
     check_status(ck, r, -signal.SIGKILL, 'killed')
     prof = report_raw(ctx, ck, r, 'SIGKILL', threads)
     if prof:
-        check_has(ck, prof, 'end_burn', 'SIGKILL')
+        check_present(ck, prof, 'end_burn', 'SIGKILL')
         if threads > 1:
-            check_has(ck, prof, 'end_thread_burn', 'SIGKILL')
+            check_present(ck, prof, 'end_thread_burn', 'SIGKILL')
 
 
 def test_crash(ctx, ck, mode):
@@ -489,7 +229,7 @@ def test_crash(ctx, ck, mode):
     check_ended_like(ck, r, base, mode)
     prof = report_raw(ctx, ck, r, mode, 1)
     if prof:
-        check_has(ck, prof, 'end_burn', mode)
+        check_present(ck, prof, 'end_burn', mode)
 
 
 def test_exit_call(ctx, ck, mode, want=5):
@@ -503,7 +243,7 @@ def test_exit_call(ctx, ck, mode, want=5):
     check_summary(ck, r)
     if prof:
         name = 'exit_burn' if want == 5 else 'end_burn'
-        check_has(ck, prof, name, mode)
+        check_present(ck, prof, name, mode)
         check_weight_vs_cpu(ck, prof, 0.3, mode, name)  # fw_end burns 0.3 s in it
     check_no_raw(ck, ctx.tmp)
 
@@ -533,8 +273,7 @@ def check_separate(ck, d, names, expect_files, extra_ok=0):
                  f'in {[os.path.basename(p.path) for p in ps]}')
         owners[name] = ps[0].path if len(ps) == 1 else None
         for p in ps:
-            if (os.path.basename(p.path), p) not in ck.profiles:
-                ck.profiles.append((os.path.basename(p.path), p))
+            ck.show(os.path.basename(p.path), p)
     paths = [o for o in owners.values() if o]
     ck.check(len(set(paths)) == len(paths), 'each in a profile of its own',
              f'{ {k: os.path.basename(v) if v else None for k, v in owners.items()} }')
@@ -562,7 +301,7 @@ def test_exec_fail(ctx, ck):
     pre = profiles_with(ck, ctx.tmp, 'pre_exec_burn')
     post = profiles_with(ck, ctx.tmp, 'after_failed_exec_burn')
     for p in folded_in(ctx.tmp):
-        ck.profiles.append((os.path.basename(p), Profile(p)))
+        ck.show(os.path.basename(p), Profile(p))
     ck.check(len(pre) == 1, 'the work before the failed exec is profiled',
              f'{[os.path.basename(p.path) for p in pre]}')
     ck.check(len(post) == 1, 'the work after the failed exec is profiled (not lost)',
@@ -642,7 +381,7 @@ def test_churn(ctx, ck):
              f'{s[:1]}')
     prof = load(ck, os.path.join(ctx.tmp, f'p.{r.pid}.folded'), 'churn')
     if prof:
-        check_has(ck, prof, 'churn_burn', 'churn')
+        check_present(ck, prof, 'churn_burn', 'churn')
     check_no_raw(ck, ctx.tmp)
 
 
@@ -659,7 +398,7 @@ def test_dlchurn(ctx, ck):
     prof = load(ck, os.path.join(ctx.tmp, f'p.{r.pid}.folded'), 'dlchurn')
     if prof and m:
         cpu, cycles = float(m.group(1)), int(m.group(2))
-        w = check_has(ck, prof, 'fixture_burn', "dlclose'd library")
+        w = check_present(ck, prof, 'fixture_burn', "dlclose'd library")
         ck.check(w >= 0.7 * cpu * FREQ,
                  "fixture_burn's weight holds >= 70% of the CPU measured in it",
                  f'weight {w} vs {cpu:.2f} CPU-s x {FREQ} = {cpu * FREQ:.0f} '
@@ -714,7 +453,7 @@ def test_eintr(ctx, ck):
         print(f'       {n}: the kernel interrupts it even under SA_RESTART: {eintr} EINTR of '
               f'{calls} calls in the storm; {table["profiler"].get(n, (0, 0))[1]} under the '
               'profiler')
-    check_has(ck, load(ck, os.path.join(ctx.tmp, f'p.{runs["profiler"].pid}.folded'),
+    check_present(ck, load(ck, os.path.join(ctx.tmp, f'p.{runs["profiler"].pid}.folded'),
                        'eintr'), 'eintr_burn', 'eintr')
 
 
@@ -737,7 +476,7 @@ def test_ownprof(ctx, ck, how):
              'the summary says the program has its own SIGPROF handler', f'{s[:1]}')
     prof = load(ck, os.path.join(ctx.tmp, f'p.{r.pid}.folded'), 'ownprof')
     if prof:
-        check_has(ck, prof, 'own_burn', 'ownprof')
+        check_present(ck, prof, 'own_burn', 'ownprof')
         check_weight_vs_cpu(ck, prof, 0.5, 'ownprof', 'own_burn')  # 0.5 s by design
 
 
@@ -749,8 +488,8 @@ def test_blockprof(ctx, ck, mode):
     if mode == 'blockprof':
         prof = load(ck, os.path.join(ctx.tmp, f'p.{r.pid}.folded'), mode)
         if prof:
-            check_has(ck, prof, 'main_burn', mode)
-            check_has(ck, prof, 'unblocked_burn', mode)
+            check_present(ck, prof, 'main_burn', mode)
+            check_present(ck, prof, 'unblocked_burn', mode)
             print(f'       blocked_burn weight {prof.inclusive("blocked_burn")} (SIGPROF blocked '
                   'there: the pending signal is taken when the thread unblocks)')
     else:
@@ -826,8 +565,8 @@ def test_smallstack(ctx, ck):
                  f'{deepest - minsig} bytes beyond AT_MINSIGSTKSZ')
     prof = load(ck, os.path.join(ctx.tmp, f'p.{r.pid}.folded'), 'smallstack')
     if prof:
-        check_has(ck, prof, 'small_burn', 'smallstack')
-        check_has(ck, prof, 'tight_burn', 'smallstack')
+        check_present(ck, prof, 'small_burn', 'smallstack')
+        check_present(ck, prof, 'tight_burn', 'smallstack')
 
 
 def test_altstack(ctx, ck, mode, arg=None):
@@ -838,8 +577,8 @@ def test_altstack(ctx, ck, mode, arg=None):
     check_ended_like(ck, r, base, mode)
     prof = load(ck, os.path.join(ctx.tmp, f'p.{r.pid}.folded'), mode)
     if prof and mode == 'altstack':
-        check_has(ck, prof, 'alt_main_burn', mode)
-        w = check_has(ck, prof, 'alt_handler_burn', 'handler on the alternate stack')
+        check_present(ck, prof, 'alt_main_burn', mode)
+        w = check_present(ck, prof, 'alt_handler_burn', 'handler on the alternate stack')
         # The walk stops at the signal frame (__restore_rt): samples in the handler are not
         # rooted at _start. And a SIGPROF delivered together with the SIGUSR1 lands on the
         # handler's first instruction, carrying the weight of the code it interrupted.
@@ -848,7 +587,7 @@ def test_altstack(ctx, ck, mode, arg=None):
         print(f'       alt_handler_burn weight {w}; weight not rooted at _start/clone3: {odd} of '
               f'{prof.total}; with on_usr1 as the leaf (its first instruction): {entry}')
     elif prof:
-        check_has(ck, prof, 'overflow_frame_burn', mode)
+        check_present(ck, prof, 'overflow_frame_burn', mode)
     check_no_raw(ck, ctx.tmp)
 
 
@@ -1016,7 +755,7 @@ def test_out_existing(ctx, ck, kind):
     s = r.summaries()
     ck.check(bool(s) and mine in s[0], 'the summary names the file actually written', f'{s[:1]}')
     if prof:
-        check_has(ck, prof, 'plain_burn', 'plain')
+        check_present(ck, prof, 'plain_burn', 'plain')
     ck.check(not glob.glob(os.path.join(ctx.tmp, f'prof.{r.pid}*.raw')), 'raw spill removed')
 
 
@@ -1060,14 +799,14 @@ def test_perfmap(ctx, ck, mode):
         ck.check(not any('fault_other_owner_fn' in n for n in names),
                  "the other user's names are not used", f'{sorted(names)[:10]}')
     elif mode == 'truncated':
-        check_has(ck, prof, 'fault_jit_whole_[j]', 'complete line')
+        check_present(ck, prof, 'fault_jit_whole_[j]', 'complete line')
         ck.check(not any('fault_jit_tr' in n and 'whole' not in n for n in names),
                  'the line cut mid-name names nothing', f'{[n for n in names if "jit" in n]}')
-        check_has(ck, prof, 'run_jit_2', 'caller of the unnamed code')
+        check_present(ck, prof, 'run_jit_2', 'caller of the unnamed code')
     elif mode == 'cut-first':
-        check_has(ck, prof, 'run_jit_1', 'caller of the unnamed code')
+        check_present(ck, prof, 'run_jit_1', 'caller of the unnamed code')
     elif mode == 'huge':
-        check_has(ck, prof, 'fault_jit_huge_[j]', 'the entry after 1M others')
+        check_present(ck, prof, 'fault_jit_huge_[j]', 'the entry after 1M others')
         small = run([ctx.prog('fw_jit'), 'huge', '0'], ctx.lib, ctx.out('small.%p'))
         check_status(ck, small, 0, 'perf map with one entry')
 
@@ -1103,7 +842,7 @@ def test_elf(ctx, ck, mode, debug=False):
     ck.check(r.stdout == f'fw_elf {mode}: done\n', 'stdout unchanged', repr(r.stdout))
     prof = load(ck, os.path.join(ctx.tmp, f'p.{r.pid}.folded'), mode)
     if prof:
-        check_has(ck, prof, 'elf_main_burn', 'the program itself')
+        check_present(ck, prof, 'elf_main_burn', 'the program itself')
         frames = sorted(f for f in prof.frame_names() if 'copy.so' in f or 'fixture' in f)
         w = prof.weight(lambda fr: any('copy.so' in f or f == 'fixture_burn' for f in fr))
         print(f'       the library\'s frames now read: {frames[:6]} (weight {w})')
@@ -1187,21 +926,9 @@ def main():
             return 1
     ctx = Ctx(args)
     ck = Checks(args.test)
-    DEADLINE[0] = time.monotonic() + TEST_BUDGET
-    status = 'FAIL'
-    try:
-        TESTS[args.test](ctx, ck)
-        rc = ck.finish()
-        status = 'PASS' if rc == 0 else 'FAIL'
-    except Skip as e:
-        print(f'SKIP {args.test}: {e}')
-        rc, status = SKIP, 'SKIP'
-    except Exception as e:  # a crash in the checks is a failure, with its traceback
-        import traceback
-        traceback.print_exc()
-        ck.check(False, 'test ran to completion', repr(e))
-        rc = ck.finish()
-    ctx.cleanup(rc not in (0, SKIP))
+    fptest.set_budget(TEST_BUDGET)
+    rc = fptest.run_test(ck, TESTS[args.test], ctx, ck, cleanup=ctx.cleanup)
+    status = {0: 'PASS', SKIP: 'SKIP'}.get(rc, 'FAIL')
     print(f'RESULT test={args.test} status={status} hangs={STATS["hangs"]} '
           f'dropped={STATS["dropped"]} lost={STATS["lost"]} runs={STATS["runs"]}')
     return rc

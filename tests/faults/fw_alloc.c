@@ -178,13 +178,13 @@ int pthread_rwlock_wrlock(pthread_rwlock_t *l)
 
 /* ---- the workload ---- */
 
-FW_BURNER(alloc_burn, 41)
+BURNER(alloc_burn, 41)
 
 static pthread_mutex_t shared_mutex = PTHREAD_MUTEX_INITIALIZER;
 static pthread_rwlock_t shared_rwlock = PTHREAD_RWLOCK_INITIALIZER;
 static uint64_t shared_counter;
 
-static FW_NOIPA void alloc_round(uint64_t *rng)
+static BURN_NOIPA void alloc_round(uint64_t *rng)
 {
     enum { LIVE = 64 };
     void *live[LIVE] = { 0 };
@@ -223,8 +223,8 @@ static FW_NOIPA void alloc_round(uint64_t *rng)
 static void *worker(void *arg)
 {
     uint64_t rng = (uint64_t)(uintptr_t)arg * 0x9e3779b97f4a7c15ull + 1;
-    double end = fw_thread_cpu() + 0.3;
-    while (fw_thread_cpu() < end)
+    double end = burn_thread_cpu() + 0.3;
+    while (burn_thread_cpu() < end)
         alloc_round(&rng);
     return NULL;
 }

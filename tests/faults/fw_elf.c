@@ -25,7 +25,7 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 
-FW_BURNER(elf_main_burn, 51)
+BURNER(elf_main_burn, 51)
 
 static unsigned char *read_all(const char *path, size_t *len)
 {
@@ -93,8 +93,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "fw_elf: dlsym: %s\n", dlerror());
         return 2;
     }
-    double end = fw_thread_cpu() + 0.5;
-    while (fw_thread_cpu() < end)
+    double end = burn_thread_cpu() + 0.5;
+    while (burn_thread_cpu() < end)
         fn(FW_CHUNK);
     if (dlclose(h) != 0) {
         fprintf(stderr, "fw_elf: dlclose: %s\n", dlerror());
@@ -158,8 +158,8 @@ int main(int argc, char **argv)
     }
     free(orig);
     free(junk);
-    end = fw_thread_cpu() + 0.3;
-    while (fw_thread_cpu() < end)
+    end = burn_thread_cpu() + 0.3;
+    while (burn_thread_cpu() < end)
         elf_main_burn(FW_CHUNK);
     FW_SAY("fw_elf %s: done\n", mode);
     return 0;

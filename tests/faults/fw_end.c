@@ -37,17 +37,17 @@
 
 extern char **environ;
 
-FW_BURNER(end_burn, 1)
-FW_BURNER(end_thread_burn, 2)
-FW_BURNER(pre_exec_burn, 3)
-FW_BURNER(post_exec_burn, 4)
-FW_BURNER(after_failed_exec_burn, 5)
-FW_BURNER(child_burn, 6)
-FW_BURNER(parent_burn, 7)
-FW_BURNER(spawned_burn, 8)
-FW_BURNER(daemon_burn, 9)
-FW_BURNER(exit_burn, 10)
-FW_BURNER(plain_burn, 11)
+BURNER(end_burn, 1)
+BURNER(end_thread_burn, 2)
+BURNER(pre_exec_burn, 3)
+BURNER(post_exec_burn, 4)
+BURNER(after_failed_exec_burn, 5)
+BURNER(child_burn, 6)
+BURNER(parent_burn, 7)
+BURNER(spawned_burn, 8)
+BURNER(daemon_burn, 9)
+BURNER(exit_burn, 10)
+BURNER(plain_burn, 11)
 
 static const int endings[] = { SIGTERM, SIGINT, SIGHUP };
 static int *volatile null_ptr; /* a NULL the compiler cannot see (no trap instruction) */
@@ -86,8 +86,8 @@ static int burn_until_killed(int threads)
     }
     fw_burn_cpu(0.3, end_burn);
     FW_SAY("ready\n");
-    double end = fw_now() + 60;
-    while (fw_now() < end && !got_term)
+    double end = burn_clock(CLOCK_MONOTONIC) + 60;
+    while (burn_clock(CLOCK_MONOTONIC) < end && !got_term)
         end_burn(FW_CHUNK);
     return got_term ? 0 : 1;
 }

@@ -4,8 +4,8 @@
 
 uint64_t fixture_burn(long iters);
 
-FW_NOIPA uint64_t fixture_burn(long iters)
+BURN_NOIPA uint64_t fixture_burn(long iters)
 {
-    FW_BURN(iters, 61);
-    return fw_sink;
+    BURN(iters, 61);
+    return burn_sink;
 }

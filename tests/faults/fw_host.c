@@ -51,19 +51,19 @@
 #include <sys/syscall.h>
 #include <sys/time.h>
 
-FW_BURNER(churn_burn, 21)
-FW_BURNER(churn_worker_burn, 22)
-FW_BURNER(eintr_burn, 23)
-FW_BURNER(blocker_burn, 24)
-FW_BURNER(own_burn, 25)
-FW_BURNER(blocked_burn, 26)
-FW_BURNER(unblocked_burn, 27)
-FW_BURNER(main_burn, 28)
-FW_BURNER(deep_bottom, 29)
-FW_BURNER(small_burn, 30)
-FW_BURNER(alt_main_burn, 31)
-FW_BURNER(alt_handler_burn, 32)
-FW_BURNER(overflow_frame_burn, 33)
+BURNER(churn_burn, 21)
+BURNER(churn_worker_burn, 22)
+BURNER(eintr_burn, 23)
+BURNER(blocker_burn, 24)
+BURNER(own_burn, 25)
+BURNER(blocked_burn, 26)
+BURNER(unblocked_burn, 27)
+BURNER(main_burn, 28)
+BURNER(deep_bottom, 29)
+BURNER(small_burn, 30)
+BURNER(alt_main_burn, 31)
+BURNER(alt_handler_burn, 32)
+BURNER(overflow_frame_burn, 33)
 
 static void die(const char *what)
 {
@@ -159,7 +159,7 @@ static void *dl_worker(void *arg)
     int k = (int)(intptr_t)arg;
     char path[4096];
     snprintf(path, sizeof path, "%s/fix%d.so", dl_dir, k);
-    while (fw_now() < dl_until) {
+    while (burn_clock(CLOCK_MONOTONIC) < dl_until) {
         void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
         if (!h) {
             fprintf(stderr, "fw_host: dlopen %s: %s\n", path, dlerror());
@@ -173,10 +173,10 @@ static void *dl_worker(void *arg)
             atomic_store(&dl_failed, 1);
             return NULL;
         }
-        double t0 = fw_thread_cpu();
+        double t0 = burn_thread_cpu();
         for (int i = 0; i < 10; i++)
             fn(FW_CHUNK);
-        dl_cpu[k] += fw_thread_cpu() - t0;
+        dl_cpu[k] += burn_thread_cpu() - t0;
         if (dlclose(h) != 0) {
             fprintf(stderr, "fw_host: dlclose: %s\n", dlerror());
             atomic_store(&dl_failed, 1);
@@ -190,7 +190,7 @@ static void *dl_worker(void *arg)
 static int do_dlchurn(const char *dir, double seconds)
 {
     dl_dir = dir;
-    dl_until = fw_now() + seconds;
+    dl_until = burn_clock(CLOCK_MONOTONIC) + seconds;
     pthread_t t[DL_THREADS];
     for (int k = 0; k < DL_THREADS; k++)
         start_thread(&t[k], NULL, dl_worker, (void *)(intptr_t)k);
@@ -381,8 +381,8 @@ static int do_eintr(double seconds, const char *storm)
         start_thread(&burner, NULL, ei_burner, NULL);
     else
         start_thread(&stormer, NULL, ei_storm, NULL);
-    double end = fw_now() + seconds;
-    while (fw_now() < end) {
+    double end = burn_clock(CLOCK_MONOTONIC) + seconds;
+    while (burn_clock(CLOCK_MONOTONIC) < end) {
         struct timespec ts = { 0, 10000000 };
         nanosleep(&ts, NULL);
     }
@@ -510,7 +510,7 @@ static int do_blockprof(bool all)
 
 /* ---- deep recursion ---- */
 
-static FW_NOIPA long deep_recurse(long n)
+static BURN_NOIPA long deep_recurse(long n)
 {
     volatile char pad[32];
     pad[0] = (char)n;
@@ -556,21 +556,21 @@ static inline uintptr_t current_sp(void)
 
 /* Paints the unused stack below sp, burns with no call at all (nothing of ours goes below
  * sp), then finds the deepest byte a signal frame overwrote. */
-static FW_NOIPA void tight_burn(void)
+static BURN_NOIPA void tight_burn(void)
 {
     uintptr_t sp = current_sp();
     uintptr_t top = sp - 256; /* clear of the red zone */
     volatile unsigned char *p = (volatile unsigned char *)small_lo;
     for (uintptr_t a = small_lo; a < top; a++)
         p[a - small_lo] = PAINT;
-    FW_BURN(300L * FW_CHUNK, 34);
+    BURN(300L * FW_CHUNK, 34);
     uintptr_t a = small_lo;
     while (a < top && p[a - small_lo] == PAINT)
         a++;
     small_deepest = a < top ? sp - a : 0;
 }
 
-static FW_NOIPA long descend(void)
+static BURN_NOIPA long descend(void)
 {
     volatile char pad[512];
     pad[0] = 1;
@@ -678,7 +678,7 @@ static void on_overflow(int sig)
 
 static volatile bool never; /* the recursion ends by overflowing, but must not say so */
 
-static FW_NOIPA long overflow(long n)
+static BURN_NOIPA long overflow(long n)
 {
     volatile char pad[512];
     pad[0] = (char)n;

@@ -29,17 +29,17 @@ typedef uint64_t (*loop_fn)(uint64_t);
 static volatile uint64_t sink;
 
 /* C callers with frame pointers: the walk goes from the JIT frame to them by rbp. */
-static FW_NOIPA void run_jit_1(loop_fn f, double seconds)
+static BURN_NOIPA void run_jit_1(loop_fn f, double seconds)
 {
-    double end = fw_thread_cpu() + seconds;
-    while (fw_thread_cpu() < end)
+    double end = burn_thread_cpu() + seconds;
+    while (burn_thread_cpu() < end)
         sink += f(2000000);
 }
 
-static FW_NOIPA void run_jit_2(loop_fn f, double seconds)
+static BURN_NOIPA void run_jit_2(loop_fn f, double seconds)
 {
-    double end = fw_thread_cpu() + seconds;
-    while (fw_thread_cpu() < end)
+    double end = burn_thread_cpu() + seconds;
+    while (burn_thread_cpu() < end)
         sink += f(2000000);
 }
 
@@ -76,7 +76,7 @@ int main(int argc, char **argv)
         return 2;
     }
     uintptr_t base = (uintptr_t)code;
-    double t0 = fw_thread_cpu();
+    double t0 = burn_thread_cpu();
     FILE *f = open_map();
     bool two = false;
     if (strcmp(mode, "other-owner") == 0) {
@@ -109,7 +109,7 @@ int main(int argc, char **argv)
         unlink(map_path);
         return 2;
     }
-    fprintf(stderr, "fw_jit: map_write_cpu=%.3f\n", fw_thread_cpu() - t0);
+    fprintf(stderr, "fw_jit: map_write_cpu=%.3f\n", burn_thread_cpu() - t0);
     run_jit_1((loop_fn)(void *)code, 0.5);
     if (two)
         run_jit_2((loop_fn)(void *)(code + FN2), 0.5);

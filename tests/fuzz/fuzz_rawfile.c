@@ -1,4 +1,4 @@
-/* libFuzzer target: the raw-spill reader (preload/rawfile.h), as `flameprof report RAWFILE`
+/* libFuzzer target: the raw-spill reader (core/rawfile.h), as `flameprof report RAWFILE`
  * runs it on what a crashed process left: into a stack table, then every entry visited.
  *
  * rawfile_read registers modules in the process-wide registry (by design: the report runs

@@ -34,152 +34,26 @@ usage: jit.py TEST --lib libflameprof.so [--node PATH] [--python PATH] [--hostil
 
 import argparse
 import glob
-import json
 import os
 import re
 import shutil
 import subprocess
 import sys
-import tempfile
-import xml.etree.ElementTree as ET
 
-FREQ = 997
-RUN_TIMEOUT = 50             # seconds per run; meson's timeout is 60
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'common'))
+import fptest  # noqa: E402  the shared test library
+from fptest import Checks, Skip, check_present, check_svg, pct, read_json, run  # noqa: E402
+
+FREQ = fptest.FREQ
+fptest.RUN_TIMEOUT = 50      # seconds per run; meson's timeout is 60
 SHARE_TOLERANCE_PT = 5.0     # percentage points, function share of weight vs of CPU
 ROOTED_MIN = 0.95            # fraction of JIT-stack weight rooted at a thread's start
 WHOLE_MIN = 0.95             # fraction of a deep function's weight with the whole recursion
 THREAD_ROOTS = ('clone3', 'clone', 'start_thread')
-SKIP = 77
 JS_TIER = r'JS:[~^+*]?'      # V8 tiers: ~ interpreter, ^ Sparkplug, + Maglev, * TurboFan
 
 
-class Skip(Exception):
-    pass
-
-
-class Checks:
-    """Collects assertion results so one run reports every failure, not just the first."""
-
-    def __init__(self, name):
-        self.name = name
-        self.failed = []
-        self.profiles = []
-
-    def check(self, ok, what, detail=''):
-        line = f'{what}: {detail}' if detail else what
-        print(('ok     ' if ok else 'FAILED ') + line)
-        if not ok:
-            self.failed.append(line)
-        return ok
-
-    def finish(self):
-        if not self.failed:
-            print(f'PASS {self.name}')
-            return 0
-        print(f'\nFAIL {self.name}: {len(self.failed)} assertion(s) failed:')
-        for f in self.failed:
-            print('  - ' + f)
-        for label, prof in self.profiles:
-            print(f'\nTop 15 stacks of {label} (total weight {prof.total}), leaf end:')
-            for frames, count in prof.top(15):
-                print(f'  {count:7d} {pct(count, prof.total):5.1f}%  {leaf_end(frames)}')
-        return 1
-
-
-def pct(x, total):
-    return 100.0 * x / total if total else 0.0
-
-
-def compress(frames):
-    out = []
-    i = 0
-    while i < len(frames):
-        j = i
-        while j < len(frames) and frames[j] == frames[i]:
-            j += 1
-        out.append(frames[i] if j - i == 1 else f'{frames[i]} x{j - i}')
-        i = j
-    return ';'.join(out)
-
-
-def leaf_end(frames, n=8):
-    """The root and the n frames nearest the leaf (node's C++ names are long)."""
-    shown = compress(frames[-n:]) if len(frames) > n else compress(frames)
-    return (f'{frames[0]};...({len(frames) - n} more);' if len(frames) > n else '') + shown
-
-
-class Profile:
-    """A folded-stacks file: lines `root;...;leaf COUNT`. Read as latin-1, so that any byte a
-    perf map put into a name comes back as one character."""
-
-    def __init__(self, path):
-        self.path = path
-        self.stacks = []
-        self.bad_lines = []
-        with open(path, encoding='latin-1') as f:
-            for n, line in enumerate(f, 1):
-                line = line.rstrip('\n')
-                if not line:
-                    continue
-                stack, _, count = line.rpartition(' ')
-                if not stack or not count.isdigit() or int(count) <= 0:
-                    self.bad_lines.append((n, line[:200]))
-                    continue
-                self.stacks.append((tuple(stack.split(';')), int(count)))
-        self.total = sum(c for _, c in self.stacks)
-
-    def weight(self, pred):
-        return sum(c for frames, c in self.stacks if pred(frames))
-
-    def top(self, n):
-        return sorted(self.stacks, key=lambda s: -s[1])[:n]
-
-    def frame_names(self):
-        return {f for frames, _ in self.stacks for f in frames}
-
-
-def parse_summary(line):
-    return {k: int(v) for k, v in re.findall(r'\b(weight|signals|threads|dropped)=(\d+)', line)}
-
-
 # --- running ------------------------------------------------------------------------------------
-
-class Run:
-    def __init__(self, argv, returncode, stdout, stderr, pid):
-        self.argv, self.returncode, self.stdout, self.stderr, self.pid = \
-            argv, returncode, stdout, stderr, pid
-
-    def summaries(self):
-        return [ln for ln in self.stderr.splitlines()
-                if ln.startswith('flameprof:') and 'weight=' in ln]
-
-    def flameprof_lines(self):
-        return [ln for ln in self.stderr.splitlines() if ln.startswith('flameprof:')]
-
-
-def run(argv, lib=None, env=None, cwd=None):
-    full_env = {k: v for k, v in os.environ.items()
-                if not k.startswith('FLAMEPROF_') and k not in (
-                    'LD_PRELOAD', 'NODE_OPTIONS', 'PYTHONPERFSUPPORT')}
-    if lib:
-        full_env['LD_PRELOAD'] = lib
-    full_env.update(env or {})
-    shown = ' '.join(f'{k}={v!r}' for k, v in sorted((env or {}).items()))
-    print(f'$ {"LD_PRELOAD=" + lib + " " if lib else ""}{shown} {" ".join(argv)}')
-    p = subprocess.Popen(argv, env=full_env, cwd=cwd, stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE, text=True, errors='replace')
-    try:
-        out, err = p.communicate(timeout=RUN_TIMEOUT)
-    except subprocess.TimeoutExpired:
-        p.kill()
-        out, err = p.communicate()
-        print(f'  run timed out after {RUN_TIMEOUT} s')
-    r = Run(argv, p.returncode, out, err, p.pid)
-    print(f'  exit status {r.returncode}')
-    for ln in err.splitlines()[:20]:
-        print(f'  stderr: {ln}')
-    return r
-
 
 def remove_perf_map(pid):
     """The runtimes leave /tmp/perf-PID.map behind; ours are removed once read."""
@@ -235,112 +109,44 @@ def find_python(given, version):
     raise Skip(f'python{version} not found (meson, PATH, /root/.pyenv/versions/{version}*)')
 
 
-class Ctx:
+class Ctx(fptest.Workdir):
     def __init__(self, args):
+        super().__init__('jit', args.keep)
         self.lib = os.path.abspath(args.lib)
         self.args = args
         self.here = os.path.dirname(os.path.abspath(__file__))
         self.sabotage = args.sabotage
-        self.tmp = tempfile.mkdtemp(prefix='flameprof-jit-')
-        self.keep = args.keep
 
     def out(self):
         return {'FLAMEPROF_OUT': os.path.join(self.tmp, 'prof.%p')}
 
-    def cleanup(self, failed):
-        if failed or self.keep:
-            print(f'(files kept in {self.tmp})')
-        else:
-            shutil.rmtree(self.tmp, ignore_errors=True)
-
-
-def read_json(ck, path):
-    try:
-        with open(path) as f:
-            return json.load(f)
-    except (OSError, ValueError) as e:
-        ck.check(False, f'truth file {path} readable', str(e))
-        return None
+    def files(self, r):
+        """The folded and SVG paths of run r."""
+        return (os.path.join(self.tmp, f'prof.{r.pid}.folded'),
+                os.path.join(self.tmp, f'prof.{r.pid}.svg'))
 
 
 def load_profile(ck, ctx, r, label):
-    folded = os.path.join(ctx.tmp, f'prof.{r.pid}.folded')
-    if not ck.check(os.path.isfile(folded), f'folded profile written ({label})', folded):
-        return None
-    prof = Profile(folded)
-    ck.profiles.append((label, prof))
-    ck.check(not prof.bad_lines, 'folded lines are `stack count`',
-             f'{len(prof.bad_lines)} bad, first: {prof.bad_lines[:3]}' if prof.bad_lines
-             else f'{len(prof.stacks)} stacks')
-    ck.check(prof.total > 0, 'profile has samples', f'total weight {prof.total}')
+    """Run r's profile, checked; its summary line checked against it."""
+    folded, svg = ctx.files(r)
+    prof = fptest.load_profile(ck, folded, label)
+    fptest.check_summary(ck, r, prof, (folded, svg))
     return prof
-
-
-def check_summary(ck, r, prof):
-    lines = r.summaries()
-    if not ck.check(len(lines) == 1, 'one `flameprof: ... weight=` summary line on stderr',
-                    f'{len(lines)} found: {lines[:3]}'):
-        return
-    s = parse_summary(lines[0])
-    ck.check(s.get('dropped') == 0, 'summary says dropped=0', lines[0])
-    if prof:
-        ck.check(s.get('weight') == prof.total, 'summary weight= equals the folded total',
-                 f'summary {s.get("weight")} vs folded {prof.total}')
-
-
-def check_svg(ck, ctx, r):
-    svg = os.path.join(ctx.tmp, f'prof.{r.pid}.svg')
-    if not ck.check(os.path.isfile(svg), 'SVG written', svg):
-        return
-    try:
-        root = ET.parse(svg).getroot()
-        ck.check(root.tag.split('}')[-1] == 'svg', 'SVG is well-formed XML with an <svg> root',
-                 root.tag)
-    except ET.ParseError as e:
-        ck.check(False, 'SVG is well-formed XML', f'{svg}: {e}')
-
-
-def check_split(ck, prof, truth_cpu, patterns):
-    """Shares among the named functions: weight (stacks holding a frame that matches the
-    function's pattern) against measured CPU, both as a share of the functions' sum."""
-    w = {n: prof.weight(lambda fr, p=p: any(p.match(f) for f in fr)) for n, p in patterns.items()}
-    tw, tt = sum(w.values()), sum(truth_cpu[n] for n in patterns)
-    print(f'{"function":12s} {"truth CPU":>10s} {"truth %":>8s} {"weight":>7s} {"prof %":>7s} '
-          f'{"diff":>6s}')
-    for n in patterns:
-        st, sp = pct(truth_cpu[n], tt), pct(w[n], tw)
-        print(f'{n:12s} {truth_cpu[n]:10.4g} {st:8.2f} {w[n]:7d} {sp:7.2f} {sp - st:+6.2f}')
-    for n in patterns:
-        st, sp = pct(truth_cpu[n], tt), pct(w[n], tw)
-        ck.check(w[n] > 0 and abs(sp - st) <= SHARE_TOLERANCE_PT,
-                 f'share of {n} within {SHARE_TOLERANCE_PT:.0f} pt of its CPU share',
-                 f'profile {sp:.2f}% (weight {w[n]}/{tw}) vs truth {st:.2f}%, '
-                 f'diff {sp - st:+.2f} pt')
 
 
 def check_names(ck, prof, exact):
     """Each function appears under its exact expected frame name (any tier for JS)."""
-    names = prof.frame_names()
     for what, pattern in exact.items():
-        hits = sorted(f for f in names if pattern.fullmatch(f))
-        if not ck.check(bool(hits), f'{what} named like /{pattern.pattern}/', f'{hits[:4]}'):
-            key = what.split()[0]
-            print(f'       frames resembling {key!r}: '
-                  f'{sorted(f for f in names if key in f)[:8]}')
+        check_present(ck, prof, pattern, what)
+
+
+def check_split(ck, prof, truth_cpu, patterns):
+    fptest.check_split(ck, prof, truth_cpu, patterns, SHARE_TOLERANCE_PT)
 
 
 def check_jit_rooted(ck, prof, is_jit, roots=('_start',) + THREAD_ROOTS, what='JIT'):
-    tot = prof.weight(lambda fr: any(is_jit(f) for f in fr))
-    good = prof.weight(lambda fr: any(is_jit(f) for f in fr) and fr[0] in roots)
-    by_root = {}
-    for fr, c in prof.stacks:
-        if any(is_jit(f) for f in fr):
-            by_root[fr[0]] = by_root.get(fr[0], 0) + c
-    ck.check(tot > 0 and good >= ROOTED_MIN * tot,
-             f'>= {100 * ROOTED_MIN:.0f}% of the weight of stacks with a {what} frame rooted '
-             f'at {"/".join(roots)}',
-             f'{pct(good, tot):.2f}% ({good}/{tot}); roots: '
-             f'{sorted(by_root.items(), key=lambda kv: -kv[1])[:5]}')
+    fptest.check_rooted(ck, prof, lambda fr: any(is_jit(f) for f in fr), roots, ROOTED_MIN,
+                        f'stacks with a {what} frame')
 
 
 # --- node ---------------------------------------------------------------------------------------
@@ -358,7 +164,6 @@ def node_run(ctx, ck, mode, extra=(), keep_map=False):
     r = run([node, *extra, wl, mode, truth_path], ctx.lib, env, cwd=ctx.tmp)
     ck.check(r.returncode == 0, f'node wl_node.js {mode} exits 0', f'status {r.returncode}')
     prof = load_profile(ck, ctx, r, f'node {mode}')
-    check_summary(ck, r, prof)
     truth = read_json(ck, truth_path)
     return r, prof, truth, wl
 
@@ -381,7 +186,7 @@ def test_node_split(ctx, ck):
         cpu['leafA'], cpu['leafC'] = cpu['leafC'], cpu['leafA']
     check_split(ck, prof, cpu, pats)
     check_jit_rooted(ck, prof, lambda f: f.endswith('_[j]'))
-    check_svg(ck, ctx, r)
+    check_svg(ck, ctx.files(r)[1])
 
 
 def test_node_deep(ctx, ck):
@@ -424,8 +229,8 @@ def perf_map_entries(pid, exec_maps):
     """Entries of the final perf map that lie in executable memory, in file order."""
     ex = sorted((int(a, 16), int(b, 16)) for a, b in exec_maps)
     out = []
-    with open(f'/tmp/perf-{pid}.map', encoding='latin-1') as f:
-        for line in f:
+    with open(f'/tmp/perf-{pid}.map', 'rb') as f:
+        for line in fptest.decode(f.read()).split('\n'):
             p = line.rstrip('\n').split(' ', 2)
             try:
                 start, size = int(p[0], 16), int(p[1], 16)
@@ -643,7 +448,6 @@ def python_run(ctx, ck, version, env_extra):
     remove_perf_map(r.pid)
     ck.check(r.returncode == 0, f'{os.path.basename(py)} hot.py exits 0', f'status {r.returncode}')
     prof = load_profile(ck, ctx, r, f'python{version} hot.py')
-    check_summary(ck, r, prof)
     truth = read_json(ck, truth_path)
     return r, prof, truth, wl
 
@@ -682,7 +486,7 @@ def test_python(ctx, ck, version):
              f'recursion whole: >= {depth} `py::rec` frames in the stacks of rec_bottom, rooted '
              f'at _start, for >= {100 * WHOLE_MIN:.0f}% of its weight',
              f'{pct(good, tot):.2f}% ({good}/{tot}); rec frame counts seen: {sorted(counts)[:8]}')
-    check_svg(ck, ctx, r)
+    check_svg(ck, ctx.files(r)[1])
 
 
 def test_python_optout(ctx, ck, version):
@@ -732,13 +536,12 @@ def test_hostile(ctx, ck, mode):
              'the program computes the same result under the profiler',
              f'{result(r.stdout)} vs {result(base.stdout)}')
     prof = load_profile(ck, ctx, r, f'hostile_map {mode}')
-    check_summary(ck, r, prof)
-    check_svg(ck, ctx, r)
+    check_svg(ck, ctx.files(r)[1])
     if not prof:
         return
     ignored = {'symlink': 'it is a symlink', 'fifo': 'not a regular file',
                'other-owner': 'owned by another user'}
-    fn1, fn2 = 'jit_loop_fn_[j]', 'jit:injected?name\xff_[j]'
+    fn1, fn2 = 'jit_loop_fn_[j]', fptest.decode(b'jit:injected?name\xff_[j]')
     if mode in ignored:
         want = f'flameprof: ignoring {map_path}: {ignored[mode]}'
         lines = [ln for ln in r.flameprof_lines() if 'weight=' not in ln]
@@ -764,14 +567,13 @@ def test_hostile(ctx, ck, mode):
     names = prof.frame_names()
     bad = sorted(f for f in names for h in HOSTILE_NAMES if h in f)
     ck.check(not bad, 'no name from an ignored map or a bad line appears', f'{bad[:5]}')
-    with open(prof.path, 'rb') as f:
-        raw = f.read()
+    raw = prof.raw
     if mode == 'hostile':
         # The `;` and TAB of the hostile name must not split or break the line.
         inj = [fr for fr, _ in prof.stacks if any('injected' in f for f in fr)]
         ck.check(inj and all(fr[-1] == fn2 and sum('injected' in f for f in fr) == 1 for fr in inj),
                  "a name with ';' and a TAB stays one frame (`;` -> `:`, TAB -> `?`)",
-                 f'{[leaf_end(fr, 3) for fr in inj[:3]]}')
+                 f'{[fptest.stack_text(fr, 120) for fr in inj[:3]]}')
         ck.check(b'\t' not in raw, 'no TAB in the folded file', '')
 
 
@@ -804,22 +606,7 @@ def main():
         return 1
     ctx = Ctx(args)
     ck = Checks(args.test + (' (sabotaged)' if args.sabotage else ''))
-    try:
-        tests[args.test](ctx, ck)
-    except Skip as e:
-        print(f'SKIP: {e}')
-        if not ck.failed:
-            print(f'SKIP {args.test}: the main checks did not run')
-            ctx.cleanup(False)
-            return SKIP
-        ck.check(False, 'main checks ran', str(e))  # what did run failed: not a skip
-    except Exception as e:  # a crash in the checks is a failure, with its traceback
-        import traceback
-        traceback.print_exc()
-        ck.check(False, 'test ran to completion', repr(e))
-    rc = ck.finish()
-    ctx.cleanup(rc != 0)
-    return rc
+    return fptest.run_test(ck, tests[args.test], ctx, ck, cleanup=ctx.cleanup)
 
 
 if __name__ == '__main__':

@@ -41,10 +41,13 @@ import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 
-FREQ = 997
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'common'))
+import fptest  # noqa: E402  the shared test library
+from fptest import Checks, skip  # noqa: E402
+
+FREQ = fptest.FREQ
 SHARE_TOL_PT = 5.0       # percentage points
 COVERAGE_MIN = 0.80      # methods' weight / (their CPU x FREQ)
 ROOTED_MIN = 0.95        # of the weight of stacks that hold a JIT frame
@@ -52,8 +55,8 @@ CHURN_CONSISTENT_MIN = 0.98
 CHURN_TV_MAX = 0.25
 CHURN_SEEN_MIN = 0.90    # fraction of generations that appear by name
 RUN_TIMEOUT = 50         # seconds per JVM run (meson's timeout is 60 per test)
+fptest.RUN_TIMEOUT = RUN_TIMEOUT
 THREAD_ROOTS = ('clone3', 'clone', 'start_thread', '_start')
-SUMMARY_RE = re.compile(r'^flameprof: pid \d+: weight=\d+ .*wrote ', re.M)
 PICKED_UP = 'Picked up JAVA_TOOL_OPTIONS:'
 # The code cache is made small so that freed code memory is reused within the run, as it is
 # in a long-running server; the churn classes' methods must keep their own frames.
@@ -62,56 +65,7 @@ CHURN_JVM_OPTS = ['-XX:ReservedCodeCacheSize=8m', '-XX:CompileCommand=quiet',
 SPLIT_JVM_OPTS = ['-XX:CompileCommand=quiet', '-XX:CompileCommand=dontinline,JvmSplit::*']
 
 
-class Checks:
-    def __init__(self, name):
-        self.name = name
-        self.failed = []
-        self.dump = []  # (label, Profile) printed on failure
-
-    def check(self, ok, what, detail=''):
-        print(('ok     ' if ok else 'FAILED ') + (f'{what}: {detail}' if detail else what))
-        if not ok:
-            self.failed.append(what)
-        return ok
-
-    def finish(self):
-        if not self.failed:
-            print(f'PASS {self.name}')
-            return 0
-        print(f'\nFAIL {self.name}: ' + '; '.join(self.failed))
-        for label, prof in self.dump:
-            print(f'\nTop 15 stacks of {label} (total weight {prof.total}):')
-            for frames, count in prof.top(15):
-                print(f'  {count:6d}  {";".join(frames)[-400:]}')
-        return 1
-
-
-class Profile:
-    def __init__(self, path):
-        self.path = path
-        self.stacks = []
-        with open(path, encoding='utf-8', errors='replace') as f:
-            for line in f:
-                stack, _, count = line.rstrip('\n').rpartition(' ')
-                if stack and count.isdigit():
-                    self.stacks.append((stack.split(';'), int(count)))
-        self.total = sum(c for _, c in self.stacks)
-
-    def weight(self, pred):
-        return sum(c for frames, c in self.stacks if pred(frames))
-
-    def top(self, n):
-        return sorted(self.stacks, key=lambda s: -s[1])[:n]
-
-
-def skip(why):
-    print('=' * 72)
-    print(f'SKIP: {why}')
-    print('=' * 72)
-    sys.exit(77)
-
-
-class Env:
+class Env(fptest.Workdir):
     """Compiled workloads in a temporary directory, and a way to run java on them."""
 
     def __init__(self, args):
@@ -120,60 +74,33 @@ class Env:
         if not self.java or not self.javac:
             skip('java and javac are needed for the JVM tests '
                  f'(java: {self.java}, javac: {self.javac}); install openjdk-17-jdk-headless')
+        super().__init__('jvm')
         self.lib = os.path.abspath(args.lib)
-        self.tmp = tempfile.mkdtemp(prefix='flameprof-jvm-')
         self.classes = os.path.join(self.tmp, 'classes')
         srcs = sorted(os.path.join(args.src, f) for f in os.listdir(args.src)
                       if f.endswith('.java'))
-        r = subprocess.run([self.javac, '-d', self.classes] + srcs, capture_output=True,
-                           text=True, timeout=RUN_TIMEOUT)
+        r = fptest.run([self.javac, '-d', self.classes] + srcs, echo=False)
         if r.returncode != 0:
             print(r.stdout + r.stderr)
             sys.exit(1)
         self.runs = 0
 
     def run(self, main_args, jvm_opts=(), preload=True, env_extra=None, lib=None, cwd=None):
-        """Runs java; returns (completed process, profile prefix, wall seconds)."""
+        """Runs java; returns (its fptest.Run, the profile prefix, wall seconds)."""
         self.runs += 1
         prefix = os.path.join(self.tmp, f'prof{self.runs}')
-        env = dict(os.environ)
-        env.pop('JAVA_TOOL_OPTIONS', None)
-        env.pop('FLAMEPROF_JAVA', None)
-        env['FLAMEPROF_OUT'] = prefix
-        if preload:
-            env['LD_PRELOAD'] = lib or self.lib
-        if env_extra:
-            env.update(env_extra)
         cmd = [self.java] + list(jvm_opts) + ['-cp', self.classes] + list(main_args)
-        t0 = time.monotonic()
-        p = subprocess.Popen(cmd, env=env, cwd=cwd or self.tmp, stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE, text=True)
-        try:
-            out, err = p.communicate(timeout=RUN_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            p.kill()
-            out, err = p.communicate()
-            print(f'timed out after {RUN_TIMEOUT} s: {cmd}\n{err}')
-            sys.exit(1)
-        wall = time.monotonic() - t0
-        cp = subprocess.CompletedProcess(cmd, p.returncode, out, err)
-        if p.returncode != 0:
-            print(f'exit status {p.returncode}: {" ".join(cmd)}\nstdout:\n{out}\nstderr:\n{err}')
-        return cp, prefix, wall
-
-    def cleanup(self):
-        shutil.rmtree(self.tmp, ignore_errors=True)
+        r = fptest.run(cmd, (lib or self.lib) if preload else None,
+                       dict(env_extra or {}, FLAMEPROF_OUT=prefix), cwd=cwd or self.tmp)
+        return r, prefix, r.wall
 
 
 def check_run(ck, cp, prefix, what):
+    """java exited 0; its profile is there, well-formed, with samples; its summary line is
+    whole and agrees with it."""
     ck.check(cp.returncode == 0, f'{what}: java exits 0', f'status {cp.returncode}')
-    ck.check(SUMMARY_RE.search(cp.stderr) is not None, f'{what}: summary line on stderr',
-             next((l for l in cp.stderr.splitlines() if l.startswith('flameprof:')), 'none'))
-    path = prefix + '.folded'
-    if not ck.check(os.path.exists(path), f'{what}: profile written', path):
-        return None
-    prof = Profile(path)
-    ck.check(prof.total > 0, f'{what}: profile has samples', f'weight {prof.total}')
+    prof = fptest.load_profile(ck, prefix + '.folded', what)
+    fptest.check_summary(ck, cp, prof, (prefix + '.folded', prefix + '.svg'), what=what)
     return prof
 
 
@@ -182,53 +109,33 @@ def is_jit(frame):
 
 
 def check_rooted(ck, prof, what):
-    jit_w = prof.weight(lambda fr: any(map(is_jit, fr)))
-    good = prof.weight(lambda fr: any(map(is_jit, fr)) and fr[0] in THREAD_ROOTS)
-    roots = {}
-    for fr, c in prof.stacks:
-        if any(map(is_jit, fr)) and fr[0] not in THREAD_ROOTS:
-            roots[fr[0]] = roots.get(fr[0], 0) + c
-    ck.check(jit_w > 0 and good >= ROOTED_MIN * jit_w,
-             f'{what}: >= {100 * ROOTED_MIN:.0f}% of the weight with a JIT frame is rooted at '
-             + '/'.join(THREAD_ROOTS),
-             f'{100.0 * good / max(jit_w, 1):.2f}% ({good}/{jit_w}); other roots: '
-             f'{sorted(roots.items(), key=lambda kv: -kv[1])[:5]}')
+    fptest.check_rooted(ck, prof, lambda fr: any(map(is_jit, fr)), THREAD_ROOTS, ROOTED_MIN,
+                        f'{what}: stacks with a JIT frame')
 
 
 # ---- split ----
 
-def test_split(env):
-    ck = Checks('jvm-split')
+def test_split(env, ck):
     truth_path = os.path.join(env.tmp, 'split.json')
     cp, prefix, _ = env.run(['JvmSplit', truth_path, '3', '1500'], SPLIT_JVM_OPTS)
     prof = check_run(ck, cp, prefix, 'split')
     ck.check(PICKED_UP in cp.stderr and '-agentpath:' in cp.stderr,
              'the JVM picked up our JAVA_TOOL_OPTIONS',
              next((l for l in cp.stderr.splitlines() if l.startswith(PICKED_UP)), 'no line'))
-    if not prof or not os.path.exists(truth_path):
-        return ck.finish()
-    ck.dump.append(('split', prof))
+    if not prof or not ck.check(os.path.exists(truth_path), 'truth file written', truth_path):
+        return
     truth = json.load(open(truth_path))['cpu_ns']
     names = {m: f'JvmSplit.{m}(long,int)_[j]' for m in truth}
-    weights = {m: prof.weight(lambda fr, n=names[m]: n in fr) for m in truth}
+    for m in truth:
+        fptest.check_present(ck, prof, names[m], m)
+    weights = fptest.check_split(ck, prof, truth, names, SHARE_TOL_PT)
     t_sum = sum(truth.values())
     w_sum = sum(weights.values())
-    print(f'{"method":8s} {"truth ms":>9s} {"truth %":>8s} {"weight":>7s} {"prof %":>7s}')
-    for m in truth:
-        print(f'{m:8s} {truth[m] / 1e6:9.1f} {100.0 * truth[m] / t_sum:8.2f} {weights[m]:7d} '
-              f'{100.0 * weights[m] / max(w_sum, 1):7.2f}')
-    for m in truth:
-        ck.check(weights[m] > 0, f'frame {names[m]!r} present', f'weight {weights[m]}')
-        st, sp = 100.0 * truth[m] / t_sum, 100.0 * weights[m] / max(w_sum, 1)
-        ck.check(abs(sp - st) <= SHARE_TOL_PT,
-                 f'share of {m} within {SHARE_TOL_PT} pt of truth',
-                 f'profile {sp:.2f}% vs truth {st:.2f}% ({sp - st:+.2f} pt)')
     expect = t_sum / 1e9 * FREQ
     ck.check(w_sum >= COVERAGE_MIN * expect,
              f'the methods\' weight covers >= {100 * COVERAGE_MIN:.0f}% of their CPU x FREQ',
              f'{w_sum} of {expect:.0f} ({100.0 * w_sum / expect:.1f}%)')
     check_rooted(ck, prof, 'split')
-    return ck.finish()
 
 
 # ---- churn ----
@@ -247,17 +154,15 @@ def frame_gen(frame):
     return int(m.group(1))
 
 
-def test_churn(env):
-    ck = Checks('jvm-churn')
+def test_churn(env, ck):
     gens, slice_ms = 60, 40
     truth_path = os.path.join(env.tmp, 'churn.json')
     cp, prefix, _ = env.run(['JvmChurn', truth_path, str(gens), str(slice_ms)], CHURN_JVM_OPTS)
     prof = check_run(ck, cp, prefix, 'churn')
     ck.check('CodeCache is full' not in cp.stdout + cp.stderr,
              'the code cache never filled up (the JIT kept compiling)')
-    if not prof or not os.path.exists(truth_path):
-        return ck.finish()
-    ck.dump.append(('churn', prof))
+    if not prof or not ck.check(os.path.exists(truth_path), 'truth file written', truth_path):
+        return
     truth = json.load(open(truth_path))['cpu_ns']
     per_gen = [0] * gens
     two_frames = consistent = bad_names = 0
@@ -291,7 +196,6 @@ def test_churn(env):
              f'weight per generation follows its CPU (total variation <= {CHURN_TV_MAX})',
              f'{tv:.3f}')
     check_rooted(ck, prof, 'churn')
-    return ck.finish()
 
 
 # ---- env ----
@@ -304,8 +208,7 @@ def named_hello(prof):
     return prof.weight(lambda fr: 'JvmHello.spin(long)_[j]' in fr)
 
 
-def test_env(env):
-    ck = Checks('jvm-env')
+def test_env(env, ck):
     hello = ['JvmHello']
 
     cp, prefix, _ = env.run(hello, env_extra={'JAVA_TOOL_OPTIONS': '-Dflameprof.test=kept'})
@@ -364,13 +267,10 @@ def test_env(env):
         ck.check(named_hello(prof) > 0, 'relative LD_PRELOAD: Java names',
                  f'weight {named_hello(prof)}')
 
-    r = subprocess.run(['sh', '-c', 'echo "[$JAVA_TOOL_OPTIONS]"'], capture_output=True,
-                       text=True, env=dict(os.environ, LD_PRELOAD=env.lib, FLAMEPROF_QUIET='1',
-                                           FLAMEPROF_OUT=os.path.join(env.tmp, 'sh')),
-                       timeout=RUN_TIMEOUT)
+    r = fptest.run(['sh', '-c', 'echo "[$JAVA_TOOL_OPTIONS]"'], env.lib,
+                   {'FLAMEPROF_QUIET': '1', 'FLAMEPROF_OUT': os.path.join(env.tmp, 'sh')})
     ck.check(r.stdout.strip() == '[]', 'a program that is not java gets no JAVA_TOOL_OPTIONS',
              r.stdout.strip())
-    return ck.finish()
 
 
 # ---- bench ----
@@ -383,11 +283,7 @@ def rss_and_cpu(env, main_args, opts, preload, env_extra=None):
     truth_path = main_args[1]
     prefix = os.path.join(env.tmp, f'bench{env.runs}')
     env.runs += 1
-    e = dict(os.environ, FLAMEPROF_OUT=prefix)
-    e.pop('JAVA_TOOL_OPTIONS', None)
-    if preload:
-        e['LD_PRELOAD'] = env.lib
-    e.update(env_extra or {})
+    e = fptest.clean_env(env.lib if preload else None, dict(env_extra or {}, FLAMEPROF_OUT=prefix))
     t0 = time.time()
     p = subprocess.Popen([env.java] + opts + ['-cp', env.classes] + main_args, env=e,
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -447,12 +343,14 @@ def main():
         skip('libflameprof.so was built without the JVMTI agent (meson found no JDK headers: '
              'install openjdk-17-jdk-headless and reconfigure)')
     env = Env(args)
-    try:
-        rc = {'split': test_split, 'churn': test_churn, 'env': test_env,
-              'bench': bench}[args.test](env)
-    finally:
-        env.cleanup()
-    sys.exit(rc)
+    if args.test == 'bench':
+        try:
+            sys.exit(bench(env))
+        finally:
+            env.cleanup(False)
+    test = {'split': test_split, 'churn': test_churn, 'env': test_env}[args.test]
+    ck = Checks('jvm-' + args.test)
+    sys.exit(fptest.run_test(ck, test, env, ck, cleanup=env.cleanup))
 
 
 if __name__ == '__main__':

@@ -3,18 +3,12 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "check.h"
 #include "jvm.h"
-
-static int failures;
 
 static void expect_str(const char *what, const char *got, const char *want)
 {
-    if (strcmp(got, want) != 0) {
-        printf("FAILED %s: got '%s', want '%s'\n", what, got, want);
-        failures++;
-    } else {
-        printf("ok     %s: '%s'\n", what, got);
-    }
+    CHECKF(strcmp(got, want) == 0, "%s: got '%s', want '%s'", what, got, want);
 }
 
 static void name(const char *csig, const char *m, const char *sig, const char *want)
@@ -22,10 +16,7 @@ static void name(const char *csig, const char *m, const char *sig, const char *w
     char buf[256];
     size_t n = jvm_format_method(buf, sizeof buf, csig, m, sig);
     expect_str(sig ? sig : "(null)", buf, want);
-    if (n != strlen(buf)) {
-        printf("FAILED length %zu != %zu\n", n, strlen(buf));
-        failures++;
-    }
+    CHECKF(n == strlen(buf), "%s: length %zu != %zu", want, n, strlen(buf));
 }
 
 static void options(const char *old, const char *lib, const char *want)
@@ -63,10 +54,7 @@ int main(void)
     char small[8];
     size_t n = jvm_format_method(small, sizeof small, "Lcom/example/Foo;", "bar", "(I)V");
     expect_str("cut to 7 bytes", small, "com.exa");
-    if (n != 7) {
-        printf("FAILED cut length %zu\n", n);
-        failures++;
-    }
+    CHECKF(n == 7, "cut length %zu", n);
 
     const char *lib = "/usr/lib/libflameprof.so";
     options(NULL, lib, "-XX:+PreserveFramePointer -agentpath:/usr/lib/libflameprof.so");
@@ -90,11 +78,6 @@ int main(void)
     options(NULL, "/opt/'a' \"b\"/libflameprof.so", NULL);
 
     char tiny[16];
-    if (jvm_tool_options(NULL, lib, tiny, sizeof tiny)) {
-        printf("FAILED a too small buffer is refused\n");
-        failures++;
-    }
-
-    printf(failures ? "FAIL test_jvm_names: %d\n" : "PASS test_jvm_names\n", failures);
-    return failures ? 1 : 0;
+    CHECKF(!jvm_tool_options(NULL, lib, tiny, sizeof tiny), "a too small buffer is refused");
+    return check_status("test_jvm_names");
 }

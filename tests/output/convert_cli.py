@@ -23,24 +23,19 @@ import sys
 import tempfile
 import xml.etree.ElementTree as ET
 
-failures = []
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
+import fptest  # noqa: E402  the shared test library
+
+ck = fptest.Checks("convert_cli", quiet=True)
+check = ck.check
 
 
-def check(cond, what):
-    if not cond:
-        failures.append(what)
-        print("FAIL:", what, file=sys.stderr)
+skip = fptest.skip
 
 
-def skip(why):
-    print("SKIP: " + why, file=sys.stderr)
-    print("SKIP: " + why)
-    sys.exit(77)
-
-
-def run(exe, args, stdin=b"", env=None):
-    p = subprocess.run([exe] + args, input=stdin, capture_output=True, timeout=120, env=env)
-    return p.returncode, p.stdout, p.stderr.decode("utf-8", "replace")
+def run(exe, args, stdin=b""):
+    r = fptest.run([exe] + args, stdin=stdin, timeout=120, echo=False)
+    return r.returncode, r.out, r.stderr
 
 
 def write(tmp, name, data):
@@ -537,6 +532,7 @@ def main():
     if len(sys.argv) < 3 or sys.argv[1] not in ("cli", "go", "schema"):
         sys.exit(__doc__)
     mode, exe = sys.argv[1], sys.argv[2]
+    ck.name = "convert_cli " + mode
     arg = sys.argv[3] if len(sys.argv) > 3 else ""
     with tempfile.TemporaryDirectory(prefix="fp-convert-") as tmp:
         if mode == "cli":
@@ -552,10 +548,7 @@ def main():
             test_go(exe, arg, tmp)
         else:
             test_schema(exe, arg, tmp)
-    if failures:
-        print("%d check(s) failed" % len(failures), file=sys.stderr)
-        sys.exit(1)
-    print("convert_cli %s: all checks passed" % mode)
+    sys.exit(ck.finish())
 
 
 if __name__ == "__main__":

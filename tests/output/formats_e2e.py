@@ -8,29 +8,22 @@ Usage: formats_e2e.py FLAMEPROF LIBFLAMEPROF BURN     (exit 0: all checks passed
 import gzip
 import json
 import os
-import re
-import subprocess
 import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from convert_cli import pprof_of  # noqa: E402  the protobuf reader of the golden test
 
-failures = []
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
+import fptest  # noqa: E402  the shared test library
 
-
-def check(cond, what):
-    if not cond:
-        failures.append(what)
-        print("FAIL:", what, file=sys.stderr)
+ck = fptest.Checks("formats_e2e", quiet=True)
+check = ck.check
 
 
 def record(exe, lib, burn, prefix, args=(), env_extra=None):
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith("FLAMEPROF") and k != "LD_PRELOAD"}
-    env.update(FLAMEPROF_LIB=lib, **(env_extra or {}))
-    return subprocess.run([exe, "record", "-o", prefix] + list(args) + ["--", burn], env=env,
-                          capture_output=True, text=True, timeout=60)
+    return fptest.run([exe, "record", "-o", prefix] + list(args) + ["--", burn],
+                      env=dict(env_extra or {}, FLAMEPROF_LIB=lib), timeout=60, echo=False)
 
 
 def files(tmp, stem):
@@ -45,11 +38,11 @@ def main():
         check(p.returncode == 0, "record: %d %s" % (p.returncode, p.stderr))
         check(files(tmp, "all") == [".folded", ".pb.gz", ".speedscope.json", ".svg"],
               "all four files: %r" % files(tmp, "all"))
-        m = re.search(r"weight=(\d+) .*; wrote (.*)$", p.stderr, re.M)
-        check(m and m.group(2).split() == [os.path.join(tmp, "all" + e) for e in
-                                           (".folded", ".svg", ".pb.gz", ".speedscope.json")],
+        summary = fptest.parse_summary((p.summaries() or [""])[0])
+        check(summary["paths"] == [os.path.join(tmp, "all" + e) for e in
+                                   (".folded", ".svg", ".pb.gz", ".speedscope.json")],
               "the summary names every file: %r" % p.stderr)
-        weight = int(m.group(1)) if m else -1
+        weight = summary.get("weight", -1)
         folded = open(os.path.join(tmp, "all.folded")).read()
         ftotal = sum(int(line.rsplit(" ", 1)[1]) for line in folded.splitlines())
         prof = pprof_of(open(os.path.join(tmp, "all.pb.gz"), "rb").read())
@@ -82,10 +75,7 @@ def main():
         p = record(exe, lib, burn, os.path.join(tmp, "bad"), ["--format", "png"])
         check(p.returncode == 2 and p.stderr.count("flameprof:") == 1 and not files(tmp, "bad"),
               "record --format png: exit 2, one line, nothing run: %r" % p.stderr)
-    if failures:
-        print("%d check(s) failed" % len(failures), file=sys.stderr)
-        sys.exit(1)
-    print("formats_e2e: all checks passed")
+    sys.exit(ck.finish())
 
 
 if __name__ == "__main__":

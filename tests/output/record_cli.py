@@ -13,19 +13,16 @@ import sys
 import tempfile
 import time
 
-failures = []
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
+import fptest  # noqa: E402  the shared test library
+
+ck = fptest.Checks("record_cli", quiet=True)
+check = ck.check
 
 
-def check(cond, what):
-    if not cond:
-        failures.append(what)
-        print("FAIL:", what, file=sys.stderr)
-
-
-def run(cmd, env_extra=None, drop=(), **kw):
-    env = {k: v for k, v in os.environ.items() if k not in drop and not k.startswith("FLAMEPROF")}
-    env.update(env_extra or {})
-    return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=30, **kw)
+def run(cmd, env_extra=None):
+    """cmd in a clean environment (no FLAMEPROF_*, no LD_PRELOAD) plus env_extra."""
+    return fptest.run(cmd, env=env_extra, timeout=30, echo=False)
 
 
 SHOW = ["sh", "-c", 'printf "%s|%s|%s" "$LD_PRELOAD" "$FLAMEPROF_FREQ" "$FLAMEPROF_OUT"']
@@ -34,13 +31,11 @@ TREE = ["sh", "-c", 'printf "%s|%s" "$FLAMEPROF_TREE" "$FLAMEPROF_ROOT"']
 
 def test_environment(exe, lib):
     real = os.path.realpath(lib)
-    p = run([exe, "record", "-F", "99", "-o", "/tmp/x.%p", "--"] + SHOW, {"FLAMEPROF_LIB": lib},
-            drop=("LD_PRELOAD",))
+    p = run([exe, "record", "-F", "99", "-o", "/tmp/x.%p", "--"] + SHOW, {"FLAMEPROF_LIB": lib})
     check(p.returncode == 0 and p.stdout == real + "|99|",
           "record sets LD_PRELOAD, FLAMEPROF_FREQ (-o is its own): %r %r" % (p.stdout, p.stderr))
     # The tree's private directory, gone once merged; the command is the root of its tree.
-    p = run([exe, "record", "--"] + TREE, {"FLAMEPROF_LIB": lib, "FLAMEPROF_ROOT": "1"},
-            drop=("LD_PRELOAD",))
+    p = run([exe, "record", "--"] + TREE, {"FLAMEPROF_LIB": lib, "FLAMEPROF_ROOT": "1"})
     tree, _, root = p.stdout.partition("|")
     check(p.returncode == 0 and os.path.basename(tree).startswith("flameprof-tree.") and
           not os.path.exists(tree) and root == "",
@@ -66,13 +61,13 @@ def test_lookup(exe, lib, tmp):
         os.makedirs(l, exist_ok=True)
         shutil.copy(exe, os.path.join(b, "flameprof"))
         shutil.copy(lib, os.path.join(l, "libflameprof.so"))
-        p = run([os.path.join(b, "flameprof"), "record"] + SHOW, drop=("LD_PRELOAD",))
+        p = run([os.path.join(b, "flameprof"), "record"] + SHOW)
         want = os.path.realpath(os.path.join(l, "libflameprof.so"))
         check(p.returncode == 0 and p.stdout.split("|")[0] == want,
               "%s finds %s: %r %r" % (bindir, libdir, p.stdout, p.stderr))
     # The build tree comes before the same directory.
     shutil.copy(lib, os.path.join(tmp, "bld/tools/libflameprof.so"))
-    p = run([os.path.join(tmp, "bld/tools/flameprof"), "record"] + SHOW, drop=("LD_PRELOAD",))
+    p = run([os.path.join(tmp, "bld/tools/flameprof"), "record"] + SHOW)
     check(p.stdout.startswith(os.path.realpath(os.path.join(tmp, "bld/preload"))),
           "../preload first: %r" % p.stdout)
     os.makedirs(os.path.join(tmp, "none"))
@@ -124,10 +119,7 @@ def main():
         test_environment(exe, lib)
         test_lookup(exe, lib, tmp)
         test_status(exe, lib, tmp)
-    if failures:
-        print("%d check(s) failed" % len(failures), file=sys.stderr)
-        sys.exit(1)
-    print("record_cli: all checks passed")
+    sys.exit(ck.finish())
 
 
 if __name__ == "__main__":

@@ -14,20 +14,18 @@ import sys
 import tempfile
 import xml.etree.ElementTree as ET
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
+import fptest  # noqa: E402  the shared test library
+
 NS = "{http://www.w3.org/2000/svg}"
 XPAD = 10
-failures = []
-
-
-def check(cond, what):
-    if not cond:
-        failures.append(what)
-        print("FAIL:", what, file=sys.stderr)
+ck = fptest.Checks("svg_cli", quiet=True)
+check = ck.check
 
 
 def run(exe, args, stdin=b""):
-    p = subprocess.run([exe] + args, input=stdin, capture_output=True, timeout=60)
-    return p.returncode, p.stdout, p.stderr.decode("utf-8", "replace")
+    r = fptest.run([exe] + args, stdin=stdin, timeout=60, echo=False)
+    return r.returncode, r.out, r.stderr
 
 
 def frames(svg_bytes):
@@ -246,6 +244,7 @@ def main():
     if len(sys.argv) < 3 or sys.argv[1] not in ("cli", "xml"):
         sys.exit(__doc__)
     mode, exe = sys.argv[1], sys.argv[2]
+    ck.name = "svg_cli " + mode
     with tempfile.TemporaryDirectory(prefix="fp-svg-cli-") as tmp:
         if mode == "cli":
             test_small_file(exe, tmp)
@@ -256,14 +255,10 @@ def main():
         else:
             xmllint = sys.argv[3] if len(sys.argv) > 3 else ""
             if not xmllint:
-                print("SKIP: xmllint not found (apt-get install libxml2-utils); the SVGs of "
-                      "hostile input were NOT validated", file=sys.stderr)
-                sys.exit(77)
+                fptest.skip("xmllint not found (apt-get install libxml2-utils); the SVGs of "
+                            "hostile input were NOT validated")
             test_xml(exe, xmllint, tmp)
-    if failures:
-        print("%d check(s) failed" % len(failures), file=sys.stderr)
-        sys.exit(1)
-    print("svg_cli %s: all checks passed" % mode)
+    sys.exit(ck.finish())
 
 
 if __name__ == "__main__":

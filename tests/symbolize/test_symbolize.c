@@ -21,19 +21,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "check.h"
 #include "fixture.h"
-
-static int failures;
-
-#define CHECK(cond, ...)                                                                  \
-    do {                                                                                  \
-        if (!(cond)) {                                                                    \
-            failures++;                                                                   \
-            fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);                          \
-            fprintf(stderr, __VA_ARGS__);                                                 \
-            fputc('\n', stderr);                                                          \
-        }                                                                                 \
-    } while (0)
 
 /* One loaded fixture: where dlopen put it, and what it exports. */
 typedef struct fixture {
@@ -109,12 +98,12 @@ static void expect_frames(symbolizer *s, int id, uint64_t pc, bool ret, size_t m
     va_end(ap);
     symbolize_frame got[16];
     size_t n = symbolize_pc(s, id, pc, ret, got, max);
-    CHECK(n == nwant, "%s: %zu frames, want %zu (first: %s)", what, n, nwant,
+    CHECKF(n == nwant, "%s: %zu frames, want %zu (first: %s)", what, n, nwant,
           n ? got[0].name : "-");
     for (size_t i = 0; i < n && i < nwant; i++) {
-        CHECK(got[i].name != NULL && strcmp(got[i].name, want[i]) == 0,
+        CHECKF(got[i].name != NULL && strcmp(got[i].name, want[i]) == 0,
               "%s: frame %zu is \"%s\", want \"%s\"", what, i, got[i].name, want[i]);
-        CHECK(got[i].inlined == (i > 0), "%s: frame %zu inlined=%d", what, i, got[i].inlined);
+        CHECKF(got[i].inlined == (i > 0), "%s: frame %zu inlined=%d", what, i, got[i].inlined);
     }
 }
 
@@ -211,7 +200,7 @@ static void test_full_library(const fixture *f)
 {
     int fds = count_fds();
     symbolizer *s = symbolize_new();
-    CHECK(symbolize_add_module(s, 1, f->path, f->bias, NULL, 0) == 0, "add_module");
+    CHECKF(symbolize_add_module(s, 1, f->path, f->bias, NULL, 0) == 0, "add_module");
     uint64_t outer = fixture_sym(f, "symfix_outer");
     expect_frames(s, 1, fixture_static_addr(f), false, 16, "static function",
                   "symfix_static_leaf", NULL);
@@ -228,7 +217,7 @@ static void test_full_library(const fixture *f)
                   false, 16, "Rust legacy impl", "<alloc::string::String as core::fmt::Display>::fmt",
                   NULL);
     /* Symbols and DWARF are in the file itself, which is mapped: no descriptor stays open. */
-    CHECK(count_fds() == fds, "%d descriptors open after loading, %d before", count_fds(), fds);
+    CHECKF(count_fds() == fds, "%d descriptors open after loading, %d before", count_fds(), fds);
     symbolize_free(s);
 }
 
@@ -319,7 +308,7 @@ static void expect_offset_or(symbolizer *s, int id, const char *path, uint64_t b
     const char *got = name_of(s, id, pc, false);
     char want[512];
     snprintf(want, sizeof want, "%s", offset_name(path, bias, pc));
-    CHECK(got != NULL && (strcmp(got, want) == 0 || (real && strcmp(got, real) == 0)),
+    CHECKF(got != NULL && (strcmp(got, want) == 0 || (real && strcmp(got, real) == 0)),
           "%s: got \"%s\", want \"%s\"%s%s", what, got, want, real ? " or " : "", real ? real : "");
 }
 
@@ -387,7 +376,7 @@ static void test_corrupt_files(const fixture *f)
         symbolize_add_module(s, 1, tmp_path("fuzz.so"), f->bias, NULL, 0);
         for (int k = 0; k < 3; k++)
             for (int ret = 0; ret < 2; ret++)
-                CHECK(name_of(s, 1, pcs[k] + (uint64_t)ret, ret) != NULL, "corrupt file %d", iter);
+                CHECKF(name_of(s, 1, pcs[k] + (uint64_t)ret, ret) != NULL, "corrupt file %d", iter);
         symbolize_free(s);
     }
     free(copy);
@@ -430,10 +419,10 @@ static void test_vdso(void)
     symbolizer *s = symbolize_new();
     symbolize_add_module(s, 5, "[vdso]", bias, eh, vdso_size(eh));
     const char *got = name_of(s, 5, fn, false);
-    CHECK(got && (strcmp(got, "__vdso_clock_gettime") == 0 || strcmp(got, "clock_gettime") == 0),
+    CHECKF(got && (strcmp(got, "__vdso_clock_gettime") == 0 || strcmp(got, "clock_gettime") == 0),
           "vDSO clock_gettime resolved as \"%s\"", got);
     const char *mid = name_of(s, 5, fn + 4, false);
-    CHECK(mid == got, "vDSO: inside the function \"%s\"", mid);
+    CHECKF(mid == got, "vDSO: inside the function \"%s\"", mid);
     symbolize_free(s);
     if (h)
         dlclose(h);
@@ -447,24 +436,24 @@ static void test_cache_and_return(const fixture *f)
     symbolize_frame a[4], b[4];
     size_t na = symbolize_pc(s, 1, st + 2, false, a, 4);
     size_t nb = symbolize_pc(s, 1, st + 2, false, b, 4);
-    CHECK(na == 1 && nb == 1 && a[0].name == b[0].name, "cache: same pointer for same pc");
-    CHECK(name_of(s, 1, st + 3, false) == a[0].name, "interning: same pointer within function");
+    CHECKF(na == 1 && nb == 1 && a[0].name == b[0].name, "cache: same pointer for same pc");
+    CHECKF(name_of(s, 1, st + 3, false) == a[0].name, "interning: same pointer within function");
     /* pc-1 for return addresses: the byte before a function's entry is not in it. */
-    CHECK(strcmp(name_of(s, 1, st, false), "symfix_static_leaf") == 0, "pc at entry");
-    CHECK(strcmp(name_of(s, 1, st + 1, true), "symfix_static_leaf") == 0, "return to entry+1");
+    CHECKF(strcmp(name_of(s, 1, st, false), "symfix_static_leaf") == 0, "pc at entry");
+    CHECKF(strcmp(name_of(s, 1, st + 1, true), "symfix_static_leaf") == 0, "return to entry+1");
     const char *before = name_of(s, 1, st, true);
-    CHECK(before && strcmp(before, "symfix_static_leaf") != 0,
+    CHECKF(before && strcmp(before, "symfix_static_leaf") != 0,
           "return address at entry looks at the previous byte, got \"%s\"", before);
-    CHECK(name_of(s, 1, st, false) != before, "cache keeps is_return apart");
+    CHECKF(name_of(s, 1, st, false) != before, "cache keeps is_return apart");
     expect_frames(s, 99, st, false, 4, "unknown module id", "[unknown]", NULL);
-    CHECK(symbolize_pc(s, 1, st, false, a, 0) == 0, "max 0 writes nothing");
+    CHECKF(symbolize_pc(s, 1, st, false, a, 0) == 0, "max 0 writes nothing");
     /* Re-registering an id replaces the module and is not served from the old cache. */
     symbolize_add_module(s, 7, tmp_path("missing.so"), f->bias, NULL, 0);
     expect_frames(s, 7, st, false, 4, "before re-register", offset_name("missing.so", f->bias, st),
                   NULL);
     symbolize_add_module(s, 7, f->path, f->bias, NULL, 0);
     expect_frames(s, 7, st, false, 4, "after re-register", "symfix_static_leaf", NULL);
-    CHECK(symbolize_add_module(s, -1, f->path, 0, NULL, 0) == -1, "negative id refused");
+    CHECKF(symbolize_add_module(s, -1, f->path, 0, NULL, 0) == -1, "negative id refused");
     symbolize_free(s);
 }
 
@@ -489,7 +478,7 @@ static void test_libc(void)
     uint64_t pc;
     memcpy(&pc, &fn, sizeof pc);
     const char *got = name_of(s, 1, pc + 1, false);
-    CHECK(got && strcmp(got, "getenv") == 0, "libc getenv resolved as \"%s\"", got);
+    CHECKF(got && strcmp(got, "getenv") == 0, "libc getenv resolved as \"%s\"", got);
     symbolize_free(s);
 }
 
@@ -497,13 +486,13 @@ static void test_libc(void)
 static void test_no_debuginfod(void)
 {
     void *h = dlopen("libdebuginfod.so.1", RTLD_LAZY | RTLD_NOLOAD);
-    CHECK(h == NULL, "libdebuginfod was loaded");
+    CHECKF(h == NULL, "libdebuginfod was loaded");
     if (h)
         dlclose(h);
     size_t size;
     char *maps = read_file("/proc/self/maps", &size);
     maps[size] = '\0';
-    CHECK(strstr(maps, "libdebuginfod") == NULL, "libdebuginfod is mapped");
+    CHECKF(strstr(maps, "libdebuginfod") == NULL, "libdebuginfod is mapped");
     free(maps);
 }
 
@@ -543,10 +532,5 @@ int main(int argc, char **argv)
     remove_tree(cfg.tmpdir);
     dlclose(full.handle);
     dlclose(noid.handle);
-    if (failures) {
-        fprintf(stderr, "%d check(s) failed\n", failures);
-        return 1;
-    }
-    fprintf(stderr, "all symbolize checks passed\n");
-    return 0;
+    return check_status("test_symbolize");
 }

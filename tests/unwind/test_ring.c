@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check.h"
 #include "ring.h"
 
 enum { PRODUCERS = 4, PER_PRODUCER = 50000, SLOTS = 64 };
@@ -41,18 +42,14 @@ static void *producer(void *arg)
 
 int main(void)
 {
-    int failures = 0;
     if (ring_init(&g_ring, SLOTS) != 0) {
-        fprintf(stderr, "FAIL: ring_init\n");
-        return 1;
+        CHECKF(0, "ring_init failed");
+        return check_status("test_ring");
     }
     /* Full ring: SLOTS claims succeed, the next one is refused at once. */
     for (int i = 0; i < SLOTS; i++)
         ring_publish(&g_ring, ring_claim(&g_ring));
-    if (ring_claim(&g_ring) != NULL) {
-        fprintf(stderr, "FAIL: claim on a full ring succeeded\n");
-        failures++;
-    }
+    CHECKF(ring_claim(&g_ring) == NULL, "claim on a full ring succeeded");
     for (int i = 0; i < SLOTS; i++) {
         ring_peek(&g_ring);
         ring_release(&g_ring);
@@ -62,7 +59,7 @@ int main(void)
     for (uintptr_t i = 0; i < PRODUCERS; i++)
         pthread_create(&t[i], NULL, producer, (void *)i);
     uint32_t next[PRODUCERS] = { 0 };
-    uint64_t received = 0;
+    uint64_t received = 0, corrupt = 0;
     while (atomic_load(&g_done) < PRODUCERS || ring_peek(&g_ring)) {
         const ring_sample *s = ring_peek(&g_ring);
         if (!s)
@@ -71,8 +68,8 @@ int main(void)
                   s->depth != 1 + s->weight % 8;
         for (uint16_t i = 0; !bad && i < s->depth; i++)
             bad = s->pcs[i] != (((uint64_t)s->tid << 32) | (s->weight + i));
-        if (bad && failures++ < 5)
-            fprintf(stderr, "FAIL: sample tid=%u seq=%u (want seq %u) corrupt or out of order\n",
+        if (bad && ++corrupt <= 5) /* the first few tell what went wrong */
+            fprintf(stderr, "sample tid=%u seq=%u (want seq %u) corrupt or out of order\n",
                     s->tid, s->weight, s->tid < PRODUCERS ? next[s->tid] : 0);
         if (s->tid < PRODUCERS)
             next[s->tid] = s->weight + 1;
@@ -81,14 +78,11 @@ int main(void)
     }
     for (int i = 0; i < PRODUCERS; i++)
         pthread_join(t[i], NULL);
-    if (received != (uint64_t)PRODUCERS * PER_PRODUCER) {
-        fprintf(stderr, "FAIL: received %llu samples, want %d\n", (unsigned long long)received,
-                PRODUCERS * PER_PRODUCER);
-        failures++;
-    }
+    CHECKF(corrupt == 0, "%llu samples corrupt or out of order", (unsigned long long)corrupt);
+    CHECKF(received == (uint64_t)PRODUCERS * PER_PRODUCER, "received %llu samples, want %d",
+           (unsigned long long)received, PRODUCERS * PER_PRODUCER);
     printf("ring: %llu samples through %d slots, %lu claims refused while full\n",
            (unsigned long long)received, SLOTS, (unsigned long)atomic_load(&g_refused));
-    printf("%d passed, %d failed\n", failures ? 0 : 1, failures ? 1 : 0);
     ring_destroy(&g_ring);
-    return failures ? 1 : 0;
+    return check_status("test_ring");
 }
