@@ -7,7 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
-static size_t read_proc(const char *path, char *buf, size_t cap)
+size_t procname_read_proc(const char *path, char *buf, size_t cap)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
@@ -37,7 +37,7 @@ static void file_safe(const char *in, char *out, size_t cap)
 void procname_read(char file[PROCNAME_FILE_MAX], char display[PROCNAME_DISPLAY_MAX])
 {
     char buf[4096];
-    size_t len = read_proc("/proc/self/cmdline", buf, sizeof buf);
+    size_t len = procname_read_proc("/proc/self/cmdline", buf, sizeof buf);
     const char *prog = NULL, *type = NULL;
     /* A process that retitled itself (setproctitle: Chromium's zygote children) has its
      * whole command line in argv[0], blank-separated: split it there too. */
@@ -52,7 +52,7 @@ void procname_read(char file[PROCNAME_FILE_MAX], char display[PROCNAME_DISPLAY_M
             type = buf + i + 7;
     }
     char comm[64];
-    if (!prog && read_proc("/proc/self/comm", comm, sizeof comm)) {
+    if (!prog && procname_read_proc("/proc/self/comm", comm, sizeof comm)) {
         comm[strcspn(comm, "\n")] = 0;
         prog = comm;
     }

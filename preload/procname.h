@@ -12,6 +12,10 @@
 
 enum { PROCNAME_FILE_MAX = 48, PROCNAME_DISPLAY_MAX = 96 };
 
+/* The whole of a small /proc file (or as much as fits) into buf, NUL-terminated; its length,
+ * 0 if it cannot be read. Plain open/read/close. */
+size_t procname_read_proc(const char *path, char *buf, size_t cap);
+
 /* file: safe in a file name, e.g. "chromium-renderer" ([A-Za-z0-9._+-] only, never
  * starting with '.'); display: e.g. "chromium --type=renderer". */
 void procname_read(char file[PROCNAME_FILE_MAX], char display[PROCNAME_DISPLAY_MAX]);

@@ -8,20 +8,7 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
-/* The whole of a small /proc file into buf (NUL-terminated); its length, or -1. */
-static ssize_t read_small(const char *path, char *buf, size_t cap)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return -1;
-    size_t len = 0;
-    ssize_t n;
-    while (len + 1 < cap && (n = read(fd, buf + len, cap - 1 - len)) > 0)
-        len += (size_t)n;
-    close(fd);
-    buf[len] = 0;
-    return (ssize_t)len;
-}
+#include "procname.h"
 
 static int status_field(const char *status, const char *name)
 {
@@ -33,7 +20,7 @@ bool sandbox_read(sandbox_state *out)
 {
     char buf[4096];
     out->seccomp = out->no_new_privs = -1;
-    if (read_small("/proc/self/status", buf, sizeof buf) <= 0)
+    if (procname_read_proc("/proc/self/status", buf, sizeof buf) == 0)
         return false;
     out->seccomp = status_field(buf, "\nSeccomp:");
     out->no_new_privs = status_field(buf, "\nNoNewPrivs:");
@@ -62,8 +49,8 @@ bool sandbox_unchanged(const sandbox_state *then, char *why, size_t cap)
 bool sandbox_single_threaded(char *why, size_t cap)
 {
     char buf[4096];
-    ssize_t len = read_small("/proc/self/cmdline", buf, sizeof buf);
-    for (ssize_t i = 0; i < len; i += (ssize_t)strlen(buf + i) + 1) {
+    size_t len = procname_read_proc("/proc/self/cmdline", buf, sizeof buf);
+    for (size_t i = 0; i < len; i += strlen(buf + i) + 1) {
         if (strcmp(buf + i, "--type=zygote") == 0) {
             snprintf(why, cap, "Chromium's zygote must stay single-threaded; its children "
                                "are profiled where their sandbox allows");
