@@ -4,7 +4,9 @@
  * Interposed: pthread_create (every new thread gets its CPU timer), the exec family (the
  * outgoing image writes its profile first), sigaction/signal for SIGPROF (the program's
  * handler is chained, not lost), vfork (made a fork: our exit work must never run in a
- * child that shares the parent's memory). dlopen is deliberately not interposed: glibc
+ * child that shares the parent's memory), prctl (a sandbox being sealed ends the profile
+ * first: sandbox.h). Children made without glibc's fork (raw clone) are told apart by
+ * owner.h before anything waits or writes. dlopen is deliberately not interposed: glibc
  * resolves $ORIGIN and namespaces from dlopen's caller, and a wrapper would change that;
  * the aggregator notices new modules instead. */
 #include <dlfcn.h>
@@ -108,9 +110,9 @@ static void on_fork_child(void)
 
 static void finish(bool skip_if_empty);
 
-static sandbox_state g_sandbox_at_start;
+static sandbox_state g_sandbox_at_start; /* to tell a sandbox sealed since */
 static bool g_sealed_copy;     /* a raw-cloned copy that sealed a sandbox (not yet said) */
-static const char *g_end_note; /* why the profile ends early, printed after its summary */ /* to tell a sandbox sealed since */
+static const char *g_end_note; /* why the profile ends early, printed after its summary */
 
 /* One line for a process that is not (or no longer) profiled, and why. A plain write:
  * in a raw-cloned copy, stderr's stdio lock may have been held by another thread of the
@@ -158,6 +160,7 @@ static void adopt_if_copy(void)
     on_fork_child();
     atomic_store(&g_ready, true);
 }
+
 /* On the aggregator thread, when SIGTERM/SIGINT/SIGHUP or _exit is about to end the
  * process (a child that forked and _exits at once writes nothing). */
 static void finish_on_signal(int why)
