@@ -5,7 +5,7 @@
  * outgoing image writes its profile first), sigaction/signal for SIGPROF (the program's
  * handler is chained, not lost), vfork (made a fork: our exit work must never run in a
  * child that shares the parent's memory), prctl (a sandbox being sealed ends the profile
- * first: sandbox.h). Children made without glibc's fork (raw clone) are told apart by
+ * first: sandbox.h), unshare (a new user namespace wants a single thread). Children made without glibc's fork (raw clone) are told apart by
  * owner.h before anything waits or writes. dlopen is deliberately not interposed: glibc
  * resolves $ORIGIN and namespaces from dlopen's caller, and a wrapper would change that;
  * the aggregator notices new modules instead. */
@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -554,6 +555,24 @@ FP_EXPORT int prctl(int option, ...)
         before_sealing();
     prctl_fn real = real_prctl ? real_prctl : (prctl_fn)real_symbol("prctl");
     return real(option, a2, a3, a4, a5);
+}
+
+/* ---- unshare: some namespaces want a single-threaded caller ----
+ * unshare(CLONE_NEWUSER) (unshare -U, bwrap, a browser's sandbox) fails with EINVAL in a
+ * process with more than one thread, and our aggregator is one: the profile ends first
+ * (written, the thread joined), then the call is made. A program that execs next (most
+ * do) is profiled again in its new image. */
+
+typedef int (*unshare_fn)(int);
+
+FP_EXPORT int unshare(int flags)
+{
+    if ((flags & (CLONE_NEWUSER | CLONE_THREAD | CLONE_SIGHAND | CLONE_VM)) &&
+        atomic_load(&g_active) && owner_is_self()) {
+        g_end_note = "profile ends here: unshare() wants a single-threaded process";
+        finish(true);
+    }
+    return ((unshare_fn)real_symbol("unshare"))(flags);
 }
 
 /* ---- _exit: destructors do not run, but the profile is still written ----

@@ -189,6 +189,16 @@ static int wl_zygote(int n)
     return bad == 0 && kids ? 0 : 1;
 }
 
+/* unshare(CLONE_NEWUSER) wants a single-threaded caller: the library's thread must not make
+ * it fail. The status says how it went (compared with a run without the library). */
+static int wl_unshare(void)
+{
+    burn_ms(100);
+    if (unshare(CLONE_NEWUSER) == 0)
+        return 0;
+    return errno == EINVAL ? 3 : 4;
+}
+
 /* ---- the driver ---- */
 
 /* Run `self mode [arg]` in dir, LD_PRELOAD=lib when lib; its exit status (-2: hung). */
@@ -286,6 +296,8 @@ int main(int argc, char **argv)
         return wl_signal();
     if (argc >= 2 && strcmp(argv[1], "vm") == 0)
         return wl_vm();
+    if (argc >= 2 && strcmp(argv[1], "unshare") == 0)
+        return wl_unshare();
     if (argc >= 2 && strcmp(argv[1], "zygote") == 0)
         return wl_zygote(argc > 2 ? atoi(argv[2]) : 300);
     if (argc != 2) {
@@ -303,6 +315,12 @@ int main(int argc, char **argv)
     run_checked(lib, "signal", NULL, 0);
     run_checked(lib, "vm", NULL, 0);
     run_checked(lib, "zygote", "300", 0);
+    /* As without the library, whatever this system allows (0, or 4 without user ns). */
+    char dir[] = "/tmp/fp_clone_XXXXXX";
+    pid_t pid;
+    int st0 = mkdtemp(dir) ? run_mode(dir, NULL, "unshare", NULL, &pid) : -1;
+    rmdir(dir);
+    run_checked(lib, "unshare", NULL, WIFEXITED(st0) ? WEXITSTATUS(st0) : 0);
     /* Benchmark figures: interleaved pairs, the best of each side. What the library costs
      * the raw-cloning parent (1,000 children exec'ing a program without it), and what a
      * child pays that loads the library itself (100: its start-up dominates). */
