@@ -29,6 +29,7 @@ typedef struct tree_proc {
     long pid;
     bool folded, raw, recovered;
     uint64_t weight;
+    uint64_t dropped, lost; /* from its summary: samples the process could not keep */
     char notes[MAX_NOTES][256];
     int n_notes;
 } tree_proc;
@@ -112,6 +113,19 @@ static void add_note(tree_proc *p, const char *text)
         snprintf(p->notes[p->n_notes++], sizeof p->notes[0], "%.255s", text);
 }
 
+/* dropped= and lost= of a process's summary line; a line of its that says something went
+ * wrong (threads without a timer) is kept as a note. */
+static void read_counts(tree_proc *p, const char *line)
+{
+    const char *d = strstr(line, " dropped="), *l = strstr(line, " lost=");
+    if (d)
+        p->dropped += strtoull(d + 9, NULL, 10);
+    if (l)
+        p->lost += strtoull(l + 6, NULL, 10);
+    if (strstr(line, "could not get a CPU timer"))
+        add_note(p, line);
+}
+
 static void read_info(const char *dir, tree_proc *p)
 {
     char path[PATH_MAX], line[1024];
@@ -125,6 +139,8 @@ static void read_info(const char *dir, tree_proc *p)
             snprintf(p->display, sizeof p->display, "%.127s", line + 5);
         else if (strncmp(line, "note ", 5) == 0)
             add_note(p, line + 5);
+        else if (strncmp(line, "summary ", 8) == 0)
+            read_counts(p, line + 8);
     }
     fclose(f);
 }
@@ -270,15 +286,18 @@ static void summarize_programs(const tree *t, char *buf, size_t cap)
 static void print_summary(const tree *t, const char *paths, int still_running)
 {
     size_t profiled = 0;
-    uint64_t weight = 0;
+    uint64_t weight = 0, dropped = 0, lost = 0;
     for (size_t i = 0; i < t->len; i++) {
         profiled += t->procs[i].folded;
         weight += t->procs[i].weight;
+        dropped += t->procs[i].dropped;
+        lost += t->procs[i].lost;
     }
     char programs[2048];
     summarize_programs(t, programs, sizeof programs);
-    fprintf(stderr, "flameprof: record: %zu process%s profiled: weight=%llu (%s); wrote %s\n",
-            profiled, profiled == 1 ? "" : "es", (unsigned long long)weight,
+    fprintf(stderr, "flameprof: record: %zu process%s profiled: weight=%llu dropped=%llu "
+            "lost=%llu (%s); wrote %s\n", profiled, profiled == 1 ? "" : "es",
+            (unsigned long long)weight, (unsigned long long)dropped, (unsigned long long)lost,
             programs[0] ? programs : "no samples", paths);
     for (size_t i = 0; i < t->len; i++) {
         const tree_proc *p = &t->procs[i];

@@ -55,8 +55,9 @@ def record(ck, wd, exe, lib, args, script, name):
              f'status {r.returncode}, stdout {r.stdout[:80]!r}')
     ck.check(os.listdir(tmp) == [], f'{name}: the tree directory is gone', str(os.listdir(tmp)))
     lines = [ln for ln in r.stderr.splitlines() if ln.startswith('flameprof: record: ')]
-    ck.check(len(lines) >= 1 and 'process' in lines[0] and 'wrote' in lines[0],
-             f'{name}: one summary of the tree', lines[0][:200] if lines else r.stderr[:300])
+    ck.check(len(lines) >= 1 and re.search(r'profiled: weight=\d+ dropped=\d+ lost=\d+ ', lines[0])
+             and 'wrote' in lines[0], f'{name}: one summary of the tree, with the samples '
+             'every process dropped or lost', lines[0][:200] if lines else r.stderr[:300])
     others = [ln for ln in r.flameprof_lines() if not ln.startswith('flameprof: record: ')]
     ck.check(not others, f'{name}: no per-process lines on the terminal', str(others[:3]))
     return r, d
