@@ -117,6 +117,13 @@ int rawfile_open(const char *stem, unsigned freq)
     return 0;
 }
 
+void rawfile_discard(void)
+{
+    struct stat st;
+    if (g_fd >= 0 && lstat(g_path, &st) == 0 && st.st_dev == g_dev && st.st_ino == g_ino)
+        unlink(g_path);
+}
+
 const char *rawfile_path(void)
 {
     return g_fd >= 0 ? g_path : NULL;

@@ -32,6 +32,9 @@
 int rawfile_open(const char *stem, unsigned freq);
 void rawfile_spill(stack_table *t); /* new modules, maps and stack deltas; flushed */
 const char *rawfile_path(void);           /* the file's name, or NULL */
+/* Remove the file if it is still ours (a process ending with nothing worth a profile);
+ * async-signal-safe (lstat, unlink); the descriptor is left to the process's end. */
+void rawfile_discard(void);
 void rawfile_close(bool remove);          /* remove: the profile was written */
 void rawfile_after_fork_child(void);      /* the parent's file is not the child's */
 

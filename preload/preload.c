@@ -111,6 +111,15 @@ static void on_fork_child(void)
 
 static void finish(bool skip_if_empty);
 
+/* No sample at all (a short-lived child, an image that execs at once): no files, so that a
+ * build or a shell under the profiler does not litter empty profiles. Nor for a process the
+ * program started with fewer than FLAMEPROF_MIN_SAMPLES (a shell's helpers), unless
+ * `flameprof record` gathers the tree: there, every sample counts. Async-signal-safe. */
+static bool too_small(uint64_t signals)
+{
+    return signals == 0 || (g_descendant && !g_cfg.tree[0] && signals < g_cfg.min_samples);
+}
+
 static sandbox_state g_sandbox_at_start; /* to tell a sandbox sealed since */
 static bool g_sealed_copy;     /* a raw-cloned copy that sealed a sandbox (not yet said) */
 static const char *g_end_note; /* why the profile ends early, printed after its summary */
@@ -281,12 +290,7 @@ static void finish(bool skip_if_empty)
     sampler_stats st;
     sampler_get_stats(&st);
     procname_read(g_name, g_display); /* a zygote's child has retitled itself by now */
-    /* No sample at all (a short-lived child, an image that execs at once): no files, so
-     * that a build or a shell under the profiler does not litter empty profiles. Nor for
-     * a process the program started with fewer than FLAMEPROF_MIN_SAMPLES (a shell's
-     * helpers), unless `flameprof record` gathers the tree: there, every sample counts. */
-    bool too_small = g_descendant && !g_cfg.tree[0] && st.signals < g_cfg.min_samples;
-    if (st.signals == 0 || g_cfg.empty_handler || too_small) {
+    if (too_small(st.signals) || g_cfg.empty_handler) {
         if (g_cfg.empty_handler && !g_cfg.quiet)
             fprintf(stderr, "flameprof: pid %ld: empty-handler benchmark mode: signals=%llu\n",
                     (long)getpid(), (unsigned long long)st.signals);
@@ -581,8 +585,14 @@ FP_EXPORT int unshare(int flags)
 
 FP_EXPORT void _exit(int status)
 {
-    if (atomic_load(&g_active) && owner_is_self())
-        endings_request_profile(ENDINGS_EXIT);
+    if (atomic_load(&g_active) && owner_is_self()) {
+        sampler_stats st;
+        sampler_get_stats(&st); /* atomic loads only */
+        if (too_small(st.signals) && !g_cfg.empty_handler)
+            rawfile_discard(); /* nothing to write: no wait for the aggregator's next tick */
+        else
+            endings_request_profile(ENDINGS_EXIT);
+    }
     if (real__exit) /* resolved in the constructor: dlsym is not async-signal-safe */
         real__exit(status);
     syscall(SYS_exit_group, status);
