@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "jit_array.h"
+#include "array.h"
 
 typedef struct exec_map {
     uint64_t lo, hi, offset;
@@ -23,7 +23,7 @@ static void maps_add(uint64_t lo, uint64_t hi, uint64_t offset, const char *path
             ((!m->path && !path) || (m->path && path && strcmp(m->path, path) == 0)))
             return;
     }
-    if (!room_for_one((void **)&g_maps, g_maps_len, &g_maps_cap, sizeof *g_maps))
+    if (!UTIL_RESERVE(g_maps, g_maps_cap, g_maps_len + 1))
         return;
     g_maps[g_maps_len++] = (exec_map){ lo, hi, offset, path ? strdup(path) : NULL };
 }

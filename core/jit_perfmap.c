@@ -50,12 +50,17 @@ static bool accept_entry(void *ctx, uint64_t start, uint64_t end, const char *na
     return true;
 }
 
+void jit_perfmap_path(long pid, char *buf, size_t cap)
+{
+    snprintf(buf, cap, "/tmp/perf-%ld.map", pid);
+}
+
 /* The perf map is trusted only if it is a regular file of ours (or root's), opened
  * without following a symlink, as perf itself insists. */
 static void try_open(long pid)
 {
     char path[64];
-    snprintf(path, sizeof path, "/tmp/perf-%ld.map", pid);
+    jit_perfmap_path(pid, path, sizeof path);
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
     if (fd < 0) {
         if (errno == ELOOP && !g_problem) {

@@ -42,6 +42,9 @@ bool jit_perfmap_name(uint64_t pc, uint32_t gen, char *buf, size_t cap);
 /* The map being read is a dead process's (flameprof report), not this process's. */
 bool jit_perfmap_is_foreign(void);
 
+/* "/tmp/perf-PID.map", where runtimes write process pid's perf map, into buf[cap]. */
+void jit_perfmap_path(long pid, char *buf, size_t cap);
+
 /* The descriptor of this process's own perf map, or -1 when none is open (or the map is
  * a dead process's). For the cleanup at exit, which removes exactly that file. */
 int jit_perfmap_fd(void);

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "jit_array.h"
+#include "array.h"
 
 enum { PAGE = 4096 };
 
@@ -24,8 +24,7 @@ void jit_trampolines_add(uint64_t start, uint64_t end)
             i++;
         if (i < g_tramp_len && g_tramp_pages[i] == p)
             continue;
-        if (!room_for_one((void **)&g_tramp_pages, g_tramp_len, &g_tramp_cap,
-                          sizeof *g_tramp_pages))
+        if (!UTIL_RESERVE(g_tramp_pages, g_tramp_cap, g_tramp_len + 1))
             return;
         memmove(g_tramp_pages + i + 1, g_tramp_pages + i,
                 (g_tramp_len - i) * sizeof *g_tramp_pages);

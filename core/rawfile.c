@@ -172,6 +172,12 @@ static void spill_modules_and_maps(void)
         put("M %x %lx %lx %lx ", m->id, (unsigned long)m->start, (unsigned long)m->end,
             (unsigned long)m->bias);
         put_path(m->path);
+        if (m->build_id_len > 0) {
+            put("B %x ", m->id);
+            for (size_t i = 0; i < m->build_id_len; i++)
+                put("%02x", m->build_id[i]);
+            put("\n");
+        }
     }
     for (const module_map *m; (m = modules_by_gen((uint32_t)g_maps_written)); g_maps_written++) {
         put("G %x %zx", m->gen, m->len);
@@ -324,6 +330,26 @@ static void read_module(reader *r, char *p)
         bad_line(r, "module record out of order or empty range");
 }
 
+static int hex_digit(char c)
+{
+    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+static void read_build_id(reader *r, char *p)
+{
+    uint64_t id;
+    unsigned char bytes[MODULE_BUILD_ID_MAX];
+    size_t n = 0;
+    if (!hex(&p, &id) || id > INT32_MAX || *p != ' ')
+        return bad_line(r, "build-id record: want B id hex");
+    for (p++; n < sizeof bytes && hex_digit(p[0]) >= 0 && hex_digit(p[1]) >= 0; p += 2)
+        bytes[n++] = (unsigned char)(hex_digit(p[0]) << 4 | hex_digit(p[1]));
+    if (n == 0 || *p)
+        bad_line(r, "build-id record: want B id hex (up to 64 bytes)");
+    else if (modules_restore_build_id((int)id, bytes, n) != 0)
+        bad_line(r, "build-id record: unknown module");
+}
+
 static void read_map(reader *r, char *p)
 {
     uint64_t gen, n;
@@ -400,6 +426,8 @@ long rawfile_read(FILE *in, stack_table *t, long *pid, unsigned *freq, bool *cle
             bad_line(&r, "NUL byte");
         else if (line[0] == 'M' && line[1] == ' ')
             read_module(&r, line + 1);
+        else if (line[0] == 'B' && line[1] == ' ')
+            read_build_id(&r, line + 1);
         else if (line[0] == 'G' && line[1] == ' ')
             read_map(&r, line + 1);
         else if (line[0] == 'S' && line[1] == ' ')

@@ -13,6 +13,7 @@
  *   flameprof-raw 1
  *   P <pid> <freq>
  *   M <id> <start> <end> <bias> <path>            a module (ids 0, 1, 2, ... in order)
+ *   B <id> <build-id as hex bytes>                its GNU build-id, when it has one
  *   G <gen> <n> <id>...                           the module map of generation gen
  *   S <weight> <samples> <gen> <pm_gen> <jvm_gen> <flags> <depth> <pc>...
  *   E                                             the run ended cleanly

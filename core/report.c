@@ -1,6 +1,9 @@
 /* report.c - stack table -> symbolized folded profile -> files + summary. */
 #include "report.h"
 
+#include "array.h"
+#include "tmp_path.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -11,12 +14,14 @@
 
 #include "folded.h"
 #include "jit_names.h"
+#include "jvmframes.h"
 #include "modules.h"
 #include "outfile.h"
 #include "pprof.h"
 #include "speedscope.h"
 #include "svg.h"
 #include "symbolize.h"
+#include "unwind.h"
 
 enum { MAX_INLINE = 32, NAME_MAX_LEN = 1024 };
 
@@ -27,14 +32,8 @@ typedef struct line_buf {
 
 static bool buf_append(line_buf *b, const char *s, size_t n)
 {
-    if (b->len + n + 2 > b->cap) {
-        size_t cap = (b->len + n + 2) * 2;
-        char *p = realloc(b->s, cap);
-        if (!p)
-            return false;
-        b->s = p;
-        b->cap = cap;
-    }
+    if (!UTIL_RESERVE(b->s, b->cap, b->len + n + 2))
+        return false;
     if (b->len > 0)
         b->s[b->len++] = ';';
     memcpy(b->s + b->len, s, n);
@@ -76,20 +75,47 @@ static void append_frame(build_ctx *c, const char *name, bool inlined)
     c->oom |= !buf_append(&c->line, clean, n);
 }
 
+static void append_tagged(build_ctx *c, char *name, const char *tag)
+{
+    size_t n = strlen(name);
+    snprintf(name + (n < NAME_MAX_LEN - 5 ? n : NAME_MAX_LEN - 5), 5, "%s", tag);
+    append_frame(c, name, false);
+}
+
+/* The methods the JIT inlined at a compiled Java pc, outermost first, tagged _[i]. */
+static void append_inlined(build_ctx *c, const stack_entry *e, uint64_t pc)
+{
+    jvmframes *jf = jvmframes_published();
+    uint64_t methods[MAX_INLINE];
+    size_t n = jf ? jvmframes_inlined(jf, pc, e->jvm_gen, methods, MAX_INLINE) : 0;
+    char name[NAME_MAX_LEN];
+    for (size_t i = 0; i < n; i++)
+        if (jvmframes_name(jf, methods[i], name, sizeof name))
+            append_tagged(c, name, "_[i]");
+}
+
 /* Code outside every module: JIT code named by the runtime, tagged _[j] as
- * flamegraph.pl's palettes expect. */
+ * flamegraph.pl's palettes expect; an interpreted Java method, tagged _[0] (as
+ * async-profiler's annotated output does), or "Interpreter_[j]" when it has no name. */
 static void append_jit_frame(build_ctx *c, const stack_entry *e, uint64_t pc)
 {
     char name[NAME_MAX_LEN];
     bool is_jit;
+    if (pc & UNWIND_METHOD_TAG) {
+        jvmframes *jf = jvmframes_published();
+        if (jf && jvmframes_name(jf, pc & ~UNWIND_METHOD_TAG, name, sizeof name))
+            append_tagged(c, name, "_[0]");
+        else
+            append_frame(c, "Interpreter_[j]", false);
+        return;
+    }
     if (!jit_name(c->sym, pc, e->pm_gen, e->jvm_gen, name, sizeof name, &is_jit)) {
         append_frame(c, "[unknown]", false);
         return;
     }
-    size_t n = strlen(name);
+    append_tagged(c, name, is_jit ? "_[j]" : "");
     if (is_jit)
-        snprintf(name + (n < sizeof name - 5 ? n : sizeof name - 5), 5, "_[j]");
-    append_frame(c, name, false);
+        append_inlined(c, e, pc);
 }
 
 static void add_stack(stack_entry *e, void *arg)
@@ -132,18 +158,50 @@ static const unwind_module *module_of(const void *addr)
     return NULL;
 }
 
+/* Inside the profiled process with DEBUGINFOD_URLS set: say once which command would
+ * name the stripped code, and keep the raw spill it needs. */
+static void hint_debuginfod(const report_input *in, const symbolizer *sym)
+{
+    const char *urls = getenv("DEBUGINFOD_URLS"), *example = "";
+    size_t n = symbolize_unnamed_modules(sym, &example);
+    if (in->fetch || !in->raw || !in->keep_raw || !urls || !*urls || n == 0)
+        return;
+    *in->keep_raw = true;
+    if (!in->cfg->quiet)
+        fprintf(stderr, "flameprof: %zu module%s without symbols here (%s%s); "
+                        "`flameprof report %s` names them from debuginfod (DEBUGINFOD_URLS)\n",
+                n, n == 1 ? "" : "s", example, n > 1 ? ", ..." : "", in->raw);
+}
+
+/* Module files replaced since they were profiled (an upgrade) are never read for names. */
+static void say_changed(const report_input *in, const symbolizer *sym)
+{
+    const char *example = "";
+    size_t n = symbolize_changed_modules(sym, &example);
+    if (n > 0 && !in->cfg->quiet)
+        fprintf(stderr, "flameprof: %zu module file%s changed since profiled (%s%s: another "
+                        "build-id%s); %s code is named by offset\n",
+                n, n == 1 ? "" : "s", example, n > 1 ? ", ..." : "",
+                in->fetch ? ", and debuginfod did not have the original" : "",
+                n == 1 ? "its" : "their");
+}
+
 static void build_profile(const report_input *in, folded_profile *prof)
 {
     build_ctx c = { .sym = symbolize_new(), .prof = prof, .self = module_of(in->self_pc) };
     if (!c.sym)
         return;
+    symbolize_set_fetch(c.sym, in->fetch, in->fetch_ctx);
     size_t n = modules_count();
     for (size_t i = 0; i < n; i++) {
         const unwind_module *m = modules_get((int)i);
-        if (m)
-            symbolize_add_module(c.sym, m->id, m->path, m->bias, m->image, m->image_size);
+        if (m && symbolize_add_module(c.sym, m->id, m->path, m->bias, m->image,
+                                      m->image_size) == 0 && m->build_id_len > 0)
+            symbolize_expect_build_id(c.sym, m->id, m->build_id, m->build_id_len);
     }
     stacks_foreach(in->stacks, add_stack, &c);
+    hint_debuginfod(in, c.sym);
+    say_changed(in, c.sym);
     folded_finish(prof);
     free(c.line.s);
     symbolize_free(c.sym);
@@ -206,21 +264,17 @@ typedef struct destination {
 /* The next place to try after the current one failed, or false when none is left. */
 static bool next_fallback(destination *d)
 {
-    const char *base = strrchr(d->stem, '/') ? strrchr(d->stem, '/') + 1 : d->stem;
     char alt[sizeof d->stem];
-    size_t n = strlen(base);
-    if (d->fallback == 0 && n + 6 <= sizeof alt) {
-        memcpy(alt, "/tmp/", 5);
-        memcpy(alt + 5, base, n + 1);
+    if (d->fallback == 0 && util_tmp_same_name(d->stem, alt, sizeof alt)) {
         d->fallback = 1;
         if (strcmp(alt, d->stem) != 0) {
-            memcpy(d->stem, alt, n + 6);
+            memcpy(d->stem, alt, sizeof alt);
             return true;
         }
     }
     if (d->fallback < 2) { /* a name too long even for /tmp: the default name */
         d->fallback = 2;
-        snprintf(d->stem, sizeof d->stem, "/tmp/flameprof.%ld", (long)getpid());
+        util_tmp_default_name((long)getpid(), d->stem, sizeof d->stem);
         return true;
     }
     return false;

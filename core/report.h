@@ -7,6 +7,7 @@
 #include "folded.h"
 #include "sampler_stats.h"
 #include "stacks.h"
+#include "symbolize.h"
 
 typedef struct report_input {
     const config *cfg;
@@ -17,6 +18,14 @@ typedef struct report_input {
     const void *self_pc; /* any address inside libflameprof: its frames are hidden */
     const char *name;    /* the program, file-safe (%c of FLAMEPROF_OUT), or NULL */
     const char *display; /* the program as the tree's root frame shows it, or NULL */
+    /* Debug files from elsewhere (the command's debuginfod client); NULL inside the
+     * profiled process, which never goes to the network. */
+    symbolize_fetch_fn fetch;
+    void *fetch_ctx;
+    /* Out, may be NULL: set when code without symbols was sampled in modules a debuginfod
+     * server could name (DEBUGINFOD_URLS set, no fetch here): the raw spill is worth
+     * keeping, and one line said `flameprof report RAW` names them. */
+    bool *keep_raw;
 } report_input;
 
 /* Write the profile in the formats of cfg->formats (FLAMEPROF_FORMAT; <prefix>.folded and

@@ -1,6 +1,10 @@
 /* folded.c - folded stacks: build, sort/merge, parse and write. See folded.h. */
 #include "folded.h"
 
+#include "array.h"
+#include "frame_name.h"
+#include "sat.h"
+
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,27 +22,9 @@ void folded_free(folded_profile *p)
     folded_init(p);
 }
 
-/* Totals of hostile or huge profiles must not wrap around to small numbers: a wrapped sum
- * would draw a 100% frame as a sliver. Saturating keeps every ratio sane. */
-static uint64_t sat_add(uint64_t a, uint64_t b)
-{
-    return a > UINT64_MAX - b ? UINT64_MAX : a + b;
-}
-
-static int grow(folded_profile *p)
-{
-    size_t cap = p->cap ? p->cap * 2 : 256;
-    folded_entry *e = realloc(p->entries, cap * sizeof(*e));
-    if (!e)
-        return -1;
-    p->entries = e;
-    p->cap = cap;
-    return 0;
-}
-
 int folded_add(folded_profile *p, const char *stack, size_t len, uint64_t count)
 {
-    if (p->len == p->cap && grow(p) < 0)
+    if (!UTIL_RESERVE(p->entries, p->cap, p->len + 1))
         return -1;
     char *s = malloc(len + 1);
     if (!s)
@@ -48,7 +34,7 @@ int folded_add(folded_profile *p, const char *stack, size_t len, uint64_t count)
     p->entries[p->len].stack = s;
     p->entries[p->len].count = count;
     p->len++;
-    p->total = sat_add(p->total, count);
+    p->total = util_sat_add(p->total, count);
     return 0;
 }
 
@@ -67,7 +53,7 @@ void folded_finish(folded_profile *p)
     for (size_t i = 1; i < p->len; i++) {
         folded_entry *last = &p->entries[out];
         if (strcmp(last->stack, p->entries[i].stack) == 0) {
-            last->count = sat_add(last->count, p->entries[i].count);
+            last->count = util_sat_add(last->count, p->entries[i].count);
             free(p->entries[i].stack);
         } else {
             p->entries[++out] = p->entries[i];
@@ -173,14 +159,9 @@ long folded_parse(FILE *in, folded_profile *p, folded_error_fn on_error, void *c
     char *buf = malloc(cap);
     int err = !buf;
     while (!err) {
-        if (len == cap) {
-            char *b = realloc(buf, cap * 2);
-            if (!b) {
-                err = 1;
-                break;
-            }
-            buf = b;
-            cap *= 2;
+        if (len == cap && !UTIL_RESERVE(buf, cap, cap + 1)) { /* doubles it */
+            err = 1;
+            break;
         }
         size_t n = fread(buf + len, 1, cap - len, in);
         if (n == 0) {
@@ -229,10 +210,8 @@ size_t folded_sanitize_frame(const char *name, char *dst, size_t cap)
     size_t n = strlen(name);
     if (n > cap - 1)
         n = utf8_cut((const unsigned char *)name, cap - 1);
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)name[i];
-        dst[i] = c == ';' ? ':' : (c < 0x20 || c == 0x7f) ? '?' : (char)c;
-    }
+    for (size_t i = 0; i < n; i++)
+        dst[i] = util_frame_char((unsigned char)name[i]);
     dst[n] = '\0';
     return n;
 }

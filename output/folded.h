@@ -49,8 +49,9 @@ typedef void (*folded_error_fn)(void *ctx, size_t line_no, const char *why);
 long folded_parse(FILE *in, folded_profile *p, folded_error_fn on_error, void *ctx);
 
 /* Copy a frame name into dst (capacity cap, always NUL-terminated when cap > 0), made safe
- * for a folded line: ';' becomes ':', control characters and newlines become '?', an
- * empty name becomes "[unknown]". Returns the length written. */
+ * for a folded line by util/frame_name.h's rule (';' becomes ':', control characters and
+ * newlines '?'), cut on a UTF-8 character boundary; an empty name becomes "[unknown]".
+ * Returns the length written. */
 size_t folded_sanitize_frame(const char *name, char *dst, size_t cap);
 
 #endif

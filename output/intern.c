@@ -1,6 +1,8 @@
 /* intern.c - string numbering with an open-addressing hash table. See intern.h. */
 #include "intern.h"
 
+#include "array.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -66,14 +68,8 @@ long intern(intern_table *t, const char *s, size_t len, int *added)
         if (e->hash == h && e->len == len && memcmp(e->s, s, len) == 0)
             return (long)(t->slots[j] - 1);
     }
-    if (t->len == t->cap) {
-        size_t cap = t->cap ? t->cap * 2 : 256;
-        intern_str *strs = realloc(t->strs, cap * sizeof(*strs));
-        if (!strs)
-            return -1;
-        t->strs = strs;
-        t->cap = cap;
-    }
+    if (!UTIL_RESERVE(t->strs, t->cap, t->len + 1))
+        return -1;
     t->strs[t->len] = (intern_str){ s, len, h };
     t->slots[j] = (uint32_t)(t->len + 1);
     if (added)

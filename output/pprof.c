@@ -13,6 +13,7 @@
 #include <string.h>
 #include <zlib.h>
 
+#include "array.h"
 #include "intern.h"
 #include "utf8.h"
 
@@ -45,21 +46,9 @@ typedef struct pb {
 
 static bool pb_room(pb *p, size_t n)
 {
-    if (p->oom)
-        return false;
-    if (p->len + n <= p->cap)
-        return true;
-    size_t cap = p->cap ? p->cap : 256;
-    while (cap < p->len + n)
-        cap *= 2;
-    unsigned char *b = realloc(p->b, cap);
-    if (!b) {
+    if (!p->oom && !UTIL_RESERVE(p->b, p->cap, p->len + n))
         p->oom = true;
-        return false;
-    }
-    p->b = b;
-    p->cap = cap;
-    return true;
+    return !p->oom;
 }
 
 static void pb_mem(pb *p, const void *s, size_t n)
@@ -152,21 +141,6 @@ typedef struct conv {
     bool oom;
 } conv;
 
-static bool grow(void *ptr, size_t *cap, size_t need, size_t elem)
-{
-    if (need <= *cap)
-        return true;
-    size_t n = *cap ? *cap * 2 : 256;
-    while (n < need)
-        n *= 2;
-    void *p = realloc(*(void **)ptr, n * elem);
-    if (!p)
-        return false;
-    *(void **)ptr = p;
-    *cap = n;
-    return true;
-}
-
 static bool has_inline_tag(const char *s, size_t n)
 {
     return n > 4 && memcmp(s + n - 4, "_[i]", 4) == 0;
@@ -177,7 +151,7 @@ static uint64_t function_id(conv *c, const char *s, size_t n)
 {
     int added;
     long id = intern(&c->functions, s, n, &added);
-    if (id < 0 || !grow(&c->fn_name, &c->fn_cap, (size_t)id + 1, sizeof(*c->fn_name))) {
+    if (id < 0 || !UTIL_RESERVE(c->fn_name, c->fn_cap, (size_t)id + 1)) {
         c->oom = true;
         return 0;
     }
@@ -195,7 +169,7 @@ static uint64_t location_id(conv *c, const char *s, size_t n)
 {
     int added;
     long id = intern(&c->locations, s, n, &added);
-    if (id < 0 || !grow(&c->loc_first, &c->loc_cap, (size_t)id + 2, sizeof(*c->loc_first))) {
+    if (id < 0 || !UTIL_RESERVE(c->loc_first, c->loc_cap, (size_t)id + 2)) {
         c->oom = true;
         return 0;
     }
@@ -207,7 +181,7 @@ static uint64_t location_id(conv *c, const char *s, size_t n)
             if (has_inline_tag(s + start, len))
                 len -= 4;
             uint64_t fn = function_id(c, s + start, len);
-            if (!grow(&c->loc_lines, &c->lines_cap, c->nlines + 1, sizeof(*c->loc_lines))) {
+            if (!UTIL_RESERVE(c->loc_lines, c->lines_cap, c->nlines + 1)) {
                 c->oom = true;
                 return 0;
             }
@@ -240,7 +214,7 @@ static void encode_sample(conv *c, pb *out, pb *sub, pb *packed, const folded_en
                 break;
         }
         size_t loc_end = end > len ? len : end - 1;
-        if (!grow(&c->ids, &c->ids_cap, n + 1, sizeof(*c->ids))) {
+        if (!UTIL_RESERVE(c->ids, c->ids_cap, n + 1)) {
             c->oom = true;
             return;
         }

@@ -1,29 +1,11 @@
 /* svg_layout.c - flame graph layout from sorted folded entries. See svg_layout.h. */
 #include "svg_layout.h"
 
+#include "array.h"
+#include "sat.h"
+
 #include <stdlib.h>
 #include <string.h>
-
-static uint64_t sat_add(uint64_t a, uint64_t b)
-{
-    return a > UINT64_MAX - b ? UINT64_MAX : a + b;
-}
-
-/* Grows *ptr (an array of elem-sized items with capacity *cap) to hold need items. */
-static int reserve(void *ptr, size_t *cap, size_t need, size_t elem)
-{
-    if (need <= *cap)
-        return 0;
-    size_t n = *cap ? *cap : 64;
-    while (n < need)
-        n *= 2;
-    void *p = realloc(*(void **)ptr, n * elem);
-    if (!p)
-        return -1;
-    *(void **)ptr = p;
-    *cap = n;
-    return 0;
-}
 
 /* ======================================================================================
  * Stacks.
@@ -121,8 +103,8 @@ static bool out_of_order(const stack_ref *a, const stack_ref *b, size_t c)
 
 static void ba_add(svg_ba *x, svg_ba y)
 {
-    x->before = sat_add(x->before, y.before);
-    x->after = sat_add(x->after, y.after);
+    x->before = util_sat_add(x->before, y.before);
+    x->after = util_sat_add(x->after, y.after);
 }
 
 typedef struct run {
@@ -144,7 +126,7 @@ typedef struct svg_open_frame {
 static int emit(svg_layout *l, uint64_t start, uint64_t count, const char *name, size_t len,
                 size_t depth, size_t nsmall, svg_ba ba)
 {
-    if (reserve(&l->it, &l->cap, l->len + 1, sizeof(*l->it)) < 0)
+    if (!UTIL_RESERVE(l->it, l->cap, l->len + 1))
         return -1;
     /* Names and depths past 4G cannot come from a file anyone could render. */
     l->it[l->len++] = (svg_item){ start, count, name, (uint32_t)len, (uint32_t)depth,
@@ -182,18 +164,18 @@ static int close_frame(svg_layout *l)
             parent->kids.first = f->name;
             parent->kids.first_len = f->len;
         }
-        parent->kids.count = sat_add(parent->kids.count, f->count);
+        parent->kids.count = util_sat_add(parent->kids.count, f->count);
         ba_add(&parent->kids.ba, f->ba);
     }
-    parent->count = sat_add(parent->count, f->count);
+    parent->count = util_sat_add(parent->count, f->count);
     ba_add(&parent->ba, f->ba);
-    parent->cursor = sat_add(parent->cursor, f->count);
+    parent->cursor = util_sat_add(parent->cursor, f->count);
     return 0;
 }
 
 static int open_frame_at(svg_layout *l, const char *name, size_t len, size_t end)
 {
-    if (reserve(&l->fr, &l->fr_cap, l->depth + 2, sizeof(*l->fr)) < 0)
+    if (!UTIL_RESERVE(l->fr, l->fr_cap, l->depth + 2))
         return -1;
     open_frame *parent = &l->fr[l->depth];
     l->fr[++l->depth] = (open_frame){ name, len, end, parent->cursor, 0, parent->cursor,
@@ -223,7 +205,7 @@ static int add_stack(svg_layout *l, const stack_ref *s, size_t c)
         pos = end + 1;
     }
     open_frame *leaf = &l->fr[l->depth];
-    leaf->count = sat_add(leaf->count, s->count);
+    leaf->count = util_sat_add(leaf->count, s->count);
     if (s->de)
         ba_add(&leaf->ba, (svg_ba){ s->de->before, s->de->after });
     return 0;
@@ -234,7 +216,7 @@ static int layout_begin(svg_layout *l, double min_count)
     l->len = l->depth = 0;
     l->max_depth = 0;
     l->min_count = min_count;
-    if (reserve(&l->fr, &l->fr_cap, 64, sizeof(*l->fr)) < 0)
+    if (!UTIL_RESERVE(l->fr, l->fr_cap, 64))
         return -1;
     l->fr[0] = (open_frame){ "all", 3, 0, 0, 0, 0, { 0, 0, NULL, 0, 0, { 0, 0 } }, { 0, 0 } };
     return 0;
@@ -323,7 +305,7 @@ static int walk(walker *w, const svg_entries *v)
             return -1;
         if (next.s && c_next == cur.len && next.len > cur.len &&
             (unsigned char)next.s[cur.len] < ';') {
-            if (reserve(&w->held, &w->held_cap, w->nheld + 1, sizeof(*w->held)) < 0)
+            if (!UTIL_RESERVE(w->held, w->held_cap, w->nheld + 1))
                 return -1;
             w->held[w->nheld++] = cur;
         } else if (feed(w, &cur, pred, c_cur) < 0) {
@@ -369,7 +351,7 @@ int svg_layout_build(svg_layout *l, const svg_entries *in, const svg_options *o,
 {
     *total = 0;
     for (size_t i = 0; i < in->n; i++)
-        *total = sat_add(*total, entry_at(in, i)->count);
+        *total = util_sat_add(*total, entry_at(in, i)->count);
     if (!*total)
         return 0;
     double min_count = o->minwidth > 0 ? o->minwidth * (double)*total / px_wide : 0;

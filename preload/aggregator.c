@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "endings.h"
+#include "hotspot.h"
 #include "jit_perfmap.h"
 #include "modules.h"
 #include "rawfile.h"
@@ -33,6 +34,8 @@ static void drain(void)
     const ring_sample *s;
     while ((s = ring_peek(g_ring))) {
         uint32_t pm_gen = (s->flags & RING_JIT) ? jit_perfmap_gen(s->jit_stamp) : 0;
+        if (s->flags & RING_METHODS)
+            hotspot_note_methods(s->pcs, s->depth); /* named while the JVM still runs */
         if (stacks_add(g_table, s, pm_gen) != 0)
             g_lost += s->weight;
         ring_release(g_ring);

@@ -107,7 +107,7 @@ void jit_cleanup(void)
     /* Only the very file we read: not one that replaced it since. */
     char path[64];
     struct stat ours, now;
-    snprintf(path, sizeof path, "/tmp/perf-%ld.map", (long)getpid());
+    jit_perfmap_path((long)getpid(), path, sizeof path);
     if (fstat(fd, &ours) == 0 && lstat(path, &now) == 0 && ours.st_ino == now.st_ino &&
         ours.st_dev == now.st_dev)
         unlink(path);

@@ -38,6 +38,7 @@
 #include "sampler.h"
 #include "sandbox.h"
 #include "stacks.h"
+#include "tmp_path.h"
 
 #define FP_EXPORT __attribute__((visibility("default")))
 
@@ -82,10 +83,9 @@ static void open_spill(void)
     report_stem(&g_cfg, (long)getpid(), g_name, stem, sizeof stem);
     if (rawfile_open(stem, g_cfg.freq) == 0)
         return;
-    const char *base = strrchr(stem, '/') ? strrchr(stem, '/') + 1 : stem;
     char alt[PATH_MAX + 8];
-    snprintf(alt, sizeof alt, "/tmp/%s", base);
-    rawfile_open(alt, g_cfg.freq);
+    if (util_tmp_same_name(stem, alt, sizeof alt))
+        rawfile_open(alt, g_cfg.freq);
 }
 
 static void on_fork_child(void)
@@ -301,10 +301,12 @@ static void finish(bool skip_if_empty)
         return;
     }
     rawfile_spill(&g_stacks); /* in case writing the profile fails (a full disk) */
+    bool keep_raw = false;    /* for `flameprof report` to name stripped code */
     report_input in = { .cfg = &g_cfg, .stacks = &g_stacks, .stats = &st,
                         .lost = aggregator_lost(), .self_pc = (const void *)finish,
-                        .raw = rawfile_path(), .name = g_name, .display = g_display };
-    rawfile_close(report_write(&in));
+                        .raw = rawfile_path(), .keep_raw = &keep_raw, .name = g_name,
+                        .display = g_display };
+    rawfile_close(report_write(&in) && !keep_raw);
     report_perfmap();
     if (g_end_note && g_cfg.tree[0]) {
         char line[256];
@@ -485,6 +487,56 @@ FP_EXPORT int execle(const char *path, const char *arg, ...)
 /* ---- the program's own SIGPROF handler ---- */
 
 typedef void (*sighandler_fn)(int);
+
+/* dlopen: a JVM library about to load gets JAVA_TOOL_OPTIONS set first (jvm.h). glibc's
+ * dlopen takes its caller from its return address: it searches the caller's RUNPATH and
+ * opens in the caller's namespace. A C interposer that calls the real dlopen would make us
+ * the caller, and a program that dlopens a library found through its own RUNPATH would
+ * fail. So the interposer is a stub that runs the check and then jumps to the real dlopen
+ * with the caller's return address still on the stack. */
+typedef void *(*dlopen_fn)(const char *, int);
+
+static void *dlopen_unavailable(const char *file, int mode)
+{
+    (void)file, (void)mode;
+    return NULL;
+}
+
+__attribute__((used, visibility("hidden"))) dlopen_fn flameprof_before_dlopen(const char *file)
+{
+    static _Atomic(dlopen_fn) real;
+    dlopen_fn f = atomic_load_explicit(&real, memory_order_acquire);
+    if (!f) {
+        f = (dlopen_fn)real_symbol("dlopen");
+        atomic_store_explicit(&real, f, memory_order_release);
+    }
+    int saved = errno;
+    jvm_before_dlopen(file); /* nothing unless the constructor armed it */
+    errno = saved;
+    return f ? f : dlopen_unavailable;
+}
+
+__asm__(".text\n"
+        ".globl dlopen\n"
+        ".type dlopen, @function\n"
+        "dlopen:\n"
+        "  .cfi_startproc\n"
+        "  push %rdi\n"
+        "  .cfi_adjust_cfa_offset 8\n"
+        "  push %rsi\n"
+        "  .cfi_adjust_cfa_offset 8\n"
+        "  sub $8, %rsp\n"
+        "  .cfi_adjust_cfa_offset 8\n"
+        "  call flameprof_before_dlopen\n"
+        "  add $8, %rsp\n"
+        "  .cfi_adjust_cfa_offset -8\n"
+        "  pop %rsi\n"
+        "  .cfi_adjust_cfa_offset -8\n"
+        "  pop %rdi\n"
+        "  .cfi_adjust_cfa_offset -8\n"
+        "  jmp *%rax\n"
+        "  .cfi_endproc\n"
+        ".size dlopen, .-dlopen\n");
 
 FP_EXPORT int sigaction(int sig, const struct sigaction *act, struct sigaction *old)
 {

@@ -1,6 +1,8 @@
 /* sampler.c - SIGPROF handler, per-thread CPU timers, handler cost accounting. */
 #include "sampler.h"
 
+#include "array.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -16,6 +18,7 @@
 #include <ucontext.h>
 #include <unistd.h>
 
+#include "hotspot.h"
 #include "jit_jvmmap.h"
 #include "jit_perfmap.h"
 #include "jit_trampolines.h"
@@ -154,13 +157,14 @@ static void take_sample(const siginfo_t *si, const ucontext_t *uc)
     uint64_t lo, hi;
     if (!stack_bounds(regs.sp, &lo, &hi))
         hi = regs.sp; /* unknown stack: keep only the interrupted pc */
-    unwind_ctx ctx = { modules_current(), jit_trampolines() };
+    unwind_ctx ctx = { modules_current(), jit_trampolines(), hotspot_interpreter() };
     unwind_result r = unwind_walk(&ctx, regs, hi, s->pcs, RING_MAX_DEPTH);
     s->weight = weight;
     s->gen = ctx.modules ? ctx.modules->gen : 0;
     s->tid = tls_tid ? tls_tid : (uint32_t)syscall(SYS_gettid);
     s->depth = (uint16_t)r.depth;
-    s->flags = (r.truncated ? RING_TRUNCATED : 0) | (r.outside ? RING_JIT : 0);
+    s->flags = (r.truncated ? RING_TRUNCATED : 0) | (r.outside ? RING_JIT : 0) |
+               (r.methods ? RING_METHODS : 0);
     if (r.outside) {
         /* JIT code is named as of now: the perf map's length, the JVM's generation. */
         s->jit_stamp = jit_perfmap_stamp();
@@ -198,13 +202,8 @@ static void load_start_maps(void)
     ssize_t n;
     while (buf && (n = read(fd, buf + len, cap - len - 1)) > 0) {
         len += (size_t)n;
-        if (len + 1 == cap) {
-            char *b = realloc(buf, cap * 2);
-            if (!b)
-                break;
-            buf = b;
-            cap *= 2;
-        }
+        if (len + 1 == cap && !UTIL_RESERVE(buf, cap, cap + 1)) /* doubles it */
+            break;
     }
     close(fd);
     if (!buf)
@@ -234,16 +233,10 @@ static void timers_record(pid_t tid, timer_t t)
     size_t i = 0;
     while (i < timers_len && timers[i].used)
         i++;
-    if (i == timers_len && timers_len == timers_cap) {
-        size_t cap = timers_cap ? timers_cap * 2 : 64;
-        thread_timer *v = realloc(timers, cap * sizeof *v);
-        if (!v) {
-            pthread_mutex_unlock(&timers_lock);
-            timer_delete(t);
-            return;
-        }
-        timers = v;
-        timers_cap = cap;
+    if (i == timers_len && !UTIL_RESERVE(timers, timers_cap, timers_len + 1)) {
+        pthread_mutex_unlock(&timers_lock);
+        timer_delete(t);
+        return;
     }
     if (i == timers_len)
         timers_len++;

@@ -176,8 +176,28 @@ static int symbolize_try_debuglink(const char *file_name, const char *link,
     return fd;
 }
 
+/* A debug file from outside (debuginfod), judged by build-id like any candidate. */
+static int symbolize_try_fetch(const symbolize_want *w, symbolize_fetch_fn fetch, void *ctx,
+                               char **name_out)
+{
+    if (fetch == NULL || w->build_id_len == 0)
+        return -1;
+    char *path = NULL;
+    int fd = fetch(ctx, false, w->build_id, w->build_id_len, &path);
+    if (fd >= 0 && (path == NULL || !symbolize_candidate_ok(fd, w))) {
+        close(fd);
+        fd = -1;
+    }
+    if (fd < 0)
+        free(path);
+    else
+        *name_out = path;
+    return fd;
+}
+
 int symbolize_debugfile_open(Elf *main_elf, const char *file_name, const char *debuglink_file,
-                             GElf_Word debuglink_crc, char **name_out)
+                             GElf_Word debuglink_crc, symbolize_fetch_fn fetch,
+                             void *fetch_ctx, char **name_out)
 {
     /* dwfl also asks for a dwz alternate file (.gnu_debugaltlink, crc 0) this way; we
      * decline it and libdw then looks on disk itself (/usr/lib/debug/.build-id and the alt
@@ -202,5 +222,7 @@ int symbolize_debugfile_open(Elf *main_elf, const char *file_name, const char *d
     int fd = symbolize_try_build_id(&w, name_out);
     if (fd < 0 && debuglink_file != NULL && file_name != NULL)
         fd = symbolize_try_debuglink(file_name, debuglink_file, &w, name_out);
+    if (fd < 0)
+        fd = symbolize_try_fetch(&w, fetch, fetch_ctx, name_out);
     return fd;
 }

@@ -7,13 +7,17 @@
  * when both files carry one (a mismatch is final), otherwise only by the debuglink's
  * CRC over the whole candidate; the module file itself is never its own debug file.
  *
- * Never the network: elfutils' own lookup (dwfl_standard_find_debuginfo) dlopens
- * libdebuginfod, which pulls in libcurl and OpenSSL and crashed inside node at exit.
+ * Never the network by itself: elfutils' own lookup (dwfl_standard_find_debuginfo) dlopens
+ * libdebuginfod, which pulls in libcurl and OpenSSL and crashed inside node at exit. Only
+ * a fetch function the caller installed (the flameprof command's debuginfod client) is
+ * asked, after the disk, and what it returns is checked by build-id like any candidate.
  *
  * Thread-safe (no state but a CRC table built once under pthread_once). Not
  * async-signal-safe: it opens, maps and reads files. Internal to symbolize/. */
 #ifndef FLAMEPROF_SYMBOLIZE_DEBUGFILE_H
 #define FLAMEPROF_SYMBOLIZE_DEBUGFILE_H
+
+#include "symbolize.h"
 
 #include <gelf.h>
 
@@ -25,9 +29,11 @@ int symbolize_open_regular(const char *path);
  * file_name (may be NULL). debuglink_file/debuglink_crc are what dwfl passes: NULL for a
  * lookup by build-id only. A request whose link is not main_elf's own (dwfl asks for a
  * dwz alternate file that way) is declined, so libdw looks for the alternate itself.
+ * fetch (may be NULL) is asked for main_elf's build-id when the disk has no match.
  * Returns an open descriptor of the accepted file and sets *name_out to its malloc'd path
  * (both handed to dwfl), or -1. */
 int symbolize_debugfile_open(Elf *main_elf, const char *file_name, const char *debuglink_file,
-                             GElf_Word debuglink_crc, char **name_out);
+                             GElf_Word debuglink_crc, symbolize_fetch_fn fetch,
+                             void *fetch_ctx, char **name_out);
 
 #endif

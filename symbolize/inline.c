@@ -1,6 +1,8 @@
 /* inline.c - DWARF inline chains; see inline.h for the contract. */
 #include "inline.h"
 
+#include "array.h"
+
 #include <dwarf.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,11 +16,9 @@ static bool symbolize_cu_eq(const void *ctx, uint32_t idx, const void *key)
 static bool symbolize_fn_push(symbolize_fn_range **v, size_t *n, size_t *cap,
                               const symbolize_fn_range *r)
 {
-    symbolize_fn_range *grown = symbolize_reserve(*v, cap, *n + 1, sizeof **v);
-    if (grown == NULL)
+    if (!UTIL_RESERVE(*v, *cap, *n + 1))
         return false;
-    *v = grown;
-    grown[(*n)++] = *r;
+    (*v)[(*n)++] = *r;
     return true;
 }
 
@@ -58,11 +58,9 @@ static symbolize_cu *symbolize_cu_get(symbolize_module *m, Dwarf_Die *cudie)
     symbolize_slot *hit = symbolize_htab_find(&m->cu_index, h, symbolize_cu_eq, m, key);
     if (hit != NULL)
         return &m->cus[hit->idx1 - 1];
-    symbolize_cu *cus = symbolize_reserve(m->cus, &m->cus_cap, m->ncus + 1, sizeof *cus);
-    if (cus == NULL)
+    if (!UTIL_RESERVE(m->cus, m->cus_cap, m->ncus + 1))
         return NULL;
-    m->cus = cus;
-    symbolize_cu *cu = &cus[m->ncus];
+    symbolize_cu *cu = &m->cus[m->ncus];
     *cu = (symbolize_cu){ .key = key };
     size_t cap = 0;
     symbolize_cu_collect(cudie, 0, &cu->fns, &cu->nfns, &cap);
@@ -93,13 +91,10 @@ static void symbolize_tree_adopt(symbolize_fn_tree *t, uint32_t scope, symbolize
 {
     if (nkids == 0)
         return;
-    symbolize_scope_range *r = symbolize_reserve(t->ranges, &t->ranges_cap, t->nranges + nkids,
-                                                 sizeof *r);
-    if (r == NULL)
+    if (!UTIL_RESERVE(t->ranges, t->ranges_cap, t->nranges + nkids))
         return; /* the scope just shows no inlined callees */
-    t->ranges = r;
     qsort(kids, nkids, sizeof *kids, symbolize_span_cmp);
-    memcpy(&r[t->nranges], kids, nkids * sizeof *kids);
+    memcpy(&t->ranges[t->nranges], kids, nkids * sizeof *kids);
     t->scopes[scope].first = t->nranges;
     t->scopes[scope].count = nkids;
     t->nranges += nkids;
@@ -109,13 +104,10 @@ static void symbolize_tree_adopt(symbolize_fn_tree *t, uint32_t scope, symbolize
  * Depth is bounded so corrupt DWARF cannot exhaust the stack. */
 static uint32_t symbolize_tree_add(symbolize_fn_tree *t, Dwarf_Die *die, int depth)
 {
-    symbolize_scope *scopes = symbolize_reserve(t->scopes, &t->scopes_cap, t->nscopes + 1,
-                                                sizeof *scopes);
-    if (scopes == NULL || t->nscopes >= UINT32_MAX)
+    if (t->nscopes >= UINT32_MAX || !UTIL_RESERVE(t->scopes, t->scopes_cap, t->nscopes + 1))
         return UINT32_MAX;
-    t->scopes = scopes;
     uint32_t self = (uint32_t)t->nscopes++;
-    scopes[self] = (symbolize_scope){ *die, 0, 0, dwarf_tag(die) == DW_TAG_inlined_subroutine };
+    t->scopes[self] = (symbolize_scope){ *die, 0, 0, dwarf_tag(die) == DW_TAG_inlined_subroutine };
     symbolize_scope_range *kids = NULL;
     size_t nkids = 0, cap = 0;
     Dwarf_Die child;
@@ -129,10 +121,8 @@ static uint32_t symbolize_tree_add(symbolize_fn_tree *t, Dwarf_Die *die, int dep
             while (idx != UINT32_MAX && (off = dwarf_ranges(&child, off, &base, &lo, &hi)) > 0) {
                 if (hi <= lo)
                     continue;
-                symbolize_scope_range *grown = symbolize_reserve(kids, &cap, nkids + 1, sizeof *kids);
-                if (grown == NULL)
+                if (!UTIL_RESERVE(kids, cap, nkids + 1))
                     break;
-                kids = grown;
                 kids[nkids++] = (symbolize_scope_range){ { lo, hi }, idx };
             }
         } while (dwarf_siblingof(&child, &child) == 0);
@@ -149,12 +139,9 @@ static symbolize_fn_tree *symbolize_tree_get(symbolize_module *m, Dwarf_Die *fn)
     symbolize_slot *hit = symbolize_htab_find(&m->tree_index, h, symbolize_tree_eq, m, key);
     if (hit != NULL)
         return &m->trees[hit->idx1 - 1];
-    symbolize_fn_tree *trees = symbolize_reserve(m->trees, &m->trees_cap, m->ntrees + 1,
-                                                 sizeof *trees);
-    if (trees == NULL)
+    if (!UTIL_RESERVE(m->trees, m->trees_cap, m->ntrees + 1))
         return NULL;
-    m->trees = trees;
-    symbolize_fn_tree *t = &trees[m->ntrees];
+    symbolize_fn_tree *t = &m->trees[m->ntrees];
     *t = (symbolize_fn_tree){ .key = key };
     if (symbolize_tree_add(t, fn, 0) == UINT32_MAX
         || !symbolize_htab_insert(&m->tree_index, h, (uint32_t)m->ntrees)) {
@@ -178,12 +165,9 @@ static void symbolize_cu_ranges_build(symbolize_module *m)
         while ((off = dwarf_ranges(&cudie, off, &base, &lo, &hi)) > 0) {
             if (hi <= lo)
                 continue;
-            symbolize_cu_range *grown = symbolize_reserve(m->cu_ranges, &cap, m->ncu_ranges + 1,
-                                                          sizeof *grown);
-            if (grown == NULL)
+            if (!UTIL_RESERVE(m->cu_ranges, cap, m->ncu_ranges + 1))
                 break;
-            m->cu_ranges = grown;
-            grown[m->ncu_ranges++] = (symbolize_cu_range){ { lo, hi }, cudie };
+            m->cu_ranges[m->ncu_ranges++] = (symbolize_cu_range){ { lo, hi }, cudie };
         }
     }
     if (m->ncu_ranges > 1)
@@ -250,13 +234,10 @@ static const char *symbolize_display_memo(symbolizer *s, symbolize_module *m, co
     if (hit != NULL)
         return m->aliases[hit->idx1 - 1].name;
     const char *name = symbolize_display_name(s, raw);
-    symbolize_alias *grown = symbolize_reserve(m->aliases, &m->aliases_cap, m->naliases + 1,
-                                               sizeof *grown);
-    if (name == NULL || grown == NULL)
+    if (name == NULL || !UTIL_RESERVE(m->aliases, m->aliases_cap, m->naliases + 1))
         return name;
-    m->aliases = grown;
     if (symbolize_htab_insert(&m->alias_index, h, (uint32_t)m->naliases))
-        grown[m->naliases++] = (symbolize_alias){ raw, name };
+        m->aliases[m->naliases++] = (symbolize_alias){ raw, name };
     return name;
 }
 

@@ -5,6 +5,9 @@
  * Lookups sort a copy of the entries by start once, after the last change. */
 #include "jitmap.h"
 
+#include "array.h"
+#include "spans.h"
+
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -53,10 +56,7 @@ struct jitmap {
     size_t big_len, big_cap;
     gen_mark *marks;
     size_t marks_len, marks_cap;
-    /* lookup index: entry indexes sorted by start, and running max of end */
-    uint32_t *sorted;
-    uint64_t *max_end;
-    size_t sorted_len; /* == len when up to date */
+    spans index;   /* for lookups: up to date when index.len == len */
 };
 
 jitmap *jitmap_new(void)
@@ -77,25 +77,9 @@ void jitmap_free(jitmap *m)
     free(m->links);
     free(m->big);
     free(m->marks);
-    free(m->sorted);
-    free(m->max_end);
+    spans_free(&m->index);
     pthread_mutex_destroy(&m->lock);
     free(m);
-}
-
-static bool grow(void **p, size_t *cap, size_t need, size_t elem)
-{
-    if (need <= *cap)
-        return true;
-    size_t n = *cap ? *cap : 256;
-    while (n < need)
-        n *= 2;
-    void *q = realloc(*p, n * elem);
-    if (!q)
-        return false;
-    *p = q;
-    *cap = n;
-    return true;
 }
 
 static uint64_t page_hash(uint64_t page)
@@ -137,8 +121,7 @@ static bool pages_grow(jitmap *m)
 
 static bool page_link_entry(jitmap *m, uint64_t page, uint32_t entry)
 {
-    if (!pages_grow(m) || !grow((void **)&m->links, &m->links_cap, m->links_len + 1,
-                                sizeof *m->links))
+    if (!pages_grow(m) || !UTIL_RESERVE(m->links, m->links_cap, m->links_len + 1))
         return false;
     page_slot *s = page_find(m, page);
     if (!s->page) {
@@ -155,7 +138,7 @@ static bool page_link_entry(jitmap *m, uint64_t page, uint32_t entry)
 static void new_generation(jitmap *m, uint64_t stamp)
 {
     uint32_t g = atomic_load(&m->gen) + 1;
-    if (grow((void **)&m->marks, &m->marks_cap, m->marks_len + 1, sizeof *m->marks))
+    if (UTIL_RESERVE(m->marks, m->marks_cap, m->marks_len + 1))
         m->marks[m->marks_len++] = (gen_mark){ stamp, g };
     atomic_store(&m->gen, g);
 }
@@ -196,7 +179,7 @@ static void index_entry(jitmap *m, uint32_t idx)
 {
     uint64_t first = m->v[idx].start >> PAGE_SHIFT, last = (m->v[idx].end - 1) >> PAGE_SHIFT;
     if (last - first >= MAX_INDEXED_PAGES) {
-        if (grow((void **)&m->big, &m->big_cap, m->big_len + 1, sizeof *m->big))
+        if (UTIL_RESERVE(m->big, m->big_cap, m->big_len + 1))
             m->big[m->big_len++] = idx;
         return;
     }
@@ -214,8 +197,8 @@ int jitmap_add(jitmap *m, uint64_t start, uint64_t size, const char *name, size_
     pthread_mutex_lock(&m->lock);
     int rc = -1;
     if (m->len < UINT32_MAX - 1 &&
-        grow((void **)&m->v, &m->cap, m->len + 1, sizeof *m->v) &&
-        grow((void **)&m->names, &m->names_cap, m->names_len + len + 1, 1)) {
+        UTIL_RESERVE(m->v, m->cap, m->len + 1) &&
+        UTIL_RESERVE(m->names, m->names_cap, m->names_len + len + 1)) {
         /* Overlap means the old code was freed and its memory reused. */
         uint32_t gen = atomic_load(&m->gen);
         if (kill_overlapping(m, start, end, gen + 1) > 0) {
@@ -342,43 +325,16 @@ size_t jitmap_parse_perfmap(jitmap *m, const char *buf, size_t len, uint64_t bas
     }
 }
 
-static jitmap *sort_ctx; /* qsort has no context argument in C11; guarded by the lock */
-
-static int by_start(const void *a, const void *b)
+static void entry_range(const void *m, size_t i, uint64_t *start, uint64_t *end)
 {
-    const jit_entry *x = &sort_ctx->v[*(const uint32_t *)a];
-    const jit_entry *y = &sort_ctx->v[*(const uint32_t *)b];
-    if (x->start != y->start)
-        return x->start < y->start ? -1 : 1;
-    return *(const uint32_t *)a < *(const uint32_t *)b ? -1 : 1;
+    const jit_entry *e = &((const jitmap *)m)->v[i];
+    *start = e->start;
+    *end = e->end;
 }
-
-static pthread_mutex_t sort_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static bool build_index(jitmap *m)
 {
-    if (m->sorted_len == m->len && m->sorted)
-        return true;
-    free(m->sorted);
-    free(m->max_end);
-    m->sorted = malloc((m->len + 1) * sizeof *m->sorted);
-    m->max_end = malloc((m->len + 1) * sizeof *m->max_end);
-    m->sorted_len = 0;
-    if (!m->sorted || !m->max_end)
-        return false;
-    for (size_t i = 0; i < m->len; i++)
-        m->sorted[i] = (uint32_t)i;
-    pthread_mutex_lock(&sort_lock);
-    sort_ctx = m;
-    qsort(m->sorted, m->len, sizeof *m->sorted, by_start);
-    pthread_mutex_unlock(&sort_lock);
-    uint64_t mx = 0;
-    for (size_t i = 0; i < m->len; i++) {
-        uint64_t e = m->v[m->sorted[i]].end;
-        m->max_end[i] = mx = e > mx ? e : mx;
-    }
-    m->sorted_len = m->len;
-    return true;
+    return (m->index.len == m->len && m->len) || spans_build(&m->index, m->len, entry_range, m);
 }
 
 static const char *lookup_locked(jitmap *m, uint64_t pc, uint32_t gen);
@@ -405,19 +361,8 @@ static const char *lookup_locked(jitmap *m, uint64_t pc, uint32_t gen)
 {
     const jit_entry *alive = NULL, *newest = NULL;
     if (build_index(m)) {
-        size_t lo = 0, hi = m->sorted_len; /* first entry starting above pc */
-        while (lo < hi) {
-            size_t mid = lo + (hi - lo) / 2;
-            if (m->v[m->sorted[mid]].start <= pc)
-                lo = mid + 1;
-            else
-                hi = mid;
-        }
-        /* Walk back while an entry at or below pc could still reach it. */
-        for (size_t i = lo; i-- > 0 && m->max_end[i] > pc;) {
-            const jit_entry *e = &m->v[m->sorted[i]];
-            if (e->end <= pc)
-                continue;
+        for (size_t pos = spans_upper(&m->index, pc), id; spans_prev(&m->index, &pos, pc, &id);) {
+            const jit_entry *e = &m->v[id];
             if (e->born <= gen && gen < e->died && (!alive || e->born > alive->born))
                 alive = e;
             if (!newest || e->born > newest->born ||

@@ -8,17 +8,23 @@
  *   debugfile.c  debug files on disk (build-id path, .gnu_debuglink with CRC or build-id)
  *   symtab.c     ELF symbol tables (sorted once, binary search)
  *   inline.c     DWARF inline chains (per-CU sorted function ranges, then a short descent)
+ *   fdenames.c   code no symbol covers: PLT stubs, _start, FDE starts
  *
- * Nothing here may reach debuginfod: dwfl_standard_find_debuginfo and
+ * Nothing here may reach debuginfod by itself: dwfl_standard_find_debuginfo and
  * dwfl_build_id_find_elf dlopen libdebuginfod, which pulls in libcurl and OpenSSL and
- * crashed inside node at exit. Our Dwfl_Callbacks only read files on this machine. */
+ * crashed inside node at exit. Our Dwfl_Callbacks read files on this machine, and call
+ * the fetch function only where the caller (the flameprof command) installed one. */
 #include "symbolize_int.h"
 
 #include "debugfile.h"
 #include "demangle.h"
+#include "fdenames.h"
 #include "inline.h"
 #include "symtab.h"
 
+#include "array.h"
+
+#include <elfutils/libdwelf.h>
 #include <errno.h>
 #include <gelf.h>
 #include <inttypes.h>
@@ -32,23 +38,7 @@
 
 static const char symbolize_unknown[] = "[unknown]";
 
-/* ------------------------------------------------------------------ containers */
-
-void *symbolize_reserve(void *arr, size_t *cap, size_t need, size_t elsz)
-{
-    if (need <= *cap)
-        return arr;
-    size_t n = *cap ? *cap : 16;
-    while (n < need) {
-        if (n > SIZE_MAX / 4 / elsz)
-            return NULL;
-        n *= 2;
-    }
-    void *grown = realloc(arr, n * elsz);
-    if (grown != NULL)
-        *cap = n;
-    return grown;
-}
+/* ------------------------------------------------------------------ interned names */
 
 static char *symbolize_arena_alloc(symbolize_chunk **head, size_t n)
 {
@@ -77,8 +67,6 @@ static void symbolize_arena_free(symbolize_chunk *c)
     }
 }
 
-/* ------------------------------------------------------------------ interning */
-
 typedef struct symbolize_strkey {
     const char *s;
     size_t len;
@@ -100,11 +88,8 @@ static const char *symbolize_intern_len(symbolizer *s, const char *str, size_t l
     symbolize_slot *hit = symbolize_htab_find(&s->name_index, h, symbolize_name_eq, s, &key);
     if (hit != NULL)
         return s->names[hit->idx1 - 1];
-    const char **names = symbolize_reserve(s->names, &s->names_cap, s->nnames + 1,
-                                           sizeof *names);
-    if (names == NULL)
+    if (!UTIL_RESERVE(s->names, s->names_cap, s->nnames + 1))
         return NULL;
-    s->names = names;
     char *copy = symbolize_arena_alloc(&s->arena, len + 1);
     if (copy == NULL)
         return NULL;
@@ -144,8 +129,9 @@ static int symbolize_find_elf(Dwfl_Module *mod, void **userdata, const char *mod
     m->pending_elf = NULL;
     int fd = m->pending_fd;
     m->pending_fd = -1;
-    if (m->image == NULL && m->path != NULL)
-        *file_name = strdup(m->path); /* lets dwfl name the file; it frees it */
+    const char *path = m->fetched_path != NULL ? m->fetched_path : m->path;
+    if (m->image == NULL && path != NULL)
+        *file_name = strdup(path); /* lets dwfl name the file; it frees it */
     return fd;
 }
 
@@ -160,7 +146,7 @@ static int symbolize_find_debuginfo(Dwfl_Module *mod, void **userdata, const cha
     if (m == NULL || m->main_elf == NULL)
         return -1;
     return symbolize_debugfile_open(m->main_elf, file_name, debuglink_file, debuglink_crc,
-                                    debuginfo_file_name);
+                                    m->fetch, m->fetch_ctx, debuginfo_file_name);
 }
 
 static const Dwfl_Callbacks symbolize_callbacks = {
@@ -206,9 +192,10 @@ static bool symbolize_open_elf(symbolize_module *m)
         m->pending_elf = elf_memory(m->image, m->image_size);
         return m->pending_elf != NULL;
     }
-    if (m->path == NULL)
+    const char *path = m->fetched_path != NULL ? m->fetched_path : m->path;
+    if (path == NULL)
         return false;
-    int fd = symbolize_open_regular(m->path);
+    int fd = symbolize_open_regular(path);
     if (fd < 0)
         return false;
     m->pending_elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
@@ -243,6 +230,38 @@ static void symbolize_module_close(symbolize_module *m)
     m->main_elf = NULL;
 }
 
+/* Whether the opened file is the one profiled: the same build-id, when one was given. */
+static bool symbolize_is_profiled_file(const symbolize_module *m)
+{
+    if (m->want_id_len == 0 || m->image != NULL)
+        return true;
+    const void *id = NULL;
+    ssize_t n = dwelf_elf_gnu_build_id(m->pending_elf, &id);
+    return n > 0 && (size_t)n == m->want_id_len && memcmp(id, m->want_id, m->want_id_len) == 0;
+}
+
+/* Opens the module's file: the one at its path if it is the one profiled, else the one
+ * the fetch function gives for the profiled build-id. m->changed when neither. */
+static bool symbolize_open_profiled(symbolize_module *m)
+{
+    if (!symbolize_open_elf(m))
+        return false;
+    if (symbolize_is_profiled_file(m))
+        return true;
+    symbolize_module_close(m);
+    char *path = NULL;
+    int fd = m->fetch != NULL ? m->fetch(m->fetch_ctx, true, m->want_id, m->want_id_len, &path)
+                              : -1;
+    if (fd >= 0) {
+        close(fd); /* reopened by name, the way every module file is */
+        m->fetched_path = path;
+    } else {
+        free(path);
+    }
+    m->changed = !(fd >= 0 && symbolize_open_elf(m) && symbolize_is_profiled_file(m));
+    return !m->changed;
+}
+
 /* One Dwfl per module, so modules loaded at the same addresses at different times never
  * shadow each other. The module is reported with dwfl_report_module and our find_elf
  * hands over an Elf we opened (O_CLOEXEC, no transparent decompression), which keeps the
@@ -250,7 +269,7 @@ static void symbolize_module_close(symbolize_module *m)
 static bool symbolize_module_report(symbolize_module *m)
 {
     uint64_t lo, hi;
-    if (!symbolize_open_elf(m) || !symbolize_load_range(m->pending_elf, &lo, &hi)
+    if (!symbolize_open_profiled(m) || !symbolize_load_range(m->pending_elf, &lo, &hi)
         || m->bias + lo < m->bias || m->bias + hi < m->bias)
         return false;
     m->main_elf = m->pending_elf;
@@ -316,6 +335,20 @@ static const char *symbolize_sym_name(symbolizer *s, symbolize_sym *sym)
     return sym->name;
 }
 
+/* Code no symbol or DWARF names: a PLT stub, _start, an FDE start, else the offset. Marks
+ * the module as one debuginfod could name, if it has a build-id. */
+static const char *symbolize_unnamed(symbolizer *s, symbolize_module *m, uint64_t a,
+                                     uint64_t pc)
+{
+    bool by_fde = false;
+    const char *name = symbolize_fdename(s, m, a, &by_fde);
+    if ((name == NULL || by_fde) && !m->unnamed) {
+        const void *id;
+        m->unnamed = m->main_elf != NULL && dwelf_elf_gnu_build_id(m->main_elf, &id) > 0;
+    }
+    return name != NULL ? name : symbolize_offset_name(s, m, pc);
+}
+
 /* All frames for one address, outermost first; at least one. */
 static size_t symbolize_resolve(symbolizer *s, symbolize_module *m, uint64_t pc,
                                 bool is_return, symbolize_frame *out)
@@ -336,7 +369,7 @@ static size_t symbolize_resolve(symbolizer *s, symbolize_module *m, uint64_t pc,
     if (outer == NULL && nchain > 0)
         outer = symbolize_inline_name(s, m, &chain[0]);
     if (outer == NULL)
-        outer = symbolize_offset_name(s, m, pc);
+        outer = symbolize_unnamed(s, m, a, pc);
     size_t n = 0;
     out[n++] = (symbolize_frame){ outer, false };
     for (size_t i = 1; i < nchain; i++) {
@@ -380,21 +413,14 @@ static const symbolize_cached *symbolize_cache_find(const symbolizer *s,
 static void symbolize_cache_store(symbolizer *s, const symbolize_cache_key *k,
                                   const symbolize_frame *f, size_t n)
 {
-    symbolize_cached *cached = symbolize_reserve(s->cached, &s->cached_cap, s->ncached + 1,
-                                                 sizeof *cached);
-    if (cached == NULL)
+    if (!UTIL_RESERVE(s->cached, s->cached_cap, s->ncached + 1)
+        || !UTIL_RESERVE(s->frames, s->frames_cap, s->nframes + n))
         return;
-    s->cached = cached;
-    symbolize_frame *frames = symbolize_reserve(s->frames, &s->frames_cap, s->nframes + n,
-                                                sizeof *frames);
-    if (frames == NULL)
-        return;
-    s->frames = frames;
     if (!symbolize_htab_insert(&s->cache_index, symbolize_cache_hash(k), (uint32_t)s->ncached))
         return;
-    memcpy(&frames[s->nframes], f, n * sizeof *f);
-    cached[s->ncached++] = (symbolize_cached){ k->pc, k->module, (uint32_t)s->nframes,
-                                               (uint16_t)n, k->is_return };
+    memcpy(&s->frames[s->nframes], f, n * sizeof *f);
+    s->cached[s->ncached++] = (symbolize_cached){ k->pc, k->module, (uint32_t)s->nframes,
+                                                  (uint16_t)n, k->is_return };
     s->nframes += n;
 }
 
@@ -424,12 +450,16 @@ symbolizer *symbolize_new(void)
 /* Everything but the registration itself; names already handed out live in the arena. */
 static void symbolize_module_release(symbolize_module *m)
 {
+    symbolize_fdenames_release(m);
     symbolize_module_close(m);
     symbolize_inline_release(m);
     symbolize_symtab_release(m);
     free(m->image);
+    free(m->fetched_path);
     *m = (symbolize_module){ .id = m->id, .path = m->path, .base = m->base, .bias = m->bias,
-                             .state = SYMBOLIZE_BROKEN, .pending_fd = -1 };
+                             .state = SYMBOLIZE_BROKEN, .pending_fd = -1,
+                             .fetch = m->fetch, .fetch_ctx = m->fetch_ctx,
+                             .changed = m->changed };
 }
 
 static void symbolize_module_free(symbolize_module *m)
@@ -493,14 +523,13 @@ int symbolize_add_module(symbolizer *s, int id, const char *path, uint64_t bias,
         errno = EINVAL;
         return -1;
     }
-    symbolize_module **mods = symbolize_reserve(s->modules, &s->modules_cap, s->nmodules + 1,
-                                                sizeof *mods);
-    if (mods == NULL)
+    if (!UTIL_RESERVE(s->modules, s->modules_cap, s->nmodules + 1))
         return -1;
-    s->modules = mods;
     symbolize_module *m = symbolize_module_new(id, path, bias, image, image_size);
     if (m == NULL)
         return -1;
+    m->fetch = s->fetch;
+    m->fetch_ctx = s->fetch_ctx;
     uint32_t idx = (uint32_t)s->nmodules;
     uint32_t old = symbolize_find_module(s, id);
     if (old != UINT32_MAX) {
@@ -514,7 +543,7 @@ int symbolize_add_module(symbolizer *s, int id, const char *path, uint64_t bias,
         symbolize_module_free(m);
         return -1;
     }
-    mods[s->nmodules++] = m;
+    s->modules[s->nmodules++] = m;
     return 0;
 }
 
@@ -541,5 +570,48 @@ size_t symbolize_pc(symbolizer *s, int id, uint64_t pc, bool is_return_address,
     if (n > max)
         n = max;
     memcpy(out, frames, n * sizeof *out);
+    return n;
+}
+
+void symbolize_set_fetch(symbolizer *s, symbolize_fetch_fn fetch, void *ctx)
+{
+    if (s == NULL)
+        return;
+    s->fetch = fetch;
+    s->fetch_ctx = ctx;
+    for (size_t i = 0; i < s->nmodules; i++) {
+        s->modules[i]->fetch = fetch;
+        s->modules[i]->fetch_ctx = ctx;
+    }
+}
+
+void symbolize_expect_build_id(symbolizer *s, int id, const unsigned char *build_id,
+                               size_t len)
+{
+    uint32_t idx = s != NULL ? symbolize_find_module(s, id) : UINT32_MAX;
+    if (idx == UINT32_MAX || len > sizeof s->modules[idx]->want_id)
+        return;
+    memcpy(s->modules[idx]->want_id, build_id, len);
+    s->modules[idx]->want_id_len = len;
+}
+
+size_t symbolize_changed_modules(const symbolizer *s, const char **example)
+{
+    size_t n = 0;
+    for (size_t i = 0; s != NULL && i < s->nmodules; i++)
+        if (s->modules[i]->changed && n++ == 0 && example != NULL)
+            *example = s->modules[i]->base;
+    return n;
+}
+
+size_t symbolize_unnamed_modules(const symbolizer *s, const char **example)
+{
+    size_t n = 0;
+    for (size_t i = 0; s != NULL && i < s->nmodules; i++) {
+        if (!s->modules[i]->unnamed)
+            continue;
+        if (n++ == 0 && example != NULL)
+            *example = s->modules[i]->base;
+    }
     return n;
 }

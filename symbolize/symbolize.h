@@ -6,10 +6,17 @@
  * loaded at overlapping addresses at different times never shadow each other.
  *
  * Names come from .symtab, else .dynsym, including separate debug files found on disk by
- * build-id (/usr/lib/debug/.build-id/xx/yyyy.debug) and .gnu_debuglink; never from the
- * network (debuginfod is never used: it is unsafe inside some hosts, e.g. node).
- * C++ and Rust names are demangled. Where DWARF has inline information, one address
- * expands to several frames: the real function, then each inlined callee.
+ * build-id (/usr/lib/debug/.build-id/xx/yyyy.debug) and .gnu_debuglink; from elsewhere
+ * (debuginfod) only through a fetch function the caller installs, which the flameprof
+ * command does and the profiled process never does (libdebuginfod pulls in libcurl and
+ * OpenSSL, which crashed inside node at exit). C++ and Rust names are demangled. Where
+ * DWARF has inline information, one address expands to several frames: the real
+ * function, then each inlined callee.
+ *
+ * Code no symbol covers (stripped binaries: Debian's own) is still named per function, as
+ * perf and objdump do: PLT stubs "foo@plt", the program's entry point "_start", else the
+ * start of the .eh_frame FDE that covers it, "module+0xstart", so that one function is one
+ * frame whatever its call sites.
  *
  * Fast: each module's symbol table is sorted once; each (module, address) is resolved
  * once and cached.
@@ -44,8 +51,35 @@ int symbolize_add_module(symbolizer *s, int id, const char *path, uint64_t bias,
  * interrupted one), so the call instruction at pc-1 is looked up. Writes up to max frames,
  * OUTERMOST first (the containing function, then inlined callees in call order), and
  * returns how many. Always writes at least one frame when max > 0: an address without a
- * symbol reads "module+0xoffset" (module basename, offset in the file's address space). */
+ * symbol, PLT stub or FDE reads "module+0xoffset" (module basename, offset in the file's
+ * address space: the ELF virtual address, as addr2line and objdump take it). */
 size_t symbolize_pc(symbolizer *s, int id, uint64_t pc, bool is_return_address,
                     symbolize_frame *out, size_t max);
+
+/* A file for a build-id from outside this machine's debug directories: the debug file,
+ * or (executable) the module file itself, when the one on disk is not the one profiled.
+ * Returns an open descriptor and sets *path to its malloc'd name, or -1. Its build-id is
+ * checked against the module's before it is used. */
+typedef int (*symbolize_fetch_fn)(void *ctx, bool executable, const unsigned char *build_id,
+                                  size_t len, char **path);
+
+/* Install fetch (NULL: none, the default), asked at most once per module whose symbols
+ * and DWARF are not on disk, when the module is first used. Call before resolving. */
+void symbolize_set_fetch(symbolizer *s, symbolize_fetch_fn fetch, void *ctx);
+
+/* The build-id module id had when it was profiled. A file at its path with another build-id
+ * (or none) is not read: the module is then the file the fetch function gives for that
+ * build-id, if any, else its addresses read "module+0xoffset". Call before resolving. */
+void symbolize_expect_build_id(symbolizer *s, int id, const unsigned char *build_id,
+                               size_t len);
+
+/* How many of the modules resolved so far were not the file profiled (see
+ * symbolize_expect_build_id) and were named by offset; *example as below. */
+size_t symbolize_changed_modules(const symbolizer *s, const char **example);
+
+/* How many of the modules resolved so far had code that no symbol covered (named by FDE
+ * start or offset) and carry a build-id a debuginfod server could be asked for; *example
+ * (if non-NULL) is set to one's base name. */
+size_t symbolize_unnamed_modules(const symbolizer *s, const char **example);
 
 #endif

@@ -4,7 +4,8 @@
  *
  * Who owns what: symbolize.c (the core) creates, loads and frees modules and owns the
  * interned names and the per-address cache; symtab.c fills a module's syms; inline.c
- * its CU, function-tree and alias tables; demangle.c and debugfile.c hold no state.
+ * its CU, function-tree and alias tables; fdenames.c its fdetab (PLT stubs, entry point,
+ * FDE starts); demangle.c and debugfile.c hold no state.
  *
  * Not thread-safe: a symbolizer and its modules are used by one thread at a time (at exit,
  * or in a tool); nothing here is async-signal-safe. */
@@ -75,6 +76,8 @@ typedef struct symbolize_alias {
 
 enum symbolize_state { SYMBOLIZE_UNLOADED, SYMBOLIZE_READY, SYMBOLIZE_BROKEN };
 
+typedef struct symbolize_fdetab symbolize_fdetab; /* fdenames.c */
+
 typedef struct symbolize_module {
     int id;
     char *path;       /* as registered (may be NULL) */
@@ -103,6 +106,14 @@ typedef struct symbolize_module {
     symbolize_alias *aliases; /* raw pointers into this module's Dwfl: released with it */
     size_t naliases, aliases_cap;
     symbolize_htab alias_index;
+    symbolize_fdetab *fdetab; /* built on the first address no symbol covers */
+    bool unnamed;             /* some address had no symbol: named by FDE start or offset */
+    unsigned char want_id[64]; /* the build-id profiled (symbolize_expect_build_id) */
+    size_t want_id_len;
+    char *fetched_path;       /* the module file fetched by build-id, read instead of path */
+    bool changed;             /* the file at path is not the one profiled, none fetched */
+    symbolize_fetch_fn fetch; /* the symbolizer's, for find_debuginfo */
+    void *fetch_ctx;
 } symbolize_module;
 
 typedef struct symbolize_cached {
@@ -135,12 +146,12 @@ struct symbolizer {
     symbolize_htab cache_index;
     symbolize_frame *frames;
     size_t nframes, frames_cap;
+
+    symbolize_fetch_fn fetch;
+    void *fetch_ctx;
 };
 
 /* ------------------------------------------------------------------ core (symbolize.c) */
-
-/* Returns arr grown to hold need elements (updating *cap), or NULL with arr untouched. */
-void *symbolize_reserve(void *arr, size_t *cap, size_t need, size_t elsz);
 
 /* A stable copy of str, shared by every caller asking for the same text, valid until
  * symbolize_free; NULL on allocation failure. */

@@ -3,14 +3,9 @@
 
 #include <errno.h>
 #include <getopt.h>
-#include <malloc.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 void cli_usage_error(const char *cmd, const char *fmt, const char *arg)
 {
@@ -49,60 +44,16 @@ void cli_line_error(void *ctx, size_t line_no, const char *why)
 {
     cli_line_errors *e = ctx;
     /* The total comes at the end. */
-    if (++e->seen <= CLI_MAX_LINE_ERRORS)
+    if (++e->seen > CLI_MAX_LINE_ERRORS)
+        return;
+    if (line_no) /* 0: the message says where (a byte offset, a JSON path) */
         fprintf(stderr, "flameprof: %s:%zu: %s\n", e->name, line_no, why);
+    else
+        fprintf(stderr, "flameprof: %s: %s\n", e->name, why);
 }
 
 void cli_line_errors_end(const cli_line_errors *e, long bad)
 {
     if (bad > CLI_MAX_LINE_ERRORS)
         fprintf(stderr, "flameprof: %s: %ld malformed lines skipped in all\n", e->name, bad);
-}
-
-/* The parsed profile takes about as much memory as the file, in one malloc per stack. On
- * the VMs we measured, a first touch of a fresh 4 KB page costs ~10 us: 40% of rendering a
- * 23 MB profile was page faults. So, for big files, grow the heap once by the file's size
- * and ask for transparent huge pages there (honoured in THP "madvise" mode): 5600 faults
- * become ~400. Best effort: if anything here does not work, it is just slower. */
-static void heap_for(FILE *in)
-{
-    struct stat st;
-    if (fstat(fileno(in), &st) < 0 || !S_ISREG(st.st_mode) || st.st_size < (8 << 20) ||
-        st.st_size > (1L << 30))
-        return;
-    size_t want = (size_t)st.st_size + (size_t)st.st_size / 4; /* + headers and arrays */
-    mallopt(M_MMAP_THRESHOLD, 32 << 20); /* keep the big arrays in that heap too */
-    mallopt(M_TRIM_THRESHOLD, 1 << 30);  /* and do not hand it back when they move */
-    mallopt(M_TOP_PAD, (int)want);       /* the next growth takes it all at once */
-    static void *volatile probe; /* volatile: the compiler may not drop malloc + free */
-    char *before = sbrk(0);
-    probe = malloc(1 << 20); /* more than the fresh heap holds: that growth, now */
-    char *after = sbrk(0);
-    free(probe);
-    uintptr_t huge = 2u << 20, lo = ((uintptr_t)before + huge - 1) & ~(huge - 1);
-    if (before != (char *)-1 && after != (char *)-1 && (uintptr_t)after > lo + huge)
-        madvise((void *)lo, (uintptr_t)after - lo, MADV_HUGEPAGE);
-}
-
-int cli_read_folded(const char *path, folded_profile *p)
-{
-    bool use_stdin = !path || strcmp(path, "-") == 0;
-    FILE *in = use_stdin ? stdin : fopen(path, "r");
-    if (!in) {
-        fprintf(stderr, "flameprof: %s: %s\n", path, strerror(errno));
-        return 1;
-    }
-    cli_line_errors errs = { use_stdin ? "<stdin>" : path, 0 };
-    heap_for(in);
-    errno = 0;
-    long bad = folded_parse(in, p, cli_line_error, &errs);
-    int err = errno;
-    if (!use_stdin)
-        fclose(in);
-    if (bad < 0) {
-        fprintf(stderr, "flameprof: %s: %s\n", errs.name, err ? strerror(err) : "read error");
-        return 1;
-    }
-    cli_line_errors_end(&errs, bad);
-    return 0;
 }

@@ -1,5 +1,5 @@
-/* cli.h - what the flameprof subcommands share: one-line errors, strict numbers, reading
- * folded stacks, malformed lines of any input reported by number.
+/* cli.h - what the flameprof subcommands share: one-line errors, strict numbers,
+ * malformed lines of any input reported by number (reading profiles: cli_input.h).
  *
  * Exit statuses: 0 success, 1 runtime failure, 2 usage error. */
 #ifndef FLAMEPROF_CLI_H
@@ -37,9 +37,5 @@ void cli_line_error(void *ctx, size_t line_no, const char *why);
  * unreported. */
 void cli_line_errors_end(const cli_line_errors *e, long bad);
 
-/* Reads folded stacks from path (NULL or "-": standard input) into p (initialized by the
- * caller). Malformed lines are reported as "flameprof: NAME:LINE: why" and skipped.
- * Returns 0, or 1 after a one-line message if the file cannot be read. */
-int cli_read_folded(const char *path, folded_profile *p);
 
 #endif

@@ -11,15 +11,17 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "cli_input.h"
 #include "config.h"
 #include "folded.h"
 #include "pprof.h"
 #include "speedscope.h"
 
 static const char convert_help[] =
-    "Usage: flameprof convert [--format FORMAT] [-o FILE] [OPTIONS] [FILE.folded]\n"
+    "Usage: flameprof convert [--format FORMAT] [-o FILE] [OPTIONS] [INPUT]\n"
     "\n"
-    "Convert folded stacks from FILE.folded, or standard input, for other tools.\n"
+    "Convert a profile from INPUT (a file or URL of any format flameprof reads, see below),\n"
+    "or standard input, for other tools.\n"
     "\n"
     "  -f, --format FORMAT  pprof       gzip'ed profile.proto: go tool pprof, pprof.me,\n"
     "                                   Pyroscope, Grafana, IDEs\n"
@@ -65,6 +67,7 @@ typedef struct convert_opts {
     enum format format;
     const char *output, *input, *name;
     unsigned hz;
+    cli_input_opts in;
 } convert_opts;
 
 static int write_format(const convert_opts *c, const folded_profile *p, FILE *out)
@@ -123,6 +126,7 @@ static int convert_args(int argc, char **argv, convert_opts *c)
         { "freq", required_argument, NULL, 'F' },
         { "name", required_argument, NULL, OPT_NAME },
         { "help", no_argument, NULL, 'h' },
+        CLI_INPUT_LONGOPTS,
         { NULL, 0, NULL, 0 }
     };
     long hz;
@@ -156,9 +160,14 @@ static int convert_args(int argc, char **argv, convert_opts *c)
             break;
         case 'h':
             fputs(convert_help, stdout);
+            fputs("\n" CLI_INPUT_HELP, stdout);
             return 0;
         default:
-            return cli_bad_option("convert", argv, opt);
+            switch (cli_input_option(&c->in, "convert", opt, optarg)) {
+            case 1: break;
+            case 0: return cli_bad_option("convert", argv, opt);
+            default: return EXIT_USAGE;
+            }
         }
     }
     if (argc - optind > 1) {
@@ -181,7 +190,8 @@ static int convert_args(int argc, char **argv, convert_opts *c)
 
 int cmd_convert(int argc, char **argv)
 {
-    convert_opts c = { FMT_NONE, NULL, NULL, NULL, CONFIG_DEFAULT_FREQ };
+    convert_opts c = { FMT_NONE, NULL, NULL, NULL, CONFIG_DEFAULT_FREQ, { 0 } };
+    cli_input_defaults(&c.in);
     int rc = convert_args(argc, argv, &c);
     if (rc >= 0)
         return rc;
@@ -191,7 +201,7 @@ int cmd_convert(int argc, char **argv)
     }
     folded_profile p;
     folded_init(&p);
-    rc = cli_read_folded(c.input, &p);
+    rc = cli_read_profile(c.input, &c.in, &p);
     if (rc == 0 && c.output) {
         rc = write_file(&c, &p);
     } else if (rc == 0 && write_format(&c, &p, stdout) < 0) {

@@ -6,13 +6,14 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cli_input.h"
 #include "cmd_svg.h"
 #include "diff.h"
 #include "folded.h"
 #include "svg.h"
 
 static const char diff_help[] =
-    "Usage: flameprof diff [OPTIONS] BEFORE.folded AFTER.folded\n"
+    "Usage: flameprof diff [OPTIONS] BEFORE AFTER\n"
     "\n"
     "Render a differential flame graph as SVG on standard output: laid out by AFTER's\n"
     "samples, each frame red where its share of the samples grew from BEFORE to AFTER and\n"
@@ -23,7 +24,9 @@ static const char diff_help[] =
     "BEFORE's samples scaled to AFTER's total. So a frame is as wide as its samples in\n"
     "AFTER plus those of the paths under it that disappeared.\n"
     "\n"
-    "Either file may be '-' for standard input. OPTIONS are those of 'flameprof svg'\n"
+    "BEFORE and AFTER are profiles of any format flameprof reads (see below), each detected\n"
+    "on its own: 'flameprof diff before.pprof after.folded' works. Either may be '-' for\n"
+    "standard input. OPTIONS are those of 'flameprof svg'\n"
     "(--title, --subtitle, --width, --minwidth, --countname, --inverted, --reverse); --colors\n"
     "is accepted and ignored. The default subtitle names both files and their totals.\n";
 
@@ -32,7 +35,9 @@ int cmd_diff(int argc, char **argv)
     svg_options o;
     svg_options_default(&o);
     const char *files[2] = { NULL, NULL };
-    int rc = cmd_svg_args("diff", diff_help, argc, argv, &o, files, 2, 2);
+    cli_input_opts in;
+    cli_input_defaults(&in);
+    int rc = cmd_svg_args("diff", diff_help, argc, argv, &o, &in, files, 2, 2);
     if (rc >= 0)
         return rc;
     if (strcmp(files[0], "-") == 0 && strcmp(files[1], "-") == 0) {
@@ -45,7 +50,8 @@ int cmd_diff(int argc, char **argv)
     svg_diff d = { NULL, 0, 0, 0 };
     char subtitle[512];
     rc = 1;
-    if (cli_read_folded(files[0], &before) != 0 || cli_read_folded(files[1], &after) != 0)
+    if (cli_read_profile(files[0], &in, &before) != 0 ||
+        cli_read_profile(files[1], &in, &after) != 0)
         goto done;
     if (diff_build(&before, &after, &d) < 0) {
         fprintf(stderr, "flameprof: diff: out of memory\n");

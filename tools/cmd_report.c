@@ -10,6 +10,7 @@
 
 #include "cli.h"
 #include "config.h"
+#include "debuginfod.h"
 #include "jit_perfmap.h"
 #include "rawfile.h"
 #include "report.h"
@@ -21,7 +22,8 @@ static const char report_help[] =
     "Turn the raw sample spill of a process that died before writing its profile\n"
     "(killed, crashed) into PREFIX.folded and PREFIX.svg. PREFIX defaults to RAWFILE\n"
     "without its .raw ending. Addresses are named from the module files still on disk,\n"
-    "and JIT code from /tmp/perf-PID.map if it is still there.\n"
+    "and JIT code from /tmp/perf-PID.map if it is still there. Where DEBUGINFOD_URLS is\n"
+    "set, debug files this machine lacks are fetched from debuginfod by build-id.\n"
     "\n"
     "  -o PREFIX   output prefix\n"
     "  -q          no summary line\n"
@@ -62,6 +64,16 @@ static int report_args(int argc, char **argv, config *cfg, const char **prefix,
     return -1;
 }
 
+/* One line on what debuginfod gave, where it was asked. */
+static void report_debuginfod(const symbolize_debuginfod *dbg, bool quiet)
+{
+    size_t asked, found;
+    symbolize_debuginfod_counts(dbg, &asked, &found);
+    if (dbg && !quiet)
+        fprintf(stderr, "flameprof: debuginfod: debug files for %zu of %zu modules that had "
+                        "none here\n", found, asked);
+}
+
 int cmd_report(int argc, char **argv)
 {
     config cfg = { .freq = CONFIG_DEFAULT_FREQ };
@@ -100,8 +112,12 @@ int cmd_report(int argc, char **argv)
     uint64_t samples = 0;
     stacks_foreach(&t, add_samples, &samples);
     sampler_stats st = { .signals = samples, .source = source };
-    report_input ri = { .cfg = &cfg, .stacks = &t, .stats = &st, .self_pc = NULL };
+    symbolize_debuginfod *dbg = symbolize_debuginfod_new();
+    report_input ri = { .cfg = &cfg, .stacks = &t, .stats = &st, .self_pc = NULL,
+                        .fetch = dbg ? symbolize_debuginfod_fetch : NULL, .fetch_ctx = dbg };
     bool ok = report_write(&ri);
+    report_debuginfod(dbg, cfg.quiet);
+    symbolize_debuginfod_free(dbg);
     stacks_free(&t);
     return ok ? 0 : 1;
 }

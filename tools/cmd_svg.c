@@ -11,13 +11,15 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cli_input.h"
 #include "folded.h"
 
 static const char svg_help[] =
-    "Usage: flameprof svg [OPTIONS] [FILE.folded]\n"
+    "Usage: flameprof svg [OPTIONS] [FILE|URL]\n"
     "\n"
-    "Render folded stacks (\"frame;frame;frame COUNT\" lines) from FILE, or standard input,\n"
-    "as an interactive SVG flame graph on standard output.\n"
+    "Render a profile (folded stacks, perf script, pprof, V8 cpuprofile, speedscope; see\n"
+    "below) from FILE, URL or standard input as an interactive SVG flame graph on standard\n"
+    "output.\n"
     "\n"
     "  --title TEXT       title (default \"Flame Graph\")\n"
     "  --subtitle TEXT    second line under the title\n"
@@ -55,7 +57,7 @@ enum { OPT_TITLE = 256, OPT_SUBTITLE, OPT_WIDTH, OPT_MINWIDTH, OPT_COUNTNAME, OP
        OPT_INVERTED, OPT_REVERSE, OPT_HASH };
 
 int cmd_svg_args(const char *cmd, const char *help, int argc, char **argv, svg_options *o,
-                 const char **files, int min_files, int nfiles)
+                 cli_input_opts *in, const char **files, int min_files, int nfiles)
 {
     static const struct option longopts[] = {
         { "title", required_argument, NULL, OPT_TITLE },
@@ -68,6 +70,7 @@ int cmd_svg_args(const char *cmd, const char *help, int argc, char **argv, svg_o
         { "reverse", no_argument, NULL, OPT_REVERSE },
         { "hash", no_argument, NULL, OPT_HASH },
         { "help", no_argument, NULL, 'h' },
+        CLI_INPUT_LONGOPTS,
         { NULL, 0, NULL, 0 }
     };
     const char *minwidth = NULL;
@@ -98,9 +101,14 @@ int cmd_svg_args(const char *cmd, const char *help, int argc, char **argv, svg_o
             break;
         case 'h':
             fputs(help, stdout);
+            fputs("\n" CLI_INPUT_HELP, stdout);
             return 0;
         default:
-            return cli_bad_option(cmd, argv, c);
+            switch (cli_input_option(in, cmd, c, optarg)) {
+            case 1: break;
+            case 0: return cli_bad_option(cmd, argv, c);
+            default: return EXIT_USAGE;
+            }
         }
     }
     if (minwidth && !parse_minwidth(minwidth, o->width, &o->minwidth)) {
@@ -126,14 +134,16 @@ int cmd_svg(int argc, char **argv)
     svg_options o;
     svg_options_default(&o);
     const char *file = NULL;
-    int rc = cmd_svg_args("svg", svg_help, argc, argv, &o, &file, 0, 1);
+    cli_input_opts in;
+    cli_input_defaults(&in);
+    int rc = cmd_svg_args("svg", svg_help, argc, argv, &o, &in, &file, 0, 1);
     if (rc >= 0)
         return rc;
     /* Static and never freed: the process ends right after rendering, and returning 50k
      * blocks to malloc one by one was 5% of the run. Reachable, so no leak report. */
     static folded_profile p;
     folded_init(&p);
-    if (cli_read_folded(file, &p) != 0)
+    if (cli_read_profile(file, &in, &p) != 0)
         return 1;
     if (svg_write(&p, &o, stdout) < 0) {
         fprintf(stderr, "flameprof: writing the SVG: %s\n", errno ? strerror(errno) : "error");

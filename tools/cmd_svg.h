@@ -3,17 +3,19 @@
 #ifndef FLAMEPROF_CMD_SVG_H
 #define FLAMEPROF_CMD_SVG_H
 
+#include "cli_input.h"
 #include "svg.h"
 
 /* argv[0] is "svg". Returns 0, 1 (unreadable input, write error) or 2 (usage). */
 int cmd_svg(int argc, char **argv);
 
 /* Parses the options of `svg` (--title, --width, --minwidth, ... see its --help) into o,
- * which the caller has set to svg_options_default, and the operands into files[0..nfiles)
+ * which the caller has set to svg_options_default, the input options (CLI_INPUT_LONGOPTS)
+ * into in (set to cli_input_defaults), and the operands into files[0..nfiles)
  * (NULL where not given); fewer than min_files operands is a usage error. cmd names the
  * subcommand in messages, help is printed for -h. Returns -1 to go on, else the exit
  * status to return (0 after --help). Uses getopt_long with opterr = 0. */
 int cmd_svg_args(const char *cmd, const char *help, int argc, char **argv, svg_options *o,
-                 const char **files, int min_files, int nfiles);
+                 cli_input_opts *in, const char **files, int min_files, int nfiles);
 
 #endif

@@ -1,17 +1,19 @@
 #!/bin/sh
-# Fuzz the parsers of untrusted input (perf maps, folded stacks, the raw spill) for longer
+# Fuzz the parsers of untrusted input (perf maps, folded stacks, the raw spill, the readers
+# of perf script, pprof, cpuprofile and speedscope) for longer
 # than the 20 s of the 'fuzz' test suite: builds the libFuzzer targets with clang in
 # build-fuzz/ and runs each for SECONDS (default 300), one after the other, from the seeds in
 # tests/fuzz/corpus/. Reproducers of anything found are left in
 # build-fuzz/tests/fuzz/artifacts/ (each run prints their paths). Exit status 0 when nothing
 # was found.
 #
-# usage: tools/fuzz.sh [SECONDS] [TARGET...]     TARGET: perfmap folded rawfile
+# usage: tools/fuzz.sh [SECONDS] [TARGET...]
+#   TARGET: perfmap folded rawfile perfscript pprof cpuprofile speedscope
 set -u
 cd "$(dirname "$0")/.."
 secs=${1:-300}
 [ $# -gt 0 ] && shift
-targets=${*:-perfmap folded rawfile}
+targets=${*:-perfmap folded rawfile perfscript pprof cpuprofile speedscope}
 if [ ! -d build-fuzz ]; then
     CC=clang CXX=clang++ meson setup build-fuzz >/dev/null || exit 1
 fi

@@ -6,6 +6,13 @@ pkgs="meson ninja-build gcc g++ clang pkg-config libdw-dev libelf-dev libunwind-
 # zlib: gzip for pprof output. chromium: the browser suite. golang-go: `go tool pprof`
 # reads our pprof files in the tests.
 pkgs="$pkgs zlib1g-dev chromium golang-go"
+# jansson: V8 .cpuprofile and speedscope JSON input. libcurl: pprof profiles from URLs
+# (net/http/pprof). perf: nothing in the tests runs it (its fixtures are committed).
+pkgs="$pkgs libjansson-dev libcurl4-openssl-dev"
+# libdebuginfod-dev: the command fetches debug files (DEBUGINFOD_URLS). debuginfod: elfutils'
+# server, which the stripped-binary tests run on loopback. sqlite3: Debian's own stripped
+# program and library, profiled by those tests.
+pkgs="$pkgs libdebuginfod-dev debuginfod sqlite3"
 # node + npm fetch playwright-core and speedscope's schema for the tests. Debian's, unless
 # a node is there already: nodesource's bundles its own npm and conflicts with Debian's.
 if ! command -v npm >/dev/null 2>&1 && ! command -v node >/dev/null 2>&1; then

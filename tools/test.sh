@@ -14,14 +14,16 @@ rc=$?
 meson setup build-asan -Db_sanitize=address,undefined -Db_lundef=false >/dev/null &&
     ninja -C build-asan >/dev/null &&
     UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-    meson test -C build-asan --print-errorlogs --suite unwind --suite output --suite symbolize --suite core
+    meson test -C build-asan --print-errorlogs --suite unwind --suite output --suite symbolize --suite core \
+        --suite input
 rc2=$?
 # The parsers of untrusted input under libFuzzer (clang only), 20 s each. Only the fuzz
 # targets are built in this tree.
 rm -rf build-fuzz
 CC=clang CXX=clang++ meson setup build-fuzz >/dev/null &&
     ninja -C build-fuzz tests/fuzz/fuzz_perfmap tests/fuzz/fuzz_folded tests/fuzz/fuzz_rawfile \
-        >/dev/null &&
+        tests/fuzz/fuzz_perfscript tests/fuzz/fuzz_pprof tests/fuzz/fuzz_cpuprofile \
+        tests/fuzz/fuzz_speedscope >/dev/null &&
     meson test -C build-fuzz --no-rebuild --print-errorlogs --suite fuzz
 rc3=$?
 python3 - build-test/meson-logs/testlog.json build-asan/meson-logs/testlog.json \

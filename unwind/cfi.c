@@ -5,6 +5,9 @@
  * instructions ourselves. Only the rules the in-handler walker needs are kept. */
 #include "cfi.h"
 
+#include "array.h"
+#include "eh_frame_hdr.h"
+
 #include <dwarf.h>
 #include <elfutils/libdw.h>
 #include <gelf.h>
@@ -32,76 +35,10 @@ static bool row_push(row_vec *rv, cfi_row r)
             return true;
         }
     }
-    if (rv->len == rv->cap) {
-        size_t cap = rv->cap ? rv->cap * 2 : 1024;
-        cfi_row *v = realloc(rv->v, cap * sizeof *v);
-        if (!v)
-            return false;
-        rv->v = v;
-        rv->cap = cap;
-    }
+    if (!UTIL_RESERVE(rv->v, rv->cap, rv->len + 1))
+        return false;
     rv->v[rv->len++] = r;
     return true;
-}
-
-/* Size in bytes of a DW_EH_PE-encoded value, or 0 if we do not support the format. */
-static size_t eh_value_size(uint8_t enc)
-{
-    switch (enc & 0x0f) {
-    case DW_EH_PE_udata4: case DW_EH_PE_sdata4: return 4;
-    case DW_EH_PE_udata8: case DW_EH_PE_sdata8: return 8;
-    default: return 0;
-    }
-}
-
-static uint64_t read_le(const uint8_t *p, size_t n)
-{
-    uint64_t v = 0;
-    for (size_t i = n; i-- > 0;)
-        v = (v << 8) | p[i];
-    return v;
-}
-
-typedef struct eh_hdr {
-    const uint8_t *table; /* fde_count pairs of (initial location, FDE address), sdata4 */
-    uint64_t count;
-    uint64_t vaddr;       /* file address of .eh_frame_hdr: table values are relative to it */
-} eh_hdr;
-
-static bool eh_hdr_find(Elf *elf, eh_hdr *h)
-{
-    size_t nph;
-    if (elf_getphdrnum(elf, &nph) != 0)
-        return false;
-    for (size_t i = 0; i < nph; i++) {
-        GElf_Phdr ph;
-        if (!gelf_getphdr(elf, (int)i, &ph) || ph.p_type != PT_GNU_EH_FRAME)
-            continue;
-        Elf_Data *d = elf_getdata_rawchunk(elf, ph.p_offset, ph.p_filesz, ELF_T_BYTE);
-        if (!d || d->d_size < 4)
-            return false;
-        const uint8_t *p = d->d_buf;
-        size_t ptr_size = eh_value_size(p[1]), count_size = eh_value_size(p[2]);
-        /* The table must be datarel sdata4, as GNU ld and lld write it. */
-        if (p[0] != 1 || p[3] != (DW_EH_PE_datarel | DW_EH_PE_sdata4) || !ptr_size || !count_size)
-            return false;
-        size_t off = 4 + ptr_size;
-        if (d->d_size < off + count_size)
-            return false;
-        h->count = read_le(p + off, count_size);
-        h->table = p + off + count_size;
-        h->vaddr = ph.p_vaddr;
-        if (h->count > (d->d_size - off - count_size) / 8)
-            return false; /* truncated or corrupt: do not read past the section */
-        return true;
-    }
-    return false;
-}
-
-static uint64_t eh_hdr_fde_start(const eh_hdr *h, uint64_t i)
-{
-    int32_t rel = (int32_t)(uint32_t)read_le(h->table + i * 8, 4);
-    return h->vaddr + (uint64_t)(int64_t)rel;
 }
 
 /* elfutils describes "saved at CFA+N" as DW_OP_call_frame_cfa; DW_OP_plus_uconst N, with a
@@ -247,19 +184,19 @@ static cfi_table *table_new(uint64_t base, const cfi_row *rows, size_t len)
 
 cfi_table *cfi_build(Elf *elf)
 {
-    eh_hdr h;
-    if (!eh_hdr_find(elf, &h) || h.count == 0)
+    util_eh_hdr h;
+    if (!util_eh_hdr_find(elf, &h) || h.count == 0)
         return NULL;
     Dwarf_CFI *cfi = dwarf_getcfi_elf(elf);
     if (!cfi)
         return NULL;
-    uint64_t base = eh_hdr_fde_start(&h, 0);
-    uint64_t last = eh_hdr_fde_start(&h, h.count - 1);
+    uint64_t base = util_eh_hdr_start(&h, 0);
+    uint64_t last = util_eh_hdr_start(&h, h.count - 1);
     row_vec rv = { 0 };
     bool ok = last >= base && last - base < UINT32_MAX - (1u << 20);
     for (uint64_t i = 0; ok && i < h.count; i++) {
-        uint64_t pc = eh_hdr_fde_start(&h, i);
-        uint64_t limit = i + 1 < h.count ? eh_hdr_fde_start(&h, i + 1) : base + UINT32_MAX;
+        uint64_t pc = util_eh_hdr_start(&h, i);
+        uint64_t limit = i + 1 < h.count ? util_eh_hdr_start(&h, i + 1) : base + UINT32_MAX;
         if (pc < base || limit < pc)
             break; /* the table must be sorted; a corrupt one ends here */
         ok = add_fde_rows(cfi, &rv, pc, limit, base);

@@ -1,6 +1,9 @@
 /* modules.c - module registry and generation-stamped module maps. */
 #include "modules.h"
 
+#include "array.h"
+
+#include <elfutils/libdwelf.h>
 #include <fcntl.h>
 #include <gelf.h>
 #include <limits.h>
@@ -67,14 +70,8 @@ static int scan_one(struct dl_phdr_info *info, size_t size, void *arg)
     }
     if (hi <= lo)
         return 0;
-    if (sc->len == sc->cap) {
-        size_t cap = sc->cap ? sc->cap * 2 : 64;
-        seen_module *v = realloc(sc->v, cap * sizeof *v);
-        if (!v)
-            return 1;
-        sc->v = v;
-        sc->cap = cap;
-    }
+    if (!UTIL_RESERVE(sc->v, sc->cap, sc->len + 1))
+        return 1;
     bool is_vdso = sc->vdso && lo <= sc->vdso && sc->vdso < hi;
     seen_module *m = &sc->v[sc->len++];
     *m = (seen_module){ .start = lo, .end = hi, .bias = info->dlpi_addr };
@@ -106,19 +103,25 @@ static Elf *module_open_elf(const seen_module *s, int *fd)
     return *fd < 0 ? NULL : elf_begin(*fd, ELF_C_READ_MMAP, NULL);
 }
 
-/* Built at once, even for big modules (node's binary: most of a second): building them
- * later on the aggregator thread left the first second's samples in code without frame
- * pointers unwound by guesswork, and node's JIT-churn test saw it. */
-static const cfi_table *module_build_cfi(const seen_module *s)
+/* The CFI table, built at once, even for big modules (node's binary: most of a second):
+ * building them later on the aggregator thread left the first second's samples in code
+ * without frame pointers unwound by guesswork, and node's JIT-churn test saw it. And the
+ * build-id, read while the file is open. */
+static void module_inspect(const seen_module *s, unwind_module *m)
 {
     int fd;
     Elf *elf = module_open_elf(s, &fd);
-    cfi_table *t = elf ? cfi_build(elf) : NULL;
+    atomic_init(&m->cfi, elf ? cfi_build(elf) : NULL);
+    const void *id = NULL;
+    ssize_t len = elf ? dwelf_elf_gnu_build_id(elf, &id) : -1;
+    if (len > 0 && (size_t)len <= sizeof m->build_id) {
+        memcpy(m->build_id, id, (size_t)len);
+        m->build_id_len = (size_t)len;
+    }
     if (elf)
         elf_end(elf);
     if (fd >= 0)
         close(fd);
-    return t;
 }
 
 static unwind_module *registry_find(const seen_module *s)
@@ -134,21 +137,15 @@ static unwind_module *registry_find(const seen_module *s)
 
 static unwind_module *registry_add(seen_module *s)
 {
-    if (registry_len == registry_cap) {
-        size_t cap = registry_cap ? registry_cap * 2 : 64;
-        unwind_module **v = realloc(registry, cap * sizeof *v);
-        if (!v)
-            return NULL;
-        registry = v;
-        registry_cap = cap;
-    }
+    if (!UTIL_RESERVE(registry, registry_cap, registry_len + 1))
+        return NULL;
     unwind_module *m = calloc(1, sizeof *m);
     if (!m)
         return NULL;
     *m = (unwind_module){ .id = (int)registry_len, .start = s->start, .end = s->end,
                           .bias = s->bias, .path = s->path, .image = s->image,
                           .image_size = s->image_size };
-    atomic_init(&m->cfi, module_build_cfi(s));
+    module_inspect(s, m);
     s->path = NULL; /* now owned by the module */
     registry[registry_len++] = m;
     return m;
@@ -162,14 +159,8 @@ static int by_start(const void *a, const void *b)
 
 static void publish(const unwind_module **mods, size_t n)
 {
-    if (maps_len == maps_cap) {
-        size_t cap = maps_cap ? maps_cap * 2 : 16;
-        const module_map **v = realloc(maps, cap * sizeof *v);
-        if (!v)
-            return;
-        maps = v;
-        maps_cap = cap;
-    }
+    if (!UTIL_RESERVE(maps, maps_cap, maps_len + 1))
+        return;
     module_map *m = malloc(sizeof *m + n * sizeof m->r[0]);
     if (!m)
         return;
@@ -263,15 +254,7 @@ int modules_restore(int id, const char *path, uint64_t start, uint64_t end, uint
     pthread_mutex_lock(&registry_lock);
     unwind_module *m = NULL;
     if (s.path && id == (int)registry_len && start < end) {
-        if (registry_len == registry_cap) {
-            size_t cap = registry_cap ? registry_cap * 2 : 64;
-            unwind_module **v = realloc(registry, cap * sizeof *v);
-            if (v) {
-                registry = v;
-                registry_cap = cap;
-            }
-        }
-        if (registry_len < registry_cap && (m = calloc(1, sizeof *m))) {
+        if (UTIL_RESERVE(registry, registry_cap, registry_len + 1) && (m = calloc(1, sizeof *m))) {
             *m = (unwind_module){ .id = id, .start = start, .end = end, .bias = bias,
                                   .path = s.path };
             registry[registry_len++] = m;
@@ -281,6 +264,18 @@ int modules_restore(int id, const char *path, uint64_t start, uint64_t end, uint
     if (!m)
         free(s.path);
     return m ? 0 : -1;
+}
+
+int modules_restore_build_id(int id, const unsigned char *build_id, size_t len)
+{
+    pthread_mutex_lock(&registry_lock);
+    unwind_module *m = id >= 0 && (size_t)id < registry_len ? registry[id] : NULL;
+    if (m && len <= sizeof m->build_id) {
+        memcpy(m->build_id, build_id, len);
+        m->build_id_len = len;
+    }
+    pthread_mutex_unlock(&registry_lock);
+    return m && len <= sizeof m->build_id ? 0 : -1;
 }
 
 int modules_restore_map(uint32_t gen, const int *ids, size_t n)

@@ -18,6 +18,8 @@
 
 #include "cfi.h"
 
+#define MODULE_BUILD_ID_MAX 64 /* bytes; GNU ld writes 20 (sha1), some linkers 16 or 32 */
+
 typedef struct unwind_module {
     int id;                /* index in the registry, stable for the process's life */
     uint64_t start, end;   /* runtime address range covered by its PT_LOAD segments */
@@ -26,6 +28,10 @@ typedef struct unwind_module {
     const char *path;      /* absolute path of the file, or "[vdso]" */
     const void *image;     /* the vDSO's in-memory ELF image, else NULL */
     size_t image_size;
+    /* The file's GNU build-id as it was when profiled (0 bytes: none): `flameprof report`
+     * checks that the file it reads later is still that one, and asks debuginfod by it. */
+    unsigned char build_id[MODULE_BUILD_ID_MAX];
+    size_t build_id_len;
 } unwind_module;
 
 /* Ranges inline, so the handler's binary search reads one contiguous array rather than a
@@ -66,6 +72,9 @@ const unwind_module *modules_get(int id);
  * map of the next generation. No CFI tables are built. Return 0, or -1 if out of order. */
 int modules_restore(int id, const char *path, uint64_t start, uint64_t end, uint64_t bias);
 int modules_restore_map(uint32_t gen, const int *ids, size_t n);
+/* The build-id module id had when profiled (before anything is symbolized). 0, or -1 for
+ * an unknown id or a length over MODULE_BUILD_ID_MAX. */
+int modules_restore_build_id(int id, const unsigned char *build_id, size_t len);
 
 /* After fork, in the child: the registry lock may have been held by a thread that does not
  * exist in the child. */

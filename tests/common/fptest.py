@@ -51,7 +51,10 @@ RUN_TIMEOUT = 60           # seconds per program run unless a harness or call sa
 TOP_STACKS = 20            # stacks of each profile printed when a test fails
 STACK_TEXT_MAX = 300       # characters of one stack printed (root kept, then the leaf end)
 # Variables that change what the profiler or a runtime does: never inherited from the caller.
-RUNTIME_ENV = ('LD_PRELOAD', 'NODE_OPTIONS', 'PYTHONPERFSUPPORT', 'JAVA_TOOL_OPTIONS')
+# DEBUGINFOD_URLS makes a process keep its raw spill for `flameprof report` (and the command
+# go to the network): a test that wants it sets it.
+RUNTIME_ENV = ('LD_PRELOAD', 'NODE_OPTIONS', 'PYTHONPERFSUPPORT', 'JAVA_TOOL_OPTIONS',
+               'DEBUGINFOD_URLS')
 
 # Names may hold lone surrogates (see above): print them escaped instead of dying on them.
 for _stream in (sys.stdout, sys.stderr):

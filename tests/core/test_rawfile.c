@@ -109,11 +109,12 @@ int main(void)
 
     /* Garbage records: counted with their line numbers, the rest still read. */
     fd = open(path, O_WRONLY | O_APPEND);
-    const char junk[] = "\nX what\nS 0 1 0 0 0 0 1 10\nS 1 1 0 0 0 0 3 10 20\nM 99 1 2 3 /x\n";
+    const char junk[] = "\nX what\nS 0 1 0 0 0 0 1 10\nS 1 1 0 0 0 0 3 10 20\nM 99 1 2 3 /x\n"
+                        "B 99 abcd\nB 0 zz\n";
     CHECK(write(fd, junk, sizeof junk - 1) == (ssize_t)(sizeof junk - 1));
     close(fd);
     bad = read_back(path, &back, &clean);
-    CHECKF(bad == 5, "5 bad records (the cut line is now complete garbage too), got %ld", bad);
+    CHECKF(bad == 7, "7 bad records (the cut line is now complete garbage too), got %ld", bad);
     CHECKF(totals_of(&back).weight == want.weight, "good records still read");
     stacks_free(&back);
 

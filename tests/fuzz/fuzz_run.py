@@ -28,7 +28,9 @@ def main():
     os.makedirs(artifacts, exist_ok=True)
     work = tempfile.mkdtemp(prefix=f'{name}-corpus-')
     try:
+        # libFuzzer exits 77 on a crash by default: meson's SKIP. A crash must fail.
         cmd = [target, f'-max_total_time={int(seconds)}', '-timeout=10', '-rss_limit_mb=2048',
+               '-error_exitcode=1',
                '-print_final_stats=1', f'-artifact_prefix={os.path.join(artifacts, name)}-'] + \
               extra + [work, seeds]
         print('$ ' + ' '.join(cmd), flush=True)

@@ -302,6 +302,32 @@ static void test_debug_mismatch(const fixture *f, const fixture *noid)
     symbolize_free(s);
 }
 
+/* A stripped copy with no debug file anywhere: a static function is named by the start of
+ * its FDE from any address inside it (one frame, not one per address); .dynsym still wins
+ * for exported functions. */
+static void test_fde_names(const fixture *f)
+{
+    mkdir(tmp_path("nodebug"), 0700);
+    copy_file(cfg.stripped, tmp_path("nodebug/libsymfix_stripped.so"));
+    const char *p = tmp_path("nodebug/libsymfix_stripped.so");
+    symbolizer *s = symbolize_new();
+    symbolize_add_module(s, 1, p, f->bias, NULL, 0);
+    uint64_t st = fixture_static_addr(f);
+    char want[512];
+    snprintf(want, sizeof want, "%s", offset_name(p, f->bias, st));
+    for (uint64_t d = 0; d < 3; d++)
+        expect_frames(s, 1, st + d, false, 16, "FDE start names a static function", want, NULL);
+    expect_frames(s, 1, st + 2, true, 16, "FDE start, return address", want, NULL);
+    expect_frames(s, 1, fixture_sym(f, "symfix_outer"), false, 16, ".dynsym before FDEs",
+                  "symfix_outer", NULL);
+    const char *example = NULL;
+    CHECKF(symbolize_unnamed_modules(s, &example) == 1 && example != NULL
+              && strcmp(example, "libsymfix_stripped.so") == 0,
+          "the stripped module is counted as one debuginfod could name (%s)",
+          example ? example : "none");
+    symbolize_free(s);
+}
+
 static void expect_offset_or(symbolizer *s, int id, const char *path, uint64_t bias,
                              uint64_t pc, const char *real, const char *what)
 {
@@ -354,10 +380,12 @@ static uint64_t xorshift(uint64_t *state)
 
 /* Corrupted copies of the fixture: any name is fine, crashing or leaking is not. Half
  * the runs hit the ELF and section headers, where a bad count or offset does most harm. */
-static void test_corrupt_files(const fixture *f)
+/* Random bytes changed in a copy of path (the -g library; the stripped one, whose code is
+ * named from .eh_frame, .eh_frame_hdr and the PLT): every lookup still answers. */
+static void test_corrupt_files(const fixture *f, const char *path)
 {
     size_t size;
-    char *lib = read_file(cfg.lib, &size);
+    char *lib = read_file(path, &size);
     char *copy = malloc(size);
     uint64_t rng = 0x9e3779b97f4a7c15ULL;
     uint64_t pcs[] = { fixture_static_addr(f), fixture_sym(f, "symfix_outer"),
@@ -523,8 +551,10 @@ int main(int argc, char **argv)
     test_stripped(&full, &noid);
     test_debug_subdir(&full);
     test_debug_mismatch(&full, &noid);
+    test_fde_names(&full);
     test_broken_files(&full);
-    test_corrupt_files(&full);
+    test_corrupt_files(&full, cfg.lib);
+    test_corrupt_files(&full, cfg.stripped);
     test_vdso();
     test_cache_and_return(&full);
     test_libc();
