@@ -233,8 +233,15 @@ static int add_process(const char *dir, tree_proc *p, const char *root, folded_p
 {
     char path[PATH_MAX];
     snprintf(path, sizeof path, "%s/%s.folded", dir, p->stem);
-    if (cli_read_folded(path, own) != 0)
+    FILE *f = fopen(path, "re");
+    if (!f)
         return -1;
+    cli_line_errors errs = { path, 0 };
+    long bad = folded_parse(f, own, cli_line_error, &errs);
+    fclose(f);
+    if (bad < 0)
+        return -1;
+    cli_line_errors_end(&errs, bad);
     char *line = NULL;
     size_t cap = 0;
     for (size_t i = 0; i < own->len; i++) {
