@@ -60,10 +60,17 @@ void endings_request_profile(int why)
     errno = saved_errno;
 }
 
-static void on_ending(int sig)
+void endings_end_by(int sig)
 {
+    if (!real_sigaction)
+        return; /* before endings_init: the caller carries on as if nothing happened */
     endings_request_profile(sig);
     die_of(sig);
+}
+
+static void on_ending(int sig)
+{
+    endings_end_by(sig);
 }
 
 void endings_init(endings_sigaction_fn real)
@@ -71,7 +78,9 @@ void endings_init(endings_sigaction_fn real)
     real_sigaction = real;
     memset(&our_action, 0, sizeof our_action);
     our_action.sa_handler = on_ending;
-    our_action.sa_flags = SA_RESTART;
+    /* SA_ONSTACK: on the thread's alternate signal stack where it has one (a goroutine's
+     * stack is too small for a signal frame); the handler itself needs a few hundred bytes. */
+    our_action.sa_flags = SA_RESTART | SA_ONSTACK;
     sigemptyset(&our_action.sa_mask);
     for (size_t i = 0; real && i < sizeof watched / sizeof *watched; i++) {
         struct sigaction cur;

@@ -37,6 +37,12 @@ void endings_set_writer(bool alive);
 #define ENDINGS_EXIT (-1)
 void endings_request_profile(int why);
 
+/* Async-signal-safe, in a handler of ours: the program's disposition for sig is the default
+ * and the default terminates (a SIGPROF that is not ours, with no handler of the program's):
+ * write the profile as for an ending signal, then die of sig as the process would have.
+ * Returns only before endings_init. */
+void endings_end_by(int sig);
+
 /* Aggregator: why the profile is to be written now (a signal or ENDINGS_EXIT), or 0. */
 int endings_requested(void);
 

@@ -26,6 +26,8 @@
 #include "aggregator.h"
 #include "config.h"
 #include "endings.h"
+#include "goexit.h"
+#include "golang.h"
 #include "jit_env.h"
 #include "jit_perfmap.h"
 #include "jvm.h"
@@ -33,6 +35,7 @@
 #include "owner.h"
 #include "procname.h"
 #include "rawfile.h"
+#include "record_mark.h"
 #include "report.h"
 #include "ring.h"
 #include "sampler.h"
@@ -220,6 +223,17 @@ __attribute__((constructor)) static void flameprof_init(void)
     config_load(&g_cfg);
     procname_read(g_name, g_display);
     root_of_tree();
+    golang_detect();
+    if (golang_without_libc()) {
+        fprintf(stderr, "flameprof: pid %ld: a Go program built without cgo: Go runs its "
+                        "threads outside the C library, so it cannot be profiled from inside; "
+                        "use Go's own profiler (net/http/pprof, runtime/pprof), which "
+                        "flameprof svg renders\n",
+                (long)getpid());
+        record_mark(RECORD_MARK_SAID);
+        return;
+    }
+    record_mark(RECORD_MARK_LOADED); /* for `flameprof record`: the library is in here */
     jit_setup_env();
     jvm_setup_env(); /* before the JVM (if this is one) reads JAVA_TOOL_OPTIONS */
     if (!real_pthread_create || ring_init(&g_ring, RING_SLOTS) != 0) {
@@ -238,6 +252,7 @@ __attribute__((constructor)) static void flameprof_init(void)
         fprintf(stderr, "flameprof: cannot start sampling; not profiling\n");
         return;
     }
+    goexit_install(g_cfg.quiet);
     pthread_atfork(NULL, NULL, on_fork_child);
     atomic_store(&g_ready, true);
     if (dormant) {
@@ -306,7 +321,10 @@ static void finish(bool skip_if_empty)
                         .lost = aggregator_lost(), .self_pc = (const void *)finish,
                         .raw = rawfile_path(), .keep_raw = &keep_raw, .name = g_name,
                         .display = g_display };
-    rawfile_close(report_write(&in) && !keep_raw);
+    bool written = report_write(&in);
+    rawfile_close(written && !keep_raw);
+    if (written)
+        record_mark(RECORD_MARK_PROFILED);
     report_perfmap();
     if (g_end_note && g_cfg.tree[0]) {
         char line[256];

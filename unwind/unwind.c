@@ -132,7 +132,8 @@ unwind_result unwind_walk(const unwind_ctx *ctx, unwind_regs r, uint64_t stack_e
 {
     unwind_result res = { 0, 0, 0, false };
     const module_map *m = ctx->modules;
-    const uint64_t lo = r.sp, hi = stack_end;
+    uint64_t lo = r.sp, hi = stack_end;
+    int crossings = 0; /* stack switches followed: a few at most (goroutine -> g0 -> ...) */
     if (max == 0)
         return res;
     pcs[res.depth++] = frame_value(ctx->interp, &r, lo, hi, &res);
@@ -145,9 +146,14 @@ unwind_result unwind_walk(const unwind_ctx *ctx, unwind_regs r, uint64_t stack_e
         uint64_t old_sp = r.sp;
         if (row && row->kind == CFI_OUTERMOST)
             break;
-        bool ok;
+        bool ok, crossed = false;
         exact = false;
-        if (row && row->kind == CFI_SIGFRAME) {
+        if (crossings < 4 && ctx->go &&
+            golang_cross(ctx->go, &r.pc, &r.sp, &lo, &hi, &exact)) {
+            /* On another stack now: sp may be anywhere relative to the old one. */
+            ok = crossed = true;
+            crossings++;
+        } else if (row && row->kind == CFI_SIGFRAME) {
             /* The interrupted pc is exact; its stack lies above the signal frame (or on
              * another stack entirely, and then the bounds end the walk). */
             ok = step_sigframe(&r, lo, hi);
@@ -163,7 +169,7 @@ unwind_result unwind_walk(const unwind_ctx *ctx, unwind_regs r, uint64_t stack_e
         }
         /* The stack grows down: a caller's frame is always above. Anything else is a loop
          * or garbage; so is a return address in the first page. */
-        if (!ok || r.sp <= old_sp || r.pc < 4096)
+        if (!ok || (r.sp <= old_sp && !crossed) || r.pc < 4096)
             break;
         if (res.depth == max) {
             res.truncated = true;

@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "golang.h"
 #include "modules.h"
 
 typedef struct unwind_regs {
@@ -45,6 +46,9 @@ typedef struct unwind_ctx {
                                          stubs `sub $8,%rsp; call *%rcx; add $8,%rsp; ret`,
                                          unwound as CFA = rsp + 16 */
     const unwind_interp *interp;      /* may be NULL: interpreter frames stay pcs */
+    const golang_layout *go;          /* a Go program's layout (may be NULL): the walk
+                                         crosses from the system stack to the goroutine's
+                                         (golang.h), and reads are bounded by that stack */
 } unwind_ctx;
 
 typedef struct unwind_result {
@@ -54,10 +58,11 @@ typedef struct unwind_result {
     bool truncated; /* the stack went on past max frames */
 } unwind_result;
 
-/* Walk from regs, reading only [regs.sp, stack_end). Writes return addresses as they are
- * (not minus one); a frame in ctx->interp's code whose method slot (inside the stack)
- * holds a plausible pointer is written as UNWIND_METHOD_TAG | that value, unchecked:
- * whoever reads it must validate it without dereferencing it. */
+/* Walk from regs, reading only [regs.sp, stack_end), or, after a crossing to a goroutine's
+ * stack (ctx->go), only that stack. Writes return addresses as they are (not minus one);
+ * a frame in ctx->interp's code whose method slot (inside the stack) holds a plausible
+ * pointer is written as UNWIND_METHOD_TAG | that value, unchecked: whoever reads it must
+ * validate it without dereferencing it. */
 unwind_result unwind_walk(const unwind_ctx *ctx, unwind_regs regs, uint64_t stack_end,
                           uint64_t *pcs, size_t max);
 

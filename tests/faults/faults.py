@@ -480,6 +480,23 @@ def test_ownprof(ctx, ck, how):
         check_weight_vs_cpu(ck, prof, 0.5, 'ownprof', 'own_burn')  # 0.5 s by design
 
 
+def test_ownprof_flags(ctx, ck):
+    """The program's SIGPROF handler keeps the semantics its flags asked for: its sa_mask,
+    SA_NODEFER, SA_RESETHAND (then the default action: the process dies of SIGPROF)."""
+    argv = [ctx.prog('fw_host'), 'ownprof', 'flags']
+    base = run(argv)
+    ck.check(base.returncode == -signal.SIGPROF, 'without the profiler the second SIGPROF kills',
+             f'status {base.returncode}')
+    r = run(argv, ctx.lib, ctx.out())
+    check_ended_like(ck, r, base, 'own SIGPROF handler with SA_RESETHAND|SA_NODEFER and a mask')
+    want = 'handler: SIGUSR1 blocked, SIGPROF not blocked, disposition reset to default\n'
+    ck.check(r.stdout == want, 'the handler ran once, with its mask, unblocked, then reset',
+             repr(r.stdout))
+    prof = load(ck, os.path.join(ctx.tmp, f'p.{r.pid}.folded'), 'ownprof flags')
+    if prof:
+        check_present(ck, prof, 'own_burn', 'ownprof flags (profile written before dying)')
+
+
 def test_blockprof(ctx, ck, mode):
     argv = [ctx.prog('fw_host'), mode]
     base = run(argv)
@@ -560,13 +577,42 @@ def test_smallstack(ctx, ck):
               f'({deepest - minsig:+d} beyond AT_MINSIGSTKSZ) with {left} bytes left')
         ck.check(0 < deepest <= left, 'the handler ran in the last bytes of the stack and fit',
                  f'{deepest} of {left}')
-        ck.check(deepest - minsig <= 4096,
-                 "the handler's own stack use is small: <= 4 KB beyond the kernel's frame",
+        ck.check(deepest - minsig <= 1024,
+                 "the handler's own stack use is small: <= 1 KB beyond the kernel's frame",
                  f'{deepest - minsig} bytes beyond AT_MINSIGSTKSZ')
     prof = load(ck, os.path.join(ctx.tmp, f'p.{r.pid}.folded'), 'smallstack')
     if prof:
         check_present(ck, prof, 'small_burn', 'smallstack')
         check_present(ck, prof, 'tight_burn', 'smallstack')
+
+
+def test_altstack_small(ctx, ck):
+    """Threads whose signals run on small sigaltstacks (as every Go thread's do): our handler
+    runs there (SA_ONSTACK), also nested under the program's own handler, and fits."""
+    argv = [ctx.prog('fw_host'), 'altstack-small']
+    base = run(argv)
+    ck.check(base.returncode == 0, 'altstack-small exits 0 without the profiler',
+             f'{base.returncode}')
+    r = run(argv, ctx.lib, ctx.out())
+    check_ended_like(ck, r, base, 'altstack-small')
+    m = re.search(r'AT_MINSIGSTKSZ=(\d+); sigaltstack (\d+) bytes; deepest use: (\d+) bytes '
+                  r'\(burning on the thread stack\), (\d+) bytes \(in handlers on the '
+                  r'sigaltstack\); guard below (\w+)', r.stderr)
+    if ck.check(m is not None, 'fw_host reported its sigaltstacks\' use', r.stderr[-300:]):
+        minsig, size, own, nested = map(int, m.groups()[:4])
+        print(f'       sigaltstack {size} bytes; SIGPROF alone used {own} bytes '
+              f'({own - minsig:+d} beyond AT_MINSIGSTKSZ={minsig}); nested under the program\'s '
+              f'handler {nested} bytes')
+        ck.check(own > minsig // 2, 'our SIGPROF handler ran on the sigaltstack (SA_ONSTACK)',
+                 f'{own} bytes of it used while the thread burned on its own stack')
+        ck.check(own - minsig <= 1024, "the handler's own stack use is small: <= 1 KB beyond "
+                 "the kernel's frame (no lazy binding in it: BIND_NOW)", f'{own - minsig} bytes')
+        ck.check(m.group(5) == 'intact' and nested <= size,
+                 'nothing written below the sigaltstack', f'guard {m.group(5)}, {nested} of {size}')
+    prof = load(ck, os.path.join(ctx.tmp, f'p.{r.pid}.folded'), 'altstack-small')
+    if prof:
+        check_present(ck, prof, 'alt_small_burn', 'altstack-small')
+        check_present(ck, prof, 'alt_small_handler_burn', 'SIGPROF while on the sigaltstack')
 
 
 def test_altstack(ctx, ck, mode, arg=None):
@@ -883,6 +929,8 @@ TESTS = {
     'small-stack': test_smallstack,
     'altstack': lambda c, k: test_altstack(c, k, 'altstack'),
     'altstack-overflow': lambda c, k: test_altstack(c, k, 'altstack-overflow', '300'),
+    'altstack-small': test_altstack_small,
+    'own-sigprof-flags': test_ownprof_flags,
     'out-missing-dir': lambda c, k: test_out_dir(c, k, 'missing'),
     'out-proc-dir': lambda c, k: test_out_dir(c, k, 'proc'),
     'out-readonly-dir': lambda c, k: test_out_dir(c, k, 'readonly'),

@@ -40,7 +40,7 @@ static void on_prof(int sig, siginfo_t *si, void *ucv)
     unwind_regs r = unwind_regs_of(ucv);
     uint64_t pcs[MAX];
     uint64_t t0 = walk_test_now_ns();
-    unwind_ctx ctx = { modules_current(), NULL, NULL };
+    unwind_ctx ctx = { modules_current(), NULL, NULL, NULL };
     unwind_result res = unwind_walk(&ctx, r, g_stack_hi, pcs, MAX);
     uint64_t t1 = walk_test_now_ns();
     unsigned i = atomic_fetch_add(&g_ncost, 1);
@@ -147,7 +147,7 @@ static void check_interpreter_frames(void)
     st[17] = 0x1235, st[20] = fp_c, st[21] = interp_lo + 0x300; /* B (slot not set) -> C */
     st[29] = m_c, st[32] = fp_d, st[33] = ra_d;                /* C -> D (not interpreted) */
     unwind_regs r = { interp_lo + 0x10, (uint64_t)(uintptr_t)&st[0], fp_a, 0 };
-    unwind_ctx ctx = { NULL, NULL, &in };
+    unwind_ctx ctx = { NULL, NULL, &in, NULL };
     uint64_t pcs[8];
     unwind_result res = unwind_walk(&ctx, r, (uint64_t)(uintptr_t)&st[64], pcs, 8);
     CHECKF(res.depth == 4 && res.methods == 2, "interpreter walk: depth %zu, methods %zu",
