@@ -85,7 +85,6 @@ static void *run(void *arg)
         int why = endings_requested();
         if (why) {
             g_on_ending(why); /* stops sampling and this loop, writes the profile */
-            endings_done();
             break;
         }
         refresh_modules_if_changed();

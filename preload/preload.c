@@ -257,7 +257,7 @@ __attribute__((constructor)) static void flameprof_init(void)
     atomic_store(&g_ready, true);
     if (dormant) {
         /* No timer, no thread: ready only for the children it forks. */
-        endings_init((sigaction_fn)real_symbol("sigaction"));
+        endings_init((sigaction_fn)real_symbol("sigaction"), g_cfg.stop_wait);
         aggregator_init(&g_ring, &g_stacks, real_pthread_create, finish_on_signal);
         note_unprofiled(why);
         return;
@@ -266,7 +266,7 @@ __attribute__((constructor)) static void flameprof_init(void)
     sampler_thread_start();
     sampler_arm_existing_threads();
     /* Last, so that the scan of existing threads does not find it. */
-    endings_init((sigaction_fn)real_symbol("sigaction"));
+    endings_init((sigaction_fn)real_symbol("sigaction"), g_cfg.stop_wait);
     if (aggregator_start(&g_ring, &g_stacks, real_pthread_create, finish_on_signal) != 0) {
         fprintf(stderr, "flameprof: cannot start the aggregator thread; not profiling\n");
         sampler_stop();
@@ -300,6 +300,7 @@ static void finish(bool skip_if_empty)
      * does not exist here; with CLONE_VM its memory is the parent's): touch nothing. */
     if (!owner_is_self() || !atomic_exchange(&g_active, false))
         return;
+    endings_writing(true); /* an ending signal on another thread waits for this */
     sampler_stop();
     aggregator_stop();
     sampler_stats st;
@@ -313,6 +314,7 @@ static void finish(bool skip_if_empty)
             fprintf(stderr, "flameprof: pid %ld: no samples (less CPU time than one sampling "
                             "period); nothing written\n", (long)getpid());
         rawfile_close(true);
+        endings_writing(false);
         return;
     }
     rawfile_spill(&g_stacks); /* in case writing the profile fails (a full disk) */
@@ -334,6 +336,7 @@ static void finish(bool skip_if_empty)
         fprintf(stderr, "flameprof: pid %ld: %s\n", (long)getpid(), g_end_note);
     }
     jit_cleanup();
+    endings_writing(false);
 }
 
 __attribute__((destructor)) static void flameprof_fini(void)
@@ -502,7 +505,8 @@ FP_EXPORT int execle(const char *path, const char *arg, ...)
     return rc;
 }
 
-/* ---- the program's own SIGPROF handler ---- */
+/* ---- the program's signal dispositions: SIGPROF (sampler.h), the ending signals
+ * (endings.h) ---- */
 
 typedef void (*sighandler_fn)(int);
 
@@ -558,33 +562,53 @@ __asm__(".text\n"
 
 FP_EXPORT int sigaction(int sig, const struct sigaction *act, struct sigaction *old)
 {
+    int rc;
     if (sig == SAMPLER_SIGNAL && atomic_load(&g_active) && owner_check() != OWNER_SHARED &&
         sampler_app_sigaction(act, old))
         return 0;
-    if (endings_is_watched(sig))
-        return endings_sigaction(sig, act, old);
+    if (endings_sigaction(sig, act, old, &rc))
+        return rc;
     return ((sigaction_fn)real_symbol("sigaction"))(sig, act, old);
 }
 
+/* glibc's signal() family: each is a sigaction with fixed flags, made inside libc where no
+ * interposer sees it. For the signals we watch, make that sigaction here, through ours. */
+static sighandler_fn signal_as(const char *name, int sig, sighandler_fn handler, int flags)
+{
+    bool ours = (sig == SAMPLER_SIGNAL && atomic_load(&g_active)) || endings_is_watched(sig);
+    if (!ours || handler == SIG_ERR)
+        return ((sighandler_fn(*)(int, sighandler_fn))real_symbol(name))(sig, handler);
+    struct sigaction sa, old;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = handler;
+    sa.sa_flags = flags;
+    sigemptyset(&sa.sa_mask);
+    if (!(flags & SA_NODEFER))
+        sigaddset(&sa.sa_mask, sig);
+    return sigaction(sig, &sa, &old) == 0 ? old.sa_handler : SIG_ERR;
+}
+
+/* BSD semantics: the handler stays, interrupted calls restart. */
 FP_EXPORT sighandler_fn signal(int sig, sighandler_fn handler)
 {
-    if (sig == SAMPLER_SIGNAL && atomic_load(&g_active) && owner_check() != OWNER_SHARED) {
-        struct sigaction sa, old;
-        memset(&sa, 0, sizeof sa);
-        sa.sa_handler = handler;
-        sa.sa_flags = SA_RESTART;
-        if (sampler_app_sigaction(&sa, &old))
-            return old.sa_handler;
-    }
-    if (endings_is_watched(sig)) {
-        struct sigaction sa, old;
-        memset(&sa, 0, sizeof sa);
-        sa.sa_handler = handler;
-        sa.sa_flags = SA_RESTART; /* glibc's signal() has BSD semantics */
-        sigemptyset(&sa.sa_mask);
-        return endings_sigaction(sig, &sa, &old) == 0 ? old.sa_handler : SIG_ERR;
-    }
-    return ((sighandler_fn(*)(int, sighandler_fn))real_symbol("signal"))(sig, handler);
+    return signal_as("signal", sig, handler, SA_RESTART);
+}
+
+FP_EXPORT sighandler_fn bsd_signal(int sig, sighandler_fn handler)
+{
+    return signal_as("bsd_signal", sig, handler, SA_RESTART);
+}
+
+/* System V semantics, what signal() is in strict ISO C (-std=c11, no _DEFAULT_SOURCE):
+ * one-shot, not deferred. */
+FP_EXPORT sighandler_fn __sysv_signal(int sig, sighandler_fn handler)
+{
+    return signal_as("__sysv_signal", sig, handler, SA_RESETHAND | SA_NODEFER);
+}
+
+FP_EXPORT sighandler_fn sysv_signal(int sig, sighandler_fn handler)
+{
+    return signal_as("sysv_signal", sig, handler, SA_RESETHAND | SA_NODEFER);
 }
 
 /* ---- sandboxes ----

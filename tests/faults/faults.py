@@ -130,7 +130,8 @@ def mount_tmpfs(ctx, d, opts):
 # --- endings ----------------------------------------------------------------------------------
 
 def test_signal(ctx, ck, sig, mode='wait-signal'):
-    """Default disposition: the profile is written, then the process dies of the signal."""
+    """The process dies of the signal, by the default disposition or by the program's own
+    handler that ends in it (mode, see fw_end.c): the profile is written first."""
     argv = [ctx.prog('fw_end'), mode]
     base_p = start(argv)
     base_p.wait_stdout('ready\n')
@@ -138,6 +139,9 @@ def test_signal(ctx, ck, sig, mode='wait-signal'):
     base = report_run(base_p.finish())
     ck.check(base.returncode == -sig, f'without the profiler, {mode} dies of signal {sig}',
              f'status {base.returncode}')
+    if mode not in ('wait-signal', 'reset-default'):
+        ck.check(base.stdout.endswith('ready\ncleanup\n'),
+                 f"without the profiler, {mode}'s own handler ran", repr(base.stdout[-60:]))
     p = start(argv, ctx.lib, ctx.out())
     ck.check(p.wait_stdout('ready\n'), 'the program got going under the profiler')
     time.sleep(0.2)
@@ -152,6 +156,65 @@ def test_signal(ctx, ck, sig, mode='wait-signal'):
         check_present(ck, prof, 'end_thread_burn', 'second thread')
         check_weight_vs_cpu(ck, prof, cpu, 'profile')
     check_no_raw(ck, ctx.tmp)
+
+
+def test_no_wait(ctx, ck, sig):
+    """FLAMEPROF_STOP_WAIT=0: the signal ends the process at once, without the profile; one
+    line says where the raw spill is and which command makes the profile, and that command
+    works."""
+    argv = [ctx.prog('fw_end'), 'wait-signal']
+    base_p = start(argv)
+    base_p.wait_stdout('ready\n')
+    base_p.signal(sig)
+    base = report_run(base_p.finish())
+    p = start(argv, ctx.lib, {**ctx.out(), 'FLAMEPROF_STOP_WAIT': '0'})
+    ck.check(p.wait_stdout('ready\n'), 'the program got going under the profiler')
+    while p.cpu_now() < 2.5 and not p.poll():  # 1 s of spills at least
+        time.sleep(0.05)
+    p.signal(sig)
+    r = report_run(p.finish())
+    check_ended_like(ck, r, base, f'signal {sig}, no wait')
+    raw = os.path.join(ctx.tmp, f'p.{r.pid}.raw')
+    want = (f'flameprof: pid {r.pid}: the process ended by signal {sig} before its profile was '
+            f'written; the samples are in {raw}: `flameprof report {raw}` turns them into the '
+            f'profile')
+    ck.check(r.notes() == [want], 'one line: where the raw spill is, and the command',
+             f'{r.notes()}')
+    ck.check(not r.summaries(), 'no summary line (no profile written)', f'{r.summaries()}')
+    prof = report_raw(ctx, ck, r, 'no wait', 2)
+    if prof:
+        check_present(ck, prof, 'end_burn', 'no wait')
+
+
+def test_pid1(ctx, ck, sig):
+    """As a pid namespace's init (a container's pid 1), a signal left at SIG_DFL is dropped
+    by the kernel: the program goes on, with the profiler too (no profile, no death)."""
+    runs = []
+    for lib in (None, ctx.lib):
+        p = start([ctx.prog('fw_end'), 'pid1'], lib, ctx.out() if lib else None)
+        ready = p.wait_stdout('ready\n')
+        m = re.search(rb'pid1: (\d+)', bytes(p.err))
+        if not ready or not m:
+            p.signal(signal.SIGKILL)
+            r = report_run(p.finish())
+            if r.returncode == SKIP and lib is None:
+                raise Skip('no new pid namespace here (needs root): pid 1 NOT tested')
+            ck.check(False, 'fw_end runs as pid 1', f'status {r.returncode}')
+            return
+        inner = int(m.group(1))
+        os.kill(inner, sig)
+        time.sleep(1.0)
+        ck.check(not p.poll(), f'pid 1 lives on after signal {sig} '
+                 f'({"with" if lib else "without"} the profiler)')
+        try:
+            os.kill(inner, signal.SIGKILL)
+        except ProcessLookupError:
+            pass  # it died of the signal: reported above
+        runs.append(report_run(p.finish()))
+    base, r = runs
+    check_ended_like(ck, r, base, f'pid 1 + signal {sig}, then SIGKILL')
+    ck.check(not folded_in(ctx.tmp), 'no profile written (the process never ended by the signal)',
+             f'{folded_in(ctx.tmp)}')
 
 
 def test_handler(ctx, ck, mode):
@@ -655,6 +718,8 @@ def env_cases(var):
         return common + [('', True)]
     if var == 'FLAMEPROF_FORMAT':
         return common + [('', False), ('folded,nonsense', True), ('svg, folded', False)]
+    if var == 'FLAMEPROF_STOP_WAIT':
+        return common + [('', True), ('3601', True), ('1.5', True), ('0', False), ('30', False)]
     # Booleans: an empty value means "unset", which is no error.
     return common + [('', False), ('2', True), ('yes', False)]
 
@@ -902,6 +967,16 @@ TESTS = {
     'signal-int': lambda c, k: test_signal(c, k, signal.SIGINT),
     'signal-hup': lambda c, k: test_signal(c, k, signal.SIGHUP),
     'signal-term-reset-default': lambda c, k: test_signal(c, k, signal.SIGTERM, 'reset-default'),
+    'signal-quit': lambda c, k: test_signal(c, k, signal.SIGQUIT),
+    'signal-term-no-wait': lambda c, k: test_no_wait(c, k, signal.SIGTERM),
+    'signal-term-pid1': lambda c, k: test_pid1(c, k, signal.SIGTERM),
+    # The program's own handler ends the process by the default action in the end: node's
+    # SA_RESETHAND handler that raises again, a reset to SIG_DFL then kill(), a System V
+    # one-shot handler (strict ISO C signal()).
+    'handler-resethand-term': lambda c, k: test_signal(c, k, signal.SIGTERM, 'resethand'),
+    'handler-resethand-int': lambda c, k: test_signal(c, k, signal.SIGINT, 'resethand'),
+    'handler-reraise-hup': lambda c, k: test_signal(c, k, signal.SIGHUP, 'reraise'),
+    'handler-sysv-term': lambda c, k: test_signal(c, k, signal.SIGTERM, 'sysv'),
     'handler-exit': lambda c, k: test_handler(c, k, 'handler-exit'),
     'handler-_exit': lambda c, k: test_handler(c, k, 'handler-_exit'),
     'sigkill': lambda c, k: test_kill(c, k, 1),
@@ -941,7 +1016,8 @@ TESTS = {
 }
 for _how in ('execvpe', 'execle', 'execlp', 'fexecve'):
     TESTS['exec-' + _how] = lambda c, k, how=_how: test_exec(c, k, how)
-for _var in ('FREQ', 'OUT', 'QUIET', 'BENCH', 'FORMAT', 'NODE', 'PYTHON', 'JAVA'):
+for _var in ('FREQ', 'OUT', 'QUIET', 'BENCH', 'FORMAT', 'NODE', 'PYTHON', 'JAVA',
+             'STOP_WAIT'):
     TESTS['env-' + _var.lower()] = lambda c, k, v='FLAMEPROF_' + _var: test_env(c, k, v)
 for _mode in ('other-owner', 'truncated', 'cut-first', 'huge'):
     TESTS['perfmap-' + _mode] = lambda c, k, m=_mode: test_perfmap(c, k, m)
