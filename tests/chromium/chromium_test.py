@@ -80,6 +80,11 @@ def test_nosandbox(ck, wd, exe, lib):
     prof = fptest.load_profile(ck, os.path.join(out, 'tree.folded'), 'chromium tree')
     if prof:
         roots = prof.roots()
+        for root in roots:  # V8's perf maps (--perf-basic-prof) are the test's litter
+            pid = root.rpartition(' [pid ')[2].rstrip(']')
+            if pid.isdigit():
+                wd.cleanups.append(lambda p=pid: os.path.exists(f'/tmp/perf-{p}.map') and
+                                   os.unlink(f'/tmp/perf-{p}.map'))
         kinds = {r.rsplit(' [pid ', 1)[0] for r in roots}
         for kind in ('chromium', 'chromium --type=renderer', 'chromium --type=gpu-process'):
             ck.check(kind in kinds, f'a root for {kind} (one per process with --pids)',
