@@ -4,6 +4,7 @@
 #define FLAMEPROF_REPORT_H
 
 #include "config.h"
+#include "folded.h"
 #include "sampler_stats.h"
 #include "rawfile.h"
 #include "stacks.h"
@@ -17,6 +18,8 @@ typedef struct report_input {
     uint64_t lost;       /* samples the aggregator could not store */
     const char *raw;     /* the raw spill, kept when the profile could not be written */
     const void *self_pc; /* any address inside libflameprof: its frames are hidden */
+    const char *name;    /* the program, file-safe (%c of FLAMEPROF_OUT), or NULL */
+    const char *display; /* the program as the tree's root frame shows it, or NULL */
     /* Debug files from elsewhere (the command's debuginfod client); NULL inside the
      * profiled process, which never goes to the network. */
     symbolize_fetch_fn fetch;
@@ -44,11 +47,26 @@ typedef struct report_input {
  * written. */
 bool report_write(const report_input *in);
 
+/* Write a finished folded profile in the formats of cfg->formats to stem + each ending,
+ * with the same fallbacks; the paths written, blank-separated, into paths. title names
+ * the profile where a format has room for it. in (may be NULL) gives pprof its time of
+ * collection (start_ns, end_ns) and the heatmap its stacks and timeline; without its
+ * stacks there is no heatmap. Returns true if every file was written. */
+bool report_publish(const config *cfg, const report_input *in, const folded_profile *prof,
+                    const char *stem, const char *title, char *paths, size_t cap);
+
 /* Remove the files the last report_write wrote (the exec it was written for failed, and
  * the profile goes on). */
 void report_withdraw(void);
 
-/* The output stem for pid: FLAMEPROF_OUT expanded. */
-void report_stem(const config *cfg, long pid, char *stem, size_t cap);
+/* The output stem for pid: FLAMEPROF_OUT expanded (name is its %c), or TREE/NAME.PID
+ * under FLAMEPROF_TREE. */
+void report_stem(const config *cfg, long pid, const char *name, char *stem, size_t cap);
+
+/* Under FLAMEPROF_TREE: append line to the process's NAME.PID.info (after a "name DISPLAY"
+ * line), where `flameprof record` finds it: its summary, or why it is not profiled. Plain
+ * open/write (no stdio): usable in a raw-cloned child. */
+void report_tree_note(const config *cfg, long pid, const char *name, const char *display,
+                      const char *line);
 
 #endif
