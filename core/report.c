@@ -540,8 +540,12 @@ bool report_publish(const config *cfg, const report_input *in, const folded_prof
                     const char *stem, const char *title, char *paths, size_t cap)
 {
     unsigned want = cfg->formats ? cfg->formats : CONFIG_DEFAULT_FORMATS;
-    if (!in || !in->stacks)
-        want &= ~(unsigned)(CONFIG_FORMAT_HEATMAP | CONFIG_FORMAT_TIMELINE);
+    unsigned over_time = CONFIG_FORMAT_HEATMAP | CONFIG_FORMAT_TIMELINE;
+    if ((!in || !in->stacks) && (want & over_time)) {
+        fprintf(stderr, "flameprof: no heatmap or timeline for a merged profile (a process "
+                        "tree): LD_PRELOAD=libflameprof.so writes them per process\n");
+        want &= ~over_time;
+    }
     return publish_formats(cfg, in, prof, stem, title, want, false, paths, cap);
 }
 
