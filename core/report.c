@@ -17,6 +17,7 @@
 #include "jvmframes.h"
 #include "modules.h"
 #include "outfile.h"
+#include "pynames.h"
 #include "pprof.h"
 #include "heatmap.h"
 #include "rawfile.h"
@@ -123,6 +124,16 @@ static void append_jit_frame(build_ctx *c, const stack_entry *e, uint64_t pc)
         append_inlined(c, e, pc);
 }
 
+/* A Python frame the aggregator named (pynames.h), tagged _[p] for the palettes. */
+static void append_python_frame(build_ctx *c, uint64_t pc)
+{
+    char name[NAME_MAX_LEN];
+    if (!pynames_get(pc, name, sizeof name - 4))
+        snprintf(name, sizeof name - 4, "[python]");
+    strcat(name, "_[p]");
+    append_frame(c, name, false);
+}
+
 static uint64_t weight_of(const build_ctx *c, const stack_entry *e)
 {
     return c->window ? e->weight - e->mark_weight : e->weight;
@@ -141,6 +152,10 @@ static void add_stack(stack_entry *e, void *arg)
     for (size_t i = e->depth; i-- > 0;) {
         bool is_return = i > 0;
         uint64_t pc = e->pcs[i];
+        if (PYNAMES_IS_PC(pc)) {
+            append_python_frame(c, pc);
+            continue;
+        }
         const unwind_module *mod = find_module(e->gen, is_return ? pc - 1 : pc);
         if (mod && mod == c->self)
             continue; /* our own thread trampoline: not the program's code */
@@ -155,6 +170,8 @@ static void add_stack(stack_entry *e, void *arg)
     }
     if (c->line.len == 0)
         append_frame(c, "[unknown]", false);
+    if (e->flags & RING_OFFCPU) /* wall mode: waiting in a system call, not running */
+        append_frame(c, "[off-cpu]", false);
     if (c->names)
         c->oom |= !(c->names[e->id] = strdup(c->line.s));
     else if (folded_add(c->prof, c->line.s, c->line.len, weight_of(c, e)) != 0)
@@ -244,7 +261,8 @@ static int write_svg(FILE *f, void *ctx)
 {
     svg_options o;
     svg_options_default(&o);
-    o.title = "CPU Flame Graph (flameprof)";
+    bool wall = ((write_ctx *)ctx)->cfg->mode == CONFIG_MODE_WALL;
+    o.title = wall ? "Wall-clock Flame Graph (flameprof)" : "CPU Flame Graph (flameprof)";
     return svg_write(((write_ctx *)ctx)->prof, &o, f);
 }
 
@@ -273,7 +291,8 @@ static int write_pprof(FILE *f, void *ctx)
     pprof_mapping *maps = n ? calloc(n, sizeof *maps) : NULL;
     int64_t start, end;
     collection_time(c->in, &start, &end);
-    pprof_meta meta = { maps, 0, start, start && end > start ? end - start : 0 };
+    pprof_meta meta = { maps, 0, start, start && end > start ? end - start : 0,
+                        c->cfg->mode == CONFIG_MODE_WALL ? "wall" : "cpu" };
     for (size_t i = 0; maps && i < n; i++) {
         const unwind_module *m = modules_get((int)i);
         if (!m || !m->path)
@@ -426,16 +445,22 @@ static void print_summary(FILE *out, const report_input *in, const folded_profil
     fprintf(out,
             "flameprof: pid %ld: weight=%llu signals=%llu threads=%llu dropped=%llu "
             "(weight %llu) lost=%llu stacks=%zu handler median=%.2fus p99=%.2fus "
-            "report=%.0fms freq=%uHz source=%s%s; wrote %s\n",
+            "report=%.0fms mode=%s freq=%uHz source=%s%s; wrote %s\n",
             (long)getpid(), (unsigned long long)prof->total, (unsigned long long)s->signals,
             (unsigned long long)s->threads, (unsigned long long)s->dropped,
             (unsigned long long)s->dropped_weight, (unsigned long long)in->lost, prof->len,
             s->cost_median_ns / 1000.0, s->cost_p99_ns / 1000.0, report_s * 1000.0,
-            in->cfg->freq, s->source,
+            s->wall ? "wall" : "cpu", in->cfg->freq, s->source,
             s->app_handler ? "; the program has its own SIGPROF handler: its signals were "
                              "passed to it"
                            : "",
             paths);
+    if (s->wall)
+        fprintf(stderr, "flameprof: wall mode: off-cpu %llu of %llu periods; ticker sent=%llu "
+                        "failed=%llu, %llu threads skipped (they block SIGPROF)\n",
+                (unsigned long long)s->offcpu_weight, (unsigned long long)prof->total,
+                (unsigned long long)s->ticker_sent, (unsigned long long)s->ticker_failed,
+                (unsigned long long)s->ticker_skipped);
     uint64_t dropped = in->tl ? in->tl_info.first_slot / TIMELINE_SLOTS_PER_S
                               : rawfile_timeline_dropped_s();
     if (dropped)
@@ -563,6 +588,9 @@ bool report_write(const report_input *in)
     if (cfg.tree[0])
         cfg.formats = CONFIG_FORMAT_FOLDED; /* record merges the tree and writes the formats */
     unsigned want = cfg.formats ? cfg.formats : CONFIG_DEFAULT_FORMATS;
+    char title[48];
+    snprintf(title, sizeof title, "pid %ld%s", in->pid ? in->pid : (long)getpid(),
+             in->cfg->mode == CONFIG_MODE_WALL ? " wall-clock" : " cpu");
     if ((want & CONFIG_FORMAT_HEATMAP) && !in->tl && !in->raw && !in->window) {
         fprintf(stderr, "flameprof: no heatmap: the timeline (PREFIX.raw) could not be "
                         "written\n");
@@ -576,8 +604,6 @@ bool report_write(const report_input *in)
         if (!want)
             want = CONFIG_DEFAULT_FORMATS;
     }
-    char title[32];
-    snprintf(title, sizeof title, "pid %ld", in->pid ? in->pid : (long)getpid());
     bool ok = publish_formats(&cfg, in, &prof, stem, title, want, !in->window, paths,
                               sizeof paths);
     if ((want & CONFIG_FORMAT_TIMELINE) && in->raw && !in->window) {

@@ -381,14 +381,17 @@ static void encode_tables(conv *c, pb *out, pb *sub, pb *line, uint64_t period,
 
 int pprof_write(const folded_profile *p, unsigned hz, const pprof_meta *meta, FILE *f)
 {
+    const char *kind = meta && meta->kind ? meta->kind : "cpu";
     uint64_t period = hz ? (1000000000u + hz / 2) / hz : 0;
     conv c;
     memset(&c, 0, sizeof(c));
     intern_init(&c.strings);
     intern_init(&c.functions);
     intern_init(&c.locations);
-    for (int i = 0; i < STR_FIXED; i++)
-        c.oom |= intern(&c.strings, fixed_strings[i], strlen(fixed_strings[i]), NULL) != i;
+    for (int i = 0; i < STR_FIXED; i++) {
+        const char *str = i == STR_CPU ? kind : fixed_strings[i]; /* "cpu" or "wall" */
+        c.oom |= intern(&c.strings, str, strlen(str), NULL) != i;
+    }
 
     gz g = { .f = f };
     /* windowBits 15 + 16: a gzip wrapper; zlib writes a zero time stamp, so identical

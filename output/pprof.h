@@ -56,10 +56,12 @@ typedef struct pprof_meta {
     size_t nmappings;
     int64_t time_nanos;            /* when collection started (Unix time), 0: unknown */
     int64_t duration_nanos;        /* how long it ran, 0: unknown */
+    const char *kind;              /* sample and period type: "cpu" (NULL) or "wall" */
 } pprof_meta;
 
 /* Write p to out; hz (> 0) is the sampling frequency the counts were taken at; meta may be
  * NULL. Returns 0, or -1 on a write, compression or allocation error. */
 int pprof_write(const folded_profile *p, unsigned hz, const pprof_meta *meta, FILE *out);
+
 
 #endif

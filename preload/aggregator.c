@@ -11,6 +11,7 @@
 #include "hotspot.h"
 #include "jit_perfmap.h"
 #include "modules.h"
+#include "python.h"
 #include "rawfile.h"
 #include "timeline.h"
 
@@ -48,7 +49,7 @@ static void drain(void)
         uint32_t pm_gen = (s->flags & RING_JIT) ? jit_perfmap_gen(s->jit_stamp) : 0;
         if (s->flags & RING_METHODS)
             hotspot_note_methods(s->pcs, s->depth); /* named while the JVM still runs */
-        stack_entry *e = stacks_put(g_table, s, pm_gen, s->weight, 1);
+        stack_entry *e = stacks_put(g_table, python_named(s), pm_gen, s->weight, 1);
         if (!e)
             g_lost += s->weight;
         else
@@ -147,6 +148,9 @@ static void *run(void *arg)
         }
         refresh_modules_if_changed();
         jit_poll(); /* before draining: the samples' JIT code is in the map by now */
+        struct timespec now;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        python_poll((uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec);
         drain();
         if (n % SPILL_TICKS == 0)
             rawfile_spill(g_table, &g_tl);

@@ -49,10 +49,18 @@ static bool append_flag(const char *var, const char *flag)
     return true;
 }
 
-static bool python_with_perf_support(const char *base)
+/* CPython's -X perf trampolines name Python frames where the frame reader cannot (a
+ * version past its tables: 3.14+), or where FLAMEPROF_PYTHON=perf asks for them; on 3.12
+ * and 3.13 the reader is the default (README: it cost less and names more, measured). */
+static bool python_wants_perf_support(const char *base)
 {
     int minor;
-    return sscanf(base, "python3.%d", &minor) == 1 && minor >= 12;
+    const char *v = getenv("FLAMEPROF_PYTHON");
+    if (sscanf(base, "python3.%d", &minor) != 1 || minor < 12)
+        return false;
+    if (v && strcmp(v, "perf") == 0)
+        return true;
+    return minor >= 14 && env_enabled("FLAMEPROF_PYTHON");
 }
 
 void jit_setup_env(void)
@@ -69,8 +77,7 @@ void jit_setup_env(void)
             setenv(OWNED_ENV, "1", 1);
         append_flag("NODE_OPTIONS", "--interpreted-frames-native-stack");
     }
-    if (python_with_perf_support(base) && env_enabled("FLAMEPROF_PYTHON") &&
-        !getenv("PYTHONPERFSUPPORT")) {
+    if (python_wants_perf_support(base) && !getenv("PYTHONPERFSUPPORT")) {
         setenv("PYTHONPERFSUPPORT", "1", 1);
         setenv(OWNED_ENV, "1", 1);
     }

@@ -30,6 +30,7 @@
 #include "goexit.h"
 #include "golang.h"
 #include "jit_env.h"
+#include "python.h"
 #include "jit_perfmap.h"
 #include "jvm.h"
 #include "modules.h"
@@ -119,6 +120,7 @@ static void on_fork_child(void)
      * (copy-on-write, so it costs nothing) rather than walk it. */
     stacks_init(&g_stacks);
     jit_after_fork_child();
+    python_after_fork_child();
     sampler_after_fork_child();
     aggregator_after_fork_child();
     /* Last: the child's timer starts counting only now, so our own setup (a thread, a file)
@@ -285,6 +287,8 @@ __attribute__((constructor)) static void flameprof_init(void)
     bool dormant = sandbox_single_threaded(why, sizeof why);
     if (!dormant)
         open_spill();
+    sampler_set_mode(g_cfg.mode == CONFIG_MODE_WALL, g_cfg.source == CONFIG_SOURCE_PERF,
+                     real_pthread_create);
     if (sampler_init(g_cfg.freq, &g_ring, g_cfg.empty_handler) != 0) {
         fprintf(stderr, "flameprof: cannot start sampling; not profiling\n");
         return;

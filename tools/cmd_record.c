@@ -32,7 +32,7 @@
 
 static const char record_help[] =
     "Usage: flameprof record [-F HZ] [-o PREFIX] [--format LIST] [--pids] [--per-process]\n"
-    "                        [--] COMMAND [ARGS...]\n"
+    "                        [--mode cpu|wall] [--source timer|perf] [--] COMMAND [ARGS...]\n"
     "\n"
     "Run COMMAND with the flameprof sampler preloaded and write one profile of every process\n"
     "it starts, when it has ended: each program a root frame (sh, python3, chromium\n"
@@ -45,6 +45,10 @@ static const char record_help[] =
     "                       (default svg,folded)\n"
     "      --pids           one root frame per process, \"NAME [pid N]\", not per program\n"
     "      --per-process    also each process's own profile, PREFIX.NAME.PID.*\n"
+    "      --mode MODE      cpu (CPU time, the default) or wall (every thread, running or\n"
+    "                       waiting, 97 Hz unless -F; sets FLAMEPROF_MODE)\n"
+    "      --source SOURCE  cpu mode's clock: timer (default) or perf (perf_event task\n"
+    "                       clock, beyond the scheduler tick; sets FLAMEPROF_SOURCE)\n"
     "  -h, --help           show this help\n"
     "\n"
     "The library is $FLAMEPROF_LIB, else libflameprof.so next to this program (build tree,\n"
@@ -115,6 +119,7 @@ typedef struct record_opts {
     int64_t start_ns, end_ns; /* when the command began and ended (Unix ns): pprof's */
     config env;               /* FLAMEPROF_* as the library would read them (warned once) */
     char lib[PATH_MAX], tree[PATH_MAX - 128];
+    const char *mode, *source; /* --mode, --source: FLAMEPROF_MODE, FLAMEPROF_SOURCE */
 } record_opts;
 
 /* In the child: environment for the preload, then the command. Never returns. */
@@ -131,7 +136,9 @@ static void exec_child(const record_opts *r, char **cmd, const struct sigaction 
     snprintf(freq, sizeof freq, "%u", r->env.freq);
     const char *f = r->freq ? r->freq : getenv("FLAMEPROF_FREQ") ? freq : NULL;
     if (set_preload(r->lib) < 0 || (f && setenv("FLAMEPROF_FREQ", f, 1) < 0) ||
-        setenv("FLAMEPROF_TREE", r->tree, 1) < 0)
+        setenv("FLAMEPROF_TREE", r->tree, 1) < 0 ||
+        (r->mode && setenv("FLAMEPROF_MODE", r->mode, 1) < 0) ||
+        (r->source && setenv("FLAMEPROF_SOURCE", r->source, 1) < 0))
         _exit(EXIT_NOEXEC);
     execvp(cmd[0], cmd);
     int e = errno;
@@ -181,6 +188,10 @@ static void merge_tree(const record_opts *r, pid_t pid, const char *command, int
         cfg.freq = (unsigned)atol(r->freq);
     if (r->format)
         config_parse_formats(r->format, &cfg.formats, why, sizeof why);
+    if (r->mode)
+        config_parse_mode(r->mode, &cfg.mode, why, sizeof why);
+    if (!r->freq && !getenv("FLAMEPROF_FREQ"))
+        cfg.freq = cfg.mode == CONFIG_MODE_WALL ? CONFIG_DEFAULT_WALL_FREQ : CONFIG_DEFAULT_FREQ;
     const char *slash = strrchr(command, '/');
     char name[64], prefix[PATH_MAX];
     snprintf(name, sizeof name, "%s", slash ? slash + 1 : command);
@@ -191,10 +202,28 @@ static void merge_tree(const record_opts *r, pid_t pid, const char *command, int
     if (!config_expand_out(r->out ? r->out : cfg.out, pid, name, prefix, sizeof prefix))
         config_expand_out(CONFIG_DEFAULT_OUT, pid, name, prefix, sizeof prefix);
     char title[96];
-    snprintf(title, sizeof title, "flameprof record: %s", name);
+    snprintf(title, sizeof title, "flameprof record: %s%s", name,
+             cfg.mode == CONFIG_MODE_WALL ? " wall-clock" : "");
     record_tree_opts o = { &cfg, prefix, title, r->pids, r->per_process, r->start_ns,
                            r->end_ns };
     record_tree_merge(r->tree, &o, still_running);
+}
+
+/* --mode (c 'm') or --source ('s'): checked by the parser the library uses. */
+static bool record_choice(int c, const char *arg, record_opts *r)
+{
+    char why[80];
+    config_mode m;
+    config_source so;
+    bool ok = *arg && (c == 'm' ? config_parse_mode(arg, &m, why, sizeof why)
+                                : config_parse_source(arg, &so, why, sizeof why));
+    if (!ok) {
+        cli_usage_error("record", c == 'm' ? "--mode wants cpu or wall, not '%s'"
+                                           : "--source wants timer or perf, not '%s'", arg);
+        return false;
+    }
+    *(c == 'm' ? &r->mode : &r->source) = arg;
+    return true;
 }
 
 int cmd_record(int argc, char **argv)
@@ -202,6 +231,8 @@ int cmd_record(int argc, char **argv)
     static const struct option longopts[] = { { "freq", required_argument, NULL, 'F' },
                                                { "output", required_argument, NULL, 'o' },
                                                { "format", required_argument, NULL, 'f' },
+                                               { "mode", required_argument, NULL, 'm' },
+                                               { "source", required_argument, NULL, 's' },
                                                { "help", no_argument, NULL, 'h' },
                                                { "pids", no_argument, NULL, 'P' },
                                                { "per-process", no_argument, NULL, 'E' },
@@ -218,6 +249,11 @@ int cmd_record(int argc, char **argv)
                 return EXIT_USAGE;
             }
             r.freq = optarg;
+            break;
+        case 'm':
+        case 's':
+            if (!record_choice(c, optarg, &r))
+                return EXIT_USAGE;
             break;
         case 'o':
             if (!*optarg) {

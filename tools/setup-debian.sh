@@ -14,6 +14,9 @@ pkgs="$pkgs libjansson-dev libcurl4-openssl-dev"
 # server, which the stripped-binary tests run on loopback. sqlite3: Debian's own stripped
 # program and library, profiled by those tests.
 pkgs="$pkgs libdebuginfod-dev debuginfod sqlite3"
+# libiberty-dev: the demangler (C++, Rust legacy and v0, D). rustc: tests/rust builds a Rust
+# program with both manglings.
+pkgs="$pkgs libiberty-dev rustc"
 # node + npm fetch playwright-core and speedscope's schema for the tests. Debian's, unless
 # a node is there already: nodesource's bundles its own npm and conflicts with Debian's.
 if ! command -v npm >/dev/null 2>&1 && ! command -v node >/dev/null 2>&1; then

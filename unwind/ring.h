@@ -26,7 +26,28 @@ enum {
     RING_TRUNCATED = 1, /* the stack went on past RING_MAX_DEPTH */
     RING_JIT = 2,       /* some pc lies in no module: jit_stamp and jvm_gen matter */
     RING_METHODS = 4,   /* some pcs hold interpreted methods (UNWIND_METHOD_TAG) */
+    RING_OFFCPU = 8,    /* wall mode: the thread was inside a system call (off CPU) */
+    RING_PY = 16,       /* Python frames spliced in: pcs hold RING_PY_PC(k) for py[k] */
 };
+
+/* Python frames (pyframes.h): half the stack, the other half for the native walk (a slot's
+ * py pages are touched only in Python processes). */
+#define RING_MAX_PY (RING_MAX_DEPTH / 2)
+/* A Python frame in pcs: an address no user-space code has (x86-64 user space is below
+ * 2^47), with its index in py[]. */
+#define RING_PY_TAG 0xfffe000000000000ull
+#define RING_PY_PC(k) (RING_PY_TAG | (uint64_t)(k))
+#define RING_IS_PY_PC(pc) (((pc) & 0xffff000000000000ull) == RING_PY_TAG)
+#define RING_PY_ENTRY 1u /* py flag: the last frame its C evaluation call runs */
+
+typedef struct ring_pyframe {
+    uint64_t code;        /* the code object's address when sampled */
+    uint64_t ident;       /* its name's and filename's str hashes, mixed */
+    int32_t firstlineno;
+    int32_t instr;        /* byte offset of the instruction in its code; -1 unknown */
+    uint32_t flags;       /* RING_PY_ENTRY */
+    uint32_t pad;
+} ring_pyframe;
 
 typedef struct ring_sample {
     uint32_t weight; /* 1 + timer overruns: the periods of CPU time this sample stands for */
@@ -38,6 +59,8 @@ typedef struct ring_sample {
     uint64_t jit_stamp; /* size of the perf map when taken (RING_JIT only) */
     uint64_t time_ns;   /* CLOCK_MONOTONIC when taken: the sample's place in the timeline */
     uint64_t pcs[RING_MAX_DEPTH]; /* leaf first */
+    uint32_t npy;                 /* Python frames in py (RING_PY only) */
+    ring_pyframe py[RING_MAX_PY]; /* leaf first; pages touched only in Python processes */
 } ring_sample;
 
 typedef struct ring_entry {

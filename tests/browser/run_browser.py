@@ -163,6 +163,12 @@ def main():
             f.write(b"main;a 10\nmain;b 10\nmain;gone 20\n")
         flameprof(exe, ["diff", "--width", "1020", before, "-"], b"main;a 30\nmain;b 10\n",
                   os.path.join(tmp, "diff.svg"))
+        # A deep graph (150 frames, ~2,450 px tall, taller than the window): it opens
+        # where the flames are (issue 18). The deep stack is thin, the wide ones shallow.
+        deep = b";".join(b"d%d" % i for i in range(150)) + b" 1\nmain;wide 50\n"
+        flameprof(exe, ["svg", "--width", "1020"], deep, os.path.join(tmp, "deep.svg"))
+        flameprof(exe, ["svg", "--width", "1020", "--inverted"], deep,
+                  os.path.join(tmp, "deep_inv.svg"))
         rc = run_node(tools, "browser_test.js", tmp, 170)
     sys.exit(rc)
 

@@ -21,8 +21,10 @@ Tests (each prints every assertion with its numbers; exit 0 pass, 1 fail, 77 ski
                     the final perf map is used to count the reuse, and to show that naming from
                     it would fail these checks (else SKIP: the test would prove nothing)
   node-worker       a worker_threads Worker's function, rooted at clone3/clone;start_thread
-  python-3.12 / python-3.13          split, names, roots, 100-deep recursion, without -X perf
-  python-3.12-optout / -3.13-optout  FLAMEPROF_PYTHON=0: no py:: frames
+  python-3.12 / python-3.13          FLAMEPROF_PYTHON=perf (the trampolines; the default is
+                                     the frame reader, tests/python): split, names, roots,
+                                     100-deep recursion, without -X perf
+  python-3.12-optout / -3.13-optout  FLAMEPROF_PYTHON=0: no py:: frames, no _[p] frames
   hostile-symlink / -fifo / -other-owner / -lines   untrusted /tmp/perf-PID.map (hostile_map.c)
 
 A runtime that cannot be found is a SKIP (exit 77, with a `SKIP:` line), never a pass.
@@ -404,13 +406,14 @@ def python_run(ctx, ck, version, env_extra):
 
 
 def test_python(ctx, ck, version):
-    r, prof, truth, wl = python_run(ctx, ck, version, {})
+    r, prof, truth, wl = python_run(ctx, ck, version, {'FLAMEPROF_PYTHON': 'perf'})
     if not prof or not truth:
         return
     print(f'       {truth["version"].split()[0]}, PYTHONPERFSUPPORT={truth["PYTHONPERFSUPPORT"]}, '
           f'-X options {truth["xoptions"]}')
     ck.check(truth['trampoline_active'] and 'perf' not in truth['xoptions'],
-             'perf trampoline active without -X perf (the profiler set PYTHONPERFSUPPORT=1)',
+             'perf trampoline active without -X perf (FLAMEPROF_PYTHON=perf: the profiler set '
+             'PYTHONPERFSUPPORT=1)',
              f'active={truth["trampoline_active"]}, -X {truth["xoptions"]}, '
              f'PYTHONPERFSUPPORT={truth["PYTHONPERFSUPPORT"]}')
     funcs = ('leaf_a', 'leaf_b', 'leaf_c')
@@ -453,6 +456,9 @@ def test_python_optout(ctx, ck, version):
     else:
         ck.check(py == 0, 'FLAMEPROF_PYTHON=0: no py:: frames',
                  f'weight {py}; {sorted(f for f in prof.frame_names() if f.startswith("py::"))[:5]}')
+    named = prof.weight(lambda fr: any(f.endswith('_[p]') for f in fr))
+    ck.check(named == 0, 'FLAMEPROF_PYTHON=0: no frame reader either (no _[p] frames)',
+             f'weight {named}')
     ev = prof.weight(lambda fr: any(f.startswith('_PyEval_EvalFrameDefault') for f in fr))
     ck.check(ev >= 0.5 * prof.total, 'the interpreter is still profiled (_PyEval_EvalFrameDefault)',
              f'{pct(ev, prof.total):.1f}% of weight')

@@ -1,0 +1,463 @@
+/* python.c - CPython detection, layout checks, memory snapshot, frame names. See python.h. */
+#include "python.h"
+
+#include <dlfcn.h>
+#include <fcntl.h>
+#include <link.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "array.h"
+#include "config.h"
+#include "modules.h"
+#include "pyframes.h"
+#include "pylayout.h"
+#include "pynames.h"
+#include "sampler.h"
+
+enum {
+    CHECK_POLLS = 300,          /* ticks (10 ms) a live interpreter may fail the checks */
+    RANGES_MIN_NS = 10000000,   /* snapshot refresh after misses: at the next tick, */
+    RANGES_GAP_NS = 100000000,  /* backing off to every 100 ms while misses go on (pymalloc
+                                   unmaps an arena when it empties and maps one again) */
+    RANGES_MAX_NS = 1000000000, /* and at least once a second */
+    RETIRED = 8,                /* replaced snapshots awaiting a grace period */
+    NAME_MAX_LEN = 512,
+};
+
+static enum { PY_UNKNOWN, PY_WAITING, PY_ON, PY_OFF } g_state;
+static uint32_t g_seen_gen; /* module generation of the last detection attempt */
+static pyframes_config g_cfg;
+static uint64_t g_unicode_type;
+static int g_failed_polls;
+static uint64_t g_last_misses, g_last_refresh, g_miss_gap = RANGES_MIN_NS;
+static unwind_ranges *g_retired[RETIRED];
+static size_t g_retired_len;
+static const unwind_ranges *g_published;
+static uint64_t g_unnamed;
+
+/* ---- reading the interpreter's memory off the handler: fault-free ---- */
+
+static bool peek(uint64_t addr, void *buf, size_t len)
+{
+    struct iovec local = { buf, len }, remote = { (void *)(uintptr_t)addr, len };
+    return addr && process_vm_readv(getpid(), &local, 1, &remote, 1, 0) == (ssize_t)len;
+}
+
+static bool peek_u64(uint64_t addr, uint64_t *v)
+{
+    return peek(addr, v, sizeof *v);
+}
+
+/* A str's text as UTF-8 (compact strings: every str CPython makes for code objects). */
+static bool read_str(uint64_t s, char *out, size_t cap)
+{
+    const pylayout *l = &g_cfg.layout;
+    uint64_t type, len;
+    uint32_t state;
+    if (!peek_u64(s + 8, &type) || type != g_unicode_type || !peek_u64(s + 16, &len) ||
+        !peek(s + (uint64_t)l->str_state, &state, sizeof state))
+        return false;
+    unsigned kind = (state >> 2) & 7, compact = (state >> 5) & 1, ascii = (state >> 6) & 1;
+    if (!compact || (kind != 1 && kind != 2 && kind != 4) || len > NAME_MAX_LEN)
+        return false;
+    unsigned char raw[NAME_MAX_LEN * 4];
+    uint64_t data = s + (uint64_t)(ascii ? l->str_ascii_data : l->str_compact_data);
+    if (!peek(data, raw, len * kind))
+        return false;
+    size_t o = 0;
+    for (size_t i = 0; i < len; i++) {
+        uint32_t c = kind == 1 ? raw[i]
+                   : kind == 2 ? (uint32_t)(raw[2 * i] | raw[2 * i + 1] << 8)
+                               : (uint32_t)(raw[4 * i] | raw[4 * i + 1] << 8 |
+                                            raw[4 * i + 2] << 16 | (uint32_t)raw[4 * i + 3] << 24);
+        if (o + 5 >= cap)
+            break;
+        if (c < 0x80) {
+            out[o++] = (char)c;
+        } else if (c < 0x800) {
+            out[o++] = (char)(0xc0 | c >> 6);
+            out[o++] = (char)(0x80 | (c & 0x3f));
+        } else if (c < 0x10000) {
+            out[o++] = (char)(0xe0 | c >> 12);
+            out[o++] = (char)(0x80 | (c >> 6 & 0x3f));
+            out[o++] = (char)(0x80 | (c & 0x3f));
+        } else {
+            out[o++] = (char)(0xf0 | c >> 18);
+            out[o++] = (char)(0x80 | (c >> 12 & 0x3f));
+            out[o++] = (char)(0x80 | (c >> 6 & 0x3f));
+            out[o++] = (char)(0x80 | (c & 0x3f));
+        }
+    }
+    out[o] = 0;
+    return true;
+}
+
+/* ---- the readable-memory snapshot the handler checks its reads against ---- */
+
+/* Anonymous or writable mappings: heaps, arenas, stacks, modules' data. Read-only file
+ * mappings hold no Python object, and reading one past its file's end raises SIGBUS. */
+static bool keep_mapping(const char *perms, unsigned long inode, const char *path)
+{
+    if (perms[0] != 'r' || strstr(path, "[vvar") || strstr(path, "[vsyscall]"))
+        return false;
+    return perms[1] == 'w' || inode == 0;
+}
+
+static unwind_ranges *read_ranges(uint64_t *heap_lo)
+{
+    FILE *f = fopen("/proc/self/maps", "re");
+    if (!f)
+        return NULL;
+    size_t cap = 256, len = 0;
+    unwind_ranges *r = malloc(sizeof *r + cap * sizeof r->r[0]);
+    char line[512];
+    while (r && fgets(line, sizeof line, f)) {
+        unsigned long lo, hi, inode;
+        char perms[5], path[256] = "";
+        if (sscanf(line, "%lx-%lx %4s %*s %*s %lu %255s", &lo, &hi, perms, &inode, path) < 4 ||
+            !keep_mapping(perms, inode, path))
+            continue;
+        if (strcmp(path, "[heap]") == 0)
+            *heap_lo = lo;
+        if (len && r->r[len - 1].hi == lo) {
+            r->r[len - 1].hi = hi;
+            continue;
+        }
+        if (len == cap) {
+            unwind_ranges *g = realloc(r, sizeof *r + 2 * cap * sizeof r->r[0]);
+            if (!g)
+                break;
+            r = g;
+            cap *= 2;
+        }
+        r->r[len].lo = lo;
+        r->r[len++].hi = hi;
+    }
+    fclose(f);
+    if (r)
+        r->len = len;
+    return r;
+}
+
+/* Free the replaced snapshots once no handler can hold one: every handler that started
+ * before they were replaced has ended when the sampler is seen idle after it. */
+static void free_retired(void)
+{
+    if (g_retired_len == 0 || !sampler_idle())
+        return;
+    for (size_t i = 0; i < g_retired_len; i++)
+        free(g_retired[i]);
+    g_retired_len = 0;
+}
+
+static void refresh_ranges(uint64_t now)
+{
+    free_retired();
+    if (g_retired_len == RETIRED)
+        return; /* handlers never idle: keep the snapshot we have */
+    uint64_t heap_lo = 0;
+    unwind_ranges *r = read_ranges(&heap_lo);
+    if (!r)
+        return;
+    pyframes_set_ranges(r, heap_lo);
+    if (g_published)
+        g_retired[g_retired_len++] = (unwind_ranges *)g_published;
+    g_published = r;
+    free_retired();
+    g_last_refresh = now;
+    g_last_misses = pyframes_misses();
+}
+
+/* ---- detection and checks ---- */
+
+static void turn_off(const char *why)
+{
+    g_state = PY_OFF;
+    fprintf(stderr, "flameprof: %s; Python functions are not named (native frames only)\n",
+            why);
+}
+
+static uint64_t sym(const char *name)
+{
+    return (uint64_t)(uintptr_t)dlsym(RTLD_DEFAULT, name);
+}
+
+/* _PyEval_EvalFrameDefault's range, from its symbol's size. */
+static bool eval_range(uint64_t *lo, uint64_t *hi)
+{
+    void *fn = dlsym(RTLD_DEFAULT, "_PyEval_EvalFrameDefault");
+    Dl_info info;
+    const ElfW(Sym) *s = NULL;
+    if (!fn || !dladdr1(fn, &info, (void **)&s, RTLD_DL_SYMENT) || !s || s->st_size == 0)
+        return false;
+    *lo = (uint64_t)(uintptr_t)fn;
+    *hi = *lo + s->st_size;
+    return true;
+}
+
+static void detect(void)
+{
+    uint64_t runtime = sym("_PyRuntime");
+    const char *(*version)(void) = (const char *(*)(void))dlsym(RTLD_DEFAULT, "Py_GetVersion");
+    if (!runtime || !version)
+        return; /* no CPython (yet: an embedding program may load it later) */
+    int major = 0, minor = 0;
+    char why[160];
+    if (sscanf(version(), "%d.%d", &major, &minor) != 2 || major != 3) {
+        snprintf(why, sizeof why, "CPython '%.20s' not understood", version());
+        turn_off(why);
+        return;
+    }
+    pyframes_config c = { .runtime = runtime, .code_type = sym("PyCode_Type") };
+    g_unicode_type = sym("PyUnicode_Type");
+    if (minor >= 13) {
+        unsigned char img[1024];
+        if (!peek(runtime, img, sizeof img) ||
+            !pylayout_from_debug_offsets(img, sizeof img, &c.layout, why, sizeof why)) {
+            char line[240];
+            snprintf(line, sizeof line, "CPython 3.%d: %s", minor, why);
+            turn_off(line);
+            return;
+        }
+    } else if (pylayout_for_minor(minor)) {
+        c.layout = *pylayout_for_minor(minor);
+    } else {
+        snprintf(why, sizeof why, "CPython 3.%d: no frame layout for it (3.8 to 3.13 known)",
+                 minor);
+        turn_off(why);
+        return;
+    }
+    if (!c.code_type || !g_unicode_type || !eval_range(&c.eval_lo, &c.eval_hi)) {
+        snprintf(why, sizeof why, "CPython 3.%d: PyCode_Type, PyUnicode_Type or "
+                 "_PyEval_EvalFrameDefault not found", minor);
+        turn_off(why);
+        return;
+    }
+    g_cfg = c;
+    g_state = PY_WAITING;
+}
+
+/* The first frame of thread state ts (0 if none). */
+static bool first_frame(uint64_t ts, uint64_t *frame)
+{
+    const pylayout *l = &g_cfg.layout;
+    if (!peek_u64(ts + (uint64_t)l->tstate_frame, frame))
+        return false;
+    if (l->cframe_current >= 0 && *frame)
+        return peek_u64(*frame + (uint64_t)l->cframe_current, frame);
+    return true;
+}
+
+/* 1: the layout reads true on the live interpreter; 0: not yet decidable (not started,
+ * no frame yet); -1: it reads false. */
+static int check_layout(void)
+{
+    const pylayout *l = &g_cfg.layout;
+    uint64_t interp, ts, frame, code, type, name;
+    if (!peek_u64(g_cfg.runtime + (uint64_t)l->runtime_interp_head, &interp))
+        return -1;
+    if (!interp || !peek_u64(interp + (uint64_t)l->interp_tstate_head, &ts) || !ts)
+        return 0;
+    uint64_t back, tid;
+    if (!peek_u64(ts + (uint64_t)l->tstate_interp, &back) || back != interp ||
+        !peek_u64(ts + (uint64_t)l->tstate_thread_id, &tid) || tid == 0)
+        return -1;
+    if (!first_frame(ts, &frame))
+        return -1;
+    for (int i = 0; frame && i < 64; i++) { /* past 3.12's entry frames */
+        char owner = 0, text[NAME_MAX_LEN + 1];
+        if (l->frame_owner >= 0 && !peek(frame + (uint64_t)l->frame_owner, &owner, 1))
+            return -1;
+        if (owner != PY_OWNED_BY_CSTACK) {
+            if (!peek_u64(frame + (uint64_t)l->frame_code, &code) || !peek_u64(code + 8, &type))
+                return -1;
+            if (type != g_cfg.code_type)
+                return -1;
+            if (!peek_u64(code + (uint64_t)l->code_name, &name) ||
+                !read_str(name, text, sizeof text))
+                return -1;
+            return 1;
+        }
+        if (!peek_u64(frame + (uint64_t)l->frame_previous, &frame))
+            return -1;
+    }
+    return 0;
+}
+
+void python_poll(uint64_t now)
+{
+    if (g_state == PY_OFF)
+        return;
+    if (g_state == PY_UNKNOWN) {
+        const module_map *m = modules_current();
+        uint32_t gen = m ? m->gen : 0;
+        if (gen == g_seen_gen && gen != 0)
+            return;
+        g_seen_gen = gen;
+        const char *v = getenv("FLAMEPROF_PYTHON");
+        bool on = true;
+        char why[96];
+        if (v && *v && strcmp(v, "perf") != 0 && config_parse_bool(v, &on, why, sizeof why) &&
+            !on) {
+            g_state = PY_OFF;
+            return;
+        }
+        if (v && strcmp(v, "perf") == 0) {
+            g_state = PY_OFF; /* the -X perf trampolines name the frames instead */
+            return;
+        }
+        detect();
+        if (g_state != PY_WAITING)
+            return;
+    }
+    if (g_state == PY_WAITING) {
+        int ok = check_layout();
+        if (ok == 0 || (ok < 0 && ++g_failed_polls < CHECK_POLLS))
+            return;
+        if (ok < 0) {
+            char why[96];
+            snprintf(why, sizeof why, "CPython 3.%d: its memory does not read as this "
+                     "version's layout (an unusual build?)", g_cfg.layout.minor);
+            turn_off(why);
+            return;
+        }
+        refresh_ranges(now);
+        pyframes_configure(&g_cfg);
+        g_state = PY_ON;
+        return;
+    }
+    /* New memory (a heap grown, an arena or a frame chunk mapped) is missed until the
+     * snapshot has it: a deep recursion's frames lost half their roots with a 200 ms
+     * delay. Refresh on the next tick, and back off while the misses keep coming. */
+    uint64_t misses = pyframes_misses();
+    if (misses != g_last_misses && now - g_last_refresh >= g_miss_gap) {
+        refresh_ranges(now);
+        g_miss_gap = g_miss_gap * 2 < RANGES_GAP_NS ? g_miss_gap * 2 : RANGES_GAP_NS;
+    } else if (now - g_last_refresh >= RANGES_MAX_NS) {
+        bool quiet = misses == g_last_misses;
+        refresh_ranges(now);
+        if (quiet) /* a second without a miss: quick again */
+            g_miss_gap = RANGES_MIN_NS;
+    }
+}
+
+/* ---- names ---- */
+
+typedef struct name_key {
+    uint64_t code, ident;
+    int32_t firstlineno;
+    uint32_t id; /* UINT32_MAX: empty slot */
+} name_key;
+
+static name_key *g_names;
+static size_t g_names_len, g_names_cap; /* cap: a power of two */
+
+static size_t key_slot(uint64_t code, uint64_t ident, int32_t first)
+{
+    uint64_t h = (code ^ ident ^ (uint64_t)(uint32_t)first) * 0x9e3779b97f4a7c15u;
+    return (size_t)(h >> 20) & (g_names_cap - 1);
+}
+
+static bool names_grow(void)
+{
+    size_t cap = g_names_cap ? g_names_cap * 2 : 4096;
+    name_key *n = malloc(cap * sizeof *n), *old = g_names;
+    if (!n)
+        return false;
+    for (size_t i = 0; i < cap; i++)
+        n[i].id = UINT32_MAX;
+    size_t old_cap = g_names_cap;
+    g_names = n;
+    g_names_cap = cap;
+    for (size_t i = 0; i < old_cap; i++) {
+        if (old[i].id == UINT32_MAX)
+            continue;
+        size_t j = key_slot(old[i].code, old[i].ident, old[i].firstlineno);
+        while (n[j].id != UINT32_MAX)
+            j = (j + 1) & (cap - 1);
+        n[j] = old[i];
+    }
+    free(old);
+    return true;
+}
+
+/* Read the code object now: the name if it is still the sampled one. */
+static uint32_t resolve(const ring_pyframe *f)
+{
+    const pylayout *l = &g_cfg.layout;
+    uint64_t type, name, file, nh, fh;
+    int32_t first;
+    int name_off = l->code_qualname >= 0 ? l->code_qualname : l->code_name;
+    if (!peek_u64(f->code + 8, &type) || type != g_cfg.code_type ||
+        !peek_u64(f->code + (uint64_t)name_off, &name) ||
+        !peek_u64(f->code + (uint64_t)l->code_filename, &file) ||
+        !peek(f->code + (uint64_t)l->code_firstlineno, &first, sizeof first) ||
+        first != f->firstlineno || !peek_u64(name + (uint64_t)l->str_hash, &nh) ||
+        !peek_u64(file + (uint64_t)l->str_hash, &fh) ||
+        (nh ^ (fh * 0x9e3779b97f4a7c15u)) != f->ident)
+        return UINT32_MAX;
+    char fn[NAME_MAX_LEN + 1], path[NAME_MAX_LEN + 1], text[2 * NAME_MAX_LEN + 32];
+    if (!read_str(name, fn, sizeof fn) || !read_str(file, path, sizeof path))
+        return UINT32_MAX;
+    snprintf(text, sizeof text, "%s (%s:%d)", fn, path, (int)first);
+    return pynames_intern(text);
+}
+
+static uint32_t name_of(const ring_pyframe *f)
+{
+    if ((g_names_len + 1) * 2 > g_names_cap && !names_grow())
+        return UINT32_MAX;
+    size_t j = key_slot(f->code, f->ident, f->firstlineno);
+    for (; g_names[j].id != UINT32_MAX; j = (j + 1) & (g_names_cap - 1)) {
+        const name_key *k = &g_names[j];
+        if (k->code == f->code && k->ident == f->ident && k->firstlineno == f->firstlineno)
+            return k->id;
+    }
+    uint32_t id = resolve(f);
+    if (id == UINT32_MAX)
+        return id; /* not cached: nothing is known about that address */
+    g_names[j] = (name_key){ f->code, f->ident, f->firstlineno, id };
+    g_names_len++;
+    return id;
+}
+
+const ring_sample *python_named(const ring_sample *s)
+{
+    static ring_sample out;
+    if (!(s->flags & RING_PY))
+        return s;
+    size_t hdr = offsetof(ring_sample, pcs);
+    memcpy(&out, s, hdr);
+    out.flags &= (uint16_t)~RING_PY;
+    for (size_t i = 0; i < s->depth; i++) {
+        uint64_t pc = s->pcs[i];
+        if (RING_IS_PY_PC(pc)) {
+            uint64_t k = pc & 0xffffffffu;
+            uint32_t id = k < s->npy ? name_of(&s->py[k]) : UINT32_MAX;
+            if (id == UINT32_MAX) {
+                g_unnamed++;
+                id = pynames_intern("[python: code object gone]");
+            }
+            pc = PYNAMES_PC(id);
+        }
+        out.pcs[i] = pc;
+    }
+    return &out;
+}
+
+void python_after_fork_child(void)
+{
+    g_names = NULL; /* the parent's copy leaks (copy-on-write): it may be mid-update */
+    g_names_len = g_names_cap = 0;
+    pynames_after_fork_child();
+}
+
+uint64_t python_unnamed(void)
+{
+    return g_unnamed;
+}

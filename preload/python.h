@@ -1,0 +1,37 @@
+/* python.h - CPython frames by name: the off-handler half of the frame reader.
+ *
+ * Polled by the aggregator thread: finds a CPython 3.8-3.13 in the process (its exported
+ * _PyRuntime), takes the structure layout from the interpreter's own debug offsets (3.13)
+ * or the version table (pylayout.h), checks it on the live interpreter (the thread states
+ * point back at their interpreter, the main thread's frames hold code objects whose names
+ * are str), and only then turns on the handler's reader (unwind/pyframes.h). A version or
+ * build it does not know gets one `flameprof:` line and native frames only.
+ *
+ * While on, it keeps the reader's readable-memory snapshot fresh and names each sample's
+ * Python frames before the sample reaches the stack table: code objects are read here
+ * with process_vm_readv (a freed one fails the read instead of faulting) and checked
+ * against the identity the handler recorded, so a name is always the sampled function's.
+ *
+ * Thread: the aggregator's only (not async-signal-safe). FLAMEPROF_PYTHON=0 turns it off. */
+#ifndef FLAMEPROF_PYTHON_H
+#define FLAMEPROF_PYTHON_H
+
+#include <stdint.h>
+
+#include "ring.h"
+
+/* One aggregator tick: detect, check, refresh the memory snapshot. now_ns: CLOCK_MONOTONIC. */
+void python_poll(uint64_t now_ns);
+
+/* s with its Python frames named (pcs hold PYNAMES_PC ids, RING_PY cleared): a copy in
+ * storage owned by this module, valid until the next call; s itself when it has none. */
+const ring_sample *python_named(const ring_sample *s);
+
+/* In a fork child, before the drain thread starts again: the parent's thread may have been
+ * naming (its cache and the name table mid-update); both start empty. */
+void python_after_fork_child(void);
+
+/* Python frames the aggregator could not name (the code object was gone or changed). */
+uint64_t python_unnamed(void);
+
+#endif

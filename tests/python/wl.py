@@ -1,0 +1,182 @@
+"""Workloads for tests/python/python.py. usage: python3.X wl.py MODE TRUTH.json
+
+main     leaf_a/leaf_b/leaf_c round-robin (~1:2:3 of CPU, measured with time.thread_time()),
+         then a 100-deep recursion `rec` whose bottom burns in rec_bottom, then json, re and
+         zlib called from py_json/py_re/py_zlib (C extension frames between Python frames).
+threads  three threading.Thread workers (t_one, t_two, t_three, each named) and one thread
+         created by C (pthread_create through ctypes) that calls back into Python (c_cb).
+churn    defines, runs and frees 3000 function pairs outer_K -> inner_K (exec), so code
+         objects are freed and their memory reused while sampling.
+faults   a forked child that burns in child_work, then daemon threads still burning in
+         daemon_work while the interpreter shuts down.
+Prints a fixed text (the harness compares it with a run without the profiler).
+"""
+import json
+import os
+import sys
+import threading
+import time
+
+
+def burn(n):
+    s = 0
+    for i in range(n):
+        s += i * i
+    return s
+
+
+def leaf_a(n):
+    return burn(n)
+
+
+def leaf_b(n):
+    return burn(n)
+
+
+def leaf_c(n):
+    return burn(n)
+
+
+def rec_bottom(n):
+    return burn(n)
+
+
+def rec(d, n):
+    if d == 0:
+        return rec_bottom(n)
+    return rec(d - 1, n) + 1
+
+
+def py_json():
+    data = [{'k': list(range(50)), 's': 'x' * 40}] * 40
+    for _ in range(20):
+        json.loads(json.dumps(data))
+
+
+def cb_repl(m):
+    burn(200)
+    return 'b'
+
+
+def py_re():
+    import re
+    text = 'ab' * 300 + 'c'
+    for _ in range(30):
+        re.findall(r'(a|b)+c', text)
+    re.sub('a', cb_repl, text)  # C (_sre) calling back into Python
+
+
+def py_zlib():
+    import zlib
+    zlib.compress(os.urandom(20000) * 10, 9)
+
+
+def timed(cpu, f, *args):
+    t0 = time.thread_time()
+    f(*args)
+    cpu[f.__name__] = cpu.get(f.__name__, 0.0) + time.thread_time() - t0
+
+
+def main_mode(truth):
+    import random
+    cpu = {}
+    rnd = random.Random(7)
+    # Slices of random length in a shuffled order: nothing periodic for the 4 ms timer
+    # ticks to alias with.
+    end = time.thread_time() + 2.5  # ~600 signals: the shares within ~2 pt (1 sigma)
+    while time.thread_time() < end:
+        order = [(leaf_a, 1), (leaf_b, 2), (leaf_c, 3)]
+        rnd.shuffle(order)
+        for f, k in order:
+            timed(cpu, f, rnd.randint(10000, 30000) * k)
+    for _ in range(40):
+        rec(100, 20000)
+    end = time.thread_time() + 0.6
+    while time.thread_time() < end:
+        py_json()
+        py_re()
+        py_zlib()
+    truth['functions'] = cpu
+
+
+def t_one():
+    burn(4000000)
+
+
+def t_two():
+    burn(4000000)
+
+
+def t_three():
+    burn(4000000)
+
+
+def c_cb():
+    burn(4000000)
+    return 0
+
+
+def threads_mode(truth):
+    import ctypes
+    ts = [threading.Thread(target=f, name=f'worker-{f.__name__}') for f in (t_one, t_two, t_three)]
+    for t in ts:
+        t.start()
+    libc = ctypes.CDLL(None)
+    CB = ctypes.CFUNCTYPE(ctypes.c_void_p, ctypes.c_void_p)
+    cb = CB(lambda arg: c_cb())
+    tid = ctypes.c_ulong()
+    rc = libc.pthread_create(ctypes.byref(tid), None, cb, None)
+    if rc == 0:
+        libc.pthread_join(tid, None)
+    for t in ts:
+        t.join()
+    truth['c_thread'] = rc == 0
+
+
+def churn_mode(truth):
+    n = 0
+    end = time.thread_time() + 1.0
+    while time.thread_time() < end or n < 300:
+        src = (f'def inner_{n}():\n    return burn(3000)\n'
+               f'def outer_{n}():\n    return inner_{n}()\n')
+        ns = {'burn': burn}
+        exec(compile(src, f'<churn {n}>', 'exec'), ns)
+        ns[f'outer_{n}']()
+        del ns
+        n += 1
+    truth['defined'] = n
+
+
+def child_work():
+    burn(4000000)
+
+
+def daemon_work():
+    while True:
+        burn(100000)
+
+
+def faults_mode(truth):
+    sys.stdout.flush()
+    pid = os.fork()
+    if pid == 0:
+        child_work()
+        sys.exit(0)  # a normal exit: the child writes its profile
+    _, status = os.waitpid(pid, 0)
+    truth['child_status'] = status
+    for _ in range(2):
+        threading.Thread(target=daemon_work, daemon=True).start()
+    burn(300000)
+
+
+def main():
+    mode, truth_path = sys.argv[1], sys.argv[2]
+    truth = {'version': sys.version, 'mode': mode}
+    {'main': main_mode, 'threads': threads_mode, 'churn': churn_mode,
+     'faults': faults_mode}[mode](truth)
+    with open(truth_path, 'w') as f:
+        json.dump(truth, f)
+    print(f'wl {mode} done')
+
+
+main()

@@ -1,0 +1,134 @@
+/* test_pyframes.c - the CPython splice and 3.13's debug offsets, on synthetic input. */
+#include "check.h"
+
+#include <stdint.h>
+#include <string.h>
+
+#include "pyframes.h"
+#include "pylayout.h"
+
+enum { EVAL_LO = 0x1000, EVAL_HI = 0x2000 };
+
+static void configure(void)
+{
+    pyframes_config c;
+    memset(&c, 0, sizeof c);
+    c.layout = *pylayout_for_minor(11);
+    c.eval_lo = EVAL_LO;
+    c.eval_hi = EVAL_HI;
+    pyframes_configure(&c);
+}
+
+/* pcs[off..] holds the native walk; py leaf first with entry flags as given. */
+static size_t splice(uint64_t *pcs, const uint64_t *native, size_t n, const uint32_t *flags,
+                     size_t npy)
+{
+    ring_pyframe py[8];
+    memset(py, 0, sizeof py);
+    for (size_t k = 0; k < npy; k++)
+        py[k].flags = flags[k];
+    memcpy(pcs + npy, native, n * sizeof *native);
+    return pyframes_splice(pcs, npy, n, 64, py, npy);
+}
+
+static void test_groups(void)
+{
+    /* A C call (leaf), the eval call running A, a C frame, the eval call running B and C
+     * (3.11+: C is that call's entry frame), main. */
+    const uint64_t native[] = { 0x5000, 0x1500, 0x6000, 0x1600, 0x7000 };
+    const uint32_t flags[] = { RING_PY_ENTRY, 0, RING_PY_ENTRY };
+    const uint64_t want[] = { 0x5000, RING_PY_PC(0), 0x6000, RING_PY_PC(1), RING_PY_PC(2),
+                              0x7000 };
+    uint64_t pcs[64];
+    size_t n = splice(pcs, native, 5, flags, 3);
+    CHECKF(n == 6, "depth %zu", n);
+    for (size_t i = 0; i < 6 && i < n; i++)
+        CHECKF(pcs[i] == want[i], "pcs[%zu] = %#llx, want %#llx", i,
+               (unsigned long long)pcs[i], (unsigned long long)want[i]);
+}
+
+static void test_walk_cut_short(void)
+{
+    /* One eval frame found for two calls: the second call's frames go at the root end. */
+    const uint64_t native[] = { 0x1fff, 0x7000 };
+    const uint32_t flags[] = { RING_PY_ENTRY, RING_PY_ENTRY };
+    const uint64_t want[] = { RING_PY_PC(0), 0x7000, RING_PY_PC(1) };
+    uint64_t pcs[64];
+    size_t n = splice(pcs, native, 2, flags, 2);
+    CHECKF(n == 3, "depth %zu", n);
+    for (size_t i = 0; i < 3 && i < n; i++)
+        CHECK(pcs[i] == want[i]);
+}
+
+static void test_return_address_past_end(void)
+{
+    /* A return address equal to eval_hi (a call as the function's last instruction) is
+     * still inside it; the interrupted pc (pcs[0]) is taken as it is. */
+    const uint64_t native[] = { EVAL_HI, EVAL_HI };
+    const uint32_t flags[] = { RING_PY_ENTRY };
+    uint64_t pcs[64];
+    size_t n = splice(pcs, native, 2, flags, 1);
+    CHECK(n == 2 && pcs[0] == EVAL_HI && pcs[1] == RING_PY_PC(0));
+}
+
+static void put(unsigned char *img, size_t off, uint64_t v)
+{
+    memcpy(img + off, &v, 8);
+}
+
+static void test_debug_offsets(void)
+{
+    unsigned char img[1024];
+    memset(img, 0, sizeof img);
+    memcpy(img, "xdebugpy", 8);
+    put(img, 8, 0x030d00f0);             /* 3.13.0 final */
+    put(img, 24, 2000), put(img, 32, 608), put(img, 40, 632); /* runtime state */
+    size_t is = 48, ts = 48 + 13 * 8, fr = ts + 9 * 8, co = fr + 6 * 8;
+    put(img, is, 9000), put(img, is + 24, 7344);
+    put(img, ts, 400), put(img, ts + 16, 8), put(img, ts + 24, 16), put(img, ts + 32, 72),
+        put(img, ts + 40, 152);
+    put(img, fr, 80), put(img, fr + 8, 8), put(img, fr + 16, 0), put(img, fr + 24, 56),
+        put(img, fr + 40, 70);
+    put(img, co, 220), put(img, co + 8, 112), put(img, co + 16, 120), put(img, co + 24, 128),
+        put(img, co + 40, 68), put(img, co + 72, 200);
+    pylayout l;
+    char why[128];
+    CHECKF(pylayout_from_debug_offsets(img, sizeof img, &l, why, sizeof why), "%s", why);
+    CHECK(l.minor == 13 && l.runtime_interp_head == 632 && l.runtime_finalizing == 608);
+    CHECK(l.interp_tstate_head == 7344 && l.tstate_next == 8 && l.tstate_interp == 16);
+    CHECK(l.tstate_frame == 72 && l.tstate_thread_id == 152 && l.cframe_current == -1);
+    CHECK(l.frame_previous == 8 && l.frame_code == 0 && l.frame_instr == 56 &&
+          l.frame_owner == 70);
+    CHECK(l.code_filename == 112 && l.code_name == 120 && l.code_qualname == 128 &&
+          l.code_firstlineno == 68 && l.code_code == 200);
+
+    put(img, co + 72, 400); /* past the code object's size: refused */
+    CHECK(!pylayout_from_debug_offsets(img, sizeof img, &l, why, sizeof why));
+    put(img, co + 72, 200);
+    put(img, 8, 0x030e00f0); /* 3.14: not this reader's */
+    CHECK(!pylayout_from_debug_offsets(img, sizeof img, &l, why, sizeof why));
+    put(img, 8, 0x030d00f0);
+    img[0] = 'X';
+    CHECK(!pylayout_from_debug_offsets(img, sizeof img, &l, why, sizeof why));
+}
+
+static void test_tables(void)
+{
+    CHECK(pylayout_for_minor(7) == NULL && pylayout_for_minor(13) == NULL);
+    for (int m = 8; m <= 12; m++)
+        CHECKF(pylayout_for_minor(m) && pylayout_for_minor(m)->minor == m, "3.%d", m);
+}
+
+int main(void)
+{
+    ring_pyframe py[4];
+    CHECK(pyframes_read(py, 4) == 0); /* not configured: nothing read */
+    configure();
+    CHECK(pyframes_read(py, 4) == 0); /* no readable-memory snapshot yet: nothing read */
+    test_groups();
+    test_walk_cut_short();
+    test_return_address_past_end();
+    test_debug_offsets();
+    test_tables();
+    return check_status("test_pyframes");
+}

@@ -1,0 +1,256 @@
+/* pyframes.c - CPython frames read in the signal handler. See pyframes.h. */
+#include "pyframes.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+enum {
+    MAX_THREADS = 4096, /* thread states looked at to find ours */
+    MAX_FRAMES = 4096,  /* frames followed (entry frames included) */
+    MAX_SLOW = 512,     /* reads past the snapshot per sample, each a system call (~1 us):
+                           a 100-deep chain in memory mapped since the snapshot */
+};
+
+static pyframes_config g_cfg[2]; /* published by index: a handler may still read the old one */
+static _Atomic(const pyframes_config *) g_active;
+static _Atomic(const unwind_ranges *) g_ranges;
+static _Atomic uint64_t g_misses;
+static _Atomic uint64_t g_heap_lo; /* start of the brk heap ([heap]); 0 if none */
+
+/* The calling thread's PyThreadState, once found (initial-exec TLS: a plain load). */
+static __thread uint64_t tls_tstate __attribute__((tls_model("initial-exec")));
+
+void pyframes_configure(const pyframes_config *cfg)
+{
+    static int next;
+    if (!cfg) {
+        atomic_store(&g_active, NULL);
+        return;
+    }
+    g_cfg[next] = *cfg;
+    atomic_store(&g_active, &g_cfg[next]);
+    next ^= 1;
+}
+
+void pyframes_set_ranges(const unwind_ranges *r, uint64_t heap_lo)
+{
+    atomic_store(&g_heap_lo, heap_lo);
+    atomic_store(&g_ranges, r);
+}
+
+uint64_t pyframes_misses(void)
+{
+    return atomic_load_explicit(&g_misses, memory_order_relaxed);
+}
+
+/* A reader over one ranges snapshot; the last range that matched is tried first. */
+typedef struct reader {
+    const unwind_ranges *r;
+    size_t last;
+    int slow_left; /* reads past the snapshot still allowed in this sample */
+} reader;
+
+static bool readable(reader *rd, uint64_t addr, size_t len)
+{
+    const unwind_ranges *r = rd->r;
+    if (addr + len < addr)
+        return false;
+    if (rd->last < r->len && addr >= r->r[rd->last].lo && addr + len <= r->r[rd->last].hi)
+        return true;
+    size_t a = 0, b = r->len;
+    while (a < b) {
+        size_t mid = a + (b - a) / 2;
+        if (r->r[mid].hi <= addr)
+            a = mid + 1;
+        else
+            b = mid;
+    }
+    if (a < r->len && r->r[a].lo <= addr && addr + len <= r->r[a].hi) {
+        rd->last = a;
+        return true;
+    }
+    /* The brk heap grows and shrinks all the time (malloc trims it): its current end is
+     * glibc's cached break, which sbrk(0) returns without a system call. */
+    uint64_t heap_lo = atomic_load_explicit(&g_heap_lo, memory_order_relaxed);
+    if (heap_lo && addr >= heap_lo && addr + len <= (uint64_t)(uintptr_t)sbrk(0))
+        return true;
+    atomic_fetch_add_explicit(&g_misses, 1, memory_order_relaxed);
+    return false;
+}
+
+/* Memory mapped since the snapshot (a heap grown, a new arena or frame chunk: a deep
+ * recursion's frames live there) is read by the kernel, which fails the copy instead of
+ * faulting; a few times a sample at most. */
+static bool read_slow(reader *rd, uint64_t addr, void *out, size_t len)
+{
+    if (rd->slow_left <= 0 || addr < 0x10000 || addr >= (1ull << 47))
+        return false; /* nothing is mapped there in user space */
+    rd->slow_left--;
+    struct iovec local = { out, len }, remote = { (void *)(uintptr_t)addr, len };
+    long pid = syscall(SYS_getpid);
+    return syscall(SYS_process_vm_readv, pid, &local, 1, &remote, 1, 0) == (long)len;
+}
+
+static bool read_u64(reader *rd, uint64_t addr, uint64_t *out)
+{
+    if (addr & 7)
+        return false;
+    if (!readable(rd, addr, 8))
+        return read_slow(rd, addr, out, 8);
+    *out = *(const volatile uint64_t *)(uintptr_t)addr;
+    return true;
+}
+
+static bool read_i32(reader *rd, uint64_t addr, int32_t *out)
+{
+    if (addr & 3)
+        return false;
+    if (!readable(rd, addr, 4))
+        return read_slow(rd, addr, out, 4);
+    *out = *(const volatile int32_t *)(uintptr_t)addr;
+    return true;
+}
+
+static bool read_u8(reader *rd, uint64_t addr, uint8_t *out)
+{
+    if (!readable(rd, addr, 1))
+        return read_slow(rd, addr, out, 1);
+    *out = *(const volatile uint8_t *)(uintptr_t)addr;
+    return true;
+}
+
+/* Does the thread state at ts belong to this thread and interpreter? */
+static bool is_ours(reader *rd, const pylayout *l, uint64_t ts, uint64_t interp, uint64_t self)
+{
+    uint64_t tid, in;
+    return read_u64(rd, ts + (uint64_t)l->tstate_thread_id, &tid) && tid == self &&
+           read_u64(rd, ts + (uint64_t)l->tstate_interp, &in) && in == interp;
+}
+
+/* This thread's state: the cached one if it still checks out, else a bounded walk of the
+ * main interpreter's thread list. 0 when the thread runs no Python. */
+static uint64_t find_tstate(reader *rd, const pyframes_config *c)
+{
+    const pylayout *l = &c->layout;
+    uint64_t interp, fin, self = (uint64_t)pthread_self();
+    if (!read_u64(rd, c->runtime + (uint64_t)l->runtime_finalizing, &fin) || fin != 0 ||
+        !read_u64(rd, c->runtime + (uint64_t)l->runtime_interp_head, &interp) || !interp)
+        return 0; /* shutting down: thread states are being freed */
+    if (tls_tstate && is_ours(rd, l, tls_tstate, interp, self))
+        return tls_tstate;
+    uint64_t ts;
+    if (!read_u64(rd, interp + (uint64_t)l->interp_tstate_head, &ts))
+        return 0;
+    for (int i = 0; ts && i < MAX_THREADS; i++) {
+        if (is_ours(rd, l, ts, interp, self)) {
+            tls_tstate = ts;
+            return ts;
+        }
+        if (!read_u64(rd, ts + (uint64_t)l->tstate_next, &ts))
+            return 0;
+    }
+    return 0;
+}
+
+/* The hash CPython cached in a str (always computed for the interned names of code). */
+static bool str_hash(reader *rd, const pylayout *l, uint64_t s, uint64_t *h)
+{
+    return read_u64(rd, s + (uint64_t)l->str_hash, h);
+}
+
+/* One frame's code object, identity and instruction offset; false if it does not check
+ * out as a code object. */
+static bool read_code(reader *rd, const pyframes_config *c, uint64_t frame, ring_pyframe *out)
+{
+    const pylayout *l = &c->layout;
+    uint64_t code, type, name, file, nh, fh;
+    int32_t first;
+    if (!read_u64(rd, frame + (uint64_t)l->frame_code, &code) ||
+        !read_u64(rd, code + 8, &type) || type != c->code_type)
+        return false;
+    int name_off = l->code_qualname >= 0 ? l->code_qualname : l->code_name;
+    if (!read_u64(rd, code + (uint64_t)name_off, &name) ||
+        !read_u64(rd, code + (uint64_t)l->code_filename, &file) ||
+        !read_i32(rd, code + (uint64_t)l->code_firstlineno, &first) ||
+        !str_hash(rd, l, name, &nh) || !str_hash(rd, l, file, &fh))
+        return false;
+    int32_t instr = -1;
+    if (l->frame_owner < 0) { /* f_lasti */
+        read_i32(rd, frame + (uint64_t)l->frame_instr, &instr);
+    } else {
+        uint64_t ip;
+        uint64_t base = code + (uint64_t)l->code_code;
+        if (read_u64(rd, frame + (uint64_t)l->frame_instr, &ip) && ip >= base &&
+            ip - base < (1u << 30))
+            instr = (int32_t)(ip - base);
+    }
+    *out = (ring_pyframe){ code, nh ^ (fh * 0x9e3779b97f4a7c15u), first, instr, 0, 0 };
+    return true;
+}
+
+size_t pyframes_read(ring_pyframe *py, size_t max)
+{
+    const pyframes_config *c = atomic_load_explicit(&g_active, memory_order_acquire);
+    const unwind_ranges *ranges = atomic_load_explicit(&g_ranges, memory_order_acquire);
+    if (!c || !ranges || max == 0)
+        return 0;
+    reader rd = { ranges, 0, MAX_SLOW };
+    const pylayout *l = &c->layout;
+    uint64_t ts = find_tstate(&rd, c), frame;
+    if (!ts || !read_u64(&rd, ts + (uint64_t)l->tstate_frame, &frame))
+        return 0;
+    if (l->cframe_current >= 0 && frame &&
+        !read_u64(&rd, frame + (uint64_t)l->cframe_current, &frame))
+        return 0;
+    size_t n = 0;
+    for (int i = 0; frame && i < MAX_FRAMES && n < max; i++) {
+        uint8_t owner = 0, entry = 0;
+        if (l->frame_owner >= 0 && !read_u8(&rd, frame + (uint64_t)l->frame_owner, &owner))
+            break;
+        if (owner == PY_OWNED_BY_CSTACK) { /* 3.12+: one C evaluation call starts here */
+            if (n)
+                py[n - 1].flags |= RING_PY_ENTRY;
+        } else {
+            if (!read_code(&rd, c, frame, &py[n]))
+                break;
+            if (l->frame_is_entry >= 0)
+                read_u8(&rd, frame + (uint64_t)l->frame_is_entry, &entry);
+            /* Before 3.11 each frame has its own C call; 3.11 marks the call's first. */
+            if (l->frame_owner < 0 || entry)
+                py[n].flags |= RING_PY_ENTRY;
+            n++;
+        }
+        if (!read_u64(&rd, frame + (uint64_t)l->frame_previous, &frame))
+            break;
+    }
+    if (n)
+        py[n - 1].flags |= RING_PY_ENTRY;
+    return n;
+}
+
+size_t pyframes_splice(uint64_t *pcs, size_t off, size_t n, size_t max,
+                       const ring_pyframe *py, size_t npy)
+{
+    const pyframes_config *c = atomic_load_explicit(&g_active, memory_order_acquire);
+    size_t w = 0, k = 0;
+    for (size_t r = off; r < off + n && w < max; r++) {
+        uint64_t pc = pcs[r];
+        /* A return address may sit one past a call at the very end of the function. */
+        uint64_t at = r > off ? pc - 1 : pc;
+        if (!c || k >= npy || at < c->eval_lo || at >= c->eval_hi) {
+            pcs[w++] = pc;
+            continue;
+        }
+        /* This evaluation call runs py[k] up to and including its entry frame. */
+        do
+            pcs[w++] = RING_PY_PC(k);
+        while (!(py[k++].flags & RING_PY_ENTRY) && k < npy && w < max);
+    }
+    while (k < npy && w < max) /* the native walk stopped short of these calls */
+        pcs[w++] = RING_PY_PC(k++);
+    return w;
+}
