@@ -175,6 +175,13 @@ uint64_t rawfile_timeline_dropped_s(void)
     return g_first_slot / TIMELINE_SLOTS_PER_S;
 }
 
+void rawfile_discard(void)
+{
+    struct stat st;
+    if (g_fd >= 0 && lstat(g_path, &st) == 0 && st.st_dev == g_dev && st.st_ino == g_ino)
+        unlink(g_path);
+}
+
 const char *rawfile_path(void)
 {
     return g_fd >= 0 ? g_path : NULL;

@@ -69,6 +69,9 @@ void rawfile_set_timeline_max(uint64_t bytes); /* FLAMEPROF_TIMELINE_MAX */
 void rawfile_set_start(uint64_t unix_ns);      /* slot 0's wall-clock time (the O record) */
 uint64_t rawfile_timeline_dropped_s(void);     /* seconds dropped from the timeline's start */
 const char *rawfile_path(void);           /* the file's name, or NULL */
+/* Remove the file if it is still ours (a process ending with nothing worth a profile);
+ * async-signal-safe (lstat, unlink); the descriptor is left to the process's end. */
+void rawfile_discard(void);
 void rawfile_close(bool remove);          /* remove: the profile was written */
 void rawfile_after_fork_child(void);      /* the parent's file is not the child's */
 

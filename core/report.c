@@ -5,6 +5,7 @@
 #include "tmp_path.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -282,6 +283,9 @@ static int write_svg(FILE *f, void *ctx)
  * from a raw spill, its timeline's first and last slots. */
 static void collection_time(const report_input *in, int64_t *start, int64_t *end)
 {
+    *start = *end = 0;
+    if (!in)
+        return;
     *start = in->start_ns;
     *end = in->end_ns;
     if (!*start && in->tl && in->tl_info.start_unix_ns <= INT64_MAX / 2) {
@@ -291,11 +295,12 @@ static void collection_time(const report_input *in, int64_t *start, int64_t *end
 }
 
 /* The modules as pprof mappings, the main executable (the first the loader lists, module
- * 0) first, so that pprof titles the profile by the program. */
+ * 0) first, so that pprof titles the profile by the program; none for a merged tree. */
 static int write_pprof(FILE *f, void *ctx)
 {
     write_ctx *c = ctx;
-    size_t n = modules_count();
+    /* A merged tree (no stacks of this process): these modules would be the command's. */
+    size_t n = c->in && c->in->stacks ? modules_count() : 0;
     pprof_mapping *maps = n ? calloc(n, sizeof *maps) : NULL;
     int64_t start, end;
     collection_time(c->in, &start, &end);
@@ -496,11 +501,11 @@ static double thread_cpu_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static void print_summary(const report_input *in, const folded_profile *prof,
+static void print_summary(FILE *out, const report_input *in, const folded_profile *prof,
                           const char *paths, double report_s)
 {
     const sampler_stats *s = in->stats;
-    fprintf(stderr,
+    fprintf(out,
             "flameprof: pid %ld: weight=%llu signals=%llu threads=%llu dropped=%llu "
             "(weight %llu) lost=%llu stacks=%zu handler median=%.2fus p99=%.2fus "
             "report=%.0fms mode=%s freq=%uHz source=%s%s; wrote %s\n",
@@ -523,7 +528,7 @@ static void print_summary(const report_input *in, const folded_profile *prof,
     uint64_t dropped = in->tl ? in->tl_info.first_slot / TIMELINE_SLOTS_PER_S
                               : rawfile_timeline_dropped_s();
     if (dropped)
-        fprintf(stderr, "flameprof: pid %ld: the timeline's first %llu s were dropped to stay "
+        fprintf(out, "flameprof: pid %ld: the timeline's first %llu s were dropped to stay "
                         "within FLAMEPROF_TIMELINE_MAX; the whole profile has every sample\n",
                 in->pid ? in->pid : (long)getpid(), (unsigned long long)dropped);
     if (in->filter && filter_active(in->filter)) {
@@ -532,14 +537,57 @@ static void print_summary(const report_input *in, const folded_profile *prof,
         fprintf(stderr, "flameprof: %s\n", desc);
     }
     if (s->timer_failures)
-        fprintf(stderr, "flameprof: %llu threads could not get a CPU timer: not sampled\n",
+        fprintf(out, "flameprof: %llu threads could not get a CPU timer: not sampled\n",
                 (unsigned long long)s->timer_failures);
 }
 
-void report_stem(const config *cfg, long pid, char *stem, size_t cap)
+void report_stem(const config *cfg, long pid, const char *name, char *stem, size_t cap)
 {
-    if (!config_expand_out(cfg->out, (pid_t)pid, stem, cap))
-        config_expand_out(CONFIG_DEFAULT_OUT, (pid_t)pid, stem, cap);
+    if (cfg->tree[0]) {
+        snprintf(stem, cap, "%s/%s.%ld", cfg->tree, name && *name ? name : "process", pid);
+        return;
+    }
+    if (!config_expand_out(cfg->out, (pid_t)pid, name, stem, cap))
+        config_expand_out(CONFIG_DEFAULT_OUT, (pid_t)pid, name, stem, cap);
+}
+
+void report_tree_note(const config *cfg, long pid, const char *name, const char *display,
+                      const char *line)
+{
+    char path[PATH_MAX + 16];
+    report_stem(cfg, pid, name, path, sizeof path - 8);
+    strcat(path, ".info");
+    int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0)
+        return; /* the tree's summary will show the process without a profile */
+    char buf[1024];
+    int n = snprintf(buf, sizeof buf, "name %s\n%s\n", display && *display ? display : name,
+                     line);
+    if (n > 0 && write(fd, buf, (size_t)n < sizeof buf ? (size_t)n : sizeof buf - 1) < 0)
+        n = 0; /* nothing more to do: the note is best effort */
+    close(fd);
+}
+
+/* Tree mode: the summary goes to NAME.PID.info for `flameprof record` to gather. */
+static void tree_summary(const report_input *in, const folded_profile *prof,
+                         const char *paths, double report_s)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream(&text, &len);
+    if (!mem)
+        return;
+    print_summary(mem, in, prof, paths, report_s);
+    fclose(mem);
+    for (char *line = text, *next; line && *line; line = next) {
+        next = strchr(line, '\n');
+        if (next)
+            *next++ = 0;
+        char tagged[2048];
+        snprintf(tagged, sizeof tagged, "summary %s", line);
+        report_tree_note(in->cfg, (long)getpid(), in->name, in->display, tagged);
+    }
+    free(text);
 }
 
 /* What the last report_write published, for report_withdraw. */
@@ -554,6 +602,53 @@ void report_withdraw(void)
     written_count = 0;
 }
 
+/* Write prof in want's formats to stem + each ending. in (may be NULL: a merged tree) gives
+ * the heatmap its stacks and timeline and pprof its time of collection. */
+static bool publish_formats(const config *cfg, const report_input *in,
+                            const folded_profile *prof, const char *stem, const char *title,
+                            const char *svg_title, const char *svg_subtitle, unsigned want,
+                            bool remember, char *paths, size_t cap)
+{
+    char path[PATH_MAX];
+    destination dest = { .fallback = 0, .said = false };
+    snprintf(dest.stem, sizeof dest.stem, "%s", stem);
+    bool wall = cfg->mode == CONFIG_MODE_WALL;
+    write_ctx ctx = { prof, in, cfg,
+                      svg_title ? svg_title
+                                : wall ? "Wall-clock Flame Graph (flameprof)"
+                                       : "CPU Flame Graph (flameprof)",
+                      svg_subtitle, "" };
+    snprintf(ctx.name, sizeof ctx.name, "%s", title);
+    bool ok = true;
+    if (cap)
+        paths[0] = 0;
+    for (size_t i = 0; i < sizeof formats / sizeof *formats; i++) {
+        if (!(want & formats[i].bit))
+            continue;
+        bool done = publish(&dest, formats[i].ext, formats[i].write, &ctx, path, sizeof path);
+        if (done && remember && written_count < MAX_WRITTEN)
+            snprintf(written_paths[written_count++], PATH_MAX, "%s", path);
+        ok &= done;
+        size_t used = strlen(paths);
+        if (used < cap)
+            snprintf(paths + used, cap - used, "%s%s", used ? " " : "", path);
+    }
+    return ok;
+}
+
+bool report_publish(const config *cfg, const report_input *in, const folded_profile *prof,
+                    const char *stem, const char *title, char *paths, size_t cap)
+{
+    unsigned want = cfg->formats ? cfg->formats : CONFIG_DEFAULT_FORMATS;
+    unsigned over_time = CONFIG_FORMAT_HEATMAP | CONFIG_FORMAT_TIMELINE;
+    if ((!in || !in->stacks) && (want & over_time)) {
+        fprintf(stderr, "flameprof: no heatmap or timeline for a merged profile (a process "
+                        "tree): LD_PRELOAD=libflameprof.so writes them per process\n");
+        want &= ~over_time;
+    }
+    return publish_formats(cfg, in, prof, stem, title, NULL, NULL, want, false, paths, cap);
+}
+
 bool report_write(const report_input *in)
 {
     double t0 = thread_cpu_s();
@@ -563,7 +658,7 @@ bool report_write(const report_input *in)
     folded_init(&prof);
     report_build(in, &prof);
     long pid = in->pid ? in->pid : (long)getpid();
-    char path[PATH_MAX], paths[8 * PATH_MAX + 4] = "", subtitle[1024] = "";
+    char paths[8 * PATH_MAX + 4] = "", stem[PATH_MAX], subtitle[1024] = "";
     if (in->base)
         folded_subtract(&prof, in->base);
     if (in->filter) {
@@ -572,40 +667,30 @@ bool report_write(const report_input *in)
         else
             filter_describe(in->filter, subtitle, sizeof subtitle);
     }
-    destination dest = { .fallback = 0, .said = false };
-    report_stem(in->cfg, pid, dest.stem, sizeof dest.stem);
-    bool wall = in->cfg->mode == CONFIG_MODE_WALL;
-    write_ctx ctx = { &prof, in, in->cfg,
-                      in->title ? in->title
-                                : wall ? "Wall-clock Flame Graph (flameprof)"
-                                       : "CPU Flame Graph (flameprof)",
-                      subtitle[0] ? subtitle : NULL, "" };
-    snprintf(ctx.name, sizeof ctx.name, "pid %ld%s", pid, wall ? " wall-clock" : " cpu");
-    unsigned want = in->cfg->formats ? in->cfg->formats : CONFIG_DEFAULT_FORMATS;
+    report_stem(in->cfg, pid, in->name, stem, sizeof stem);
+    config cfg = *in->cfg;
+    if (cfg.tree[0])
+        cfg.formats = CONFIG_FORMAT_FOLDED; /* record merges the tree and writes the formats */
+    unsigned want = cfg.formats ? cfg.formats : CONFIG_DEFAULT_FORMATS;
+    char title[48];
+    snprintf(title, sizeof title, "pid %ld%s", pid,
+             in->cfg->mode == CONFIG_MODE_WALL ? " wall-clock" : " cpu");
+    const char *svg_title = in->title, *svg_subtitle = subtitle[0] ? subtitle : NULL;
     if ((want & CONFIG_FORMAT_HEATMAP) && !in->tl && !in->raw && !in->window) {
         fprintf(stderr, "flameprof: no heatmap: the timeline (PREFIX.raw) could not be "
                         "written\n");
         want &= ~(unsigned)CONFIG_FORMAT_HEATMAP;
     }
     if (in->window) { /* FLAMEPROF_INTERVAL: PREFIX.from-<N>s.<ext>, no heatmap */
-        size_t used = strlen(dest.stem);
-        snprintf(dest.stem + used, sizeof dest.stem - used, ".from-%llus",
+        size_t used = strlen(stem);
+        snprintf(stem + used, sizeof stem - used, ".from-%llus",
                  (unsigned long long)in->window_from_s);
         want &= ~(unsigned)(CONFIG_FORMAT_HEATMAP | CONFIG_FORMAT_TIMELINE);
         if (!want)
             want = CONFIG_DEFAULT_FORMATS;
     }
-    bool ok = true;
-    for (size_t i = 0; i < sizeof formats / sizeof *formats; i++) {
-        if (!(want & formats[i].bit))
-            continue;
-        bool done = publish(&dest, formats[i].ext, formats[i].write, &ctx, path, sizeof path);
-        if (done && !in->window && written_count < MAX_WRITTEN)
-            snprintf(written_paths[written_count++], PATH_MAX, "%s", path);
-        ok &= done;
-        size_t used = strlen(paths);
-        snprintf(paths + used, sizeof paths - used, "%s%s", used ? " " : "", path);
-    }
+    bool ok = publish_formats(&cfg, in, &prof, stem, title, svg_title, svg_subtitle, want,
+                              !in->window, paths, sizeof paths);
     if ((want & CONFIG_FORMAT_TIMELINE) && in->raw && !in->window) {
         size_t used = strlen(paths);
         snprintf(paths + used, sizeof paths - used, "%s%s", used ? " " : "", in->raw);
@@ -614,8 +699,10 @@ bool report_write(const report_input *in)
         fprintf(stderr, "flameprof: pid %ld: window from %llus: weight=%llu; wrote %s\n",
                 in->pid ? in->pid : (long)getpid(), (unsigned long long)in->window_from_s,
                 (unsigned long long)prof.total, paths);
+    else if (in->cfg->tree[0])
+        tree_summary(in, &prof, paths, thread_cpu_s() - t0);
     else if (!in->cfg->quiet)
-        print_summary(in, &prof, paths, thread_cpu_s() - t0);
+        print_summary(stderr, in, &prof, paths, thread_cpu_s() - t0);
     if (!ok && in->raw)
         fprintf(stderr, "flameprof: the raw samples are kept in %s: `flameprof report %s` "
                         "turns them into a profile\n", in->raw, in->raw);

@@ -27,6 +27,11 @@ static void (*g_on_ending)(int why);
 static pthread_t g_thread;
 static atomic_bool g_running, g_started;
 static uint64_t g_lost;
+/* The tick's sleep, cut short by aggregator_stop: an exec or an exit waits for the thread to
+ * end, and should not wait out the rest of a tick for it. Made anew with each thread (a fork
+ * child's copy may be in any state). */
+static pthread_mutex_t wake_lock;
+static pthread_cond_t wake_cond;
 static unsigned long long seen_adds, seen_subs;
 static timeline g_tl;            /* this second's slots, until the next spill */
 static uint64_t g_window_ns;     /* FLAMEPROF_INTERVAL, 0: none */
@@ -130,10 +135,24 @@ static void spill_now(void)
     rawfile_spill(g_table, &g_tl);
 }
 
+static void sleep_tick(void)
+{
+    struct timespec until;
+    clock_gettime(CLOCK_MONOTONIC, &until);
+    until.tv_nsec += TICK_NS;
+    if (until.tv_nsec >= 1000000000) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000;
+    }
+    pthread_mutex_lock(&wake_lock);
+    if (atomic_load(&g_running))
+        pthread_cond_timedwait(&wake_cond, &wake_lock, &until);
+    pthread_mutex_unlock(&wake_lock);
+}
+
 static void *run(void *arg)
 {
     (void)arg;
-    struct timespec tick = { 0, TICK_NS };
     control_open();
     for (unsigned n = 1; atomic_load(&g_running); n++) {
         int why = endings_requested();
@@ -153,7 +172,7 @@ static void *run(void *arg)
             end_window();
         if (n % CONTROL_TICKS == 0)
             control_poll(spill_now);
-        nanosleep(&tick, NULL);
+        sleep_tick();
     }
     control_close();
     endings_set_writer(false);
@@ -165,6 +184,12 @@ static int spawn(void)
     sigset_t all, old;
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &old); /* inherited by the new thread */
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&wake_cond, &ca);
+    pthread_condattr_destroy(&ca);
+    pthread_mutex_init(&wake_lock, NULL);
     atomic_store(&g_running, true);
     endings_set_writer(true);
     int rc = g_create(&g_thread, NULL, run, NULL);
@@ -175,13 +200,19 @@ static int spawn(void)
     return rc == 0 ? 0 : -1;
 }
 
-int aggregator_start(ring *r, stack_table *t, aggregator_create_fn create,
+void aggregator_init(ring *r, stack_table *t, aggregator_create_fn create,
                      void (*on_ending)(int why))
 {
     g_ring = r;
     g_table = t;
     g_create = create;
     g_on_ending = on_ending;
+}
+
+int aggregator_start(ring *r, stack_table *t, aggregator_create_fn create,
+                     void (*on_ending)(int why))
+{
+    aggregator_init(r, t, create, on_ending);
     unsigned long long c[2] = { 0, 0 };
     dl_iterate_phdr(read_counters, c);
     seen_adds = c[0];
@@ -194,8 +225,12 @@ void aggregator_stop(void)
 {
     if (atomic_exchange(&g_started, false)) {
         atomic_store(&g_running, false);
-        if (!pthread_equal(pthread_self(), g_thread))
+        if (!pthread_equal(pthread_self(), g_thread)) {
+            pthread_mutex_lock(&wake_lock);
+            pthread_cond_signal(&wake_cond);
+            pthread_mutex_unlock(&wake_lock);
             pthread_join(g_thread, NULL);
+        }
         else
             pthread_detach(g_thread); /* an ending signal: we are the aggregator */
     }

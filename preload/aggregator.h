@@ -18,6 +18,11 @@
 typedef int (*aggregator_create_fn)(pthread_t *, const pthread_attr_t *, void *(*)(void *),
                                     void *);
 
+/* What aggregator_start records, without starting the thread: a process that must stay
+ * single-threaded, whose fork children start it (aggregator_after_fork_child). */
+void aggregator_init(ring *r, stack_table *t, aggregator_create_fn create,
+                     void (*on_ending)(int why));
+
 /* Start draining r into t. on_ending runs on the aggregator thread when an ending signal
  * asks for the profile (endings.h). Returns 0, or -1 if the thread could not start. */
 int aggregator_start(ring *r, stack_table *t, aggregator_create_fn create,

@@ -78,7 +78,7 @@ def test_env(ctx, ck, var):
         else:
             ck.check(not notes, f'{what}: accepted silently', f'{notes}')
         if var == 'FLAMEPROF_OUT':
-            ck.check(os.path.isfile(os.path.join(cwd, f'flameprof.{r.pid}.folded')),
+            ck.check(os.path.isfile(os.path.join(cwd, f'flameprof.fw_end.{r.pid}.folded')),
                      f'{what}: the default prefix is used (in the working directory)',
                      f'{os.listdir(cwd)}')
 
