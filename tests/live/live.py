@@ -76,7 +76,7 @@ def test_dump_phases(ck, wd):
     finally:
         p.signal(signal.SIGTERM)
         run = fptest.report_run(p.finish(30))
-    whole = fptest.load_profile(ck, wd.path(f'flameprof.{run.pid}.folded'), 'exit profile')
+    whole = fptest.load_profile(ck, wd.path(f'flameprof.wl_live.{run.pid}.folded'), 'exit profile')
     if so_far and whole:
         a, b = share(so_far, 'phase_a'), share(so_far, 'phase_b')
         ck.check(30 <= a <= 70 and 30 <= b <= 70, 'dump so far holds both phases',
@@ -88,7 +88,7 @@ def test_dump_phases(ck, wd):
     ck.check(control_sockets(run.pid) == [], 'no control socket after the process ended')
     left = sorted(os.listdir(wd.tmp))
     want = sorted(['window.folded', 'window.svg', 'so-far.folded',
-                   f'flameprof.{run.pid}.folded', f'flameprof.{run.pid}.svg'])
+                   f'flameprof.wl_live.{run.pid}.folded', f'flameprof.wl_live.{run.pid}.svg'])
     ck.check(left == want, 'no file left behind but the profiles', str(left))
 
 
@@ -172,7 +172,7 @@ def test_dump_other_user(ck, wd):
     finally:
         p.signal(signal.SIGTERM)
         run = fptest.report_run(p.finish(30))
-    whole = fptest.load_profile(ck, wd.path(f'flameprof.{run.pid}.folded'), 'exit profile')
+    whole = fptest.load_profile(ck, wd.path(f'flameprof.wl_live.{run.pid}.folded'), 'exit profile')
     if whole:
         ck.check(whole.inclusive('phase_b') > 0, 'the host profile is whole')
 
@@ -200,7 +200,7 @@ def test_threads(ck, wd):
         if len(f) == 4 and f[0] == 'thread':
             truth[f'[{f[1]} {f[2]}]'] = float(f[3])
     ck.check(len(truth) == 3, 'three threads measured', str(truth))
-    whole = fptest.load_profile(ck, wd.path(f'flameprof.{run.pid}.folded'), 'FLAMEPROF_THREADS=1')
+    whole = fptest.load_profile(ck, wd.path(f'flameprof.wl_live.{run.pid}.folded'), 'FLAMEPROF_THREADS=1')
     if not whole or len(truth) != 3:
         return
     roots = thread_roots(whole)
@@ -231,7 +231,7 @@ def test_threads(ck, wd):
     ck.check(p.wait_stdout('thread worker-c', 20), 'a run without FLAMEPROF_THREADS')
     p.signal(signal.SIGTERM)
     run = fptest.report_run(p.finish(30))
-    plain = fptest.load_profile(ck, wd.path(f'flameprof.{run.pid}.folded'), 'default')
+    plain = fptest.load_profile(ck, wd.path(f'flameprof.wl_live.{run.pid}.folded'), 'default')
     if plain:
         ck.check(thread_roots(plain) == {}, 'threads merged by default',
                  str(sorted(thread_roots(plain))))
@@ -247,7 +247,7 @@ def test_filters_node(ck, wd):
     script = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'wl_node.js')
     r = fptest.run([node, script, '3'], lib=A.lib, cwd=wd.tmp, timeout=60)
     ck.check(r.returncode == 0, 'the node service ran', str(r.returncode))
-    raw = fptest.load_profile(ck, wd.path(f'flameprof.{r.pid}.folded'), 'node, unfiltered')
+    raw = fptest.load_profile(ck, wd.path(f'flameprof.node.{r.pid}.folded'), 'node, unfiltered')
     if not raw:
         return
     noisy = lambda fr: any(re.search(NOISE, f) for f in fr)  # noqa: E731
