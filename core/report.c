@@ -13,6 +13,8 @@
 
 #include "folded.h"
 #include "jit_names.h"
+#include "rtframe.h"
+#include "rtnames.h"
 #include "modules.h"
 #include "outfile.h"
 #include "pprof.h"
@@ -99,6 +101,12 @@ static void add_stack(stack_entry *e, void *arg)
     for (size_t i = e->depth; i-- > 0;) {
         bool is_return = i > 0;
         uint64_t pc = e->pcs[i];
+        if (rtframe_is(pc)) { /* an interpreter frame, named when sampled */
+            const char *name = rtframe_kind_of(pc) == RTFRAME_NAME
+                                   ? rtnames_get((uint32_t)rtframe_value(pc)) : NULL;
+            append_frame(c, name ? name : "[unknown]", false);
+            continue;
+        }
         const unwind_module *mod = find_module(e->gen, is_return ? pc - 1 : pc);
         if (mod && mod == c->self)
             continue; /* our own thread trampoline: not the program's code */

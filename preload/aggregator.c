@@ -5,12 +5,15 @@
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stddef.h>
+#include <string.h>
 #include <time.h>
 
 #include "endings.h"
 #include "jit_perfmap.h"
 #include "modules.h"
 #include "rawfile.h"
+#include "rbnames.h"
 
 enum { TICK_NS = 10 * 1000 * 1000, SPILL_TICKS = 100 /* the raw spill: once a second */ };
 
@@ -23,10 +26,22 @@ static atomic_bool g_running, g_started;
 static uint64_t g_lost;
 static unsigned long long seen_adds, seen_subs;
 
+/* A sample with interpreter frames, named now (rbnames.h): a copy, the ring's is const. */
+static const ring_sample *name_runtime_frames(const ring_sample *s)
+{
+    static ring_sample named;
+    if (!(s->flags & RING_RUNTIME))
+        return s;
+    memcpy(&named, s, offsetof(ring_sample, pcs) + s->depth * sizeof s->pcs[0]);
+    named.depth = (uint16_t)rbnames_resolve(named.pcs, named.depth);
+    return &named;
+}
+
 static void drain(void)
 {
     const ring_sample *s;
     while ((s = ring_peek(g_ring))) {
+        s = name_runtime_frames(s);
         uint32_t pm_gen = (s->flags & RING_JIT) ? jit_perfmap_gen(s->jit_stamp) : 0;
         if (stacks_add(g_table, s, pm_gen) != 0)
             g_lost += s->weight;
@@ -68,6 +83,7 @@ static void *run(void *arg)
         }
         refresh_modules_if_changed();
         jit_poll(); /* before draining: the samples' JIT code is in the map by now */
+        rbnames_poll();
         drain();
         if (n % SPILL_TICKS == 0)
             rawfile_spill(g_table);

@@ -28,6 +28,7 @@
 #include "jvm.h"
 #include "modules.h"
 #include "rawfile.h"
+#include "rbnames.h"
 #include "report.h"
 #include "ring.h"
 #include "sampler.h"
@@ -123,6 +124,7 @@ __attribute__((constructor)) static void flameprof_init(void)
         return; /* e.g. only the JVM agent is wanted here: it works without the sampler */
     config_load(&g_cfg);
     jit_setup_env();
+    rbnames_init(g_cfg.quiet); /* CRuby: on this (main) thread, for its TLS offset */
     jvm_setup_env(); /* before the JVM (if this is one) reads JAVA_TOOL_OPTIONS */
     if (!real_pthread_create || ring_init(&g_ring, RING_SLOTS) != 0) {
         fprintf(stderr, "flameprof: cannot allocate the sample ring; not profiling\n");

@@ -22,6 +22,7 @@
 #include "jit_perfmap.h"
 #include "jit_trampolines.h"
 #include "modules.h"
+#include "rbframes.h"
 #include "unwind.h"
 
 /* sigev_value of our timers: tells our signals from the program's own SIGPROFs. */
@@ -158,11 +159,14 @@ static void take_sample(const siginfo_t *si, const ucontext_t *uc)
         hi = regs.sp; /* unknown stack: keep only the interrupted pc */
     unwind_ctx ctx = { modules_current(), jit_trampolines() };
     unwind_result r = unwind_walk(&ctx, regs, hi, s->pcs, RING_MAX_DEPTH);
+    bool runtime = false; /* interpreter frames spliced in (rbframes.h) */
+    r.depth = rbframes_splice(s->pcs, r.depth, RING_MAX_DEPTH, &runtime);
     s->weight = weight;
     s->gen = ctx.modules ? ctx.modules->gen : 0;
     s->tid = tls_tid ? tls_tid : (uint32_t)syscall(SYS_gettid);
     s->depth = (uint16_t)r.depth;
     s->flags = (r.truncated ? RING_TRUNCATED : 0) | (r.outside ? RING_JIT : 0);
+    s->flags |= runtime ? RING_RUNTIME : 0;
     if (r.outside) {
         /* JIT code is named as of now: the perf map's length, the JVM's generation. */
         s->jit_stamp = jit_perfmap_stamp();

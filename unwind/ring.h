@@ -25,6 +25,7 @@
 enum {
     RING_TRUNCATED = 1, /* the stack went on past RING_MAX_DEPTH */
     RING_JIT = 2,       /* some pc lies in no module: jit_stamp and jvm_gen matter */
+    RING_RUNTIME = 0x100, /* holds interpreter frame words (rtframe.h) */
 };
 
 typedef struct ring_sample {
