@@ -30,7 +30,10 @@ enum {
     ISEQ_BODY = 16,                  /* rb_iseq_t.body */
     BODY_SIZE = 4, BODY_ENCODED = 8, /* iseq_size, iseq_encoded */
     BODY_PATHOBJ = 64, BODY_LABEL = 80, BODY_LINENO = 88, BODY_READ = 96,
-    ME_CALLED_ID = 24,
+    ME_CALLED_ID = 24, ME_OWNER = 32,
+    T_CLASS = 0x02, T_MODULE = 0x03, FL_SINGLETON = 1 << 12,
+    CLASS_EXT = 24, EXT_IV_TBL = 8,  /* RClass.ptr, rb_classext_t.iv_tbl */
+    ST_START = 4, ST_BOUND = 5, ST_ENTRIES = 6, ST_MAX_SCAN = 64, /* st_table, in words */
     NAME_MAX_LEN = 512,
 };
 
@@ -43,6 +46,7 @@ static uint64_t (*g_id2str)(uint64_t id);
 static void *const *g_single_ractor; /* ruby_single_main_ractor: NULL once Ractors run */
 static unsigned g_wait_ticks;
 static struct timespec g_ranges_at;
+static uint64_t g_classpath_id; /* the ID of a class's "__classpath__" ivar; 0: unknown */
 
 /* Reads len bytes at addr of our own memory; false (never a fault) where it is not mapped. */
 static bool peek(uint64_t addr, void *dst, size_t len)
@@ -157,10 +161,75 @@ static bool read_path(uint64_t pathobj, char *dst, size_t cap)
     return read_string(first, dst, cap);
 }
 
+/* ---- class names: the "__classpath__" String in the class's ivar table ---- */
+
+/* The value of key in a class's iv_tbl (an st_table), scanning at most ST_MAX_SCAN
+ * entries; with key 0, the first entry whose value is the String want (to learn the key). */
+static uint64_t class_ivar(uint64_t klass, uint64_t key, const char *want, uint64_t *found)
+{
+    uint64_t flags, ext, tbl, st[7], ent[ST_MAX_SCAN * 3];
+    if (!peek64(klass, &flags) || ((flags & T_MASK) != T_CLASS && (flags & T_MASK) != T_MODULE) ||
+        (flags & FL_SINGLETON) || !peek64(klass + CLASS_EXT, &ext) ||
+        !peek64(ext + EXT_IV_TBL, &tbl) || !peek(tbl, st, sizeof st))
+        return 0;
+    uint64_t n = st[ST_BOUND] - st[ST_START];
+    if (st[ST_BOUND] < st[ST_START] || n > ST_MAX_SCAN ||
+        !peek(st[ST_ENTRIES] + 24 * st[ST_START], ent, 24 * n))
+        return 0;
+    for (uint64_t i = 0; i < n; i++) { /* entries: hash, key, record */
+        char s[64];
+        if (key && ent[3 * i + 1] == key)
+            return ent[3 * i + 2];
+        if (!key && read_string(ent[3 * i + 2], s, sizeof s) && strcmp(s, want) == 0) {
+            *found = ent[3 * i + 1];
+            return ent[3 * i + 2];
+        }
+    }
+    return 0;
+}
+
+static struct class_entry { uint64_t klass; char name[128]; bool ok; } class_cache[1024];
+
+/* "Foo::Bar", or NULL (anonymous, singleton, not a class, unknown layout). */
+static const char *class_name(uint64_t klass)
+{
+    if (!g_classpath_id || !klass)
+        return NULL;
+    struct class_entry *e = &class_cache[(klass >> 3) % 1024];
+    if (e->klass != klass) {
+        uint64_t path = class_ivar(klass, g_classpath_id, NULL, NULL);
+        e->klass = klass;
+        e->ok = path && read_string(path, e->name, sizeof e->name);
+    }
+    return e->ok ? e->name : NULL;
+}
+
+/* The class a method entry belongs to, by name. */
+static const char *owner_name(uint64_t me)
+{
+    uint64_t owner;
+    return me && is_imemo(me, IMEMO_MENT) && peek64(me + ME_OWNER, &owner) ? class_name(owner)
+                                                                           : NULL;
+}
+
+/* "Foo#bar" for "bar", "block in Foo#bar" for "block in bar" (Ruby 3.4's spelling). */
+static void qualify(char *label, size_t cap, const char *cls)
+{
+    char out[NAME_MAX_LEN];
+    char *in = strncmp(label, "block ", 6) == 0 ? strstr(label, " in ") : NULL;
+    if (!cls || label[0] == '<')
+        return;
+    if (in)
+        snprintf(out, sizeof out, "%.*s in %s#%s", (int)(in - label), label, cls, in + 4);
+    else
+        snprintf(out, sizeof out, "%s#%s", cls, label);
+    snprintf(label, cap, "%s", out);
+}
+
 /* ---- names, cached by object while it stays the same object ---- */
 
 enum { CACHE = 4096 };
-static struct iseq_entry { uint64_t iseq, body, lo, hi; uint32_t id; } iseq_cache[CACHE];
+static struct iseq_entry { uint64_t iseq, body, lo, hi, me; uint32_t id; } iseq_cache[CACHE];
 static struct cfunc_entry { uint64_t me, mid; uint32_t id; } cfunc_cache[CACHE];
 
 static uint32_t intern_name(const char *label, const char *path, long line)
@@ -177,13 +246,13 @@ static uint32_t intern_name(const char *label, const char *path, long line)
     return rtnames_intern(name, len);
 }
 
-static uint32_t iseq_name(uint64_t iseq, uint64_t pc)
+static uint32_t iseq_name(uint64_t iseq, uint64_t pc, uint64_t me)
 {
     uint64_t body, b[BODY_READ / 8];
     if (!is_imemo(iseq, IMEMO_ISEQ) || !peek64(iseq + ISEQ_BODY, &body))
         return UINT32_MAX;
     struct iseq_entry *e = &iseq_cache[(iseq >> 3) % CACHE];
-    if (e->iseq == iseq && e->body == body && pc >= e->lo && pc < e->hi)
+    if (e->iseq == iseq && e->body == body && e->me == me && pc >= e->lo && pc < e->hi)
         return e->id;
     if (!peek(body, b, sizeof b))
         return UINT32_MAX;
@@ -193,11 +262,12 @@ static uint32_t iseq_name(uint64_t iseq, uint64_t pc)
     char label[NAME_MAX_LEN], path[NAME_MAX_LEN];
     if (!read_string(b[BODY_LABEL / 8], label, sizeof label))
         return UINT32_MAX;
+    qualify(label, sizeof label, owner_name(me));
     if (!read_path(b[BODY_PATHOBJ / 8], path, sizeof path))
         strcpy(path, "?");
     uint64_t line = b[BODY_LINENO / 8];
     uint32_t id = intern_name(label, path, (line & 1) ? (long)((int64_t)line >> 1) : 0);
-    *e = (struct iseq_entry){ iseq, body, lo, hi + 1, id };
+    *e = (struct iseq_entry){ iseq, body, lo, hi + 1, me, id };
     return id;
 }
 
@@ -214,6 +284,7 @@ static uint32_t cfunc_name(uint64_t me)
     if (!g_id2str || !*g_single_ractor || !(str = g_id2str(mid)) ||
         !read_string(str, label, sizeof label))
         return UINT32_MAX;
+    qualify(label, sizeof label, owner_name(me));
     uint32_t id = intern_name(label, NULL, 0);
     *e = (struct cfunc_entry){ me, mid, id };
     return id;
@@ -234,8 +305,10 @@ size_t rbnames_resolve(uint64_t *pcs, size_t depth)
         uint32_t id = UINT32_MAX;
         if (rtframe_kind_of(v) == RTFRAME_RB_ISEQ && r + 1 < depth &&
             rtframe_kind_of(pcs[r + 1]) == RTFRAME_RB_PC) {
-            id = iseq_name(rtframe_value(v), rtframe_value(pcs[r + 1]));
-            r++;
+            bool has_me = r + 2 < depth && rtframe_kind_of(pcs[r + 2]) == RTFRAME_RB_ME;
+            uint64_t me = has_me ? rtframe_value(pcs[r + 2]) : 0;
+            id = iseq_name(rtframe_value(v), rtframe_value(pcs[r + 1]), me);
+            r += has_me ? 2 : 1;
         } else if (rtframe_kind_of(v) == RTFRAME_RB_CFUNC) {
             id = cfunc_name(rtframe_value(v));
         }
@@ -331,6 +404,9 @@ void rbnames_poll(void)
     if (g_state == RB_WAITING) {
         int ok = check_main_thread();
         if (ok > 0) {
+            uint64_t *object = dlsym(RTLD_DEFAULT, "rb_cObject");
+            if (object && !class_ivar(*object, 0, "Object", &g_classpath_id))
+                g_classpath_id = 0; /* names without their class */
             publish_ranges();
             rbframes_enable(&g_cfg);
             g_state = RB_ON;

@@ -9,7 +9,8 @@
 
 enum {
     RB_MAX_FRAMES = 400, /* control frames read per sample (the top ones) */
-    RB_MAX_WORDS = 2 * RB_MAX_FRAMES,
+    RB_MAX_WORDS = 3 * RB_MAX_FRAMES,
+    RB_MAX_HOPS = 16,    /* block envs followed up to their method's */
     RB_MAX_GROUPS = 64,  /* rb_vm_exec activations spliced per sample */
 };
 
@@ -85,21 +86,42 @@ typedef struct rb_read {
     size_t nwords, ngroups;
 } rb_read;
 
+static bool env_readable(const unwind_ranges *rw, uint64_t ep, uint64_t lo, uint64_t hi)
+{
+    return !(ep & 7) && ((ep >= lo + 16 && ep + 8 <= hi) || in_ranges(rw, ep - 16, 24));
+}
+
+/* The method entry (or cref) of the method a frame's env belongs to: ep[-2] of its local
+ * env, up the chain of block envs. 0 where a link cannot be read. */
+static uint64_t local_me(const unwind_ranges *rw, uint64_t ep, uint64_t flags, uint64_t lo,
+                         uint64_t hi)
+{
+    for (int hops = 0; !(flags & RB_ENV_FLAG_LOCAL); hops++) {
+        ep = load(ep - 8) & ~(uint64_t)3; /* VM_ENV_PREV_EP */
+        if (hops == RB_MAX_HOPS || !env_readable(rw, ep, lo, hi))
+            return 0;
+        flags = load(ep);
+    }
+    return load(ep - 16);
+}
+
 /* One control frame's words; false if its env cannot be read. */
 static bool read_frame(const rbframes_layout *l, const unwind_ranges *rw, uint64_t cfp,
                        uint64_t stk_lo, uint64_t stk_hi, rb_read *out, bool *finish)
 {
     uint64_t ep = load(cfp + l->cfp_ep);
-    if ((ep & 7) || ((ep < stk_lo + 16 || ep + 8 > stk_hi) && !in_ranges(rw, ep - 16, 24)))
+    if (!env_readable(rw, ep, stk_lo, stk_hi))
         return false;
     uint64_t flags = load(ep);
     *finish = (flags & RB_FRAME_FLAG_FINISH) != 0;
     if (!(flags & RB_FRAME_FLAG_CFRAME)) {
         uint64_t iseq = load(cfp + l->cfp_iseq), pc = load(cfp + l->cfp_pc);
         /* No pc: a frame Ruby's own backtraces skip (the top-level binding's). */
-        if (iseq && pc && out->nwords + 2 <= RB_MAX_WORDS) {
+        if (iseq && pc && out->nwords + 3 <= RB_MAX_WORDS) {
             out->words[out->nwords++] = rtframe_word(RTFRAME_RB_ISEQ, iseq);
             out->words[out->nwords++] = rtframe_word(RTFRAME_RB_PC, pc);
+            out->words[out->nwords++] =
+                rtframe_word(RTFRAME_RB_ME, local_me(rw, ep, flags, stk_lo, stk_hi));
         }
     } else if ((flags & RB_FRAME_MAGIC_MASK) == RB_FRAME_MAGIC_CFUNC) {
         uint64_t me = load(ep - 16); /* ep[VM_ENV_DATA_INDEX_ME_CREF] */

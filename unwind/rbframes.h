@@ -43,6 +43,7 @@ enum {
     RB_FRAME_MAGIC_DUMMY = 0x79990001,
     RB_FRAME_FLAG_FINISH = 0x0020,
     RB_FRAME_FLAG_CFRAME = 0x0080,
+    RB_ENV_FLAG_LOCAL = 0x0002,
 };
 
 /* The thread pointer (%fs base), as the handler reads it. */

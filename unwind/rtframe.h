@@ -22,6 +22,8 @@ enum rtframe_kind {
     RTFRAME_RB_ISEQ = 1,  /* Ruby bytecode frame: rb_iseq_t *; an RTFRAME_RB_PC word follows */
     RTFRAME_RB_PC = 2,    /* the pc of the frame before it (an identity check for the iseq) */
     RTFRAME_RB_CFUNC = 3, /* Ruby C-function frame: its rb_callable_method_entry_t * */
+    RTFRAME_RB_ME = 4,    /* after RTFRAME_RB_PC: the bytecode frame's method entry (or
+                             cref), for its class name */
     RTFRAME_NAME = 127,   /* resolved: value is a name id (core/rtnames.h) */
 };
 
