@@ -11,9 +11,13 @@
  * Names are resolved by the aggregator soon after each sample (within a tick, ~10 ms),
  * reading Ruby's heap with process_vm_readv on ourselves, which fails instead of faulting
  * on freed memory, so a sample's iseq is named as of the sample: an iseq is checked to
- * still be an iseq whose code holds the sampled pc. Names are Ruby 3.1's own labels, as
- * its backtraces print them: "bar (/app/x.rb:3)" with the method's first line, "block in
- * bar (...)", "<main> (...)", C functions by the name they were called by ("times").
+ * still be an iseq whose code holds the sampled pc. Names follow Ruby 3.4's backtraces
+ * (3.1's own omit the class): "Foo#bar (/app/x.rb:3)" with the method's first line,
+ * "block in Foo#bar (...)", "<main> (/app/x.rb)", C functions by the name they were
+ * called by ("Integer#times"). The class is the method entry's owner, by its
+ * "__classpath__" ivar (whose ID is learnt at start from Object's); anonymous and
+ * singleton classes add none. C function names come from rb_id2str, which only reads
+ * the symbol table while one Ractor runs (none are named once Ractors start).
  *
  * Threads: rbnames_init in the constructor; rbnames_poll and rbnames_resolve on the
  * aggregator thread only; rbnames_vm_ending on the thread ending the VM. */
