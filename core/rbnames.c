@@ -25,7 +25,8 @@ static const rbframes_layout layout_31 = {
 };
 enum {
     T_MASK = 0x1f, T_STRING = 0x05, T_ARRAY = 0x07, T_IMEMO = 0x1a,
-    IMEMO_MENT = 6, IMEMO_ISEQ = 7,
+    IMEMO_SVAR = 2, IMEMO_MENT = 6, IMEMO_ISEQ = 7,
+    SVAR_CREF_OR_ME = 8, /* a method that set $~ keeps its entry inside its svar */
     FL_NOEMBED = 1 << 13, /* RSTRING_NOEMBED; RARRAY_EMBED_FLAG is the same bit */
     ISEQ_BODY = 16,                  /* rb_iseq_t.body */
     BODY_SIZE = 4, BODY_ENCODED = 8, /* iseq_size, iseq_encoded */
@@ -208,6 +209,8 @@ static const char *class_name(uint64_t klass)
 static const char *owner_name(uint64_t me)
 {
     uint64_t owner;
+    if (me && is_imemo(me, IMEMO_SVAR) && !peek64(me + SVAR_CREF_OR_ME, &me))
+        return NULL;
     return me && is_imemo(me, IMEMO_MENT) && peek64(me + ME_OWNER, &owner) ? class_name(owner)
                                                                            : NULL;
 }

@@ -102,7 +102,13 @@ static uint64_t local_me(const unwind_ranges *rw, uint64_t ep, uint64_t flags, u
             return 0;
         flags = load(ep);
     }
-    return load(ep - 16);
+    uint64_t me = load(ep - 16), svar_flags;
+    /* A method that set $~ keeps its entry in the svar there, a short-lived object: read
+     * it now (it is live: its frame is), not when the name is resolved. */
+    if (me && in_ranges(rw, me, 16) && ((svar_flags = load(me)) & 0x1f) == 0x1a /* T_IMEMO */ &&
+        ((svar_flags >> 12) & 15) == 2 /* imemo_svar */)
+        me = load(me + 8); /* vm_svar.cref_or_me */
+    return me;
 }
 
 /* One control frame's words; false if its env cannot be read. */
@@ -166,8 +172,10 @@ static bool read_thread(const rbframes_cfg *c, const unwind_ranges *rw, rb_read 
         bool finish = false;
         if (cfp + l->cfp_size == stop && bottom_is_top(l, cfp, stk, end))
             break;
-        if (!read_frame(l, rw, cfp, stk, end, out, &finish))
+        if (!read_frame(l, rw, cfp, stk, end, out, &finish)) {
+            atomic_store_explicit(&g_stale, true, memory_order_relaxed); /* a new mapping? */
             return false;
+        }
         if (finish && out->ngroups < RB_MAX_GROUPS)
             out->group_end[out->ngroups++] = (uint16_t)out->nwords;
     }
