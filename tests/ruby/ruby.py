@@ -15,7 +15,7 @@ Tests (each prints every assertion with its numbers; exit 0 pass, 1 fail, 77 ski
   churn     methods defined, run, removed and collected in batches: no frame named after a
             method of another batch (each batch's methods call a different C function)
   fork      a forked child's profile has its own method and not the parent's
-  exit      the interpreter shuts down while four threads spin (and are sampled): same
+  exit      the interpreter shuts down (twice) while four threads spin (sampled): same
             output and status as without the library, profile written
   unknown   a Ruby version without a layout table (a preloaded ruby_version "9.9.9"): one
             `flameprof: ruby:` line, no Ruby frame, the program unharmed
@@ -36,7 +36,7 @@ import fptest  # noqa: E402  the shared test library
 from fptest import Checks, Skip, check_present, check_rooted, check_split, run  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-fptest.RUN_TIMEOUT = 50
+fptest.RUN_TIMEOUT = 100  # a loaded 2-core machine: 4 CPU-s took 40 s wall
 TOL_PT = 5.0
 RB = re.compile(r'.*_\[r\]')
 
@@ -61,7 +61,7 @@ def profile_run(ck, args, work, argv, env=None, label='ruby'):
 
 def t_split(ck, args, work):
     truth = work.path('truth.json')
-    r, prof = profile_run(ck, args, work, [wl('wl_split.rb'), truth, '2'])
+    r, prof = profile_run(ck, args, work, [wl('wl_split.rb'), truth, '4'])
     t = fptest.read_json(ck, truth)
     if not prof or not t:
         return
@@ -103,7 +103,7 @@ def t_deep(ck, args, work):
         return
     bottom = re.compile(r'Object#bottom .*')
     w = check_present(ck, prof, bottom, 'bottom')
-    depth = 99 if args.sabotage else 101
+    depth = 102 if args.sabotage else 101  # rec(100): 101 frames
     whole = prof.weight(lambda fr: any(bottom.fullmatch(f) for f in fr) and
                         sum(f.startswith('Object#rec ') for f in fr) >= depth)
     ck.check(w > 0 and whole >= 0.95 * w, f'>= 95% of bottom holds {depth} Object#rec frames',
@@ -162,9 +162,9 @@ def t_fork(ck, args, work):
 
 
 def t_exit(ck, args, work):
-    argv = [wl('wl_fork.rb'), 'exit', '0.3']
+    argv = [wl('wl_fork.rb'), 'exit', '0.2']
     base = run([args.ruby] + argv, cwd=work.tmp)
-    for i in range(5):
+    for i in range(2):
         r, prof = profile_run(ck, args, work, argv, label=f'exit run {i}')
         ck.check(r.returncode == base.returncode and r.stdout == base.stdout,
                  f'run {i}: output and status as without the library', r.stdout[-60:])
@@ -176,7 +176,8 @@ def t_exit(ck, args, work):
 
 
 def t_unknown(ck, args, work):
-    argv = [args.ruby, wl('wl_fork.rb'), 'fork', '0.3']
+    # --disable-gems: rbconfig.rb would see the fake version too, and refuse it.
+    argv = [args.ruby, '--disable-gems', wl('wl_fork.rb'), 'fork', '0.3']
     out = work.path('prof')
     lib = f'{args.lib}:{args.fake}'
     r = run(argv, lib=lib, env={'FLAMEPROF_OUT': out + '.%p'}, cwd=work.tmp)
