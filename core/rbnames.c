@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "array.h"
+#include "config.h"
 #include "frame_name.h"
 #include "rbframes.h"
 #include "rtframe.h"
@@ -341,6 +342,13 @@ void rbnames_init(bool quiet)
     void *ec_slot = dlsym(RTLD_DEFAULT, "ruby_current_ec");
     if (!ver || !ec_slot)
         return; /* not Ruby (or Ruby 2.x, whose ec is no TLS) */
+    const char *env = getenv("FLAMEPROF_RUBY");
+    bool on = true;
+    char bad[96];
+    if (env && *env && !config_parse_bool(env, &on, bad, sizeof bad))
+        fprintf(stderr, "flameprof: FLAMEPROF_RUBY='%.32s' %s; using 1\n", env, bad);
+    if (env && *env && !on)
+        return; /* the VM's C functions only, as without this reader */
     char v[16];
     memcpy(v, ver, sizeof v - 1);
     v[sizeof v - 1] = 0;

@@ -1,7 +1,7 @@
 /* rbnames.h - CRuby 3.1 in this process: its frame layout, checked, and the names of the
  * Ruby frames the handler recorded (unwind/rbframes.h).
  *
- * At start (the preload constructor, on the main thread) it finds libruby by its exported
+ * At start (the preload constructor, on the main thread; not with FLAMEPROF_RUBY=0) it finds libruby by its exported
  * `ruby_version`, `ruby_current_ec` (TLS) and `rb_vm_exec`; a version without a layout
  * table here gets one "flameprof:" line and no Ruby frames (never a guess). Once the VM
  * runs, the aggregator's poll checks the layout on the main thread's own frames (the

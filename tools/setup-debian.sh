@@ -13,6 +13,8 @@ pkgs="$pkgs libjansson-dev libcurl4-openssl-dev"
 # server, which the stripped-binary tests run on loopback. sqlite3: Debian's own stripped
 # program and library, profiled by those tests.
 pkgs="$pkgs libdebuginfod-dev debuginfod sqlite3"
+# ruby: Debian's CRuby (3.1), whose own frames the ruby suite names.
+pkgs="$pkgs ruby"
 # node + npm fetch playwright-core and speedscope's schema for the tests. Debian's, unless
 # a node is there already: nodesource's bundles its own npm and conflicts with Debian's.
 if ! command -v npm >/dev/null 2>&1 && ! command -v node >/dev/null 2>&1; then
