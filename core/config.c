@@ -6,25 +6,36 @@
 #include <stdlib.h>
 #include <string.h>
 
-bool config_parse_freq(const char *text, unsigned *out, char *why, size_t cap)
+/* A whole decimal number in lo..hi of unit, nothing around it; *out untouched if not. */
+static bool parse_whole(const char *text, long long lo, long long hi, const char *unit,
+                        unsigned *out, char *why, size_t cap)
 {
-    *out = CONFIG_DEFAULT_FREQ;
-    if (!text)
-        return true;
     char *end;
     errno = 0;
     long long v = strtoll(text, &end, 10);
     bool digits = end != text && *end == 0 && text[0] != ' ' && text[0] != '+';
     if (!digits || errno == ERANGE) {
-        snprintf(why, cap, "is not a whole number of Hz");
+        snprintf(why, cap, "is not a whole number of %s", unit);
         return false;
     }
-    if (v < CONFIG_MIN_FREQ || v > CONFIG_MAX_FREQ) {
-        snprintf(why, cap, "is outside %d..%d Hz", CONFIG_MIN_FREQ, CONFIG_MAX_FREQ);
+    if (v < lo || v > hi) {
+        snprintf(why, cap, "is outside %lld..%lld %s", lo, hi, unit);
         return false;
     }
     *out = (unsigned)v;
     return true;
+}
+
+bool config_parse_freq(const char *text, unsigned *out, char *why, size_t cap)
+{
+    *out = CONFIG_DEFAULT_FREQ;
+    return !text || parse_whole(text, CONFIG_MIN_FREQ, CONFIG_MAX_FREQ, "Hz", out, why, cap);
+}
+
+bool config_parse_stop_wait(const char *text, unsigned *out, char *why, size_t cap)
+{
+    *out = CONFIG_DEFAULT_STOP_WAIT;
+    return !text || parse_whole(text, 0, CONFIG_MAX_STOP_WAIT, "seconds", out, why, cap);
 }
 
 bool config_parse_bool(const char *text, bool *out, char *why, size_t cap)
@@ -186,6 +197,11 @@ void config_load(config *c)
     if (!config_parse_formats(v, &c->formats, why, sizeof why)) {
         config_format_names(c->formats, used, sizeof used);
         warn_bad("FLAMEPROF_FORMAT", v, why, used);
+    }
+    v = getenv("FLAMEPROF_STOP_WAIT");
+    if (!config_parse_stop_wait(v, &c->stop_wait, why, sizeof why)) {
+        snprintf(used, sizeof used, "%u seconds", c->stop_wait);
+        warn_bad("FLAMEPROF_STOP_WAIT", v, why, used);
     }
     v = getenv("FLAMEPROF_QUIET");
     if (!config_parse_bool(v, &c->quiet, why, sizeof why))

@@ -14,6 +14,8 @@
 #define CONFIG_MIN_FREQ 1
 #define CONFIG_MAX_FREQ 10000
 #define CONFIG_DEFAULT_OUT "flameprof.%p"
+#define CONFIG_DEFAULT_STOP_WAIT 10 /* seconds; docker stop's grace period is 10 s */
+#define CONFIG_MAX_STOP_WAIT 3600
 
 /* FLAMEPROF_FORMAT: the files a profile is written as, PREFIX + the ending. */
 enum {
@@ -28,6 +30,9 @@ typedef struct config {
     unsigned freq;            /* FLAMEPROF_FREQ: samples per CPU-second per thread */
     char out[PATH_MAX - 64];  /* FLAMEPROF_OUT: output prefix, %p = pid, %% = % */
     bool quiet;               /* FLAMEPROF_QUIET: no exit summary */
+    unsigned stop_wait;       /* FLAMEPROF_STOP_WAIT: seconds an ending signal (or _exit)
+                                 waits for the profile before the process ends anyway;
+                                 0: no wait, the raw spill is what remains */
     unsigned formats;         /* FLAMEPROF_FORMAT: CONFIG_FORMAT_* bits; 0 means the
                                  default, so a zeroed config writes svg and folded */
     bool empty_handler;       /* FLAMEPROF_BENCH=empty-handler: timers fire, handler does
@@ -40,6 +45,7 @@ void config_load(config *c);
 /* Parse one value (exposed for tests). Each returns true if the text was valid; on false,
  * *out holds the fallback and why[0..cap) a short reason. */
 bool config_parse_freq(const char *text, unsigned *out, char *why, size_t cap);
+bool config_parse_stop_wait(const char *text, unsigned *out, char *why, size_t cap);
 bool config_parse_bool(const char *text, bool *out, char *why, size_t cap);
 bool config_parse_out(const char *text, char *out, size_t out_cap, char *why, size_t cap);
 

@@ -13,6 +13,7 @@
 
 #include "folded.h"
 #include "jit_names.h"
+#include "jvmframes.h"
 #include "rtframe.h"
 #include "rtnames.h"
 #include "modules.h"
@@ -21,6 +22,7 @@
 #include "speedscope.h"
 #include "svg.h"
 #include "symbolize.h"
+#include "unwind.h"
 
 enum { MAX_INLINE = 32, NAME_MAX_LEN = 1024 };
 
@@ -74,20 +76,47 @@ static void append_frame(build_ctx *c, const char *name, bool inlined)
     c->oom |= !buf_append(&c->line, clean, n);
 }
 
+static void append_tagged(build_ctx *c, char *name, const char *tag)
+{
+    size_t n = strlen(name);
+    snprintf(name + (n < NAME_MAX_LEN - 5 ? n : NAME_MAX_LEN - 5), 5, "%s", tag);
+    append_frame(c, name, false);
+}
+
+/* The methods the JIT inlined at a compiled Java pc, outermost first, tagged _[i]. */
+static void append_inlined(build_ctx *c, const stack_entry *e, uint64_t pc)
+{
+    jvmframes *jf = jvmframes_published();
+    uint64_t methods[MAX_INLINE];
+    size_t n = jf ? jvmframes_inlined(jf, pc, e->jvm_gen, methods, MAX_INLINE) : 0;
+    char name[NAME_MAX_LEN];
+    for (size_t i = 0; i < n; i++)
+        if (jvmframes_name(jf, methods[i], name, sizeof name))
+            append_tagged(c, name, "_[i]");
+}
+
 /* Code outside every module: JIT code named by the runtime, tagged _[j] as
- * flamegraph.pl's palettes expect. */
+ * flamegraph.pl's palettes expect; an interpreted Java method, tagged _[0] (as
+ * async-profiler's annotated output does), or "Interpreter_[j]" when it has no name. */
 static void append_jit_frame(build_ctx *c, const stack_entry *e, uint64_t pc)
 {
     char name[NAME_MAX_LEN];
     bool is_jit;
+    if (pc & UNWIND_METHOD_TAG) {
+        jvmframes *jf = jvmframes_published();
+        if (jf && jvmframes_name(jf, pc & ~UNWIND_METHOD_TAG, name, sizeof name))
+            append_tagged(c, name, "_[0]");
+        else
+            append_frame(c, "Interpreter_[j]", false);
+        return;
+    }
     if (!jit_name(c->sym, pc, e->pm_gen, e->jvm_gen, name, sizeof name, &is_jit)) {
         append_frame(c, "[unknown]", false);
         return;
     }
-    size_t n = strlen(name);
+    append_tagged(c, name, is_jit ? "_[j]" : "");
     if (is_jit)
-        snprintf(name + (n < sizeof name - 5 ? n : sizeof name - 5), 5, "_[j]");
-    append_frame(c, name, false);
+        append_inlined(c, e, pc);
 }
 
 static void add_stack(stack_entry *e, void *arg)

@@ -5,7 +5,7 @@
 #include <stdint.h>
 #include <string.h>
 
-enum hue { HUE_HOT, HUE_RED, HUE_ORANGE, HUE_YELLOW, HUE_GREEN, HUE_AQUA, HUE_PURPLE };
+enum hue { HUE_HOT, HUE_RED, HUE_ORANGE, HUE_YELLOW, HUE_GREEN, HUE_PALE_GREEN, HUE_AQUA };
 
 static bool has_tag(const char *s, size_t n, char tag)
 {
@@ -41,12 +41,12 @@ static enum hue classify(const char *s, size_t n, svg_palette pal)
 {
     if (has_tag(s, n, 'k'))
         return HUE_ORANGE;
-    if (has_tag(s, n, 'j'))
+    if (has_tag(s, n, 'j') || has_tag(s, n, 'p') || has_tag(s, n, 'r')) /* JIT and interpreted code */
         return HUE_GREEN;
     if (has_tag(s, n, 'i'))
         return HUE_AQUA;
-    if (has_tag(s, n, 'r')) /* an interpreter's own frame: Ruby (rbnames.h) */
-        return HUE_PURPLE;
+    if (has_tag(s, n, '0')) /* an interpreted Java method: paler than compiled ones */
+        return HUE_PALE_GREEN;
     if (pal == PAL_HOT)
         return HUE_HOT;
     if (pal == PAL_JAVA && java_name(s, n))
@@ -99,8 +99,8 @@ void svg_palette_rgb(const char *s, size_t n, svg_palette pal, unsigned rgb[3])
     case HUE_GREEN:
         rgb[0] = rgb[2] = 50 + frac(a, 60), rgb[1] = 165 + frac(a, 55);
         break;
-    case HUE_PURPLE:
-        rgb[0] = 150 + frac(a, 60), rgb[1] = 80 + frac(a, 50), rgb[2] = 190 + frac(a, 60);
+    case HUE_PALE_GREEN:
+        rgb[0] = rgb[2] = 140 + frac(a, 50), rgb[1] = 205 + frac(a, 50);
         break;
     default: /* HUE_AQUA */
         rgb[0] = 50 + frac(a, 60), rgb[1] = rgb[2] = 165 + frac(a, 55);

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "endings.h"
+#include "hotspot.h"
 #include "jit_perfmap.h"
 #include "modules.h"
 #include "rawfile.h"
@@ -43,6 +44,8 @@ static void drain(void)
     while ((s = ring_peek(g_ring))) {
         s = name_runtime_frames(s);
         uint32_t pm_gen = (s->flags & RING_JIT) ? jit_perfmap_gen(s->jit_stamp) : 0;
+        if (s->flags & RING_METHODS)
+            hotspot_note_methods(s->pcs, s->depth); /* named while the JVM still runs */
         if (stacks_add(g_table, s, pm_gen) != 0)
             g_lost += s->weight;
         ring_release(g_ring);
@@ -78,7 +81,6 @@ static void *run(void *arg)
         int why = endings_requested();
         if (why) {
             g_on_ending(why); /* stops sampling and this loop, writes the profile */
-            endings_done();
             break;
         }
         refresh_modules_if_changed();

@@ -12,6 +12,7 @@
 
 #include <dlfcn.h>
 #include <limits.h>
+#include <link.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -159,21 +160,31 @@ bool jvm_tool_options(const char *old, const char *lib, char *dst, size_t cap)
     return n > 0 && (size_t)n < cap;
 }
 
+/* Does path name a HotSpot VM (libjvm.so) or a JDK launcher's library (libjli.so, which
+ * every JDK tool links and which loads libjvm)? Whatever the executable is called: java,
+ * javac, jshell, jar, jlink, a jpackage'd application, or a program of its own. */
+bool jvm_is_jvm_library(const char *path)
+{
+    if (!path)
+        return false;
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    return strcmp(base, "libjvm.so") == 0 || strcmp(base, "libjli.so") == 0;
+}
+
 #ifdef FLAMEPROF_HAVE_JVMTI
 
 #include <jvmti.h>
 
+#include "hotspot.h"
 #include "jit_jvmmap.h"
 
-static bool is_java_process(void)
+static int find_jvm_library(struct dl_phdr_info *info, size_t size, void *found)
 {
-    char exe[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (n <= 0)
-        return false;
-    exe[n] = 0;
-    const char *base = strrchr(exe, '/');
-    return strcmp(base ? base + 1 : exe, "java") == 0;
+    (void)size;
+    if (jvm_is_jvm_library(info->dlpi_name))
+        *(bool *)found = true;
+    return *(bool *)found;
 }
 
 /* FLAMEPROF_JAVA: on unless a false value; a bad value is reported and means on. */
@@ -196,33 +207,80 @@ static bool java_enabled(void)
     return true;
 }
 
-void jvm_setup_env(void)
-{
-    if (!is_java_process() || !java_enabled())
-        return;
-    Dl_info info;
+/* The injection, once per process: what the constructor decided it needs. */
+static struct {
+    bool armed;     /* FLAMEPROF_JAVA on and our own path known */
+    atomic_bool done; /* looked at JAVA_TOOL_OPTIONS (and set it, or found the agent
+                         there); atomic: two threads may dlopen a JVM library at once */
+    bool set;       /* we changed it */
     char lib[PATH_MAX];
-    /* The agent must be this very file: the loader then hands the JVM the copy that is
-     * already mapped. dli_fname is LD_PRELOAD's spelling, possibly relative to a working
-     * directory the JVM may not keep: make it absolute now. */
-    if (!dladdr((void *)jvm_setup_env, &info) || !info.dli_fname ||
-        !realpath(info.dli_fname, lib)) {
-        fprintf(stderr, "flameprof: cannot find libflameprof.so's own path; Java methods "
-                        "will not be named\n");
+    char *user;     /* the user's JAVA_TOOL_OPTIONS (NULL: unset), restored at Agent_OnLoad */
+    bool had_user;
+} g_env;
+
+/* Appends our options to JAVA_TOOL_OPTIONS. Runs before the VM reads it: in the
+ * constructor (single-threaded) or just before the dlopen of libjvm/libjli. */
+static void inject(void)
+{
+    if (!g_env.armed || atomic_exchange(&g_env.done, true))
         return;
-    }
     const char *old = getenv("JAVA_TOOL_OPTIONS");
-    size_t cap = (old ? strlen(old) : 0) + strlen(lib) + sizeof FRAME_POINTER_FLAG +
+    size_t cap = (old ? strlen(old) : 0) + strlen(g_env.lib) + sizeof FRAME_POINTER_FLAG +
                  sizeof AGENT_FLAG + 8;
     char *v = malloc(cap);
     if (!v)
         return;
-    if (jvm_tool_options(old, lib, v, cap))
+    if (jvm_tool_options(old, g_env.lib, v, cap)) {
+        g_env.set = true;
+        g_env.had_user = old != NULL;
+        g_env.user = old ? strdup(old) : NULL;
         setenv("JAVA_TOOL_OPTIONS", v, 1);
-    else if (!(old && strstr(old, lib)))
+    } else if (!(old && strstr(old, g_env.lib))) {
         fprintf(stderr, "flameprof: libflameprof.so's path has both kinds of quote; Java "
                         "methods will not be named\n");
+    }
     free(v);
+}
+
+void jvm_setup_env(void)
+{
+    if (!java_enabled())
+        return;
+    Dl_info info;
+    /* The agent must be this very file: the loader then hands the JVM the copy that is
+     * already mapped. dli_fname is LD_PRELOAD's spelling, possibly relative to a working
+     * directory the JVM may not keep: make it absolute now. */
+    if (!dladdr((void *)jvm_setup_env, &info) || !info.dli_fname ||
+        !realpath(info.dli_fname, g_env.lib)) {
+        fprintf(stderr, "flameprof: cannot find libflameprof.so's own path; Java methods "
+                        "will not be named\n");
+        return;
+    }
+    g_env.armed = true;
+    /* A launcher (java, javac, jshell...) links libjli; an embedder may link libjvm. */
+    bool found = false;
+    dl_iterate_phdr(find_jvm_library, &found);
+    if (found)
+        inject();
+}
+
+void jvm_before_dlopen(const char *file)
+{
+    if (g_env.armed && !atomic_load(&g_env.done) && jvm_is_jvm_library(file))
+        inject();
+}
+
+/* The VM has read JAVA_TOOL_OPTIONS (it loads agents after parsing every option): give the
+ * program back its own value, so that what it starts (a shell, a compiler) does not inherit
+ * ours. A JVM it starts is a launcher again and gets them anew. */
+static void restore_user_env(void)
+{
+    if (!g_env.set)
+        return;
+    if (g_env.had_user && g_env.user)
+        setenv("JAVA_TOOL_OPTIONS", g_env.user, 1);
+    else if (!g_env.had_user)
+        unsetenv("JAVA_TOOL_OPTIONS");
 }
 
 /* ---- the agent ---- */
@@ -285,12 +343,15 @@ static void JNICALL on_method_load(jvmtiEnv *j, jmethodID method, jint code_size
                                    const void *code_addr, jint map_length,
                                    const jvmtiAddrLocationMap *map, const void *compile_info)
 {
-    (void)map_length, (void)map, (void)compile_info;
+    (void)map_length, (void)map;
     char name[NAME_CAP];
     size_t n = method_name(j, method, name, sizeof name);
     if (n == 0)
         n = (size_t)snprintf(name, sizeof name, "[unknown Java method]");
     add(code_addr, code_size, name, n);
+    jitmap *m = jit_jvm_map();
+    if (m)
+        hotspot_method_loaded(j, code_addr, code_size, compile_info, jitmap_current_gen(m));
 }
 
 static void JNICALL on_method_unload(jvmtiEnv *j, jmethodID method, const void *code_addr)
@@ -306,12 +367,12 @@ static void JNICALL on_method_unload(jvmtiEnv *j, jmethodID method, const void *
 static void JNICALL on_dynamic_code(jvmtiEnv *j, const char *name, const void *address,
                                     jint length)
 {
-    (void)j;
     char clean[NAME_CAP];
     name_buf b = { clean, 0, sizeof clean };
     clean[0] = 0;
     puts_(&b, name && *name ? name : "[unknown JVM code]");
     add(address, length, clean, b.len);
+    hotspot_code_generated(j, name, address, length);
 }
 
 /* Replay what exists already: the interpreter and stubs are generated before VMInit, and
@@ -330,7 +391,20 @@ static void generate_existing(jvmtiEnv *j)
 static void JNICALL on_vm_init(jvmtiEnv *j, JNIEnv *jni, jthread thread)
 {
     (void)jni, (void)thread;
+    hotspot_register_loaded(j);
     generate_existing(j);
+}
+
+static void JNICALL on_class_prepare(jvmtiEnv *j, JNIEnv *jni, jthread thread, jclass klass)
+{
+    (void)jni, (void)thread;
+    hotspot_class_prepared(j, klass);
+}
+
+static void JNICALL on_vm_death(jvmtiEnv *j, JNIEnv *jni)
+{
+    (void)jni;
+    hotspot_name_marked(j);
 }
 
 /* Setup errors: one line, and the JVM runs on without names (JNI_OK: refusing would make
@@ -351,6 +425,8 @@ static jint agent_start(JavaVM *vm, bool live)
 {
     if (atomic_exchange(&g_started, true))
         return JNI_OK;
+    if (!live)
+        restore_user_env();
     jvmtiEnv *j = NULL;
     if ((*vm)->GetEnv(vm, (void **)&j, JVMTI_VERSION_1_2) != JNI_OK || !j) {
         fprintf(stderr, "flameprof: this JVM offers no JVMTI 1.2; Java methods will not "
@@ -370,10 +446,13 @@ static jint agent_start(JavaVM *vm, bool live)
                         "not be named\n");
         return JNI_OK;
     }
+    hotspot_init(j, method_name); /* interpreted and inlined frames, in HotSpot */
 
     jvmtiEventCallbacks cb;
     memset(&cb, 0, sizeof cb);
     cb.VMInit = on_vm_init;
+    cb.VMDeath = on_vm_death;
+    cb.ClassPrepare = on_class_prepare;
     cb.CompiledMethodLoad = on_method_load;
     cb.CompiledMethodUnload = on_method_unload;
     cb.DynamicCodeGenerated = on_dynamic_code;
@@ -383,7 +462,9 @@ static jint agent_start(JavaVM *vm, bool live)
     static const jvmtiEvent events[] = { JVMTI_EVENT_COMPILED_METHOD_LOAD,
                                          JVMTI_EVENT_COMPILED_METHOD_UNLOAD,
                                          JVMTI_EVENT_DYNAMIC_CODE_GENERATED,
-                                         JVMTI_EVENT_VM_INIT };
+                                         JVMTI_EVENT_VM_INIT,
+                                         JVMTI_EVENT_VM_DEATH,
+                                         JVMTI_EVENT_CLASS_PREPARE };
     for (size_t i = 0; i < sizeof events / sizeof *events; i++) {
         if (live && events[i] == JVMTI_EVENT_VM_INIT)
             continue;
@@ -391,8 +472,10 @@ static jint agent_start(JavaVM *vm, bool live)
         if (err != JVMTI_ERROR_NONE)
             return setup_failed(j, err, "SetEventNotificationMode");
     }
-    if (live)
+    if (live) {
+        hotspot_register_loaded(j);
         generate_existing(j);
+    }
     return JNI_OK;
 }
 
@@ -416,6 +499,11 @@ JNIEXPORT jint JNICALL Agent_OnAttach(JavaVM *vm, char *options, void *reserved)
 
 void jvm_setup_env(void)
 {
+}
+
+void jvm_before_dlopen(const char *file)
+{
+    (void)file;
 }
 
 #endif

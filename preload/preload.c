@@ -23,12 +23,15 @@
 #include "aggregator.h"
 #include "config.h"
 #include "endings.h"
+#include "goexit.h"
+#include "golang.h"
 #include "jit_env.h"
 #include "jit_perfmap.h"
 #include "jvm.h"
 #include "modules.h"
 #include "rawfile.h"
 #include "rbnames.h"
+#include "record_mark.h"
 #include "report.h"
 #include "ring.h"
 #include "sampler.h"
@@ -123,6 +126,17 @@ __attribute__((constructor)) static void flameprof_init(void)
     if (!interposing())
         return; /* e.g. only the JVM agent is wanted here: it works without the sampler */
     config_load(&g_cfg);
+    golang_detect();
+    if (golang_without_libc()) {
+        fprintf(stderr, "flameprof: pid %ld: a Go program built without cgo: Go runs its "
+                        "threads outside the C library, so it cannot be profiled from inside; "
+                        "use Go's own profiler (net/http/pprof, runtime/pprof), which "
+                        "flameprof svg renders\n",
+                (long)getpid());
+        record_mark(RECORD_MARK_SAID);
+        return;
+    }
+    record_mark(RECORD_MARK_LOADED); /* for `flameprof record`: the library is in here */
     jit_setup_env();
     rbnames_init(g_cfg.quiet); /* CRuby: on this (main) thread, for its TLS offset */
     jvm_setup_env(); /* before the JVM (if this is one) reads JAVA_TOOL_OPTIONS */
@@ -137,12 +151,13 @@ __attribute__((constructor)) static void flameprof_init(void)
         fprintf(stderr, "flameprof: cannot start sampling; not profiling\n");
         return;
     }
+    goexit_install(g_cfg.quiet);
     pthread_atfork(NULL, NULL, on_fork_child);
     atomic_store(&g_active, true);
     sampler_thread_start();
     sampler_arm_existing_threads();
     /* Last, so that the scan of existing threads does not find it. */
-    endings_init((sigaction_fn)real_symbol("sigaction"));
+    endings_init((sigaction_fn)real_symbol("sigaction"), g_cfg.stop_wait);
     if (aggregator_start(&g_ring, &g_stacks, real_pthread_create, finish_on_signal) != 0) {
         fprintf(stderr, "flameprof: cannot start the aggregator thread; not profiling\n");
         sampler_stop();
@@ -168,6 +183,7 @@ static void finish(bool skip_if_empty)
 {
     if (!atomic_exchange(&g_active, false))
         return;
+    endings_writing(true); /* an ending signal on another thread waits for this */
     sampler_stop();
     aggregator_stop();
     sampler_stats st;
@@ -182,6 +198,7 @@ static void finish(bool skip_if_empty)
             fprintf(stderr, "flameprof: pid %ld: no samples (less CPU time than one sampling "
                             "period); nothing written\n", (long)getpid());
         rawfile_close(true);
+        endings_writing(false);
         return;
     }
     rawfile_spill(&g_stacks); /* in case writing the profile fails (a full disk) */
@@ -189,9 +206,13 @@ static void finish(bool skip_if_empty)
     report_input in = { .cfg = &g_cfg, .stacks = &g_stacks, .stats = &st,
                         .lost = aggregator_lost(), .self_pc = (const void *)finish,
                         .raw = rawfile_path(), .keep_raw = &keep_raw };
-    rawfile_close(report_write(&in) && !keep_raw);
+    bool written = report_write(&in);
+    rawfile_close(written && !keep_raw);
+    if (written)
+        record_mark(RECORD_MARK_PROFILED);
     report_perfmap();
     jit_cleanup();
+    endings_writing(false);
 }
 
 __attribute__((destructor)) static void flameprof_fini(void)
@@ -357,38 +378,109 @@ FP_EXPORT int execle(const char *path, const char *arg, ...)
     return rc;
 }
 
-/* ---- the program's own SIGPROF handler ---- */
+/* ---- the program's signal dispositions: SIGPROF (sampler.h), the ending signals
+ * (endings.h) ---- */
 
 typedef void (*sighandler_fn)(int);
 
+/* dlopen: a JVM library about to load gets JAVA_TOOL_OPTIONS set first (jvm.h). glibc's
+ * dlopen takes its caller from its return address: it searches the caller's RUNPATH and
+ * opens in the caller's namespace. A C interposer that calls the real dlopen would make us
+ * the caller, and a program that dlopens a library found through its own RUNPATH would
+ * fail. So the interposer is a stub that runs the check and then jumps to the real dlopen
+ * with the caller's return address still on the stack. */
+typedef void *(*dlopen_fn)(const char *, int);
+
+static void *dlopen_unavailable(const char *file, int mode)
+{
+    (void)file, (void)mode;
+    return NULL;
+}
+
+__attribute__((used, visibility("hidden"))) dlopen_fn flameprof_before_dlopen(const char *file)
+{
+    static _Atomic(dlopen_fn) real;
+    dlopen_fn f = atomic_load_explicit(&real, memory_order_acquire);
+    if (!f) {
+        f = (dlopen_fn)real_symbol("dlopen");
+        atomic_store_explicit(&real, f, memory_order_release);
+    }
+    int saved = errno;
+    jvm_before_dlopen(file); /* nothing unless the constructor armed it */
+    errno = saved;
+    return f ? f : dlopen_unavailable;
+}
+
+__asm__(".text\n"
+        ".globl dlopen\n"
+        ".type dlopen, @function\n"
+        "dlopen:\n"
+        "  .cfi_startproc\n"
+        "  push %rdi\n"
+        "  .cfi_adjust_cfa_offset 8\n"
+        "  push %rsi\n"
+        "  .cfi_adjust_cfa_offset 8\n"
+        "  sub $8, %rsp\n"
+        "  .cfi_adjust_cfa_offset 8\n"
+        "  call flameprof_before_dlopen\n"
+        "  add $8, %rsp\n"
+        "  .cfi_adjust_cfa_offset -8\n"
+        "  pop %rsi\n"
+        "  .cfi_adjust_cfa_offset -8\n"
+        "  pop %rdi\n"
+        "  .cfi_adjust_cfa_offset -8\n"
+        "  jmp *%rax\n"
+        "  .cfi_endproc\n"
+        ".size dlopen, .-dlopen\n");
+
 FP_EXPORT int sigaction(int sig, const struct sigaction *act, struct sigaction *old)
 {
+    int rc;
     if (sig == SAMPLER_SIGNAL && atomic_load(&g_active) && sampler_app_sigaction(act, old))
         return 0;
-    if (endings_is_watched(sig))
-        return endings_sigaction(sig, act, old);
+    if (endings_sigaction(sig, act, old, &rc))
+        return rc;
     return ((sigaction_fn)real_symbol("sigaction"))(sig, act, old);
 }
 
+/* glibc's signal() family: each is a sigaction with fixed flags, made inside libc where no
+ * interposer sees it. For the signals we watch, make that sigaction here, through ours. */
+static sighandler_fn signal_as(const char *name, int sig, sighandler_fn handler, int flags)
+{
+    bool ours = (sig == SAMPLER_SIGNAL && atomic_load(&g_active)) || endings_is_watched(sig);
+    if (!ours || handler == SIG_ERR)
+        return ((sighandler_fn(*)(int, sighandler_fn))real_symbol(name))(sig, handler);
+    struct sigaction sa, old;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = handler;
+    sa.sa_flags = flags;
+    sigemptyset(&sa.sa_mask);
+    if (!(flags & SA_NODEFER))
+        sigaddset(&sa.sa_mask, sig);
+    return sigaction(sig, &sa, &old) == 0 ? old.sa_handler : SIG_ERR;
+}
+
+/* BSD semantics: the handler stays, interrupted calls restart. */
 FP_EXPORT sighandler_fn signal(int sig, sighandler_fn handler)
 {
-    if (sig == SAMPLER_SIGNAL && atomic_load(&g_active)) {
-        struct sigaction sa, old;
-        memset(&sa, 0, sizeof sa);
-        sa.sa_handler = handler;
-        sa.sa_flags = SA_RESTART;
-        if (sampler_app_sigaction(&sa, &old))
-            return old.sa_handler;
-    }
-    if (endings_is_watched(sig)) {
-        struct sigaction sa, old;
-        memset(&sa, 0, sizeof sa);
-        sa.sa_handler = handler;
-        sa.sa_flags = SA_RESTART; /* glibc's signal() has BSD semantics */
-        sigemptyset(&sa.sa_mask);
-        return endings_sigaction(sig, &sa, &old) == 0 ? old.sa_handler : SIG_ERR;
-    }
-    return ((sighandler_fn(*)(int, sighandler_fn))real_symbol("signal"))(sig, handler);
+    return signal_as("signal", sig, handler, SA_RESTART);
+}
+
+FP_EXPORT sighandler_fn bsd_signal(int sig, sighandler_fn handler)
+{
+    return signal_as("bsd_signal", sig, handler, SA_RESTART);
+}
+
+/* System V semantics, what signal() is in strict ISO C (-std=c11, no _DEFAULT_SOURCE):
+ * one-shot, not deferred. */
+FP_EXPORT sighandler_fn __sysv_signal(int sig, sighandler_fn handler)
+{
+    return signal_as("__sysv_signal", sig, handler, SA_RESETHAND | SA_NODEFER);
+}
+
+FP_EXPORT sighandler_fn sysv_signal(int sig, sighandler_fn handler)
+{
+    return signal_as("sysv_signal", sig, handler, SA_RESETHAND | SA_NODEFER);
 }
 
 /* ---- _exit: destructors do not run, but the profile is still written ----

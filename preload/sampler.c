@@ -4,6 +4,7 @@
 #include "array.h"
 
 #include <dirent.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -18,6 +19,9 @@
 #include <ucontext.h>
 #include <unistd.h>
 
+#include "endings.h"
+#include "golang.h"
+#include "hotspot.h"
 #include "jit_jvmmap.h"
 #include "jit_perfmap.h"
 #include "jit_trampolines.h"
@@ -61,9 +65,13 @@ static uint64_t cost_of_bucket(size_t b)
 }
 static _Atomic uint32_t cost_hist[COST_BUCKETS];
 
-/* The program's own SIGPROF disposition, to chain to. Written outside the handler. */
+/* The program's own SIGPROF disposition, as it set it (its flags and mask included): what
+ * sigaction() reports to it, and what foreign SIGPROFs are chained to. Written outside the
+ * handler; app_has_handler says whether it is a function to call. app_reset: an
+ * SA_RESETHAND handler has run once, so the program's disposition is SIG_DFL again. */
 static struct sigaction app_action;
-static atomic_bool app_has_handler;
+static atomic_bool app_has_handler, app_reset;
+static int (*real_sigaction)(int, const struct sigaction *, struct sigaction *);
 
 /* This thread's stack, [lo, hi): every unwinder read stays inside it. Initial-exec TLS
  * is a plain fs-relative load, safe in a signal handler; zero when unknown. */
@@ -97,6 +105,9 @@ static uint64_t now_ns(void)
 
 static bool stack_bounds(uint64_t sp, uint64_t *lo, uint64_t *hi)
 {
+    /* A goroutine's stack, in Go's heap (golang.h); a thread's system stack is below. */
+    if (golang_stack_bounds(golang_current(), sp, lo, hi))
+        return true;
     if (tls_stack_hi && sp >= tls_stack_lo && sp < tls_stack_hi) {
         *lo = tls_stack_lo;
         *hi = tls_stack_hi;
@@ -118,15 +129,40 @@ static bool stack_bounds(uint64_t sp, uint64_t *lo, uint64_t *hi)
     return false;
 }
 
+/* A SIGPROF that is not ours goes to the program's disposition: SIG_DFL ends the process,
+ * SIG_IGN nothing, a handler runs with the semantics its flags asked for: its sa_mask is
+ * already blocked (our kernel action carries it, see install_ours); SA_RESETHAND: once,
+ * then SIG_DFL; SA_NODEFER: SIGPROF unblocked while it runs (two syscalls, only for such
+ * handlers). Runs first in on_signal, with nothing of
+ * ours on the stack but on_signal's small frame: the program's handler gets nearly the
+ * whole alternate stack (Go's own handler runs here, on Go's 32 KB signal stack). */
 static void chain_to_app(int sig, siginfo_t *si, void *uc)
 {
     atomic_fetch_add_explicit(&st_foreign, 1, memory_order_relaxed);
-    if (!atomic_load_explicit(&app_has_handler, memory_order_acquire))
+    if (!atomic_load_explicit(&app_has_handler, memory_order_acquire)) {
+        /* SIG_DFL terminates on SIGPROF: so it does here (profile first); SIG_IGN ignores. */
+        if (atomic_load_explicit(&app_reset, memory_order_relaxed) ||
+            (!(app_action.sa_flags & SA_SIGINFO) && app_action.sa_handler == SIG_DFL))
+            endings_end_by(sig);
         return;
-    if (app_action.sa_flags & SA_SIGINFO)
-        app_action.sa_sigaction(sig, si, uc);
-    else if (app_action.sa_handler != SIG_IGN && app_action.sa_handler != SIG_DFL)
-        app_action.sa_handler(sig);
+    }
+    int flags = app_action.sa_flags;
+    void (*info_fn)(int, siginfo_t *, void *) = app_action.sa_sigaction;
+    void (*plain_fn)(int) = app_action.sa_handler;
+    if ((flags & SA_RESETHAND) && atomic_exchange(&app_has_handler, false))
+        atomic_store(&app_reset, true);
+    sigset_t unblock, saved;
+    if (flags & SA_NODEFER) {
+        sigemptyset(&unblock);
+        sigaddset(&unblock, sig);
+        pthread_sigmask(SIG_UNBLOCK, &unblock, &saved);
+    }
+    if (flags & SA_SIGINFO)
+        info_fn(sig, si, uc);
+    else
+        plain_fn(sig);
+    if (flags & SA_NODEFER)
+        pthread_sigmask(SIG_SETMASK, &saved, NULL);
 }
 
 static bool is_our_signal(const siginfo_t *si)
@@ -157,7 +193,8 @@ static void take_sample(const siginfo_t *si, const ucontext_t *uc)
     uint64_t lo, hi;
     if (!stack_bounds(regs.sp, &lo, &hi))
         hi = regs.sp; /* unknown stack: keep only the interrupted pc */
-    unwind_ctx ctx = { modules_current(), jit_trampolines() };
+    unwind_ctx ctx = { modules_current(), jit_trampolines(), hotspot_interpreter(),
+                       golang_current() };
     unwind_result r = unwind_walk(&ctx, regs, hi, s->pcs, RING_MAX_DEPTH);
     bool runtime = false; /* interpreter frames spliced in (rbframes.h) */
     r.depth = rbframes_splice(s->pcs, r.depth, RING_MAX_DEPTH, &runtime);
@@ -165,7 +202,8 @@ static void take_sample(const siginfo_t *si, const ucontext_t *uc)
     s->gen = ctx.modules ? ctx.modules->gen : 0;
     s->tid = tls_tid ? tls_tid : (uint32_t)syscall(SYS_gettid);
     s->depth = (uint16_t)r.depth;
-    s->flags = (r.truncated ? RING_TRUNCATED : 0) | (r.outside ? RING_JIT : 0);
+    s->flags = (r.truncated ? RING_TRUNCATED : 0) | (r.outside ? RING_JIT : 0) |
+               (r.methods ? RING_METHODS : 0);
     s->flags |= runtime ? RING_RUNTIME : 0;
     if (r.outside) {
         /* JIT code is named as of now: the perf map's length, the JVM's generation. */
@@ -373,6 +411,32 @@ static bool probe_timer_create(void)
     return true;
 }
 
+/* Our kernel action for SIGPROF. SA_ONSTACK: where the thread has an alternate signal stack
+ * the handler runs on it. Go gives each of its threads one and requires it (os/signal): a
+ * handler run on a goroutine's small heap-allocated stack writes its signal frame over
+ * whatever lies below, and Go's own handler, chained from ours, refuses to run off its
+ * signal stack. Threads without one run the handler on their own stack, as before; we never
+ * set one up ourselves (Go would adopt it as its signal stack). mask: the program's
+ * handler's sa_mask (empty without one), so that handler, when chained, runs with what it
+ * asked blocked at no cost per signal; ours then runs with the same signals blocked, which
+ * only delays them by a sample's few microseconds. SA_RESTART: our signals never make a
+ * system call fail with EINTR (a program's handler installed without it therefore gets
+ * restarted calls too: the one flag we cannot keep for it). */
+static int install_ours(const sigset_t *mask)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = on_signal;
+    sa.sa_flags = SA_SIGINFO | SA_RESTART | SA_ONSTACK;
+    sa.sa_mask = *mask;
+    return real_sigaction(SAMPLER_SIGNAL, &sa, NULL);
+}
+
+static bool is_handler(const struct sigaction *a)
+{
+    return (a->sa_flags & SA_SIGINFO) || (a->sa_handler != SIG_DFL && a->sa_handler != SIG_IGN);
+}
+
 int sampler_init(unsigned freq, ring *r, bool empty)
 {
     g_ring = r;
@@ -381,18 +445,19 @@ int sampler_init(unsigned freq, ring *r, bool empty)
     if (pthread_key_create(&thread_key, on_thread_exit) != 0)
         return -1;
     load_start_maps();
-    struct sigaction sa, old;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_sigaction = on_signal;
-    sa.sa_flags = SA_SIGINFO | SA_RESTART;
-    sigemptyset(&sa.sa_mask);
-    if (sigaction(SAMPLER_SIGNAL, &sa, &old) != 0)
+    golang_detect(); /* before any timer: the handler reads its layout unlocked */
+    /* libc's, not our interposer: the program's calls go through sampler_app_sigaction. */
+    real_sigaction = (int (*)(int, const struct sigaction *, struct sigaction *))dlsym(
+        RTLD_NEXT, "sigaction");
+    struct sigaction old;
+    if (!real_sigaction || real_sigaction(SAMPLER_SIGNAL, NULL, &old) != 0)
         return -1;
-    if ((old.sa_flags & SA_SIGINFO) ||
-        (old.sa_handler != SIG_DFL && old.sa_handler != SIG_IGN)) {
-        app_action = old;
-        atomic_store(&app_has_handler, true);
-    }
+    app_action = old;
+    sigset_t none;
+    sigemptyset(&none);
+    if (install_ours(is_handler(&old) ? &old.sa_mask : &none) != 0)
+        return -1;
+    atomic_store(&app_has_handler, is_handler(&old));
     g_itimer = !probe_timer_create();
     atomic_store(&g_sampling, true);
     if (g_itimer && !start_itimer()) {
@@ -480,19 +545,19 @@ void sampler_get_stats(sampler_stats *o)
 
 bool sampler_app_sigaction(const struct sigaction *act, struct sigaction *old)
 {
-    if (!g_ring)
+    if (!g_ring || !real_sigaction)
         return false;
     struct sigaction prev = app_action;
-    if (!atomic_load(&app_has_handler)) {
-        memset(&prev, 0, sizeof prev);
-        prev.sa_handler = SIG_DFL;
-    }
+    if (atomic_load(&app_reset))
+        prev.sa_handler = SIG_DFL; /* as the kernel resets it: the handler only, flags kept */
     if (act) {
         atomic_store(&app_has_handler, false); /* no chaining while it changes */
         app_action = *act;
-        bool handler = (act->sa_flags & SA_SIGINFO) ||
-                       (act->sa_handler != SIG_DFL && act->sa_handler != SIG_IGN);
-        atomic_store(&app_has_handler, handler);
+        atomic_store(&app_reset, false);
+        sigset_t none;
+        sigemptyset(&none);
+        install_ours(is_handler(act) ? &act->sa_mask : &none);
+        atomic_store(&app_has_handler, is_handler(act));
     }
     if (old)
         *old = prev;

@@ -129,8 +129,22 @@ static void symbolize_rust_unescape(char *d)
     *w = '\0';
 }
 
+/* Go's linker names an assembly function's ABI0 body "pkg.fn.abi0" (Go 1.17+); Go's own
+ * tools show it as "pkg.fn". Only names with a package dot before the suffix. */
+static char *symbolize_go_abi0(const char *raw)
+{
+    static const char suffix[] = ".abi0";
+    size_t n = strlen(raw), k = sizeof suffix - 1;
+    if (n <= k || strcmp(raw + n - k, suffix) != 0 || !memchr(raw, '.', n - k))
+        return NULL;
+    return strndup(raw, n - k);
+}
+
 char *symbolize_demangle(const char *raw)
 {
+    char *go = symbolize_go_abi0(raw);
+    if (go != NULL)
+        return go;
     if (raw[0] != '_' || raw[1] != 'Z')
         return NULL;
     pthread_once(&symbolize_demangle_once, symbolize_demangle_init);

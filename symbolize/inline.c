@@ -174,11 +174,23 @@ static void symbolize_cu_ranges_build(symbolize_module *m)
         qsort(m->cu_ranges, m->ncu_ranges, sizeof *m->cu_ranges, symbolize_span_cmp);
 }
 
-/* The CU holding address a, through .debug_aranges (dwfl) or else our own CU ranges. */
+static bool symbolize_cu_covers(Dwarf_Die *cudie, Dwarf_Addr a)
+{
+    Dwarf_Addr base, lo, hi;
+    ptrdiff_t off = 0;
+    while ((off = dwarf_ranges(cudie, off, &base, &lo, &hi)) > 0)
+        if (a >= lo && a < hi)
+            return true;
+    return false;
+}
+
+/* The CU holding address a, through .debug_aranges (dwfl) or else our own CU ranges.
+ * .debug_aranges may name the wrong unit: in a cgo-built Go program it gave a C unit
+ * (gcc_mmap.c) for Go code. A unit that does not cover a is not taken. */
 static Dwarf_Die *symbolize_cu_at(symbolize_module *m, uint64_t a, Dwarf_Addr *bias)
 {
     Dwarf_Die *cudie = dwfl_module_addrdie(m->dmod, a, bias);
-    if (cudie != NULL)
+    if (cudie != NULL && symbolize_cu_covers(cudie, a - *bias))
         return cudie;
     if (!m->cu_ranges_built)
         symbolize_cu_ranges_build(m);

@@ -6,6 +6,7 @@
 #include "jitmap.h"
 
 #include "array.h"
+#include "spans.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -55,10 +56,7 @@ struct jitmap {
     size_t big_len, big_cap;
     gen_mark *marks;
     size_t marks_len, marks_cap;
-    /* lookup index: entry indexes sorted by start, and running max of end */
-    uint32_t *sorted;
-    uint64_t *max_end;
-    size_t sorted_len; /* == len when up to date */
+    spans index;   /* for lookups: up to date when index.len == len */
 };
 
 jitmap *jitmap_new(void)
@@ -79,8 +77,7 @@ void jitmap_free(jitmap *m)
     free(m->links);
     free(m->big);
     free(m->marks);
-    free(m->sorted);
-    free(m->max_end);
+    spans_free(&m->index);
     pthread_mutex_destroy(&m->lock);
     free(m);
 }
@@ -328,43 +325,16 @@ size_t jitmap_parse_perfmap(jitmap *m, const char *buf, size_t len, uint64_t bas
     }
 }
 
-static jitmap *sort_ctx; /* qsort has no context argument in C11; guarded by the lock */
-
-static int by_start(const void *a, const void *b)
+static void entry_range(const void *m, size_t i, uint64_t *start, uint64_t *end)
 {
-    const jit_entry *x = &sort_ctx->v[*(const uint32_t *)a];
-    const jit_entry *y = &sort_ctx->v[*(const uint32_t *)b];
-    if (x->start != y->start)
-        return x->start < y->start ? -1 : 1;
-    return *(const uint32_t *)a < *(const uint32_t *)b ? -1 : 1;
+    const jit_entry *e = &((const jitmap *)m)->v[i];
+    *start = e->start;
+    *end = e->end;
 }
-
-static pthread_mutex_t sort_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static bool build_index(jitmap *m)
 {
-    if (m->sorted_len == m->len && m->sorted)
-        return true;
-    free(m->sorted);
-    free(m->max_end);
-    m->sorted = malloc((m->len + 1) * sizeof *m->sorted);
-    m->max_end = malloc((m->len + 1) * sizeof *m->max_end);
-    m->sorted_len = 0;
-    if (!m->sorted || !m->max_end)
-        return false;
-    for (size_t i = 0; i < m->len; i++)
-        m->sorted[i] = (uint32_t)i;
-    pthread_mutex_lock(&sort_lock);
-    sort_ctx = m;
-    qsort(m->sorted, m->len, sizeof *m->sorted, by_start);
-    pthread_mutex_unlock(&sort_lock);
-    uint64_t mx = 0;
-    for (size_t i = 0; i < m->len; i++) {
-        uint64_t e = m->v[m->sorted[i]].end;
-        m->max_end[i] = mx = e > mx ? e : mx;
-    }
-    m->sorted_len = m->len;
-    return true;
+    return (m->index.len == m->len && m->len) || spans_build(&m->index, m->len, entry_range, m);
 }
 
 static const char *lookup_locked(jitmap *m, uint64_t pc, uint32_t gen);
@@ -391,19 +361,8 @@ static const char *lookup_locked(jitmap *m, uint64_t pc, uint32_t gen)
 {
     const jit_entry *alive = NULL, *newest = NULL;
     if (build_index(m)) {
-        size_t lo = 0, hi = m->sorted_len; /* first entry starting above pc */
-        while (lo < hi) {
-            size_t mid = lo + (hi - lo) / 2;
-            if (m->v[m->sorted[mid]].start <= pc)
-                lo = mid + 1;
-            else
-                hi = mid;
-        }
-        /* Walk back while an entry at or below pc could still reach it. */
-        for (size_t i = lo; i-- > 0 && m->max_end[i] > pc;) {
-            const jit_entry *e = &m->v[m->sorted[i]];
-            if (e->end <= pc)
-                continue;
+        for (size_t pos = spans_upper(&m->index, pc), id; spans_prev(&m->index, &pos, pc, &id);) {
+            const jit_entry *e = &m->v[id];
             if (e->born <= gen && gen < e->died && (!alive || e->born > alive->born))
                 alive = e;
             if (!newest || e->born > newest->born ||

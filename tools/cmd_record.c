@@ -20,6 +20,7 @@
 
 #include "cli.h"
 #include "config.h"
+#include "record_check.h"
 
 #define EXIT_NOTFOUND 127 /* as shells report a command they cannot find */
 #define EXIT_NOEXEC 126   /* ... and one they found but cannot run */
@@ -198,10 +199,14 @@ int cmd_record(int argc, char **argv)
     sigemptyset(&ign.sa_mask);
     sigaction(SIGINT, &ign, &old_int);
     sigaction(SIGQUIT, &ign, &old_quit);
+    record_check check;
+    record_check_before(&check, argv[optind]);
     fflush(NULL);
     pid_t pid = fork();
     if (pid < 0) {
         fprintf(stderr, "flameprof: fork: %s\n", strerror(errno));
+        check.said = true;
+        record_check_after(&check, argv[optind], 0); /* removes the marker */
         return 1;
     }
     if (pid == 0)
@@ -215,5 +220,6 @@ int cmd_record(int argc, char **argv)
     }
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGQUIT, &old_quit, NULL);
+    record_check_after(&check, argv[optind], status);
     return mirror_status(status);
 }

@@ -4,8 +4,9 @@
 set -eu
 pkgs="meson ninja-build gcc g++ clang pkg-config libdw-dev libelf-dev libunwind-dev python3 libxml2-utils binutils openjdk-17-jdk-headless"
 # zlib: gzip for pprof output. chromium: the browser suite. golang-go: `go tool pprof`
-# reads our pprof files in the tests.
-pkgs="$pkgs zlib1g-dev chromium golang-go"
+# reads our pprof files in the tests, and tests/go builds real Go programs (cgo, static)
+# with it. libc6-dev: libc.a for tests/go's statically linked C program.
+pkgs="$pkgs zlib1g-dev chromium golang-go libc6-dev"
 # jansson: V8 .cpuprofile and speedscope JSON input. libcurl: pprof profiles from URLs
 # (net/http/pprof). perf: nothing in the tests runs it (its fixtures are committed).
 pkgs="$pkgs libjansson-dev libcurl4-openssl-dev"

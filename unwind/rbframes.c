@@ -187,6 +187,27 @@ static bool read_thread(const rbframes_cfg *c, const unwind_ranges *rw, rb_read 
     return out->nwords > 0;
 }
 
+/* Scratch for the frames read, ~10 KB: never on the interrupted stack, which may be a
+ * small alternate signal stack. A few, claimed lock-free; with all in use (more threads
+ * sampled at once than Ruby's lock lets run Ruby code), a sample keeps its C frames. */
+enum { RB_SCRATCH = 8 };
+static rb_read scratch[RB_SCRATCH];
+static atomic_bool scratch_busy[RB_SCRATCH];
+
+static rb_read *scratch_claim(void)
+{
+    for (size_t i = 0; i < RB_SCRATCH; i++)
+        if (!atomic_exchange_explicit(&scratch_busy[i], true, memory_order_acquire))
+            return &scratch[i];
+    return NULL;
+}
+
+static void scratch_release(rb_read *rb)
+{
+    if (rb)
+        atomic_store_explicit(&scratch_busy[rb - scratch], false, memory_order_release);
+}
+
 static bool is_vm_exec(const rbframes_cfg *c, uint64_t ra)
 {
     return ra - 1 >= c->vm_exec_lo && ra - 1 < c->vm_exec_hi;
@@ -199,16 +220,17 @@ static bool is_vm_exec(const rbframes_cfg *c, uint64_t ra)
 static size_t merge(const rbframes_cfg *c, const rb_read *rb, uint64_t *pcs, size_t depth,
                     size_t max, bool *added)
 {
-    size_t at[RB_MAX_GROUPS], nat = 0; /* index of the replaced frame, per group */
+    uint16_t at[RB_MAX_GROUPS], nat = 0; /* index of the replaced frame, per group */
     bool leaf = depth > 0 && is_vm_exec(c, pcs[0] + 1); /* at[0] inserts before pcs[0] */
     if (leaf)
         at[nat++] = 0;
     for (size_t i = 1; i < depth && nat < rb->ngroups; i++)
         if (is_vm_exec(c, pcs[i]))
-            at[nat++] = i - 1;
+            at[nat++] = (uint16_t)(i - 1);
     if (nat == 0)
         return depth; /* no evaluation loop found on the native stack: leave it alone */
-    size_t first[RB_MAX_GROUPS], last[RB_MAX_GROUPS], grow = 0; /* words per site */
+    uint16_t first[RB_MAX_GROUPS], last[RB_MAX_GROUPS]; /* words per site */
+    size_t grow = 0;
     for (size_t k = 0; k < nat; k++) {
         first[k] = k == 0 ? 0 : rb->group_end[k - 1];
         last[k] = k + 1 == nat ? rb->group_end[rb->ngroups - 1] : rb->group_end[k];
@@ -245,9 +267,10 @@ size_t rbframes_splice(uint64_t *pcs, size_t depth, size_t max, bool *added)
     size_t out = depth;
     if (atomic_load_explicit(&g_on, memory_order_acquire)) {
         const unwind_ranges *rw = atomic_load_explicit(&g_rw, memory_order_acquire);
-        rb_read rb; /* ~7 KB of the interrupted thread's stack */
-        if (rw && read_thread(&g_cfg, rw, &rb))
-            out = merge(&g_cfg, &rb, pcs, depth, max, added);
+        rb_read *rb = scratch_claim();
+        if (rb && rw && read_thread(&g_cfg, rw, rb))
+            out = merge(&g_cfg, rb, pcs, depth, max, added);
+        scratch_release(rb);
     }
     atomic_fetch_sub_explicit(&g_inflight, 1, memory_order_release);
     return out;

@@ -3,7 +3,8 @@
  * A runtime frame reader (rbframes.h for Ruby) splices the interpreter's own frames into
  * the native stack where its evaluation loop runs. Those words are not code addresses:
  * bit 63 marks them (no user-space pc has it on x86-64), bits 56-62 say what the word
- * holds, bits 0-55 the value. The handler writes raw words (an iseq pointer, a pc); the
+ * holds (1..63), bits 0-55 the value. Other tags share bit 63 and stay apart: the JVM's
+ * UNWIND_METHOD_TAG | Method* has kind 0, and 0xfffe in the top 16 bits is kind 127. The handler writes raw words (an iseq pointer, a pc); the
  * aggregator replaces each frame's words by one RTFRAME_NAME word whose value is an id
  * in the name table (core/rtnames.h), soon after the sample, so a frame is named as of
  * the sample. Samples holding such words carry RING_RUNTIME.
@@ -24,7 +25,8 @@ enum rtframe_kind {
     RTFRAME_RB_CFUNC = 3, /* Ruby C-function frame: its rb_callable_method_entry_t * */
     RTFRAME_RB_ME = 4,    /* after RTFRAME_RB_PC: the bytecode frame's method entry (or
                              cref), for its class name */
-    RTFRAME_NAME = 127,   /* resolved: value is a name id (core/rtnames.h) */
+    RTFRAME_NAME = 5,     /* resolved: value is a name id (core/rtnames.h) */
+    RTFRAME_KIND_MAX = 63,
 };
 
 static inline uint64_t rtframe_word(enum rtframe_kind kind, uint64_t value)
@@ -34,7 +36,8 @@ static inline uint64_t rtframe_word(enum rtframe_kind kind, uint64_t value)
 
 static inline bool rtframe_is(uint64_t w)
 {
-    return (w & RTFRAME_BIT) != 0;
+    unsigned kind = (unsigned)(w >> 56) & 0x7f;
+    return (w & RTFRAME_BIT) && kind >= 1 && kind <= RTFRAME_KIND_MAX;
 }
 
 static inline enum rtframe_kind rtframe_kind_of(uint64_t w)

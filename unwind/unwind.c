@@ -113,15 +113,30 @@ static bool step_trampoline(unwind_regs *r, uint64_t lo, uint64_t hi)
     return true;
 }
 
+/* What pcs[] gets for the frame at r: its pc, or the method an interpreter frame runs. */
+static uint64_t frame_value(const unwind_interp *in, const unwind_regs *r, uint64_t lo,
+                            uint64_t hi, unwind_result *res)
+{
+    uint64_t m;
+    if (!in || r->pc < in->lo || r->pc >= in->hi ||
+        !stack_read(r->fp + (uint64_t)in->method_off, lo, hi, &m))
+        return r->pc;
+    if (m < 4096 || (m & 7) || m >= (UINT64_C(1) << 47))
+        return r->pc; /* not a user-space pointer: the frame is not set up yet */
+    res->methods++;
+    return UNWIND_METHOD_TAG | m;
+}
+
 unwind_result unwind_walk(const unwind_ctx *ctx, unwind_regs r, uint64_t stack_end,
                           uint64_t *pcs, size_t max)
 {
-    unwind_result res = { 0, 0, false };
+    unwind_result res = { 0, 0, 0, false };
     const module_map *m = ctx->modules;
-    const uint64_t lo = r.sp, hi = stack_end;
+    uint64_t lo = r.sp, hi = stack_end;
+    int crossings = 0; /* stack switches followed: a few at most (goroutine -> g0 -> ...) */
     if (max == 0)
         return res;
-    pcs[res.depth++] = r.pc;
+    pcs[res.depth++] = frame_value(ctx->interp, &r, lo, hi, &res);
     bool exact = true; /* pc is where execution was, not a return address */
     for (;;) {
         /* A return address points after the call: look up the call itself. */
@@ -131,9 +146,14 @@ unwind_result unwind_walk(const unwind_ctx *ctx, unwind_regs r, uint64_t stack_e
         uint64_t old_sp = r.sp;
         if (row && row->kind == CFI_OUTERMOST)
             break;
-        bool ok;
+        bool ok, crossed = false;
         exact = false;
-        if (row && row->kind == CFI_SIGFRAME) {
+        if (crossings < 4 && ctx->go &&
+            golang_cross(ctx->go, &r.pc, &r.sp, &lo, &hi, &exact)) {
+            /* On another stack now: sp may be anywhere relative to the old one. */
+            ok = crossed = true;
+            crossings++;
+        } else if (row && row->kind == CFI_SIGFRAME) {
             /* The interrupted pc is exact; its stack lies above the signal frame (or on
              * another stack entirely, and then the bounds end the walk). */
             ok = step_sigframe(&r, lo, hi);
@@ -149,13 +169,13 @@ unwind_result unwind_walk(const unwind_ctx *ctx, unwind_regs r, uint64_t stack_e
         }
         /* The stack grows down: a caller's frame is always above. Anything else is a loop
          * or garbage; so is a return address in the first page. */
-        if (!ok || r.sp <= old_sp || r.pc < 4096)
+        if (!ok || (r.sp <= old_sp && !crossed) || r.pc < 4096)
             break;
         if (res.depth == max) {
             res.truncated = true;
             break;
         }
-        pcs[res.depth++] = r.pc;
+        pcs[res.depth++] = frame_value(ctx->interp, &r, lo, hi, &res);
     }
     return res;
 }

@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "golang.h"
 #include "modules.h"
 
 typedef struct unwind_regs {
@@ -28,21 +29,40 @@ typedef struct unwind_ranges {
     } r[];
 } unwind_ranges;
 
+/* A pcs[] entry with this bit set holds an interpreted frame's method (the runtime's own
+ * pointer, e.g. HotSpot's Method*) instead of a pc: no user-space address has it. */
+#define UNWIND_METHOD_TAG (UINT64_C(1) << 63)
+
+/* A bytecode interpreter whose frames keep their method at a fixed slot below the frame
+ * pointer (HotSpot's template interpreter: fp - 24 on x86-64). Published immutable. */
+typedef struct unwind_interp {
+    uint64_t lo, hi;    /* the interpreter's code */
+    int64_t method_off; /* the method's slot: fp + method_off */
+} unwind_interp;
+
 typedef struct unwind_ctx {
     const module_map *modules;        /* may be NULL: frame pointers only */
     const unwind_ranges *trampolines; /* CPython perf trampolines (may be NULL): frameless
                                          stubs `sub $8,%rsp; call *%rcx; add $8,%rsp; ret`,
                                          unwound as CFA = rsp + 16 */
+    const unwind_interp *interp;      /* may be NULL: interpreter frames stay pcs */
+    const golang_layout *go;          /* a Go program's layout (may be NULL): the walk
+                                         crosses from the system stack to the goroutine's
+                                         (golang.h), and reads are bounded by that stack */
 } unwind_ctx;
 
 typedef struct unwind_result {
     size_t depth;   /* frames written, leaf first: pcs[0] is the interrupted pc */
     size_t outside; /* frames whose pc lies in no module (JIT code) */
+    size_t methods; /* interpreter frames written as UNWIND_METHOD_TAG | method */
     bool truncated; /* the stack went on past max frames */
 } unwind_result;
 
-/* Walk from regs, reading only [regs.sp, stack_end). Writes return addresses as they are
- * (not minus one). */
+/* Walk from regs, reading only [regs.sp, stack_end), or, after a crossing to a goroutine's
+ * stack (ctx->go), only that stack. Writes return addresses as they are (not minus one);
+ * a frame in ctx->interp's code whose method slot (inside the stack) holds a plausible
+ * pointer is written as UNWIND_METHOD_TAG | that value, unchecked: whoever reads it must
+ * validate it without dereferencing it. */
 unwind_result unwind_walk(const unwind_ctx *ctx, unwind_regs regs, uint64_t stack_end,
                           uint64_t *pcs, size_t max);
 

@@ -29,8 +29,11 @@ What it holds, one of each:
   checks on profiles: load_profile (written, well-formed, with samples), check_svg,
                  check_present (a frame, with its near misses when missing), check_split
                  (CPU shares among functions), check_rooted (stacks start at a thread root).
+  find_node / find_python   a runtime's ELF executable (never pyenv's shell-script shims,
+                 which would load the profiler into bash too), or Skip.
 """
 
+import glob
 import json
 import os
 import re
@@ -588,6 +591,55 @@ def run(argv, lib=None, env=None, cwd=None, timeout=None, stdin=None, echo=True)
     its Run. stdin: bytes to feed it (default: /dev/null). echo=False prints nothing but a
     hang (for harnesses that run a tool hundreds of times)."""
     return report_run(start(argv, lib, env, cwd, stdin, echo).finish(timeout), echo)
+
+
+# --- runtimes ---------------------------------------------------------------------------------
+
+def is_elf(path):
+    try:
+        with open(path, 'rb') as f:
+            return f.read(4) == b'\x7fELF'
+    except OSError:
+        return False
+
+
+def real_executable(path):
+    """The ELF binary behind `path`: pyenv's shims are shell scripts, which would load the
+    profiler into bash as well and hide the interpreter's name from it."""
+    if is_elf(path):
+        return os.path.realpath(path)
+    try:
+        out = subprocess.run([path, '-c', 'import sys; print(sys.executable)'],
+                             capture_output=True, text=True, timeout=30,
+                             env={k: v for k, v in os.environ.items() if k != 'LD_PRELOAD'})
+        exe = out.stdout.strip()
+        return os.path.realpath(exe) if out.returncode == 0 and is_elf(exe) else None
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+
+
+def find_node(given=None):
+    """node: the given path (e.g. meson's; 'none' for none), then PATH."""
+    for cand in [given, shutil.which('node'), shutil.which('nodejs')]:
+        if cand and cand != 'none' and is_elf(cand):
+            return os.path.realpath(cand)
+    raise Skip('node not found (looked for the meson-found node and `node`/`nodejs` in PATH)')
+
+
+def find_python(version, given=None):
+    """python3.X: the given path, PATH, then pyenv's versions (searched at test time: the
+    build may predate the install)."""
+    cands = [given, shutil.which(f'python{version}')]
+    cands += sorted(glob.glob(f'/root/.pyenv/versions/{version}*/bin/python{version}'))
+    cands += sorted(glob.glob(os.path.expanduser(
+        f'~/.pyenv/versions/{version}*/bin/python{version}')))
+    for cand in cands:
+        if not cand or cand == 'none' or not os.path.exists(cand):
+            continue
+        exe = real_executable(cand)
+        if exe and os.path.basename(exe).startswith(f'python{version}'):
+            return exe
+    raise Skip(f'python{version} not found (meson, PATH, /root/.pyenv/versions/{version}*)')
 
 
 # --- a test's files ---------------------------------------------------------------------------

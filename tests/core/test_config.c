@@ -76,6 +76,15 @@ int main(void)
 
     bool b = true;
     char why[96];
+    unsigned w = 12345;
+    CHECKF(config_parse_stop_wait(NULL, &w, why, sizeof why) && w == 10, "stop wait default");
+    CHECKF(config_parse_stop_wait("0", &w, why, sizeof why) && w == 0, "stop wait 0");
+    CHECKF(config_parse_stop_wait("3600", &w, why, sizeof why) && w == 3600, "stop wait max");
+    CHECKF(!config_parse_stop_wait("3601", &w, why, sizeof why) && w == 10 &&
+              strstr(why, "0..3600 seconds"), "stop wait too long: %s", why);
+    CHECKF(!config_parse_stop_wait("2.5", &w, why, sizeof why) && w == 10, "stop wait 2.5");
+    CHECKF(!config_parse_stop_wait("-1", &w, why, sizeof why) && w == 10, "stop wait -1");
+    CHECKF(!config_parse_stop_wait("", &w, why, sizeof why) && w == 10, "stop wait empty");
     CHECKF(config_parse_bool("1", &b, why, sizeof why) && b, "quiet=1");
     CHECKF(config_parse_bool("YES", &b, why, sizeof why) && b, "quiet=YES");
     CHECKF(config_parse_bool("0", &b, why, sizeof why) && !b, "quiet=0");

@@ -7,8 +7,18 @@
  *                     0.3 s of CPU, then burns (two threads) until a signal kills it
  *   reset-default     the same after signal(SIGTERM|SIGINT|SIGHUP, SIG_DFL) (many programs
  *                     reset dispositions at start)
+ *   pid1              as wait-signal, in a child that is the init (pid 1) of a new pid
+ *                     namespace (root only; exits 77 where that is refused); the parent
+ *                     says the child's pid on stderr ("pid1: N") and exits with its status
  *   handler-exit      own SIGTERM handler sets a flag; main then calls exit(3)
  *   handler-_exit     own SIGTERM handler calls _exit(3) itself
+ *   resethand         own handler for SIGTERM/SIGINT/SIGHUP/SIGQUIT, installed with
+ *                     SA_RESETHAND, writes "cleanup" and raises the signal again (node's
+ *                     way); prints what sigaction reports for it, then as wait-signal
+ *   reraise           own handler writes "cleanup", restores SIG_DFL with signal() and
+ *                     kill()s its own process with the signal again
+ *   sysv              own handler installed with __sysv_signal (what signal() is in strict
+ *                     ISO C: one-shot, not deferred), writes "cleanup" and raises again
  *   burn-forever [N]  prints "ready", burns on N threads (default 2) until killed
  *   segv SECONDS      burns SECONDS of CPU, then dereferences NULL
  *   abort SECONDS     burns SECONDS of CPU, then abort()
@@ -33,6 +43,7 @@
 #include <signal.h>
 #include <spawn.h>
 #include <stdatomic.h>
+#include <sched.h>
 #include <sys/wait.h>
 
 extern char **environ;
@@ -49,7 +60,7 @@ BURNER(daemon_burn, 9)
 BURNER(exit_burn, 10)
 BURNER(plain_burn, 11)
 
-static const int endings[] = { SIGTERM, SIGINT, SIGHUP };
+static const int endings[] = { SIGTERM, SIGINT, SIGHUP, SIGQUIT };
 static int *volatile null_ptr; /* a NULL the compiler cannot see (no trap instruction) */
 static volatile sig_atomic_t got_term;
 
@@ -112,6 +123,52 @@ static void on_segv(int sig)
         /* nothing to do: we are about to exit anyway */
     }
     _exit(9);
+}
+
+static void say_cleanup(void)
+{
+    static const char msg[] = "cleanup\n";
+    if (write(1, msg, sizeof msg - 1) < 0) {
+        /* nothing to do: the signal ends us anyway */
+    }
+}
+
+static void on_ending_raise(int sig)
+{
+    say_cleanup();
+    raise(sig);
+}
+
+static void on_ending_reraise(int sig)
+{
+    say_cleanup();
+    signal(sig, SIG_DFL);
+    kill(getpid(), sig);
+}
+
+/* Own handlers for every ending signal, each of which ends the process by the signal's
+ * default action in the end. */
+static int own_ending_handlers(const char *how)
+{
+    for (size_t i = 0; i < sizeof endings / sizeof *endings; i++) {
+        int sig = endings[i];
+        if (strcmp(how, "sysv") == 0) {
+            if (__sysv_signal(sig, on_ending_raise) == SIG_ERR)
+                return 2;
+            continue;
+        }
+        struct sigaction sa, old;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = strcmp(how, "resethand") == 0 ? on_ending_raise : on_ending_reraise;
+        sa.sa_flags = strcmp(how, "resethand") == 0 ? SA_RESETHAND : 0;
+        sigemptyset(&sa.sa_mask);
+        if (sigaction(sig, &sa, NULL) != 0 || sigaction(sig, NULL, &old) != 0)
+            return 2;
+        FW_SAY("signal %d: %s handler%s\n", sig,
+               old.sa_handler == sa.sa_handler ? "own" : "OTHER",
+               (old.sa_flags & SA_RESETHAND) ? ", SA_RESETHAND" : "");
+    }
+    return burn_until_killed(2);
 }
 
 static int own_term_handler(void (*fn)(int), int status)
@@ -192,6 +249,23 @@ static int wait_child(pid_t pid)
         if (errno != EINTR)
             return 100;
     return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+static int as_pid1(void)
+{
+    if (unshare(CLONE_NEWPID) != 0) {
+        fprintf(stderr, "fw_end: unshare(CLONE_NEWPID): %s\n", strerror(errno));
+        return 77;
+    }
+    pid_t pid = fork();
+    if (pid < 0)
+        return 2;
+    if (pid == 0) {
+        report_dispositions();
+        return burn_until_killed(2);
+    }
+    fprintf(stderr, "pid1: %ld\n", (long)pid);
+    return wait_child(pid);
 }
 
 static int do_fork(void)
@@ -287,12 +361,17 @@ int main(int argc, char **argv)
         report_dispositions();
         return burn_until_killed(2);
     }
+    if (strcmp(mode, "pid1") == 0)
+        return as_pid1();
     if (strcmp(mode, "burn-forever") == 0)
         return burn_until_killed(arg ? atoi(arg) : 2);
     if (strcmp(mode, "handler-exit") == 0)
         return own_term_handler(on_term_flag, 3);
     if (strcmp(mode, "handler-_exit") == 0)
         return own_term_handler(on_term_exit, 3);
+    if (strcmp(mode, "resethand") == 0 || strcmp(mode, "reraise") == 0 ||
+        strcmp(mode, "sysv") == 0)
+        return own_ending_handlers(mode);
     if ((strcmp(mode, "segv") == 0 || strcmp(mode, "abort") == 0) && arg) {
         fw_burn_cpu(atof(arg), end_burn);
         FW_SAY("crashing\n");

@@ -19,7 +19,10 @@
  *                        with SA_RESTART (what the kernel interrupts regardless)
  *   ownprof HOW          the program installs its own SIGPROF handler (HOW: sigaction,
  *                        signal, ctor = in a constructor) and setitimer(ITIMER_PROF, 10 ms),
- *                        burns 0.5 s of CPU, says whether its handler ran
+ *                        burns 0.5 s of CPU, says whether its handler ran. HOW=flags: the
+ *                        handler asks SA_RESETHAND | SA_NODEFER with SIGUSR1 in its mask,
+ *                        says what it saw (SIGUSR1 blocked, SIGPROF not, disposition reset),
+ *                        and the next SIGPROF kills the process (the default action)
  *   blockprof            a thread blocks SIGPROF, burns, unblocks, burns
  *   blockprof-all        main blocks SIGPROF before starting a thread: nothing is sampled
  *   deep N               recursion N frames deep (in a thread with a 256 MB stack), burning
@@ -31,6 +34,12 @@
  *                        every 200 us while main burns 0.4 s
  *   altstack-overflow N  a thread with a 64 KB stack overflows it N times; a SIGSEGV handler
  *                        on a sigaltstack siglongjmps back each time (stack-overflow recovery)
+ *   altstack-small       two threads, each with a small sigaltstack (2 x AT_MINSIGSTKSZ +
+ *                        6 KB: room for two nested signal frames) above a painted guard:
+ *                        each burns on its own stack (SIGPROF lands on the sigaltstack), then
+ *                        in SIGUSR2 handlers that run on the sigaltstack (SIGPROF nests there);
+ *                        reports the deepest byte touched in each phase and whether the
+ *                        guard below the sigaltstack stayed intact (Go runs every thread so)
  */
 #include "fw_common.h"
 
@@ -64,6 +73,8 @@ BURNER(small_burn, 30)
 BURNER(alt_main_burn, 31)
 BURNER(alt_handler_burn, 32)
 BURNER(overflow_frame_burn, 33)
+BURNER(alt_small_burn, 35)
+BURNER(alt_small_handler_burn, 36)
 
 static void die(const char *what)
 {
@@ -79,6 +90,18 @@ static void start_thread(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(v
         fprintf(stderr, "fw_host: pthread_create: %s\n", strerror(e));
         exit(2);
     }
+}
+
+/* A plain handler for sig, with flags and an empty mask; dies on failure. */
+static void install_handler(int sig, void (*fn)(int), int flags)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = fn;
+    sa.sa_flags = flags;
+    sigemptyset(&sa.sa_mask);
+    if (sigaction(sig, &sa, NULL) != 0)
+        die("sigaction");
 }
 
 /* ---- churn ---- */
@@ -363,15 +386,8 @@ static int do_eintr(double seconds, const char *storm)
         die("listen");
     if (sem_init(&ei_sem, 0, 0) != 0)
         die("sem_init");
-    if (storm) {
-        struct sigaction sa;
-        memset(&sa, 0, sizeof sa);
-        sa.sa_handler = on_usr2;
-        sa.sa_flags = strcmp(storm, "storm-restart") == 0 ? SA_RESTART : 0;
-        sigemptyset(&sa.sa_mask);
-        if (sigaction(SIGUSR2, &sa, NULL) != 0)
-            die("sigaction");
-    }
+    if (storm)
+        install_handler(SIGUSR2, on_usr2, strcmp(storm, "storm-restart") == 0 ? SA_RESTART : 0);
     pthread_t t[EI_N], feeder, burner, stormer;
     for (int k = 0; k < EI_N; k++)
         start_thread(&t[k], NULL, ei_thread, (void *)(intptr_t)k);
@@ -455,8 +471,48 @@ __attribute__((constructor)) static void ctor(int argc, char **argv)
         install_own_sigaction();
 }
 
+/* The handler with flags: what it sees, written with write(2) (async-signal-safe). */
+static void own_flags_handler(int sig, siginfo_t *si, void *uc)
+{
+    (void)si;
+    (void)uc;
+    sigset_t cur;
+    struct sigaction now;
+    pthread_sigmask(SIG_BLOCK, NULL, &cur);
+    /* The kernel resets the handler only (SA_SIGINFO stays in the flags). */
+    bool reset = sigaction(sig, NULL, &now) == 0 && now.sa_handler == SIG_DFL;
+    char line[128];
+    int n = snprintf(line, sizeof line, "handler: SIGUSR1 %s, SIGPROF %s, disposition %s\n",
+                     sigismember(&cur, SIGUSR1) ? "blocked" : "NOT blocked",
+                     sigismember(&cur, SIGPROF) ? "BLOCKED" : "not blocked",
+                     reset ? "reset to default" : "NOT reset");
+    if (write(STDOUT_FILENO, line, (size_t)n) < 0)
+        _exit(3);
+    atomic_fetch_add(&own_calls, 1);
+}
+
+static int do_ownprof_flags(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = own_flags_handler;
+    sa.sa_flags = SA_SIGINFO | SA_RESETHAND | SA_NODEFER | SA_RESTART;
+    sigemptyset(&sa.sa_mask);
+    sigaddset(&sa.sa_mask, SIGUSR1);
+    if (sigaction(SIGPROF, &sa, NULL) != 0)
+        die("sigaction(SIGPROF)");
+    struct itimerval it = { { 0, 10000 }, { 0, 10000 } };
+    if (setitimer(ITIMER_PROF, &it, NULL) != 0)
+        die("setitimer");
+    fw_burn_cpu(1.0, own_burn); /* the second SIGPROF ends the process */
+    FW_SAY("still alive after 1 s of CPU: NOT the default action\n");
+    return 0;
+}
+
 static int do_ownprof(const char *how)
 {
+    if (strcmp(how, "flags") == 0)
+        return do_ownprof_flags();
     if (strcmp(how, "ctor") != 0) {
         FW_SAY("SIGPROF before: %s\n", is_default(SIGPROF) ? "default" : "NOT default");
         if (strcmp(how, "sigaction") == 0)
@@ -648,13 +704,7 @@ static void *alt_sender(void *arg)
 static int do_altstack(void)
 {
     set_altstack(64 * 1024);
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_usr1;
-    sa.sa_flags = SA_ONSTACK | SA_RESTART;
-    sigemptyset(&sa.sa_mask);
-    if (sigaction(SIGUSR1, &sa, NULL) != 0)
-        die("sigaction");
+    install_handler(SIGUSR1, on_usr1, SA_ONSTACK | SA_RESTART);
     pthread_t t;
     start_thread(&t, NULL, alt_sender, (void *)(intptr_t)syscall(SYS_gettid));
     fw_burn_cpu(0.4, alt_main_burn);
@@ -700,13 +750,7 @@ static void *overflow_thread(void *arg)
 
 static int do_altstack_overflow(long n)
 {
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_overflow;
-    sa.sa_flags = SA_ONSTACK | SA_NODEFER;
-    sigemptyset(&sa.sa_mask);
-    if (sigaction(SIGSEGV, &sa, NULL) != 0)
-        die("sigaction");
+    install_handler(SIGSEGV, on_overflow, SA_ONSTACK | SA_NODEFER);
     pthread_attr_t a;
     pthread_attr_init(&a);
     pthread_attr_setstacksize(&a, SMALL_STACK);
@@ -714,6 +758,84 @@ static int do_altstack_overflow(long n)
     start_thread(&t, &a, overflow_thread, (void *)(intptr_t)n);
     pthread_join(t, NULL);
     FW_SAY("altstack-overflow: recovered from %ld stack overflows\n", atomic_load(&overflows));
+    return 0;
+}
+
+/* ---- threads on small sigaltstacks ---- */
+
+enum { ALT_GUARD = 16 * 1024 };
+static size_t alt_small_size;
+static _Atomic long alt_small_calls;
+static _Atomic size_t alt_own_deepest, alt_nested_deepest; /* bytes below the top */
+static atomic_bool alt_guard_hit;
+
+static void on_usr2_small(int sig)
+{
+    (void)sig;
+    alt_small_handler_burn(FW_CHUNK / 4);
+    atomic_fetch_add(&alt_small_calls, 1);
+}
+
+/* Bytes below top that something wrote over the paint; the guard's state. */
+static size_t alt_used(const unsigned char *buf, size_t len)
+{
+    size_t a = 0;
+    while (a < len && buf[a] == PAINT)
+        a++;
+    if (a < ALT_GUARD)
+        atomic_store(&alt_guard_hit, true);
+    return len - a;
+}
+
+static void max_into(_Atomic size_t *v, size_t x)
+{
+    size_t cur = atomic_load(v);
+    while (x > cur && !atomic_compare_exchange_weak(v, &cur, x))
+        ;
+}
+
+static void *alt_small_thread(void *arg)
+{
+    (void)arg;
+    size_t len = ALT_GUARD + alt_small_size;
+    unsigned char *buf = malloc(len);
+    if (!buf)
+        die("malloc");
+    memset(buf, PAINT, len);
+    stack_t ss = { .ss_sp = buf + ALT_GUARD, .ss_size = alt_small_size, .ss_flags = 0 };
+    if (sigaltstack(&ss, NULL) != 0)
+        die("sigaltstack");
+    fw_burn_cpu(0.25, alt_small_burn); /* SIGPROF's handler runs on the sigaltstack */
+    max_into(&alt_own_deepest, alt_used(buf, len));
+    memset(buf, PAINT, len);
+    double end = burn_thread_cpu() + 0.25;
+    while (burn_thread_cpu() < end)
+        raise(SIGUSR2); /* the handler burns on the sigaltstack; SIGPROF nests below it */
+    max_into(&alt_nested_deepest, alt_used(buf, len));
+    stack_t off = { .ss_flags = SS_DISABLE };
+    sigaltstack(&off, NULL);
+    free(buf);
+    return NULL;
+}
+
+static int do_altstack_small(void)
+{
+    size_t min = (size_t)getauxval(AT_MINSIGSTKSZ);
+    if (min < 2048)
+        min = 2048;
+    alt_small_size = 2 * min + 6 * 1024;
+    install_handler(SIGUSR2, on_usr2_small, SA_ONSTACK | SA_RESTART);
+    pthread_t t[2];
+    for (int i = 0; i < 2; i++)
+        start_thread(&t[i], NULL, alt_small_thread, NULL);
+    for (int i = 0; i < 2; i++)
+        pthread_join(t[i], NULL);
+    fprintf(stderr, "fw_host: AT_MINSIGSTKSZ=%zu; sigaltstack %zu bytes; deepest use: %zu "
+            "bytes (burning on the thread stack), %zu bytes (in handlers on the sigaltstack); "
+            "guard below %s; handler ran %ld times\n", min, alt_small_size,
+            atomic_load(&alt_own_deepest), atomic_load(&alt_nested_deepest),
+            atomic_load(&alt_guard_hit) ? "OVERWRITTEN" : "intact", atomic_load(&alt_small_calls));
+    FW_SAY("altstack-small: done\n");
     return 0;
 }
 
@@ -739,6 +861,8 @@ int main(int argc, char **argv)
         return do_smallstack();
     if (strcmp(mode, "altstack") == 0)
         return do_altstack();
+    if (strcmp(mode, "altstack-small") == 0)
+        return do_altstack_small();
     if (strcmp(mode, "altstack-overflow") == 0 && a1)
         return do_altstack_overflow(atol(a1));
     fprintf(stderr, "fw_host: unknown mode or missing argument: %s\n", mode);

@@ -80,13 +80,16 @@ int main(int argc, char **argv)
     FILE *f = open_map();
     bool two = false;
     if (strcmp(mode, "other-owner") == 0) {
-        fprintf(f, "%lx %x fault_other_owner_fn\n", (unsigned long)base, FN_SIZE);
-        fclose(f);
-        if (chown(map_path, 65534, 65534) != 0) {
+        /* Owned by nobody before it holds a line: the profiler follows the map as it grows,
+         * and a line it read while the file was still ours would be used (rightly). */
+        if (fchown(fileno(f), 65534, 65534) != 0) {
+            fclose(f);
             printf("other-owner: cannot chown: %s\n", strerror(errno));
             unlink(map_path);
             return 3;
         }
+        fprintf(f, "%lx %x fault_other_owner_fn\n", (unsigned long)base, FN_SIZE);
+        fclose(f);
     } else if (strcmp(mode, "truncated") == 0) {
         fprintf(f, "%lx %x fault_jit_whole\n%lx %x fault_jit_tr", (unsigned long)base,
                 FN_SIZE, (unsigned long)(base + FN2), FN_SIZE);

@@ -33,11 +33,8 @@ usage: jit.py TEST --lib libflameprof.so [--node PATH] [--python PATH] [--hostil
 """
 
 import argparse
-import glob
 import os
 import re
-import shutil
-import subprocess
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'common'))
@@ -61,52 +58,6 @@ def remove_perf_map(pid):
         os.unlink(f'/tmp/perf-{pid}.map')
     except OSError:
         pass
-
-
-def is_elf(path):
-    try:
-        with open(path, 'rb') as f:
-            return f.read(4) == b'\x7fELF'
-    except OSError:
-        return False
-
-
-def real_executable(path):
-    """The ELF binary behind `path`: pyenv's shims are shell scripts, which would load the
-    profiler into bash as well and hide the interpreter's name from it."""
-    if is_elf(path):
-        return os.path.realpath(path)
-    try:
-        out = subprocess.run([path, '-c', 'import sys; print(sys.executable)'],
-                             capture_output=True, text=True, timeout=30,
-                             env={k: v for k, v in os.environ.items() if k != 'LD_PRELOAD'})
-        exe = out.stdout.strip()
-        return os.path.realpath(exe) if out.returncode == 0 and is_elf(exe) else None
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-
-
-def find_node(given):
-    for cand in [given, shutil.which('node'), shutil.which('nodejs')]:
-        if cand and cand != 'none' and is_elf(cand):
-            return os.path.realpath(cand)
-    raise Skip('node not found (looked for the meson-found node and `node`/`nodejs` in PATH)')
-
-
-def find_python(given, version):
-    """python3.X: the meson-found path, PATH, then pyenv's versions (searched now, at test
-    time: the build may predate the install)."""
-    cands = [given, shutil.which(f'python{version}')]
-    cands += sorted(glob.glob(f'/root/.pyenv/versions/{version}*/bin/python{version}'))
-    cands += sorted(glob.glob(os.path.expanduser(
-        f'~/.pyenv/versions/{version}*/bin/python{version}')))
-    for cand in cands:
-        if not cand or cand == 'none' or not os.path.exists(cand):
-            continue
-        exe = real_executable(cand)
-        if exe and os.path.basename(exe).startswith(f'python{version}'):
-            return exe
-    raise Skip(f'python{version} not found (meson, PATH, /root/.pyenv/versions/{version}*)')
 
 
 class Ctx(fptest.Workdir):
@@ -152,7 +103,7 @@ def check_jit_rooted(ck, prof, is_jit, roots=('_start',) + THREAD_ROOTS, what='J
 # --- node ---------------------------------------------------------------------------------------
 
 def node_run(ctx, ck, mode, extra=(), keep_map=False):
-    node = find_node(ctx.args.node)
+    node = fptest.find_node(ctx.args.node)
     wl = os.path.join(ctx.here, 'wl_node.js')
     truth_path = os.path.join(ctx.tmp, f'truth-{mode}.json')
     env = ctx.out()
@@ -439,7 +390,7 @@ def test_node_worker(ctx, ck):
 # --- python -------------------------------------------------------------------------------------
 
 def python_run(ctx, ck, version, env_extra):
-    py = find_python(ctx.args.python, version)
+    py = fptest.find_python(version, ctx.args.python)
     wl = os.path.join(ctx.here, 'hot.py')
     truth_path = os.path.join(ctx.tmp, 'truth.json')
     env = ctx.out()

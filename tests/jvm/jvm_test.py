@@ -22,13 +22,26 @@ profile is checked against it.
               (total variation distance <= CHURN_TV_MAX). A final map gives no weight at all
               to generations whose code was freed and reused, and too much to the last ones.
             - coverage: most generations appear.
-  env     the JAVA_TOOL_OPTIONS injection: the user's options kept; FLAMEPROF_JAVA=0 turns it
+  env     the JAVA_TOOL_OPTIONS injection: the user's options kept, and the program (and what
+          it starts) sees the user's value, not ours; FLAMEPROF_JAVA=0 turns it
           off; a bad FLAMEPROF_JAVA is one "flameprof:" line and the default; a user's
           -XX:-PreserveFramePointer is respected; a library path with a space and a quote (behind a
           symlink) and a relative LD_PRELOAD path work; a program that is not java gets nothing.
+  javac   the JDK's javac (its own launcher, not `java`) compiling a generated file of
+          TOOL_METHODS methods: >= NAMED_MIN of the Java frames name a method (interpreted
+          `_[0]`, compiled `_[j]`, inlined `_[i]`; not `[unknown]` or `Interpreter_[j]`),
+          >= NAMED_MIN of the interpreted frames are named, >= ROOTED_MIN of the weight of
+          stacks with a Java frame is rooted; javac's own compile methods appear by name.
+  jshell  jshell running a recursive fib: the same checks over its profiles (jshell runs the
+          snippets in a second JVM it starts), and REPL...fib(int) appears by name.
+  embed   jvm_embed (a C program that dlopens libjvm.so and calls JNI_CreateJavaVM itself)
+          running JvmEmbed.burn: the agent was injected, burn is named, the inlined
+          JvmEmbed.mix(int)_[i] sits right under the compiled JvmEmbed.burn(long)_[j] with
+          >= INLINED_MIN of burn's weight, stacks with Java frames are rooted at _start.
   bench   not a test: figures (wall, CPU, exit cost, max RSS) with and without the profiler.
 
 usage: jvm_test.py TEST --lib libflameprof.so --src DIR_OF_JAVA_SOURCES [--agent yes|no]
+                   [--embed jvm_embed]
 Exit status 0 on success, 1 on a failed assertion, 77 (skip) without java/javac or
 without the agent in the library.
 """
@@ -57,6 +70,11 @@ CHURN_SEEN_MIN = 0.90    # fraction of generations that appear by name
 RUN_TIMEOUT = 50         # seconds per JVM run (meson's timeout is 60 per test)
 fptest.RUN_TIMEOUT = RUN_TIMEOUT
 THREAD_ROOTS = ('clone3', 'clone', 'start_thread', '_start')
+TOOL_METHODS = 600       # methods of the file the javac test compiles
+NAMED_MIN = 0.90         # of the Java frames (and of the interpreted ones) that name a method
+INLINED_MIN = 0.25       # of JvmEmbed.burn's weight in its inlined JvmEmbed.mix
+JAVA_METHOD = re.compile(r'^[\w$.]+\.[\w$<>]+\([^ ;]*\)_\[[j0i]\]$')
+ANONYMOUS_JAVA = ('[unknown]', 'Interpreter_[j]')
 PICKED_UP = 'Picked up JAVA_TOOL_OPTIONS:'
 # The code cache is made small so that freed code memory is reused within the run, as it is
 # in a long-running server; the churn classes' methods must keep their own frames.
@@ -87,9 +105,13 @@ class Env(fptest.Workdir):
 
     def run(self, main_args, jvm_opts=(), preload=True, env_extra=None, lib=None, cwd=None):
         """Runs java; returns (its fptest.Run, the profile prefix, wall seconds)."""
+        cmd = [self.java] + list(jvm_opts) + ['-cp', self.classes] + list(main_args)
+        return self.run_cmd(cmd, preload, env_extra, lib, cwd)
+
+    def run_cmd(self, cmd, preload=True, env_extra=None, lib=None, cwd=None):
+        """Runs any command the same way (javac, jshell, an embedder)."""
         self.runs += 1
         prefix = os.path.join(self.tmp, f'prof{self.runs}')
-        cmd = [self.java] + list(jvm_opts) + ['-cp', self.classes] + list(main_args)
         r = fptest.run(cmd, (lib or self.lib) if preload else None,
                        dict(env_extra or {}, FLAMEPROF_OUT=prefix), cwd=cwd or self.tmp)
         return r, prefix, r.wall
@@ -108,9 +130,14 @@ def is_jit(frame):
     return frame.endswith('_[j]')
 
 
-def check_rooted(ck, prof, what):
-    fptest.check_rooted(ck, prof, lambda fr: any(map(is_jit, fr)), THREAD_ROOTS, ROOTED_MIN,
-                        f'{what}: stacks with a JIT frame')
+def is_java(frame):
+    """A Java frame, named or not: compiled, interpreted, inlined, or code nobody named."""
+    return frame.endswith(('_[j]', '_[0]', '_[i]')) or frame == '[unknown]'
+
+
+def check_rooted(ck, prof, what, pred=is_jit, label='a JIT frame'):
+    fptest.check_rooted(ck, prof, lambda fr: any(map(pred, fr)), THREAD_ROOTS, ROOTED_MIN,
+                        f'{what}: stacks with {label}')
 
 
 # ---- split ----
@@ -216,11 +243,18 @@ def test_env(env, ck):
     line = picked_up(cp) or ''
     ck.check('flameprof.test=kept' in cp.stdout, 'the user\'s JAVA_TOOL_OPTIONS still apply',
              cp.stdout.strip())
+    ck.check('env=-Dflameprof.test=kept\n' in cp.stdout,
+             'the program sees (and passes on) the user\'s JAVA_TOOL_OPTIONS, not ours',
+             cp.stdout.strip())
     ck.check(line.startswith(PICKED_UP + ' -Dflameprof.test=kept -XX:+PreserveFramePointer '
                              '-agentpath:' + env.lib),
              'ours are appended after the user\'s', line)
     if prof:
         ck.check(named_hello(prof) > 0, 'JvmHello.spin(long) named', f'weight {named_hello(prof)}')
+
+    cp, prefix, _ = env.run(hello)
+    ck.check('env=null\n' in cp.stdout, 'no JAVA_TOOL_OPTIONS of the user: the program sees none',
+             cp.stdout.strip())
 
     cp, prefix, _ = env.run(hello, env_extra={'FLAMEPROF_JAVA': '0'})
     prof = check_run(ck, cp, prefix, 'FLAMEPROF_JAVA=0')
@@ -271,6 +305,124 @@ def test_env(env, ck):
                    {'FLAMEPROF_QUIET': '1', 'FLAMEPROF_OUT': os.path.join(env.tmp, 'sh')})
     ck.check(r.stdout.strip() == '[]', 'a program that is not java gets no JAVA_TOOL_OPTIONS',
              r.stdout.strip())
+
+
+# ---- javac, jshell, embed: JVMs not started by `java` ----
+
+def profiles_of(prefix):
+    """Every profile a run left under prefix: PREFIX.folded and PREFIX.PID.folded (a
+    process tree, e.g. jshell and the JVM it starts, writes one per process)."""
+    base = os.path.basename(prefix)
+    return [fptest.Profile(p) for p in fptest.folded_in(os.path.dirname(prefix))
+            if re.fullmatch(re.escape(base) + r'(\.\d+)?\.folded', os.path.basename(p))]
+
+
+def check_java_names(ck, profs, what):
+    """Java frames named, interpreted ones too, and stacks with Java frames rooted."""
+    occ = {'named': 0, 'anonymous': 0, 'interpreted': 0, 'interp_anon': 0}
+    for prof in profs:
+        for fr, c in prof.stacks:
+            for f in fr:
+                if JAVA_METHOD.match(f):
+                    occ['named'] += c
+                    occ['interpreted'] += c if f.endswith('_[0]') else 0
+                elif f in ANONYMOUS_JAVA:
+                    occ['anonymous'] += c
+                    occ['interp_anon'] += c if f == 'Interpreter_[j]' else 0
+    java = occ['named'] + occ['anonymous']
+    ck.check(java > 0 and occ['named'] >= NAMED_MIN * java,
+             f'{what}: >= {100 * NAMED_MIN:.0f}% of the Java frames name a method',
+             f'{fptest.pct(occ["named"], java):.1f}% ({occ})')
+    interp = occ['interpreted'] + occ['interp_anon']
+    ck.check(occ['interpreted'] > 0 and occ['interpreted'] >= NAMED_MIN * interp,
+             f'{what}: >= {100 * NAMED_MIN:.0f}% of the interpreted frames name a method (_[0])',
+             f'{occ["interpreted"]} of {interp}')
+    for prof in profs:
+        if prof.weight(lambda fr: any(map(is_java, fr))):
+            check_rooted(ck, prof, f'{what} ({os.path.basename(prof.path)})', is_java,
+                         'a Java frame')
+
+
+def big_java(path, n):
+    """A class of n methods that call each other, for javac to chew on."""
+    with open(path, 'w') as f:
+        f.write('public class Big {\n')
+        for i in range(n):
+            f.write(f'    static int m{i}(int x) {{ int y = x * {i} + 1; '
+                    f'for (int k = 0; k < 3; k++) y ^= (y << 3) + k + m{max(i - 1, 0)}h(y); '
+                    f'return y; }}\n')
+            f.write(f'    static int m{i}h(int v) {{ return v > {i} ? v - {i} : v + {i}; }}\n')
+        f.write(f'    public static void main(String[] a) {{ System.out.println(m{n - 1}(1)); }}\n')
+        f.write('}\n')
+
+
+def test_javac(env, ck):
+    src = os.path.join(env.tmp, 'Big.java')
+    out = os.path.join(env.tmp, 'big-out')
+    big_java(src, TOOL_METHODS)
+    cp, prefix, _ = env.run_cmd([env.javac, '-d', out, src])
+    prof = check_run(ck, cp, prefix, 'javac')
+    ck.check(os.path.exists(os.path.join(out, 'Big.class')), 'javac wrote Big.class')
+    ck.check(PICKED_UP in cp.stderr and '-agentpath:' in cp.stderr,
+             'javac (not named java) got the agent', picked_up(cp) or 'no line')
+    if not prof:
+        return
+    check_java_names(ck, [prof], 'javac')
+    w = prof.weight(lambda fr: any(f.startswith('com.sun.tools.javac.main.JavaCompiler.compile(')
+                                   for f in fr))
+    ck.check(w >= 0.5 * prof.weight(lambda fr: any(map(is_java, fr))),
+             'javac: most Java weight under com.sun.tools.javac.main.JavaCompiler.compile(...)',
+             f'weight {w}')
+
+
+def test_jshell(env, ck):
+    jshell = shutil.which('jshell')
+    if not jshell:
+        skip('jshell is needed (openjdk-17-jdk-headless)')
+    script = os.path.join(env.tmp, 'fib.jsh')
+    with open(script, 'w') as f:
+        f.write('long fib(int n) { return n < 2 ? n : fib(n - 1) + fib(n - 2); }\n'
+                'System.out.println("fib=" + fib(36));\n/exit\n')
+    cp, prefix, _ = env.run_cmd([jshell, '-q', script])
+    ck.check(cp.returncode == 0, 'jshell exits 0', f'status {cp.returncode}')
+    ck.check('fib=14930352' in cp.stdout, 'jshell printed fib(36)', cp.stdout.strip()[-200:])
+    profs = profiles_of(prefix)
+    if not ck.check(len(profs) >= 1, 'jshell: profiles written',
+                    ' '.join(p.path for p in profs)):
+        return
+    for prof in profs:
+        ck.show(f'jshell {os.path.basename(prof.path)}', prof)
+    check_java_names(ck, profs, 'jshell')
+    fib = re.compile(r'^REPL\.\$JShell\$\d+\.fib\(int\)_\[[j0i]\]$')
+    w = sum(p.weight(lambda fr: any(fib.match(f) for f in fr)) for p in profs)
+    ck.check(w > 0, 'jshell: the snippet\'s REPL...fib(int) named', f'weight {w}')
+
+
+def test_embed(env, ck, embed):
+    embed = os.path.abspath(embed) if embed else None
+    if not embed or not os.path.exists(embed):
+        skip('jvm_embed was not built (no JDK headers at configure time)')
+    libjvm = os.path.join(os.path.dirname(os.path.dirname(os.path.realpath(env.java))),
+                          'lib', 'server', 'libjvm.so')
+    if not os.path.exists(libjvm):
+        skip(f'no {libjvm}')
+    cp, prefix, _ = env.run_cmd([embed, libjvm, env.classes, 'JvmEmbed', '1500'])
+    prof = check_run(ck, cp, prefix, 'embed')
+    ck.check(re.fullmatch(r'-?\d+\n', cp.stdout) is not None, 'jvm_embed printed burn\'s result',
+             cp.stdout.strip())
+    ck.check(PICKED_UP in cp.stderr and '-agentpath:' in cp.stderr,
+             'an embedder (dlopen + JNI_CreateJavaVM) got the agent', picked_up(cp) or 'no line')
+    if not prof:
+        return
+    burn = prof.weight(lambda fr: any(f.startswith('JvmEmbed.burn(long)_[') for f in fr))
+    inlined = prof.weight(lambda fr: any(a == 'JvmEmbed.burn(long)_[j]' and
+                                         b == 'JvmEmbed.mix(int)_[i]'
+                                         for a, b in zip(fr, fr[1:])))
+    ck.check(burn > 0, 'JvmEmbed.burn(long) named', f'weight {burn}')
+    ck.check(burn > 0 and inlined >= INLINED_MIN * burn,
+             f'JvmEmbed.mix(int)_[i] right under JvmEmbed.burn(long)_[j] with >= '
+             f'{100 * INLINED_MIN:.0f}% of burn\'s weight', f'{inlined} of {burn}')
+    check_rooted(ck, prof, 'embed', is_java, 'a Java frame')
 
 
 # ---- bench ----
@@ -333,7 +485,9 @@ def bench(env):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument('test', choices=['split', 'churn', 'env', 'bench'])
+    ap.add_argument('test', choices=['split', 'churn', 'env', 'javac', 'jshell', 'embed',
+                                     'bench'])
+    ap.add_argument('--embed', help='the jvm_embed program (tests/jvm/jvm_embed.c)')
     ap.add_argument('--lib', required=True)
     ap.add_argument('--src', required=True)
     ap.add_argument('--agent', choices=['yes', 'no'], default='yes',
@@ -348,7 +502,9 @@ def main():
             sys.exit(bench(env))
         finally:
             env.cleanup(False)
-    test = {'split': test_split, 'churn': test_churn, 'env': test_env}[args.test]
+    test = {'split': test_split, 'churn': test_churn, 'env': test_env, 'javac': test_javac,
+            'jshell': test_jshell,
+            'embed': lambda e, c: test_embed(e, c, args.embed)}[args.test]
     ck = Checks('jvm-' + args.test)
     sys.exit(fptest.run_test(ck, test, env, ck, cleanup=env.cleanup))
 

@@ -77,6 +77,22 @@ int main(void)
             "-XX:+PreserveFramePointer -agentpath:'/opt/a \"b\"/libflameprof.so'");
     options(NULL, "/opt/'a' \"b\"/libflameprof.so", NULL);
 
+    /* Which libraries mean "a JVM is coming", whatever the program is called. */
+    static const struct {
+        const char *path;
+        bool jvm;
+    } libs[] = { { "/usr/lib/jvm/java-17-openjdk-amd64/lib/server/libjvm.so", true },
+                 { "/opt/app/runtime/lib/libjli.so", true },
+                 { "libjvm.so", true },
+                 { "libjvm.so.1", false },
+                 { "/usr/lib/libjvmti_helper.so", false },
+                 { "/usr/lib/x86_64-linux-gnu/libc.so.6", false },
+                 { "", false },
+                 { NULL, false } };
+    for (size_t i = 0; i < sizeof libs / sizeof *libs; i++)
+        CHECKF(jvm_is_jvm_library(libs[i].path) == libs[i].jvm, "jvm_is_jvm_library(%s) != %d",
+               libs[i].path ? libs[i].path : "NULL", libs[i].jvm);
+
     char tiny[16];
     CHECKF(!jvm_tool_options(NULL, lib, tiny, sizeof tiny), "a too small buffer is refused");
     return check_status("test_jvm_names");

@@ -328,7 +328,7 @@ static int rgb(const char *fill, int *r, int *g, int *b)
 
 static void test_colors(void)
 {
-    static const char text[] = "x;sys_read_[k] 1\nx;Foo.bar_[j] 1\nx;inl_[i] 1\n"
+    static const char text[] = "x;sys_read_[k] 1\nx;Foo.bar_[j] 1\nx;inl_[i] 1\nx;Foo.run_[0] 1\n"
                                "x;java/lang/String.hashCode 1\nx;JVM::run 1\nx;native 1\n"
                                "x;./app.js:12 1\n";
     svg_options o;
@@ -342,9 +342,14 @@ static void test_colors(void)
         frame *fr = frames_of(svg, &n);
         const frame *k = find(fr, n, "sys_read_[k]"), *j = find(fr, n, "Foo.bar_[j]"),
                     *i = find(fr, n, "inl_[i]");
-        /* Tags win in every palette: kernel orange, JIT green, inlined aqua. */
+        /* Tags win in every palette: kernel orange, JIT green, inlined aqua, interpreted
+         * pale green (paler than any compiled frame). */
+        const frame *in = find(fr, n, "Foo.run_[0]");
+        int jr = 0;
         CHECK(k && rgb(k->fill, &r, &g, &b) && r >= 190 && g >= 90 && g <= 155 && b == 0);
-        CHECK(j && rgb(j->fill, &r, &g, &b) && g >= 165 && r == b && r < g);
+        CHECK(j && rgb(j->fill, &jr, &g, &b) && g >= 165 && jr == b && jr < g);
+        CHECK(in && rgb(in->fill, &r, &g, &b) && g >= 205 && r == b && r < g && r >= 140 &&
+              r > jr);
         CHECK(i && rgb(i->fill, &r, &g, &b) && g == b && g >= 165 && r < g);
         const frame *jv = find(fr, n, "java/lang/String.hashCode"), *cpp = find(fr, n, "JVM::run"),
                     *nat = find(fr, n, "native"), *js = find(fr, n, "./app.js:12");

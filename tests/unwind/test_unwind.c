@@ -40,7 +40,7 @@ static void on_prof(int sig, siginfo_t *si, void *ucv)
     unwind_regs r = unwind_regs_of(ucv);
     uint64_t pcs[MAX];
     uint64_t t0 = walk_test_now_ns();
-    unwind_ctx ctx = { modules_current(), NULL };
+    unwind_ctx ctx = { modules_current(), NULL, NULL, NULL };
     unwind_result res = unwind_walk(&ctx, r, g_stack_hi, pcs, MAX);
     uint64_t t1 = walk_test_now_ns();
     unsigned i = atomic_fetch_add(&g_ncost, 1);
@@ -130,6 +130,39 @@ static void check_cfi_lookup(void)
            mismatches, checked);
 }
 
+/* Interpreter frames on a made-up frame-pointer stack: a frame whose pc is in the
+ * interpreter's code and whose method slot (fp - 24) holds a plausible pointer is written
+ * as UNWIND_METHOD_TAG | that pointer; a slot not set up yet (misaligned) or a frame
+ * outside the interpreter keeps its pc. */
+static void check_interpreter_frames(void)
+{
+    static uint64_t st[64];
+    const uint64_t interp_lo = 0x40000000, m_a = 0x7f0000001000, m_c = 0x7f0000002040,
+                   ra_d = 0x50000000;
+    unwind_interp in = { interp_lo, interp_lo + 0x10000, -24 };
+    uint64_t fp_a = (uint64_t)(uintptr_t)&st[8], fp_b = (uint64_t)(uintptr_t)&st[20],
+             fp_c = (uint64_t)(uintptr_t)&st[32], fp_d = (uint64_t)(uintptr_t)&st[44];
+    memset(st, 0, sizeof st);
+    st[5] = m_a, st[8] = fp_b, st[9] = interp_lo + 0x200;   /* frame A -> B */
+    st[17] = 0x1235, st[20] = fp_c, st[21] = interp_lo + 0x300; /* B (slot not set) -> C */
+    st[29] = m_c, st[32] = fp_d, st[33] = ra_d;                /* C -> D (not interpreted) */
+    unwind_regs r = { interp_lo + 0x10, (uint64_t)(uintptr_t)&st[0], fp_a, 0 };
+    unwind_ctx ctx = { NULL, NULL, &in, NULL };
+    uint64_t pcs[8];
+    unwind_result res = unwind_walk(&ctx, r, (uint64_t)(uintptr_t)&st[64], pcs, 8);
+    CHECKF(res.depth == 4 && res.methods == 2, "interpreter walk: depth %zu, methods %zu",
+           res.depth, res.methods);
+    CHECKF(res.depth == 4 && pcs[0] == (UNWIND_METHOD_TAG | m_a) &&
+               pcs[1] == interp_lo + 0x200 && pcs[2] == (UNWIND_METHOD_TAG | m_c) &&
+               pcs[3] == ra_d,
+           "interpreter frames: %#lx %#lx %#lx %#lx", (unsigned long)pcs[0],
+           (unsigned long)pcs[1], (unsigned long)pcs[2], (unsigned long)pcs[3]);
+    /* The slot below the stack's start is never read: the method stays unknown. */
+    r.sp = (uint64_t)(uintptr_t)&st[6];
+    res = unwind_walk(&ctx, r, (uint64_t)(uintptr_t)&st[64], pcs, 8);
+    CHECKF(res.depth >= 1 && pcs[0] == interp_lo + 0x10, "a slot outside the stack: pc kept");
+}
+
 static int cmp_u64(const void *a, const void *b)
 {
     uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
@@ -154,6 +187,7 @@ int main(void)
            modules_current() ? modules_current()->len : 0, (walk_test_now_ns() - t0) / 1e6);
     CHECKF(modules_current() && modules_current()->len > 2, "module map has the exe and libc");
     check_cfi_lookup();
+    check_interpreter_frames();
 
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);

@@ -1,5 +1,6 @@
 // JvmHello: a short run for the environment tests. Prints the system property
-// flameprof.test (to show that the user's JAVA_TOOL_OPTIONS survive), then spends about
+// flameprof.test (to show that the user's JAVA_TOOL_OPTIONS survive) and the variable as
+// the program sees it (the user's own value once the VM has read ours), then spends about
 // 300 ms of CPU in JvmHello.spin, long enough to be compiled and sampled.
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
@@ -15,6 +16,8 @@ public class JvmHello {
 
     public static void main(String[] args) {
         System.out.println("flameprof.test=" + System.getProperty("flameprof.test"));
+        // What the programs it starts would inherit: the user's value, never ours.
+        System.out.println("env=" + System.getenv("JAVA_TOOL_OPTIONS"));
         ThreadMXBean mx = ManagementFactory.getThreadMXBean();
         long start = mx.getCurrentThreadCpuTime(), x = 1;
         while (mx.getCurrentThreadCpuTime() - start < 300_000_000L)
