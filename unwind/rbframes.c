@@ -62,17 +62,8 @@ bool rbframes_ranges_stale(void)
 /* [addr, addr+len) inside one published writable mapping. */
 static bool in_ranges(const unwind_ranges *rw, uint64_t addr, uint64_t len)
 {
-    if (!unwind_ranges_contain(rw, addr))
-        return false;
-    size_t lo = 0, hi = rw->len;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (rw->r[mid].hi <= addr)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return addr + len >= addr && addr + len <= rw->r[lo].hi;
+    const struct unwind_range *r = unwind_ranges_find(rw, addr);
+    return r && addr + len >= addr && addr + len <= r->hi;
 }
 
 static inline uint64_t load(uint64_t addr)
