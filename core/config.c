@@ -82,11 +82,53 @@ bool config_parse_out(const char *text, char *out, size_t out_cap, char *why, si
     return true;
 }
 
+bool config_parse_interval(const char *text, unsigned *out, char *why, size_t cap)
+{
+    *out = 0;
+    if (!text || !*text)
+        return true;
+    char *end;
+    errno = 0;
+    long long v = strtoll(text, &end, 10);
+    if (end == text || *end || text[0] == ' ' || text[0] == '+' || errno == ERANGE ||
+        v < 1 || v > CONFIG_MAX_INTERVAL) {
+        snprintf(why, cap, "is not a whole number of seconds in 1..%d", CONFIG_MAX_INTERVAL);
+        return false;
+    }
+    *out = (unsigned)v;
+    return true;
+}
+
+bool config_parse_size(const char *text, unsigned long long *out, char *why, size_t cap)
+{
+    *out = 0;
+    if (!text || !*text)
+        return true;
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(text, &end, 10);
+    int shift = 0;
+    if (end != text && (*end == 'K' || *end == 'k'))
+        shift = 10, end++;
+    else if (end != text && (*end == 'M' || *end == 'm'))
+        shift = 20, end++;
+    else if (end != text && (*end == 'G' || *end == 'g'))
+        shift = 30, end++;
+    if (end == text || *end || text[0] < '0' || text[0] > '9' || errno == ERANGE ||
+        v > (~0ull >> 31) || (v << shift) < (64u << 10)) {
+        snprintf(why, cap, "is not a size of at least 64K (bytes, or a number with K, M, G)");
+        return false;
+    }
+    *out = v << shift;
+    return true;
+}
+
 static const struct {
     const char *name;
     unsigned bit;
 } format_names[] = { { "folded", CONFIG_FORMAT_FOLDED }, { "svg", CONFIG_FORMAT_SVG },
-                     { "pprof", CONFIG_FORMAT_PPROF }, { "speedscope", CONFIG_FORMAT_SPEEDSCOPE } };
+                     { "pprof", CONFIG_FORMAT_PPROF }, { "speedscope", CONFIG_FORMAT_SPEEDSCOPE },
+                     { "heatmap", CONFIG_FORMAT_HEATMAP }, { "timeline", CONFIG_FORMAT_TIMELINE } };
 
 bool config_parse_formats(const char *text, unsigned *out, char *why, size_t cap)
 {
@@ -121,7 +163,7 @@ bool config_parse_formats(const char *text, unsigned *out, char *why, size_t cap
         if ((unsigned char)*c < 0x20 || *c == 0x7f)
             *c = '?';
     if (bad)
-        snprintf(why, cap, "has unknown format%s %s%s (known: folded, svg, pprof, speedscope)",
+        snprintf(why, cap, "has unknown format%s %s%s (known: folded, svg, pprof, speedscope, heatmap, timeline)",
                  bad > 1 ? "s" : "", names, bad > 3 ? ", ..." : "");
     if (!*out)
         *out = CONFIG_DEFAULT_FORMATS;
@@ -198,6 +240,12 @@ void config_load(config *c)
         config_format_names(c->formats, used, sizeof used);
         warn_bad("FLAMEPROF_FORMAT", v, why, used);
     }
+    v = getenv("FLAMEPROF_INTERVAL");
+    if (!config_parse_interval(v, &c->interval, why, sizeof why))
+        warn_bad("FLAMEPROF_INTERVAL", v, why, "no windows");
+    v = getenv("FLAMEPROF_TIMELINE_MAX");
+    if (!config_parse_size(v, &c->timeline_max, why, sizeof why))
+        warn_bad("FLAMEPROF_TIMELINE_MAX", v, why, "256M");
     v = getenv("FLAMEPROF_STOP_WAIT");
     if (!config_parse_stop_wait(v, &c->stop_wait, why, sizeof why)) {
         snprintf(used, sizeof used, "%u seconds", c->stop_wait);

@@ -23,7 +23,10 @@ enum {
     CONFIG_FORMAT_SVG = 1u << 1,        /* "svg": PREFIX.svg */
     CONFIG_FORMAT_PPROF = 1u << 2,      /* "pprof": PREFIX.pb.gz */
     CONFIG_FORMAT_SPEEDSCOPE = 1u << 3, /* "speedscope": PREFIX.speedscope.json */
+    CONFIG_FORMAT_HEATMAP = 1u << 4,    /* "heatmap": PREFIX.heatmap.html */
+    CONFIG_FORMAT_TIMELINE = 1u << 5,   /* "timeline": keep PREFIX.raw (the timeline) */
 };
+#define CONFIG_MAX_INTERVAL 86400 /* FLAMEPROF_INTERVAL: at most a day */
 #define CONFIG_DEFAULT_FORMATS (CONFIG_FORMAT_SVG | CONFIG_FORMAT_FOLDED)
 
 typedef struct config {
@@ -35,6 +38,8 @@ typedef struct config {
                                  0: no wait, the raw spill is what remains */
     unsigned formats;         /* FLAMEPROF_FORMAT: CONFIG_FORMAT_* bits; 0 means the
                                  default, so a zeroed config writes svg and folded */
+    unsigned interval;        /* FLAMEPROF_INTERVAL: seconds per window, 0: none */
+    unsigned long long timeline_max; /* FLAMEPROF_TIMELINE_MAX: bytes, 0: the default */
     bool empty_handler;       /* FLAMEPROF_BENCH=empty-handler: timers fire, handler does
                                  nothing (the benchmark's floor); nothing is written */
 } config;
@@ -48,6 +53,13 @@ bool config_parse_freq(const char *text, unsigned *out, char *why, size_t cap);
 bool config_parse_stop_wait(const char *text, unsigned *out, char *why, size_t cap);
 bool config_parse_bool(const char *text, bool *out, char *why, size_t cap);
 bool config_parse_out(const char *text, char *out, size_t out_cap, char *why, size_t cap);
+
+/* FLAMEPROF_INTERVAL: whole seconds 1..CONFIG_MAX_INTERVAL (unset, empty: 0, none). */
+bool config_parse_interval(const char *text, unsigned *out, char *why, size_t cap);
+
+/* FLAMEPROF_TIMELINE_MAX: bytes, with an optional K, M or G (powers of 1024), at least
+ * 64K (unset, empty: 0, the default). */
+bool config_parse_size(const char *text, unsigned long long *out, char *why, size_t cap);
 
 /* A comma-separated list of format names (any case, blanks around names allowed, empty
  * items ignored). Unknown names are left out and named in why; if no known name remains,

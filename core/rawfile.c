@@ -13,6 +13,8 @@
 
 #include "modules.h"
 #include "outfile.h"
+#include "timeline.h"
+#include <time.h>
 
 enum { BUF_SIZE = 1 << 16, LINE_MAX_BYTES = 32 + RING_MAX_DEPTH * 17 + 128 };
 
@@ -33,6 +35,23 @@ static unsigned g_freq;
  * distinct stacks, not to its duration. */
 static uint64_t g_file_bytes, g_snapshot_bytes;
 enum { COMPACT_FACTOR = 4, COMPACT_MIN_BYTES = 1 << 20 };
+
+/* The timeline (T records) is not compacted: it is kept as written, up to g_tl_max bytes;
+ * past that, a compaction drops the oldest slots until half of it is left. marks[i] says
+ * how many timeline bytes the file held after the spill that wrote slots up to
+ * marks[i].slot, which is where the cut can go. */
+typedef struct tl_mark {
+    uint32_t slot;  /* one past the latest slot written so far */
+    uint64_t bytes; /* timeline bytes in the file once it was written */
+} tl_mark;
+enum { MAX_MARKS = 4096 };
+static tl_mark g_marks[MAX_MARKS];
+static size_t g_nmarks;
+static uint64_t g_tl_bytes, g_tl_max = RAWFILE_DEFAULT_TIMELINE_MAX;
+static uint32_t g_first_slot, g_end_slot; /* slots before first were dropped */
+static size_t g_stacks_written;           /* K records: ids [0, this) */
+static uint64_t g_start_unix_ns; /* the timeline's slot 0, on CLOCK_REALTIME */
+static bool g_start_written;
 
 /* The file we created, to recognise our descriptor: a daemonizing program closes every
  * descriptor and may get our number back for its own file, which we must then neither
@@ -92,6 +111,25 @@ static void put(const char *fmt, ...)
         g_len += (size_t)n < BUF_SIZE - g_len ? (size_t)n : BUF_SIZE - g_len - 1;
 }
 
+static void put_start(void)
+{
+    if (g_start_unix_ns)
+        put("O %lx %lx\n", (unsigned long)g_start_unix_ns, (unsigned long)TIMELINE_SLOT_NS);
+    g_start_written = g_start_unix_ns != 0;
+}
+
+static void put_header(void)
+{
+    put("flameprof-raw 2\nP %lx %x\n", (long)getpid(), g_freq);
+    put_start();
+}
+
+void rawfile_set_start(uint64_t unix_ns)
+{
+    g_start_unix_ns = unix_ns;
+    g_start_written = false;
+}
+
 int rawfile_open(const char *stem, unsigned freq)
 {
     if (!g_buf && !(g_buf = malloc(BUF_SIZE)))
@@ -112,9 +150,24 @@ int rawfile_open(const char *stem, unsigned freq)
     g_failed = false;
     g_modules_written = g_maps_written = 0;
     g_file_bytes = g_snapshot_bytes = 0;
-    put("flameprof-raw 1\nP %lx %x\n", (long)getpid(), freq);
+    g_nmarks = 0;
+    g_tl_bytes = 0;
+    g_first_slot = g_end_slot = 0;
+    g_stacks_written = 0;
+    g_start_written = false;
+    put_header();
     flush_buf();
     return 0;
+}
+
+void rawfile_set_timeline_max(uint64_t bytes)
+{
+    g_tl_max = bytes;
+}
+
+uint64_t rawfile_timeline_dropped_s(void)
+{
+    return g_first_slot / TIMELINE_SLOTS_PER_S;
 }
 
 const char *rawfile_path(void)
@@ -132,30 +185,32 @@ static void put_path(const char *p)
     put("%s\n", safe);
 }
 
-/* arg non-NULL: a full snapshot (whole weights; what was spilled is left as it was). */
-static void spill_stack(stack_entry *e, void *arg)
+/* The stacks first seen since the last spill, once each, by id. */
+static void spill_new_stacks(stack_table *t)
 {
-    bool full = arg != NULL;
-    uint64_t w = full ? e->weight : e->weight - e->spilled_weight;
-    uint64_t n = full ? e->samples : e->samples - e->spilled_samples;
-    if (w == 0)
-        return;
-    put("S %lx %lx %x %x %x %x %x", (unsigned long)w, (unsigned long)n, e->gen, e->pm_gen,
-        e->jvm_gen, e->flags, e->depth);
-    for (size_t i = 0; i < e->depth; i++)
-        put(" %lx", (unsigned long)e->pcs[i]);
-    put("\n");
-    if (!full) {
-        e->spilled_weight = e->weight;
-        e->spilled_samples = e->samples;
+    for (; g_stacks_written < t->len; g_stacks_written++) {
+        const stack_entry *e = stacks_get(t, (uint32_t)g_stacks_written);
+        put("K %x %x %x %x %x %x", e->id, e->gen, e->pm_gen, e->jvm_gen, e->flags, e->depth);
+        for (size_t i = 0; i < e->depth; i++)
+            put(" %lx", (unsigned long)e->pcs[i]);
+        put("\n");
     }
 }
 
-static void mark_spilled(stack_entry *e, void *arg)
+/* The weight each stack gained since the last spill (full: its whole weight). */
+static void spill_weights(stack_table *t, bool full)
 {
-    (void)arg;
-    e->spilled_weight = e->weight;
-    e->spilled_samples = e->samples;
+    for (size_t id = 0; id < t->len; id++) {
+        stack_entry *e = stacks_get(t, (uint32_t)id);
+        uint64_t w = full ? e->weight : e->weight - e->spilled_weight;
+        uint64_t n = full ? e->samples : e->samples - e->spilled_samples;
+        if (w)
+            put("W %x %lx %lx\n", e->id, (unsigned long)w, (unsigned long)n);
+        if (!full) {
+            e->spilled_weight = e->weight;
+            e->spilled_samples = e->samples;
+        }
+    }
 }
 
 static void spill_modules_and_maps(void)
@@ -180,9 +235,90 @@ static void spill_modules_and_maps(void)
     }
 }
 
+static uint64_t bytes_out(void)
+{
+    return g_file_bytes + g_len;
+}
+
+/* Raw bytes (a line copied from the old file), however long. */
+static void put_raw(const char *s, size_t n)
+{
+    while (n && g_fd >= 0 && !g_failed) {
+        if (g_len == BUF_SIZE)
+            flush_buf();
+        size_t k = BUF_SIZE - g_len < n ? BUF_SIZE - g_len : n;
+        memcpy(g_buf + g_len, s, k);
+        g_len += k;
+        s += k;
+        n -= k;
+    }
+}
+
+/* Copy the old file's T records of slots >= cutoff into the new one. Returns false if the
+ * old file cannot be read (it is then kept as it is). */
+static bool copy_timeline(dev_t dev, ino_t ino, uint32_t cutoff)
+{
+    int fd = open(g_path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) != 0 || st.st_dev != dev || st.st_ino != ino) {
+        if (fd >= 0)
+            close(fd);
+        return false;
+    }
+    FILE *in = fdopen(fd, "r");
+    if (!in) {
+        close(fd);
+        return false;
+    }
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t n;
+    uint64_t before = bytes_out();
+    while ((n = getline(&line, &cap, in)) > 0) {
+        if (n < 3 || line[0] != 'T' || line[1] != ' ' || line[n - 1] != '\n')
+            continue;
+        if (strtoul(line + 2, NULL, 16) >= cutoff)
+            put_raw(line, (size_t)n);
+    }
+    free(line);
+    fclose(in);
+    g_tl_bytes = bytes_out() - before;
+    return true;
+}
+
+/* Forget the marks of dropped slots; the rest count bytes from the new file's timeline. */
+static void drop_marks(uint32_t cutoff, uint64_t dropped_bytes)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < g_nmarks; i++)
+        if (g_marks[i].slot > cutoff) {
+            g_marks[k] = g_marks[i];
+            g_marks[k++].bytes -= g_marks[i].bytes > dropped_bytes ? dropped_bytes
+                                                                  : g_marks[i].bytes;
+        }
+    g_nmarks = k;
+}
+
+/* Where to cut so that about half of the timeline budget is left: 0 if nothing need go. */
+static uint32_t timeline_cutoff(uint64_t *dropped_bytes)
+{
+    *dropped_bytes = 0;
+    if (g_tl_bytes <= g_tl_max)
+        return 0;
+    for (size_t i = 0; i < g_nmarks; i++)
+        if (g_tl_bytes - g_marks[i].bytes <= g_tl_max / 2) {
+            *dropped_bytes = g_marks[i].bytes;
+            return g_marks[i].slot;
+        }
+    *dropped_bytes = g_tl_bytes;
+    return g_end_slot; /* one spill bigger than half the budget: keep nothing old */
+}
+
 /* Rewrite the spill as one snapshot: a new file beside it, renamed over it (both are ours:
- * the old one was created with O_EXCL). On any failure the old file stays as it was. */
-static void compact(stack_table *t)
+ * the old one was created with O_EXCL): modules, every stack, whole weights, then the
+ * timeline from cutoff on, copied from the old file. On any failure the old file stays
+ * as it was. */
+static void compact(stack_table *t, uint32_t cutoff)
 {
     char tmp[PATH_MAX + 8];
     snprintf(tmp, sizeof tmp, "%s.new", g_path);
@@ -198,25 +334,38 @@ static void compact(stack_table *t)
         unlink(tmp);
         return;
     }
+    size_t old_modules = g_modules_written, old_maps = g_maps_written,
+           old_stacks = g_stacks_written;
+    uint64_t old_bytes = g_file_bytes, old_tl = g_tl_bytes;
+    flush_buf();
     g_dev = st.st_dev;
     g_ino = st.st_ino;
-    size_t old_modules = g_modules_written, old_maps = g_maps_written;
     g_fd = fd;
-    g_len = 0;
     g_file_bytes = 0;
-    g_modules_written = g_maps_written = 0;
-    put("flameprof-raw 1\nP %lx %x\n", (long)getpid(), g_freq);
+    g_modules_written = g_maps_written = g_stacks_written = 0;
+    put_header();
     spill_modules_and_maps();
-    stacks_foreach(t, spill_stack, (void *)1); /* whole weights: everything so far */
+    spill_new_stacks(t);
+    spill_weights(t, true); /* whole weights: everything so far */
+    uint32_t first = cutoff > g_first_slot ? cutoff : g_first_slot;
+    if (first)
+        put("D %x\n", first);
+    uint64_t snapshot = bytes_out();
+    bool copied = copy_timeline(old_dev, old_ino, first);
     flush_buf();
     struct stat old_st;
     bool old_ours = fstat(old_fd, &old_st) == 0 && old_st.st_dev == old_dev &&
                     old_st.st_ino == old_ino;
-    if (!g_failed && rename(tmp, g_path) == 0) {
+    if (copied && !g_failed && rename(tmp, g_path) == 0) {
         if (old_ours)
             close(old_fd);
-        stacks_foreach(t, mark_spilled, NULL);
-        g_snapshot_bytes = g_file_bytes;
+        g_snapshot_bytes = snapshot;
+        g_first_slot = first;
+        for (size_t id = 0; id < t->len; id++) {
+            stack_entry *e = stacks_get(t, (uint32_t)id);
+            e->spilled_weight = e->weight;
+            e->spilled_samples = e->samples;
+        }
     } else {
         close(fd);
         unlink(tmp);
@@ -225,25 +374,78 @@ static void compact(stack_table *t)
         g_ino = old_ino;
         g_modules_written = old_modules;
         g_maps_written = old_maps;
+        g_stacks_written = old_stacks;
+        g_file_bytes = old_bytes;
+        g_tl_bytes = old_tl;
         g_failed = false;
         g_snapshot_bytes = g_file_bytes; /* do not retry at every spill */
+        g_tl_max = g_tl_bytes * 2 > g_tl_max ? g_tl_bytes * 2 : g_tl_max;
+        spill_modules_and_maps(); /* what this spill owes the old file */
+        spill_new_stacks(t);
+        spill_weights(t, false);
     }
 }
 
-void rawfile_spill(stack_table *t)
+/* One T record per slot: "T slot n id weight id weight...". */
+static void spill_slot(void *ctx, uint32_t slot, const timeline_cell *c, size_t n)
 {
-    if (g_fd < 0 || g_failed)
-        return;
-    uint64_t limit = COMPACT_FACTOR * g_snapshot_bytes;
-    if (g_snapshot_bytes && g_file_bytes > (limit > COMPACT_MIN_BYTES ? limit : COMPACT_MIN_BYTES)) {
-        compact(t);
+    (void)ctx;
+    put("T %x %zx", slot, n);
+    for (size_t i = 0; i < n; i++)
+        put(" %x %lx", c[i].id, (unsigned long)c[i].weight);
+    put("\n");
+    if (slot + 1 > g_end_slot)
+        g_end_slot = slot + 1;
+}
+
+/* The cells of tl, slot by slot, then tl is emptied. */
+static void spill_timeline(timeline *tl)
+{
+    timeline_finish(tl);
+    uint64_t before = bytes_out();
+    for (size_t i = 0, j; i < tl->len; i = j) {
+        for (j = i + 1; j < tl->len && tl->cells[j].slot == tl->cells[i].slot; j++)
+            ;
+        if (tl->cells[i].slot >= g_first_slot)
+            spill_slot(NULL, tl->cells[i].slot, tl->cells + i, j - i);
+    }
+    timeline_clear(tl);
+    g_tl_bytes += bytes_out() - before;
+    if (g_nmarks == MAX_MARKS) { /* a very long run: keep every other mark */
+        for (size_t i = 0; i < MAX_MARKS / 2; i++)
+            g_marks[i] = g_marks[2 * i + 1];
+        g_nmarks = MAX_MARKS / 2;
+    }
+    g_marks[g_nmarks++] = (tl_mark){ g_end_slot, g_tl_bytes };
+}
+
+void rawfile_spill(stack_table *t, timeline *tl)
+{
+    if (g_fd < 0 || g_failed) {
+        if (tl)
+            timeline_clear(tl);
         return;
     }
-    spill_modules_and_maps();
-    stacks_foreach(t, spill_stack, NULL);
+    uint64_t dropped;
+    uint32_t cutoff = timeline_cutoff(&dropped);
+    uint64_t deltas = g_file_bytes - g_tl_bytes, limit = COMPACT_FACTOR * g_snapshot_bytes;
+    if (cutoff || (g_snapshot_bytes &&
+                   deltas > (limit > COMPACT_MIN_BYTES ? limit : COMPACT_MIN_BYTES))) {
+        compact(t, cutoff);
+        if (cutoff && g_first_slot == cutoff)
+            drop_marks(cutoff, dropped);
+    } else {
+        if (!g_start_written)
+            put_start();
+        spill_modules_and_maps();
+        spill_new_stacks(t);
+        spill_weights(t, false);
+    }
+    if (tl)
+        spill_timeline(tl);
     flush_buf();
     if (!g_snapshot_bytes)
-        g_snapshot_bytes = g_file_bytes; /* the first spill holds everything so far */
+        g_snapshot_bytes = g_file_bytes - g_tl_bytes; /* the first spill: everything so far */
 }
 
 void rawfile_close(bool remove)
@@ -270,168 +472,4 @@ void rawfile_after_fork_child(void)
         close(g_fd); /* unwritten bytes are the parent's: drop them */
     g_fd = -1;
     g_len = 0;
-}
-
-/* ---- reader ---- */
-
-typedef struct reader {
-    rawfile_error_fn on_error;
-    void *ctx;
-    size_t line_no;
-    long bad;
-} reader;
-
-static void bad_line(reader *r, const char *why)
-{
-    r->bad++;
-    if (r->on_error)
-        r->on_error(r->ctx, r->line_no, why);
-}
-
-/* Next hex number in *p (after spaces). */
-static bool hex(char **p, uint64_t *out)
-{
-    char *s = *p;
-    while (*s == ' ')
-        s++;
-    if (!((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'f')))
-        return false;
-    errno = 0;
-    char *end;
-    unsigned long long v = strtoull(s, &end, 16);
-    if (errno || (*end != ' ' && *end != 0))
-        return false;
-    *out = v;
-    *p = end;
-    return true;
-}
-
-static bool hexes(char **p, uint64_t *v, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        if (!hex(p, &v[i]))
-            return false;
-    return true;
-}
-
-static void read_module(reader *r, char *p)
-{
-    uint64_t v[4];
-    if (!hexes(&p, v, 4) || *p != ' ' || !p[1] || v[0] > INT32_MAX)
-        return bad_line(r, "module record: want M id start end bias path");
-    if (modules_restore((int)v[0], p + 1, v[1], v[2], v[3]) != 0)
-        bad_line(r, "module record out of order or empty range");
-}
-
-static int hex_digit(char c)
-{
-    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
-static void read_build_id(reader *r, char *p)
-{
-    uint64_t id;
-    unsigned char bytes[MODULE_BUILD_ID_MAX];
-    size_t n = 0;
-    if (!hex(&p, &id) || id > INT32_MAX || *p != ' ')
-        return bad_line(r, "build-id record: want B id hex");
-    for (p++; n < sizeof bytes && hex_digit(p[0]) >= 0 && hex_digit(p[1]) >= 0; p += 2)
-        bytes[n++] = (unsigned char)(hex_digit(p[0]) << 4 | hex_digit(p[1]));
-    if (n == 0 || *p)
-        bad_line(r, "build-id record: want B id hex (up to 64 bytes)");
-    else if (modules_restore_build_id((int)id, bytes, n) != 0)
-        bad_line(r, "build-id record: unknown module");
-}
-
-static void read_map(reader *r, char *p)
-{
-    uint64_t gen, n;
-    if (!hex(&p, &gen) || !hex(&p, &n) || n > 1 << 20 || gen > UINT32_MAX)
-        return bad_line(r, "map record: want G gen n ids...");
-    int *ids = malloc((n ? n : 1) * sizeof *ids);
-    bool ok = ids != NULL;
-    for (size_t i = 0; ok && i < n; i++) {
-        uint64_t id;
-        ok = hex(&p, &id) && id <= INT32_MAX;
-        if (ok)
-            ids[i] = (int)id;
-    }
-    if (!ok || *p)
-        bad_line(r, "map record: bad module ids");
-    else if (modules_restore_map((uint32_t)gen, ids, n) != 0)
-        bad_line(r, "map record: unknown module, overlap, or generation out of order");
-    free(ids);
-}
-
-static void read_stack(reader *r, char *p, stack_table *t, ring_sample *s)
-{
-    uint64_t v[7];
-    if (!hexes(&p, v, 7) || v[0] == 0 || v[6] == 0 || v[6] > RING_MAX_DEPTH ||
-        v[2] > UINT32_MAX || v[3] > UINT32_MAX || v[4] > UINT32_MAX || v[5] > 0xffff)
-        return bad_line(r, "stack record: want S weight samples gen pm_gen jvm_gen flags "
-                           "depth pcs...");
-    s->gen = (uint32_t)v[2];
-    s->jvm_gen = (uint32_t)v[4];
-    s->flags = (uint16_t)v[5];
-    s->depth = (uint16_t)v[6];
-    if (!hexes(&p, s->pcs, s->depth) || *p)
-        return bad_line(r, "stack record: depth does not match the addresses");
-    if (stacks_merge(t, s, (uint32_t)v[3], v[0], v[1]) != 0)
-        bad_line(r, "out of memory");
-}
-
-static bool read_header(FILE *in, reader *r, long *pid, unsigned *freq)
-{
-    char line[128];
-    uint64_t v[2];
-    char *p;
-    if (!fgets(line, sizeof line, in) || strcmp(line, "flameprof-raw 1\n") != 0)
-        return false;
-    if (!fgets(line, sizeof line, in) || line[0] != 'P')
-        return false;
-    line[strcspn(line, "\n")] = 0;
-    p = line + 1;
-    if (!hexes(&p, v, 2) || v[0] > INT32_MAX || v[1] == 0 || v[1] > 100000)
-        return false;
-    *pid = (long)v[0];
-    *freq = (unsigned)v[1];
-    r->line_no = 2;
-    return true;
-}
-
-long rawfile_read(FILE *in, stack_table *t, long *pid, unsigned *freq, bool *clean,
-                  rawfile_error_fn on_error, void *ctx)
-{
-    reader r = { on_error, ctx, 0, 0 };
-    *clean = false;
-    if (!read_header(in, &r, pid, freq))
-        return -1;
-    ring_sample *s = malloc(sizeof *s);
-    char *line = NULL;
-    size_t cap = 0;
-    ssize_t n;
-    while (s && (n = getline(&line, &cap, in)) > 0) {
-        r.line_no++;
-        if (line[n - 1] != '\n')
-            break; /* the last line, cut short by the crash */
-        line[n - 1] = 0;
-        if (memchr(line, 0, (size_t)n - 1))
-            bad_line(&r, "NUL byte");
-        else if (line[0] == 'M' && line[1] == ' ')
-            read_module(&r, line + 1);
-        else if (line[0] == 'B' && line[1] == ' ')
-            read_build_id(&r, line + 1);
-        else if (line[0] == 'G' && line[1] == ' ')
-            read_map(&r, line + 1);
-        else if (line[0] == 'S' && line[1] == ' ')
-            read_stack(&r, line + 1, t, s);
-        else if (strcmp(line, "E") == 0)
-            *clean = true;
-        else
-            bad_line(&r, "unknown record");
-    }
-    bool ok = s != NULL;
-    free(line);
-    free(s);
-    return ok ? r.bad : -1;
 }

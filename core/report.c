@@ -19,6 +19,9 @@
 #include "modules.h"
 #include "outfile.h"
 #include "pprof.h"
+#include "heatmap.h"
+#include "rawfile.h"
+#include "timeline.h"
 #include "speedscope.h"
 #include "svg.h"
 #include "symbolize.h"
@@ -45,7 +48,9 @@ static bool buf_append(line_buf *b, const char *s, size_t n)
 
 typedef struct build_ctx {
     symbolizer *sym;
-    folded_profile *prof;
+    folded_profile *prof;       /* the lines go here, weighted... */
+    bool window;                /* ...by the weight since the window began */
+    char **names;               /* or each stack's line goes to names[id] (the heatmap) */
     const unwind_module *self;
     line_buf line;
     bool oom;
@@ -119,9 +124,16 @@ static void append_jit_frame(build_ctx *c, const stack_entry *e, uint64_t pc)
         append_inlined(c, e, pc);
 }
 
+static uint64_t weight_of(const build_ctx *c, const stack_entry *e)
+{
+    return c->window ? e->weight - e->mark_weight : e->weight;
+}
+
 static void add_stack(stack_entry *e, void *arg)
 {
     build_ctx *c = arg;
+    if (!c->names && !weight_of(c, e))
+        return; /* not in this window, or a stack whose weight the crash cut off */
     c->line.len = 0;
     if (c->line.s)
         c->line.s[0] = 0;
@@ -150,7 +162,9 @@ static void add_stack(stack_entry *e, void *arg)
     }
     if (c->line.len == 0)
         append_frame(c, "[unknown]", false);
-    if (folded_add(c->prof, c->line.s, c->line.len, e->weight) != 0)
+    if (c->names)
+        c->oom |= !(c->names[e->id] = strdup(c->line.s));
+    else if (folded_add(c->prof, c->line.s, c->line.len, weight_of(c, e)) != 0)
         c->oom = true;
 }
 
@@ -193,9 +207,11 @@ static void say_changed(const report_input *in, const symbolizer *sym)
                 n == 1 ? "its" : "their");
 }
 
-static void build_profile(const report_input *in, folded_profile *prof)
+/* Symbolize every stack of in into prof (names NULL) or into names[id]. */
+static void build_profile(const report_input *in, folded_profile *prof, char **names)
 {
-    build_ctx c = { .sym = symbolize_new(), .prof = prof, .self = module_of(in->self_pc) };
+    build_ctx c = { .sym = symbolize_new(), .prof = prof, .window = in->window,
+                    .names = names, .self = module_of(in->self_pc) };
     if (!c.sym)
         return;
     symbolize_set_fetch(c.sym, in->fetch, in->fetch_ctx);
@@ -207,9 +223,11 @@ static void build_profile(const report_input *in, folded_profile *prof)
             symbolize_expect_build_id(c.sym, m->id, m->build_id, m->build_id_len);
     }
     stacks_foreach(in->stacks, add_stack, &c);
-    hint_debuginfod(in, c.sym);
-    say_changed(in, c.sym);
-    folded_finish(prof);
+    if (prof) { /* said once: not again for the heatmap's names */
+        hint_debuginfod(in, c.sym);
+        say_changed(in, c.sym);
+        folded_finish(prof);
+    }
     free(c.line.s);
     symbolize_free(c.sym);
     if (c.oom)
@@ -219,6 +237,7 @@ static void build_profile(const report_input *in, folded_profile *prof)
 /* What every writer gets. */
 typedef struct write_ctx {
     const folded_profile *prof;
+    const report_input *in;
     const config *cfg;
     char name[32]; /* "pid 4242": names the profile where a format has room for it */
 } write_ctx;
@@ -248,6 +267,55 @@ static int write_speedscope(FILE *f, void *ctx)
     return speedscope_write(c->prof, c->name, f);
 }
 
+/* The timeline: in->tl, or read back from the raw file the aggregator spilled it to. */
+static bool load_timeline(const report_input *in, timeline *tl, rawfile_info *info)
+{
+    if (in->tl) {
+        *tl = *in->tl;
+        *info = in->tl_info;
+        return true;
+    }
+    FILE *f = in->raw ? fopen(in->raw, "re") : NULL;
+    if (!f)
+        return false;
+    timeline_init(tl, 0);
+    long bad = rawfile_read_all(f, NULL, tl, info, NULL, NULL);
+    fclose(f);
+    for (size_t i = 0; i < tl->len; i++)
+        if (tl->cells[i].id >= in->stacks->len)
+            bad = -1; /* not the file we wrote */
+    if (bad < 0)
+        timeline_free(tl);
+    return bad >= 0;
+}
+
+static int write_heatmap(FILE *f, void *ctx)
+{
+    write_ctx *c = ctx;
+    const report_input *in = c->in;
+    size_t n = in->stacks->len;
+    char **names = calloc(n ? n : 1, sizeof *names);
+    timeline tl;
+    rawfile_info info;
+    if (!names || !load_timeline(in, &tl, &info)) {
+        free(names);
+        fprintf(stderr, "flameprof: no timeline to draw the heatmap from\n");
+        return -1;
+    }
+    build_profile(in, NULL, names);
+    heatmap_input h = { .stacks = (const char *const *)names, .nstacks = n,
+                        .cells = tl.cells, .ncells = tl.len, .first_slot = tl.first_slot,
+                        .start_unix_ns = info.start_unix_ns, .freq = c->cfg->freq,
+                        .title = c->name };
+    int rc = heatmap_write(&h, f);
+    for (size_t i = 0; i < n; i++)
+        free(names[i]);
+    free(names);
+    if (!in->tl)
+        timeline_free(&tl);
+    return rc;
+}
+
 /* FLAMEPROF_FORMAT's formats, in the order they are written. */
 static const struct {
     unsigned bit;
@@ -258,6 +326,7 @@ static const struct {
     { CONFIG_FORMAT_SVG, ".svg", write_svg },
     { CONFIG_FORMAT_PPROF, ".pb.gz", write_pprof },
     { CONFIG_FORMAT_SPEEDSCOPE, ".speedscope.json", write_speedscope },
+    { CONFIG_FORMAT_HEATMAP, ".heatmap.html", write_heatmap },
 };
 
 /* Publish one file; if the directory is missing or not writable, fall back to /tmp. */
@@ -342,6 +411,12 @@ static void print_summary(const report_input *in, const folded_profile *prof,
                              "passed to it"
                            : "",
             paths);
+    uint64_t dropped = in->tl ? in->tl_info.first_slot / TIMELINE_SLOTS_PER_S
+                              : rawfile_timeline_dropped_s();
+    if (dropped)
+        fprintf(stderr, "flameprof: pid %ld: the timeline's first %llu s were dropped to stay "
+                        "within FLAMEPROF_TIMELINE_MAX; the whole profile has every sample\n",
+                (long)getpid(), (unsigned long long)dropped);
     if (s->timer_failures)
         fprintf(stderr, "flameprof: %llu threads could not get a CPU timer: not sampled\n",
                 (unsigned long long)s->timer_failures);
@@ -368,28 +443,50 @@ void report_withdraw(void)
 bool report_write(const report_input *in)
 {
     double t0 = thread_cpu_s();
-    written_count = 0;
+    if (!in->window)
+        written_count = 0;
     folded_profile prof;
     folded_init(&prof);
-    build_profile(in, &prof);
-    char path[PATH_MAX], paths[4 * PATH_MAX + 4] = "";
+    build_profile(in, &prof, NULL);
+    char path[PATH_MAX], paths[8 * PATH_MAX + 4] = "";
     destination dest = { .fallback = 0, .said = false };
     report_stem(in->cfg, (long)getpid(), dest.stem, sizeof dest.stem);
-    write_ctx ctx = { &prof, in->cfg, "" };
-    snprintf(ctx.name, sizeof ctx.name, "pid %ld", (long)getpid());
+    write_ctx ctx = { &prof, in, in->cfg, "" };
+    snprintf(ctx.name, sizeof ctx.name, "pid %ld", in->pid ? in->pid : (long)getpid());
     unsigned want = in->cfg->formats ? in->cfg->formats : CONFIG_DEFAULT_FORMATS;
+    if ((want & CONFIG_FORMAT_HEATMAP) && !in->tl && !in->raw && !in->window) {
+        fprintf(stderr, "flameprof: no heatmap: the timeline (PREFIX.raw) could not be "
+                        "written\n");
+        want &= ~(unsigned)CONFIG_FORMAT_HEATMAP;
+    }
+    if (in->window) { /* FLAMEPROF_INTERVAL: PREFIX.from-<N>s.<ext>, no heatmap */
+        size_t used = strlen(dest.stem);
+        snprintf(dest.stem + used, sizeof dest.stem - used, ".from-%llus",
+                 (unsigned long long)in->window_from_s);
+        want &= ~(unsigned)(CONFIG_FORMAT_HEATMAP | CONFIG_FORMAT_TIMELINE);
+        if (!want)
+            want = CONFIG_DEFAULT_FORMATS;
+    }
     bool ok = true;
     for (size_t i = 0; i < sizeof formats / sizeof *formats; i++) {
         if (!(want & formats[i].bit))
             continue;
         bool done = publish(&dest, formats[i].ext, formats[i].write, &ctx, path, sizeof path);
-        if (done && written_count < MAX_WRITTEN)
+        if (done && !in->window && written_count < MAX_WRITTEN)
             snprintf(written_paths[written_count++], PATH_MAX, "%s", path);
         ok &= done;
         size_t used = strlen(paths);
         snprintf(paths + used, sizeof paths - used, "%s%s", used ? " " : "", path);
     }
-    if (!in->cfg->quiet)
+    if ((want & CONFIG_FORMAT_TIMELINE) && in->raw && !in->window) {
+        size_t used = strlen(paths);
+        snprintf(paths + used, sizeof paths - used, "%s%s", used ? " " : "", in->raw);
+    }
+    if (in->window && !in->cfg->quiet)
+        fprintf(stderr, "flameprof: pid %ld: window from %llus: weight=%llu; wrote %s\n",
+                (long)getpid(), (unsigned long long)in->window_from_s,
+                (unsigned long long)prof.total, paths);
+    else if (!in->cfg->quiet)
         print_summary(in, &prof, paths, thread_cpu_s() - t0);
     if (!ok && in->raw)
         fprintf(stderr, "flameprof: the raw samples are kept in %s: `flameprof report %s` "

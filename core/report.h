@@ -5,8 +5,10 @@
 
 #include "config.h"
 #include "sampler_stats.h"
+#include "rawfile.h"
 #include "stacks.h"
 #include "symbolize.h"
+#include "timeline.h"
 
 typedef struct report_input {
     const config *cfg;
@@ -23,6 +25,14 @@ typedef struct report_input {
      * server could name (DEBUGINFOD_URLS set, no fetch here): the raw spill is worth
      * keeping, and one line said `flameprof report RAW` names them. */
     bool *keep_raw;
+    /* The heatmap's timeline, with stack ids of stacks; NULL: read back from raw. */
+    const timeline *tl;
+    rawfile_info tl_info; /* with tl: when it began, what was dropped */
+    long pid;             /* whose profile (0: this process's) */
+    /* FLAMEPROF_INTERVAL: write the window that began window_from_s seconds into the
+     * profile (each stack's weight minus its mark_weight) as PREFIX.from-<N>s.<ext>. */
+    bool window;
+    uint64_t window_from_s;
 } report_input;
 
 /* Write the profile in the formats of cfg->formats (FLAMEPROF_FORMAT; <prefix>.folded and

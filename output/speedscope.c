@@ -17,7 +17,8 @@ void speedscope_json_string(FILE *out, const char *str, size_t n)
     size_t i = 0;
     while (i < n) {
         size_t k = i; /* the plain run, in one write */
-        while (k < n && s[k] >= 0x20 && s[k] < 0x80 && s[k] != '"' && s[k] != '\\')
+        while (k < n && s[k] >= 0x20 && s[k] < 0x80 && s[k] != '"' && s[k] != '\\' &&
+               s[k] != '<')
             k++;
         fwrite(str + i, 1, k - i, out);
         if (k == n)
@@ -33,7 +34,7 @@ void speedscope_json_string(FILE *out, const char *str, size_t n)
             fputs("\\t", out);
         } else if (c == '\r') {
             fputs("\\r", out);
-        } else if (c < 0x20) {
+        } else if (c < 0x20 || c == '<') { /* '<': the string may sit in an HTML <script> */
             char esc[7] = { '\\', 'u', '0', '0', hex[c >> 4], hex[c & 15], '\0' };
             fputs(esc, out);
         } else if ((len = utf8_len(s + k, n - k)) != 0) {

@@ -17,7 +17,8 @@
  * Returns 0, or -1 on a write or allocation error. */
 int speedscope_write(const folded_profile *p, const char *name, FILE *out);
 
-/* Write s[0..n) as a JSON string, quotes included. Exposed for tests. */
+/* Write s[0..n) as a JSON string, quotes included; "<" as \u003c, so that the string can
+ * sit inside an HTML <script> (heatmap.c). Exposed for tests. */
 void speedscope_json_string(FILE *out, const char *s, size_t n);
 
 #endif

@@ -14,9 +14,12 @@
 // The view is kept in the URL, so a link or a reload shows the same thing: ?x=S&y=D zooms
 // on the frame at depth D starting at sample S, s=REGEX searches, i=1 ignores case.
 // The text goes into a CDATA section: it must never contain "]]>".
-var frames = [], details, matched, unzoombtn, searchbtn, icbtn;
+// The heatmap page (heatmap.js) draws a new graph in place of the old one and calls init
+// again; it sets NOURL, as the URL is its own.
+var frames = [], details, matched, unzoombtn, searchbtn, icbtn, keyed = false;
 var term = null, ignorecase = false, zoomed = null, root = null;
 function init(evt) {
+  frames = []; term = null; zoomed = null; root = null;
   details = document.getElementById('details').firstChild;
   matched = document.getElementById('matched');
   unzoombtn = document.getElementById('unzoom');
@@ -33,7 +36,9 @@ function init(evt) {
   unzoombtn.addEventListener('click', unzoom);
   searchbtn.addEventListener('click', function () { if (term === null) ask(); else reset_search(); });
   icbtn.addEventListener('click', toggle_case);
-  window.addEventListener('keydown', on_key);
+  if (!keyed) window.addEventListener('keydown', on_key);
+  keyed = true;
+  if (ignorecase) icbtn.classList.add('show');
   load_state();
 }
 function share(part, total) { return (total ? 100 * part / total : 0).toFixed(2) + '%'; }
@@ -163,8 +168,9 @@ function on_key(e) {
 }
 /* The URL keeps the view; where there is no history API (a viewer without one, a file
    a browser refuses to rewrite the URL of) the view simply is not kept. */
+function url_kept() { return typeof NOURL === 'undefined' || !NOURL; }
 function save_state() {
-  if (typeof history === 'undefined' || typeof location === 'undefined' ||
+  if (!url_kept() || typeof history === 'undefined' || typeof location === 'undefined' ||
       !history.replaceState) return;
   var q = [];
   if (zoomed) q.push('x=' + zoomed.s, 'y=' + zoomed.d);
@@ -174,7 +180,7 @@ function save_state() {
   try { history.replaceState(null, '', url); } catch (e) { }
 }
 function load_state() {
-  if (typeof location === 'undefined' || !location.search) return;
+  if (!url_kept() || typeof location === 'undefined' || !location.search) return;
   var p = {}, kv = location.search.substring(1).split('&');
   for (var i = 0; i < kv.length; i++) {
     var eq = kv[i].indexOf('='); if (eq < 0) continue;

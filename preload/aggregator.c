@@ -15,6 +15,7 @@
 #include "modules.h"
 #include "rawfile.h"
 #include "rbnames.h"
+#include "timeline.h"
 
 enum { TICK_NS = 10 * 1000 * 1000, SPILL_TICKS = 100 /* the raw spill: once a second */ };
 
@@ -26,6 +27,17 @@ static pthread_t g_thread;
 static atomic_bool g_running, g_started;
 static uint64_t g_lost;
 static unsigned long long seen_adds, seen_subs;
+static timeline g_tl;            /* this second's slots, until the next spill */
+static uint64_t g_window_ns;     /* FLAMEPROF_INTERVAL, 0: none */
+static uint64_t g_window_start;  /* monotonic ns */
+static void (*g_on_window)(uint64_t from_s);
+
+static uint64_t monotonic_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
 
 /* A sample with interpreter frames, named now (rbnames.h): a copy, the ring's is const. */
 static const ring_sample *name_runtime_frames(const ring_sample *s)
@@ -46,8 +58,11 @@ static void drain(void)
         uint32_t pm_gen = (s->flags & RING_JIT) ? jit_perfmap_gen(s->jit_stamp) : 0;
         if (s->flags & RING_METHODS)
             hotspot_note_methods(s->pcs, s->depth); /* named while the JVM still runs */
-        if (stacks_add(g_table, s, pm_gen) != 0)
+        stack_entry *e = stacks_put(g_table, s, pm_gen, s->weight, 1);
+        if (!e)
             g_lost += s->weight;
+        else
+            timeline_add_time(&g_tl, s->time_ns, e->id, s->weight);
         ring_release(g_ring);
     }
 }
@@ -73,6 +88,49 @@ static void refresh_modules_if_changed(void)
     }
 }
 
+/* FLAMEPROF_INTERVAL: the window that just ended is written, the next one begins. */
+static void end_window(void)
+{
+    uint64_t from = g_window_start - g_tl.t0_ns;
+    g_window_start += g_window_ns;
+    g_on_window((from + 500000000u) / 1000000000u);
+}
+
+void aggregator_window_done(void)
+{
+    for (size_t id = 0; id < g_table->len; id++) {
+        stack_entry *e = stacks_get(g_table, (uint32_t)id);
+        e->mark_weight = e->weight;
+    }
+}
+
+void aggregator_set_window(unsigned seconds, void (*on_window)(uint64_t from_s))
+{
+    g_window_ns = (uint64_t)seconds * 1000000000u;
+    g_on_window = on_window;
+}
+
+uint64_t aggregator_window_from_s(void)
+{
+    return (g_window_start - g_tl.t0_ns + 500000000u) / 1000000000u;
+}
+
+void aggregator_spill(void)
+{
+    rawfile_spill(g_table, &g_tl);
+}
+
+/* Slot 0 begins now: on the samples' clock, and on the wall clock for the file. */
+static void begin_timeline(void)
+{
+    struct timespec wall;
+    clock_gettime(CLOCK_REALTIME, &wall);
+    timeline_free(&g_tl);
+    timeline_init(&g_tl, monotonic_ns());
+    rawfile_set_start((uint64_t)wall.tv_sec * 1000000000u + (uint64_t)wall.tv_nsec);
+    g_window_start = g_tl.t0_ns;
+}
+
 static void *run(void *arg)
 {
     (void)arg;
@@ -88,7 +146,9 @@ static void *run(void *arg)
         rbnames_poll();
         drain();
         if (n % SPILL_TICKS == 0)
-            rawfile_spill(g_table);
+            rawfile_spill(g_table, &g_tl);
+        if (g_window_ns && monotonic_ns() - g_window_start >= g_window_ns)
+            end_window();
         nanosleep(&tick, NULL);
     }
     endings_set_writer(false);
@@ -121,6 +181,7 @@ int aggregator_start(ring *r, stack_table *t, aggregator_create_fn create,
     dl_iterate_phdr(read_counters, c);
     seen_adds = c[0];
     seen_subs = c[1];
+    begin_timeline();
     return spawn();
 }
 
@@ -150,6 +211,7 @@ void aggregator_after_fork_child(void)
 {
     stacks_free(g_table); /* the parent's samples: never the child's */
     stacks_init(g_table);
+    begin_timeline();
     g_lost = 0;
     atomic_store(&g_started, false);
     spawn();
@@ -157,5 +219,5 @@ void aggregator_after_fork_child(void)
 
 uint64_t aggregator_lost(void)
 {
-    return g_lost;
+    return g_lost + g_tl.lost;
 }

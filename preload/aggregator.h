@@ -32,6 +32,18 @@ void aggregator_resume(void);
  * stacks. Empty the table and start a new thread. */
 void aggregator_after_fork_child(void);
 
+/* The final spill (at exit, after aggregator_stop): stacks, weights and the timeline's
+ * last slots into the raw file. */
+void aggregator_spill(void);
+
+/* FLAMEPROF_INTERVAL: every `seconds`, on the aggregator thread, on_window(from_s) is
+ * asked to write the window that began from_s seconds into the profile; it calls
+ * aggregator_window_done once written (the window's weight of a stack is its weight minus
+ * its mark_weight, stacks.h). aggregator_window_from_s: where the current one began. */
+void aggregator_set_window(unsigned seconds, void (*on_window)(uint64_t from_s));
+void aggregator_window_done(void);
+uint64_t aggregator_window_from_s(void);
+
 /* Samples lost because the table could not grow. */
 uint64_t aggregator_lost(void);
 

@@ -68,6 +68,8 @@ static void open_spill(void)
         return;
     char stem[PATH_MAX];
     report_stem(&g_cfg, (long)getpid(), stem, sizeof stem);
+    if (g_cfg.timeline_max)
+        rawfile_set_timeline_max(g_cfg.timeline_max);
     if (rawfile_open(stem, g_cfg.freq) == 0)
         return;
     char alt[PATH_MAX + 8];
@@ -119,6 +121,27 @@ static bool interposing(void)
            winner.dli_fbase == self.dli_fbase;
 }
 
+/* FLAMEPROF_INTERVAL: the profile of the window that began from_s seconds in, written
+ * while the program runs (on the aggregator thread, or at the end for the last one);
+ * nothing for a window without samples. */
+static void write_window(uint64_t from_s)
+{
+    uint64_t weight = 0;
+    for (size_t id = 0; id < g_stacks.len; id++) {
+        const stack_entry *e = stacks_get(&g_stacks, (uint32_t)id);
+        weight += e->weight - e->mark_weight;
+    }
+    if (weight == 0)
+        return; /* an idle interval: no files */
+    sampler_stats st;
+    sampler_get_stats(&st);
+    report_input in = { .cfg = &g_cfg, .stacks = &g_stacks, .stats = &st,
+                        .self_pc = (const void *)write_window, .window = true,
+                        .window_from_s = from_s };
+    report_write(&in);
+    aggregator_window_done();
+}
+
 __attribute__((constructor)) static void flameprof_init(void)
 {
     real__exit = (exit_fn)real_symbol("_exit");
@@ -158,6 +181,8 @@ __attribute__((constructor)) static void flameprof_init(void)
     sampler_arm_existing_threads();
     /* Last, so that the scan of existing threads does not find it. */
     endings_init((sigaction_fn)real_symbol("sigaction"), g_cfg.stop_wait);
+    if (g_cfg.interval && !g_cfg.empty_handler)
+        aggregator_set_window(g_cfg.interval, write_window);
     if (aggregator_start(&g_ring, &g_stacks, real_pthread_create, finish_on_signal) != 0) {
         fprintf(stderr, "flameprof: cannot start the aggregator thread; not profiling\n");
         sampler_stop();
@@ -201,13 +226,15 @@ static void finish(bool skip_if_empty)
         endings_writing(false);
         return;
     }
-    rawfile_spill(&g_stacks); /* in case writing the profile fails (a full disk) */
-    bool keep_raw = false;    /* for `flameprof report` to name stripped code */
+    aggregator_spill(); /* in case writing the profile fails (a full disk); the heatmap's */
+    if (g_cfg.interval)
+        write_window(aggregator_window_from_s()); /* the last window, however short */
+    bool keep_raw = false; /* for `flameprof report` to name stripped code */
     report_input in = { .cfg = &g_cfg, .stacks = &g_stacks, .stats = &st,
                         .lost = aggregator_lost(), .self_pc = (const void *)finish,
                         .raw = rawfile_path(), .keep_raw = &keep_raw };
     bool written = report_write(&in);
-    rawfile_close(written && !keep_raw);
+    rawfile_close(written && !keep_raw && !(g_cfg.formats & CONFIG_FORMAT_TIMELINE));
     if (written)
         record_mark(RECORD_MARK_PROFILED);
     report_perfmap();

@@ -199,6 +199,7 @@ static void take_sample(const siginfo_t *si, const ucontext_t *uc)
     bool runtime = false; /* interpreter frames spliced in (rbframes.h) */
     r.depth = rbframes_splice(s->pcs, r.depth, RING_MAX_DEPTH, &runtime);
     s->weight = weight;
+    s->time_ns = t0; /* the clock read for the cost histogram: time costs nothing more */
     s->gen = ctx.modules ? ctx.modules->gen : 0;
     s->tid = tls_tid ? tls_tid : (uint32_t)syscall(SYS_gettid);
     s->depth = (uint16_t)r.depth;

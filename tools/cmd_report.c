@@ -1,11 +1,14 @@
-/* cmd_report.c - `flameprof report RAWFILE`: the profile of a process that died before it
- * could write one (SIGKILL, a crash, the OOM killer), from the raw spill it left. */
+/* cmd_report.c - `flameprof report RAWFILE`: the profile of a process from the raw spill it
+ * leaves while it runs (killed, crashed, or still running), whole or for a time range; and
+ * `flameprof heatmap RAWFILE`: the same file's timeline as a heatmap page. */
 #include "cmd_report.h"
 
 #include <getopt.h>
 #include <limits.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -15,53 +18,141 @@
 #include "rawfile.h"
 #include "report.h"
 #include "stacks.h"
+#include "timeline.h"
 
 static const char report_help[] =
-    "Usage: flameprof report [-o PREFIX] [-q] RAWFILE\n"
+    "Usage: flameprof report [-o PREFIX] [--format LIST] [--from SEC] [--to SEC] [-q] RAWFILE\n"
     "\n"
-    "Turn the raw sample spill of a process that died before writing its profile\n"
-    "(killed, crashed) into PREFIX.folded and PREFIX.svg. PREFIX defaults to RAWFILE\n"
-    "without its .raw ending. Addresses are named from the module files still on disk,\n"
-    "and JIT code from /tmp/perf-PID.map if it is still there. Where DEBUGINFOD_URLS is\n"
-    "set, debug files this machine lacks are fetched from debuginfod by build-id.\n"
+    "Turn the raw sample spill of a process (PREFIX.raw: killed, crashed, still running,\n"
+    "or kept with FLAMEPROF_FORMAT=timeline) into PREFIX.folded and PREFIX.svg. PREFIX\n"
+    "defaults to RAWFILE without its .raw ending. Addresses are named from the module files\n"
+    "still on disk, and JIT code from /tmp/perf-PID.map if it is still there. Where\n"
+    "DEBUGINFOD_URLS is set, debug files this machine lacks are fetched from debuginfod by\n"
+    "build-id.\n"
+    "\n"
+    "  -o PREFIX      output prefix\n"
+    "  --format LIST  the files to write, as FLAMEPROF_FORMAT: folded, svg, pprof,\n"
+    "                 speedscope, heatmap (default svg,folded)\n"
+    "  --from SEC     only the samples from SEC seconds after the profile began (the\n"
+    "                 timeline's 20 ms slots; decimals allowed)\n"
+    "  --to SEC       only the samples before SEC seconds\n"
+    "  -q             no summary line\n"
+    "  -h, --help     show this help\n";
+
+static const char heatmap_help[] =
+    "Usage: flameprof heatmap [-o PREFIX] [-q] RAWFILE\n"
+    "\n"
+    "Write PREFIX.heatmap.html: the run's timeline as a FlameScope heatmap (a column per\n"
+    "second, a row per 20 ms), where a selected time range opens as a flame graph and two\n"
+    "ranges compare as a differential one. One self-contained file: no server, no network.\n"
+    "RAWFILE may belong to a process still running (what it has written so far is drawn).\n"
+    "PREFIX defaults to RAWFILE without its .raw ending.\n"
     "\n"
     "  -o PREFIX   output prefix\n"
     "  -q          no summary line\n"
     "  -h, --help  show this help\n";
+
+typedef struct report_opts {
+    const char *cmd, *prefix, *path;
+    double from, to; /* seconds; to < 0: the end */
+    bool range;
+} report_opts;
+
+static bool parse_seconds(const char *s, double *out)
+{
+    char *end;
+    double v = strtod(s, &end);
+    if (end == s || *end || !(v >= 0) || v > 1e9)
+        return false;
+    *out = v;
+    return true;
+}
+
+/* The command-line options into cfg and o; -1 to go on, else an exit status. */
+static int report_args(int argc, char **argv, config *cfg, report_opts *o)
+{
+    enum { OPT_FORMAT = 256, OPT_FROM, OPT_TO };
+    static const struct option longopts[] = {
+        { "help", no_argument, NULL, 'h' },   { "format", required_argument, NULL, OPT_FORMAT },
+        { "from", required_argument, NULL, OPT_FROM }, { "to", required_argument, NULL, OPT_TO },
+        { NULL, 0, NULL, 0 }
+    };
+    bool heatmap = strcmp(o->cmd, "heatmap") == 0;
+    char why[160];
+    int c;
+    while ((c = getopt_long(argc, argv, ":o:qh", longopts, NULL)) != -1) {
+        if (heatmap && c >= OPT_FORMAT)
+            c = '?';
+        switch (c) {
+        case 'o': o->prefix = optarg; break;
+        case 'q': cfg->quiet = true; break;
+        case OPT_FORMAT:
+            if (!config_parse_formats(optarg, &cfg->formats, why, sizeof why) ||
+                (cfg->formats & CONFIG_FORMAT_TIMELINE)) {
+                cli_usage_error(o->cmd, "--format: %s", optarg);
+                return EXIT_USAGE;
+            }
+            break;
+        case OPT_FROM:
+        case OPT_TO:
+            if (!parse_seconds(optarg, c == OPT_FROM ? &o->from : &o->to)) {
+                cli_usage_error(o->cmd, "--from/--to want seconds >= 0, got '%s'", optarg);
+                return EXIT_USAGE;
+            }
+            o->range = true;
+            break;
+        case 'h':
+            fputs(heatmap ? heatmap_help : report_help, stdout);
+            return 0;
+        default:
+            return cli_bad_option(o->cmd, argv, c);
+        }
+    }
+    if (o->range && o->to >= 0 && o->to <= o->from) {
+        cli_usage_error(o->cmd, "%s", "--to must be later than --from");
+        return EXIT_USAGE;
+    }
+    if (optind >= argc) {
+        cli_usage_error(o->cmd, "%s", "which raw file?");
+        return EXIT_USAGE;
+    }
+    if (argc - optind > 1) {
+        cli_usage_error(o->cmd, "one raw file, got also '%s'", argv[optind + 1]);
+        return EXIT_USAGE;
+    }
+    o->path = argv[optind];
+    return -1;
+}
+
+/* --from/--to: every stack's weight becomes its weight in [from, to), from the timeline. */
+static void restrict_to_range(stack_table *t, const timeline *tl, const report_opts *o)
+{
+    for (size_t id = 0; id < t->len; id++) {
+        stack_entry *e = stacks_get(t, (uint32_t)id);
+        e->weight = e->samples = 0;
+    }
+    uint32_t a = (uint32_t)floor(o->from * TIMELINE_SLOTS_PER_S + 1e-6);
+    uint32_t b = o->to < 0 ? UINT32_MAX : (uint32_t)ceil(o->to * TIMELINE_SLOTS_PER_S - 1e-6);
+    for (size_t i = timeline_lower(tl, a); i < tl->len && tl->cells[i].slot < b; i++) {
+        stack_entry *e = stacks_get(t, tl->cells[i].id);
+        e->weight += tl->cells[i].weight;
+        e->samples++; /* the timeline keeps weights: count a stack once per slot */
+    }
+}
 
 static void add_samples(stack_entry *e, void *ctx)
 {
     *(uint64_t *)ctx += e->samples;
 }
 
-/* The command-line options into cfg, prefix and path; -1 to go on, else an exit status. */
-static int report_args(int argc, char **argv, config *cfg, const char **prefix,
-                       const char **path)
+static void set_prefix(config *cfg, const report_opts *o)
 {
-    static const struct option longopts[] = { { "help", no_argument, NULL, 'h' },
-                                               { NULL, 0, NULL, 0 } };
-    int c;
-    while ((c = getopt_long(argc, argv, ":o:qh", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'o': *prefix = optarg; break;
-        case 'q': cfg->quiet = true; break;
-        case 'h':
-            fputs(report_help, stdout);
-            return 0;
-        default:
-            return cli_bad_option("report", argv, c);
-        }
-    }
-    if (optind >= argc) {
-        cli_usage_error("report", "%s", "which raw file?");
-        return EXIT_USAGE;
-    }
-    if (argc - optind > 1) {
-        cli_usage_error("report", "one raw file, got also '%s'", argv[optind + 1]);
-        return EXIT_USAGE;
-    }
-    *path = argv[optind];
-    return -1;
+    size_t n = strlen(o->path);
+    if (o->prefix)
+        snprintf(cfg->out, sizeof cfg->out, "%s", o->prefix);
+    else
+        snprintf(cfg->out, sizeof cfg->out, "%.*s",
+                 (int)(n > 4 && !strcmp(o->path + n - 4, ".raw") ? n - 4 : n), o->path);
 }
 
 /* One line on what debuginfod gave, where it was asked. */
@@ -74,50 +165,74 @@ static void report_debuginfod(const symbolize_debuginfod *dbg, bool quiet)
                         "none here\n", found, asked);
 }
 
-int cmd_report(int argc, char **argv)
+static int run(int argc, char **argv, unsigned formats)
 {
-    config cfg = { .freq = CONFIG_DEFAULT_FREQ };
-    const char *prefix = NULL, *path = NULL;
-    int rc = report_args(argc, argv, &cfg, &prefix, &path);
+    config cfg = { .freq = CONFIG_DEFAULT_FREQ, .formats = formats };
+    report_opts o = { .cmd = argv[0], .to = -1 };
+    int rc = report_args(argc, argv, &cfg, &o);
     if (rc >= 0)
         return rc;
-    FILE *in = fopen(path, "re");
+    FILE *in = fopen(o.path, "re");
     if (!in) {
-        fprintf(stderr, "flameprof: report: cannot open %s: %m\n", path);
+        fprintf(stderr, "flameprof: %s: cannot open %s: %m\n", o.cmd, o.path);
         return 1;
     }
     stack_table t;
     stacks_init(&t);
-    long pid;
-    bool clean;
-    cli_line_errors errs = { path, 0 };
-    long bad = rawfile_read(in, &t, &pid, &cfg.freq, &clean, cli_line_error, &errs);
+    timeline tl;
+    timeline_init(&tl, 0);
+    rawfile_info info;
+    cli_line_errors errs = { o.path, 0 };
+    long bad = rawfile_read_all(in, &t, &tl, &info, cli_line_error, &errs);
     fclose(in);
+    rc = 1;
     if (bad < 0) {
-        fprintf(stderr, "flameprof: report: %s is not a flameprof raw file\n", path);
-        stacks_free(&t);
-        return 1;
+        fprintf(stderr, "flameprof: %s: %s is not a flameprof raw file\n", o.cmd, o.path);
+        goto done;
     }
     cli_line_errors_end(&errs, bad);
-    size_t n = strlen(path);
-    if (prefix)
-        snprintf(cfg.out, sizeof cfg.out, "%s", prefix);
-    else
-        snprintf(cfg.out, sizeof cfg.out, "%.*s", (int)(n > 4 && !strcmp(path + n - 4, ".raw")
-                                                           ? n - 4 : n), path);
-    jit_load_perfmap_of(pid);
-    char source[96];
-    snprintf(source, sizeof source, "raw spill of pid %ld%s", pid,
-             clean ? "" : " (it did not end cleanly)");
+    bool need_tl = o.range || (cfg.formats & CONFIG_FORMAT_HEATMAP);
+    if (need_tl && info.version < 2) {
+        fprintf(stderr, "flameprof: %s: %s has no timeline (written by an older flameprof)\n",
+                o.cmd, o.path);
+        goto done;
+    }
+    if (o.range)
+        restrict_to_range(&t, &tl, &o);
+    cfg.freq = info.freq;
+    set_prefix(&cfg, &o);
+    jit_load_perfmap_of(info.pid);
+    char source[160];
+    snprintf(source, sizeof source, "raw spill of pid %ld%s%s", info.pid,
+             info.clean ? "" : " (it did not end cleanly, or still runs)",
+             o.range ? ", a time range (samples: stacks per slot)" : "");
     uint64_t samples = 0;
     stacks_foreach(&t, add_samples, &samples);
+    if (o.range && samples == 0)
+        fprintf(stderr, "flameprof: %s: no samples from %.2f s to %s in %s (its timeline covers "
+                        "%.2f s to %.2f s)\n", o.cmd, o.from, o.to < 0 ? "the end" : "--to",
+                o.path, (double)info.first_slot / TIMELINE_SLOTS_PER_S,
+                (double)info.end_slot / TIMELINE_SLOTS_PER_S);
     sampler_stats st = { .signals = samples, .source = source };
     symbolize_debuginfod *dbg = symbolize_debuginfod_new();
     report_input ri = { .cfg = &cfg, .stacks = &t, .stats = &st, .self_pc = NULL,
-                        .fetch = dbg ? symbolize_debuginfod_fetch : NULL, .fetch_ctx = dbg };
-    bool ok = report_write(&ri);
+                        .fetch = dbg ? symbolize_debuginfod_fetch : NULL, .fetch_ctx = dbg,
+                        .tl = &tl, .tl_info = info, .pid = info.pid };
+    rc = report_write(&ri) ? 0 : 1;
     report_debuginfod(dbg, cfg.quiet);
     symbolize_debuginfod_free(dbg);
+done:
+    timeline_free(&tl);
     stacks_free(&t);
-    return ok ? 0 : 1;
+    return rc;
+}
+
+int cmd_report(int argc, char **argv)
+{
+    return run(argc, argv, 0);
+}
+
+int cmd_heatmap(int argc, char **argv)
+{
+    return run(argc, argv, CONFIG_FORMAT_HEATMAP);
 }

@@ -30,7 +30,8 @@ static const command commands[] = {
     { "svg", cmd_svg, "render folded stacks as an interactive SVG flame graph" },
     { "diff", cmd_diff, "differential flame graph of two folded profiles" },
     { "convert", cmd_convert, "folded stacks to pprof or speedscope" },
-    { "report", cmd_report, "turn the raw spill of a killed process into its profile" },
+    { "report", cmd_report, "a raw spill (killed, running) into its profile, or a time range's" },
+    { "heatmap", cmd_heatmap, "a raw spill's timeline as a heatmap page (HTML)" },
 };
 
 static void usage(FILE *f)

@@ -37,6 +37,7 @@ typedef struct ring_sample {
     uint16_t flags;  /* RING_TRUNCATED, RING_JIT */
     uint32_t jvm_gen;   /* JVMTI code generation when taken (RING_JIT only) */
     uint64_t jit_stamp; /* size of the perf map when taken (RING_JIT only) */
+    uint64_t time_ns;   /* CLOCK_MONOTONIC when taken: the sample's place in the timeline */
     uint64_t pcs[RING_MAX_DEPTH]; /* leaf first */
 } ring_sample;
 

@@ -21,6 +21,7 @@ void stacks_free(stack_table *t)
         c = next;
     }
     free(t->slots);
+    free(t->by_id);
     memset(t, 0, sizeof *t);
 }
 
@@ -100,8 +101,27 @@ int stacks_add(stack_table *t, const ring_sample *s, uint32_t pm_gen)
 int stacks_merge(stack_table *t, const ring_sample *s, uint32_t pm_gen, uint64_t weight,
                  uint64_t samples)
 {
-    if ((t->len + 1) * 2 > t->cap && grow(t) != 0)
+    return stacks_put(t, s, pm_gen, weight, samples) ? 0 : -1;
+}
+
+static int grow_by_id(stack_table *t)
+{
+    size_t cap = t->by_id_cap ? t->by_id_cap * 2 : 4096;
+    stack_entry **v = realloc(t->by_id, cap * sizeof *v);
+    if (!v)
         return -1;
+    t->by_id = v;
+    t->by_id_cap = cap;
+    return 0;
+}
+
+stack_entry *stacks_put(stack_table *t, const ring_sample *s, uint32_t pm_gen, uint64_t weight,
+                        uint64_t samples)
+{
+    if ((t->len + 1) * 2 > t->cap && grow(t) != 0)
+        return NULL;
+    if (t->len == t->by_id_cap && grow_by_id(t) != 0)
+        return NULL;
     /* Native stacks resolve the same whatever the JIT generations: keep them merged. */
     bool jit = s->flags & RING_JIT;
     stack_key k = { s, jit ? pm_gen : 0, jit ? s->jvm_gen : 0 };
@@ -112,19 +132,19 @@ int stacks_merge(stack_table *t, const ring_sample *s, uint32_t pm_gen, uint64_t
         if (same_stack(e, &k, h)) {
             e->weight += weight;
             e->samples += samples;
-            return 0;
+            return e;
         }
     }
     stack_entry *e = arena_alloc(t, sizeof *e + s->depth * sizeof s->pcs[0]);
     if (!e)
-        return -1;
+        return NULL;
     *e = (stack_entry){ .weight = weight, .samples = samples, .hash = h, .gen = s->gen,
                         .pm_gen = k.pm_gen, .jvm_gen = k.jvm_gen, .depth = s->depth,
-                        .flags = s->flags };
+                        .flags = s->flags, .id = (uint32_t)t->len };
     memcpy(e->pcs, s->pcs, s->depth * sizeof s->pcs[0]);
     t->slots[j] = e;
-    t->len++;
-    return 0;
+    t->by_id[t->len++] = e;
+    return e;
 }
 
 void stacks_foreach(stack_table *t, void (*fn)(stack_entry *e, void *ctx), void *ctx)

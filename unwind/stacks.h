@@ -14,10 +14,12 @@ typedef struct stack_entry {
     uint64_t weight;  /* sum of sample weights */
     uint64_t samples; /* signals that produced this stack */
     uint64_t spilled_weight, spilled_samples; /* already in the raw spill (rawfile.h) */
+    uint64_t mark_weight; /* weight when the current window began (FLAMEPROF_INTERVAL) */
     uint64_t hash;
     uint32_t gen;     /* module map generation */
     uint32_t pm_gen;  /* perf-map generation (RING_JIT stacks only) */
     uint32_t jvm_gen; /* JVMTI code generation (RING_JIT stacks only) */
+    uint32_t id;      /* 0, 1, 2, ... in order of first sample: the timeline's stack id */
     uint16_t depth;
     uint16_t flags;   /* RING_TRUNCATED, RING_JIT */
     uint64_t pcs[];   /* leaf first */
@@ -29,6 +31,8 @@ typedef struct stack_table {
     char *arena;         /* current allocation chunk for entries */
     size_t arena_left;
     void *chunks;        /* list of chunks, freed by stacks_free */
+    stack_entry **by_id; /* by_id[id], len of them */
+    size_t by_id_cap;
 } stack_table;
 
 void stacks_init(stack_table *t);
@@ -42,6 +46,17 @@ int stacks_add(stack_table *t, const ring_sample *s, uint32_t pm_gen);
  * record of the raw spill); s->weight is ignored. */
 int stacks_merge(stack_table *t, const ring_sample *s, uint32_t pm_gen, uint64_t weight,
                  uint64_t samples);
+
+/* stacks_merge returning the entry the sample went to (its id names it in the timeline),
+ * or NULL if memory is short. */
+stack_entry *stacks_put(stack_table *t, const ring_sample *s, uint32_t pm_gen, uint64_t weight,
+                        uint64_t samples);
+
+/* The entry with this id, or NULL. */
+static inline stack_entry *stacks_get(const stack_table *t, uint32_t id)
+{
+    return id < t->len ? t->by_id[id] : NULL;
+}
 
 /* Visit every entry (in no particular order). */
 void stacks_foreach(stack_table *t, void (*fn)(stack_entry *e, void *ctx), void *ctx);

@@ -21,7 +21,7 @@ import fptest  # noqa: E402  the shared test library
 
 
 def skip(why):
-    fptest.skip("%s: the SVGs were NOT tested in a browser" % why)
+    fptest.skip("%s: the SVGs and the heatmap page were NOT tested in a browser" % why)
 
 
 def find_chromium():
@@ -55,6 +55,28 @@ def ensure_playwright(npm_dir):
     return modules
 
 
+def browser(npm_dir):
+    """(chromium, node, node_modules) for a browser test, or a loud skip."""
+    chromium = find_chromium()
+    if not chromium:
+        skip("chromium not found (apt-get install chromium)")
+    node = shutil.which("node") or shutil.which("nodejs")
+    if not node:
+        skip("node not found (apt-get install nodejs)")
+    return chromium, node, ensure_playwright(npm_dir)
+
+
+def run_node(tools, script, tmp, timeout):
+    """Runs `node SCRIPT TMP CHROMIUM` (a test in this folder); its exit status."""
+    chromium, node, modules = tools
+    env = dict(os.environ, NODE_PATH=modules)
+    try:
+        return subprocess.run([node, os.path.join(HERE, script), tmp, chromium],
+                              env=env, timeout=timeout).returncode
+    except subprocess.TimeoutExpired:
+        sys.exit("%s did not finish in %d s" % (script, timeout))
+
+
 def flameprof(exe, args, stdin, out):
     r = fptest.run([exe] + args, stdin=stdin, timeout=60, echo=False)
     if r.returncode != 0:
@@ -78,13 +100,7 @@ def main():
     if len(sys.argv) != 3:
         sys.exit(__doc__)
     exe, npm_dir = sys.argv[1], os.path.abspath(sys.argv[2])
-    chromium = find_chromium()
-    if not chromium:
-        skip("chromium not found (apt-get install chromium)")
-    node = shutil.which("node") or shutil.which("nodejs")
-    if not node:
-        skip("node not found (apt-get install nodejs)")
-    modules = ensure_playwright(npm_dir)
+    tools = browser(npm_dir)
 
     with tempfile.TemporaryDirectory(prefix="fp-browser-") as tmp:
         small = b"main;a;a;a 10\nmain;a;b 5\nmain;c 5\nother;a 20\n"
@@ -100,13 +116,8 @@ def main():
             f.write(b"main;a 10\nmain;b 10\nmain;gone 20\n")
         flameprof(exe, ["diff", "--width", "1020", before, "-"], b"main;a 30\nmain;b 10\n",
                   os.path.join(tmp, "diff.svg"))
-        env = dict(os.environ, NODE_PATH=modules)
-        try:
-            p = subprocess.run([node, os.path.join(HERE, "browser_test.js"), tmp, chromium],
-                               env=env, timeout=170)
-        except subprocess.TimeoutExpired:
-            sys.exit("browser_test.js did not finish in 170 s")
-    sys.exit(p.returncode)
+        rc = run_node(tools, "browser_test.js", tmp, 170)
+    sys.exit(rc)
 
 
 if __name__ == "__main__":

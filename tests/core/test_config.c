@@ -45,7 +45,8 @@ static void test_formats(void)
     formats("svg,png,pdf", 0, S, "unknown formats 'png', 'pdf'");
     formats("a,b,c,d,e,pprof", 0, P, "'a', 'b', 'c', ...");
     /* ... but a list of nothing known falls back to the default. */
-    formats("json", 0, S | F, "(known: folded, svg, pprof, speedscope)");
+    formats("json", 0, S | F, "(known: folded, svg, pprof, speedscope, heatmap, timeline)");
+    formats("heatmap,timeline", 1, CONFIG_FORMAT_HEATMAP | CONFIG_FORMAT_TIMELINE, "");
     formats("svg\x1b[31m", 0, S | F, "'svg?[31m'"); /* escapes never reach the terminal */
     formats("svgsvgsvgsvgsvgsvgsvgsvgsvgsvgsvgsvgsvgsvgsvgsvgsvgsvgsvg", 0, S | F, "");
 
@@ -56,6 +57,36 @@ static void test_formats(void)
     CHECK_STR(names, "speedscope");
     config_format_names(S | P, names, 6);
     CHECK_STR(names, "svg,p");
+}
+
+/* FLAMEPROF_INTERVAL and FLAMEPROF_TIMELINE_MAX. */
+static void test_interval_and_size(void)
+{
+    static const struct { const char *text; int ok; unsigned want; } iv[] = {
+        { NULL, 1, 0 }, { "", 1, 0 }, { "1", 1, 1 }, { "60", 1, 60 }, { "86400", 1, 86400 },
+        { "0", 0, 0 }, { "86401", 0, 0 }, { "-5", 0, 0 }, { "+5", 0, 0 }, { "1.5", 0, 0 },
+        { "10s", 0, 0 }, { " 5", 0, 0 }, { "99999999999999999999", 0, 0 },
+    };
+    for (size_t i = 0; i < sizeof iv / sizeof *iv; i++) {
+        unsigned v = 7;
+        char why[160] = "";
+        int got = config_parse_interval(iv[i].text, &v, why, sizeof why);
+        CHECKF(got == iv[i].ok && v == iv[i].want && (got || *why), "interval '%s': %d %u",
+               iv[i].text ? iv[i].text : "(unset)", got, v);
+    }
+    static const struct { const char *text; int ok; unsigned long long want; } sz[] = {
+        { NULL, 1, 0 }, { "", 1, 0 }, { "65536", 1, 65536 }, { "64K", 1, 65536 },
+        { "100M", 1, 100ull << 20 }, { "2g", 1, 2ull << 30 }, { "1000", 0, 0 },
+        { "1T", 0, 0 }, { "-1M", 0, 0 }, { "M", 0, 0 }, { "5MB", 0, 0 },
+        { "99999999999999999999G", 0, 0 },
+    };
+    for (size_t i = 0; i < sizeof sz / sizeof *sz; i++) {
+        unsigned long long v = 7;
+        char why[160] = "";
+        int got = config_parse_size(sz[i].text, &v, why, sizeof why);
+        CHECKF(got == sz[i].ok && v == sz[i].want, "size '%s': %d %llu",
+               sz[i].text ? sz[i].text : "(unset)", got, v);
+    }
 }
 
 int main(void)
@@ -113,5 +144,6 @@ int main(void)
     CHECKF(!config_expand_out("%p%p%p", 123456, path, 8), "expand overflow refused");
 
     test_formats();
+    test_interval_and_size();
     return check_status("test_config");
 }

@@ -76,7 +76,7 @@ int main(void)
             make_sample(id, (uint32_t)(1 + id % 3));
             stacks_add(&t, &sample, 0);
         }
-        rawfile_spill(&t);
+        rawfile_spill(&t, NULL);
         struct stat st;
         stat(path, &st);
         biggest = st.st_size > biggest ? st.st_size : biggest;

@@ -41,15 +41,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     stack_table t;
     stacks_init(&t);
-    long pid = 0, reported = 0;
-    unsigned freq = 0;
-    bool clean = false;
-    long bad = rawfile_read(in, &t, &pid, &freq, &clean, on_error, &reported);
+    long reported = 0;
+    timeline tl;
+    timeline_init(&tl, 0);
+    rawfile_info info;
+    long bad = rawfile_read_all(in, &t, &tl, &info, on_error, &reported);
     fclose(in);
     if (bad >= 0 && bad != reported)
         abort();
-    if (bad >= 0 && (freq == 0 || freq > 100000))
+    if (bad >= 0 && (info.freq == 0 || info.freq > 100000))
         abort(); /* the header check lets no other frequency through */
+    for (size_t i = 0; i < tl.len; i++) /* the timeline names only stacks the file defined */
+        if (!stacks_get(&t, tl.cells[i].id) || (i && tl.cells[i].slot < tl.cells[i - 1].slot))
+            abort();
+    long pid = info.pid;
+    timeline_free(&tl);
     uint64_t sum = 0;
     stacks_foreach(&t, visit, &sum);
     stacks_free(&t);
