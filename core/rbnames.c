@@ -4,6 +4,7 @@
 #include <dlfcn.h>
 #include <fcntl.h>
 #include <link.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -335,6 +336,16 @@ static bool find_vm_exec(uint64_t *lo, uint64_t *hi)
     return true;
 }
 
+/* fork: the child's aggregator is a new thread; the parent's may have been halfway
+ * through a cache entry. */
+static void clear_caches(void)
+{
+    memset(iseq_cache, 0, sizeof iseq_cache);
+    memset(cfunc_cache, 0, sizeof cfunc_cache);
+    memset(class_cache, 0, sizeof class_cache);
+    rbframes_after_fork_child();
+}
+
 void rbnames_init(bool quiet)
 {
     g_quiet = quiet;
@@ -372,6 +383,7 @@ void rbnames_init(bool quiet)
     g_cfg.lay = layout_31;
     g_cfg.tls_off = (int64_t)((uint64_t)(uintptr_t)ec_slot - rbframes_thread_pointer());
     g_main_ec_slot = (uint64_t)(uintptr_t)ec_slot;
+    pthread_atfork(NULL, NULL, clear_caches);
     g_state = RB_WAITING;
 }
 

@@ -8,6 +8,24 @@
 #include "array.h"
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+/* fork: held across it, so the child (whose aggregator interns again) finds it free and
+ * the table whole. */
+static void fork_prepare(void)
+{
+    pthread_mutex_lock(&lock);
+}
+
+static void fork_done(void)
+{
+    pthread_mutex_unlock(&lock);
+}
+
+static void register_fork(void)
+{
+    pthread_atfork(fork_prepare, fork_done, fork_done);
+}
 static char **names; /* by id */
 static size_t len, cap;
 static uint32_t *index_; /* open addressing: id + 1, 0 empty */
@@ -63,6 +81,7 @@ static uint32_t intern_locked(const char *name, size_t n)
 
 uint32_t rtnames_intern(const char *name, size_t n)
 {
+    pthread_once(&once, register_fork);
     pthread_mutex_lock(&lock);
     uint32_t id = intern_locked(name, n);
     pthread_mutex_unlock(&lock);

@@ -2,7 +2,8 @@
  * pcs as an RTFRAME_NAME word (unwind/rtframe.h) and becomes text in the report.
  *
  * A name carries its palette tag ("foo (/app/x.rb:3)_[r]"): see output/svg_palette.h.
- * Thread-safe (one mutex): the aggregator interns, the report reads. Not async-signal-safe. */
+ * Thread-safe (one mutex, held across fork): the aggregator interns, the report reads.
+ * Not async-signal-safe. */
 #ifndef FLAMEPROF_RTNAMES_H
 #define FLAMEPROF_RTNAMES_H
 

@@ -199,6 +199,13 @@ static void scratch_release(rb_read *rb)
         atomic_store_explicit(&scratch_busy[rb - scratch], false, memory_order_release);
 }
 
+void rbframes_after_fork_child(void)
+{
+    atomic_store(&g_inflight, 0);
+    for (size_t i = 0; i < RB_SCRATCH; i++)
+        atomic_store(&scratch_busy[i], false);
+}
+
 static bool is_vm_exec(const rbframes_cfg *c, uint64_t ra)
 {
     return ra - 1 >= c->vm_exec_lo && ra - 1 < c->vm_exec_hi;

@@ -55,6 +55,10 @@ void rbframes_enable(const rbframes_cfg *cfg);
 void rbframes_disable(void);
 bool rbframes_enabled(void);
 
+/* In a fork child: handlers that were running on the parent's other threads never end
+ * here; forget them (their in-flight count, their scratch). */
+void rbframes_after_fork_child(void);
+
 /* Publish the writable mappings (sorted, disjoint; kept until two more publications). */
 void rbframes_set_ranges(unwind_ranges *rw);
 /* Did a handler find memory outside the published ranges since the last publication? */
