@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <strings.h>
 #include <string.h>
 
 /* A whole decimal number in lo..hi of unit, nothing around it; *out untouched if not. */
@@ -220,6 +221,32 @@ static void warn_bad(const char *name, const char *value, const char *why, const
     fprintf(stderr, "flameprof: %s='%s' %s; using %s\n", name, shown, why, used);
 }
 
+bool config_parse_mode(const char *text, config_mode *out, char *why, size_t cap)
+{
+    *out = CONFIG_MODE_CPU;
+    if (!text || !*text || strcasecmp(text, "cpu") == 0)
+        return true;
+    if (strcasecmp(text, "wall") == 0) {
+        *out = CONFIG_MODE_WALL;
+        return true;
+    }
+    snprintf(why, cap, "is not 'cpu' or 'wall'");
+    return false;
+}
+
+bool config_parse_source(const char *text, config_source *out, char *why, size_t cap)
+{
+    *out = CONFIG_SOURCE_TIMER;
+    if (!text || !*text || strcasecmp(text, "timer") == 0)
+        return true;
+    if (strcasecmp(text, "perf") == 0) {
+        *out = CONFIG_SOURCE_PERF;
+        return true;
+    }
+    snprintf(why, cap, "is not 'timer' or 'perf'");
+    return false;
+}
+
 void config_load(config *c)
 {
     char why[160], used[64];
@@ -254,4 +281,13 @@ void config_load(config *c)
     v = getenv("FLAMEPROF_QUIET");
     if (!config_parse_bool(v, &c->quiet, why, sizeof why))
         warn_bad("FLAMEPROF_QUIET", v, why, "no (summary shown)");
+    v = getenv("FLAMEPROF_MODE");
+    if (!config_parse_mode(v, &c->mode, why, sizeof why))
+        warn_bad("FLAMEPROF_MODE", v, why, "cpu");
+    v = getenv("FLAMEPROF_SOURCE");
+    if (!config_parse_source(v, &c->source, why, sizeof why))
+        warn_bad("FLAMEPROF_SOURCE", v, why, "timer");
+    /* Wall mode's own default rate, unless the frequency was given (valid or not). */
+    if (c->mode == CONFIG_MODE_WALL && !getenv("FLAMEPROF_FREQ"))
+        c->freq = CONFIG_DEFAULT_WALL_FREQ;
 }

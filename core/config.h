@@ -16,6 +16,19 @@
 #define CONFIG_DEFAULT_OUT "flameprof.%p"
 #define CONFIG_DEFAULT_STOP_WAIT 10 /* seconds; docker stop's grace period is 10 s */
 #define CONFIG_MAX_STOP_WAIT 3600
+#define CONFIG_DEFAULT_WALL_FREQ 97 /* wall mode samples every thread, idle or not: lower */
+
+/* FLAMEPROF_MODE: what a sample's weight measures. */
+typedef enum config_mode {
+    CONFIG_MODE_CPU = 0, /* "cpu": each thread's CPU time (the default) */
+    CONFIG_MODE_WALL,    /* "wall": elapsed time of every thread, running or waiting */
+} config_mode;
+
+/* FLAMEPROF_SOURCE: what drives CPU-mode samples. */
+typedef enum config_source {
+    CONFIG_SOURCE_TIMER = 0, /* "timer": timer_create per thread (tick-bound, overruns) */
+    CONFIG_SOURCE_PERF,      /* "perf": perf_event task-clock per thread (beyond the tick) */
+} config_source;
 
 /* FLAMEPROF_FORMAT: the files a profile is written as, PREFIX + the ending. */
 enum {
@@ -42,6 +55,8 @@ typedef struct config {
     unsigned long long timeline_max; /* FLAMEPROF_TIMELINE_MAX: bytes, 0: the default */
     bool empty_handler;       /* FLAMEPROF_BENCH=empty-handler: timers fire, handler does
                                  nothing (the benchmark's floor); nothing is written */
+    config_mode mode;         /* FLAMEPROF_MODE */
+    config_source source;     /* FLAMEPROF_SOURCE (cpu mode only) */
 } config;
 
 /* Reads the environment through getenv. Warnings go to stderr (one line each). */
@@ -60,6 +75,11 @@ bool config_parse_interval(const char *text, unsigned *out, char *why, size_t ca
 /* FLAMEPROF_TIMELINE_MAX: bytes, with an optional K, M or G (powers of 1024), at least
  * 64K (unset, empty: 0, the default). */
 bool config_parse_size(const char *text, unsigned long long *out, char *why, size_t cap);
+
+/* FLAMEPROF_MODE ("cpu", "wall") and FLAMEPROF_SOURCE ("timer", "perf"); unset or empty
+ * is the default. */
+bool config_parse_mode(const char *text, config_mode *out, char *why, size_t cap);
+bool config_parse_source(const char *text, config_source *out, char *why, size_t cap);
 
 /* A comma-separated list of format names (any case, blanks around names allowed, empty
  * items ignored). Unknown names are left out and named in why; if no known name remains,

@@ -162,6 +162,8 @@ static void add_stack(stack_entry *e, void *arg)
     }
     if (c->line.len == 0)
         append_frame(c, "[unknown]", false);
+    if (e->flags & RING_OFFCPU) /* wall mode: waiting in a system call, not running */
+        append_frame(c, "[off-cpu]", false);
     if (c->names)
         c->oom |= !(c->names[e->id] = strdup(c->line.s));
     else if (folded_add(c->prof, c->line.s, c->line.len, weight_of(c, e)) != 0)
@@ -251,14 +253,44 @@ static int write_svg(FILE *f, void *ctx)
 {
     svg_options o;
     svg_options_default(&o);
-    o.title = "CPU Flame Graph (flameprof)";
+    bool wall = ((write_ctx *)ctx)->cfg->mode == CONFIG_MODE_WALL;
+    o.title = wall ? "Wall-clock Flame Graph (flameprof)" : "CPU Flame Graph (flameprof)";
     return svg_write(((write_ctx *)ctx)->prof, &o, f);
 }
 
+/* When the profile began and ended (Unix ns, 0: unknown): the profiler's own clock, or
+ * from a raw spill, its timeline's first and last slots. */
+static void collection_time(const report_input *in, int64_t *start, int64_t *end)
+{
+    *start = in->start_ns;
+    *end = in->end_ns;
+    if (!*start && in->tl && in->tl_info.start_unix_ns <= INT64_MAX / 2) {
+        *start = (int64_t)in->tl_info.start_unix_ns;
+        *end = *start + (int64_t)in->tl_info.end_slot * (1000000000 / TIMELINE_SLOTS_PER_S);
+    }
+}
+
+/* The modules as pprof mappings, the main executable (the first the loader lists, module
+ * 0) first, so that pprof titles the profile by the program. */
 static int write_pprof(FILE *f, void *ctx)
 {
     write_ctx *c = ctx;
-    return pprof_write(c->prof, c->cfg->freq, f);
+    size_t n = modules_count();
+    pprof_mapping *maps = n ? calloc(n, sizeof *maps) : NULL;
+    int64_t start, end;
+    collection_time(c->in, &start, &end);
+    pprof_meta meta = { maps, 0, start, start && end > start ? end - start : 0,
+                        c->cfg->mode == CONFIG_MODE_WALL ? "wall" : "cpu" };
+    for (size_t i = 0; maps && i < n; i++) {
+        const unwind_module *m = modules_get((int)i);
+        if (!m || !m->path)
+            continue;
+        maps[meta.nmappings++] = (pprof_mapping){ m->start, m->end, 0, m->path, m->build_id,
+                                                  m->build_id_len };
+    }
+    int rc = pprof_write(c->prof, c->cfg->freq, &meta, f);
+    free(maps);
+    return rc;
 }
 
 static int write_speedscope(FILE *f, void *ctx)
@@ -401,16 +433,22 @@ static void print_summary(const report_input *in, const folded_profile *prof,
     fprintf(stderr,
             "flameprof: pid %ld: weight=%llu signals=%llu threads=%llu dropped=%llu "
             "(weight %llu) lost=%llu stacks=%zu handler median=%.2fus p99=%.2fus "
-            "report=%.0fms freq=%uHz source=%s%s; wrote %s\n",
+            "report=%.0fms mode=%s freq=%uHz source=%s%s; wrote %s\n",
             (long)getpid(), (unsigned long long)prof->total, (unsigned long long)s->signals,
             (unsigned long long)s->threads, (unsigned long long)s->dropped,
             (unsigned long long)s->dropped_weight, (unsigned long long)in->lost, prof->len,
             s->cost_median_ns / 1000.0, s->cost_p99_ns / 1000.0, report_s * 1000.0,
-            in->cfg->freq, s->source,
+            s->wall ? "wall" : "cpu", in->cfg->freq, s->source,
             s->app_handler ? "; the program has its own SIGPROF handler: its signals were "
                              "passed to it"
                            : "",
             paths);
+    if (s->wall)
+        fprintf(stderr, "flameprof: wall mode: off-cpu %llu of %llu periods; ticker sent=%llu "
+                        "failed=%llu, %llu threads skipped (they block SIGPROF)\n",
+                (unsigned long long)s->offcpu_weight, (unsigned long long)prof->total,
+                (unsigned long long)s->ticker_sent, (unsigned long long)s->ticker_failed,
+                (unsigned long long)s->ticker_skipped);
     uint64_t dropped = in->tl ? in->tl_info.first_slot / TIMELINE_SLOTS_PER_S
                               : rawfile_timeline_dropped_s();
     if (dropped)
@@ -452,7 +490,8 @@ bool report_write(const report_input *in)
     destination dest = { .fallback = 0, .said = false };
     report_stem(in->cfg, (long)getpid(), dest.stem, sizeof dest.stem);
     write_ctx ctx = { &prof, in, in->cfg, "" };
-    snprintf(ctx.name, sizeof ctx.name, "pid %ld", in->pid ? in->pid : (long)getpid());
+    snprintf(ctx.name, sizeof ctx.name, "pid %ld%s", in->pid ? in->pid : (long)getpid(),
+             in->cfg->mode == CONFIG_MODE_WALL ? " wall-clock" : " cpu");
     unsigned want = in->cfg->formats ? in->cfg->formats : CONFIG_DEFAULT_FORMATS;
     if ((want & CONFIG_FORMAT_HEATMAP) && !in->tl && !in->raw && !in->window) {
         fprintf(stderr, "flameprof: no heatmap: the timeline (PREFIX.raw) could not be "

@@ -25,6 +25,9 @@ typedef struct report_input {
      * server could name (DEBUGINFOD_URLS set, no fetch here): the raw spill is worth
      * keeping, and one line said `flameprof report RAW` names them. */
     bool *keep_raw;
+    /* When the profile began and ended (Unix time, ns; 0: unknown, then a raw spill's
+     * timeline says): pprof's time_nanos and duration_nanos. */
+    int64_t start_ns, end_ns;
     /* The heatmap's timeline, with stack ids of stacks; NULL: read back from raw. */
     const timeline *tl;
     rawfile_info tl_info; /* with tl: when it began, what was dropped */

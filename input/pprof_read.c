@@ -21,7 +21,8 @@
 
 enum {
     PROFILE_SAMPLE_TYPE = 1, PROFILE_SAMPLE = 2, PROFILE_MAPPING = 3, PROFILE_LOCATION = 4,
-    PROFILE_FUNCTION = 5, PROFILE_STRING_TABLE = 6, PROFILE_DEFAULT_SAMPLE_TYPE = 14,
+    PROFILE_FUNCTION = 5, PROFILE_STRING_TABLE = 6, PROFILE_COMMENT = 13,
+    PROFILE_DEFAULT_SAMPLE_TYPE = 14,
     VALUE_TYPE_TYPE = 1,
     SAMPLE_LOCATION_ID = 1, SAMPLE_VALUE = 2, SAMPLE_LABEL = 3,
     LABEL_KEY = 1, LABEL_STR = 2, LABEL_NUM = 3, LABEL_NUM_UNIT = 4,
@@ -154,6 +155,8 @@ typedef struct pp_state {
     VEC(pp_mapping) maps;
     VEC(pp_location) locs;
     u64vec line_fns;
+    u64vec comments;      /* Profile.comment: string indexes */
+    bool system_is_folded; /* UTIL_PPROF_SYSTEM_NAME_COMMENT is among them: flameprof's */
     size_t value_index;
     /* per sample */
     u64vec sample_locs, sample_values;
@@ -225,6 +228,8 @@ static int read_location(pp_state *st, pbr r)
     return r.bad ? -1 : VEC_PUSH(st->locs, loc);
 }
 
+static str_span str_at(pp_state *st, uint64_t i);
+
 static int read_tables(pp_state *st, pbr r)
 {
     pb_field f;
@@ -240,6 +245,8 @@ static int read_tables(pp_state *st, pbr r)
                 if (g.num == VALUE_TYPE_TYPE && g.wire == WIRE_VARINT)
                     type = g.v;
             rc = f.sub.bad ? -1 : VEC_PUSH(st->types, type);
+        } else if (f.num == PROFILE_COMMENT && f.wire == WIRE_VARINT) {
+            rc = VEC_PUSH(st->comments, f.v);
         } else if (f.num == PROFILE_DEFAULT_SAMPLE_TYPE && f.wire == WIRE_VARINT) {
             st->default_type = f.v;
         } else if (f.num == PROFILE_FUNCTION && f.wire == WIRE_LEN) {
@@ -259,6 +266,11 @@ static int read_tables(pp_state *st, pbr r)
         input_error(st->sink, 0, "pprof: malformed protobuf at byte %zu",
                     (size_t)(r.p - st->base));
         return -1;
+    }
+    static const char marker[] = UTIL_PPROF_SYSTEM_NAME_COMMENT;
+    for (size_t i = 0; i < st->comments.len; i++) {
+        str_span c = str_at(st, st->comments.a[i]);
+        st->system_is_folded |= c.n == sizeof marker - 1 && memcmp(c.s, marker, c.n) == 0;
     }
     return 0;
 }
@@ -325,9 +337,10 @@ static int put_function(pp_state *st, cvec *out, uint64_t fn_id)
     pp_function *fn = find_id(st->fns.a, st->fns.len, sizeof(*fn), fn_id);
     if (!fn)
         return put_str(out, "[unknown]");
-    str_span name = str_at(st, fn->name);
+    /* flameprof's own files keep the folded frame (tags, JIT tier, location) there. */
+    str_span name = str_at(st, st->system_is_folded ? fn->system_name : fn->name);
     if (name.n == 0)
-        name = str_at(st, fn->system_name);
+        name = str_at(st, st->system_is_folded ? fn->name : fn->system_name);
     return put_name(out, name); /* may be empty: folded -> pprof -> folded keeps it */
 }
 
@@ -612,6 +625,7 @@ long pprof_read(input_stream *in, const pprof_read_opts *o, const input_sink *si
     free(st.maps.a);
     free(st.locs.a);
     free(st.line_fns.a);
+    free(st.comments.a);
     free(st.sample_locs.a);
     free(st.sample_values.a);
     free(st.stack.a);

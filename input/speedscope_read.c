@@ -32,7 +32,9 @@ static int put_frame(ss_state *st, json_t *idx)
                                      : NULL;
     if (!f || json_integer_value(idx) < 0)
         return 1;
-    json_t *name = json_object_get(f, "name");
+    json_t *name = json_object_get(f, "folded"); /* flameprof's: the whole folded frame */
+    if (!json_is_string(name))
+        name = json_object_get(f, "name");
     const char *s = json_string_value(name);
     return json_text_frame(&st->stack, s ? s : "", s ? json_string_length(name) : 0);
 }

@@ -14,6 +14,7 @@
 #include <zlib.h>
 
 #include "array.h"
+#include "frame_parse.h"
 #include "intern.h"
 #include "utf8.h"
 
@@ -21,20 +22,25 @@
 enum {
     PROFILE_SAMPLE_TYPE = 1, PROFILE_SAMPLE = 2, PROFILE_MAPPING = 3, PROFILE_LOCATION = 4,
     PROFILE_FUNCTION = 5, PROFILE_STRING_TABLE = 6, PROFILE_PERIOD_TYPE = 11,
-    PROFILE_PERIOD = 12,
+    PROFILE_TIME_NANOS = 9, PROFILE_DURATION_NANOS = 10, PROFILE_PERIOD = 12,
+    PROFILE_COMMENT = 13,
     VALUE_TYPE_TYPE = 1, VALUE_TYPE_UNIT = 2,
     SAMPLE_LOCATION_ID = 1, SAMPLE_VALUE = 2,
-    MAPPING_ID = 1, MAPPING_FILENAME = 5, MAPPING_HAS_FUNCTIONS = 7,
+    MAPPING_ID = 1, MAPPING_START = 2, MAPPING_LIMIT = 3, MAPPING_OFFSET = 4,
+    MAPPING_FILENAME = 5, MAPPING_BUILD_ID = 6, MAPPING_HAS_FUNCTIONS = 7,
     LOCATION_ID = 1, LOCATION_MAPPING_ID = 2, LOCATION_LINE = 4,
-    LINE_FUNCTION_ID = 1,
-    FUNCTION_ID = 1, FUNCTION_NAME = 2,
+    LINE_FUNCTION_ID = 1, LINE_LINE = 2, LINE_COLUMN = 3,
+    FUNCTION_ID = 1, FUNCTION_NAME = 2, FUNCTION_SYSTEM_NAME = 3, FUNCTION_FILENAME = 4,
+    FUNCTION_START_LINE = 5,
 };
 enum { WIRE_VARINT = 0, WIRE_LEN = 2 };
 
 /* Strings known before any frame: their indexes are fixed. */
-enum { STR_EMPTY, STR_SAMPLES, STR_COUNT, STR_CPU, STR_NANOSECONDS, STR_MAPPING, STR_FIXED };
+enum { STR_EMPTY, STR_SAMPLES, STR_COUNT, STR_CPU, STR_NANOSECONDS, STR_MAPPING, STR_COMMENT,
+       STR_FIXED };
 static const char *const fixed_strings[STR_FIXED] = { "", "samples", "count", "cpu",
-                                                       "nanoseconds", "flameprof" };
+                                                       "nanoseconds", "flameprof",
+                                                       PPROF_SYSTEM_NAME_COMMENT };
 
 /* ---- a growable byte buffer ---- */
 
@@ -130,13 +136,20 @@ static void gz_put(gz *g, pb *p, int flush)
 
 /* ---- the profile ---- */
 
+/* A Function: string indexes of its parts, and the line its frame names. */
+typedef struct fn_info {
+    uint32_t name, system_name, filename;
+    uint32_t line, col;
+} fn_info;
+
 typedef struct conv {
     intern_table strings, functions, locations;
-    uint32_t *fn_name;       /* string index of each function's name */
+    fn_info *fn;             /* per function */
     uint32_t *loc_lines;     /* function ids (1-based) of every location, innermost first */
     size_t *loc_first;       /* where each location's lines start in loc_lines */
     size_t nlines, lines_cap, fn_cap, loc_cap;
     uint64_t *ids;           /* one sample's location ids, leaf first */
+    char *build_ids;         /* the mappings' build-ids in hex: the string table points here */
     size_t ids_cap;
     bool oom;
 } conv;
@@ -146,19 +159,38 @@ static bool has_inline_tag(const char *s, size_t n)
     return n > 4 && memcmp(s + n - 4, "_[i]", 4) == 0;
 }
 
-/* The 1-based id of the function named s[0..n). */
+static uint32_t string_id(conv *c, const char *s, size_t n)
+{
+    long str = intern(&c->strings, s, n, NULL);
+    c->oom |= str < 0;
+    return str < 0 ? 0 : (uint32_t)str;
+}
+
+static uint32_t clamp_line(long v)
+{
+    return v > 0 && v <= INT32_MAX ? (uint32_t)v : 0;
+}
+
+/* The 1-based id of the function of frame s[0..n): named by the frame's parts, its text
+ * without "_[i]" (a location's lines say which are inlined) the system name. */
 static uint64_t function_id(conv *c, const char *s, size_t n)
 {
     int added;
-    long id = intern(&c->functions, s, n, &added);
-    if (id < 0 || !UTIL_RESERVE(c->fn_name, c->fn_cap, (size_t)id + 1)) {
+    size_t key = has_inline_tag(s, n) ? n - 4 : n;
+    long id = intern(&c->functions, s, key, &added);
+    if (id < 0 || !UTIL_RESERVE(c->fn, c->fn_cap, (size_t)id + 1)) {
         c->oom = true;
         return 0;
     }
     if (added) {
-        long str = intern(&c->strings, s, n, NULL);
-        c->oom |= str < 0;
-        c->fn_name[id] = str < 0 ? 0 : (uint32_t)str;
+        frame_parts fp;
+        frame_parse(s, n, &fp);
+        fn_info *f = &c->fn[id];
+        f->name = string_id(c, fp.name, fp.name_len);
+        f->system_name = string_id(c, s, key);
+        f->filename = fp.file ? string_id(c, fp.file, fp.file_len) : 0;
+        f->line = clamp_line(fp.line);
+        f->col = clamp_line(fp.col);
     }
     return (uint64_t)id + 1;
 }
@@ -178,8 +210,6 @@ static uint64_t location_id(conv *c, const char *s, size_t n)
         for (;;) {
             const char *semi = memrchr(s, ';', end);
             size_t start = semi ? (size_t)(semi - s) + 1 : 0, len = end - start;
-            if (has_inline_tag(s + start, len))
-                len -= 4;
             uint64_t fn = function_id(c, s + start, len);
             if (!UTIL_RESERVE(c->loc_lines, c->lines_cap, c->nlines + 1)) {
                 c->oom = true;
@@ -262,16 +292,66 @@ static void encode_string(pb *out, pb *tmp, const char *s, size_t n)
     pb_sub(out, PROFILE_STRING_TABLE, tmp);
 }
 
+/* The mappings: the modules of meta (the main executable first), or one named "flameprof"
+ * when there are none. Every location refers to the first: folded stacks hold no address. */
+static void encode_mappings(conv *c, pb *out, pb *sub, const pprof_meta *meta)
+{
+    static const char hex[] = "0123456789abcdef";
+    size_t n = meta ? meta->nmappings : 0;
+    c->build_ids = n ? malloc(n * 2 * PPROF_BUILD_ID_MAX) : NULL;
+    c->oom |= n && !c->build_ids;
+    for (size_t i = 0; i < (n ? n : 1); i++) {
+        const pprof_mapping *m = n ? &meta->mappings[i] : NULL;
+        pb_uint(sub, MAPPING_ID, i + 1);
+        if (m) {
+            pb_uint(sub, MAPPING_START, m->start);
+            pb_uint(sub, MAPPING_LIMIT, m->limit);
+            pb_uint(sub, MAPPING_OFFSET, m->offset);
+        }
+        pb_uint(sub, MAPPING_FILENAME,
+                m && m->file ? string_id(c, m->file, strlen(m->file)) : STR_MAPPING);
+        if (m && m->build_id_len && c->build_ids) {
+            char *id = c->build_ids + i * 2 * PPROF_BUILD_ID_MAX;
+            size_t len = m->build_id_len < PPROF_BUILD_ID_MAX ? m->build_id_len
+                                                              : PPROF_BUILD_ID_MAX;
+            for (size_t k = 0; k < len; k++) {
+                id[2 * k] = hex[m->build_id[k] >> 4];
+                id[2 * k + 1] = hex[m->build_id[k] & 15];
+            }
+            pb_uint(sub, MAPPING_BUILD_ID, string_id(c, id, 2 * len));
+        }
+        pb_uint(sub, MAPPING_HAS_FUNCTIONS, 1);
+        pb_sub(out, PROFILE_MAPPING, sub);
+    }
+}
+
+static void encode_functions(conv *c, pb *out, pb *sub, gz *g)
+{
+    for (size_t i = 0; i < c->functions.len; i++) {
+        const fn_info *f = &c->fn[i];
+        pb_uint(sub, FUNCTION_ID, i + 1);
+        pb_uint(sub, FUNCTION_NAME, f->name);
+        pb_uint(sub, FUNCTION_SYSTEM_NAME, f->system_name);
+        pb_uint(sub, FUNCTION_FILENAME, f->filename);
+        pb_uint(sub, FUNCTION_START_LINE, f->line);
+        pb_sub(out, PROFILE_FUNCTION, sub);
+        if (out->len > (1 << 18))
+            gz_put(g, out, Z_NO_FLUSH);
+    }
+}
+
 /* Everything but the samples, which were already written. */
-static void encode_tables(conv *c, pb *out, pb *sub, pb *line, uint64_t period, gz *g)
+static void encode_tables(conv *c, pb *out, pb *sub, pb *line, uint64_t period,
+                          const pprof_meta *meta, gz *g)
 {
     encode_value_type(out, sub, PROFILE_PERIOD_TYPE, STR_CPU, STR_NANOSECONDS);
     pb_uint(out, PROFILE_PERIOD, period);
-
-    pb_uint(sub, MAPPING_ID, 1);
-    pb_uint(sub, MAPPING_FILENAME, STR_MAPPING);
-    pb_uint(sub, MAPPING_HAS_FUNCTIONS, 1);
-    pb_sub(out, PROFILE_MAPPING, sub);
+    if (meta) {
+        pb_uint(out, PROFILE_TIME_NANOS, (uint64_t)meta->time_nanos);
+        pb_uint(out, PROFILE_DURATION_NANOS, (uint64_t)meta->duration_nanos);
+    }
+    pb_uint(out, PROFILE_COMMENT, STR_COMMENT);
+    encode_mappings(c, out, sub, meta); /* before the strings: it adds some */
 
     /* loc_first[i] holds where location i's lines end: they were appended in order. */
     size_t begin = 0;
@@ -280,7 +360,10 @@ static void encode_tables(conv *c, pb *out, pb *sub, pb *line, uint64_t period, 
         pb_uint(sub, LOCATION_ID, i + 1);
         pb_uint(sub, LOCATION_MAPPING_ID, 1);
         for (size_t k = begin; k < end; k++) {
+            const fn_info *f = &c->fn[c->loc_lines[k] - 1];
             pb_uint(line, LINE_FUNCTION_ID, c->loc_lines[k]);
+            pb_uint(line, LINE_LINE, f->line);
+            pb_uint(line, LINE_COLUMN, f->col);
             pb_sub(sub, LOCATION_LINE, line);
         }
         pb_sub(out, PROFILE_LOCATION, sub);
@@ -288,13 +371,7 @@ static void encode_tables(conv *c, pb *out, pb *sub, pb *line, uint64_t period, 
         if (out->len > (1 << 18))
             gz_put(g, out, Z_NO_FLUSH);
     }
-    for (size_t i = 0; i < c->functions.len; i++) {
-        pb_uint(sub, FUNCTION_ID, i + 1);
-        pb_uint(sub, FUNCTION_NAME, c->fn_name[i]);
-        pb_sub(out, PROFILE_FUNCTION, sub);
-        if (out->len > (1 << 18))
-            gz_put(g, out, Z_NO_FLUSH);
-    }
+    encode_functions(c, out, sub, g);
     for (size_t i = 0; i < c->strings.len; i++) {
         encode_string(out, sub, c->strings.strs[i].s, c->strings.strs[i].len);
         if (out->len > (1 << 18))
@@ -302,16 +379,19 @@ static void encode_tables(conv *c, pb *out, pb *sub, pb *line, uint64_t period, 
     }
 }
 
-int pprof_write(const folded_profile *p, unsigned hz, FILE *f)
+int pprof_write(const folded_profile *p, unsigned hz, const pprof_meta *meta, FILE *f)
 {
+    const char *kind = meta && meta->kind ? meta->kind : "cpu";
     uint64_t period = hz ? (1000000000u + hz / 2) / hz : 0;
     conv c;
     memset(&c, 0, sizeof(c));
     intern_init(&c.strings);
     intern_init(&c.functions);
     intern_init(&c.locations);
-    for (int i = 0; i < STR_FIXED; i++)
-        c.oom |= intern(&c.strings, fixed_strings[i], strlen(fixed_strings[i]), NULL) != i;
+    for (int i = 0; i < STR_FIXED; i++) {
+        const char *str = i == STR_CPU ? kind : fixed_strings[i]; /* "cpu" or "wall" */
+        c.oom |= intern(&c.strings, str, strlen(str), NULL) != i;
+    }
 
     gz g = { .f = f };
     /* windowBits 15 + 16: a gzip wrapper; zlib writes a zero time stamp, so identical
@@ -328,7 +408,7 @@ int pprof_write(const folded_profile *p, unsigned hz, FILE *f)
             gz_put(&g, &out, Z_NO_FLUSH);
     }
     if (!c.oom)
-        encode_tables(&c, &out, &sub, &packed, period, &g);
+        encode_tables(&c, &out, &sub, &packed, period, meta, &g);
     bool oom = c.oom || out.oom || sub.oom || packed.oom;
     if (!oom)
         gz_put(&g, &out, Z_FINISH);
@@ -336,10 +416,11 @@ int pprof_write(const folded_profile *p, unsigned hz, FILE *f)
     free(out.b);
     free(sub.b);
     free(packed.b);
-    free(c.fn_name);
+    free(c.fn);
     free(c.loc_lines);
     free(c.loc_first);
     free(c.ids);
+    free(c.build_ids);
     intern_free(&c.strings);
     intern_free(&c.functions);
     intern_free(&c.locations);

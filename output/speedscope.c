@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "frame_parse.h"
 #include "intern.h"
 #include "utf8.h"
 
@@ -56,6 +57,29 @@ static const char *frame_at(const char *f, size_t *len)
     return semi ? semi + 1 : NULL;
 }
 
+/* One shared frame: the function's name, its source where the name tells it, and the
+ * whole folded frame under "folded" when the name is not all of it (see speedscope.h). */
+static void write_frame(FILE *out, const char *s, size_t n)
+{
+    frame_parts fp;
+    frame_parse(s, n, &fp);
+    fputs("{\"name\": ", out);
+    speedscope_json_string(out, fp.name, fp.name_len);
+    if (fp.file) {
+        fputs(", \"file\": ", out);
+        speedscope_json_string(out, fp.file, fp.file_len);
+    }
+    if (fp.line > 0)
+        fprintf(out, ", \"line\": %ld", fp.line);
+    if (fp.col > 0)
+        fprintf(out, ", \"col\": %ld", fp.col);
+    if (fp.name != s || fp.name_len != n) {
+        fputs(", \"folded\": ", out);
+        speedscope_json_string(out, s, n);
+    }
+    putc('}', out);
+}
+
 int speedscope_write(const folded_profile *p, const char *name, FILE *out)
 {
     if (!name)
@@ -83,9 +107,8 @@ int speedscope_write(const folded_profile *p, const char *name, FILE *out)
     fputs("{\"$schema\": \"https://www.speedscope.app/file-format-schema.json\",\n"
           "\"shared\": {\"frames\": [", out);
     for (size_t i = 0; i < frames.len; i++) {
-        fputs(i ? ",\n{\"name\": " : "\n{\"name\": ", out);
-        speedscope_json_string(out, frames.strs[i].s, frames.strs[i].len);
-        putc('}', out);
+        fputs(i ? ",\n" : "\n", out);
+        write_frame(out, frames.strs[i].s, frames.strs[i].len);
     }
     fputs("]},\n\"profiles\": [{\"type\": \"sampled\", \"name\": ", out);
     speedscope_json_string(out, name, strlen(name));

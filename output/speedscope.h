@@ -1,7 +1,11 @@
 /* speedscope.h - folded stacks as a speedscope JSON file (https://www.speedscope.app).
  *
- * The file format's "sampled" profile: shared.frames lists each distinct frame name once,
- * in order of first appearance in the sorted stacks; each folded line becomes one sample
+ * The file format's "sampled" profile: shared.frames lists each distinct folded frame
+ * once, in order of first appearance in the sorted stacks, as speedscope shows it: "name"
+ * the function's name without tag, JIT tier or location, "file", "line", "col" where the
+ * name tells them (frame_parse.h), and, when the name is not the whole folded frame, that
+ * frame under "folded" (a key speedscope ignores; input/speedscope_read.c reads it, so
+ * folded -> speedscope -> folded is exact); each folded line becomes one sample
  * (frame indexes root first) whose weight is its count; unit "none" (the schema has no
  * unit for sample counts), startValue 0, endValue the total. Names are JSON-escaped, and
  * bytes that are not UTF-8 become U+FFFD, so any input gives valid JSON. Output is
@@ -13,7 +17,11 @@
 
 #include "folded.h"
 
-/* Write p (finished) to out; name (NULL: "flameprof") names the profile and the file.
+/* Threads (wip/live): when the model carries a thread per stack, the merged profile stays
+ * first (the default view) and one more sampled profile per thread follows, named by the
+ * thread, over the same shared frames; the reader already merges every profile of a file,
+ * so it must then read the first alone.
+ * Write p (finished) to out; name (NULL: "flameprof") names the profile and the file.
  * Returns 0, or -1 on a write or allocation error. */
 int speedscope_write(const folded_profile *p, const char *name, FILE *out);
 

@@ -6,6 +6,7 @@
  * gives identical bytes. */
 #include "svg.h"
 
+#include "shortname.h"
 #include "svg_layout.h"
 #include "svg_palette.h"
 #include "svg_writer.h"
@@ -38,7 +39,26 @@ typedef struct doc {
     bool inverted;
     const svg_diff *diff; /* differential graph, else NULL */
     double max_delta;     /* the largest change of share of any frame, in percent */
+    bool full_labels;     /* labels from the full name, not its short form */
+    char *lbuf;           /* scratch for a label's short form (shortname.h) */
+    size_t lcap;
 } doc;
+
+/* The short form of a frame's name for its label (the tooltip keeps the full name), or
+ * NULL when it is the name itself (or the scratch cannot grow: the full name then). */
+static const char *short_label(doc *d, const char *name, size_t len, size_t *slen)
+{
+    if (d->full_labels)
+        return NULL;
+    if (len > d->lcap) {
+        char *b = realloc(d->lbuf, len);
+        if (b == NULL)
+            return NULL;
+        d->lbuf = b, d->lcap = len;
+    }
+    *slen = shortname(name, len, d->lbuf);
+    return *slen == len && memcmp(d->lbuf, name, len) == 0 ? NULL : d->lbuf;
+}
 
 /* ---- differential graphs ---- */
 
@@ -132,7 +152,7 @@ static void w_palette_color(svg_writer *w, const char *name, size_t len, svg_pal
     sw_rgb(w, rgb);
 }
 
-static void w_frame(const doc *d, const svg_item *it)
+static void w_frame(doc *d, const svg_item *it)
 {
     svg_writer *w = d->w;
     double x = XPAD + (double)it->start * d->scale, px = (double)it->count * d->scale;
@@ -147,6 +167,12 @@ static void w_frame(const doc *d, const svg_item *it)
         sw_u64(w, it->ba.before);
         sw_str(w, "\" data-a=\"");
         sw_u64(w, it->ba.after);
+    }
+    size_t slen = 0;
+    const char *sname = it->name ? short_label(d, it->name, it->len, &slen) : NULL;
+    if (sname) {
+        sw_str(w, "\" data-l=\"");
+        sw_text(w, sname, slen, SIZE_MAX);
     }
     sw_str(w, "\"><title>");
     if (it->name) {
@@ -186,7 +212,9 @@ static void w_frame(const doc *d, const svg_item *it)
     sw_str(w, "\" y=\"");
     sw_fix(w, y + 10.5);
     sw_str(w, "\">");
-    if (it->name)
+    if (sname)
+        w_label(w, sname, slen, px);
+    else if (it->name)
         w_label(w, it->name, it->len, px);
     sw_str(w, "</text></g>\n");
 }
@@ -300,7 +328,7 @@ static int render(const svg_entries *in, const svg_diff *diff, const svg_options
         goto done;
 
     doc d = { w, svg_palette_named(o.colors), o.countname, total, 0, width, 0, 0, 0, o.inverted,
-              diff, 0 };
+              diff, 0, o.full_labels, NULL, 0 };
     if (diff)
         d.max_delta = max_delta(&d, &l);
     int ypad1 = TITLE_PAD + (o.subtitle ? SUBTITLE_PAD : 0);
@@ -314,6 +342,7 @@ static int render(const svg_entries *in, const svg_diff *diff, const svg_options
     for (size_t i = 0; i < l.len; i++)
         w_frame(&d, &l.it[i]);
     sw_str(w, "</g>\n");
+    free(d.lbuf);
     if (!total) {
         sw_str(w, "<text");
         w_attr_num(w, " x", width / 2.0);

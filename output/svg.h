@@ -20,6 +20,8 @@ typedef struct svg_options {
     double minwidth;       /* frames narrower than this (px) are merged, default 0.1 */
     bool inverted;         /* icicle graph: root at the top */
     bool reverse;          /* merge stacks from the leaf instead of the root */
+    bool full_labels;      /* frame labels from the full name; default: its short form
+                            * (shortname.h), the full name in the tooltip and search */
 } svg_options;
 
 void svg_options_default(svg_options *o);

@@ -40,6 +40,7 @@ function init(evt) {
   keyed = true;
   if (ignorecase) icbtn.classList.add('show');
   load_state();
+  to_flames();
 }
 function share(part, total) { return (total ? 100 * part / total : 0).toFixed(2) + '%'; }
 function commas(n) { return String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ','); }
@@ -60,6 +61,8 @@ function Frame(g) {
   this.a = Number(g.getAttribute('data-a')); this.b = Number(g.getAttribute('data-b'));
   var cut = this.title.lastIndexOf(' (' + commas(DIFF ? this.a : this.n) + ' ');
   this.name = this.agg ? '' : cut >= 0 ? this.title.substring(0, cut) : this.title;
+  /* the label: the name's short form (C++/Rust without templates, parameters) if given */
+  this.lname = g.getAttribute('data-l') || this.name;
   g.fpframe = this;
 }
 /* The title, and when zoomed, the share of the zoomed frame's samples. */
@@ -74,7 +77,7 @@ function frame_of(el) {
 function label(f, w) {
   var c = Math.floor((w - 3) / FONTW);
   if (f.agg || c < 3) return '';
-  return f.name.length <= c ? f.name : f.name.substring(0, c - 2) + '..';
+  return f.lname.length <= c ? f.lname : f.lname.substring(0, c - 2) + '..';
 }
 function place(f, x, w) {
   f.rect.setAttribute('x', x.toFixed(2));
@@ -111,6 +114,18 @@ function unzoom() {
   }
   unzoombtn.classList.add('hide');
   save_state();
+  to_flames();
+}
+/* Show where the flames are: a deep graph is taller than the window, and its widest
+   frames are at the root: the bottom of a flame graph, the top of an icicle. Zoomed, the
+   zoomed frame takes the root's place. Not in a page that holds the graph (NOURL). */
+function to_flames() {
+  if (!url_kept() || typeof window === 'undefined' || !window.scrollTo) return;
+  var f = zoomed || root;
+  if (!f) return;
+  var r = f.rect.getBoundingClientRect();
+  if (!zoomed) window.scrollTo(0, INV ? 0 : document.documentElement.scrollHeight);
+  else window.scrollBy(0, INV ? r.top - 3 * FH : r.bottom + 3 * FH - window.innerHeight);
 }
 function ask() {
   var t = prompt('Search (regular expression' + (ignorecase ? ', ignoring case' : '') + ')',

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "aggregator.h"
@@ -77,10 +78,21 @@ static void open_spill(void)
         rawfile_open(alt, g_cfg.freq);
 }
 
+/* When this process's profile began (CLOCK_REALTIME ns): the constructor, or the fork. */
+static int64_t g_start_ns;
+
+static int64_t now_ns(clockid_t clock)
+{
+    struct timespec ts;
+    clock_gettime(clock, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
 static void on_fork_child(void)
 {
     if (!atomic_load(&g_active))
         return;
+    g_start_ns = now_ns(CLOCK_REALTIME);
     rawfile_after_fork_child();
     open_spill();
     modules_after_fork_child();
@@ -148,6 +160,7 @@ __attribute__((constructor)) static void flameprof_init(void)
     real_pthread_create = (pthread_create_fn)real_symbol("pthread_create");
     if (!interposing())
         return; /* e.g. only the JVM agent is wanted here: it works without the sampler */
+    g_start_ns = now_ns(CLOCK_REALTIME);
     config_load(&g_cfg);
     golang_detect();
     if (golang_without_libc()) {
@@ -170,6 +183,8 @@ __attribute__((constructor)) static void flameprof_init(void)
     stacks_init(&g_stacks);
     modules_refresh();
     open_spill();
+    sampler_set_mode(g_cfg.mode == CONFIG_MODE_WALL, g_cfg.source == CONFIG_SOURCE_PERF,
+                     real_pthread_create);
     if (sampler_init(g_cfg.freq, &g_ring, g_cfg.empty_handler) != 0) {
         fprintf(stderr, "flameprof: cannot start sampling; not profiling\n");
         return;
@@ -232,7 +247,8 @@ static void finish(bool skip_if_empty)
     bool keep_raw = false; /* for `flameprof report` to name stripped code */
     report_input in = { .cfg = &g_cfg, .stacks = &g_stacks, .stats = &st,
                         .lost = aggregator_lost(), .self_pc = (const void *)finish,
-                        .raw = rawfile_path(), .keep_raw = &keep_raw };
+                        .raw = rawfile_path(), .keep_raw = &keep_raw,
+                        .start_ns = g_start_ns, .end_ns = now_ns(CLOCK_REALTIME) };
     bool written = report_write(&in);
     rawfile_close(written && !keep_raw && !(g_cfg.formats & CONFIG_FORMAT_TIMELINE));
     if (written)

@@ -26,6 +26,8 @@
 #include "jit_perfmap.h"
 #include "jit_trampolines.h"
 #include "modules.h"
+#include "perfclock.h"
+#include "ticker.h"
 #include "rbframes.h"
 #include "unwind.h"
 
@@ -36,11 +38,15 @@ static ring *g_ring;
 static long g_period_ns;
 static bool g_itimer; /* fallback source: setitimer, signals carry SI_KERNEL */
 static bool g_empty;  /* benchmark floor: count the signal, do nothing else */
+static bool g_wall;   /* wall mode: the ticker signals every thread (ticker.h) */
+static bool g_perf;   /* CPU source: perf_event task clock per thread (perfclock.h) */
+static pid_t g_pid;   /* for telling the ticker's signals (si_pid) */
+static ticker_thread_fn g_create;
 static atomic_bool g_sampling;
 static atomic_int g_inflight;
 
 static _Atomic uint64_t st_signals, st_weight, st_dropped, st_dropped_weight, st_foreign,
-    st_threads, st_timer_failures;
+    st_threads, st_timer_failures, st_offcpu, st_perf_threads;
 
 /* Handler cost histogram: 20 ns buckets up to 40 us; the last bucket holds the rest. */
 /* Handler cost histogram: 20 ns buckets up to 40 us, then 1 us buckets up to 1 ms; the
@@ -89,6 +95,7 @@ static size_t start_maps_len;
 typedef struct thread_timer {
     pid_t tid;
     timer_t timer;
+    int perf_fd; /* >= 0: a perf_event task clock instead of the timer */
     bool used;
 } thread_timer;
 static pthread_mutex_t timers_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -167,9 +174,29 @@ static void chain_to_app(int sig, siginfo_t *si, void *uc)
 
 static bool is_our_signal(const siginfo_t *si)
 {
+    if (g_wall)
+        return ticker_decode(si, g_pid) != 0;
+    if (g_perf && perfclock_is_ours(si))
+        return true;
     if (g_itimer)
         return si->si_code == SI_KERNEL;
     return si->si_code == SI_TIMER && si->si_value.sival_ptr == (void *)sampler_magic;
+}
+
+/* Was the thread blocked in a system call when the signal came (off CPU, in wall mode)? A
+ * call the signal interrupted is either restarted (the kernel puts the ip back on the
+ * `syscall` instruction, 0f 05) or fails with EINTR (ip just past it, rax = -EINTR); a call
+ * that completed while the signal was pending (a clock read, a write) returns its result
+ * and is on-CPU time. User code is almost never exactly on a `syscall` instruction.
+ * Reads two code bytes around the pc, within its page (the pc's page is mapped). */
+static bool in_system_call(const ucontext_t *uc)
+{
+    uint64_t pc = (uint64_t)uc->uc_mcontext.gregs[REG_RIP];
+    int64_t rax = (int64_t)uc->uc_mcontext.gregs[REG_RAX];
+    const unsigned char *p = (const unsigned char *)(uintptr_t)pc;
+    if ((pc & 4095) <= 4094 && p[0] == 0x0f && p[1] == 0x05)
+        return true;
+    return rax == -EINTR && (pc & 4095) >= 2 && p[-2] == 0x0f && p[-1] == 0x05;
 }
 
 static void take_sample(const siginfo_t *si, const ucontext_t *uc)
@@ -180,7 +207,11 @@ static void take_sample(const siginfo_t *si, const ucontext_t *uc)
     }
     uint64_t t0 = now_ns();
     uint32_t weight = 1;
-    if (!g_itimer && si->si_overrun > 0)
+    if (g_wall) {
+        weight = ticker_decode(si, g_pid);
+        ticker_took(si);
+    }
+    else if (si->si_code == SI_TIMER && si->si_overrun > 0)
         weight += si->si_overrun < 1000000 ? (uint32_t)si->si_overrun : 1000000;
     atomic_fetch_add_explicit(&st_signals, 1, memory_order_relaxed);
     ring_sample *s = ring_claim(g_ring);
@@ -204,7 +235,10 @@ static void take_sample(const siginfo_t *si, const ucontext_t *uc)
     s->tid = tls_tid ? tls_tid : (uint32_t)syscall(SYS_gettid);
     s->depth = (uint16_t)r.depth;
     s->flags = (r.truncated ? RING_TRUNCATED : 0) | (r.outside ? RING_JIT : 0) |
-               (r.methods ? RING_METHODS : 0);
+               (r.methods ? RING_METHODS : 0) |
+               (g_wall && in_system_call(uc) ? RING_OFFCPU : 0);
+    if (s->flags & RING_OFFCPU)
+        atomic_fetch_add_explicit(&st_offcpu, weight, memory_order_relaxed);
     s->flags |= runtime ? RING_RUNTIME : 0;
     if (r.outside) {
         /* JIT code is named as of now: the perf map's length, the JVM's generation. */
@@ -268,7 +302,7 @@ static void load_start_maps(void)
 
 /* ---- timers ---- */
 
-static void timers_record(pid_t tid, timer_t t)
+static void timers_record(pid_t tid, timer_t t, int perf_fd)
 {
     pthread_mutex_lock(&timers_lock);
     size_t i = 0;
@@ -276,12 +310,15 @@ static void timers_record(pid_t tid, timer_t t)
         i++;
     if (i == timers_len && !UTIL_RESERVE(timers, timers_cap, timers_len + 1)) {
         pthread_mutex_unlock(&timers_lock);
-        timer_delete(t);
+        if (perf_fd >= 0)
+            perfclock_close(perf_fd);
+        else
+            timer_delete(t);
         return;
     }
     if (i == timers_len)
         timers_len++;
-    timers[i] = (thread_timer){ tid, t, true };
+    timers[i] = (thread_timer){ tid, t, perf_fd, true };
     pthread_mutex_unlock(&timers_lock);
 }
 
@@ -309,8 +346,24 @@ static void arm_all_threads(pid_t except)
     closedir(d);
 }
 
+/* The perf_event source for tid, if chosen and possible (under the fd cap). */
+static bool arm_perf(pid_t tid)
+{
+    pthread_mutex_lock(&timers_lock); /* perfclock's open set is kept under it */
+    int fd = perfclock_open(tid, g_period_ns, SAMPLER_SIGNAL);
+    pthread_mutex_unlock(&timers_lock);
+    if (fd < 0)
+        return false;
+    timers_record(tid, NULL, fd);
+    atomic_fetch_add_explicit(&st_threads, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&st_perf_threads, 1, memory_order_relaxed);
+    return true;
+}
+
 static void arm_timer(pid_t tid, clockid_t clock)
 {
+    if (g_perf && arm_perf(tid))
+        return; /* else (fd cap, the thread is gone): a CPU timer as before */
     struct sigevent sev;
     memset(&sev, 0, sizeof sev);
     sev.sigev_notify = SIGEV_THREAD_ID;
@@ -327,7 +380,7 @@ static void arm_timer(pid_t tid, clockid_t clock)
     its.it_interval.tv_nsec = g_period_ns % 1000000000;
     its.it_value = its.it_interval;
     /* Record first: a stop that runs concurrently must find and delete it. */
-    timers_record(tid, t);
+    timers_record(tid, t, -1);
     if (timer_settime(t, 0, &its, NULL) != 0)
         atomic_fetch_add_explicit(&st_timer_failures, 1, memory_order_relaxed);
     else
@@ -343,7 +396,10 @@ static void on_thread_exit(void *unused)
     pthread_mutex_lock(&timers_lock);
     for (size_t i = 0; i < timers_len; i++) {
         if (timers[i].used && timers[i].tid == tid) {
-            timer_delete(timers[i].timer);
+            if (timers[i].perf_fd >= 0)
+                perfclock_close(timers[i].perf_fd);
+            else
+                timer_delete(timers[i].timer);
             timers[i].used = false;
         }
     }
@@ -370,13 +426,17 @@ void sampler_thread_start(void)
         return;
     record_stack_bounds();
     tls_tid = (uint32_t)syscall(SYS_gettid);
+    if (g_wall) { /* the ticker finds it in /proc/self/task */
+        atomic_fetch_add_explicit(&st_threads, 1, memory_order_relaxed);
+        return;
+    }
     pthread_setspecific(thread_key, (void *)sampler_magic);
     arm_timer((pid_t)tls_tid, CLOCK_THREAD_CPUTIME_ID);
 }
 
 void sampler_arm_existing_threads(void)
 {
-    if (!g_itimer)
+    if (!g_itimer && !g_wall)
         arm_all_threads((pid_t)syscall(SYS_gettid));
 }
 
@@ -384,7 +444,9 @@ void sampler_resume(void)
 {
     atomic_store(&g_sampling, true);
     uint64_t threads = atomic_load(&st_threads); /* the same threads, not new ones */
-    if (g_itimer)
+    if (g_wall)
+        ticker_start(g_period_ns, SAMPLER_SIGNAL, g_create);
+    else if (g_itimer)
         start_itimer();
     else
         arm_all_threads(0);
@@ -438,8 +500,16 @@ static bool is_handler(const struct sigaction *a)
     return (a->sa_flags & SA_SIGINFO) || (a->sa_handler != SIG_DFL && a->sa_handler != SIG_IGN);
 }
 
+void sampler_set_mode(bool wall, bool perf, ticker_thread_fn create)
+{
+    g_wall = wall;
+    g_perf = perf && !wall;
+    g_create = create;
+}
+
 int sampler_init(unsigned freq, ring *r, bool empty)
 {
+    g_pid = getpid();
     g_ring = r;
     g_empty = empty;
     g_period_ns = 1000000000L / (long)freq;
@@ -459,8 +529,18 @@ int sampler_init(unsigned freq, ring *r, bool empty)
     if (install_ours(is_handler(&old) ? &old.sa_mask : &none) != 0)
         return -1;
     atomic_store(&app_has_handler, is_handler(&old));
-    g_itimer = !probe_timer_create();
+    char why[128];
+    if (g_perf && !perfclock_probe(why, sizeof why)) {
+        fprintf(stderr, "flameprof: FLAMEPROF_SOURCE=perf: perf_event_open refused (%s); "
+                        "using per-thread CPU timers\n", why);
+        g_perf = false;
+    }
+    g_itimer = !g_wall && !probe_timer_create();
     atomic_store(&g_sampling, true);
+    if (g_wall && (!g_create || ticker_start(g_period_ns, SAMPLER_SIGNAL, g_create) != 0)) {
+        atomic_store(&g_sampling, false);
+        return -1;
+    }
     if (g_itimer && !start_itimer()) {
         atomic_store(&g_sampling, false);
         return -1;
@@ -471,6 +551,7 @@ int sampler_init(unsigned freq, ring *r, bool empty)
 void sampler_stop(void)
 {
     atomic_store(&g_sampling, false);
+    ticker_stop();
     if (g_itimer) {
         struct itimerval zero;
         memset(&zero, 0, sizeof zero);
@@ -478,7 +559,9 @@ void sampler_stop(void)
     }
     pthread_mutex_lock(&timers_lock);
     for (size_t i = 0; i < timers_len; i++) {
-        if (timers[i].used)
+        if (timers[i].used && timers[i].perf_fd >= 0)
+            perfclock_close(timers[i].perf_fd);
+        else if (timers[i].used)
             timer_delete(timers[i].timer);
         timers[i].used = false;
     }
@@ -493,9 +576,13 @@ void sampler_after_fork_child(void)
     /* POSIX timers are not inherited, and the other threads are gone. */
     pthread_mutex_init(&timers_lock, NULL);
     timers_len = 0;
+    perfclock_forget_all_open(); /* the parent's threads' events, inherited as fds */
+    ticker_after_fork_child();
+    g_pid = getpid();
     atomic_store(&g_inflight, 0);
     _Atomic uint64_t *counters[] = { &st_signals, &st_weight, &st_dropped, &st_dropped_weight,
-                                     &st_foreign, &st_threads, &st_timer_failures };
+                                     &st_foreign, &st_threads, &st_timer_failures,
+                                     &st_offcpu, &st_perf_threads };
     for (size_t i = 0; i < sizeof counters / sizeof *counters; i++)
         atomic_store(counters[i], 0);
     for (size_t i = 0; i < COST_BUCKETS; i++)
@@ -506,7 +593,9 @@ void sampler_after_fork_child(void)
 
 void sampler_after_fork_arm(void)
 {
-    if (g_itimer)
+    if (g_wall && atomic_load(&g_sampling))
+        ticker_start(g_period_ns, SAMPLER_SIGNAL, g_create);
+    else if (g_itimer)
         start_itimer(); /* itimers are not inherited either */
     else if (atomic_load(&g_sampling))
         arm_timer((pid_t)tls_tid, CLOCK_THREAD_CPUTIME_ID);
@@ -541,6 +630,18 @@ void sampler_get_stats(sampler_stats *o)
     o->cost_p99_ns = cost_percentile(0.99);
     o->source = g_itimer ? "setitimer(ITIMER_PROF), no overrun weighting"
                          : "timer_create(CLOCK_THREAD_CPUTIME_ID) per thread, overrun-weighted";
+    o->perf_threads = atomic_load(&st_perf_threads);
+    o->offcpu_weight = atomic_load(&st_offcpu);
+    o->wall = g_wall;
+    if (g_wall) {
+        o->source = "wall-clock ticker thread, rt_tgsigqueueinfo to at most 16 threads a tick "
+                    "round-robin, tick-weighted";
+        ticker_counts(&o->ticker_sent, &o->ticker_failed, &o->ticker_skipped);
+    } else if (g_perf) {
+        o->source = o->perf_threads == o->threads
+                        ? "perf_event task-clock per thread"
+                        : "perf_event task-clock per thread (timer_create beyond the fd cap)";
+    }
     o->app_handler = atomic_load(&app_has_handler);
 }
 

@@ -21,8 +21,14 @@
 
 #include "ring.h"
 #include "sampler_stats.h"
+#include "ticker.h"
 
 #define SAMPLER_SIGNAL SIGPROF
+
+/* Before sampler_init: wall mode (a ticker thread signals every thread, ticker.h; created
+ * with create) or, in CPU mode, perf: a perf_event task clock per thread (perfclock.h),
+ * falling back to timers. */
+void sampler_set_mode(bool wall, bool perf, ticker_thread_fn create);
 
 /* Install the handler; samples go to r. Call once, before any timer. 0 or -1.
  * empty: the handler only counts signals (benchmark floor). */

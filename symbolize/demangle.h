@@ -1,22 +1,23 @@
-/* demangle.h - the display form of a symbol name: C++ and Rust (legacy mangling) names
- * demangled through __cxa_demangle, Rust's hash suffix dropped and its escapes decoded; Go
- * assembly functions without the linker's ".abi0" suffix.
+/* demangle.h - the display form of a symbol name: C++ (Itanium), Rust (legacy and v0) and
+ * D names demangled by libiberty's cplus_demangle, the demangler of c++filt, gdb and perf
+ * (linked statically from Debian's libiberty-dev: nothing new to load in the profiled
+ * process, no C++ runtime dragged into a C program); Go assembly functions without the
+ * linker's ".abi0" suffix.
  *
- * __cxa_demangle is found at run time in libstdc++ (already loaded in a C++ host, loaded
- * once otherwise), never linked: a C library must not drag a C++ runtime into every
- * profiled C program. Without libstdc++ on the machine names stay mangled.
+ * Rust names read as Rust users read them (rustfilt, perf): legacy names lose their
+ * "::h<16 hex>" suffix and v0 names their crate disambiguators ("std[e28293b1aa0f68bd]"
+ * reads "std"); both would split one function into several flame graph frames. So a
+ * program reads the same whichever mangling it was built with.
  *
- * Thread-safe (the lookup runs once under pthread_once; __cxa_demangle is reentrant).
- * Not async-signal-safe: it allocates and may dlopen. Internal to symbolize/. */
+ * Thread-safe (cplus_demangle keeps no state). Not async-signal-safe: it allocates; it
+ * runs at exit or in the flameprof command, never in the signal handler. Internal to
+ * symbolize/. */
 #ifndef FLAMEPROF_SYMBOLIZE_DEMANGLE_H
 #define FLAMEPROF_SYMBOLIZE_DEMANGLE_H
 
-/* The demangled form of raw, malloc'd (the caller frees it), or NULL when raw is not an
- * Itanium-mangled name ("_Z...") or does not demangle, nor a Go "pkg.fn.abi0" (which reads
- * "pkg.fn"): the caller then shows raw as is.
- * Rust legacy names lose their "::h<16 hex>" suffix (it only tells crate versions apart
- * and would split one function into several frames) and read "<T as Trait>", not
- * "$LT$T$u20$as$u20$Trait$GT$". */
+/* The demangled form of raw, malloc'd (the caller frees it), or NULL when raw is not a
+ * mangled name ("_Z...", "_R...", "_D<digit>...") that demangles, nor a Go "pkg.fn.abi0"
+ * (which reads "pkg.fn"): the caller then shows raw as is. */
 char *symbolize_demangle(const char *raw);
 
 #endif

@@ -4,7 +4,7 @@
  * address to its frames, the per-address cache, interned names and the public functions.
  * The parts it calls, one file each (their shared types are in symbolize_int.h):
  *   index.c      hash index and sorted-span search, used by every part
- *   demangle.c   C++ and Rust legacy names through __cxa_demangle, found at run time
+ *   demangle.c   C++, Rust (legacy and v0) and D names through libiberty's cplus_demangle
  *   debugfile.c  debug files on disk (build-id path, .gnu_debuglink with CRC or build-id)
  *   symtab.c     ELF symbol tables (sorted once, binary search)
  *   inline.c     DWARF inline chains (per-CU sorted function ranges, then a short descent)

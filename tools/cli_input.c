@@ -16,6 +16,7 @@
 #include "cpuprofile.h"
 #include "detect.h"
 #include "http.h"
+#include "shortname.h"
 #include "speedscope_read.h"
 #include "stream.h"
 
@@ -46,6 +47,7 @@ int cli_input_option(cli_input_opts *o, const char *cmd, int opt, const char *ar
     case CLI_INPUT_ALL: o->perf.kernel = o->perf.jit = true; return 1;
     case CLI_INPUT_ADDRS: o->perf.addrs = true; return 1;
     case CLI_INPUT_EVENT_FILTER: o->perf.event_filter = arg; return 1;
+    case CLI_INPUT_SHORT_NAMES: o->short_names = true; return 1;
     case CLI_INPUT_TIMEOUT:
         if (!cli_parse_long(arg, 1, 86400, &v)) {
             cli_usage_error(cmd, "--timeout wants seconds (1..86400), not '%s'", arg);
@@ -182,5 +184,9 @@ int cli_read_profile(const char *path, const cli_input_opts *opts, folded_profil
         return 1;
     }
     cli_line_errors_end(&errs, bad);
+    if (o->short_names && shortname_profile(p) != 0) {
+        fprintf(stderr, "flameprof: %s: short names: out of memory\n", errs.name);
+        return 1;
+    }
     return 0;
 }

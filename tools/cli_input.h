@@ -17,13 +17,14 @@ typedef struct cli_input_opts {
     perfscript_opts perf;
     pprof_read_opts pprof;
     long timeout;        /* seconds for a URL beyond its ?seconds=N; 0: the default */
+    bool short_names;    /* --short-names: frames in their short form (shortname.h) */
 } cli_input_opts;
 
 /* The long options, for a subcommand's getopt_long table; their values start here. */
 enum {
     CLI_INPUT_FORMAT = 0x1000, CLI_INPUT_SAMPLE_INDEX, CLI_INPUT_TAGROOT, CLI_INPUT_PID,
     CLI_INPUT_TID, CLI_INPUT_KERNEL, CLI_INPUT_JIT, CLI_INPUT_ALL, CLI_INPUT_ADDRS,
-    CLI_INPUT_EVENT_FILTER, CLI_INPUT_TIMEOUT,
+    CLI_INPUT_EVENT_FILTER, CLI_INPUT_TIMEOUT, CLI_INPUT_SHORT_NAMES,
 };
 #define CLI_INPUT_LONGOPTS                                                   \
     { "input-format", required_argument, NULL, CLI_INPUT_FORMAT },          \
@@ -36,7 +37,8 @@ enum {
     { "all", no_argument, NULL, CLI_INPUT_ALL },                            \
     { "addrs", no_argument, NULL, CLI_INPUT_ADDRS },                        \
     { "event-filter", required_argument, NULL, CLI_INPUT_EVENT_FILTER },    \
-    { "timeout", required_argument, NULL, CLI_INPUT_TIMEOUT }
+    { "timeout", required_argument, NULL, CLI_INPUT_TIMEOUT },              \
+    { "short-names", no_argument, NULL, CLI_INPUT_SHORT_NAMES }
 
 #define CLI_INPUT_HELP                                                                        \
     "Input: folded stacks, `perf script` output, pprof (a file, or an http:// URL such as\n"  \
@@ -52,6 +54,8 @@ enum {
     "  --all              both\n"                                                            \
     "  --addrs            perf: addresses of frames without a symbol\n"                      \
     "  --event-filter E   perf: keep event E (default: the first event in the file)\n"       \
+    "  --short-names      C++ and Rust frames without template arguments, parameters and\n"  \
+    "                     return types (node::CreateEnvironment(...) -> node::CreateEnvironment)\n" \
     "perf script output is read as FlameGraph's stackcollapse-perf.pl reads it, with the\n"   \
     "same options; weights are its event periods (ns for cpu-clock).\n"
 

@@ -74,7 +74,7 @@ static int write_format(const convert_opts *c, const folded_profile *p, FILE *ou
 {
     switch (c->format) {
     case FMT_PPROF:
-        return pprof_write(p, c->hz, out);
+        return pprof_write(p, c->hz, NULL, out);
     case FMT_SPEEDSCOPE:
         return speedscope_write(p, c->name, out);
     default:

@@ -27,7 +27,8 @@ static const char diff_help[] =
     "BEFORE and AFTER are profiles of any format flameprof reads (see below), each detected\n"
     "on its own: 'flameprof diff before.pprof after.folded' works. Either may be '-' for\n"
     "standard input. OPTIONS are those of 'flameprof svg'\n"
-    "(--title, --subtitle, --width, --minwidth, --countname, --inverted, --reverse); --colors\n"
+    "(--title, --subtitle, --width, --minwidth, --countname, --inverted, --reverse,\n"
+    "--full-labels); --colors\n"
     "is accepted and ignored. The default subtitle names both files and their totals.\n";
 
 int cmd_diff(int argc, char **argv)

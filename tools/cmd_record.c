@@ -26,7 +26,8 @@
 #define EXIT_NOEXEC 126   /* ... and one they found but cannot run */
 
 static const char record_help[] =
-    "Usage: flameprof record [-F HZ] [-o PREFIX] [--format LIST] [--] COMMAND [ARGS...]\n"
+    "Usage: flameprof record [-F HZ] [-o PREFIX] [--format LIST] [--mode cpu|wall]\n"
+    "                        [--source timer|perf] [--] COMMAND [ARGS...]\n"
     "\n"
     "Run COMMAND with the flameprof sampler preloaded; profiles are written when it exits.\n"
     "\n"
@@ -34,6 +35,10 @@ static const char record_help[] =
     "  -o, --output PREFIX  output path prefix (sets FLAMEPROF_OUT)\n"
     "      --format LIST    files to write, comma-separated: svg, folded, pprof, speedscope\n"
     "                       (sets FLAMEPROF_FORMAT; default svg,folded)\n"
+    "      --mode MODE      cpu (CPU time, the default) or wall (every thread, running or\n"
+    "                       waiting, 97 Hz unless -F; sets FLAMEPROF_MODE)\n"
+    "      --source SOURCE  cpu mode's clock: timer (default) or perf (perf_event task\n"
+    "                       clock, beyond the scheduler tick; sets FLAMEPROF_SOURCE)\n"
     "  -h, --help           show this help\n"
     "\n"
     "The library is $FLAMEPROF_LIB, else libflameprof.so next to this program (build tree,\n"
@@ -101,6 +106,7 @@ static int set_preload(const char *lib)
 typedef struct record_opts {
     const char *freq, *out, *format;
     char lib[PATH_MAX];
+    const char *mode, *source;
 } record_opts;
 
 /* In the child: environment for the preload, then the command. Never returns. */
@@ -111,7 +117,9 @@ static void exec_child(const record_opts *r, char **cmd, const struct sigaction 
     sigaction(SIGQUIT, old_quit, NULL);
     if (set_preload(r->lib) < 0 || (r->freq && setenv("FLAMEPROF_FREQ", r->freq, 1) < 0) ||
         (r->out && setenv("FLAMEPROF_OUT", r->out, 1) < 0) ||
-        (r->format && setenv("FLAMEPROF_FORMAT", r->format, 1) < 0))
+        (r->format && setenv("FLAMEPROF_FORMAT", r->format, 1) < 0) ||
+        (r->mode && setenv("FLAMEPROF_MODE", r->mode, 1) < 0) ||
+        (r->source && setenv("FLAMEPROF_SOURCE", r->source, 1) < 0))
         _exit(EXIT_NOEXEC);
     execvp(cmd[0], cmd);
     int e = errno;
@@ -141,14 +149,33 @@ static int mirror_status(int status)
     return 128 + sig; /* a signal whose default action is not to terminate */
 }
 
+/* --mode (c 'm') or --source ('s'): checked by the parser the library uses. */
+static bool record_choice(int c, const char *arg, record_opts *r)
+{
+    char why[80];
+    config_mode m;
+    config_source so;
+    bool ok = *arg && (c == 'm' ? config_parse_mode(arg, &m, why, sizeof why)
+                                : config_parse_source(arg, &so, why, sizeof why));
+    if (!ok) {
+        cli_usage_error("record", c == 'm' ? "--mode wants cpu or wall, not '%s'"
+                                           : "--source wants timer or perf, not '%s'", arg);
+        return false;
+    }
+    *(c == 'm' ? &r->mode : &r->source) = arg;
+    return true;
+}
+
 int cmd_record(int argc, char **argv)
 {
     static const struct option longopts[] = { { "freq", required_argument, NULL, 'F' },
                                                { "output", required_argument, NULL, 'o' },
                                                { "format", required_argument, NULL, 'f' },
+                                               { "mode", required_argument, NULL, 'm' },
+                                               { "source", required_argument, NULL, 's' },
                                                { "help", no_argument, NULL, 'h' },
                                                { NULL, 0, NULL, 0 } };
-    record_opts r = { NULL, NULL, NULL, "" };
+    record_opts r = { NULL, NULL, NULL, "", NULL, NULL };
     long hz;
     int c;
     /* '+': options end at the command, whose own options are its business. */
@@ -160,6 +187,11 @@ int cmd_record(int argc, char **argv)
                 return EXIT_USAGE;
             }
             r.freq = optarg;
+            break;
+        case 'm':
+        case 's':
+            if (!record_choice(c, optarg, &r))
+                return EXIT_USAGE;
             break;
         case 'o':
             if (!*optarg) {

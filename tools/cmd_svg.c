@@ -30,6 +30,8 @@ static const char svg_help[] =
     "  --colors PALETTE   hot (default), java or js\n"
     "  --inverted         icicle graph: roots at the top\n"
     "  --reverse          merge stacks from the leaf: callers of the hottest leaves\n"
+    "  --full-labels      label frames with their full names (default: C++ and Rust names\n"
+    "                     in short form in the frame, in full in the tooltip and search)\n"
     "  --hash             accepted for flamegraph.pl compatibility; colours always\n"
     "                     derive from the name\n"
     "  -h, --help         show this help\n"
@@ -54,7 +56,7 @@ static bool parse_minwidth(const char *s, int width, double *out)
 }
 
 enum { OPT_TITLE = 256, OPT_SUBTITLE, OPT_WIDTH, OPT_MINWIDTH, OPT_COUNTNAME, OPT_COLORS,
-       OPT_INVERTED, OPT_REVERSE, OPT_HASH };
+       OPT_INVERTED, OPT_REVERSE, OPT_HASH, OPT_FULL_LABELS };
 
 int cmd_svg_args(const char *cmd, const char *help, int argc, char **argv, svg_options *o,
                  cli_input_opts *in, const char **files, int min_files, int nfiles)
@@ -69,6 +71,7 @@ int cmd_svg_args(const char *cmd, const char *help, int argc, char **argv, svg_o
         { "inverted", no_argument, NULL, OPT_INVERTED },
         { "reverse", no_argument, NULL, OPT_REVERSE },
         { "hash", no_argument, NULL, OPT_HASH },
+        { "full-labels", no_argument, NULL, OPT_FULL_LABELS },
         { "help", no_argument, NULL, 'h' },
         CLI_INPUT_LONGOPTS,
         { NULL, 0, NULL, 0 }
@@ -84,6 +87,7 @@ int cmd_svg_args(const char *cmd, const char *help, int argc, char **argv, svg_o
         case OPT_INVERTED: o->inverted = true; break;
         case OPT_REVERSE: o->reverse = true; break;
         case OPT_HASH: break;
+        case OPT_FULL_LABELS: o->full_labels = true; break;
         case OPT_MINWIDTH: minwidth = optarg; break;
         case OPT_WIDTH:
             if (!cli_parse_long(optarg, 100, 100000, &width)) {

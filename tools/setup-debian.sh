@@ -14,6 +14,9 @@ pkgs="$pkgs libjansson-dev libcurl4-openssl-dev"
 # server, which the stripped-binary tests run on loopback. sqlite3: Debian's own stripped
 # program and library, profiled by those tests.
 pkgs="$pkgs libdebuginfod-dev debuginfod sqlite3"
+# libiberty-dev: the demangler (C++, Rust legacy and v0, D). rustc: tests/rust builds a Rust
+# program with both manglings.
+pkgs="$pkgs libiberty-dev rustc"
 # ruby: Debian's CRuby (3.1), whose own frames the ruby suite names.
 pkgs="$pkgs ruby"
 # node + npm fetch playwright-core and speedscope's schema for the tests. Debian's, unless

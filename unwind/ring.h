@@ -26,6 +26,7 @@ enum {
     RING_TRUNCATED = 1, /* the stack went on past RING_MAX_DEPTH */
     RING_JIT = 2,       /* some pc lies in no module: jit_stamp and jvm_gen matter */
     RING_METHODS = 4,   /* some pcs hold interpreted methods (UNWIND_METHOD_TAG) */
+    RING_OFFCPU = 8,    /* wall mode: the thread was inside a system call (off CPU) */
     RING_RUNTIME = 0x100, /* holds interpreter frame words (rtframe.h) */
 };
 

@@ -17,4 +17,10 @@ static inline char util_frame_char(unsigned char c)
     return c < 0x20 || c == 0x7f ? '?' : (char)c;
 }
 
+/* flameprof's pprof files say, with this comment (Profile.comment), that each
+ * Function.system_name is the whole folded frame (tags and location kept) while its name is
+ * the bare function name: output/pprof.c writes it, input/pprof_read.c reads the folded
+ * frame back from system_name when it is there. */
+#define UTIL_PPROF_SYSTEM_NAME_COMMENT "flameprof: Function.system_name is the folded frame"
+
 #endif

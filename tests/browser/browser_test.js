@@ -229,6 +229,46 @@ async function testInverted(ctx, errors) {
   await page.close();
 }
 
+// deep.svg, deep_inv.svg: 150 frames deep (~2,450 px), with the wide frames near the root.
+// A flame graph opens at its bottom, an icicle at its top: the root row and the wide frame
+// in the window, on load, after Reset Zoom and on a reload with a zoom in the URL.
+const inWindow = (page, f) => page.evaluate((cy) => cy > 0 && cy < window.innerHeight, f.cy);
+async function testDeep(ctx, errors) {
+  for (const [name, inv] of [['deep.svg', false], ['deep_inv.svg', true]]) {
+    const what = (inv ? 'icicle' : 'flame graph') + ' ' + name;
+    const page = await openPage(ctx, name, '', errors);
+    const height = await page.evaluate(() => document.documentElement.scrollHeight);
+    const inner = await page.evaluate(() => window.innerHeight);
+    check(height > 2000 && height > 2 * inner, what + ': taller than the window (' + height + ')');
+    let fr = await framesOf(page);
+    const wide = fr.find((f) => f.title.startsWith('wide ('));
+    const sy = await page.evaluate(() => window.scrollY);
+    check(inv ? sy === 0 : sy + inner >= height - 1, what + ': opens at the ' +
+          (inv ? 'top' : 'bottom') + ' (scrollY ' + sy + ')');
+    check(await inWindow(page, wide), what + ': the wide frame in the window on load');
+    const deepFrame = fr.find((f) => f.title.startsWith('d60 ('));
+    if (!inv) {
+      await page.evaluate(() => window.scrollTo(0, 0));
+      fr = await framesOf(page);
+    }
+    const d60 = fr.find((f) => f.title.startsWith('d60 ('));
+    await page.evaluate((y) => window.scrollBy(0, y - window.innerHeight / 2), d60.cy);
+    const d60b = (await framesOf(page)).find((f) => f.title === deepFrame.title);
+    await clickFrame(page, d60b);
+    const zoomedUrl = await href(page);
+    check(/[?&]y=61/.test(zoomedUrl), what + ': zoom in the URL (' + zoomedUrl + ')');
+    await page.reload();
+    const z = (await framesOf(page)).find((f) => f.title === deepFrame.title);
+    check(await inWindow(page, z), what + ': reloaded zoomed, the zoomed frame in the window');
+    check(await href(page) === zoomedUrl, what + ': the URL state kept on reload');
+    await page.click('#unzoom');
+    const w2 = (await framesOf(page)).find((f) => f.title.startsWith('wide ('));
+    check(await inWindow(page, w2), what + ': after Reset Zoom the wide frame in the window');
+    check(!/[?&]y=/.test(await href(page)), what + ': Reset Zoom clears the URL zoom');
+    await page.close();
+  }
+}
+
 // diff.svg: BEFORE 'main;a 10, main;b 10, main;gone 20' -> AFTER 'main;a 30, main;b 10'.
 async function testDiff(ctx, errors) {
   const page = await openPage(ctx, 'diff.svg', '', errors);
@@ -265,6 +305,7 @@ async function testDiff(ctx, errors) {
     await testSmall(ctx, errors);
     await testRandom(ctx, errors);
     await testInverted(ctx, errors);
+    await testDeep(ctx, errors);
     await testDiff(ctx, errors);
   } catch (e) {
     failures++;

@@ -2,12 +2,16 @@
 """run_browser.py - the browser suite: generate SVGs with flameprof, then drive them in
 headless Chromium with playwright-core (browser_test.js).
 
-Usage: run_browser.py FLAMEPROF NPM_DIR
+Usage: run_browser.py FLAMEPROF NPM_DIR              the SVGs (browser_test.js)
+       run_browser.py FLAMEPROF NPM_DIR speedscope   our speedscope JSON in the real
+                                                     speedscope app (speedscope_test.js)
 
 Needs the Debian package chromium (or $FLAMEPROF_CHROMIUM), node and npm. playwright-core
-(the driver only: it never downloads a browser) is installed from npm into NPM_DIR on first
-use. Without any of these the suite is skipped (exit 77) and says so loudly.
+(the driver only: it never downloads a browser), and speedscope for its mode, are installed
+from npm into NPM_DIR on first use. Without any of these the suite is skipped (exit 77) and
+says so loudly.
 """
+import json
 import os
 import random
 import shutil
@@ -32,10 +36,12 @@ def find_chromium():
     return None
 
 
-def ensure_playwright(npm_dir):
-    """The node_modules folder holding playwright-core, installing it if needed."""
+def ensure_npm(npm_dir, packages=("playwright-core",)):
+    """The node_modules folder holding the packages, installing them if needed."""
     modules = os.path.join(npm_dir, "node_modules")
-    if os.path.isfile(os.path.join(modules, "playwright-core", "package.json")):
+    have = lambda: all(os.path.isfile(os.path.join(modules, p, "package.json"))
+                       for p in packages)
+    if have():
         return modules
     npm = shutil.which("npm")
     if not npm:
@@ -45,25 +51,25 @@ def ensure_playwright(npm_dir):
     env = dict(os.environ, PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD="1")
     try:
         p = subprocess.run([npm, "install", "--prefix", npm_dir, "--no-audit", "--no-fund",
-                            "--no-save", "--loglevel=error", "playwright-core@1"],
+                            "--no-save", "--loglevel=error"] + [p + "@1" for p in packages],
                            capture_output=True, text=True, timeout=300, env=env)
         err = p.stderr.strip()[-400:]
     except subprocess.TimeoutExpired:
         err = "timed out"
-    if not os.path.isfile(os.path.join(modules, "playwright-core", "package.json")):
-        skip("could not install playwright-core from npm (%s)" % err)
+    if not have():
+        skip("could not install %s from npm (%s)" % (" ".join(packages), err))
     return modules
 
 
-def browser(npm_dir):
-    """(chromium, node, node_modules) for a browser test, or a loud skip."""
+def browser(npm_dir, packages=("playwright-core",)):
+    """(chromium, node, node_modules with the packages) for a browser test, or a loud skip."""
     chromium = find_chromium()
     if not chromium:
         skip("chromium not found (apt-get install chromium)")
     node = shutil.which("node") or shutil.which("nodejs")
     if not node:
         skip("node not found (apt-get install nodejs)")
-    return chromium, node, ensure_playwright(npm_dir)
+    return chromium, node, ensure_npm(npm_dir, packages)
 
 
 def run_node(tools, script, tmp, timeout):
@@ -96,10 +102,51 @@ def random_folded(seed):
     return "".join("%s %d\n" % kv for kv in sorted(counts.items())).encode()
 
 
+# Frames as the runtimes name them, and the bare names speedscope should show for them.
+RUNTIME_FRAMES = {
+    "JS:~executeUserEntryPoint node:internal/modules/run_main:155:31_[j]":
+        "executeUserEntryPoint",
+    "JS:*leaf /app/cpu.js:2:15_[j]": "leaf", "JS:^leaf /app/cpu.js:2:15_[j]": "leaf",
+    "py::handle:/srv/app.py_[j]": "handle", "py::leaf_d:/srv/hot.py_[j]": "leaf_d",
+    "com.example.Foo.bar(int)_[j]": "com.example.Foo.bar",
+    "com.example.Foo.helper(int)_[i]": "com.example.Foo.helper", "do_sin_[i]": "do_sin",
+    "page_fault_[k]": "page_fault",
+}
+RUNTIME_FOLDED = (
+    "_start;main;JS:~executeUserEntryPoint node:internal/modules/run_main:155:31_[j];"
+    "JS:*leaf /app/cpu.js:2:15_[j] 5\n"
+    "_start;main;JS:^leaf /app/cpu.js:2:15_[j] 4\n"
+    "_start;main;py::handle:/srv/app.py_[j];py::leaf_d:/srv/hot.py_[j] 3\n"
+    "_start;main;com.example.Foo.bar(int)_[j];com.example.Foo.helper(int)_[i];do_sin_[i];"
+    "page_fault_[k] 2\n"
+    "_start;main;work 7\n")
+
+
+def run_speedscope(exe, npm_dir):
+    chromium, node, modules = browser(npm_dir, ("playwright-core", "speedscope"))
+    dist = os.path.join(modules, "speedscope", "dist", "release")
+    with tempfile.TemporaryDirectory(prefix="fp-speedscope-") as tmp:
+        folded = RUNTIME_FOLDED.encode()
+        with open(os.path.join(tmp, "rt.folded"), "wb") as f:
+            f.write(folded)
+        with open(os.path.join(tmp, "bare.json"), "w") as f:
+            json.dump(RUNTIME_FRAMES, f)
+        flameprof(exe, ["convert", "--format", "speedscope", "--name", "rt"], folded,
+                  os.path.join(tmp, "rt.speedscope.json"))
+        try:
+            p = subprocess.run([node, os.path.join(HERE, "speedscope_test.js"), dist, tmp,
+                                chromium], env=dict(os.environ, NODE_PATH=modules), timeout=170)
+        except subprocess.TimeoutExpired:
+            sys.exit("speedscope_test.js did not finish in 170 s")
+    sys.exit(p.returncode)
+
+
 def main():
-    if len(sys.argv) != 3:
+    if len(sys.argv) not in (3, 4):
         sys.exit(__doc__)
     exe, npm_dir = sys.argv[1], os.path.abspath(sys.argv[2])
+    if sys.argv[3:] == ["speedscope"]:
+        run_speedscope(exe, npm_dir)
     tools = browser(npm_dir)
 
     with tempfile.TemporaryDirectory(prefix="fp-browser-") as tmp:
@@ -116,6 +163,12 @@ def main():
             f.write(b"main;a 10\nmain;b 10\nmain;gone 20\n")
         flameprof(exe, ["diff", "--width", "1020", before, "-"], b"main;a 30\nmain;b 10\n",
                   os.path.join(tmp, "diff.svg"))
+        # A deep graph (150 frames, ~2,450 px tall, taller than the window): it opens
+        # where the flames are (issue 18). The deep stack is thin, the wide ones shallow.
+        deep = b";".join(b"d%d" % i for i in range(150)) + b" 1\nmain;wide 50\n"
+        flameprof(exe, ["svg", "--width", "1020"], deep, os.path.join(tmp, "deep.svg"))
+        flameprof(exe, ["svg", "--width", "1020", "--inverted"], deep,
+                  os.path.join(tmp, "deep_inv.svg"))
         rc = run_node(tools, "browser_test.js", tmp, 170)
     sys.exit(rc)
 

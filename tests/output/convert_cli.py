@@ -91,13 +91,17 @@ SCHEMA = {
     "Profile": {1: ("sample_type", "ValueType"), 2: ("sample", "Sample"),
                 3: ("mapping", "Mapping"), 4: ("location", "Location"),
                 5: ("function", "Function"), 6: ("string_table", "string"),
-                11: ("period_type", "ValueType"), 12: ("period", "int")},
+                9: ("time_nanos", "int"), 10: ("duration_nanos", "int"),
+                11: ("period_type", "ValueType"), 12: ("period", "int"), 13: ("comment", "int")},
     "ValueType": {1: ("type", "int"), 2: ("unit", "int")},
     "Sample": {1: ("location_id", "packed"), 2: ("value", "packed")},
-    "Mapping": {1: ("id", "int"), 5: ("filename", "int"), 7: ("has_functions", "int")},
+    "Mapping": {1: ("id", "int"), 2: ("memory_start", "int"), 3: ("memory_limit", "int"),
+                4: ("file_offset", "int"), 5: ("filename", "int"), 6: ("build_id", "int"),
+                7: ("has_functions", "int")},
     "Location": {1: ("id", "int"), 2: ("mapping_id", "int"), 4: ("line", "Line")},
-    "Line": {1: ("function_id", "int")},
-    "Function": {1: ("id", "int"), 2: ("name", "int")},
+    "Line": {1: ("function_id", "int"), 2: ("line", "int"), 3: ("column", "int")},
+    "Function": {1: ("id", "int"), 2: ("name", "int"), 3: ("system_name", "int"),
+                 4: ("filename", "int"), 5: ("start_line", "int")},
 }
 
 
@@ -135,13 +139,15 @@ GOLDEN = (
      ("sample_type", [("type", 3), ("unit", 4)])]
     + [("sample", [("location_id", ids), ("value", [n, n * PERIOD])])
        for ids, n in (([2, 1], 1), ([3, 1], 4), ([4, 1], 3), ([3, 5], 2))]
-    + [("period_type", [("type", 3), ("unit", 4)]), ("period", PERIOD),
+    + [("period_type", [("type", 3), ("unit", 4)]), ("period", PERIOD), ("comment", 6),
        ("mapping", [("id", 1), ("filename", 5), ("has_functions", 1)])]
     + [("location", [("id", i), ("mapping_id", 1)] + [("line", [("function_id", f)]) for f in fns])
        for i, fns in ((1, [1]), (2, [2]), (3, [3]), (4, [4, 3]), (5, [5]))]
-    + [("function", [("id", i), ("name", i + 5)]) for i in range(1, 6)]
+    # name and system_name are one string when the frame is all name (no tag, no location)
+    + [("function", [("id", i), ("name", i + 6), ("system_name", i + 6)]) for i in range(1, 6)]
     + [("string_table", s) for s in
-       ("", "samples", "count", "cpu", "nanoseconds", "flameprof", "main", "idle", "work", "leaf",
+       ("", "samples", "count", "cpu", "nanoseconds", "flameprof",
+        "flameprof: Function.system_name is the folded frame", "main", "idle", "work", "leaf",
         "other")]
 )
 
@@ -211,7 +217,10 @@ def test_speedscope(exe, tmp):
     check(all(0 <= i < len(frames) for s in prof["samples"] for i in s), "indexes in range")
     # Each sample is its stack, root first.
     stacks = sorted(";".join(frames[i] for i in s) for s in prof["samples"])
-    check("ok\u00e9\u20ac\U0001F525;inl_[i];x_[i]" in stacks, "samples are root-first stacks")
+    check("ok\u00e9\u20ac\U0001F525;inl;x" in stacks, "samples are root-first stacks")
+    # Tags are not shown: the name is the function's; the folded frame is kept aside.
+    tagged = [f for f in doc["shared"]["frames"] if f["name"] == "inl"]
+    check(tagged == [{"name": "inl", "folded": "inl_[i]"}], "inlined: name without tag", str(tagged))
     # -o FILE.json picks speedscope; the name defaults to the input file's.
     path = write(tmp, "in.folded", b"a;b 2\n")
     rc, so, _ = run(exe, ["convert", "-o", os.path.join(tmp, "out.speedscope.json"), path])
@@ -422,6 +431,43 @@ def test_go(exe, go, tmp):
           % (m and m.group(1), total))
     print("go tool pprof: %d samples, %d functions, totals and every flat/cum match"
           % (total, len(cum)))
+    test_go_names(exe, go, tmp, env)
+
+
+# Frames as V8's and CPython's perf maps and the JVM agent name them, with their tags.
+RUNTIMES = (
+    b"_start;main;JS:~executeUserEntryPoint node:internal/modules/run_main:155:31_[j];"
+    b"JS:*leaf /app/cpu.js:2:15_[j] 5\n"
+    b"_start;main;py::handle:/srv/app.py_[j];py::leaf_d:/srv/hot.py_[j] 3\n"
+    b"_start;main;com.example.Foo.bar(int)_[j];com.example.Foo.helper(int)_[i];"
+    b"do_sin_[i];page_fault_[k] 2\n")
+
+
+def test_go_names(exe, go, tmp, env):
+    """go tool pprof -top/-raw/-traces show names without tags, file and line columns."""
+    src = write(tmp, "rt.folded", RUNTIMES)
+    pb = os.path.join(tmp, "rt.pb.gz")
+    run(exe, ["convert", "-o", pb, src])
+
+    def pprof(*args):
+        return subprocess.run([go, "tool", "pprof", "-sample_index=samples"] + list(args) + [pb],
+                              capture_output=True, text=True, env=env, timeout=120).stdout
+    top, raw, traces = pprof("-top", "-nodecount=100"), pprof("-raw"), pprof("-traces")
+    want = {"executeUserEntryPoint", "leaf", "handle", "leaf_d", "com.example.Foo.bar",
+            "com.example.Foo.helper", "do_sin", "page_fault", "main", "_start"}
+    got = {re.sub(r" \(inline\)$", "", l.split(None, 5)[5])
+           for l in top.splitlines() if re.match(r"\s*\d+\s+[\d.]+%", l)}
+    check(got == want, "-top: the functions by their bare names", str(sorted(got)))
+    check("_[" not in top + traces,
+          "-top and -traces show no folded tag", traces[-300:])
+    for line in ("executeUserEntryPoint node:internal/modules/run_main:155 s=155",
+                 "leaf /app/cpu.js:2 s=2", "leaf_d /srv/hot.py:0 s=0"):
+        check(line in raw, "-raw: function, file:line, start line: %r" % line)
+    check(all(n in traces for n in ("executeUserEntryPoint", "leaf_d", "do_sin")),
+          "-traces: the stacks by bare names")
+    rc, out, _ = run(exe, ["convert", "--format", "folded", "--sample-index", "samples", pb])
+    check(out == b"".join(sorted(RUNTIMES.splitlines(True))),
+          "folded -> pprof -> folded exact with tags, tiers and locations", out.decode()[:300])
 
 
 # ---- speedscope's schema ---------------------------------------------------------------

@@ -8,8 +8,12 @@ Usage: formats_e2e.py FLAMEPROF LIBFLAMEPROF BURN     (exit 0: all checks passed
 import gzip
 import json
 import os
+import re
+import shutil
+import subprocess
 import sys
 import tempfile
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from convert_cli import pprof_of  # noqa: E402  the protobuf reader of the golden test
@@ -28,6 +32,71 @@ def record(exe, lib, burn, prefix, args=(), env_extra=None):
 
 def files(tmp, stem):
     return sorted(f[len(stem):] for f in os.listdir(tmp) if f.startswith(stem + "."))
+
+
+def build_id(path):
+    """The GNU build-id of an ELF file, as readelf -n prints it."""
+    p = subprocess.run(["readelf", "-n", path], capture_output=True, text=True)
+    m = re.search(r"Build ID: ([0-9a-f]+)", p.stdout)
+    return m and m.group(1)
+
+
+def check_mappings(prof, burn, path):
+    """One mapping per module, the program first with its build-id; go tool pprof (when
+    there) titles the profile by the program."""
+    strs = [v for k, v in prof if k == "string_table"]
+    maps = [dict(v) for k, v in prof if k == "mapping"]
+    files = [strs[m["filename"]] for m in maps]
+    check(files and files[0] == os.path.realpath(burn), "mapping 1 is the program", str(files[:2]))
+    check(any("/libc.so" in f for f in files), "libc has a mapping of its own", str(files))
+    want = build_id(burn)
+    check(want and maps and strs[maps[0].get("build_id", 0)] == want,
+          "the program's build-id %s in its mapping" % want)
+    check(all(m.get("memory_start", 0) < m.get("memory_limit", 0) for m in maps),
+          "every mapping has its address range")
+    go = shutil.which("go")
+    if not go:
+        print("SKIP: go not found: File: line not checked (apt-get install golang-go)")
+        return
+    top = subprocess.run([go, "tool", "pprof", "-top", path], capture_output=True, text=True,
+                         env=dict(os.environ, PPROF_TMPDIR=os.path.dirname(path)),
+                         timeout=120).stdout
+    check(top.startswith("File: " + os.path.basename(burn) + "\nBuild ID: " + str(want)),
+          "go tool pprof -top: File: names the program, with its build-id", top[:120])
+
+
+NODE_JS = """function leaf(n) {
+  let s = 0; for (let i = 0; i < n; i++) s += Math.sqrt(i); return s;
+}
+const end = process.cpuUsage().user + 400000;
+while (process.cpuUsage().user < end) leaf(20000);
+"""
+
+
+def check_node(exe, lib, tmp):
+    """node: JS frames as functions with their file and line, File: node, exact round trip."""
+    node = shutil.which("node")
+    if not node:
+        print("SKIP: node not found: JS frames in pprof not checked (apt-get install nodejs)")
+        return
+    js = os.path.join(tmp, "cpu.js")
+    open(js, "w").write(NODE_JS)
+    stem = os.path.join(tmp, "node")
+    p = fptest.run([exe, "record", "--format", "pprof,folded", "-o", stem, "--", node, js],
+                   env={"FLAMEPROF_LIB": lib}, timeout=60, echo=False)
+    check(p.returncode == 0, "node under record: %d %s" % (p.returncode, p.stderr[-300:]))
+    prof = pprof_of(open(stem + ".pb.gz", "rb").read())
+    strs = [v for k, v in prof if k == "string_table"]
+    fns = [dict(v) for k, v in prof if k == "function"]
+    leaf = [(strs[f.get("filename", 0)], f.get("start_line")) for f in fns
+            if strs[f["name"]] == "leaf"]
+    check(leaf and all(x == (js, 1) for x in leaf), "JS leaf: bare name, file and line", str(leaf))
+    maps = [dict(v) for k, v in prof if k == "mapping"]
+    check(maps and os.path.basename(strs[maps[0]["filename"]]) == "node",
+          "mapping 1 is node", maps and strs[maps[0]["filename"]])
+    back = fptest.run([exe, "convert", "--format", "folded", "--sample-index", "samples",
+                       stem + ".pb.gz"], timeout=60, echo=False)
+    check(back.out == open(stem + ".folded", "rb").read(), "node: folded -> pprof -> folded exact")
 
 
 def main():
@@ -58,6 +127,13 @@ def main():
         strings = {v for k, v in prof if k == "string_table"}
         check({"burn_a", "burn_b", "main"} <= names & strings, "the program's functions in both")
         check(doc["name"].startswith("pid "), "speedscope names the profile by pid: %r" % doc["name"])
+        check_mappings(prof, burn, os.path.join(tmp, "all.pb.gz"))
+        when = dict((k, v) for k, v in prof if k in ("time_nanos", "duration_nanos"))
+        check(0 < time.time() - when.get("time_nanos", 0) / 1e9 < 120 and
+              0 < when.get("duration_nanos", 0) < 120e9,
+              "pprof time and duration of collection", str(when))
+
+        check_node(exe, lib, tmp)
 
         # The environment variable, with a bad name among good ones.
         p = record(exe, lib, burn, os.path.join(tmp, "env"), env_extra={

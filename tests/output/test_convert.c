@@ -1,11 +1,13 @@
 /* test_convert.c - the speedscope writer's exact output and JSON escaping; the pprof
  * writer's gzip framing, determinism and errors. (The pprof structure is decoded and
- * compared field by field in convert_cli.py.) */
+ * compared field by field in convert_cli.py.) The name shapes frame_parse reads. */
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "check.h"
 #include "folded.h"
+#include "frame_parse.h"
 #include "pprof.h"
 #include "speedscope.h"
 
@@ -81,7 +83,7 @@ static void test_speedscope_exact(void)
               "{\"name\": \"main\"},\n"
               "{\"name\": \"idle\"},\n"
               "{\"name\": \"work\"},\n"
-              "{\"name\": \"leaf_[i]\"},\n"
+              "{\"name\": \"leaf\", \"folded\": \"leaf_[i]\"},\n"
               "{\"name\": \"other\"}]},\n"
               "\"profiles\": [{\"type\": \"sampled\", \"name\": \"my \\\"prog\\\"\", \"unit\": "
               "\"none\", \"startValue\": 0, \"endValue\": 6,\n"
@@ -109,8 +111,8 @@ static void test_pprof_bytes(void)
     folded_profile p;
     load(&p, in, sizeof(in) - 1);
     mem m1, m2;
-    CHECK(pprof_write(&p, 997, mem_open(&m1)) == 0);
-    CHECK(pprof_write(&p, 997, mem_open(&m2)) == 0);
+    CHECK(pprof_write(&p, 997, NULL, mem_open(&m1)) == 0);
+    CHECK(pprof_write(&p, 997, NULL, mem_open(&m2)) == 0);
     char *a = mem_close(&m1), *b = mem_close(&m2);
     /* gzip: magic, deflate, no time stamp (bytes 4..7), so the same bytes every time */
     CHECK(m1.len > 18 && (unsigned char)a[0] == 0x1f && (unsigned char)a[1] == 0x8b && a[2] == 8);
@@ -121,7 +123,7 @@ static void test_pprof_bytes(void)
 
     FILE *full = fopen("/dev/full", "w");
     if (full) {
-        CHECK(pprof_write(&p, 997, full) == -1);
+        CHECK(pprof_write(&p, 997, NULL, full) == -1);
         fclose(full);
     }
     full = fopen("/dev/full", "w");
@@ -132,8 +134,53 @@ static void test_pprof_bytes(void)
     folded_free(&p);
 }
 
+/* Each runtime's shape, and names that only look like one. */
+static void test_frame_parse(void)
+{
+    static const struct {
+        const char *in, *name, *file;
+        long line, col;
+        frame_kind kind;
+    } cases[] = {
+        { "JS:~executeUserEntryPoint node:internal/modules/run_main:155:31_[j]",
+          "executeUserEntryPoint", "node:internal/modules/run_main", 155, 31, FRAME_JIT },
+        { "JS:*leafD /p/cpu.js:2:15_[j]", "leafD", "/p/cpu.js", 2, 15, FRAME_JIT },
+        { "JS:^get size /p/m.js:9:3_[j]", "get size", "/p/m.js", 9, 3, FRAME_JIT },
+        { "JS:^ /x.js:1:1", "(anonymous)", "/x.js", 1, 1, FRAME_NATIVE },
+        { "LazyCompile:~f /a.js:7", "f", "/a.js", 7, 0, FRAME_NATIVE },
+        { "py::leaf_d:/path/hot.py_[j]", "leaf_d", "/path/hot.py", 0, 0, FRAME_JIT },
+        { "py::<module>:/p/m.py", "<module>", "/p/m.py", 0, 0, FRAME_NATIVE },
+        { "com.example.Foo.bar(int,java.lang.String[])_[j]", "com.example.Foo.bar", NULL, 0,
+          0, FRAME_JIT },
+        { "com.example.Foo.<init>(int)_[0]", "com.example.Foo.<init>", NULL, 0, 0,
+          FRAME_INTERPRETED },
+        { "double GtX.churn(int)_[i]", "GtX.churn", NULL, 0, 0, FRAME_INLINED },
+        { "ns::f(int) const_[i]", "ns::f(int) const", NULL, 0, 0, FRAME_INLINED },
+        { "std::vector<a.b>::at(int)_[j]", "std::vector<a.b>::at(int)", NULL, 0, 0, FRAME_JIT },
+        { "foo(a.b)", "foo(a.b)", NULL, 0, 0, FRAME_NATIVE },
+        { "page_fault_[k]", "page_fault", NULL, 0, 0, FRAME_KERNEL },
+        { "_[j]", "_[j]", NULL, 0, 0, FRAME_NATIVE },
+        { "JS:", "(anonymous)", NULL, 0, 0, FRAME_NATIVE },
+        { "py::", "", NULL, 0, 0, FRAME_NATIVE },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        frame_parts fp;
+        frame_parse(cases[i].in, strlen(cases[i].in), &fp);
+        char *name = strndup(fp.name, fp.name_len);
+        char *file = fp.file ? strndup(fp.file, fp.file_len) : NULL;
+        CHECK_STR(name, cases[i].name);
+        CHECK(!cases[i].file == !file);
+        if (file && cases[i].file)
+            CHECK_STR(file, cases[i].file);
+        CHECK(fp.line == cases[i].line && fp.col == cases[i].col && fp.kind == cases[i].kind);
+        free(name);
+        free(file);
+    }
+}
+
 int main(void)
 {
+    test_frame_parse();
     test_json_strings();
     test_speedscope_exact();
     test_pprof_bytes();
