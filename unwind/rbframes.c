@@ -94,6 +94,8 @@ static uint64_t local_me(const unwind_ranges *rw, uint64_t ep, uint64_t flags, u
         flags = load(ep);
     }
     uint64_t me = load(ep - 16), svar_flags;
+    if (me && !in_ranges(rw, me, 16))
+        atomic_store_explicit(&g_stale, true, memory_order_relaxed); /* a new heap page */
     /* A method that set $~ keeps its entry in the svar there, a short-lived object: read
      * it now (it is live: its frame is), not when the name is resolved. */
     if (me && in_ranges(rw, me, 16) && ((svar_flags = load(me)) & 0x1f) == 0x1a /* T_IMEMO */ &&
