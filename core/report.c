@@ -15,6 +15,8 @@
 #include "folded.h"
 #include "jit_names.h"
 #include "jvmframes.h"
+#include "rtframe.h"
+#include "rtnames.h"
 #include "modules.h"
 #include "outfile.h"
 #include "pynames.h"
@@ -159,8 +161,14 @@ static void add_stack(stack_entry *e, void *arg)
     for (size_t i = e->depth; i-- > 0;) {
         bool is_return = i > 0;
         uint64_t pc = e->pcs[i];
-        if (PYNAMES_IS_PC(pc)) {
+        if (PYNAMES_IS_PC(pc)) { /* a Python frame, named when sampled (pynames.h) */
             append_python_frame(c, pc);
+            continue;
+        }
+        if (rtframe_is(pc)) { /* an interpreter frame, named when sampled */
+            const char *name = rtframe_kind_of(pc) == RTFRAME_NAME
+                                   ? rtnames_get((uint32_t)rtframe_value(pc)) : NULL;
+            append_frame(c, name ? name : "[unknown]", false);
             continue;
         }
         const unwind_module *mod = find_module(e->gen, is_return ? pc - 1 : pc);

@@ -5,6 +5,8 @@
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stddef.h>
+#include <string.h>
 #include <time.h>
 
 #include "control.h"
@@ -14,6 +16,7 @@
 #include "modules.h"
 #include "python.h"
 #include "rawfile.h"
+#include "rbnames.h"
 #include "threads.h"
 #include "timeline.h"
 
@@ -45,14 +48,28 @@ static uint64_t monotonic_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+/* A sample with interpreter frames, named now (rbnames.h): a copy, the ring's is const. */
+static const ring_sample *name_runtime_frames(const ring_sample *s)
+{
+    static ring_sample named;
+    if (!(s->flags & RING_RUNTIME))
+        return s;
+    memcpy(&named, s, offsetof(ring_sample, pcs) + s->depth * sizeof s->pcs[0]);
+    named.depth = (uint16_t)rbnames_resolve(named.pcs, named.depth);
+    return &named;
+}
+
 static void drain(void)
 {
     const ring_sample *s;
     while ((s = ring_peek(g_ring))) {
+        /* Python first: python_named reads the slot's py[], which name_runtime_frames' copy
+         * leaves out. */
+        s = name_runtime_frames(python_named(s));
         uint32_t pm_gen = (s->flags & RING_JIT) ? jit_perfmap_gen(s->jit_stamp) : 0;
         if (s->flags & RING_METHODS)
             hotspot_note_methods(s->pcs, s->depth); /* named while the JVM still runs */
-        stack_entry *e = stacks_put(g_table, python_named(s), pm_gen, s->weight, 1);
+        stack_entry *e = stacks_put(g_table, s, pm_gen, s->weight, 1);
         if (!e)
             g_lost += s->weight;
         else
@@ -165,6 +182,7 @@ static void *run(void *arg)
         struct timespec now;
         clock_gettime(CLOCK_MONOTONIC, &now);
         python_poll((uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec);
+        rbnames_poll();
         drain();
         if (n % SPILL_TICKS == 0)
             spill_now();

@@ -37,6 +37,7 @@
 #include "owner.h"
 #include "procname.h"
 #include "rawfile.h"
+#include "rbnames.h"
 #include "record_mark.h"
 #include "report.h"
 #include "ring.h"
@@ -275,6 +276,7 @@ __attribute__((constructor)) static void flameprof_init(void)
     }
     record_mark(RECORD_MARK_LOADED); /* for `flameprof record`: the library is in here */
     jit_setup_env();
+    rbnames_init(g_cfg.quiet); /* CRuby: on this (main) thread, for its TLS offset */
     jvm_setup_env(); /* before the JVM (if this is one) reads JAVA_TOOL_OPTIONS */
     if (!real_pthread_create || ring_init(&g_ring, RING_SLOTS) != 0) {
         fprintf(stderr, "flameprof: cannot allocate the sample ring; not profiling\n");
