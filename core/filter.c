@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "array.h"
+#include "thread_root.h"
 
 static const char *const kind_name[FILTER_KINDS] = { "hide", "focus", "exclude", "strip" };
 
@@ -49,14 +50,7 @@ bool filter_active(const filter *f)
 
 bool filter_is_thread_root(const char *frame, size_t len)
 {
-    if (len < 4 || frame[0] != '[' || frame[len - 1] != ']')
-        return false;
-    size_t i = len - 1, digits = 0;
-    while (i > 1 && frame[i - 1] >= '0' && frame[i - 1] <= '9') {
-        i--;
-        digits++;
-    }
-    return digits > 0 && frame[i - 1] == ' ';
+    return util_thread_root(frame, len, NULL);
 }
 
 /* Does p hold thread roots to merge away? */
