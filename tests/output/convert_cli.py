@@ -273,6 +273,46 @@ def test_speedscope(exe, tmp):
 
 # ---- options and errors ----------------------------------------------------------------
 
+def test_speedscope_threads(exe, tmp):
+    """Threads kept: the merged profile first, then one view per thread, read back merged."""
+    rc, out, err = run(exe, ["convert", "--threads", "--format", "speedscope"], THREADS_IN)
+    check(rc == 0 and err == "", "speedscope threads: exit 0 silently (%d %r)" % (rc, err))
+    doc = json.loads(out)
+    frames = [f.get("folded", f["name"]) for f in doc["shared"]["frames"]]
+    profs = doc["profiles"]
+    # Thread roots: [main 4242], [worker-1 4243], [t 007], [ 12] (the filter's rule).
+    check([p["name"] for p in profs] ==
+          ["flameprof", " (12)", "main (4242)", "t (007)", "worker-1 (4243)"],
+          "N+1 profiles: merged first, then one per thread named 'name (tid)'",
+          str([p["name"] for p in profs]))
+    check(doc["activeProfileIndex"] == 0 and "flameprofView" not in profs[0],
+          "the merged view is the default")
+
+    def stacks(p, root=""):
+        return sorted((root + ";".join(frames[i] for i in smp)).rstrip(";") + " %d" % w
+                      for smp, w in zip(p["samples"], p["weights"]))
+    lines = sorted(THREADS_IN.decode().splitlines())
+    check(stacks(profs[0]) == lines and profs[0]["endValue"] == 21, "merged: every stack, total")
+    views = []
+    for p in profs[1:]:
+        name, tid = p["name"].rsplit(" (", 1)
+        root = "[%s %s];" % (name, tid[:-1])
+        check(p.get("flameprofView") == "thread" and p["endValue"] == sum(p["weights"]),
+              "%s: a thread view, endValue its total" % p["name"])
+        views += stacks(p, root)
+    check(sorted(views) == lines, "the views hold each thread's stacks without the root",
+          str(sorted(views)))
+    check({p["name"]: p["endValue"] for p in profs[1:]} ==
+          {" (12)": 6, "main (4242)": 6, "t (007)": 4, "worker-1 (4243)": 5},
+          "each thread's total")
+    src = write(tmp, "thr.speedscope.json", out)
+    rc, back, err = run(exe, ["convert", "--threads", "--format", "folded", src])
+    check(rc == 0 and back == b"".join(sorted(THREADS_IN.splitlines(True))),
+          "folded -> speedscope -> folded exact with thread roots", (back + err.encode())[:400])
+    rc, out, _ = run(exe, ["convert", "--format", "speedscope"], b"main;a 1\n")
+    check(len(json.loads(out)["profiles"]) == 1, "no thread roots: one profile, as before")
+
+
 def test_errors(exe, tmp):
     path = write(tmp, "bad.folded", b"a;b 1\nno count here\na;c 2\na;d x\n\na;e 3\n")
     rc, out, err = run(exe, ["convert", "--format", "speedscope", path])
@@ -615,9 +655,10 @@ def test_schema(exe, npm_dir, tmp):
         "hostile": HOSTILE,
         "empty": b"",
         "one": b"main 1\n",
+        "threads": THREADS_IN,  # with --threads: the per-thread views too
     }
     for name, data in inputs.items():
-        rc, out, err = run(exe, ["convert", "--format", "speedscope"], data)
+        rc, out, err = run(exe, ["convert", "--threads", "--format", "speedscope"], data)
         check(rc == 0, "%s: exit 0 (%s)" % (name, err))
         doc = json.loads(out)
         errs = schema.errors(doc, schema.doc)
@@ -645,6 +686,7 @@ def main():
             test_pprof_hostile(exe)
             test_pprof_threads(exe, tmp)
             test_speedscope(exe, tmp)
+            test_speedscope_threads(exe, tmp)
             test_errors(exe, tmp)
             test_diff(exe, tmp, arg)
         elif mode == "go":
