@@ -55,8 +55,42 @@ void jit_perfmap_path(long pid, char *buf, size_t cap)
     snprintf(buf, cap, "/tmp/perf-%ld.map", pid);
 }
 
+/* When this process started, in seconds since the epoch (boot time + /proc/self/stat's
+ * starttime), or 0 if unknown. */
+static long long process_start_s(void)
+{
+    static long long start = -1;
+    if (start >= 0)
+        return start;
+    start = 0;
+    char buf[1024];
+    long long btime = 0;
+    FILE *f = fopen("/proc/stat", "re");
+    while (f && fgets(buf, sizeof buf, f))
+        if (sscanf(buf, "btime %lld", &btime) == 1)
+            break;
+    if (f)
+        fclose(f);
+    f = fopen("/proc/self/stat", "re");
+    size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
+    if (f)
+        fclose(f);
+    buf[n] = 0;
+    char *p = strrchr(buf, ')'); /* the command name may hold spaces and parentheses */
+    unsigned long long ticks;
+    long hz = sysconf(_SC_CLK_TCK);
+    /* After ')': state is field 3; starttime is field 22. */
+    if (btime > 0 && p && hz > 0 &&
+        sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d "
+                      "%*d %*d %llu", &ticks) == 1)
+        start = btime + (long long)(ticks / (unsigned long long)hz);
+    return start;
+}
+
 /* The perf map is trusted only if it is a regular file of ours (or root's), opened
- * without following a symlink, as perf itself insists. */
+ * without following a symlink, as perf itself insists. A map last written before this
+ * process began is a dead process's that had the same pid (maps left in /tmp): not ours,
+ * passed over without a word until something writes it again. */
 static void try_open(long pid)
 {
     char path[64];
@@ -75,6 +109,11 @@ static void try_open(long pid)
         problem = "not a regular file";
     else if (st.st_uid != getuid() && st.st_uid != 0)
         problem = "owned by another user";
+    if (!problem && !g_foreign && process_start_s() > 0 &&
+        (long long)st.st_mtime < process_start_s() - 1) {
+        close(fd);
+        return;
+    }
     if (problem) {
         close(fd);
         if (!g_problem)

@@ -74,9 +74,28 @@ static prctl_fn real_prctl;
 static char g_name[PROCNAME_FILE_MAX], g_display[PROCNAME_DISPLAY_MAX];
 static bool g_descendant;
 
+/* The libc functions we interpose, looked up once in the constructor. dlsym takes the
+ * loader lock, and a child made by a raw clone system call (Chromium's zygote) inherits that
+ * lock as another thread of its parent held it (our aggregator, a dlopen), with no atfork
+ * handler to release it: a dlsym in its execve would wait forever. */
+static const char *const cached_names[] = {
+    "execve", "execvpe", "fexecve", "sigaction", "signal", "bsd_signal", "sysv_signal",
+    "__sysv_signal", "unshare", "dlopen", "prctl", "_exit", "pthread_create",
+};
+static void *cached_ptrs[sizeof cached_names / sizeof *cached_names];
+
+static void resolve_real_symbols(void)
+{
+    for (size_t i = 0; i < sizeof cached_names / sizeof *cached_names; i++)
+        cached_ptrs[i] = dlsym(RTLD_NEXT, cached_names[i]);
+}
+
 static void *real_symbol(const char *name)
 {
-    return dlsym(RTLD_NEXT, name);
+    for (size_t i = 0; i < sizeof cached_names / sizeof *cached_names; i++)
+        if (cached_ptrs[i] && strcmp(cached_names[i], name) == 0)
+            return cached_ptrs[i];
+    return dlsym(RTLD_NEXT, name); /* before the constructor (another library's) */
 }
 
 
@@ -255,6 +274,7 @@ static void root_of_tree(void)
 
 __attribute__((constructor)) static void flameprof_init(void)
 {
+    resolve_real_symbols();
     real__exit = (exit_fn)real_symbol("_exit");
     real_pthread_create = (pthread_create_fn)real_symbol("pthread_create");
     real_prctl = (prctl_fn)real_symbol("prctl");
