@@ -182,7 +182,8 @@ void config_format_names(unsigned formats, char *dst, size_t cap)
                                      format_names[k].name);
 }
 
-bool config_expand_out(const char *prefix, pid_t pid, char *dst, size_t cap)
+bool config_expand_out(const char *prefix, pid_t pid, const char *name, char *dst,
+                       size_t cap)
 {
     size_t n = 0;
     for (const char *p = prefix; *p; p++) {
@@ -190,6 +191,9 @@ bool config_expand_out(const char *prefix, pid_t pid, char *dst, size_t cap)
         const char *piece = num;
         if (p[0] == '%' && p[1] == 'p') {
             snprintf(num, sizeof num, "%ld", (long)pid);
+            p++;
+        } else if (p[0] == '%' && p[1] == 'c') {
+            piece = name && *name ? name : "process";
             p++;
         } else if (p[0] == '%' && p[1] == '%') {
             piece = "%";
@@ -249,7 +253,7 @@ bool config_parse_source(const char *text, config_source *out, char *why, size_t
 
 void config_load(config *c)
 {
-    char why[160], used[64];
+    char why[160], used[64], *end;
     const char *v = getenv("FLAMEPROF_FREQ");
     if (!config_parse_freq(v, &c->freq, why, sizeof why)) {
         snprintf(used, sizeof used, "%u Hz", c->freq);
@@ -273,6 +277,25 @@ void config_load(config *c)
     v = getenv("FLAMEPROF_TIMELINE_MAX");
     if (!config_parse_size(v, &c->timeline_max, why, sizeof why))
         warn_bad("FLAMEPROF_TIMELINE_MAX", v, why, "256M");
+    v = getenv("FLAMEPROF_THREADS");
+    if (!config_parse_bool(v, &c->threads, why, sizeof why))
+        warn_bad("FLAMEPROF_THREADS", v, why, "no (threads merged)");
+    v = getenv("FLAMEPROF_TREE");
+    c->tree[0] = 0;
+    if (v && *v && v[0] == '/' && strlen(v) < sizeof c->tree)
+        snprintf(c->tree, sizeof c->tree, "%s", v);
+    else if (v && *v)
+        warn_bad("FLAMEPROF_TREE", v, "is not an absolute directory path that fits",
+                 "no tree: this process writes its own files");
+    v = getenv("FLAMEPROF_MIN_SAMPLES");
+    long min = v ? strtol(v, &end, 10) : CONFIG_DEFAULT_MIN_SAMPLES;
+    c->min_samples = (unsigned)CONFIG_DEFAULT_MIN_SAMPLES;
+    if (v && (end == v || *end || min < 0 || min > 1000000)) {
+        snprintf(used, sizeof used, "%d", CONFIG_DEFAULT_MIN_SAMPLES);
+        warn_bad("FLAMEPROF_MIN_SAMPLES", v, "is not a count from 0 to 1000000", used);
+    } else {
+        c->min_samples = (unsigned)min;
+    }
     v = getenv("FLAMEPROF_STOP_WAIT");
     if (!config_parse_stop_wait(v, &c->stop_wait, why, sizeof why)) {
         snprintf(used, sizeof used, "%u seconds", c->stop_wait);

@@ -13,7 +13,8 @@
 #define CONFIG_DEFAULT_FREQ 997 /* prime: does not beat against periodic work */
 #define CONFIG_MIN_FREQ 1
 #define CONFIG_MAX_FREQ 10000
-#define CONFIG_DEFAULT_OUT "flameprof.%p"
+#define CONFIG_DEFAULT_OUT "flameprof.%c.%p" /* flameprof.wl_mix.1234.svg */
+#define CONFIG_DEFAULT_MIN_SAMPLES 10 /* below it, a descendant's profile is not written */
 #define CONFIG_DEFAULT_STOP_WAIT 10 /* seconds; docker stop's grace period is 10 s */
 #define CONFIG_MAX_STOP_WAIT 3600
 #define CONFIG_DEFAULT_WALL_FREQ 97 /* wall mode samples every thread, idle or not: lower */
@@ -44,7 +45,8 @@ enum {
 
 typedef struct config {
     unsigned freq;            /* FLAMEPROF_FREQ: samples per CPU-second per thread */
-    char out[PATH_MAX - 64];  /* FLAMEPROF_OUT: output prefix, %p = pid, %% = % */
+    char out[PATH_MAX - 64];  /* FLAMEPROF_OUT: output prefix, %p = pid, %c = program
+                                 name (file-safe, e.g. chromium-renderer), %% = % */
     bool quiet;               /* FLAMEPROF_QUIET: no exit summary */
     unsigned stop_wait;       /* FLAMEPROF_STOP_WAIT: seconds an ending signal (or _exit)
                                  waits for the profile before the process ends anyway;
@@ -55,8 +57,17 @@ typedef struct config {
     unsigned long long timeline_max; /* FLAMEPROF_TIMELINE_MAX: bytes, 0: the default */
     bool empty_handler;       /* FLAMEPROF_BENCH=empty-handler: timers fire, handler does
                                  nothing (the benchmark's floor); nothing is written */
+    char tree[PATH_MAX - 128]; /* FLAMEPROF_TREE: the directory `flameprof record` gives
+                                  every process of its tree; empty when not recording a
+                                  tree. Each process writes NAME.PID.folded and NAME.PID.info
+                                  there (record_tree.h reads them), whatever its size */
+    unsigned min_samples;     /* FLAMEPROF_MIN_SAMPLES: a process started by the profiled
+                                 program (not the program itself) with fewer samples
+                                 writes no files (not with FLAMEPROF_TREE) */
     config_mode mode;         /* FLAMEPROF_MODE */
     config_source source;     /* FLAMEPROF_SOURCE (cpu mode only) */
+    bool threads;             /* FLAMEPROF_THREADS: keep threads apart, a root frame
+                                 "[name tid]" each (the default merges them) */
 } config;
 
 /* Reads the environment through getenv. Warnings go to stderr (one line each). */
@@ -89,7 +100,9 @@ bool config_parse_formats(const char *text, unsigned *out, char *why, size_t cap
 /* The names of the formats in formats, comma-separated ("folded,svg"), into dst. */
 void config_format_names(unsigned formats, char *dst, size_t cap);
 
-/* Expand %p (pid) and %% in prefix into dst. Returns false if it does not fit. */
-bool config_expand_out(const char *prefix, pid_t pid, char *dst, size_t cap);
+/* Expand %p (pid), %c (name) and %% in prefix into dst. Returns false if it does not
+ * fit. */
+bool config_expand_out(const char *prefix, pid_t pid, const char *name, char *dst,
+                       size_t cap);
 
 #endif

@@ -13,6 +13,7 @@
 
 #include "modules.h"
 #include "outfile.h"
+#include "threads.h"
 #include "timeline.h"
 #include <time.h>
 
@@ -30,6 +31,9 @@ static size_t g_len;
 static size_t g_modules_written, g_maps_written;
 static bool g_failed;
 static unsigned g_freq;
+static uint32_t g_cur_tid; /* the thread of the K records being written (H records) */
+static bool g_names_all;   /* write every thread name (a new file), not only changes */
+static bool g_any_tid;     /* some K record had a thread */
 /* Compaction: deltas accumulate; once they outweigh a full snapshot several times over,
  * the file is rewritten as one snapshot, so a long run's spill stays proportional to its
  * distinct stacks, not to its duration. */
@@ -155,6 +159,7 @@ int rawfile_open(const char *stem, unsigned freq)
     g_first_slot = g_end_slot = 0;
     g_stacks_written = 0;
     g_start_written = false;
+    g_names_all = true;
     put_header();
     flush_buf();
     return 0;
@@ -168,6 +173,13 @@ void rawfile_set_timeline_max(uint64_t bytes)
 uint64_t rawfile_timeline_dropped_s(void)
 {
     return g_first_slot / TIMELINE_SLOTS_PER_S;
+}
+
+void rawfile_discard(void)
+{
+    struct stat st;
+    if (g_fd >= 0 && lstat(g_path, &st) == 0 && st.st_dev == g_dev && st.st_ino == g_ino)
+        unlink(g_path);
 }
 
 const char *rawfile_path(void)
@@ -190,6 +202,10 @@ static void spill_new_stacks(stack_table *t)
 {
     for (; g_stacks_written < t->len; g_stacks_written++) {
         const stack_entry *e = stacks_get(t, (uint32_t)g_stacks_written);
+        if (e->tid != g_cur_tid)
+            put("H %x\n", e->tid);
+        g_cur_tid = e->tid;
+        g_any_tid |= e->tid != 0;
         put("K %x %x %x %x %x %x", e->id, e->gen, e->pm_gen, e->jvm_gen, e->flags, e->depth);
         for (size_t i = 0; i < e->depth; i++)
             put(" %lx", (unsigned long)e->pcs[i]);
@@ -213,8 +229,19 @@ static void spill_weights(stack_table *t, bool full)
     }
 }
 
+static void put_thread(uint32_t tid, const char *name, void *ctx)
+{
+    (void)ctx;
+    put("N %x %s\n", tid, name); /* names hold no newline (threads.c) */
+}
+
 static void spill_modules_and_maps(void)
 {
+    threads_foreach_changed(g_names_all, put_thread, NULL);
+    g_names_all = false;
+    if (g_any_tid) /* each spill says its threads afresh, whatever the file's last state */
+        put("H 0\n");
+    g_cur_tid = 0;
     for (size_t n = modules_count(); g_modules_written < n; g_modules_written++) {
         const unwind_module *m = modules_get((int)g_modules_written);
         put("M %x %lx %lx %lx ", m->id, (unsigned long)m->start, (unsigned long)m->end,
@@ -343,6 +370,7 @@ static void compact(stack_table *t, uint32_t cutoff)
     g_fd = fd;
     g_file_bytes = 0;
     g_modules_written = g_maps_written = g_stacks_written = 0;
+    g_names_all = true;
     put_header();
     spill_modules_and_maps();
     spill_new_stacks(t);
@@ -378,6 +406,7 @@ static void compact(stack_table *t, uint32_t cutoff)
         g_file_bytes = old_bytes;
         g_tl_bytes = old_tl;
         g_failed = false;
+        g_names_all = true; /* the names written to the discarded file: again, to the old */
         g_snapshot_bytes = g_file_bytes; /* do not retry at every spill */
         g_tl_max = g_tl_bytes * 2 > g_tl_max ? g_tl_bytes * 2 : g_tl_max;
         spill_modules_and_maps(); /* what this spill owes the old file */

@@ -28,17 +28,22 @@
  *   M <id> <start> <end> <bias> <path>            a module (ids 0, 1, 2, ... in order)
  *   B <id> <build-id as hex bytes>                its GNU build-id, when it has one
  *   G <gen> <n> <id>...                           the module map of generation gen
+ *   H <tid>                                       the thread of the K records that follow
+ *                                                 (FLAMEPROF_THREADS; 0 until one is seen)
  *   K <id> <gen> <pm_gen> <jvm_gen> <flags> <depth> <pc>...
  *                                                 a stack, once (ids 0, 1, 2, ... in order)
  *   W <id> <weight> <samples>                     weight gained since the last spill
  *   T <slot> <n> <id> <weight>...                 weights of n stacks in one slot
  *   D <slot>                                      the timeline before slot was dropped
+ *   N <tid> <name>                                a thread's name (threads.h), again when
+ *                                                 it changes
  *   E                                             the run ended cleanly
- * Threads: a stack's key (K) is what the aggregator merges on; a later version can add the
- * thread (a tid field in K, and an `N <tid> <name>` record for names) without changing W
- * or T, which only name stack ids.
+ * Threads: with FLAMEPROF_THREADS a stack's key is (thread, stack), so a stack id belongs
+ * to one thread: an H record says the thread of the K records after it (each spill starts
+ * again from H 0), and W and T, which only name stack ids, are as without threads.
  * Version 1 files (S <weight> <samples> <gen> <pm_gen> <jvm_gen> <flags> <depth> <pc>...,
- * a whole stack per weight delta, no timeline) are still read.
+ * a whole stack per weight delta, no timeline; H then says the thread of S records) are
+ * still read.
  * The reader treats the file as untrusted: a bad line is reported with its number and
  * skipped; a line truncated by the crash is ignored. */
 #ifndef FLAMEPROF_RAWFILE_H
@@ -64,6 +69,9 @@ void rawfile_set_timeline_max(uint64_t bytes); /* FLAMEPROF_TIMELINE_MAX */
 void rawfile_set_start(uint64_t unix_ns);      /* slot 0's wall-clock time (the O record) */
 uint64_t rawfile_timeline_dropped_s(void);     /* seconds dropped from the timeline's start */
 const char *rawfile_path(void);           /* the file's name, or NULL */
+/* Remove the file if it is still ours (a process ending with nothing worth a profile);
+ * async-signal-safe (lstat, unlink); the descriptor is left to the process's end. */
+void rawfile_discard(void);
 void rawfile_close(bool remove);          /* remove: the profile was written */
 void rawfile_after_fork_child(void);      /* the parent's file is not the child's */
 

@@ -1,6 +1,7 @@
 /* rawfile_read.c - the raw spill's reader (flameprof report, flameprof heatmap): see
  * rawfile.h for the records. Versions 1 (S records: whole stacks with their weight deltas)
- * and 2 (K once per stack, W deltas, T timeline slots) are read. With no stack table, only
+ * and 2 (K once per stack, W deltas, T timeline slots) are read, with their threads (H before
+ * the S or K records of a thread, N names). With no stack table, only
  * the timeline is read, its ids taken as they are (the library reading back its own
  * file). */
 #include "rawfile.h"
@@ -10,6 +11,7 @@
 #include <string.h>
 
 #include "modules.h"
+#include "threads.h"
 #include "timeline.h"
 
 typedef struct reader {
@@ -22,7 +24,7 @@ typedef struct reader {
     rawfile_info *info;
     stack_entry **by_file_id; /* K records in order: file id -> entry */
     size_t nk, cap;
-    ring_sample *s;
+    ring_sample *s;         /* s->tid: the H record in force */
 } reader;
 
 static void bad_line(reader *r, const char *why)
@@ -121,6 +123,25 @@ static bool read_stack_body(reader *r, char *p, uint32_t *pm_gen)
     s->flags = (uint16_t)v[3];
     s->depth = (uint16_t)v[4];
     return hexes(&p, s->pcs, s->depth) && !*p;
+}
+
+/* H tid: the thread of the S or K records that follow. */
+static void read_thread(reader *r, char *p)
+{
+    uint64_t v;
+    if (!hex(&p, &v) || *p || v > UINT32_MAX)
+        return bad_line(r, "thread record: want H tid");
+    r->s->tid = (uint32_t)v;
+}
+
+/* N tid name */
+static void read_name(reader *r, char *p)
+{
+    uint64_t v;
+    if (!hex(&p, &v) || *p != ' ' || v == 0 || v > UINT32_MAX)
+        return bad_line(r, "name record: want N tid name");
+    if (threads_set((uint32_t)v, p + 1) != 0)
+        bad_line(r, "out of memory");
 }
 
 /* Version 1: S weight samples gen pm_gen jvm_gen flags depth pcs... */
@@ -243,6 +264,10 @@ static void read_line(reader *r, char *line)
         read_build_id(r, line + 1);
     else if (c == 'G')
         read_map(r, line + 1);
+    else if (c == 'H')
+        read_thread(r, line + 1);
+    else if (c == 'N')
+        read_name(r, line + 1);
     else if (c == 'S' && !v2)
         read_stack_v1(r, line + 1);
     else if (c == 'K' && v2)
@@ -266,7 +291,7 @@ long rawfile_read_all(FILE *in, stack_table *t, timeline *tl, rawfile_info *info
     reader r = { .on_error = on_error, .ctx = ctx, .t = t, .tl = tl, .info = info };
     if (!read_header(in, &r))
         return -1;
-    r.s = malloc(sizeof *r.s);
+    r.s = calloc(1, sizeof *r.s);
     char *line = NULL;
     size_t cap = 0;
     ssize_t n;

@@ -5,6 +5,7 @@
 #include "tmp_path.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,8 @@
 #include "folded.h"
 #include "jit_names.h"
 #include "jvmframes.h"
+#include "rtframe.h"
+#include "rtnames.h"
 #include "modules.h"
 #include "outfile.h"
 #include "pynames.h"
@@ -24,6 +27,7 @@
 #include "speedscope.h"
 #include "svg.h"
 #include "symbolize.h"
+#include "threads.h"
 #include "unwind.h"
 
 enum { MAX_INLINE = 32, NAME_MAX_LEN = 1024 };
@@ -146,13 +150,25 @@ static void add_stack(stack_entry *e, void *arg)
     c->line.len = 0;
     if (c->line.s)
         c->line.s[0] = 0;
+    if (e->tid) { /* threads kept apart: "[name tid]" roots (filter.h merges them back) */
+        char root[THREADS_NAME_MAX + 32];
+        const char *name = threads_name(e->tid);
+        snprintf(root, sizeof root, "[%s %u]", name ? name : "thread", e->tid);
+        append_frame(c, root, false);
+    }
     if (e->flags & RING_TRUNCATED)
         append_frame(c, "[truncated]", false);
     for (size_t i = e->depth; i-- > 0;) {
         bool is_return = i > 0;
         uint64_t pc = e->pcs[i];
-        if (PYNAMES_IS_PC(pc)) {
+        if (PYNAMES_IS_PC(pc)) { /* a Python frame, named when sampled (pynames.h) */
             append_python_frame(c, pc);
+            continue;
+        }
+        if (rtframe_is(pc)) { /* an interpreter frame, named when sampled */
+            const char *name = rtframe_kind_of(pc) == RTFRAME_NAME
+                                   ? rtnames_get((uint32_t)rtframe_value(pc)) : NULL;
+            append_frame(c, name ? name : "[unknown]", false);
             continue;
         }
         const unwind_module *mod = find_module(e->gen, is_return ? pc - 1 : pc);
@@ -243,11 +259,17 @@ static void build_profile(const report_input *in, folded_profile *prof, char **n
         fprintf(stderr, "flameprof: out of memory while symbolizing; profile incomplete\n");
 }
 
+void report_build(const report_input *in, folded_profile *prof)
+{
+    build_profile(in, prof, NULL);
+}
+
 /* What every writer gets. */
 typedef struct write_ctx {
     const folded_profile *prof;
     const report_input *in;
     const config *cfg;
+    const char *title, *subtitle;
     char name[32]; /* "pid 4242": names the profile where a format has room for it */
 } write_ctx;
 
@@ -260,8 +282,8 @@ static int write_svg(FILE *f, void *ctx)
 {
     svg_options o;
     svg_options_default(&o);
-    bool wall = ((write_ctx *)ctx)->cfg->mode == CONFIG_MODE_WALL;
-    o.title = wall ? "Wall-clock Flame Graph (flameprof)" : "CPU Flame Graph (flameprof)";
+    o.title = ((write_ctx *)ctx)->title;
+    o.subtitle = ((write_ctx *)ctx)->subtitle;
     return svg_write(((write_ctx *)ctx)->prof, &o, f);
 }
 
@@ -269,6 +291,9 @@ static int write_svg(FILE *f, void *ctx)
  * from a raw spill, its timeline's first and last slots. */
 static void collection_time(const report_input *in, int64_t *start, int64_t *end)
 {
+    *start = *end = 0;
+    if (!in)
+        return;
     *start = in->start_ns;
     *end = in->end_ns;
     if (!*start && in->tl && in->tl_info.start_unix_ns <= INT64_MAX / 2) {
@@ -278,11 +303,12 @@ static void collection_time(const report_input *in, int64_t *start, int64_t *end
 }
 
 /* The modules as pprof mappings, the main executable (the first the loader lists, module
- * 0) first, so that pprof titles the profile by the program. */
+ * 0) first, so that pprof titles the profile by the program; none for a merged tree. */
 static int write_pprof(FILE *f, void *ctx)
 {
     write_ctx *c = ctx;
-    size_t n = modules_count();
+    /* A merged tree (no stacks of this process): these modules would be the command's. */
+    size_t n = c->in && c->in->stacks ? modules_count() : 0;
     pprof_mapping *maps = n ? calloc(n, sizeof *maps) : NULL;
     int64_t start, end;
     collection_time(c->in, &start, &end);
@@ -328,6 +354,49 @@ static bool load_timeline(const report_input *in, timeline *tl, rawfile_info *in
     return bad >= 0;
 }
 
+/* The filter (filter.h) on the heatmap: each stack's name as filter_apply would make it
+ * (a thread root merged away unless --threads), and the cells of stacks it drops left out.
+ * Returns the kept cells (tl->len becomes their number; the caller frees them and puts
+ * the length back), or NULL when every cell stays. The filter's counts are those of the
+ * whole profile, as report_write described it. */
+static heatmap_cell *filter_heatmap(filter *f, char **names, size_t n, timeline *tl)
+{
+    if (!f || (!filter_active(f) && f->threads))
+        return NULL;
+    filter counts = *f;
+    bool *drop = calloc(n ? n : 1, sizeof *drop), any = false;
+    for (size_t i = 0; drop && i < n; i++) {
+        folded_profile p;
+        folded_init(&p);
+        if (!names[i] || folded_add(&p, names[i], strlen(names[i]), 1) != 0) {
+            folded_free(&p);
+            continue;
+        }
+        folded_finish(&p);
+        if (filter_apply(f, &p) == 0) {
+            free(names[i]);
+            names[i] = p.len ? strdup(p.entries[0].stack) : NULL;
+            drop[i] = p.len == 0;
+            any |= drop[i];
+        }
+        folded_free(&p);
+    }
+    f->total_in = counts.total_in;
+    f->excluded = counts.excluded;
+    f->unfocused = counts.unfocused;
+    f->hidden_frames_weight = counts.hidden_frames_weight;
+    heatmap_cell *kept = any ? malloc((tl->len ? tl->len : 1) * sizeof *kept) : NULL;
+    if (kept) {
+        size_t k = 0;
+        for (size_t i = 0; i < tl->len; i++)
+            if (tl->cells[i].id >= n || !drop[tl->cells[i].id])
+                kept[k++] = tl->cells[i];
+        tl->len = k;
+    }
+    free(drop);
+    return kept;
+}
+
 static int write_heatmap(FILE *f, void *ctx)
 {
     write_ctx *c = ctx;
@@ -342,11 +411,18 @@ static int write_heatmap(FILE *f, void *ctx)
         return -1;
     }
     build_profile(in, NULL, names);
+    size_t ncells_all = tl.len;
+    heatmap_cell *kept = filter_heatmap(in->filter, names, n, &tl);
     heatmap_input h = { .stacks = (const char *const *)names, .nstacks = n,
-                        .cells = tl.cells, .ncells = tl.len, .first_slot = tl.first_slot,
+                        .cells = kept ? kept : tl.cells, .ncells = tl.len,
+                        .first_slot = tl.first_slot,
                         .start_unix_ns = info.start_unix_ns, .freq = c->cfg->freq,
                         .title = c->name };
     int rc = heatmap_write(&h, f);
+    if (kept) {
+        free(kept);
+        tl.len = ncells_all;
+    }
     for (size_t i = 0; i < n; i++)
         free(names[i]);
     free(names);
@@ -433,15 +509,16 @@ static double thread_cpu_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static void print_summary(const report_input *in, const folded_profile *prof,
+static void print_summary(FILE *out, const report_input *in, const folded_profile *prof,
                           const char *paths, double report_s)
 {
     const sampler_stats *s = in->stats;
-    fprintf(stderr,
+    fprintf(out,
             "flameprof: pid %ld: weight=%llu signals=%llu threads=%llu dropped=%llu "
             "(weight %llu) lost=%llu stacks=%zu handler median=%.2fus p99=%.2fus "
             "report=%.0fms mode=%s freq=%uHz source=%s%s; wrote %s\n",
-            (long)getpid(), (unsigned long long)prof->total, (unsigned long long)s->signals,
+            in->pid ? in->pid : (long)getpid(), (unsigned long long)prof->total,
+            (unsigned long long)s->signals,
             (unsigned long long)s->threads, (unsigned long long)s->dropped,
             (unsigned long long)s->dropped_weight, (unsigned long long)in->lost, prof->len,
             s->cost_median_ns / 1000.0, s->cost_p99_ns / 1000.0, report_s * 1000.0,
@@ -459,18 +536,66 @@ static void print_summary(const report_input *in, const folded_profile *prof,
     uint64_t dropped = in->tl ? in->tl_info.first_slot / TIMELINE_SLOTS_PER_S
                               : rawfile_timeline_dropped_s();
     if (dropped)
-        fprintf(stderr, "flameprof: pid %ld: the timeline's first %llu s were dropped to stay "
+        fprintf(out, "flameprof: pid %ld: the timeline's first %llu s were dropped to stay "
                         "within FLAMEPROF_TIMELINE_MAX; the whole profile has every sample\n",
-                (long)getpid(), (unsigned long long)dropped);
+                in->pid ? in->pid : (long)getpid(), (unsigned long long)dropped);
+    if (in->filter && filter_active(in->filter)) {
+        char desc[1024];
+        filter_describe(in->filter, desc, sizeof desc);
+        fprintf(stderr, "flameprof: %s\n", desc);
+    }
     if (s->timer_failures)
-        fprintf(stderr, "flameprof: %llu threads could not get a CPU timer: not sampled\n",
+        fprintf(out, "flameprof: %llu threads could not get a CPU timer: not sampled\n",
                 (unsigned long long)s->timer_failures);
 }
 
-void report_stem(const config *cfg, long pid, char *stem, size_t cap)
+void report_stem(const config *cfg, long pid, const char *name, char *stem, size_t cap)
 {
-    if (!config_expand_out(cfg->out, (pid_t)pid, stem, cap))
-        config_expand_out(CONFIG_DEFAULT_OUT, (pid_t)pid, stem, cap);
+    if (cfg->tree[0]) {
+        snprintf(stem, cap, "%s/%s.%ld", cfg->tree, name && *name ? name : "process", pid);
+        return;
+    }
+    if (!config_expand_out(cfg->out, (pid_t)pid, name, stem, cap))
+        config_expand_out(CONFIG_DEFAULT_OUT, (pid_t)pid, name, stem, cap);
+}
+
+void report_tree_note(const config *cfg, long pid, const char *name, const char *display,
+                      const char *line)
+{
+    char path[PATH_MAX + 16];
+    report_stem(cfg, pid, name, path, sizeof path - 8);
+    strcat(path, ".info");
+    int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0)
+        return; /* the tree's summary will show the process without a profile */
+    char buf[1024];
+    int n = snprintf(buf, sizeof buf, "name %s\n%s\n", display && *display ? display : name,
+                     line);
+    if (n > 0 && write(fd, buf, (size_t)n < sizeof buf ? (size_t)n : sizeof buf - 1) < 0)
+        n = 0; /* nothing more to do: the note is best effort */
+    close(fd);
+}
+
+/* Tree mode: the summary goes to NAME.PID.info for `flameprof record` to gather. */
+static void tree_summary(const report_input *in, const folded_profile *prof,
+                         const char *paths, double report_s)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream(&text, &len);
+    if (!mem)
+        return;
+    print_summary(mem, in, prof, paths, report_s);
+    fclose(mem);
+    for (char *line = text, *next; line && *line; line = next) {
+        next = strchr(line, '\n');
+        if (next)
+            *next++ = 0;
+        char tagged[2048];
+        snprintf(tagged, sizeof tagged, "summary %s", line);
+        report_tree_note(in->cfg, (long)getpid(), in->name, in->display, tagged);
+    }
+    free(text);
 }
 
 /* What the last report_write published, for report_withdraw. */
@@ -485,6 +610,53 @@ void report_withdraw(void)
     written_count = 0;
 }
 
+/* Write prof in want's formats to stem + each ending. in (may be NULL: a merged tree) gives
+ * the heatmap its stacks and timeline and pprof its time of collection. */
+static bool publish_formats(const config *cfg, const report_input *in,
+                            const folded_profile *prof, const char *stem, const char *title,
+                            const char *svg_title, const char *svg_subtitle, unsigned want,
+                            bool remember, char *paths, size_t cap)
+{
+    char path[PATH_MAX];
+    destination dest = { .fallback = 0, .said = false };
+    snprintf(dest.stem, sizeof dest.stem, "%s", stem);
+    bool wall = cfg->mode == CONFIG_MODE_WALL;
+    write_ctx ctx = { prof, in, cfg,
+                      svg_title ? svg_title
+                                : wall ? "Wall-clock Flame Graph (flameprof)"
+                                       : "CPU Flame Graph (flameprof)",
+                      svg_subtitle, "" };
+    snprintf(ctx.name, sizeof ctx.name, "%s", title);
+    bool ok = true;
+    if (cap)
+        paths[0] = 0;
+    for (size_t i = 0; i < sizeof formats / sizeof *formats; i++) {
+        if (!(want & formats[i].bit))
+            continue;
+        bool done = publish(&dest, formats[i].ext, formats[i].write, &ctx, path, sizeof path);
+        if (done && remember && written_count < MAX_WRITTEN)
+            snprintf(written_paths[written_count++], PATH_MAX, "%s", path);
+        ok &= done;
+        size_t used = strlen(paths);
+        if (used < cap)
+            snprintf(paths + used, cap - used, "%s%s", used ? " " : "", path);
+    }
+    return ok;
+}
+
+bool report_publish(const config *cfg, const report_input *in, const folded_profile *prof,
+                    const char *stem, const char *title, char *paths, size_t cap)
+{
+    unsigned want = cfg->formats ? cfg->formats : CONFIG_DEFAULT_FORMATS;
+    unsigned over_time = CONFIG_FORMAT_HEATMAP | CONFIG_FORMAT_TIMELINE;
+    if ((!in || !in->stacks) && (want & over_time)) {
+        fprintf(stderr, "flameprof: no heatmap or timeline for a merged profile (a process "
+                        "tree): LD_PRELOAD=libflameprof.so writes them per process\n");
+        want &= ~over_time;
+    }
+    return publish_formats(cfg, in, prof, stem, title, NULL, NULL, want, false, paths, cap);
+}
+
 bool report_write(const report_input *in)
 {
     double t0 = thread_cpu_s();
@@ -492,48 +664,53 @@ bool report_write(const report_input *in)
         written_count = 0;
     folded_profile prof;
     folded_init(&prof);
-    build_profile(in, &prof, NULL);
-    char path[PATH_MAX], paths[8 * PATH_MAX + 4] = "";
-    destination dest = { .fallback = 0, .said = false };
-    report_stem(in->cfg, (long)getpid(), dest.stem, sizeof dest.stem);
-    write_ctx ctx = { &prof, in, in->cfg, "" };
-    snprintf(ctx.name, sizeof ctx.name, "pid %ld%s", in->pid ? in->pid : (long)getpid(),
+    report_build(in, &prof);
+    long pid = in->pid ? in->pid : (long)getpid();
+    char paths[8 * PATH_MAX + 4] = "", stem[PATH_MAX], subtitle[1024] = "";
+    if (in->base)
+        folded_subtract(&prof, in->base);
+    if (in->filter) {
+        if (filter_apply(in->filter, &prof) != 0)
+            fprintf(stderr, "flameprof: out of memory while filtering; profile unfiltered\n");
+        else
+            filter_describe(in->filter, subtitle, sizeof subtitle);
+    }
+    report_stem(in->cfg, pid, in->name, stem, sizeof stem);
+    config cfg = *in->cfg;
+    if (cfg.tree[0])
+        cfg.formats = CONFIG_FORMAT_FOLDED; /* record merges the tree and writes the formats */
+    unsigned want = cfg.formats ? cfg.formats : CONFIG_DEFAULT_FORMATS;
+    char title[48];
+    snprintf(title, sizeof title, "pid %ld%s", pid,
              in->cfg->mode == CONFIG_MODE_WALL ? " wall-clock" : " cpu");
-    unsigned want = in->cfg->formats ? in->cfg->formats : CONFIG_DEFAULT_FORMATS;
+    const char *svg_title = in->title, *svg_subtitle = subtitle[0] ? subtitle : NULL;
     if ((want & CONFIG_FORMAT_HEATMAP) && !in->tl && !in->raw && !in->window) {
         fprintf(stderr, "flameprof: no heatmap: the timeline (PREFIX.raw) could not be "
                         "written\n");
         want &= ~(unsigned)CONFIG_FORMAT_HEATMAP;
     }
     if (in->window) { /* FLAMEPROF_INTERVAL: PREFIX.from-<N>s.<ext>, no heatmap */
-        size_t used = strlen(dest.stem);
-        snprintf(dest.stem + used, sizeof dest.stem - used, ".from-%llus",
+        size_t used = strlen(stem);
+        snprintf(stem + used, sizeof stem - used, ".from-%llus",
                  (unsigned long long)in->window_from_s);
         want &= ~(unsigned)(CONFIG_FORMAT_HEATMAP | CONFIG_FORMAT_TIMELINE);
         if (!want)
             want = CONFIG_DEFAULT_FORMATS;
     }
-    bool ok = true;
-    for (size_t i = 0; i < sizeof formats / sizeof *formats; i++) {
-        if (!(want & formats[i].bit))
-            continue;
-        bool done = publish(&dest, formats[i].ext, formats[i].write, &ctx, path, sizeof path);
-        if (done && !in->window && written_count < MAX_WRITTEN)
-            snprintf(written_paths[written_count++], PATH_MAX, "%s", path);
-        ok &= done;
-        size_t used = strlen(paths);
-        snprintf(paths + used, sizeof paths - used, "%s%s", used ? " " : "", path);
-    }
+    bool ok = publish_formats(&cfg, in, &prof, stem, title, svg_title, svg_subtitle, want,
+                              !in->window, paths, sizeof paths);
     if ((want & CONFIG_FORMAT_TIMELINE) && in->raw && !in->window) {
         size_t used = strlen(paths);
         snprintf(paths + used, sizeof paths - used, "%s%s", used ? " " : "", in->raw);
     }
     if (in->window && !in->cfg->quiet)
         fprintf(stderr, "flameprof: pid %ld: window from %llus: weight=%llu; wrote %s\n",
-                (long)getpid(), (unsigned long long)in->window_from_s,
+                in->pid ? in->pid : (long)getpid(), (unsigned long long)in->window_from_s,
                 (unsigned long long)prof.total, paths);
+    else if (in->cfg->tree[0])
+        tree_summary(in, &prof, paths, thread_cpu_s() - t0);
     else if (!in->cfg->quiet)
-        print_summary(in, &prof, paths, thread_cpu_s() - t0);
+        print_summary(stderr, in, &prof, paths, thread_cpu_s() - t0);
     if (!ok && in->raw)
         fprintf(stderr, "flameprof: the raw samples are kept in %s: `flameprof report %s` "
                         "turns them into a profile\n", in->raw, in->raw);

@@ -4,6 +4,8 @@
 #define FLAMEPROF_REPORT_H
 
 #include "config.h"
+#include "filter.h"
+#include "folded.h"
 #include "sampler_stats.h"
 #include "rawfile.h"
 #include "stacks.h"
@@ -17,6 +19,12 @@ typedef struct report_input {
     uint64_t lost;       /* samples the aggregator could not store */
     const char *raw;     /* the raw spill, kept when the profile could not be written */
     const void *self_pc; /* any address inside libflameprof: its frames are hidden */
+    filter *filter;      /* NULL or inactive: the whole profile (filter.h) */
+    const folded_profile *base; /* NULL, or subtracted stack by stack: a profile since then */
+    const char *title;   /* NULL: "CPU Flame Graph (flameprof)" */
+    long pid;            /* 0: this process (names the output and the summary) */
+    const char *name;    /* the program, file-safe (%c of FLAMEPROF_OUT), or NULL */
+    const char *display; /* the program as the tree's root frame shows it, or NULL */
     /* Debug files from elsewhere (the command's debuginfod client); NULL inside the
      * profiled process, which never goes to the network. */
     symbolize_fetch_fn fetch;
@@ -31,7 +39,6 @@ typedef struct report_input {
     /* The heatmap's timeline, with stack ids of stacks; NULL: read back from raw. */
     const timeline *tl;
     rawfile_info tl_info; /* with tl: when it began, what was dropped */
-    long pid;             /* whose profile (0: this process's) */
     /* FLAMEPROF_INTERVAL: write the window that began window_from_s seconds into the
      * profile (each stack's weight minus its mark_weight) as PREFIX.from-<N>s.<ext>. */
     bool window;
@@ -44,11 +51,29 @@ typedef struct report_input {
  * written. */
 bool report_write(const report_input *in);
 
+/* Symbolize in->stacks into prof (initialized by the caller; finished on return), without
+ * in->base or in->filter: what report_write writes before those. */
+void report_build(const report_input *in, folded_profile *prof);
+/* Write a finished folded profile in the formats of cfg->formats to stem + each ending,
+ * with the same fallbacks; the paths written, blank-separated, into paths. title names
+ * the profile where a format has room for it. in (may be NULL) gives pprof its time of
+ * collection (start_ns, end_ns) and the heatmap its stacks and timeline; without its
+ * stacks there is no heatmap. Returns true if every file was written. */
+bool report_publish(const config *cfg, const report_input *in, const folded_profile *prof,
+                    const char *stem, const char *title, char *paths, size_t cap);
+
 /* Remove the files the last report_write wrote (the exec it was written for failed, and
  * the profile goes on). */
 void report_withdraw(void);
 
-/* The output stem for pid: FLAMEPROF_OUT expanded. */
-void report_stem(const config *cfg, long pid, char *stem, size_t cap);
+/* The output stem for pid: FLAMEPROF_OUT expanded (name is its %c), or TREE/NAME.PID
+ * under FLAMEPROF_TREE. */
+void report_stem(const config *cfg, long pid, const char *name, char *stem, size_t cap);
+
+/* Under FLAMEPROF_TREE: append line to the process's NAME.PID.info (after a "name DISPLAY"
+ * line), where `flameprof record` finds it: its summary, or why it is not profiled. Plain
+ * open/write (no stdio): usable in a raw-cloned child. */
+void report_tree_note(const config *cfg, long pid, const char *name, const char *display,
+                      const char *line);
 
 #endif

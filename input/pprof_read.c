@@ -431,6 +431,34 @@ static int choose_value(pp_state *st)
     return -1;
 }
 
+/* The label of key name, or NULL. */
+static const pp_label *find_label(pp_state *st, const label_vec *labels, const char *name)
+{
+    size_t n = strlen(name);
+    for (size_t i = 0; i < labels->len; i++) {
+        str_span key = str_at(st, labels->a[i].key);
+        if (key.n == n && memcmp(key.s, name, n) == 0)
+            return &labels->a[i];
+    }
+    return NULL;
+}
+
+/* The labels "thread" (a name) and "thread_id" (a number), as output/pprof.c writes a
+ * thread root "[name tid]", give the root back. */
+static int put_thread_root(pp_state *st, const label_vec *labels)
+{
+    const pp_label *name = find_label(st, labels, "thread");
+    const pp_label *tid = find_label(st, labels, "thread_id");
+    if (!name || !name->str || !tid || tid->str || tid->num < 0)
+        return 0;
+    char num[32];
+    snprintf(num, sizeof(num), " %" PRId64 "];", tid->num);
+    if (VEC_PUSH(st->stack, '[') < 0 || put_name(&st->stack, str_at(st, name->str)) < 0 ||
+        put_str(&st->stack, num) < 0)
+        return -1;
+    return 0;
+}
+
 static int put_tagroots(pp_state *st, const label_vec *labels)
 {
     const char *k = st->o->tagroot;
@@ -489,7 +517,7 @@ static int read_sample(pp_state *st, pbr r, size_t at, label_vec *labels)
         else if (f.num == SAMPLE_VALUE)
             rc = each_u64(&f, push_u64, &st->sample_values);
         else if (f.num == SAMPLE_LABEL && f.wire == WIRE_LEN)
-            rc = st->o->tagroot ? read_label(st, f.sub, labels) : 0;
+            rc = read_label(st, f.sub, labels);
         if (rc < 0)
             r.bad = true;
     }
@@ -506,7 +534,7 @@ static int read_sample(pp_state *st, pbr r, size_t at, label_vec *labels)
         return 0;
     }
     st->stack.len = 0;
-    if (put_tagroots(st, labels) < 0)
+    if (put_thread_root(st, labels) < 0 || put_tagroots(st, labels) < 0)
         return -1;
     for (size_t i = st->sample_locs.len; i-- > 0;) {
         pp_location *loc = find_id(st->locs.a, st->locs.len, sizeof(*loc), st->sample_locs.a[i]);

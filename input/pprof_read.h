@@ -13,7 +13,9 @@
  * chooses: an index or a sample type's name; by default the profile's
  * default_sample_type, else the last type (cpu nanoseconds in Go CPU profiles). Samples
  * whose value is zero are left out; negative ones (delta profiles) are skipped and
- * reported. Labels can become root frames "KEY:VALUE" (go tool pprof -tagroot).
+ * reported. Labels can become root frames "KEY:VALUE" (go tool pprof -tagroot). A sample
+ * with a string label "thread" and a numeric "thread_id" (output/pprof.c writes them for a
+ * thread root) gets the root frame "[name tid]" back, before any -tagroot frames.
  *
  * pprof has no time per sample: samples carry INPUT_NO_TIME. The profile is decoded in
  * memory: its size, about that of its distinct stacks (pprof aggregates) plus its tables.

@@ -177,6 +177,8 @@ long speedscope_read(input_stream *in, const input_sink *sink)
         if (rc < 0)
             break;
         st.profile = k;
+        if (json_object_get(prof, "flameprofView"))
+            continue; /* flameprof's per-thread view of the merged profile before it */
         double ns = json_in_ns_per(json_string_value(json_object_get(prof, "unit")));
         st.scale = ns > 0 ? ns : 1;
         st.timed = ns > 0;

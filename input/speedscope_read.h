@@ -1,7 +1,8 @@
 /* speedscope_read.h - speedscope's JSON file format (https://www.speedscope.app), as
  * output/speedscope.c writes it and as speedscope, py-spy, rbspy and others export it.
  *
- * shared.frames[i].name names frame i. Every profile in "profiles" is read and merged:
+ * shared.frames[i].name names frame i. Every profile in "profiles" is read and merged,
+ * but flameprof's per-thread views ("flameprofView"), which repeat the merged profile:
  *   "sampled": samples[k] lists frame indexes root first, weights[k] its weight (1 when
  *              there are no weights); a sample's time is startValue plus the weights
  *              before it, when the unit is a time unit.

@@ -62,6 +62,28 @@ void folded_finish(folded_profile *p)
     p->len = out + 1;
 }
 
+void folded_subtract(folded_profile *p, const folded_profile *base)
+{
+    size_t out = 0, j = 0;
+    for (size_t i = 0; i < p->len; i++) {
+        folded_entry e = p->entries[i];
+        int cmp = 1;
+        while (j < base->len && (cmp = strcmp(base->entries[j].stack, e.stack)) < 0)
+            j++;
+        if (j < base->len && cmp == 0) {
+            uint64_t b = base->entries[j].count < e.count ? base->entries[j].count : e.count;
+            e.count -= b;
+            p->total -= b;
+        }
+        if (e.count == 0) {
+            free(e.stack);
+            continue;
+        }
+        p->entries[out++] = e;
+    }
+    p->len = out;
+}
+
 int folded_write(const folded_profile *p, FILE *out)
 {
     for (size_t i = 0; i < p->len; i++) {

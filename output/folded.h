@@ -36,6 +36,10 @@ int folded_add(folded_profile *p, const char *stack, size_t len, uint64_t count)
  * is deterministic whatever order the entries were added in. */
 void folded_finish(folded_profile *p);
 
+/* Take base's counts off p, stack by stack (both finished): what p gained since base was
+ * taken. Stacks left with no count go; p->total follows. */
+void folded_subtract(folded_profile *p, const folded_profile *base);
+
 /* Write "stack count\n" for every entry. Returns 0, or -1 on a write error. */
 int folded_write(const folded_profile *p, FILE *out);
 

@@ -16,6 +16,7 @@
 #include "array.h"
 #include "frame_parse.h"
 #include "intern.h"
+#include "thread_root.h"
 #include "utf8.h"
 
 /* profile.proto field numbers. */
@@ -25,7 +26,8 @@ enum {
     PROFILE_TIME_NANOS = 9, PROFILE_DURATION_NANOS = 10, PROFILE_PERIOD = 12,
     PROFILE_COMMENT = 13,
     VALUE_TYPE_TYPE = 1, VALUE_TYPE_UNIT = 2,
-    SAMPLE_LOCATION_ID = 1, SAMPLE_VALUE = 2,
+    SAMPLE_LOCATION_ID = 1, SAMPLE_VALUE = 2, SAMPLE_LABEL = 3,
+    LABEL_KEY = 1, LABEL_STR = 2, LABEL_NUM = 3,
     MAPPING_ID = 1, MAPPING_START = 2, MAPPING_LIMIT = 3, MAPPING_OFFSET = 4,
     MAPPING_FILENAME = 5, MAPPING_BUILD_ID = 6, MAPPING_HAS_FUNCTIONS = 7,
     LOCATION_ID = 1, LOCATION_MAPPING_ID = 2, LOCATION_LINE = 4,
@@ -225,12 +227,46 @@ static uint64_t location_id(conv *c, const char *s, size_t n)
     return (uint64_t)id + 1;
 }
 
-/* One sample: the stack cut into locations, their ids leaf first, and both values. */
+/* The thread root "[name tid]" that starts s, if it is one the labels give back exactly:
+ * a name, and tid in 1..18 digits without leading zeros. Returns the root's length (0: none),
+ * its tid in *tid and its name's length in *name_len (the name starts at s + 1). */
+static size_t thread_root(const char *s, size_t len, uint64_t *tid, size_t *name_len)
+{
+    const char *semi = memchr(s, ';', len);
+    size_t n = semi ? (size_t)(semi - s) : len, d;
+    if (!util_thread_root(s, n, &d) || d < 3 || n - 1 - d > 18 ||
+        (s[d] == '0' && n - 1 - d > 1))
+        return 0;
+    *tid = 0;
+    for (size_t i = d; i < n - 1; i++)
+        *tid = *tid * 10 + (uint64_t)(s[i] - '0');
+    *name_len = d - 2;
+    return n;
+}
+
+/* The labels "thread" (its name) and "thread_id" (numeric) of a thread root. */
+static void encode_thread_labels(conv *c, pb *sub, pb *tmp, const char *name, size_t n,
+                                 uint64_t tid)
+{
+    pb_uint(tmp, LABEL_KEY, string_id(c, "thread", 6));
+    pb_uint(tmp, LABEL_STR, string_id(c, name, n));
+    pb_sub(sub, SAMPLE_LABEL, tmp);
+    pb_uint(tmp, LABEL_KEY, string_id(c, "thread_id", 9));
+    pb_uint(tmp, LABEL_NUM, tid);
+    pb_sub(sub, SAMPLE_LABEL, tmp);
+}
+
+/* One sample: the stack cut into locations, their ids leaf first, and both values; a
+ * thread root becomes labels, not a location. */
 static void encode_sample(conv *c, pb *out, pb *sub, pb *packed, const folded_entry *e,
                           uint64_t period)
 {
     const char *s = e->stack;
-    size_t len = strlen(s), n = 0, start = 0;
+    size_t len = strlen(s), n = 0, start = 0, name_len = 0;
+    uint64_t tid = 0;
+    size_t root = thread_root(s, len, &tid, &name_len);
+    if (root)
+        start = root + 1; /* past the ';' (or the end: a stack of the root alone) */
     while (start < len) {
         /* A location: one frame, then the frames tagged inlined that follow it. */
         size_t end = start;
@@ -260,6 +296,8 @@ static void encode_sample(conv *c, pb *out, pb *sub, pb *packed, const folded_en
     pb_varint(packed, e->count > (uint64_t)INT64_MAX ? (uint64_t)INT64_MAX : e->count);
     pb_varint(packed, cpu);
     pb_sub(sub, SAMPLE_VALUE, packed);
+    if (root)
+        encode_thread_labels(c, sub, packed, s + 1, name_len, tid);
     pb_sub(out, PROFILE_SAMPLE, sub);
 }
 

@@ -22,7 +22,13 @@
  *                (`flameprof convert` from folded stacks, which name no module) one, id 1,
  *                "flameprof". has_functions is set (pprof warns without it).
  *   time_nanos, duration_nanos from meta when given.
- * No addresses or labels: folded stacks have none. Every location refers to mapping 1.
+ *   labels       a stack that starts with a thread root "[name tid]" (threads kept apart,
+ *                util/thread_root.h) is written without it, with the string label "thread"
+ *                (name) and the numeric "thread_id" (tid), as pprof's Go and Java producers
+ *                label threads; input/pprof_read.c gives the root back. A root whose tid
+ *                has leading zeros or more than 18 digits, or whose name is empty, stays a
+ *                frame (the labels could not give it back exactly).
+ * No addresses: folded stacks have none. Every location refers to mapping 1.
  * Names that are not UTF-8 get U+FFFD for each bad byte (protobuf strings must be UTF-8).
  * Output is byte-identical for identical input (gzip header without a time stamp). */
 #ifndef FLAMEPROF_PPROF_H
@@ -48,9 +54,7 @@ typedef struct pprof_mapping {
     size_t build_id_len;
 } pprof_mapping;
 
-/* What the profiler knows beyond the stacks. Threads (wip/live) join here: when the model
- * carries a thread per stack, each sample gets a string label "thread" (its name) and
- * "thread_id" a numeric one, as pprof's Go and Java producers label them. */
+/* What the profiler knows beyond the stacks (threads come in the stacks: see labels). */
 typedef struct pprof_meta {
     const pprof_mapping *mappings; /* the main executable first */
     size_t nmappings;

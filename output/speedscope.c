@@ -8,6 +8,7 @@
 
 #include "frame_parse.h"
 #include "intern.h"
+#include "thread_root.h"
 #include "utf8.h"
 
 void speedscope_json_string(FILE *out, const char *str, size_t n)
@@ -80,6 +81,104 @@ static void write_frame(FILE *out, const char *s, size_t n)
     putc('}', out);
 }
 
+/* One sampled profile of the entries idx[0..n) of p (all of p, in order, when idx is NULL).
+ * A thread's view (view) leaves out each stack's first frame, its thread root, and says so
+ * with "flameprofView" (speedscope ignores it; input/speedscope_read.c skips such views). */
+static void write_profile(FILE *out, intern_table *frames, const folded_profile *p,
+                          const size_t *idx, size_t n, const char *name, size_t name_len,
+                          bool view)
+{
+    uint64_t total = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint64_t c = p->entries[idx ? idx[i] : i].count;
+        total = c > UINT64_MAX - total ? UINT64_MAX : total + c;
+    }
+    fputs("{\"type\": \"sampled\", \"name\": ", out);
+    speedscope_json_string(out, name, name_len);
+    if (view)
+        fputs(", \"flameprofView\": \"thread\"", out);
+    fprintf(out, ", \"unit\": \"none\", \"startValue\": 0, \"endValue\": %" PRIu64 ",\n"
+                 "\"samples\": [", total);
+    for (size_t i = 0; i < n; i++) {
+        fputs(i ? ",\n[" : "\n[", out);
+        size_t len;
+        const char *first = p->entries[idx ? idx[i] : i].stack;
+        if (view)
+            first = frame_at(first, &len); /* NULL: the root alone, an empty sample */
+        for (const char *f = first, *next; f; f = next) {
+            next = frame_at(f, &len);
+            /* Every frame was numbered in the first pass: this only looks it up. */
+            fprintf(out, f == first ? "%ld" : ",%ld", intern(frames, f, len, NULL));
+        }
+        putc(']', out);
+    }
+    fputs("],\n\"weights\": [", out);
+    for (size_t i = 0; i < n; i++)
+        fprintf(out, i ? ",%" PRIu64 : "%" PRIu64, p->entries[idx ? idx[i] : i].count);
+    fputs("]}", out);
+}
+
+/* After the merged profile, one view per thread root "[name tid]" (threads kept apart),
+ * named "name (tid)", in order of first appearance. Returns 0, or -1 out of memory. */
+static int write_thread_views(FILE *out, intern_table *frames, const folded_profile *p)
+{
+    intern_table roots;
+    intern_init(&roots);
+    long *root_of = malloc((p->len + 1) * sizeof(*root_of));
+    size_t *order = malloc((p->len + 1) * sizeof(*order)), *start = NULL;
+    char *name = NULL;
+    int rc = root_of && order ? 0 : -1;
+    for (size_t i = 0; i < p->len && rc == 0; i++) {
+        size_t n;
+        const char *s = p->entries[i].stack;
+        frame_at(s, &n);
+        root_of[i] = util_thread_root(s, n, NULL) ? intern(&roots, s, n, NULL) : -1;
+        rc = root_of[i] < -1 ? -1 : 0;
+    }
+    if (rc == 0 && roots.len) {
+        start = calloc(roots.len + 1, sizeof(*start));
+        rc = start ? 0 : -1;
+    }
+    if (rc == 0 && roots.len) {
+        /* Counting sort: each thread's entries together, in p's order. */
+        for (size_t i = 0; i < p->len; i++)
+            if (root_of[i] >= 0)
+                start[root_of[i] + 1]++;
+        for (size_t r = 0; r < roots.len; r++)
+            start[r + 1] += start[r];
+        for (size_t i = 0; i < p->len; i++)
+            if (root_of[i] >= 0)
+                order[start[root_of[i]]++] = i;
+        for (size_t r = roots.len; r > 0; r--) /* back to each group's first index */
+            start[r] = start[r - 1];
+        start[0] = 0;
+    }
+    for (size_t r = 0; r < roots.len && rc == 0; r++) {
+        /* "[name tid]" -> "name (tid)": as long, the digits start after the last ' '. */
+        const char *s = roots.strs[r].s;
+        size_t n = roots.strs[r].len, d = 0;
+        util_thread_root(s, n, &d);
+        free(name);
+        if (!(name = malloc(n))) {
+            rc = -1;
+            break;
+        }
+        memcpy(name, s + 1, d - 2);
+        name[d - 2] = ' ';
+        name[d - 1] = '(';
+        memcpy(name + d, s + d, n - 1 - d);
+        name[n - 1] = ')';
+        fputs(",\n", out);
+        write_profile(out, frames, p, order + start[r], start[r + 1] - start[r], name, n, true);
+    }
+    free(name);
+    free(start);
+    free(order);
+    free(root_of);
+    intern_free(&roots);
+    return rc;
+}
+
 int speedscope_write(const folded_profile *p, const char *name, FILE *out)
 {
     if (!name)
@@ -99,37 +198,18 @@ int speedscope_write(const folded_profile *p, const char *name, FILE *out)
         intern_free(&frames);
         return -1;
     }
-    uint64_t total = 0;
-    for (size_t i = 0; i < p->len; i++)
-        total = p->entries[i].count > UINT64_MAX - total ? UINT64_MAX
-                                                         : total + p->entries[i].count;
-
     fputs("{\"$schema\": \"https://www.speedscope.app/file-format-schema.json\",\n"
           "\"shared\": {\"frames\": [", out);
     for (size_t i = 0; i < frames.len; i++) {
         fputs(i ? ",\n" : "\n", out);
         write_frame(out, frames.strs[i].s, frames.strs[i].len);
     }
-    fputs("]},\n\"profiles\": [{\"type\": \"sampled\", \"name\": ", out);
-    speedscope_json_string(out, name, strlen(name));
-    fprintf(out, ", \"unit\": \"none\", \"startValue\": 0, \"endValue\": %" PRIu64 ",\n"
-                 "\"samples\": [", total);
-    for (size_t i = 0; i < p->len; i++) {
-        fputs(i ? ",\n[" : "\n[", out);
-        size_t n;
-        for (const char *f = p->entries[i].stack, *next; f; f = next) {
-            next = frame_at(f, &n);
-            /* Every frame was numbered in the first pass: this only looks it up. */
-            fprintf(out, f == p->entries[i].stack ? "%ld" : ",%ld", intern(&frames, f, n, NULL));
-        }
-        putc(']', out);
-    }
-    fputs("],\n\"weights\": [", out);
-    for (size_t i = 0; i < p->len; i++)
-        fprintf(out, i ? ",%" PRIu64 : "%" PRIu64, p->entries[i].count);
-    fputs("]}],\n\"name\": ", out);
+    fputs("]},\n\"profiles\": [", out);
+    write_profile(out, &frames, p, NULL, p->len, name, strlen(name), false);
+    int rc = write_thread_views(out, &frames, p);
+    fputs("],\n\"name\": ", out);
     speedscope_json_string(out, name, strlen(name));
     fputs(", \"activeProfileIndex\": 0, \"exporter\": \"flameprof\"}\n", out);
     intern_free(&frames);
-    return fflush(out) == EOF || ferror(out) ? -1 : 0;
+    return rc < 0 || fflush(out) == EOF || ferror(out) ? -1 : 0;
 }

@@ -17,10 +17,12 @@
 
 #include "folded.h"
 
-/* Threads (wip/live): when the model carries a thread per stack, the merged profile stays
- * first (the default view) and one more sampled profile per thread follows, named by the
- * thread, over the same shared frames; the reader already merges every profile of a file,
- * so it must then read the first alone.
+/* Threads kept apart (stacks that start with a thread root "[name tid]",
+ * util/thread_root.h): the merged profile stays first (the default view, roots kept) and one
+ * more sampled profile per thread follows, named "name (tid)", over the same shared frames,
+ * its stacks without the root, endValue the thread's total, marked "flameprofView":
+ * "thread" (a key speedscope ignores; input/speedscope_read.c skips such views, so the
+ * round trip stays exact).
  * Write p (finished) to out; name (NULL: "flameprof") names the profile and the file.
  * Returns 0, or -1 on a write or allocation error. */
 int speedscope_write(const folded_profile *p, const char *name, FILE *out);

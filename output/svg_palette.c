@@ -41,7 +41,7 @@ static enum hue classify(const char *s, size_t n, svg_palette pal)
 {
     if (has_tag(s, n, 'k'))
         return HUE_ORANGE;
-    if (has_tag(s, n, 'j') || has_tag(s, n, 'p')) /* JIT and interpreted code */
+    if (has_tag(s, n, 'j') || has_tag(s, n, 'p') || has_tag(s, n, 'r')) /* JIT and interpreted code */
         return HUE_GREEN;
     if (has_tag(s, n, 'i'))
         return HUE_AQUA;

@@ -1,6 +1,7 @@
 /* svg_palette.h - frame colours: a pure function of the frame name, so a function keeps
  * its colour across runs and across graphs. Tags added by stack collapsers (_[k] kernel,
- * _[j] JIT, _[i] inlined, _[0] interpreted Java) win in every palette. Internal to
+ * _[j] JIT, _[i] inlined, _[0] interpreted Java; _[p] Python and _[r] Ruby frames read
+ * from their interpreters, coloured as JIT code) win in every palette. Internal to
  * output/; pure functions, safe from any thread. */
 #ifndef FLAMEPROF_SVG_PALETTE_H
 #define FLAMEPROF_SVG_PALETTE_H

@@ -5,17 +5,23 @@
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stddef.h>
+#include <string.h>
 #include <time.h>
 
+#include "control.h"
 #include "endings.h"
 #include "hotspot.h"
 #include "jit_perfmap.h"
 #include "modules.h"
 #include "python.h"
 #include "rawfile.h"
+#include "rbnames.h"
+#include "threads.h"
 #include "timeline.h"
 
-enum { TICK_NS = 10 * 1000 * 1000, SPILL_TICKS = 100 /* the raw spill: once a second */ };
+enum { TICK_NS = 10 * 1000 * 1000, SPILL_TICKS = 100 /* the raw spill: once a second */,
+       CONTROL_TICKS = 10 /* `flameprof dump` is answered within 100 ms */ };
 
 static ring *g_ring;
 static stack_table *g_table;
@@ -24,6 +30,11 @@ static void (*g_on_ending)(int why);
 static pthread_t g_thread;
 static atomic_bool g_running, g_started;
 static uint64_t g_lost;
+/* The tick's sleep, cut short by aggregator_stop: an exec or an exit waits for the thread to
+ * end, and should not wait out the rest of a tick for it. Made anew with each thread (a fork
+ * child's copy may be in any state). */
+static pthread_mutex_t wake_lock;
+static pthread_cond_t wake_cond;
 static unsigned long long seen_adds, seen_subs;
 static timeline g_tl;            /* this second's slots, until the next spill */
 static uint64_t g_window_ns;     /* FLAMEPROF_INTERVAL, 0: none */
@@ -37,18 +48,34 @@ static uint64_t monotonic_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+/* A sample with interpreter frames, named now (rbnames.h): a copy, the ring's is const. */
+static const ring_sample *name_runtime_frames(const ring_sample *s)
+{
+    static ring_sample named;
+    if (!(s->flags & RING_RUNTIME))
+        return s;
+    memcpy(&named, s, offsetof(ring_sample, pcs) + s->depth * sizeof s->pcs[0]);
+    named.depth = (uint16_t)rbnames_resolve(named.pcs, named.depth);
+    return &named;
+}
+
 static void drain(void)
 {
     const ring_sample *s;
     while ((s = ring_peek(g_ring))) {
+        /* Python first: python_named reads the slot's py[], which name_runtime_frames' copy
+         * leaves out. */
+        s = name_runtime_frames(python_named(s));
         uint32_t pm_gen = (s->flags & RING_JIT) ? jit_perfmap_gen(s->jit_stamp) : 0;
         if (s->flags & RING_METHODS)
             hotspot_note_methods(s->pcs, s->depth); /* named while the JVM still runs */
-        stack_entry *e = stacks_put(g_table, python_named(s), pm_gen, s->weight, 1);
+        stack_entry *e = stacks_put(g_table, s, pm_gen, s->weight, 1);
         if (!e)
             g_lost += s->weight;
         else
             timeline_add_time(&g_tl, s->time_ns, e->id, s->weight);
+        if (e && g_table->by_thread)
+            threads_seen(s->tid);
         ring_release(g_ring);
     }
 }
@@ -144,10 +171,33 @@ static void begin_timeline(void)
     g_window_start = g_tl.t0_ns;
 }
 
+/* Every second, and when a dump asks (control.h): everything so far into the raw spill. */
+static void spill_now(void)
+{
+    drain();
+    threads_refresh();
+    rawfile_spill(g_table, &g_tl);
+}
+
+static void sleep_tick(void)
+{
+    struct timespec until;
+    clock_gettime(CLOCK_MONOTONIC, &until);
+    until.tv_nsec += TICK_NS;
+    if (until.tv_nsec >= 1000000000) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000;
+    }
+    pthread_mutex_lock(&wake_lock);
+    if (atomic_load(&g_running))
+        pthread_cond_timedwait(&wake_cond, &wake_lock, &until);
+    pthread_mutex_unlock(&wake_lock);
+}
+
 static void *run(void *arg)
 {
     (void)arg;
-    struct timespec tick = { 0, TICK_NS };
+    control_open();
     for (unsigned n = 1; atomic_load(&g_running); n++) {
         int why = endings_requested();
         if (why) {
@@ -159,13 +209,17 @@ static void *run(void *arg)
         struct timespec now;
         clock_gettime(CLOCK_MONOTONIC, &now);
         python_poll((uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec);
+        rbnames_poll();
         drain();
         if (n % SPILL_TICKS == 0)
-            rawfile_spill(g_table, &g_tl);
+            spill_now();
         if (g_window_ns && monotonic_ns() - g_window_start >= g_window_ns)
             end_window();
-        nanosleep(&tick, NULL);
+        if (n % CONTROL_TICKS == 0)
+            control_poll(spill_now);
+        sleep_tick();
     }
+    control_close();
     endings_set_writer(false);
     return NULL;
 }
@@ -175,6 +229,12 @@ static int spawn(void)
     sigset_t all, old;
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &old); /* inherited by the new thread */
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&wake_cond, &ca);
+    pthread_condattr_destroy(&ca);
+    pthread_mutex_init(&wake_lock, NULL);
     atomic_store(&g_running, true);
     endings_set_writer(true);
     int rc = g_create(&g_thread, NULL, run, NULL);
@@ -185,13 +245,19 @@ static int spawn(void)
     return rc == 0 ? 0 : -1;
 }
 
-int aggregator_start(ring *r, stack_table *t, aggregator_create_fn create,
+void aggregator_init(ring *r, stack_table *t, aggregator_create_fn create,
                      void (*on_ending)(int why))
 {
     g_ring = r;
     g_table = t;
     g_create = create;
     g_on_ending = on_ending;
+}
+
+int aggregator_start(ring *r, stack_table *t, aggregator_create_fn create,
+                     void (*on_ending)(int why))
+{
+    aggregator_init(r, t, create, on_ending);
     unsigned long long c[2] = { 0, 0 };
     dl_iterate_phdr(read_counters, c);
     seen_adds = c[0];
@@ -204,13 +270,18 @@ void aggregator_stop(void)
 {
     if (atomic_exchange(&g_started, false)) {
         atomic_store(&g_running, false);
-        if (!pthread_equal(pthread_self(), g_thread))
+        if (!pthread_equal(pthread_self(), g_thread)) {
+            pthread_mutex_lock(&wake_lock);
+            pthread_cond_signal(&wake_cond);
+            pthread_mutex_unlock(&wake_lock);
             pthread_join(g_thread, NULL);
+        }
         else
             pthread_detach(g_thread); /* an ending signal: we are the aggregator */
     }
     jit_poll();
     drain();
+    threads_refresh(); /* the names as they are at the end, for the report */
 }
 
 void aggregator_resume(void)
@@ -224,9 +295,12 @@ void aggregator_resume(void)
 
 void aggregator_after_fork_child(void)
 {
+    bool by_thread = g_table->by_thread;
+    threads_reset(); /* the parent's threads */
     stacks_free(g_table); /* the parent's samples: never the child's */
     stacks_init(g_table);
     begin_timeline();
+    g_table->by_thread = by_thread;
     g_lost = 0;
     atomic_store(&g_started, false);
     spawn();

@@ -3,7 +3,9 @@
  * It blocks every signal, so it never takes a sample of itself, and it is created with the
  * real pthread_create so it gets no timer. Every tick it also notices dlopen/dlclose (the
  * loader's add/remove counters) and refreshes the module registry, which keeps the loader
- * lock out of the signal handler and leaves the program's own dlopen calls untouched. */
+ * lock out of the signal handler and leaves the program's own dlopen calls untouched.
+ * It also serves `flameprof dump` (control.h, every tenth tick) and reads the names of the
+ * threads it sees samples of when threads are kept apart (threads.h). */
 #ifndef FLAMEPROF_AGGREGATOR_H
 #define FLAMEPROF_AGGREGATOR_H
 
@@ -15,6 +17,11 @@
 
 typedef int (*aggregator_create_fn)(pthread_t *, const pthread_attr_t *, void *(*)(void *),
                                     void *);
+
+/* What aggregator_start records, without starting the thread: a process that must stay
+ * single-threaded, whose fork children start it (aggregator_after_fork_child). */
+void aggregator_init(ring *r, stack_table *t, aggregator_create_fn create,
+                     void (*on_ending)(int why));
 
 /* Start draining r into t. on_ending runs on the aggregator thread when an ending signal
  * asks for the profile (endings.h). Returns 0, or -1 if the thread could not start. */

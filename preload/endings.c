@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "owner.h"
 #include "rawfile.h"
 
 
@@ -121,6 +122,8 @@ static void say_lost(int why)
 
 void endings_request_profile(int why)
 {
+    if (!owner_is_self())
+        return; /* a raw-cloned child: the writer it would wait for is the parent's */
     int saved_errno = errno;
     /* The writer is the aggregator thread, or whichever thread is already in the exit
      * path's write; never wait for ourselves. */

@@ -56,11 +56,13 @@ static bool python_wants_perf_support(const char *base)
 {
     int minor;
     const char *v = getenv("FLAMEPROF_PYTHON");
-    if (sscanf(base, "python3.%d", &minor) != 1 || minor < 12)
+    if (sscanf(base, "python3.%d", &minor) != 1)
         return false;
-    if (v && strcmp(v, "perf") == 0)
-        return true;
-    return minor >= 14 && env_enabled("FLAMEPROF_PYTHON");
+    bool perf = v && strcmp(v, "perf") == 0;
+    /* Read here in every CPython, so that a bad value gets its one line (the reader in
+     * python.c takes it as "on" silently). */
+    bool on = perf || env_enabled("FLAMEPROF_PYTHON");
+    return minor >= 12 && (perf || (minor >= 14 && on));
 }
 
 void jit_setup_env(void)

@@ -4,13 +4,16 @@
  * Interposed: pthread_create (every new thread gets its CPU timer), the exec family (the
  * outgoing image writes its profile first), sigaction/signal for SIGPROF (the program's
  * handler is chained, not lost), vfork (made a fork: our exit work must never run in a
- * child that shares the parent's memory). dlopen is deliberately not interposed: glibc
+ * child that shares the parent's memory), prctl (a sandbox being sealed ends the profile
+ * first: sandbox.h), unshare (a new user namespace wants a single thread). Children made without glibc's fork (raw clone) are told apart by
+ * owner.h before anything waits or writes. dlopen is deliberately not interposed: glibc
  * resolves $ORIGIN and namespaces from dlopen's caller, and a wrapper would change that;
  * the aggregator notices new modules instead. */
 #include <dlfcn.h>
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -31,11 +34,15 @@
 #include "jit_perfmap.h"
 #include "jvm.h"
 #include "modules.h"
+#include "owner.h"
+#include "procname.h"
 #include "rawfile.h"
+#include "rbnames.h"
 #include "record_mark.h"
 #include "report.h"
 #include "ring.h"
 #include "sampler.h"
+#include "sandbox.h"
 #include "stacks.h"
 #include "tmp_path.h"
 
@@ -51,10 +58,21 @@ static config g_cfg;
 static ring g_ring;
 static stack_table g_stacks;
 static atomic_bool g_active;
+/* Initialized: a raw-cloned copy of this process may adopt the state (adopt_if_copy). False
+ * once a sandbox was sealed here: nothing of ours may run after that. */
+static atomic_bool g_ready;
 
 typedef int (*pthread_create_fn)(pthread_t *, const pthread_attr_t *, void *(*)(void *),
                                  void *);
 static pthread_create_fn real_pthread_create;
+
+typedef int (*prctl_fn)(int, unsigned long, unsigned long, unsigned long, unsigned long);
+static prctl_fn real_prctl;
+
+/* What this process is called (procname.h), and whether it is the program the user started
+ * or one that program started (FLAMEPROF_ROOT holds the first profiled pid of a tree). */
+static char g_name[PROCNAME_FILE_MAX], g_display[PROCNAME_DISPLAY_MAX];
+static bool g_descendant;
 
 static void *real_symbol(const char *name)
 {
@@ -68,7 +86,7 @@ static void open_spill(void)
     if (g_cfg.empty_handler)
         return;
     char stem[PATH_MAX];
-    report_stem(&g_cfg, (long)getpid(), stem, sizeof stem);
+    report_stem(&g_cfg, (long)getpid(), g_name, stem, sizeof stem);
     if (g_cfg.timeline_max)
         rawfile_set_timeline_max(g_cfg.timeline_max);
     if (rawfile_open(stem, g_cfg.freq) == 0)
@@ -93,6 +111,9 @@ static void on_fork_child(void)
     aggregator_fork_release(); /* the forking thread took it: ours to release */
     if (!atomic_load(&g_active))
         return;
+    owner_claim();
+    g_descendant = true; /* a fork of the program is a process it started */
+    procname_read(g_name, g_display);
     g_start_ns = now_ns(CLOCK_REALTIME);
     rawfile_after_fork_child();
     open_spill();
@@ -100,6 +121,7 @@ static void on_fork_child(void)
     /* The table may have been mid-update in the parent's aggregator: abandon the copy
      * (copy-on-write, so it costs nothing) rather than walk it. */
     stacks_init(&g_stacks);
+    g_stacks.by_thread = g_cfg.threads;
     jit_after_fork_child();
     python_after_fork_child();
     sampler_after_fork_child();
@@ -110,6 +132,66 @@ static void on_fork_child(void)
 }
 
 static void finish(bool skip_if_empty);
+
+/* No sample at all (a short-lived child, an image that execs at once): no files, so that a
+ * build or a shell under the profiler does not litter empty profiles. Nor for a process the
+ * program started with fewer than FLAMEPROF_MIN_SAMPLES (a shell's helpers), unless
+ * `flameprof record` gathers the tree: there, every sample counts. Async-signal-safe. */
+static bool too_small(uint64_t signals)
+{
+    return signals == 0 || (g_descendant && !g_cfg.tree[0] && signals < g_cfg.min_samples);
+}
+
+static sandbox_state g_sandbox_at_start; /* to tell a sandbox sealed since */
+static bool g_sealed_copy;     /* a raw-cloned copy that sealed a sandbox (not yet said) */
+static const char *g_end_note; /* why the profile ends early, printed after its summary */
+
+/* One line for a process that is not (or no longer) profiled, and why. A plain write:
+ * in a raw-cloned copy, stderr's stdio lock may have been held by another thread of the
+ * parent at the moment of the copy. */
+static void note_unprofiled(const char *why)
+{
+    char line[320];
+    if (g_cfg.tree[0]) {
+        snprintf(line, sizeof line, "note not profiled: %s", why);
+        report_tree_note(&g_cfg, (long)syscall(SYS_getpid), g_name, g_display, line);
+        return;
+    }
+    if (g_cfg.quiet)
+        return;
+    int n = snprintf(line, sizeof line, "flameprof: pid %ld: not profiled: %s\n",
+                     (long)syscall(SYS_getpid), why);
+    if (n > 0 && write(STDERR_FILENO, line, (size_t)n < sizeof line ? (size_t)n : sizeof line) < 0)
+        return; /* nowhere else to say it */
+}
+
+/* A copy of this process made by a raw clone/fork system call (no atfork handler ran in
+ * it) takes the state over as a fork child would, at its first pthread_create: a safe
+ * point (the program runs ordinary code and uses libc there itself) that every
+ * long-running process reaches, and a zygote's children reach after they sandboxed
+ * themselves, if ever. Before that point it has no timer (timers are not inherited), so no
+ * sample is lost by waiting. Decided once per process. */
+static void adopt_if_copy(void)
+{
+    if (!atomic_load(&g_ready) || owner_check() != OWNER_COPY) {
+        if (g_sealed_copy && owner_check() == OWNER_COPY) {
+            g_sealed_copy = false; /* one line */
+            note_unprofiled("it sealed a sandbox (no_new_privs/seccomp) before its first "
+                            "thread, where it would have started");
+        }
+        return;
+    }
+    atomic_store(&g_ready, false); /* our own copy of the flag: no other process sees it */
+    atomic_store(&g_active, false);
+    char why[160];
+    if (!sandbox_unchanged(&g_sandbox_at_start, why, sizeof why)) {
+        note_unprofiled(why);
+        return;
+    }
+    atomic_store(&g_active, true);
+    on_fork_child();
+    atomic_store(&g_ready, true);
+}
 
 /* On the aggregator thread, when SIGTERM/SIGINT/SIGHUP or _exit is about to end the
  * process (a child that forked and _exits at once writes nothing). */
@@ -145,25 +227,44 @@ static void write_window(uint64_t from_s)
         const stack_entry *e = stacks_get(&g_stacks, (uint32_t)id);
         weight += e->weight - e->mark_weight;
     }
-    if (weight == 0)
-        return; /* an idle interval: no files */
+    if (weight == 0 || g_cfg.tree[0])
+        return; /* an idle interval: no files; under record, only the tree's profile */
     sampler_stats st;
     sampler_get_stats(&st);
     report_input in = { .cfg = &g_cfg, .stacks = &g_stacks, .stats = &st,
                         .self_pc = (const void *)write_window, .window = true,
+                        .name = g_name, .display = g_display,
                         .window_from_s = from_s };
     report_write(&in);
     aggregator_window_done();
+}
+
+/* The first profiled process of a tree marks it; every process it starts inherits the mark
+ * (an exec keeps the pid: still the root). */
+static void root_of_tree(void)
+{
+    const char *root = getenv("FLAMEPROF_ROOT");
+    long self = (long)getpid();
+    if (root && *root) {
+        g_descendant = atol(root) != self;
+        return;
+    }
+    char buf[24];
+    snprintf(buf, sizeof buf, "%ld", self);
+    setenv("FLAMEPROF_ROOT", buf, 1);
 }
 
 __attribute__((constructor)) static void flameprof_init(void)
 {
     real__exit = (exit_fn)real_symbol("_exit");
     real_pthread_create = (pthread_create_fn)real_symbol("pthread_create");
+    real_prctl = (prctl_fn)real_symbol("prctl");
     if (!interposing())
         return; /* e.g. only the JVM agent is wanted here: it works without the sampler */
     g_start_ns = now_ns(CLOCK_REALTIME);
     config_load(&g_cfg);
+    procname_read(g_name, g_display);
+    root_of_tree();
     golang_detect();
     if (golang_without_libc()) {
         fprintf(stderr, "flameprof: pid %ld: a Go program built without cgo: Go runs its "
@@ -176,14 +277,21 @@ __attribute__((constructor)) static void flameprof_init(void)
     }
     record_mark(RECORD_MARK_LOADED); /* for `flameprof record`: the library is in here */
     jit_setup_env();
+    rbnames_init(g_cfg.quiet); /* CRuby: on this (main) thread, for its TLS offset */
     jvm_setup_env(); /* before the JVM (if this is one) reads JAVA_TOOL_OPTIONS */
     if (!real_pthread_create || ring_init(&g_ring, RING_SLOTS) != 0) {
         fprintf(stderr, "flameprof: cannot allocate the sample ring; not profiling\n");
         return;
     }
     stacks_init(&g_stacks);
+    g_stacks.by_thread = g_cfg.threads;
     modules_refresh();
-    open_spill();
+    owner_claim();
+    sandbox_read(&g_sandbox_at_start);
+    char why[160];
+    bool dormant = sandbox_single_threaded(why, sizeof why);
+    if (!dormant)
+        open_spill();
     sampler_set_mode(g_cfg.mode == CONFIG_MODE_WALL, g_cfg.source == CONFIG_SOURCE_PERF,
                      real_pthread_create);
     if (sampler_init(g_cfg.freq, &g_ring, g_cfg.empty_handler) != 0) {
@@ -192,13 +300,21 @@ __attribute__((constructor)) static void flameprof_init(void)
     }
     goexit_install(g_cfg.quiet);
     pthread_atfork(aggregator_fork_prepare, aggregator_fork_release, on_fork_child);
+    atomic_store(&g_ready, true);
+    if (g_cfg.interval && !g_cfg.empty_handler)
+        aggregator_set_window(g_cfg.interval, write_window);
+    if (dormant) {
+        /* No timer, no thread: ready only for the children it forks. */
+        endings_init((sigaction_fn)real_symbol("sigaction"), g_cfg.stop_wait);
+        aggregator_init(&g_ring, &g_stacks, real_pthread_create, finish_on_signal);
+        note_unprofiled(why);
+        return;
+    }
     atomic_store(&g_active, true);
     sampler_thread_start();
     sampler_arm_existing_threads();
     /* Last, so that the scan of existing threads does not find it. */
     endings_init((sigaction_fn)real_symbol("sigaction"), g_cfg.stop_wait);
-    if (g_cfg.interval && !g_cfg.empty_handler)
-        aggregator_set_window(g_cfg.interval, write_window);
     if (aggregator_start(&g_ring, &g_stacks, real_pthread_create, finish_on_signal) != 0) {
         fprintf(stderr, "flameprof: cannot start the aggregator thread; not profiling\n");
         sampler_stop();
@@ -211,31 +327,38 @@ static void report_perfmap(void)
 {
     jit_stats js;
     jit_get_stats(&js);
-    if (js.perfmap_seen && !g_cfg.quiet)
-        fprintf(stderr, "flameprof: pid %ld: perf map: %llu entries, %llu malformed lines "
-                        "skipped, %llu outside executable memory ignored\n",
-                (long)getpid(), (unsigned long long)js.entries,
-                (unsigned long long)js.malformed, (unsigned long long)js.outside);
+    if (!js.perfmap_seen || (g_cfg.quiet && !g_cfg.tree[0]))
+        return;
+    char line[256];
+    snprintf(line, sizeof line, "%sflameprof: pid %ld: perf map: %llu entries, %llu malformed "
+             "lines skipped, %llu outside executable memory ignored",
+             g_cfg.tree[0] ? "summary " : "", (long)getpid(), (unsigned long long)js.entries,
+             (unsigned long long)js.malformed, (unsigned long long)js.outside);
+    if (g_cfg.tree[0])
+        report_tree_note(&g_cfg, (long)getpid(), g_name, g_display, line);
+    else
+        fprintf(stderr, "%s\n", line);
 }
 
 /* Stop, drain, symbolize, write. Runs once per image; skip_if_empty avoids a pair of empty
  * files from every fork-then-exec child. */
 static void finish(bool skip_if_empty)
 {
-    if (!atomic_exchange(&g_active, false))
+    /* Not ours to write (a raw-cloned child: the state is the parent's, its aggregator
+     * does not exist here; with CLONE_VM its memory is the parent's): touch nothing. */
+    if (!owner_is_self() || !atomic_exchange(&g_active, false))
         return;
     endings_writing(true); /* an ending signal on another thread waits for this */
     sampler_stop();
     aggregator_stop();
     sampler_stats st;
     sampler_get_stats(&st);
-    /* No sample at all (a short-lived child, an image that execs at once): no files, so
-     * that a build or a shell under the profiler does not litter empty profiles. */
-    if (st.signals == 0 || g_cfg.empty_handler) {
+    procname_read(g_name, g_display); /* a zygote's child has retitled itself by now */
+    if (too_small(st.signals) || g_cfg.empty_handler) {
         if (g_cfg.empty_handler && !g_cfg.quiet)
             fprintf(stderr, "flameprof: pid %ld: empty-handler benchmark mode: signals=%llu\n",
                     (long)getpid(), (unsigned long long)st.signals);
-        else if (!skip_if_empty && !g_cfg.quiet)
+        else if (!skip_if_empty && !g_cfg.quiet && !g_descendant && !g_cfg.tree[0])
             fprintf(stderr, "flameprof: pid %ld: no samples (less CPU time than one sampling "
                             "period); nothing written\n", (long)getpid());
         rawfile_close(true);
@@ -248,13 +371,21 @@ static void finish(bool skip_if_empty)
     bool keep_raw = false; /* for `flameprof report` to name stripped code */
     report_input in = { .cfg = &g_cfg, .stacks = &g_stacks, .stats = &st,
                         .lost = aggregator_lost(), .self_pc = (const void *)finish,
-                        .raw = rawfile_path(), .keep_raw = &keep_raw,
-                        .start_ns = g_start_ns, .end_ns = now_ns(CLOCK_REALTIME) };
+                        .raw = rawfile_path(), .keep_raw = &keep_raw, .name = g_name,
+                        .display = g_display, .start_ns = g_start_ns,
+                        .end_ns = now_ns(CLOCK_REALTIME) };
     bool written = report_write(&in);
     rawfile_close(written && !keep_raw && !(g_cfg.formats & CONFIG_FORMAT_TIMELINE));
     if (written)
         record_mark(RECORD_MARK_PROFILED);
     report_perfmap();
+    if (g_end_note && g_cfg.tree[0]) {
+        char line[256];
+        snprintf(line, sizeof line, "note %s", g_end_note);
+        report_tree_note(&g_cfg, (long)getpid(), g_name, g_display, line);
+    } else if (g_end_note && !g_cfg.quiet) {
+        fprintf(stderr, "flameprof: pid %ld: %s\n", (long)getpid(), g_end_note);
+    }
     jit_cleanup();
     endings_writing(false);
 }
@@ -284,7 +415,8 @@ FP_EXPORT int pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*f
 {
     if (!real_pthread_create)
         real_pthread_create = (pthread_create_fn)real_symbol("pthread_create");
-    start_arg *a = atomic_load(&g_active) ? malloc(sizeof *a) : NULL;
+    adopt_if_copy();
+    start_arg *a = atomic_load(&g_active) && owner_is_self() ? malloc(sizeof *a) : NULL;
     if (!a)
         return real_pthread_create(t, attr, fn, arg);
     *a = (start_arg){ fn, arg };
@@ -310,6 +442,8 @@ typedef int (*fexecve_fn)(int, char *const[], char *const[]);
  * holds everything. */
 static bool before_exec(void)
 {
+    if (!owner_is_self())
+        return false; /* a raw-cloned child: the new image starts its own profile */
     bool was_active = atomic_load(&g_active);
     finish(true);
     return was_active;
@@ -480,7 +614,8 @@ __asm__(".text\n"
 FP_EXPORT int sigaction(int sig, const struct sigaction *act, struct sigaction *old)
 {
     int rc;
-    if (sig == SAMPLER_SIGNAL && atomic_load(&g_active) && sampler_app_sigaction(act, old))
+    if (sig == SAMPLER_SIGNAL && atomic_load(&g_active) && owner_check() != OWNER_SHARED &&
+        sampler_app_sigaction(act, old))
         return 0;
     if (endings_sigaction(sig, act, old, &rc))
         return rc;
@@ -527,14 +662,82 @@ FP_EXPORT sighandler_fn sysv_signal(int sig, sighandler_fn handler)
     return signal_as("sysv_signal", sig, handler, SA_RESETHAND | SA_NODEFER);
 }
 
+/* ---- sandboxes ----
+ * A seccomp filter is installed after prctl(PR_SET_NO_NEW_PRIVS) (or by PR_SET_SECCOMP):
+ * the profile ends there, written while files can still be written, and nothing of ours
+ * runs afterwards (sandbox.h says why no probe is safe once the filter is in force). */
+
+static void before_sealing(void)
+{
+    owner_kind who = owner_check();
+    if (who == OWNER_SHARED)
+        return; /* the parent's memory: its profiler is not ours to stop */
+    bool was_ready = atomic_exchange(&g_ready, false); /* what it forks is sandboxed too */
+    if (who == OWNER_COPY) {
+        /* A raw-cloned child (a zygote's renderer) sandboxing itself: it will never adopt;
+         * said at its first thread (a launcher's child sealing just before exec is not
+         * worth a line). */
+        g_sealed_copy = true;
+        atomic_store(&g_active, false);
+        return;
+    }
+    if (!atomic_load(&g_active)) {
+        if (was_ready) /* a dormant zygote: what it forks from now on is sandboxed */
+            note_unprofiled("it seals a sandbox (no_new_privs/seccomp): the processes it "
+                            "forks from now on are not profiled either");
+        return;
+    }
+    /* Quietly when there is nothing yet: Chromium's launcher sets no_new_privs in every
+     * child just before exec, and the new image is profiled afresh. */
+    g_end_note = "profile ends here: the process sealed a sandbox (no_new_privs/seccomp)";
+    finish(true);
+}
+
+FP_EXPORT int prctl(int option, ...)
+{
+    va_list ap;
+    va_start(ap, option);
+    unsigned long a2 = va_arg(ap, unsigned long), a3 = va_arg(ap, unsigned long),
+                  a4 = va_arg(ap, unsigned long), a5 = va_arg(ap, unsigned long);
+    va_end(ap);
+    if (sandbox_prctl_seals(option))
+        before_sealing();
+    prctl_fn real = real_prctl ? real_prctl : (prctl_fn)real_symbol("prctl");
+    return real(option, a2, a3, a4, a5);
+}
+
+/* ---- unshare: some namespaces want a single-threaded caller ----
+ * unshare(CLONE_NEWUSER) (unshare -U, bwrap, a browser's sandbox) fails with EINVAL in a
+ * process with more than one thread, and our aggregator is one: the profile ends first
+ * (written, the thread joined), then the call is made. A program that execs next (most
+ * do) is profiled again in its new image. */
+
+typedef int (*unshare_fn)(int);
+
+FP_EXPORT int unshare(int flags)
+{
+    if ((flags & (CLONE_NEWUSER | CLONE_THREAD | CLONE_SIGHAND | CLONE_VM)) &&
+        atomic_load(&g_active) && owner_is_self()) {
+        g_end_note = "profile ends here: unshare() wants a single-threaded process";
+        finish(true);
+    }
+    return ((unshare_fn)real_symbol("unshare"))(flags);
+}
+
 /* ---- _exit: destructors do not run, but the profile is still written ----
  * Crash handlers call _exit from signal context, perhaps interrupting malloc: the profile
  * is written by the aggregator thread while this one waits (bounded), never here. */
 
 FP_EXPORT void _exit(int status)
 {
-    if (atomic_load(&g_active))
-        endings_request_profile(ENDINGS_EXIT);
+    if (atomic_load(&g_active) && owner_is_self()) {
+        sampler_stats st;
+        sampler_get_stats(&st); /* atomic loads only */
+        if (too_small(st.signals) && !g_cfg.empty_handler)
+            rawfile_discard(); /* nothing to write: no wait for the aggregator's next tick */
+        else
+            endings_request_profile(ENDINGS_EXIT);
+    }
     if (real__exit) /* resolved in the constructor: dlsym is not async-signal-safe */
         real__exit(status);
     syscall(SYS_exit_group, status);

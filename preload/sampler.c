@@ -29,6 +29,7 @@
 #include "perfclock.h"
 #include "pyframes.h"
 #include "ticker.h"
+#include "rbframes.h"
 #include "unwind.h"
 
 /* sigev_value of our timers: tells our signals from the program's own SIGPROFs. */
@@ -227,11 +228,15 @@ static void take_sample(const siginfo_t *si, const ucontext_t *uc)
     unwind_ctx ctx = { modules_current(), jit_trampolines(), hotspot_interpreter(),
                        golang_current() };
     /* Interpreted frames first, then the native walk above them, then the two merged
-     * where the interpreter's evaluation loop runs them (pyframes.h). */
+     * where the interpreter's evaluation loop runs them (pyframes.h). A Ruby process has
+     * no Python frames (npy 0) and gets its own splice (rbframes.h); each reader is off,
+     * and costs a load and a branch, in processes not running its interpreter. */
     size_t npy = pyframes_read(s->py, RING_MAX_PY);
     unwind_result r = unwind_walk(&ctx, regs, hi, s->pcs + npy, RING_MAX_DEPTH - npy);
     if (npy)
         r.depth = pyframes_splice(s->pcs, npy, r.depth, RING_MAX_DEPTH, s->py, npy);
+    bool runtime = false; /* interpreter frames spliced in (rbframes.h) */
+    r.depth = rbframes_splice(s->pcs, r.depth, RING_MAX_DEPTH, &runtime);
     s->weight = weight;
     s->time_ns = t0; /* the clock read for the cost histogram: time costs nothing more */
     s->gen = ctx.modules ? ctx.modules->gen : 0;
@@ -243,6 +248,7 @@ static void take_sample(const siginfo_t *si, const ucontext_t *uc)
     s->npy = (uint32_t)npy;
     if (s->flags & RING_OFFCPU)
         atomic_fetch_add_explicit(&st_offcpu, weight, memory_order_relaxed);
+    s->flags |= runtime ? RING_RUNTIME : 0;
     if (r.outside) {
         /* JIT code is named as of now: the perf map's length, the JVM's generation. */
         s->jit_stamp = jit_perfmap_stamp();

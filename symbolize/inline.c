@@ -202,9 +202,27 @@ static Dwarf_Die *symbolize_cu_at(symbolize_module *m, uint64_t a, Dwarf_Addr *b
     return &m->cu_ranges[i].cudie;
 }
 
+/* Narrows [lo, hi) around a to exclude the scope's child ranges that do not hold a (an
+ * address in one would have a longer chain) and to the one that does, if any. */
+static void symbolize_scope_bounds(const symbolize_scope_range *r, size_t n, uint64_t a,
+                                   symbolize_span *b)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (r[i].span.hi <= a && r[i].span.hi > b->lo)
+            b->lo = r[i].span.hi;
+        else if (r[i].span.lo > a && r[i].span.lo < b->hi)
+            b->hi = r[i].span.lo;
+        else if (r[i].span.lo <= a && a < r[i].span.hi) {
+            b->lo = r[i].span.lo > b->lo ? r[i].span.lo : b->lo;
+            b->hi = r[i].span.hi < b->hi ? r[i].span.hi : b->hi;
+        }
+    }
+}
+
 /* DIEs for address a: the containing subprogram, then each inlined_subroutine on the way
  * down, outermost first. Returns how many were written (0 without DWARF). */
-size_t symbolize_inline_chain(symbolize_module *m, uint64_t a, Dwarf_Die *out, size_t cap)
+size_t symbolize_inline_chain(symbolize_module *m, uint64_t a, Dwarf_Die *out, size_t cap,
+                              symbolize_span *same)
 {
     Dwarf_Addr bias = 0;
     Dwarf_Die *cudie = symbolize_cu_at(m, a, &bias);
@@ -216,12 +234,16 @@ size_t symbolize_inline_chain(symbolize_module *m, uint64_t a, Dwarf_Die *out, s
     symbolize_fn_tree *t = i != SIZE_MAX ? symbolize_tree_get(m, &cu->fns[i].die) : NULL;
     if (t == NULL)
         return 0;
+    symbolize_span b = cu->fns[i].span;
+    if (i + 1 < cu->nfns && cu->fns[i + 1].span.lo < b.hi)
+        b.hi = cu->fns[i + 1].span.lo > a ? cu->fns[i + 1].span.lo : a + 1;
     size_t n = 0;
     out[n++] = t->scopes[0].die;
     for (uint32_t scope = 0;;) {
         const symbolize_scope *sc = &t->scopes[scope];
         if (sc->count == 0)
             break;
+        symbolize_scope_bounds(&t->ranges[sc->first], sc->count, a, &b);
         size_t k = symbolize_span_find(&t->ranges[sc->first], sc->count, sizeof *t->ranges, a);
         /* Children always come after their parent, so this descent ends. */
         if (k == SIZE_MAX || t->ranges[sc->first + k].scope <= scope)
@@ -230,6 +252,10 @@ size_t symbolize_inline_chain(symbolize_module *m, uint64_t a, Dwarf_Die *out, s
         if (t->scopes[scope].inlined && n < cap)
             out[n++] = t->scopes[scope].die;
     }
+    if (b.lo > a || b.hi <= a) /* overlapping DWARF ranges: only a itself is sure */
+        b = (symbolize_span){ a, a + 1 };
+    same->lo = b.lo + bias > same->lo ? b.lo + bias : same->lo;
+    same->hi = b.hi + bias < same->hi ? b.hi + bias : same->hi;
     return n;
 }
 

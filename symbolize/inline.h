@@ -20,8 +20,10 @@
 
 /* DIEs for absolute address a in the loaded module m: the containing subprogram, then
  * each inlined_subroutine on the way down, outermost first, at most cap. Returns how many
- * were written (0 without DWARF for a). */
-size_t symbolize_inline_chain(symbolize_module *m, uint64_t a, Dwarf_Die *out, size_t cap);
+ * were written (0 without DWARF for a). When some were, *same (absolute addresses, holding
+ * a) is narrowed to a range where every address has this same chain. */
+size_t symbolize_inline_chain(symbolize_module *m, uint64_t a, Dwarf_Die *out, size_t cap,
+                              symbolize_span *same);
 
 /* Display name of a subprogram or inlined call (the demangled linkage name through
  * abstract_origin/specification, else the plain name), interned in s; NULL if it has

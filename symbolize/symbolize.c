@@ -9,6 +9,7 @@
  *   symtab.c     ELF symbol tables (sorted once, binary search)
  *   inline.c     DWARF inline chains (per-CU sorted function ranges, then a short descent)
  *   fdenames.c   code no symbol covers: PLT stubs, _start, FDE starts
+ *   diskcache.c  frames resolved by earlier processes, per build-id, on disk
  *
  * Nothing here may reach debuginfod by itself: dwfl_standard_find_debuginfo and
  * dwfl_build_id_find_elf dlopen libdebuginfod, which pulls in libcurl and OpenSSL and
@@ -338,44 +339,158 @@ static const char *symbolize_sym_name(symbolizer *s, symbolize_sym *sym)
 /* Code no symbol or DWARF names: a PLT stub, _start, an FDE start, else the offset. Marks
  * the module as one debuginfod could name, if it has a build-id. */
 static const char *symbolize_unnamed(symbolizer *s, symbolize_module *m, uint64_t a,
-                                     uint64_t pc)
+                                     uint64_t pc, bool *fallback)
 {
     bool by_fde = false;
     const char *name = symbolize_fdename(s, m, a, &by_fde);
-    if ((name == NULL || by_fde) && !m->unnamed) {
+    *fallback = name == NULL || by_fde;
+    if (*fallback && !m->unnamed) {
         const void *id;
         m->unnamed = m->main_elf != NULL && dwelf_elf_gnu_build_id(m->main_elf, &id) > 0;
     }
     return name != NULL ? name : symbolize_offset_name(s, m, pc);
 }
 
-/* All frames for one address, outermost first; at least one. */
-static size_t symbolize_resolve(symbolizer *s, symbolize_module *m, uint64_t pc,
-                                bool is_return, symbolize_frame *out)
+/* Frames for pc from the module's disk cache, opened on the module's first address (before
+ * its files are loaded: a hit must cost no DWARF); 0 on a miss. */
+static size_t symbolize_from_disk(symbolizer *s, symbolize_module *m, uint64_t a,
+                                  symbolize_frame *out)
 {
-    if (m->state == SYMBOLIZE_UNLOADED)
-        symbolize_module_load(m);
-    if (m->state != SYMBOLIZE_READY) {
-        out[0] = (symbolize_frame){ symbolize_offset_name(s, m, pc), false };
-        return 1;
+    if (!m->disk_tried) {
+        m->disk_tried = true;
+        if (m->state == SYMBOLIZE_UNLOADED && m->image == NULL)
+            m->disk = symbolize_diskcache_open(m->path, m->want_id, m->want_id_len);
     }
-    /* A return address points after the call; the call itself may be the last
-     * instruction of a function or of an inlined block. */
-    uint64_t a = is_return && pc > 0 ? pc - 1 : pc;
+    symbolize_diskframe f[SYMBOLIZE_MAX_FRAMES];
+    bool fallback = false;
+    size_t n = symbolize_diskcache_get(m->disk, a - m->bias, f, SYMBOLIZE_MAX_FRAMES, &fallback);
+    for (size_t i = 0; i < n; i++) {
+        out[i] = (symbolize_frame){ symbolize_intern(s, f[i].name), f[i].inlined };
+        if (out[i].name == NULL)
+            return 0;
+    }
+    m->unnamed |= n > 0 && fallback;
+    return n;
+}
+
+/* Whether frames resolved in m go to the disk cache: only if the module's DWARF was found
+ * (only then is resolving costly, and only then is the debug file's identity known). */
+static bool symbolize_disk_wanted(symbolize_module *m)
+{
+    if (m->disk == NULL || m->dmod == NULL || m->fetched_path != NULL)
+        return false;
+    Dwarf_Addr bias;
+    Dwarf *dw = dwfl_module_getdwarf(m->dmod, &bias);
+    if (dw == NULL)
+        return false;
+    const char *debugfile = NULL;
+    dwfl_module_info(m->dmod, NULL, NULL, NULL, NULL, NULL, NULL, &debugfile);
+    if (debugfile == NULL && dwarf_getelf(dw) != m->main_elf)
+        return false; /* a separate file we cannot name cannot be checked later */
+    symbolize_diskcache_set_debugfile(m->disk, debugfile);
+    return true;
+}
+
+/* Hands frames just resolved for the absolute range same to the disk cache. Fallback
+ * names (FDE starts, offsets) are cheap and not kept. */
+static void symbolize_to_disk(symbolize_module *m, symbolize_span same, const symbolize_frame *f,
+                              size_t n, bool fallback)
+{
+    if (fallback || same.lo < m->bias || same.lo >= same.hi)
+        return;
+    symbolize_diskframe d[SYMBOLIZE_MAX_FRAMES];
+    for (size_t i = 0; i < n; i++)
+        d[i] = (symbolize_diskframe){ f[i].name, f[i].inlined };
+    symbolize_diskcache_put(m->disk, same.lo - m->bias, same.hi - m->bias, d, n, false);
+}
+
+/* Frames for address a (pc as sampled) of a loaded module, outermost first; at least one.
+ * *same is set to a range around a where every address has these frames, *fallback to
+ * whether the outer name is a stand-in (FDE start, offset). */
+static size_t symbolize_resolve_loaded(symbolizer *s, symbolize_module *m, uint64_t a,
+                                       uint64_t pc, symbolize_frame *out, symbolize_span *same,
+                                       bool *fallback)
+{
     symbolize_sym *sym = symbolize_symtab_lookup(m, a);
+    /* The symbol's span up to the next symbol, narrowed by the inline chain's scopes. */
+    *same = (symbolize_span){ a, a + 1 };
+    if (sym != NULL) {
+        *same = sym->span;
+        if (sym + 1 < m->syms + m->nsyms && sym[1].span.lo < same->hi)
+            same->hi = sym[1].span.lo > a ? sym[1].span.lo : a + 1;
+    }
     Dwarf_Die chain[SYMBOLIZE_MAX_FRAMES];
-    size_t nchain = symbolize_inline_chain(m, a, chain, SYMBOLIZE_MAX_FRAMES);
+    size_t nchain = symbolize_inline_chain(m, a, chain, SYMBOLIZE_MAX_FRAMES, same);
+    if (nchain == 0 || same->lo > a || same->hi <= a)
+        *same = (symbolize_span){ a, a + 1 };
     const char *outer = sym != NULL ? symbolize_sym_name(s, sym) : NULL;
     if (outer == NULL && nchain > 0)
         outer = symbolize_inline_name(s, m, &chain[0]);
+    *fallback = false;
     if (outer == NULL)
-        outer = symbolize_unnamed(s, m, a, pc);
+        outer = symbolize_unnamed(s, m, a, pc, fallback);
     size_t n = 0;
     out[n++] = (symbolize_frame){ outer, false };
     for (size_t i = 1; i < nchain; i++) {
         const char *name = symbolize_inline_name(s, m, &chain[i]);
         if (name != NULL)
             out[n++] = (symbolize_frame){ name, true };
+    }
+    return n;
+}
+
+/* After a miss the DWARF is open anyway (the caller checked): every address of the function around a goes to
+ * the disk cache, so later processes hit wherever in it they sample. Bounded: a function
+ * of more than SYMBOLIZE_FILL_MAX distinct inline chains is cached only in part. */
+#define SYMBOLIZE_FILL_MAX 2048
+
+static void symbolize_fill_function(symbolizer *s, symbolize_module *m, uint64_t a)
+{
+    symbolize_sym *sym = symbolize_symtab_lookup(m, a);
+    if (sym == NULL || sym->span.lo < m->bias
+        || !symbolize_diskcache_first_fill(m->disk, sym->span.lo - m->bias))
+        return;
+    symbolize_frame f[SYMBOLIZE_MAX_FRAMES];
+    symbolize_span same;
+    bool fallback;
+    uint64_t x = sym->span.lo;
+    int single = 0; /* one-byte ranges: no DWARF scope here (assembly), stop soon */
+    for (int i = 0; i < SYMBOLIZE_FILL_MAX && x < sym->span.hi && single < 4; i++) {
+        if (x == a) { /* already put by the caller */
+            x++;
+            continue;
+        }
+        size_t n = symbolize_resolve_loaded(s, m, x, x, f, &same, &fallback);
+        if (same.hi <= x || same.lo > x)
+            break;
+        single += same.hi == x + 1;
+        symbolize_to_disk(m, same, f, n, fallback);
+        x = same.hi;
+    }
+}
+
+/* All frames for one address, outermost first; at least one. */
+static size_t symbolize_resolve(symbolizer *s, symbolize_module *m, uint64_t pc,
+                                bool is_return, symbolize_frame *out)
+{
+    /* A return address points after the call; the call itself may be the last
+     * instruction of a function or of an inlined block. */
+    uint64_t a = is_return && pc > 0 ? pc - 1 : pc;
+    size_t cached = a >= m->bias ? symbolize_from_disk(s, m, a, out) : 0;
+    if (cached > 0)
+        return cached;
+    if (m->state == SYMBOLIZE_UNLOADED)
+        symbolize_module_load(m);
+    if (m->state != SYMBOLIZE_READY) {
+        out[0] = (symbolize_frame){ symbolize_offset_name(s, m, pc), false };
+        return 1;
+    }
+    symbolize_span same;
+    bool fallback;
+    size_t n = symbolize_resolve_loaded(s, m, a, pc, out, &same, &fallback);
+    if (symbolize_disk_wanted(m)) {
+        symbolize_to_disk(m, same, out, n, fallback);
+        symbolize_fill_function(s, m, a);
     }
     return n;
 }
@@ -450,6 +565,7 @@ symbolizer *symbolize_new(void)
 /* Everything but the registration itself; names already handed out live in the arena. */
 static void symbolize_module_release(symbolize_module *m)
 {
+    symbolize_diskcache_close(m->disk);
     symbolize_fdenames_release(m);
     symbolize_module_close(m);
     symbolize_inline_release(m);

@@ -12,6 +12,7 @@
 #ifndef FLAMEPROF_SYMBOLIZE_INT_H
 #define FLAMEPROF_SYMBOLIZE_INT_H
 
+#include "diskcache.h"
 #include "index.h"
 #include "symbolize.h"
 
@@ -114,6 +115,8 @@ typedef struct symbolize_module {
     bool changed;             /* the file at path is not the one profiled, none fetched */
     symbolize_fetch_fn fetch; /* the symbolizer's, for find_debuginfo */
     void *fetch_ctx;
+    symbolize_diskcache *disk; /* frames resolved by earlier processes (diskcache.h) */
+    bool disk_tried;
 } symbolize_module;
 
 typedef struct symbolize_cached {

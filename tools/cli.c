@@ -57,3 +57,61 @@ void cli_line_errors_end(const cli_line_errors *e, long bad)
     if (bad > CLI_MAX_LINE_ERRORS)
         fprintf(stderr, "flameprof: %s: %ld malformed lines skipped in all\n", e->name, bad);
 }
+
+/* ---- filters ---- */
+
+static filter g_filter;
+static bool g_filter_ready;
+
+filter *cli_filter(void)
+{
+    if (!g_filter_ready) {
+        filter_init(&g_filter);
+        g_filter_ready = true;
+    }
+    return &g_filter;
+}
+
+int cli_filter_option(const char *cmd, int c, const char *arg)
+{
+    static const char *const names[] = { "--hide", "--focus", "--exclude", "--strip" };
+    filter_kind kind;
+    switch (c) {
+    case CLI_OPT_THREADS:
+        cli_filter()->threads = true;
+        return 0;
+    case CLI_OPT_HIDE: kind = FILTER_HIDE; break;
+    case CLI_OPT_FOCUS: kind = FILTER_FOCUS; break;
+    case CLI_OPT_EXCLUDE: kind = FILTER_EXCLUDE; break;
+    case CLI_OPT_STRIP: kind = FILTER_STRIP; break;
+    case CLI_OPT_STRIP_RUNTIME:
+        kind = FILTER_STRIP;
+        arg = FILTER_RUNTIME_PREFIXES;
+        break;
+    default: return -1;
+    }
+    char why[256], line[512];
+    if (filter_add(cli_filter(), kind, arg, why, sizeof why) == 0)
+        return 0;
+    snprintf(line, sizeof line, "%s '%%s': %s", names[kind], why);
+    cli_usage_error(cmd, line, arg);
+    return EXIT_USAGE;
+}
+
+int cli_filter_apply(const char *cmd, folded_profile *p)
+{
+    if (filter_apply(cli_filter(), p) == 0)
+        return 0;
+    fprintf(stderr, "flameprof: %s: out of memory while filtering\n", cmd);
+    return 1;
+}
+
+const char *cli_filter_subtitle(const char *subtitle, char *buf, size_t cap)
+{
+    if (!filter_active(cli_filter()))
+        return subtitle;
+    char desc[1024];
+    filter_describe(cli_filter(), desc, sizeof desc);
+    snprintf(buf, cap, "%s%s%s", subtitle ? subtitle : "", subtitle ? " - " : "", desc);
+    return buf;
+}

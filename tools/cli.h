@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "filter.h"
 #include "folded.h"
 
 #define EXIT_USAGE 2
@@ -37,5 +38,47 @@ void cli_line_error(void *ctx, size_t line_no, const char *why);
  * unreported. */
 void cli_line_errors_end(const cli_line_errors *e, long bad);
 
+
+/* ---- filters (filter.h), the same options on every command that writes a profile ----
+ * A command adds CLI_FILTER_LONGOPTS to its getopt_long table and CLI_FILTER_HELP to its
+ * help, hands every option it does not know to cli_filter_option, and calls
+ * cli_filter_apply on the loaded profile (after any reader). One filter a process. */
+enum { CLI_OPT_HIDE = 0x2000, /* past cli_input.h's values */ CLI_OPT_FOCUS, CLI_OPT_EXCLUDE, CLI_OPT_STRIP,
+       CLI_OPT_STRIP_RUNTIME, CLI_OPT_THREADS };
+
+#define CLI_FILTER_LONGOPTS                                                  \
+    { "hide", required_argument, NULL, CLI_OPT_HIDE },                       \
+    { "focus", required_argument, NULL, CLI_OPT_FOCUS },                     \
+    { "exclude", required_argument, NULL, CLI_OPT_EXCLUDE },                 \
+    { "strip", required_argument, NULL, CLI_OPT_STRIP },                     \
+    { "strip-runtime-prefixes", no_argument, NULL, CLI_OPT_STRIP_RUNTIME }, \
+    { "threads", no_argument, NULL, CLI_OPT_THREADS }
+
+#define CLI_FILTER_HELP                                                                    \
+    "Filters (POSIX extended regexes, matched anywhere in a frame name; each may repeat):\n" \
+    "  --hide REGEX       remove matching frames; their samples go to the nearest kept\n"  \
+    "                     caller (no sample is lost)\n"                                     \
+    "  --focus REGEX      keep only stacks with a matching frame\n"                         \
+    "  --exclude REGEX    drop stacks with a matching frame\n"                              \
+    "  --strip REGEX      remove the first match from each frame name, for reading\n"       \
+    "  --strip-runtime-prefixes\n"                                                          \
+    "                     strip V8's JS:* LazyCompile:* Function:~ ... and CPython's py::\n" \
+    "                     (applied first: the other regexes see the stripped names)\n" \
+    "  --threads          keep threads apart: a root frame \"[name tid]\" each, in profiles\n" \
+    "                     recorded with FLAMEPROF_THREADS=1 (merged by default)\n"
+
+/* The process's one filter (initialized on first use). */
+filter *cli_filter(void);
+
+/* If c is a filter option: adds it and returns 0, or prints one line and returns
+ * EXIT_USAGE for a bad regex. Returns -1 if c is not a filter option. */
+int cli_filter_option(const char *cmd, int c, const char *arg);
+
+/* Runs the filter over p when one was given. Returns 0, or 1 after a one-line message. */
+int cli_filter_apply(const char *cmd, folded_profile *p);
+
+/* The filter's one-line description (filter_describe) appended to a subtitle: into buf,
+ * returned; the subtitle itself when no filter is active. */
+const char *cli_filter_subtitle(const char *subtitle, char *buf, size_t cap);
 
 #endif

@@ -36,6 +36,7 @@ static const char convert_help[] =
     "                       value its count times the period\n"
     "      --name NAME      the profile's name in speedscope (default: the input file name)\n"
     "  -h, --help           show this help\n"
+    CLI_FILTER_HELP
     "\n"
     "Frames tagged _[i] (inlined) become lines of their caller's pprof location. Malformed\n"
     "lines are reported on standard error with their line number and skipped.\n";
@@ -127,10 +128,11 @@ static int convert_args(int argc, char **argv, convert_opts *c)
         { "name", required_argument, NULL, OPT_NAME },
         { "help", no_argument, NULL, 'h' },
         CLI_INPUT_LONGOPTS,
+        CLI_FILTER_LONGOPTS,
         { NULL, 0, NULL, 0 }
     };
     long hz;
-    int opt;
+    int opt, rc;
     while ((opt = getopt_long(argc, argv, ":f:o:F:h", longopts, NULL)) != -1) {
         switch (opt) {
         case 'f':
@@ -165,7 +167,12 @@ static int convert_args(int argc, char **argv, convert_opts *c)
         default:
             switch (cli_input_option(&c->in, "convert", opt, optarg)) {
             case 1: break;
-            case 0: return cli_bad_option("convert", argv, opt);
+            case 0:
+                if ((rc = cli_filter_option("convert", opt, optarg)) < 0)
+                    return cli_bad_option("convert", argv, opt);
+                if (rc > 0)
+                    return rc;
+                break;
             default: return EXIT_USAGE;
             }
         }
@@ -202,6 +209,10 @@ int cmd_convert(int argc, char **argv)
     folded_profile p;
     folded_init(&p);
     rc = cli_read_profile(c.input, &c.in, &p);
+    if (rc == 0)
+        rc = cli_filter_apply("convert", &p);
+    char named[2048];
+    c.name = cli_filter_subtitle(c.name, named, sizeof named); /* speedscope shows it */
     if (rc == 0 && c.output) {
         rc = write_file(&c, &p);
     } else if (rc == 0 && write_format(&c, &p, stdout) < 0) {

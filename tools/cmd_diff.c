@@ -29,7 +29,9 @@ static const char diff_help[] =
     "standard input. OPTIONS are those of 'flameprof svg'\n"
     "(--title, --subtitle, --width, --minwidth, --countname, --inverted, --reverse,\n"
     "--full-labels); --colors\n"
-    "is accepted and ignored. The default subtitle names both files and their totals.\n";
+    "is accepted and ignored. The default subtitle names both files and their totals.\n"
+    "The filters below apply to both profiles alike.\n"
+    CLI_FILTER_HELP;
 
 int cmd_diff(int argc, char **argv)
 {
@@ -49,10 +51,17 @@ int cmd_diff(int argc, char **argv)
     folded_init(&before);
     folded_init(&after);
     svg_diff d = { NULL, 0, 0, 0 };
-    char subtitle[512];
+    char subtitle[512], subtitle2[4096];
     rc = 1;
     if (cli_read_profile(files[0], &in, &before) != 0 ||
         cli_read_profile(files[1], &in, &after) != 0)
+        goto done;
+    char desc_before[1024] = "";
+    if (cli_filter_apply("diff", &before) != 0)
+        goto done;
+    if (filter_active(cli_filter()))
+        filter_describe(cli_filter(), desc_before, sizeof desc_before);
+    if (cli_filter_apply("diff", &after) != 0)
         goto done;
     if (diff_build(&before, &after, &d) < 0) {
         fprintf(stderr, "flameprof: diff: out of memory\n");
@@ -64,6 +73,11 @@ int cmd_diff(int argc, char **argv)
                  (unsigned long long)after.total);
         o.subtitle = subtitle;
     }
+    char filtered[2048];
+    if (desc_before[0]) /* the filter's counts are AFTER's: say BEFORE's too */
+        snprintf(filtered, sizeof filtered, "%s - before %s", o.subtitle, desc_before);
+    o.subtitle = cli_filter_subtitle(desc_before[0] ? filtered : o.subtitle, subtitle2,
+                                     sizeof subtitle2);
     if (svg_write_diff(&d, &o, stdout) < 0) {
         fprintf(stderr, "flameprof: writing the SVG: %s\n", errno ? strerror(errno) : "error");
         goto done;

@@ -1,7 +1,8 @@
 /* cmd_record.c - `flameprof record`: run a command with the sampler preloaded.
  *
- * The profile is written by the preloaded library when the command exits; this side only
- * finds the library, sets the environment and mirrors the command's exit (status or
+ * Every process of the command's tree writes its profile into a private directory when it
+ * ends (FLAMEPROF_TREE); record is the tree's subreaper, waits for it, merges the
+ * directory into one profile (record_tree.h) and mirrors the command's exit (status or
  * signal) as its own. */
 #include "cmd_record.h"
 
@@ -10,9 +11,12 @@
 #include <limits.h>
 #include <signal.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -20,21 +24,27 @@
 
 #include "cli.h"
 #include "config.h"
+#include "record_tree.h"
 #include "record_check.h"
 
 #define EXIT_NOTFOUND 127 /* as shells report a command they cannot find */
 #define EXIT_NOEXEC 126   /* ... and one they found but cannot run */
 
 static const char record_help[] =
-    "Usage: flameprof record [-F HZ] [-o PREFIX] [--format LIST] [--mode cpu|wall]\n"
-    "                        [--source timer|perf] [--] COMMAND [ARGS...]\n"
+    "Usage: flameprof record [-F HZ] [-o PREFIX] [--format LIST] [--pids] [--per-process]\n"
+    "                        [--mode cpu|wall] [--source timer|perf] [--] COMMAND [ARGS...]\n"
     "\n"
-    "Run COMMAND with the flameprof sampler preloaded; profiles are written when it exits.\n"
+    "Run COMMAND with the flameprof sampler preloaded and write one profile of every process\n"
+    "it starts, when it has ended: each program a root frame (sh, python3, chromium\n"
+    "--type=renderer), and one summary of what was profiled and what was not.\n"
     "\n"
     "  -F, --freq HZ        sampling frequency per thread (sets FLAMEPROF_FREQ)\n"
-    "  -o, --output PREFIX  output path prefix (sets FLAMEPROF_OUT)\n"
+    "  -o, --output PREFIX  output path prefix, %p the command's pid, %c its name\n"
+    "                       (default flameprof.%c.%p)\n"
     "      --format LIST    files to write, comma-separated: svg, folded, pprof, speedscope\n"
-    "                       (sets FLAMEPROF_FORMAT; default svg,folded)\n"
+    "                       (default svg,folded)\n"
+    "      --pids           one root frame per process, \"NAME [pid N]\", not per program\n"
+    "      --per-process    also each process's own profile, PREFIX.NAME.PID.*\n"
     "      --mode MODE      cpu (CPU time, the default) or wall (every thread, running or\n"
     "                       waiting, 97 Hz unless -F; sets FLAMEPROF_MODE)\n"
     "      --source SOURCE  cpu mode's clock: timer (default) or perf (perf_event task\n"
@@ -105,8 +115,11 @@ static int set_preload(const char *lib)
 
 typedef struct record_opts {
     const char *freq, *out, *format;
-    char lib[PATH_MAX];
-    const char *mode, *source;
+    bool pids, per_process;
+    int64_t start_ns, end_ns; /* when the command began and ended (Unix ns): pprof's */
+    config env;               /* FLAMEPROF_* as the library would read them (warned once) */
+    char lib[PATH_MAX], tree[PATH_MAX - 128];
+    const char *mode, *source; /* --mode, --source: FLAMEPROF_MODE, FLAMEPROF_SOURCE */
 } record_opts;
 
 /* In the child: environment for the preload, then the command. Never returns. */
@@ -115,9 +128,15 @@ static void exec_child(const record_opts *r, char **cmd, const struct sigaction 
 {
     sigaction(SIGINT, old_int, NULL);
     sigaction(SIGQUIT, old_quit, NULL);
-    if (set_preload(r->lib) < 0 || (r->freq && setenv("FLAMEPROF_FREQ", r->freq, 1) < 0) ||
-        (r->out && setenv("FLAMEPROF_OUT", r->out, 1) < 0) ||
-        (r->format && setenv("FLAMEPROF_FORMAT", r->format, 1) < 0) ||
+    unsetenv("FLAMEPROF_ROOT"); /* the command is the root of its own tree */
+    /* What only the merged profile uses is ours, read (and warned about) here once. */
+    unsetenv("FLAMEPROF_FORMAT");
+    unsetenv("FLAMEPROF_OUT");
+    char freq[16];
+    snprintf(freq, sizeof freq, "%u", r->env.freq);
+    const char *f = r->freq ? r->freq : getenv("FLAMEPROF_FREQ") ? freq : NULL;
+    if (set_preload(r->lib) < 0 || (f && setenv("FLAMEPROF_FREQ", f, 1) < 0) ||
+        setenv("FLAMEPROF_TREE", r->tree, 1) < 0 ||
         (r->mode && setenv("FLAMEPROF_MODE", r->mode, 1) < 0) ||
         (r->source && setenv("FLAMEPROF_SOURCE", r->source, 1) < 0))
         _exit(EXIT_NOEXEC);
@@ -149,6 +168,47 @@ static int mirror_status(int status)
     return 128 + sig; /* a signal whose default action is not to terminate */
 }
 
+static int64_t wall_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+enum { TREE_WAIT_MS = 5000 }; /* for processes of the tree that outlive the command */
+
+/* The tree's one profile, named like a bare run's: -o's PREFIX with %p the command's pid and
+ * %c its name. */
+static void merge_tree(const record_opts *r, pid_t pid, const char *command, int still_running)
+{
+    config cfg = r->env;
+    cfg.tree[0] = 0;
+    char why[160];
+    if (r->freq)
+        cfg.freq = (unsigned)atol(r->freq);
+    if (r->format)
+        config_parse_formats(r->format, &cfg.formats, why, sizeof why);
+    if (r->mode)
+        config_parse_mode(r->mode, &cfg.mode, why, sizeof why);
+    if (!r->freq && !getenv("FLAMEPROF_FREQ"))
+        cfg.freq = cfg.mode == CONFIG_MODE_WALL ? CONFIG_DEFAULT_WALL_FREQ : CONFIG_DEFAULT_FREQ;
+    const char *slash = strrchr(command, '/');
+    char name[64], prefix[PATH_MAX];
+    snprintf(name, sizeof name, "%s", slash ? slash + 1 : command);
+    for (char *c = name; *c; c++)
+        if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
+              *c == '.' || *c == '_' || *c == '+' || *c == '-'))
+            *c = '_';
+    if (!config_expand_out(r->out ? r->out : cfg.out, pid, name, prefix, sizeof prefix))
+        config_expand_out(CONFIG_DEFAULT_OUT, pid, name, prefix, sizeof prefix);
+    char title[96];
+    snprintf(title, sizeof title, "flameprof record: %s%s", name,
+             cfg.mode == CONFIG_MODE_WALL ? " wall-clock" : "");
+    record_tree_opts o = { &cfg, prefix, title, r->pids, r->per_process, r->start_ns,
+                           r->end_ns };
+    record_tree_merge(r->tree, &o, still_running);
+}
+
 /* --mode (c 'm') or --source ('s'): checked by the parser the library uses. */
 static bool record_choice(int c, const char *arg, record_opts *r)
 {
@@ -174,8 +234,10 @@ int cmd_record(int argc, char **argv)
                                                { "mode", required_argument, NULL, 'm' },
                                                { "source", required_argument, NULL, 's' },
                                                { "help", no_argument, NULL, 'h' },
+                                               { "pids", no_argument, NULL, 'P' },
+                                               { "per-process", no_argument, NULL, 'E' },
                                                { NULL, 0, NULL, 0 } };
-    record_opts r = { NULL, NULL, NULL, "", NULL, NULL };
+    record_opts r = { 0 };
     long hz;
     int c;
     /* '+': options end at the command, whose own options are its business. */
@@ -211,6 +273,12 @@ int cmd_record(int argc, char **argv)
             r.format = optarg;
             break;
         }
+        case 'P':
+            r.pids = true;
+            break;
+        case 'E':
+            r.per_process = true;
+            break;
         case 'h':
             fputs(record_help, stdout);
             return 0;
@@ -224,6 +292,12 @@ int cmd_record(int argc, char **argv)
     }
     if (find_library(r.lib) < 0)
         return EXIT_NOTFOUND;
+    config_load(&r.env);
+    if (record_tree_create(r.tree, sizeof r.tree) < 0)
+        return 1;
+    /* Processes of the tree whose parent ended before them come to us, so that we know
+     * when the whole tree is done. */
+    prctl(PR_SET_CHILD_SUBREAPER, 1);
 
     /* Like time(1): a ^C or ^\ goes to the whole foreground group; the command decides
      * what to do with it and we report whatever it did. */
@@ -234,6 +308,7 @@ int cmd_record(int argc, char **argv)
     record_check check;
     record_check_before(&check, argv[optind]);
     fflush(NULL);
+    r.start_ns = wall_ns();
     pid_t pid = fork();
     if (pid < 0) {
         fprintf(stderr, "flameprof: fork: %s\n", strerror(errno));
@@ -250,8 +325,16 @@ int cmd_record(int argc, char **argv)
             return 1;
         }
     }
+    r.end_ns = wall_ns();
+    int still_running = record_tree_reap(TREE_WAIT_MS);
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGQUIT, &old_quit, NULL);
+    /* A command that could not be started has said so in one line already. */
+    bool not_started = WIFEXITED(status) && (WEXITSTATUS(status) == EXIT_NOTFOUND ||
+                                             WEXITSTATUS(status) == EXIT_NOEXEC);
+    if (!(not_started && record_tree_empty(r.tree)))
+        merge_tree(&r, pid, argv[optind], still_running);
+    record_tree_remove(r.tree);
     record_check_after(&check, argv[optind], status);
     return mirror_status(status);
 }

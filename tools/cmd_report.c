@@ -37,7 +37,8 @@ static const char report_help[] =
     "                 timeline's 20 ms slots; decimals allowed)\n"
     "  --to SEC       only the samples before SEC seconds\n"
     "  -q             no summary line\n"
-    "  -h, --help     show this help\n";
+    "  -h, --help     show this help\n"
+    CLI_FILTER_HELP;
 
 static const char heatmap_help[] =
     "Usage: flameprof heatmap [-o PREFIX] [-q] RAWFILE\n"
@@ -50,7 +51,8 @@ static const char heatmap_help[] =
     "\n"
     "  -o PREFIX   output prefix\n"
     "  -q          no summary line\n"
-    "  -h, --help  show this help\n";
+    "  -h, --help  show this help\n"
+    CLI_FILTER_HELP;
 
 typedef struct report_opts {
     const char *cmd, *prefix, *path;
@@ -75,13 +77,13 @@ static int report_args(int argc, char **argv, config *cfg, report_opts *o)
     static const struct option longopts[] = {
         { "help", no_argument, NULL, 'h' },   { "format", required_argument, NULL, OPT_FORMAT },
         { "from", required_argument, NULL, OPT_FROM }, { "to", required_argument, NULL, OPT_TO },
-        { NULL, 0, NULL, 0 }
+        CLI_FILTER_LONGOPTS, { NULL, 0, NULL, 0 }
     };
     bool heatmap = strcmp(o->cmd, "heatmap") == 0;
     char why[160];
-    int c;
+    int c, rc;
     while ((c = getopt_long(argc, argv, ":o:qh", longopts, NULL)) != -1) {
-        if (heatmap && c >= OPT_FORMAT)
+        if (heatmap && c >= OPT_FORMAT && c <= OPT_TO)
             c = '?';
         switch (c) {
         case 'o': o->prefix = optarg; break;
@@ -105,7 +107,10 @@ static int report_args(int argc, char **argv, config *cfg, report_opts *o)
             fputs(heatmap ? heatmap_help : report_help, stdout);
             return 0;
         default:
-            return cli_bad_option(o->cmd, argv, c);
+            if ((rc = cli_filter_option(o->cmd, c, optarg)) < 0)
+                return cli_bad_option(o->cmd, argv, c);
+            if (rc > 0)
+                return rc;
         }
     }
     if (o->range && o->to >= 0 && o->to <= o->from) {
@@ -181,6 +186,7 @@ static int run(int argc, char **argv, unsigned formats)
     stacks_init(&t);
     timeline tl;
     timeline_init(&tl, 0);
+    t.by_thread = true; /* the spill's H records say whether the process kept threads apart */
     rawfile_info info;
     cli_line_errors errs = { o.path, 0 };
     long bad = rawfile_read_all(in, &t, &tl, &info, cli_line_error, &errs);
@@ -217,7 +223,7 @@ static int run(int argc, char **argv, unsigned formats)
     symbolize_debuginfod *dbg = symbolize_debuginfod_new();
     report_input ri = { .cfg = &cfg, .stacks = &t, .stats = &st, .self_pc = NULL,
                         .fetch = dbg ? symbolize_debuginfod_fetch : NULL, .fetch_ctx = dbg,
-                        .tl = &tl, .tl_info = info, .pid = info.pid };
+                        .tl = &tl, .tl_info = info, .pid = info.pid, .filter = cli_filter() };
     rc = report_write(&ri) ? 0 : 1;
     report_debuginfod(dbg, cfg.quiet);
     symbolize_debuginfod_free(dbg);

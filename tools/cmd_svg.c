@@ -35,6 +35,7 @@ static const char svg_help[] =
     "  --hash             accepted for flamegraph.pl compatibility; colours always\n"
     "                     derive from the name\n"
     "  -h, --help         show this help\n"
+    CLI_FILTER_HELP
     "\n"
     "Options may also be written --name=VALUE. Malformed lines are reported on standard\n"
     "error with their line number and skipped.\n";
@@ -74,11 +75,12 @@ int cmd_svg_args(const char *cmd, const char *help, int argc, char **argv, svg_o
         { "full-labels", no_argument, NULL, OPT_FULL_LABELS },
         { "help", no_argument, NULL, 'h' },
         CLI_INPUT_LONGOPTS,
+        CLI_FILTER_LONGOPTS,
         { NULL, 0, NULL, 0 }
     };
     const char *minwidth = NULL;
     long width;
-    int c;
+    int c, rc;
     while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
         switch (c) {
         case OPT_TITLE: o->title = optarg; break;
@@ -110,7 +112,12 @@ int cmd_svg_args(const char *cmd, const char *help, int argc, char **argv, svg_o
         default:
             switch (cli_input_option(in, cmd, c, optarg)) {
             case 1: break;
-            case 0: return cli_bad_option(cmd, argv, c);
+            case 0:
+                if ((rc = cli_filter_option(cmd, c, optarg)) < 0)
+                    return cli_bad_option(cmd, argv, c);
+                if (rc > 0)
+                    return rc;
+                break;
             default: return EXIT_USAGE;
             }
         }
@@ -147,8 +154,10 @@ int cmd_svg(int argc, char **argv)
      * blocks to malloc one by one was 5% of the run. Reachable, so no leak report. */
     static folded_profile p;
     folded_init(&p);
-    if (cli_read_profile(file, &in, &p) != 0)
+    if (cli_read_profile(file, &in, &p) != 0 || cli_filter_apply("svg", &p) != 0)
         return 1;
+    char subtitle[2048];
+    o.subtitle = cli_filter_subtitle(o.subtitle, subtitle, sizeof subtitle);
     if (svg_write(&p, &o, stdout) < 0) {
         fprintf(stderr, "flameprof: writing the SVG: %s\n", errno ? strerror(errno) : "error");
         return 1;

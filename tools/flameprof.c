@@ -10,6 +10,7 @@
 #include "cli.h"
 #include "cmd_convert.h"
 #include "cmd_diff.h"
+#include "cmd_dump.h"
 #include "cmd_record.h"
 #include "cmd_report.h"
 #include "cmd_svg.h"
@@ -32,6 +33,7 @@ static const command commands[] = {
     { "convert", cmd_convert, "folded stacks to pprof or speedscope" },
     { "report", cmd_report, "a raw spill (killed, running) into its profile, or a time range's" },
     { "heatmap", cmd_heatmap, "a raw spill's timeline as a heatmap page (HTML)" },
+    { "dump", cmd_dump, "the profile of a running process, so far or for the next seconds" },
 };
 
 static void usage(FILE *f)

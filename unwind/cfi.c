@@ -160,8 +160,10 @@ static bool add_fde_rows(Dwarf_CFI *cfi, row_vec *rv, uint64_t pc, uint64_t limi
 enum { PAGE_SHIFT = 12 };
 
 /* One block: header, rows, page index. */
-static cfi_table *table_new(uint64_t base, const cfi_row *rows, size_t len)
+cfi_table *cfi_from_rows(uint64_t base, const cfi_row *rows, size_t len)
 {
+    if (len == 0)
+        return NULL;
     size_t pages = ((size_t)rows[len - 1].pc >> PAGE_SHIFT) + 2;
     cfi_table *t = malloc(sizeof *t + len * sizeof *rows + pages * sizeof(uint32_t));
     if (!t)
@@ -202,7 +204,7 @@ cfi_table *cfi_build(Elf *elf)
         ok = add_fde_rows(cfi, &rv, pc, limit, base);
     }
     dwarf_cfi_end(cfi);
-    cfi_table *t = ok && rv.len > 0 ? table_new(base, rv.v, rv.len) : NULL;
+    cfi_table *t = ok ? cfi_from_rows(base, rv.v, rv.len) : NULL;
     free(rv.v);
     return t;
 }

@@ -60,6 +60,10 @@ typedef struct cfi_table {
 cfi_table *cfi_build(Elf *elf);
 
 
+/* The table for rows already built (sorted by pc, kinds valid: cfi_cache.c checks), with
+ * its page index; NULL if len is 0 or on allocation failure. free() it. */
+cfi_table *cfi_from_rows(uint64_t base, const cfi_row *rows, size_t len);
+
 /* The row covering file address addr, or NULL. Async-signal-safe (reads only). */
 const cfi_row *cfi_lookup(const cfi_table *t, uint64_t addr);
 

@@ -1,6 +1,8 @@
 /* modules.c - module registry and generation-stamped module maps. */
 #include "modules.h"
 
+#include "cfi_cache.h"
+
 #include "array.h"
 
 #include <elfutils/libdwelf.h>
@@ -111,13 +113,20 @@ static void module_inspect(const seen_module *s, unwind_module *m)
 {
     int fd;
     Elf *elf = module_open_elf(s, &fd);
-    atomic_init(&m->cfi, elf ? cfi_build(elf) : NULL);
     const void *id = NULL;
     ssize_t len = elf ? dwelf_elf_gnu_build_id(elf, &id) : -1;
     if (len > 0 && (size_t)len <= sizeof m->build_id) {
         memcpy(m->build_id, id, (size_t)len);
         m->build_id_len = (size_t)len;
     }
+    /* A file with a build-id: the table an earlier process built, else built and kept. */
+    cfi_table *t = fd >= 0 && m->build_id_len > 0 ? cfi_cache_load(fd, id, (size_t)len) : NULL;
+    if (t == NULL && elf != NULL) {
+        t = cfi_build(elf);
+        if (fd >= 0 && m->build_id_len > 0)
+            cfi_cache_store(fd, id, (size_t)len, t);
+    }
+    atomic_init(&m->cfi, t);
     if (elf)
         elf_end(elf);
     if (fd >= 0)
@@ -253,6 +262,14 @@ int modules_restore(int id, const char *path, uint64_t start, uint64_t end, uint
     seen_module s = { .path = strdup(path), .start = start, .end = end, .bias = bias };
     pthread_mutex_lock(&registry_lock);
     unwind_module *m = NULL;
+    if (s.path && id >= 0 && (size_t)id < registry_len) {
+        const unwind_module *old = registry[id];
+        bool same = old->start == start && old->end == end && old->bias == bias &&
+                    strcmp(old->path, path) == 0;
+        pthread_mutex_unlock(&registry_lock);
+        free(s.path);
+        return same ? 0 : -1;
+    }
     if (s.path && id == (int)registry_len && start < end) {
         if (UTIL_RESERVE(registry, registry_cap, registry_len + 1) && (m = calloc(1, sizeof *m))) {
             *m = (unwind_module){ .id = id, .start = start, .end = end, .bias = bias,
@@ -283,6 +300,11 @@ int modules_restore_map(uint32_t gen, const int *ids, size_t n)
     const unwind_module **mods = calloc(n ? n : 1, sizeof *mods);
     int rc = -1;
     pthread_mutex_lock(&registry_lock);
+    if (gen < maps_len && maps[gen]->len == n) { /* restored before: the same map again */
+        pthread_mutex_unlock(&registry_lock);
+        free(mods);
+        return 0;
+    }
     bool ok = mods && gen == maps_len;
     for (size_t i = 0; ok && i < n; i++) {
         ok = ids[i] >= 0 && (size_t)ids[i] < registry_len;

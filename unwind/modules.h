@@ -69,7 +69,9 @@ const unwind_module *modules_get(int id);
 
 /* Rebuilding a registry from a raw spill (flameprof report), in a process that is not the
  * profiled one: register module id (ids must come 0, 1, 2, ... in order) and publish the
- * map of the next generation. No CFI tables are built. Return 0, or -1 if out of order. */
+ * map of the next generation. No CFI tables are built. Return 0, or -1 if out of order.
+ * A module or generation restored again exactly as before (a later snapshot of the same
+ * process, read by `flameprof dump -d`) is accepted as it is. */
 int modules_restore(int id, const char *path, uint64_t start, uint64_t end, uint64_t bias);
 int modules_restore_map(uint32_t gen, const int *ids, size_t n);
 /* The build-id module id had when profiled (before anything is symbolized). 0, or -1 for

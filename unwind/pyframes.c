@@ -61,16 +61,9 @@ static bool readable(reader *rd, uint64_t addr, size_t len)
         return false;
     if (rd->last < r->len && addr >= r->r[rd->last].lo && addr + len <= r->r[rd->last].hi)
         return true;
-    size_t a = 0, b = r->len;
-    while (a < b) {
-        size_t mid = a + (b - a) / 2;
-        if (r->r[mid].hi <= addr)
-            a = mid + 1;
-        else
-            b = mid;
-    }
-    if (a < r->len && r->r[a].lo <= addr && addr + len <= r->r[a].hi) {
-        rd->last = a;
+    const struct unwind_range *hit = unwind_ranges_find(r, addr);
+    if (hit && addr + len <= hit->hi) {
+        rd->last = (size_t)(hit - r->r);
         return true;
     }
     /* The brk heap grows and shrinks all the time (malloc trims it): its current end is

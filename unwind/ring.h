@@ -28,6 +28,7 @@ enum {
     RING_METHODS = 4,   /* some pcs hold interpreted methods (UNWIND_METHOD_TAG) */
     RING_OFFCPU = 8,    /* wall mode: the thread was inside a system call (off CPU) */
     RING_PY = 16,       /* Python frames spliced in: pcs hold RING_PY_PC(k) for py[k] */
+    RING_RUNTIME = 0x100, /* holds interpreter frame words (rtframe.h) */
 };
 
 /* Python frames (pyframes.h): half the stack, the other half for the native walk (a slot's

@@ -22,13 +22,15 @@ void stacks_free(stack_table *t)
     }
     free(t->slots);
     free(t->by_id);
+    bool by_thread = t->by_thread;
     memset(t, 0, sizeof *t);
+    t->by_thread = by_thread;
 }
 
 /* The identity of a stack: its pcs and what they are to be resolved against. */
 typedef struct stack_key {
     const ring_sample *s;
-    uint32_t pm_gen, jvm_gen;
+    uint32_t pm_gen, jvm_gen, tid;
 } stack_key;
 
 static uint64_t stack_hash(const stack_key *k)
@@ -36,7 +38,7 @@ static uint64_t stack_hash(const stack_key *k)
     const ring_sample *s = k->s;
     uint64_t h = 0x9e3779b97f4a7c15ull ^ ((uint64_t)s->gen << 32) ^ s->depth ^
                  ((uint64_t)s->flags << 16) ^ ((uint64_t)k->pm_gen << 40) ^
-                 ((uint64_t)k->jvm_gen << 20);
+                 ((uint64_t)k->jvm_gen << 20) ^ ((uint64_t)k->tid * 0x9e3779b1u);
     for (size_t i = 0; i < s->depth; i++) {
         h ^= s->pcs[i];
         h *= 0xff51afd7ed558ccdull;
@@ -49,7 +51,7 @@ static bool same_stack(const stack_entry *e, const stack_key *k, uint64_t h)
 {
     const ring_sample *s = k->s;
     return e->hash == h && e->gen == s->gen && e->depth == s->depth && e->flags == s->flags &&
-           e->pm_gen == k->pm_gen && e->jvm_gen == k->jvm_gen &&
+           e->pm_gen == k->pm_gen && e->jvm_gen == k->jvm_gen && e->tid == k->tid &&
            memcmp(e->pcs, s->pcs, s->depth * sizeof s->pcs[0]) == 0;
 }
 
@@ -124,7 +126,7 @@ stack_entry *stacks_put(stack_table *t, const ring_sample *s, uint32_t pm_gen, u
         return NULL;
     /* Native stacks resolve the same whatever the JIT generations: keep them merged. */
     bool jit = s->flags & RING_JIT;
-    stack_key k = { s, jit ? pm_gen : 0, jit ? s->jvm_gen : 0 };
+    stack_key k = { s, jit ? pm_gen : 0, jit ? s->jvm_gen : 0, t->by_thread ? s->tid : 0 };
     uint64_t h = stack_hash(&k);
     size_t j = h & (t->cap - 1);
     for (; t->slots[j]; j = (j + 1) & (t->cap - 1)) {
@@ -140,7 +142,7 @@ stack_entry *stacks_put(stack_table *t, const ring_sample *s, uint32_t pm_gen, u
         return NULL;
     *e = (stack_entry){ .weight = weight, .samples = samples, .hash = h, .gen = s->gen,
                         .pm_gen = k.pm_gen, .jvm_gen = k.jvm_gen, .depth = s->depth,
-                        .flags = s->flags, .id = (uint32_t)t->len };
+                        .flags = s->flags, .id = (uint32_t)t->len, .tid = k.tid };
     memcpy(e->pcs, s->pcs, s->depth * sizeof s->pcs[0]);
     t->slots[j] = e;
     t->by_id[t->len++] = e;

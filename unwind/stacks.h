@@ -20,6 +20,7 @@ typedef struct stack_entry {
     uint32_t pm_gen;  /* perf-map generation (RING_JIT stacks only) */
     uint32_t jvm_gen; /* JVMTI code generation (RING_JIT stacks only) */
     uint32_t id;      /* 0, 1, 2, ... in order of first sample: the timeline's stack id */
+    uint32_t tid;     /* the thread, when the table keeps threads apart; else 0 */
     uint16_t depth;
     uint16_t flags;   /* RING_TRUNCATED, RING_JIT */
     uint64_t pcs[];   /* leaf first */
@@ -33,6 +34,10 @@ typedef struct stack_table {
     void *chunks;        /* list of chunks, freed by stacks_free */
     stack_entry **by_id; /* by_id[id], len of them */
     size_t by_id_cap;
+    /* Stacks keyed by (thread, stack) rather than by stack (FLAMEPROF_THREADS): memory
+     * grows with the threads that share a stack, so only when asked. Set after
+     * stacks_init (which clears it); stacks_free keeps it, as a setting of the table. */
+    bool by_thread;
 } stack_table;
 
 void stacks_init(stack_table *t);

@@ -88,8 +88,13 @@ unwind_regs unwind_regs_of(const void *ucontext)
 
 bool unwind_ranges_contain(const unwind_ranges *rs, uint64_t pc)
 {
+    return unwind_ranges_find(rs, pc) != NULL;
+}
+
+const struct unwind_range *unwind_ranges_find(const unwind_ranges *rs, uint64_t pc)
+{
     if (!rs)
-        return false;
+        return NULL;
     size_t lo = 0, hi = rs->len; /* first range ending above pc */
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
@@ -98,7 +103,7 @@ bool unwind_ranges_contain(const unwind_ranges *rs, uint64_t pc)
         else
             hi = mid;
     }
-    return lo < rs->len && rs->r[lo].lo <= pc;
+    return lo < rs->len && rs->r[lo].lo <= pc ? &rs->r[lo] : NULL;
 }
 
 /* A CPython trampoline between its call and its ret: 8 bytes of padding, then the

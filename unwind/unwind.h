@@ -72,4 +72,7 @@ unwind_regs unwind_regs_of(const void *ucontext);
 /* Is pc inside one of the ranges? Async-signal-safe. */
 bool unwind_ranges_contain(const unwind_ranges *r, uint64_t pc);
 
+/* The range holding pc, or NULL. Async-signal-safe. */
+const struct unwind_range *unwind_ranges_find(const unwind_ranges *r, uint64_t pc);
+
 #endif

@@ -124,11 +124,11 @@ int main(void)
 
     char out[256];
     CHECKF(config_parse_out(NULL, out, sizeof out, why, sizeof why) &&
-              strcmp(out, "flameprof.%p") == 0, "out default");
+              strcmp(out, CONFIG_DEFAULT_OUT) == 0, "out default");
     CHECKF(config_parse_out("/tmp/x", out, sizeof out, why, sizeof why) &&
               strcmp(out, "/tmp/x") == 0, "out given");
     CHECKF(!config_parse_out("", out, sizeof out, why, sizeof why) &&
-              strcmp(out, "flameprof.%p") == 0, "out empty falls back");
+              strcmp(out, CONFIG_DEFAULT_OUT) == 0, "out empty falls back");
     CHECKF(!config_parse_out("/tmp/dir/", out, sizeof out, why, sizeof why), "out dir rejected");
     CHECKF(!config_parse_out("a\nb", out, sizeof out, why, sizeof why), "out control rejected");
     char big[400];
@@ -137,11 +137,15 @@ int main(void)
     CHECKF(!config_parse_out(big, out, sizeof out, why, sizeof why), "out too long rejected");
 
     char path[64];
-    CHECKF(config_expand_out("prof.%p.%%x", 42, path, sizeof path) &&
+    CHECKF(config_expand_out("prof.%p.%%x", 42, "x", path, sizeof path) &&
               strcmp(path, "prof.42.%x") == 0, "expand: got '%s'", path);
-    CHECKF(config_expand_out("p%q", 42, path, sizeof path) && strcmp(path, "p%q") == 0,
+    CHECKF(config_expand_out("p%q", 42, "x", path, sizeof path) && strcmp(path, "p%q") == 0,
           "unknown %% escape kept: '%s'", path);
-    CHECKF(!config_expand_out("%p%p%p", 123456, path, 8), "expand overflow refused");
+    CHECKF(!config_expand_out("%p%p%p", 123456, "x", path, 8), "expand overflow refused");
+    CHECKF(config_expand_out("flameprof.%c.%p", 7, "chromium-renderer", path, sizeof path) &&
+              strcmp(path, "flameprof.chromium-renderer.7") == 0, "expand %%c: '%s'", path);
+    CHECKF(config_expand_out("%c", 7, NULL, path, sizeof path) && strcmp(path, "process") == 0,
+           "no name: '%s'", path);
 
     test_formats();
     test_interval_and_size();

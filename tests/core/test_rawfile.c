@@ -10,6 +10,7 @@
 #include "check.h"
 #include "rawfile.h"
 #include "stacks.h"
+#include "threads.h"
 
 enum { STACKS = 400, DEPTH = 200, ROUNDS = 12 };
 
@@ -57,6 +58,76 @@ static long read_back(const char *path, stack_table *out, bool *clean)
     CHECKF(bad < 0 || (pid == (long)getpid() && freq == 997), "header pid %ld freq %u", pid,
            freq);
     return bad;
+}
+
+static void tid_weight(stack_entry *e, void *arg)
+{
+    uint64_t *w = arg;
+    if (e->tid == 101 || e->tid == 102)
+        w[e->tid - 101] += e->weight;
+    else
+        w[2] += e->weight;
+}
+
+/* FLAMEPROF_THREADS: the same stack in two threads stays two entries through the spill
+ * (H records before their K), the names come back as they were last (N records), renames
+ * included, and the timeline's slots (by stack id) hold each thread's weight. */
+static void check_threads(const char *dir)
+{
+    char stem[64];
+    snprintf(stem, sizeof stem, "%s/threads", dir);
+    CHECK(rawfile_open(stem, 997) == 0);
+    stack_table t;
+    stacks_init(&t);
+    t.by_thread = true;
+    threads_set(101, "alpha");
+    threads_set(102, "beta");
+    timeline tl;
+    timeline_init(&tl, 0);
+    for (int round = 0; round < 3; round++) {
+        for (uint32_t tid = 101; tid <= 103; tid++) {
+            make_sample(7, tid == 101 ? 2 : 5);
+            sample.tid = tid; /* 103: never named */
+            stack_entry *e = stacks_put(&t, &sample, 0, sample.weight, 1);
+            CHECK(e && timeline_add(&tl, (uint32_t)round, e->id, sample.weight) == 0);
+        }
+        if (round == 1)
+            threads_set(101, "alpha-renamed");
+        rawfile_spill(&t, &tl);
+    }
+    timeline_free(&tl);
+    CHECKF(t.len == 3, "three entries for one stack in three threads, got %zu", t.len);
+    threads_reset(); /* the reader must get the names from the file */
+    stack_table back;
+    uint64_t w[3] = { 0, 0, 0 };
+    stacks_init(&back);
+    back.by_thread = true; /* as flameprof report reads */
+    FILE *f = fopen(rawfile_path(), "r");
+    rawfile_info info;
+    timeline_init(&tl, 0);
+    long bad = f ? rawfile_read_all(f, &back, &tl, &info, NULL, NULL) : -1;
+    if (f)
+        fclose(f);
+    stacks_foreach(&back, tid_weight, w);
+    CHECKF(bad == 0 && back.len == 3, "bad %ld, %zu entries", bad, back.len);
+    uint64_t slot_w[3] = { 0, 0, 0 };
+    for (size_t i = 0; i < tl.len; i++) {
+        uint32_t tid = stacks_get(&back, tl.cells[i].id)->tid;
+        slot_w[tid == 101 || tid == 102 ? tid - 101 : 2] += tl.cells[i].weight;
+    }
+    CHECKF(tl.len == 9 && slot_w[0] == 6 && slot_w[1] == 15 && slot_w[2] == 15,
+           "timeline: %zu cells, per-thread %llu %llu %llu", tl.len,
+           (unsigned long long)slot_w[0], (unsigned long long)slot_w[1],
+           (unsigned long long)slot_w[2]);
+    timeline_free(&tl);
+    CHECKF(w[0] == 6 && w[1] == 15 && w[2] == 15, "per-thread weights %llu %llu %llu",
+           (unsigned long long)w[0], (unsigned long long)w[1], (unsigned long long)w[2]);
+    CHECK_STR(threads_name(101), "alpha-renamed");
+    CHECK_STR(threads_name(102), "beta");
+    CHECK(threads_name(103) == NULL);
+    rawfile_close(true);
+    stacks_free(&back);
+    stacks_free(&t);
 }
 
 int main(void)
@@ -129,6 +200,7 @@ int main(void)
     rawfile_close(true);
     CHECKF(access(path, F_OK) != 0, "removed after a written profile");
     unlink(other);
+    check_threads(dir);
     rmdir(dir);
     stacks_free(&t);
     return check_status("test_rawfile");

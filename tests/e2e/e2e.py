@@ -393,16 +393,17 @@ def test_exit(ctx, ck, mode):
 
 
 def test_quiet(ctx, ck):
-    """FLAMEPROF_QUIET=1 silences stderr; FLAMEPROF_OUT unset writes flameprof.PID.* in cwd."""
+    """FLAMEPROF_QUIET=1 silences stderr; FLAMEPROF_OUT unset writes flameprof.PROGRAM.PID.*
+    in cwd."""
     truth_path = os.path.join(ctx.tmp, 'truth.json')
     r = run([ctx.wl['wl_exit'], 'return', '--truth', truth_path], ctx.lib,
             {'FLAMEPROF_QUIET': '1'}, cwd=ctx.tmp)
     ck.check(r.returncode == 5, 'wl_exit return keeps its exit status', f'{r.returncode}')
     ck.check(not r.flameprof_lines(), 'no flameprof: line on stderr with FLAMEPROF_QUIET=1',
              f'{r.flameprof_lines()}')
-    folded = os.path.join(ctx.tmp, f'flameprof.{r.pid}.folded')
+    folded = os.path.join(ctx.tmp, f'flameprof.wl_exit.{r.pid}.folded')
     prof = load_profile(ck, folded, 'default output name')
-    check_svg(ck, os.path.join(ctx.tmp, f'flameprof.{r.pid}.svg'))
+    check_svg(ck, os.path.join(ctx.tmp, f'flameprof.wl_exit.{r.pid}.svg'))
     truth = read_json(ck, truth_path)
     if prof and truth:
         check_function_weight(ck, prof, 'main_burn', truth['functions']['main_burn'],

@@ -158,11 +158,10 @@ def python_service(args, wd, version):
         exe = '/usr/bin/python3'
         if not os.path.exists(exe):
             raise fptest.Skip("Debian's /usr/bin/python3 is not installed")
-        # 3.11: no perf trampolines, so no Python names; the eval loop runs the work.
-        work = '_PyEval_EvalFrameDefault'
     else:
         exe = fptest.find_python(version)
-        work = re.compile(r'py::work:.*service\.py_\[j\]')
+    # The in-process frame reader names Python functions on every CPython 3.8+.
+    work = re.compile(r'work \(.*service\.py:\d+\)_\[p\]')
     py = os.path.join(args.src, 'service.py')
     return Service(f'python ({version})', lambda port: [exe, py, port], work)
 

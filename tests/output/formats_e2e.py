@@ -30,6 +30,13 @@ def record(exe, lib, burn, prefix, args=(), env_extra=None):
                       env=dict(env_extra or {}, FLAMEPROF_LIB=lib), timeout=60, echo=False)
 
 
+def preload_run(lib, cmd, prefix, formats, args=()):
+    """A bare LD_PRELOAD run writing prefix.* in formats."""
+    return fptest.run([cmd] + list(args), lib=lib,
+                      env={"FLAMEPROF_OUT": prefix, "FLAMEPROF_FORMAT": formats},
+                      timeout=60, echo=False)
+
+
 def files(tmp, stem):
     return sorted(f[len(stem):] for f in os.listdir(tmp) if f.startswith(stem + "."))
 
@@ -82,9 +89,8 @@ def check_node(exe, lib, tmp):
     js = os.path.join(tmp, "cpu.js")
     open(js, "w").write(NODE_JS)
     stem = os.path.join(tmp, "node")
-    p = fptest.run([exe, "record", "--format", "pprof,folded", "-o", stem, "--", node, js],
-                   env={"FLAMEPROF_LIB": lib}, timeout=60, echo=False)
-    check(p.returncode == 0, "node under record: %d %s" % (p.returncode, p.stderr[-300:]))
+    p = preload_run(lib, node, stem, "pprof,folded", [js])
+    check(p.returncode == 0, "node, bare preload: %d %s" % (p.returncode, p.stderr[-300:]))
     prof = pprof_of(open(stem + ".pb.gz", "rb").read())
     strs = [v for k, v in prof if k == "string_table"]
     fns = [dict(v) for k, v in prof if k == "function"]
@@ -126,12 +132,23 @@ def main():
         names = {f["name"] for f in doc["shared"]["frames"]}
         strings = {v for k, v in prof if k == "string_table"}
         check({"burn_a", "burn_b", "main"} <= names & strings, "the program's functions in both")
-        check(doc["name"].startswith("pid "), "speedscope names the profile by pid: %r" % doc["name"])
-        check_mappings(prof, burn, os.path.join(tmp, "all.pb.gz"))
+        check(doc["name"] == "flameprof record: fp_test_burn",
+              "speedscope names the profile after the command: %r" % doc["name"])
         when = dict((k, v) for k, v in prof if k in ("time_nanos", "duration_nanos"))
         check(0 < time.time() - when.get("time_nanos", 0) / 1e9 < 120 and
               0 < when.get("duration_nanos", 0) < 120e9,
               "pprof time and duration of collection", str(when))
+
+        # Mappings come from the process's own modules: a bare run (record merges a tree's
+        # folded stacks, whose processes' modules differ).
+        bare = preload_run(lib, burn, os.path.join(tmp, "bare"), "pprof")
+        check(bare.returncode == 0, "bare run: %d %s" % (bare.returncode, bare.stderr))
+        prof = pprof_of(open(os.path.join(tmp, "bare.pb.gz"), "rb").read())
+        check_mappings(prof, burn, os.path.join(tmp, "bare.pb.gz"))
+        when = dict((k, v) for k, v in prof if k in ("time_nanos", "duration_nanos"))
+        check(0 < time.time() - when.get("time_nanos", 0) / 1e9 < 120 and
+              0 < when.get("duration_nanos", 0) < 120e9,
+              "bare run: pprof time and duration of collection", str(when))
 
         check_node(exe, lib, tmp)
 

@@ -26,13 +26,21 @@ def run(cmd, env_extra=None):
 
 
 SHOW = ["sh", "-c", 'printf "%s|%s|%s" "$LD_PRELOAD" "$FLAMEPROF_FREQ" "$FLAMEPROF_OUT"']
+TREE = ["sh", "-c", 'printf "%s|%s" "$FLAMEPROF_TREE" "$FLAMEPROF_ROOT"']
 
 
 def test_environment(exe, lib):
     real = os.path.realpath(lib)
     p = run([exe, "record", "-F", "99", "-o", "/tmp/x.%p", "--"] + SHOW, {"FLAMEPROF_LIB": lib})
-    check(p.returncode == 0 and p.stdout == real + "|99|/tmp/x.%p",
-          "record sets LD_PRELOAD, FLAMEPROF_FREQ, FLAMEPROF_OUT: %r %r" % (p.stdout, p.stderr))
+    check(p.returncode == 0 and p.stdout == real + "|99|",
+          "record sets LD_PRELOAD, FLAMEPROF_FREQ (-o is its own): %r %r" % (p.stdout, p.stderr))
+    # The tree's private directory, gone once merged; the command is the root of its tree.
+    p = run([exe, "record", "--"] + TREE, {"FLAMEPROF_LIB": lib, "FLAMEPROF_ROOT": "1"})
+    tree, _, root = p.stdout.partition("|")
+    check(p.returncode == 0 and os.path.basename(tree).startswith("flameprof-tree.") and
+          not os.path.exists(tree) and root == "",
+          "FLAMEPROF_TREE set, removed after, FLAMEPROF_ROOT not inherited: %r %r"
+          % (p.stdout, p.stderr))
     # The user's value is a path ld.so ignores (with a warning): a real library would be
     # preloaded into flameprof itself too, which a sanitizer build cannot take.
     user = os.path.join(os.path.dirname(real), "no-such-user-preload.so")

@@ -1,7 +1,7 @@
 /* test_symbolize.c - unit tests for symbolize/: exact names for a fixture library loaded
  * with dlopen (static function, inline chains, C++ and Rust demangling), its stripped
  * copies with separate debug files, broken and corrupted files, the vDSO from memory, the
- * cache and return-address handling.
+ * cache and return-address handling, the disk cache.
  *
  * usage: test_symbolize LIB STRIPPED DEBUG NOID_LIB NOID_STRIPPED NOID_DEBUG MINI NOARANGES
  * (meson passes the fixtures built by objcopy; see meson.build). Exits 0 when all pass. */
@@ -485,6 +485,89 @@ static void test_cache_and_return(const fixture *f)
     symbolize_free(s);
 }
 
+/* ------------------------------------------------------------------ disk cache */
+
+/* The one cache file in $XDG_CACHE_HOME/flameprof (the test sets it to a temp dir), or
+ * NULL if there is none. */
+static const char *disk_cache_file(void)
+{
+    static char path[1024];
+    DIR *d = opendir(tmp_path("xdg/flameprof"));
+    const char *found = NULL;
+    for (struct dirent *e; d != NULL && (e = readdir(d)) != NULL;)
+        if (strstr(e->d_name, ".sym") != NULL && strstr(e->d_name, ".tmp") == NULL) {
+            snprintf(path, sizeof path, "%s/%s", tmp_path("xdg/flameprof"), e->d_name);
+            found = path;
+        }
+    if (d != NULL)
+        closedir(d);
+    return found;
+}
+
+/* Resolves the depth-2 inline pc of the stripped copy in dir (its debug file beside it). */
+static void disk_expect(const fixture *f, uint64_t pc, const char *inner, const char *what)
+{
+    symbolizer *s = symbolize_new();
+    symbolize_add_module(s, 1, tmp_path("dc/libsymfix_stripped.so"), f->bias, NULL, 0);
+    expect_frames(s, 1, pc, false, 16, what, "symfix_outer", "symfix_inlined_helper", inner,
+                  NULL);
+    expect_frames(s, 1, pc + 1, true, 16, what, "symfix_outer", "symfix_inlined_helper", inner,
+                  NULL);
+    symbolize_free(s);
+}
+
+/* A second symbolizer gets the frames from the file (a name edited in the file shows
+ * through); after the debug file changed, or with a corrupt file, the DWARF answers
+ * again; FLAMEPROF_SYMCACHE=0 writes nothing. */
+static void test_disk_cache(const fixture *f)
+{
+    uint64_t pc = *(uintptr_t *)dlsym(f->handle, "symfix_inline2_pc");
+    remove_tree(tmp_path("xdg")); /* earlier tests' files (fuzzed copies have odd build-ids) */
+    mkdir(tmp_path("dc"), 0700);
+    copy_file(cfg.stripped, tmp_path("dc/libsymfix_stripped.so"));
+    copy_file(cfg.debug, tmp_path("dc/libsymfix.so.debug"));
+    disk_expect(f, pc, "symfix_inner_helper", "disk cache: cold");
+    const char *file = disk_cache_file();
+    CHECKF(file != NULL, "disk cache: no file written");
+    if (file == NULL)
+        return;
+    size_t size;
+    char *data = read_file(file, &size), *at = memmem(data, size, "symfix_inner_helper", 19);
+    CHECKF(at != NULL, "disk cache: the file does not hold the inlined name");
+    if (at != NULL)
+        memcpy(at, "symfix_INNER_helper", 19);
+    write_file(file, data, size);
+    disk_expect(f, pc, "symfix_INNER_helper", "disk cache: served from the file");
+    /* A debug file changed since (here: its mtime) makes the whole file a miss. */
+    struct timespec old[2] = { { 1000000000, 0 }, { 1000000000, 0 } };
+    utimensat(AT_FDCWD, tmp_path("dc/libsymfix.so.debug"), old, 0);
+    disk_expect(f, pc, "symfix_inner_helper", "disk cache: debug file changed");
+    /* Corrupt cache files: truncated anywhere, or bytes flipped, never a crash. */
+    file = disk_cache_file();
+    free(data);
+    data = read_file(file, &size);
+    uint64_t rng = 0x243f6a8885a308d3ULL;
+    for (int iter = 0; iter < 60 && size > 0; iter++) {
+        char *copy = malloc(size);
+        memcpy(copy, data, size);
+        size_t len = iter < 30 ? (size * (size_t)iter) / 30 : size;
+        for (int k = 0; iter >= 30 && k < 4; k++)
+            copy[xorshift(&rng) % size] = (char)xorshift(&rng);
+        write_file(file, copy, len);
+        symbolizer *s = symbolize_new();
+        symbolize_add_module(s, 1, tmp_path("dc/libsymfix_stripped.so"), f->bias, NULL, 0);
+        CHECKF(name_of(s, 1, pc, false) != NULL, "disk cache: corrupt file %d", iter);
+        symbolize_free(s);
+        free(copy);
+    }
+    free(data);
+    remove_tree(tmp_path("xdg"));
+    setenv("FLAMEPROF_SYMCACHE", "0", 1);
+    disk_expect(f, pc, "symfix_inner_helper", "disk cache: turned off");
+    CHECKF(disk_cache_file() == NULL, "disk cache: written with FLAMEPROF_SYMCACHE=0");
+    unsetenv("FLAMEPROF_SYMCACHE");
+}
+
 static int libc_cb(struct dl_phdr_info *info, size_t size, void *arg)
 {
     (void)size;
@@ -544,6 +627,8 @@ int main(int argc, char **argv)
     }
     fprintf(stderr, "# libstdc++ loaded before the tests: %s\n",
             dlopen("libstdc++.so.6", RTLD_LAZY | RTLD_NOLOAD) ? "yes" : "no");
+    /* The disk cache (diskcache.h) lives in the temp dir, never in the user's. */
+    setenv("XDG_CACHE_HOME", tmp_path("xdg"), 1);
     fixture full = fixture_load(cfg.lib), noid = fixture_load(cfg.noid_lib);
     test_full_library(&full);
     test_inline(&full, cfg.lib, "inline in the -g library");
@@ -557,6 +642,7 @@ int main(int argc, char **argv)
     test_corrupt_files(&full, cfg.stripped);
     test_vdso();
     test_cache_and_return(&full);
+    test_disk_cache(&full);
     test_libc();
     test_no_debuginfod();
     remove_tree(cfg.tmpdir);

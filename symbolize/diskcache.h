@@ -1,0 +1,66 @@
+/* diskcache.h - resolved frames kept on disk per build-id, so the next process that
+ * samples the same addresses of the same module never opens its DWARF.
+ *
+ * Why: opening a module's DWARF inflates every compressed .debug_* section (elfutils does
+ * it eagerly in dwarf_begin_elf); for libc6-dbg's libc that is ~10 MB of zlib, 40-80 ms of
+ * CPU in every process that gets a sample in libc. A build runs thousands of such processes
+ * with the same libc and the same compiler.
+ *
+ * One file per module build-id in the cache directory (util/cachefile.h): <build-id>.sym.
+ * It holds the identity (device, inode, size, mtime) of the module file and of the debug
+ * file its DWARF came from; a cache is used only if the module file read now has that
+ * build-id and both files still have that identity, so a rebuilt binary or a reinstalled
+ * debug package is a miss, never a wrong name. Only modules whose DWARF was found are
+ * cached (without DWARF resolving is cheap). Files are written and replaced whole
+ * (cachefile.h) and hold at most SYMBOLIZE_DISKCACHE_MAX_ENTRIES entries, an address range
+ * each: one entry serves every address of the same function and inline chain. Every file
+ * read is untrusted: anything malformed is ignored. FLAMEPROF_SYMCACHE=0 turns it off.
+ *
+ * Not thread-safe (one per module, used by the symbolizer's thread); not async-signal-safe.
+ * Internal to symbolize/. */
+#ifndef FLAMEPROF_SYMBOLIZE_DISKCACHE_H
+#define FLAMEPROF_SYMBOLIZE_DISKCACHE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define SYMBOLIZE_DISKCACHE_MAX_ENTRIES 65536
+
+typedef struct symbolize_diskcache symbolize_diskcache;
+
+/* One cached frame: its display name (owned by the cache) and whether it is inlined. */
+typedef struct symbolize_diskframe {
+    const char *name;
+    bool inlined;
+} symbolize_diskframe;
+
+/* The cache for the module file at path, loaded if a valid one exists. want_id (may be
+ * NULL) is the build-id the profile expects: a file with another one gets no cache. NULL
+ * when the module cannot be cached (no build-id, no cache directory, cache turned off). */
+symbolize_diskcache *symbolize_diskcache_open(const char *path, const unsigned char *want_id,
+                                              size_t want_len);
+
+/* Frames for the module file address a (the call's own address for a return address),
+ * outermost first; how many (0: not cached). *unnamed is set to whether the outer name
+ * was a fallback. */
+size_t symbolize_diskcache_get(const symbolize_diskcache *c, uint64_t a,
+                               symbolize_diskframe *out, size_t max, bool *unnamed);
+
+/* Records the debug file that supplied the module's DWARF (NULL: the module file itself);
+ * only then is anything written. */
+void symbolize_diskcache_set_debugfile(symbolize_diskcache *c, const char *debug_path);
+
+/* Remembers frames resolved now for every file address in [lo, hi), to be written by
+ * close. Ranges overlapping one already held are dropped. */
+void symbolize_diskcache_put(symbolize_diskcache *c, uint64_t lo, uint64_t hi,
+                             const symbolize_diskframe *f, size_t n, bool unnamed);
+
+/* Whether the function starting at file address lo is to be filled now: true the first
+ * time it is asked about (or when memory is short), false afterwards. */
+bool symbolize_diskcache_first_fill(symbolize_diskcache *c, uint64_t lo);
+
+/* Writes the file if anything new was put and the DWARF's origin is known, then frees c. */
+void symbolize_diskcache_close(symbolize_diskcache *c);
+
+#endif

@@ -1,0 +1,162 @@
+/* test_cfi_cache.c - CFI tables kept on disk (unwind/cfi_cache.h): the table read back is
+ * the one built, row for row and lookup for lookup; a file made for another file (here:
+ * a copy of libc, another inode), a truncated or disordered one, or caching turned off
+ * gives no table. Run on this machine's libc. */
+#include "cfi_cache.h"
+
+#include <fcntl.h>
+#include <gelf.h>
+#include <elfutils/libdwelf.h>
+#include <link.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "check.h"
+
+static char libc_path[4096];
+
+static int find_libc(struct dl_phdr_info *info, size_t size, void *arg)
+{
+    (void)size, (void)arg;
+    if (strstr(info->dlpi_name, "/libc.so") == NULL)
+        return 0;
+    snprintf(libc_path, sizeof libc_path, "%s", info->dlpi_name);
+    return 1;
+}
+
+typedef struct module_file {
+    int fd;
+    Elf *elf;
+    const void *id;
+    size_t idlen;
+} module_file;
+
+static module_file module_open(const char *path)
+{
+    module_file m = { .fd = open(path, O_RDONLY | O_CLOEXEC) };
+    m.elf = m.fd >= 0 ? elf_begin(m.fd, ELF_C_READ_MMAP, NULL) : NULL;
+    ssize_t n = m.elf ? dwelf_elf_gnu_build_id(m.elf, &m.id) : -1;
+    if (n <= 0) {
+        fprintf(stderr, "FATAL: %s: no build-id\n", path);
+        exit(2);
+    }
+    m.idlen = (size_t)n;
+    return m;
+}
+
+static void module_close(module_file *m)
+{
+    elf_end(m->elf);
+    close(m->fd);
+}
+
+static void copy_file(const char *from, const char *to)
+{
+    FILE *in = fopen(from, "rb"), *out = fopen(to, "wb");
+    char buf[65536];
+    size_t n;
+    while (in && out && (n = fread(buf, 1, sizeof buf, in)) > 0)
+        fwrite(buf, 1, n, out);
+    if (in)
+        fclose(in);
+    if (out)
+        fclose(out);
+}
+
+static bool same_table(const cfi_table *a, const cfi_table *b)
+{
+    if (a == NULL || b == NULL || a->base != b->base || a->len != b->len
+        || memcmp(a->rows, b->rows, a->len * sizeof *a->rows) != 0)
+        return false;
+    uint64_t end = a->base + a->rows[a->len - 1].pc + 4096;
+    for (uint64_t x = a->base > 64 ? a->base - 64 : 0; x < end; x += 7)
+        if (cfi_lookup(a, x) == NULL ? cfi_lookup(b, x) != NULL
+                                      : cfi_lookup(b, x) == NULL
+                                            || memcmp(cfi_lookup(a, x), cfi_lookup(b, x),
+                                                      sizeof(cfi_row)) != 0)
+            return false;
+    return true;
+}
+
+int main(void)
+{
+    elf_version(EV_CURRENT);
+    dl_iterate_phdr(find_libc, NULL);
+    if (libc_path[0] == '\0') {
+        fprintf(stderr, "SKIP: libc not found\n");
+        return 77;
+    }
+    char dir[] = "/tmp/cficache.XXXXXX";
+    if (mkdtemp(dir) == NULL)
+        return 2;
+    setenv("XDG_CACHE_HOME", dir, 1);
+    unsetenv("FLAMEPROF_SYMCACHE");
+    module_file libc = module_open(libc_path);
+    cfi_table *built = cfi_build(libc.elf);
+    CHECKF(built != NULL && built->len > 1000, "libc's table: %zu rows", built ? built->len : 0);
+    CHECKF(cfi_cache_load(libc.fd, libc.id, libc.idlen) == NULL, "a table before any was stored");
+    cfi_cache_store(libc.fd, libc.id, libc.idlen, built);
+    cfi_table *loaded = cfi_cache_load(libc.fd, libc.id, libc.idlen);
+    CHECKF(same_table(built, loaded), "the table read back differs from the one built");
+    free(loaded);
+
+    /* Another file with the same build-id (a copy: another inode) is not served. */
+    char copy[64];
+    snprintf(copy, sizeof copy, "%s/libc-copy.so", dir);
+    copy_file(libc_path, copy);
+    module_file other = module_open(copy);
+    CHECKF(cfi_cache_load(other.fd, other.id, other.idlen) == NULL, "served to another file");
+    module_close(&other);
+    unlink(copy);
+
+    /* Damaged files: truncated (to a whole number of rows or not), rows out of order. */
+    char path[4096];
+    snprintf(path, sizeof path, "%s/flameprof/", dir);
+    for (size_t i = 0; i < libc.idlen; i++)
+        snprintf(path + strlen(path), sizeof path - strlen(path), "%02x",
+                 ((const unsigned char *)libc.id)[i]);
+    strcat(path, ".cfi");
+    struct stat st;
+    CHECKF(stat(path, &st) == 0, "no cache file at %s", path);
+    FILE *f = fopen(path, "rb");
+    size_t size = (size_t)st.st_size;
+    char *data = malloc(size);
+    CHECK(f != NULL && fread(data, 1, size, f) == size);
+    if (f)
+        fclose(f);
+    size_t cuts[] = { 0, 8, 100, size / 2, size - sizeof(cfi_row), size - 1 };
+    for (size_t i = 0; i < sizeof cuts / sizeof *cuts; i++) {
+        f = fopen(path, "wb");
+        fwrite(data, 1, cuts[i], f);
+        fclose(f);
+        loaded = cfi_cache_load(libc.fd, libc.id, libc.idlen);
+        CHECKF(loaded == NULL, "a file cut to %zu bytes was served", cuts[i]);
+        free(loaded);
+    }
+    cfi_row *rows = (cfi_row *)(data + size - 2 * sizeof(cfi_row));
+    cfi_row tmp = rows[0];
+    rows[0] = rows[1];
+    rows[1] = tmp;
+    f = fopen(path, "wb");
+    fwrite(data, 1, size, f);
+    fclose(f);
+    loaded = cfi_cache_load(libc.fd, libc.id, libc.idlen);
+    CHECKF(loaded == NULL, "rows out of order were served");
+    free(loaded);
+    free(data);
+    unlink(path);
+
+    setenv("FLAMEPROF_SYMCACHE", "0", 1);
+    cfi_cache_store(libc.fd, libc.id, libc.idlen, built);
+    CHECKF(stat(path, &st) != 0, "stored with FLAMEPROF_SYMCACHE=0");
+    free(built);
+    module_close(&libc);
+    char sub[64];
+    snprintf(sub, sizeof sub, "%s/flameprof", dir);
+    rmdir(sub);
+    rmdir(dir);
+    return check_status("test_cfi_cache");
+}

@@ -1,0 +1,162 @@
+#!/usr/bin/env python3
+"""Whole-process overhead of libflameprof on short and real programs (figures, not a test).
+
+Each target runs in every mode, interleaved and rotated (A B C, B C A, ...), and is reported
+as medians of CPU (user+sys of the process and everything it waited for, from wait4), wall
+and peak RSS, each as a ratio against the same program without the library. The machine is
+shared: the load average is printed with the figures.
+
+Targets (a missing runtime is skipped, loudly):
+  small      a native program of ~0.3 s CPU (snprintf/sqrt in libc): exit report and start-up
+  true       /bin/true: start-up alone (it never gets a sample)
+  loop200    a shell running 200 short processes, half /bin/true, half getting samples
+  node       node on a JSON/regex script
+Modes:
+  none       without the library
+  warm       the library, symbolization cache warm ($XDG_CACHE_HOME/flameprof, filled
+             before the first pair)
+  cold       the library, FLAMEPROF_SYMCACHE=0 (every process opens the DWARF it needs)
+  perf       `perf record -F 997 -g` (root only), for reference
+
+    python3 tools/bench_overhead.py --build build [--pairs 5] [--targets small,true,loop200]
+"""
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests",
+                                "common"))
+import fptest  # noqa: E402  clean environment, the summary line's parser
+
+SMALL_C = r"""
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+int main(int argc, char **argv)
+{
+    long n = argc > 1 ? atol(argv[1]) : 3000000;
+    double s = 0;
+    char buf[64];
+    for (long i = 0; i < n; i++) {
+        snprintf(buf, sizeof buf, "%ld", i);
+        s += strlen(buf) + sqrt((double)i);
+    }
+    printf("%f\n", s);
+    return 0;
+}
+"""
+
+NODE_JS = r"""
+let o = [];
+for (let i = 0; i < 200000; i++) o.push({id: i, name: 'item' + i, tags: ['a', 'b', String(i % 7)]});
+let t = 0;
+for (let k = 0; k < 6; k++) {
+  const s = JSON.stringify(o);
+  t += JSON.parse(s).length + (s.match(/item1\d+/g) || []).length;
+}
+console.log(t);
+"""
+
+
+def run(cmd, env, cwd):
+    t0 = time.monotonic()
+    p = subprocess.Popen(cmd, env=env, cwd=cwd, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.PIPE)
+    err = p.stderr.read().decode(errors="replace")
+    _, status, ru = os.wait4(p.pid, 0)
+    wall = time.monotonic() - t0
+    p.stderr.close()
+    if status != 0:
+        sys.exit(f"bench: {cmd} failed ({status}): {err[-2000:]}")
+    return ru.ru_utime + ru.ru_stime, wall, ru.ru_maxrss / 1024.0, err
+
+
+def summaries(err):
+    return [fptest.parse_summary(ln) for ln in err.splitlines() if fptest.is_summary(ln)]
+
+
+def targets(a, work):
+    small = os.path.join(work, "small")
+    src = small + ".c"
+    with open(src, "w") as f:
+        f.write(SMALL_C)
+    subprocess.run(["cc", "-O2", "-o", small, src, "-lm"], check=True)
+    # "small 40000": ~4 ms of CPU, a few samples, like one short compiler pass.
+    loop = f"for i in $(seq 100); do /bin/true; {small} 40000 >/dev/null; done"
+    t = {
+        "small": [small, "3000000"],
+        "true": ["/bin/true"],
+        "loop200": ["/bin/sh", "-c", loop],
+    }
+    if shutil.which("node"):
+        js = os.path.join(work, "w.js")
+        with open(js, "w") as f:
+            f.write(NODE_JS)
+        t["node"] = ["node", js]
+    else:
+        print("bench: SKIP node: no node on PATH")
+    return {k: v for k, v in t.items() if k in a.targets}
+
+
+def modes(a, lib, work):
+    base = fptest.clean_env(env={"XDG_CACHE_HOME": os.path.join(work, "cache")})
+    prof = dict(base, LD_PRELOAD=lib, FLAMEPROF_OUT=os.path.join(work, "out", "p.%p"))
+    m = {"none": (base, None), "warm": (prof, None),
+         "cold": (dict(prof, FLAMEPROF_SYMCACHE="0"), None)}
+    if os.geteuid() == 0 and shutil.which("perf") and "perf" in a.modes:
+        m["perf"] = (base, ["perf", "record", "-q", "-F", "997", "-g", "-o",
+                            os.path.join(work, "perf.data"), "--"])
+    return {k: v for k, v in m.items() if k in a.modes or k == "none"}
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--build", default="build")
+    ap.add_argument("--pairs", type=int, default=5)
+    ap.add_argument("--targets", default="small,true,loop200,node")
+    ap.add_argument("--modes", default="none,warm,cold,perf")
+    a = ap.parse_args()
+    a.targets, a.modes = a.targets.split(","), a.modes.split(",")
+    lib = os.path.abspath(os.path.join(a.build, "preload", "libflameprof.so"))
+    with tempfile.TemporaryDirectory() as work:
+        os.mkdir(os.path.join(work, "out"))
+        tg, md = targets(a, work), modes(a, lib, work)
+        print(f"load average before: {os.getloadavg()[0]:.1f}; pairs={a.pairs}; "
+              f"{os.cpu_count()} CPUs")
+        for name, cmd in tg.items():
+            env, pre = md["warm"] if "warm" in md else md["none"]
+            run(cmd, env, work)  # fills the symbolization cache for "warm"
+            res = {m: [] for m in md}
+            rep = {m: [] for m in md}
+            order = list(md)
+            for i in range(a.pairs):
+                for m in order[i % len(order):] + order[:i % len(order)]:
+                    env, pre = md[m]
+                    cpu, wall, rss, err = run((pre or []) + cmd, env, work)
+                    res[m].append((cpu, wall, rss))
+                    rep[m] += [s["report_ms"] for s in summaries(err) if "report_ms" in s]
+                    shutil.rmtree(os.path.join(work, "out"))
+                    os.mkdir(os.path.join(work, "out"))
+            med = {m: [statistics.median(x[k] for x in v) for k in range(3)]
+                   for m, v in res.items()}
+            n0 = med["none"]
+            print(f"{name}: {' '.join(cmd)[:90]}")
+            for m, (cpu, wall, rss) in med.items():
+                extra = ""
+                if rep[m]:
+                    extra = (f"  report median {statistics.median(rep[m]):.0f} ms over "
+                             f"{len(rep[m])} summaries")
+                print(f"  {m:5s} CPU {cpu * 1000:8.1f} ms x{cpu / n0[0]:.3f} (+{(cpu - n0[0]) * 1000:.1f} ms)"
+                      f"  wall x{wall / n0[1]:.3f}  RSS {rss:.0f} MB (+{rss - n0[2]:.1f}){extra}")
+        print(f"load average after: {os.getloadavg()[0]:.1f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,277 @@
+/* rbframes.c - Ruby's control frames, read in the signal handler. See rbframes.h. */
+#include "rbframes.h"
+
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+
+#include "rtframe.h"
+
+enum {
+    RB_MAX_FRAMES = 400, /* control frames read per sample (the top ones) */
+    RB_MAX_WORDS = 3 * RB_MAX_FRAMES,
+    RB_MAX_HOPS = 16,    /* block envs followed up to their method's */
+    RB_MAX_GROUPS = 64,  /* rb_vm_exec activations spliced per sample */
+};
+
+static rbframes_cfg g_cfg;
+static atomic_bool g_on, g_stale;
+static atomic_int g_inflight;
+static _Atomic(unwind_ranges *) g_rw;
+static unwind_ranges *g_retired[2]; /* freed two publications later: no handler holds them */
+
+uint64_t rbframes_thread_pointer(void)
+{
+    uint64_t tp;
+    __asm__ volatile("mov %%fs:0, %0" : "=r"(tp));
+    return tp;
+}
+
+void rbframes_enable(const rbframes_cfg *cfg)
+{
+    g_cfg = *cfg;
+    atomic_store(&g_on, true);
+}
+
+void rbframes_disable(void)
+{
+    atomic_store(&g_on, false);
+    for (int i = 0; i < 100000 && atomic_load(&g_inflight) > 0; i++)
+        sched_yield();
+}
+
+bool rbframes_enabled(void)
+{
+    return atomic_load(&g_on);
+}
+
+void rbframes_set_ranges(unwind_ranges *rw)
+{
+    unwind_ranges *old = atomic_exchange(&g_rw, rw);
+    free(g_retired[1]);
+    g_retired[1] = g_retired[0];
+    g_retired[0] = old;
+    atomic_store(&g_stale, false);
+}
+
+bool rbframes_ranges_stale(void)
+{
+    return atomic_load(&g_stale);
+}
+
+/* [addr, addr+len) inside one published writable mapping. */
+static bool in_ranges(const unwind_ranges *rw, uint64_t addr, uint64_t len)
+{
+    const struct unwind_range *r = unwind_ranges_find(rw, addr);
+    return r && addr + len >= addr && addr + len <= r->hi;
+}
+
+static inline uint64_t load(uint64_t addr)
+{
+    return *(const volatile uint64_t *)(uintptr_t)addr;
+}
+
+typedef struct rb_read {
+    uint64_t words[RB_MAX_WORDS];
+    uint16_t group_end[RB_MAX_GROUPS]; /* words of group g: [end[g-1], end[g]) */
+    size_t nwords, ngroups;
+} rb_read;
+
+static bool env_readable(const unwind_ranges *rw, uint64_t ep, uint64_t lo, uint64_t hi)
+{
+    return !(ep & 7) && ((ep >= lo + 16 && ep + 8 <= hi) || in_ranges(rw, ep - 16, 24));
+}
+
+/* The method entry (or cref) of the method a frame's env belongs to: ep[-2] of its local
+ * env, up the chain of block envs. 0 where a link cannot be read. */
+static uint64_t local_me(const unwind_ranges *rw, uint64_t ep, uint64_t flags, uint64_t lo,
+                         uint64_t hi)
+{
+    for (int hops = 0; !(flags & RB_ENV_FLAG_LOCAL); hops++) {
+        ep = load(ep - 8) & ~(uint64_t)3; /* VM_ENV_PREV_EP */
+        if (hops == RB_MAX_HOPS || !env_readable(rw, ep, lo, hi))
+            return 0;
+        flags = load(ep);
+    }
+    uint64_t me = load(ep - 16), svar_flags;
+    if (me && !in_ranges(rw, me, 16))
+        atomic_store_explicit(&g_stale, true, memory_order_relaxed); /* a new heap page */
+    /* A method that set $~ keeps its entry in the svar there, a short-lived object: read
+     * it now (it is live: its frame is), not when the name is resolved. */
+    if (me && in_ranges(rw, me, 16) && ((svar_flags = load(me)) & 0x1f) == 0x1a /* T_IMEMO */ &&
+        ((svar_flags >> 12) & 15) == 2 /* imemo_svar */)
+        me = load(me + 8); /* vm_svar.cref_or_me */
+    return me;
+}
+
+/* One control frame's words; false if its env cannot be read. */
+static bool read_frame(const rbframes_layout *l, const unwind_ranges *rw, uint64_t cfp,
+                       uint64_t stk_lo, uint64_t stk_hi, rb_read *out, bool *finish)
+{
+    uint64_t ep = load(cfp + l->cfp_ep);
+    if (!env_readable(rw, ep, stk_lo, stk_hi))
+        return false;
+    uint64_t flags = load(ep);
+    *finish = (flags & RB_FRAME_FLAG_FINISH) != 0;
+    if (!(flags & RB_FRAME_FLAG_CFRAME)) {
+        uint64_t iseq = load(cfp + l->cfp_iseq), pc = load(cfp + l->cfp_pc);
+        /* No pc: a frame Ruby's own backtraces skip (the top-level binding's). */
+        if (iseq && pc && out->nwords + 3 <= RB_MAX_WORDS) {
+            out->words[out->nwords++] = rtframe_word(RTFRAME_RB_ISEQ, iseq);
+            out->words[out->nwords++] = rtframe_word(RTFRAME_RB_PC, pc);
+            out->words[out->nwords++] =
+                rtframe_word(RTFRAME_RB_ME, local_me(rw, ep, flags, stk_lo, stk_hi));
+        }
+    } else if ((flags & RB_FRAME_MAGIC_MASK) == RB_FRAME_MAGIC_CFUNC) {
+        uint64_t me = load(ep - 16); /* ep[VM_ENV_DATA_INDEX_ME_CREF] */
+        if (me && out->nwords < RB_MAX_WORDS)
+            out->words[out->nwords++] = rtframe_word(RTFRAME_RB_CFUNC, me);
+    }
+    return true;
+}
+
+static bool bottom_is_top(const rbframes_layout *l, uint64_t cfp, uint64_t lo, uint64_t hi)
+{
+    uint64_t ep = load(cfp + l->cfp_ep);
+    return !(ep & 7) && ep >= lo && ep + 8 <= hi &&
+           (load(ep) & RB_FRAME_MAGIC_MASK) == RB_FRAME_MAGIC_TOP;
+}
+
+/* The current thread's frames, top first, grouped by rb_vm_exec activation. */
+static bool read_thread(const rbframes_cfg *c, const unwind_ranges *rw, rb_read *out)
+{
+    const rbframes_layout *l = &c->lay;
+    uint64_t ec = load(rbframes_thread_pointer() + (uint64_t)c->tls_off);
+    if (!ec)
+        return false; /* not a Ruby thread */
+    if (!in_ranges(rw, ec, (uint64_t)l->ec_cfp + 8)) {
+        atomic_store(&g_stale, true);
+        return false;
+    }
+    uint64_t stk = load(ec + l->ec_vm_stack), words = load(ec + l->ec_vm_stack_size);
+    uint64_t cfp = load(ec + l->ec_cfp);
+    if (!stk || words == 0 || words > (1u << 27) || !in_ranges(rw, stk, words * 8)) {
+        atomic_store(&g_stale, stk != 0);
+        return false;
+    }
+    uint64_t end = stk + words * 8;
+    if (cfp < stk || cfp >= end || (end - cfp) % l->cfp_size)
+        return false;
+    out->nwords = out->ngroups = 0;
+    /* The root frame is the VM's dummy frame; on the main thread the one above it is the
+     * top-level binding's (magic TOP): Ruby's backtraces show neither. */
+    uint64_t stop = end - l->cfp_size;
+    for (size_t n = 0; cfp < stop && n < RB_MAX_FRAMES; cfp += l->cfp_size, n++) {
+        bool finish = false;
+        if (cfp + l->cfp_size == stop && bottom_is_top(l, cfp, stk, end))
+            break;
+        if (!read_frame(l, rw, cfp, stk, end, out, &finish)) {
+            atomic_store_explicit(&g_stale, true, memory_order_relaxed); /* a new mapping? */
+            return false;
+        }
+        if (finish && out->ngroups < RB_MAX_GROUPS)
+            out->group_end[out->ngroups++] = (uint16_t)out->nwords;
+    }
+    if (out->ngroups == 0 || out->group_end[out->ngroups - 1] != out->nwords) {
+        if (out->ngroups == RB_MAX_GROUPS)
+            out->ngroups--;
+        out->group_end[out->ngroups++] = (uint16_t)out->nwords;
+    }
+    return out->nwords > 0;
+}
+
+/* Scratch for the frames read, ~10 KB: never on the interrupted stack, which may be a
+ * small alternate signal stack. A few, claimed lock-free; with all in use (more threads
+ * sampled at once than Ruby's lock lets run Ruby code), a sample keeps its C frames. */
+enum { RB_SCRATCH = 8 };
+static rb_read scratch[RB_SCRATCH];
+static atomic_bool scratch_busy[RB_SCRATCH];
+
+static rb_read *scratch_claim(void)
+{
+    for (size_t i = 0; i < RB_SCRATCH; i++)
+        if (!atomic_exchange_explicit(&scratch_busy[i], true, memory_order_acquire))
+            return &scratch[i];
+    return NULL;
+}
+
+static void scratch_release(rb_read *rb)
+{
+    if (rb)
+        atomic_store_explicit(&scratch_busy[rb - scratch], false, memory_order_release);
+}
+
+void rbframes_after_fork_child(void)
+{
+    atomic_store(&g_inflight, 0);
+    for (size_t i = 0; i < RB_SCRATCH; i++)
+        atomic_store(&scratch_busy[i], false);
+}
+
+static bool is_vm_exec(const rbframes_cfg *c, uint64_t ra)
+{
+    return ra - 1 >= c->vm_exec_lo && ra - 1 < c->vm_exec_hi;
+}
+
+/* Group g goes in place of the frame below (leafward of) the g-th rb_vm_exec frame; the
+ * groups past the last rb_vm_exec go there too. Empty groups replace nothing. Interrupted
+ * inside rb_vm_exec itself (pcs[0]), the first group goes in front of it, replacing
+ * nothing. */
+static size_t merge(const rbframes_cfg *c, const rb_read *rb, uint64_t *pcs, size_t depth,
+                    size_t max, bool *added)
+{
+    uint16_t at[RB_MAX_GROUPS], nat = 0; /* index of the replaced frame, per group */
+    bool leaf = depth > 0 && is_vm_exec(c, pcs[0] + 1); /* at[0] inserts before pcs[0] */
+    if (leaf)
+        at[nat++] = 0;
+    for (size_t i = 1; i < depth && nat < rb->ngroups; i++)
+        if (is_vm_exec(c, pcs[i]))
+            at[nat++] = (uint16_t)(i - 1);
+    if (nat == 0)
+        return depth; /* no evaluation loop found on the native stack: leave it alone */
+    uint16_t first[RB_MAX_GROUPS], last[RB_MAX_GROUPS]; /* words per site */
+    size_t grow = 0;
+    for (size_t k = 0; k < nat; k++) {
+        first[k] = k == 0 ? 0 : rb->group_end[k - 1];
+        last[k] = k + 1 == nat ? rb->group_end[rb->ngroups - 1] : rb->group_end[k];
+        if (last[k] > first[k])
+            grow += last[k] - first[k] - (leaf && k == 0 ? 0 : 1);
+    }
+    if (depth + grow > max)
+        return depth;
+    *added = true;
+    /* In place, from the root end: the write index never falls below the read index. */
+    size_t w = depth + grow, k = nat;
+    for (size_t r = depth; r-- > 0;) {
+        if (k > 0 && r == at[k - 1]) {
+            k--;
+            if (last[k] > first[k]) {
+                if (leaf && k == 0)
+                    pcs[--w] = pcs[r]; /* rb_vm_exec, interrupted: the frames go above it */
+                for (size_t j = last[k]; j-- > first[k];)
+                    pcs[--w] = rb->words[j];
+                continue;
+            }
+        }
+        pcs[--w] = pcs[r];
+    }
+    return depth + grow;
+}
+
+size_t rbframes_splice(uint64_t *pcs, size_t depth, size_t max, bool *added)
+{
+    *added = false;
+    if (!atomic_load_explicit(&g_on, memory_order_acquire))
+        return depth;
+    atomic_fetch_add_explicit(&g_inflight, 1, memory_order_acquire);
+    size_t out = depth;
+    if (atomic_load_explicit(&g_on, memory_order_acquire)) {
+        const unwind_ranges *rw = atomic_load_explicit(&g_rw, memory_order_acquire);
+        rb_read *rb = scratch_claim();
+        if (rb && rw && read_thread(&g_cfg, rw, rb))
+            out = merge(&g_cfg, rb, pcs, depth, max, added);
+        scratch_release(rb);
+    }
+    atomic_fetch_sub_explicit(&g_inflight, 1, memory_order_release);
+    return out;
+}
