@@ -90,8 +90,17 @@ static int read_counters(struct dl_phdr_info *info, size_t size, void *arg)
     return 1; /* the counters are global: the first module is enough */
 }
 
+/* Held while this thread walks the loader's module list. dl_iterate_phdr holds the
+ * loader's dl_load_write_lock, which glibc does not reset in a fork child: a fork while we
+ * are inside would leave it locked for good, and the child's first dl_iterate_phdr (ours,
+ * or the program's own exception unwinding) would wait forever. So a fork waits for the
+ * walk to end (aggregator_fork_prepare) and no walk begins until the fork is done. */
+static pthread_mutex_t g_walk_lock = PTHREAD_MUTEX_INITIALIZER;
+static bool g_walk_locked_for_fork;
+
 static void refresh_modules_if_changed(void)
 {
+    pthread_mutex_lock(&g_walk_lock);
     unsigned long long c[2] = { seen_adds, seen_subs };
     dl_iterate_phdr(read_counters, c);
     if (c[0] != seen_adds || c[1] != seen_subs) {
@@ -99,6 +108,24 @@ static void refresh_modules_if_changed(void)
         seen_subs = c[1];
         modules_refresh();
     }
+    pthread_mutex_unlock(&g_walk_lock);
+}
+
+void aggregator_fork_prepare(void)
+{
+    /* Bounded: a program that forks from inside its own dl_iterate_phdr callback holds
+     * the loader's lock our walk waits for; then fork goes on without us. */
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += 1;
+    g_walk_locked_for_fork = pthread_mutex_timedlock(&g_walk_lock, &until) == 0;
+}
+
+void aggregator_fork_release(void)
+{
+    if (g_walk_locked_for_fork)
+        pthread_mutex_unlock(&g_walk_lock);
+    g_walk_locked_for_fork = false;
 }
 
 /* FLAMEPROF_INTERVAL: the window that just ended is written, the next one begins. */

@@ -39,6 +39,12 @@ void aggregator_resume(void);
  * stacks. Empty the table and start a new thread. */
 void aggregator_after_fork_child(void);
 
+/* pthread_atfork prepare handler, and the release for both parent and child: a fork waits
+ * (at most a second) until this thread is not inside dl_iterate_phdr, whose loader lock a
+ * fork child would inherit held, and no walk begins until the fork is done. */
+void aggregator_fork_prepare(void);
+void aggregator_fork_release(void);
+
 /* The final spill (at exit, after aggregator_stop): stacks, weights and the timeline's
  * last slots into the raw file. */
 void aggregator_spill(void);

@@ -127,6 +127,7 @@ static int64_t now_ns(clockid_t clock)
 
 static void on_fork_child(void)
 {
+    aggregator_fork_release(); /* the forking thread took it: ours to release */
     if (!atomic_load(&g_active))
         return;
     owner_claim();
@@ -318,7 +319,7 @@ __attribute__((constructor)) static void flameprof_init(void)
         return;
     }
     goexit_install(g_cfg.quiet);
-    pthread_atfork(NULL, NULL, on_fork_child);
+    pthread_atfork(aggregator_fork_prepare, aggregator_fork_release, on_fork_child);
     atomic_store(&g_ready, true);
     if (g_cfg.interval && !g_cfg.empty_handler)
         aggregator_set_window(g_cfg.interval, write_window);

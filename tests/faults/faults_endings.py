@@ -3,6 +3,7 @@ _exit, exec, fork, daemons)."""
 
 import os
 import re
+import shutil
 import signal
 import sys
 import time
@@ -265,6 +266,27 @@ def test_fork(ctx, ck):
     check_summary(ck, r, 2)
     check_separate(ck, ctx.tmp, ['parent_burn', 'child_burn'], 2)
     check_no_raw(ck, ctx.tmp)
+
+
+# A parent and a forked child, each spinning: Ruby's timer thread and our aggregator run
+# while the main thread forks (the child's first module walk used to wait forever on the
+# loader lock our aggregator held at the fork: 2 runs in 30 hung).
+RUBY_FORK = ('def spin(s) = (t = Process.clock_gettime(Process::CLOCK_THREAD_CPUTIME_ID); '
+             'x = 0; x += 1 while Process.clock_gettime(Process::CLOCK_THREAD_CPUTIME_ID) - t < s)\n'
+             'pid = fork { spin(0.2) }\nspin(0.2)\nProcess.wait(pid)\n'
+             'puts "child=#{$?.exitstatus}"\n')
+
+
+def test_fork_ruby(ctx, ck, runs=10):
+    ruby = shutil.which('ruby')
+    if not ruby:
+        raise Skip('ruby not found: forks of a Ruby program were NOT tested')
+    argv = [ruby, '--disable-gems', '-e', RUBY_FORK]
+    hung = 0
+    for _ in range(runs):
+        r = run(argv, ctx.lib, ctx.out(), timeout=20, echo=False)
+        hung += r.timed_out or r.stdout != 'child=0\n'
+    ck.check(hung == 0, f'{runs} runs of a forking Ruby program end normally', f'{hung} did not')
 
 
 def test_spawn(ctx, ck, mode):
