@@ -154,7 +154,8 @@ size_t shortname(const char *name, size_t len, char *out)
     sn c = { name, len, 0, out, 0, 0 };
     size_t n = sn_is_cxx(name, len) ? sn_run(&c) : 0;
     if (n == 0) {
-        memcpy(out, name, len);
+        if (len) /* an empty frame may come with name NULL: memcpy wants a pointer */
+            memcpy(out, name, len);
         return len;
     }
     return n;

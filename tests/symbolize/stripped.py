@@ -107,8 +107,10 @@ def raw_addresses(raw, path_part):
             w = line.split()
             if w and w[0] == 'M' and len(w) >= 6 and path_part in w[5]:
                 ranges.append((int(w[2], 16), int(w[3], 16)))
-            elif w and w[0] == 'S' and len(w) >= 8:
+            elif w and w[0] == 'S' and len(w) >= 8:  # version 1
                 pcs.update(int(x, 16) for x in w[8:])
+            elif w and w[0] == 'K' and len(w) >= 7:  # version 2: K id gen pm jvm flags depth pc...
+                pcs.update(int(x, 16) for x in w[7:])
     return {p for p in pcs if any(lo <= p < hi for lo, hi in ranges)}
 
 
