@@ -148,3 +148,9 @@ void threads_reset(void)
     g_tab = NULL;
     g_cap = g_len = 0;
 }
+
+void threads_free(void)
+{
+    free(g_tab);
+    threads_reset();
+}

@@ -41,4 +41,7 @@ void threads_foreach_changed(bool all, void (*fn)(uint32_t tid, const char *name
  * table is abandoned, not freed, as it may have been mid-update). */
 void threads_reset(void);
 
+/* Frees the table (where no fork can have left it mid-update: the command, tests). */
+void threads_free(void);
+
 #endif

@@ -57,7 +57,7 @@ static const char *short_label(doc *d, const char *name, size_t len, size_t *sle
         d->lbuf = b, d->lcap = len;
     }
     *slen = shortname(name, len, d->lbuf);
-    return *slen == len && memcmp(d->lbuf, name, len) == 0 ? NULL : d->lbuf;
+    return *slen == len && (len == 0 || memcmp(d->lbuf, name, len) == 0) ? NULL : d->lbuf;
 }
 
 /* ---- differential graphs ---- */

@@ -248,7 +248,9 @@ int jvmframes_add_code(jvmframes *f, uint64_t start, uint64_t size, uint32_t gen
             f->scopes[c->first + c->n++] = (scope_rec){ (uint32_t)(scopes[i].pc - start),
                                                         (uint32_t)f->frames_len,
                                                         (uint32_t)scopes[i].n };
-            memcpy(f->frames + f->frames_len, scopes[i].methods, scopes[i].n * sizeof(uint64_t));
+            if (scopes[i].n) /* methods may be NULL when there are none */
+                memcpy(f->frames + f->frames_len, scopes[i].methods,
+                       scopes[i].n * sizeof(uint64_t));
             f->frames_len += scopes[i].n;
         }
         qsort(f->scopes + c->first, c->n, sizeof *f->scopes, by_off);

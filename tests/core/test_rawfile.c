@@ -97,7 +97,7 @@ static void check_threads(const char *dir)
     }
     timeline_free(&tl);
     CHECKF(t.len == 3, "three entries for one stack in three threads, got %zu", t.len);
-    threads_reset(); /* the reader must get the names from the file */
+    threads_free(); /* the reader must get the names from the file */
     stack_table back;
     uint64_t w[3] = { 0, 0, 0 };
     stacks_init(&back);
