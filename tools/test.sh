@@ -7,9 +7,9 @@ cd "$(dirname "$0")/.."
 tools/setup-debian.sh || exit 1
 rm -rf build-test build-asan build-fuzz
 meson setup build-test >/dev/null && ninja -C build-test >/dev/null || exit 1
-# wall-known-failing: wall-mode accuracy misses its bound today (issue 14, open); run it with
-# `meson test -C build-test --suite wall-known-failing`. Left out here, and said so below.
-meson test -C build-test --print-errorlogs --num-processes 2 --no-suite wall-known-failing
+# known-failing: tests that fail today, kept apart until fixed (see README, Test suites);
+# run them with `meson test -C build-test --suite known-failing`. Left out here, said below.
+meson test -C build-test --print-errorlogs --num-processes 2 --no-suite known-failing
 rc=$?
 # The preload is not run under ASan (the sanitizer runtime must come first in the
 # process); its parts are, through the unit suites.
@@ -42,7 +42,7 @@ for path in sys.argv[1:]:
     except FileNotFoundError:
         failed += 1
         print(f"missing {path}")
-print("left out: suite wall-known-failing (wall-mode accuracy, issue 14: known to miss its bound)")
+print("left out: suite known-failing (faults-daemon, python-churn-*, wall-waits-wall, wall-perf-fork-threads: see README)")
 print(f"{passed} passed, {failed} failed, {skipped} skipped")
 PY
 [ $rc -eq 0 ] && [ $rc2 -eq 0 ] && [ $rc3 -eq 0 ]
