@@ -317,6 +317,8 @@ static int put_name(cvec *out, str_span s)
 
 static int put_bytes(cvec *out, const char *s, size_t n)
 {
+    if (n == 0)
+        return 0; /* out->a may still be NULL: no pointer arithmetic on it */
     if (!UTIL_RESERVE(out->a, out->cap, out->len + n))
         return -1;
     memcpy(out->a + out->len, s, n);
