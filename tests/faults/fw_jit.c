@@ -77,19 +77,32 @@ int main(int argc, char **argv)
     }
     uintptr_t base = (uintptr_t)code;
     double t0 = burn_thread_cpu();
-    FILE *f = open_map();
+    /* other-owner writes its map under another name first (below): never create it here. */
+    FILE *f = strcmp(mode, "other-owner") == 0 ? NULL : open_map();
     bool two = false;
     if (strcmp(mode, "other-owner") == 0) {
-        /* Owned by nobody before it holds a line: the profiler follows the map as it grows,
-         * and a line it read while the file was still ours would be used (rightly). */
-        if (fchown(fileno(f), 65534, 65534) != 0) {
-            fclose(f);
+        /* Written and owned by nobody under another name, then renamed into place: the
+         * profiler follows the map from the moment it exists, and a map it opened while the
+         * file was still ours would be read (rightly). */
+        snprintf(map_path, sizeof map_path, "/tmp/perf-%d.map", (int)getpid());
+        unlink(map_path);
+        char tmp[80];
+        snprintf(tmp, sizeof tmp, "%s.tmp", map_path);
+        FILE *t = fopen(tmp, "we");
+        if (!t || fchown(fileno(t), 65534, 65534) != 0) {
             printf("other-owner: cannot chown: %s\n", strerror(errno));
-            unlink(map_path);
+            if (t)
+                fclose(t);
+            unlink(tmp);
             return 3;
         }
-        fprintf(f, "%lx %x fault_other_owner_fn\n", (unsigned long)base, FN_SIZE);
-        fclose(f);
+        fprintf(t, "%lx %x fault_other_owner_fn\n", (unsigned long)base, FN_SIZE);
+        fclose(t);
+        if (rename(tmp, map_path) != 0) {
+            perror("rename");
+            unlink(tmp);
+            return 2;
+        }
     } else if (strcmp(mode, "truncated") == 0) {
         fprintf(f, "%lx %x fault_jit_whole\n%lx %x fault_jit_tr", (unsigned long)base,
                 FN_SIZE, (unsigned long)(base + FN2), FN_SIZE);
