@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/uio.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "array.h"
@@ -26,7 +27,7 @@ enum {
                                    unmaps an arena when it empties and maps one again) */
     RANGES_MAX_NS = 1000000000, /* and at least once a second */
     RETIRED = 8,                /* replaced snapshots awaiting a grace period */
-    NAME_MAX_LEN = 512,
+    NAME_MAX_LEN = PYFRAMES_STR_MAX,
 };
 
 static enum { PY_UNKNOWN, PY_WAITING, PY_ON, PY_OFF } g_state;
@@ -53,8 +54,9 @@ static bool peek_u64(uint64_t addr, uint64_t *v)
     return peek(addr, v, sizeof *v);
 }
 
-/* A str's text as UTF-8 (compact strings: every str CPython makes for code objects). */
-static bool read_str(uint64_t s, char *out, size_t cap)
+/* A str's text as UTF-8 (compact strings: every str CPython makes for code objects), and
+ * the hash of the characters read, as the handler hashes them (pyframes_text_hash). */
+static bool read_str(uint64_t s, char *out, size_t cap, uint64_t *hash)
 {
     const pylayout *l = &g_cfg.layout;
     uint64_t type, len;
@@ -63,12 +65,15 @@ static bool read_str(uint64_t s, char *out, size_t cap)
         !peek(s + (uint64_t)l->str_state, &state, sizeof state))
         return false;
     unsigned kind = (state >> 2) & 7, compact = (state >> 5) & 1, ascii = (state >> 6) & 1;
-    if (!compact || (kind != 1 && kind != 2 && kind != 4) || len > NAME_MAX_LEN)
+    if (!compact || (kind != 1 && kind != 2 && kind != 4))
         return false;
+    if (len > NAME_MAX_LEN) /* the handler hashed as much: the name shows that much */
+        len = NAME_MAX_LEN;
     unsigned char raw[NAME_MAX_LEN * 4];
     uint64_t data = s + (uint64_t)(ascii ? l->str_ascii_data : l->str_compact_data);
     if (!peek(data, raw, len * kind))
         return false;
+    *hash = pyframes_text_hash(kind, raw, len * kind);
     size_t o = 0;
     for (size_t i = 0; i < len; i++) {
         uint32_t c = kind == 1 ? raw[i]
@@ -258,7 +263,7 @@ static bool first_frame(uint64_t ts, uint64_t *frame)
 static int check_layout(void)
 {
     const pylayout *l = &g_cfg.layout;
-    uint64_t interp, ts, frame, code, type, name;
+    uint64_t interp, ts, frame, code, type, name, hash;
     if (!peek_u64(g_cfg.runtime + (uint64_t)l->runtime_interp_head, &interp))
         return -1;
     if (!interp || !peek_u64(interp + (uint64_t)l->interp_tstate_head, &ts) || !ts)
@@ -279,7 +284,7 @@ static int check_layout(void)
             if (type != g_cfg.code_type)
                 return -1;
             if (!peek_u64(code + (uint64_t)l->code_name, &name) ||
-                !read_str(name, text, sizeof text))
+                !read_str(name, text, sizeof text, &hash))
                 return -1;
             return 1;
         }
@@ -386,25 +391,56 @@ static bool names_grow(void)
     return true;
 }
 
-/* Read the code object now: the name if it is still the sampled one. */
+/* Test hook FLAMEPROF_TEST_NAME_DELAY_US (read once; 0: off): a pause between reading a
+ * code object and reading its strings, the window a preempted drain thread leaves open. */
+static long test_delay_us(void)
+{
+    static long us = -1;
+    if (us < 0) {
+        const char *v = getenv("FLAMEPROF_TEST_NAME_DELAY_US");
+        us = v ? strtol(v, NULL, 10) : 0;
+        if (us < 0 || us > 100000)
+            us = 0;
+    }
+    return us;
+}
+
+/* The name's and filename's text, if they hash to what the handler recorded. */
+static bool read_texts(uint64_t name, uint64_t file, const ring_pyframe *f, char *fn,
+                       char *path, size_t cap)
+{
+    uint64_t nh, fh;
+    return read_str(name, fn, cap, &nh) && read_str(file, path, cap, &fh) &&
+           pyframes_ident(nh, fh) == f->ident;
+}
+
+/* Read the code object now: its name if the text is still the sampled one. The program
+ * runs on while this reads (it holds the GIL, not us), so the code object and its strings
+ * can be freed and their memory reused at any point between the sample and the last byte
+ * read here (a drain thread preempted there read `outer_2119 (<churn 2212>:3)` for a
+ * sampled outer_2119 in `<churn 2119>`; a freed object's stale fields read the same twice).
+ * Hence no liveness check: the text must hash to what the handler hashed from the live
+ * objects, and the first line is the one it read. */
 static uint32_t resolve(const ring_pyframe *f)
 {
     const pylayout *l = &g_cfg.layout;
-    uint64_t type, name, file, nh, fh;
-    int32_t first;
     int name_off = l->code_qualname >= 0 ? l->code_qualname : l->code_name;
+    uint64_t type, name, file;
+    char fn[NAME_MAX_LEN + 1], path[NAME_MAX_LEN + 1], text[2 * NAME_MAX_LEN + 32];
     if (!peek_u64(f->code + 8, &type) || type != g_cfg.code_type ||
         !peek_u64(f->code + (uint64_t)name_off, &name) ||
-        !peek_u64(f->code + (uint64_t)l->code_filename, &file) ||
-        !peek(f->code + (uint64_t)l->code_firstlineno, &first, sizeof first) ||
-        first != f->firstlineno || !peek_u64(name + (uint64_t)l->str_hash, &nh) ||
-        !peek_u64(file + (uint64_t)l->str_hash, &fh) ||
-        (nh ^ (fh * 0x9e3779b97f4a7c15u)) != f->ident)
+        !peek_u64(f->code + (uint64_t)l->code_filename, &file))
         return UINT32_MAX;
-    char fn[NAME_MAX_LEN + 1], path[NAME_MAX_LEN + 1], text[2 * NAME_MAX_LEN + 32];
-    if (!read_str(name, fn, sizeof fn) || !read_str(file, path, sizeof path))
+    long us = test_delay_us();
+    if (us) { /* pause only where the name would have been taken: the drain keeps pace */
+        if (!read_texts(name, file, f, fn, path, sizeof fn))
+            return UINT32_MAX;
+        struct timespec ts = { 0, us * 1000 };
+        nanosleep(&ts, NULL);
+    }
+    if (!read_texts(name, file, f, fn, path, sizeof fn))
         return UINT32_MAX;
-    snprintf(text, sizeof text, "%s (%s:%d)", fn, path, (int)first);
+    snprintf(text, sizeof text, "%s (%s:%d)", fn, path, (int)f->firstlineno);
     return pynames_intern(text);
 }
 

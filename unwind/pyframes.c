@@ -149,28 +149,90 @@ static uint64_t find_tstate(reader *rd, const pyframes_config *c)
     return 0;
 }
 
-/* The hash CPython cached in a str (always computed for the interned names of code). */
-static bool str_hash(reader *rd, const pylayout *l, uint64_t s, uint64_t *h)
+/* ---- the text hash: words of the str's data, its kind and length mixed in ---- */
+
+static uint64_t hash_mix(uint64_t h, uint64_t w)
 {
-    return read_u64(rd, s + (uint64_t)l->str_hash, h);
+    h = (h ^ w) * 0x9e3779b97f4a7c15u;
+    return h ^ (h >> 32);
+}
+
+/* Feeds n bytes; every call but the last must feed a multiple of 8. */
+static uint64_t hash_bytes(uint64_t h, const unsigned char *p, size_t n)
+{
+    for (; n >= 8; p += 8, n -= 8) {
+        uint64_t w;
+        memcpy(&w, p, 8);
+        h = hash_mix(h, w);
+    }
+    if (n) {
+        uint64_t w = 0;
+        memcpy(&w, p, n);
+        h = hash_mix(h, w);
+    }
+    return h;
+}
+
+uint64_t pyframes_text_hash(unsigned kind, const void *data, size_t n)
+{
+    return hash_mix(hash_bytes(hash_mix((uint64_t)kind << 32, n), data, n), 0);
+}
+
+/* The text hash of the str at s (a compact str: every str CPython makes for code). Read in
+ * place inside the snapshot, else in 64-byte pieces through the kernel. */
+static bool text_hash(reader *rd, const pylayout *l, uint64_t s, uint64_t *out)
+{
+    uint64_t len;
+    int32_t state;
+    if (!read_u64(rd, s + 16, &len) || !read_i32(rd, s + (uint64_t)l->str_state, &state))
+        return false;
+    unsigned kind = ((unsigned)state >> 2) & 7, compact = ((unsigned)state >> 5) & 1,
+             ascii = ((unsigned)state >> 6) & 1;
+    if (!compact || (kind != 1 && kind != 2 && kind != 4))
+        return false;
+    if (len > PYFRAMES_STR_MAX) /* named by its first PYFRAMES_STR_MAX characters */
+        len = PYFRAMES_STR_MAX;
+    uint64_t data = s + (uint64_t)(ascii ? l->str_ascii_data : l->str_compact_data);
+    size_t n = (size_t)len * kind;
+    uint64_t h = hash_mix((uint64_t)kind << 32, n);
+    if (readable(rd, data, n)) {
+        h = hash_bytes(h, (const unsigned char *)(uintptr_t)data, n);
+    } else {
+        unsigned char buf[64];
+        for (size_t off = 0; off < n; off += sizeof buf) {
+            size_t c = n - off < sizeof buf ? n - off : sizeof buf;
+            if (!read_slow(rd, data + off, buf, c))
+                return false;
+            h = hash_bytes(h, buf, c);
+        }
+    }
+    *out = hash_mix(h, 0);
+    return true;
 }
 
 /* One frame's code object, identity and instruction offset; false if it does not check
- * out as a code object. */
-static bool read_code(reader *rd, const pyframes_config *c, uint64_t frame, ring_pyframe *out)
+ * out as a code object. prev: the frame read before it in this sample (code 0: none). */
+static bool read_code(reader *rd, const pyframes_config *c, uint64_t frame,
+                      const ring_pyframe *prev, ring_pyframe *out)
 {
     const pylayout *l = &c->layout;
-    uint64_t code, type, name, file, nh, fh;
+    uint64_t code, type, name, file, nh, fh, ident;
     int32_t first;
-    if (!read_u64(rd, frame + (uint64_t)l->frame_code, &code) ||
-        !read_u64(rd, code + 8, &type) || type != c->code_type)
+    if (!read_u64(rd, frame + (uint64_t)l->frame_code, &code))
         return false;
-    int name_off = l->code_qualname >= 0 ? l->code_qualname : l->code_name;
-    if (!read_u64(rd, code + (uint64_t)name_off, &name) ||
-        !read_u64(rd, code + (uint64_t)l->code_filename, &file) ||
-        !read_i32(rd, code + (uint64_t)l->code_firstlineno, &first) ||
-        !str_hash(rd, l, name, &nh) || !str_hash(rd, l, file, &fh))
-        return false;
+    if (code == prev->code) { /* recursion: the code of the frame before, alive as it */
+        ident = prev->ident;
+        first = prev->firstlineno;
+    } else {
+        int name_off = l->code_qualname >= 0 ? l->code_qualname : l->code_name;
+        if (!read_u64(rd, code + 8, &type) || type != c->code_type ||
+            !read_u64(rd, code + (uint64_t)name_off, &name) ||
+            !read_u64(rd, code + (uint64_t)l->code_filename, &file) ||
+            !read_i32(rd, code + (uint64_t)l->code_firstlineno, &first) ||
+            !text_hash(rd, l, name, &nh) || !text_hash(rd, l, file, &fh))
+            return false;
+        ident = pyframes_ident(nh, fh);
+    }
     int32_t instr = -1;
     if (l->frame_owner < 0) { /* f_lasti */
         read_i32(rd, frame + (uint64_t)l->frame_instr, &instr);
@@ -181,7 +243,7 @@ static bool read_code(reader *rd, const pyframes_config *c, uint64_t frame, ring
             ip - base < (1u << 30))
             instr = (int32_t)(ip - base);
     }
-    *out = (ring_pyframe){ code, nh ^ (fh * 0x9e3779b97f4a7c15u), first, instr, 0, 0 };
+    *out = (ring_pyframe){ code, ident, first, instr, 0, 0 };
     return true;
 }
 
@@ -208,7 +270,8 @@ size_t pyframes_read(ring_pyframe *py, size_t max)
             if (n)
                 py[n - 1].flags |= RING_PY_ENTRY;
         } else {
-            if (!read_code(&rd, c, frame, &py[n]))
+            static const ring_pyframe none;
+            if (!read_code(&rd, c, frame, n ? &py[n - 1] : &none, &py[n]))
                 break;
             if (l->frame_is_entry >= 0)
                 read_u8(&rd, frame + (uint64_t)l->frame_is_entry, &entry);

@@ -10,10 +10,12 @@
  * Every loop is bounded, every code object must carry the code type, and the walk stops at
  * the first value that does not check out: a missing frame, never a fault.
  *
- * The handler records, per Python frame, the code object's address and an identity (its
- * name's and filename's string hashes, its first line) with the instruction offset; the
- * aggregator names them soon after (preload/python.c), so a code object freed and its
- * memory reused is never named after the function that lived there before.
+ * The handler records, per Python frame, the code object's address and an identity (a
+ * hash of its name's and filename's characters, read while the sampled thread holds them
+ * alive; its first line) with the instruction offset; the aggregator names them soon after
+ * (preload/python.c) and keeps a name only if the text it reads hashes the same, so a code
+ * object freed and its memory reused (at any moment: the program runs on while the
+ * aggregator reads) is never named after the function that lived there before.
  *
  * pyframes_configure and pyframes_set_ranges run off the handler; pyframes_read and
  * pyframes_splice are async-signal-safe (no allocation, no locks; system calls only for
@@ -36,6 +38,19 @@ typedef struct pyframes_config {
     uint64_t code_type;       /* &PyCode_Type */
     uint64_t eval_lo, eval_hi; /* _PyEval_EvalFrameDefault's code range */
 } pyframes_config;
+
+/* Characters of a str the handler hashes (and the name shows): a longer one is cut. */
+#define PYFRAMES_STR_MAX 512
+
+/* The hash of a str's characters as the handler records it: kind bytes a character, n
+ * bytes of data. Pure; async-signal-safe. */
+uint64_t pyframes_text_hash(unsigned kind, const void *data, size_t n);
+
+/* A frame's identity from its name's and filename's text hashes. */
+static inline uint64_t pyframes_ident(uint64_t name_hash, uint64_t file_hash)
+{
+    return name_hash ^ (file_hash * 0x9e3779b97f4a7c15u);
+}
 
 /* Turn the reader on with cfg (copied; NULL turns it off). Off the handler. */
 void pyframes_configure(const pyframes_config *cfg);

@@ -43,7 +43,7 @@ enum {
 
 typedef struct ring_pyframe {
     uint64_t code;        /* the code object's address when sampled */
-    uint64_t ident;       /* its name's and filename's str hashes, mixed */
+    uint64_t ident;       /* its name's and filename's text hashes, mixed (pyframes.h) */
     int32_t firstlineno;
     int32_t instr;        /* byte offset of the instruction in its code; -1 unknown */
     uint32_t flags;       /* RING_PY_ENTRY */

@@ -11,7 +11,9 @@ VERSION: `system` (Debian's /usr/bin/python3, 3.11) or 3.8 ... 3.13 (pyenv's, se
             frames (libz under py_zlib; _sre's native frames between py_re and cb_repl).
   threads   each thread's function (three threading threads, one thread created by C that
             calls back into Python) named, rooted at the thread's start.
-  churn     3000 functions defined, run and freed: never outer_K above inner_J with J != K.
+  churn     ~7000 functions defined, run and freed, as is and with the naming paused where
+            their memory gets reused: every Python frame under churn_mode is its own K's
+            (outer_K, inner_K, <module> of `<churn K>`), burn or unnamed; none misnamed.
   faults    fork (the child's own profile names child_work), daemon threads burning while the
             interpreter shuts down: same output and status as without the profiler.
   unknown   a CPython the reader does not know (pyenv's 3.7): one `flameprof:` line, a
@@ -56,14 +58,14 @@ class Ctx:
     def __init__(self, args, wd):
         self.lib, self.wd = args.lib, wd
 
-    def run_wl(self, ck, py, mode, env=None):
-        out = self.wd.path(mode)
-        truth = self.wd.path(f'{mode}.json')
+    def run_wl(self, ck, py, mode, env=None, label=None):
+        out = self.wd.path(label or mode)
+        truth = self.wd.path(f'{label or mode}.json')
         e = {'FLAMEPROF_OUT': out}
         e.update(env or {})
         r = run([py, WL, mode, truth], self.lib, e, cwd=self.wd.tmp, timeout=90)
         ck.check(r.returncode == 0 and f'wl {mode} done' in fptest.decode(r.out),
-                 f'{mode}: exits 0 with its output', f'status {r.returncode}')
+                 f'{label or mode}: exits 0 with its output', f'status {r.returncode}')
         return r, out, truth
 
     def profile(self, ck, path, label):
@@ -129,33 +131,67 @@ def test_threads(ctx, ck, py):
             check_rooted(ck, prof, sel, THREAD_ROOTS, 0.9, fn)
 
 
-def test_churn(ctx, ck, py):
-    prof, truth = ctx.profiled(ck, py, 'churn')
-    if not prof or not truth:
-        return
-    pat = re.compile(r'^(outer|inner)_(\d+) \(<churn (\d+)>:\d+\)_\[p\]$')
-    bad, good, seen = 0, 0, set()
+# Under churn_mode, every Python frame must be one of the K-th source's own (outer_K at line
+# 3, inner_K at line 1, its <module>), burn, or unnamed: any other text is a wrong name.
+CHURN_FRAME = re.compile(r'^(?:outer_(\d+) \(<churn (\d+)>:3\)|inner_(\d+) \(<churn (\d+)>:1\)|'
+                         r'<module> \(<churn (\d+)>:1\))_\[p\]$')
+CHURN_OK = re.compile(r'^(?:burn \(.*wl\.py:\d+\)|\[python: code object gone\])_\[p\]$')
+
+
+def churn_counts(prof):
+    """(right, wrong, distinct K) weights of the stacks under churn_mode with churn frames."""
+    right, wrong, seen = 0, 0, set()
     for frames, w in prof.stacks:
-        ks = [pat.match(f) for f in frames]
-        ks = [(m.group(2), m.group(3)) for m in ks if m]
-        if not ks:
+        at = [i for i, f in enumerate(frames) if py_name(f) == 'churn_mode']
+        if not at:
             continue
-        ok = len({k for pair in ks for k in pair}) == 1
-        seen.update(k for k, _ in ks)
-        if ok:
-            good += w
+        ks, ok = set(), True
+        for f in frames[at[0] + 1:]:
+            if not is_py(f) or CHURN_OK.match(f):
+                continue
+            m = CHURN_FRAME.match(f)
+            if not m:
+                ok = False
+                break
+            ks.update(g for g in m.groups() if g)
+        if not ks and ok:
+            continue
+        if ok and len(ks) == 1:
+            right += w
+            seen |= ks
         else:
-            bad += w
-            print(f'       mismatched: {fptest.stack_text(frames)}')
-    gone = prof.weight(lambda fr: any(f.startswith('[python: code object gone]') for f in fr))
-    tot = prof.weight(lambda fr: True)
-    ck.check(good > 0 and bad == 0, 'churn: every outer_K/inner_K frame names its own K',
-             f'{good} right, {bad} wrong, {len(seen)} distinct K of {truth["defined"]} defined')
-    ck.check(len(seen) >= 30, 'churn: many distinct functions sampled', f'{len(seen)}')
-    # Freed before the drain thread (10 ms ticks, later on a loaded machine) named it: 1-5%
-    # measured; never a wrong name, which the first check holds to zero.
-    ck.check(gone <= 0.15 * tot, 'churn: <= 15% of the weight with an unnamed code object',
-             f'{gone}/{tot}')
+            wrong += w
+            print(f'       wrong: {fptest.stack_text(frames)}')
+    return right, wrong, seen
+
+
+def test_churn(ctx, ck, py):
+    """Two runs: as is (few code objects die before the drain thread names them), and 2 s
+    of churn with the test hook FLAMEPROF_TEST_NAME_DELAY_US pausing the naming 10 ms
+    between reading a code object and reading its strings, the window a preempted drain
+    thread leaves open, where the churn frees and reuses their memory: before names were
+    checked against the text the handler hashed, 16-123 frames a run came out wrong
+    there on every version (3 of ~800 in one CI run without the pause)."""
+    delayed = {'FLAMEPROF_TEST_NAME_DELAY_US': '10000', 'WL_CHURN_SECONDS': '2'}
+    for label, env in (('churn', {}), ('churn-delayed', delayed)):
+        r, out, truth_path = ctx.run_wl(ck, py, 'churn', env, label=label)
+        prof, truth = ctx.profile(ck, out, label), read_json(ck, truth_path)
+        if not prof or not truth:
+            continue
+        right, wrong, seen = churn_counts(prof)
+        gone = prof.weight(lambda fr: any(f.startswith('[python: code object gone]')
+                                          for f in fr))
+        tot = prof.weight(lambda fr: True)
+        ck.check(right > 0 and wrong == 0, f'{label}: every Python frame under churn_mode '
+                 'is its own K\'s outer_K/inner_K/<module>, burn or unnamed',
+                 f'{right} right, {wrong} wrong, {len(seen)} distinct K of '
+                 f'{truth["defined"]} defined')
+        ck.check(len(seen) >= 30, f'{label}: many distinct functions sampled', f'{len(seen)}')
+        # Freed before the drain thread (10 ms ticks, later on a loaded machine) named it:
+        # 1-10% measured as is, 1-20% delayed; never a wrong name (the first check).
+        bound = 0.15 if not env else 0.5
+        ck.check(gone <= bound * tot, f'{label}: <= {bound:.0%} of the weight with an '
+                 'unnamed code object', f'{gone}/{tot}')
 
 
 def test_faults(ctx, ck, py):

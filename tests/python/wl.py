@@ -5,8 +5,9 @@ main     leaf_a/leaf_b/leaf_c round-robin (~1:2:3 of CPU, measured with time.thr
          zlib called from py_json/py_re/py_zlib (C extension frames between Python frames).
 threads  three threading.Thread workers (t_one, t_two, t_three, each named) and one thread
          created by C (pthread_create through ctypes) that calls back into Python (c_cb).
-churn    defines, runs and frees 3000 function pairs outer_K -> inner_K (exec), so code
-         objects are freed and their memory reused while sampling.
+churn    defines, runs and frees function pairs outer_K -> inner_K (exec) for
+         $WL_CHURN_SECONDS (default 1) of CPU, ~7000 a second, so code objects are freed and
+         their memory reused while sampling.
 faults   a forked child that burns in child_work, then daemon threads still burning in
          daemon_work while the interpreter shuts down.
 Prints a fixed text (the harness compares it with a run without the profiler).
@@ -135,7 +136,7 @@ def threads_mode(truth):
 
 def churn_mode(truth):
     n = 0
-    end = time.thread_time() + 1.0
+    end = time.thread_time() + float(os.environ.get('WL_CHURN_SECONDS', '1.0'))
     while time.thread_time() < end or n < 300:
         src = (f'def inner_{n}():\n    return burn(3000)\n'
                f'def outer_{n}():\n    return inner_{n}()\n')
