@@ -4,6 +4,7 @@
 #include <dlfcn.h>
 #include <fcntl.h>
 #include <link.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -205,6 +206,36 @@ static bool eval_range(uint64_t *lo, uint64_t *hi)
     return true;
 }
 
+/* What python_finalized needs, for the exiting thread while this one may still run. */
+static python_code g_exit_code;
+static _Atomic(const python_code *) g_exit_info;
+
+static int find_text(struct dl_phdr_info *info, size_t size, void *arg)
+{
+    (void)size;
+    python_code *c = arg;
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        uint64_t lo = info->dlpi_addr + ph->p_vaddr, hi = lo + ph->p_memsz;
+        if (ph->p_type == PT_LOAD && (ph->p_flags & PF_X) && c->eval_lo >= lo &&
+            c->eval_lo < hi) {
+            c->text_lo = lo;
+            c->text_hi = hi;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static void publish_exit_info(void)
+{
+    g_exit_code = (python_code){ g_cfg.eval_lo, g_cfg.eval_hi, 0, 0,
+                                 g_cfg.runtime + (uint64_t)g_cfg.layout.runtime_interp_head };
+    dl_iterate_phdr(find_text, &g_exit_code);
+    if (g_exit_code.text_lo)
+        atomic_store_explicit(&g_exit_info, &g_exit_code, memory_order_release);
+}
+
 static void detect(void)
 {
     uint64_t runtime = sym("_PyRuntime");
@@ -245,6 +276,7 @@ static void detect(void)
     }
     g_cfg = c;
     g_state = PY_WAITING;
+    publish_exit_info();
 }
 
 /* The first frame of thread state ts (0 if none). */
@@ -334,6 +366,16 @@ void python_poll(uint64_t now)
         refresh_ranges(now);
         pyframes_configure(&g_cfg);
         g_state = PY_ON;
+        return;
+    }
+    /* Finalized (the interpreter deleted): its daemon threads run on in the dead
+     * interpreter, CPython 3.10's writing into its freed memory; parked within a tick,
+     * they stay still through whatever the program does until its exit (sampler.h). */
+    python_code code;
+    if (python_finalized(&code)) {
+        pyframes_configure(NULL);
+        sampler_park_python(code.eval_lo, code.eval_hi, code.text_lo, code.text_hi);
+        g_state = PY_OFF;
         return;
     }
     /* New memory (a heap grown, an arena or a frame chunk mapped) is missed until the
@@ -491,6 +533,16 @@ void python_after_fork_child(void)
     g_names = NULL; /* the parent's copy leaks (copy-on-write): it may be mid-update */
     g_names_len = g_names_cap = 0;
     pynames_after_fork_child();
+}
+
+bool python_finalized(python_code *out)
+{
+    const python_code *c = atomic_load_explicit(&g_exit_info, memory_order_acquire);
+    uint64_t interp;
+    if (!c || !peek_u64(c->interp_head, &interp) || interp != 0)
+        return false;
+    *out = *c;
+    return true;
 }
 
 uint64_t python_unnamed(void)

@@ -16,6 +16,7 @@
 #ifndef FLAMEPROF_PYTHON_H
 #define FLAMEPROF_PYTHON_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "ring.h"
@@ -30,6 +31,18 @@ const ring_sample *python_named(const ring_sample *s);
 /* In a fork child, before the drain thread starts again: the parent's thread may have been
  * naming (its cache and the name table mid-update); both start empty. */
 void python_after_fork_child(void);
+
+/* Where the interpreter's code is: its evaluation loop, and the executable segment of the
+ * module holding it (libpython or the python executable). */
+typedef struct python_code {
+    uint64_t eval_lo, eval_hi, text_lo, text_hi;
+    uint64_t interp_head; /* &_PyRuntime.interpreters.head */
+} python_code;
+
+/* At exit, on the exiting thread (the aggregator may still run): true, with where its code
+ * is, when CPython was found here and has been finalized since (no interpreter left): its
+ * daemon threads run on in the dead interpreter (sampler_park_waiting_in). */
+bool python_finalized(python_code *out);
 
 /* Python frames the aggregator could not name (the code object was gone or changed). */
 uint64_t python_unnamed(void);

@@ -1,4 +1,5 @@
 /* ticker.c - wall-clock ticker thread (see ticker.h). */
+#include "sigblk.h"
 #include "ticker.h"
 
 #include <dirent.h>
@@ -45,26 +46,6 @@ static _Atomic uint64_t n_sent, n_failed, n_skipped;
 static tick_thread *threads;
 static size_t threads_len, threads_cap, cursor;
 
-/* Does the thread block signo now? (SigBlk: a hex mask, bit signo-1.) */
-static bool blocks_signal(pid_t tid, int signo)
-{
-    char path[64], buf[2048];
-    snprintf(path, sizeof path, "/proc/self/task/%d/status", (int)tid);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return true; /* gone */
-    ssize_t n = read(fd, buf, sizeof buf - 1);
-    close(fd);
-    if (n <= 0)
-        return true;
-    buf[n] = 0;
-    const char *p = strstr(buf, "\nSigBlk:");
-    if (!p)
-        return false;
-    unsigned long long mask = strtoull(p + 8, NULL, 16);
-    return (mask >> (signo - 1)) & 1;
-}
-
 static tick_thread *find(pid_t tid)
 {
     for (size_t i = 0; i < threads_len; i++)
@@ -89,7 +70,7 @@ static void rescan(uint64_t tick, pid_t self)
         if (!t) {
             if (!UTIL_RESERVE(threads, threads_cap, threads_len + 1))
                 break;
-            bool skip = tid == self || blocks_signal(tid, g_signo);
+            bool skip = tid == self || util_thread_blocks_signal(tid, g_signo);
             if (skip && tid != self)
                 atomic_fetch_add(&n_skipped, 1);
             threads[threads_len++] = (tick_thread){ tid, tick > 0 ? tick - 1 : 0, skip, 0 };
