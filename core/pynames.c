@@ -74,6 +74,14 @@ uint32_t pynames_intern(const char *name)
     return id;
 }
 
+size_t pynames_count(void)
+{
+    pthread_mutex_lock(&lock);
+    size_t n = len;
+    pthread_mutex_unlock(&lock);
+    return n;
+}
+
 bool pynames_get(uint64_t pc, char *buf, size_t cap_)
 {
     uint64_t id = pc & ~0xffff000000000000ull;

@@ -25,6 +25,9 @@ uint32_t pynames_intern(const char *name);
  * start over with a fresh lock and an empty table (the parent's names leak, copy-on-write). */
 void pynames_after_fork_child(void);
 
+/* How many ids have been handed out (0 .. count-1), for the raw spill. */
+size_t pynames_count(void);
+
 /* Copy the name of PYNAMES_PC(id) into buf; false for an id never handed out. */
 bool pynames_get(uint64_t pc, char *buf, size_t cap);
 

@@ -13,6 +13,8 @@
 
 #include "modules.h"
 #include "outfile.h"
+#include "pynames.h"
+#include "rtnames.h"
 #include "threads.h"
 #include "timeline.h"
 #include <time.h>
@@ -54,6 +56,7 @@ static size_t g_nmarks;
 static uint64_t g_tl_bytes, g_tl_max = RAWFILE_DEFAULT_TIMELINE_MAX;
 static uint32_t g_first_slot, g_end_slot; /* slots before first were dropped */
 static size_t g_stacks_written;           /* K records: ids [0, this) */
+static size_t g_py_written, g_rt_written;  /* Y and R records: name ids [0, this) */
 static uint64_t g_start_unix_ns; /* the timeline's slot 0, on CLOCK_REALTIME */
 static bool g_start_written;
 
@@ -158,6 +161,7 @@ int rawfile_open(const char *stem, unsigned freq)
     g_tl_bytes = 0;
     g_first_slot = g_end_slot = 0;
     g_stacks_written = 0;
+    g_py_written = g_rt_written = 0;
     g_start_written = false;
     g_names_all = true;
     put_header();
@@ -235,8 +239,27 @@ static void put_thread(uint32_t tid, const char *name, void *ctx)
     put("N %x %s\n", tid, name); /* names hold no newline (threads.c) */
 }
 
+/* Interpreter frame names interned since the last spill, before the stacks that hold
+ * them: Y for Python's (pynames.h), R for the runtimes' (rtnames.h). */
+static void spill_frame_names(void)
+{
+    char name[1200];
+    for (size_t n = pynames_count(); g_py_written < n; g_py_written++) {
+        if (!pynames_get(PYNAMES_PC(g_py_written), name, sizeof name))
+            snprintf(name, sizeof name, "[python]");
+        put("Y %zx ", g_py_written);
+        put_path(name);
+    }
+    for (size_t n = rtnames_count(); g_rt_written < n; g_rt_written++) {
+        const char *s = rtnames_get((uint32_t)g_rt_written);
+        put("R %zx ", g_rt_written);
+        put_path(s ? s : "[runtime]");
+    }
+}
+
 static void spill_modules_and_maps(void)
 {
+    spill_frame_names();
     threads_foreach_changed(g_names_all, put_thread, NULL);
     g_names_all = false;
     if (g_any_tid) /* each spill says its threads afresh, whatever the file's last state */
@@ -362,7 +385,7 @@ static void compact(stack_table *t, uint32_t cutoff)
         return;
     }
     size_t old_modules = g_modules_written, old_maps = g_maps_written,
-           old_stacks = g_stacks_written;
+           old_stacks = g_stacks_written, old_py = g_py_written, old_rt = g_rt_written;
     uint64_t old_bytes = g_file_bytes, old_tl = g_tl_bytes;
     flush_buf();
     g_dev = st.st_dev;
@@ -370,6 +393,7 @@ static void compact(stack_table *t, uint32_t cutoff)
     g_fd = fd;
     g_file_bytes = 0;
     g_modules_written = g_maps_written = g_stacks_written = 0;
+    g_py_written = g_rt_written = 0;
     g_names_all = true;
     put_header();
     spill_modules_and_maps();
@@ -403,6 +427,8 @@ static void compact(stack_table *t, uint32_t cutoff)
         g_modules_written = old_modules;
         g_maps_written = old_maps;
         g_stacks_written = old_stacks;
+        g_py_written = old_py;
+        g_rt_written = old_rt;
         g_file_bytes = old_bytes;
         g_tl_bytes = old_tl;
         g_failed = false;

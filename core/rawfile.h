@@ -37,6 +37,12 @@
  *   D <slot>                                      the timeline before slot was dropped
  *   N <tid> <name>                                a thread's name (threads.h), again when
  *                                                 it changes
+ *   Y <id> <name>                                 a Python frame's name (pynames.h), by
+ *                                                 the id its PYNAMES_PC words hold (ids 0,
+ *                                                 1, 2, ... in order, before the K records
+ *                                                 holding them)
+ *   R <id> <name>                                 an interpreter frame's name (rtnames.h),
+ *                                                 by the id of its RTFRAME_NAME words, alike
  *   E                                             the run ended cleanly
  * Threads: with FLAMEPROF_THREADS a stack's key is (thread, stack), so a stack id belongs
  * to one thread: an H record says the thread of the K records after it (each spill starts

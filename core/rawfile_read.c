@@ -10,7 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "array.h"
 #include "modules.h"
+#include "pynames.h"
+#include "rtframe.h"
+#include "rtnames.h"
 #include "threads.h"
 #include "timeline.h"
 
@@ -25,6 +29,8 @@ typedef struct reader {
     stack_entry **by_file_id; /* K records in order: file id -> entry */
     size_t nk, cap;
     ring_sample *s;         /* s->tid: the H record in force */
+    uint32_t *py_ids, *rt_ids; /* Y and R records in order: file id -> this process's id */
+    size_t npy, py_cap, nrt, rt_cap;
 } reader;
 
 static void bad_line(reader *r, const char *why)
@@ -109,6 +115,37 @@ static void read_map(reader *r, char *p)
     free(ids);
 }
 
+/* Y id name / R id name: ids come 0, 1, 2, ...; interned here under this process's id. */
+static void read_frame_name(reader *r, char *p, bool python)
+{
+    uint64_t id;
+    uint32_t **ids = python ? &r->py_ids : &r->rt_ids;
+    size_t *n = python ? &r->npy : &r->nrt, *cap = python ? &r->py_cap : &r->rt_cap;
+    if (!hex(&p, &id) || *p != ' ')
+        return bad_line(r, "frame name record: want Y|R id name");
+    if (id != *n)
+        return bad_line(r, "frame name record out of order");
+    p++;
+    uint32_t local = python ? pynames_intern(p) : rtnames_intern(p, strlen(p));
+    if (local == UINT32_MAX || !UTIL_RESERVE(*ids, *cap, *n + 1))
+        return bad_line(r, "out of memory");
+    (*ids)[(*n)++] = local;
+}
+
+/* A stack's interpreter frame names from the file's ids to this process's (an id the
+ * file did not name stays as it is: the report shows it unnamed). */
+static void map_frame_names(const reader *r, ring_sample *s)
+{
+    for (size_t i = 0; i < s->depth; i++) {
+        uint64_t pc = s->pcs[i];
+        if (PYNAMES_IS_PC(pc) && (pc & 0xffffffffu) < r->npy && (pc >> 32 & 0xffff) == 0)
+            s->pcs[i] = PYNAMES_PC(r->py_ids[pc & 0xffffffffu]);
+        else if (rtframe_is(pc) && rtframe_kind_of(pc) == RTFRAME_NAME &&
+                 rtframe_value(pc) < r->nrt)
+            s->pcs[i] = rtframe_word(RTFRAME_NAME, r->rt_ids[rtframe_value(pc)]);
+    }
+}
+
 /* gen pm_gen jvm_gen flags depth pcs... into r->s; *pm_gen apart. */
 static bool read_stack_body(reader *r, char *p, uint32_t *pm_gen)
 {
@@ -122,7 +159,10 @@ static bool read_stack_body(reader *r, char *p, uint32_t *pm_gen)
     s->jvm_gen = (uint32_t)v[2];
     s->flags = (uint16_t)v[3];
     s->depth = (uint16_t)v[4];
-    return hexes(&p, s->pcs, s->depth) && !*p;
+    if (!hexes(&p, s->pcs, s->depth) || *p)
+        return false;
+    map_frame_names(r, s);
+    return true;
 }
 
 /* H tid: the thread of the S or K records that follow. */
@@ -268,6 +308,8 @@ static void read_line(reader *r, char *line)
         read_thread(r, line + 1);
     else if (c == 'N')
         read_name(r, line + 1);
+    else if (c == 'Y' || c == 'R')
+        read_frame_name(r, line + 1, c == 'Y');
     else if (c == 'S' && !v2)
         read_stack_v1(r, line + 1);
     else if (c == 'K' && v2)
@@ -309,6 +351,8 @@ long rawfile_read_all(FILE *in, stack_table *t, timeline *tl, rawfile_info *info
     free(line);
     free(r.s);
     free(r.by_file_id);
+    free(r.py_ids);
+    free(r.rt_ids);
     if (tl) {
         timeline_finish(tl);
         tl->first_slot = info->first_slot;

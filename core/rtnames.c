@@ -88,6 +88,14 @@ uint32_t rtnames_intern(const char *name, size_t n)
     return id;
 }
 
+size_t rtnames_count(void)
+{
+    pthread_mutex_lock(&lock);
+    size_t n = len;
+    pthread_mutex_unlock(&lock);
+    return n;
+}
+
 const char *rtnames_get(uint32_t id)
 {
     pthread_mutex_lock(&lock);

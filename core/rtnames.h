@@ -14,6 +14,9 @@
  * short. */
 uint32_t rtnames_intern(const char *name, size_t len);
 
+/* How many ids have been handed out (0 .. count-1), for the raw spill. */
+size_t rtnames_count(void);
+
 /* The name of id, or NULL; valid until the process ends. */
 const char *rtnames_get(uint32_t id);
 

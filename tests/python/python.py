@@ -16,6 +16,7 @@ VERSION: `system` (Debian's /usr/bin/python3, 3.11) or 3.8 ... 3.13 (pyenv's, se
             (outer_K, inner_K, <module> of `<churn K>`), burn or unnamed; none misnamed.
   faults    fork (the child's own profile names child_work), daemon threads burning while the
             interpreter shuts down: same output and status as without the profiler.
+  spill     killed (SIGKILL): `flameprof report` of its raw spill names its Python frames.
   unknown   a CPython the reader does not know (pyenv's 3.7): one `flameprof:` line, a
             native profile, same output.
 """
@@ -56,7 +57,7 @@ def py_name(f):
 
 class Ctx:
     def __init__(self, args, wd):
-        self.lib, self.wd = args.lib, wd
+        self.lib, self.tool, self.wd = args.lib, args.flameprof, wd
 
     def run_wl(self, ck, py, mode, env=None, label=None):
         out = self.wd.path(label or mode)
@@ -222,6 +223,30 @@ def test_faults(ctx, ck, py):
              'parent: burn named (its profile written after a shutdown with daemon threads)')
 
 
+def test_spill(ctx, ck, py):
+    """Killed: `flameprof report` of the raw spill names the Python frames as the profile
+    at exit would (the spill carries the names: Y records)."""
+    out = ctx.wd.path('spill')
+    r = run([py, WL, 'spill', ctx.wd.path('spill.json')], ctx.lib, {'FLAMEPROF_OUT': out},
+            cwd=ctx.wd.tmp, timeout=90)
+    ck.check(r.returncode == -9, 'spill: the workload killed itself', f'status {r.returncode}')
+    raws = glob.glob(out + '.raw') + glob.glob(out + '.*.raw')
+    if not ck.check(len(raws) == 1, 'spill: its raw spill is left', str(raws)):
+        return
+    rep = run([ctx.tool, 'report', '-o', ctx.wd.path('named'), raws[0]], cwd=ctx.wd.tmp)
+    ck.check(rep.returncode == 0, 'flameprof report of the raw spill', f'{rep.returncode}')
+    prof = load_profile(ck, ctx.wd.path('named') + '.folded', 'from the raw spill')
+    if not prof:
+        return
+    tot = prof.weight(lambda fr: True)
+    named = prof.weight(lambda fr: any(py_name(f) == 'spill_work' and 'wl.py:' in f
+                                       for f in fr))
+    unnamed = prof.weight(lambda fr: any(f == '[python]_[p]' for f in fr))
+    ck.check(named >= 0.5 * tot, 'spill_work (wl.py:N) named in >= 50% of the weight',
+             f'{named}/{tot}')
+    ck.check(unnamed == 0, 'no Python frame left unnamed ([python]_[p])', f'{unnamed}')
+
+
 def test_unknown(ctx, ck, py):
     r, out, truth_path = ctx.run_wl(ck, py, 'main')
     lines = [ln for ln in r.flameprof_lines() if 'CPython' in ln]
@@ -234,7 +259,7 @@ def test_unknown(ctx, ck, py):
 
 
 TESTS = {'main': test_main, 'threads': test_threads, 'churn': test_churn,
-         'faults': test_faults, 'unknown': test_unknown}
+         'faults': test_faults, 'spill': test_spill, 'unknown': test_unknown}
 
 
 def main():
@@ -244,6 +269,7 @@ def main():
     ap.add_argument('test', choices=sorted(TESTS))
     ap.add_argument('version')
     ap.add_argument('--lib', required=True)
+    ap.add_argument('--flameprof', help='the flameprof command (spill)')
     args = ap.parse_args()
     ck = fptest.Checks(f'python-{args.test}-{args.version}')
     wd = fptest.Workdir('python')

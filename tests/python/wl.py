@@ -10,6 +10,8 @@ churn    defines, runs and frees function pairs outer_K -> inner_K (exec) for
          their memory reused while sampling.
 faults   a forked child that burns in child_work, then daemon threads still burning in
          daemon_work while the interpreter shuts down.
+spill    burns in spill_work for 2.5 s of CPU, then kills itself (SIGKILL): only the raw
+         spill is left.
 Prints a fixed text (the harness compares it with a run without the profiler).
 """
 import json
@@ -83,8 +85,11 @@ def main_mode(truth):
     cpu = {}
     rnd = random.Random(7)
     # Slices of random length in a shuffled order: nothing periodic for the 4 ms timer
-    # ticks to alias with.
-    end = time.thread_time() + 2.5  # ~600 signals: the shares within ~2 pt (1 sigma)
+    # ticks to alias with. The timers fire on 250 Hz ticks, so a share is a count of ~250
+    # signals a CPU-second: 2.5 s gave sigma ~2 pt on leaf_c (measured over 11 runs: mean
+    # diff +0.2, sd 1.9; leaf_a/leaf_b sd 1.6/1.5; no bias), and the 5-point bound failed
+    # in ~1 run of 7 across versions. 6 s: sigma ~1.3 pt, 5 pt ~ 3.9 sigma.
+    end = time.thread_time() + 6.0
     while time.thread_time() < end:
         order = [(leaf_a, 1), (leaf_b, 2), (leaf_c, 3)]
         rnd.shuffle(order)
@@ -170,11 +175,24 @@ def faults_mode(truth):
     burn(300000)
 
 
+def spill_work():
+    burn(200000)
+
+
+def spill_mode(truth):
+    import signal
+    end = time.thread_time() + 2.5  # the raw spill is written once a second
+    while time.thread_time() < end:
+        spill_work()
+    sys.stdout.flush()
+    os.kill(os.getpid(), signal.SIGKILL)  # no profile at exit: only the raw spill
+
+
 def main():
     mode, truth_path = sys.argv[1], sys.argv[2]
     truth = {'version': sys.version, 'mode': mode}
     {'main': main_mode, 'threads': threads_mode, 'churn': churn_mode,
-     'faults': faults_mode}[mode](truth)
+     'faults': faults_mode, 'spill': spill_mode}[mode](truth)
     with open(truth_path, 'w') as f:
         json.dump(truth, f)
     print(f'wl {mode} done')

@@ -17,6 +17,7 @@ Tests (each prints every assertion with its numbers; exit 0 pass, 1 fail, 77 ski
   fork      a forked child's profile has its own method and not the parent's
   exit      the interpreter shuts down (twice) while four threads spin (sampled): same
             output and status as without the library, profile written
+  spill     killed by SIGKILL: `flameprof report` of its raw spill names its Ruby frames
   unknown   a Ruby version without a layout table (a preloaded ruby_version "9.9.9"): one
             `flameprof: ruby:` line, no Ruby frame, the program unharmed
 
@@ -175,6 +176,23 @@ def t_exit(ck, args, work):
         os.remove(work.path('prof.svg'))
 
 
+def t_spill(ck, args, work):
+    out = work.path('prof')
+    r = run([args.ruby, wl('wl_fork.rb'), 'spill', '2.5'], lib=args.lib,
+            env={'FLAMEPROF_OUT': out}, cwd=work.tmp)
+    ck.check(r.returncode == -9, 'killed itself', f'status {r.returncode}')
+    if not ck.check(os.path.isfile(out + '.raw'), 'its raw spill is left', out + '.raw'):
+        return
+    rep = run([args.flameprof, 'report', '-o', work.path('named'), out + '.raw'], cwd=work.tmp)
+    ck.check(rep.returncode == 0, 'flameprof report of the raw spill', rep.returncode)
+    prof = fptest.load_profile(ck, work.path('named') + '.folded', 'from the raw spill')
+    if prof:
+        want = 'Object#in_parent ' if not args.sabotage else 'Object#in_child '
+        named = prof.weight(lambda fr: any(f.startswith(want) for f in fr))
+        ck.check(named >= 0.5 * prof.total, f'{want.strip()} named in >= 50% of the weight',
+                 f'{named}/{prof.total}')
+
+
 def t_unknown(ck, args, work):
     # --disable-gems: rbconfig.rb would see the fake version too, and refuse it.
     argv = [args.ruby, '--disable-gems', wl('wl_deep.rb'), '0.3']
@@ -192,7 +210,7 @@ def t_unknown(ck, args, work):
 
 
 TESTS = {'split': t_split, 'deep': t_deep, 'churn': t_churn, 'fork': t_fork, 'exit': t_exit,
-         'unknown': t_unknown}
+         'spill': t_spill, 'unknown': t_unknown}
 
 
 def main():
@@ -201,6 +219,7 @@ def main():
     ap.add_argument('--lib', required=True)
     ap.add_argument('--ruby', default='none')
     ap.add_argument('--fake', default='')
+    ap.add_argument('--flameprof', default='')
     ap.add_argument('--sabotage', action='store_true')
     args = ap.parse_args()
     ck = Checks(f'ruby-{args.test}')

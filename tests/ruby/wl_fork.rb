@@ -1,5 +1,6 @@
 # A parent and a forked child, each with its own method; or, with "exit", threads still
-# spinning when the interpreter shuts down. Usage: ruby wl_fork.rb fork|exit SECONDS
+# spinning when the interpreter shuts down; or, with "spill", spinning then killed by
+# SIGKILL (only the raw spill is left). Usage: ruby wl_fork.rb fork|exit|spill SECONDS
 def cpu = Process.clock_gettime(Process::CLOCK_THREAD_CPUTIME_ID)
 
 def spin(sec)
@@ -19,6 +20,9 @@ if ARGV[0] == 'fork'
   in_parent(sec)
   Process.wait(pid)
   puts "child=#{$?.exitstatus}"
+elsif ARGV[0] == 'spill'
+  in_parent(sec)
+  Process.kill(:KILL, Process.pid)
 else
   4.times { Thread.new { forever } }
   spin(sec)
