@@ -19,7 +19,7 @@
 #include <ucontext.h>
 #include <unistd.h>
 
-#include "sigblk.h"
+#include "thread_signal.h"
 #include "endings.h"
 #include "golang.h"
 #include "hotspot.h"
@@ -323,14 +323,7 @@ static void park_round(pid_t self)
         pid_t tid = (pid_t)atoi(e->d_name);
         if (tid <= 0 || tid == self || util_thread_blocks_signal(tid, SAMPLER_SIGNAL))
             continue; /* ours (the drain thread blocks all), parked, or not answering */
-        siginfo_t si;
-        memset(&si, 0, sizeof si);
-        si.si_signo = SAMPLER_SIGNAL;
-        si.si_code = SI_QUEUE;
-        si.si_pid = g_pid;
-        si.si_uid = getuid();
-        si.si_value.sival_ptr = (void *)park_magic;
-        if (syscall(SYS_rt_tgsigqueueinfo, g_pid, tid, SAMPLER_SIGNAL, &si) == 0)
+        if (util_queue_signal(g_pid, tid, SAMPLER_SIGNAL, (void *)park_magic) == 0)
             sent++;
     }
     closedir(d);

@@ -1,5 +1,5 @@
 /* ticker.c - wall-clock ticker thread (see ticker.h). */
-#include "sigblk.h"
+#include "thread_signal.h"
 #include "ticker.h"
 
 #include <dirent.h>
@@ -93,15 +93,8 @@ static void send_one(tick_thread *t, uint64_t tick, pid_t pid)
     uint64_t w = tick - t->last;
     if (w > 0xffffu)
         w = 0xffffu;
-    siginfo_t si;
-    memset(&si, 0, sizeof si);
-    si.si_signo = g_signo;
-    si.si_code = SI_QUEUE;
-    si.si_pid = pid;
-    si.si_uid = getuid();
-    si.si_value.sival_ptr = (void *)(uintptr_t)((TICKER_TAG << 48) | (w << 32) |
-                                                (uint32_t)tick);
-    if (syscall(SYS_rt_tgsigqueueinfo, pid, t->tid, g_signo, &si) == 0) {
+    void *value = (void *)(uintptr_t)((TICKER_TAG << 48) | (w << 32) | (uint32_t)tick);
+    if (util_queue_signal(pid, t->tid, g_signo, value) == 0) {
         t->last = tick;
         atomic_fetch_add_explicit(&n_sent, 1, memory_order_relaxed);
     } else {
