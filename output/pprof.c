@@ -14,7 +14,7 @@
 #include <zlib.h>
 
 #include "array.h"
-#include "frame_parse.h"
+#include "frame_source.h"
 #include "intern.h"
 #include "thread_root.h"
 #include "utf8.h"
@@ -153,6 +153,7 @@ typedef struct conv {
     uint64_t *ids;           /* one sample's location ids, leaf first */
     char *build_ids;         /* the mappings' build-ids in hex: the string table points here */
     size_t ids_cap;
+    const frame_sources *sources; /* the profile's, for native frames' file and line */
     bool oom;
 } conv;
 
@@ -186,7 +187,7 @@ static uint64_t function_id(conv *c, const char *s, size_t n)
     }
     if (added) {
         frame_parts fp;
-        frame_parse(s, n, &fp);
+        frame_source_parse(c->sources, s, n, &fp);
         fn_info *f = &c->fn[id];
         f->name = string_id(c, fp.name, fp.name_len);
         f->system_name = string_id(c, s, key);
@@ -423,6 +424,7 @@ int pprof_write(const folded_profile *p, unsigned hz, const pprof_meta *meta, FI
     uint64_t period = hz ? (1000000000u + hz / 2) / hz : 0;
     conv c;
     memset(&c, 0, sizeof(c));
+    c.sources = p->sources;
     intern_init(&c.strings);
     intern_init(&c.functions);
     intern_init(&c.locations);
