@@ -341,6 +341,11 @@ static int write_pprof(FILE *f, void *ctx)
     return rc;
 }
 
+static int write_sources(FILE *f, void *ctx)
+{
+    return frame_sources_write(((const folded_profile *)ctx)->sources, f);
+}
+
 static int write_speedscope(FILE *f, void *ctx)
 {
     write_ctx *c = ctx;
@@ -714,6 +719,11 @@ bool report_write(const report_input *in)
     }
     bool ok = publish_formats(&cfg, in, &prof, stem, title, svg_title, svg_subtitle, want,
                               !in->window, paths, sizeof paths);
+    if ((cfg.tree[0] || in->keep_sources) && prof.sources && !in->window) {
+        /* Beside the tree's folded stacks, for record to merge (frame_source.h). */
+        char written[PATH_MAX];
+        outfile_publish(stem, ".sources", write_sources, &prof, written, sizeof written);
+    }
     if ((want & CONFIG_FORMAT_TIMELINE) && in->raw && !in->window) {
         size_t used = strlen(paths);
         snprintf(paths + used, sizeof paths - used, "%s%s", used ? " " : "", in->raw);

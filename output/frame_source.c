@@ -2,6 +2,8 @@
 #include "frame_source.h"
 
 #include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -103,6 +105,75 @@ bool frame_sources_get(const frame_sources *fs, const char *frame, size_t n,
     *file = fs->pos[id].file;
     *line = fs->pos[id].line;
     return true;
+}
+
+int frame_sources_merge(frame_sources *dst, const frame_sources *src)
+{
+    for (size_t i = 0; src && i < src->names.len; i++)
+        if (frame_sources_add(dst, src->keys[i], src->names.strs[i].len, src->pos[i].file,
+                              src->pos[i].line) != 0)
+            return -1;
+    return 0;
+}
+
+/* Whether s can sit in a field of the text form (no tab, newline or other control). */
+static bool plain(const char *s)
+{
+    for (; *s; s++)
+        if ((unsigned char)*s < 0x20 || *s == 0x7f)
+            return false;
+    return true;
+}
+
+int frame_sources_write(const frame_sources *fs, FILE *out)
+{
+    for (size_t i = 0; fs && i < fs->names.len; i++)
+        if (plain(fs->pos[i].file) && plain(fs->keys[i]))
+            fprintf(out, "%u\t%s\t%s\n", fs->pos[i].line, fs->pos[i].file, fs->keys[i]);
+    return fflush(out) == EOF || ferror(out) ? -1 : 0;
+}
+
+/* One "LINE\tFILE\tFRAME" line (newline removed): false if malformed. */
+static bool parse_line(char *s, unsigned *line, char **file, char **frame)
+{
+    unsigned long v = 0;
+    char *p = s;
+    while (*p >= '0' && *p <= '9' && v <= UINT32_MAX)
+        v = v * 10 + (unsigned long)(*p++ - '0');
+    if (p == s || *p != '\t' || v > UINT32_MAX)
+        return false;
+    *file = p + 1;
+    char *tab = strchr(*file, '\t');
+    if (!tab || tab == *file || !tab[1] || !plain(tab + 1))
+        return false;
+    *tab = 0;
+    *frame = tab + 1;
+    *line = (unsigned)v;
+    return plain(*file);
+}
+
+long frame_sources_read(frame_sources *fs, FILE *in)
+{
+    char *buf = NULL;
+    size_t cap = 0;
+    ssize_t n;
+    long bad = 0;
+    while ((n = getline(&buf, &cap, in)) > 0) {
+        if (buf[n - 1] == '\n')
+            buf[--n] = 0;
+        unsigned line;
+        char *file, *frame;
+        if ((size_t)n != strlen(buf) || !parse_line(buf, &line, &file, &frame)) {
+            bad++;
+            continue;
+        }
+        if (frame_sources_add(fs, frame, strlen(frame), file, line) != 0) {
+            bad = -1;
+            break;
+        }
+    }
+    free(buf);
+    return ferror(in) ? -1 : bad;
 }
 
 size_t frame_sources_count(const frame_sources *fs)

@@ -17,6 +17,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "frame_parse.h"
 
@@ -34,6 +35,19 @@ int frame_sources_add(frame_sources *fs, const char *frame, size_t n, const char
  * freed. */
 bool frame_sources_get(const frame_sources *fs, const char *frame, size_t n,
                        const char **file, unsigned *line);
+
+/* Every position of src into dst (the smaller one where both have the frame). Returns 0,
+ * or -1 on allocation failure. */
+int frame_sources_merge(frame_sources *dst, const frame_sources *src);
+
+/* The table as text, one "LINE<TAB>FILE<TAB>FRAME" line per frame (a process tree's
+ * PREFIX.sources beside its PREFIX.folded, which `flameprof record` merges); files
+ * holding a tab or a control character are left out. Returns 0, or -1 on a write error. */
+int frame_sources_write(const frame_sources *fs, FILE *out);
+
+/* Adds the lines of such text to fs. The text is untrusted: a malformed line is skipped
+ * and counted. Returns how many were, or -1 on a read or allocation error. */
+long frame_sources_read(frame_sources *fs, FILE *in);
 
 /* How many names have a position. */
 size_t frame_sources_count(const frame_sources *fs);
