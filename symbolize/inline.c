@@ -298,30 +298,31 @@ const char *symbolize_inline_name(symbolizer *s, symbolize_module *m, Dwarf_Die 
  * -list` look for. A relative path keeps its leading ".." (nothing to resolve them by). */
 static void symbolize_clean_path(char *path)
 {
-    bool abs = path[0] == '/';
-    char *out = path + abs, *in = path + abs;
+    char *root = path + (path[0] == '/'), *out = root;
+    const char *in = root;
     size_t kept = 0; /* components written that a ".." may remove */
-    while (*in) {
-        char *end = strchr(in, '/');
+    for (bool last = false; !last;) {
+        const char *end = strchr(in, '/');
         size_t len = end ? (size_t)(end - in) : strlen(in);
-        if ((len == 1 && in[0] == '.') || len == 0) {
+        last = end == NULL; /* decided before out, never ahead of in, writes over it */
+        bool dotdot = len == 2 && in[0] == '.' && in[1] == '.';
+        if (len == 0 || (len == 1 && in[0] == '.')) {
             /* nothing */
-        } else if (len == 2 && in[0] == '.' && in[1] == '.' && kept > 0) {
-            out -= 2; /* past the '/' ending the last component... */
-            while (out > path + abs && out[-1] != '/')
-                out--; /* ...to its start */
-            out += out < path + abs; /* never before the root's '/' */
+        } else if (dotdot && kept > 0) {
+            while (out > root && out[-1] != '/')
+                out--; /* to the start of the last component */
+            if (out > root)
+                out--; /* and the '/' before it */
             kept--;
         } else {
+            if (out > root)
+                *out++ = '/';
             memmove(out, in, len);
             out += len;
-            *out++ = '/';
-            kept += !(len == 2 && in[0] == '.' && in[1] == '.');
+            kept += !dotdot;
         }
-        in += len + (end != NULL);
+        in += len + !last;
     }
-    if (out > path + abs)
-        out--; /* the last '/' */
     *out = '\0';
 }
 
