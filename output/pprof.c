@@ -30,7 +30,7 @@ enum {
     LABEL_KEY = 1, LABEL_STR = 2, LABEL_NUM = 3,
     MAPPING_ID = 1, MAPPING_START = 2, MAPPING_LIMIT = 3, MAPPING_OFFSET = 4,
     MAPPING_FILENAME = 5, MAPPING_BUILD_ID = 6, MAPPING_HAS_FUNCTIONS = 7,
-    LOCATION_ID = 1, LOCATION_MAPPING_ID = 2, LOCATION_LINE = 4,
+    LOCATION_ID = 1, LOCATION_LINE = 4,
     LINE_FUNCTION_ID = 1, LINE_LINE = 2, LINE_COLUMN = 3,
     FUNCTION_ID = 1, FUNCTION_NAME = 2, FUNCTION_SYSTEM_NAME = 3, FUNCTION_FILENAME = 4,
     FUNCTION_START_LINE = 5,
@@ -332,7 +332,7 @@ static void encode_string(pb *out, pb *tmp, const char *s, size_t n)
 }
 
 /* The mappings: the modules of meta (the main executable first), or one named "flameprof"
- * when there are none. Every location refers to the first: folded stacks hold no address. */
+ * when there are none. No location refers to one (pprof.h). */
 static void encode_mappings(conv *c, pb *out, pb *sub, const pprof_meta *meta)
 {
     static const char hex[] = "0123456789abcdef";
@@ -397,7 +397,6 @@ static void encode_tables(conv *c, pb *out, pb *sub, pb *line, uint64_t period,
     for (size_t i = 0; i < c->locations.len; i++) {
         size_t end = c->loc_first[i];
         pb_uint(sub, LOCATION_ID, i + 1);
-        pb_uint(sub, LOCATION_MAPPING_ID, 1);
         for (size_t k = begin; k < end; k++) {
             const fn_info *f = &c->fn[c->loc_lines[k] - 1];
             pb_uint(line, LINE_FUNCTION_ID, c->loc_lines[k]);

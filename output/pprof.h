@@ -28,7 +28,11 @@
  *                label threads; input/pprof_read.c gives the root back. A root whose tid
  *                has leading zeros or more than 18 digits, or whose name is empty, stays a
  *                frame (the labels could not give it back exactly).
- * No addresses: folded stacks have none. Every location refers to mapping 1.
+ * No addresses: folded stacks have none. So no location names a mapping (mapping_id 0, which
+ * profile.proto allows where it is unknown): a location of a real module without an address
+ * sends `go tool pprof`'s source views (-weblist, the web UI's Source) to disassemble that
+ * file at a made-up address, and they show nothing; without one they show the source
+ * from the Function's filename and the Line's line, as -list does.
  * Names that are not UTF-8 get U+FFFD for each bad byte (protobuf strings must be UTF-8).
  * Output is byte-identical for identical input (gzip header without a time stamp). */
 #ifndef FLAMEPROF_PPROF_H

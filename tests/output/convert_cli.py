@@ -142,7 +142,7 @@ GOLDEN = (
        for ids, n in (([2, 1], 1), ([3, 1], 4), ([4, 1], 3), ([3, 5], 2))]
     + [("period_type", [("type", 3), ("unit", 4)]), ("period", PERIOD), ("comment", 6),
        ("mapping", [("id", 1), ("filename", 5), ("has_functions", 1)])]
-    + [("location", [("id", i), ("mapping_id", 1)] + [("line", [("function_id", f)]) for f in fns])
+    + [("location", [("id", i)] + [("line", [("function_id", f)]) for f in fns])
        for i, fns in ((1, [1]), (2, [2]), (3, [3]), (4, [4, 3]), (5, [5]))]
     # name and system_name are one string when the frame is all name (no tag, no location)
     + [("function", [("id", i), ("name", i + 6), ("system_name", i + 6)]) for i in range(1, 6)]
