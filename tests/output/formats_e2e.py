@@ -209,7 +209,7 @@ def check_native_lines(exe, lib, burn, tmp):
         line = "%s %s:%d" % (fn, BURN_C, want[fn])
         check(line in top, "go tool pprof -top -lines: %r" % line, top[-800:])
     raw = go_pprof(go, ["-raw"], path)
-    check(re.search(r"M=0 burn_step %s:%d s=%d\n\s+burn_spin %s:%d s=%d" % (
+    check(re.search(r"0x0 burn_step %s:%d s=%d\n\s+burn_spin %s:%d s=%d" % (
         re.escape(BURN_C), want["burn_step"], want["burn_step"], re.escape(BURN_C),
         want["burn_spin"], want["burn_spin"]), raw),
           "go tool pprof -raw: the inlined Location's two lines with file and line", raw[-800:])
