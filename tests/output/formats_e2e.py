@@ -216,6 +216,11 @@ def check_native_lines(exe, lib, burn, tmp):
     traces = go_pprof(go, ["-traces"], path)
     check(re.search(r"burn_step \(inline\)\n\s+burn_spin\n\s+burn_a\n\s+main\n", traces),
           "go tool pprof -traces: clean names, the inline marked", traces[:600])
+    web = os.path.join(tmp, "weblist.html")
+    go_pprof(go, ["-weblist", "^burn_spin$", "-output", web], path)
+    html = open(web).read() if os.path.exists(web) else ""
+    check("burn_spin(double until)" in html and BURN_C in html,
+          "go tool pprof -weblist (the web UI's Source view): the source shown", html[-400:])
     lst = go_pprof(go, ["-list", "^burn_spin$"], path)
     check(("ROUTINE ======================== burn_spin in " + BURN_C) in lst and
           re.search(r"\s%d:.*burn_spin\(double until\)" % want["burn_spin"], lst),
