@@ -1,7 +1,7 @@
 /* diskcache.c - resolved frames on disk per build-id; see diskcache.h for the contract.
  *
  * File layout (native byte order: the cache never leaves the machine):
- *   "FPSYMC3\n", u32 build-id length, 64 bytes build-id,
+ *   "FPSYMC5\n", u32 build-id length, 64 bytes build-id,
  *   module identity (4 x u64: dev, ino, size, mtime ns), debug identity (the same),
  *   u32 debug path length, the path, u32 entries,
  *   entries sorted, not overlapping: u64 lo, u64 hi (file addresses), u32 record length, record
@@ -22,7 +22,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static const char diskcache_magic[8] = { 'F', 'P', 'S', 'Y', 'M', 'C', '4', '\n' };
+static const char diskcache_magic[8] = { 'F', 'P', 'S', 'Y', 'M', 'C', '5', '\n' };
 enum { DISKCACHE_ID_MAX = 64 };
 
 typedef struct diskcache_entry {

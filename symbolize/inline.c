@@ -326,12 +326,12 @@ static void symbolize_clean_path(char *path)
     *out = '\0';
 }
 
-/* The line table's file and line at the subprogram's first instruction. */
+/* The line table's file and line at the function's (or the inlined call's) entry: where
+ * DWARF has no decl_file (Go's), the function's first line, or its body's first. */
 static const char *symbolize_entry_source(Dwarf_Die *die, Dwarf_Die *cudie, int *line)
 {
     Dwarf_Addr lo;
-    Dwarf_Line *l = dwarf_tag(die) == DW_TAG_subprogram && dwarf_lowpc(die, &lo) == 0
-                        ? dwarf_getsrc_die(cudie, lo) : NULL;
+    Dwarf_Line *l = dwarf_entrypc(die, &lo) == 0 ? dwarf_getsrc_die(cudie, lo) : NULL;
     if (l == NULL || dwarf_lineno(l, line) != 0)
         return NULL;
     return dwarf_linesrc(l, NULL, NULL);
