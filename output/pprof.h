@@ -12,7 +12,9 @@
  *                lines carry the frame's line and column where its name tells them
  *   function     one per distinct frame (frame_parse.h): name is the function's name without
  *                tag, tier or location ("executeUserEntryPoint", "com.example.Foo.bar"),
- *                filename and start_line where the name tells them, and system_name the
+ *                filename and start_line where the name tells them, else where the
+ *                profile's sources (frame_source.h: DWARF, for native code) put the
+ *                function, and system_name the
  *                whole folded frame without "_[i]" ("JS:~executeUserEntryPoint
  *                node:internal/...:155:31_[j]"): the JIT tier and the kind of frame are
  *                kept there, and input/pprof_read.c reads it back, so folded -> pprof ->
