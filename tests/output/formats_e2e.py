@@ -164,7 +164,7 @@ def check_native_sources(exe, lib, burn, tmp, stem, what):
 
 def check_native_lines(exe, lib, burn, tmp):
     """Native frames' source positions from DWARF in every path: in the process, from the
-    symbol cache, through record's process tree; the round trips keep them; go tool pprof
+    symbol cache, from a raw spill, through record's process tree; the round trips keep them; go tool pprof
     shows them and -list finds the source."""
     cache = {"XDG_CACHE_HOME": os.path.join(tmp, "cache"), "FLAMEPROF_SYMCACHE": "1"}
     runs = []
@@ -178,6 +178,15 @@ def check_native_lines(exe, lib, burn, tmp):
           "the first run wrote the symbol cache")
     want = check_native_sources(exe, lib, burn, tmp, runs[0], "in process")
     check_native_sources(exe, lib, burn, tmp, runs[1], "from the symbol cache")
+    # The raw spill (a killed process's, or kept): `flameprof report` symbolizes it.
+    spill = os.path.join(tmp, "spill")
+    p = fptest.run([burn], lib=lib, env={"FLAMEPROF_OUT": spill,
+                   "FLAMEPROF_FORMAT": "folded,timeline"}, timeout=60, echo=False)
+    stem = os.path.join(tmp, "fromraw")
+    p = fptest.run([exe, "report", "-q", "-o", stem, "--format", "pprof,speedscope,folded",
+                    spill + ".raw"], timeout=60, echo=False)
+    check(p.returncode == 0, "report from the raw spill: %d %s" % (p.returncode, p.stderr))
+    check_native_sources(exe, lib, burn, tmp, stem, "flameprof report RAW")
     stem = os.path.join(tmp, "rec")
     p = record(exe, lib, burn, stem, ["--format", "pprof,speedscope,folded"])
     check(p.returncode == 0, "record with sources: %d %s" % (p.returncode, p.stderr))
