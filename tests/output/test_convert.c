@@ -7,6 +7,7 @@
 
 #include "check.h"
 #include "folded.h"
+#include "folded_text.h"
 #include "frame_parse.h"
 #include "frame_source.h"
 #include "pprof.h"
@@ -14,11 +15,7 @@
 
 static void load(folded_profile *p, const char *text, size_t len)
 {
-    folded_init(p);
-    FILE *f = fmemopen((void *)text, len, "r");
-    CHECK(f && folded_parse(f, p, NULL, NULL) == 0);
-    if (f)
-        fclose(f);
+    folded_text_load(p, text, len);
 }
 
 typedef struct mem {
