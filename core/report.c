@@ -724,9 +724,12 @@ bool report_write(const report_input *in)
     bool ok = publish_formats(&cfg, in, &prof, stem, title, svg_title, svg_subtitle, want,
                               !in->window, paths, sizeof paths);
     if ((cfg.tree[0] || in->keep_sources) && prof.sources && !in->window) {
-        /* Beside the tree's folded stacks, for record to merge (frame_source.h). */
+        /* Beside the tree's folded stacks, for record to merge (frame_source.h); withdrawn
+         * with them (a failed exec), so the next report takes the same name. */
         char written[PATH_MAX];
-        outfile_publish(stem, ".sources", write_sources, &prof, written, sizeof written);
+        if (outfile_publish(stem, ".sources", write_sources, &prof, written, sizeof written)
+                == 0 && written_count < MAX_WRITTEN)
+            snprintf(written_paths[written_count++], PATH_MAX, "%s", written);
     }
     if ((want & CONFIG_FORMAT_TIMELINE) && in->raw && !in->window) {
         size_t used = strlen(paths);
