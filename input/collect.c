@@ -45,6 +45,7 @@ void input_collect_init(input_collector *c, folded_profile *p, input_sink *sink)
     c->first_ns = c->last_ns = INPUT_NO_TIME;
     sink->on_sample = collect_sample;
     sink->ctx = c;
+    sink->untimed = true; /* only the time range is kept: readers may merge */
 }
 
 void input_collect_finish(input_collector *c)

@@ -18,6 +18,7 @@
 #ifndef FLAMEPROF_INPUT_H
 #define FLAMEPROF_INPUT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -39,6 +40,11 @@ typedef struct input_sink {
      * message says where itself (a byte offset, a JSON path). May be NULL. */
     void (*on_error)(void *err_ctx, size_t line_no, const char *why);
     void *ctx, *err_ctx;
+    /* The sink has no use for time_ns or the samples' order (it merges them): a reader
+     * may then pass samples already merged, without time, and keep less in memory (the
+     * .cpuprofile reader counts samples per node instead of keeping them in order until
+     * their timeDeltas come). */
+    bool untimed;
 } input_sink;
 
 /* The formats, for detection and --input-format. */
