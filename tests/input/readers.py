@@ -17,8 +17,12 @@ reference tools themselves.
                                        collapses the same way (C programs: same names)
   readers.py malformed FLAMEPROF       broken inputs of every format: one clear error, a line
                                        number or byte offset, never a crash
+  readers.py bigjson FLAMEPROF         a ~60 MB .cpuprofile and speedscope file (few distinct
+                                       stacks, made here by genjson.py) read exactly, with a
+                                       peak RSS (wait4) under a fixed bound far below their size
 """
 import gzip
+import json
 import os
 import re
 import shutil
@@ -29,6 +33,8 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'common'))
 import fptest  # noqa: E402
+
+GENJSON = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'genjson.py')
 
 PERF_FIXTURES = ['default', 'fields', 'events', 'edge', 'node']
 PERF_OPTIONS = {'default': [], 'pid': ['--pid'], 'tid': ['--tid'], 'all': ['--all'],
@@ -423,11 +429,42 @@ def test_malformed(ck, fp):
     wd.cleanup(bool(ck.failed))
 
 
+BIG_MB = 60
+# The readers stream: memory grows with the distinct stacks (and, in speedscope, 1-2 bytes
+# per sample for its stack number until the weights come). Measured: 10 MB for the
+# .cpuprofile, 12 MB for the speedscope file; jansson's documents took 588 MB and 985 MB.
+# ru_maxrss also counts the spawning process's memory before exec (the kernel carries the
+# old address space's high-water mark over), so the files are made by a child process and
+# this one stays small: ~14 MB, which is the figure the .cpuprofile shows here.
+BIG_RSS_MB = 24
+
+
+def test_bigjson(ck, fp):
+    wd = fptest.Workdir('input-bigjson')
+    for kind, ext in (('cpuprofile', 'cpuprofile'), ('speedscope', 'json')):
+        path = wd.path('big.' + ext)
+        gen = subprocess.run([sys.executable, GENJSON, kind, str(BIG_MB), path],
+                             capture_output=True, timeout=120, check=True)
+        want = json.loads(gen.stdout)
+        size = os.path.getsize(path) / 1e6
+        r = fptest.run([fp, 'convert', '--format', 'folded', path], timeout=180)
+        got = folded_dict(r.stdout) if r.returncode == 0 else {}
+        ck.check(got == want, f'{kind}: {size:.0f} MB read, every stack and weight exact',
+                 f'{len(got)} stacks, {sum(got.values())} in all; want {len(want)}, '
+                 f'{sum(want.values())}')
+        ck.check(0 < r.maxrss_kb < BIG_RSS_MB * 1024,
+                 f'{kind}: peak RSS {r.maxrss_kb / 1024:.1f} MB < {BIG_RSS_MB} MB for a '
+                 f'{size:.0f} MB file')
+        os.unlink(path)
+    wd.cleanup(bool(ck.failed))
+
+
 def main():
     mode, fp = sys.argv[1], sys.argv[2]
     ck = fptest.Checks('input-' + mode)
     tests = {'perf': test_perf, 'pprof': test_pprof, 'http': test_http, 'v8': test_v8,
-             'formats': test_formats, 'malformed': test_malformed, 'stackvis': test_stackvis}
+             'formats': test_formats, 'malformed': test_malformed, 'stackvis': test_stackvis,
+             'bigjson': test_bigjson}
     return fptest.run_test(ck, tests[mode], ck, fp, *sys.argv[3:])
 
 
