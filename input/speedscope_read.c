@@ -353,8 +353,9 @@ static int on_weight(ss_state *st, json_in *j, const json_value *v)
     if (json_in_real(v, &w))
         return tape_put_number(&p->weights, w) < 0 ? nomem() : 0;
     if (complain(st))
-        json_in_error(j, "profiles[%zu]: weights[%zu] is %s, not a number; its sample skipped",
-                      p->index, p->nweights - 1, json_in_kind_name(v));
+        json_in_error(j, "profiles[%zu]: weights[%zu] is %s; its sample skipped", p->index,
+                      p->nweights - 1, v->kind == JSON_NUMBER ? "out of range"
+                                       : json_in_kind_name(v));
     return tape_put_none(&p->weights) < 0 ? nomem() : 0;
 }
 

@@ -19,7 +19,8 @@ static int put_head(input_tape *t, uint64_t h, const void *tail, size_t tail_len
         b[n++] = (unsigned char)((h & 0x7f) | (h > 0x7f ? 0x80 : 0));
         h >>= 7;
     } while (h);
-    memcpy(b + n, tail, tail_len);
+    if (tail_len)
+        memcpy(b + n, tail, tail_len);
     if (input_buf_put(&t->b, b, n + tail_len) < 0)
         return -1;
     t->n++;
@@ -53,10 +54,12 @@ int tape_put_none(input_tape *t)
 
 tape_kind tape_get(input_tape *t, int64_t *i, double *d)
 {
+    if (!t->b.s) /* nothing put: no pointer to offset */
+        return TAPE_END;
     const unsigned char *p = (const unsigned char *)t->b.s + t->rd, *end =
         (const unsigned char *)t->b.s + t->b.len;
     uint64_t h;
-    if (!t->b.s || p >= end || !varint_read(&p, end, &h))
+    if (p >= end || !varint_read(&p, end, &h))
         return TAPE_END;
     tape_kind k = TAPE_NONE;
     switch (h & 3) {

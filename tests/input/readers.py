@@ -390,6 +390,15 @@ MALFORMED = {
     'empty-json': ('speedscope', b'{}'),
     'binary': (None, b'\x00\x01\x02\x03' * 100),
     'trace-events': (None, b'{"traceEvents": []}'),
+    'cpuprofile-truncated': ('cpuprofile', b'{"nodes": [{"id": 1, "callFrame": {"functionName":'
+                             b' "f"}}],\n"samples": [1, 1'),
+    'cpuprofile-deep': ('cpuprofile', b'{"nodes": [], "x":\n' + b'[' * 5000 + b']' * 5000 + b'}'),
+    'cpuprofile-cycle': ('cpuprofile', b'{"nodes": [{"id": 1, "callFrame": {"functionName": "f"}},\n'
+                         b'{"id": 2, "children": [3]}, {"id": 3, "children": [2]}],\n'
+                         b'"samples": [1, 2, 3, 4]}'),
+    'speedscope-types': ('speedscope', b'{"shared": {"frames": [{"name": "a"}]},\n"profiles": '
+                         b'[{"type": "sampled", "unit": "none", "samples": [[0], "x", [0]],\n'
+                         b'"weights": [1, 1, 1e999]}]}'),
 }
 
 
@@ -423,6 +432,24 @@ def test_malformed(ck, fp):
         if name == 'trace-events':
             ck.check(r.returncode == 1 and 'not a profile flameprof reads' in r.stderr,
                      'JSON of another kind: one clear line', r.stderr[:200])
+        if name == 'cpuprofile-truncated':
+            ck.check(r.returncode == 1 and f'{path}:2: JSON: parse error: premature EOF' in r.stderr,
+                     'a truncated .cpuprofile: its last line, an error, no graph', r.stderr)
+        if name == 'cpuprofile-deep':
+            ck.check(r.returncode == 1 and f'{path}:2: cpuprofile: JSON nested deeper' in r.stderr,
+                     'nesting thousands deep: refused with its line', r.stderr[:300])
+        if name == 'cpuprofile-cycle':
+            ck.check(r.returncode == 0 and r.stdout == 'f 1\n' and
+                     f'{path}:2: cpuprofile: node 2: its parents form a cycle' in r.stderr and
+                     f'{path}:3: cpuprofile: samples name node 4' in r.stderr,
+                     'a cycle in the node tree and a sample naming no node: skipped, said '
+                     'with their lines; the rest read', r.stdout + r.stderr)
+        if name == 'speedscope-types':
+            ck.check(r.returncode == 0 and r.stdout == 'a 1\n' and
+                     f'{path}:2: speedscope: profiles[0]: samples[1] is a string' in r.stderr and
+                     f'{path}:3: speedscope: profiles[0]: weights[2] is out of range' in r.stderr,
+                     'speedscope: a sample of the wrong type and an infinite weight: skipped, '
+                     'said with their lines', r.stdout + r.stderr)
         if name == 'speedscope-index':
             ck.check(r.stdout == 'a 2\n' and 'names no frame' in r.stderr,
                      'speedscope: a bad frame index skips that sample only', r.stdout)

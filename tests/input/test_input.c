@@ -382,7 +382,7 @@ static void test_speedscope(void)
     HAS_ERR(v, "2: speedscope: profiles[0]: samples[0]: the index names no frame; sample skipped (column 51)");
     HAS_ERR(v, "no weight for sample 3");
     HAS_ERR(v, "samples[3] is an integer, not an array");
-    HAS_ERR(v, "weights[2] is a string, not a number");
+    HAS_ERR(v, "weights[2] is a string; its sample skipped");
     HAS_ERR(v, "0: speedscope: profiles[0]: 3 weights for 4 samples");
     CHECK_STR(v.text, "- 2 m\n");
     CHECK(READ_JSON(INPUT_SPEEDSCOPE, "{\"profiles\": [{\"type\": \"sampled\", \"samples\": [[0, 5], [0]]}],"
