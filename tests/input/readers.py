@@ -185,6 +185,33 @@ def pprof_raw_stacks(go, env, path, index, tags=False):
     return stacks
 
 
+def pprof_traces_stacks(go, env, path):
+    """{folded stack: samples} from `go tool pprof -traces -sample_index=samples`: one block
+    per sample group, its labels (`key:  value`) first, then the count and the frames leaf
+    first, inlined ones marked ` (inline)`. Labels become the root, as --tagroot puts them."""
+    out = subprocess.run([go, 'tool', 'pprof', '-traces', '-sample_index=samples', path],
+                         env=env, capture_output=True, timeout=120).stdout.decode()
+    stacks = {}
+    for block in out.split('-----------+')[1:]:
+        labels, frames, count = [], [], 0
+        for line in block.splitlines()[1:]:
+            m = re.match(r'\s+(\S+):\s+(.*)$', line)
+            v = re.match(r'\s+(\d+)\s+(\S.*)$', line)
+            if v and not frames:
+                count = int(v.group(1))
+                frames.append(v.group(2))
+            elif m and not frames:
+                labels.append(f'{m.group(1)}:{m.group(2).strip()}')
+            elif line.strip():
+                frames.append(line.strip())
+        if frames:
+            names = [f[:-len(' (inline)')] + '_[i]' if f.endswith(' (inline)') else f
+                     for f in reversed(frames)]
+            key = ';'.join(labels + names)
+            stacks[key] = stacks.get(key, 0) + count
+    return stacks
+
+
 def check_go_split(ck, stacks, what, tolerance=0.15):
     total = sum(stacks.values())
     a = sum(v for k, v in stacks.items() if 'main.hotA' in k.split(';'))
@@ -224,6 +251,14 @@ def test_pprof(ck, fp, src):
         want = pprof_raw_stacks(go, env, prof, 1, tags=True)
         ck.check(folded_dict(r.stdout) == want, '--tagroot part: labels as root frames',
                  str(sorted({k.split(';')[0] for k in want})))
+        want = pprof_traces_stacks(go, env, prof)
+        r = convert(fp, ['--sample-index', 'samples', '--tagroot', 'part', prof])
+        got = folded_dict(r.stdout)
+        ck.check(got == want and len(want) > 0,
+                 'go tool pprof -traces: stack for stack, the same counts, labels as roots',
+                 f'{len(want)} stacks' if got == want else
+                 f'ours {len(got)}, -traces {len(want)}; only ours: '
+                 f'{sorted(set(got) - set(want))[:2]}; only -traces: {sorted(set(want) - set(got))[:2]}')
         r = convert(fp, ['--sample-index', 'alloc_space', prof])
         ck.check(r.returncode == 1 and "no sample type 'alloc_space'" in r.stderr and
                  'samples' in r.stderr, 'an unknown sample type: an error that lists the types',
