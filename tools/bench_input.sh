@@ -13,6 +13,9 @@
 #   FLAMEGRAPH=DIR  also time DIR/stackcollapse-perf.pl | DIR/flamegraph.pl on the perf
 #           file (FlameGraph is not in Debian: github.com/brendangregg/FlameGraph)
 #   MB=N    input size (default 100)
+#   KINDS="cpuprofile speedscope perf pprof"  the inputs to measure (default all)
+#   GEN_FOLDED=PATH  gen_folded.py, for the pprof input (default ../shared/bench/ beside the
+#           checkout, as tools/bench_svg.sh)
 # Needs /usr/bin/time (Debian package `time`). Not a test: it prints figures, and says
 # whether AFTER and BEFORE printed the same profile.
 set -euo pipefail
@@ -22,6 +25,7 @@ after=${1:-$root/build/tools/flameprof}
 before=${2:--}
 runs=${3:-5}
 mb=${MB:-100}
+kinds=" ${KINDS:-cpuprofile speedscope perf pprof} "
 work=${TMPDIR:-/tmp}/flameprof-bench-input.$$
 trap 'rm -rf "$work"' EXIT
 mkdir -p "$work"
@@ -30,19 +34,24 @@ mkdir -p "$work"
 [ -x /usr/bin/time ] || { echo "bench_input: /usr/bin/time missing (apt-get install time)" >&2; exit 1; }
 
 echo "making ~$mb MB inputs in $work ..."
-python3 "$root/tests/input/genjson.py" cpuprofile "$mb" "$work/big.cpuprofile" > /dev/null
-python3 "$root/tests/input/genjson.py" speedscope "$mb" "$work/big.speedscope.json" > /dev/null
-python3 - "$root/tests/input/perf/default.perf" "$work/big.perf" "$mb" <<'PY'
+want() { case "$kinds" in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
+want cpuprofile &&
+    python3 "$root/tests/input/genjson.py" cpuprofile "$mb" "$work/big.cpuprofile" > /dev/null
+want speedscope &&
+    python3 "$root/tests/input/genjson.py" speedscope "$mb" "$work/big.speedscope.json" > /dev/null
+want perf && python3 - "$root/tests/input/perf/default.perf" "$work/big.perf" "$mb" <<'PY'
 import sys
 rec = open(sys.argv[1], 'rb').read()
 with open(sys.argv[2], 'wb') as out:
     for _ in range(int(float(sys.argv[3]) * 1e6 / len(rec)) + 1):
         out.write(rec)
 PY
-gen=$root/../shared/bench/gen_folded.py
-if [ -f "$gen" ]; then
+gen=${GEN_FOLDED:-$root/../shared/bench/gen_folded.py}
+if want pprof && [ -f "$gen" ]; then
     python3 "$gen" --stacks 200000 --seed 1 > "$work/s200k.folded" 2>/dev/null
     "$after" convert --format pprof -o "$work/big.pb.gz" "$work/s200k.folded"
+elif want pprof; then
+    echo "bench_input: $gen not found: no pprof input (set GEN_FOLDED)" >&2
 fi
 
 # One line per run: BIN FILE user sys maxrss_kb
@@ -65,7 +74,7 @@ for f in "$work"/big.cpuprofile "$work"/big.speedscope.json "$work"/big.perf "$w
         fi
     fi
 done
-if [ -n "${FLAMEGRAPH:-}" ]; then
+if [ -n "${FLAMEGRAPH:-}" ] && [ -f "$work/big.perf" ]; then
     for _ in $(seq "$runs"); do
         /usr/bin/time -f "flamegraph.pl $work/big.perf %U %S %M" -a -o "$work/times" \
             sh -c "perl '$FLAMEGRAPH/stackcollapse-perf.pl' '$work/big.perf' | perl '$FLAMEGRAPH/flamegraph.pl' > /dev/null"
