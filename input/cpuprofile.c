@@ -281,16 +281,9 @@ static int profile_depth(const json_in *j)
 static int on_value(void *ctx, json_in *j, const json_value *v)
 {
     v8_state *st = ctx;
-    if (j->depth == 0) {
-        if (v->kind == JSON_OBJECT || v->kind == JSON_END)
-            return 0;
-        json_in_error(j, "the document is %s, not an object: not a V8 CPU profile",
-                      json_in_kind_name(v));
-        return -1;
-    }
     int p = profile_depth(j), d = j->depth - p;
     if (d < 0)
-        return 0;
+        return 0; /* the document's object: json_in refuses anything else */
     int key = j->lv[p].key;
     if (d == 0)
         return on_member(st, j, key, v);

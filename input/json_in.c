@@ -72,6 +72,11 @@ void json_in_error(json_in *j, const char *fmt, ...)
 
 static int deliver(json_in *j, const json_value *v)
 {
+    if (j->depth == 0 && v->kind != JSON_OBJECT && v->kind != JSON_END) {
+        json_in_error(j, "the document is %s, not an object", json_in_kind_name(v));
+        j->stopped = true;
+        return 0;
+    }
     if (j->handler(j->ctx, j, v) < 0) {
         j->stopped = true;
         return 0; /* yajl stops: client_canceled */

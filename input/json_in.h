@@ -76,7 +76,8 @@ struct json_in {
 /* Streams the document in `in` through handler (called with ctx). keys: the names the
  * reader matches, NULL-terminated, numbered from 1. Returns 0 when the whole document was
  * read, or -1 after one message: a syntax error or a truncated document (with its line
- * and column), nesting too deep, a read error, or the handler's stop. */
+ * and column), a document that is not an object (both formats are), nesting too deep, a
+ * read error, or the handler's stop. */
 int json_in_parse(json_in *j, input_stream *in, const input_sink *sink, const char *what,
                   const char *const *keys, json_in_handler handler, void *ctx);
 

@@ -18,6 +18,7 @@
 #include "intern.h"
 #include "json_in.h"
 #include "tape.h"
+#include "varint.h"
 
 enum {
     K_SHARED = 1, K_FRAMES, K_NAME, K_FOLDED, K_PROFILES, K_TYPE, K_UNIT, K_START, K_SAMPLES,
@@ -103,12 +104,7 @@ static int nomem(void)
 static int put_varint(input_buf *b, uint64_t v)
 {
     unsigned char x[10];
-    size_t n = 0;
-    do {
-        x[n++] = (unsigned char)((v & 0x7f) | (v > 0x7f ? 0x80 : 0));
-        v >>= 7;
-    } while (v);
-    return input_buf_put(b, x, n);
+    return input_buf_put(b, x, varint_write(x, v));
 }
 
 /* The number of the stack seq[0..len), added if new; -1 out of memory. */
@@ -138,13 +134,8 @@ static int stack_text(ss_state *st, size_t id)
         return s->state > 0;
     const unsigned char *p = (const unsigned char *)s->seq, *end = p + s->seq_len;
     st->text.len = 0;
-    while (p < end) {
-        uint64_t f = 0;
-        for (unsigned shift = 0; p < end; shift += 7) {
-            f |= (uint64_t)(*p & 0x7f) << shift;
-            if (!(*p++ & 0x80))
-                break;
-        }
+    uint64_t f;
+    while (p < end && varint_read(&p, end, &f)) {
         if (f >= st->nframes) {
             s->state = -1;
             return 0;
@@ -521,13 +512,8 @@ static int on_top(ss_state *st, json_in *j, const json_value *v)
 static int on_value(void *ctx, json_in *j, const json_value *v)
 {
     ss_state *st = ctx;
-    if (j->depth == 0) {
-        if (v->kind == JSON_OBJECT || v->kind == JSON_END)
-            return 0;
-        json_in_error(j, "the document is %s, not an object: not a speedscope file",
-                      json_in_kind_name(v));
-        return -1;
-    }
+    if (j->depth == 0)
+        return 0; /* the document's object: json_in refuses anything else */
     if (j->depth <= 2) {
         if (on_top(st, j, v) < 0)
             return -1;

@@ -14,11 +14,7 @@
 static int put_head(input_tape *t, uint64_t h, const void *tail, size_t tail_len)
 {
     unsigned char b[10 + 8];
-    size_t n = 0;
-    do {
-        b[n++] = (unsigned char)((h & 0x7f) | (h > 0x7f ? 0x80 : 0));
-        h >>= 7;
-    } while (h);
+    size_t n = varint_write(b, h);
     if (tail_len)
         memcpy(b + n, tail, tail_len);
     if (input_buf_put(&t->b, b, n + tail_len) < 0)
