@@ -343,6 +343,8 @@ static void test_cpuprofile(void)
     /* Nesting deeper than any profile: refused, not a stack overflow or a huge stack. */
     size_t depth = 100000;
     char *deep = malloc(2 * depth + 32);
+    if (!deep)
+        abort();
     size_t n = (size_t)sprintf(deep, "{\"x\": ");
     memset(deep + n, '[', depth);
     memset(deep + n + depth, ']', depth);
