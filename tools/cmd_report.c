@@ -14,6 +14,8 @@
 #include "cli.h"
 #include "config.h"
 #include "debuginfod.h"
+#include "filter.h"
+#include "heatmap_input.h"
 #include "jit_perfmap.h"
 #include "rawfile.h"
 #include "report.h"
@@ -41,13 +43,15 @@ static const char report_help[] =
     CLI_FILTER_HELP;
 
 static const char heatmap_help[] =
-    "Usage: flameprof heatmap [-o PREFIX] [-q] RAWFILE\n"
+    "Usage: flameprof heatmap [-o PREFIX] [-q] RAWFILE|FILE\n"
     "\n"
     "Write PREFIX.heatmap.html: the run's timeline as a FlameScope heatmap (a column per\n"
     "second, a row per 20 ms), where a selected time range opens as a flame graph and two\n"
     "ranges compare as a differential one. One self-contained file: no server, no network.\n"
     "RAWFILE may belong to a process still running (what it has written so far is drawn).\n"
-    "PREFIX defaults to RAWFILE without its .raw ending.\n"
+    "FILE may be another tool's profile with time stamps: perf script output (plain or\n"
+    "gzip'ed), a V8 .cpuprofile, a speedscope file with a time unit; its time runs from its\n"
+    "first sample. PREFIX defaults to RAWFILE without its .raw ending (FILE as it is).\n"
     "\n"
     "  -o PREFIX   output prefix\n"
     "  -q          no summary line\n"
@@ -170,6 +174,33 @@ static void report_debuginfod(const symbolize_debuginfod *dbg, bool quiet)
                         "none here\n", found, asked);
 }
 
+/* Whether path starts as a raw spill does ("flameprof-raw "). */
+static bool is_raw_file(const char *path)
+{
+    char head[16] = "";
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return true; /* the raw file path says why it cannot be opened */
+    size_t n = fread(head, 1, sizeof head - 1, f);
+    fclose(f);
+    return n >= 14 && memcmp(head, "flameprof-raw ", 14) == 0;
+}
+
+/* `flameprof heatmap FILE` on another tool's timed profile (perf script, .cpuprofile,
+ * speedscope). Filters are applied to raw files' heatmaps only. */
+static int heatmap_of_input(config *cfg, const report_opts *o)
+{
+    if (filter_active(cli_filter())) {
+        fprintf(stderr, "flameprof: heatmap: --hide/--focus/--exclude/--strip apply to raw "
+                "files; %s is another tool's profile\n", o->path);
+        return EXIT_USAGE;
+    }
+    set_prefix(cfg, o);
+    cli_input_opts in;
+    cli_input_defaults(&in);
+    return heatmap_input_run(o->path, &in, cfg->out, cfg->quiet);
+}
+
 static int run(int argc, char **argv, unsigned formats)
 {
     config cfg = { .freq = CONFIG_DEFAULT_FREQ, .formats = formats };
@@ -177,6 +208,8 @@ static int run(int argc, char **argv, unsigned formats)
     int rc = report_args(argc, argv, &cfg, &o);
     if (rc >= 0)
         return rc;
+    if (formats == CONFIG_FORMAT_HEATMAP && !is_raw_file(o.path))
+        return heatmap_of_input(&cfg, &o);
     FILE *in = fopen(o.path, "re");
     if (!in) {
         fprintf(stderr, "flameprof: %s: cannot open %s: %m\n", o.cmd, o.path);

@@ -17,10 +17,15 @@ reference tools themselves.
                                        collapses the same way (C programs: same names)
   readers.py malformed FLAMEPROF       broken inputs of every format: one clear error, a line
                                        number or byte offset, never a crash
+  readers.py heatmap FLAMEPROF FIXDIR INPUT_DUMP
+                                       `flameprof heatmap` of a perf script fixture, a
+                                       .cpuprofile and a timed speedscope file: every 20 ms
+                                       cell as the reader's own timed samples add up
   readers.py bigjson FLAMEPROF         a ~60 MB .cpuprofile and speedscope file (few distinct
                                        stacks, made here by genjson.py) read exactly, with a
                                        peak RSS (wait4) under a fixed bound far below their size
 """
+import base64
 import gzip
 import json
 import os
@@ -491,6 +496,83 @@ def test_malformed(ck, fp):
     wd.cleanup(bool(ck.failed))
 
 
+def heatmap_cells(path):
+    """{(slot, stack): weight} from a heatmap page: its names (F), stack tree (N: parent + 1
+    and frame per node), stacks (S: node) and slots (T: base64 varints; per slot the number
+    of stacks, then (id delta, weight) pairs)."""
+    html = open(path, encoding='utf-8').read()
+    d = json.loads(re.search(r'<script id="fpdata" type="application/json">(.*?)</script>',
+                             html, re.S).group(1))
+    vals, v, shift = [], 0, 0
+    for b in base64.b64decode(d['T']):
+        v |= (b & 0x7f) << shift
+        shift += 7
+        if not b & 0x80:
+            vals.append(v)
+            v = shift = 0
+    nodes = list(zip(d['N'][0::2], d['N'][1::2]))
+
+    def text(node):
+        frames = []
+        while node >= 0:
+            parent, frame = nodes[node]
+            frames.append(d['F'][frame])
+            node = parent - 1
+        return ';'.join(reversed(frames))
+    stacks = [text(n) for n in d['S']]
+    cells, it = {}, iter(vals)
+    for slot in range(d['first'], d['end']):
+        sid = 0
+        for _ in range(next(it)):
+            sid += next(it)
+            cells[(slot, stacks[sid])] = cells.get((slot, stacks[sid]), 0) + next(it)
+    return cells
+
+
+def timed_cells(dump, fmt, path):
+    """The same from the reader's own timed samples (input_dump -t): 20 ms slots from the
+    first sample's time."""
+    lines = fptest.run([dump, '-t', fmt, path], echo=False).stdout.splitlines()
+    samples = [(int(t), int(w), st) for t, w, st in (ln.split(' ', 2) for ln in lines)
+               if t != '-']
+    t0, cells = samples[0][0] if samples else 0, {}
+    for t, w, st in samples:
+        key = (max(t - t0, 0) // 20000000, st)
+        cells[key] = cells.get(key, 0) + w
+    return cells
+
+
+def test_heatmap(ck, fp, fixdir, dump):
+    wd = fptest.Workdir('input-heatmap')
+    subprocess.run([sys.executable, GENJSON, 'cpuprofile', '0.05', wd.path('gen.cpuprofile')],
+                   capture_output=True, check=True, timeout=60)
+    open(wd.path('ev.json'), 'w').write(EVENTED.replace('milliseconds', 'seconds'))  # 10 s
+    for fmt, path in (('perf', os.path.join(fixdir, 'default.perf')),
+                      ('perf', os.path.join(fixdir, 'node.perf.gz')),
+                      ('cpuprofile', wd.path('gen.cpuprofile')),
+                      ('speedscope', wd.path('ev.json'))):
+        prefix = wd.path(os.path.basename(path))
+        r = fptest.run([fp, 'heatmap', '-o', prefix, path], echo=False)
+        page = prefix + '.heatmap.html'
+        got = heatmap_cells(page) if r.returncode == 0 and os.path.exists(page) else {}
+        want = timed_cells(dump, fmt, path)
+        slots = {s for s, _ in want}
+        ck.check(got == want and len(slots) > 1,
+                 f'heatmap of {os.path.basename(path)}: every 20 ms cell as its timed samples add '
+                 f'up ({len(slots)} slots, {len(want)} cells)',
+                 r.stderr.strip() if r.returncode else
+                 f'{len(got)} cells vs {len(want)}; only ours: {sorted(set(got) - set(want))[:2]}, '
+                 f'only the samples: {sorted(set(want) - set(got))[:2]}')
+    # No time stamps: one clear line, no page.
+    pb = wd.path('t.pb.gz')
+    fptest.run([fp, 'convert', '-o', pb, os.path.join(fixdir, 'default.default.folded')], echo=False)
+    r = fptest.run([fp, 'heatmap', '-o', wd.path('nt'), pb], echo=False)
+    ck.check(r.returncode == 1 and 'no sample with a time stamp' in r.stderr and
+             not os.path.exists(wd.path('nt.heatmap.html')),
+             'a pprof profile (no times): one clear line, no page', r.stderr.strip())
+    wd.cleanup(bool(ck.failed))
+
+
 BIG_MB = 60
 # The readers stream: memory grows with the distinct stacks (and, in speedscope, 1-2 bytes
 # per sample for its stack number until the weights come). Measured: 10 MB for the
@@ -526,7 +608,7 @@ def main():
     ck = fptest.Checks('input-' + mode)
     tests = {'perf': test_perf, 'pprof': test_pprof, 'http': test_http, 'v8': test_v8,
              'formats': test_formats, 'malformed': test_malformed, 'stackvis': test_stackvis,
-             'bigjson': test_bigjson}
+             'bigjson': test_bigjson, 'heatmap': test_heatmap}
     return fptest.run_test(ck, tests[mode], ck, fp, *sys.argv[3:])
 
 
