@@ -211,6 +211,22 @@ int cli_read_profile(const char *path, const cli_input_opts *opts, folded_profil
     return 0;
 }
 
+/* Folded stacks as samples without time, one per stack. */
+static long folded_samples(input_stream *in, input_sink *sink, cli_line_errors *errs)
+{
+    folded_profile p;
+    folded_init(&p);
+    long bad = read_folded(in, NULL, &p, errs);
+    for (size_t i = 0; bad >= 0 && i < p.len; i++) {
+        input_sample s = { p.entries[i].stack, strlen(p.entries[i].stack), p.entries[i].count,
+                           INPUT_NO_TIME };
+        if (sink->on_sample(sink->ctx, &s) < 0)
+            bad = -1;
+    }
+    folded_free(&p);
+    return bad;
+}
+
 int cli_read_samples(const char *path, const cli_input_opts *o, input_sink *sink,
                      input_format *fmt)
 {
@@ -229,11 +245,9 @@ int cli_read_samples(const char *path, const cli_input_opts *o, input_sink *sink
     case INPUT_PPROF: bad = pprof_read(&in, &o->pprof, sink); break;
     case INPUT_CPUPROFILE: bad = cpuprofile_read(&in, sink); break;
     case INPUT_SPEEDSCOPE: bad = speedscope_read(&in, sink); break;
-    default:
-        fprintf(stderr, "flameprof: %s: %s has no time stamps\n", errs.name,
-                input_format_name(*fmt));
-        input_stream_close(&in);
-        return 1;
+    default: /* folded stacks: no time, one sample per stack */
+        bad = folded_samples(&in, sink, &errs);
+        break;
     }
     int err = errno;
     input_stream_close(&in);

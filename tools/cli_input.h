@@ -73,8 +73,8 @@ int cli_read_profile(const char *path, const cli_input_opts *o, folded_profile *
 
 /* Reads the profile at path (as cli_read_profile) sample by sample, in order, each with
  * its time where the format has one (input.h), into sink (its on_sample and ctx; the rest
- * is set here). *fmt: the format read. Folded stacks, which have no time, are refused.
- * Returns 0, or 1 after a one-line message. */
+ * is set here). *fmt: the format read (folded stacks and pprof have no time). Returns 0,
+ * or 1 after a one-line message. */
 int cli_read_samples(const char *path, const cli_input_opts *o, input_sink *sink,
                      input_format *fmt);
 

@@ -20,7 +20,8 @@ reference tools themselves.
   readers.py heatmap FLAMEPROF FIXDIR INPUT_DUMP
                                        `flameprof heatmap` of a perf script fixture, a
                                        .cpuprofile and a timed speedscope file: every 20 ms
-                                       cell as the reader's own timed samples add up
+                                       cell as the reader's own timed samples add up;
+                                       `report --from/--to` of the perf file: those slots
   readers.py bigjson FLAMEPROF         a ~60 MB .cpuprofile and speedscope file (few distinct
                                        stacks, made here by genjson.py) read exactly, with a
                                        peak RSS (wait4) under a fixed bound far below their size
@@ -563,6 +564,24 @@ def test_heatmap(ck, fp, fixdir, dump):
                  r.stderr.strip() if r.returncode else
                  f'{len(got)} cells vs {len(want)}; only ours: {sorted(set(got) - set(want))[:2]}, '
                  f'only the samples: {sorted(set(want) - set(got))[:2]}')
+    # report --from/--to: the same slots (1 s to 2.5 s: slots 50 to 124) as folded stacks;
+    # without a range, the whole profile as convert reads it.
+    perf = os.path.join(fixdir, 'default.perf')
+    want = {}
+    for (slot, st), w in timed_cells(dump, 'perf', perf).items():
+        if 50 <= slot < 125:
+            want[st] = want.get(st, 0) + w
+    r = fptest.run([fp, 'report', '--from', '1', '--to', '2.5', '--format', 'folded', '-o',
+                    wd.path('range'), perf], echo=False)
+    got = folded_dict(open(wd.path('range.folded')).read()) if r.returncode == 0 else {}
+    ck.check(got == want and 0 < sum(want.values()) < sum(timed_cells(dump, 'perf', perf).values()),
+             'report --from 1 --to 2.5 default.perf: the stacks of those slots, exactly',
+             r.stderr.strip() if r.returncode else f'{len(got)} stacks vs {len(want)}')
+    r = fptest.run([fp, 'report', '--format', 'folded,svg', '-o', wd.path('all'), perf], echo=False)
+    ck.check(r.returncode == 0 and os.path.exists(wd.path('all.svg')) and
+             open(wd.path('all.folded'), 'rb').read() == convert(fp, [perf]).out,
+             'report FILE.perf without a range: the profile convert reads, and its SVG',
+             r.stderr.strip())
     # No time stamps: one clear line, no page.
     pb = wd.path('t.pb.gz')
     fptest.run([fp, 'convert', '-o', pb, os.path.join(fixdir, 'default.default.folded')], echo=False)
