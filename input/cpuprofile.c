@@ -60,7 +60,11 @@ typedef struct v8_state {
     size_t nkids, kcap;
     v8_cur cur;
     bool has_nodes, has_samples, has_deltas, has_start;
-    int64_t start_us;
+    bool nodes_done, samples_done; /* their arrays ended */
+    bool linked;         /* link_tree done */
+    bool streaming;      /* timeDeltas paired with the taped samples as they come */
+    bool stream_timed;   /* their times still good */
+    int64_t start_us, t_us;
     idcount counts;      /* samples per node id, with the place of the first */
     input_tape samples, deltas; /* in order, for a sink that wants times */
     size_t nsamples, ndeltas;
@@ -219,6 +223,11 @@ static int on_sample(v8_state *st, json_in *j, const json_value *v)
     return 0;
 }
 
+static int link_tree(v8_state *st);
+static int emit_next(v8_state *st, bool *timed, int64_t us);
+
+/* A delta. For a sink that wants times: when the nodes, samples and startTime came before
+ * (node's order), each delta is paired with its sample at once; else it is kept too. */
 static int on_delta(v8_state *st, json_in *j, const json_value *v)
 {
     int64_t us;
@@ -231,7 +240,18 @@ static int on_delta(v8_state *st, json_in *j, const json_value *v)
                           json_in_kind_name(v));
         us = 0;
     }
-    return !st->sink->untimed && tape_put_int(&st->deltas, us) < 0 ? (errno = ENOMEM, -1) : 0;
+    if (st->sink->untimed)
+        return 0;
+    if (k == 0 && st->nodes_done && st->samples_done && st->has_start) {
+        if (link_tree(st) < 0)
+            return -1;
+        st->linked = st->streaming = st->stream_timed = true;
+        st->t_us = st->start_us;
+        tape_rewind(&st->samples);
+    }
+    if (st->streaming)
+        return emit_next(st, &st->stream_timed, us) < 0 ? -1 : 0;
+    return tape_put_int(&st->deltas, us) < 0 ? (errno = ENOMEM, -1) : 0;
 }
 
 /* One array member of the profile: there once, and an array. */
@@ -257,6 +277,10 @@ static int array_member(v8_state *st, json_in *j, bool *has, const char *name,
 
 static int on_member(v8_state *st, json_in *j, int key, const json_value *v)
 {
+    if (v->kind == JSON_END) {
+        st->nodes_done |= key == K_NODES;
+        st->samples_done |= key == K_SAMPLES;
+    }
     switch (key) {
     case K_NODES: return array_member(st, j, &st->has_nodes, "nodes", v, true);
     case K_SAMPLES: return array_member(st, j, &st->has_samples, "samples", v, true);
@@ -405,26 +429,41 @@ static int emit(v8_state *st, size_t i, uint64_t weight, int64_t t)
 }
 
 /* Samples in order, each with its time where startTime and timeDeltas give one. */
+/* The next sample on the tape, its time st->t_us once its delta us is added (while
+ * *timed). Returns 1, 0 at the tape's end, -1 when the sink stops. */
+static int emit_next(v8_state *st, bool *timed, int64_t us)
+{
+    int64_t id;
+    double unused;
+    tape_kind k = tape_get(&st->samples, &id, &unused);
+    if (k == TAPE_END)
+        return 0;
+    if (*timed && __builtin_add_overflow(st->t_us, us, &st->t_us))
+        *timed = false;
+    size_t i = k == TAPE_INT ? node_of(st, id) : SIZE_MAX;
+    if (i == SIZE_MAX)
+        return 1; /* reported with the counts */
+    int64_t t_ns = *timed && st->t_us > -INT64_MAX / 1000 && st->t_us < INT64_MAX / 1000
+                       ? st->t_us * 1000 : INPUT_NO_TIME;
+    return emit(st, i, 1, t_ns) < 0 ? -1 : 1;
+}
+
+/* The samples not yet passed, in order: with the kept deltas' times when they match. */
 static int emit_in_order(v8_state *st)
 {
-    bool timed = st->has_deltas && st->ndeltas == st->nsamples && st->has_start;
-    int64_t t_us = st->start_us, id, us;
-    double unused;
-    for (;;) {
-        tape_kind k = tape_get(&st->samples, &id, &unused);
-        if (k == TAPE_END)
-            return 0;
-        if (timed && tape_get(&st->deltas, &us, &unused) == TAPE_INT &&
-            __builtin_add_overflow(t_us, us, &t_us))
-            timed = false;
-        size_t i = k == TAPE_INT ? node_of(st, id) : SIZE_MAX;
-        if (i == SIZE_MAX)
-            continue; /* reported with the counts */
-        int64_t t_ns = timed && t_us > -INT64_MAX / 1000 && t_us < INT64_MAX / 1000
-                           ? t_us * 1000 : INPUT_NO_TIME;
-        if (emit(st, i, 1, t_ns) < 0)
-            return -1;
-    }
+    bool timed = !st->streaming && st->has_deltas && st->ndeltas == st->nsamples &&
+                 st->has_start;
+    if (!st->streaming)
+        st->t_us = st->start_us;
+    int rc;
+    do {
+        int64_t us = 0;
+        double unused;
+        if (timed && tape_get(&st->deltas, &us, &unused) != TAPE_INT)
+            us = 0;
+        rc = emit_next(st, &timed, us);
+    } while (rc > 0);
+    return rc;
 }
 
 static int emit_samples(v8_state *st)
@@ -437,8 +476,10 @@ static int emit_samples(v8_state *st)
         return 0;
     }
     if (st->has_deltas && st->ndeltas != st->nsamples)
-        input_error(st->sink, 0, "cpuprofile: %zu timeDeltas for %zu samples; no times",
-                    st->ndeltas, st->nsamples);
+        input_error(st->sink, 0, "cpuprofile: %zu timeDeltas for %zu samples; %s",
+                    st->ndeltas, st->nsamples, !st->streaming ? "no times"
+                    : st->ndeltas < st->nsamples ? "the samples past them have no time"
+                                                 : "the extra ones ignored");
     for (size_t k = 0; k < st->counts.len; k++) {
         idcount_entry *e = &st->counts.e[k];
         size_t i = node_of(st, e->id);
@@ -482,7 +523,7 @@ long cpuprofile_read(input_stream *in, const input_sink *sink)
         input_error(sink, 0, "cpuprofile: no \"nodes\" array: not a V8 CPU profile");
         rc = -1;
     }
-    if (rc == 0)
+    if (rc == 0 && !st->linked)
         rc = link_tree(st);
     if (rc == 0)
         rc = emit_samples(st);

@@ -356,7 +356,16 @@ static void test_cpuprofile(void)
     for (size_t cut = 0; cut < sizeof(v8_doc) - 1; cut++) {
         long rc = read_json(INPUT_CPUPROFILE, v8_doc, cut, true, &v);
         CHECKF(rc == -1 && v.len == 0 && v.errors >= 1, "cut %zu: rc %ld, %s", cut, rc, v.text);
+        /* Timed, samples may pass as their deltas come, but the reading fails all the same. */
+        rc = read_json(INPUT_CPUPROFILE, v8_doc, cut, false, &v);
+        CHECKF(rc == -1 && v.errors >= 1, "cut %zu (timed): rc %ld", cut, rc);
     }
+    /* Deltas fewer than the samples, in node's order: times as far as they go. */
+    CHECK(READ_JSON(INPUT_CPUPROFILE, "{\"nodes\": [{\"id\": 1, \"callFrame\": {\"functionName\": "
+                    "\"f\"}}], \"startTime\": 10, \"samples\": [1, 1, 1], \"timeDeltas\": [1, 2]}",
+                    false, &v) == 0);
+    CHECK_STR(v.text, "11000 1 f\n13000 1 f\n- 1 f\n");
+    HAS_ERR(v, "2 timeDeltas for 3 samples; the samples past them have no time");
 }
 
 static const char ss_doc[] =
