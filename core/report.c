@@ -528,11 +528,12 @@ static void print_summary(FILE *out, const report_input *in, const folded_profil
                            : "",
             paths);
     if (s->wall)
-        fprintf(stderr, "flameprof: wall mode: off-cpu %llu of %llu periods; ticker sent=%llu "
-                        "failed=%llu, %llu threads skipped (they block SIGPROF)\n",
+        fprintf(stderr, "flameprof: wall mode: off-cpu %llu of %llu periods; %llu threads "
+                        "timed (%llu timers failed), %llu skipped (they block SIGPROF), "
+                        "period x%llu (more than 16 threads stretch it)\n",
                 (unsigned long long)s->offcpu_weight, (unsigned long long)prof->total,
-                (unsigned long long)s->ticker_sent, (unsigned long long)s->ticker_failed,
-                (unsigned long long)s->ticker_skipped);
+                (unsigned long long)s->wall_armed, (unsigned long long)s->wall_failed,
+                (unsigned long long)s->wall_skipped, (unsigned long long)s->wall_stretch);
     uint64_t dropped = in->tl ? in->tl_info.first_slot / TIMELINE_SLOTS_PER_S
                               : rawfile_timeline_dropped_s();
     if (dropped)

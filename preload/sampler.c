@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
 #include <time.h>
@@ -41,7 +42,6 @@ static bool g_itimer; /* fallback source: setitimer, signals carry SI_KERNEL */
 static bool g_empty;  /* benchmark floor: count the signal, do nothing else */
 static bool g_wall;   /* wall mode: the ticker signals every thread (ticker.h) */
 static bool g_perf;   /* CPU source: perf_event task clock per thread (perfclock.h) */
-static pid_t g_pid;   /* for telling the ticker's signals (si_pid) */
 static ticker_thread_fn g_create;
 static atomic_bool g_sampling;
 static atomic_int g_inflight;
@@ -176,7 +176,7 @@ static void chain_to_app(int sig, siginfo_t *si, void *uc)
 static bool is_our_signal(const siginfo_t *si)
 {
     if (g_wall)
-        return ticker_decode(si, g_pid) != 0;
+        return ticker_decode(si) != 0;
     if (g_perf && perfclock_is_ours(si))
         return true;
     if (g_itimer)
@@ -184,20 +184,50 @@ static bool is_our_signal(const siginfo_t *si)
     return si->si_code == SI_TIMER && si->si_value.sival_ptr == (void *)sampler_magic;
 }
 
-/* Was the thread blocked in a system call when the signal came (off CPU, in wall mode)? A
- * call the signal interrupted is either restarted (the kernel puts the ip back on the
- * `syscall` instruction, 0f 05) or fails with EINTR (ip just past it, rax = -EINTR); a call
- * that completed while the signal was pending (a clock read, a write) returns its result
- * and is on-CPU time. User code is almost never exactly on a `syscall` instruction.
+/* Wall mode's on/off-CPU state (README, "Wall-clock mode"): off CPU is time inside a system
+ * call that waits: blocked, or woken and waiting for a CPU to return from it. Time in the
+ * program's own code is on CPU, preempted or not (it wants the CPU for its own work).
+ *
+ * The wall timer's signal is generated at the period by the kernel; the handler runs when the
+ * thread next returns to user space, and the interrupted context shows where it was:
+ *  - a call the signal interrupted (the thread was blocked when the signal came) is
+ *    restarted (the kernel puts the pc back on the `syscall` instruction, 0f 05) or fails with
+ *    EINTR (pc just past it, rax = -EINTR): off CPU, certain;
+ *  - a call that returned normally while the signal was pending (pc just past `syscall`):
+ *    either it waited (woken before the signal and queued for a CPU, or in an uninterruptible
+ *    wait the signal cannot break) or it computed (a large read of /dev/zero, a loop of short
+ *    calls). Off CPU if the thread blocked (a voluntary context switch, getrusage
+ *    RUSAGE_THREAD) since its previous sample. Its CPU time cannot tell: under load a thread
+ *    that computes runs a small part of the wall time too. (One getrusage a sample: ~1 us.)
+ *  - anywhere else: on CPU (user code is almost never exactly on or after a `syscall`).
  * Reads two code bytes around the pc, within its page (the pc's page is mapped). */
-static bool in_system_call(const ucontext_t *uc)
+enum pc_at { PC_ELSEWHERE, PC_INTERRUPTED, PC_RETURNED };
+
+static enum pc_at pc_at_system_call(const ucontext_t *uc)
 {
     uint64_t pc = (uint64_t)uc->uc_mcontext.gregs[REG_RIP];
     int64_t rax = (int64_t)uc->uc_mcontext.gregs[REG_RAX];
     const unsigned char *p = (const unsigned char *)(uintptr_t)pc;
     if ((pc & 4095) <= 4094 && p[0] == 0x0f && p[1] == 0x05)
-        return true;
-    return rax == -EINTR && (pc & 4095) >= 2 && p[-2] == 0x0f && p[-1] == 0x05;
+        return PC_INTERRUPTED;
+    if ((pc & 4095) >= 2 && p[-2] == 0x0f && p[-1] == 0x05)
+        return rax == -EINTR ? PC_INTERRUPTED : PC_RETURNED;
+    return PC_ELSEWHERE;
+}
+
+/* This thread's voluntary context switches at its previous wall-mode sample (-1: none). */
+static __thread long tls_prev_nvcsw __attribute__((tls_model("initial-exec"))) = -1;
+
+static bool off_cpu(const ucontext_t *uc)
+{
+    struct rusage ru; /* the raw call: async-signal-safe */
+    long nvcsw = syscall(SYS_getrusage, RUSAGE_THREAD, &ru) == 0 ? ru.ru_nvcsw : -1;
+    long prev = tls_prev_nvcsw;
+    tls_prev_nvcsw = nvcsw;
+    enum pc_at at = pc_at_system_call(uc);
+    if (at != PC_RETURNED)
+        return at == PC_INTERRUPTED;
+    return prev >= 0 && nvcsw > prev;
 }
 
 static void take_sample(const siginfo_t *si, const ucontext_t *uc)
@@ -208,10 +238,8 @@ static void take_sample(const siginfo_t *si, const ucontext_t *uc)
     }
     uint64_t t0 = now_ns();
     uint32_t weight = 1;
-    if (g_wall) {
-        weight = ticker_decode(si, g_pid);
-        ticker_took(si);
-    }
+    if (g_wall)
+        weight = ticker_decode(si);
     else if (si->si_code == SI_TIMER && si->si_overrun > 0)
         weight += si->si_overrun < 1000000 ? (uint32_t)si->si_overrun : 1000000;
     atomic_fetch_add_explicit(&st_signals, 1, memory_order_relaxed);
@@ -244,7 +272,7 @@ static void take_sample(const siginfo_t *si, const ucontext_t *uc)
     s->depth = (uint16_t)r.depth;
     s->flags = (r.truncated ? RING_TRUNCATED : 0) | (r.outside ? RING_JIT : 0) |
                (r.methods ? RING_METHODS : 0) |
-               (g_wall && in_system_call(uc) ? RING_OFFCPU : 0) | (npy ? RING_PY : 0);
+               (g_wall && off_cpu(uc) ? RING_OFFCPU : 0) | (npy ? RING_PY : 0);
     s->npy = (uint32_t)npy;
     if (s->flags & RING_OFFCPU)
         atomic_fetch_add_explicit(&st_offcpu, weight, memory_order_relaxed);
@@ -518,7 +546,6 @@ void sampler_set_mode(bool wall, bool perf, ticker_thread_fn create)
 
 int sampler_init(unsigned freq, ring *r, bool empty)
 {
-    g_pid = getpid();
     g_ring = r;
     g_empty = empty;
     g_period_ns = 1000000000L / (long)freq;
@@ -587,7 +614,6 @@ void sampler_after_fork_child(void)
     timers_len = 0;
     perfclock_forget_all_open(); /* the parent's threads' events, inherited as fds */
     ticker_after_fork_child();
-    g_pid = getpid();
     atomic_store(&g_inflight, 0);
     _Atomic uint64_t *counters[] = { &st_signals, &st_weight, &st_dropped, &st_dropped_weight,
                                      &st_foreign, &st_threads, &st_timer_failures,
@@ -648,9 +674,9 @@ void sampler_get_stats(sampler_stats *o)
     o->offcpu_weight = atomic_load(&st_offcpu);
     o->wall = g_wall;
     if (g_wall) {
-        o->source = "wall-clock ticker thread, rt_tgsigqueueinfo to at most 16 threads a tick "
-                    "round-robin, tick-weighted";
-        ticker_counts(&o->ticker_sent, &o->ticker_failed, &o->ticker_skipped);
+        o->source = "timer_create(CLOCK_MONOTONIC) per thread, at most 16 x frequency signals "
+                    "a second, overrun-weighted";
+        ticker_counts(&o->wall_armed, &o->wall_failed, &o->wall_skipped, &o->wall_stretch);
     } else if (g_perf) {
         o->source = o->perf_threads == o->threads
                         ? "perf_event task-clock per thread"
