@@ -13,7 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
 #include <time.h>
@@ -184,50 +183,30 @@ static bool is_our_signal(const siginfo_t *si)
     return si->si_code == SI_TIMER && si->si_value.sival_ptr == (void *)sampler_magic;
 }
 
-/* Wall mode's on/off-CPU state (README, "Wall-clock mode"): off CPU is time inside a system
- * call that waits: blocked, or woken and waiting for a CPU to return from it. Time in the
- * program's own code is on CPU, preempted or not (it wants the CPU for its own work).
+/* Wall mode's on/off-CPU state (README, "Wall-clock mode"): off CPU is the kernel's own
+ * "sleeping": blocked in a system call, waiting for an event. A thread that runs, or is
+ * runnable and waits for a CPU (preempted, or woken and not yet back from its call), is on
+ * CPU: it wants the CPU (ps's and top's R state; async-profiler's wall mode says the same).
  *
  * The wall timer's signal is generated at the period by the kernel; the handler runs when the
- * thread next returns to user space, and the interrupted context shows where it was:
- *  - a call the signal interrupted (the thread was blocked when the signal came) is
- *    restarted (the kernel puts the pc back on the `syscall` instruction, 0f 05) or fails with
- *    EINTR (pc just past it, rax = -EINTR): off CPU, certain;
- *  - a call that returned normally while the signal was pending (pc just past `syscall`):
- *    either it waited (woken before the signal and queued for a CPU, or in an uninterruptible
- *    wait the signal cannot break) or it computed (a large read of /dev/zero, a loop of short
- *    calls). Off CPU if the thread blocked (a voluntary context switch, getrusage
- *    RUSAGE_THREAD) since its previous sample. Its CPU time cannot tell: under load a thread
- *    that computes runs a small part of the wall time too. (One getrusage a sample: ~1 us.)
- *  - anywhere else: on CPU (user code is almost never exactly on or after a `syscall`).
- * Reads two code bytes around the pc, within its page (the pc's page is mapped). */
-enum pc_at { PC_ELSEWHERE, PC_INTERRUPTED, PC_RETURNED };
-
-static enum pc_at pc_at_system_call(const ucontext_t *uc)
+ * thread next returns to user space. A thread blocked when the signal came has its call
+ * interrupted: restarted (the kernel puts the pc back on the `syscall` instruction, 0f 05) or
+ * failed with EINTR (pc just past it, rax = -EINTR). Anything else ran or was runnable: a
+ * call that returned normally while the signal was pending (a read of /dev/zero, a woken
+ * futex wait) is on-CPU time. User code is almost never exactly on a `syscall` instruction.
+ * Known limits: an uninterruptible wait (disk I/O, state D) is not broken by the signal and
+ * reads as on CPU; a call that notices the signal after its wake-up (a socket read, woken
+ * by data) restarts and reads as off CPU.
+ * Reads two code bytes around the pc, within its page (the pc's page is mapped): no system
+ * call, no clock read. */
+static bool in_system_call(const ucontext_t *uc)
 {
     uint64_t pc = (uint64_t)uc->uc_mcontext.gregs[REG_RIP];
     int64_t rax = (int64_t)uc->uc_mcontext.gregs[REG_RAX];
     const unsigned char *p = (const unsigned char *)(uintptr_t)pc;
     if ((pc & 4095) <= 4094 && p[0] == 0x0f && p[1] == 0x05)
-        return PC_INTERRUPTED;
-    if ((pc & 4095) >= 2 && p[-2] == 0x0f && p[-1] == 0x05)
-        return rax == -EINTR ? PC_INTERRUPTED : PC_RETURNED;
-    return PC_ELSEWHERE;
-}
-
-/* This thread's voluntary context switches at its previous wall-mode sample (-1: none). */
-static __thread long tls_prev_nvcsw __attribute__((tls_model("initial-exec"))) = -1;
-
-static bool off_cpu(const ucontext_t *uc)
-{
-    struct rusage ru; /* the raw call: async-signal-safe */
-    long nvcsw = syscall(SYS_getrusage, RUSAGE_THREAD, &ru) == 0 ? ru.ru_nvcsw : -1;
-    long prev = tls_prev_nvcsw;
-    tls_prev_nvcsw = nvcsw;
-    enum pc_at at = pc_at_system_call(uc);
-    if (at != PC_RETURNED)
-        return at == PC_INTERRUPTED;
-    return prev >= 0 && nvcsw > prev;
+        return true;
+    return rax == -EINTR && (pc & 4095) >= 2 && p[-2] == 0x0f && p[-1] == 0x05;
 }
 
 static void take_sample(const siginfo_t *si, const ucontext_t *uc)
@@ -272,7 +251,7 @@ static void take_sample(const siginfo_t *si, const ucontext_t *uc)
     s->depth = (uint16_t)r.depth;
     s->flags = (r.truncated ? RING_TRUNCATED : 0) | (r.outside ? RING_JIT : 0) |
                (r.methods ? RING_METHODS : 0) |
-               (g_wall && off_cpu(uc) ? RING_OFFCPU : 0) | (npy ? RING_PY : 0);
+               (g_wall && in_system_call(uc) ? RING_OFFCPU : 0) | (npy ? RING_PY : 0);
     s->npy = (uint32_t)npy;
     if (s->flags & RING_OFFCPU)
         atomic_fetch_add_explicit(&st_offcpu, weight, memory_order_relaxed);

@@ -52,8 +52,14 @@ def run_waits(ck, a, wd, mode):
     prof = fptest.load_profile(ck, prefix + '.folded', mode)
     if prof:
         ck.show(mode, prof)
-        s = fptest.check_summary(ck, r, prof)
+        # 997 Hz on every thread: on a loaded machine the background thread can fall behind
+        # and samples are dropped (counted): a few, not enough to move a share.
+        fptest.check_summary(ck, r, prof, dropped=mode != 'wall')
         line = r.summaries()[0] if r.summaries() else ''
+        m = re.search(r'dropped=\d+ \(weight (\d+)\)', line)
+        lost = int(m.group(1)) if m else -1
+        ck.check(0 <= lost <= prof.total / 100, f'{mode}: dropped weight <= 1% of the total',
+                 f'{lost} of {prof.total}')
         ck.check(f'mode={mode}' in line, f'{mode}: summary says mode={mode}', line[:200])
     return r, prof, truth_of(r.stdout)
 
@@ -91,9 +97,12 @@ def test_waits_wall(ck, a, wd):
         blocked = 100.0 - queued - 100.0 * truth[f'cpu_{wait}'] / truth[wait]
         print(f'FIGURES {wait}: [off-cpu] {off:.1f}% of its samples; the kernel: blocked '
               f'{blocked:.1f}%, queued for a CPU {queued:.1f}%')
-        ck.check(off >= min(90.0, blocked) - 3.0,
-                 f'{wait}: [off-cpu] >= min(90%, blocked share) - 3 points',
-                 f'{off:.1f}% vs blocked {blocked:.1f}%')
+        # Below 20% blocked (a load average past 25 here) the wait's few delivered signals
+        # (each merges the periods the thread then queues) cannot resolve the share.
+        if blocked >= 20:
+            ck.check(off >= min(90.0, blocked) - 3.0,
+                     f'{wait}: [off-cpu] >= min(90%, blocked share) - 3 points',
+                     f'{off:.1f}% vs blocked {blocked:.1f}%')
     zero = prof.inclusive('zero_reads')
     if ck.check(zero >= 50, 'zero_reads (CPU work inside system calls) sampled', str(zero)):
         on = 100.0 * prof.weight(lambda f: 'zero_reads' in f and f[-1] != '[off-cpu]') / zero
