@@ -302,6 +302,19 @@ static void collection_time(const report_input *in, int64_t *start, int64_t *end
     }
 }
 
+/* What the weights measure, as every output names it: "wall-clock", "cpu, timer" or
+ * "cpu, perf task-clock". The library's stats say which CPU source ran (perf_event_open may
+ * have been refused); a raw file's P record says what was asked. */
+static const char *mode_label(const config *cfg, const report_input *in)
+{
+    if (cfg->mode == CONFIG_MODE_WALL)
+        return "wall-clock";
+    bool perf = in && in->stats && in->stats->perf_threads ? true
+                : in && in->stats && in->stats->weight ? false
+                                                       : cfg->source == CONFIG_SOURCE_PERF;
+    return perf ? "cpu, perf task-clock" : "cpu, timer";
+}
+
 /* The modules as pprof mappings, the main executable (the first the loader lists, module
  * 0) first, so that pprof titles the profile by the program; none for a merged tree. */
 static int write_pprof(FILE *f, void *ctx)
@@ -312,8 +325,10 @@ static int write_pprof(FILE *f, void *ctx)
     pprof_mapping *maps = n ? calloc(n, sizeof *maps) : NULL;
     int64_t start, end;
     collection_time(c->in, &start, &end);
+    char what[64];
+    snprintf(what, sizeof what, "flameprof mode: %s", mode_label(c->cfg, c->in));
     pprof_meta meta = { maps, 0, start, start && end > start ? end - start : 0,
-                        c->cfg->mode == CONFIG_MODE_WALL ? "wall" : "cpu" };
+                        c->cfg->mode == CONFIG_MODE_WALL ? "wall" : "cpu", what };
     for (size_t i = 0; maps && i < n; i++) {
         const unwind_module *m = modules_get((int)i);
         if (!m || !m->path)
@@ -621,12 +636,15 @@ static bool publish_formats(const config *cfg, const report_input *in,
     char path[PATH_MAX];
     destination dest = { .fallback = 0, .said = false };
     snprintf(dest.stem, sizeof dest.stem, "%s", stem);
-    bool wall = cfg->mode == CONFIG_MODE_WALL;
-    write_ctx ctx = { prof, in, cfg,
-                      svg_title ? svg_title
-                                : wall ? "Wall-clock Flame Graph (flameprof)"
-                                       : "CPU Flame Graph (flameprof)",
-                      svg_subtitle, "" };
+    char title_buf[96];
+    if (!svg_title) {
+        const char *label = mode_label(cfg, in);
+        bool wall = cfg->mode == CONFIG_MODE_WALL;
+        snprintf(title_buf, sizeof title_buf, "%s Flame Graph (flameprof%s%s)",
+                 wall ? "Wall-clock" : "CPU", wall ? "" : ", ", wall ? "" : label + 5);
+        svg_title = title_buf;
+    }
+    write_ctx ctx = { prof, in, cfg, svg_title, svg_subtitle, "" };
     snprintf(ctx.name, sizeof ctx.name, "%s", title);
     bool ok = true;
     if (cap)
@@ -681,9 +699,8 @@ bool report_write(const report_input *in)
     if (cfg.tree[0])
         cfg.formats = CONFIG_FORMAT_FOLDED; /* record merges the tree and writes the formats */
     unsigned want = cfg.formats ? cfg.formats : CONFIG_DEFAULT_FORMATS;
-    char title[48];
-    snprintf(title, sizeof title, "pid %ld%s", pid,
-             in->cfg->mode == CONFIG_MODE_WALL ? " wall-clock" : " cpu");
+    char title[64];
+    snprintf(title, sizeof title, "pid %ld %s", pid, mode_label(in->cfg, in));
     const char *svg_title = in->title, *svg_subtitle = subtitle[0] ? subtitle : NULL;
     if ((want & CONFIG_FORMAT_HEATMAP) && !in->tl && !in->raw && !in->window) {
         fprintf(stderr, "flameprof: no heatmap: the timeline (PREFIX.raw) could not be "

@@ -39,10 +39,11 @@ enum { WIRE_VARINT = 0, WIRE_LEN = 2 };
 
 /* Strings known before any frame: their indexes are fixed. */
 enum { STR_EMPTY, STR_SAMPLES, STR_COUNT, STR_CPU, STR_NANOSECONDS, STR_MAPPING, STR_COMMENT,
-       STR_FIXED };
+       STR_WHAT, STR_FIXED };
 static const char *const fixed_strings[STR_FIXED] = { "", "samples", "count", "cpu",
                                                        "nanoseconds", "flameprof",
-                                                       PPROF_SYSTEM_NAME_COMMENT };
+                                                       PPROF_SYSTEM_NAME_COMMENT,
+                                                       "flameprof mode: cpu" };
 
 /* ---- a growable byte buffer ---- */
 
@@ -389,6 +390,8 @@ static void encode_tables(conv *c, pb *out, pb *sub, pb *line, uint64_t period,
         pb_uint(out, PROFILE_DURATION_NANOS, (uint64_t)meta->duration_nanos);
     }
     pb_uint(out, PROFILE_COMMENT, STR_COMMENT);
+    if (meta && meta->what)
+        pb_uint(out, PROFILE_COMMENT, STR_WHAT);
     encode_mappings(c, out, sub, meta); /* before the strings: it adds some */
 
     /* loc_first[i] holds where location i's lines end: they were appended in order. */
@@ -427,7 +430,9 @@ int pprof_write(const folded_profile *p, unsigned hz, const pprof_meta *meta, FI
     intern_init(&c.functions);
     intern_init(&c.locations);
     for (int i = 0; i < STR_FIXED; i++) {
-        const char *str = i == STR_CPU ? kind : fixed_strings[i]; /* "cpu" or "wall" */
+        const char *str = i == STR_CPU ? kind /* "cpu" or "wall" */
+                          : i == STR_WHAT && meta && meta->what ? meta->what
+                                                                : fixed_strings[i];
         c.oom |= intern(&c.strings, str, strlen(str), NULL) != i;
     }
 
