@@ -39,11 +39,10 @@ enum { WIRE_VARINT = 0, WIRE_LEN = 2 };
 
 /* Strings known before any frame: their indexes are fixed. */
 enum { STR_EMPTY, STR_SAMPLES, STR_COUNT, STR_CPU, STR_NANOSECONDS, STR_MAPPING, STR_COMMENT,
-       STR_WHAT, STR_FIXED };
+       STR_FIXED };
 static const char *const fixed_strings[STR_FIXED] = { "", "samples", "count", "cpu",
                                                        "nanoseconds", "flameprof",
-                                                       PPROF_SYSTEM_NAME_COMMENT,
-                                                       "flameprof mode: cpu" };
+                                                       PPROF_SYSTEM_NAME_COMMENT };
 
 /* ---- a growable byte buffer ---- */
 
@@ -154,6 +153,7 @@ typedef struct conv {
     uint64_t *ids;           /* one sample's location ids, leaf first */
     char *build_ids;         /* the mappings' build-ids in hex: the string table points here */
     size_t ids_cap;
+    long what;               /* meta->what's string, or -1 */
     bool oom;
 } conv;
 
@@ -390,8 +390,8 @@ static void encode_tables(conv *c, pb *out, pb *sub, pb *line, uint64_t period,
         pb_uint(out, PROFILE_DURATION_NANOS, (uint64_t)meta->duration_nanos);
     }
     pb_uint(out, PROFILE_COMMENT, STR_COMMENT);
-    if (meta && meta->what)
-        pb_uint(out, PROFILE_COMMENT, STR_WHAT);
+    if (c->what >= 0)
+        pb_uint(out, PROFILE_COMMENT, (uint64_t)c->what);
     encode_mappings(c, out, sub, meta); /* before the strings: it adds some */
 
     /* loc_first[i] holds where location i's lines end: they were appended in order. */
@@ -430,11 +430,10 @@ int pprof_write(const folded_profile *p, unsigned hz, const pprof_meta *meta, FI
     intern_init(&c.functions);
     intern_init(&c.locations);
     for (int i = 0; i < STR_FIXED; i++) {
-        const char *str = i == STR_CPU ? kind /* "cpu" or "wall" */
-                          : i == STR_WHAT && meta && meta->what ? meta->what
-                                                                : fixed_strings[i];
+        const char *str = i == STR_CPU ? kind : fixed_strings[i]; /* "cpu" or "wall" */
         c.oom |= intern(&c.strings, str, strlen(str), NULL) != i;
     }
+    c.what = meta && meta->what ? intern(&c.strings, meta->what, strlen(meta->what), NULL) : -1;
 
     gz g = { .f = f };
     /* windowBits 15 + 16: a gzip wrapper; zlib writes a zero time stamp, so identical
