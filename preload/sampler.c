@@ -39,7 +39,7 @@ static ring *g_ring;
 static long g_period_ns;
 static bool g_itimer; /* fallback source: setitimer, signals carry SI_KERNEL */
 static bool g_empty;  /* benchmark floor: count the signal, do nothing else */
-static bool g_wall;   /* wall mode: the ticker signals every thread (ticker.h) */
+static bool g_wall;   /* wall mode: a monotonic timer per thread (ticker.h) */
 static bool g_perf;   /* CPU source: perf_event task clock per thread (perfclock.h) */
 static ticker_thread_fn g_create;
 static atomic_bool g_sampling;

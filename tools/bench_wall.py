@@ -11,7 +11,7 @@ program without the library. The machine is shared: the load average is printed 
   node   a busy node HTTP server (node 20): a client process keeps 8 keep-alive requests in
          flight for --seconds; CPU of the server per request served (node missing: skipped)
          arms: none, cpu, wall (node's perf-map flags, which the library adds, are in both)
-  native wl_alternate (a 2 s CPU-bound native program) at 997 Hz
+  native wl_alternate 0.5 (4 threads x 0.5 s of CPU: a 2 CPU-second native program) at 997 Hz
          arms: none, timer (FLAMEPROF_SOURCE=timer), perf (FLAMEPROF_SOURCE=perf)
 
     python3 tools/bench_wall.py --build build [--pairs 5] [--cases jvm,node,native]
@@ -28,7 +28,9 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests",
                                 "common"))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import fptest  # noqa: E402  the test library: clean environment
+from bench import run as run_wait  # noqa: E402  (CPU seconds, stderr) of one run
 
 JAVA = r'''public class Idle50 { public static void main(String[] a) throws Exception {
   long ms = Long.parseLong(a[0]); Thread[] t = new Thread[50];
@@ -65,16 +67,6 @@ def cpu_of_pid(pid):
     with open(f"/proc/{pid}/stat") as f:
         fields = f.read().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def run_wait(cmd, env):
-    p = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, ru = os.wait4(p.pid, 0)
-    err = p.stderr.read().decode(errors="replace")
-    p.stderr.close()
-    if status != 0:
-        sys.exit(f"bench_wall: {cmd} failed ({status}): {err[-500:]}")
-    return ru.ru_utime + ru.ru_stime, err
 
 
 def arm_env(lib, work, arm):
@@ -125,7 +117,7 @@ def case_node(a, lib, work):
 
 def case_native(a, lib, work):
     exe = os.path.join(a.build, "tests", "wall", "wl_alternate")
-    return ["none", "timer", "perf"], lambda arm: run_wait([exe, "2.0"],
+    return ["none", "timer", "perf"], lambda arm: run_wait([exe, "0.5"],
                                                           arm_env(lib, work, arm))[0]
 
 
