@@ -442,8 +442,9 @@ void sampler_thread_start(void)
         return;
     record_stack_bounds();
     tls_tid = (uint32_t)syscall(SYS_gettid);
-    if (g_wall) { /* the ticker finds it in /proc/self/task */
+    if (g_wall) { /* armed now; the ticker's scans find the threads started otherwise */
         atomic_fetch_add_explicit(&st_threads, 1, memory_order_relaxed);
+        ticker_add_self((pid_t)tls_tid);
         return;
     }
     pthread_setspecific(thread_key, (void *)sampler_magic);

@@ -38,7 +38,9 @@ static pid_t g_self; /* the ticker thread's tid */
 static _Atomic uint32_t g_stretch = 1; /* k: each timer's period in periods (ticker.h) */
 static _Atomic uint64_t n_armed, n_failed, n_skipped;
 
-/* Only the ticker thread touches these while it runs; ticker_stop after joining it. */
+/* The thread list, under g_list_lock: the ticker thread's scans, new threads arming
+ * themselves (ticker_add_self), ticker_stop. */
+static pthread_mutex_t g_list_lock = PTHREAD_MUTEX_INITIALIZER;
 static tick_thread *threads;
 static size_t threads_len, threads_cap;
 static uint32_t phase_seq; /* spreads the timers' first expiries over a period */
@@ -108,7 +110,16 @@ static void arm(tick_thread *t, uint32_t k)
  * ceil(threads to arm / TICKER_MAX_PER_TICK). A thread that blocks the signal is asked again
  * at every scan: pthread_create starts each thread with every signal blocked until its start
  * routine runs, and a scan in that window must not pass it over for good. */
+static void rescan_locked(void);
+
 static void rescan(void)
+{
+    pthread_mutex_lock(&g_list_lock);
+    rescan_locked();
+    pthread_mutex_unlock(&g_list_lock);
+}
+
+static void rescan_locked(void)
 {
     DIR *d = opendir("/proc/self/task");
     if (!d)
@@ -212,10 +223,28 @@ int ticker_start(long period_ns, int signo, ticker_thread_fn create)
     pthread_sigmask(SIG_SETMASK, &all, &old); /* inherited: the ticker takes no signal */
     int rc = create(&g_thread, NULL, ticker_main, NULL);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
+    pthread_mutex_lock(&g_list_lock);
     g_running = rc == 0;
+    pthread_mutex_unlock(&g_list_lock);
     if (!g_running)
         ticker_stop(); /* deletes the timers armed above */
     return rc == 0 ? 0 : -1;
+}
+
+void ticker_add_self(pid_t tid)
+{
+    pthread_mutex_lock(&g_list_lock);
+    tick_thread *t = g_running ? find(tid) : NULL;
+    if (g_running && !t && UTIL_RESERVE(threads, threads_cap, threads_len + 1)) {
+        t = &threads[threads_len++];
+        *t = (tick_thread){ .tid = tid, .seen = true };
+    }
+    /* A scan may have found it first, with every signal still blocked: armed now. */
+    if (t && !t->armed && !t->failed) {
+        t->skip = false;
+        arm(t, atomic_load(&g_stretch)); /* the next scan restretches if need be */
+    }
+    pthread_mutex_unlock(&g_list_lock);
 }
 
 void ticker_stop(void)
@@ -226,12 +255,14 @@ void ticker_stop(void)
         pthread_cond_signal(&g_wake);
         pthread_mutex_unlock(&g_lock);
         pthread_join(g_thread, NULL);
-        g_running = false;
     }
+    pthread_mutex_lock(&g_list_lock);
+    g_running = false;
     for (size_t i = 0; i < threads_len; i++)
         if (threads[i].armed)
             timer_delete(threads[i].timer);
     threads_len = 0;
+    pthread_mutex_unlock(&g_list_lock);
 }
 
 void ticker_after_fork_child(void)
@@ -239,6 +270,7 @@ void ticker_after_fork_child(void)
     g_running = false;
     threads_len = 0; /* the parent's timers are not the child's */
     pthread_mutex_init(&g_lock, NULL);
+    pthread_mutex_init(&g_list_lock, NULL);
     atomic_store(&g_stretch, 1);
     atomic_store(&n_armed, 0);
     atomic_store(&n_failed, 0);

@@ -23,6 +23,8 @@
  * (/proc/self/task/TID/status SigBlk: our own threads, the JVM's signal threads; asked again
  * at every scan until they take it: a new thread blocks every signal for a moment).
  *
+ * Threads started by pthread_create arm themselves at once (ticker_add_self).
+ *
  * ticker_decode is async-signal-safe; the rest is called outside handlers. */
 #ifndef FLAMEPROF_TICKER_H
 #define FLAMEPROF_TICKER_H
@@ -39,6 +41,10 @@ typedef int (*ticker_thread_fn)(pthread_t *, const pthread_attr_t *, void *(*)(v
 
 /* Arm every thread and start the ticker thread (create: the real pthread_create). 0 or -1. */
 int ticker_start(long period_ns, int signo, ticker_thread_fn create);
+
+/* A thread just started by pthread_create (from the thread itself): armed now, not at the
+ * next scan, so that short threads are sampled from their start. Not in a handler. */
+void ticker_add_self(pid_t tid);
 
 /* Stop the ticker thread, wait for it, delete every timer. Idempotent. */
 void ticker_stop(void);

@@ -14,6 +14,8 @@
                      timer source's figure is printed beside it (not asserted: it is the tick).
   perf-fork-threads  perf source in a program that forks and has 300 threads: same output,
                      every thread sampled, fds capped (timers beyond), the child profiled.
+  short-threads      100 threads of 10 ms each under wall mode (97 Hz): their wall periods
+                     within 25% of their lives (they are armed as they start, not at a scan).
   runtimes           node, a JVM and CPython under wall mode: same output and status; strace
                      counts the system calls our signals interrupted (figures printed).
 """
@@ -234,6 +236,41 @@ int main(void) {
              text[:400])
 
 
+def test_short_threads(ck, a, wd):
+    src = wd.path('short.c')
+    with open(src, 'w') as f:
+        f.write(r'''
+#include <pthread.h>
+#include <stdio.h>
+#include <time.h>
+static double now(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t);
+  return t.tv_sec + t.tv_nsec / 1e9; }
+static double lives;
+__attribute__((noinline)) static void *short_life(void *p) { (void)p; double t0 = now();
+  struct timespec ts = { 0, 10000000 }; while (nanosleep(&ts, &ts)) ;
+  lives += now() - t0; return NULL; }
+int main(void) { for (int i = 0; i < 100; i++) { pthread_t t;
+  pthread_create(&t, NULL, short_life, NULL); pthread_join(t, NULL); }
+  printf("lives %.6f\n", lives); return 0; }
+''')
+    exe = wd.path('short')
+    subprocess.run(['cc', '-O2', '-pthread', src, '-o', exe], check=True)
+    prefix = wd.path('short')
+    r = fptest.run([exe], lib=a.lib, env={'FLAMEPROF_MODE': 'wall', 'FLAMEPROF_OUT': prefix})
+    ck.check(r.returncode == 0, 'exits 0', str(r.returncode))
+    prof = fptest.load_profile(ck, prefix + '.folded', 'short')
+    if not prof:
+        return
+    fptest.check_summary(ck, r, prof, min_threads=101)
+    # Each thread lives 10 ms, a scan of /proc/self/task comes every 82 ms: only threads
+    # armed as they start (ticker_add_self) are sampled. 97 Hz x their summed lives, within
+    # 25% (each thread's first period starts at one of 16 phases).
+    want = 97 * truth_of(r.stdout)['lives']
+    got = prof.inclusive('short_life')
+    ck.check(abs(got - want) <= 0.25 * want, '100 threads of 10 ms: their wall periods',
+             f'{got} vs {want:.0f}')
+
+
 RUNTIMES = {
     'c': None,
     'node': (['node', '-e', 'const t=Date.now(); let n=0; const iv=setInterval(()=>{n++;'
@@ -306,7 +343,7 @@ def test_runtimes(ck, a, wd):
 
 
 TESTS = {'waits-wall': test_waits_wall, 'waits-cpu': test_waits_cpu,
-         'alternate-perf': test_alternate_perf, 'perf-fork-threads': test_perf_fork_threads,
+         'alternate-perf': test_alternate_perf, 'short-threads': test_short_threads, 'perf-fork-threads': test_perf_fork_threads,
          'runtimes': test_runtimes}
 
 
