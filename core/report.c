@@ -309,9 +309,8 @@ static const char *mode_label(const config *cfg, const report_input *in)
 {
     if (cfg->mode == CONFIG_MODE_WALL)
         return "wall-clock";
-    bool perf = in && in->stats && in->stats->perf_threads ? true
-                : in && in->stats && in->stats->weight ? false
-                                                       : cfg->source == CONFIG_SOURCE_PERF;
+    bool sampled = in && in->stats && !in->stats->outside && in->stats->weight;
+    bool perf = sampled ? in->stats->perf_threads > 0 : cfg->source == CONFIG_SOURCE_PERF;
     return perf ? "cpu, perf task-clock" : "cpu, timer";
 }
 
@@ -528,21 +527,25 @@ static void print_summary(FILE *out, const report_input *in, const folded_profil
                           const char *paths, double report_s)
 {
     const sampler_stats *s = in->stats;
+    char threads[32] = "", handler[64] = "";
+    if (!s->outside) {
+        snprintf(threads, sizeof threads, " threads=%llu", (unsigned long long)s->threads);
+        snprintf(handler, sizeof handler, " handler median=%.2fus p99=%.2fus",
+                 s->cost_median_ns / 1000.0, s->cost_p99_ns / 1000.0);
+    }
     fprintf(out,
-            "flameprof: pid %ld: weight=%llu signals=%llu threads=%llu dropped=%llu "
-            "(weight %llu) lost=%llu stacks=%zu handler median=%.2fus p99=%.2fus "
+            "flameprof: pid %ld: weight=%llu signals=%llu%s dropped=%llu "
+            "(weight %llu) lost=%llu stacks=%zu%s "
             "report=%.0fms mode=%s freq=%uHz source=%s%s; wrote %s\n",
             in->pid ? in->pid : (long)getpid(), (unsigned long long)prof->total,
-            (unsigned long long)s->signals,
-            (unsigned long long)s->threads, (unsigned long long)s->dropped,
+            (unsigned long long)s->signals, threads, (unsigned long long)s->dropped,
             (unsigned long long)s->dropped_weight, (unsigned long long)in->lost, prof->len,
-            s->cost_median_ns / 1000.0, s->cost_p99_ns / 1000.0, report_s * 1000.0,
-            s->wall ? "wall" : "cpu", in->cfg->freq, s->source,
+            handler, report_s * 1000.0, s->wall ? "wall" : "cpu", in->cfg->freq, s->source,
             s->app_handler ? "; the program has its own SIGPROF handler: its signals were "
                              "passed to it"
                            : "",
             paths);
-    if (s->wall)
+    if (s->wall && !s->outside)
         fprintf(stderr, "flameprof: wall mode: off-cpu %llu of %llu periods; %llu threads "
                         "timed (%llu timers failed), %llu skipped (they block SIGPROF), "
                         "period x%llu (more than 16 threads stretch it)\n",

@@ -221,7 +221,7 @@ static int run(int argc, char **argv, unsigned formats)
                         "%.2f s to %.2f s)\n", o.cmd, o.from, o.to < 0 ? "the end" : "--to",
                 o.path, (double)info.first_slot / TIMELINE_SLOTS_PER_S,
                 (double)info.end_slot / TIMELINE_SLOTS_PER_S);
-    sampler_stats st = { .signals = samples, .source = source,
+    sampler_stats st = { .signals = samples, .source = source, .outside = true,
                          .wall = cfg.mode == CONFIG_MODE_WALL };
     symbolize_debuginfod *dbg = symbolize_debuginfod_new();
     report_input ri = { .cfg = &cfg, .stacks = &t, .stats = &st, .self_pc = NULL,
