@@ -246,6 +246,8 @@ static int run(int argc, char **argv, unsigned formats)
     if (o.range)
         restrict_to_range(&t, &tl, &o);
     cfg.freq = info.freq;
+    cfg.mode = info.mode == CONFIG_MODE_WALL ? CONFIG_MODE_WALL : CONFIG_MODE_CPU;
+    cfg.source = info.source == CONFIG_SOURCE_PERF ? CONFIG_SOURCE_PERF : CONFIG_SOURCE_TIMER;
     set_prefix(&cfg, &o);
     jit_load_perfmap_of(info.pid);
     char source[160];
@@ -259,7 +261,8 @@ static int run(int argc, char **argv, unsigned formats)
                         "%.2f s to %.2f s)\n", o.cmd, o.from, o.to < 0 ? "the end" : "--to",
                 o.path, (double)info.first_slot / TIMELINE_SLOTS_PER_S,
                 (double)info.end_slot / TIMELINE_SLOTS_PER_S);
-    sampler_stats st = { .signals = samples, .source = source, .outside = true };
+    sampler_stats st = { .signals = samples, .source = source, .outside = true,
+                         .wall = cfg.mode == CONFIG_MODE_WALL };
     symbolize_debuginfod *dbg = symbolize_debuginfod_new();
     report_input ri = { .cfg = &cfg, .stacks = &t, .stats = &st, .self_pc = NULL,
                         .fetch = dbg ? symbolize_debuginfod_fetch : NULL, .fetch_ctx = dbg,
