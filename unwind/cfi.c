@@ -1,12 +1,15 @@
 /* cfi.c - reduce a module's .eh_frame to a sorted table of x86-64 unwind rules.
  *
- * The FDE list comes from the .eh_frame_hdr binary-search table (PT_GNU_EH_FRAME); each
- * FDE's rows are evaluated by elfutils (dwarf_cfi_addrframe), so we interpret no CFA
- * instructions ourselves. Only the rules the in-handler walker needs are kept. */
+ * The FDE list comes from the .eh_frame_hdr binary-search table (PT_GNU_EH_FRAME). Each
+ * FDE's rows come from our decoder (ehframe.c), one pass over its program; an FDE it
+ * declines is evaluated by elfutils (dwarf_cfi_addrframe, one call per row), which is
+ * also the reference the decoder is tested against. Only the rules the in-handler walker
+ * needs are kept. */
 #include "cfi.h"
 
 #include "array.h"
 #include "eh_frame_hdr.h"
+#include "ehframe.h"
 
 #include <dwarf.h>
 #include <elfutils/libdw.h>
@@ -184,14 +187,41 @@ cfi_table *cfi_from_rows(uint64_t base, const cfi_row *rows, size_t len)
     return t;
 }
 
-cfi_table *cfi_build(Elf *elf)
+/* Entry i's rows through the decoder: 1, 0 when it declines (nothing pushed), -1 when
+ * out of memory. */
+static int add_decoded_rows(ehframe *ef, ehframe_rows *scratch, row_vec *rv, uint64_t i,
+                            uint64_t limit, uint64_t base)
+{
+    uint64_t next;
+    if (!ehframe_fde_rows(ef, i, limit, base, scratch, &next))
+        return 0;
+    for (size_t k = 0; k < scratch->len; k++)
+        if (!row_push(rv, scratch->v[k]))
+            return -1;
+    if (next < limit && !row_push(rv, (cfi_row){ .pc = (uint32_t)(next - base),
+                                                 .kind = CFI_NONE }))
+        return -1;
+    return 1;
+}
+
+cfi_table *cfi_build_using(Elf *elf, bool decoder, cfi_build_stats *stats)
 {
     util_eh_hdr h;
+    cfi_build_stats st = { 0 };
+    if (stats)
+        *stats = st;
     if (!util_eh_hdr_find(elf, &h) || h.count == 0)
         return NULL;
     Dwarf_CFI *cfi = dwarf_getcfi_elf(elf);
     if (!cfi)
         return NULL;
+    ehframe *ef = decoder ? malloc(sizeof *ef) : NULL;
+    if (ef && !ehframe_open(ef, elf, &h)) {
+        free(ef);
+        ef = NULL;
+    }
+    st.whole_module = decoder && ef == NULL;
+    ehframe_rows scratch = { 0 };
     uint64_t base = util_eh_hdr_start(&h, 0);
     uint64_t last = util_eh_hdr_start(&h, h.count - 1);
     row_vec rv = { 0 };
@@ -201,12 +231,28 @@ cfi_table *cfi_build(Elf *elf)
         uint64_t limit = i + 1 < h.count ? util_eh_hdr_start(&h, i + 1) : base + UINT32_MAX;
         if (pc < base || limit < pc)
             break; /* the table must be sorted; a corrupt one ends here */
-        ok = add_fde_rows(cfi, &rv, pc, limit, base);
+        st.fdes++;
+        int own = ef ? add_decoded_rows(ef, &scratch, &rv, i, limit, base) : 0;
+        if (own == 0) {
+            st.elfutils += ef != NULL;
+            ok = add_fde_rows(cfi, &rv, pc, limit, base);
+        } else {
+            ok = own > 0;
+        }
     }
     dwarf_cfi_end(cfi);
+    free(ef);
+    free(scratch.v);
     cfi_table *t = ok ? cfi_from_rows(base, rv.v, rv.len) : NULL;
     free(rv.v);
+    if (stats)
+        *stats = st;
     return t;
+}
+
+cfi_table *cfi_build(Elf *elf)
+{
+    return cfi_build_using(elf, true, NULL);
 }
 
 const cfi_row *cfi_lookup(const cfi_table *t, uint64_t addr)

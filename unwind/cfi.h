@@ -3,14 +3,16 @@
  * Why: libunwind's unw_backtrace costs 10-20 us a sample here and finds tables through
  * dl_iterate_phdr, which takes the loader lock (deadlocks inside signal handlers are on
  * record). Instead, outside the handler (at start and on dlopen), every CFI row of a module
- * is evaluated once with elfutils (dwarf_cfi_addrframe) and reduced to the few rules an
- * x86-64 unwinder needs: where the CFA is, where the caller's rbp was saved, and whether
- * this is the outermost frame. The handler then does one binary search per frame.
+ * is evaluated once (by our own decoder, ehframe.h, exactly as elfutils would evaluate it)
+ * and reduced to the few rules an x86-64 unwinder needs: where the CFA is, where the
+ * caller's rbp was saved, and whether this is the outermost frame. The handler then does
+ * one binary search per frame.
  *
  * Built tables are immutable, so the handler can read them without synchronization. */
 #ifndef FLAMEPROF_CFI_H
 #define FLAMEPROF_CFI_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -58,6 +60,18 @@ typedef struct cfi_table {
  * usable .eh_frame_hdr/.eh_frame (the walker then uses frame pointers for it). The result
  * is one malloc'd block; free() it. Not async-signal-safe. */
 cfi_table *cfi_build(Elf *elf);
+
+/* How a table was built: FDEs in the search table, how many of them the decoder
+ * (ehframe.h) declined and elfutils evaluated, and whether the decoder declined the
+ * whole module. */
+typedef struct cfi_build_stats {
+    uint64_t fdes, elfutils;
+    bool whole_module;
+} cfi_build_stats;
+
+/* cfi_build with the decoder, or (decoder false) with elfutils for every row, as before
+ * the decoder existed: the reference tests compare the two with. stats may be NULL. */
+cfi_table *cfi_build_using(Elf *elf, bool decoder, cfi_build_stats *stats);
 
 
 /* The table for rows already built (sorted by pc, kinds valid: cfi_cache.c checks), with
