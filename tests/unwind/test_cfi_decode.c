@@ -41,6 +41,13 @@ static double cpu_ms(void)
     return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
 }
 
+/* Field by field: a row's two bytes of tail padding are never written. */
+static bool same_row(const cfi_row *a, const cfi_row *b)
+{
+    return a->pc == b->pc && a->cfa_off == b->cfa_off && a->fp_off == b->fp_off
+           && a->bx_off == b->bx_off && a->kind == b->kind && a->pad == b->pad;
+}
+
 /* Builds elf's table both ways and compares them. Returns the number of FDEs seen. */
 static uint64_t compare_module(const char *name, Elf *elf)
 {
@@ -62,7 +69,7 @@ static uint64_t compare_module(const char *name, Elf *elf)
         size_t n = ref->len < own->len ? ref->len : own->len, bad = 0;
         for (size_t i = 0; i < n && bad < 5; i++) {
             const cfi_row *a = &ref->rows[i], *b = &own->rows[i];
-            if (memcmp(a, b, sizeof *a) != 0) {
+            if (!same_row(a, b)) {
                 bad++;
                 CHECKF(0, "%s row %zu: elfutils pc %#x kind %d cfa %d fp %d bx %d / decoder "
                        "pc %#x kind %d cfa %d fp %d bx %d", name, i, a->pc, a->kind,
