@@ -43,14 +43,17 @@ static bool rd_fixed(cursor *c, size_t n, uint64_t *v)
     return true;
 }
 
-/* At most 9 bytes (63 bits): longer encodings do not occur, and are declined. */
-static bool rd_uleb(cursor *c, uint64_t *v)
+/* LEB128 of at most 9 bytes (63 bits): longer encodings do not occur, and are declined.
+ * signed: sign-extended from the last byte's bit 6. */
+static bool rd_leb(cursor *c, uint64_t *v, bool is_signed)
 {
     uint64_t acc = 0;
     for (unsigned i = 0; i < 9 && c->p < c->end; i++) {
         uint8_t b = *c->p++;
         acc |= (uint64_t)(b & 0x7f) << (7 * i);
         if (!(b & 0x80)) {
+            if (is_signed && (b & 0x40))
+                acc |= -((uint64_t)1 << (7 * (i + 1)));
             *v = acc;
             return true;
         }
@@ -58,20 +61,14 @@ static bool rd_uleb(cursor *c, uint64_t *v)
     return false;
 }
 
+static bool rd_uleb(cursor *c, uint64_t *v)
+{
+    return rd_leb(c, v, false);
+}
+
 static bool rd_sleb(cursor *c, uint64_t *v)
 {
-    uint64_t acc = 0;
-    for (unsigned i = 0; i < 9 && c->p < c->end; i++) {
-        uint8_t b = *c->p++;
-        acc |= (uint64_t)(b & 0x7f) << (7 * i);
-        if (!(b & 0x80)) {
-            if (b & 0x40)
-                acc |= -((uint64_t)1 << (7 * (i + 1)));
-            *v = acc;
-            return true;
-        }
-    }
-    return false;
+    return rd_leb(c, v, true);
 }
 
 /* An FDE address: absolute or pc-relative, 2, 4 or 8 bytes (what linkers write). */
