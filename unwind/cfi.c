@@ -163,27 +163,40 @@ static bool add_fde_rows(Dwarf_CFI *cfi, row_vec *rv, uint64_t pc, uint64_t limi
 enum { PAGE_SHIFT = 12 };
 
 /* One block: header, rows, page index. */
-cfi_table *cfi_from_rows(uint64_t base, const cfi_row *rows, size_t len)
+cfi_table *cfi_alloc(uint64_t base, size_t len, uint32_t last_pc)
 {
-    if (len == 0)
+    size_t pages = ((size_t)last_pc >> PAGE_SHIFT) + 2;
+    if (len == 0 || len > (SIZE_MAX - sizeof(cfi_table)) / 2 / sizeof(cfi_row))
         return NULL;
-    size_t pages = ((size_t)rows[len - 1].pc >> PAGE_SHIFT) + 2;
-    cfi_table *t = malloc(sizeof *t + len * sizeof *rows + pages * sizeof(uint32_t));
+    cfi_table *t = malloc(sizeof *t + len * sizeof(cfi_row) + pages * sizeof(uint32_t));
     if (!t)
         return NULL;
     t->base = base;
     t->len = len;
     t->pages = pages;
-    memcpy(t->rows, rows, len * sizeof *rows);
-    uint32_t *idx = (uint32_t *)(t->rows + len);
+    t->page_first = (const uint32_t *)(t->rows + len);
+    return t;
+}
+
+void cfi_index(cfi_table *t)
+{
+    uint32_t *idx = (uint32_t *)(t->rows + t->len);
     size_t r = 0;
-    for (size_t p = 0; p < pages; p++) {
+    for (size_t p = 0; p < t->pages; p++) {
         uint64_t page_start = (uint64_t)p << PAGE_SHIFT;
-        while (r + 1 < len && t->rows[r + 1].pc <= page_start)
+        while (r + 1 < t->len && t->rows[r + 1].pc <= page_start)
             r++;
         idx[p] = (uint32_t)r; /* may be a row after the page start when r == 0 */
     }
-    t->page_first = idx;
+}
+
+cfi_table *cfi_from_rows(uint64_t base, const cfi_row *rows, size_t len)
+{
+    cfi_table *t = len ? cfi_alloc(base, len, rows[len - 1].pc) : NULL;
+    if (t) {
+        memcpy(t->rows, rows, len * sizeof *rows);
+        cfi_index(t);
+    }
     return t;
 }
 

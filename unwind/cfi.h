@@ -78,6 +78,12 @@ cfi_table *cfi_build_using(Elf *elf, bool decoder, cfi_build_stats *stats);
  * its page index; NULL if len is 0 or on allocation failure. free() it. */
 cfi_table *cfi_from_rows(uint64_t base, const cfi_row *rows, size_t len);
 
+/* The same in two steps, for rows read straight into place: a table of len rows whose
+ * last row will start at last_pc (rows not yet written), then, once the rows are there
+ * (sorted, that last pc), its page index. free() it. */
+cfi_table *cfi_alloc(uint64_t base, size_t len, uint32_t last_pc);
+void cfi_index(cfi_table *t);
+
 /* The row covering file address addr, or NULL. Async-signal-safe (reads only). */
 const cfi_row *cfi_lookup(const cfi_table *t, uint64_t addr);
 
