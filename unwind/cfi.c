@@ -201,14 +201,18 @@ cfi_table *cfi_from_rows(uint64_t base, const cfi_row *rows, size_t len)
 }
 
 /* Entry i's rows through the decoder: 1, 0 when it declines (nothing pushed), -1 when
- * out of memory. */
+ * out of memory. A refused (hostile) entry gets no CFI. */
 static int add_decoded_rows(ehframe *ef, ehframe_rows *scratch, row_vec *rv, uint64_t i,
-                            uint64_t limit, uint64_t base)
+                            uint64_t limit, uint64_t base, cfi_build_stats *st)
 {
-    uint64_t next;
-    if (!ehframe_fde_rows(ef, i, limit, base, scratch, &next))
+    uint64_t next = util_eh_hdr_start(ef->hdr, i);
+    bool huge;
+    ehframe_result res = ehframe_fde_rows(ef, i, limit, base, scratch, &next, &huge);
+    if (res == EHFRAME_DECLINED)
         return 0;
-    for (size_t k = 0; k < scratch->len; k++)
+    st->refused += res == EHFRAME_REFUSED;
+    st->huge += huge;
+    for (size_t k = 0; res == EHFRAME_ROWS && k < scratch->len; k++)
         if (!row_push(rv, scratch->v[k]))
             return -1;
     if (next < limit && !row_push(rv, (cfi_row){ .pc = (uint32_t)(next - base),
@@ -245,7 +249,7 @@ cfi_table *cfi_build_using(Elf *elf, bool decoder, cfi_build_stats *stats)
         if (pc < base || limit < pc)
             break; /* the table must be sorted; a corrupt one ends here */
         st.fdes++;
-        int own = ef ? add_decoded_rows(ef, &scratch, &rv, i, limit, base) : 0;
+        int own = ef ? add_decoded_rows(ef, &scratch, &rv, i, limit, base, &st) : 0;
         if (own == 0) {
             st.elfutils += ef != NULL;
             ok = add_fde_rows(cfi, &rv, pc, limit, base);

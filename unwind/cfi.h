@@ -62,10 +62,11 @@ typedef struct cfi_table {
 cfi_table *cfi_build(Elf *elf);
 
 /* How a table was built: FDEs in the search table, how many of them the decoder
- * (ehframe.h) declined and elfutils evaluated, and whether the decoder declined the
- * whole module. */
+ * (ehframe.h) declined and elfutils evaluated, refused as hostile (no CFI), or decoded
+ * although they name a register elfutils would allocate megabytes for; and whether the
+ * decoder declined the whole module. */
 typedef struct cfi_build_stats {
-    uint64_t fdes, elfutils;
+    uint64_t fdes, elfutils, refused, huge;
     bool whole_module;
 } cfi_build_stats;
 

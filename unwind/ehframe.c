@@ -17,7 +17,12 @@
 
 enum { RULE_UNDEF = 0, RULE_SAME, RULE_OFFSET, RULE_OTHER, RULE_EXPR };
 enum { CFA_UNDEF = 0, CFA_OFFSET, CFA_PLT, CFA_EXPR, CFA_INVALID };
-enum { REG_RBX = 3, REG_RBP = 6, REG_RSP = 7, REG_RA = 16, REG_MAX = 1023 };
+enum { REG_RBX = 3, REG_RBP = 6, REG_RSP = 7, REG_RA = 16 };
+/* elfutils keeps a rule for every register up to the highest one named, and refuses
+ * numbers from INT32_MAX / 8 on: a hostile FDE naming register 2^27 makes it allocate and
+ * clear 2 GB (found by fuzz-ehframe). From REG_HUGE on, an FDE is never handed to it. */
+#define REG_HUGE 4096u
+#define REG_ELFUTILS_LIMIT ((uint64_t)INT32_MAX / 8)
 enum { STACK_MAX = 16 };
 
 /* ---- bounded readers: each fails rather than read at or past end ---- */
@@ -306,10 +311,17 @@ static ehframe_reg *tracked(ehframe_state *st, uint64_t reg)
     return reg == REG_RBX ? &st->bx : reg == REG_RBP ? &st->bp : reg == REG_RA ? &st->ra : NULL;
 }
 
+/* A register operand: false where elfutils fails (declined, it fails the same way). */
+static bool reg_ok(ehframe_state *st, uint64_t reg)
+{
+    st->huge |= reg >= REG_HUGE;
+    return reg < REG_ELFUTILS_LIMIT;
+}
+
 static bool set_rule(ehframe_state *st, uint64_t reg, uint8_t rule, uint64_t off)
 {
-    if (reg > REG_MAX)
-        return false; /* elfutils grows its register array up to 2^28: not our business */
+    if (!reg_ok(st, reg))
+        return false;
     ehframe_reg *r = tracked(st, reg);
     if (r) {
         r->rule = rule;
@@ -354,7 +366,7 @@ static bool apply(const ehframe_cie *cie, ehframe_state *st, uint8_t op, cursor 
         if (!rd_uleb(c, &reg))
             return false;
     restore:
-        if (in_cie || reg > REG_MAX)
+        if (in_cie || !reg_ok(st, reg))
             return false;
         if (tracked(st, reg)) {
             ehframe_state init = cie->init;
@@ -454,7 +466,9 @@ static bool execute(const ehframe_cie *cie, ehframe_state *st, cursor c, void *f
         } else if (op == DW_CFA_restore_state) {
             if (fr == NULL || depth == 0)
                 return false;
+            bool huge = st->huge;
             *st = stack[--depth];
+            st->huge |= huge;
             continue;
         } else {
             if (!apply(cie, st, op, &c, fr == NULL))
@@ -537,21 +551,86 @@ bool ehframe_open(ehframe *ef, Elf *elf, const util_eh_hdr *h)
     return true;
 }
 
-bool ehframe_fde_rows(ehframe *ef, uint64_t i, uint64_t limit, uint64_t base,
-                      ehframe_rows *out, uint64_t *next)
+/* Whether elfutils, running this program, could reach an operation naming a register in
+ * [REG_HUGE, REG_ELFUTILS_LIMIT): each operation is skipped by its operands' layout up to
+ * the first one elfutils would fail on. Conservative: it does not follow elfutils' own
+ * stops (restore_state on an empty stack, the advance past the pc asked for). */
+static bool names_huge_register(const ehframe_cie *cie, cursor c)
+{
+    while (c.p < c.end) {
+        uint8_t op = *c.p++;
+        uint64_t reg = 0, v, n = 0;
+        bool named = false, ok = true;
+        switch (op >= 0x40 ? op & 0xc0 : op) {
+        case DW_CFA_advance_loc: case DW_CFA_restore: case DW_CFA_nop:
+        case DW_CFA_remember_state: case DW_CFA_restore_state: case DW_CFA_GNU_window_save:
+            break;
+        case DW_CFA_offset: case DW_CFA_def_cfa_register: case DW_CFA_def_cfa_offset:
+        case DW_CFA_GNU_args_size:
+            ok = rd_uleb(&c, &v);
+            break;
+        case DW_CFA_def_cfa_offset_sf:
+            ok = rd_sleb(&c, &v);
+            break;
+        case DW_CFA_advance_loc1: n = 1; break;
+        case DW_CFA_advance_loc2: n = 2; break;
+        case DW_CFA_advance_loc4: n = 4; break;
+        case DW_CFA_MIPS_advance_loc8: n = 8; break;
+        case DW_CFA_set_loc:
+            n = (cie->fde_enc & 0x07) == DW_EH_PE_udata2 ? 2
+                : (cie->fde_enc & 0x07) == DW_EH_PE_udata4 ? 4 : 8;
+            break;
+        case DW_CFA_def_cfa: case DW_CFA_def_cfa_sf:
+            ok = rd_uleb(&c, &v) && rd_leb(&c, &v, op == DW_CFA_def_cfa_sf);
+            break;
+        case DW_CFA_def_cfa_expression:
+            ok = rd_uleb(&c, &n);
+            break;
+        case DW_CFA_undefined: case DW_CFA_same_value: case DW_CFA_restore_extended:
+            ok = named = rd_uleb(&c, &reg);
+            break;
+        case DW_CFA_offset_extended: case DW_CFA_GNU_negative_offset_extended:
+        case DW_CFA_val_offset: case DW_CFA_register:
+            ok = named = rd_uleb(&c, &reg) && rd_uleb(&c, &v);
+            break;
+        case DW_CFA_offset_extended_sf: case DW_CFA_val_offset_sf:
+            ok = named = rd_uleb(&c, &reg) && rd_sleb(&c, &v);
+            break;
+        case DW_CFA_expression: case DW_CFA_val_expression:
+            ok = named = rd_uleb(&c, &reg) && rd_uleb(&c, &n);
+            break;
+        default:
+            return false; /* elfutils fails here: nothing after it runs */
+        }
+        if (!ok || n > (uint64_t)(c.end - c.p))
+            return false;
+        c.p += n;
+        if (named && reg >= REG_HUGE)
+            return reg < REG_ELFUTILS_LIMIT;
+    }
+    return false;
+}
+
+ehframe_result ehframe_fde_rows(ehframe *ef, uint64_t i, uint64_t limit, uint64_t base,
+                                ehframe_rows *out, uint64_t *next, bool *huge)
 {
     const util_eh_hdr *h = ef->hdr;
     fde_info f;
     out->len = 0;
+    *huge = false;
     if (i >= h->count || !fde_parse(ef, util_eh_hdr_fde(h, i), &f))
-        return false;
-    fde_run fr = { .loc = f.start, .pc = f.start, .end = f.end, .limit = limit, .base = base, .out = out };
+        return EHFRAME_DECLINED;
+    fde_run fr = { .loc = f.start, .pc = f.start, .end = f.end, .limit = limit, .base = base,
+                   .out = out };
     ehframe_state st = f.cie->init;
-    if (!execute(f.cie, &st, f.prog, &fr))
-        return false;
     /* The program's end: its last rules hold to the FDE's end. */
-    if (!fr.stop && !advance(&fr, f.cie, &st, f.end))
-        return false;
-    *next = fr.pc;
-    return true;
+    if (execute(f.cie, &st, f.prog, &fr) && (fr.stop || advance(&fr, f.cie, &st, f.end))) {
+        *next = fr.pc;
+        *huge = st.huge;
+        return EHFRAME_ROWS;
+    }
+    if (names_huge_register(f.cie, (cursor){ f.cie->insns, f.cie->insns_end })
+        || names_huge_register(f.cie, f.prog))
+        return EHFRAME_REFUSED;
+    return EHFRAME_DECLINED;
 }

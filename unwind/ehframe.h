@@ -11,7 +11,9 @@
  * ehframe_open says no and the whole module goes through elfutils); CIEs of version 1 or 3
  * with 'z' augmentations; the DW_CFA operations compilers emit; the PLT's CFA expression.
  * For an FDE with anything else (another expression, DW_CFA_set_loc, an advance past the
- * FDE's end...) ehframe_fde_rows declines and cfi.c evaluates that FDE through elfutils.
+ * FDE's end...) ehframe_fde_rows declines and cfi.c evaluates that FDE through elfutils,
+ * unless elfutils could be made to allocate gigabytes by it (a hostile register number):
+ * then the FDE is refused and its code has no CFI (frame pointers).
  * tests/unwind/test_cfi_decode.c builds real libraries' tables both ways and compares them.
  *
  * Untrusted input: every read is bounded by the .eh_frame section libelf mapped (or the
@@ -37,6 +39,7 @@ typedef struct ehframe_reg {
 typedef struct ehframe_state {
     uint8_t cfa_rule;
     uint8_t plt;      /* the PLT expression's threshold */
+    bool huge;        /* a register number elfutils would allocate megabytes for */
     uint64_t cfa_reg, cfa_off;
     ehframe_reg bx, bp, ra;
 } ehframe_state;
@@ -73,11 +76,18 @@ typedef struct ehframe_rows {
  * it. ef is large (a CIE cache): keep it off small stacks. */
 bool ehframe_open(ehframe *ef, Elf *elf, const util_eh_hdr *h);
 
+typedef enum ehframe_result {
+    EHFRAME_ROWS,     /* out holds the rows */
+    EHFRAME_DECLINED, /* evaluate this entry through elfutils (out is garbage) */
+    EHFRAME_REFUSED,  /* hostile: elfutils would allocate up to 2 GB for it; no CFI */
+} ehframe_result;
+
 /* The rows of search-table entry i, for pcs from its start up to limit (the next entry's
  * start), relative to base, replacing out's contents. *next is the first pc not covered
- * (where cfi.c puts a CFI_NONE row if it is below limit). False: declined (out is then
- * garbage), evaluate this entry through elfutils; also false on allocation failure. */
-bool ehframe_fde_rows(ehframe *ef, uint64_t i, uint64_t limit, uint64_t base,
-                      ehframe_rows *out, uint64_t *next);
+ * (where cfi.c puts a CFI_NONE row if it is below limit); *huge: the FDE names a register
+ * number elfutils could not have evaluated it for without allocating megabytes (the rows
+ * are still exact). Allocation failure declines. */
+ehframe_result ehframe_fde_rows(ehframe *ef, uint64_t i, uint64_t limit, uint64_t base,
+                                ehframe_rows *out, uint64_t *next, bool *huge);
 
 #endif
