@@ -658,7 +658,6 @@ void sampler_get_stats(sampler_stats *o)
                         : "perf_event task-clock per thread (timer_create beyond the fd cap)";
     }
     o->app_handler = atomic_load(&app_has_handler);
-    o->outside = false; /* read from the sampler itself (callers' structs are not zeroed) */
 }
 
 bool sampler_app_sigaction(const struct sigaction *act, struct sigaction *old)
