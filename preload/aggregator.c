@@ -197,7 +197,6 @@ static void sleep_tick(void)
 static void *run(void *arg)
 {
     (void)arg;
-    control_open();
     for (unsigned n = 1; atomic_load(&g_running); n++) {
         int why = endings_requested();
         if (why) {
@@ -224,8 +223,14 @@ static void *run(void *arg)
     return NULL;
 }
 
+/* On the thread that starts the aggregator (in a fork child: before fork returns). What the
+ * thread will need as a descriptor is opened here, never by the thread itself: a thread of
+ * ours that opens one while the program runs takes the lowest free number behind its back.
+ * A daemon that had just closed every descriptor got our socket as its "stdin" that way,
+ * and its own open("/dev/null") came back as 1 (control.h). */
 static int spawn(void)
 {
+    control_open();
     sigset_t all, old;
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &old); /* inherited by the new thread */
@@ -240,8 +245,10 @@ static int spawn(void)
     int rc = g_create(&g_thread, NULL, run, NULL);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     atomic_store(&g_started, rc == 0);
-    if (rc != 0)
+    if (rc != 0) {
         endings_set_writer(false);
+        control_close();
+    }
     return rc == 0 ? 0 : -1;
 }
 
