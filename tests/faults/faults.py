@@ -59,6 +59,7 @@ TESTS = {
     '_Exit': lambda c, k: test_exit_call(c, k, '_Exit'),
     'exec-fail': test_exec_fail,
     'fork': test_fork,
+    'fork-storm': test_fork_storm,
     'fork-ruby': test_fork_ruby,
     'posix-spawn': lambda c, k: test_spawn(c, k, 'spawn'),
     'vfork-exec': lambda c, k: test_spawn(c, k, 'vfork'),
