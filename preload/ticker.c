@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/close_range.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -141,9 +142,22 @@ static void tick_once(uint64_t tick, pid_t pid)
     }
 }
 
+/* The ticker opens /proc files at every rescan, which would take the lowest free
+ * descriptor number in the program's table: a program that just closed 0 to open its own
+ * file there (a daemon, a shell's redirection) would get another number. So the ticker
+ * works in a descriptor table of its own, empty (CLOSE_RANGE_UNSHARE copies none of the
+ * program's descriptors, so none is kept open behind it); it needs no descriptor the other
+ * threads use. Where close_range is missing (Linux < 5.9), the shared table as before. */
+static void private_descriptors(void)
+{
+    if (syscall(SYS_close_range, 0U, ~0U, CLOSE_RANGE_UNSHARE) != 0)
+        errno = 0; /* nothing else to do: the window is a few microseconds a rescan */
+}
+
 static void *ticker_main(void *unused)
 {
     (void)unused;
+    private_descriptors();
     pid_t pid = getpid(), self = (pid_t)syscall(SYS_gettid);
     struct timespec next;
     clock_gettime(CLOCK_MONOTONIC, &next);

@@ -10,7 +10,8 @@
  * Skipped: the ticker itself and our own threads (they block every signal), and threads
  * that block SAMPLER_SIGNAL when first seen (/proc/self/task/TID/status SigBlk): a signal
  * they never take would only sit pending. The thread list is read from /proc/self/task
- * every TICKER_RESCAN_TICKS ticks.
+ * every TICKER_RESCAN_TICKS ticks, in a descriptor table of the ticker's own: nothing it
+ * opens takes a number the program counts on (ticker.c).
  *
  * ticker_decode is async-signal-safe; the rest is called outside handlers. */
 #ifndef FLAMEPROF_TICKER_H
