@@ -60,6 +60,8 @@ TESTS = {
     'exec-fail': test_exec_fail,
     'fork': test_fork,
     'fork-storm': test_fork_storm,
+    'fork-storm-wall': lambda c, k: test_fork_storm(c, k, {'FLAMEPROF_MODE': 'wall'}),
+    'fork-storm-perf': lambda c, k: test_fork_storm(c, k, {'FLAMEPROF_SOURCE': 'perf'}),
     'fork-ruby': test_fork_ruby,
     'posix-spawn': lambda c, k: test_spawn(c, k, 'spawn'),
     'vfork-exec': lambda c, k: test_spawn(c, k, 'vfork'),

@@ -8,8 +8,9 @@
  *   nested    a child that forks at once, whose child forks at once (3 levels)
  *   exec      children that exec this program (mode nop) at once
  *   fds       children that close every descriptor, then open /dev/null and count on
- *             getting 0 (the lowest free number, as daemons and shells do): once at once,
- *             once after 0.15 s of CPU (a tick of the profiler's thread later)
+ *             getting 0 (the lowest free number, as daemons and shells do), and close and
+ *             open it again and again for 0.15 s of CPU (past the profiler's threads'
+ *             first ticks)
  * Every child must end by itself with status 0; the parent says what went wrong and exits
  * 1 if anything did. A hang is the harness's to catch (faults_endings.py test_fork_storm:
  * it prints every stuck process's stacks).
@@ -165,15 +166,21 @@ static void exec_after_fork(void)
     }
 }
 
-/* A daemon's start: every descriptor closed, then /dev/null, expected as 0. */
-static void fds_child(double burn_s)
+/* A daemon's start: every descriptor closed, then /dev/null, expected as 0; then for
+ * seconds of CPU, 0 closed and opened again (as a shell redirects), each time expected
+ * back as 0. A descriptor the profiler's threads open meanwhile would take it. */
+static void fds_child(double seconds)
 {
     for (int fd = 0; fd < 1024; fd++)
         close(fd);
-    fw_burn_cpu(burn_s, fork_child_burn);
-    int in = open("/dev/null", O_RDONLY);
-    int out = open("/dev/null", O_WRONLY);
-    _exit(in == 0 && out == 1 ? 0 : 3);
+    bool ok = open("/dev/null", O_RDONLY) == 0;
+    double end = burn_thread_cpu() + seconds;
+    while (ok && burn_thread_cpu() < end) {
+        close(0);
+        ok = open("/dev/null", O_RDONLY) == 0;
+    }
+    ok = ok && open("/dev/null", O_WRONLY) == 1;
+    _exit(ok ? 0 : 3);
 }
 
 static void fds(void)
