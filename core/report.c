@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "folded.h"
+#include "frame_source.h"
 #include "jit_names.h"
 #include "jvmframes.h"
 #include "rtframe.h"
@@ -73,15 +74,29 @@ static const unwind_module *find_module(uint32_t gen, uint64_t pc)
     }
 }
 
-static void append_frame(build_ctx *c, const char *name, bool inlined)
+/* Appends a frame; file and line (NULL, 0: unknown) say where its function is declared,
+ * kept beside the stacks (frame_source.h) for the formats that hold it. */
+static void append_source_frame(build_ctx *c, const char *name, bool inlined,
+                                const char *file, unsigned line)
 {
     char clean[NAME_MAX_LEN + 8];
     size_t n = folded_sanitize_frame(name, clean, NAME_MAX_LEN);
+    if (file && c->prof) {
+        if (!c->prof->sources)
+            c->prof->sources = frame_sources_new();
+        c->oom |= !c->prof->sources
+                  || frame_sources_add(c->prof->sources, clean, n, file, line) != 0;
+    }
     if (inlined) {
         memcpy(clean + n, "_[i]", 5);
         n += 4;
     }
     c->oom |= !buf_append(&c->line, clean, n);
+}
+
+static void append_frame(build_ctx *c, const char *name, bool inlined)
+{
+    append_source_frame(c, name, inlined, NULL, 0);
 }
 
 static void append_tagged(build_ctx *c, char *name, const char *tag)
@@ -181,7 +196,7 @@ static void add_stack(stack_entry *e, void *arg)
         symbolize_frame fr[MAX_INLINE];
         size_t n = symbolize_pc(c->sym, mod->id, pc, is_return, fr, MAX_INLINE);
         for (size_t k = 0; k < n; k++)
-            append_frame(c, fr[k].name, fr[k].inlined);
+            append_source_frame(c, fr[k].name, fr[k].inlined, fr[k].file, fr[k].line);
     }
     if (c->line.len == 0)
         append_frame(c, "[unknown]", false);
@@ -324,6 +339,11 @@ static int write_pprof(FILE *f, void *ctx)
     int rc = pprof_write(c->prof, c->cfg->freq, &meta, f);
     free(maps);
     return rc;
+}
+
+static int write_sources(FILE *f, void *ctx)
+{
+    return frame_sources_write(((const folded_profile *)ctx)->sources, f);
 }
 
 static int write_speedscope(FILE *f, void *ctx)
@@ -513,16 +533,20 @@ static void print_summary(FILE *out, const report_input *in, const folded_profil
                           const char *paths, double report_s)
 {
     const sampler_stats *s = in->stats;
+    char threads[32] = "", handler[64] = "";
+    if (!s->outside) {
+        snprintf(threads, sizeof threads, " threads=%llu", (unsigned long long)s->threads);
+        snprintf(handler, sizeof handler, " handler median=%.2fus p99=%.2fus",
+                 s->cost_median_ns / 1000.0, s->cost_p99_ns / 1000.0);
+    }
     fprintf(out,
-            "flameprof: pid %ld: weight=%llu signals=%llu threads=%llu dropped=%llu "
-            "(weight %llu) lost=%llu stacks=%zu handler median=%.2fus p99=%.2fus "
+            "flameprof: pid %ld: weight=%llu signals=%llu%s dropped=%llu "
+            "(weight %llu) lost=%llu stacks=%zu%s "
             "report=%.0fms mode=%s freq=%uHz source=%s%s; wrote %s\n",
             in->pid ? in->pid : (long)getpid(), (unsigned long long)prof->total,
-            (unsigned long long)s->signals,
-            (unsigned long long)s->threads, (unsigned long long)s->dropped,
+            (unsigned long long)s->signals, threads, (unsigned long long)s->dropped,
             (unsigned long long)s->dropped_weight, (unsigned long long)in->lost, prof->len,
-            s->cost_median_ns / 1000.0, s->cost_p99_ns / 1000.0, report_s * 1000.0,
-            s->wall ? "wall" : "cpu", in->cfg->freq, s->source,
+            handler, report_s * 1000.0, s->wall ? "wall" : "cpu", in->cfg->freq, s->source,
             s->app_handler ? "; the program has its own SIGPROF handler: its signals were "
                              "passed to it"
                            : "",
@@ -699,6 +723,14 @@ bool report_write(const report_input *in)
     }
     bool ok = publish_formats(&cfg, in, &prof, stem, title, svg_title, svg_subtitle, want,
                               !in->window, paths, sizeof paths);
+    if ((cfg.tree[0] || in->keep_sources) && prof.sources && !in->window) {
+        /* Beside the tree's folded stacks, for record to merge (frame_source.h); withdrawn
+         * with them (a failed exec), so the next report takes the same name. */
+        char written[PATH_MAX];
+        if (outfile_publish(stem, ".sources", write_sources, &prof, written, sizeof written)
+                == 0 && written_count < MAX_WRITTEN)
+            snprintf(written_paths[written_count++], PATH_MAX, "%s", written);
+    }
     if ((want & CONFIG_FORMAT_TIMELINE) && in->raw && !in->window) {
         size_t used = strlen(paths);
         snprintf(paths + used, sizeof paths - used, "%s%s", used ? " " : "", in->raw);

@@ -39,6 +39,40 @@ static int put_frame(ss_state *st, json_t *idx)
     return json_text_frame(&st->stack, s ? s : "", s ? json_string_length(name) : 0);
 }
 
+/* Each shared frame's "file" and "line" to the sink (input.h: on_source), keyed by the
+ * frame's text as put_frame makes it. */
+static int read_sources(ss_state *st)
+{
+    if (!st->sink->on_source)
+        return 0;
+    input_buf text = { NULL, 0, 0 };
+    json_t *f;
+    size_t k;
+    int rc = 0;
+    json_array_foreach(st->frames, k, f) {
+        json_t *file = json_object_get(f, "file"), *line = json_object_get(f, "line");
+        if (!json_is_string(file) || json_string_length(file) == 0)
+            continue;
+        json_int_t l = json_is_integer(line) ? json_integer_value(line) : 0;
+        json_t *name = json_object_get(f, "folded");
+        if (!json_is_string(name))
+            name = json_object_get(f, "name");
+        const char *s = json_string_value(name);
+        if (!s)
+            continue;
+        text.len = 0;
+        unsigned at = l > 0 && l <= UINT32_MAX ? (unsigned)l : 0;
+        if (json_text_frame(&text, s, json_string_length(name)) < 0 ||
+            st->sink->on_source(st->sink->ctx, text.s, text.len, json_string_value(file),
+                                json_string_length(file), at) < 0) {
+            rc = -1;
+            break;
+        }
+    }
+    free(text.s);
+    return rc;
+}
+
 /* Weight in the profile's unit -> whole units (ns for time). 0 for nothing to add. */
 static uint64_t weight_of(ss_state *st, double w)
 {
@@ -172,6 +206,8 @@ long speedscope_read(input_stream *in, const input_sink *sink)
                     "speedscope file");
         rc = -1;
     }
+    if (rc == 0)
+        rc = read_sources(&st);
     size_t k;
     json_array_foreach(profiles, k, prof) {
         if (rc < 0)

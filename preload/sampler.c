@@ -633,6 +633,7 @@ bool sampler_idle(void)
 
 void sampler_get_stats(sampler_stats *o)
 {
+    *o = (sampler_stats){ 0 }; /* every field, those added later too */
     o->signals = atomic_load(&st_signals);
     o->weight = atomic_load(&st_weight);
     o->dropped = atomic_load(&st_dropped);

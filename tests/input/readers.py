@@ -19,6 +19,7 @@ reference tools themselves.
                                        number or byte offset, never a crash
 """
 import gzip
+import json
 import os
 import re
 import shutil
@@ -222,6 +223,16 @@ def test_pprof(ck, fp, src):
         ck.check(r.returncode == 1 and "no sample type 'alloc_space'" in r.stderr and
                  'samples' in r.stderr, 'an unknown sample type: an error that lists the types',
                  r.stderr.strip())
+        # Go's Function.filename (and start_line, where this Go writes it) reach speedscope.
+        r = fptest.run([fp, 'convert', '--format', 'speedscope', prof], timeout=60, echo=False)
+        frames = {f['name']: f for f in json.loads(r.stdout)['shared']['frames']}
+        hot = frames.get('main.hotA', {})
+        decl = next((i + 1 for i, l in enumerate(open(src).read().splitlines())
+                     if l.startswith('func hotA(')), 0)
+        ck.check(os.path.realpath(hot.get('file', '')) == os.path.realpath(src) and
+                 hot.get('line', decl) == decl,
+                 'pprof -> speedscope: main.hotA keeps its file (and line) from Go\'s profile',
+                 str(hot))
         # Uncompressed profile.proto reads the same.
         raw = with_tmp.path('burn.pb')
         open(raw, 'wb').write(gzip.decompress(open(prof, 'rb').read()))

@@ -123,7 +123,7 @@ static long read_perf(const char *text, const perfscript_opts *o, seen *v)
     memset(v, 0, sizeof(*v));
     input_stream s;
     input_stream_mem(&s, text, strlen(text));
-    input_sink sink = { on_sample, on_error, v, v };
+    input_sink sink = { on_sample, on_error, v, v, NULL };
     long rc = perfscript_read(&s, o, &sink);
     input_stream_close(&s);
     return rc;
@@ -210,7 +210,7 @@ static void test_pprof(void)
     memset(&v, 0, sizeof(v));
     input_stream s;
     input_stream_mem(&s, prof.b, prof.n);
-    input_sink sink = { on_sample, on_error, &v, &v };
+    input_sink sink = { on_sample, on_error, &v, &v, NULL };
     pprof_read_opts o = { NULL, NULL };
     CHECK(pprof_read(&s, &o, &sink) == 1 && v.errors == 1);
     input_stream_close(&s);
