@@ -317,6 +317,18 @@ static void collection_time(const report_input *in, int64_t *start, int64_t *end
     }
 }
 
+/* What the weights measure, as every output names it: "wall-clock", "cpu, timer" or
+ * "cpu, perf task-clock". The library's stats say which CPU source ran (perf_event_open may
+ * have been refused); a raw file's P record says what was asked. */
+static const char *mode_label(const config *cfg, const report_input *in)
+{
+    if (cfg->mode == CONFIG_MODE_WALL)
+        return "wall-clock";
+    bool sampled = in && in->stats && !in->stats->outside && in->stats->weight;
+    bool perf = sampled ? in->stats->perf_threads > 0 : cfg->source == CONFIG_SOURCE_PERF;
+    return perf ? "cpu, perf task-clock" : "cpu, timer";
+}
+
 /* The modules as pprof mappings, the main executable (the first the loader lists, module
  * 0) first, so that pprof titles the profile by the program; none for a merged tree. */
 static int write_pprof(FILE *f, void *ctx)
@@ -327,8 +339,10 @@ static int write_pprof(FILE *f, void *ctx)
     pprof_mapping *maps = n ? calloc(n, sizeof *maps) : NULL;
     int64_t start, end;
     collection_time(c->in, &start, &end);
+    char what[64];
+    snprintf(what, sizeof what, "flameprof mode: %s", mode_label(c->cfg, c->in));
     pprof_meta meta = { maps, 0, start, start && end > start ? end - start : 0,
-                        c->cfg->mode == CONFIG_MODE_WALL ? "wall" : "cpu" };
+                        c->cfg->mode == CONFIG_MODE_WALL ? "wall" : "cpu", what };
     for (size_t i = 0; maps && i < n; i++) {
         const unwind_module *m = modules_get((int)i);
         if (!m || !m->path)
@@ -551,12 +565,13 @@ static void print_summary(FILE *out, const report_input *in, const folded_profil
                              "passed to it"
                            : "",
             paths);
-    if (s->wall)
-        fprintf(stderr, "flameprof: wall mode: off-cpu %llu of %llu periods; ticker sent=%llu "
-                        "failed=%llu, %llu threads skipped (they block SIGPROF)\n",
+    if (s->wall && !s->outside)
+        fprintf(stderr, "flameprof: wall mode: off-cpu %llu of %llu periods; %llu threads "
+                        "timed (%llu timers failed), %llu skipped (they block SIGPROF), "
+                        "period x%llu (more than 16 threads stretch it)\n",
                 (unsigned long long)s->offcpu_weight, (unsigned long long)prof->total,
-                (unsigned long long)s->ticker_sent, (unsigned long long)s->ticker_failed,
-                (unsigned long long)s->ticker_skipped);
+                (unsigned long long)s->wall_armed, (unsigned long long)s->wall_failed,
+                (unsigned long long)s->wall_skipped, (unsigned long long)s->wall_stretch);
     uint64_t dropped = in->tl ? in->tl_info.first_slot / TIMELINE_SLOTS_PER_S
                               : rawfile_timeline_dropped_s();
     if (dropped)
@@ -644,12 +659,15 @@ static bool publish_formats(const config *cfg, const report_input *in,
     char path[PATH_MAX];
     destination dest = { .fallback = 0, .said = false };
     snprintf(dest.stem, sizeof dest.stem, "%s", stem);
-    bool wall = cfg->mode == CONFIG_MODE_WALL;
-    write_ctx ctx = { prof, in, cfg,
-                      svg_title ? svg_title
-                                : wall ? "Wall-clock Flame Graph (flameprof)"
-                                       : "CPU Flame Graph (flameprof)",
-                      svg_subtitle, "" };
+    char title_buf[96];
+    if (!svg_title) {
+        const char *label = mode_label(cfg, in);
+        bool wall = cfg->mode == CONFIG_MODE_WALL;
+        snprintf(title_buf, sizeof title_buf, "%s Flame Graph (flameprof%s%s)",
+                 wall ? "Wall-clock" : "CPU", wall ? "" : ", ", wall ? "" : label + 5);
+        svg_title = title_buf;
+    }
+    write_ctx ctx = { prof, in, cfg, svg_title, svg_subtitle, "" };
     snprintf(ctx.name, sizeof ctx.name, "%s", title);
     bool ok = true;
     if (cap)
@@ -704,9 +722,8 @@ bool report_write(const report_input *in)
     if (cfg.tree[0])
         cfg.formats = CONFIG_FORMAT_FOLDED; /* record merges the tree and writes the formats */
     unsigned want = cfg.formats ? cfg.formats : CONFIG_DEFAULT_FORMATS;
-    char title[48];
-    snprintf(title, sizeof title, "pid %ld%s", pid,
-             in->cfg->mode == CONFIG_MODE_WALL ? " wall-clock" : " cpu");
+    char title[64];
+    snprintf(title, sizeof title, "pid %ld %s", pid, mode_label(in->cfg, in));
     const char *svg_title = in->title, *svg_subtitle = subtitle[0] ? subtitle : NULL;
     if ((want & CONFIG_FORMAT_HEATMAP) && !in->tl && !in->raw && !in->window) {
         fprintf(stderr, "flameprof: no heatmap: the timeline (PREFIX.raw) could not be "

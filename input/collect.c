@@ -68,6 +68,7 @@ void input_collect_init(input_collector *c, folded_profile *p, input_sink *sink)
     sink->on_sample = collect_sample;
     sink->on_source = collect_source;
     sink->ctx = c;
+    sink->untimed = true; /* only the time range is kept: readers may merge */
 }
 
 void input_collect_finish(input_collector *c)

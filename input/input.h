@@ -18,6 +18,7 @@
 #ifndef FLAMEPROF_INPUT_H
 #define FLAMEPROF_INPUT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -47,6 +48,11 @@ typedef struct input_sink {
      * 0, or -1 to stop reading (allocation failure). */
     int (*on_source)(void *ctx, const char *frame, size_t n, const char *file,
                      size_t file_len, unsigned line);
+    /* The sink has no use for time_ns or the samples' order (it merges them): a reader
+     * may then pass samples already merged, without time, and keep less in memory (the
+     * .cpuprofile reader counts samples per node instead of keeping them in order until
+     * their timeDeltas come). */
+    bool untimed;
 } input_sink;
 
 /* The formats, for detection and --input-format. */

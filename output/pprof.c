@@ -154,6 +154,7 @@ typedef struct conv {
     char *build_ids;         /* the mappings' build-ids in hex: the string table points here */
     size_t ids_cap;
     const frame_sources *sources; /* the profile's, for native frames' file and line */
+    long what;               /* meta->what's string, or -1 */
     bool oom;
 } conv;
 
@@ -390,6 +391,8 @@ static void encode_tables(conv *c, pb *out, pb *sub, pb *line, uint64_t period,
         pb_uint(out, PROFILE_DURATION_NANOS, (uint64_t)meta->duration_nanos);
     }
     pb_uint(out, PROFILE_COMMENT, STR_COMMENT);
+    if (c->what >= 0)
+        pb_uint(out, PROFILE_COMMENT, (uint64_t)c->what);
     encode_mappings(c, out, sub, meta); /* before the strings: it adds some */
 
     /* loc_first[i] holds where location i's lines end: they were appended in order. */
@@ -431,6 +434,7 @@ int pprof_write(const folded_profile *p, unsigned hz, const pprof_meta *meta, FI
         const char *str = i == STR_CPU ? kind : fixed_strings[i]; /* "cpu" or "wall" */
         c.oom |= intern(&c.strings, str, strlen(str), NULL) != i;
     }
+    c.what = meta && meta->what ? intern(&c.strings, meta->what, strlen(meta->what), NULL) : -1;
 
     gz g = { .f = f };
     /* windowBits 15 + 16: a gzip wrapper; zlib writes a zero time stamp, so identical

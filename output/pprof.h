@@ -67,6 +67,7 @@ typedef struct pprof_meta {
     int64_t time_nanos;            /* when collection started (Unix time), 0: unknown */
     int64_t duration_nanos;        /* how long it ran, 0: unknown */
     const char *kind;              /* sample and period type: "cpu" (NULL) or "wall" */
+    const char *what;              /* a second comment (mode and source), or NULL */
 } pprof_meta;
 
 /* Write p to out; hz (> 0) is the sampling frequency the counts were taken at; meta may be
