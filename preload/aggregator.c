@@ -96,7 +96,12 @@ static int read_counters(struct dl_phdr_info *info, size_t size, void *arg)
  * or the program's own exception unwinding) would wait forever. So a fork waits for the
  * walk to end (aggregator_fork_prepare) and no walk begins until the fork is done. */
 static pthread_mutex_t g_walk_lock = PTHREAD_MUTEX_INITIALIZER;
-static bool g_walk_locked_for_fork;
+/* Whether this thread's fork took the lock: per thread, because threads fork at once. A
+ * global flag let one thread's release clear the flag another had just set: that fork then
+ * left the lock held for good, in its child (whose exit waited forever for its aggregator,
+ * stuck on the lock) and in the parent (fw_fork storm: four forking threads, one child in
+ * about ten hung). */
+static __thread bool tls_walk_locked_for_fork __attribute__((tls_model("initial-exec")));
 
 static void refresh_modules_if_changed(void)
 {
@@ -118,14 +123,23 @@ void aggregator_fork_prepare(void)
     struct timespec until;
     clock_gettime(CLOCK_REALTIME, &until);
     until.tv_sec += 1;
-    g_walk_locked_for_fork = pthread_mutex_timedlock(&g_walk_lock, &until) == 0;
+    tls_walk_locked_for_fork = pthread_mutex_timedlock(&g_walk_lock, &until) == 0;
 }
 
 void aggregator_fork_release(void)
 {
-    if (g_walk_locked_for_fork)
+    if (tls_walk_locked_for_fork)
         pthread_mutex_unlock(&g_walk_lock);
-    g_walk_locked_for_fork = false;
+    tls_walk_locked_for_fork = false;
+}
+
+void aggregator_fork_child_reset(void)
+{
+    /* Whoever held it (this thread for the fork, or a thread whose wait timed out) does
+     * not exist here: a fresh lock. */
+    pthread_mutex_t fresh = PTHREAD_MUTEX_INITIALIZER;
+    g_walk_lock = fresh;
+    tls_walk_locked_for_fork = false;
 }
 
 /* FLAMEPROF_INTERVAL: the window that just ended is written, the next one begins. */
@@ -197,7 +211,6 @@ static void sleep_tick(void)
 static void *run(void *arg)
 {
     (void)arg;
-    control_open();
     for (unsigned n = 1; atomic_load(&g_running); n++) {
         int why = endings_requested();
         if (why) {
@@ -224,8 +237,14 @@ static void *run(void *arg)
     return NULL;
 }
 
+/* On the thread that starts the aggregator (in a fork child: before fork returns). What the
+ * thread will need as a descriptor is opened here, never by the thread itself: a thread of
+ * ours that opens one while the program runs takes the lowest free number behind its back.
+ * A daemon that had just closed every descriptor got our socket as its "stdin" that way,
+ * and its own open("/dev/null") came back as 1 (control.h). */
 static int spawn(void)
 {
+    control_open();
     sigset_t all, old;
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &old); /* inherited by the new thread */
@@ -240,8 +259,10 @@ static int spawn(void)
     int rc = g_create(&g_thread, NULL, run, NULL);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     atomic_store(&g_started, rc == 0);
-    if (rc != 0)
+    if (rc != 0) {
         endings_set_writer(false);
+        control_close();
+    }
     return rc == 0 ? 0 : -1;
 }
 

@@ -39,11 +39,13 @@ void aggregator_resume(void);
  * stacks. Empty the table and start a new thread. */
 void aggregator_after_fork_child(void);
 
-/* pthread_atfork prepare handler, and the release for both parent and child: a fork waits
- * (at most a second) until this thread is not inside dl_iterate_phdr, whose loader lock a
- * fork child would inherit held, and no walk begins until the fork is done. */
+/* pthread_atfork prepare and parent handlers, and the child's reset: a fork waits (at most
+ * a second) until the aggregator is not inside dl_iterate_phdr, whose loader lock a fork
+ * child would inherit held, and no walk begins until the fork is done. Any number of
+ * threads may fork at once (each releases only what its own prepare took). */
 void aggregator_fork_prepare(void);
 void aggregator_fork_release(void);
+void aggregator_fork_child_reset(void);
 
 /* The final spill (at exit, after aggregator_stop): stacks, weights and the timeline's
  * last slots into the raw file. */

@@ -1,4 +1,5 @@
-/* control.c - the on-demand channel, served by the aggregator thread (control.h). */
+/* control.c - the on-demand channel, opened before the aggregator thread starts and served
+ * by it (control.h). */
 #include "control.h"
 
 #include <fcntl.h>
@@ -103,8 +104,10 @@ void control_poll(void (*spill)(void))
     if (g_fd < 0)
         return;
     if (!fd_is_ours()) {
-        g_fd = -1; /* not ours to close; listen again under a new descriptor */
-        control_open();
+        /* The program closed it (a daemon closing everything): not ours to close, and no
+         * new socket from this thread, which would take a number the program may be about
+         * to open (control.h). */
+        g_fd = -1;
         return;
     }
     for (int i = 0; i < MAX_CLIENTS_A_POLL; i++) {

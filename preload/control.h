@@ -19,9 +19,10 @@
  * the pid it asked (a process that took the name first cannot pose as another).
  * Never blocks the host: every socket call is non-blocking (MSG_DONTWAIT), a client that
  * does not read is simply closed on. Fork: the child closes the parent's listener and
- * opens its own name; exec: the socket is close-on-exec, the new image opens its own.
- * A program that closes every descriptor and reuses our number is detected (the socket's
- * inode) and its descriptor left alone. */
+ * opens its own name before fork returns; exec: the socket is close-on-exec, the new image
+ * opens its own. A program that closes every descriptor and reuses our number is detected
+ * (the socket's inode) and its descriptor left alone; that process is not listened to
+ * again (its raw spill is abandoned then too: rawfile.h). */
 #ifndef FLAMEPROF_CONTROL_H
 #define FLAMEPROF_CONTROL_H
 
@@ -39,9 +40,15 @@ static inline size_t control_name(pid_t pid, char *name, size_t cap)
     return n > 0 && (size_t)n < cap ? (size_t)n : 0;
 }
 
-/* Aggregator thread. open listens under our pid (closing an inherited listener first);
- * poll answers waiting clients, calling spill() first so the raw file holds everything
- * so far; close stops listening. All fail silently: the channel is a convenience. */
+/* open listens under our pid (closing an inherited listener first). It runs on the thread
+ * that starts the aggregator, before the aggregator exists (the constructor, a fork
+ * child's atfork handler, a failed exec): never on a thread of ours while the program
+ * runs, because a new descriptor takes the lowest free number, and a program that just
+ * closed its descriptors (a daemon closing everything and opening /dev/null as 0, 1, 2)
+ * would get a different number than it counts on. poll (aggregator thread) answers waiting
+ * clients, calling spill() first so the raw file holds everything so far; once the program
+ * has closed our socket the channel stays closed, for the same reason. close stops
+ * listening. All fail silently: the channel is a convenience. */
 void control_open(void);
 void control_poll(void (*spill)(void));
 void control_close(void);

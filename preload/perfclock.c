@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -16,6 +17,26 @@ enum { KNOWN_FDS = 65536 };
 static _Atomic unsigned char known[KNOWN_FDS / 8];
 static unsigned char open_now[KNOWN_FDS / 8];
 static atomic_uint n_open;
+/* What our events are (perf's anonymous inode, the same for every event): a daemonizing
+ * program closes every descriptor and may get one of our numbers back for its own file,
+ * which we must then not close. */
+static dev_t g_dev;
+static ino_t g_ino;
+static atomic_bool g_known_inode;
+
+static bool still_an_event(int fd)
+{
+    struct stat st;
+    return atomic_load(&g_known_inode) && fstat(fd, &st) == 0 && st.st_dev == g_dev &&
+           st.st_ino == g_ino;
+}
+
+/* Ours and still one of our events: then closed; else the number is the program's now. */
+static void close_if_event(int fd)
+{
+    if (still_an_event(fd))
+        close(fd);
+}
 
 static int open_event(pid_t tid, long period_ns)
 {
@@ -66,6 +87,12 @@ int perfclock_open(pid_t tid, long period_ns, int signo)
         errno = EMFILE;
         return -1;
     }
+    struct stat st;
+    if (!atomic_load(&g_known_inode) && fstat(fd, &st) == 0) {
+        g_dev = st.st_dev;
+        g_ino = st.st_ino;
+        atomic_store(&g_known_inode, true);
+    }
     atomic_fetch_or(&known[fd / 8], (unsigned char)(1u << (fd % 8)));
     /* Last: from here on the overflows are signalled. */
     if (fcntl(fd, F_SETFL, O_ASYNC) != 0) {
@@ -85,7 +112,7 @@ void perfclock_close(int fd)
         open_now[fd / 8] &= (unsigned char)~(1u << (fd % 8));
         atomic_fetch_sub(&n_open, 1);
     }
-    close(fd);
+    close_if_event(fd);
 }
 
 bool perfclock_is_ours(const siginfo_t *si)
@@ -106,7 +133,7 @@ void perfclock_forget_all_open(void)
 {
     for (int fd = 0; fd < KNOWN_FDS; fd++)
         if (open_now[fd / 8] & (1u << (fd % 8)))
-            close(fd);
+            close_if_event(fd);
     memset(open_now, 0, sizeof open_now);
     atomic_store(&n_open, 0);
 }

@@ -28,7 +28,8 @@ bool perfclock_probe(char *why, size_t cap);
  * be passed). */
 int perfclock_open(pid_t tid, long period_ns, int signo);
 
-/* Close an fd perfclock_open returned. */
+/* Close an fd perfclock_open returned, unless it is no longer an event: a program that
+ * closed every descriptor may own the number now (perfclock.c). */
 void perfclock_close(int fd);
 
 /* Is this signal an overflow of one of our events? (An fd stays known after its close: a

@@ -128,7 +128,7 @@ static int64_t now_ns(clockid_t clock)
 
 static void on_fork_child(void)
 {
-    aggregator_fork_release(); /* the forking thread took it: ours to release */
+    aggregator_fork_child_reset(); /* its lock: held by threads that are not here */
     if (!atomic_load(&g_active))
         return;
     owner_claim();

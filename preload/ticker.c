@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/close_range.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -158,9 +159,23 @@ static uint64_t rescan_ns(void)
     return ns < 20000000u ? 20000000u : ns > 100000000u ? 100000000u : ns;
 }
 
+/* The ticker opens /proc files at every rescan, which would take the lowest free
+ * descriptor number in the program's table (even an open that fails holds it while the path
+ * is looked up): a program that just closed 0 to open its own file there (a daemon, a
+ * shell's redirection) would get another number. So the ticker works in a descriptor table
+ * of its own, empty (CLOSE_RANGE_UNSHARE copies none of the program's descriptors, so none
+ * is kept open behind it); it needs no descriptor the other threads use. Where close_range
+ * is missing (Linux < 5.9), the shared table as before. */
+static void private_descriptors(void)
+{
+    if (syscall(SYS_close_range, 0U, ~0U, CLOSE_RANGE_UNSHARE) != 0)
+        errno = 0; /* nothing else to do: the window is a few microseconds a rescan */
+}
+
 static void *ticker_main(void *unused)
 {
     (void)unused;
+    private_descriptors();
     g_self = (pid_t)syscall(SYS_gettid);
     pthread_mutex_lock(&g_lock);
     while (!g_stop) {

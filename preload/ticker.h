@@ -18,8 +18,9 @@
  * while the signal was pending are not lost.
  *
  * The ticker thread (every signal blocked) reads /proc/self/task every TICKER_RESCAN_PERIODS
- * periods (within 20-100 ms): it arms new threads, deletes the timers of threads gone, and
- * restretches. Skipped: the ticker itself and threads that block SAMPLER_SIGNAL
+ * periods (within 20-100 ms), in a descriptor table of its own (nothing it opens takes a
+ * number the program counts on: ticker.c): it arms new threads, deletes the timers of
+ * threads gone, and restretches. Skipped: the ticker itself and threads that block SAMPLER_SIGNAL
  * (/proc/self/task/TID/status SigBlk: our own threads, the JVM's signal threads; asked again
  * at every scan until they take it: a new thread blocks every signal for a moment).
  *

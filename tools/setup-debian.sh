@@ -17,8 +17,9 @@ pkgs="$pkgs libdebuginfod-dev debuginfod sqlite3"
 # libiberty-dev: the demangler (C++, Rust legacy and v0, D). rustc: tests/rust builds a Rust
 # program with both manglings.
 pkgs="$pkgs libiberty-dev rustc"
-# ruby: Debian's CRuby (3.1), whose own frames the ruby suite names.
-pkgs="$pkgs ruby"
+# ruby: Debian's CRuby (3.1), whose own frames the ruby suite names. gdb: a test that hangs
+# prints the stacks of every stuck process (fptest.session_stacks) before killing it.
+pkgs="$pkgs ruby gdb"
 # node + npm fetch playwright-core and speedscope's schema for the tests. Debian's, unless
 # a node is there already: nodesource's bundles its own npm and conflicts with Debian's.
 if ! command -v npm >/dev/null 2>&1 && ! command -v node >/dev/null 2>&1; then

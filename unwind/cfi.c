@@ -57,15 +57,20 @@ static int64_t cfa_relative_offset(const Dwarf_Op *ops, size_t nops)
     return INT64_MAX;
 }
 
-/* A callee-saved register's rule in this row: saved at CFA+N, same value, or undefined. */
+/* A callee-saved register's rule in this row: saved at CFA+N, same value, or undefined.
+ * elfutils' x86-64 initial rules (x86_64_abi_cfi) mark DWARF register 0 "same value" under
+ * the comment %rbx, but 0 is rax: rbx is left unspecified, which dwarf_frame_register reports
+ * as undefined. rbx is callee-saved (psABI), so an rbx the CFI never mentions is the
+ * caller's: same value. (An explicit DW_CFA_undefined for rbx, which compilers do not emit,
+ * reads the same here.) */
 static int16_t saved_rule(Dwarf_Frame *f, int reg)
 {
     Dwarf_Op mem[3], *ops;
     size_t nops;
     if (dwarf_frame_register(f, reg, mem, &ops, &nops) != 0)
         return CFI_FP_UNDEFINED;
-    if (nops == 0) /* NULL ops: same value; ops_mem: undefined */
-        return ops == NULL ? CFI_FP_SAME : CFI_FP_UNDEFINED;
+    if (nops == 0) /* NULL ops: same value; ops_mem: undefined (or unspecified) */
+        return ops == NULL || reg == DW_REG_RBX ? CFI_FP_SAME : CFI_FP_UNDEFINED;
     int64_t off = cfa_relative_offset(ops, nops);
     /* A saved register lies below the CFA; anything else is not a rule we can follow. */
     if (off >= 0 || off < -30000)

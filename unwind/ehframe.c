@@ -2,8 +2,10 @@
  * ehframe.h for why and for the exactness contract.
  *
  * Matching elfutils (0.188, libdw/cfi.c and friends) where it is not what DWARF alone says:
- * - the x86-64 ABI's initial rules mark rax (not rbx), rbp, r12-r15 and the return-address
- *   column "same value", and leave the CFA undefined until the CIE defines it;
+ * - the x86-64 ABI's initial rules mark rax (not rbx: elfutils' slip, see cfi.c's
+ *   saved_rule, which reads an unmentioned rbx as "same value", as the psABI means and as
+ *   this decoder's initial rule says), rbp, r12-r15 and the return-address column "same
+ *   value", and leave the CFA undefined until the CIE defines it;
  * - register offsets are kept in a 61-bit signed field;
  * - a row's rules are those in force at the first advance past its start, so one pass
  *   that emits a row at every advance gives the rows elfutils gives pc by pc. */
@@ -190,7 +192,7 @@ static bool cie_parse(ehframe *ef, uint64_t off, ehframe_cie *cie)
     cie->insns = c.p + auglen;
     cie->insns_end = c.end;
     /* The ABI's initial rules (elfutils' x86_64_abi_cfi), then the CIE's program. */
-    cie->init = (ehframe_state){ .cfa_rule = CFA_UNDEF, .bx = { RULE_UNDEF, 0 },
+    cie->init = (ehframe_state){ .cfa_rule = CFA_UNDEF, .bx = { RULE_SAME, 0 },
                                  .bp = { RULE_SAME, 0 }, .ra = { RULE_SAME, 0 } };
     return execute(cie, &cie->init, (cursor){ cie->insns, cie->insns_end }, NULL);
 }

@@ -21,6 +21,8 @@ What it holds, one of each:
   run / start    runs a program (optionally under LD_PRELOAD) with a clean environment, a time
                  limit (a hang is killed and reported, never a stuck CI job), default signal
                  dispositions and no core files; returns a Run with status, output, CPU, wall.
+  session_stacks what every process of a run is doing (threads, wait channels, gdb stacks):
+                 run(..., stacks=True) prints it for a hang before the kill.
   parse_summary  the profiler's exit line (`flameprof: pid N: weight=... ; wrote PATHS`);
   check_summary  its assertions (count, fields, dropped=0, weight = folded total, paths).
   Skip / skip    a test that cannot run here exits 77, with a loud SKIP banner: never a pass.
@@ -533,12 +535,16 @@ class Proc:
         if not self.poll():
             os.kill(self.pid, sig)
 
-    def finish(self, timeout=None):
+    def finish(self, timeout=None, stacks=False):
+        """Waits for the end (or the time limit: then the whole session is killed, after its
+        processes' stacks are printed if stacks is set) and returns the Run."""
         end = time.monotonic() + budget(timeout or RUN_TIMEOUT)
         timed_out = False
         while not self.poll():
             if time.monotonic() > end:
                 timed_out = True
+                if stacks:
+                    print(session_stacks(self.pid), flush=True)
                 try:
                     os.killpg(self.pid, signal.SIGKILL)
                 except OSError:
@@ -555,6 +561,47 @@ class Proc:
         cpu = self.rusage.ru_utime + self.rusage.ru_stime
         return Run(self.argv, self.pid, rc, bytes(self.out), bytes(self.err), cpu, wall,
                    timed_out, self.rusage.ru_maxrss)
+
+
+def session_stacks(sid, gdb_timeout=20):
+    """What every process of session sid (a Proc's pid: its children stay in it unless they
+    setsid) is doing, for a hang's report: each thread's state and kernel wait channel, and
+    gdb's backtrace of every thread where gdb is installed."""
+    out = []
+    gdb = shutil.which('gdb')
+    for pid in sorted(int(d) for d in os.listdir('/proc') if d.isdigit()):
+        try:
+            with open(f'/proc/{pid}/stat') as f:
+                fields = f.read().rsplit(')', 1)[1].split()
+            if int(fields[3]) != sid:  # field 6: the session
+                continue
+            with open(f'/proc/{pid}/cmdline', 'rb') as f:
+                cmd = f.read().replace(b'\0', b' ').decode(errors='replace').strip()
+            out.append(f'--- pid {pid} (parent {fields[1]}): {cmd}')
+            for tid in sorted(os.listdir(f'/proc/{pid}/task'), key=int):
+                def read(name, tid=tid):
+                    try:
+                        with open(f'/proc/{pid}/task/{tid}/{name}') as f:
+                            return f.read().strip()
+                    except OSError:
+                        return '?'
+                state = read('stat').rsplit(')', 1)[-1].split()[:1]
+                out.append(f'  thread {tid} {read("comm")} state={"".join(state)} '
+                           f'wchan={read("wchan")} syscall={read("syscall").split(" ")[0]}')
+        except (OSError, IndexError, ValueError):
+            continue  # gone meanwhile
+        if gdb:
+            try:
+                bt = subprocess.run([gdb, '-p', str(pid), '-batch', '-nx', '-ex',
+                                     'thread apply all bt'], capture_output=True, text=True,
+                                    timeout=gdb_timeout, stdin=subprocess.DEVNULL)
+                out += ['  ' + ln for ln in bt.stdout.splitlines()
+                        if ln.startswith(('#', 'Thread'))]
+            except (OSError, subprocess.TimeoutExpired):
+                out.append('  (gdb did not answer)')
+    if not gdb:
+        out.append('(gdb not installed: no user-space stacks)')
+    return '\n'.join(out)
 
 
 def start(argv, lib=None, env=None, cwd=None, stdin=None, echo=True):
@@ -588,11 +635,12 @@ def report_run(r, echo=True):
     return r
 
 
-def run(argv, lib=None, env=None, cwd=None, timeout=None, stdin=None, echo=True):
+def run(argv, lib=None, env=None, cwd=None, timeout=None, stdin=None, echo=True, stacks=False):
     """Runs argv to its end (or its time limit: RUN_TIMEOUT, cut by set_budget) and returns
     its Run. stdin: bytes to feed it (default: /dev/null). echo=False prints nothing but a
-    hang (for harnesses that run a tool hundreds of times)."""
-    return report_run(start(argv, lib, env, cwd, stdin, echo).finish(timeout), echo)
+    hang (for harnesses that run a tool hundreds of times). stacks: a hang prints the stacks
+    of every process of the run (session_stacks) before they are killed."""
+    return report_run(start(argv, lib, env, cwd, stdin, echo).finish(timeout, stacks), echo)
 
 
 # --- runtimes ---------------------------------------------------------------------------------

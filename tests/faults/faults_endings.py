@@ -268,6 +268,23 @@ def test_fork(ctx, ck):
     check_no_raw(ck, ctx.tmp)
 
 
+def test_fork_storm(ctx, ck, env=None):
+    """Forks from threads while others hold the loader, malloc and stdio locks, in a tight
+    loop, nested, followed by exec, and daemon-style children that close every descriptor
+    and count on /dev/null coming back as 0 (fw_fork.c). Every child ends by itself with
+    status 0, as without the profiler; a hang prints every stuck process's stacks. env: the
+    mode (wall: the ticker thread) or source (perf: an event descriptor a thread)."""
+    argv = [ctx.prog('fw_fork'), 'storm', ctx.fixture]
+    base = run(argv, timeout=20)
+    ck.check(base.returncode == 0 and not base.timed_out, 'without the profiler, every child '
+             'ends with status 0', f'status {base.returncode}: {base.stdout[-300:]!r}')
+    r = run(argv, ctx.lib, {**ctx.out(), **(env or {})}, timeout=30, stacks=True)
+    check_ended_like(ck, r, base, 'fork storm')
+    prof = load(ck, os.path.join(ctx.tmp, f'p.{r.pid}.folded'), 'the storm')
+    if prof:
+        check_present(ck, prof, 'storm_burn', "the parent's own work")
+
+
 # A parent and a forked child, each spinning: Ruby's timer thread and our aggregator run
 # while the main thread forks (the child's first module walk used to wait forever on the
 # loader lock our aggregator held at the fork: 2 runs in 30 hung).

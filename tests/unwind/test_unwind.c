@@ -3,8 +3,11 @@
  * Built -O2 without frame pointers: a 40-deep recursion through a noinline function and a
  * libc call (qsort) are interrupted by a CPU-time timer; the handler walks with
  * unwind_walk and the test asserts the whole chain: leaf in the comparator, qsort's frames,
- * 40 frames of recurse(), main, and the end of the stack at _start. It also prints the
- * median walk cost (a figure, not an assertion). */
+ * 40 frames of recurse(), main, and the end of the stack at _start. Then a frame whose CFA
+ * is based on rbx (a stack realigner, as glibc's lazy-binding resolver), below a leaf whose
+ * CFI never mentions rbx: rbx is callee-saved, so the leaf leaves it as it was and the walk
+ * goes on through the realigner. It also prints the median walk cost (a figure, not an
+ * assertion). */
 #include <dlfcn.h>
 #include <link.h>
 #include <pthread.h>
@@ -32,6 +35,7 @@ static unwind_result g_res;
 static uint64_t g_cost_ns[4096];
 static atomic_uint g_ncost;
 static volatile unsigned g_sink; /* unsigned: it wraps, by design */
+static uint64_t g_capture_lo, g_capture_hi; /* capture only a sample interrupted here (0: any) */
 
 static void on_prof(int sig, siginfo_t *si, void *ucv)
 {
@@ -46,7 +50,8 @@ static void on_prof(int sig, siginfo_t *si, void *ucv)
     unsigned i = atomic_fetch_add(&g_ncost, 1);
     if (i < 4096)
         g_cost_ns[i] = t1 - t0;
-    if (!atomic_load(&g_have)) {
+    bool wanted = !g_capture_hi || (r.pc >= g_capture_lo && r.pc < g_capture_hi);
+    if (wanted && !atomic_load(&g_have)) {
         memcpy(g_pcs, pcs, sizeof pcs);
         g_res = res;
         atomic_store(&g_have, 1);
@@ -79,6 +84,43 @@ __attribute__((noinline)) int recurse(int n)
         recurse(n - 1);
     g_sink++; /* not a tail call */
     return n;
+}
+
+/* rbx_realign(fn): saves rbx, points it at the frame, aligns rsp to 64 bytes and calls fn;
+ * its CFA is rbx + 16 (glibc's _dl_runtime_resolve does the same). */
+void rbx_realign(void (*fn)(void));
+__asm__(".text\n"
+        ".globl rbx_realign\n"
+        ".type rbx_realign, @function\n"
+        "rbx_realign:\n"
+        "  .cfi_startproc\n"
+        "  push %rbx\n"
+        "  .cfi_adjust_cfa_offset 8\n"
+        "  .cfi_offset %rbx, -16\n"
+        "  mov %rsp, %rbx\n"
+        "  .cfi_def_cfa_register %rbx\n"
+        "  and $-64, %rsp\n"
+        "  call *%rdi\n"
+        "  mov %rbx, %rsp\n"
+        "  .cfi_def_cfa_register %rsp\n"
+        "  pop %rbx\n"
+        "  .cfi_adjust_cfa_offset -8\n"
+        "  .cfi_restore %rbx\n"
+        "  ret\n"
+        "  .cfi_endproc\n"
+        ".size rbx_realign, .-rbx_realign\n");
+
+/* A leaf that never touches rbx (nothing callee-saved in it): its CFI says nothing of rbx. */
+__attribute__((noinline)) void rbx_leaf(void)
+{
+    while (!atomic_load(&g_have))
+        g_sink++;
+}
+
+__attribute__((noinline)) void rbx_case(void)
+{
+    rbx_realign(rbx_leaf);
+    g_sink++; /* not a tail call */
 }
 
 typedef struct fn_range {
@@ -211,6 +253,24 @@ int main(void)
     CHECKF(n > 0 && in_range(&start, g_pcs[n - 1]), "the walk ends in _start");
     CHECKF(!g_res.truncated, "not truncated");
     if (check_failures)
+        dump();
+
+    /* Through a frame whose CFA is rbx-based, below a leaf that leaves rbx alone. */
+    fn_range rleaf = range_of("rbx_leaf"), real = range_of("rbx_realign"),
+             rcase = range_of("rbx_case");
+    CHECKF(rleaf.hi && real.lo && rcase.hi, "rbx test symbols found");
+    g_capture_lo = rleaf.lo, g_capture_hi = rleaf.hi;
+    atomic_store(&g_have, 0);
+    walk_test_sigprof(on_prof, 1);
+    rbx_case();
+    walk_test_sigprof(NULL, 0);
+    n = g_res.depth;
+    bool through = n >= 4 && g_pcs[1] > real.lo && g_pcs[1] < real.lo + 64 &&
+                   in_range(&rcase, g_pcs[2]) && in_range(&mainf, g_pcs[3]) &&
+                   in_range(&start, g_pcs[n - 1]);
+    CHECKF(through, "leaf, rbx_realign, rbx_case, main ... _start: the rbx-based CFA followed "
+                    "(depth %zu)", n);
+    if (!through)
         dump();
 
     unsigned nc = atomic_load(&g_ncost);
