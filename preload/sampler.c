@@ -36,6 +36,7 @@
 static const char sampler_magic[] = "flameprof";
 
 static ring *g_ring;
+static cfi_memo *g_memo; /* CFI rows the walks looked up (cfi_memo.h); NULL: none */
 static long g_period_ns;
 static bool g_itimer; /* fallback source: setitimer, signals carry SI_KERNEL */
 static bool g_empty;  /* benchmark floor: count the signal, do nothing else */
@@ -226,7 +227,7 @@ static void take_sample(const siginfo_t *si, const ucontext_t *uc)
     if (!stack_bounds(regs.sp, &lo, &hi))
         hi = regs.sp; /* unknown stack: keep only the interrupted pc */
     unwind_ctx ctx = { modules_current(), jit_trampolines(), hotspot_interpreter(),
-                       golang_current() };
+                       golang_current(), g_memo };
     /* Interpreted frames first, then the native walk above them, then the two merged
      * where the interpreter's evaluation loop runs them (pyframes.h). A Ruby process has
      * no Python frames (npy 0) and gets its own splice (rbframes.h); each reader is off,
@@ -525,6 +526,8 @@ int sampler_init(unsigned freq, ring *r, bool empty)
     if (pthread_key_create(&thread_key, on_thread_exit) != 0)
         return -1;
     load_start_maps();
+    if (!g_memo)
+        g_memo = cfi_memo_new(); /* NULL is fine: the walk searches the tables */
     golang_detect(); /* before any timer: the handler reads its layout unlocked */
     /* libc's, not our interposer: the program's calls go through sampler_app_sigaction. */
     real_sigaction = (int (*)(int, const struct sigaction *, struct sigaction *))dlsym(
