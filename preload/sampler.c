@@ -23,7 +23,6 @@
 #include "golang.h"
 #include "hotspot.h"
 #include "jit_jvmmap.h"
-#include "jit_perfmap.h"
 #include "jit_trampolines.h"
 #include "modules.h"
 #include "perfclock.h"
@@ -250,11 +249,9 @@ static void take_sample(const siginfo_t *si, const ucontext_t *uc)
     if (s->flags & RING_OFFCPU)
         atomic_fetch_add_explicit(&st_offcpu, weight, memory_order_relaxed);
     s->flags |= runtime ? RING_RUNTIME : 0;
-    if (r.outside) {
-        /* JIT code is named as of now: the perf map's length, the JVM's generation. */
-        s->jit_stamp = jit_perfmap_stamp();
+    if (r.outside) /* JIT code is named as of now: the JVM's generation; the perf map's
+                      follows from time_ns (jit_perfmap.h), with no system call here */
         s->jvm_gen = jit_jvm_gen();
-    }
     ring_publish(g_ring, s);
     atomic_fetch_add_explicit(&st_weight, weight, memory_order_relaxed);
     atomic_fetch_add_explicit(&cost_hist[cost_bucket(now_ns() - t0)], 1,
