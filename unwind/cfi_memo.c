@@ -77,6 +77,12 @@ bool cfi_memo_get(const cfi_memo *m, uint64_t addr, uint32_t gen, cfi_row *out)
     return true;
 }
 
+void cfi_memo_prefetch(const cfi_memo *m, uint64_t addr)
+{
+    if (m)
+        __builtin_prefetch(slot(m, addr));
+}
+
 void cfi_memo_put(cfi_memo *m, uint64_t addr, uint32_t gen, const cfi_row *row)
 {
     if (!m)

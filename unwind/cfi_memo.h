@@ -40,6 +40,9 @@ void cfi_memo_free(cfi_memo *m);
  * safe. */
 bool cfi_memo_get(const cfi_memo *m, uint64_t addr, uint32_t gen, cfi_row *out);
 
+/* Start loading the entry addr would use (a hint: never faults). Async-signal-safe. */
+void cfi_memo_prefetch(const cfi_memo *m, uint64_t addr);
+
 /* Remember row for addr in generation gen (best effort: a write in progress elsewhere on
  * the same entry wins). Async-signal-safe. */
 void cfi_memo_put(cfi_memo *m, uint64_t addr, uint32_t gen, const cfi_row *row);
