@@ -33,8 +33,9 @@ static size_t symbolize_underscores(const char *s)
     return n;
 }
 
-/* Sort by address, best alias first: global, sized, fewer leading underscores, shorter,
- * then alphabetical so the choice never depends on symbol table order. */
+/* Sort by address, best alias first: global, sized. Names are not read here: comparing
+ * aliases by name touched most of a big string table (node: 7 MB of .strtab resident at
+ * exit, for a few hundred names used); ties are left to symbolize_best_name. */
 static int symbolize_cand_cmp(const void *pa, const void *pb)
 {
     const symbolize_cand *a = pa, *b = pb;
@@ -44,13 +45,20 @@ static int symbolize_cand_cmp(const void *pa, const void *pb)
         return b->bind_rank - a->bind_rank;
     if ((a->size != 0) != (b->size != 0))
         return a->size != 0 ? -1 : 1;
-    size_t ua = symbolize_underscores(a->raw), ub = symbolize_underscores(b->raw);
+    return 0;
+}
+
+/* Among equally ranked aliases: fewer leading underscores, shorter, then alphabetical, so
+ * the choice never depends on symbol table order. */
+static int symbolize_name_cmp(const char *a, const char *b)
+{
+    size_t ua = symbolize_underscores(a), ub = symbolize_underscores(b);
     if (ua != ub)
         return ua < ub ? -1 : 1;
-    size_t la = strlen(a->raw), lb = strlen(b->raw);
+    size_t la = strlen(a), lb = strlen(b);
     if (la != lb)
         return la < lb ? -1 : 1;
-    return strcmp(a->raw, b->raw);
+    return strcmp(a, b);
 }
 
 typedef struct symbolize_sec_memo {
@@ -79,7 +87,9 @@ static uint64_t symbolize_section_end(symbolize_sec_memo *memo, Elf *elf, GElf_W
 static bool symbolize_is_function(const GElf_Sym *sym, GElf_Word shndx, const char *name)
 {
     int type = GELF_ST_TYPE(sym->st_info);
-    return name != NULL && name[0] != '\0' && (type == STT_FUNC || type == STT_GNU_IFUNC)
+    /* st_name, not name[0]: reading every name would touch the whole string table (node:
+     * 7 MB of .strtab resident at exit for a few hundred names used). */
+    return name != NULL && sym->st_name != 0 && (type == STT_FUNC || type == STT_GNU_IFUNC)
            && shndx != SHN_UNDEF && shndx != (GElf_Word)-1 && shndx != SHN_ABS;
 }
 
@@ -129,9 +139,39 @@ static uint64_t symbolize_unsized_end(const symbolize_cand *c, size_t i, size_t 
     return end > c[i].start ? end : c[i].start + 1;
 }
 
+/* Does c[j] rank as high as c[best] (so only names can tell them apart)? */
+static bool symbolize_tied(const symbolize_cand *c, size_t best, size_t j)
+{
+    return symbolize_cand_cmp(&c[best], &c[j]) == 0;
+}
+
+/* The group's raw name: its best candidate's, or NULL with its tied ones noted in ties[]
+ * (then chosen on first lookup). False if memory is short. */
+static bool symbolize_group_name(symbolize_module *m, const symbolize_cand *c, size_t group,
+                                 size_t end, size_t *ties_cap, const char **raw)
+{
+    size_t tied = 1;
+    while (group + tied < end && symbolize_tied(c, group, group + tied))
+        tied++;
+    *raw = tied == 1 ? c[group].raw : NULL;
+    if (tied == 1)
+        return true;
+    if (m->nties + tied > *ties_cap) {
+        size_t cap = (*ties_cap ? *ties_cap * 2 : 256) + tied;
+        symbolize_tie *t = realloc(m->ties, cap * sizeof *t);
+        if (t == NULL)
+            return false;
+        m->ties = t;
+        *ties_cap = cap;
+    }
+    for (size_t j = group; j < group + tied; j++)
+        m->ties[m->nties++] = (symbolize_tie){ c[j].start, c[j].raw };
+    return true;
+}
+
 void symbolize_symtab_build(symbolize_module *m)
 {
-    size_t n;
+    size_t n, ties_cap = 0;
     symbolize_cand *c = symbolize_collect(m, &n);
     if (c == NULL || n == 0 || (m->syms = malloc(n * sizeof *m->syms)) == NULL) {
         free(c);
@@ -150,20 +190,50 @@ void symbolize_symtab_build(symbolize_module *m)
                             : symbolize_unsized_end(c, group, n, module_end);
         if (end < c[group].start)
             end = UINT64_MAX;
-        m->syms[m->nsyms++] = (symbolize_sym){ { c[group].start, end }, c[group].raw, NULL };
+        const char *raw;
+        if (!symbolize_group_name(m, c, group, i, &ties_cap, &raw))
+            raw = c[group].raw; /* memory short: any of the best aliases */
+        m->syms[m->nsyms++] = (symbolize_sym){ { c[group].start, end }, raw, NULL };
     }
     free(c);
+}
+
+/* The best name among the tied aliases at start. */
+static const char *symbolize_best_name(const symbolize_module *m, uint64_t start)
+{
+    size_t lo = 0, hi = m->nties; /* first tie at or after start */
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (m->ties[mid].start < start)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    const char *best = NULL;
+    for (; lo < m->nties && m->ties[lo].start == start; lo++)
+        if (best == NULL || symbolize_name_cmp(m->ties[lo].raw, best) < 0)
+            best = m->ties[lo].raw;
+    return best;
 }
 
 symbolize_sym *symbolize_symtab_lookup(symbolize_module *m, uint64_t a)
 {
     size_t i = symbolize_span_find(m->syms, m->nsyms, sizeof *m->syms, a);
-    return i != SIZE_MAX ? &m->syms[i] : NULL;
+    if (i == SIZE_MAX)
+        return NULL;
+    symbolize_sym *sym = &m->syms[i];
+    if (sym->raw == NULL)
+        sym->raw = symbolize_best_name(m, sym->span.lo);
+    /* st_name was only checked non-zero (symbolize_is_function): a name that is "" after
+     * all (a corrupt table) names nothing. */
+    return sym->raw != NULL && sym->raw[0] != '\0' ? sym : NULL;
 }
 
 void symbolize_symtab_release(symbolize_module *m)
 {
     free(m->syms);
+    free(m->ties);
     m->syms = NULL;
-    m->nsyms = 0;
+    m->ties = NULL;
+    m->nsyms = m->nties = 0;
 }
