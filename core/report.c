@@ -513,16 +513,20 @@ static void print_summary(FILE *out, const report_input *in, const folded_profil
                           const char *paths, double report_s)
 {
     const sampler_stats *s = in->stats;
+    char threads[32] = "", handler[64] = "";
+    if (!s->outside) {
+        snprintf(threads, sizeof threads, " threads=%llu", (unsigned long long)s->threads);
+        snprintf(handler, sizeof handler, " handler median=%.2fus p99=%.2fus",
+                 s->cost_median_ns / 1000.0, s->cost_p99_ns / 1000.0);
+    }
     fprintf(out,
-            "flameprof: pid %ld: weight=%llu signals=%llu threads=%llu dropped=%llu "
-            "(weight %llu) lost=%llu stacks=%zu handler median=%.2fus p99=%.2fus "
+            "flameprof: pid %ld: weight=%llu signals=%llu%s dropped=%llu "
+            "(weight %llu) lost=%llu stacks=%zu%s "
             "report=%.0fms mode=%s freq=%uHz source=%s%s; wrote %s\n",
             in->pid ? in->pid : (long)getpid(), (unsigned long long)prof->total,
-            (unsigned long long)s->signals,
-            (unsigned long long)s->threads, (unsigned long long)s->dropped,
+            (unsigned long long)s->signals, threads, (unsigned long long)s->dropped,
             (unsigned long long)s->dropped_weight, (unsigned long long)in->lost, prof->len,
-            s->cost_median_ns / 1000.0, s->cost_p99_ns / 1000.0, report_s * 1000.0,
-            s->wall ? "wall" : "cpu", in->cfg->freq, s->source,
+            handler, report_s * 1000.0, s->wall ? "wall" : "cpu", in->cfg->freq, s->source,
             s->app_handler ? "; the program has its own SIGPROF handler: its signals were "
                              "passed to it"
                            : "",

@@ -22,6 +22,8 @@ typedef struct sampler_stats {
     const char *source;      /* which timer drove sampling */
     bool app_handler;        /* the program has its own SIGPROF handler (chained) */
     bool wall;               /* wall-clock mode: weights are wall periods of each thread */
+    bool outside;            /* read from outside the sampler (a dump, a raw spill): no
+                                thread or handler figures to show */
     uint64_t offcpu_weight;  /* wall mode: weight of samples taken inside a system call */
     uint64_t perf_threads;   /* threads sampled by a perf_event task clock */
     uint64_t ticker_sent, ticker_failed, ticker_skipped; /* wall mode's ticker */

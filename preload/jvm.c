@@ -1,4 +1,4 @@
-/* jvm.c - the JAVA_TOOL_OPTIONS injection and the JVMTI agent (see jvm.h).
+/* jvm.c - Java method names and the JVMTI agent (see jvm.h).
  *
  * Constraints: the agent's callbacks run on JVM threads while the JVM holds its own locks
  * (the service thread delivers the compiled-method events); they must only call JVMTI
@@ -128,160 +128,13 @@ size_t jvm_format_method(char *dst, size_t cap, const char *class_sig, const cha
     return b.len;
 }
 
-/* ---- JAVA_TOOL_OPTIONS ---- */
-
-#define FRAME_POINTER_FLAG "-XX:+PreserveFramePointer"
-#define AGENT_FLAG "-agentpath:"
-
-bool jvm_tool_options(const char *old, const char *lib, char *dst, size_t cap)
-{
-    bool fp = !(old && strstr(old, "PreserveFramePointer"));
-    bool agent = !(old && strstr(old, lib));
-    if (!fp && !agent)
-        return false;
-    /* The JVM splits the variable at white space and treats ' and " as quotes anywhere in
-     * a word, so a path with either needs quoting with the other kind. */
-    const char *quote = "";
-    if (strpbrk(lib, " \t\n\v\f\r'\"")) {
-        if (!strchr(lib, '"'))
-            quote = "\"";
-        else if (!strchr(lib, '\''))
-            quote = "'";
-        else
-            return false;
-    }
-    const char *sep = old && *old ? " " : "";
-    int n;
-    if (agent)
-        n = snprintf(dst, cap, "%s%s%s%s" AGENT_FLAG "%s%s%s", old ? old : "", sep,
-                     fp ? FRAME_POINTER_FLAG : "", fp ? " " : "", quote, lib, quote);
-    else
-        n = snprintf(dst, cap, "%s%s" FRAME_POINTER_FLAG, old ? old : "", sep);
-    return n > 0 && (size_t)n < cap;
-}
-
-/* Does path name a HotSpot VM (libjvm.so) or a JDK launcher's library (libjli.so, which
- * every JDK tool links and which loads libjvm)? Whatever the executable is called: java,
- * javac, jshell, jar, jlink, a jpackage'd application, or a program of its own. */
-bool jvm_is_jvm_library(const char *path)
-{
-    if (!path)
-        return false;
-    const char *base = strrchr(path, '/');
-    base = base ? base + 1 : path;
-    return strcmp(base, "libjvm.so") == 0 || strcmp(base, "libjli.so") == 0;
-}
-
 #ifdef FLAMEPROF_HAVE_JVMTI
 
 #include <jvmti.h>
 
 #include "hotspot.h"
 #include "jit_jvmmap.h"
-
-static int find_jvm_library(struct dl_phdr_info *info, size_t size, void *found)
-{
-    (void)size;
-    if (jvm_is_jvm_library(info->dlpi_name))
-        *(bool *)found = true;
-    return *(bool *)found;
-}
-
-/* FLAMEPROF_JAVA: on unless a false value; a bad value is reported and means on. */
-static bool java_enabled(void)
-{
-    const char *v = getenv("FLAMEPROF_JAVA");
-    bool on;
-    char why[96];
-    if (!v)
-        return true;
-    if (config_parse_bool(v, &on, why, sizeof why))
-        return on || !*v; /* set but empty: the default */
-    char shown[64];
-    size_t i = 0;
-    for (; v[i] && i < sizeof shown - 4; i++)
-        shown[i] = (unsigned char)v[i] < 0x20 ? '?' : v[i];
-    snprintf(shown + i, sizeof shown - i, "%s", v[i] ? "..." : "");
-    fprintf(stderr, "flameprof: FLAMEPROF_JAVA='%s' %s; using 1 (Java methods named)\n", shown,
-            why);
-    return true;
-}
-
-/* The injection, once per process: what the constructor decided it needs. */
-static struct {
-    bool armed;     /* FLAMEPROF_JAVA on and our own path known */
-    atomic_bool done; /* looked at JAVA_TOOL_OPTIONS (and set it, or found the agent
-                         there); atomic: two threads may dlopen a JVM library at once */
-    bool set;       /* we changed it */
-    char lib[PATH_MAX];
-    char *user;     /* the user's JAVA_TOOL_OPTIONS (NULL: unset), restored at Agent_OnLoad */
-    bool had_user;
-} g_env;
-
-/* Appends our options to JAVA_TOOL_OPTIONS. Runs before the VM reads it: in the
- * constructor (single-threaded) or just before the dlopen of libjvm/libjli. */
-static void inject(void)
-{
-    if (!g_env.armed || atomic_exchange(&g_env.done, true))
-        return;
-    const char *old = getenv("JAVA_TOOL_OPTIONS");
-    size_t cap = (old ? strlen(old) : 0) + strlen(g_env.lib) + sizeof FRAME_POINTER_FLAG +
-                 sizeof AGENT_FLAG + 8;
-    char *v = malloc(cap);
-    if (!v)
-        return;
-    if (jvm_tool_options(old, g_env.lib, v, cap)) {
-        g_env.set = true;
-        g_env.had_user = old != NULL;
-        g_env.user = old ? strdup(old) : NULL;
-        setenv("JAVA_TOOL_OPTIONS", v, 1);
-    } else if (!(old && strstr(old, g_env.lib))) {
-        fprintf(stderr, "flameprof: libflameprof.so's path has both kinds of quote; Java "
-                        "methods will not be named\n");
-    }
-    free(v);
-}
-
-void jvm_setup_env(void)
-{
-    if (!java_enabled())
-        return;
-    Dl_info info;
-    /* The agent must be this very file: the loader then hands the JVM the copy that is
-     * already mapped. dli_fname is LD_PRELOAD's spelling, possibly relative to a working
-     * directory the JVM may not keep: make it absolute now. */
-    if (!dladdr((void *)jvm_setup_env, &info) || !info.dli_fname ||
-        !realpath(info.dli_fname, g_env.lib)) {
-        fprintf(stderr, "flameprof: cannot find libflameprof.so's own path; Java methods "
-                        "will not be named\n");
-        return;
-    }
-    g_env.armed = true;
-    /* A launcher (java, javac, jshell...) links libjli; an embedder may link libjvm. */
-    bool found = false;
-    dl_iterate_phdr(find_jvm_library, &found);
-    if (found)
-        inject();
-}
-
-void jvm_before_dlopen(const char *file)
-{
-    if (g_env.armed && !atomic_load(&g_env.done) && jvm_is_jvm_library(file))
-        inject();
-}
-
-/* The VM has read JAVA_TOOL_OPTIONS (it loads agents after parsing every option): give the
- * program back its own value, so that what it starts (a shell, a compiler) does not inherit
- * ours. A JVM it starts is a launcher again and gets them anew. */
-static void restore_user_env(void)
-{
-    if (!g_env.set)
-        return;
-    if (g_env.had_user && g_env.user)
-        setenv("JAVA_TOOL_OPTIONS", g_env.user, 1);
-    else if (!g_env.had_user)
-        unsetenv("JAVA_TOOL_OPTIONS");
-}
+#include "jvm_options.h"
 
 /* ---- the agent ---- */
 
@@ -426,7 +279,7 @@ static jint agent_start(JavaVM *vm, bool live)
     if (atomic_exchange(&g_started, true))
         return JNI_OK;
     if (!live)
-        restore_user_env();
+        jvm_options_restore_env();
     jvmtiEnv *j = NULL;
     if ((*vm)->GetEnv(vm, (void **)&j, JVMTI_VERSION_1_2) != JNI_OK || !j) {
         fprintf(stderr, "flameprof: this JVM offers no JVMTI 1.2; Java methods will not "
@@ -479,7 +332,7 @@ static jint agent_start(JavaVM *vm, bool live)
     return JNI_OK;
 }
 
-/* -agentpath: at JVM start (what jvm_setup_env arranges). */
+/* -agentpath: at JVM start (what jvm_options.h arranges). */
 JNIEXPORT jint JNICALL Agent_OnLoad(JavaVM *vm, char *options, void *reserved)
 {
     (void)options, (void)reserved;
@@ -495,15 +348,4 @@ JNIEXPORT jint JNICALL Agent_OnAttach(JavaVM *vm, char *options, void *reserved)
     return agent_start(vm, true);
 }
 
-#else /* no JDK headers at build time: no agent, and nothing to inject */
-
-void jvm_setup_env(void)
-{
-}
-
-void jvm_before_dlopen(const char *file)
-{
-    (void)file;
-}
-
-#endif
+#endif /* FLAMEPROF_HAVE_JVMTI */

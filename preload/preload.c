@@ -5,10 +5,10 @@
  * outgoing image writes its profile first), sigaction/signal for SIGPROF (the program's
  * handler is chained, not lost), vfork (made a fork: our exit work must never run in a
  * child that shares the parent's memory), prctl (a sandbox being sealed ends the profile
- * first: sandbox.h), unshare (a new user namespace wants a single thread). Children made without glibc's fork (raw clone) are told apart by
- * owner.h before anything waits or writes. dlopen is deliberately not interposed: glibc
- * resolves $ORIGIN and namespaces from dlopen's caller, and a wrapper would change that;
- * the aggregator notices new modules instead. */
+ * first: sandbox.h), unshare (a new user namespace wants a single thread), dlsym (a JVM's
+ * JNI_CreateJavaVM: jvm_options.h). Children made without glibc's fork (raw clone) are told
+ * apart by owner.h before anything waits or writes. dlopen is not interposed: the
+ * aggregator notices new modules. */
 #include <dlfcn.h>
 #include <errno.h>
 #include <limits.h>
@@ -32,7 +32,7 @@
 #include "jit_env.h"
 #include "python.h"
 #include "jit_perfmap.h"
-#include "jvm.h"
+#include "jvm_options.h"
 #include "modules.h"
 #include "owner.h"
 #include "procname.h"
@@ -80,7 +80,7 @@ static bool g_descendant;
  * handler to release it: a dlsym in its execve would wait forever. */
 static const char *const cached_names[] = {
     "execve", "execvpe", "fexecve", "sigaction", "signal", "bsd_signal", "sysv_signal",
-    "__sysv_signal", "unshare", "dlopen", "prctl", "_exit", "pthread_create",
+    "__sysv_signal", "unshare", "prctl", "_exit", "pthread_create",
 };
 static void *cached_ptrs[sizeof cached_names / sizeof *cached_names];
 
@@ -298,7 +298,7 @@ __attribute__((constructor)) static void flameprof_init(void)
     record_mark(RECORD_MARK_LOADED); /* for `flameprof record`: the library is in here */
     jit_setup_env();
     rbnames_init(g_cfg.quiet); /* CRuby: on this (main) thread, for its TLS offset */
-    jvm_setup_env(); /* before the JVM (if this is one) reads JAVA_TOOL_OPTIONS */
+    jvm_options_setup(); /* before a JVM (if this is one) starts */
     if (!real_pthread_create || ring_init(&g_ring, RING_SLOTS) != 0) {
         fprintf(stderr, "flameprof: cannot allocate the sample ring; not profiling\n");
         return;
@@ -581,38 +581,15 @@ FP_EXPORT int execle(const char *path, const char *arg, ...)
 
 typedef void (*sighandler_fn)(int);
 
-/* dlopen: a JVM library about to load gets JAVA_TOOL_OPTIONS set first (jvm.h). glibc's
- * dlopen takes its caller from its return address: it searches the caller's RUNPATH and
- * opens in the caller's namespace. A C interposer that calls the real dlopen would make us
- * the caller, and a program that dlopens a library found through its own RUNPATH would
- * fail. So the interposer is a stub that runs the check and then jumps to the real dlopen
- * with the caller's return address still on the stack. */
-typedef void *(*dlopen_fn)(const char *, int);
-
-static void *dlopen_unavailable(const char *file, int mode)
-{
-    (void)file, (void)mode;
-    return NULL;
-}
-
-__attribute__((used, visibility("hidden"))) dlopen_fn flameprof_before_dlopen(const char *file)
-{
-    static _Atomic(dlopen_fn) real;
-    dlopen_fn f = atomic_load_explicit(&real, memory_order_acquire);
-    if (!f) {
-        f = (dlopen_fn)real_symbol("dlopen");
-        atomic_store_explicit(&real, f, memory_order_release);
-    }
-    int saved = errno;
-    jvm_before_dlopen(file); /* nothing unless the constructor armed it */
-    errno = saved;
-    return f ? f : dlopen_unavailable;
-}
-
+/* dlsym: a JVM's JNI_CreateJavaVM looked up gets ours, which adds our options
+ * (jvm_options.h). glibc's dlsym takes its caller from its return address (RTLD_NEXT,
+ * RTLD_DEFAULT and namespaces are the caller's), so the interposer is a stub that asks
+ * jvm_options_dlsym where to go and jumps there with the caller's return address still on
+ * the stack. */
 __asm__(".text\n"
-        ".globl dlopen\n"
-        ".type dlopen, @function\n"
-        "dlopen:\n"
+        ".globl dlsym\n"
+        ".type dlsym, @function\n"
+        "dlsym:\n"
         "  .cfi_startproc\n"
         "  push %rdi\n"
         "  .cfi_adjust_cfa_offset 8\n"
@@ -620,7 +597,7 @@ __asm__(".text\n"
         "  .cfi_adjust_cfa_offset 8\n"
         "  sub $8, %rsp\n"
         "  .cfi_adjust_cfa_offset 8\n"
-        "  call flameprof_before_dlopen\n"
+        "  call jvm_options_dlsym\n"
         "  add $8, %rsp\n"
         "  .cfi_adjust_cfa_offset -8\n"
         "  pop %rsi\n"
@@ -629,7 +606,7 @@ __asm__(".text\n"
         "  .cfi_adjust_cfa_offset -8\n"
         "  jmp *%rax\n"
         "  .cfi_endproc\n"
-        ".size dlopen, .-dlopen\n");
+        ".size dlsym, .-dlsym\n");
 
 FP_EXPORT int sigaction(int sig, const struct sigaction *act, struct sigaction *old)
 {

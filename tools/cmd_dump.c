@@ -260,7 +260,7 @@ int cmd_dump(int argc, char **argv)
                      d.seconds, d.pid);
         else
             snprintf(title, sizeof title, "CPU Flame Graph (flameprof dump, pid %ld)", d.pid);
-        sampler_stats st = { .signals = samples - samples_before, .source = source };
+        sampler_stats st = { .signals = samples - samples_before, .source = source, .outside = true };
         report_input ri = { .cfg = &d.cfg, .stacks = &now, .stats = &st,
                             .filter = cli_filter(), .title = title, .pid = d.pid };
         if (d.seconds) {

@@ -26,6 +26,7 @@
 #include "config.h"
 #include "record_tree.h"
 #include "record_check.h"
+#include "record_relay.h"
 
 #define EXIT_NOTFOUND 127 /* as shells report a command they cannot find */
 #define EXIT_NOEXEC 126   /* ... and one they found but cannot run */
@@ -123,11 +124,9 @@ typedef struct record_opts {
 } record_opts;
 
 /* In the child: environment for the preload, then the command. Never returns. */
-static void exec_child(const record_opts *r, char **cmd, const struct sigaction *old_int,
-                       const struct sigaction *old_quit)
+static void exec_child(const record_opts *r, char **cmd)
 {
-    sigaction(SIGINT, old_int, NULL);
-    sigaction(SIGQUIT, old_quit, NULL);
+    record_relay_child();
     unsetenv("FLAMEPROF_ROOT"); /* the command is the root of its own tree */
     /* What only the merged profile uses is ours, read (and warned about) here once. */
     unsetenv("FLAMEPROF_FORMAT");
@@ -299,25 +298,22 @@ int cmd_record(int argc, char **argv)
      * when the whole tree is done. */
     prctl(PR_SET_CHILD_SUBREAPER, 1);
 
-    /* Like time(1): a ^C or ^\ goes to the whole foreground group; the command decides
-     * what to do with it and we report whatever it did. */
-    struct sigaction ign = { .sa_handler = SIG_IGN }, old_int, old_quit;
-    sigemptyset(&ign.sa_mask);
-    sigaction(SIGINT, &ign, &old_int);
-    sigaction(SIGQUIT, &ign, &old_quit);
+    /* The command decides what a ^C or a kill does to it; we report whatever it did. */
+    record_relay_install();
     record_check check;
     record_check_before(&check, argv[optind]);
     fflush(NULL);
     r.start_ns = wall_ns();
     pid_t pid = fork();
+    if (pid == 0)
+        exec_child(&r, argv + optind);
+    record_relay_started(pid);
     if (pid < 0) {
         fprintf(stderr, "flameprof: fork: %s\n", strerror(errno));
         check.said = true;
         record_check_after(&check, argv[optind], 0); /* removes the marker */
         return 1;
     }
-    if (pid == 0)
-        exec_child(&r, argv + optind, &old_int, &old_quit);
     int status;
     while (waitpid(pid, &status, 0) < 0) {
         if (errno != EINTR) {
@@ -325,10 +321,9 @@ int cmd_record(int argc, char **argv)
             return 1;
         }
     }
+    record_relay_done();
     r.end_ns = wall_ns();
     int still_running = record_tree_reap(TREE_WAIT_MS);
-    sigaction(SIGINT, &old_int, NULL);
-    sigaction(SIGQUIT, &old_quit, NULL);
     /* A command that could not be started has said so in one line already. */
     bool not_started = WIFEXITED(status) && (WEXITSTATUS(status) == EXIT_NOTFOUND ||
                                              WEXITSTATUS(status) == EXIT_NOEXEC);

@@ -219,7 +219,7 @@ static int run(int argc, char **argv, unsigned formats)
                         "%.2f s to %.2f s)\n", o.cmd, o.from, o.to < 0 ? "the end" : "--to",
                 o.path, (double)info.first_slot / TIMELINE_SLOTS_PER_S,
                 (double)info.end_slot / TIMELINE_SLOTS_PER_S);
-    sampler_stats st = { .signals = samples, .source = source };
+    sampler_stats st = { .signals = samples, .source = source, .outside = true };
     symbolize_debuginfod *dbg = symbolize_debuginfod_new();
     report_input ri = { .cfg = &cfg, .stacks = &t, .stats = &st, .self_pc = NULL,
                         .fetch = dbg ? symbolize_debuginfod_fetch : NULL, .fetch_ctx = dbg,

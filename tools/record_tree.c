@@ -195,7 +195,7 @@ static void recover_raw_here(const char *dir, tree_proc *p, const config *base)
         jit_load_perfmap_of(pid);
         uint64_t samples = 0;
         stacks_foreach(&t, add_weight, &samples);
-        sampler_stats st = { .signals = samples, .source = "raw spill" };
+        sampler_stats st = { .signals = samples, .source = "raw spill", .outside = true };
         report_input ri = { .cfg = &cfg, .stacks = &t, .stats = &st };
         p->recovered = samples > 0 && report_write(&ri);
     }

@@ -5,6 +5,7 @@
 
 #include "check.h"
 #include "jvm.h"
+#include "jvm_options.h"
 
 static void expect_str(const char *what, const char *got, const char *want)
 {

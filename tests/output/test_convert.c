@@ -7,17 +7,14 @@
 
 #include "check.h"
 #include "folded.h"
+#include "folded_text.h"
 #include "frame_parse.h"
 #include "pprof.h"
 #include "speedscope.h"
 
 static void load(folded_profile *p, const char *text, size_t len)
 {
-    folded_init(p);
-    FILE *f = fmemopen((void *)text, len, "r");
-    CHECK(f && folded_parse(f, p, NULL, NULL) == 0);
-    if (f)
-        fclose(f);
+    folded_text_load(p, text, len);
 }
 
 typedef struct mem {

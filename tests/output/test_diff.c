@@ -6,15 +6,12 @@
 #include "check.h"
 #include "diff.h"
 #include "folded.h"
+#include "folded_text.h"
 #include "svg.h"
 
 static void load(folded_profile *p, const char *text)
 {
-    folded_init(p);
-    FILE *f = fmemopen((void *)text, strlen(text), "r");
-    CHECK(f && folded_parse(f, p, NULL, NULL) == 0);
-    if (f)
-        fclose(f);
+    folded_text_load(p, text, strlen(text));
 }
 
 static char *render(const svg_diff *d, const svg_options *o)

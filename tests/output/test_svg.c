@@ -5,17 +5,14 @@
 
 #include "check.h"
 #include "folded.h"
+#include "folded_text.h"
 #include "svg.h"
 
 /* ---- helpers ------------------------------------------------------------------------ */
 
 static void load(folded_profile *p, const char *text)
 {
-    folded_init(p);
-    FILE *f = fmemopen((void *)text, strlen(text), "r");
-    CHECK(f && folded_parse(f, p, NULL, NULL) == 0);
-    if (f)
-        fclose(f);
+    folded_text_load(p, text, strlen(text));
 }
 
 static char *render(const folded_profile *p, const svg_options *o)

@@ -9,10 +9,20 @@ Usage: tree_test.py TEST FLAMEPROF LIBFLAMEPROF BURN
   killed      a process killed with SIGKILL mid-run: its samples recovered from its raw spill
   bare        LD_PRELOAD without record: flameprof.PROGRAM.PID.*, descendants under
               FLAMEPROF_MIN_SAMPLES write nothing
+  signals     a recording stopped as people stop one: kill -TERM of flameprof (sent on to
+              the command, once), timeout(1), ^C in a terminal (the command's only: not twice)
 """
+import fcntl
 import os
+import pty
 import re
+import select
+import shutil
+import signal
+import subprocess
 import sys
+import termios
+import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'common'))
 import fptest  # noqa: E402
@@ -197,7 +207,116 @@ def test_bare(ck, wd, exe, lib, burn):
                      f'{prof.total}')
 
 
-TESTS = {'record': test_record, 'pids': test_pids, 'killed': test_killed, 'bare': test_bare}
+# The command of the signal tests: burns CPU until a signal it handles (printed, then 0.5 s
+# more burning, in which a second copy would be printed too), or for 20 s.
+STOPPABLE = r"""
+import signal, sys, time
+got = []
+def on(sig, frame):
+    got.append(sig)
+    print('got', signal.Signals(sig).name, flush=True)
+for name in sys.argv[1:]:
+    signal.signal(getattr(signal, name), on)
+print('ready', flush=True)
+t = time.monotonic()
+while not got and time.monotonic() - t < 20:
+    sum(i * i for i in range(1000))
+end = time.monotonic() + 0.5
+while time.monotonic() < end:
+    sum(i * i for i in range(1000))
+sys.exit(3 if got else 1)
+"""
+
+
+def stopped_profile(ck, d, what):
+    prof = fptest.load_profile(ck, os.path.join(d, 's.folded'), what)
+    if prof:
+        py = prof.roots().get('python3', 0)
+        ck.check(py >= 0.2 * fptest.FREQ, f'{what}: the command\'s samples are in the profile',
+                 f'python3 root {py}')
+
+
+def signal_kill(ck, wd, exe, lib):
+    d = fresh_dir(wd, 'kill')
+    p = fptest.start([exe, 'record', '-o', 's', '--', 'python3', '-c', STOPPABLE, 'SIGTERM'],
+                     env={'FLAMEPROF_LIB': lib}, cwd=d)
+    ready = p.wait_stdout('ready\n', 30)
+    time.sleep(0.5)
+    p.signal(signal.SIGTERM)  # flameprof's pid only, as `kill $!` does
+    r = fptest.report_run(p.finish(30))
+    ck.check(ready and r.returncode == 3 and r.stdout.count('got SIGTERM') == 1,
+             'kill -TERM flameprof: the command got SIGTERM once and ended its own way',
+             f'status {r.returncode}, stdout {r.stdout!r}')
+    ck.check(any('profiled: weight=' in ln for ln in r.flameprof_lines()),
+             'kill -TERM flameprof: the summary of the tree', str(r.flameprof_lines()[:3]))
+    stopped_profile(ck, d, 'kill -TERM')
+
+
+def signal_timeout(ck, wd, exe, lib):
+    tmo = shutil.which('timeout')
+    if not tmo:
+        return ck.check(False, 'timeout(1) found (coreutils)', '')
+    d = fresh_dir(wd, 'timeout')
+    # The command keeps SIGTERM's default action: it dies of it, and so does flameprof.
+    r = fptest.run([tmo, '2', exe, 'record', '-o', 's', '--', 'python3', '-c', STOPPABLE],
+                   env={'FLAMEPROF_LIB': lib}, cwd=d, timeout=40)
+    ck.check(r.returncode == 124 and not r.timed_out, 'timeout 2 flameprof record: timed out '
+             'as without us (124)', f'status {r.returncode}')
+    ck.check(any('profiled: weight=' in ln for ln in r.flameprof_lines()),
+             'timeout: the summary of the tree', str(r.flameprof_lines()[:3]))
+    stopped_profile(ck, d, 'timeout')
+
+
+def in_terminal():
+    # A session of its own whose controlling terminal is stdin (the pty's slave side).
+    os.setsid()
+    fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+
+def signal_terminal(ck, wd, exe, lib):
+    d = fresh_dir(wd, 'tty')
+    master, slave = pty.openpty()
+    env = fptest.clean_env(env={'FLAMEPROF_LIB': lib})
+    p = subprocess.Popen([exe, 'record', '-o', 's', '--', 'python3', '-c', STOPPABLE,
+                          'SIGINT'], stdin=slave, stdout=slave, stderr=slave, cwd=d, env=env,
+                         preexec_fn=in_terminal, close_fds=True)
+    os.close(slave)
+    out, sent, end = b'', False, time.monotonic() + fptest.budget(40)
+    while time.monotonic() < end:
+        ready, _, _ = select.select([master], [], [], 0.1)
+        if ready:
+            try:
+                chunk = os.read(master, 4096)
+            except OSError:  # EIO: every holder of the slave side is gone
+                break
+            if not chunk:
+                break
+            out += chunk
+        if not sent and b'ready' in out:
+            time.sleep(0.5)
+            os.write(master, b'\x03')  # ^C: the terminal signals its foreground group
+            sent = True
+    try:
+        rc = p.wait(max(1, end - time.monotonic()))
+    except subprocess.TimeoutExpired:
+        p.kill()
+        rc = p.wait()
+    os.close(master)
+    text = fptest.decode(out)
+    print(text)
+    ck.check(sent and rc == 3 and text.count('got SIGINT') == 1,
+             '^C in a terminal: the command got SIGINT once (not again from flameprof) and '
+             'ended its own way', f'status {rc}, output {text[-300:]!r}')
+    stopped_profile(ck, d, '^C')
+
+
+def test_signals(ck, wd, exe, lib, burn):
+    signal_kill(ck, wd, exe, lib)
+    signal_timeout(ck, wd, exe, lib)
+    signal_terminal(ck, wd, exe, lib)
+
+
+TESTS = {'signals': test_signals, 'record': test_record, 'pids': test_pids, 'killed': test_killed, 'bare': test_bare}
 
 
 def main():

@@ -76,16 +76,9 @@ int main(void)
 {
     g_stack_hi = walk_test_stack_end();
     modules_refresh();
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_sigaction = on_prof;
-    sa.sa_flags = SA_SIGINFO | SA_RESTART;
-    sigaction(SIGPROF, &sa, NULL);
-    struct itimerval it = { { 0, 1000 }, { 0, 1000 } };
-    setitimer(ITIMER_PROF, &it, NULL);
+    walk_test_sigprof(on_prof, 1);
     descend(DEPTH);
-    memset(&it, 0, sizeof it);
-    setitimer(ITIMER_PROF, &it, NULL);
+    walk_test_sigprof(NULL, 0);
     const char *names[2] = { "flameprof unwind_walk", "libunwind unw_backtrace" };
     for (int w = 0; w < 2; w++) {
         qsort(cost[w], SAMPLES, sizeof cost[w][0], cmp);

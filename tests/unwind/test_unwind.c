@@ -241,17 +241,9 @@ int main(void)
     check_cfi_memo();
     g_memo = cfi_memo_new();
 
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_sigaction = on_prof;
-    sa.sa_flags = SA_SIGINFO | SA_RESTART;
-    sigaction(SIGPROF, &sa, NULL);
-    struct itimerval it = { { 0, 1000 }, { 0, 1000 } };
-    setitimer(ITIMER_PROF, &it, NULL);
+    walk_test_sigprof(on_prof, 1);
     recurse(DEPTH);
-    struct itimerval zero;
-    memset(&zero, 0, sizeof zero);
-    setitimer(ITIMER_PROF, &zero, NULL);
+    walk_test_sigprof(NULL, 0);
 
     /* Take a sample whose leaf is in the comparator, as most are. */
     fn_range cmp = range_of("cmp_int"), leaf = range_of("leaf_work"),
