@@ -53,6 +53,7 @@ static void note_poll(uint64_t t_ns, uint64_t size)
     }
     g_polls[(g_poll_first + g_polls_len++) % POLLS] = (struct perfmap_poll){ t_ns, size };
 }
+
 /* jitmap callback: code only in executable memory (a fresh snapshot once per poll if the
  * entry is in memory we have not seen yet); notes CPython trampolines on the way. */
 static bool accept_entry(void *ctx, uint64_t start, uint64_t end, const char *name, size_t len)
@@ -155,21 +156,10 @@ static void try_open(long pid)
     atomic_store(&g_fd, fd);
 }
 
-static void read_new_lines(int fd)
+/* Parse what the map gained up to size; a last line still being written waits for the
+ * next look. */
+static void parse_up_to(int fd, uint64_t size)
 {
-    struct stat st;
-    uint64_t t_ns = monotonic_ns(); /* before the fstat: the map had at least this by then */
-    if (fstat(fd, &st) != 0)
-        return;
-    if (st.st_dev != g_dev || st.st_ino != g_ino) {
-        /* The program closed our descriptor (a daemon closing everything) and the number
-         * may now be its own file: never read it, never close it. */
-        atomic_store(&g_fd, -1);
-        return;
-    }
-    uint64_t size = (uint64_t)st.st_size;
-    if (size < g_consumed)
-        g_consumed = 0; /* truncated: V8 truncates the map when an isolate starts */
     if (!g_buf && size > g_consumed && !(g_buf = malloc(READ_CHUNK)))
         return;
     while (g_consumed < size) {
@@ -187,8 +177,26 @@ static void read_new_lines(int fd)
         }
         g_consumed += used;
     }
-    /* Every line the size covers is parsed now (a last one still being written is not
-     * there yet, so neither is its code): gen_at(size) sees all of them. */
+}
+
+static void read_new_lines(int fd)
+{
+    struct stat st;
+    uint64_t t_ns = monotonic_ns(); /* before the fstat: the map had at least this by then */
+    if (fstat(fd, &st) != 0)
+        return;
+    if (st.st_dev != g_dev || st.st_ino != g_ino) {
+        /* The program closed our descriptor (a daemon closing everything) and the number
+         * may now be its own file: never read it, never close it. */
+        atomic_store(&g_fd, -1);
+        return;
+    }
+    uint64_t size = (uint64_t)st.st_size;
+    if (size < g_consumed)
+        g_consumed = 0; /* truncated: V8 truncates the map when an isolate starts */
+    parse_up_to(fd, size);
+    /* Every whole line written by t_ns is parsed now (one still being written then is not,
+     * and neither runs its code yet): gen_at(g_consumed) sees all of them. */
     if (!g_foreign)
         note_poll(t_ns, g_consumed);
 }
