@@ -32,7 +32,7 @@ typedef struct symbolize_sym {
 /* A symbol of several equally ranked aliases: its raw name is chosen (by name) on first
  * lookup, so that building the table reads no names at all. */
 typedef struct symbolize_tie {
-    uint64_t start; /* absolute, as span.lo */
+    symbolize_span at; /* [start, start + 1): the symbol's span.lo */
     const char *raw;
 } symbolize_tie;
 

@@ -165,7 +165,7 @@ static bool symbolize_group_name(symbolize_module *m, const symbolize_cand *c, s
         *ties_cap = cap;
     }
     for (size_t j = group; j < group + tied; j++)
-        m->ties[m->nties++] = (symbolize_tie){ c[j].start, c[j].raw };
+        m->ties[m->nties++] = (symbolize_tie){ { c[j].start, c[j].start + 1 }, c[j].raw };
     return true;
 }
 
@@ -198,21 +198,14 @@ void symbolize_symtab_build(symbolize_module *m)
     free(c);
 }
 
-/* The best name among the tied aliases at start. */
+/* The best name among the tied aliases at start (the last of them is the one found). */
 static const char *symbolize_best_name(const symbolize_module *m, uint64_t start)
 {
-    size_t lo = 0, hi = m->nties; /* first tie at or after start */
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (m->ties[mid].start < start)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
     const char *best = NULL;
-    for (; lo < m->nties && m->ties[lo].start == start; lo++)
-        if (best == NULL || symbolize_name_cmp(m->ties[lo].raw, best) < 0)
-            best = m->ties[lo].raw;
+    size_t i = symbolize_span_find(m->ties, m->nties, sizeof *m->ties, start);
+    for (; i != SIZE_MAX && m->ties[i].at.lo == start; i = i > 0 ? i - 1 : SIZE_MAX)
+        if (best == NULL || symbolize_name_cmp(m->ties[i].raw, best) < 0)
+            best = m->ties[i].raw;
     return best;
 }
 
