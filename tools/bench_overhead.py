@@ -21,6 +21,8 @@ Modes:
              before the first pair)
   cold       the library, FLAMEPROF_SYMCACHE=0 (every process opens the DWARF it needs)
   base       another build of the library (--base-lib PATH: e.g. main's, for before/after)
+  flags      no library, but the flags it gives node (NODE_OPTIONS=--perf-basic-prof
+             --interpreted-frames-native-stack): V8's own share of the cost
   perf       `perf record -F 997 -g` (root only), for reference
 With the library, the handler's median and p99 (the summary line of the process with the
 most samples) are printed as medians over the runs.
@@ -108,6 +110,11 @@ def run(cmd, env, cwd):
     _, status, ru = os.wait4(p.pid, 0)
     wall = time.monotonic() - t0
     p.stderr.close()
+    if "--perf-basic-prof" in env.get("NODE_OPTIONS", ""):  # mode flags: the map V8 left
+        try:
+            os.unlink(f"/tmp/perf-{p.pid}.map")
+        except OSError:
+            pass
     if status != 0 and not (cmd[-1].endswith("typescript.d.ts") and os.WEXITSTATUS(status) == 2):
         # (tsc exits 2 on typescript.d.ts without --lib: type errors, the same in every mode)
         sys.exit(f"bench: {cmd} failed ({status}): {err[-2000:]}")
@@ -168,6 +175,8 @@ def modes(a, lib, work):
     prof = dict(base, LD_PRELOAD=lib, FLAMEPROF_OUT=os.path.join(work, "out", "p.%p"))
     m = {"none": (base, None), "warm": (prof, None),
          "cold": (dict(prof, FLAMEPROF_SYMCACHE="0"), None)}
+    m["flags"] = (dict(base, NODE_OPTIONS="--perf-basic-prof --interpreted-frames-native-stack"),
+                  None)
     if a.base_lib and "base" in a.modes:
         m["base"] = (dict(prof, LD_PRELOAD=os.path.abspath(a.base_lib)), None)
     if os.geteuid() == 0 and shutil.which("perf") and "perf" in a.modes:
