@@ -183,6 +183,8 @@ int filter_apply(filter *f, folded_profile *p)
         return -1;
     }
     folded_finish(&out);
+    out.sources = p->sources; /* the names kept are the names they were */
+    p->sources = NULL;
     folded_free(p);
     *p = out;
     return 0;

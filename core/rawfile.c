@@ -122,9 +122,17 @@ static void put_start(void)
     g_start_written = g_start_unix_ns != 0;
 }
 
+static unsigned g_mode, g_source;
+
+void rawfile_set_mode(unsigned mode, unsigned source)
+{
+    g_mode = mode;
+    g_source = source;
+}
+
 static void put_header(void)
 {
-    put("flameprof-raw 2\nP %lx %x\n", (long)getpid(), g_freq);
+    put("flameprof-raw 2\nP %lx %x %x %x\n", (long)getpid(), g_freq, g_mode, g_source);
     put_start();
 }
 

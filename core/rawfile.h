@@ -23,7 +23,8 @@
  *
  * Text, one record a line, space-separated, numbers in hex:
  *   flameprof-raw 2
- *   P <pid> <freq>
+ *   P <pid> <freq> <mode> <source>   mode and source: config.h's config_mode and
+ *                                     config_source (absent before: cpu, timer)
  *   O <unix_ns> <slot_ns>                         when slot 0 began (wall clock); slot length
  *   M <id> <start> <end> <bias> <path>            a module (ids 0, 1, 2, ... in order)
  *   B <id> <build-id as hex bytes>                its GNU build-id, when it has one
@@ -62,6 +63,8 @@
 /* Writer (aggregator thread). open creates the file (never clobbering: outfile_create)
  * and returns 0, or -1 (then spill and close do nothing). */
 int rawfile_open(const char *stem, unsigned freq);
+/* What the samples measure (the P record): before rawfile_open. */
+void rawfile_set_mode(unsigned mode, unsigned source);
 /* New modules, maps, stacks and weight deltas, then tl's slots (tl is emptied; may be
  * NULL); flushed. */
 void rawfile_spill(stack_table *t, timeline *tl);
@@ -84,6 +87,7 @@ typedef struct rawfile_info {
     int version;
     long pid;
     unsigned freq;
+    unsigned mode, source;  /* P: config_mode, config_source (0, 0: CPU timers) */
     bool clean;             /* E: the run ended cleanly */
     uint64_t start_unix_ns; /* O: when slot 0 began (0: unknown, version 1) */
     uint32_t first_slot;    /* D: the timeline's slots before it were dropped */

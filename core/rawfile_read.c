@@ -246,6 +246,10 @@ static bool read_header(FILE *in, reader *r)
         return false;
     r->info->pid = (long)v[0];
     r->info->freq = (unsigned)v[1];
+    if (*p && hexes(&p, v, 2) && v[0] <= 1 && v[1] <= 1) { /* mode, source: since issue 14 */
+        r->info->mode = (unsigned)v[0];
+        r->info->source = (unsigned)v[1];
+    }
     r->line_no = 2;
     return true;
 }

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "folded.h"
+#include "frame_source.h"
 #include "jit_names.h"
 #include "jvmframes.h"
 #include "rtframe.h"
@@ -73,15 +74,29 @@ static const unwind_module *find_module(uint32_t gen, uint64_t pc)
     }
 }
 
-static void append_frame(build_ctx *c, const char *name, bool inlined)
+/* Appends a frame; file and line (NULL, 0: unknown) say where its function is declared,
+ * kept beside the stacks (frame_source.h) for the formats that hold it. */
+static void append_source_frame(build_ctx *c, const char *name, bool inlined,
+                                const char *file, unsigned line)
 {
     char clean[NAME_MAX_LEN + 8];
     size_t n = folded_sanitize_frame(name, clean, NAME_MAX_LEN);
+    if (file && c->prof) {
+        if (!c->prof->sources)
+            c->prof->sources = frame_sources_new();
+        c->oom |= !c->prof->sources
+                  || frame_sources_add(c->prof->sources, clean, n, file, line) != 0;
+    }
     if (inlined) {
         memcpy(clean + n, "_[i]", 5);
         n += 4;
     }
     c->oom |= !buf_append(&c->line, clean, n);
+}
+
+static void append_frame(build_ctx *c, const char *name, bool inlined)
+{
+    append_source_frame(c, name, inlined, NULL, 0);
 }
 
 static void append_tagged(build_ctx *c, char *name, const char *tag)
@@ -181,7 +196,7 @@ static void add_stack(stack_entry *e, void *arg)
         symbolize_frame fr[MAX_INLINE];
         size_t n = symbolize_pc(c->sym, mod->id, pc, is_return, fr, MAX_INLINE);
         for (size_t k = 0; k < n; k++)
-            append_frame(c, fr[k].name, fr[k].inlined);
+            append_source_frame(c, fr[k].name, fr[k].inlined, fr[k].file, fr[k].line);
     }
     if (c->line.len == 0)
         append_frame(c, "[unknown]", false);
@@ -302,6 +317,18 @@ static void collection_time(const report_input *in, int64_t *start, int64_t *end
     }
 }
 
+/* What the weights measure, as every output names it: "wall-clock", "cpu, timer" or
+ * "cpu, perf task-clock". The library's stats say which CPU source ran (perf_event_open may
+ * have been refused); a raw file's P record says what was asked. */
+static const char *mode_label(const config *cfg, const report_input *in)
+{
+    if (cfg->mode == CONFIG_MODE_WALL)
+        return "wall-clock";
+    bool sampled = in && in->stats && !in->stats->outside && in->stats->weight;
+    bool perf = sampled ? in->stats->perf_threads > 0 : cfg->source == CONFIG_SOURCE_PERF;
+    return perf ? "cpu, perf task-clock" : "cpu, timer";
+}
+
 /* The modules as pprof mappings, the main executable (the first the loader lists, module
  * 0) first, so that pprof titles the profile by the program; none for a merged tree. */
 static int write_pprof(FILE *f, void *ctx)
@@ -312,8 +339,10 @@ static int write_pprof(FILE *f, void *ctx)
     pprof_mapping *maps = n ? calloc(n, sizeof *maps) : NULL;
     int64_t start, end;
     collection_time(c->in, &start, &end);
+    char what[64];
+    snprintf(what, sizeof what, "flameprof mode: %s", mode_label(c->cfg, c->in));
     pprof_meta meta = { maps, 0, start, start && end > start ? end - start : 0,
-                        c->cfg->mode == CONFIG_MODE_WALL ? "wall" : "cpu" };
+                        c->cfg->mode == CONFIG_MODE_WALL ? "wall" : "cpu", what };
     for (size_t i = 0; maps && i < n; i++) {
         const unwind_module *m = modules_get((int)i);
         if (!m || !m->path)
@@ -324,6 +353,11 @@ static int write_pprof(FILE *f, void *ctx)
     int rc = pprof_write(c->prof, c->cfg->freq, &meta, f);
     free(maps);
     return rc;
+}
+
+static int write_sources(FILE *f, void *ctx)
+{
+    return frame_sources_write(((const folded_profile *)ctx)->sources, f);
 }
 
 static int write_speedscope(FILE *f, void *ctx)
@@ -531,12 +565,13 @@ static void print_summary(FILE *out, const report_input *in, const folded_profil
                              "passed to it"
                            : "",
             paths);
-    if (s->wall)
-        fprintf(stderr, "flameprof: wall mode: off-cpu %llu of %llu periods; ticker sent=%llu "
-                        "failed=%llu, %llu threads skipped (they block SIGPROF)\n",
+    if (s->wall && !s->outside)
+        fprintf(stderr, "flameprof: wall mode: off-cpu %llu of %llu periods; %llu threads "
+                        "timed (%llu timers failed), %llu skipped (they block SIGPROF), "
+                        "period x%llu (more than 16 threads stretch it)\n",
                 (unsigned long long)s->offcpu_weight, (unsigned long long)prof->total,
-                (unsigned long long)s->ticker_sent, (unsigned long long)s->ticker_failed,
-                (unsigned long long)s->ticker_skipped);
+                (unsigned long long)s->wall_armed, (unsigned long long)s->wall_failed,
+                (unsigned long long)s->wall_skipped, (unsigned long long)s->wall_stretch);
     uint64_t dropped = in->tl ? in->tl_info.first_slot / TIMELINE_SLOTS_PER_S
                               : rawfile_timeline_dropped_s();
     if (dropped)
@@ -624,12 +659,15 @@ static bool publish_formats(const config *cfg, const report_input *in,
     char path[PATH_MAX];
     destination dest = { .fallback = 0, .said = false };
     snprintf(dest.stem, sizeof dest.stem, "%s", stem);
-    bool wall = cfg->mode == CONFIG_MODE_WALL;
-    write_ctx ctx = { prof, in, cfg,
-                      svg_title ? svg_title
-                                : wall ? "Wall-clock Flame Graph (flameprof)"
-                                       : "CPU Flame Graph (flameprof)",
-                      svg_subtitle, "" };
+    char title_buf[96];
+    if (!svg_title) {
+        const char *label = mode_label(cfg, in);
+        bool wall = cfg->mode == CONFIG_MODE_WALL;
+        snprintf(title_buf, sizeof title_buf, "%s Flame Graph (flameprof%s%s)",
+                 wall ? "Wall-clock" : "CPU", wall ? "" : ", ", wall ? "" : label + 5);
+        svg_title = title_buf;
+    }
+    write_ctx ctx = { prof, in, cfg, svg_title, svg_subtitle, "" };
     snprintf(ctx.name, sizeof ctx.name, "%s", title);
     bool ok = true;
     if (cap)
@@ -684,9 +722,8 @@ bool report_write(const report_input *in)
     if (cfg.tree[0])
         cfg.formats = CONFIG_FORMAT_FOLDED; /* record merges the tree and writes the formats */
     unsigned want = cfg.formats ? cfg.formats : CONFIG_DEFAULT_FORMATS;
-    char title[48];
-    snprintf(title, sizeof title, "pid %ld%s", pid,
-             in->cfg->mode == CONFIG_MODE_WALL ? " wall-clock" : " cpu");
+    char title[64];
+    snprintf(title, sizeof title, "pid %ld %s", pid, mode_label(in->cfg, in));
     const char *svg_title = in->title, *svg_subtitle = subtitle[0] ? subtitle : NULL;
     if ((want & CONFIG_FORMAT_HEATMAP) && !in->tl && !in->raw && !in->window) {
         fprintf(stderr, "flameprof: no heatmap: the timeline (PREFIX.raw) could not be "
@@ -703,6 +740,14 @@ bool report_write(const report_input *in)
     }
     bool ok = publish_formats(&cfg, in, &prof, stem, title, svg_title, svg_subtitle, want,
                               !in->window, paths, sizeof paths);
+    if ((cfg.tree[0] || in->keep_sources) && prof.sources && !in->window) {
+        /* Beside the tree's folded stacks, for record to merge (frame_source.h); withdrawn
+         * with them (a failed exec), so the next report takes the same name. */
+        char written[PATH_MAX];
+        if (outfile_publish(stem, ".sources", write_sources, &prof, written, sizeof written)
+                == 0 && written_count < MAX_WRITTEN)
+            snprintf(written_paths[written_count++], PATH_MAX, "%s", written);
+    }
     if ((want & CONFIG_FORMAT_TIMELINE) && in->raw && !in->window) {
         size_t used = strlen(paths);
         snprintf(paths + used, sizeof paths - used, "%s%s", used ? " " : "", in->raw);

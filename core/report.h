@@ -43,6 +43,9 @@ typedef struct report_input {
      * profile (each stack's weight minus its mark_weight) as PREFIX.from-<N>s.<ext>. */
     bool window;
     uint64_t window_from_s;
+    /* Also write PREFIX.sources (frame_source.h: where the native frames' functions are
+     * declared), as a process tree's processes do: a raw spill recovered into a tree. */
+    bool keep_sources;
 } report_input;
 
 /* Write the profile in the formats of cfg->formats (FLAMEPROF_FORMAT; <prefix>.folded and

@@ -26,7 +26,9 @@ typedef struct sampler_stats {
                                 thread or handler figures to show */
     uint64_t offcpu_weight;  /* wall mode: weight of samples taken inside a system call */
     uint64_t perf_threads;   /* threads sampled by a perf_event task clock */
-    uint64_t ticker_sent, ticker_failed, ticker_skipped; /* wall mode's ticker */
+    /* wall mode (preload/ticker.h): threads given a wall timer, timers that failed, threads
+     * skipped (they block SIGPROF), each timer's period in periods at the end */
+    uint64_t wall_armed, wall_failed, wall_skipped, wall_stretch;
 } sampler_stats;
 
 #endif

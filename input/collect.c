@@ -1,7 +1,10 @@
 /* collect.c - merge samples into a folded_profile as they stream in. See collect.h. */
 #include "collect.h"
 
+#include <stdlib.h>
 #include <string.h>
+
+#include "frame_source.h"
 
 #include "sat.h"
 
@@ -36,6 +39,25 @@ static int collect_sample(void *ctx, const input_sample *s)
     return 0;
 }
 
+/* A frame's declared position, beside the stacks (frame_source.h) for the writers that
+ * hold one; a frame whose text tells its own file (V8, CPython) needs none. */
+static int collect_source(void *ctx, const char *frame, size_t n, const char *file,
+                          size_t file_len, unsigned line)
+{
+    input_collector *c = ctx;
+    folded_profile *p = c->profile;
+    frame_parts fp;
+    frame_parse(frame, n, &fp);
+    if (fp.file || file_len == 0 || memchr(file, 0, file_len))
+        return 0;
+    if (!p->sources && !(p->sources = frame_sources_new()))
+        return -1;
+    char *copy = strndup(file, file_len);
+    int rc = copy ? frame_sources_add(p->sources, frame, n, copy, line) : -1;
+    free(copy);
+    return rc;
+}
+
 void input_collect_init(input_collector *c, folded_profile *p, input_sink *sink)
 {
     memset(c, 0, sizeof(*c));
@@ -44,7 +66,9 @@ void input_collect_init(input_collector *c, folded_profile *p, input_sink *sink)
     intern_init(&c->stacks);
     c->first_ns = c->last_ns = INPUT_NO_TIME;
     sink->on_sample = collect_sample;
+    sink->on_source = collect_source;
     sink->ctx = c;
+    sink->untimed = true; /* only the time range is kept: readers may merge */
 }
 
 void input_collect_finish(input_collector *c)

@@ -18,6 +18,7 @@
 #ifndef FLAMEPROF_INPUT_H
 #define FLAMEPROF_INPUT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -39,6 +40,19 @@ typedef struct input_sink {
      * message says where itself (a byte offset, a JSON path). May be NULL. */
     void (*on_error)(void *err_ctx, size_t line_no, const char *why);
     void *ctx, *err_ctx;
+    /* Where the function of a frame is declared, where the format says so and the frame's
+     * text does not (pprof's Function.filename and start_line, speedscope's frame file
+     * and line): frame[0..n) as the samples carry it, file[0..file_len), line (0:
+     * unknown). Called once per function or frame of the file (two of one text: both, and
+     * frame_source.h keeps the smaller), before or among the samples. May be NULL. Returns
+     * 0, or -1 to stop reading (allocation failure). */
+    int (*on_source)(void *ctx, const char *frame, size_t n, const char *file,
+                     size_t file_len, unsigned line);
+    /* The sink has no use for time_ns or the samples' order (it merges them): a reader
+     * may then pass samples already merged, without time, and keep less in memory (the
+     * .cpuprofile reader counts samples per node instead of keeping them in order until
+     * their timeDeltas come). */
+    bool untimed;
 } input_sink;
 
 /* The formats, for detection and --input-format. */

@@ -29,7 +29,8 @@ enum {
     MAPPING_ID = 1, MAPPING_START = 2, MAPPING_OFFSET = 4, MAPPING_FILENAME = 5,
     LOCATION_ID = 1, LOCATION_MAPPING_ID = 2, LOCATION_ADDRESS = 3, LOCATION_LINE = 4,
     LINE_FUNCTION_ID = 1,
-    FUNCTION_ID = 1, FUNCTION_NAME = 2, FUNCTION_SYSTEM_NAME = 3,
+    FUNCTION_ID = 1, FUNCTION_NAME = 2, FUNCTION_SYSTEM_NAME = 3, FUNCTION_FILENAME = 4,
+    FUNCTION_START_LINE = 5,
 };
 enum { WIRE_VARINT = 0, WIRE_I64 = 1, WIRE_LEN = 2, WIRE_I32 = 5 };
 
@@ -130,7 +131,8 @@ typedef struct str_span {
 } str_span;
 
 typedef struct pp_function {
-    uint64_t id, name, system_name;
+    uint64_t id, name, system_name, filename, start_line;
+    bool sourced; /* its file was passed to the sink's on_source */
 } pp_function;
 
 typedef struct pp_mapping {
@@ -186,10 +188,11 @@ static bool read_varints(pp_state *st, pbr r, uint64_t *v, size_t n)
 
 static int read_function(pp_state *st, pbr r)
 {
-    uint64_t v[FUNCTION_SYSTEM_NAME + 1];
-    if (!read_varints(st, r, v, FUNCTION_SYSTEM_NAME + 1))
+    uint64_t v[FUNCTION_START_LINE + 1];
+    if (!read_varints(st, r, v, FUNCTION_START_LINE + 1))
         return -1;
-    pp_function fn = { v[FUNCTION_ID], v[FUNCTION_NAME], v[FUNCTION_SYSTEM_NAME] };
+    pp_function fn = { v[FUNCTION_ID], v[FUNCTION_NAME], v[FUNCTION_SYSTEM_NAME],
+                       v[FUNCTION_FILENAME], v[FUNCTION_START_LINE], false };
     return VEC_PUSH(st->fns, fn);
 }
 
@@ -343,7 +346,17 @@ static int put_function(pp_state *st, cvec *out, uint64_t fn_id)
     str_span name = str_at(st, st->system_is_folded ? fn->system_name : fn->name);
     if (name.n == 0)
         name = str_at(st, st->system_is_folded ? fn->name : fn->system_name);
-    return put_name(out, name); /* may be empty: folded -> pprof -> folded keeps it */
+    size_t at = out->len;
+    if (put_name(out, name) < 0) /* may be empty: folded -> pprof -> folded keeps it */
+        return -1;
+    /* Its file, once, for the formats that hold it (a native frame's DWARF position). */
+    str_span file = fn->filename ? str_at(st, fn->filename) : (str_span){ "", 0 };
+    if (fn->sourced || !file.n || !st->sink->on_source || out->len == at)
+        return 0;
+    fn->sourced = true;
+    unsigned line = fn->start_line <= UINT32_MAX ? (unsigned)fn->start_line : 0;
+    return st->sink->on_source(st->sink->ctx, out->a + at, out->len - at, file.s, file.n,
+                               line);
 }
 
 /* The location's frames, outermost first, the functions inlined into it tagged _[i]. */

@@ -1,5 +1,6 @@
 /* folded.c - folded stacks: build, sort/merge, parse and write. See folded.h. */
 #include "folded.h"
+#include "frame_source.h"
 
 #include "array.h"
 #include "frame_name.h"
@@ -19,6 +20,7 @@ void folded_free(folded_profile *p)
     for (size_t i = 0; i < p->len; i++)
         free(p->entries[i].stack);
     free(p->entries);
+    frame_sources_free(p->sources);
     folded_init(p);
 }
 

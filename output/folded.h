@@ -20,10 +20,16 @@ typedef struct folded_entry {
     uint64_t count; /* weight (samples), > 0 */
 } folded_entry;
 
+struct frame_sources;
+
 typedef struct folded_profile {
     folded_entry *entries;
     size_t len, cap;
     uint64_t total; /* sum of all counts */
+    /* NULL, or where the frames' functions are declared (frame_source.h), owned: what the
+     * folded text cannot hold, for the formats that can. Whoever replaces the entries
+     * (filter.h) keeps it. */
+    struct frame_sources *sources;
 } folded_profile;
 
 void folded_init(folded_profile *p);

@@ -11,8 +11,8 @@
  *   JVM            "com.example.Foo.bar(int)"      name com.example.Foo.bar (compiled,
  *                  interpreted or inlined Java frames only: a C++ name keeps its arguments)
  *   tags           "_[j]" JIT, "_[0]" interpreted, "_[i]" inlined, "_[k]" kernel (stripped)
- * Anything else is its own name. Native code's file and line (DWARF) are not carried: the
- * folded model is keyed by name and one function's samples come from many lines.
+ * Anything else is its own name. Native code's file and line (DWARF) are not in its name:
+ * they travel beside the stacks (frame_source.h).
  * Pure: no allocation; the parts point into the frame text. Thread-safe. */
 #ifndef FLAMEPROF_OUTPUT_FRAME_PARSE_H
 #define FLAMEPROF_OUTPUT_FRAME_PARSE_H

@@ -76,3 +76,16 @@ long intern(intern_table *t, const char *s, size_t len, int *added)
         *added = 1;
     return (long)t->len++;
 }
+
+long intern_find(const intern_table *t, const char *s, size_t len)
+{
+    if (!t->nslots)
+        return -1;
+    uint64_t h = hash_bytes(s, len);
+    for (size_t j = h & (t->nslots - 1); t->slots[j]; j = (j + 1) & (t->nslots - 1)) {
+        const intern_str *e = &t->strs[t->slots[j] - 1];
+        if (e->hash == h && e->len == len && memcmp(e->s, s, len) == 0)
+            return (long)(t->slots[j] - 1);
+    }
+    return -1;
+}

@@ -30,4 +30,7 @@ void intern_free(intern_table *t);
  * Returns -1 on allocation failure. */
 long intern(intern_table *t, const char *s, size_t len, int *added);
 
+/* The number of s[0..len), or -1 if it is not in the table. */
+long intern_find(const intern_table *t, const char *s, size_t len);
+
 #endif

@@ -14,7 +14,7 @@
 #include <zlib.h>
 
 #include "array.h"
-#include "frame_parse.h"
+#include "frame_source.h"
 #include "intern.h"
 #include "thread_root.h"
 #include "utf8.h"
@@ -30,7 +30,7 @@ enum {
     LABEL_KEY = 1, LABEL_STR = 2, LABEL_NUM = 3,
     MAPPING_ID = 1, MAPPING_START = 2, MAPPING_LIMIT = 3, MAPPING_OFFSET = 4,
     MAPPING_FILENAME = 5, MAPPING_BUILD_ID = 6, MAPPING_HAS_FUNCTIONS = 7,
-    LOCATION_ID = 1, LOCATION_MAPPING_ID = 2, LOCATION_LINE = 4,
+    LOCATION_ID = 1, LOCATION_LINE = 4,
     LINE_FUNCTION_ID = 1, LINE_LINE = 2, LINE_COLUMN = 3,
     FUNCTION_ID = 1, FUNCTION_NAME = 2, FUNCTION_SYSTEM_NAME = 3, FUNCTION_FILENAME = 4,
     FUNCTION_START_LINE = 5,
@@ -153,6 +153,8 @@ typedef struct conv {
     uint64_t *ids;           /* one sample's location ids, leaf first */
     char *build_ids;         /* the mappings' build-ids in hex: the string table points here */
     size_t ids_cap;
+    const frame_sources *sources; /* the profile's, for native frames' file and line */
+    long what;               /* meta->what's string, or -1 */
     bool oom;
 } conv;
 
@@ -186,7 +188,7 @@ static uint64_t function_id(conv *c, const char *s, size_t n)
     }
     if (added) {
         frame_parts fp;
-        frame_parse(s, n, &fp);
+        frame_source_parse(c->sources, s, n, &fp);
         fn_info *f = &c->fn[id];
         f->name = string_id(c, fp.name, fp.name_len);
         f->system_name = string_id(c, s, key);
@@ -331,7 +333,7 @@ static void encode_string(pb *out, pb *tmp, const char *s, size_t n)
 }
 
 /* The mappings: the modules of meta (the main executable first), or one named "flameprof"
- * when there are none. Every location refers to the first: folded stacks hold no address. */
+ * when there are none. No location refers to one (pprof.h). */
 static void encode_mappings(conv *c, pb *out, pb *sub, const pprof_meta *meta)
 {
     static const char hex[] = "0123456789abcdef";
@@ -389,6 +391,8 @@ static void encode_tables(conv *c, pb *out, pb *sub, pb *line, uint64_t period,
         pb_uint(out, PROFILE_DURATION_NANOS, (uint64_t)meta->duration_nanos);
     }
     pb_uint(out, PROFILE_COMMENT, STR_COMMENT);
+    if (c->what >= 0)
+        pb_uint(out, PROFILE_COMMENT, (uint64_t)c->what);
     encode_mappings(c, out, sub, meta); /* before the strings: it adds some */
 
     /* loc_first[i] holds where location i's lines end: they were appended in order. */
@@ -396,7 +400,6 @@ static void encode_tables(conv *c, pb *out, pb *sub, pb *line, uint64_t period,
     for (size_t i = 0; i < c->locations.len; i++) {
         size_t end = c->loc_first[i];
         pb_uint(sub, LOCATION_ID, i + 1);
-        pb_uint(sub, LOCATION_MAPPING_ID, 1);
         for (size_t k = begin; k < end; k++) {
             const fn_info *f = &c->fn[c->loc_lines[k] - 1];
             pb_uint(line, LINE_FUNCTION_ID, c->loc_lines[k]);
@@ -423,6 +426,7 @@ int pprof_write(const folded_profile *p, unsigned hz, const pprof_meta *meta, FI
     uint64_t period = hz ? (1000000000u + hz / 2) / hz : 0;
     conv c;
     memset(&c, 0, sizeof(c));
+    c.sources = p->sources;
     intern_init(&c.strings);
     intern_init(&c.functions);
     intern_init(&c.locations);
@@ -430,6 +434,7 @@ int pprof_write(const folded_profile *p, unsigned hz, const pprof_meta *meta, FI
         const char *str = i == STR_CPU ? kind : fixed_strings[i]; /* "cpu" or "wall" */
         c.oom |= intern(&c.strings, str, strlen(str), NULL) != i;
     }
+    c.what = meta && meta->what ? intern(&c.strings, meta->what, strlen(meta->what), NULL) : -1;
 
     gz g = { .f = f };
     /* windowBits 15 + 16: a gzip wrapper; zlib writes a zero time stamp, so identical

@@ -12,7 +12,9 @@
  *                lines carry the frame's line and column where its name tells them
  *   function     one per distinct frame (frame_parse.h): name is the function's name without
  *                tag, tier or location ("executeUserEntryPoint", "com.example.Foo.bar"),
- *                filename and start_line where the name tells them, and system_name the
+ *                filename and start_line where the name tells them, else where the
+ *                profile's sources (frame_source.h: DWARF, for native code) put the
+ *                function, and system_name the
  *                whole folded frame without "_[i]" ("JS:~executeUserEntryPoint
  *                node:internal/...:155:31_[j]"): the JIT tier and the kind of frame are
  *                kept there, and input/pprof_read.c reads it back, so folded -> pprof ->
@@ -28,7 +30,11 @@
  *                label threads; input/pprof_read.c gives the root back. A root whose tid
  *                has leading zeros or more than 18 digits, or whose name is empty, stays a
  *                frame (the labels could not give it back exactly).
- * No addresses: folded stacks have none. Every location refers to mapping 1.
+ * No addresses: folded stacks have none. So no location names a mapping (mapping_id 0, which
+ * profile.proto allows where it is unknown): a location of a real module without an address
+ * sends `go tool pprof`'s source views (-weblist, the web UI's Source) to disassemble that
+ * file at a made-up address, and they show nothing; without one they show the source
+ * from the Function's filename and the Line's line, as -list does.
  * Names that are not UTF-8 get U+FFFD for each bad byte (protobuf strings must be UTF-8).
  * Output is byte-identical for identical input (gzip header without a time stamp). */
 #ifndef FLAMEPROF_PPROF_H
@@ -61,6 +67,7 @@ typedef struct pprof_meta {
     int64_t time_nanos;            /* when collection started (Unix time), 0: unknown */
     int64_t duration_nanos;        /* how long it ran, 0: unknown */
     const char *kind;              /* sample and period type: "cpu" (NULL) or "wall" */
+    const char *what;              /* a second comment (mode and source), or NULL */
 } pprof_meta;
 
 /* Write p to out; hz (> 0) is the sampling frequency the counts were taken at; meta may be

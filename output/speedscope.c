@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "frame_parse.h"
+#include "frame_source.h"
 #include "intern.h"
 #include "thread_root.h"
 #include "utf8.h"
@@ -60,10 +60,10 @@ static const char *frame_at(const char *f, size_t *len)
 
 /* One shared frame: the function's name, its source where the name tells it, and the
  * whole folded frame under "folded" when the name is not all of it (see speedscope.h). */
-static void write_frame(FILE *out, const char *s, size_t n)
+static void write_frame(FILE *out, const frame_sources *fs, const char *s, size_t n)
 {
     frame_parts fp;
-    frame_parse(s, n, &fp);
+    frame_source_parse(fs, s, n, &fp);
     fputs("{\"name\": ", out);
     speedscope_json_string(out, fp.name, fp.name_len);
     if (fp.file) {
@@ -202,7 +202,7 @@ int speedscope_write(const folded_profile *p, const char *name, FILE *out)
           "\"shared\": {\"frames\": [", out);
     for (size_t i = 0; i < frames.len; i++) {
         fputs(i ? ",\n" : "\n", out);
-        write_frame(out, frames.strs[i].s, frames.strs[i].len);
+        write_frame(out, p->sources, frames.strs[i].s, frames.strs[i].len);
     }
     fputs("]},\n\"profiles\": [", out);
     write_profile(out, &frames, p, NULL, p->len, name, strlen(name), false);

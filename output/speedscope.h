@@ -3,7 +3,8 @@
  * The file format's "sampled" profile: shared.frames lists each distinct folded frame
  * once, in order of first appearance in the sorted stacks, as speedscope shows it: "name"
  * the function's name without tag, JIT tier or location, "file", "line", "col" where the
- * name tells them (frame_parse.h), and, when the name is not the whole folded frame, that
+ * name tells them (frame_parse.h), else "file" and "line" from the profile's sources
+ * (frame_source.h: DWARF, for native code), and, when the name is not the whole folded frame, that
  * frame under "folded" (a key speedscope ignores; input/speedscope_read.c reads it, so
  * folded -> speedscope -> folded is exact); each folded line becomes one sample
  * (frame indexes root first) whose weight is its count; unit "none" (the schema has no

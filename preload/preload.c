@@ -108,6 +108,7 @@ static void open_spill(void)
     report_stem(&g_cfg, (long)getpid(), g_name, stem, sizeof stem);
     if (g_cfg.timeline_max)
         rawfile_set_timeline_max(g_cfg.timeline_max);
+    rawfile_set_mode(g_cfg.mode, g_cfg.source);
     if (rawfile_open(stem, g_cfg.freq) == 0)
         return;
     char alt[PATH_MAX + 8];

@@ -39,9 +39,8 @@ static cfi_memo *g_memo; /* CFI rows the walks looked up (cfi_memo.h); NULL: non
 static long g_period_ns;
 static bool g_itimer; /* fallback source: setitimer, signals carry SI_KERNEL */
 static bool g_empty;  /* benchmark floor: count the signal, do nothing else */
-static bool g_wall;   /* wall mode: the ticker signals every thread (ticker.h) */
+static bool g_wall;   /* wall mode: a monotonic timer per thread (ticker.h) */
 static bool g_perf;   /* CPU source: perf_event task clock per thread (perfclock.h) */
-static pid_t g_pid;   /* for telling the ticker's signals (si_pid) */
 static ticker_thread_fn g_create;
 static atomic_bool g_sampling;
 static atomic_int g_inflight;
@@ -176,7 +175,7 @@ static void chain_to_app(int sig, siginfo_t *si, void *uc)
 static bool is_our_signal(const siginfo_t *si)
 {
     if (g_wall)
-        return ticker_decode(si, g_pid) != 0;
+        return ticker_decode(si) != 0;
     if (g_perf && perfclock_is_ours(si))
         return true;
     if (g_itimer)
@@ -184,12 +183,22 @@ static bool is_our_signal(const siginfo_t *si)
     return si->si_code == SI_TIMER && si->si_value.sival_ptr == (void *)sampler_magic;
 }
 
-/* Was the thread blocked in a system call when the signal came (off CPU, in wall mode)? A
- * call the signal interrupted is either restarted (the kernel puts the ip back on the
- * `syscall` instruction, 0f 05) or fails with EINTR (ip just past it, rax = -EINTR); a call
- * that completed while the signal was pending (a clock read, a write) returns its result
- * and is on-CPU time. User code is almost never exactly on a `syscall` instruction.
- * Reads two code bytes around the pc, within its page (the pc's page is mapped). */
+/* Wall mode's on/off-CPU state (README, "Wall-clock mode"): off CPU is the kernel's own
+ * "sleeping": blocked in a system call, waiting for an event. A thread that runs, or is
+ * runnable and waits for a CPU (preempted, or woken and not yet back from its call), is on
+ * CPU: it wants the CPU (ps's and top's R state; async-profiler's wall mode says the same).
+ *
+ * The wall timer's signal is generated at the period by the kernel; the handler runs when the
+ * thread next returns to user space. A thread blocked when the signal came has its call
+ * interrupted: restarted (the kernel puts the pc back on the `syscall` instruction, 0f 05) or
+ * failed with EINTR (pc just past it, rax = -EINTR). Anything else ran or was runnable: a
+ * call that returned normally while the signal was pending (a read of /dev/zero, a woken
+ * futex wait) is on-CPU time. User code is almost never exactly on a `syscall` instruction.
+ * Known limits: an uninterruptible wait (disk I/O, state D) is not broken by the signal and
+ * reads as on CPU; a call that notices the signal after its wake-up (a socket read, woken
+ * by data) restarts and reads as off CPU.
+ * Reads two code bytes around the pc, within its page (the pc's page is mapped): no system
+ * call, no clock read. */
 static bool in_system_call(const ucontext_t *uc)
 {
     uint64_t pc = (uint64_t)uc->uc_mcontext.gregs[REG_RIP];
@@ -208,10 +217,8 @@ static void take_sample(const siginfo_t *si, const ucontext_t *uc)
     }
     uint64_t t0 = now_ns();
     uint32_t weight = 1;
-    if (g_wall) {
-        weight = ticker_decode(si, g_pid);
-        ticker_took(si);
-    }
+    if (g_wall)
+        weight = ticker_decode(si);
     else if (si->si_code == SI_TIMER && si->si_overrun > 0)
         weight += si->si_overrun < 1000000 ? (uint32_t)si->si_overrun : 1000000;
     atomic_fetch_add_explicit(&st_signals, 1, memory_order_relaxed);
@@ -433,8 +440,9 @@ void sampler_thread_start(void)
         return;
     record_stack_bounds();
     tls_tid = (uint32_t)syscall(SYS_gettid);
-    if (g_wall) { /* the ticker finds it in /proc/self/task */
+    if (g_wall) { /* armed now; the ticker's scans find the threads started otherwise */
         atomic_fetch_add_explicit(&st_threads, 1, memory_order_relaxed);
+        ticker_add_self((pid_t)tls_tid);
         return;
     }
     pthread_setspecific(thread_key, (void *)sampler_magic);
@@ -516,7 +524,6 @@ void sampler_set_mode(bool wall, bool perf, ticker_thread_fn create)
 
 int sampler_init(unsigned freq, ring *r, bool empty)
 {
-    g_pid = getpid();
     g_ring = r;
     g_empty = empty;
     g_period_ns = 1000000000L / (long)freq;
@@ -587,7 +594,6 @@ void sampler_after_fork_child(void)
     timers_len = 0;
     perfclock_forget_all_open(); /* the parent's threads' events, inherited as fds */
     ticker_after_fork_child();
-    g_pid = getpid();
     atomic_store(&g_inflight, 0);
     _Atomic uint64_t *counters[] = { &st_signals, &st_weight, &st_dropped, &st_dropped_weight,
                                      &st_foreign, &st_threads, &st_timer_failures,
@@ -633,6 +639,7 @@ bool sampler_idle(void)
 
 void sampler_get_stats(sampler_stats *o)
 {
+    *o = (sampler_stats){ 0 }; /* every field, those added later too */
     o->signals = atomic_load(&st_signals);
     o->weight = atomic_load(&st_weight);
     o->dropped = atomic_load(&st_dropped);
@@ -649,9 +656,9 @@ void sampler_get_stats(sampler_stats *o)
     o->wall = g_wall;
     o->outside = false; /* the live sampler: its thread and handler figures are real */
     if (g_wall) {
-        o->source = "wall-clock ticker thread, rt_tgsigqueueinfo to at most 16 threads a tick "
-                    "round-robin, tick-weighted";
-        ticker_counts(&o->ticker_sent, &o->ticker_failed, &o->ticker_skipped);
+        o->source = "timer_create(CLOCK_MONOTONIC) per thread, at most 16 x frequency signals "
+                    "a second, overrun-weighted";
+        ticker_counts(&o->wall_armed, &o->wall_failed, &o->wall_skipped, &o->wall_stretch);
     } else if (g_perf) {
         o->source = o->perf_threads == o->threads
                         ? "perf_event task-clock per thread"

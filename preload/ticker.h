@@ -1,16 +1,29 @@
-/* ticker.h - wall-clock mode's driver: one thread of ours that signals the others.
+/* ticker.h - wall-clock mode's driver: a kernel CLOCK_MONOTONIC timer per thread, kept by one
+ * thread of ours.
  *
- * Every period (1/FLAMEPROF_FREQ, 97 Hz by default in wall mode) the ticker sends
- * SAMPLER_SIGNAL, with rt_tgsigqueueinfo, to at most TICKER_MAX_PER_TICK threads,
- * round-robin over every thread of the process, running or blocked (async-profiler's wall
- * engine does the same): a JVM's dozens of idle threads cost a bounded number of signals
- * a tick, never a storm. The signal's value carries how many ticks the sample stands for
- * (ticks since that thread's last sample; see ticker.c for signals that merge), so each thread's weights add up to its
- * wall-seconds x frequency however many threads share the ticks.
- * Skipped: the ticker itself and our own threads (they block every signal), and threads
- * that block SAMPLER_SIGNAL when first seen (/proc/self/task/TID/status SigBlk): a signal
- * they never take would only sit pending. The thread list is read from /proc/self/task
- * every TICKER_RESCAN_TICKS ticks.
+ * Every thread of the process, running or blocked, gets a POSIX timer on CLOCK_MONOTONIC
+ * (timer_create with SIGEV_THREAD_ID) that sends it SAMPLER_SIGNAL every period (1/FLAMEPROF_FREQ,
+ * 97 Hz by default in wall mode). The kernel fires it from its own high-resolution timer, at
+ * the period, however loaded the machine is: the thread's state is caught at that instant (a
+ * blocked thread's call is interrupted and the handler sees it; a preempted thread resumes into
+ * the handler where it stopped). A thread of ours that sent the signals instead (the first
+ * design, as async-profiler's wall engine does) ran late under load, and when it ran was not
+ * independent of what the profiled threads did: shares drifted 3-11 points.
+ *
+ * Bounded signals: with more than TICKER_MAX_PER_TICK threads, every thread's period is
+ * stretched to k periods (k = ceil(threads / TICKER_MAX_PER_TICK)) and its samples weigh k, so
+ * the process takes at most TICKER_MAX_PER_TICK x frequency signals a second (a JVM's dozens
+ * of idle threads never make a storm) and each thread's weights still add up to its
+ * wall-seconds x frequency. A sample weighs k x (1 + si_overrun): periods the kernel counted
+ * while the signal was pending are not lost.
+ *
+ * The ticker thread (every signal blocked) reads /proc/self/task every TICKER_RESCAN_PERIODS
+ * periods (within 20-100 ms): it arms new threads, deletes the timers of threads gone, and
+ * restretches. Skipped: the ticker itself and threads that block SAMPLER_SIGNAL
+ * (/proc/self/task/TID/status SigBlk: our own threads, the JVM's signal threads; asked again
+ * at every scan until they take it: a new thread blocks every signal for a moment).
+ *
+ * Threads started by pthread_create arm themselves at once (ticker_add_self).
  *
  * ticker_decode is async-signal-safe; the rest is called outside handlers. */
 #ifndef FLAMEPROF_TICKER_H
@@ -22,26 +35,31 @@
 #include <stdint.h>
 
 #define TICKER_MAX_PER_TICK 16
-#define TICKER_RESCAN_TICKS 8
+#define TICKER_RESCAN_PERIODS 8
 
 typedef int (*ticker_thread_fn)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *);
 
-/* Start the ticker thread (create: the real pthread_create). 0 or -1. */
+/* Arm every thread and start the ticker thread (create: the real pthread_create). 0 or -1. */
 int ticker_start(long period_ns, int signo, ticker_thread_fn create);
 
-/* Stop it and wait for it. Idempotent. */
+/* A thread just started by pthread_create (from the thread itself): armed now, not at the
+ * next scan, so that short threads are sampled from their start. Not in a handler. */
+void ticker_add_self(pid_t tid);
+
+/* Stop the ticker thread, wait for it, delete every timer. Idempotent. */
 void ticker_stop(void);
 
-/* In a fork child the ticker thread does not exist: forget it (ticker_start again). */
+/* In a fork child neither the ticker thread nor the timers exist: forget them
+ * (ticker_start again). */
 void ticker_after_fork_child(void);
 
-/* If si is a ticker signal of this process (pid), the weight of the calling thread's sample
- * (> 0: ticks since its last one); else 0. ticker_took: that sample was taken (the handler,
- * once it has its weight). */
-uint32_t ticker_decode(const siginfo_t *si, pid_t pid);
-void ticker_took(const siginfo_t *si);
+/* If si is one of our wall timers' signals, the weight of the sample in periods
+ * (k x (1 + overrun), > 0); else 0. */
+uint32_t ticker_decode(const siginfo_t *si);
 
-/* Signals sent, and sends that failed (the thread had gone). */
-void ticker_counts(uint64_t *sent, uint64_t *failed, uint64_t *skipped_blocking);
+/* Threads armed (ever), timers that could not be created, threads skipped at the latest
+ * scan (they block the signal), and the stretch now (k). */
+void ticker_counts(uint64_t *armed, uint64_t *failed, uint64_t *skipped_blocking,
+                   uint64_t *stretch);
 
 #endif

@@ -1,11 +1,13 @@
 /* diskcache.c - resolved frames on disk per build-id; see diskcache.h for the contract.
  *
  * File layout (native byte order: the cache never leaves the machine):
- *   "FPSYMC3\n", u32 build-id length, 64 bytes build-id,
+ *   "FPSYMC5\n", u32 build-id length, 64 bytes build-id,
  *   module identity (4 x u64: dev, ino, size, mtime ns), debug identity (the same),
  *   u32 debug path length, the path, u32 entries,
  *   entries sorted, not overlapping: u64 lo, u64 hi (file addresses), u32 record length, record
- *   record: u8 frames, u8 unnamed, frames x (u8 inlined, u16 name length, name). */
+ *   record: u8 frames, u8 unnamed, frames x (u8 inlined, u16 name length, name,
+ *           u16 file length, file (the function's declaring source file, may be empty),
+ *           u32 line (its declaration line, 0: unknown)). */
 #include "diskcache.h"
 
 #include "array.h"
@@ -20,12 +22,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static const char diskcache_magic[8] = { 'F', 'P', 'S', 'Y', 'M', 'C', '3', '\n' };
+static const char diskcache_magic[8] = { 'F', 'P', 'S', 'Y', 'M', 'C', '5', '\n' };
 enum { DISKCACHE_ID_MAX = 64 };
 
 typedef struct diskcache_entry {
     uint64_t lo, hi;
-    size_t off; /* in blob: u8 frames, u8 unnamed, then (u8 inlined, NUL-terminated name)... */
+    size_t off; /* in blob: u8 frames, u8 unnamed, then per frame u8 inlined, the name and
+                 * the file NUL-terminated, u32 line */
 } diskcache_entry;
 
 struct symbolize_diskcache {
@@ -92,6 +95,18 @@ static bool diskcache_blob_add(symbolize_diskcache *c, const void *data, size_t 
     return true;
 }
 
+/* A u16-length string of a record into the blob, NUL-terminated; false if malformed. */
+static bool diskcache_load_string(symbolize_diskcache *c, diskcache_reader *r, bool may_be_empty)
+{
+    uint16_t len;
+    if (!diskcache_take(r, &len, 2) || (len == 0 && !may_be_empty)
+        || (size_t)(r->end - r->p) < len || memchr(r->p, '\0', len) != NULL)
+        return false;
+    bool ok = diskcache_blob_add(c, r->p, len) && diskcache_blob_add(c, "", 1);
+    r->p += len;
+    return ok;
+}
+
 /* One record from the file into the blob (names NUL-terminated); false if malformed. */
 static bool diskcache_load_record(symbolize_diskcache *c, diskcache_reader *r, uint64_t lo,
                                   uint64_t hi)
@@ -110,14 +125,11 @@ static bool diskcache_load_record(symbolize_diskcache *c, diskcache_reader *r, u
         return false;
     for (unsigned i = 0; i < head[0]; i++) {
         uint8_t inl;
-        uint16_t nlen;
-        if (!diskcache_take(&rec, &inl, 1) || !diskcache_take(&rec, &nlen, 2) || nlen == 0
-            || (size_t)(rec.end - rec.p) < nlen || memchr(rec.p, '\0', nlen) != NULL)
+        if (!diskcache_take(&rec, &inl, 1) || !diskcache_blob_add(c, &inl, 1)
+            || !diskcache_load_string(c, &rec, false) || !diskcache_load_string(c, &rec, true)
+            || (size_t)(rec.end - rec.p) < 4 || !diskcache_blob_add(c, rec.p, 4))
             return false;
-        if (!diskcache_blob_add(c, &inl, 1) || !diskcache_blob_add(c, rec.p, nlen)
-            || !diskcache_blob_add(c, "", 1))
-            return false;
-        rec.p += nlen;
+        rec.p += 4;
     }
     c->entries[c->nentries++] = (diskcache_entry){ lo, hi, off };
     return true;
@@ -222,10 +234,13 @@ size_t symbolize_diskcache_get(const symbolize_diskcache *c, uint64_t a,
     p += 2;
     for (size_t i = 0; i < n; i++) {
         bool inl = p[0] != 0;
-        const char *name = p + 1;
-        p = name + strlen(name) + 1;
+        const char *name = p + 1, *file = name + strlen(name) + 1;
+        uint32_t line;
+        p = file + strlen(file) + 1;
+        memcpy(&line, p, 4);
+        p += 4;
         if (i < max)
-            out[i] = (symbolize_diskframe){ name, inl };
+            out[i] = (symbolize_diskframe){ name, inl, file[0] ? file : NULL, line };
     }
     return n < max ? n : max;
 }
@@ -256,9 +271,12 @@ void symbolize_diskcache_put(symbolize_diskcache *c, uint64_t lo, uint64_t hi,
     bool ok = diskcache_blob_add(c, head, 2);
     for (size_t i = 0; ok && i < n; i++) {
         uint8_t inl = f[i].inlined;
-        size_t len = strlen(f[i].name);
-        ok = len > 0 && len < 65535 && diskcache_blob_add(c, &inl, 1)
-             && diskcache_blob_add(c, f[i].name, len + 1);
+        const char *file = f[i].file != NULL ? f[i].file : "";
+        size_t len = strlen(f[i].name), flen = strlen(file);
+        uint32_t line = f[i].line;
+        ok = len > 0 && len < 65535 && flen < 65535 && diskcache_blob_add(c, &inl, 1)
+             && diskcache_blob_add(c, f[i].name, len + 1)
+             && diskcache_blob_add(c, file, flen + 1) && diskcache_blob_add(c, &line, 4);
     }
     if (!ok) {
         c->blob_len = off;
@@ -270,29 +288,37 @@ void symbolize_diskcache_put(symbolize_diskcache *c, uint64_t lo, uint64_t hi,
 
 /* ------------------------------------------------------------------ writing */
 
-/* One blob record (u8 frames, u8 unnamed, frames x (u8 inlined, name, NUL)) in file form. */
+/* A blob string in file form (u16 length, bytes); returns what follows its NUL. */
+static const char *diskcache_write_string(const char *q, FILE *f, bool *ok)
+{
+    uint16_t len = (uint16_t)strlen(q);
+    *ok = *ok && fwrite(&len, 2, 1, f) == 1 && fwrite(q, 1, len, f) == len;
+    return q + len + 1;
+}
+
+/* One blob record (u8 frames, u8 unnamed, frames x (u8 inlined, name NUL, file NUL, u32
+ * line)) in file form. */
 static bool diskcache_write_record(const char *p, const diskcache_entry *e, FILE *f)
 {
     unsigned frames = (uint8_t)p[0];
     uint32_t len = 2;
     const char *q = p + 2;
     for (unsigned k = 0; k < frames; k++) {
-        size_t nlen = strlen(q + 1);
-        len += 3 + (uint32_t)nlen;
-        q += 1 + nlen + 1;
+        size_t nlen = strlen(q + 1), flen = strlen(q + 1 + nlen + 1);
+        len += 1 + 2 + (uint32_t)nlen + 2 + (uint32_t)flen + 4;
+        q += 1 + nlen + 1 + flen + 1 + 4;
     }
-    if (fwrite(&e->lo, 8, 1, f) != 1 || fwrite(&e->hi, 8, 1, f) != 1 || fwrite(&len, 4, 1, f) != 1
-        || fwrite(p, 2, 1, f) != 1)
-        return false;
+    bool ok = fwrite(&e->lo, 8, 1, f) == 1 && fwrite(&e->hi, 8, 1, f) == 1
+              && fwrite(&len, 4, 1, f) == 1 && fwrite(p, 2, 1, f) == 1;
     q = p + 2;
-    for (unsigned k = 0; k < frames; k++) {
-        uint16_t nlen = (uint16_t)strlen(q + 1);
-        if (fwrite(q, 1, 1, f) != 1 || fwrite(&nlen, 2, 1, f) != 1
-            || fwrite(q + 1, nlen, 1, f) != 1)
-            return false;
-        q += 1 + nlen + 1;
+    for (unsigned k = 0; ok && k < frames; k++) {
+        ok = fwrite(q, 1, 1, f) == 1;
+        q = diskcache_write_string(q + 1, f, &ok); /* the name */
+        q = diskcache_write_string(q, f, &ok);     /* the file */
+        ok = ok && fwrite(q, 4, 1, f) == 1;
+        q += 4;
     }
-    return true;
+    return ok;
 }
 
 /* Whether entry i (sorted) overlaps the last one kept before it: then it is dropped. */

@@ -29,10 +29,13 @@
 
 typedef struct symbolize_diskcache symbolize_diskcache;
 
-/* One cached frame: its display name (owned by the cache) and whether it is inlined. */
+/* One cached frame: its display name (owned by the cache), whether it is inlined, and
+ * where its function is declared (file NULL and line 0 when unknown). */
 typedef struct symbolize_diskframe {
     const char *name;
     bool inlined;
+    const char *file;
+    unsigned line;
 } symbolize_diskframe;
 
 /* The cache for the module file at path, loaded if a valid one exists. want_id (may be

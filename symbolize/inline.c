@@ -293,6 +293,84 @@ const char *symbolize_inline_name(symbolizer *s, symbolize_module *m, Dwarf_Die 
     return name != NULL && name[0] != '\0' ? symbolize_display_memo(s, m, name) : NULL;
 }
 
+/* path without "." components, empty ones and, in an absolute path, "dir/.." pairs
+ * ("/src/build/../demo.c" is "/src/demo.c"), in place: what users and `go tool pprof
+ * -list` look for. A relative path keeps its leading ".." (nothing to resolve them by). */
+static void symbolize_clean_path(char *path)
+{
+    char *root = path + (path[0] == '/'), *out = root;
+    const char *in = root;
+    size_t kept = 0; /* components written that a ".." may remove */
+    for (bool last = false; !last;) {
+        const char *end = strchr(in, '/');
+        size_t len = end ? (size_t)(end - in) : strlen(in);
+        last = end == NULL; /* decided before out, never ahead of in, writes over it */
+        bool dotdot = len == 2 && in[0] == '.' && in[1] == '.';
+        if (len == 0 || (len == 1 && in[0] == '.')) {
+            /* nothing */
+        } else if (dotdot && kept > 0) {
+            while (out > root && out[-1] != '/')
+                out--; /* to the start of the last component */
+            if (out > root)
+                out--; /* and the '/' before it */
+            kept--;
+        } else {
+            if (out > root)
+                *out++ = '/';
+            memmove(out, in, len);
+            out += len;
+            kept += !dotdot;
+        }
+        in += len + !last;
+    }
+    *out = '\0';
+}
+
+/* The line table's file and line at the function's (or the inlined call's) entry: where
+ * DWARF has no decl_file (Go's), the function's first line, or its body's first. */
+static const char *symbolize_entry_source(Dwarf_Die *die, Dwarf_Die *cudie, int *line)
+{
+    Dwarf_Addr lo;
+    Dwarf_Line *l = dwarf_entrypc(die, &lo) == 0 ? dwarf_getsrc_die(cudie, lo) : NULL;
+    if (l == NULL || dwarf_lineno(l, line) != 0)
+        return NULL;
+    return dwarf_linesrc(l, NULL, NULL);
+}
+
+bool symbolize_inline_source(symbolizer *s, Dwarf_Die *die, const char **file,
+                             unsigned *line)
+{
+    *file = NULL;
+    *line = 0;
+    Dwarf_Die cudie;
+    if (dwarf_diecu(die, &cudie, NULL, NULL) == NULL)
+        return false;
+    int n = 0;
+    const char *f = dwarf_decl_file(die);
+    if (f == NULL || dwarf_decl_line(die, &n) != 0)
+        f = symbolize_entry_source(die, &cudie, &n);
+    if (f == NULL || f[0] == '\0')
+        return false;
+    Dwarf_Attribute attr;
+    const char *dir = f[0] != '/' && dwarf_attr(&cudie, DW_AT_comp_dir, &attr) != NULL
+                          ? dwarf_formstring(&attr) : NULL;
+    bool join = dir != NULL && dir[0] == '/';
+    size_t dl = join ? strlen(dir) : 0, fl = strlen(f);
+    char *path = malloc(dl + fl + 2);
+    if (path == NULL)
+        return false;
+    if (join) {
+        memcpy(path, dir, dl);
+        path[dl++] = '/';
+    }
+    memcpy(path + dl, f, fl + 1);
+    symbolize_clean_path(path);
+    *file = path[0] != '\0' ? symbolize_intern(s, path) : NULL;
+    free(path);
+    *line = n > 0 ? (unsigned)n : 0;
+    return *file != NULL;
+}
+
 void symbolize_inline_release(symbolize_module *m)
 {
     for (size_t i = 0; i < m->ncus; i++)

@@ -30,6 +30,15 @@ size_t symbolize_inline_chain(symbolize_module *m, uint64_t a, Dwarf_Die *out, s
  * none. */
 const char *symbolize_inline_name(symbolizer *s, symbolize_module *m, Dwarf_Die *die);
 
+/* Where the function of a subprogram or inlined call is declared: its DW_AT_decl_file and
+ * DW_AT_decl_line through abstract_origin/specification (else the line table's position of
+ * its entry, as Go's DWARF has no decl_file: for an inlined call, its body's first line), the file
+ * made absolute with the CU's DW_AT_comp_dir when it is relative, interned in s. One
+ * position per function: it does not split a function's frames. Returns false (*file
+ * NULL, *line 0) when DWARF does not say. */
+bool symbolize_inline_source(symbolizer *s, Dwarf_Die *die, const char **file,
+                             unsigned *line);
+
 /* Frees every table above; the module can be loaded afresh afterwards. */
 void symbolize_inline_release(symbolize_module *m);
 

@@ -367,8 +367,10 @@ static size_t symbolize_from_disk(symbolizer *s, symbolize_module *m, uint64_t a
     bool fallback = false;
     size_t n = symbolize_diskcache_get(m->disk, a - m->bias, f, SYMBOLIZE_MAX_FRAMES, &fallback);
     for (size_t i = 0; i < n; i++) {
-        out[i] = (symbolize_frame){ symbolize_intern(s, f[i].name), f[i].inlined };
-        if (out[i].name == NULL)
+        out[i] = (symbolize_frame){ symbolize_intern(s, f[i].name), f[i].inlined,
+                                    f[i].file != NULL ? symbolize_intern(s, f[i].file) : NULL,
+                                    f[i].line };
+        if (out[i].name == NULL || (f[i].file != NULL && out[i].file == NULL))
             return 0;
     }
     m->unnamed |= n > 0 && fallback;
@@ -402,7 +404,7 @@ static void symbolize_to_disk(symbolize_module *m, symbolize_span same, const sy
         return;
     symbolize_diskframe d[SYMBOLIZE_MAX_FRAMES];
     for (size_t i = 0; i < n; i++)
-        d[i] = (symbolize_diskframe){ f[i].name, f[i].inlined };
+        d[i] = (symbolize_diskframe){ f[i].name, f[i].inlined, f[i].file, f[i].line };
     symbolize_diskcache_put(m->disk, same.lo - m->bias, same.hi - m->bias, d, n, false);
 }
 
@@ -432,11 +434,17 @@ static size_t symbolize_resolve_loaded(symbolizer *s, symbolize_module *m, uint6
     if (outer == NULL)
         outer = symbolize_unnamed(s, m, a, pc, fallback);
     size_t n = 0;
-    out[n++] = (symbolize_frame){ outer, false };
+    out[n] = (symbolize_frame){ outer, false, NULL, 0 };
+    if (nchain > 0)
+        symbolize_inline_source(s, &chain[0], &out[n].file, &out[n].line);
+    n++;
     for (size_t i = 1; i < nchain; i++) {
         const char *name = symbolize_inline_name(s, m, &chain[i]);
-        if (name != NULL)
-            out[n++] = (symbolize_frame){ name, true };
+        if (name == NULL)
+            continue;
+        out[n] = (symbolize_frame){ name, true, NULL, 0 };
+        symbolize_inline_source(s, &chain[i], &out[n].file, &out[n].line);
+        n++;
     }
     return n;
 }
@@ -484,7 +492,7 @@ static size_t symbolize_resolve(symbolizer *s, symbolize_module *m, uint64_t pc,
     if (m->state == SYMBOLIZE_UNLOADED)
         symbolize_module_load(m);
     if (m->state != SYMBOLIZE_READY) {
-        out[0] = (symbolize_frame){ symbolize_offset_name(s, m, pc), false };
+        out[0] = (symbolize_frame){ symbolize_offset_name(s, m, pc), false, NULL, 0 };
         return 1;
     }
     symbolize_span same;
@@ -672,7 +680,7 @@ size_t symbolize_pc(symbolizer *s, int id, uint64_t pc, bool is_return_address,
         return 0;
     uint32_t idx = s != NULL ? symbolize_find_module(s, id) : UINT32_MAX;
     if (idx == UINT32_MAX) {
-        out[0] = (symbolize_frame){ symbolize_unknown, false };
+        out[0] = (symbolize_frame){ symbolize_unknown, false, NULL, 0 };
         return 1;
     }
     symbolize_cache_key key = { pc, idx, is_return_address };

@@ -34,6 +34,11 @@ typedef struct symbolizer symbolizer;
 typedef struct symbolize_frame {
     const char *name; /* owned by the symbolizer, valid until symbolize_free */
     bool inlined;     /* an inlined callee (not a real call frame) */
+    /* Where the function is declared (DWARF's decl_file, absolute where the CU says its
+     * directory, and decl_line), owned like name; NULL and 0 when DWARF does not say. The
+     * same for every address of the function. */
+    const char *file;
+    unsigned line;
 } symbolize_frame;
 
 symbolizer *symbolize_new(void);

@@ -146,6 +146,47 @@ static int open_input(const char *path, const cli_input_opts *o, input_stream *i
     return 0;
 }
 
+/* Opens the input and finds its format (o->format, or detected). Returns 0, or 1 after a
+ * message (the stream is then closed). */
+static int open_detected(const char *path, const cli_input_opts *o, const char *name,
+                         input_stream *in, input_format *fmt)
+{
+    if (open_input(path, o, in) != 0)
+        return 1;
+    *fmt = o->format;
+    if (*fmt == INPUT_UNKNOWN) {
+        const char *head;
+        size_t n = input_stream_peek(in, &head, DETECT_HEAD);
+        *fmt = n == 0 && !in->err ? INPUT_FOLDED : input_detect(head, n);
+        if (in->err) {
+            fprintf(stderr, "flameprof: %s: %s\n", name, input_stream_error(in));
+            input_stream_close(in);
+            return 1;
+        }
+    }
+    if (*fmt == INPUT_UNKNOWN || (http_is_url(name) && *fmt != INPUT_PPROF && !o->format)) {
+        fprintf(stderr, "flameprof: %s: not a profile flameprof reads (folded, perf script, "
+                "pprof, cpuprofile, speedscope)%s\n", name,
+                http_is_url(name) ? "; the answer is no pprof profile" : "");
+        input_stream_close(in);
+        return 1;
+    }
+    return 0;
+}
+
+/* The reader's result: 0, or 1 after "cannot read it" (errno says why, if it is set). */
+static int read_end(const char *name, input_format fmt, long bad, int err,
+                    const cli_line_errors *errs)
+{
+    if (bad < 0) {
+        fprintf(stderr, "flameprof: %s: cannot read it as %s%s%s\n", name,
+                input_format_name(fmt), err ? ": " : "", err ? strerror(err) : "");
+        return 1;
+    }
+    cli_line_errors_end(errs, bad);
+    return 0;
+}
+
 int cli_read_profile(const char *path, const cli_input_opts *opts, folded_profile *p)
 {
     cli_input_opts defaults;
@@ -154,39 +195,61 @@ int cli_read_profile(const char *path, const cli_input_opts *opts, folded_profil
     bool use_stdin = !path || strcmp(path, "-") == 0;
     cli_line_errors errs = { use_stdin ? "<stdin>" : path, 0 };
     input_stream in;
-    if (open_input(use_stdin ? NULL : path, o, &in) != 0)
+    input_format fmt;
+    if (open_detected(use_stdin ? NULL : path, o, errs.name, &in, &fmt) != 0)
         return 1;
-    input_format fmt = o->format;
-    if (fmt == INPUT_UNKNOWN) {
-        const char *head;
-        size_t n = input_stream_peek(&in, &head, DETECT_HEAD);
-        fmt = n == 0 && !in.err ? INPUT_FOLDED : input_detect(head, n);
-        if (in.err) {
-            fprintf(stderr, "flameprof: %s: %s\n", errs.name, input_stream_error(&in));
-            input_stream_close(&in);
-            return 1;
-        }
-    }
-    if (fmt == INPUT_UNKNOWN || (http_is_url(errs.name) && fmt != INPUT_PPROF && !o->format)) {
-        fprintf(stderr, "flameprof: %s: not a profile flameprof reads (folded, perf script, "
-                "pprof, cpuprofile, speedscope)%s\n", errs.name,
-                http_is_url(errs.name) ? "; the answer is no pprof profile" : "");
-        input_stream_close(&in);
-        return 1;
-    }
     errno = 0;
     long bad = read_format(&in, fmt, o, use_stdin ? NULL : path, p, &errs);
     int err = errno;
     input_stream_close(&in);
-    if (bad < 0) {
-        fprintf(stderr, "flameprof: %s: cannot read it as %s%s%s\n", errs.name,
-                input_format_name(fmt), err ? ": " : "", err ? strerror(err) : "");
+    if (read_end(errs.name, fmt, bad, err, &errs) != 0)
         return 1;
-    }
-    cli_line_errors_end(&errs, bad);
     if (o->short_names && shortname_profile(p) != 0) {
         fprintf(stderr, "flameprof: %s: short names: out of memory\n", errs.name);
         return 1;
     }
     return 0;
+}
+
+/* Folded stacks as samples without time, one per stack. */
+static long folded_samples(input_stream *in, input_sink *sink, cli_line_errors *errs)
+{
+    folded_profile p;
+    folded_init(&p);
+    long bad = read_folded(in, NULL, &p, errs);
+    for (size_t i = 0; bad >= 0 && i < p.len; i++) {
+        input_sample s = { p.entries[i].stack, strlen(p.entries[i].stack), p.entries[i].count,
+                           INPUT_NO_TIME };
+        if (sink->on_sample(sink->ctx, &s) < 0)
+            bad = -1;
+    }
+    folded_free(&p);
+    return bad;
+}
+
+int cli_read_samples(const char *path, const cli_input_opts *o, input_sink *sink,
+                     input_format *fmt)
+{
+    bool use_stdin = !path || strcmp(path, "-") == 0;
+    cli_line_errors errs = { use_stdin ? "<stdin>" : path, 0 };
+    input_stream in;
+    if (open_detected(use_stdin ? NULL : path, o, errs.name, &in, fmt) != 0)
+        return 1;
+    sink->on_error = cli_line_error;
+    sink->err_ctx = &errs;
+    sink->untimed = false;
+    errno = 0;
+    long bad = -1;
+    switch (*fmt) {
+    case INPUT_PERF_SCRIPT: bad = perfscript_read(&in, &o->perf, sink); break;
+    case INPUT_PPROF: bad = pprof_read(&in, &o->pprof, sink); break;
+    case INPUT_CPUPROFILE: bad = cpuprofile_read(&in, sink); break;
+    case INPUT_SPEEDSCOPE: bad = speedscope_read(&in, sink); break;
+    default: /* folded stacks: no time, one sample per stack */
+        bad = folded_samples(&in, sink, &errs);
+        break;
+    }
+    int err = errno;
+    input_stream_close(&in);
+    return read_end(errs.name, *fmt, bad, err, &errs);
 }

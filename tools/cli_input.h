@@ -71,4 +71,11 @@ int cli_input_option(cli_input_opts *o, const char *cmd, int opt, const char *ar
  * 1 after a one-line message if the input cannot be read. */
 int cli_read_profile(const char *path, const cli_input_opts *o, folded_profile *p);
 
+/* Reads the profile at path (as cli_read_profile) sample by sample, in order, each with
+ * its time where the format has one (input.h), into sink (its on_sample and ctx; the rest
+ * is set here). *fmt: the format read (folded stacks and pprof have no time). Returns 0,
+ * or 1 after a one-line message. */
+int cli_read_samples(const char *path, const cli_input_opts *o, input_sink *sink,
+                     input_format *fmt);
+
 #endif

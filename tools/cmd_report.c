@@ -1,6 +1,7 @@
 /* cmd_report.c - `flameprof report RAWFILE`: the profile of a process from the raw spill it
  * leaves while it runs (killed, crashed, or still running), whole or for a time range; and
- * `flameprof heatmap RAWFILE`: the same file's timeline as a heatmap page. */
+ * `flameprof heatmap RAWFILE`: the same file's timeline as a heatmap page. Both also take
+ * another tool's profile (report_input.h). */
 #include "cmd_report.h"
 
 #include <getopt.h>
@@ -14,6 +15,7 @@
 #include "cli.h"
 #include "config.h"
 #include "debuginfod.h"
+#include "report_input.h"
 #include "jit_perfmap.h"
 #include "rawfile.h"
 #include "report.h"
@@ -21,7 +23,8 @@
 #include "timeline.h"
 
 static const char report_help[] =
-    "Usage: flameprof report [-o PREFIX] [--format LIST] [--from SEC] [--to SEC] [-q] RAWFILE\n"
+    "Usage: flameprof report [-o PREFIX] [--format LIST] [--from SEC] [--to SEC] [-q]\n"
+    "                        RAWFILE|FILE\n"
     "\n"
     "Turn the raw sample spill of a process (PREFIX.raw: killed, crashed, still running,\n"
     "or kept with FLAMEPROF_FORMAT=timeline) into PREFIX.folded and PREFIX.svg. PREFIX\n"
@@ -29,6 +32,9 @@ static const char report_help[] =
     "still on disk, and JIT code from /tmp/perf-PID.map if it is still there. Where\n"
     "DEBUGINFOD_URLS is set, debug files this machine lacks are fetched from debuginfod by\n"
     "build-id.\n"
+    "FILE may be another tool's profile (perf script, .cpuprofile, speedscope, pprof,\n"
+    "folded): its time runs from its first sample, and --from/--to want one (pprof and\n"
+    "folded have none). PREFIX then defaults to FILE.\n"
     "\n"
     "  -o PREFIX      output prefix\n"
     "  --format LIST  the files to write, as FLAMEPROF_FORMAT: folded, svg, pprof,\n"
@@ -41,13 +47,16 @@ static const char report_help[] =
     CLI_FILTER_HELP;
 
 static const char heatmap_help[] =
-    "Usage: flameprof heatmap [-o PREFIX] [-q] RAWFILE\n"
+    "Usage: flameprof heatmap [-o PREFIX] [-q] RAWFILE|FILE\n"
     "\n"
     "Write PREFIX.heatmap.html: the run's timeline as a FlameScope heatmap (a column per\n"
     "second, a row per 20 ms), where a selected time range opens as a flame graph and two\n"
     "ranges compare as a differential one. One self-contained file: no server, no network.\n"
     "RAWFILE may belong to a process still running (what it has written so far is drawn).\n"
-    "PREFIX defaults to RAWFILE without its .raw ending.\n"
+    "FILE may be another tool's profile with time stamps: perf script output (plain or\n"
+    "gzip'ed), a V8 .cpuprofile, a speedscope file with a time unit; its time runs from its\n"
+    "first sample. PREFIX defaults to RAWFILE without its .raw ending (FILE as it is).\n"
+    "Filters apply to raw files' heatmaps only.\n"
     "\n"
     "  -o PREFIX   output prefix\n"
     "  -q          no summary line\n"
@@ -170,6 +179,35 @@ static void report_debuginfod(const symbolize_debuginfod *dbg, bool quiet)
                         "none here\n", found, asked);
 }
 
+/* Whether path is a raw spill: named so, or starting as one does ("flameprof-raw "). */
+static bool is_raw_file(const char *path)
+{
+    size_t len = strlen(path);
+    if (len >= 4 && strcmp(path + len - 4, ".raw") == 0)
+        return true;
+    char head[16] = "";
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return true; /* the raw file path says why it cannot be opened */
+    size_t n = fread(head, 1, sizeof head - 1, f);
+    fclose(f);
+    return n >= 14 && memcmp(head, "flameprof-raw ", 14) == 0;
+}
+
+/* report or heatmap of another tool's profile (perf script, .cpuprofile, speedscope,
+ * pprof): report_input.h. */
+static int run_on_input(config *cfg, const report_opts *o, unsigned formats)
+{
+    set_prefix(cfg, o);
+    report_input_opts r = { .path = o->path, .prefix = cfg->out, .range = o->range,
+                            .from = o->from, .to = o->to, .quiet = cfg->quiet,
+                            .formats = formats ? formats : cfg->formats ? cfg->formats
+                                                         : CONFIG_DEFAULT_FORMATS };
+    cli_input_opts in;
+    cli_input_defaults(&in);
+    return report_input_run(&r, &in);
+}
+
 static int run(int argc, char **argv, unsigned formats)
 {
     config cfg = { .freq = CONFIG_DEFAULT_FREQ, .formats = formats };
@@ -177,6 +215,8 @@ static int run(int argc, char **argv, unsigned formats)
     int rc = report_args(argc, argv, &cfg, &o);
     if (rc >= 0)
         return rc;
+    if (!is_raw_file(o.path))
+        return run_on_input(&cfg, &o, formats);
     FILE *in = fopen(o.path, "re");
     if (!in) {
         fprintf(stderr, "flameprof: %s: cannot open %s: %m\n", o.cmd, o.path);
@@ -206,6 +246,8 @@ static int run(int argc, char **argv, unsigned formats)
     if (o.range)
         restrict_to_range(&t, &tl, &o);
     cfg.freq = info.freq;
+    cfg.mode = info.mode == CONFIG_MODE_WALL ? CONFIG_MODE_WALL : CONFIG_MODE_CPU;
+    cfg.source = info.source == CONFIG_SOURCE_PERF ? CONFIG_SOURCE_PERF : CONFIG_SOURCE_TIMER;
     set_prefix(&cfg, &o);
     jit_load_perfmap_of(info.pid);
     char source[160];
@@ -219,7 +261,8 @@ static int run(int argc, char **argv, unsigned formats)
                         "%.2f s to %.2f s)\n", o.cmd, o.from, o.to < 0 ? "the end" : "--to",
                 o.path, (double)info.first_slot / TIMELINE_SLOTS_PER_S,
                 (double)info.end_slot / TIMELINE_SLOTS_PER_S);
-    sampler_stats st = { .signals = samples, .source = source, .outside = true };
+    sampler_stats st = { .signals = samples, .source = source, .outside = true,
+                         .wall = cfg.mode == CONFIG_MODE_WALL };
     symbolize_debuginfod *dbg = symbolize_debuginfod_new();
     report_input ri = { .cfg = &cfg, .stacks = &t, .stats = &st, .self_pc = NULL,
                         .fetch = dbg ? symbolize_debuginfod_fetch : NULL, .fetch_ctx = dbg,

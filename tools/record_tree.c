@@ -15,6 +15,7 @@
 
 #include "cli.h"
 #include "folded.h"
+#include "frame_source.h"
 #include "jit_perfmap.h"
 #include "rawfile.h"
 #include "report.h"
@@ -196,7 +197,7 @@ static void recover_raw_here(const char *dir, tree_proc *p, const config *base)
         uint64_t samples = 0;
         stacks_foreach(&t, add_weight, &samples);
         sampler_stats st = { .signals = samples, .source = "raw spill", .outside = true };
-        report_input ri = { .cfg = &cfg, .stacks = &t, .stats = &st };
+        report_input ri = { .cfg = &cfg, .stacks = &t, .stats = &st, .keep_sources = true };
         p->recovered = samples > 0 && report_write(&ri);
     }
     stacks_free(&t);
@@ -227,6 +228,27 @@ static void scan(const char *dir, tree *t, const config *cfg)
     }
 }
 
+/* Where the process's native frames are declared (NAME.PID.sources, if it wrote one), into
+ * own and out. The file is ours but read as untrusted: a bad line is skipped. */
+static void add_sources(const char *dir, const tree_proc *p, folded_profile *own,
+                        folded_profile *out)
+{
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s/%s.sources", dir, p->stem);
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return;
+    if (!own->sources)
+        own->sources = frame_sources_new();
+    if (own->sources && frame_sources_read(own->sources, f) >= 0) {
+        if (!out->sources)
+            out->sources = frame_sources_new();
+        if (out->sources)
+            frame_sources_merge(out->sources, own->sources);
+    }
+    fclose(f);
+}
+
 /* The process's stacks, each under root, into out; its weight into p. */
 static int add_process(const char *dir, tree_proc *p, const char *root, folded_profile *out,
                        folded_profile *own)
@@ -242,6 +264,7 @@ static int add_process(const char *dir, tree_proc *p, const char *root, folded_p
     if (bad < 0)
         return -1;
     cli_line_errors_end(&errs, bad);
+    add_sources(dir, p, own, out);
     char *line = NULL;
     size_t cap = 0;
     for (size_t i = 0; i < own->len; i++) {

@@ -7,9 +7,9 @@ pkgs="meson ninja-build gcc g++ clang pkg-config libdw-dev libelf-dev libunwind-
 # reads our pprof files in the tests, and tests/go builds real Go programs (cgo, static)
 # with it. libc6-dev: libc.a for tests/go's statically linked C program.
 pkgs="$pkgs zlib1g-dev chromium golang-go libc6-dev"
-# jansson: V8 .cpuprofile and speedscope JSON input. libcurl: pprof profiles from URLs
+# yajl: V8 .cpuprofile and speedscope JSON input, streamed. libcurl: pprof profiles from URLs
 # (net/http/pprof). perf: nothing in the tests runs it (its fixtures are committed).
-pkgs="$pkgs libjansson-dev libcurl4-openssl-dev"
+pkgs="$pkgs libyajl-dev libcurl4-openssl-dev"
 # libdebuginfod-dev: the command fetches debug files (DEBUGINFOD_URLS). debuginfod: elfutils'
 # server, which the stripped-binary tests run on loopback. sqlite3: Debian's own stripped
 # program and library, profiled by those tests.

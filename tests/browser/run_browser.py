@@ -122,6 +122,14 @@ RUNTIME_FOLDED = (
     "_start;main;work 7\n")
 
 
+# Threads kept apart: roots "[name tid]"; speedscope gets one profile per thread.
+THREADS_FOLDED = (
+    "[main 4242];_start;main;work 6\n"
+    "[worker-1 4243];start_thread;run;parse;leaf 5\n"
+    "[worker-1 4243];start_thread;run 2\n"
+    "[io 4250];start_thread;poll 3\n")
+
+
 def run_speedscope(exe, npm_dir):
     chromium, node, modules = browser(npm_dir, ("playwright-core", "speedscope"))
     dist = os.path.join(modules, "speedscope", "dist", "release")
@@ -133,6 +141,10 @@ def run_speedscope(exe, npm_dir):
             json.dump(RUNTIME_FRAMES, f)
         flameprof(exe, ["convert", "--format", "speedscope", "--name", "rt"], folded,
                   os.path.join(tmp, "rt.speedscope.json"))
+        with open(os.path.join(tmp, "thr.folded"), "w") as f:
+            f.write(THREADS_FOLDED)
+        flameprof(exe, ["convert", "--threads", "--format", "speedscope", "--name", "thr"],
+                  THREADS_FOLDED.encode(), os.path.join(tmp, "thr.speedscope.json"))
         try:
             p = subprocess.run([node, os.path.join(HERE, "speedscope_test.js"), dist, tmp,
                                 chromium], env=dict(os.environ, NODE_PATH=modules), timeout=170)

@@ -5,7 +5,10 @@
 //   DIST is speedscope's dist/release folder; DIR holds rt.speedscope.json and rt.folded
 //   (run_browser.py writes them). The sandwich view's table (DOM, not canvas) is read:
 //   every function by its bare name (no _[j]/_[i]/_[k] tag, no JIT tier or location), with
-//   the total and self the folded stacks give. Exit 0: all checks passed.
+//   the total and self the folded stacks give. DIR also holds thr.speedscope.json, written
+//   from thr.folded (threads kept apart, roots "[name tid]"): the profile menu lists the
+//   merged profile first, then one profile per thread named "name (tid)" with its total,
+//   and choosing one shows that thread's functions alone. Exit 0: all checks passed.
 'use strict';
 const fs = require('fs');
 const http = require('http');
@@ -46,6 +49,77 @@ function expected(bare) {
     self.set(names[names.length - 1], (self.get(names[names.length - 1]) || 0) + n);
   }
   return { total, self, all };
+}
+
+// Per thread "name (tid)": its total and its functions' totals, from thr.folded.
+function threadsExpected() {
+  const threads = new Map();
+  let all = 0;
+  for (const line of fs.readFileSync(path.join(dir, 'thr.folded'), 'utf8').split('\n')) {
+    const m = /^\[(.*) (\d+)\];(.*) (\d+)$/.exec(line);
+    if (!m) continue;
+    const name = `${m[1]} (${m[2]})`, n = Number(m[4]);
+    const t = threads.get(name) || { total: 0, fns: new Map() };
+    t.total += n;
+    for (const f of new Set(m[3].split(';'))) t.fns.set(f, (t.fns.get(f) || 0) + n);
+    threads.set(name, t);
+    all += n;
+  }
+  return { threads, all };
+}
+
+// The sandwich table's rows: name -> total.
+async function sandwichRows(page) {
+  const lines = (await page.evaluate(() => document.body.innerText)).split('\n')
+    .map((l) => l.trim()).filter((l) => l);
+  const rows = new Map();
+  for (let i = 0; i + 2 < lines.length; i++) {
+    const t = /^(\d+) \(/.exec(lines[i]), s = /^(\d+) \(/.exec(lines[i + 1]);
+    if (t && s && !/^\d+ \(/.test(lines[i + 2])) {
+      rows.set(lines[i + 2], Number(t[1]));
+      i += 2;
+    }
+  }
+  return rows;
+}
+
+// The profile menu (speedscope's profile switcher, opened by clicking the profile name).
+async function checkThreads(browser, base) {
+  const want = threadsExpected();
+  const page = await browser.newPage(); // a hash change alone would not load another file
+  await page.goto(base + '/index.html#profileURL=' +
+    encodeURIComponent(base + '/data/thr.speedscope.json'));
+  const n = want.threads.size + 1;
+  await page.waitForFunction((t) => document.body.innerText.includes(t), `thr (1/${n})`,
+    { timeout: 30000 });
+  await page.click(`text=thr (1/${n})`);
+  await page.waitForFunction(() => document.body.innerText.includes('Total Weight'), null,
+    { timeout: 30000 });
+  const text = await page.evaluate(() => document.body.innerText);
+  const menu = [];
+  for (const m of text.matchAll(/^(\d+)\t(.+)\t(\d+)$/gm)) menu.push([m[2], Number(m[3])]);
+  const names = [...want.threads.keys()].sort();
+  const expect = [['thr', want.all]].concat(names.map((k) => [k, want.threads.get(k).total]));
+  check(JSON.stringify(menu) === JSON.stringify(expect),
+    `profile menu: the merged profile, then one per thread with its total: ` +
+    `${JSON.stringify(menu)}, want ${JSON.stringify(expect)}`);
+  // Choose the thread with the most functions; its sandwich holds those alone.
+  const pick = names.reduce((a, b) => (want.threads.get(b).fns.size >
+                                       want.threads.get(a).fns.size ? b : a));
+  await page.click(`text=${pick}`);
+  const k = names.indexOf(pick) + 2;
+  await page.waitForFunction((t) => document.body.innerText.includes(t), `${pick} (${k}/${n})`,
+    { timeout: 30000 });
+  await page.keyboard.press('3');
+  await page.waitForFunction(() => document.body.innerText.includes('Symbol Name'), null,
+    { timeout: 30000 });
+  const rows = await sandwichRows(page);
+  const fns = want.threads.get(pick).fns;
+  check(rows.size === fns.size && [...fns].every(([f, t]) => rows.get(f) === t),
+    `${pick}: its functions and totals alone: ${JSON.stringify([...rows])}, want ` +
+    `${JSON.stringify([...fns])}`);
+  console.log(`speedscope profile menu: ${names.length} threads after the merged profile, ` +
+    `${pick} shown alone`);
 }
 
 async function main() {
@@ -90,6 +164,7 @@ async function main() {
     }
     check(text.includes('rt'), 'the profile is named');
     console.log(`speedscope ${rows.size} functions, total ${want.all}: names and totals checked`);
+    await checkThreads(browser, base);
   } finally {
     await browser.close();
     server.close();

@@ -436,13 +436,15 @@ def _child_setup():
 
 class Run:
     """A finished run. returncode as subprocess reports it (negative: killed by that signal);
-    out/err the bytes, stdout/stderr the text (decode()); cpu from wait4."""
+    out/err the bytes, stdout/stderr the text (decode()); cpu and maxrss_kb (its peak
+    resident memory) from wait4."""
 
-    def __init__(self, argv, pid, returncode, out, err, cpu, wall, timed_out):
+    def __init__(self, argv, pid, returncode, out, err, cpu, wall, timed_out, maxrss_kb=0):
         self.argv, self.pid, self.returncode = argv, pid, returncode
         self.out, self.err = out, err
         self.stdout, self.stderr = decode(out), decode(err)
         self.cpu, self.wall, self.timed_out = cpu, wall, timed_out
+        self.maxrss_kb = maxrss_kb
 
     def flameprof_lines(self):
         return [ln for ln in self.stderr.splitlines() if ln.startswith('flameprof:')]
@@ -552,7 +554,7 @@ class Proc:
         self.p.returncode = rc  # reaped here: Popen must not wait for it again
         cpu = self.rusage.ru_utime + self.rusage.ru_stime
         return Run(self.argv, self.pid, rc, bytes(self.out), bytes(self.err), cpu, wall,
-                   timed_out)
+                   timed_out, self.rusage.ru_maxrss)
 
 
 def start(argv, lib=None, env=None, cwd=None, stdin=None, echo=True):

@@ -51,7 +51,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fuzz_ctx f;
     memset(&f, 0, sizeof(f));
     input_collect_init(&f.c, &p, &f.collect);
-    input_sink sink = { on_sample, on_error, &f, NULL };
+    input_sink sink = { .on_sample = on_sample, .on_error = on_error, .ctx = &f,
+                        .untimed = (size & 32) != 0 };
 #if FUZZ_READER == 1
     perfscript_opts o = { size & 1, size & 2, size & 4, size & 8, size & 16, NULL };
     long rc = perfscript_read(&in, &o, &sink);

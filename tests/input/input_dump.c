@@ -64,8 +64,10 @@ int main(int argc, char **argv)
     input_collector c;
     input_sink sink;
     input_collect_init(&c, &p, &sink);
-    if (timed)
+    if (timed) {
         sink.on_sample = print_sample;
+        sink.untimed = false; /* samples one by one, in order, with their times */
+    }
     sink.on_error = on_error;
     sink.err_ctx = argv[i + 1];
     long rc = -1;

@@ -17,8 +17,18 @@ reference tools themselves.
                                        collapses the same way (C programs: same names)
   readers.py malformed FLAMEPROF       broken inputs of every format: one clear error, a line
                                        number or byte offset, never a crash
+  readers.py heatmap FLAMEPROF FIXDIR INPUT_DUMP
+                                       `flameprof heatmap` of a perf script fixture, a
+                                       .cpuprofile and a timed speedscope file: every 20 ms
+                                       cell as the reader's own timed samples add up;
+                                       `report --from/--to` of the perf file: those slots
+  readers.py bigjson FLAMEPROF         a ~60 MB .cpuprofile and speedscope file (few distinct
+                                       stacks, made here by genjson.py) read exactly, with a
+                                       peak RSS (wait4) under a fixed bound far below their size
 """
+import base64
 import gzip
+import json
 import os
 import re
 import shutil
@@ -29,6 +39,8 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'common'))
 import fptest  # noqa: E402
+
+GENJSON = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'genjson.py')
 
 PERF_FIXTURES = ['default', 'fields', 'events', 'edge', 'node']
 PERF_OPTIONS = {'default': [], 'pid': ['--pid'], 'tid': ['--tid'], 'all': ['--all'],
@@ -179,6 +191,33 @@ def pprof_raw_stacks(go, env, path, index, tags=False):
     return stacks
 
 
+def pprof_traces_stacks(go, env, path):
+    """{folded stack: samples} from `go tool pprof -traces -sample_index=samples`: one block
+    per sample group, its labels (`key:  value`) first, then the count and the frames leaf
+    first, inlined ones marked ` (inline)`. Labels become the root, as --tagroot puts them."""
+    out = subprocess.run([go, 'tool', 'pprof', '-traces', '-sample_index=samples', path],
+                         env=env, capture_output=True, timeout=120).stdout.decode()
+    stacks = {}
+    for block in out.split('-----------+')[1:]:
+        labels, frames, count = [], [], 0
+        for line in block.splitlines()[1:]:
+            m = re.match(r'\s+(\S+):\s+(.*)$', line)
+            v = re.match(r'\s+(\d+)\s+(\S.*)$', line)
+            if v and not frames:
+                count = int(v.group(1))
+                frames.append(v.group(2))
+            elif m and not frames:
+                labels.append(f'{m.group(1)}:{m.group(2).strip()}')
+            elif line.strip():
+                frames.append(line.strip())
+        if frames:
+            names = [f[:-len(' (inline)')] + '_[i]' if f.endswith(' (inline)') else f
+                     for f in reversed(frames)]
+            key = ';'.join(labels + names)
+            stacks[key] = stacks.get(key, 0) + count
+    return stacks
+
+
 def check_go_split(ck, stacks, what, tolerance=0.15):
     total = sum(stacks.values())
     a = sum(v for k, v in stacks.items() if 'main.hotA' in k.split(';'))
@@ -218,10 +257,28 @@ def test_pprof(ck, fp, src):
         want = pprof_raw_stacks(go, env, prof, 1, tags=True)
         ck.check(folded_dict(r.stdout) == want, '--tagroot part: labels as root frames',
                  str(sorted({k.split(';')[0] for k in want})))
+        want = pprof_traces_stacks(go, env, prof)
+        r = convert(fp, ['--sample-index', 'samples', '--tagroot', 'part', prof])
+        got = folded_dict(r.stdout)
+        ck.check(got == want and len(want) > 0,
+                 'go tool pprof -traces: stack for stack, the same counts, labels as roots',
+                 f'{len(want)} stacks' if got == want else
+                 f'ours {len(got)}, -traces {len(want)}; only ours: '
+                 f'{sorted(set(got) - set(want))[:2]}; only -traces: {sorted(set(want) - set(got))[:2]}')
         r = convert(fp, ['--sample-index', 'alloc_space', prof])
         ck.check(r.returncode == 1 and "no sample type 'alloc_space'" in r.stderr and
                  'samples' in r.stderr, 'an unknown sample type: an error that lists the types',
                  r.stderr.strip())
+        # Go's Function.filename (and start_line, where this Go writes it) reach speedscope.
+        r = fptest.run([fp, 'convert', '--format', 'speedscope', prof], timeout=60, echo=False)
+        frames = {f['name']: f for f in json.loads(r.stdout)['shared']['frames']}
+        hot = frames.get('main.hotA', {})
+        decl = next((i + 1 for i, l in enumerate(open(src).read().splitlines())
+                     if l.startswith('func hotA(')), 0)
+        ck.check(os.path.realpath(hot.get('file', '')) == os.path.realpath(src) and
+                 hot.get('line', decl) == decl,
+                 'pprof -> speedscope: main.hotA keeps its file (and line) from Go\'s profile',
+                 str(hot))
         # Uncompressed profile.proto reads the same.
         raw = with_tmp.path('burn.pb')
         open(raw, 'wb').write(gzip.decompress(open(prof, 'rb').read()))
@@ -384,6 +441,15 @@ MALFORMED = {
     'empty-json': ('speedscope', b'{}'),
     'binary': (None, b'\x00\x01\x02\x03' * 100),
     'trace-events': (None, b'{"traceEvents": []}'),
+    'cpuprofile-truncated': ('cpuprofile', b'{"nodes": [{"id": 1, "callFrame": {"functionName":'
+                             b' "f"}}],\n"samples": [1, 1'),
+    'cpuprofile-deep': ('cpuprofile', b'{"nodes": [], "x":\n' + b'[' * 5000 + b']' * 5000 + b'}'),
+    'cpuprofile-cycle': ('cpuprofile', b'{"nodes": [{"id": 1, "callFrame": {"functionName": "f"}},\n'
+                         b'{"id": 2, "children": [3]}, {"id": 3, "children": [2]}],\n'
+                         b'"samples": [1, 2, 3, 4]}'),
+    'speedscope-types': ('speedscope', b'{"shared": {"frames": [{"name": "a"}]},\n"profiles": '
+                         b'[{"type": "sampled", "unit": "none", "samples": [[0], "x", [0]],\n'
+                         b'"weights": [1, 1, 1e999]}]}'),
 }
 
 
@@ -417,9 +483,152 @@ def test_malformed(ck, fp):
         if name == 'trace-events':
             ck.check(r.returncode == 1 and 'not a profile flameprof reads' in r.stderr,
                      'JSON of another kind: one clear line', r.stderr[:200])
+        if name == 'cpuprofile-truncated':
+            ck.check(r.returncode == 1 and f'{path}:2: JSON: parse error: premature EOF' in r.stderr,
+                     'a truncated .cpuprofile: its last line, an error, no graph', r.stderr)
+        if name == 'cpuprofile-deep':
+            ck.check(r.returncode == 1 and f'{path}:2: cpuprofile: JSON nested deeper' in r.stderr,
+                     'nesting thousands deep: refused with its line', r.stderr[:300])
+        if name == 'cpuprofile-cycle':
+            ck.check(r.returncode == 0 and r.stdout == 'f 1\n' and
+                     f'{path}:2: cpuprofile: node 2: its parents form a cycle' in r.stderr and
+                     f'{path}:3: cpuprofile: samples name node 4' in r.stderr,
+                     'a cycle in the node tree and a sample naming no node: skipped, said '
+                     'with their lines; the rest read', r.stdout + r.stderr)
+        if name == 'speedscope-types':
+            ck.check(r.returncode == 0 and r.stdout == 'a 1\n' and
+                     f'{path}:2: speedscope: profiles[0]: samples[1] is a string' in r.stderr and
+                     f'{path}:3: speedscope: profiles[0]: weights[2] is out of range' in r.stderr,
+                     'speedscope: a sample of the wrong type and an infinite weight: skipped, '
+                     'said with their lines', r.stdout + r.stderr)
         if name == 'speedscope-index':
             ck.check(r.stdout == 'a 2\n' and 'names no frame' in r.stderr,
                      'speedscope: a bad frame index skips that sample only', r.stdout)
+    wd.cleanup(bool(ck.failed))
+
+
+def heatmap_cells(path):
+    """{(slot, stack): weight} from a heatmap page: its names (F), stack tree (N: parent + 1
+    and frame per node), stacks (S: node) and slots (T: base64 varints; per slot the number
+    of stacks, then (id delta, weight) pairs)."""
+    html = open(path, encoding='utf-8').read()
+    d = json.loads(re.search(r'<script id="fpdata" type="application/json">(.*?)</script>',
+                             html, re.S).group(1))
+    vals, v, shift = [], 0, 0
+    for b in base64.b64decode(d['T']):
+        v |= (b & 0x7f) << shift
+        shift += 7
+        if not b & 0x80:
+            vals.append(v)
+            v = shift = 0
+    nodes = list(zip(d['N'][0::2], d['N'][1::2]))
+
+    def text(node):
+        frames = []
+        while node >= 0:
+            parent, frame = nodes[node]
+            frames.append(d['F'][frame])
+            node = parent - 1
+        return ';'.join(reversed(frames))
+    stacks = [text(n) for n in d['S']]
+    cells, it = {}, iter(vals)
+    for slot in range(d['first'], d['end']):
+        sid = 0
+        for _ in range(next(it)):
+            sid += next(it)
+            cells[(slot, stacks[sid])] = cells.get((slot, stacks[sid]), 0) + next(it)
+    return cells
+
+
+def timed_cells(dump, fmt, path):
+    """The same from the reader's own timed samples (input_dump -t): 20 ms slots from the
+    first sample's time."""
+    lines = fptest.run([dump, '-t', fmt, path], echo=False).stdout.splitlines()
+    samples = [(int(t), int(w), st) for t, w, st in (ln.split(' ', 2) for ln in lines)
+               if t != '-']
+    t0, cells = samples[0][0] if samples else 0, {}
+    for t, w, st in samples:
+        key = (max(t - t0, 0) // 20000000, st)
+        cells[key] = cells.get(key, 0) + w
+    return cells
+
+
+def test_heatmap(ck, fp, fixdir, dump):
+    wd = fptest.Workdir('input-heatmap')
+    subprocess.run([sys.executable, GENJSON, 'cpuprofile', '0.05', wd.path('gen.cpuprofile')],
+                   capture_output=True, check=True, timeout=60)
+    open(wd.path('ev.json'), 'w').write(EVENTED.replace('milliseconds', 'seconds'))  # 10 s
+    for fmt, path in (('perf', os.path.join(fixdir, 'default.perf')),
+                      ('perf', os.path.join(fixdir, 'node.perf.gz')),
+                      ('cpuprofile', wd.path('gen.cpuprofile')),
+                      ('speedscope', wd.path('ev.json'))):
+        prefix = wd.path(os.path.basename(path))
+        r = fptest.run([fp, 'heatmap', '-o', prefix, path], echo=False)
+        page = prefix + '.heatmap.html'
+        got = heatmap_cells(page) if r.returncode == 0 and os.path.exists(page) else {}
+        want = timed_cells(dump, fmt, path)
+        slots = {s for s, _ in want}
+        ck.check(got == want and len(slots) > 1,
+                 f'heatmap of {os.path.basename(path)}: every 20 ms cell as its timed samples add '
+                 f'up ({len(slots)} slots, {len(want)} cells)',
+                 r.stderr.strip() if r.returncode else
+                 f'{len(got)} cells vs {len(want)}; only ours: {sorted(set(got) - set(want))[:2]}, '
+                 f'only the samples: {sorted(set(want) - set(got))[:2]}')
+    # report --from/--to: the same slots (1 s to 2.5 s: slots 50 to 124) as folded stacks;
+    # without a range, the whole profile as convert reads it.
+    perf = os.path.join(fixdir, 'default.perf')
+    want = {}
+    for (slot, st), w in timed_cells(dump, 'perf', perf).items():
+        if 50 <= slot < 125:
+            want[st] = want.get(st, 0) + w
+    r = fptest.run([fp, 'report', '--from', '1', '--to', '2.5', '--format', 'folded', '-o',
+                    wd.path('range'), perf], echo=False)
+    got = folded_dict(open(wd.path('range.folded')).read()) if r.returncode == 0 else {}
+    ck.check(got == want and 0 < sum(want.values()) < sum(timed_cells(dump, 'perf', perf).values()),
+             'report --from 1 --to 2.5 default.perf: the stacks of those slots, exactly',
+             r.stderr.strip() if r.returncode else f'{len(got)} stacks vs {len(want)}')
+    r = fptest.run([fp, 'report', '--format', 'folded,svg', '-o', wd.path('all'), perf], echo=False)
+    ck.check(r.returncode == 0 and os.path.exists(wd.path('all.svg')) and
+             open(wd.path('all.folded'), 'rb').read() == convert(fp, [perf]).out,
+             'report FILE.perf without a range: the profile convert reads, and its SVG',
+             r.stderr.strip())
+    # No time stamps: one clear line, no page.
+    pb = wd.path('t.pb.gz')
+    fptest.run([fp, 'convert', '-o', pb, os.path.join(fixdir, 'default.default.folded')], echo=False)
+    r = fptest.run([fp, 'heatmap', '-o', wd.path('nt'), pb], echo=False)
+    ck.check(r.returncode == 1 and 'no sample with a time stamp' in r.stderr and
+             not os.path.exists(wd.path('nt.heatmap.html')),
+             'a pprof profile (no times): one clear line, no page', r.stderr.strip())
+    wd.cleanup(bool(ck.failed))
+
+
+BIG_MB = 60
+# The readers stream: memory grows with the distinct stacks (and, in speedscope, 1-2 bytes
+# per sample for its stack number until the weights come). Measured: 10 MB for the
+# .cpuprofile, 12 MB for the speedscope file; jansson's documents took 588 MB and 985 MB.
+# ru_maxrss also counts the spawning process's memory before exec (the kernel carries the
+# old address space's high-water mark over), so the files are made by a child process and
+# this one stays small: ~14 MB, which is the figure the .cpuprofile shows here.
+BIG_RSS_MB = 24
+
+
+def test_bigjson(ck, fp):
+    wd = fptest.Workdir('input-bigjson')
+    for kind, ext in (('cpuprofile', 'cpuprofile'), ('speedscope', 'json')):
+        path = wd.path('big.' + ext)
+        gen = subprocess.run([sys.executable, GENJSON, kind, str(BIG_MB), path],
+                             capture_output=True, timeout=120, check=True)
+        want = json.loads(gen.stdout)
+        size = os.path.getsize(path) / 1e6
+        r = fptest.run([fp, 'convert', '--format', 'folded', path], timeout=180)
+        got = folded_dict(r.stdout) if r.returncode == 0 else {}
+        ck.check(got == want, f'{kind}: {size:.0f} MB read, every stack and weight exact',
+                 f'{len(got)} stacks, {sum(got.values())} in all; want {len(want)}, '
+                 f'{sum(want.values())}')
+        ck.check(0 < r.maxrss_kb < BIG_RSS_MB * 1024,
+                 f'{kind}: peak RSS {r.maxrss_kb / 1024:.1f} MB < {BIG_RSS_MB} MB for a '
+                 f'{size:.0f} MB file')
+        os.unlink(path)
     wd.cleanup(bool(ck.failed))
 
 
@@ -427,7 +636,8 @@ def main():
     mode, fp = sys.argv[1], sys.argv[2]
     ck = fptest.Checks('input-' + mode)
     tests = {'perf': test_perf, 'pprof': test_pprof, 'http': test_http, 'v8': test_v8,
-             'formats': test_formats, 'malformed': test_malformed, 'stackvis': test_stackvis}
+             'formats': test_formats, 'malformed': test_malformed, 'stackvis': test_stackvis,
+             'bigjson': test_bigjson, 'heatmap': test_heatmap}
     return fptest.run_test(ck, tests[mode], ck, fp, *sys.argv[3:])
 
 

@@ -11,9 +11,11 @@
 
 #include "check.h"
 #include "collect.h"
+#include "cpuprofile.h"
 #include "detect.h"
 #include "perfscript.h"
 #include "pprof_read.h"
+#include "speedscope_read.h"
 #include "stream.h"
 
 static void test_detect(void)
@@ -98,6 +100,8 @@ typedef struct seen {
     char text[4096];
     size_t len;
     int errors;
+    char err[4096];  /* "LINE: why" per error */
+    size_t elen;
 } seen;
 
 static int on_sample(void *ctx, const input_sample *s)
@@ -113,9 +117,12 @@ static int on_sample(void *ctx, const input_sample *s)
 
 static void on_error(void *ctx, size_t line_no, const char *why)
 {
-    (void)line_no;
-    (void)why;
-    ((seen *)ctx)->errors++;
+    seen *v = ctx;
+    v->errors++;
+    v->elen += (size_t)snprintf(v->err + v->elen, sizeof(v->err) - v->elen, "%zu: %s\n",
+                                line_no, why);
+    if (v->elen >= sizeof(v->err))
+        v->elen = sizeof(v->err) - 1;
 }
 
 static long read_perf(const char *text, const perfscript_opts *o, seen *v)
@@ -123,7 +130,7 @@ static long read_perf(const char *text, const perfscript_opts *o, seen *v)
     memset(v, 0, sizeof(*v));
     input_stream s;
     input_stream_mem(&s, text, strlen(text));
-    input_sink sink = { on_sample, on_error, v, v };
+    input_sink sink = { on_sample, on_error, v, v, NULL, false };
     long rc = perfscript_read(&s, o, &sink);
     input_stream_close(&s);
     return rc;
@@ -210,7 +217,7 @@ static void test_pprof(void)
     memset(&v, 0, sizeof(v));
     input_stream s;
     input_stream_mem(&s, prof.b, prof.n);
-    input_sink sink = { on_sample, on_error, &v, &v };
+    input_sink sink = { on_sample, on_error, &v, &v, NULL, false };
     pprof_read_opts o = { NULL, NULL };
     CHECK(pprof_read(&s, &o, &sink) == 1 && v.errors == 1);
     input_stream_close(&s);
@@ -251,6 +258,166 @@ static void test_collect(void)
     folded_free(&p);
 }
 
+/* ---- the JSON readers by hand ---- */
+
+static long read_json(input_format f, const char *text, size_t n, bool untimed, seen *v)
+{
+    memset(v, 0, sizeof(*v));
+    input_stream s;
+    input_stream_mem(&s, text, n);
+    input_sink sink = { on_sample, on_error, v, v, NULL, untimed };
+    long rc = f == INPUT_CPUPROFILE ? cpuprofile_read(&s, &sink) : speedscope_read(&s, &sink);
+    input_stream_close(&s);
+    return rc;
+}
+#define READ_JSON(f, text, untimed, v) read_json((f), (text), strlen(text), (untimed), (v))
+#define HAS_ERR(v, s) CHECKF(strstr((v).err, (s)) != NULL, "want \"%s\" in:\n%s", (s), (v).err)
+
+/* A profile as node --cpu-prof writes it: nodes first, then the samples, then the deltas. */
+static const char v8_doc[] =
+    "{\"nodes\": [{\"id\": 1, \"callFrame\": {\"functionName\": \"(root)\"}, \"children\": [2]},\n"
+    " {\"id\": 2, \"callFrame\": {\"functionName\": \"main\", \"url\": \"file:///a.js\", "
+    "\"lineNumber\": 4}, \"children\": [3, 4]},\n"
+    " {\"id\": 3, \"callFrame\": {\"functionName\": \"\", \"url\": \"u;v\"}},\n"
+    " {\"id\": 4, \"callFrame\": {\"functionName\": \"(garbage collector)\"}}],\n"
+    " \"startTime\": 100, \"endTime\": 200, \"samples\": [3, 4, 3, 1], \"timeDeltas\": [5, 1, 2, 3]}";
+
+static void test_cpuprofile(void)
+{
+    seen v;
+    CHECK(READ_JSON(INPUT_CPUPROFILE, v8_doc, false, &v) == 0 && v.errors == 0);
+    CHECK_STR(v.text, "105000 1 main file:///a.js:5;(anonymous) u:v\n"
+                      "106000 1 main file:///a.js:5;(garbage collector)\n"
+                      "108000 1 main file:///a.js:5;(anonymous) u:v\n"
+                      "111000 1 (root)\n");
+    /* A merging sink: one sample per node, counted, no times. */
+    CHECK(READ_JSON(INPUT_CPUPROFILE, v8_doc, true, &v) == 0);
+    CHECK_STR(v.text, "- 2 main file:///a.js:5;(anonymous) u:v\n"
+                      "- 1 main file:///a.js:5;(garbage collector)\n- 1 (root)\n");
+    /* Any key order: deltas, samples and startTime before the nodes, inside "profile". */
+    CHECK(READ_JSON(INPUT_CPUPROFILE, "{\"profile\": {\"timeDeltas\": [1, 1], \"samples\": [2, 1],"
+                    " \"startTime\": 0, \"nodes\": [{\"children\": [2], \"id\": 1, \"callFrame\":"
+                    " {\"functionName\": \"(root)\"}}, {\"callFrame\": {\"functionName\": \"f\"}, "
+                    "\"id\": 2}]}}", false, &v) == 0);
+    CHECK_STR(v.text, "1000 1 f\n2000 1 (root)\n");
+    /* Hit counts when there are no samples. */
+    CHECK(READ_JSON(INPUT_CPUPROFILE, "{\"nodes\": [{\"id\": 1, \"hitCount\": 3, \"callFrame\":"
+                    " {\"functionName\": \"g\"}}]}", true, &v) == 0);
+    CHECK_STR(v.text, "- 3 g\n");
+
+    /* Malformed: one clear error with its line, never a crash or a wrong graph. */
+    CHECK(READ_JSON(INPUT_CPUPROFILE, "{\"nodes\": [\n{\"id\": 1,\n \"callFrame\": {", false, &v) == -1);
+    HAS_ERR(v, "3: JSON: parse error: premature EOF (column 16");
+    CHECK(READ_JSON(INPUT_CPUPROFILE, "{\"nodes\": \"x\"}", false, &v) == -1);
+    HAS_ERR(v, "1: cpuprofile: \"nodes\" is a string, not an array: not read (column 14)");
+    CHECK(READ_JSON(INPUT_CPUPROFILE, "{\"nodes\": [{\"id\": \"1\"}]}", false, &v) == -1);
+    HAS_ERR(v, "nodes[0].id is a string, not an integer");
+    CHECK(READ_JSON(INPUT_CPUPROFILE, "{\"nodes\": [{\"id\": 99999999999999999999}]}", false, &v) == -1);
+    HAS_ERR(v, "nodes[0].id is a number, not an integer");
+    CHECK(READ_JSON(INPUT_CPUPROFILE, "[1, 2]", false, &v) == -1);
+    HAS_ERR(v, "the document is an array, not an object");
+    CHECK(READ_JSON(INPUT_CPUPROFILE, "{\"samples\": [1]}", false, &v) == -1);
+    HAS_ERR(v, "no \"nodes\" array");
+    CHECK(READ_JSON(INPUT_CPUPROFILE, "{\"nodes\": [], \"nodes\": []}", false, &v) == -1);
+    HAS_ERR(v, "the key \"nodes\" twice in one object");
+    CHECK(READ_JSON(INPUT_CPUPROFILE, "{\"nodes\": [{\"id\": 1}, {\"id\": 1}]}", false, &v) == -1);
+    HAS_ERR(v, "a second node with id 1: not read (column 24)");
+    /* Huge numbers and wrong types in samples and deltas: those samples skipped, said. */
+    CHECK(READ_JSON(INPUT_CPUPROFILE, "{\"nodes\": [{\"id\": 1, \"callFrame\": {\"functionName\": \"f\"}}],\n"
+                    "\"samples\": [1, 1e999, 123456789012345678901234567890, \"1\", 1],"
+                    " \"startTime\": 9223372036854775807, \"timeDeltas\": [1, 1, 1, 1, 1]}",
+                    false, &v) == 3);
+    HAS_ERR(v, "2: cpuprofile: samples[1] is a number, not a node id; skipped (column 21)");
+    HAS_ERR(v, "samples[3] is a string");
+    CHECK_STR(v.text, "- 1 f\n- 1 f\n"); /* startTime + deltas overflow: no times */
+    /* Ids that point nowhere; children that do; a cycle. */
+    CHECK(READ_JSON(INPUT_CPUPROFILE, "{\"nodes\": [{\"id\": 1, \"children\": [7, 1, \"x\"]},\n"
+                    "{\"id\": 2, \"children\": [3]}, {\"id\": 3, \"children\": [2]}],\n"
+                    "\"samples\": [1, 9, 9, 2]}", true, &v) == 6);
+    HAS_ERR(v, "1: cpuprofile: child 7 of node 1: no such node; ignored");
+    HAS_ERR(v, "child 1 of node 1: the node itself");
+    HAS_ERR(v, "nodes[0].children[2] is a string, not a node id");
+    HAS_ERR(v, "3: cpuprofile: samples name node 9, which is not in nodes: 2 samples skipped");
+    HAS_ERR(v, "node 2: its parents form a cycle");
+    CHECK_STR(v.text, "- 1 (anonymous)\n");
+    /* Nesting deeper than any profile: refused, not a stack overflow or a huge stack. */
+    size_t depth = 100000;
+    char *deep = malloc(2 * depth + 32);
+    if (!deep)
+        abort();
+    size_t n = (size_t)sprintf(deep, "{\"x\": ");
+    memset(deep + n, '[', depth);
+    memset(deep + n + depth, ']', depth);
+    strcpy(deep + n + 2 * depth, "}");
+    CHECK(read_json(INPUT_CPUPROFILE, deep, strlen(deep), false, &v) == -1);
+    HAS_ERR(v, "JSON nested deeper than 256 levels");
+    free(deep);
+    /* Cut anywhere: an error, or the samples that were complete; never a crash. */
+    for (size_t cut = 0; cut < sizeof(v8_doc) - 1; cut++) {
+        long rc = read_json(INPUT_CPUPROFILE, v8_doc, cut, true, &v);
+        CHECKF(rc == -1 && v.len == 0 && v.errors >= 1, "cut %zu: rc %ld, %s", cut, rc, v.text);
+        /* Timed, samples may pass as their deltas come, but the reading fails all the same. */
+        rc = read_json(INPUT_CPUPROFILE, v8_doc, cut, false, &v);
+        CHECKF(rc == -1 && v.errors >= 1, "cut %zu (timed): rc %ld", cut, rc);
+    }
+    /* Deltas fewer than the samples, in node's order: times as far as they go. */
+    CHECK(READ_JSON(INPUT_CPUPROFILE, "{\"nodes\": [{\"id\": 1, \"callFrame\": {\"functionName\": "
+                    "\"f\"}}], \"startTime\": 10, \"samples\": [1, 1, 1], \"timeDeltas\": [1, 2]}",
+                    false, &v) == 0);
+    CHECK_STR(v.text, "11000 1 f\n13000 1 f\n- 1 f\n");
+    HAS_ERR(v, "2 timeDeltas for 3 samples; the samples past them have no time");
+}
+
+static const char ss_doc[] =
+    "{\"profiles\": [\n"
+    " {\"samples\": [[0, 1], [0], [0, 1, 2]], \"weights\": [2, 1, 3], \"startValue\": 10,\n"
+    "  \"type\": \"sampled\", \"unit\": \"microseconds\"},\n"
+    " {\"samples\": [[0]], \"weights\": [5], \"type\": \"sampled\", \"flameprofView\": \"thread\"},\n"
+    " {\"events\": [{\"at\": 0, \"frame\": 0, \"type\": \"O\"}, {\"type\": \"O\", \"frame\": 2, \"at\": 1},\n"
+    "   {\"type\": \"C\", \"frame\": 2, \"at\": 4}, {\"type\": \"C\", \"frame\": 0, \"at\": 6}],\n"
+    "  \"type\": \"evented\", \"unit\": \"none\"}],\n"
+    " \"shared\": {\"frames\": [{\"name\": \"main\"}, {\"name\": \"a;b\", \"folded\": \"a_[j]\"}, {}]}}";
+
+static void test_speedscope(void)
+{
+    seen v;
+    /* py-spy's order (profiles before shared); the unit, type and flameprofView after the
+     * samples: all read as if they came first. */
+    CHECK(READ_JSON(INPUT_SPEEDSCOPE, ss_doc, false, &v) == 0 && v.errors == 0);
+    CHECK_STR(v.text, "10000 2000 main;a_[j]\n12000 1000 main\n13000 3000 main;a_[j];[unknown]\n"
+                      "- 1 main\n- 3 main;[unknown]\n- 2 main\n");
+    /* A bad frame index: reported with its line when the frames are known, else after. */
+    CHECK(READ_JSON(INPUT_SPEEDSCOPE, "{\"shared\": {\"frames\": [{\"name\": \"m\"}]},\n\"profiles\":"
+                    " [{\"type\": \"sampled\", \"samples\": [[0, 5], [0], [-1], 7], \"weights\": [1, 2, \"x\"]}]}",
+                    false, &v) == 5);
+    HAS_ERR(v, "2: speedscope: profiles[0]: samples[0]: the index names no frame; sample skipped (column 51)");
+    HAS_ERR(v, "no weight for sample 3");
+    HAS_ERR(v, "samples[3] is an integer, not an array");
+    HAS_ERR(v, "weights[2] is a string; its sample skipped");
+    HAS_ERR(v, "0: speedscope: profiles[0]: 3 weights for 4 samples");
+    CHECK_STR(v.text, "- 2 m\n");
+    CHECK(READ_JSON(INPUT_SPEEDSCOPE, "{\"profiles\": [{\"type\": \"sampled\", \"samples\": [[0, 5], [0]]}],"
+                    " \"shared\": {\"frames\": [{\"name\": \"m\"}]}}", false, &v) == 1);
+    HAS_ERR(v, "profiles[0]: a frame index that names no frame in sample 0");
+    CHECK_STR(v.text, "- 1 m\n");
+    /* Events out of order or unmatched: skipped, said. */
+    CHECK(READ_JSON(INPUT_SPEEDSCOPE, "{\"shared\": {\"frames\": [{\"name\": \"m\"}]}, \"profiles\": "
+                    "[{\"type\": \"evented\", \"unit\": \"none\", \"events\": [{\"type\": \"O\", \"frame\": 0, "
+                    "\"at\": 5}, {\"type\": \"O\", \"frame\": 0, \"at\": 1}, {\"type\": \"C\", \"frame\": 3, "
+                    "\"at\": 6}, 4, {\"type\": \"C\", \"frame\": 0, \"at\": 8}]}]}", false, &v) == 3);
+    HAS_ERR(v, "events[1]: a malformed or out-of-order event");
+    HAS_ERR(v, "events[3] is an integer, not an object");
+    CHECK_STR(v.text, "- 3 m\n");
+    CHECK(READ_JSON(INPUT_SPEEDSCOPE, "{\"profiles\": []}", false, &v) == -1);
+    HAS_ERR(v, "no shared.frames or profiles array");
+    CHECK(READ_JSON(INPUT_SPEEDSCOPE, "{\"shared\": {\"frames\": {}}, \"profiles\": []}", false, &v) == -1);
+    HAS_ERR(v, "shared.frames is an object, not an array");
+    for (size_t cut = 0; cut < sizeof(ss_doc) - 1; cut++) {
+        long rc = read_json(INPUT_SPEEDSCOPE, ss_doc, cut, false, &v);
+        CHECKF(rc == -1 && v.len == 0 && v.errors >= 1, "cut %zu: rc %ld, %s", cut, rc, v.text);
+    }
+}
+
 int main(void)
 {
     test_detect();
@@ -259,5 +426,7 @@ int main(void)
     test_perfscript();
     test_pprof();
     test_collect();
+    test_cpuprofile();
+    test_speedscope();
     return check_status("input");
 }

@@ -142,7 +142,7 @@ GOLDEN = (
        for ids, n in (([2, 1], 1), ([3, 1], 4), ([4, 1], 3), ([3, 5], 2))]
     + [("period_type", [("type", 3), ("unit", 4)]), ("period", PERIOD), ("comment", 6),
        ("mapping", [("id", 1), ("filename", 5), ("has_functions", 1)])]
-    + [("location", [("id", i), ("mapping_id", 1)] + [("line", [("function_id", f)]) for f in fns])
+    + [("location", [("id", i)] + [("line", [("function_id", f)]) for f in fns])
        for i, fns in ((1, [1]), (2, [2]), (3, [3]), (4, [4, 3]), (5, [5]))]
     # name and system_name are one string when the frame is all name (no tag, no location)
     + [("function", [("id", i), ("name", i + 6), ("system_name", i + 6)]) for i in range(1, 6)]
@@ -311,6 +311,43 @@ def test_speedscope_threads(exe, tmp):
           "folded -> speedscope -> folded exact with thread roots", (back + err.encode())[:400])
     rc, out, _ = run(exe, ["convert", "--format", "speedscope"], b"main;a 1\n")
     check(len(json.loads(out)["profiles"]) == 1, "no thread roots: one profile, as before")
+
+
+SOURCES_IN = json.dumps({
+    "shared": {"frames": [{"name": "main", "file": "/s/main.c", "line": 7},
+                          {"name": "work", "file": "/s/w.c", "line": 12},
+                          {"name": "leaf", "folded": "leaf_[i]", "file": "/s/l.h", "line": 3},
+                          {"name": "nofile"}]},
+    "profiles": [{"type": "sampled", "unit": "none", "startValue": 0, "endValue": 6,
+                  "samples": [[0, 1, 2], [0, 3]], "weights": [4, 2]}]}).encode()
+
+
+def test_sources(exe, tmp):
+    """A speedscope file's frame file/line (another tool's, or ours for native frames) become
+    pprof's Function filename/start_line and Line.line, and come back; folded keeps names."""
+    src = write(tmp, "src.speedscope.json", SOURCES_IN)
+    rc, out, err = run(exe, ["convert", "--format", "pprof", src])
+    check(rc == 0 and err == "", "sources: speedscope -> pprof (%d %r)" % (rc, err))
+    prof = pprof_of(out)
+    strs = [v for k, v in prof if k == "string_table"]
+    fns = {dict(v)["id"]: dict(v) for k, v in prof if k == "function"}
+    got = {strs[f["name"]]: (strs[f.get("filename", 0)], f.get("start_line", 0))
+           for f in fns.values()}
+    check(got == {"main": ("/s/main.c", 7), "work": ("/s/w.c", 12), "leaf": ("/s/l.h", 3),
+                  "nofile": ("", 0)}, "sources: pprof Functions' files and lines", str(got))
+    lines = [[(strs[fns[dict(l)["function_id"]]["name"]], dict(l).get("line", 0))
+              for k2, l in v if k2 == "line"] for k, v in prof if k == "location"]
+    check([("leaf", 3), ("work", 12)] in lines, "sources: the inlined leaf a Line of work's "
+          "Location, each with its line", str(lines))
+    pp = write(tmp, "src.pb.gz", out)
+    rc, back, err = run(exe, ["convert", "--format", "speedscope", pp])
+    frames = json.loads(back)["shared"]["frames"]
+    check(sorted(frames, key=lambda f: f["name"]) ==
+          sorted(json.loads(SOURCES_IN)["shared"]["frames"], key=lambda f: f["name"]),
+          "sources: pprof -> speedscope gives the same frames back", str(frames))
+    rc, folded, err = run(exe, ["convert", "--format", "folded", src])
+    check(folded == b"main;nofile 2\nmain;work;leaf_[i] 4\n", "sources: folded names only",
+          folded)
 
 
 def test_errors(exe, tmp):
@@ -687,6 +724,7 @@ def main():
             test_pprof_threads(exe, tmp)
             test_speedscope(exe, tmp)
             test_speedscope_threads(exe, tmp)
+            test_sources(exe, tmp)
             test_errors(exe, tmp)
             test_diff(exe, tmp, arg)
         elif mode == "go":

@@ -104,6 +104,137 @@ def check_node(exe, lib, tmp):
                        stem + ".pb.gz"], timeout=60, echo=False)
     check(back.out == open(stem + ".folded", "rb").read(), "node: folded -> pprof -> folded exact")
 
+BURN_C = os.path.realpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "burn.c"))
+BURN_DECLS = {"burn_step": r"uint64_t burn_step\(", "burn_spin": r"void burn_spin\(",
+              "burn_a": r"void burn_a\(", "burn_b": r"void burn_b\(", "main": r"^int main\(",
+              "cpu_seconds": r"double cpu_seconds\("}
+
+
+def burn_decl_lines():
+    """Where burn.c declares each function: the source text says, not the profiler."""
+    text = open(BURN_C).read().splitlines()
+    return {fn: next(i + 1 for i, l in enumerate(text) if re.search(rx, l))
+            for fn, rx in BURN_DECLS.items()}
+
+
+def pprof_functions(prof):
+    """{name: (filename, start_line)} and the locations as [(name, line), ...] innermost first."""
+    strs = [v for k, v in prof if k == "string_table"]
+    fns = {dict(v)["id"]: dict(v) for k, v in prof if k == "function"}
+    named = {strs[f["name"]]: (strs[f.get("filename", 0)], f.get("start_line", 0))
+             for f in fns.values()}
+    locs = [[(strs[fns[dict(l)["function_id"]]["name"]], dict(l).get("line", 0))
+             for k2, l in v if k2 == "line"] for k, v in prof if k == "location"]
+    return named, locs
+
+
+def go_pprof(go, args, path):
+    return subprocess.run([go, "tool", "pprof"] + args + [path], capture_output=True, text=True,
+                          env=dict(os.environ, PPROF_TMPDIR=os.path.dirname(path)),
+                          timeout=120).stdout
+
+
+def check_native_sources(exe, lib, burn, tmp, stem, what):
+    """stem.pb.gz and stem.speedscope.json name burn.c and each function's declaration
+    line (DWARF decl_file/decl_line), the inlined burn_step a Line of burn_spin's Location;
+    stem.folded holds names only."""
+    want = burn_decl_lines()
+    named, locs = pprof_functions(pprof_of(open(stem + ".pb.gz", "rb").read()))
+    got = {fn: named.get(fn) for fn in want}
+    check(all(got[fn] == (BURN_C, want[fn]) for fn in want),
+          "%s: pprof Function filename/start_line of burn.c's functions" % what,
+          "got %r want %r" % (got, want))
+    inl = [l for l in locs if [n for n, _ in l] == ["burn_step", "burn_spin"]]
+    check(inl and inl[0] == [("burn_step", want["burn_step"]), ("burn_spin", want["burn_spin"])],
+          "%s: burn_step inlined: one Location, Lines burn_step then burn_spin with lines" % what,
+          str(inl))
+    libc = [n for n, (f, _) in named.items() if n == "__libc_start_main"]
+    check(libc and not named["_start"][0].endswith("burn.c"), "%s: libc's frames are not burn.c's"
+          % what)
+    doc = json.load(open(stem + ".speedscope.json"))
+    frames = {f["name"]: (f.get("file"), f.get("line")) for f in doc["shared"]["frames"]}
+    check(all(frames.get(fn) == (BURN_C, want[fn]) for fn in want),
+          "%s: speedscope frames carry file and line" % what,
+          str({fn: frames.get(fn) for fn in want}))
+    folded = open(stem + ".folded").read()
+    check("burn.c" not in folded and "burn_step_[i]" in folded,
+          "%s: folded stacks unchanged (names only, the inlined tag kept)" % what)
+    return want
+
+
+def check_native_lines(exe, lib, burn, tmp):
+    """Native frames' source positions from DWARF in every path: in the process, from the
+    symbol cache, from a raw spill, through record's process tree; the round trips keep them; go tool pprof
+    shows them and -list finds the source."""
+    cache = {"XDG_CACHE_HOME": os.path.join(tmp, "cache"), "FLAMEPROF_SYMCACHE": "1"}
+    runs = []
+    for i in range(2):  # the second run's frames come from the disk cache the first wrote
+        stem = os.path.join(tmp, "src%d" % i)
+        p = fptest.run([burn], lib=lib, env=dict(cache, FLAMEPROF_OUT=stem,
+                       FLAMEPROF_FORMAT="pprof,speedscope,folded"), timeout=60, echo=False)
+        check(p.returncode == 0, "burn with sources %d: %d %s" % (i, p.returncode, p.stderr))
+        runs.append(stem)
+    check(any(f.endswith(".sym") for _, _, fs in os.walk(cache["XDG_CACHE_HOME"]) for f in fs),
+          "the first run wrote the symbol cache")
+    want = check_native_sources(exe, lib, burn, tmp, runs[0], "in process")
+    check_native_sources(exe, lib, burn, tmp, runs[1], "from the symbol cache")
+    # The raw spill (a killed process's, or kept): `flameprof report` symbolizes it.
+    spill = os.path.join(tmp, "spill")
+    p = fptest.run([burn], lib=lib, env={"FLAMEPROF_OUT": spill,
+                   "FLAMEPROF_FORMAT": "folded,timeline"}, timeout=60, echo=False)
+    stem = os.path.join(tmp, "fromraw")
+    p = fptest.run([exe, "report", "-q", "-o", stem, "--format", "pprof,speedscope,folded",
+                    spill + ".raw"], timeout=60, echo=False)
+    check(p.returncode == 0, "report from the raw spill: %d %s" % (p.returncode, p.stderr))
+    check_native_sources(exe, lib, burn, tmp, stem, "flameprof report RAW")
+    stem = os.path.join(tmp, "rec")
+    p = record(exe, lib, burn, stem, ["--format", "pprof,speedscope,folded"])
+    check(p.returncode == 0, "record with sources: %d %s" % (p.returncode, p.stderr))
+    check_native_sources(exe, lib, burn, tmp, stem, "record (process tree)")
+
+    # Round trips: pprof -> speedscope, speedscope -> pprof, pprof -> pprof keep them;
+    # folded -> pprof -> folded stays exact.
+    src = runs[0]
+    conv = lambda inp, out: fptest.run([exe, "convert", "-o", out, inp], timeout=60, echo=False)
+    conv(src + ".pb.gz", os.path.join(tmp, "rt.speedscope.json"))
+    conv(src + ".speedscope.json", os.path.join(tmp, "rt.pb.gz"))
+    a = json.load(open(src + ".speedscope.json"))["shared"]["frames"]
+    b = json.load(open(os.path.join(tmp, "rt.speedscope.json")))["shared"]["frames"]
+    check(a == b, "pprof -> speedscope: the same frames, files and lines", "%r\n%r" % (a, b))
+    pa = pprof_functions(pprof_of(open(src + ".pb.gz", "rb").read()))
+    pb = pprof_functions(pprof_of(open(os.path.join(tmp, "rt.pb.gz"), "rb").read()))
+    check(pa[0] == pb[0], "speedscope -> pprof: the same functions, files and lines")
+    back = fptest.run([exe, "convert", "--format", "folded", "--sample-index", "samples",
+                       src + ".pb.gz"], timeout=60, echo=False)
+    check(back.out == open(src + ".folded", "rb").read(), "native: pprof -> folded exact")
+
+    go = shutil.which("go")
+    if not go:
+        print("SKIP: go not found: go tool pprof's file and line columns not checked")
+        return
+    path = src + ".pb.gz"
+    top = go_pprof(go, ["-top", "-lines"], path)
+    for fn in ("burn_step", "burn_spin", "burn_a", "main"):
+        line = "%s %s:%d" % (fn, BURN_C, want[fn])
+        check(line in top, "go tool pprof -top -lines: %r" % line, top[-800:])
+    raw = go_pprof(go, ["-raw"], path)
+    check(re.search(r"0x0 burn_step %s:%d s=%d\n\s+burn_spin %s:%d s=%d" % (
+        re.escape(BURN_C), want["burn_step"], want["burn_step"], re.escape(BURN_C),
+        want["burn_spin"], want["burn_spin"]), raw),
+          "go tool pprof -raw: the inlined Location's two lines with file and line", raw[-800:])
+    traces = go_pprof(go, ["-traces"], path)
+    check(re.search(r"burn_step \(inline\)\n\s+burn_spin\n\s+burn_a\n\s+main\n", traces),
+          "go tool pprof -traces: clean names, the inline marked", traces[:600])
+    web = os.path.join(tmp, "weblist.html")
+    go_pprof(go, ["-weblist", "^burn_spin$", "-output", web], path)
+    html = open(web).read() if os.path.exists(web) else ""
+    check("burn_spin(double until)" in html and BURN_C in html,
+          "go tool pprof -weblist (the web UI's Source view): the source shown", html[-400:])
+    lst = go_pprof(go, ["-list", "^burn_spin$"], path)
+    check(("ROUTINE ======================== burn_spin in " + BURN_C) in lst and
+          re.search(r"\s%d:.*burn_spin\(double until\)" % want["burn_spin"], lst),
+          "go tool pprof -list burn_spin: the source found and shown at its line", lst[:600])
+
 
 def main():
     exe, lib, burn = sys.argv[1:4]
@@ -151,6 +282,7 @@ def main():
               "bare run: pprof time and duration of collection", str(when))
 
         check_node(exe, lib, tmp)
+        check_native_lines(exe, lib, burn, tmp)
 
         # The environment variable, with a bad name among good ones.
         p = record(exe, lib, burn, os.path.join(tmp, "env"), env_extra={

@@ -9,6 +9,7 @@
 #include "folded.h"
 #include "folded_text.h"
 #include "frame_parse.h"
+#include "frame_source.h"
 #include "pprof.h"
 #include "speedscope.h"
 
@@ -102,6 +103,60 @@ static void test_speedscope_exact(void)
     free(got);
 }
 
+/* Native frames' positions beside the stacks: speedscope frames get file and line (a
+ * frame whose name tells its own file keeps that); "f" and "f_[i]" share one; of two
+ * places for one name the smaller stays whatever the order; the text form reads back and
+ * skips what is malformed. */
+static void test_frame_sources(void)
+{
+    static const char in[] = "main;work;leaf_[i] 3\nmain;JS:~f /x.js:4:2_[j] 1\n";
+    folded_profile p;
+    load(&p, in, sizeof(in) - 1);
+    p.sources = frame_sources_new();
+    CHECK(p.sources);
+    CHECK(frame_sources_add(p.sources, "main", 4, "/src/m.c", 30) == 0);
+    CHECK(frame_sources_add(p.sources, "work", 4, "/src/w.c", 9) == 0);
+    CHECK(frame_sources_add(p.sources, "work", 4, "/src/a.c", 99) == 0); /* smaller file */
+    CHECK(frame_sources_add(p.sources, "work", 4, "/src/z.c", 1) == 0);  /* not smaller */
+    CHECK(frame_sources_add(p.sources, "leaf_[i]", 8, "/src/l.h", 3) == 0);
+    CHECK(frame_sources_add(p.sources, "JS:~f /x.js:4:2_[j]", 19, "/wrong.c", 1) == 0);
+    mem m;
+    CHECK(speedscope_write(&p, "s", mem_open(&m)) == 0);
+    char *got = mem_close(&m);
+    CHECK(got && strstr(got, "{\"name\": \"main\", \"file\": \"/src/m.c\", \"line\": 30},\n"
+                             "{\"name\": \"f\", \"file\": \"/x.js\", \"line\": 4, \"col\": 2, "
+                             "\"folded\": \"JS:~f /x.js:4:2_[j]\"},\n"
+                             "{\"name\": \"work\", \"file\": \"/src/a.c\", \"line\": 99},\n"
+                             "{\"name\": \"leaf\", \"file\": \"/src/l.h\", \"line\": 3, "
+                             "\"folded\": \"leaf_[i]\"}]}"));
+    free(got);
+
+    /* The text form, back; malformed lines skipped and counted. */
+    CHECK(frame_sources_write(p.sources, mem_open(&m)) == 0);
+    got = mem_close(&m);
+    CHECK_STR(got, "30\t/src/m.c\tmain\n99\t/src/a.c\twork\n3\t/src/l.h\tleaf\n"
+                   "1\t/wrong.c\tJS:~f /x.js:4:2_[j]\n");
+    static const char bad[] = "x\t/a\tf\n7\t\tf\n7\t/a\t\n99999999999\t/a\tf\n7\t/a.c\n"
+                              "5\t/g.c\tg\n";
+    frame_sources *back = frame_sources_new();
+    FILE *f = fmemopen(got, strlen(got), "r");
+    CHECK(back && f && frame_sources_read(back, f) == 0);
+    fclose(f);
+    f = fmemopen((void *)bad, sizeof bad - 1, "r");
+    CHECK(f && frame_sources_read(back, f) == 5);
+    fclose(f);
+    const char *file;
+    unsigned line;
+    CHECK(frame_sources_get(back, "work_[i]", 8, &file, &line) && line == 99 &&
+          strcmp(file, "/src/a.c") == 0);
+    CHECK(frame_sources_get(back, "g", 1, &file, &line) && line == 5);
+    CHECK(!frame_sources_get(back, "f", 1, &file, &line));
+    CHECK(frame_sources_count(back) == 5);
+    frame_sources_free(back);
+    free(got);
+    folded_free(&p); /* frees p.sources */
+}
+
 static void test_pprof_bytes(void)
 {
     static const char in[] = "main;work;leaf_[i] 3\nmain;idle 1\n";
@@ -180,6 +235,7 @@ int main(void)
     test_frame_parse();
     test_json_strings();
     test_speedscope_exact();
+    test_frame_sources();
     test_pprof_bytes();
     return check_status("test_convert");
 }

@@ -268,6 +268,46 @@ static void test_inline(const fixture *f, const char *path, const char *what)
     symbolize_free(s);
 }
 
+/* The line of path whose text holds needle (1-based), 0 if none. */
+static unsigned line_holding(const char *path, const char *needle)
+{
+    FILE *f = fopen(path, "r");
+    char buf[512];
+    unsigned n = 0, found = 0;
+    while (f && !found && fgets(buf, sizeof buf, f))
+        if (++n && strstr(buf, needle))
+            found = n;
+    if (f)
+        fclose(f);
+    return found;
+}
+
+/* Each frame of the depth-2 inline chain names fixture.c (absolute, clean) and the line
+ * where its function is declared, as the source text says; the disk-cache path keeps
+ * them (formats_e2e.py checks that end to end). */
+static void test_sources(const fixture *f, const char *path)
+{
+    uintptr_t *pc2 = dlsym(f->handle, "symfix_inline2_pc");
+    symbolizer *s = symbolize_new();
+    symbolize_add_module(s, 3, path, f->bias, NULL, 0);
+    symbolize_frame got[16];
+    size_t n = symbolize_pc(s, 3, *pc2, false, got, 16);
+    static const char *const decl[] = { "int symfix_outer(int x)",
+                                        "int symfix_inlined_helper(int x)",
+                                        "int symfix_inner_helper(int x)" };
+    CHECKF(n == 3, "sources: %zu frames, want 3", n);
+    for (size_t i = 0; i < n && i < 3; i++) {
+        const char *file = got[i].file ? got[i].file : "";
+        const char *tail = strstr(file, "/tests/symbolize/fixture.c");
+        CHECKF(file[0] == '/' && tail && !tail[26] && !strstr(file, "/../") &&
+                   !strstr(file, "/./"), "sources: frame %zu file %s", i, file);
+        unsigned want = file[0] ? line_holding(file, decl[i]) : 0;
+        CHECKF(want > 0 && got[i].line == want, "sources: frame %zu (%s) line %u, want %u", i,
+               got[i].name, got[i].line, want);
+    }
+    symbolize_free(s);
+}
+
 static void test_stripped(const fixture *f, const fixture *noid)
 {
     symbolizer *s = symbolize_new();
@@ -654,6 +694,8 @@ int main(int argc, char **argv)
     test_aliases_and_dropped_pages(&full);
     test_inline(&full, cfg.lib, "inline in the -g library");
     test_inline(&full, cfg.noaranges, "inline without .debug_aranges");
+    test_sources(&full, cfg.lib);
+    test_sources(&full, cfg.stripped); /* DWARF from the separate debug file */
     test_stripped(&full, &noid);
     test_debug_subdir(&full);
     test_debug_mismatch(&full, &noid);

@@ -232,7 +232,9 @@ def stopped_profile(ck, d, what):
     prof = fptest.load_profile(ck, os.path.join(d, 's.folded'), what)
     if prof:
         py = prof.roots().get('python3', 0)
-        ck.check(py >= 0.2 * fptest.FREQ, f'{what}: the command\'s samples are in the profile',
+        # Some: the command burns for half a second of wall time, of which a loaded machine
+        # may give it a tenth.
+        ck.check(py >= 10, f'{what}: the command\'s samples are in the profile',
                  f'python3 root {py}')
 
 
