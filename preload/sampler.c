@@ -654,7 +654,6 @@ void sampler_get_stats(sampler_stats *o)
     o->perf_threads = atomic_load(&st_perf_threads);
     o->offcpu_weight = atomic_load(&st_offcpu);
     o->wall = g_wall;
-    o->outside = false; /* the live sampler: its thread and handler figures are real */
     if (g_wall) {
         o->source = "timer_create(CLOCK_MONOTONIC) per thread, at most 16 x frequency signals "
                     "a second, overrun-weighted";
