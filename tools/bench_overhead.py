@@ -11,25 +11,35 @@ Targets (a missing runtime is skipped, loudly):
   true       /bin/true: start-up alone (it never gets a sample)
   loop200    a shell running 200 short processes, half /bin/true, half getting samples
   node       node on a JSON/regex script
+  node0      node -e 0: node's start-up (its 4e5-row unwind table) and exit
+  python0    python3 -c pass
+  chromium   chromium --headless --dump-dom of a page running JavaScript for 2 s, sandbox
+             off (CPU: the browser and the children it waited for)
   tsc        node running TypeScript's compiler: `node tsc.js --noEmit typescript.d.ts` (the
              typescript package: --typescript DIR, else npm installs it into the work dir)
   javac      javac on a generated Java file of ~400 lines (200 methods)
   python     Debian's python3 on a stdlib-heavy script (bench_python.py's workload)
 Modes:
   none       without the library
-  warm       the library, symbolization cache warm ($XDG_CACHE_HOME/flameprof, filled
-             before the first pair)
-  cold       the library, FLAMEPROF_SYMCACHE=0 (every process opens the DWARF it needs)
-  base       another build of the library (--base-lib PATH: e.g. main's, for before/after)
+  warm       the library, caches warm ($XDG_CACHE_HOME/flameprof: unwind tables and
+             symbols, filled before the first pair)
+  cold       the library, FLAMEPROF_SYMCACHE=0 (every process builds its unwind tables and
+             opens the DWARF it needs)
+  perf       `perf record -F 997 -g` (root only), for reference
+  bwarm,bcold  warm and cold with the library of --baseline BUILD (e.g. main's build): the
+             before/after of a change in one interleaved run
   flags      no library, but the flags it gives node (NODE_OPTIONS=--perf-basic-prof
              --interpreted-frames-native-stack): V8's own share of the cost
-  perf       `perf record -F 997 -g` (root only), for reference
 With the library, the handler's median and p99 (the summary line of the process with the
-most samples) are printed as medians over the runs.
+most samples) are printed too, as medians over the runs.
+
+Figures are medians over the pairs of each mode's ratio to the run without the library
+just before or after it (pairs are interleaved, so a load spike hits both sides).
 
     python3 tools/bench_overhead.py --build build [--pairs 5] [--targets small,true,loop200]
-    python3 tools/bench_overhead.py --targets tsc,javac,python --modes none,warm,base \
-        --base-lib ../main/build/preload/libflameprof.so
+        [--baseline ../main/build] [--modes none,warm,cold,bwarm,bcold]
+    python3 tools/bench_overhead.py --targets tsc,javac,python --modes none,flags,warm,bwarm \
+        --baseline ../main/build
 """
 import argparse
 import os
@@ -76,6 +86,16 @@ console.log(t);
 """
 
 
+_runs = [0]
+
+CHROMIUM_PAGE = """<html><body><h1 id=t>start</h1><script>
+function leaf(n) { let s = 0; for (let i = 0; i < n; i++) s += Math.sqrt(i) * Math.sin(i); return s; }
+function busy(ms) { const end = Date.now() + ms; let s = 0; while (Date.now() < end) s += leaf(10000); return s; }
+document.getElementById('t').textContent = 'done ' + (busy(2000) > 0);
+</script></body></html>
+"""
+
+
 def java_source(methods=200):
     """A compilation unit of about 2 lines a method: generics, lambdas, string switch."""
     out = ["import java.util.*;", "import java.util.function.*;", "public class Big {"]
@@ -103,6 +123,8 @@ def typescript_dir(a, work):
 
 
 def run(cmd, env, cwd):
+    _runs[0] += 1  # "{n}" in an argument: a fresh name every run (Chromium's profile dir)
+    cmd = [c.replace("{n}", str(_runs[0])) for c in cmd]
     t0 = time.monotonic()
     p = subprocess.Popen(cmd, env=env, cwd=cwd, stdout=subprocess.DEVNULL,
                          stderr=subprocess.PIPE)
@@ -143,6 +165,7 @@ def targets(a, work):
         with open(js, "w") as f:
             f.write(NODE_JS)
         t["node"] = ["node", js]
+        t["node0"] = ["node", "-e", "0"]
         ts = typescript_dir(a, work) if "tsc" in a.targets else None
         if ts:
             dts = os.path.join(work, "typescript.d.ts")
@@ -167,18 +190,32 @@ def targets(a, work):
         t["python"] = [a.python, py]
     elif "python" in a.targets:
         print(f"bench: SKIP python: no {a.python}")
+    t["python0"] = ["python3", "-c", "pass"]
+    if shutil.which("chromium"):
+        page = os.path.join(work, "page.html")
+        with open(page, "w") as f:
+            f.write(CHROMIUM_PAGE)
+        t["chromium"] = ["chromium", "--headless", "--disable-gpu", "--no-first-run",
+                         "--no-sandbox", f"--user-data-dir={work}/chromium-{{n}}",
+                         "--dump-dom", page]
+    elif "chromium" in a.targets:
+        print("bench: SKIP chromium: not installed")
     return {k: v for k, v in t.items() if k in a.targets}
 
 
 def modes(a, lib, work):
-    base = fptest.clean_env(env={"XDG_CACHE_HOME": os.path.join(work, "cache")})
+    base = fptest.clean_env(env={"XDG_CACHE_HOME": os.path.join(work, "cache"),
+                                 "HOME": work})
     prof = dict(base, LD_PRELOAD=lib, FLAMEPROF_OUT=os.path.join(work, "out", "p.%p"))
     m = {"none": (base, None), "warm": (prof, None),
          "cold": (dict(prof, FLAMEPROF_SYMCACHE="0"), None)}
+    if a.baseline:
+        blib = os.path.abspath(os.path.join(a.baseline, "preload", "libflameprof.so"))
+        bprof = dict(prof, LD_PRELOAD=blib, XDG_CACHE_HOME=os.path.join(work, "bcache"))
+        m["bwarm"] = (bprof, None)
+        m["bcold"] = (dict(bprof, FLAMEPROF_SYMCACHE="0"), None)
     m["flags"] = (dict(base, NODE_OPTIONS="--perf-basic-prof --interpreted-frames-native-stack"),
                   None)
-    if a.base_lib and "base" in a.modes:
-        m["base"] = (dict(prof, LD_PRELOAD=os.path.abspath(a.base_lib)), None)
     if os.geteuid() == 0 and shutil.which("perf") and "perf" in a.modes:
         m["perf"] = (base, ["perf", "record", "-q", "-F", "997", "-g", "-o",
                             os.path.join(work, "perf.data"), "--"])
@@ -191,8 +228,8 @@ def main():
     ap.add_argument("--build", default="build")
     ap.add_argument("--pairs", type=int, default=5)
     ap.add_argument("--targets", default="small,true,loop200,node")
-    ap.add_argument("--modes", default="none,warm,cold,perf")
-    ap.add_argument("--base-lib", help="another libflameprof.so, run as mode 'base'")
+    ap.add_argument("--modes", default="none,warm,cold,perf,bwarm,bcold")
+    ap.add_argument("--baseline", help="another build's library for the bwarm/bcold modes")
     ap.add_argument("--typescript", help="the typescript package's directory (for tsc)")
     ap.add_argument("--python", default="/usr/bin/python3", help="the python of 'python'")
     a = ap.parse_args()
@@ -204,8 +241,9 @@ def main():
         print(f"load average before: {os.getloadavg()[0]:.1f}; pairs={a.pairs}; "
               f"{os.cpu_count()} CPUs")
         for name, cmd in tg.items():
-            env, pre = md["warm"] if "warm" in md else md["none"]
-            run(cmd, env, work)  # fills the symbolization cache for "warm"
+            for m in ("warm", "bwarm"):  # fills the caches of the warm modes
+                if m in md:
+                    run(cmd, md[m][0], work)
             res = {m: [] for m in md}
             rep = {m: [] for m in md}
             cost = {m: [] for m in md}
@@ -227,6 +265,9 @@ def main():
             n0 = med["none"]
             print(f"{name}: {' '.join(cmd)[:90]}")
             for m, (cpu, wall, rss) in med.items():
+                # The ratio of each run to the run without the library of the same pair.
+                r = [statistics.median(x[k] / max(y[k], 1e-6)
+                                       for x, y in zip(res[m], res["none"])) for k in (0, 1)]
                 extra = ""
                 if rep[m]:
                     extra = (f"  report median {statistics.median(rep[m]):.0f} ms over "
@@ -234,8 +275,9 @@ def main():
                 if cost[m]:
                     extra += (f"  handler median {statistics.median(c[0] for c in cost[m]):.2f}"
                               f" us p99 {statistics.median(c[1] for c in cost[m]):.2f} us")
-                print(f"  {m:5s} CPU {cpu * 1000:8.1f} ms x{cpu / n0[0]:.3f} (+{(cpu - n0[0]) * 1000:.1f} ms)"
-                      f"  wall x{wall / n0[1]:.3f}  RSS {rss:.0f} MB (+{rss - n0[2]:.1f}){extra}")
+                print(f"  {m:5s} CPU {cpu * 1000:8.1f} ms x{r[0]:.3f} (+{(cpu - n0[0]) * 1000:.1f} ms)"
+                      f"  wall {wall * 1000:8.1f} ms x{r[1]:.3f}  RSS {rss:.0f} MB "
+                      f"(+{rss - n0[2]:.1f}){extra}")
         print(f"load average after: {os.getloadavg()[0]:.1f}")
 
 

@@ -1,5 +1,5 @@
 #!/bin/sh
-# Fuzz the parsers of untrusted input (perf maps, folded stacks, the raw spill, the readers
+# Fuzz the parsers of untrusted input (perf maps, folded stacks, the raw spill, .eh_frame, the readers
 # of perf script, pprof, cpuprofile and speedscope) for longer
 # than the 20 s of the 'fuzz' test suite: builds the libFuzzer targets with clang in
 # build-fuzz/ and runs each for SECONDS (default 300), one after the other, from the seeds in
@@ -8,12 +8,12 @@
 # was found.
 #
 # usage: tools/fuzz.sh [SECONDS] [TARGET...]
-#   TARGET: perfmap folded rawfile perfscript pprof cpuprofile speedscope
+#   TARGET: perfmap folded rawfile ehframe perfscript pprof cpuprofile speedscope
 set -u
 cd "$(dirname "$0")/.."
 secs=${1:-300}
 [ $# -gt 0 ] && shift
-targets=${*:-perfmap folded rawfile perfscript pprof cpuprofile speedscope}
+targets=${*:-perfmap folded rawfile ehframe perfscript pprof cpuprofile speedscope}
 if [ ! -d build-fuzz ]; then
     CC=clang CXX=clang++ meson setup build-fuzz >/dev/null || exit 1
 fi

@@ -1,12 +1,15 @@
 /* cfi.c - reduce a module's .eh_frame to a sorted table of x86-64 unwind rules.
  *
- * The FDE list comes from the .eh_frame_hdr binary-search table (PT_GNU_EH_FRAME); each
- * FDE's rows are evaluated by elfutils (dwarf_cfi_addrframe), so we interpret no CFA
- * instructions ourselves. Only the rules the in-handler walker needs are kept. */
+ * The FDE list comes from the .eh_frame_hdr binary-search table (PT_GNU_EH_FRAME). Each
+ * FDE's rows come from our decoder (ehframe.c), one pass over its program; an FDE it
+ * declines is evaluated by elfutils (dwarf_cfi_addrframe, one call per row), which is
+ * also the reference the decoder is tested against. Only the rules the in-handler walker
+ * needs are kept. */
 #include "cfi.h"
 
 #include "array.h"
 #include "eh_frame_hdr.h"
+#include "ehframe.h"
 
 #include <dwarf.h>
 #include <elfutils/libdw.h>
@@ -160,38 +163,82 @@ static bool add_fde_rows(Dwarf_CFI *cfi, row_vec *rv, uint64_t pc, uint64_t limi
 enum { PAGE_SHIFT = 12 };
 
 /* One block: header, rows, page index. */
-cfi_table *cfi_from_rows(uint64_t base, const cfi_row *rows, size_t len)
+cfi_table *cfi_alloc(uint64_t base, size_t len, uint32_t last_pc)
 {
-    if (len == 0)
+    size_t pages = ((size_t)last_pc >> PAGE_SHIFT) + 2;
+    if (len == 0 || len > (SIZE_MAX - sizeof(cfi_table)) / 2 / sizeof(cfi_row))
         return NULL;
-    size_t pages = ((size_t)rows[len - 1].pc >> PAGE_SHIFT) + 2;
-    cfi_table *t = malloc(sizeof *t + len * sizeof *rows + pages * sizeof(uint32_t));
+    cfi_table *t = malloc(sizeof *t + len * sizeof(cfi_row) + pages * sizeof(uint32_t));
     if (!t)
         return NULL;
     t->base = base;
     t->len = len;
     t->pages = pages;
-    memcpy(t->rows, rows, len * sizeof *rows);
-    uint32_t *idx = (uint32_t *)(t->rows + len);
-    size_t r = 0;
-    for (size_t p = 0; p < pages; p++) {
-        uint64_t page_start = (uint64_t)p << PAGE_SHIFT;
-        while (r + 1 < len && t->rows[r + 1].pc <= page_start)
-            r++;
-        idx[p] = (uint32_t)r; /* may be a row after the page start when r == 0 */
-    }
-    t->page_first = idx;
+    t->page_first = (const uint32_t *)(t->rows + len);
     return t;
 }
 
-cfi_table *cfi_build(Elf *elf)
+void cfi_index(cfi_table *t)
+{
+    uint32_t *idx = (uint32_t *)(t->rows + t->len);
+    size_t r = 0;
+    for (size_t p = 0; p < t->pages; p++) {
+        uint64_t page_start = (uint64_t)p << PAGE_SHIFT;
+        while (r + 1 < t->len && t->rows[r + 1].pc <= page_start)
+            r++;
+        idx[p] = (uint32_t)r; /* may be a row after the page start when r == 0 */
+    }
+}
+
+cfi_table *cfi_from_rows(uint64_t base, const cfi_row *rows, size_t len)
+{
+    cfi_table *t = len ? cfi_alloc(base, len, rows[len - 1].pc) : NULL;
+    if (t) {
+        memcpy(t->rows, rows, len * sizeof *rows);
+        cfi_index(t);
+    }
+    return t;
+}
+
+/* Entry i's rows through the decoder: 1, 0 when it declines (nothing pushed), -1 when
+ * out of memory. A refused (hostile) entry gets no CFI. */
+static int add_decoded_rows(ehframe *ef, ehframe_rows *scratch, row_vec *rv, uint64_t i,
+                            uint64_t limit, uint64_t base, cfi_build_stats *st)
+{
+    uint64_t next = util_eh_hdr_start(ef->hdr, i);
+    bool huge;
+    ehframe_result res = ehframe_fde_rows(ef, i, limit, base, scratch, &next, &huge);
+    if (res == EHFRAME_DECLINED)
+        return 0;
+    st->refused += res == EHFRAME_REFUSED;
+    st->huge += huge;
+    for (size_t k = 0; res == EHFRAME_ROWS && k < scratch->len; k++)
+        if (!row_push(rv, scratch->v[k]))
+            return -1;
+    if (next < limit && !row_push(rv, (cfi_row){ .pc = (uint32_t)(next - base),
+                                                 .kind = CFI_NONE }))
+        return -1;
+    return 1;
+}
+
+cfi_table *cfi_build_using(Elf *elf, bool decoder, cfi_build_stats *stats)
 {
     util_eh_hdr h;
+    cfi_build_stats st = { 0 };
+    if (stats)
+        *stats = st;
     if (!util_eh_hdr_find(elf, &h) || h.count == 0)
         return NULL;
     Dwarf_CFI *cfi = dwarf_getcfi_elf(elf);
     if (!cfi)
         return NULL;
+    ehframe *ef = decoder ? malloc(sizeof *ef) : NULL;
+    if (ef && !ehframe_open(ef, elf, &h)) {
+        free(ef);
+        ef = NULL;
+    }
+    st.whole_module = decoder && ef == NULL;
+    ehframe_rows scratch = { 0 };
     uint64_t base = util_eh_hdr_start(&h, 0);
     uint64_t last = util_eh_hdr_start(&h, h.count - 1);
     row_vec rv = { 0 };
@@ -201,12 +248,28 @@ cfi_table *cfi_build(Elf *elf)
         uint64_t limit = i + 1 < h.count ? util_eh_hdr_start(&h, i + 1) : base + UINT32_MAX;
         if (pc < base || limit < pc)
             break; /* the table must be sorted; a corrupt one ends here */
-        ok = add_fde_rows(cfi, &rv, pc, limit, base);
+        st.fdes++;
+        int own = ef ? add_decoded_rows(ef, &scratch, &rv, i, limit, base, &st) : 0;
+        if (own == 0) {
+            st.elfutils += ef != NULL;
+            ok = add_fde_rows(cfi, &rv, pc, limit, base);
+        } else {
+            ok = own > 0;
+        }
     }
     dwarf_cfi_end(cfi);
+    free(ef);
+    free(scratch.v);
     cfi_table *t = ok ? cfi_from_rows(base, rv.v, rv.len) : NULL;
     free(rv.v);
+    if (stats)
+        *stats = st;
     return t;
+}
+
+cfi_table *cfi_build(Elf *elf)
+{
+    return cfi_build_using(elf, true, NULL);
 }
 
 const cfi_row *cfi_lookup(const cfi_table *t, uint64_t addr)

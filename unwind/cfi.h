@@ -3,14 +3,16 @@
  * Why: libunwind's unw_backtrace costs 10-20 us a sample here and finds tables through
  * dl_iterate_phdr, which takes the loader lock (deadlocks inside signal handlers are on
  * record). Instead, outside the handler (at start and on dlopen), every CFI row of a module
- * is evaluated once with elfutils (dwarf_cfi_addrframe) and reduced to the few rules an
- * x86-64 unwinder needs: where the CFA is, where the caller's rbp was saved, and whether
- * this is the outermost frame. The handler then does one binary search per frame.
+ * is evaluated once (by our own decoder, ehframe.h, exactly as elfutils would evaluate it)
+ * and reduced to the few rules an x86-64 unwinder needs: where the CFA is, where the
+ * caller's rbp was saved, and whether this is the outermost frame. The handler then does
+ * one binary search per frame.
  *
  * Built tables are immutable, so the handler can read them without synchronization. */
 #ifndef FLAMEPROF_CFI_H
 #define FLAMEPROF_CFI_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -59,10 +61,29 @@ typedef struct cfi_table {
  * is one malloc'd block; free() it. Not async-signal-safe. */
 cfi_table *cfi_build(Elf *elf);
 
+/* How a table was built: FDEs in the search table, how many of them the decoder
+ * (ehframe.h) declined and elfutils evaluated, refused as hostile (no CFI), or decoded
+ * although they name a register elfutils would allocate megabytes for; and whether the
+ * decoder declined the whole module. */
+typedef struct cfi_build_stats {
+    uint64_t fdes, elfutils, refused, huge;
+    bool whole_module;
+} cfi_build_stats;
+
+/* cfi_build with the decoder, or (decoder false) with elfutils for every row, as before
+ * the decoder existed: the reference tests compare the two with. stats may be NULL. */
+cfi_table *cfi_build_using(Elf *elf, bool decoder, cfi_build_stats *stats);
+
 
 /* The table for rows already built (sorted by pc, kinds valid: cfi_cache.c checks), with
  * its page index; NULL if len is 0 or on allocation failure. free() it. */
 cfi_table *cfi_from_rows(uint64_t base, const cfi_row *rows, size_t len);
+
+/* The same in two steps, for rows read straight into place: a table of len rows whose
+ * last row will start at last_pc (rows not yet written), then, once the rows are there
+ * (sorted, that last pc), its page index. free() it. */
+cfi_table *cfi_alloc(uint64_t base, size_t len, uint32_t last_pc);
+void cfi_index(cfi_table *t);
 
 /* The row covering file address addr, or NULL. Async-signal-safe (reads only). */
 const cfi_row *cfi_lookup(const cfi_table *t, uint64_t addr);

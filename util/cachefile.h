@@ -66,23 +66,34 @@ static inline char *util_cache_path(const unsigned char *id, size_t idlen, const
     return path;
 }
 
+/* A cache file opened for reading: a regular file of 1..UTIL_CACHE_MAX_BYTES bytes (*size),
+ * or -1. Close it. */
+static inline int util_cache_open(const char *path, size_t *size)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+    struct stat st;
+    if (fd >= 0 && (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size <= 0
+                    || (uint64_t)st.st_size > UTIL_CACHE_MAX_BYTES)) {
+        close(fd);
+        fd = -1;
+    }
+    *size = fd >= 0 ? (size_t)st.st_size : 0;
+    return fd;
+}
+
 /* The whole of a cache file (at most UTIL_CACHE_MAX_BYTES), malloc'd; NULL if absent. */
 static inline unsigned char *util_cache_read(const char *path, size_t *size)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
-    if (fd < 0)
-        return NULL;
-    struct stat st;
-    unsigned char *buf = NULL;
-    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0
-        && (uint64_t)st.st_size <= UTIL_CACHE_MAX_BYTES
-        && (buf = malloc((size_t)st.st_size)) != NULL
-        && read(fd, buf, (size_t)st.st_size) != st.st_size) {
+    int fd = util_cache_open(path, size);
+    unsigned char *buf = fd >= 0 ? malloc(*size) : NULL;
+    if (buf != NULL && read(fd, buf, *size) != (ssize_t)*size) {
         free(buf);
         buf = NULL;
     }
-    *size = buf != NULL ? (size_t)st.st_size : 0;
-    close(fd);
+    if (buf == NULL)
+        *size = 0;
+    if (fd >= 0)
+        close(fd);
     return buf;
 }
 

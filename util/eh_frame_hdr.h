@@ -23,6 +23,8 @@ typedef struct util_eh_hdr {
     const uint8_t *table; /* count pairs of (initial location, FDE address), sdata4 each */
     uint64_t count;
     uint64_t vaddr;       /* file address of .eh_frame_hdr: table values are relative to it */
+    const uint8_t *raw;   /* the whole segment, raw_size bytes at file offset raw_offset */
+    uint64_t raw_size, raw_offset;
 } util_eh_hdr;
 
 /* Size in bytes of a DW_EH_PE-encoded value, or 0 for a format we do not read. */
@@ -66,6 +68,9 @@ static inline bool util_eh_hdr_find(Elf *elf, util_eh_hdr *h)
         h->count = util_eh_read_le(p + off, count_size);
         h->table = p + off + count_size;
         h->vaddr = ph.p_vaddr;
+        h->raw = p;
+        h->raw_size = d->d_size;
+        h->raw_offset = ph.p_offset;
         if (h->count > (d->d_size - off - count_size) / 8)
             return false; /* truncated or corrupt: never read past the segment */
         return true;
@@ -77,6 +82,13 @@ static inline bool util_eh_hdr_find(Elf *elf, util_eh_hdr *h)
 static inline uint64_t util_eh_hdr_start(const util_eh_hdr *h, uint64_t i)
 {
     int32_t rel = (int32_t)(uint32_t)util_eh_read_le(h->table + i * 8, 4);
+    return h->vaddr + (uint64_t)(int64_t)rel;
+}
+
+/* File address of the FDE of entry i. */
+static inline uint64_t util_eh_hdr_fde(const util_eh_hdr *h, uint64_t i)
+{
+    int32_t rel = (int32_t)(uint32_t)util_eh_read_le(h->table + i * 8 + 4, 4);
     return h->vaddr + (uint64_t)(int64_t)rel;
 }
 

@@ -7,7 +7,8 @@ Usage: chromium_test.py TEST FLAMEPROF LIBFLAMEPROF
               screenshot made; under `flameprof record`, one profile with the browser, GPU
               and renderer processes as roots and the page's functions named in a renderer
   sandbox     the sandbox on, as a user who is not root (created here when run as root):
-              same status and DOM; the summary says why the renderers are not profiled
+              same status and DOM; the summary says why the renderers are not profiled; a
+              headless screenshot without and with a bare LD_PRELOAD, both made
 
 Chromium missing, or a sandbox that cannot start here even without the library: SKIP (77).
 Wall times are printed as benchmark figures, never asserted (shared vCPUs).
@@ -101,20 +102,32 @@ def test_nosandbox(ck, wd, exe, lib):
                  'the page\'s JS functions named in its renderer, most of its samples',
                  f'{js} of {roots.get(page_root, 0)} under fpBusyLoop/fpLeafWork ({page_root})')
     # The screenshot, the issue's own command: a bare LD_PRELOAD.
+    screenshots(ck, wd.tmp, base_args(wd.tmp, False), page, lib, env)
+
+
+def screenshots(ck, home, args, page, lib, env, user=None):
+    """A headless screenshot of page without and with a bare LD_PRELOAD (as user, with the
+    sandbox on, if given): same status, both made."""
+    what = '--screenshot' + (' (sandbox on)' if user else '')
     shots = {}
     for label, use in (('without', None), ('with', lib)):
-        d = wd.path('shot-' + label)
+        d = os.path.join(home, 'shot-' + label)
         os.makedirs(d)
+        if user and os.geteuid() == 0:
+            os.chown(d, pwd.getpwnam(user).pw_uid, pwd.getpwnam(user).pw_gid)
         png = os.path.join(d, 'shot.png')
-        r = fptest.run(base_args(wd.tmp, False) + [f'--screenshot={png}', '--window-size=640,480',
-                                                     page], lib=use,
-                       env=dict(env, FLAMEPROF_QUIET='1'), cwd=d, timeout=TIMEOUT)
+        quiet = dict(env, FLAMEPROF_QUIET='1')
+        argv = args + [f'--screenshot={png}', '--window-size=640,480', page]
+        if user and os.geteuid() == 0:  # the library in Chromium, not in runuser
+            argv = as_user(user, argv, dict(quiet, **({'LD_PRELOAD': use} if use else {})))
+            use = None
+        r = fptest.run(argv, lib=use, env=quiet, cwd=d, timeout=TIMEOUT)
         data = open(png, 'rb').read() if os.path.isfile(png) else b''
         shots[label] = (r, data)
     (r0, d0), (r1, d1) = shots['without'], shots['with']
-    same_run(ck, '--screenshot', r0, r1, page_out=False)
+    same_run(ck, what, r0, r1, page_out=False)
     tails = [[ln for ln in r.stderr.splitlines() if 'dbus' not in ln][-2:] for r in (r0, r1)]
-    ck.check(d0.startswith(b'\x89PNG') and d1.startswith(b'\x89PNG'), 'the screenshot is made',
+    ck.check(d0.startswith(b'\x89PNG') and d1.startswith(b'\x89PNG'), f'{what}: the screenshot is made',
              f'{len(d0)} and {len(d1)} bytes; stderr ends {tails}')
 
 
@@ -178,6 +191,7 @@ def test_sandbox(ck, wd, exe, lib):
     if prof:
         ck.check(prof.roots().get('chromium', 0) > 0, 'the browser process is profiled',
                  str(prof.roots()))
+    screenshots(ck, home, base_args(home, True), page, lib, env, user=user)
 
 
 TESTS = {'nosandbox': test_nosandbox, 'sandbox': test_sandbox}
