@@ -1,6 +1,5 @@
 /* jit_perfmap.c - the perf-map follower (see jit_perfmap.h). All of it runs on the
- * aggregator thread or at exit, except jit_perfmap_stamp, which only loads an atomic and
- * calls fstat. */
+ * aggregator thread or at exit: the signal handler asks nothing of it. */
 #include "jit_perfmap.h"
 
 #include <errno.h>
@@ -10,13 +9,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "jit_execmem.h"
 #include "jit_trampolines.h"
 #include "jitmap.h"
 
-enum { READ_CHUNK = 4 << 20 };
+enum { READ_CHUNK = 4 << 20, POLLS = 256 /* 2.5 s of ticks */ };
 
 static atomic_int g_fd = -1;
 static dev_t g_dev; /* the perf map we opened: to recognise our descriptor */
@@ -29,6 +29,30 @@ static bool g_seen;
 static bool g_foreign; /* reading a dead process's map (flameprof report) */
 static char *g_buf;
 static bool g_refreshed_this_poll;
+
+/* The map's size as the follower saw it, and when (CLOCK_MONOTONIC, read just before the
+ * fstat): the last POLLS of them, oldest first from g_poll_first. A sample taken at time t
+ * is named by the map as it was at the first of these at or after t (jit_perfmap_gen). */
+static struct perfmap_poll {
+    uint64_t t_ns, size;
+} g_polls[POLLS];
+static size_t g_poll_first, g_polls_len;
+
+static uint64_t monotonic_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void note_poll(uint64_t t_ns, uint64_t size)
+{
+    if (g_polls_len == POLLS) {
+        g_poll_first = (g_poll_first + 1) % POLLS;
+        g_polls_len--;
+    }
+    g_polls[(g_poll_first + g_polls_len++) % POLLS] = (struct perfmap_poll){ t_ns, size };
+}
 
 /* jitmap callback: code only in executable memory (a fresh snapshot once per poll if the
  * entry is in memory we have not seen yet); notes CPython trampolines on the way. */
@@ -139,20 +163,10 @@ static void try_open(long pid)
     atomic_store(&g_fd, fd);
 }
 
-static void read_new_lines(int fd)
+/* Parse what the map gained up to size; a last line still being written waits for the
+ * next look. */
+static void parse_up_to(int fd, uint64_t size)
 {
-    struct stat st;
-    if (fstat(fd, &st) != 0)
-        return;
-    if (st.st_dev != g_dev || st.st_ino != g_ino) {
-        /* The program closed our descriptor (a daemon closing everything) and the number
-         * may now be its own file: never read it, never close it. */
-        atomic_store(&g_fd, -1);
-        return;
-    }
-    uint64_t size = (uint64_t)st.st_size;
-    if (size < g_consumed)
-        g_consumed = 0; /* truncated: V8 truncates the map when an isolate starts */
     if (!g_buf && size > g_consumed && !(g_buf = malloc(READ_CHUNK)))
         return;
     while (g_consumed < size) {
@@ -170,6 +184,28 @@ static void read_new_lines(int fd)
         }
         g_consumed += used;
     }
+}
+
+static void read_new_lines(int fd)
+{
+    struct stat st;
+    uint64_t t_ns = monotonic_ns(); /* before the fstat: the map had at least this by then */
+    if (fstat(fd, &st) != 0)
+        return;
+    if (st.st_dev != g_dev || st.st_ino != g_ino) {
+        /* The program closed our descriptor (a daemon closing everything) and the number
+         * may now be its own file: never read it, never close it. */
+        atomic_store(&g_fd, -1);
+        return;
+    }
+    uint64_t size = (uint64_t)st.st_size;
+    if (size < g_consumed)
+        g_consumed = 0; /* truncated: V8 truncates the map when an isolate starts */
+    parse_up_to(fd, size);
+    /* Every whole line written by t_ns is parsed now (one still being written then is not,
+     * and neither runs its code yet): gen_at(g_consumed) sees all of them. */
+    if (!g_foreign)
+        note_poll(t_ns, g_consumed);
 }
 
 void jit_poll(void)
@@ -195,18 +231,33 @@ void jit_load_perfmap_of(long pid)
         read_new_lines(fd);
 }
 
-uint64_t jit_perfmap_stamp(void)
+/* The first poll at or after t, or NULL if there is none yet. */
+static const struct perfmap_poll *poll_after(uint64_t t_ns)
 {
-    int fd = atomic_load_explicit(&g_fd, memory_order_relaxed);
-    struct stat st; /* fstat is async-signal-safe; the caller preserves errno */
-    if (fd < 0 || fstat(fd, &st) != 0)
-        return 0;
-    return (uint64_t)st.st_size;
+    size_t lo = 0, hi = g_polls_len; /* polls are in time order */
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (g_polls[(g_poll_first + mid) % POLLS].t_ns < t_ns)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < g_polls_len ? &g_polls[(g_poll_first + lo) % POLLS] : NULL;
 }
 
-uint32_t jit_perfmap_gen(uint64_t stamp)
+uint32_t jit_perfmap_gen(uint64_t t_ns)
 {
-    return g_pm ? jitmap_gen_at(g_pm, stamp) : 0;
+    if (!g_pm)
+        return 0;
+    static uint64_t looked_again_ns; /* once for all samples taken before that look */
+    const struct perfmap_poll *p = poll_after(t_ns);
+    if (!p && t_ns > looked_again_ns) {
+        /* Taken after the last look (between the tick's poll and its drain): look again. */
+        looked_again_ns = monotonic_ns();
+        jit_poll();
+        p = poll_after(t_ns);
+    }
+    return p ? jitmap_gen_at(g_pm, p->size) : jitmap_current_gen(g_pm);
 }
 
 bool jit_perfmap_name(uint64_t pc, uint32_t gen, char *buf, size_t cap)
@@ -243,6 +294,7 @@ void jit_after_fork_child(void)
      * parent's aggregator): start afresh rather than walk them. */
     g_pm = NULL;
     g_consumed = 0;
+    g_poll_first = g_polls_len = 0;
     g_seen = false;
     g_problem = NULL;
     memset(&g_st, 0, sizeof g_st);

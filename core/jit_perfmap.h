@@ -6,16 +6,18 @@
  * appends to it. It is untrusted: it must be a regular file owned by our user or root,
  * not a symlink; malformed lines are counted and skipped; entries outside executable
  * memory (jit_execmem.h) are ignored. CPython's "py::" entries also give the trampoline
- * pages (jit_trampolines.h). The signal handler records the file's size with each sample
- * that has a JIT frame (one fstat), so each frame is named by the entries that existed
- * then (jitmap.h's generations).
+ * pages (jit_trampolines.h). Each sample with a JIT frame is named by the entries the map
+ * had at the follower's first look at or after the sample's time (jitmap.h's generations):
+ * the signal handler makes no system call for it (an fstat a sample cost 3-4 us, more when
+ * the kernel preempted the thread on the way out). The follower looks every tick (10 ms),
+ * so a sample is named by entries written up to one tick after it: wrong only where code
+ * ran, died and had its address reused by other code within that tick.
  *
  * `flameprof report` reads a dead process's whole map instead (jit_load_perfmap_of): then
  * nothing is checked against this process's memory.
  *
- * Threads: jit_perfmap_stamp from any thread, the signal handler included (an atomic load
- * and fstat). Everything else on one thread at a time, no lock: the aggregator thread
- * while sampling, then the report at exit or after a fork in the child; or the flameprof
+ * Threads: none of it in a signal handler. Everything on one thread at a time, no lock:
+ * the aggregator thread while sampling, then the report at exit or after a fork in the child; or the flameprof
  * command's one thread. Those may print one "flameprof:" line, allocate and use stdio. */
 #ifndef FLAMEPROF_JIT_PERFMAP_H
 #define FLAMEPROF_JIT_PERFMAP_H
@@ -30,11 +32,10 @@ void jit_poll(void);
 /* flameprof report: load the whole perf map a (dead) process left, as a final map. */
 void jit_load_perfmap_of(long pid);
 
-/* Handler: the perf map's current size, 0 if there is none. Async-signal-safe. */
-uint64_t jit_perfmap_stamp(void);
-
-/* Aggregator: the perf-map generation in force at a sample's stamp. */
-uint32_t jit_perfmap_gen(uint64_t stamp);
+/* Aggregator: the perf-map generation to name a sample taken at t_ns (CLOCK_MONOTONIC) by:
+ * the map as of the first look at or after t_ns (looking again if the last look was
+ * before it). */
+uint32_t jit_perfmap_gen(uint64_t t_ns);
 
 /* Report: the name the perf map gave pc in generation gen, copied into buf. */
 bool jit_perfmap_name(uint64_t pc, uint32_t gen, char *buf, size_t cap);

@@ -66,7 +66,7 @@ static void drain(void)
         /* Python first: python_named reads the slot's py[], which name_runtime_frames' copy
          * leaves out. */
         s = name_runtime_frames(python_named(s));
-        uint32_t pm_gen = (s->flags & RING_JIT) ? jit_perfmap_gen(s->jit_stamp) : 0;
+        uint32_t pm_gen = (s->flags & RING_JIT) ? jit_perfmap_gen(s->time_ns) : 0;
         if (s->flags & RING_METHODS)
             hotspot_note_methods(s->pcs, s->depth); /* named while the JVM still runs */
         stack_entry *e = stacks_put(g_table, s, pm_gen, s->weight, 1);

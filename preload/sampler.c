@@ -24,7 +24,6 @@
 #include "golang.h"
 #include "hotspot.h"
 #include "jit_jvmmap.h"
-#include "jit_perfmap.h"
 #include "jit_trampolines.h"
 #include "modules.h"
 #include "perfclock.h"
@@ -37,6 +36,7 @@
 static const char sampler_magic[] = "flameprof";
 
 static ring *g_ring;
+static cfi_memo *g_memo; /* CFI rows the walks looked up (cfi_memo.h); NULL: none */
 static long g_period_ns;
 static bool g_itimer; /* fallback source: setitimer, signals carry SI_KERNEL */
 static bool g_empty;  /* benchmark floor: count the signal, do nothing else */
@@ -234,7 +234,7 @@ static void take_sample(const siginfo_t *si, const ucontext_t *uc)
     if (!stack_bounds(regs.sp, &lo, &hi))
         hi = regs.sp; /* unknown stack: keep only the interrupted pc */
     unwind_ctx ctx = { modules_current(), jit_trampolines(), hotspot_interpreter(),
-                       golang_current() };
+                       golang_current(), g_memo };
     /* Interpreted frames first, then the native walk above them, then the two merged
      * where the interpreter's evaluation loop runs them (pyframes.h). A Ruby process has
      * no Python frames (npy 0) and gets its own splice (rbframes.h); each reader is off,
@@ -257,11 +257,9 @@ static void take_sample(const siginfo_t *si, const ucontext_t *uc)
     if (s->flags & RING_OFFCPU)
         atomic_fetch_add_explicit(&st_offcpu, weight, memory_order_relaxed);
     s->flags |= runtime ? RING_RUNTIME : 0;
-    if (r.outside) {
-        /* JIT code is named as of now: the perf map's length, the JVM's generation. */
-        s->jit_stamp = jit_perfmap_stamp();
+    if (r.outside) /* JIT code is named as of now: the JVM's generation; the perf map's
+                      follows from time_ns (jit_perfmap.h), with no system call here */
         s->jvm_gen = jit_jvm_gen();
-    }
     ring_publish(g_ring, s);
     atomic_fetch_add_explicit(&st_weight, weight, memory_order_relaxed);
     atomic_fetch_add_explicit(&cost_hist[cost_bucket(now_ns() - t0)], 1,
@@ -632,6 +630,8 @@ int sampler_init(unsigned freq, ring *r, bool empty)
     if (pthread_key_create(&thread_key, on_thread_exit) != 0)
         return -1;
     load_start_maps();
+    if (!g_memo)
+        g_memo = cfi_memo_new(); /* NULL is fine: the walk searches the tables */
     golang_detect(); /* before any timer: the handler reads its layout unlocked */
     /* libc's, not our interposer: the program's calls go through sampler_app_sigaction. */
     real_sigaction = (int (*)(int, const struct sigaction *, struct sigaction *))dlsym(

@@ -8,9 +8,9 @@
  * generation current when it was taken, and is resolved against the entries alive then.
  * Stacks from the same generation merge, so memory stays bounded however long the run.
  *
- * For perf maps, whose lines are written by the runtime's own threads, the signal handler
- * cannot know the generation, only the file's size (one fstat): jitmap_gen_at() turns a
- * file offset into the generation in force when the file had that size.
+ * For perf maps, whose lines are written by the runtime's own threads, the generation
+ * follows from the file's size at a moment (jit_perfmap.h): jitmap_gen_at() turns a file
+ * offset into the generation in force when the file had that size.
  *
  * Also the perf-map reader: "<hex start> <hex size> <name>\n" (with or without 0x), as
  * written by V8 (--perf-basic-prof), CPython (-X perf), the JVM and others. The file is

@@ -229,6 +229,7 @@ static void symbolize_module_close(symbolize_module *m)
     m->dwfl = NULL;
     m->dmod = NULL;
     m->main_elf = NULL;
+    m->pages = (symbolize_filepages){ 0 }; /* unmapped with the Elf */
 }
 
 /* Whether the opened file is the one profiled: the same build-id, when one was given. */
@@ -299,6 +300,7 @@ static void symbolize_module_load(symbolize_module *m)
         return;
     }
     symbolize_symtab_build(m);
+    symbolize_filepages_drop(&m->pages, m->main_elf); /* the whole symbol table: read once */
     m->state = SYMBOLIZE_READY;
 }
 
@@ -689,7 +691,10 @@ size_t symbolize_pc(symbolizer *s, int id, uint64_t pc, bool is_return_address,
         return n;
     }
     symbolize_frame frames[SYMBOLIZE_MAX_FRAMES];
-    size_t n = symbolize_resolve(s, s->modules[idx], pc, is_return_address, frames);
+    symbolize_module *m = s->modules[idx];
+    size_t n = symbolize_resolve(s, m, pc, is_return_address, frames);
+    if (m->main_elf != NULL)
+        symbolize_filepages_used(&m->pages, m->main_elf);
     symbolize_cache_store(s, &key, frames, n);
     if (n > max)
         n = max;

@@ -13,6 +13,7 @@
 #define FLAMEPROF_SYMBOLIZE_INT_H
 
 #include "diskcache.h"
+#include "filepages.h"
 #include "index.h"
 #include "symbolize.h"
 
@@ -27,6 +28,13 @@ typedef struct symbolize_sym {
     const char *raw;     /* points into the Dwfl's string table, valid until dwfl_end */
     const char *name;    /* demangled and interned on first use */
 } symbolize_sym;
+
+/* A symbol of several equally ranked aliases: its raw name is chosen (by name) on first
+ * lookup, so that building the table reads no names at all. */
+typedef struct symbolize_tie {
+    symbolize_span at; /* [start, start + 1): the symbol's span.lo */
+    const char *raw;
+} symbolize_tie;
 
 typedef struct symbolize_fn_range {
     symbolize_span span; /* CU-relative (unbiased) addresses */
@@ -92,8 +100,11 @@ typedef struct symbolize_module {
     Elf *main_elf;    /* owned by the Dwfl once find_elf handed it over */
     Elf *pending_elf; /* opened by us, not yet handed to the Dwfl */
     int pending_fd;
+    symbolize_filepages pages; /* main_elf's mapped pages, given back now and then */
     symbolize_sym *syms;
     size_t nsyms;
+    symbolize_tie *ties; /* aliases only names can choose between (symtab.c), by start */
+    size_t nties;
     symbolize_cu *cus;
     size_t ncus, cus_cap;
     symbolize_htab cu_index;

@@ -33,8 +33,9 @@ static size_t symbolize_underscores(const char *s)
     return n;
 }
 
-/* Sort by address, best alias first: global, sized, fewer leading underscores, shorter,
- * then alphabetical so the choice never depends on symbol table order. */
+/* Sort by address, best alias first: global, sized. Names are not read here: comparing
+ * aliases by name touched most of a big string table (node: 7 MB of .strtab resident at
+ * exit, for a few hundred names used); ties are left to symbolize_best_name. */
 static int symbolize_cand_cmp(const void *pa, const void *pb)
 {
     const symbolize_cand *a = pa, *b = pb;
@@ -44,13 +45,20 @@ static int symbolize_cand_cmp(const void *pa, const void *pb)
         return b->bind_rank - a->bind_rank;
     if ((a->size != 0) != (b->size != 0))
         return a->size != 0 ? -1 : 1;
-    size_t ua = symbolize_underscores(a->raw), ub = symbolize_underscores(b->raw);
+    return 0;
+}
+
+/* Among equally ranked aliases: fewer leading underscores, shorter, then alphabetical, so
+ * the choice never depends on symbol table order. */
+static int symbolize_name_cmp(const char *a, const char *b)
+{
+    size_t ua = symbolize_underscores(a), ub = symbolize_underscores(b);
     if (ua != ub)
         return ua < ub ? -1 : 1;
-    size_t la = strlen(a->raw), lb = strlen(b->raw);
+    size_t la = strlen(a), lb = strlen(b);
     if (la != lb)
         return la < lb ? -1 : 1;
-    return strcmp(a->raw, b->raw);
+    return strcmp(a, b);
 }
 
 typedef struct symbolize_sec_memo {
@@ -79,7 +87,9 @@ static uint64_t symbolize_section_end(symbolize_sec_memo *memo, Elf *elf, GElf_W
 static bool symbolize_is_function(const GElf_Sym *sym, GElf_Word shndx, const char *name)
 {
     int type = GELF_ST_TYPE(sym->st_info);
-    return name != NULL && name[0] != '\0' && (type == STT_FUNC || type == STT_GNU_IFUNC)
+    /* st_name, not name[0]: reading every name would touch the whole string table (node:
+     * 7 MB of .strtab resident at exit for a few hundred names used). */
+    return name != NULL && sym->st_name != 0 && (type == STT_FUNC || type == STT_GNU_IFUNC)
            && shndx != SHN_UNDEF && shndx != (GElf_Word)-1 && shndx != SHN_ABS;
 }
 
@@ -129,41 +139,103 @@ static uint64_t symbolize_unsized_end(const symbolize_cand *c, size_t i, size_t 
     return end > c[i].start ? end : c[i].start + 1;
 }
 
+/* Does c[j] rank as high as c[best] (so only names can tell them apart)? */
+static bool symbolize_tied(const symbolize_cand *c, size_t best, size_t j)
+{
+    return symbolize_cand_cmp(&c[best], &c[j]) == 0;
+}
+
+/* The group's raw name: its best candidate's, or NULL with its tied ones noted in ties[]
+ * (then chosen on first lookup). False if memory is short. */
+static bool symbolize_group_name(symbolize_module *m, const symbolize_cand *c, size_t group,
+                                 size_t end, size_t *ties_cap, const char **raw)
+{
+    size_t tied = 1;
+    while (group + tied < end && symbolize_tied(c, group, group + tied))
+        tied++;
+    *raw = tied == 1 ? c[group].raw : NULL;
+    if (tied == 1)
+        return true;
+    if (m->nties + tied > *ties_cap) {
+        size_t cap = (*ties_cap ? *ties_cap * 2 : 256) + tied;
+        symbolize_tie *t = realloc(m->ties, cap * sizeof *t);
+        if (t == NULL)
+            return false;
+        m->ties = t;
+        *ties_cap = cap;
+    }
+    for (size_t j = group; j < group + tied; j++)
+        m->ties[m->nties++] = (symbolize_tie){ { c[j].start, c[j].start + 1 }, c[j].raw };
+    return true;
+}
+
+/* The table is written over the candidates it is made from (node: 86,000 symbols, 2.7 MB
+ * less at exit): entry k (32 bytes) never reaches a candidate (40 bytes) still to be read,
+ * since k <= the group being read and every later read is past it. */
+_Static_assert(sizeof(symbolize_sym) <= sizeof(symbolize_cand), "syms fit over the cands");
+
 void symbolize_symtab_build(symbolize_module *m)
 {
-    size_t n;
+    size_t n, ties_cap = 0;
     symbolize_cand *c = symbolize_collect(m, &n);
-    if (c == NULL || n == 0 || (m->syms = malloc(n * sizeof *m->syms)) == NULL) {
+    if (c == NULL || n == 0) {
         free(c);
         return;
     }
     qsort(c, n, sizeof *c, symbolize_cand_cmp);
     Dwarf_Addr module_end = 0;
     dwfl_module_info(m->dmod, NULL, NULL, &module_end, NULL, NULL, NULL, NULL);
+    symbolize_sym *syms = (symbolize_sym *)(void *)c;
+    size_t nsyms = 0;
     for (size_t i = 0; i < n;) {
         size_t group = i;
         uint64_t size = 0;
         for (; i < n && c[i].start == c[group].start; i++)
             if (c[i].size > size)
                 size = c[i].size; /* an unsized alias must not shrink a sized one */
-        uint64_t end = size ? c[group].start + size
-                            : symbolize_unsized_end(c, group, n, module_end);
-        if (end < c[group].start)
+        uint64_t start = c[group].start;
+        uint64_t end = size ? start + size : symbolize_unsized_end(c, group, n, module_end);
+        if (end < start)
             end = UINT64_MAX;
-        m->syms[m->nsyms++] = (symbolize_sym){ { c[group].start, end }, c[group].raw, NULL };
+        const char *raw;
+        if (!symbolize_group_name(m, c, group, i, &ties_cap, &raw))
+            raw = c[group].raw; /* memory short: any of the best aliases */
+        syms[nsyms++] = (symbolize_sym){ { start, end }, raw, NULL }; /* c[group] read */
     }
-    free(c);
+    symbolize_sym *fit = realloc(syms, nsyms * sizeof *syms);
+    m->syms = fit != NULL ? fit : syms;
+    m->nsyms = nsyms;
+}
+
+/* The best name among the tied aliases at start (the last of them is the one found). */
+static const char *symbolize_best_name(const symbolize_module *m, uint64_t start)
+{
+    const char *best = NULL;
+    size_t i = symbolize_span_find(m->ties, m->nties, sizeof *m->ties, start);
+    for (; i != SIZE_MAX && m->ties[i].at.lo == start; i = i > 0 ? i - 1 : SIZE_MAX)
+        if (best == NULL || symbolize_name_cmp(m->ties[i].raw, best) < 0)
+            best = m->ties[i].raw;
+    return best;
 }
 
 symbolize_sym *symbolize_symtab_lookup(symbolize_module *m, uint64_t a)
 {
     size_t i = symbolize_span_find(m->syms, m->nsyms, sizeof *m->syms, a);
-    return i != SIZE_MAX ? &m->syms[i] : NULL;
+    if (i == SIZE_MAX)
+        return NULL;
+    symbolize_sym *sym = &m->syms[i];
+    if (sym->raw == NULL)
+        sym->raw = symbolize_best_name(m, sym->span.lo);
+    /* st_name was only checked non-zero (symbolize_is_function): a name that is "" after
+     * all (a corrupt table) names nothing. */
+    return sym->raw != NULL && sym->raw[0] != '\0' ? sym : NULL;
 }
 
 void symbolize_symtab_release(symbolize_module *m)
 {
     free(m->syms);
+    free(m->ties);
     m->syms = NULL;
-    m->nsyms = 0;
+    m->ties = NULL;
+    m->nsyms = m->nties = 0;
 }

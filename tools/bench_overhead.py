@@ -15,6 +15,10 @@ Targets (a missing runtime is skipped, loudly):
   python0    python3 -c pass
   chromium   chromium --headless --dump-dom of a page running JavaScript for 2 s, sandbox
              off (CPU: the browser and the children it waited for)
+  tsc        node running TypeScript's compiler: `node tsc.js --noEmit typescript.d.ts` (the
+             typescript package: --typescript DIR, else npm installs it into the work dir)
+  javac      javac on a generated Java file of ~400 lines (200 methods)
+  python     Debian's python3 on a stdlib-heavy script (bench_python.py's workload)
 Modes:
   none       without the library
   warm       the library, caches warm ($XDG_CACHE_HOME/flameprof: unwind tables and
@@ -24,12 +28,18 @@ Modes:
   perf       `perf record -F 997 -g` (root only), for reference
   bwarm,bcold  warm and cold with the library of --baseline BUILD (e.g. main's build): the
              before/after of a change in one interleaved run
+  flags      no library, but the flags it gives node (NODE_OPTIONS=--perf-basic-prof
+             --interpreted-frames-native-stack): V8's own share of the cost
+With the library, the handler's median and p99 (the summary line of the process with the
+most samples) are printed too, as medians over the runs.
 
 Figures are medians over the pairs of each mode's ratio to the run without the library
 just before or after it (pairs are interleaved, so a load spike hits both sides).
 
     python3 tools/bench_overhead.py --build build [--pairs 5] [--targets small,true,loop200]
         [--baseline ../main/build] [--modes none,warm,cold,bwarm,bcold]
+    python3 tools/bench_overhead.py --targets tsc,javac,python --modes none,flags,warm,bwarm \
+        --baseline ../main/build
 """
 import argparse
 import os
@@ -43,6 +53,7 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests",
                                 "common"))
 import fptest  # noqa: E402  clean environment, the summary line's parser
+from bench_python import WORKLOAD as PYTHON_WORKLOAD  # noqa: E402
 
 SMALL_C = r"""
 #include <math.h>
@@ -85,6 +96,32 @@ document.getElementById('t').textContent = 'done ' + (busy(2000) > 0);
 """
 
 
+def java_source(methods=200):
+    """A compilation unit of about 2 lines a method: generics, lambdas, string switch."""
+    out = ["import java.util.*;", "import java.util.function.*;", "public class Big {"]
+    for i in range(methods):
+        out.append(f"  static <T extends Comparable<T>> List<T> m{i}(List<T> xs, Function<T, T> f) "
+                   f"{{ List<T> r = new ArrayList<>(); for (T x : xs) {{ switch (String.valueOf(x)) "
+                   f"{{ case \"a{i}\": r.add(f.apply(x)); break; default: r.add(x); }} }} "
+                   f"r.sort(Comparator.naturalOrder()); return r; }}")
+    out.append("  public static void main(String[] a) { System.out.println(m0(List.of(\"x\"), s -> s)); }")
+    out.append("}")
+    return "\n".join(out) + "\n"
+
+
+def typescript_dir(a, work):
+    """The typescript package: --typescript, else installed with npm into the work dir."""
+    if a.typescript:
+        return a.typescript
+    if not shutil.which("npm"):
+        return None
+    r = subprocess.run(["npm", "install", "--silent", "--no-audit", "--no-fund", "--prefix",
+                        work, "typescript@5"], stdout=subprocess.DEVNULL,
+                       stderr=subprocess.PIPE, text=True)
+    d = os.path.join(work, "node_modules", "typescript")
+    return d if r.returncode == 0 and os.path.isdir(d) else None
+
+
 def run(cmd, env, cwd):
     _runs[0] += 1  # "{n}" in an argument: a fresh name every run (Chromium's profile dir)
     cmd = [c.replace("{n}", str(_runs[0])) for c in cmd]
@@ -95,7 +132,13 @@ def run(cmd, env, cwd):
     _, status, ru = os.wait4(p.pid, 0)
     wall = time.monotonic() - t0
     p.stderr.close()
-    if status != 0:
+    if "--perf-basic-prof" in env.get("NODE_OPTIONS", ""):  # mode flags: the map V8 left
+        try:
+            os.unlink(f"/tmp/perf-{p.pid}.map")
+        except OSError:
+            pass
+    if status != 0 and not (cmd[-1].endswith("typescript.d.ts") and os.WEXITSTATUS(status) == 2):
+        # (tsc exits 2 on typescript.d.ts without --lib: type errors, the same in every mode)
         sys.exit(f"bench: {cmd} failed ({status}): {err[-2000:]}")
     return ru.ru_utime + ru.ru_stime, wall, ru.ru_maxrss / 1024.0, err
 
@@ -123,8 +166,30 @@ def targets(a, work):
             f.write(NODE_JS)
         t["node"] = ["node", js]
         t["node0"] = ["node", "-e", "0"]
+        ts = typescript_dir(a, work) if "tsc" in a.targets else None
+        if ts:
+            dts = os.path.join(work, "typescript.d.ts")
+            shutil.copy(os.path.join(ts, "lib", "typescript.d.ts"), dts)
+            t["tsc"] = ["node", os.path.join(ts, "lib", "tsc.js"), "--noEmit", dts]
+        elif "tsc" in a.targets:
+            print("bench: SKIP tsc: no typescript package (--typescript DIR, or npm)")
     else:
-        print("bench: SKIP node: no node on PATH")
+        print("bench: SKIP node, tsc: no node on PATH")
+    if shutil.which("javac"):
+        src = os.path.join(work, "Big.java")
+        with open(src, "w") as f:
+            f.write(java_source())
+        os.makedirs(os.path.join(work, "classes"), exist_ok=True)
+        t["javac"] = ["javac", "-d", os.path.join(work, "classes"), src]
+    elif "javac" in a.targets:
+        print("bench: SKIP javac: no javac on PATH")
+    if os.path.exists(a.python):
+        py = os.path.join(work, "stdlib.py")
+        with open(py, "w") as f:
+            f.write(PYTHON_WORKLOAD)
+        t["python"] = [a.python, py]
+    elif "python" in a.targets:
+        print(f"bench: SKIP python: no {a.python}")
     t["python0"] = ["python3", "-c", "pass"]
     if shutil.which("chromium"):
         page = os.path.join(work, "page.html")
@@ -149,6 +214,8 @@ def modes(a, lib, work):
         bprof = dict(prof, LD_PRELOAD=blib, XDG_CACHE_HOME=os.path.join(work, "bcache"))
         m["bwarm"] = (bprof, None)
         m["bcold"] = (dict(bprof, FLAMEPROF_SYMCACHE="0"), None)
+    m["flags"] = (dict(base, NODE_OPTIONS="--perf-basic-prof --interpreted-frames-native-stack"),
+                  None)
     if os.geteuid() == 0 and shutil.which("perf") and "perf" in a.modes:
         m["perf"] = (base, ["perf", "record", "-q", "-F", "997", "-g", "-o",
                             os.path.join(work, "perf.data"), "--"])
@@ -163,6 +230,8 @@ def main():
     ap.add_argument("--targets", default="small,true,loop200,node")
     ap.add_argument("--modes", default="none,warm,cold,perf,bwarm,bcold")
     ap.add_argument("--baseline", help="another build's library for the bwarm/bcold modes")
+    ap.add_argument("--typescript", help="the typescript package's directory (for tsc)")
+    ap.add_argument("--python", default="/usr/bin/python3", help="the python of 'python'")
     a = ap.parse_args()
     a.targets, a.modes = a.targets.split(","), a.modes.split(",")
     lib = os.path.abspath(os.path.join(a.build, "preload", "libflameprof.so"))
@@ -177,13 +246,18 @@ def main():
                     run(cmd, md[m][0], work)
             res = {m: [] for m in md}
             rep = {m: [] for m in md}
+            cost = {m: [] for m in md}
             order = list(md)
             for i in range(a.pairs):
                 for m in order[i % len(order):] + order[:i % len(order)]:
                     env, pre = md[m]
                     cpu, wall, rss, err = run((pre or []) + cmd, env, work)
                     res[m].append((cpu, wall, rss))
-                    rep[m] += [s["report_ms"] for s in summaries(err) if "report_ms" in s]
+                    sums = summaries(err)
+                    rep[m] += [s["report_ms"] for s in sums if "report_ms" in s]
+                    main_proc = max(sums, key=lambda s: s.get("weight", 0), default=None)
+                    if main_proc and "median_us" in main_proc:
+                        cost[m].append((main_proc["median_us"], main_proc.get("p99_us", 0)))
                     shutil.rmtree(os.path.join(work, "out"))
                     os.mkdir(os.path.join(work, "out"))
             med = {m: [statistics.median(x[k] for x in v) for k in range(3)]
@@ -198,6 +272,9 @@ def main():
                 if rep[m]:
                     extra = (f"  report median {statistics.median(rep[m]):.0f} ms over "
                              f"{len(rep[m])} summaries")
+                if cost[m]:
+                    extra += (f"  handler median {statistics.median(c[0] for c in cost[m]):.2f}"
+                              f" us p99 {statistics.median(c[1] for c in cost[m]):.2f} us")
                 print(f"  {m:5s} CPU {cpu * 1000:8.1f} ms x{r[0]:.3f} (+{(cpu - n0[0]) * 1000:.1f} ms)"
                       f"  wall {wall * 1000:8.1f} ms x{r[1]:.3f}  RSS {rss:.0f} MB "
                       f"(+{rss - n0[2]:.1f}){extra}")

@@ -24,7 +24,7 @@
 
 enum {
     RING_TRUNCATED = 1, /* the stack went on past RING_MAX_DEPTH */
-    RING_JIT = 2,       /* some pc lies in no module: jit_stamp and jvm_gen matter */
+    RING_JIT = 2,       /* some pc lies in no module: time_ns and jvm_gen name it */
     RING_METHODS = 4,   /* some pcs hold interpreted methods (UNWIND_METHOD_TAG) */
     RING_OFFCPU = 8,    /* wall mode: the thread was inside a system call (off CPU) */
     RING_PY = 16,       /* Python frames spliced in: pcs hold RING_PY_PC(k) for py[k] */
@@ -57,7 +57,6 @@ typedef struct ring_sample {
     uint16_t depth;
     uint16_t flags;  /* RING_TRUNCATED, RING_JIT */
     uint32_t jvm_gen;   /* JVMTI code generation when taken (RING_JIT only) */
-    uint64_t jit_stamp; /* size of the perf map when taken (RING_JIT only) */
     uint64_t time_ns;   /* CLOCK_MONOTONIC when taken: the sample's place in the timeline */
     uint64_t pcs[RING_MAX_DEPTH]; /* leaf first */
     uint32_t npy;                 /* Python frames in py (RING_PY only) */

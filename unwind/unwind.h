@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cfi_memo.h"
 #include "golang.h"
 #include "modules.h"
 
@@ -49,6 +50,7 @@ typedef struct unwind_ctx {
     const golang_layout *go;          /* a Go program's layout (may be NULL): the walk
                                          crosses from the system stack to the goroutine's
                                          (golang.h), and reads are bounded by that stack */
+    cfi_memo *memo;                   /* may be NULL: every lookup searches the tables */
 } unwind_ctx;
 
 typedef struct unwind_result {

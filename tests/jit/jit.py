@@ -26,12 +26,16 @@ Tests (each prints every assertion with its numbers; exit 0 pass, 1 fail, 77 ski
                                      100-deep recursion, without -X perf
   python-3.12-optout / -3.13-optout  FLAMEPROF_PYTHON=0: no py:: frames, no _[p] frames
   hostile-symlink / -fifo / -other-owner / -lines   untrusted /tmp/perf-PID.map (hostile_map.c)
+  reuse             one code address reused by 6 functions in turn, each named by a line
+                    appended to the map just before it runs (reuse_map.c): under phase_<i>
+                    the leaf is reuse_fn_<i> (named as of the sample, not by the final map)
 
 A runtime that cannot be found is a SKIP (exit 77, with a `SKIP:` line), never a pass.
 --sabotage turns one expectation of the test into a wrong one: the test must then fail (it
 shows that the test can fail).
 
 usage: jit.py TEST --lib libflameprof.so [--node PATH] [--python PATH] [--hostile PATH]
+                 [--reuse PATH]
 """
 
 import argparse
@@ -534,6 +538,35 @@ def test_hostile(ctx, ck, mode):
         ck.check(b'\t' not in raw, 'no TAB in the folded file', '')
 
 
+def test_reuse(ctx, ck):
+    prog = ctx.args.reuse
+    if not prog or not os.path.isfile(prog):
+        raise Skip(f'reuse_map program not built: {prog}')
+    r = run([os.path.abspath(prog)], ctx.lib, ctx.out())
+    ck.check(r.returncode == 0 and 'result=ok' in r.stdout, 'reuse_map exits 0, result=ok',
+             f'status {r.returncode}, {r.stdout.strip()!r}')
+    prof = load_profile(ck, ctx, r, 'reuse_map')
+    if not prof:
+        return
+    phases = 6
+    for i in range(phases):
+        caller = f'phase_{i}'
+        # Sabotage: the name the final map gives the address, for every phase.
+        leaf = f'reuse_fn_{phases - 1 if ctx.sabotage else i}_[j]'
+        # The stacks under phase_<i> that hold a JIT frame (the rest are its loop's own
+        # clock reads): that frame must be reuse_fn_<i>.
+        jit = lambda fr: caller in fr and any(f.endswith('_[j]') for f in fr)
+        tot = prof.weight(jit)
+        good = prof.weight(lambda fr: jit(fr) and fr[-1] == leaf)
+        leaves = {}
+        for fr, c in prof.stacks:
+            if jit(fr):
+                leaves[fr[-1]] = leaves.get(fr[-1], 0) + c
+        ck.check(tot >= 50 and good >= 0.97 * tot,
+                 f'>= 97% of the JIT samples under {caller} (>= 50) are named {leaf}',
+                 f'{pct(good, tot):.2f}% of {tot}; JIT leaves {leaves}')
+
+
 def main():
     tests = {
         'node-split': test_node_split,
@@ -547,6 +580,7 @@ def main():
     for m in ('symlink', 'fifo', 'other-owner'):
         tests[f'hostile-{m}'] = lambda ctx, ck, m=m: test_hostile(ctx, ck, m)
     tests['hostile-lines'] = lambda ctx, ck: test_hostile(ctx, ck, 'hostile')
+    tests['reuse'] = test_reuse
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument('test', choices=sorted(tests))
@@ -554,6 +588,7 @@ def main():
     ap.add_argument('--node', help='node found at configure time (or "none")')
     ap.add_argument('--python', help='python3.X found at configure time (or "none")')
     ap.add_argument('--hostile', help='the hostile_map program')
+    ap.add_argument('--reuse', help='the reuse_map program')
     ap.add_argument('--keep', action='store_true', help='keep the temporary files')
     ap.add_argument('--sabotage', action='store_true',
                     help='assert a wrong expectation: the test must fail')

@@ -64,3 +64,12 @@ __attribute__((noinline)) int symfix_rust_impl(void)
 {
     return symfix_sink + 2;
 }
+
+/* Aliases at one address, all global: only names can choose between them (symtab.c). */
+__attribute__((noinline)) int symfix_alias_target(int x)
+{
+    return x * 3 + symfix_sink;
+}
+extern int symfix_al(int x) __attribute__((alias("symfix_alias_target")));
+extern int __symfix_a(int x) __attribute__((alias("symfix_alias_target")));
+extern int symfix_alias_weak(int x) __attribute__((weak, alias("symfix_alias_target")));

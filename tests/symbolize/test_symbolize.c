@@ -221,6 +221,26 @@ static void test_full_library(const fixture *f)
     symbolize_free(s);
 }
 
+/* Aliases at one address, equally ranked (global, sized): the name with fewer leading
+ * underscores, then the shorter, whatever the table order. And names still right after the
+ * module file's pages were given back (filepages.h: every 64 lookups): 200 lookups first. */
+static void test_aliases_and_dropped_pages(const fixture *f)
+{
+    symbolizer *s = symbolize_new();
+    CHECKF(symbolize_add_module(s, 1, f->path, f->bias, NULL, 0) == 0, "add_module");
+    uint64_t outer = fixture_sym(f, "symfix_outer");
+    symbolize_frame fr[16];
+    for (uint64_t k = 1; k <= 200; k++) /* any names: only the page drops matter here */
+        symbolize_pc(s, 1, outer + k, false, fr, 16);
+    expect_frames(s, 1, fixture_sym(f, "symfix_alias_target"), false, 16,
+                  "aliases at one address", "symfix_al", NULL);
+    expect_frames(s, 1, fixture_sym(f, "_ZN2ns5Klass6methodEi"), false, 1,
+                  "C++ method after the pages were dropped", "ns::Klass::method(int)", NULL);
+    expect_frames(s, 1, fixture_static_addr(f), false, 16,
+                  "static function after the pages were dropped", "symfix_static_leaf", NULL);
+    symbolize_free(s);
+}
+
 static void test_inline(const fixture *f, const char *path, const char *what)
 {
     int (*outer)(int);
@@ -671,6 +691,7 @@ int main(int argc, char **argv)
     setenv("XDG_CACHE_HOME", tmp_path("xdg"), 1);
     fixture full = fixture_load(cfg.lib), noid = fixture_load(cfg.noid_lib);
     test_full_library(&full);
+    test_aliases_and_dropped_pages(&full);
     test_inline(&full, cfg.lib, "inline in the -g library");
     test_inline(&full, cfg.noaranges, "inline without .debug_aranges");
     test_sources(&full, cfg.lib);

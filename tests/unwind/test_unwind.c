@@ -7,7 +7,8 @@
  * is based on rbx (a stack realigner, as glibc's lazy-binding resolver), below a leaf whose
  * CFI never mentions rbx: rbx is callee-saved, so the leaf leaves it as it was and the walk
  * goes on through the realigner. It also prints the median walk cost (a figure, not an
- * assertion). */
+ * assertion). Every sample is walked again through the CFI memo (cold, then warm): the
+ * frames must be the same. */
 #include <dlfcn.h>
 #include <link.h>
 #include <pthread.h>
@@ -36,6 +37,15 @@ static uint64_t g_cost_ns[4096];
 static atomic_uint g_ncost;
 static volatile unsigned g_sink; /* unsigned: it wraps, by design */
 static uint64_t g_capture_lo, g_capture_hi; /* capture only a sample interrupted here (0: any) */
+static cfi_memo *g_memo;
+static atomic_uint g_memo_walks, g_memo_diffs;
+
+static bool same_walk(const unwind_result *a, const uint64_t *pa, const unwind_result *b,
+                      const uint64_t *pb)
+{
+    return a->depth == b->depth && a->outside == b->outside && a->truncated == b->truncated &&
+           memcmp(pa, pb, a->depth * sizeof *pa) == 0;
+}
 
 static void on_prof(int sig, siginfo_t *si, void *ucv)
 {
@@ -44,9 +54,17 @@ static void on_prof(int sig, siginfo_t *si, void *ucv)
     unwind_regs r = unwind_regs_of(ucv);
     uint64_t pcs[MAX];
     uint64_t t0 = walk_test_now_ns();
-    unwind_ctx ctx = { modules_current(), NULL, NULL, NULL };
+    unwind_ctx ctx = { modules_current(), NULL, NULL, NULL, NULL };
     unwind_result res = unwind_walk(&ctx, r, g_stack_hi, pcs, MAX);
     uint64_t t1 = walk_test_now_ns();
+    uint64_t memo_pcs[MAX];
+    ctx.memo = g_memo;
+    for (int pass = 0; pass < 2; pass++) { /* filling the memo, then answered by it */
+        unwind_result mr = unwind_walk(&ctx, r, g_stack_hi, memo_pcs, MAX);
+        atomic_fetch_add(&g_memo_walks, 1);
+        if (!same_walk(&res, pcs, &mr, memo_pcs))
+            atomic_fetch_add(&g_memo_diffs, 1);
+    }
     unsigned i = atomic_fetch_add(&g_ncost, 1);
     if (i < 4096)
         g_cost_ns[i] = t1 - t0;
@@ -172,6 +190,38 @@ static void check_cfi_lookup(void)
            mismatches, checked);
 }
 
+/* The memo answers only the address and generation it was given, with the row it was
+ * given; an entry taken over by another address no longer answers the first. */
+static void check_cfi_memo(void)
+{
+    cfi_memo *m = cfi_memo_new();
+    CHECKF(m != NULL, "a memo is mapped");
+    if (!m)
+        return;
+    cfi_row row = { 0x120, 16, -16, CFI_FP_SAME, CFI_CFA_RSP, 0 }, got;
+    CHECKF(!cfi_memo_get(m, 0x401000, 3, &got), "an empty memo answers nothing");
+    cfi_memo_put(m, 0x401000, 3, &row);
+    CHECKF(cfi_memo_get(m, 0x401000, 3, &got) && memcmp(&got, &row, sizeof row) == 0,
+           "a memoized row comes back whole");
+    CHECKF(!cfi_memo_get(m, 0x401000, 4, &got), "another module-map generation misses");
+    CHECKF(!cfi_memo_get(m, 0x401001, 3, &got), "another address misses");
+    size_t displaced = 0, wrong = 0;
+    for (uint64_t a = 0x500000; a < 0x500000 + 300000; a += 3) { /* fill past its size */
+        cfi_row r2 = row;
+        r2.cfa_off = (int32_t)(a & 0xffff);
+        cfi_memo_put(m, a, 3, &r2);
+    }
+    for (uint64_t a = 0x500000; a < 0x500000 + 300000; a += 3) {
+        if (!cfi_memo_get(m, a, 3, &got))
+            displaced++;
+        else if (got.cfa_off != (int32_t)(a & 0xffff))
+            wrong++;
+    }
+    CHECKF(wrong == 0 && displaced > 0 && displaced < 100000,
+           "a full memo: %zu rows displaced, %zu wrong", displaced, wrong);
+    cfi_memo_free(m);
+}
+
 /* Interpreter frames on a made-up frame-pointer stack: a frame whose pc is in the
  * interpreter's code and whose method slot (fp - 24) holds a plausible pointer is written
  * as UNWIND_METHOD_TAG | that pointer; a slot not set up yet (misaligned) or a frame
@@ -189,7 +239,7 @@ static void check_interpreter_frames(void)
     st[17] = 0x1235, st[20] = fp_c, st[21] = interp_lo + 0x300; /* B (slot not set) -> C */
     st[29] = m_c, st[32] = fp_d, st[33] = ra_d;                /* C -> D (not interpreted) */
     unwind_regs r = { interp_lo + 0x10, (uint64_t)(uintptr_t)&st[0], fp_a, 0 };
-    unwind_ctx ctx = { NULL, NULL, &in, NULL };
+    unwind_ctx ctx = { NULL, NULL, &in, NULL, NULL };
     uint64_t pcs[8];
     unwind_result res = unwind_walk(&ctx, r, (uint64_t)(uintptr_t)&st[64], pcs, 8);
     CHECKF(res.depth == 4 && res.methods == 2, "interpreter walk: depth %zu, methods %zu",
@@ -230,6 +280,8 @@ int main(void)
     CHECKF(modules_current() && modules_current()->len > 2, "module map has the exe and libc");
     check_cfi_lookup();
     check_interpreter_frames();
+    check_cfi_memo();
+    g_memo = cfi_memo_new();
 
     walk_test_sigprof(on_prof, 1);
     recurse(DEPTH);
@@ -252,6 +304,9 @@ int main(void)
     CHECKF(i < n && in_range(&mainf, g_pcs[i]), "main follows the recursion");
     CHECKF(n > 0 && in_range(&start, g_pcs[n - 1]), "the walk ends in _start");
     CHECKF(!g_res.truncated, "not truncated");
+    CHECKF(atomic_load(&g_memo_walks) > 0 && atomic_load(&g_memo_diffs) == 0,
+           "%u of %u walks through the memo differ from the plain walk",
+           atomic_load(&g_memo_diffs), atomic_load(&g_memo_walks));
     if (check_failures)
         dump();
 

@@ -1,0 +1,106 @@
+/* cfi_memo.c - a direct-mapped, seqlock-per-entry memo of CFI rows; see cfi_memo.h. */
+#include "cfi_memo.h"
+
+#include <stdatomic.h>
+#include <string.h>
+#include <sys/mman.h>
+
+enum { MEMO_BITS = 16, MEMO_ENTRIES = 1 << MEMO_BITS, HUGE_PAGE = 2 << 20 };
+
+/* 32 bytes: two entries a cache line, never one split across two. The row is kept as two
+ * words so every field is an atomic access (readers race with writers by design). */
+typedef struct memo_entry {
+    _Atomic uint32_t seq; /* odd while written */
+    _Atomic uint32_t gen;
+    _Atomic uint64_t addr;
+    _Atomic uint64_t row[2];
+} memo_entry;
+
+_Static_assert(sizeof(memo_entry) == 32, "a memo entry is 32 bytes");
+_Static_assert(sizeof(cfi_row) == 16, "a cfi_row is two words");
+
+struct cfi_memo {
+    memo_entry e[MEMO_ENTRIES];
+};
+
+cfi_memo *cfi_memo_new(void)
+{
+    /* One huge page's worth, aligned to one, so the kernel can back it with a single huge
+     * page (MADV_HUGEPAGE; "madvise" is the usual setting). Over-map and trim to align. */
+    size_t size = sizeof(cfi_memo);
+    _Static_assert(sizeof(cfi_memo) == HUGE_PAGE, "the memo is one huge page");
+    char *p = mmap(NULL, size + HUGE_PAGE, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED)
+        return NULL;
+    uintptr_t start = ((uintptr_t)p + HUGE_PAGE - 1) & ~(uintptr_t)(HUGE_PAGE - 1);
+    if (start > (uintptr_t)p)
+        munmap(p, start - (uintptr_t)p);
+    size_t tail = (size_t)((uintptr_t)p + size + HUGE_PAGE - (start + size));
+    if (tail)
+        munmap((char *)(start + size), tail);
+#ifdef MADV_HUGEPAGE
+    madvise((void *)start, size, MADV_HUGEPAGE); /* a hint: refused is fine */
+#endif
+    return (cfi_memo *)start;
+}
+
+void cfi_memo_free(cfi_memo *m)
+{
+    if (m)
+        munmap(m, sizeof *m);
+}
+
+static memo_entry *slot(const cfi_memo *m, uint64_t addr)
+{
+    uint64_t h = (addr * 0x9e3779b97f4a7c15ull) >> (64 - MEMO_BITS);
+    return (memo_entry *)&m->e[h];
+}
+
+bool cfi_memo_get(const cfi_memo *m, uint64_t addr, uint32_t gen, cfi_row *out)
+{
+    if (!m)
+        return false;
+    memo_entry *e = slot(m, addr);
+    uint32_t s1 = atomic_load_explicit(&e->seq, memory_order_acquire);
+    if (s1 & 1)
+        return false;
+    uint64_t a = atomic_load_explicit(&e->addr, memory_order_relaxed);
+    uint32_t g = atomic_load_explicit(&e->gen, memory_order_relaxed);
+    uint64_t w[2] = { atomic_load_explicit(&e->row[0], memory_order_relaxed),
+                      atomic_load_explicit(&e->row[1], memory_order_relaxed) };
+    atomic_thread_fence(memory_order_acquire);
+    if (atomic_load_explicit(&e->seq, memory_order_relaxed) != s1 || a != addr || g != gen ||
+        s1 == 0)
+        return false; /* changed under us, another address, or never written */
+    memcpy(out, w, sizeof *out);
+    return true;
+}
+
+void cfi_memo_prefetch(const cfi_memo *m, uint64_t addr)
+{
+    if (m)
+        __builtin_prefetch(slot(m, addr));
+}
+
+void cfi_memo_put(cfi_memo *m, uint64_t addr, uint32_t gen, const cfi_row *row)
+{
+    if (!m)
+        return;
+    memo_entry *e = slot(m, addr);
+    uint32_t s = atomic_load_explicit(&e->seq, memory_order_relaxed);
+    if ((s & 1) || !atomic_compare_exchange_strong_explicit(&e->seq, &s, s + 1,
+                                                            memory_order_acquire,
+                                                            memory_order_relaxed))
+        return; /* another thread is writing it: its row will do */
+    /* Whoever reads one of the words below also sees the odd number after it. */
+    atomic_thread_fence(memory_order_release);
+    uint64_t w[2];
+    memcpy(w, row, sizeof w);
+    atomic_store_explicit(&e->addr, addr, memory_order_relaxed);
+    atomic_store_explicit(&e->gen, gen, memory_order_relaxed);
+    atomic_store_explicit(&e->row[0], w[0], memory_order_relaxed);
+    atomic_store_explicit(&e->row[1], w[1], memory_order_relaxed);
+    /* 0 means "never written": a wrap past it skips to 2. */
+    atomic_store_explicit(&e->seq, s + 2 == 0 ? 2 : s + 2, memory_order_release);
+}
