@@ -293,7 +293,7 @@ static void park_if_inside(const ucontext_t *uc)
     unwind_regs regs = unwind_regs_of(uc);
     if (lo && stack_bounds(regs.sp, &slo, &shi)) {
         uint64_t pcs[PARK_WALK];
-        unwind_ctx ctx = { modules_current(), NULL, NULL, NULL };
+        unwind_ctx ctx = { .modules = modules_current() };
         unwind_result r = unwind_walk(&ctx, regs, shi, pcs, PARK_WALK);
         for (size_t i = 0; i < r.depth && !inside; i++) {
             uint64_t at = i ? pcs[i] - 1 : pcs[i];
