@@ -283,13 +283,51 @@ int modules_restore(int id, const char *path, uint64_t start, uint64_t end, uint
     return m ? 0 : -1;
 }
 
+/* This process's vDSO, if its build-id is build_id[0..len): the same kernel's vDSO, which
+ * names the frames of a profiled process's (its image died with it). */
+static bool own_vdso(const unsigned char *build_id, size_t len, const void **image,
+                     size_t *size)
+{
+    scan sc = { .vdso = (uintptr_t)getauxval(AT_SYSINFO_EHDR) };
+    if (!sc.vdso || !len)
+        return false;
+    dl_iterate_phdr(scan_one, &sc);
+    bool same = false;
+    for (size_t i = 0; i < sc.len; i++) {
+        if (sc.v[i].image && !same) {
+            elf_version(EV_CURRENT);
+            Elf *e = elf_memory((char *)sc.v[i].image, sc.v[i].image_size);
+            const void *id = NULL;
+            ssize_t n = e ? dwelf_elf_gnu_build_id(e, &id) : -1;
+            same = n > 0 && (size_t)n == len && memcmp(id, build_id, len) == 0;
+            *image = sc.v[i].image;
+            *size = sc.v[i].image_size;
+            elf_end(e);
+        }
+        free(sc.v[i].path);
+    }
+    free(sc.v);
+    return same;
+}
+
 int modules_restore_build_id(int id, const unsigned char *build_id, size_t len)
 {
     pthread_mutex_lock(&registry_lock);
     unwind_module *m = id >= 0 && (size_t)id < registry_len ? registry[id] : NULL;
+    bool vdso = m && !m->image && m->path && strcmp(m->path, "[vdso]") == 0;
+    pthread_mutex_unlock(&registry_lock);
+    const void *image = NULL;
+    size_t size = 0;
+    if (vdso && !own_vdso(build_id, len, &image, &size))
+        image = NULL; /* the loader lock is never taken under the registry's */
+    pthread_mutex_lock(&registry_lock);
     if (m && len <= sizeof m->build_id) {
         memcpy(m->build_id, build_id, len);
         m->build_id_len = len;
+        if (image) {
+            m->image = image;
+            m->image_size = size;
+        }
     }
     pthread_mutex_unlock(&registry_lock);
     return m && len <= sizeof m->build_id ? 0 : -1;

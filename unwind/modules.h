@@ -75,7 +75,9 @@ const unwind_module *modules_get(int id);
 int modules_restore(int id, const char *path, uint64_t start, uint64_t end, uint64_t bias);
 int modules_restore_map(uint32_t gen, const int *ids, size_t n);
 /* The build-id module id had when profiled (before anything is symbolized). 0, or -1 for
- * an unknown id or a length over MODULE_BUILD_ID_MAX. */
+ * an unknown id or a length over MODULE_BUILD_ID_MAX. A "[vdso]" whose build-id is this
+ * process's own vDSO's (the same kernel) is read from ours: its image died with the
+ * profiled process. */
 int modules_restore_build_id(int id, const unsigned char *build_id, size_t len);
 
 /* After fork, in the child: the registry lock may have been held by a thread that does not

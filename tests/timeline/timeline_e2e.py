@@ -14,7 +14,12 @@ serves; then SIGKILL, and `report --from/--to` over each phase (the client's wal
 the profile's seconds through the raw file's O record) must be that phase's handler's, and
 the slots must add up to the spill's weight. Skipped (77), loudly, without node.
 
-Usage: timeline_e2e.py phases|node --lib LIB --flameprof EXE [--wl WL_PHASES]
+Test `vdso`: a program spending its time in the vDSO (clock_gettime) keeps its raw spill;
+`flameprof report` of it, in another process, names the vDSO's frames as the program's own
+exit report did (the vDSO image died with the program: the same kernel's, the report's own,
+is read when the build-ids agree).
+
+Usage: timeline_e2e.py phases|node|vdso --lib LIB --flameprof EXE [--wl WL_PHASES]
 """
 import argparse
 import glob
@@ -200,14 +205,64 @@ def test_node(ck, a):
     wd.cleanup(bool(ck.failed))
 
 
+VDSO_C = r"""
+#include <stdio.h>
+#include <time.h>
+int main(void)
+{
+    struct timespec t, t0;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t0);
+    double s = 0;
+    do {
+        for (int i = 0; i < 100000; i++) {
+            clock_gettime(CLOCK_MONOTONIC, &t);
+            s += t.tv_nsec;
+        }
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+    } while (t.tv_sec - t0.tv_sec + (t.tv_nsec - t0.tv_nsec) / 1e9 < 0.4);
+    printf("%f\n", s);
+    return 0;
+}
+"""
+
+
+def test_vdso(ck, a, wd):
+    src, exe, prefix = wd.path('vd.c'), wd.path('vd'), wd.path('vd')
+    with open(src, 'w') as f:
+        f.write(VDSO_C)
+    cc = shutil.which('cc') or shutil.which('gcc')
+    if not cc or fptest.run([cc, '-O2', src, '-o', exe]).returncode != 0:
+        raise fptest.Skip('no C compiler: the vDSO names of a raw spill were NOT tested')
+    r = fptest.run([exe], lib=a.lib, env={'FLAMEPROF_OUT': prefix,
+                                          'FLAMEPROF_FORMAT': 'folded,timeline'})
+    ck.check(r.returncode == 0, 'the program exits 0', str(r.returncode))
+    own = fptest.load_profile(ck, prefix + '.folded', 'exit report')
+    rep = fptest.run([a.flameprof, 'report', '-o', wd.path('again'), prefix + '.raw'])
+    ck.check(rep.returncode == 0, 'flameprof report of the raw spill', rep.stderr[-300:])
+    again = fptest.load_profile(ck, wd.path('again.folded'), 'report of the raw spill')
+    if not own or not again:
+        return
+    def vdso(p):
+        return p.weight(lambda fr: any(f.startswith('__vdso_') for f in fr))
+    unnamed = again.weight(lambda fr: any(f.startswith('[vdso]+') for f in fr))
+    ck.check(vdso(own) >= 0.3 * own.total, 'the exit report names the vDSO\'s frames',
+             f'{vdso(own)} of {own.total}')
+    ck.check(unnamed == 0 and vdso(again) == vdso(own),
+             'the raw spill\'s report names them the same', f'__vdso_*: {vdso(again)} vs '
+             f'{vdso(own)}; [vdso]+0x...: {unnamed}')
+
+
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument('test', choices=['phases', 'node'])
+    ap.add_argument('test', choices=['phases', 'node', 'vdso'])
     ap.add_argument('--lib', required=True)
     ap.add_argument('--flameprof', required=True)
     ap.add_argument('--wl', help='wl_phases (the phases test)')
     a = ap.parse_args()
     ck = fptest.Checks('timeline-' + a.test)
+    if a.test == 'vdso':
+        wd = fptest.Workdir('timeline-vdso')
+        sys.exit(fptest.run_test(ck, test_vdso, ck, a, wd, cleanup=wd.cleanup))
     sys.exit(fptest.run_test(ck, test_phases if a.test == 'phases' else test_node, ck, a))
 
 
