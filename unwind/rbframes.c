@@ -4,12 +4,13 @@
 #include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "rtframe.h"
 
 enum {
     RB_MAX_FRAMES = 400, /* control frames read per sample (the top ones) */
-    RB_MAX_WORDS = 3 * RB_MAX_FRAMES,
+    RB_MAX_WORDS = 4 * RB_MAX_FRAMES,
     RB_MAX_HOPS = 16,    /* block envs followed up to their method's */
     RB_MAX_GROUPS = 64,  /* rb_vm_exec activations spliced per sample */
 };
@@ -17,8 +18,8 @@ enum {
 static rbframes_cfg g_cfg;
 static atomic_bool g_on, g_stale;
 static atomic_int g_inflight;
-static _Atomic(unwind_ranges *) g_rw;
-static unwind_ranges *g_retired[2]; /* freed two publications later: no handler holds them */
+static _Atomic(unwind_ranges *) g_rw, g_ro;
+static unwind_ranges *g_retired[2][2]; /* freed two publications later: no handler holds them */
 
 uint64_t rbframes_thread_pointer(void)
 {
@@ -45,12 +46,14 @@ bool rbframes_enabled(void)
     return atomic_load(&g_on);
 }
 
-void rbframes_set_ranges(unwind_ranges *rw)
+void rbframes_set_ranges(unwind_ranges *rw, unwind_ranges *ro)
 {
-    unwind_ranges *old = atomic_exchange(&g_rw, rw);
-    free(g_retired[1]);
-    g_retired[1] = g_retired[0];
-    g_retired[0] = old;
+    unwind_ranges *old_rw = atomic_exchange(&g_rw, rw), *old_ro = atomic_exchange(&g_ro, ro);
+    free(g_retired[1][0]);
+    free(g_retired[1][1]);
+    memcpy(g_retired[1], g_retired[0], sizeof g_retired[0]);
+    g_retired[0][0] = old_rw;
+    g_retired[0][1] = old_ro;
     atomic_store(&g_stale, false);
 }
 
@@ -75,6 +78,8 @@ typedef struct rb_read {
     uint64_t words[RB_MAX_WORDS];
     uint16_t group_end[RB_MAX_GROUPS]; /* words of group g: [end[g-1], end[g]) */
     size_t nwords, ngroups;
+    const unwind_ranges *ro;        /* the read-only mappings (may be NULL) */
+    uint64_t memo_iseq, memo_ident; /* the last iseq identified in this sample */
 } rb_read;
 
 static bool env_readable(const unwind_ranges *rw, uint64_t ep, uint64_t lo, uint64_t hi)
@@ -104,6 +109,70 @@ static uint64_t local_me(const unwind_ranges *rw, uint64_t ep, uint64_t flags, u
     return me;
 }
 
+/* A heap object inside the ranges; outside them (a new heap page or malloc arena, as
+ * likely as a bad pointer), ask for new ones. */
+static bool heap_readable(const unwind_ranges *rw, uint64_t addr, uint64_t len)
+{
+    if (!(addr & 7) && in_ranges(rw, addr, len))
+        return true;
+    atomic_store_explicit(&g_stale, true, memory_order_relaxed);
+    return false;
+}
+
+/* The text hash of the String at str (its first RBFRAMES_STR_MAX bytes). */
+static bool string_hash(const unwind_ranges *rw, const unwind_ranges *ro, uint64_t str,
+                        uint64_t *out)
+{
+    uint64_t h[4], ptr, len;
+    if (!heap_readable(rw, str, sizeof h))
+        return false;
+    for (size_t i = 0; i < 4; i++)
+        h[i] = load(str + 8 * i);
+    if (!rbframes_string_span(str, h, &ptr, &len))
+        return false;
+    if (len && !(ro && in_ranges(ro, ptr, len)) && /* a literal's bytes in libruby's rodata */
+        !heap_readable(rw, ptr & ~(uint64_t)7, len + (ptr & 7)))
+        return false;
+    *out = util_text_hash(1, (const void *)(uintptr_t)ptr, (size_t)len);
+    return true;
+}
+
+/* The identity of a running iseq (rbframes_ident), read while its frame keeps it, its
+ * body and their Strings alive; false where one of them lies outside the ranges. */
+static bool iseq_ident(const rbframes_layout *l, const unwind_ranges *rw, uint64_t iseq,
+                       rb_read *rb, uint64_t *out)
+{
+    if (iseq == rb->memo_iseq) { /* recursion: the frame before's iseq */
+        *out = rb->memo_ident;
+        return true;
+    }
+    uint64_t body, flags, path[5], at, str, lh, ph;
+    bool indirect;
+    if (!heap_readable(rw, iseq, (uint64_t)l->iseq_body + 8))
+        return false;
+    flags = load(iseq);
+    body = load(iseq + l->iseq_body);
+    if ((flags & RB_T_MASK) != RB_T_IMEMO || ((flags >> 12) & 15) != RB_IMEMO_ISEQ ||
+        !heap_readable(rw, body, (uint64_t)l->body_lineno + 8))
+        return false;
+    uint64_t label = load(body + l->body_label), pathobj = load(body + l->body_pathobj);
+    uint64_t lineno = load(body + l->body_lineno);
+    if (!heap_readable(rw, pathobj, sizeof path))
+        return false;
+    for (size_t i = 0; i < 5; i++)
+        path[i] = load(pathobj + 8 * i);
+    if (!rbframes_path_string(pathobj, path, &at, &indirect))
+        return false;
+    if (indirect && !heap_readable(rw, at, 8))
+        return false;
+    str = indirect ? load(at) : at;
+    if (!string_hash(rw, rb->ro, label, &lh) || !string_hash(rw, rb->ro, str, &ph))
+        return false;
+    *out = rb->memo_ident = rbframes_ident(lh, ph, lineno);
+    rb->memo_iseq = iseq;
+    return true;
+}
+
 /* One control frame's words; false if its env cannot be read. */
 static bool read_frame(const rbframes_layout *l, const unwind_ranges *rw, uint64_t cfp,
                        uint64_t stk_lo, uint64_t stk_hi, rb_read *out, bool *finish)
@@ -116,11 +185,14 @@ static bool read_frame(const rbframes_layout *l, const unwind_ranges *rw, uint64
     if (!(flags & RB_FRAME_FLAG_CFRAME)) {
         uint64_t iseq = load(cfp + l->cfp_iseq), pc = load(cfp + l->cfp_pc);
         /* No pc: a frame Ruby's own backtraces skip (the top-level binding's). */
-        if (iseq && pc && out->nwords + 3 <= RB_MAX_WORDS) {
+        uint64_t ident;
+        if (iseq && pc && out->nwords + 4 <= RB_MAX_WORDS) {
             out->words[out->nwords++] = rtframe_word(RTFRAME_RB_ISEQ, iseq);
             out->words[out->nwords++] = rtframe_word(RTFRAME_RB_PC, pc);
             out->words[out->nwords++] =
                 rtframe_word(RTFRAME_RB_ME, local_me(rw, ep, flags, stk_lo, stk_hi));
+            if (iseq_ident(l, rw, iseq, out, &ident)) /* else the frame goes unnamed */
+                out->words[out->nwords++] = rtframe_word(RTFRAME_RB_TEXT, ident);
         }
     } else if ((flags & RB_FRAME_MAGIC_MASK) == RB_FRAME_MAGIC_CFUNC) {
         uint64_t me = load(ep - 16); /* ep[VM_ENV_DATA_INDEX_ME_CREF] */
@@ -158,6 +230,7 @@ static bool read_thread(const rbframes_cfg *c, const unwind_ranges *rw, rb_read 
     if (cfp < stk || cfp >= end || (end - cfp) % l->cfp_size)
         return false;
     out->nwords = out->ngroups = 0;
+    out->memo_iseq = 0;
     /* The root frame is the VM's dummy frame; on the main thread the one above it is the
      * top-level binding's (magic TOP): Ruby's backtraces show neither. */
     uint64_t stop = end - l->cfp_size;
@@ -268,6 +341,8 @@ size_t rbframes_splice(uint64_t *pcs, size_t depth, size_t max, bool *added)
     if (atomic_load_explicit(&g_on, memory_order_acquire)) {
         const unwind_ranges *rw = atomic_load_explicit(&g_rw, memory_order_acquire);
         rb_read *rb = scratch_claim();
+        if (rb)
+            rb->ro = atomic_load_explicit(&g_ro, memory_order_acquire);
         if (rb && rw && read_thread(&g_cfg, rw, rb))
             out = merge(&g_cfg, rb, pcs, depth, max, added);
         scratch_release(rb);
