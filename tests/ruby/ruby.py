@@ -124,6 +124,8 @@ def t_deep(ck, args, work):
 CHURN_FRAME = re.compile(r'(?:block in )?(?:Object#)?w(\d+)_(\d+) '
                          r'\(churn_w(\d+)_(\d+)\.rb:1\)_\[r\]')
 CHURN_ANY = re.compile(r'(?:block in )?(?:Object#)?w\d|.*churn_w')
+# The code class_eval compiles (the def itself) is labelled as the block that runs it.
+CHURN_EVAL = re.compile(r'block in <main> \(churn_w\d+_\d+\.rb:1\)_\[r\]')
 CHURN_C = ('Integer#times_[r]', 'Array#each_[r]')
 
 
@@ -132,7 +134,8 @@ def churn_stack(fr, sabotage):
     with its batch's C function under it; ('wrong', None); (None, None): none there."""
     ks, ok = set(), True
     for i, f in enumerate(fr):
-        if not ruby_frame(f) or not CHURN_ANY.match(f):
+        if not ruby_frame(f) or not CHURN_ANY.match(f) or (
+                CHURN_EVAL.fullmatch(f) and i and fr[i - 1] == 'Module#class_eval_[r]'):
             continue
         m = CHURN_FRAME.fullmatch(f)
         if not m or m.group(1, 2) != m.group(3, 4):
