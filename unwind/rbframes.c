@@ -5,6 +5,9 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <unistd.h>
 
 #include "rtframe.h"
 
@@ -13,6 +16,8 @@ enum {
     RB_MAX_WORDS = 4 * RB_MAX_FRAMES,
     RB_MAX_HOPS = 16,    /* block envs followed up to their method's */
     RB_MAX_GROUPS = 64,  /* rb_vm_exec activations spliced per sample */
+    RB_MAX_SLOW = 24,    /* heap reads through the kernel per sample (new ranges pending) */
+    RB_BODY_WORDS = 16,  /* of an iseq body, read for its identity */
 };
 
 static rbframes_cfg g_cfg;
@@ -79,6 +84,8 @@ typedef struct rb_read {
     uint16_t group_end[RB_MAX_GROUPS]; /* words of group g: [end[g-1], end[g]) */
     size_t nwords, ngroups;
     const unwind_ranges *ro;        /* the read-only mappings (may be NULL) */
+    unsigned slow_left;             /* reads through the kernel left in this sample */
+    unsigned char text[RBFRAMES_STR_MAX + 8]; /* a String's bytes read through the kernel */
     uint64_t memo_iseq, memo_ident; /* the last iseq identified in this sample */
 } rb_read;
 
@@ -109,36 +116,48 @@ static uint64_t local_me(const unwind_ranges *rw, uint64_t ep, uint64_t flags, u
     return me;
 }
 
-/* A heap object inside the ranges; outside them (a new heap page or malloc arena, as
- * likely as a bad pointer), ask for new ones. */
-static bool heap_readable(const unwind_ranges *rw, uint64_t addr, uint64_t len)
+/* Copies len bytes of a heap object at addr (8-aligned) into dst: in place inside the
+ * ranges; outside them (a new heap page or malloc arena, at start mostly, as likely as a
+ * bad pointer) through the kernel, which fails instead of faulting, at most
+ * RB_MAX_SLOW times a sample, and asks for new ranges. */
+static bool heap_read(rb_read *rb, const unwind_ranges *rw, uint64_t addr, void *dst,
+                      size_t len)
 {
-    if (!(addr & 7) && in_ranges(rw, addr, len))
+    if (addr & 7)
+        return false;
+    if (in_ranges(rw, addr, len)) {
+        memcpy(dst, (const void *)(uintptr_t)addr, len);
         return true;
+    }
     atomic_store_explicit(&g_stale, true, memory_order_relaxed);
-    return false;
+    if (rb->slow_left == 0 || addr < 0x10000 || addr >= (1ull << 47))
+        return false;
+    rb->slow_left--;
+    struct iovec local = { dst, len }, remote = { (void *)(uintptr_t)addr, len };
+    long pid = syscall(SYS_getpid);
+    return syscall(SYS_process_vm_readv, pid, &local, 1, &remote, 1, 0) == (long)len;
 }
 
 /* The text hash of the String at str (its first RBFRAMES_STR_MAX bytes). */
-static bool string_hash(const unwind_ranges *rw, const unwind_ranges *ro, uint64_t str,
-                        uint64_t *out)
+static bool string_hash(rb_read *rb, const unwind_ranges *rw, uint64_t str, uint64_t *out)
 {
     uint64_t h[4], ptr, len;
-    if (!heap_readable(rw, str, sizeof h))
+    if (!heap_read(rb, rw, str, h, sizeof h) || !rbframes_string_span(str, h, &ptr, &len))
         return false;
-    for (size_t i = 0; i < 4; i++)
-        h[i] = load(str + 8 * i);
-    if (!rbframes_string_span(str, h, &ptr, &len))
+    if (!len || (rb->ro && in_ranges(rb->ro, ptr, len)) || /* a literal in libruby's rodata */
+        in_ranges(rw, ptr, len)) {
+        *out = util_text_hash(1, (const void *)(uintptr_t)ptr, (size_t)len);
+        return true;
+    }
+    uint64_t base = ptr & ~(uint64_t)7, off = ptr & 7;
+    if (!heap_read(rb, rw, base, rb->text, (size_t)(off + len)))
         return false;
-    if (len && !(ro && in_ranges(ro, ptr, len)) && /* a literal's bytes in libruby's rodata */
-        !heap_readable(rw, ptr & ~(uint64_t)7, len + (ptr & 7)))
-        return false;
-    *out = util_text_hash(1, (const void *)(uintptr_t)ptr, (size_t)len);
+    *out = util_text_hash(1, rb->text + off, (size_t)len);
     return true;
 }
 
 /* The identity of a running iseq (rbframes_ident), read while its frame keeps it, its
- * body and their Strings alive; false where one of them lies outside the ranges. */
+ * body and their Strings alive; false where one of them cannot be read. */
 static bool iseq_ident(const rbframes_layout *l, const unwind_ranges *rw, uint64_t iseq,
                        rb_read *rb, uint64_t *out)
 {
@@ -146,29 +165,24 @@ static bool iseq_ident(const rbframes_layout *l, const unwind_ranges *rw, uint64
         *out = rb->memo_ident;
         return true;
     }
-    uint64_t body, flags, path[5], at, str, lh, ph;
+    uint64_t hd[4], b[RB_BODY_WORDS], path[5], at, str, lh, ph;
     bool indirect;
-    if (!heap_readable(rw, iseq, (uint64_t)l->iseq_body + 8))
+    uint32_t nh = l->iseq_body / 8 + 1, nb = l->body_lineno / 8 + 1;
+    if (nh > 4 || nb > RB_BODY_WORDS || !heap_read(rb, rw, iseq, hd, nh * 8))
         return false;
-    flags = load(iseq);
-    body = load(iseq + l->iseq_body);
-    if ((flags & RB_T_MASK) != RB_T_IMEMO || ((flags >> 12) & 15) != RB_IMEMO_ISEQ ||
-        !heap_readable(rw, body, (uint64_t)l->body_lineno + 8))
+    if ((hd[0] & RB_T_MASK) != RB_T_IMEMO || ((hd[0] >> 12) & 15) != RB_IMEMO_ISEQ ||
+        !heap_read(rb, rw, hd[nh - 1], b, nb * 8))
         return false;
-    uint64_t label = load(body + l->body_label), pathobj = load(body + l->body_pathobj);
-    uint64_t lineno = load(body + l->body_lineno);
-    if (!heap_readable(rw, pathobj, sizeof path))
+    uint64_t label = b[l->body_label / 8], pathobj = b[l->body_pathobj / 8];
+    if (!heap_read(rb, rw, pathobj, path, sizeof path) ||
+        !rbframes_path_string(pathobj, path, &at, &indirect))
         return false;
-    for (size_t i = 0; i < 5; i++)
-        path[i] = load(pathobj + 8 * i);
-    if (!rbframes_path_string(pathobj, path, &at, &indirect))
+    str = at;
+    if (indirect && !heap_read(rb, rw, at, &str, 8))
         return false;
-    if (indirect && !heap_readable(rw, at, 8))
+    if (!string_hash(rb, rw, label, &lh) || !string_hash(rb, rw, str, &ph))
         return false;
-    str = indirect ? load(at) : at;
-    if (!string_hash(rw, rb->ro, label, &lh) || !string_hash(rw, rb->ro, str, &ph))
-        return false;
-    *out = rb->memo_ident = rbframes_ident(lh, ph, lineno);
+    *out = rb->memo_ident = rbframes_ident(lh, ph, b[l->body_lineno / 8]);
     rb->memo_iseq = iseq;
     return true;
 }
@@ -231,6 +245,7 @@ static bool read_thread(const rbframes_cfg *c, const unwind_ranges *rw, rb_read 
         return false;
     out->nwords = out->ngroups = 0;
     out->memo_iseq = 0;
+    out->slow_left = RB_MAX_SLOW;
     /* The root frame is the VM's dummy frame; on the main thread the one above it is the
      * top-level binding's (magic TOP): Ruby's backtraces show neither. */
     uint64_t stop = end - l->cfp_size;
