@@ -17,10 +17,12 @@
  * writable mappings last published with rbframes_set_ranges (a miss asks for a new
  * snapshot through rbframes_ranges_stale); so are the heap objects read for the identity
  * (the iseq, its body, the label and path Strings, at most RBFRAMES_STR_MAX bytes each; a
- * recursion reuses the frame before's). Every loop is bounded. Configured (rbframes_enable) by core/rbnames.c after
+ * recursion reuses the frame before's), except that those outside the ranges (new heap
+ * pages, at start mostly) are read through process_vm_readv, which fails instead of
+ * faulting, at most 24 times a sample. Every loop is bounded. Configured (rbframes_enable) by core/rbnames.c after
  * its sanity checks; off by default and after rbframes_disable.
  *
- * rbframes_splice is async-signal-safe; the rest is for one thread off the handler. */
+ * rbframes_splice is async-signal-safe (system calls: only those reads); the rest is for one thread off the handler. */
 #ifndef FLAMEPROF_RBFRAMES_H
 #define FLAMEPROF_RBFRAMES_H
 
