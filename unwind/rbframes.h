@@ -22,7 +22,8 @@
  * faulting, at most 24 times a sample. Every loop is bounded. Configured (rbframes_enable) by core/rbnames.c after
  * its sanity checks; off by default and after rbframes_disable.
  *
- * rbframes_splice is async-signal-safe (system calls: only those reads); the rest is for one thread off the handler. */
+ * rbframes_splice is async-signal-safe (system calls: only those reads); the rest is for
+ * one thread off the handler. */
 #ifndef FLAMEPROF_RBFRAMES_H
 #define FLAMEPROF_RBFRAMES_H
 
