@@ -134,8 +134,10 @@ def churn_stack(fr, sabotage):
     with its batch's C function under it; ('wrong', None); (None, None): none there."""
     ks, ok = set(), True
     for i, f in enumerate(fr):
-        if not ruby_frame(f) or not CHURN_ANY.match(f) or (
-                CHURN_EVAL.fullmatch(f) and i and fr[i - 1] == 'Module#class_eval_[r]'):
+        if not ruby_frame(f) or not CHURN_ANY.match(f):
+            continue
+        if CHURN_EVAL.fullmatch(f) and 'Module#class_eval_[r]' in [
+                g for g in fr[:i] if ruby_frame(g)][-1:]:
             continue
         m = CHURN_FRAME.fullmatch(f)
         if not m or m.group(1, 2) != m.group(3, 4):
