@@ -179,7 +179,11 @@ def t_churn(ck, args, work):
                 print(f'       wrong: {fptest.stack_text([f for f in fr if ruby_frame(f)])}')
         ck.check(right > 0, f'{label}: generated methods sampled with their C function',
                  f'weight {right}, {len(seen)} distinct methods')
-        ck.check(len(seen) >= 30, f'{label}: many distinct methods sampled', len(seen))
+        # Delayed, the aggregator names one new iseq per 10 ms and falls behind: 55-102
+        # distinct methods measured there, ~300 as is.
+        least = 20 if env else 30
+        ck.check(len(seen) >= least, f'{label}: >= {least} distinct methods sampled',
+                 len(seen))
         ck.check(wrong == 0, f'{label}: no frame named after another generated method',
                  f'weight {wrong} of {right + wrong}')
         for ext in ('.folded', '.svg'):  # the next run writes the same names
