@@ -26,6 +26,7 @@ static const rbframes_layout layout_31 = {
     .ec_vm_stack = 0, .ec_vm_stack_size = 8, .ec_cfp = 16,
     .cfp_size = 64, .cfp_pc = 0, .cfp_iseq = 16, .cfp_ep = 32,
     .iseq_body = 16, .body_pathobj = 64, .body_label = 80, .body_lineno = 88,
+    .me_called_id = 24,
 };
 enum {
     T_MASK = RB_T_MASK, T_IMEMO = RB_T_IMEMO,
@@ -34,7 +35,7 @@ enum {
     ISEQ_BODY = 16,                  /* rb_iseq_t.body */
     BODY_SIZE = 4, BODY_ENCODED = 8, /* iseq_size, iseq_encoded */
     BODY_PATHOBJ = 64, BODY_LABEL = 80, BODY_LINENO = 88, BODY_READ = 96,
-    ME_CALLED_ID = 24, ME_OWNER = 32,
+    ME_OWNER = 32,
     T_CLASS = 0x02, T_MODULE = 0x03, FL_SINGLETON = 1 << 12,
     CLASS_EXT = 24, EXT_IV_TBL = 8,  /* RClass.ptr, rb_classext_t.iv_tbl */
     ST_START = 4, ST_BOUND = 5, ST_ENTRIES = 6, ST_MAX_SCAN = 64, /* st_table, in words */
@@ -296,11 +297,11 @@ static uint32_t iseq_name(uint64_t iseq, uint64_t pc, uint64_t me, uint64_t iden
     return id;
 }
 
-static uint32_t cfunc_name(uint64_t me)
+/* A C function frame's name: the ID the handler read from its method entry (mid), the
+ * class from the entry now. */
+static uint32_t cfunc_name(uint64_t me, uint64_t mid)
 {
-    uint64_t mid, str;
-    if (!is_imemo(me, IMEMO_MENT) || !peek64(me + ME_CALLED_ID, &mid))
-        return UINT32_MAX;
+    uint64_t str;
     struct cfunc_entry *e = &cfunc_cache[(me >> 3) % CACHE];
     if (e->me == me && e->mid == mid)
         return e->id;
@@ -338,9 +339,11 @@ size_t rbnames_resolve(uint64_t *pcs, size_t depth)
                 id = iseq_name(rtframe_value(v), rtframe_value(pcs[r + 1]), me,
                                rtframe_value(pcs[t]));
             r = has_text ? t : t - 1;
-        } else if (rtframe_kind_of(v) == RTFRAME_RB_CFUNC) {
-            id = cfunc_name(rtframe_value(v));
-        }
+        } else if (rtframe_kind_of(v) == RTFRAME_RB_CFUNC && r + 1 < depth &&
+                   rtframe_kind_of(pcs[r + 1]) == RTFRAME_RB_MID) {
+            id = cfunc_name(rtframe_value(v), rtframe_value(pcs[r + 1]));
+            r++;
+        } /* else a C function whose ID the handler could not read: unnamed */
         pcs[w++] = rtframe_word(RTFRAME_NAME, id == UINT32_MAX ? unknown : id);
     }
     return w;

@@ -209,9 +209,16 @@ static bool read_frame(const rbframes_layout *l, const unwind_ranges *rw, uint64
                 out->words[out->nwords++] = rtframe_word(RTFRAME_RB_TEXT, ident);
         }
     } else if ((flags & RB_FRAME_MAGIC_MASK) == RB_FRAME_MAGIC_CFUNC) {
-        uint64_t me = load(ep - 16); /* ep[VM_ENV_DATA_INDEX_ME_CREF] */
-        if (me && out->nwords < RB_MAX_WORDS)
+        uint64_t me = load(ep - 16), m[8]; /* ep[VM_ENV_DATA_INDEX_ME_CREF] */
+        size_t nm = l->me_called_id / 8 + 1;
+        if (me && out->nwords + 2 <= RB_MAX_WORDS) {
             out->words[out->nwords++] = rtframe_word(RTFRAME_RB_CFUNC, me);
+            /* the ID now: the entry may be freed and reused before it is named */
+            if (nm <= 8 && heap_read(out, rw, me, m, nm * 8) &&
+                (m[0] & RB_T_MASK) == RB_T_IMEMO && ((m[0] >> 12) & 15) == RB_IMEMO_MENT &&
+                m[nm - 1] <= RTFRAME_VALUE_MASK)
+                out->words[out->nwords++] = rtframe_word(RTFRAME_RB_MID, m[nm - 1]);
+        }
     }
     return true;
 }

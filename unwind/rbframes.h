@@ -3,7 +3,8 @@
  * The interrupted thread's execution context comes from libruby's TLS `ruby_current_ec`
  * (static TLS: a fixed offset from the thread pointer, measured off the handler). From
  * its current control frame to the end of its VM stack, each frame gives an iseq and pc
- * (bytecode) or a method entry (C function), recorded as rtframe.h words. A bytecode
+ * (bytecode) or a method entry and the ID it was called by (C function), recorded as
+ * rtframe.h words. A bytecode
  * frame also gets its identity (rbframes_ident): a hash of its iseq's label's and path's
  * characters and its first line, read while the running frame keeps them alive, so that
  * the aggregator, which names the iseq later while the program runs on, keeps a name only
@@ -39,6 +40,7 @@ typedef struct rbframes_layout {
     uint32_t cfp_size, cfp_pc, cfp_iseq, cfp_ep;    /* in rb_control_frame_t */
     uint32_t iseq_body;                             /* in rb_iseq_t */
     uint32_t body_pathobj, body_label, body_lineno; /* in rb_iseq_constant_body */
+    uint32_t me_called_id;                          /* in rb_callable_method_entry_t */
 } rbframes_layout;
 
 typedef struct rbframes_cfg {
@@ -61,7 +63,7 @@ enum {
 /* Object headers, the same in CRuby 3.0-3.3 (without variable-width allocation). */
 enum {
     RB_T_MASK = 0x1f, RB_T_STRING = 0x05, RB_T_ARRAY = 0x07, RB_T_IMEMO = 0x1a,
-    RB_IMEMO_ISEQ = 7,
+    RB_IMEMO_MENT = 6, RB_IMEMO_ISEQ = 7,
     RB_FL_NOEMBED = 1 << 13, /* RSTRING_NOEMBED; RARRAY_EMBED_FLAG is the same bit */
 };
 
