@@ -32,6 +32,10 @@ const char *threads_name(uint32_t tid);
 /* Record a name (the raw spill's reader). Returns 0, or -1 if memory is short. */
 int threads_set(uint32_t tid, const char *name);
 
+/* Record the name a language runtime gives tid (a Python threading.Thread's name): it
+ * outranks the kernel's comm, which is no longer read for tid. */
+void threads_set_runtime(uint32_t tid, const char *name);
+
 /* Visit the threads whose name changed since the last visit (all: every named thread);
  * for the raw spill. */
 void threads_foreach_changed(bool all, void (*fn)(uint32_t tid, const char *name, void *ctx),
