@@ -117,6 +117,11 @@ void threads_refresh(void)
     }
 }
 
+size_t threads_count(void)
+{
+    return g_len;
+}
+
 const char *threads_name(uint32_t tid)
 {
     thread_entry *e = lookup(tid, false);

@@ -26,6 +26,9 @@ void threads_seen(uint32_t tid);
 /* Read again the names of the threads sampled since the last refresh. */
 void threads_refresh(void);
 
+/* How many threads are known (grows as new ones are sampled). */
+size_t threads_count(void);
+
 /* The name of tid, or NULL if none is known. */
 const char *threads_name(uint32_t tid);
 

@@ -574,7 +574,8 @@ enum {
     DICT_KEYS = 32, DICT_VALUES = 40,                        /* PyDictObject */
     DICT_MAX = 4096,          /* entries read in one dict */
     DICT_CHUNK = 32,          /* entries read at once */
-    NAMES_GAP_NS = 100000000, /* a scan every 100 ms: a thread's name before it ends */
+    NAMES_GAP_NS = 100000000, /* a scan within 100 ms of a new thread's first sample, */
+    NAMES_MAX_NS = 1000000000, /* else every second (renames): each costs ~50 reads a thread */
     TID_MAX = 1 << 22,        /* the kernel's PID_MAX_LIMIT */
 };
 
@@ -755,9 +756,14 @@ static bool name_thread(uint64_t ident, uint64_t thread, void *ctx)
 void python_thread_names(uint64_t now)
 {
     static uint64_t last;
-    if (g_state != PY_ON || (now != UINT64_MAX && last && now - last < NAMES_GAP_NS))
+    static size_t known;
+    if (g_state != PY_ON)
+        return;
+    if (now != UINT64_MAX && last &&
+        (now - last < NAMES_GAP_NS || (threads_count() == known && now - last < NAMES_MAX_NS)))
         return;
     last = now;
+    known = threads_count();
     const pylayout *l = &g_cfg.layout;
     uint64_t interp, modules, threading, type, dict, active, keys, values;
     if (l->interp_modules <= 0 ||
