@@ -136,7 +136,6 @@ bool pylayout_from_debug_offsets(const unsigned char *img, size_t len, pylayout 
     bool ok = take(img, DO_RT_INTERP_HEAD, DO_RT_SIZE, &out->runtime_interp_head) &&
               take(img, DO_RT_FINALIZING, DO_RT_SIZE, &out->runtime_finalizing) &&
               take(img, DO_IS_THREADS_HEAD, DO_IS_SIZE, &out->interp_tstate_head) &&
-              take(img, DO_IS_MODULES, DO_IS_SIZE, &out->interp_modules) &&
               take(img, DO_TS_NEXT, DO_TS_SIZE, &out->tstate_next) &&
               take(img, DO_TS_INTERP, DO_TS_SIZE, &out->tstate_interp) &&
               take(img, DO_TS_THREAD_ID, DO_TS_SIZE, &out->tstate_thread_id) &&
@@ -150,6 +149,8 @@ bool pylayout_from_debug_offsets(const unsigned char *img, size_t len, pylayout 
               take(img, DO_CO_QUALNAME, DO_CO_SIZE, &out->code_qualname) &&
               take(img, DO_CO_FIRSTLINENO, DO_CO_SIZE, &out->code_firstlineno) &&
               take(img, DO_CO_CODE_ADAPTIVE, DO_CO_SIZE, &out->code_code);
+    if (!take(img, DO_IS_MODULES, DO_IS_SIZE, &out->interp_modules))
+        out->interp_modules = -1; /* only the threads' names need it */
     if (!ok)
         snprintf(why, cap, "debug offsets past their structures' sizes");
     return ok;

@@ -103,6 +103,11 @@ static void test_debug_offsets(void)
     CHECK(l.code_filename == 112 && l.code_name == 120 && l.code_qualname == 128 &&
           l.code_firstlineno == 68 && l.code_code == 200);
 
+    put(img, is + 40, 9000); /* modules past the interpreter's size: no threads' names */
+    CHECK(pylayout_from_debug_offsets(img, sizeof img, &l, why, sizeof why) &&
+          l.interp_modules == -1 && l.interp_tstate_head == 7344);
+    put(img, is + 40, 7656);
+
     put(img, co + 72, 400); /* past the code object's size: refused */
     CHECK(!pylayout_from_debug_offsets(img, sizeof img, &l, why, sizeof why));
     put(img, co + 72, 200);
