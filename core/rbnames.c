@@ -19,25 +19,27 @@
 #include "rbframes.h"
 #include "rtframe.h"
 #include "rtnames.h"
+#include "test_hook.h"
 
 /* CRuby 3.1 (x86-64) layouts: vm_core.h, iseq.h, method.h, include/ruby/internal/core. */
 static const rbframes_layout layout_31 = {
     .ec_vm_stack = 0, .ec_vm_stack_size = 8, .ec_cfp = 16,
     .cfp_size = 64, .cfp_pc = 0, .cfp_iseq = 16, .cfp_ep = 32,
+    .iseq_body = 16, .body_pathobj = 64, .body_label = 80, .body_lineno = 88,
+    .me_called_id = 24,
 };
 enum {
-    T_MASK = 0x1f, T_STRING = 0x05, T_ARRAY = 0x07, T_IMEMO = 0x1a,
-    IMEMO_SVAR = 2, IMEMO_MENT = 6, IMEMO_ISEQ = 7,
+    T_MASK = RB_T_MASK, T_IMEMO = RB_T_IMEMO,
+    IMEMO_SVAR = 2, IMEMO_MENT = 6, IMEMO_ISEQ = RB_IMEMO_ISEQ,
     SVAR_CREF_OR_ME = 8, /* a method that set $~ keeps its entry inside its svar */
-    FL_NOEMBED = 1 << 13, /* RSTRING_NOEMBED; RARRAY_EMBED_FLAG is the same bit */
     ISEQ_BODY = 16,                  /* rb_iseq_t.body */
     BODY_SIZE = 4, BODY_ENCODED = 8, /* iseq_size, iseq_encoded */
     BODY_PATHOBJ = 64, BODY_LABEL = 80, BODY_LINENO = 88, BODY_READ = 96,
-    ME_CALLED_ID = 24, ME_OWNER = 32,
+    ME_OWNER = 32,
     T_CLASS = 0x02, T_MODULE = 0x03, FL_SINGLETON = 1 << 12,
     CLASS_EXT = 24, EXT_IV_TBL = 8,  /* RClass.ptr, rb_classext_t.iv_tbl */
     ST_START = 4, ST_BOUND = 5, ST_ENTRIES = 6, ST_MAX_SCAN = 64, /* st_table, in words */
-    NAME_MAX_LEN = 512,
+    NAME_MAX_LEN = RBFRAMES_STR_MAX + 1,
 };
 
 enum state { RB_ABSENT, RB_WAITING, RB_ON, RB_OFF };
@@ -72,47 +74,60 @@ static void say_off(const char *why)
                         "are)\n", why);
 }
 
-/* ---- writable mappings, for the handler's checks ---- */
+/* ---- mappings, for the handler's checks ---- */
 
-static unwind_ranges *read_writable_maps(void)
+/* Appends [lo, hi) to *rs (merged with an adjacent last range). */
+static void ranges_add(unwind_ranges **rs, size_t *cap, unsigned long lo, unsigned long hi)
 {
+    size_t len = *rs ? (*rs)->len : 0;
+    if (len && (*rs)->r[len - 1].hi == lo) {
+        (*rs)->r[len - 1].hi = hi;
+        return;
+    }
+    if (len + 1 > *cap) {
+        size_t ncap = *cap ? *cap * 2 : 256;
+        unwind_ranges *n = realloc(*rs, sizeof **rs + ncap * sizeof n->r[0]);
+        if (!n)
+            return;
+        *rs = n;
+        *cap = ncap;
+    }
+    (*rs)->r[len].lo = lo;
+    (*rs)->r[len].hi = hi;
+    (*rs)->len = len + 1;
+}
+
+/* The writable mappings, and the other readable ones but the kernel's (frozen Strings
+ * keep their bytes in libruby's read-only data). */
+static void read_maps(unwind_ranges **rw, unwind_ranges **ro)
+{
+    *rw = *ro = NULL;
     FILE *f = fopen("/proc/self/maps", "re");
     if (!f)
-        return NULL;
-    unwind_ranges *rs = NULL;
-    size_t cap = 0, len = 0;
+        return;
+    size_t rw_cap = 0, ro_cap = 0;
     char line[512];
     while (fgets(line, sizeof line, f)) {
         unsigned long lo, hi;
         char perms[5];
-        if (sscanf(line, "%lx-%lx %4s", &lo, &hi, perms) != 3 || perms[0] != 'r' ||
-            perms[1] != 'w')
+        if (sscanf(line, "%lx-%lx %4s", &lo, &hi, perms) != 3 || perms[0] != 'r')
             continue;
-        if (len && rs->r[len - 1].hi == lo) { /* adjacent: one range */
-            rs->r[len - 1].hi = hi;
-            continue;
-        }
-        if (len + 1 > cap) {
-            size_t ncap = cap ? cap * 2 : 256;
-            unwind_ranges *n = realloc(rs, sizeof *rs + ncap * sizeof rs->r[0]);
-            if (!n)
-                break;
-            rs = n;
-            cap = ncap;
-        }
-        rs->r[len].lo = lo;
-        rs->r[len].hi = hi;
-        rs->len = ++len;
+        if (perms[1] == 'w')
+            ranges_add(rw, &rw_cap, lo, hi);
+        else if (!strstr(line, "[vvar") && !strstr(line, "[vsyscall]"))
+            ranges_add(ro, &ro_cap, lo, hi);
     }
     fclose(f);
-    return rs;
 }
 
 static void publish_ranges(void)
 {
-    unwind_ranges *rs = read_writable_maps();
-    if (rs)
-        rbframes_set_ranges(rs);
+    unwind_ranges *rw, *ro;
+    read_maps(&rw, &ro);
+    if (rw)
+        rbframes_set_ranges(rw, ro);
+    else
+        free(ro);
     clock_gettime(CLOCK_MONOTONIC, &g_ranges_at);
 }
 
@@ -124,44 +139,32 @@ static bool is_imemo(uint64_t obj, unsigned type)
     return peek64(obj, &flags) && (flags & T_MASK) == T_IMEMO && ((flags >> 12) & 15) == type;
 }
 
-/* A String's bytes, cut to cap - 1, NUL-terminated. */
-static bool read_string(uint64_t str, char *dst, size_t cap)
+/* A String's bytes, cut to cap - 1 (and RBFRAMES_STR_MAX), NUL-terminated; *hash (if
+ * not NULL): the text hash of the bytes read, as the handler takes it. */
+static bool read_string(uint64_t str, char *dst, size_t cap, uint64_t *hash)
 {
-    uint64_t h[4]; /* flags, klass, then len and ptr, or the embedded bytes */
-    if (!peek(str, h, sizeof h) || (h[0] & T_MASK) != T_STRING)
+    uint64_t h[4], len, ptr; /* flags, klass, then len and ptr, or the embedded bytes */
+    if (!peek(str, h, sizeof h) || !rbframes_string_span(str, h, &ptr, &len))
         return false;
-    uint64_t len, ptr;
-    if (h[0] & FL_NOEMBED) {
-        len = h[2];
-        ptr = h[3];
-    } else {
-        len = (h[0] >> 14) & 31;
-        ptr = str + 16;
-    }
     if (len >= cap)
         len = cap - 1;
     if (len && !peek(ptr, dst, len))
         return false;
     dst[len] = 0;
+    if (hash)
+        *hash = util_text_hash(1, dst, len);
     return true;
 }
 
 /* pathobj: a String, or an Array [path, realpath]. */
-static bool read_path(uint64_t pathobj, char *dst, size_t cap)
+static bool read_path(uint64_t pathobj, char *dst, size_t cap, uint64_t *hash)
 {
-    uint64_t h[5];
-    if (!peek(pathobj, h, sizeof h))
+    uint64_t h[5], at;
+    bool indirect;
+    if (!peek(pathobj, h, sizeof h) || !rbframes_path_string(pathobj, h, &at, &indirect) ||
+        (indirect && !peek64(at, &at)))
         return false;
-    if ((h[0] & T_MASK) == T_STRING)
-        return read_string(pathobj, dst, cap);
-    if ((h[0] & T_MASK) != T_ARRAY)
-        return false;
-    uint64_t first;
-    if (h[0] & FL_NOEMBED) /* RARRAY_EMBED_FLAG set: embedded */
-        first = h[2];
-    else if (!peek64(h[4], &first))
-        return false;
-    return read_string(first, dst, cap);
+    return read_string(at, dst, cap, hash);
 }
 
 /* ---- class names: the "__classpath__" String in the class's ivar table ---- */
@@ -183,7 +186,7 @@ static uint64_t class_ivar(uint64_t klass, uint64_t key, const char *want, uint6
         char s[64];
         if (key && ent[3 * i + 1] == key)
             return ent[3 * i + 2];
-        if (!key && read_string(ent[3 * i + 2], s, sizeof s) && strcmp(s, want) == 0) {
+        if (!key && read_string(ent[3 * i + 2], s, sizeof s, NULL) && strcmp(s, want) == 0) {
             *found = ent[3 * i + 1];
             return ent[3 * i + 2];
         }
@@ -202,7 +205,7 @@ static const char *class_name(uint64_t klass)
     if (e->klass != klass) {
         uint64_t path = class_ivar(klass, g_classpath_id, NULL, NULL);
         e->klass = klass;
-        e->ok = path && read_string(path, e->name, sizeof e->name);
+        e->ok = path && read_string(path, e->name, sizeof e->name, NULL);
     }
     return e->ok ? e->name : NULL;
 }
@@ -234,7 +237,7 @@ static void qualify(char *label, size_t cap, const char *cls)
 /* ---- names, cached by object while it stays the same object ---- */
 
 enum { CACHE = 4096 };
-static struct iseq_entry { uint64_t iseq, body, lo, hi, me; uint32_t id; } iseq_cache[CACHE];
+static struct iseq_entry { uint64_t iseq, ident, me; uint32_t id; } iseq_cache[CACHE];
 static struct cfunc_entry { uint64_t me, mid; uint32_t id; } cfunc_cache[CACHE];
 
 static uint32_t intern_name(const char *label, const char *path, long line)
@@ -251,43 +254,61 @@ static uint32_t intern_name(const char *label, const char *path, long line)
     return rtnames_intern(name, len);
 }
 
-static uint32_t iseq_name(uint64_t iseq, uint64_t pc, uint64_t me)
+/* The label, path and first line of the iseq body b, if they are the text the handler
+ * identified (ident). */
+static bool read_texts(const uint64_t *b, uint64_t ident, char *label, char *path, size_t cap)
 {
-    uint64_t body, b[BODY_READ / 8];
-    if (!is_imemo(iseq, IMEMO_ISEQ) || !peek64(iseq + ISEQ_BODY, &body))
-        return UINT32_MAX;
+    uint64_t lh, ph;
+    return read_string(b[BODY_LABEL / 8], label, cap, &lh) &&
+           read_path(b[BODY_PATHOBJ / 8], path, cap, &ph) &&
+           rbframes_ident(lh, ph, b[BODY_LINENO / 8]) == ident;
+}
+
+/* The name of the iseq the handler saw running with identity ident. The program runs on
+ * while this reads (nothing stops it), so the iseq, its body and their Strings can be
+ * freed and their memory reused between the sample and any byte read here (a freed
+ * object's stale fields even still check out): the checks that it is an iseq holding the
+ * sampled pc only save reading texts that cannot match; the name is kept only if its text
+ * hashes to what the handler hashed from the live objects. */
+static uint32_t iseq_name(uint64_t iseq, uint64_t pc, uint64_t me, uint64_t ident)
+{
     struct iseq_entry *e = &iseq_cache[(iseq >> 3) % CACHE];
-    if (e->iseq == iseq && e->body == body && e->me == me && pc >= e->lo && pc < e->hi)
-        return e->id;
-    if (!peek(body, b, sizeof b))
+    if (e->iseq == iseq && e->ident == ident && e->me == me)
+        return e->id; /* the same text: the same name */
+    uint64_t body, b[BODY_READ / 8];
+    if (!is_imemo(iseq, IMEMO_ISEQ) || !peek64(iseq + ISEQ_BODY, &body) ||
+        !peek(body, b, sizeof b))
         return UINT32_MAX;
     uint64_t lo = b[BODY_ENCODED / 8], hi = lo + 8 * (b[BODY_SIZE / 8] >> 32);
     if (pc < lo || pc > hi) /* not this iseq's code: freed and reused since the sample */
         return UINT32_MAX;
     char label[NAME_MAX_LEN], path[NAME_MAX_LEN];
-    if (!read_string(b[BODY_LABEL / 8], label, sizeof label))
+    if (util_test_name_delay_us()) { /* pause only where a name would have been taken */
+        if (!read_texts(b, ident, label, path, sizeof label))
+            return UINT32_MAX;
+        util_test_name_delay();
+    }
+    if (!read_texts(b, ident, label, path, sizeof label))
         return UINT32_MAX;
     qualify(label, sizeof label, owner_name(me));
-    if (!read_path(b[BODY_PATHOBJ / 8], path, sizeof path))
-        strcpy(path, "?");
     uint64_t line = b[BODY_LINENO / 8];
     uint32_t id = intern_name(label, path, (line & 1) ? (long)((int64_t)line >> 1) : 0);
-    *e = (struct iseq_entry){ iseq, body, lo, hi + 1, me, id };
+    *e = (struct iseq_entry){ iseq, ident, me, id };
     return id;
 }
 
-static uint32_t cfunc_name(uint64_t me)
+/* A C function frame's name: the ID the handler read from its method entry (mid), the
+ * class from the entry now. */
+static uint32_t cfunc_name(uint64_t me, uint64_t mid)
 {
-    uint64_t mid, str;
-    if (!is_imemo(me, IMEMO_MENT) || !peek64(me + ME_CALLED_ID, &mid))
-        return UINT32_MAX;
+    uint64_t str;
     struct cfunc_entry *e = &cfunc_cache[(me >> 3) % CACHE];
     if (e->me == me && e->mid == mid)
         return e->id;
     /* rb_id2str only reads the symbol table, lock-free while one Ractor runs. */
     char label[NAME_MAX_LEN];
     if (!g_id2str || !*g_single_ractor || !(str = g_id2str(mid)) ||
-        !read_string(str, label, sizeof label))
+        !read_string(str, label, sizeof label, NULL))
         return UINT32_MAX;
     qualify(label, sizeof label, owner_name(me));
     uint32_t id = intern_name(label, NULL, 0);
@@ -312,11 +333,17 @@ size_t rbnames_resolve(uint64_t *pcs, size_t depth)
             rtframe_kind_of(pcs[r + 1]) == RTFRAME_RB_PC) {
             bool has_me = r + 2 < depth && rtframe_kind_of(pcs[r + 2]) == RTFRAME_RB_ME;
             uint64_t me = has_me ? rtframe_value(pcs[r + 2]) : 0;
-            id = iseq_name(rtframe_value(v), rtframe_value(pcs[r + 1]), me);
-            r += has_me ? 2 : 1;
-        } else if (rtframe_kind_of(v) == RTFRAME_RB_CFUNC) {
-            id = cfunc_name(rtframe_value(v));
-        }
+            size_t t = r + (has_me ? 3 : 2); /* the identity, unless the handler had none */
+            bool has_text = t < depth && rtframe_kind_of(pcs[t]) == RTFRAME_RB_TEXT;
+            if (has_text)
+                id = iseq_name(rtframe_value(v), rtframe_value(pcs[r + 1]), me,
+                               rtframe_value(pcs[t]));
+            r = has_text ? t : t - 1;
+        } else if (rtframe_kind_of(v) == RTFRAME_RB_CFUNC && r + 1 < depth &&
+                   rtframe_kind_of(pcs[r + 1]) == RTFRAME_RB_MID) {
+            id = cfunc_name(rtframe_value(v), rtframe_value(pcs[r + 1]));
+            r++;
+        } /* else a C function whose ID the handler could not read: unnamed */
         pcs[w++] = rtframe_word(RTFRAME_NAME, id == UINT32_MAX ? unknown : id);
     }
     return w;
@@ -415,7 +442,7 @@ static int check_main_thread(void)
             continue;
         if (!peek64(cfp + l->cfp_iseq, &iseq) || !is_imemo(iseq, IMEMO_ISEQ) ||
             !peek64(iseq + ISEQ_BODY, &body) || !peek64(body + BODY_LABEL, &label) ||
-            !read_string(label, s, sizeof s))
+            !read_string(label, s, sizeof s, NULL))
             return -1;
         iseqs++;
     }

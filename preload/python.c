@@ -20,6 +20,7 @@
 #include "pylayout.h"
 #include "pynames.h"
 #include "sampler.h"
+#include "test_hook.h"
 #include "threads.h"
 
 enum {
@@ -57,7 +58,7 @@ static bool peek_u64(uint64_t addr, uint64_t *v)
 }
 
 /* A str's text as UTF-8 (compact strings: every str CPython makes for code objects), and
- * the hash of the characters read, as the handler hashes them (pyframes_text_hash). */
+ * the hash of the characters read, as the handler hashes them (util/text_hash.h). */
 static bool read_str(uint64_t s, char *out, size_t cap, uint64_t *hash)
 {
     const pylayout *l = &g_cfg.layout;
@@ -75,7 +76,7 @@ static bool read_str(uint64_t s, char *out, size_t cap, uint64_t *hash)
     uint64_t data = s + (uint64_t)(ascii ? l->str_ascii_data : l->str_compact_data);
     if (!peek(data, raw, len * kind))
         return false;
-    *hash = pyframes_text_hash(kind, raw, len * kind);
+    *hash = util_text_hash(kind, raw, len * kind);
     size_t o = 0;
     for (size_t i = 0; i < len; i++) {
         uint32_t c = kind == 1 ? raw[i]
@@ -437,20 +438,6 @@ static bool names_grow(void)
     return true;
 }
 
-/* Test hook FLAMEPROF_TEST_NAME_DELAY_US (read once; 0: off): a pause between reading a
- * code object and reading its strings, the window a preempted drain thread leaves open. */
-static long test_delay_us(void)
-{
-    static long us = -1;
-    if (us < 0) {
-        const char *v = getenv("FLAMEPROF_TEST_NAME_DELAY_US");
-        us = v ? strtol(v, NULL, 10) : 0;
-        if (us < 0 || us > 100000)
-            us = 0;
-    }
-    return us;
-}
-
 /* The name's and filename's text, if they hash to what the handler recorded. */
 static bool read_texts(uint64_t name, uint64_t file, const ring_pyframe *f, char *fn,
                        char *path, size_t cap)
@@ -477,12 +464,10 @@ static uint32_t resolve(const ring_pyframe *f)
         !peek_u64(f->code + (uint64_t)name_off, &name) ||
         !peek_u64(f->code + (uint64_t)l->code_filename, &file))
         return UINT32_MAX;
-    long us = test_delay_us();
-    if (us) { /* pause only where the name would have been taken: the drain keeps pace */
+    if (util_test_name_delay_us()) { /* pause only where a name would have been taken */
         if (!read_texts(name, file, f, fn, path, sizeof fn))
             return UINT32_MAX;
-        struct timespec ts = { 0, us * 1000 };
-        nanosleep(&ts, NULL);
+        util_test_name_delay();
     }
     if (!read_texts(name, file, f, fn, path, sizeof fn))
         return UINT32_MAX;

@@ -3,9 +3,10 @@
  *
  * Matching elfutils (0.188, libdw/cfi.c and friends) where it is not what DWARF alone says:
  * - the x86-64 ABI's initial rules mark rax (not rbx: elfutils' slip, see cfi.c's
- *   saved_rule, which reads an unmentioned rbx as "same value", as the psABI means and as
- *   this decoder's initial rule says), rbp, r12-r15 and the return-address column "same
- *   value", and leave the CFA undefined until the CIE defines it;
+ *   saved_rule, which reads an undefined rbx as "same value", as the psABI means for an
+ *   unmentioned one; so does this decoder, explicit DW_CFA_undefined included), rbp,
+ *   r12-r15 and the return-address column "same value", and leave the CFA undefined until
+ *   the CIE defines it;
  * - register offsets are kept in a 61-bit signed field;
  * - a row's rules are those in force at the first advance past its start, so one pass
  *   that emits a row at every advance gives the rows elfutils gives pc by pc. */
@@ -272,7 +273,11 @@ static bool reduce(const ehframe_cie *cie, const ehframe_state *s, uint32_t pc, 
         r->kind = s->cfa_reg == REG_RSP ? CFI_CFA_RSP
                   : s->cfa_reg == REG_RBP ? CFI_CFA_RBP : CFI_CFA_RBX;
         r->cfa_off = (int32_t)off;
-        return reduce_saved(&s->bp, &r->fp_off) && reduce_saved(&s->bx, &r->bx_off);
+        if (!reduce_saved(&s->bp, &r->fp_off) || !reduce_saved(&s->bx, &r->bx_off))
+            return false;
+        if (s->bx.rule == RULE_UNDEF) /* as cfi.c's saved_rule reads elfutils' answer */
+            r->bx_off = CFI_FP_SAME;
+        return true;
     }
     if (s->cfa_rule == CFA_PLT) {
         r->kind = CFI_PLT;

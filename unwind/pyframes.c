@@ -149,34 +149,7 @@ static uint64_t find_tstate(reader *rd, const pyframes_config *c)
     return 0;
 }
 
-/* ---- the text hash: words of the str's data, its kind and length mixed in ---- */
-
-static uint64_t hash_mix(uint64_t h, uint64_t w)
-{
-    h = (h ^ w) * 0x9e3779b97f4a7c15u;
-    return h ^ (h >> 32);
-}
-
-/* Feeds n bytes; every call but the last must feed a multiple of 8. */
-static uint64_t hash_bytes(uint64_t h, const unsigned char *p, size_t n)
-{
-    for (; n >= 8; p += 8, n -= 8) {
-        uint64_t w;
-        memcpy(&w, p, 8);
-        h = hash_mix(h, w);
-    }
-    if (n) {
-        uint64_t w = 0;
-        memcpy(&w, p, n);
-        h = hash_mix(h, w);
-    }
-    return h;
-}
-
-uint64_t pyframes_text_hash(unsigned kind, const void *data, size_t n)
-{
-    return hash_mix(hash_bytes(hash_mix((uint64_t)kind << 32, n), data, n), 0);
-}
+/* ---- the text hash (util/text_hash.h) of a str's characters ---- */
 
 /* The text hash of the str at s (a compact str: every str CPython makes for code). Read in
  * place inside the snapshot, else in 64-byte pieces through the kernel. */
@@ -194,19 +167,19 @@ static bool text_hash(reader *rd, const pylayout *l, uint64_t s, uint64_t *out)
         len = PYFRAMES_STR_MAX;
     uint64_t data = s + (uint64_t)(ascii ? l->str_ascii_data : l->str_compact_data);
     size_t n = (size_t)len * kind;
-    uint64_t h = hash_mix((uint64_t)kind << 32, n);
+    uint64_t h = util_text_hash_begin(kind, n);
     if (readable(rd, data, n)) {
-        h = hash_bytes(h, (const unsigned char *)(uintptr_t)data, n);
+        h = util_text_hash_feed(h, (const unsigned char *)(uintptr_t)data, n);
     } else {
         unsigned char buf[64];
         for (size_t off = 0; off < n; off += sizeof buf) {
             size_t c = n - off < sizeof buf ? n - off : sizeof buf;
             if (!read_slow(rd, data + off, buf, c))
                 return false;
-            h = hash_bytes(h, buf, c);
+            h = util_text_hash_feed(h, buf, c);
         }
     }
-    *out = hash_mix(h, 0);
+    *out = util_text_hash_end(h);
     return true;
 }
 

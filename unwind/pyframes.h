@@ -29,6 +29,7 @@
 
 #include "pylayout.h"
 #include "ring.h"
+#include "text_hash.h"
 #include "unwind.h"
 
 /* Where the interpreter is and how it lays out its structures; published whole. */
@@ -42,14 +43,11 @@ typedef struct pyframes_config {
 /* Characters of a str the handler hashes (and the name shows): a longer one is cut. */
 #define PYFRAMES_STR_MAX 512
 
-/* The hash of a str's characters as the handler records it: kind bytes a character, n
- * bytes of data. Pure; async-signal-safe. */
-uint64_t pyframes_text_hash(unsigned kind, const void *data, size_t n);
-
-/* A frame's identity from its name's and filename's text hashes. */
+/* A frame's identity from its name's and filename's text hashes (util/text_hash.h: kind
+ * bytes a character, as the handler reads them). */
 static inline uint64_t pyframes_ident(uint64_t name_hash, uint64_t file_hash)
 {
-    return name_hash ^ (file_hash * 0x9e3779b97f4a7c15u);
+    return util_text_hash_pair(name_hash, file_hash);
 }
 
 /* Turn the reader on with cfg (copied; NULL turns it off). Off the handler. */

@@ -4,21 +4,27 @@
 #include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <unistd.h>
 
 #include "rtframe.h"
 
 enum {
     RB_MAX_FRAMES = 400, /* control frames read per sample (the top ones) */
-    RB_MAX_WORDS = 3 * RB_MAX_FRAMES,
+    RB_MAX_WORDS = 4 * RB_MAX_FRAMES,
     RB_MAX_HOPS = 16,    /* block envs followed up to their method's */
     RB_MAX_GROUPS = 64,  /* rb_vm_exec activations spliced per sample */
+    RB_MAX_SLOW = 24,    /* heap reads through the kernel per sample (new ranges pending) */
+    RB_BODY_WORDS = 16,  /* of an iseq body, read for its identity */
 };
 
 static rbframes_cfg g_cfg;
 static atomic_bool g_on, g_stale;
 static atomic_int g_inflight;
-static _Atomic(unwind_ranges *) g_rw;
-static unwind_ranges *g_retired[2]; /* freed two publications later: no handler holds them */
+static _Atomic(unwind_ranges *) g_rw, g_ro;
+static unwind_ranges *g_retired[2][2]; /* freed two publications later: no handler holds them */
 
 uint64_t rbframes_thread_pointer(void)
 {
@@ -45,12 +51,14 @@ bool rbframes_enabled(void)
     return atomic_load(&g_on);
 }
 
-void rbframes_set_ranges(unwind_ranges *rw)
+void rbframes_set_ranges(unwind_ranges *rw, unwind_ranges *ro)
 {
-    unwind_ranges *old = atomic_exchange(&g_rw, rw);
-    free(g_retired[1]);
-    g_retired[1] = g_retired[0];
-    g_retired[0] = old;
+    unwind_ranges *old_rw = atomic_exchange(&g_rw, rw), *old_ro = atomic_exchange(&g_ro, ro);
+    free(g_retired[1][0]);
+    free(g_retired[1][1]);
+    memcpy(g_retired[1], g_retired[0], sizeof g_retired[0]);
+    g_retired[0][0] = old_rw;
+    g_retired[0][1] = old_ro;
     atomic_store(&g_stale, false);
 }
 
@@ -75,6 +83,10 @@ typedef struct rb_read {
     uint64_t words[RB_MAX_WORDS];
     uint16_t group_end[RB_MAX_GROUPS]; /* words of group g: [end[g-1], end[g]) */
     size_t nwords, ngroups;
+    const unwind_ranges *ro;        /* the read-only mappings (may be NULL) */
+    unsigned slow_left;             /* reads through the kernel left in this sample */
+    unsigned char text[RBFRAMES_STR_MAX + 8]; /* a String's bytes read through the kernel */
+    uint64_t memo_iseq, memo_ident; /* the last iseq identified in this sample */
 } rb_read;
 
 static bool env_readable(const unwind_ranges *rw, uint64_t ep, uint64_t lo, uint64_t hi)
@@ -104,6 +116,77 @@ static uint64_t local_me(const unwind_ranges *rw, uint64_t ep, uint64_t flags, u
     return me;
 }
 
+/* Copies len bytes of a heap object at addr (8-aligned) into dst: in place inside the
+ * ranges; outside them (a new heap page or malloc arena, at start mostly, as likely as a
+ * bad pointer) through the kernel, which fails instead of faulting, at most
+ * RB_MAX_SLOW times a sample, and asks for new ranges. */
+static bool heap_read(rb_read *rb, const unwind_ranges *rw, uint64_t addr, void *dst,
+                      size_t len)
+{
+    if (addr & 7)
+        return false;
+    if (in_ranges(rw, addr, len)) {
+        memcpy(dst, (const void *)(uintptr_t)addr, len);
+        return true;
+    }
+    atomic_store_explicit(&g_stale, true, memory_order_relaxed);
+    if (rb->slow_left == 0 || addr < 0x10000 || addr >= (1ull << 47))
+        return false;
+    rb->slow_left--;
+    struct iovec local = { dst, len }, remote = { (void *)(uintptr_t)addr, len };
+    long pid = syscall(SYS_getpid);
+    return syscall(SYS_process_vm_readv, pid, &local, 1, &remote, 1, 0) == (long)len;
+}
+
+/* The text hash of the String at str (its first RBFRAMES_STR_MAX bytes). */
+static bool string_hash(rb_read *rb, const unwind_ranges *rw, uint64_t str, uint64_t *out)
+{
+    uint64_t h[4], ptr, len;
+    if (!heap_read(rb, rw, str, h, sizeof h) || !rbframes_string_span(str, h, &ptr, &len))
+        return false;
+    if (!len || (rb->ro && in_ranges(rb->ro, ptr, len)) || /* a literal in libruby's rodata */
+        in_ranges(rw, ptr, len)) {
+        *out = util_text_hash(1, (const void *)(uintptr_t)ptr, (size_t)len);
+        return true;
+    }
+    uint64_t base = ptr & ~(uint64_t)7, off = ptr & 7;
+    if (!heap_read(rb, rw, base, rb->text, (size_t)(off + len)))
+        return false;
+    *out = util_text_hash(1, rb->text + off, (size_t)len);
+    return true;
+}
+
+/* The identity of a running iseq (rbframes_ident), read while its frame keeps it, its
+ * body and their Strings alive; false where one of them cannot be read. */
+static bool iseq_ident(const rbframes_layout *l, const unwind_ranges *rw, uint64_t iseq,
+                       rb_read *rb, uint64_t *out)
+{
+    if (iseq == rb->memo_iseq) { /* recursion: the frame before's iseq */
+        *out = rb->memo_ident;
+        return true;
+    }
+    uint64_t hd[4], b[RB_BODY_WORDS], path[5], at, str, lh, ph;
+    bool indirect;
+    uint32_t nh = l->iseq_body / 8 + 1, nb = l->body_lineno / 8 + 1;
+    if (nh > 4 || nb > RB_BODY_WORDS || !heap_read(rb, rw, iseq, hd, nh * 8))
+        return false;
+    if ((hd[0] & RB_T_MASK) != RB_T_IMEMO || ((hd[0] >> 12) & 15) != RB_IMEMO_ISEQ ||
+        !heap_read(rb, rw, hd[nh - 1], b, nb * 8))
+        return false;
+    uint64_t label = b[l->body_label / 8], pathobj = b[l->body_pathobj / 8];
+    if (!heap_read(rb, rw, pathobj, path, sizeof path) ||
+        !rbframes_path_string(pathobj, path, &at, &indirect))
+        return false;
+    str = at;
+    if (indirect && !heap_read(rb, rw, at, &str, 8))
+        return false;
+    if (!string_hash(rb, rw, label, &lh) || !string_hash(rb, rw, str, &ph))
+        return false;
+    *out = rb->memo_ident = rbframes_ident(lh, ph, b[l->body_lineno / 8]);
+    rb->memo_iseq = iseq;
+    return true;
+}
+
 /* One control frame's words; false if its env cannot be read. */
 static bool read_frame(const rbframes_layout *l, const unwind_ranges *rw, uint64_t cfp,
                        uint64_t stk_lo, uint64_t stk_hi, rb_read *out, bool *finish)
@@ -116,16 +199,26 @@ static bool read_frame(const rbframes_layout *l, const unwind_ranges *rw, uint64
     if (!(flags & RB_FRAME_FLAG_CFRAME)) {
         uint64_t iseq = load(cfp + l->cfp_iseq), pc = load(cfp + l->cfp_pc);
         /* No pc: a frame Ruby's own backtraces skip (the top-level binding's). */
-        if (iseq && pc && out->nwords + 3 <= RB_MAX_WORDS) {
+        uint64_t ident;
+        if (iseq && pc && out->nwords + 4 <= RB_MAX_WORDS) {
             out->words[out->nwords++] = rtframe_word(RTFRAME_RB_ISEQ, iseq);
             out->words[out->nwords++] = rtframe_word(RTFRAME_RB_PC, pc);
             out->words[out->nwords++] =
                 rtframe_word(RTFRAME_RB_ME, local_me(rw, ep, flags, stk_lo, stk_hi));
+            if (iseq_ident(l, rw, iseq, out, &ident)) /* else the frame goes unnamed */
+                out->words[out->nwords++] = rtframe_word(RTFRAME_RB_TEXT, ident);
         }
     } else if ((flags & RB_FRAME_MAGIC_MASK) == RB_FRAME_MAGIC_CFUNC) {
-        uint64_t me = load(ep - 16); /* ep[VM_ENV_DATA_INDEX_ME_CREF] */
-        if (me && out->nwords < RB_MAX_WORDS)
+        uint64_t me = load(ep - 16), m[8]; /* ep[VM_ENV_DATA_INDEX_ME_CREF] */
+        size_t nm = l->me_called_id / 8 + 1;
+        if (me && out->nwords + 2 <= RB_MAX_WORDS) {
             out->words[out->nwords++] = rtframe_word(RTFRAME_RB_CFUNC, me);
+            /* the ID now: the entry may be freed and reused before it is named */
+            if (nm <= 8 && heap_read(out, rw, me, m, nm * 8) &&
+                (m[0] & RB_T_MASK) == RB_T_IMEMO && ((m[0] >> 12) & 15) == RB_IMEMO_MENT &&
+                m[nm - 1] <= RTFRAME_VALUE_MASK)
+                out->words[out->nwords++] = rtframe_word(RTFRAME_RB_MID, m[nm - 1]);
+        }
     }
     return true;
 }
@@ -158,6 +251,8 @@ static bool read_thread(const rbframes_cfg *c, const unwind_ranges *rw, rb_read 
     if (cfp < stk || cfp >= end || (end - cfp) % l->cfp_size)
         return false;
     out->nwords = out->ngroups = 0;
+    out->memo_iseq = 0;
+    out->slow_left = RB_MAX_SLOW;
     /* The root frame is the VM's dummy frame; on the main thread the one above it is the
      * top-level binding's (magic TOP): Ruby's backtraces show neither. */
     uint64_t stop = end - l->cfp_size;
@@ -268,6 +363,8 @@ size_t rbframes_splice(uint64_t *pcs, size_t depth, size_t max, bool *added)
     if (atomic_load_explicit(&g_on, memory_order_acquire)) {
         const unwind_ranges *rw = atomic_load_explicit(&g_rw, memory_order_acquire);
         rb_read *rb = scratch_claim();
+        if (rb)
+            rb->ro = atomic_load_explicit(&g_ro, memory_order_acquire);
         if (rb && rw && read_thread(&g_cfg, rw, rb))
             out = merge(&g_cfg, rb, pcs, depth, max, added);
         scratch_release(rb);

@@ -27,6 +27,10 @@ enum rtframe_kind {
     RTFRAME_RB_ME = 4,    /* after RTFRAME_RB_PC: the bytecode frame's method entry (or
                              cref), for its class name */
     RTFRAME_NAME = 5,     /* resolved: value is a name id (core/rtnames.h) */
+    RTFRAME_RB_TEXT = 6,  /* after RTFRAME_RB_ME: the bytecode frame's identity
+                             (rbframes_ident); none where the handler could not read it */
+    RTFRAME_RB_MID = 7,   /* after RTFRAME_RB_CFUNC: the ID its method entry was called by,
+                             read in the handler (the entry may be freed before naming) */
     RTFRAME_KIND_MAX = 63,
 };
 
