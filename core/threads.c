@@ -14,6 +14,7 @@ typedef struct thread_entry {
     uint32_t tid;  /* 0: empty slot */
     bool seen;     /* sampled since the last refresh */
     bool changed;  /* name not yet in the raw spill */
+    bool runtime;  /* named by the language runtime (threads_set_runtime): comm not read */
     char name[THREADS_NAME_MAX];
 } thread_entry;
 
@@ -80,6 +81,8 @@ static void set_name(thread_entry *e, const char *name, size_t n)
 
 static void read_name(thread_entry *e)
 {
+    if (e->runtime)
+        return;
     char path[64], buf[THREADS_NAME_MAX];
     snprintf(path, sizeof path, "/proc/self/task/%u/comm", e->tid);
     int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -114,6 +117,11 @@ void threads_refresh(void)
     }
 }
 
+size_t threads_count(void)
+{
+    return g_len;
+}
+
 const char *threads_name(uint32_t tid)
 {
     thread_entry *e = lookup(tid, false);
@@ -127,6 +135,15 @@ int threads_set(uint32_t tid, const char *name)
         return -1;
     set_name(e, name, strlen(name));
     return 0;
+}
+
+void threads_set_runtime(uint32_t tid, const char *name)
+{
+    thread_entry *e = lookup(tid, true);
+    if (!e)
+        return;
+    e->runtime = true;
+    set_name(e, name, strlen(name));
 }
 
 void threads_foreach_changed(bool all, void (*fn)(uint32_t tid, const char *name, void *ctx),

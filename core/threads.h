@@ -26,11 +26,18 @@ void threads_seen(uint32_t tid);
 /* Read again the names of the threads sampled since the last refresh. */
 void threads_refresh(void);
 
+/* How many threads are known (grows as new ones are sampled). */
+size_t threads_count(void);
+
 /* The name of tid, or NULL if none is known. */
 const char *threads_name(uint32_t tid);
 
 /* Record a name (the raw spill's reader). Returns 0, or -1 if memory is short. */
 int threads_set(uint32_t tid, const char *name);
+
+/* Record the name a language runtime gives tid (a Python threading.Thread's name): it
+ * outranks the kernel's comm, which is no longer read for tid. */
+void threads_set_runtime(uint32_t tid, const char *name);
 
 /* Visit the threads whose name changed since the last visit (all: every named thread);
  * for the raw spill. */

@@ -221,7 +221,10 @@ static void *run(void *arg)
         jit_poll(); /* before draining: the samples' JIT code is in the map by now */
         struct timespec now;
         clock_gettime(CLOCK_MONOTONIC, &now);
-        python_poll((uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec);
+        uint64_t now_ns = (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec;
+        python_poll(now_ns);
+        if (g_table->by_thread)
+            python_thread_names(now_ns);
         rbnames_poll();
         drain();
         if (n % SPILL_TICKS == 0)
@@ -303,6 +306,8 @@ void aggregator_stop(void)
     jit_poll();
     drain();
     threads_refresh(); /* the names as they are at the end, for the report */
+    if (g_table->by_thread)
+        python_thread_names(UINT64_MAX);
 }
 
 void aggregator_resume(void)

@@ -44,6 +44,12 @@ typedef struct python_code {
  * daemon threads run on in the dead interpreter (sampler_park_waiting_in). */
 bool python_finalized(python_code *out);
 
+/* FLAMEPROF_THREADS: each Python thread's threading name (threading._active: "MainThread",
+ * "worker-1", ...) for its kernel tid (threads_set_runtime), read from the interpreter's
+ * objects within 100 ms of a new thread's first sample, else each second (now:
+ * CLOCK_MONOTONIC ns; UINT64_MAX: now, the last scan at the end). Nothing while the reader is off; comm stays where a read fails. */
+void python_thread_names(uint64_t now);
+
 /* Python frames the aggregator could not name (the code object was gone or changed). */
 uint64_t python_unnamed(void);
 

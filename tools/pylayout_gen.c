@@ -32,6 +32,11 @@ int main(void) {
 #else
     printf("      .interp_tstate_head = %zu,\n", offsetof(PyInterpreterState, tstate_head));
 #endif
+#if PY_VERSION_HEX >= 0x030c0000
+    printf("      .interp_modules = %zu,\n", offsetof(PyInterpreterState, imports.modules));
+#else
+    printf("      .interp_modules = %zu,\n", offsetof(PyInterpreterState, modules));
+#endif
     printf("      .tstate_next = %zu, .tstate_interp = %zu, .tstate_thread_id = %zu,\n",
            offsetof(PyThreadState, next), offsetof(PyThreadState, interp),
            offsetof(PyThreadState, thread_id));

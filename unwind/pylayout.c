@@ -13,6 +13,7 @@ static const pylayout rows[] = {
       .runtime_interp_head = 32,
       .runtime_finalizing = 16,
       .interp_tstate_head = 8,
+      .interp_modules = 56,
       .tstate_next = 8, .tstate_interp = 16, .tstate_thread_id = 176,
       .tstate_frame = 24, .cframe_current = -1,
       .frame_code = 32, .frame_previous = 24, .frame_instr = 104,
@@ -24,6 +25,7 @@ static const pylayout rows[] = {
       .runtime_interp_head = 32,
       .runtime_finalizing = 16,
       .interp_tstate_head = 8,
+      .interp_modules = 856,
       .tstate_next = 8, .tstate_interp = 16, .tstate_thread_id = 176,
       .tstate_frame = 24, .cframe_current = -1,
       .frame_code = 32, .frame_previous = 24, .frame_instr = 104,
@@ -35,6 +37,7 @@ static const pylayout rows[] = {
       .runtime_interp_head = 32,
       .runtime_finalizing = 16,
       .interp_tstate_head = 8,
+      .interp_modules = 856,
       .tstate_next = 8, .tstate_interp = 16, .tstate_thread_id = 176,
       .tstate_frame = 24, .cframe_current = -1,
       .frame_code = 32, .frame_previous = 24, .frame_instr = 96,
@@ -46,6 +49,7 @@ static const pylayout rows[] = {
       .runtime_interp_head = 40,
       .runtime_finalizing = 24,
       .interp_tstate_head = 16,
+      .interp_modules = 888,
       .tstate_next = 8, .tstate_interp = 16, .tstate_thread_id = 152,
       .tstate_frame = 56, .cframe_current = 8,
       .frame_code = 32, .frame_previous = 48, .frame_instr = 56,
@@ -57,6 +61,7 @@ static const pylayout rows[] = {
       .runtime_interp_head = 40,
       .runtime_finalizing = 24,
       .interp_tstate_head = 72,
+      .interp_modules = 944,
       .tstate_next = 8, .tstate_interp = 16, .tstate_thread_id = 136,
       .tstate_frame = 56, .cframe_current = 0,
       .frame_code = 0, .frame_previous = 8, .frame_instr = 56,
@@ -78,7 +83,7 @@ const pylayout *pylayout_for_minor(int minor)
 enum {
     DO_COOKIE = 0, DO_VERSION = 8, DO_FREE_THREADED = 16,
     DO_RT_SIZE = 24, DO_RT_FINALIZING = 32, DO_RT_INTERP_HEAD = 40,
-    DO_IS_SIZE = 48, DO_IS_THREADS_HEAD = 48 + 3 * 8,
+    DO_IS_SIZE = 48, DO_IS_THREADS_HEAD = 48 + 3 * 8, DO_IS_MODULES = 48 + 5 * 8,
     DO_TS_SIZE = 48 + 13 * 8, DO_TS_NEXT = DO_TS_SIZE + 2 * 8, DO_TS_INTERP = DO_TS_SIZE + 3 * 8,
     DO_TS_CURRENT_FRAME = DO_TS_SIZE + 4 * 8, DO_TS_THREAD_ID = DO_TS_SIZE + 5 * 8,
     DO_IF_SIZE = DO_TS_SIZE + 9 * 8, DO_IF_PREVIOUS = DO_IF_SIZE + 8,
@@ -144,6 +149,8 @@ bool pylayout_from_debug_offsets(const unsigned char *img, size_t len, pylayout 
               take(img, DO_CO_QUALNAME, DO_CO_SIZE, &out->code_qualname) &&
               take(img, DO_CO_FIRSTLINENO, DO_CO_SIZE, &out->code_firstlineno) &&
               take(img, DO_CO_CODE_ADAPTIVE, DO_CO_SIZE, &out->code_code);
+    if (!take(img, DO_IS_MODULES, DO_IS_SIZE, &out->interp_modules))
+        out->interp_modules = -1; /* only the threads' names need it */
     if (!ok)
         snprintf(why, cap, "debug offsets past their structures' sizes");
     return ok;

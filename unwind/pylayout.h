@@ -18,6 +18,7 @@ typedef struct pylayout {
     int runtime_interp_head;     /* _PyRuntime.interpreters.head */
     int runtime_finalizing;      /* _PyRuntime._finalizing (non-NULL: shutting down) */
     int interp_tstate_head;      /* first PyThreadState of the interpreter */
+    int interp_modules;          /* sys.modules (a dict), for the threads' names; -1: none */
     int tstate_next, tstate_interp, tstate_thread_id; /* thread_id: pthread_self() */
     int tstate_frame;            /* PyFrameObject* (<3.11), _PyCFrame* (3.11, 3.12),
                                     _PyInterpreterFrame* (3.13) */

@@ -10,7 +10,9 @@ VERSION: `system` (Debian's /usr/bin/python3, 3.11) or 3.8 ... 3.13 (pyenv's, se
             100-deep recursion whole (>= 101 `rec` frames above rec_bottom); C between Python
             frames (libz under py_zlib; _sre's native frames between py_re and cb_repl).
   threads   each thread's function (three threading threads, one thread created by C that
-            calls back into Python) named, rooted at the thread's start.
+            calls back into Python) named, rooted at the thread's start; run with
+            FLAMEPROF_THREADS=1: the threading threads' root frames carry their Python names
+            (`[worker-t_one TID]`, `[MainThread PID]`), the C thread its comm.
   churn     ~7000 functions defined, run and freed, as is and with the naming paused where
             their memory gets reused: every Python frame under churn_mode is its own K's
             (outer_K, inner_K, <module> of `<churn K>`), burn or unnamed; none misnamed.
@@ -123,11 +125,38 @@ def test_main(ctx, ck, py):
              f'{prof.weight(between)}/{cb}')
 
 
+THREAD_ROOT = re.compile(r'^\[(.*) (\d+)\]$')
+
+
+def check_thread_names(ck, prof, py):
+    """Every stack's root is `[name tid]`: a Python thread's is its threading name, the C
+    thread's (not in threading) the kernel's comm, the executable's name."""
+    roots = prof.roots()
+    bad = [r for r in roots if not THREAD_ROOT.match(r)]
+    ck.check(not bad, 'every stack rooted at a `[name tid]` frame', str(bad[:5]))
+    comm = os.path.basename(py)[:15]
+    want = {'t_one': 'worker-t_one', 't_two': 'worker-t_two', 't_three': 'worker-t_three',
+            '<module>': 'MainThread', 'c_cb': comm}
+    tids = set()
+    for fn, name in want.items():
+        sel = (lambda fr, fn=fn: any(py_name(f) == fn for f in fr))
+        got = prof.roots(sel)
+        good = sum(w for r, w in got.items() if THREAD_ROOT.match(r).group(1) == name)
+        tot = sum(got.values())
+        ck.check(tot > 0 and good == tot, f'{fn}: all its weight under `[{name} TID]`',
+                 f'{good}/{tot}; roots: {got}')
+        tids |= {THREAD_ROOT.match(r).group(2) for r in got}
+    ck.check(len(tids) == len(want), 'five threads, five tids', str(sorted(tids)))
+
+
 def test_threads(ctx, ck, py):
-    prof, truth = ctx.profiled(ck, py, 'threads')
+    r, out, truth_path = ctx.run_wl(ck, py, 'threads', env={'FLAMEPROF_THREADS': '1'})
+    prof, truth = ctx.profile(ck, out, 'threads'), read_json(ck, truth_path)
     if not prof or not truth:
         return
     ck.check(truth.get('c_thread'), 'the C thread ran', str(truth))
+    check_thread_names(ck, prof, py)
+    prof.stacks = [(fr[1:], w) for fr, w in prof.stacks if len(fr) > 1]  # the thread's own
     for fn in ('t_one', 't_two', 't_three', 'c_cb'):
         sel = (lambda fr, fn=fn: any(py_name(f) == fn for f in fr))
         w = prof.weight(sel)

@@ -84,7 +84,7 @@ static void test_debug_offsets(void)
     put(img, 8, 0x030d00f0);             /* 3.13.0 final */
     put(img, 24, 2000), put(img, 32, 608), put(img, 40, 632); /* runtime state */
     size_t is = 48, ts = 48 + 13 * 8, fr = ts + 9 * 8, co = fr + 6 * 8;
-    put(img, is, 9000), put(img, is + 24, 7344);
+    put(img, is, 9000), put(img, is + 24, 7344), put(img, is + 40, 7656);
     put(img, ts, 400), put(img, ts + 16, 8), put(img, ts + 24, 16), put(img, ts + 32, 72),
         put(img, ts + 40, 152);
     put(img, fr, 80), put(img, fr + 8, 8), put(img, fr + 16, 0), put(img, fr + 24, 56),
@@ -96,11 +96,17 @@ static void test_debug_offsets(void)
     CHECKF(pylayout_from_debug_offsets(img, sizeof img, &l, why, sizeof why), "%s", why);
     CHECK(l.minor == 13 && l.runtime_interp_head == 632 && l.runtime_finalizing == 608);
     CHECK(l.interp_tstate_head == 7344 && l.tstate_next == 8 && l.tstate_interp == 16);
+    CHECK(l.interp_modules == 7656);
     CHECK(l.tstate_frame == 72 && l.tstate_thread_id == 152 && l.cframe_current == -1);
     CHECK(l.frame_previous == 8 && l.frame_code == 0 && l.frame_instr == 56 &&
           l.frame_owner == 70);
     CHECK(l.code_filename == 112 && l.code_name == 120 && l.code_qualname == 128 &&
           l.code_firstlineno == 68 && l.code_code == 200);
+
+    put(img, is + 40, 9000); /* modules past the interpreter's size: no threads' names */
+    CHECK(pylayout_from_debug_offsets(img, sizeof img, &l, why, sizeof why) &&
+          l.interp_modules == -1 && l.interp_tstate_head == 7344);
+    put(img, is + 40, 7656);
 
     put(img, co + 72, 400); /* past the code object's size: refused */
     CHECK(!pylayout_from_debug_offsets(img, sizeof img, &l, why, sizeof why));
