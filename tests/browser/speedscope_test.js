@@ -113,6 +113,8 @@ async function checkThreads(browser, base) {
   await page.keyboard.press('3');
   await page.waitForFunction(() => document.body.innerText.includes('Symbol Name'), null,
     { timeout: 30000 });
+  await page.waitForFunction(() => /\n\d+ \(/.test(document.body.innerText), null,
+    { timeout: 30000 }); // the rows come a frame after the header
   const rows = await sandwichRows(page);
   const fns = want.threads.get(pick).fns;
   check(rows.size === fns.size && [...fns].every(([f, t]) => rows.get(f) === t),
@@ -137,6 +139,9 @@ async function main() {
       null, { timeout: 30000 });
     await page.keyboard.press('3'); // the sandwich view: a table of functions
     await page.waitForFunction(() => document.body.innerText.includes('Symbol Name'),
+      null, { timeout: 30000 });
+    // The header comes first, the rows a frame later (a loaded machine showed none yet).
+    await page.waitForFunction(() => /\n\d+ \(/.test(document.body.innerText),
       null, { timeout: 30000 });
     const text = await page.evaluate(() => document.body.innerText);
     const rows = new Map();
