@@ -15,16 +15,9 @@ BURNER(phase_b, 2)
 
 static double g_seconds = 2, g_t0;
 
-static double clock_s(clockid_t c)
-{
-    struct timespec ts;
-    clock_gettime(c, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static double now(void)
 {
-    return clock_s(CLOCK_MONOTONIC);
+    return burn_clock(CLOCK_MONOTONIC);
 }
 
 /* Burn in fn until the phase's end (wall time: busy threads, so CPU follows). */
@@ -48,7 +41,7 @@ static void *thread_main(void *arg)
 
 static void phase_on_threads(const char *name, uint64_t (*fn)(long), int threads)
 {
-    double start = now(), cpu0 = clock_s(CLOCK_PROCESS_CPUTIME_ID);
+    double start = now(), cpu0 = burn_clock(CLOCK_PROCESS_CPUTIME_ID);
     phase p = { fn, start + g_seconds };
     pthread_t t[16];
     for (int i = 1; i < threads; i++)
@@ -56,9 +49,9 @@ static void phase_on_threads(const char *name, uint64_t (*fn)(long), int threads
     run_phase(fn, p.end);
     for (int i = 1; i < threads; i++)
         pthread_join(t[i], NULL);
-    double wall0 = clock_s(CLOCK_REALTIME) - (now() - start);
+    double wall0 = burn_clock(CLOCK_REALTIME) - (now() - start);
     printf("phase %s %.3f %.3f %.3f %.3f\n", name, start - g_t0, now() - g_t0,
-           clock_s(CLOCK_PROCESS_CPUTIME_ID) - cpu0, wall0);
+           burn_clock(CLOCK_PROCESS_CPUTIME_ID) - cpu0, wall0);
     fflush(stdout);
 }
 
