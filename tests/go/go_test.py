@@ -208,7 +208,7 @@ def test_exit_status(ctx, ck):
 def test_systemstack(ctx, ck):
     ctx.need_go()
     out = ctx.path('p')
-    r = run([ctx.a.gosplit, '-cpu', '0.2', '-alloc'], ctx.a.lib,
+    r = run([ctx.a.gosplit, '-cpu', '0.6', '-alloc'], ctx.a.lib,
             {'FLAMEPROF_FREQ': '997', 'FLAMEPROF_OUT': out})
     ck.check(r.returncode == 0, 'exit 0', f'status {r.returncode}')
     if not os.path.isfile(out + '.folded'):
