@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "jvmframes.h"
+#include "foreign_load.h"
 
 /* Set once by hotspot_init (agent), read by the aggregator; never freed. The JVMTI callbacks
  * run after hotspot_init on the thread that ran it or through the JVM's own handoffs. */
@@ -115,7 +116,7 @@ bool hotspot_init(jvmtiEnv *j, hotspot_namer namer)
 /* The Method* a jmethodID stands for (HotSpot: a pointer to a slot holding it). */
 static uint64_t method_of(jmethodID id)
 {
-    return id ? *(const volatile uint64_t *)(const void *)id : 0;
+    return id ? util_foreign_load((uint64_t)(uintptr_t)id) : 0;
 }
 
 static void name_method(jvmtiEnv *j, uint64_t method, uint64_t id)

@@ -1,6 +1,8 @@
 /* golang.c - Go's goroutine stacks and stack switches, decoded from the runtime's own code. */
 #include "golang.h"
 
+#include "foreign_load.h"
+
 #include <fcntl.h>
 #include <gelf.h>
 #include <link.h>
@@ -273,7 +275,7 @@ static bool plausible(uint64_t p)
 
 static uint64_t load(uint64_t addr)
 {
-    return *(const volatile uint64_t *)(uintptr_t)addr;
+    return util_foreign_load(addr);
 }
 
 /* The running g of this thread (0 on threads Go does not know). */

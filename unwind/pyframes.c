@@ -1,6 +1,8 @@
 /* pyframes.c - CPython frames read in the signal handler. See pyframes.h. */
 #include "pyframes.h"
 
+#include "foreign_load.h"
+
 #include <pthread.h>
 #include <stdatomic.h>
 #include <string.h>
@@ -94,7 +96,7 @@ static bool read_u64(reader *rd, uint64_t addr, uint64_t *out)
         return false;
     if (!readable(rd, addr, 8))
         return read_slow(rd, addr, out, 8);
-    *out = *(const volatile uint64_t *)(uintptr_t)addr;
+    *out = util_foreign_load(addr);
     return true;
 }
 

@@ -1,6 +1,8 @@
 /* rbframes.c - Ruby's control frames, read in the signal handler. See rbframes.h. */
 #include "rbframes.h"
 
+#include "foreign_load.h"
+
 #include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -76,7 +78,7 @@ static bool in_ranges(const unwind_ranges *rw, uint64_t addr, uint64_t len)
 
 static inline uint64_t load(uint64_t addr)
 {
-    return *(const volatile uint64_t *)(uintptr_t)addr;
+    return util_foreign_load(addr);
 }
 
 typedef struct rb_read {

@@ -2,6 +2,8 @@
  * they do not. */
 #include "unwind.h"
 
+#include "foreign_load.h"
+
 #include <stddef.h>
 #include <ucontext.h>
 
@@ -10,7 +12,7 @@ static inline bool stack_read(uint64_t addr, uint64_t lo, uint64_t hi, uint64_t 
 {
     if (addr < lo || addr > hi - 8 || (addr & 7))
         return false;
-    *out = *(const volatile uint64_t *)(uintptr_t)addr;
+    *out = util_foreign_load(addr);
     return true;
 }
 
