@@ -27,6 +27,7 @@
 #include "jit_trampolines.h"
 #include "modules.h"
 #include "perfclock.h"
+#include "phases.h"
 #include "pyframes.h"
 #include "ticker.h"
 #include "rbframes.h"
@@ -37,6 +38,8 @@ static const char sampler_magic[] = "flameprof";
 
 static ring *g_ring;
 static cfi_memo *g_memo; /* CFI rows the walks looked up (cfi_memo.h); NULL: none */
+static lastwalk_pool *g_lastwalk; /* threads' previous walks (lastwalk.h); NULL: none */
+enum { LASTWALK_POOL = 1024 }; /* threads at once with a record; more walk in full */
 static long g_period_ns;
 static bool g_itimer; /* fallback source: setitimer, signals carry SI_KERNEL */
 static bool g_empty;  /* benchmark floor: count the signal, do nothing else */
@@ -85,6 +88,9 @@ static int (*real_sigaction)(int, const struct sigaction *, struct sigaction *);
 static __thread uint64_t tls_stack_lo __attribute__((tls_model("initial-exec")));
 static __thread uint64_t tls_stack_hi __attribute__((tls_model("initial-exec")));
 static __thread uint32_t tls_tid __attribute__((tls_model("initial-exec"))); /* 0: unknown */
+/* This thread's previous walk (claimed at its first sample; tried: claimed or none left). */
+static __thread unwind_last *tls_last __attribute__((tls_model("initial-exec")));
+static __thread bool tls_last_tried __attribute__((tls_model("initial-exec")));
 
 /* Writable mappings at start, for threads that existed before us (their bounds are not in
  * TLS). Sorted by start; read-only after sampler_init. */
@@ -216,6 +222,7 @@ static void take_sample(const siginfo_t *si, const ucontext_t *uc)
         atomic_fetch_add_explicit(&st_signals, 1, memory_order_relaxed);
         return;
     }
+    PHASE_NOW(ph0);
     uint64_t t0 = now_ns();
     uint32_t weight = 1;
     if (g_wall)
@@ -233,18 +240,31 @@ static void take_sample(const siginfo_t *si, const ucontext_t *uc)
     uint64_t lo, hi;
     if (!stack_bounds(regs.sp, &lo, &hi))
         hi = regs.sp; /* unknown stack: keep only the interrupted pc */
+    if (!tls_last_tried) {
+        tls_last = lastwalk_claim(g_lastwalk);
+        tls_last_tried = true;
+    }
     unwind_ctx ctx = { modules_current(), jit_trampolines(), hotspot_interpreter(),
-                       golang_current(), g_memo };
+                       golang_current(), g_memo, tls_last };
+    PHASE_ADD(PHASE_ENTRY, ph0);
+    PHASE_NOW(ph1);
     /* Interpreted frames first, then the native walk above them, then the two merged
      * where the interpreter's evaluation loop runs them (pyframes.h). A Ruby process has
      * no Python frames (npy 0) and gets its own splice (rbframes.h); each reader is off,
      * and costs a load and a branch, in processes not running its interpreter. */
     size_t npy = pyframes_read(s->py, RING_MAX_PY);
+    PHASE_ADD(PHASE_PY, ph1);
+    PHASE_COUNT_ADD(PHASE_PYFRAMES, npy);
+    PHASE_NOW(ph2);
     unwind_result r = unwind_walk(&ctx, regs, hi, s->pcs + npy, RING_MAX_DEPTH - npy);
+    PHASE_ADD(PHASE_WALK, ph2);
+    PHASE_NOW(ph3);
     if (npy)
         r.depth = pyframes_splice(s->pcs, npy, r.depth, RING_MAX_DEPTH, s->py, npy);
     bool runtime = false; /* interpreter frames spliced in (rbframes.h) */
     r.depth = rbframes_splice(s->pcs, r.depth, RING_MAX_DEPTH, &runtime);
+    PHASE_ADD(PHASE_SPLICE, ph3);
+    PHASE_NOW(ph4);
     s->weight = weight;
     s->time_ns = t0; /* the clock read for the cost histogram: time costs nothing more */
     s->gen = ctx.modules ? ctx.modules->gen : 0;
@@ -264,6 +284,8 @@ static void take_sample(const siginfo_t *si, const ucontext_t *uc)
     atomic_fetch_add_explicit(&st_weight, weight, memory_order_relaxed);
     atomic_fetch_add_explicit(&cost_hist[cost_bucket(now_ns() - t0)], 1,
                               memory_order_relaxed);
+    PHASE_ADD(PHASE_PUBLISH, ph4);
+    PHASE_ADD(PHASE_TOTAL, ph0);
 }
 
 /* ---- parking, at exit (sampler_park_python) ---- */
@@ -506,6 +528,13 @@ static void arm_timer(pid_t tid, clockid_t clock)
 static void on_thread_exit(void *unused)
 {
     (void)unused;
+    /* The previous walk's record goes back to the pool; this thread's handler (it runs on
+     * this thread only) sees none from here on. */
+    unwind_last *last = tls_last;
+    tls_last = NULL;
+    tls_last_tried = true;
+    atomic_signal_fence(memory_order_seq_cst);
+    lastwalk_release(g_lastwalk, last);
     pid_t tid = (pid_t)syscall(SYS_gettid);
     pthread_mutex_lock(&timers_lock);
     for (size_t i = 0; i < timers_len; i++) {
@@ -632,6 +661,8 @@ int sampler_init(unsigned freq, ring *r, bool empty)
     load_start_maps();
     if (!g_memo)
         g_memo = cfi_memo_new(); /* NULL is fine: the walk searches the tables */
+    if (!g_lastwalk)
+        g_lastwalk = lastwalk_pool_new(LASTWALK_POOL); /* NULL: every walk is whole */
     golang_detect(); /* before any timer: the handler reads its layout unlocked */
     /* libc's, not our interposer: the program's calls go through sampler_app_sigaction. */
     real_sigaction = (int (*)(int, const struct sigaction *, struct sigaction *))dlsym(

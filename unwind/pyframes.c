@@ -2,6 +2,7 @@
 #include "pyframes.h"
 
 #include "foreign_load.h"
+#include "phases.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -85,6 +86,7 @@ static bool read_slow(reader *rd, uint64_t addr, void *out, size_t len)
     if (rd->slow_left <= 0 || addr < 0x10000 || addr >= (1ull << 47))
         return false; /* nothing is mapped there in user space */
     rd->slow_left--;
+    PHASE_COUNT_ADD(PHASE_PYSLOW, 1);
     struct iovec local = { out, len }, remote = { (void *)(uintptr_t)addr, len };
     long pid = syscall(SYS_getpid);
     return syscall(SYS_process_vm_readv, pid, &local, 1, &remote, 1, 0) == (long)len;

@@ -3,6 +3,7 @@
 #include "unwind.h"
 
 #include "foreign_load.h"
+#include "phases.h"
 
 #include <stddef.h>
 #include <ucontext.h>
@@ -143,15 +144,23 @@ static const cfi_row *find_row(const unwind_ctx *ctx, uint64_t lookup, bool *in_
     const module_map *m = ctx->modules;
     const unwind_module *mod = module_map_find(m, lookup);
     *in_module = mod != NULL;
-    if (!mod)
+    PHASE_COUNT_ADD(PHASE_FRAMES, 1);
+    if (!mod) {
+        PHASE_COUNT_ADD(PHASE_NOMOD, 1);
         return NULL;
-    if (cfi_memo_get(ctx->memo, lookup, m->gen, buf))
+    }
+    if (cfi_memo_get(ctx->memo, lookup, m->gen, buf)) {
+        PHASE_COUNT_ADD(PHASE_HITS, 1);
         return buf;
+    }
+    PHASE_COUNT_ADD(PHASE_MISSES, 1);
+    PHASE_NOW(t);
     const cfi_row *row = cfi_lookup(module_cfi(mod), lookup - mod->bias);
     if (row) {
         *buf = *row;
         cfi_memo_put(ctx->memo, lookup, m->gen, buf);
     }
+    PHASE_ADD(PHASE_MISS, t);
     return row;
 }
 
@@ -178,24 +187,57 @@ static void prefetch_memo(const unwind_ctx *ctx, const unwind_regs *r, uint64_t 
     }
 }
 
+/* Write the frame at r to pcs and to the walk's record (slot: where its pc was read). */
+static void put_frame(const unwind_ctx *ctx, const unwind_regs *r, uint64_t slot, uint64_t lo,
+                      uint64_t hi, uint64_t *pcs, unwind_result *res, lastwalk *lw)
+{
+    uint64_t v = frame_value(ctx->interp, r, lo, hi, res);
+    pcs[res->depth++] = v;
+    lastwalk_push(lw, r->pc, r->sp, r->fp, slot, v);
+}
+
+/* The frame written last matches the thread's previous walk, unchanged above: the rest of
+ * the stack is that walk's (lastwalk.h). */
+static bool take_rest(const unwind_ctx *ctx, lastwalk *lw, uint64_t lo, uint64_t hi,
+                      uint64_t *pcs, size_t max, unwind_result *res)
+{
+    lastwalk_tail t;
+    int64_t method_off = ctx->interp ? ctx->interp->method_off : 0;
+    if (!lastwalk_match(lw, lo, hi, method_off, pcs, res->depth, max, &t))
+        return false;
+    res->depth += t.added;
+    res->outside += t.outside;
+    res->methods += t.methods;
+    res->reused = t.added;
+    res->truncated = t.truncated;
+    PHASE_COUNT_ADD(PHASE_REUSED, t.added);
+    return true;
+}
+
 unwind_result unwind_walk(const unwind_ctx *ctx, unwind_regs r, uint64_t stack_end,
                           uint64_t *pcs, size_t max)
 {
-    unwind_result res = { 0, 0, 0, false };
+    unwind_result res = { 0, 0, 0, 0, false };
     uint64_t lo = r.sp, hi = stack_end;
     int crossings = 0; /* stack switches followed: a few at most (goroutine -> g0 -> ...) */
     if (max == 0)
         return res;
-    pcs[res.depth++] = frame_value(ctx->interp, &r, lo, hi, &res);
-    prefetch_memo(ctx, &r, lo, hi);
+    /* Not across stack switches: a goroutine's frames are not the thread's. */
+    unwind_last *last = ctx->go ? NULL : ctx->last;
+    lastwalk lw;
+    lastwalk_begin(&lw, last, stack_end, ctx->modules ? ctx->modules->gen : 0);
+    put_frame(ctx, &r, LASTWALK_EXACT, lo, hi, pcs, &res, &lw);
+    bool done = take_rest(ctx, &lw, lo, hi, pcs, max, &res);
+    if (!done)
+        prefetch_memo(ctx, &r, lo, hi);
     bool exact = true; /* pc is where execution was, not a return address */
-    for (;;) {
+    while (!done) {
         /* A return address points after the call: look up the call itself. */
         uint64_t lookup = exact ? r.pc : r.pc - 1;
         bool in_module;
         cfi_row buf;
         const cfi_row *row = find_row(ctx, lookup, &in_module, &buf);
-        uint64_t old_sp = r.sp;
+        uint64_t old_sp = r.sp, slot = 0;
         if (row && row->kind == CFI_OUTERMOST)
             break;
         bool ok, crossed = false;
@@ -209,14 +251,19 @@ unwind_result unwind_walk(const unwind_ctx *ctx, unwind_regs r, uint64_t stack_e
             /* The interrupted pc is exact; its stack lies above the signal frame (or on
              * another stack entirely, and then the bounds end the walk). */
             ok = step_sigframe(&r, lo, hi);
+            slot = old_sp + offsetof(ucontext_t, uc_mcontext.gregs) + 8 * REG_RIP;
             exact = true;
         } else if (row && row->kind != CFI_NONE && row->kind != CFI_UNSUPPORTED) {
             ok = step_cfi(&r, row, lo, hi);
+            lastwalk_flag(&lw, row->kind == CFI_CFA_RBX ? LASTWALK_BX : 0);
         } else if (!in_module && unwind_ranges_contain(ctx->trampolines, lookup)) {
             res.outside++;
+            lastwalk_flag(&lw, LASTWALK_OUTSIDE);
             ok = step_trampoline(&r, lo, hi);
         } else {
             res.outside += !in_module;
+            lastwalk_flag(&lw, in_module ? 0 : LASTWALK_OUTSIDE);
+            PHASE_COUNT_ADD(PHASE_FPSTEPS, 1);
             ok = step_fp(&r, lo, hi);
         }
         /* The stack grows down: a caller's frame is always above. Anything else is a loop
@@ -227,7 +274,11 @@ unwind_result unwind_walk(const unwind_ctx *ctx, unwind_regs r, uint64_t stack_e
             res.truncated = true;
             break;
         }
-        pcs[res.depth++] = frame_value(ctx->interp, &r, lo, hi, &res);
+        /* Every step but a signal frame's read the return address just below the new sp. */
+        put_frame(ctx, &r, (slot ? slot : r.sp - 8) | (exact ? LASTWALK_EXACT : 0), lo, hi,
+                  pcs, &res, &lw);
+        done = take_rest(ctx, &lw, lo, hi, pcs, max, &res);
     }
+    lastwalk_end(&lw, last, !res.truncated);
     return res;
 }

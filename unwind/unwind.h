@@ -16,6 +16,7 @@
 
 #include "cfi_memo.h"
 #include "golang.h"
+#include "lastwalk.h"
 #include "modules.h"
 
 typedef struct unwind_regs {
@@ -51,12 +52,15 @@ typedef struct unwind_ctx {
                                          crosses from the system stack to the goroutine's
                                          (golang.h), and reads are bounded by that stack */
     cfi_memo *memo;                   /* may be NULL: every lookup searches the tables */
+    unwind_last *last;                /* the calling thread's previous walk (lastwalk.h),
+                                         read and rewritten; NULL: none */
 } unwind_ctx;
 
 typedef struct unwind_result {
     size_t depth;   /* frames written, leaf first: pcs[0] is the interrupted pc */
     size_t outside; /* frames whose pc lies in no module (JIT code) */
     size_t methods; /* interpreter frames written as UNWIND_METHOD_TAG | method */
+    size_t reused;  /* frames taken from the thread's previous walk (ctx->last) */
     bool truncated; /* the stack went on past max frames */
 } unwind_result;
 

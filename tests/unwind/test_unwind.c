@@ -38,7 +38,7 @@ static atomic_uint g_ncost;
 static volatile unsigned g_sink; /* unsigned: it wraps, by design */
 static uint64_t g_capture_lo, g_capture_hi; /* capture only a sample interrupted here (0: any) */
 static cfi_memo *g_memo;
-static atomic_uint g_memo_walks, g_memo_diffs;
+static atomic_uint g_memo_walks, g_memo_diffs, g_last_walks, g_last_diffs, g_last_reused;
 
 static bool same_walk(const unwind_result *a, const uint64_t *pa, const unwind_result *b,
                       const uint64_t *pb)
@@ -54,7 +54,7 @@ static void on_prof(int sig, siginfo_t *si, void *ucv)
     unwind_regs r = unwind_regs_of(ucv);
     uint64_t pcs[MAX];
     uint64_t t0 = walk_test_now_ns();
-    unwind_ctx ctx = { modules_current(), NULL, NULL, NULL, NULL };
+    unwind_ctx ctx = { modules_current(), NULL, NULL, NULL, NULL, NULL };
     unwind_result res = unwind_walk(&ctx, r, g_stack_hi, pcs, MAX);
     uint64_t t1 = walk_test_now_ns();
     uint64_t memo_pcs[MAX];
@@ -65,6 +65,16 @@ static void on_prof(int sig, siginfo_t *si, void *ucv)
         if (!same_walk(&res, pcs, &mr, memo_pcs))
             atomic_fetch_add(&g_memo_diffs, 1);
     }
+    /* With the previous signal's walk recorded: the same frames, above the leaf mostly
+     * taken from the record. */
+    static unwind_last last;
+    ctx.memo = NULL;
+    ctx.last = &last;
+    unwind_result lr = unwind_walk(&ctx, r, g_stack_hi, memo_pcs, MAX);
+    atomic_fetch_add(&g_last_walks, 1);
+    atomic_fetch_add(&g_last_reused, lr.reused);
+    if (!same_walk(&res, pcs, &lr, memo_pcs))
+        atomic_fetch_add(&g_last_diffs, 1);
     unsigned i = atomic_fetch_add(&g_ncost, 1);
     if (i < 4096)
         g_cost_ns[i] = t1 - t0;
@@ -239,7 +249,7 @@ static void check_interpreter_frames(void)
     st[17] = 0x1235, st[20] = fp_c, st[21] = interp_lo + 0x300; /* B (slot not set) -> C */
     st[29] = m_c, st[32] = fp_d, st[33] = ra_d;                /* C -> D (not interpreted) */
     unwind_regs r = { interp_lo + 0x10, (uint64_t)(uintptr_t)&st[0], fp_a, 0 };
-    unwind_ctx ctx = { NULL, NULL, &in, NULL, NULL };
+    unwind_ctx ctx = { NULL, NULL, &in, NULL, NULL, NULL };
     uint64_t pcs[8];
     unwind_result res = unwind_walk(&ctx, r, (uint64_t)(uintptr_t)&st[64], pcs, 8);
     CHECKF(res.depth == 4 && res.methods == 2, "interpreter walk: depth %zu, methods %zu",
@@ -253,6 +263,53 @@ static void check_interpreter_frames(void)
     r.sp = (uint64_t)(uintptr_t)&st[6];
     res = unwind_walk(&ctx, r, (uint64_t)(uintptr_t)&st[64], pcs, 8);
     CHECKF(res.depth >= 1 && pcs[0] == interp_lo + 0x10, "a slot outside the stack: pc kept");
+}
+
+/* The previous walk (lastwalk.h) on a made-up frame-pointer stack A -> B -> C -> D -> E: a
+ * walk from the same registers takes everything above its leaf from the record; a walk
+ * from another leaf takes what lies above the first frame they share; a return address
+ * changed above that frame (D called from another site) fails the check, and the walk
+ * reads the new one; another stack end is another stack. */
+static void check_lastwalk(void)
+{
+    static uint64_t st[64];
+    static unwind_last last;
+    const uint64_t pc_a = 0x40001000, pc_a2 = 0x40001100, ra_b = 0x40002000,
+                   ra_c = 0x40003000, ra_d = 0x40004000, ra_d2 = 0x40004800, ra_e = 0x40005000;
+    uint64_t *fp_a = &st[8], *fp_b = &st[16], *fp_c = &st[24], *fp_d = &st[32];
+    memset(st, 0, sizeof st);
+    st[8] = (uint64_t)(uintptr_t)fp_b, st[9] = ra_b;
+    st[16] = (uint64_t)(uintptr_t)fp_c, st[17] = ra_c;
+    st[24] = (uint64_t)(uintptr_t)fp_d, st[25] = ra_d;
+    st[32] = 0, st[33] = ra_e; /* E: the chain ends */
+    uint64_t end = (uint64_t)(uintptr_t)&st[64];
+    unwind_regs r = { pc_a, (uint64_t)(uintptr_t)&st[0], (uint64_t)(uintptr_t)fp_a, 0 };
+    unwind_ctx ctx = { NULL, NULL, NULL, NULL, NULL, &last };
+    uint64_t pcs[8];
+    unwind_result res = unwind_walk(&ctx, r, end, pcs, 8);
+    CHECKF(res.depth == 5 && res.reused == 0 && pcs[4] == ra_e,
+           "lastwalk: first walk whole (depth %zu, reused %zu)", res.depth, res.reused);
+    res = unwind_walk(&ctx, r, end, pcs, 8);
+    CHECKF(res.depth == 5 && res.reused == 4 && pcs[0] == pc_a && pcs[1] == ra_b &&
+               pcs[3] == ra_d && pcs[4] == ra_e,
+           "lastwalk: the same stack again: depth %zu, reused %zu", res.depth, res.reused);
+    r.pc = pc_a2, r.sp = (uint64_t)(uintptr_t)&st[2];
+    res = unwind_walk(&ctx, r, end, pcs, 8);
+    CHECKF(res.depth == 5 && res.reused == 3 && pcs[0] == pc_a2 && pcs[2] == ra_c,
+           "lastwalk: another leaf: depth %zu, reused %zu", res.depth, res.reused);
+    st[25] = ra_d2;
+    res = unwind_walk(&ctx, r, end, pcs, 8);
+    CHECKF(res.depth == 5 && res.reused == 0 && pcs[3] == ra_d2,
+           "lastwalk: a changed return address is read anew: reused %zu, pcs[3] %#lx",
+           res.reused, (unsigned long)pcs[3]);
+    res = unwind_walk(&ctx, r, end, pcs, 3);
+    CHECKF(res.depth == 3 && res.truncated && res.reused == 2,
+           "lastwalk: a reused tail stops at max: depth %zu, reused %zu", res.depth,
+           res.reused);
+    res = unwind_walk(&ctx, r, end, pcs, 8);
+    CHECKF(res.depth == 5 && res.reused == 0, "lastwalk: after a cut walk, a whole one");
+    res = unwind_walk(&ctx, r, end - 8, pcs, 8);
+    CHECKF(res.depth == 5 && res.reused == 0, "lastwalk: another stack end, no reuse");
 }
 
 static int cmp_u64(const void *a, const void *b)
@@ -280,6 +337,7 @@ int main(void)
     CHECKF(modules_current() && modules_current()->len > 2, "module map has the exe and libc");
     check_cfi_lookup();
     check_interpreter_frames();
+    check_lastwalk();
     check_cfi_memo();
     g_memo = cfi_memo_new();
 
@@ -292,6 +350,11 @@ int main(void)
              rec = range_of("recurse"), mainf = range_of("main"), start = range_of("_start");
     CHECKF(cmp.hi && leaf.hi && rec.hi && mainf.hi && start.hi, "test symbols found (-rdynamic)");
     CHECKF(atomic_load(&g_have), "a sample was taken");
+    CHECKF(atomic_load(&g_last_walks) > 1 && atomic_load(&g_last_diffs) == 0 &&
+               atomic_load(&g_last_reused) > 0,
+           "walks with the previous one recorded: %u of %u differ from a whole walk, %u "
+           "frames reused", atomic_load(&g_last_diffs), atomic_load(&g_last_walks),
+           atomic_load(&g_last_reused));
     size_t i = 0, n = g_res.depth;
     while (i < n && !in_range(&leaf, g_pcs[i]))
         i++;
