@@ -252,6 +252,7 @@ static void take_sample(const siginfo_t *si, const ucontext_t *uc)
      * where the interpreter's evaluation loop runs them (pyframes.h). A Ruby process has
      * no Python frames (npy 0) and gets its own splice (rbframes.h); each reader is off,
      * and costs a load and a branch, in processes not running its interpreter. */
+    unwind_prefetch(&ctx, regs, hi); /* loads in flight while the interpreter is read */
     size_t npy = pyframes_read(s->py, RING_MAX_PY);
     PHASE_ADD(PHASE_PY, ph1);
     PHASE_COUNT_ADD(PHASE_PYFRAMES, npy);

@@ -76,8 +76,16 @@ void lastwalk_begin(lastwalk *w, unwind_last *last, uint64_t stack_end, uint32_t
     if (!old->complete || old->stack_end != stack_end || old->gen != gen || !old->len)
         return;
     w->old = old;
+    lastwalk_prefetch(last);
+}
+
+void lastwalk_prefetch(const unwind_last *last)
+{
+    if (!last)
+        return;
     /* The slots the check will read, all at once (prefetches never fault). */
-    for (uint32_t i = 1; i < old->len; i++)
+    const lastwalk_rec *old = &last->rec[last->cur & 1];
+    for (uint32_t i = 1; old->complete && i < old->len; i++)
         __builtin_prefetch((const void *)(uintptr_t)(old_at(old, i)->slot & ~(uint64_t)7));
 }
 
@@ -112,8 +120,8 @@ static bool unchanged_above(const lastwalk_rec *old, uint32_t j, uint64_t lo, ui
     for (uint32_t i = j + 1; i < old->len; i++) {
         const lastwalk_frame *f = old_at(old, i);
         uint64_t v;
-        if ((f->slot & LASTWALK_BX) || !read_word(f->slot & ~(uint64_t)LASTWALK_FLAGS, lo, hi, &v) ||
-            v != f->pc)
+        uint64_t slot = f->slot & ~(uint64_t)LASTWALK_FLAGS;
+        if ((f->slot & LASTWALK_BX) || !read_word(slot, lo, hi, &v) || v != f->pc)
             return false;
         if ((f->val & UNWIND_METHOD_TAG) &&
             (!read_word(f->fp + (uint64_t)method_off, lo, hi, &v) ||

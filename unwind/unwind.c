@@ -187,6 +187,13 @@ static void prefetch_memo(const unwind_ctx *ctx, const unwind_regs *r, uint64_t 
     }
 }
 
+void unwind_prefetch(const unwind_ctx *ctx, unwind_regs regs, uint64_t stack_end)
+{
+    prefetch_memo(ctx, &regs, regs.sp, stack_end);
+    if (!ctx->go)
+        lastwalk_prefetch(ctx->last);
+}
+
 /* Write the frame at r to pcs and to the walk's record (slot: where its pc was read). */
 static void put_frame(const unwind_ctx *ctx, const unwind_regs *r, uint64_t slot, uint64_t lo,
                       uint64_t hi, uint64_t *pcs, unwind_result *res, lastwalk *lw)
@@ -228,8 +235,6 @@ unwind_result unwind_walk(const unwind_ctx *ctx, unwind_regs r, uint64_t stack_e
     lastwalk_begin(&lw, last, stack_end, ctx->modules ? ctx->modules->gen : 0);
     put_frame(ctx, &r, LASTWALK_EXACT, lo, hi, pcs, &res, &lw);
     bool done = take_rest(ctx, &lw, lo, hi, pcs, max, &res);
-    if (!done)
-        prefetch_memo(ctx, &r, lo, hi);
     bool exact = true; /* pc is where execution was, not a return address */
     while (!done) {
         /* A return address points after the call: look up the call itself. */

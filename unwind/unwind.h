@@ -72,6 +72,12 @@ typedef struct unwind_result {
 unwind_result unwind_walk(const unwind_ctx *ctx, unwind_regs regs, uint64_t stack_end,
                           uint64_t *pcs, size_t max);
 
+/* Start loading what a walk from regs will likely read (memo entries of the frames a
+ * frame-pointer chain predicts, the previous walk's return-address slots): called early,
+ * with other work (interpreter frames) before the walk, the misses overlap with it. Only
+ * prefetches and bounded stack reads. Async-signal-safe. */
+void unwind_prefetch(const unwind_ctx *ctx, unwind_regs regs, uint64_t stack_end);
+
 /* The registers the walk starts from, out of a signal handler's ucontext_t. */
 unwind_regs unwind_regs_of(const void *ucontext);
 
