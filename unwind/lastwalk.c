@@ -79,14 +79,17 @@ void lastwalk_begin(lastwalk *w, unwind_last *last, uint64_t stack_end, uint32_t
     lastwalk_prefetch(last);
 }
 
-void lastwalk_prefetch(const unwind_last *last)
+uint64_t lastwalk_prefetch(const unwind_last *last)
 {
     if (!last)
-        return;
+        return UINT64_MAX;
     /* The slots the check will read, all at once (prefetches never fault). */
     const lastwalk_rec *old = &last->rec[last->cur & 1];
-    for (uint32_t i = 1; old->complete && i < old->len; i++)
+    if (!old->complete || old->len < 2)
+        return UINT64_MAX;
+    for (uint32_t i = 1; i < old->len; i++)
         __builtin_prefetch((const void *)(uintptr_t)(old_at(old, i)->slot & ~(uint64_t)7));
+    return old_at(old, 1)->sp;
 }
 
 void lastwalk_push(lastwalk *w, uint64_t pc, uint64_t sp, uint64_t fp, uint64_t slot,

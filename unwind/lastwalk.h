@@ -91,8 +91,9 @@ typedef struct lastwalk {
  * NULL (off). */
 void lastwalk_begin(lastwalk *w, unwind_last *last, uint64_t stack_end, uint32_t gen);
 
-/* Prefetch the previous walk's return-address slots (last may be NULL). */
-void lastwalk_prefetch(const unwind_last *last);
+/* Prefetch the previous walk's return-address slots (last may be NULL). Returns the sp of
+ * its first caller frame, where a walk will likely join it (UINT64_MAX: no record). */
+uint64_t lastwalk_prefetch(const unwind_last *last);
 
 /* Record a frame the walk wrote (val) at regs pc, sp, fp; slot | flags as above. */
 void lastwalk_push(lastwalk *w, uint64_t pc, uint64_t sp, uint64_t fp, uint64_t slot,

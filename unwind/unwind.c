@@ -171,7 +171,7 @@ static const cfi_row *find_row(const unwind_ctx *ctx, uint64_t lookup, bool *in_
 enum { PREFETCH_FRAMES = 48 };
 
 static void prefetch_memo(const unwind_ctx *ctx, const unwind_regs *r, uint64_t lo,
-                          uint64_t hi)
+                          uint64_t hi, uint64_t stop)
 {
     if (!ctx->memo || !ctx->modules)
         return;
@@ -181,7 +181,7 @@ static void prefetch_memo(const unwind_ctx *ctx, const unwind_regs *r, uint64_t 
         if (!stack_read(fp, lo, hi, &next) || !stack_read(fp + 8, lo, hi, &ra))
             break;
         cfi_memo_prefetch(ctx->memo, ra - 1);
-        if (next <= fp)
+        if (next <= fp || next >= stop) /* past stop: the previous walk's frames */
             break;
         fp = next;
     }
@@ -189,9 +189,11 @@ static void prefetch_memo(const unwind_ctx *ctx, const unwind_regs *r, uint64_t 
 
 void unwind_prefetch(const unwind_ctx *ctx, unwind_regs regs, uint64_t stack_end)
 {
-    prefetch_memo(ctx, &regs, regs.sp, stack_end);
-    if (!ctx->go)
-        lastwalk_prefetch(ctx->last);
+    /* The frame-pointer chain only up to where the previous walk's frames begin: above,
+     * the walk will likely take them from the record (a chase through cold stack lines,
+     * one dependent load a frame, is what the record saves). */
+    uint64_t stop = ctx->go ? UINT64_MAX : lastwalk_prefetch(ctx->last);
+    prefetch_memo(ctx, &regs, regs.sp, stack_end, stop);
 }
 
 /* Write the frame at r to pcs and to the walk's record (slot: where its pc was read). */
