@@ -47,7 +47,7 @@ __attribute__((destructor)) static void phases_report(void)
     if (!n)
         return;
     double ns_per_tick = (double)(mono_ns() - ns0) / (double)(__rdtsc() - tsc0);
-    static const char *names[] = { "entry", "py", "walk", "miss", "splice", "publish",
+    static const char *names[] = { "entry", "py", "walk", "miss", "lookup", "splice", "publish",
                                    "total" };
     for (int p = 0; p < PHASE_COUNT; p++) {
         uint64_t seen = 0, cnt = 0, med = 0;

@@ -155,7 +155,10 @@ static const cfi_row *find_row(const unwind_ctx *ctx, uint64_t lookup, bool *in_
     }
     PHASE_COUNT_ADD(PHASE_MISSES, 1);
     PHASE_NOW(t);
-    const cfi_row *row = cfi_lookup(module_cfi(mod), lookup - mod->bias);
+    const cfi_table *tab = module_cfi(mod);
+    PHASE_NOW(t_search);
+    const cfi_row *row = cfi_lookup(tab, lookup - mod->bias);
+    PHASE_ADD(PHASE_LOOKUP, t_search);
     if (row) {
         *buf = *row;
         cfi_memo_put(ctx->memo, lookup, m->gen, buf);
