@@ -116,7 +116,7 @@ static bool read_word(uint64_t addr, uint64_t lo, uint64_t hi, uint64_t *out)
 /* Old frames j+1.. still there: each return-address slot holds its pc, each interpreter
  * frame its method; and no step from j on read rbx. */
 static bool unchanged_above(const lastwalk_rec *old, uint32_t j, uint64_t lo, uint64_t hi,
-                            int64_t method_off)
+                            const unwind_interp *interp)
 {
     if (old_at(old, j)->slot & LASTWALK_BX)
         return false;
@@ -126,16 +126,14 @@ static bool unchanged_above(const lastwalk_rec *old, uint32_t j, uint64_t lo, ui
         uint64_t slot = f->slot & ~(uint64_t)LASTWALK_FLAGS;
         if ((f->slot & LASTWALK_BX) || !read_word(slot, lo, hi, &v) || v != f->pc)
             return false;
-        if ((f->val & UNWIND_METHOD_TAG) &&
-            (!read_word(f->fp + (uint64_t)method_off, lo, hi, &v) ||
-             v != (f->val & ~UNWIND_METHOD_TAG)))
+        if (unwind_frame_value(interp, f->pc, f->fp, lo, hi) != f->val)
             return false;
     }
     return true;
 }
 
-bool lastwalk_match(lastwalk *w, uint64_t lo, uint64_t hi, int64_t method_off, uint64_t *pcs,
-                    size_t depth, size_t max, lastwalk_tail *tail)
+bool lastwalk_match(lastwalk *w, uint64_t lo, uint64_t hi, const unwind_interp *interp,
+                    uint64_t *pcs, size_t depth, size_t max, lastwalk_tail *tail)
 {
     const lastwalk_rec *old = w->old;
     if (!old || !w->n)
@@ -152,7 +150,7 @@ bool lastwalk_match(lastwalk *w, uint64_t lo, uint64_t hi, int64_t method_off, u
     if (o->sp != cur->sp || o->pc != cur->pc || o->fp != cur->fp ||
         (o->slot & LASTWALK_EXACT) != (cur->slot & LASTWALK_EXACT))
         return false;
-    if (!unchanged_above(old, j, lo, hi, method_off)) {
+    if (!unchanged_above(old, j, lo, hi, interp)) {
         w->old = NULL; /* changed above: walk on without the record */
         return false;
     }

@@ -32,6 +32,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct unwind_interp; /* unwind.h */
+
 enum { LASTWALK_FRAMES = 128 };
 
 /* Flags in the low bits of lastwalk_frame.slot (slots are 8-byte aligned). */
@@ -110,10 +112,10 @@ typedef struct lastwalk_tail {
 
 /* Does the frame pushed last match the old record, with everything above it unchanged in
  * [lo, hi)? Then append the old frames above it to pcs (from depth, up to max) and to the
- * new record, and return true: the walk is done. method_off: the interpreter's method slot
- * (fp + method_off) for frames whose val is a method; unused otherwise. */
-bool lastwalk_match(lastwalk *w, uint64_t lo, uint64_t hi, int64_t method_off, uint64_t *pcs,
-                    size_t depth, size_t max, lastwalk_tail *tail);
+ * new record, and return true: the walk is done. interp (may be NULL): each old frame's
+ * value must still be what the walk would write for it (an interpreter frame's method). */
+bool lastwalk_match(lastwalk *w, uint64_t lo, uint64_t hi, const struct unwind_interp *interp,
+                    uint64_t *pcs, size_t depth, size_t max, lastwalk_tail *tail);
 
 /* End the walk: complete says it reached the stack's end (not the pcs[] limit). */
 void lastwalk_end(lastwalk *w, unwind_last *last, bool complete);

@@ -121,18 +121,25 @@ static bool step_trampoline(unwind_regs *r, uint64_t lo, uint64_t hi)
     return true;
 }
 
+uint64_t unwind_frame_value(const unwind_interp *in, uint64_t pc, uint64_t fp, uint64_t lo,
+                            uint64_t hi)
+{
+    uint64_t m;
+    if (!in || pc < in->lo || pc >= in->hi ||
+        !stack_read(fp + (uint64_t)in->method_off, lo, hi, &m))
+        return pc;
+    if (m < 4096 || (m & 7) || m >= (UINT64_C(1) << 47))
+        return pc; /* not a user-space pointer: the frame is not set up yet */
+    return UNWIND_METHOD_TAG | m;
+}
+
 /* What pcs[] gets for the frame at r: its pc, or the method an interpreter frame runs. */
 static uint64_t frame_value(const unwind_interp *in, const unwind_regs *r, uint64_t lo,
                             uint64_t hi, unwind_result *res)
 {
-    uint64_t m;
-    if (!in || r->pc < in->lo || r->pc >= in->hi ||
-        !stack_read(r->fp + (uint64_t)in->method_off, lo, hi, &m))
-        return r->pc;
-    if (m < 4096 || (m & 7) || m >= (UINT64_C(1) << 47))
-        return r->pc; /* not a user-space pointer: the frame is not set up yet */
-    res->methods++;
-    return UNWIND_METHOD_TAG | m;
+    uint64_t v = unwind_frame_value(in, r->pc, r->fp, lo, hi);
+    res->methods += (v & UNWIND_METHOD_TAG) != 0;
+    return v;
 }
 
 /* The CFI row for lookup (copied into *buf), or NULL; *in_module: some module holds lookup.
@@ -214,8 +221,7 @@ static bool take_rest(const unwind_ctx *ctx, lastwalk *lw, uint64_t lo, uint64_t
                       uint64_t *pcs, size_t max, unwind_result *res)
 {
     lastwalk_tail t;
-    int64_t method_off = ctx->interp ? ctx->interp->method_off : 0;
-    if (!lastwalk_match(lw, lo, hi, method_off, pcs, res->depth, max, &t))
+    if (!lastwalk_match(lw, lo, hi, ctx->interp, pcs, res->depth, max, &t))
         return false;
     res->depth += t.added;
     res->outside += t.outside;

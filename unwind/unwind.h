@@ -78,6 +78,12 @@ unwind_result unwind_walk(const unwind_ctx *ctx, unwind_regs regs, uint64_t stac
  * prefetches and bounded stack reads. Async-signal-safe. */
 void unwind_prefetch(const unwind_ctx *ctx, unwind_regs regs, uint64_t stack_end);
 
+/* What a walk writes for the frame at pc, fp: UNWIND_METHOD_TAG | the method when pc lies
+ * in in's code and the method slot (inside [lo, hi)) holds a plausible pointer; else pc.
+ * in may be NULL. Async-signal-safe. */
+uint64_t unwind_frame_value(const unwind_interp *in, uint64_t pc, uint64_t fp, uint64_t lo,
+                            uint64_t hi);
+
 /* The registers the walk starts from, out of a signal handler's ucontext_t. */
 unwind_regs unwind_regs_of(const void *ucontext);
 
