@@ -76,27 +76,18 @@ void lastwalk_begin(lastwalk *w, unwind_last *last, uint64_t stack_end, uint32_t
     if (!old->complete || old->stack_end != stack_end || old->gen != gen || !old->len)
         return;
     w->old = old;
-    lastwalk_prefetch(last);
 }
 
-uint64_t lastwalk_prefetch(const unwind_last *last)
+uint64_t lastwalk_join_sp(const unwind_last *last)
 {
-    if (!last)
-        return UINT64_MAX;
-    /* The slots the check will read, all at once (prefetches never fault). */
-    const lastwalk_rec *old = &last->rec[last->cur & 1];
-    if (!old->complete || old->len < 2)
-        return UINT64_MAX;
-    for (uint32_t i = 1; i < old->len; i++)
-        __builtin_prefetch((const void *)(uintptr_t)(old_at(old, i)->slot & ~(uint64_t)7));
-    return old_at(old, 1)->sp;
+    const lastwalk_rec *old = last ? &last->rec[last->cur & 1] : NULL;
+    return old && old->complete && old->len >= 2 ? old_at(old, 1)->sp : UINT64_MAX;
 }
 
-void lastwalk_push(lastwalk *w, uint64_t pc, uint64_t sp, uint64_t fp, uint64_t slot,
-                   uint64_t val)
+void lastwalk_push(lastwalk *w, uint64_t pc, uint64_t sp, uint64_t fp, uint64_t slot)
 {
     if (w->rec)
-        *at(w->rec, w->n++) = (lastwalk_frame){ pc, sp, fp, slot, val };
+        *at(w->rec, w->n++) = (lastwalk_frame){ pc, sp, fp, slot };
 }
 
 void lastwalk_flag(lastwalk *w, uint64_t flags)
@@ -113,10 +104,9 @@ static bool read_word(uint64_t addr, uint64_t lo, uint64_t hi, uint64_t *out)
     return true;
 }
 
-/* Old frames j+1.. still there: each return-address slot holds its pc, each interpreter
- * frame its method; and no step from j on read rbx. */
-static bool unchanged_above(const lastwalk_rec *old, uint32_t j, uint64_t lo, uint64_t hi,
-                            const unwind_interp *interp)
+/* Old frames j+1.. still there: each return-address slot holds its pc; and no step from j
+ * on read rbx. */
+static bool unchanged_above(const lastwalk_rec *old, uint32_t j, uint64_t lo, uint64_t hi)
 {
     if (old_at(old, j)->slot & LASTWALK_BX)
         return false;
@@ -125,8 +115,6 @@ static bool unchanged_above(const lastwalk_rec *old, uint32_t j, uint64_t lo, ui
         uint64_t v;
         uint64_t slot = f->slot & ~(uint64_t)LASTWALK_FLAGS;
         if ((f->slot & LASTWALK_BX) || !read_word(slot, lo, hi, &v) || v != f->pc)
-            return false;
-        if (unwind_frame_value(interp, f->pc, f->fp, lo, hi) != f->val)
             return false;
     }
     return true;
@@ -150,7 +138,7 @@ bool lastwalk_match(lastwalk *w, uint64_t lo, uint64_t hi, const unwind_interp *
     if (o->sp != cur->sp || o->pc != cur->pc || o->fp != cur->fp ||
         (o->slot & LASTWALK_EXACT) != (cur->slot & LASTWALK_EXACT))
         return false;
-    if (!unchanged_above(old, j, lo, hi, interp)) {
+    if (!unchanged_above(old, j, lo, hi)) {
         w->old = NULL; /* changed above: walk on without the record */
         return false;
     }
@@ -162,9 +150,10 @@ bool lastwalk_match(lastwalk *w, uint64_t lo, uint64_t hi, const unwind_interp *
             tail->truncated = true;
             break;
         }
-        pcs[depth + tail->added++] = f->val;
+        uint64_t v = unwind_frame_value(interp, f->pc, f->fp, lo, hi);
+        pcs[depth + tail->added++] = v;
         tail->outside += (f->slot & LASTWALK_OUTSIDE) != 0;
-        tail->methods += (f->val & UNWIND_METHOD_TAG) != 0;
+        tail->methods += (v & UNWIND_METHOD_TAG) != 0;
         *at(w->rec, w->n++) = *f;
     }
     return true;

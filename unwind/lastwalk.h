@@ -6,17 +6,17 @@
  * (its CFI memo entry, a table page, the stack slot): 0.2-0.4 us a frame in node, the JVM
  * and CPython on this VM, where 20-40 frames a sample were the largest part of the handler.
  *
- * How: the walk records, per frame, its registers (pc, sp, fp), where its pc was read (the
- * return-address slot) and what it wrote to pcs[]. The next walk of the same thread, on the
- * same stack and module-map generation, compares each frame it reaches with the recorded
- * ones (sp only grows, so one forward pass): at the first frame with the same pc, sp, fp
- * (and kind: exact pc or return address), everything above it is taken from the record,
- * but only after checking that every recorded return-address slot above still holds its
- * pc (and every interpreter frame its method): a stack rebuilt from another path through
- * the same frame position (H1 -> G at sp X, later H2 -> G at sp X) has another return
- * address in G's slot and fails the check; the walk then goes on as if there were no
- * record. Those slots are prefetched together at the start, so the check is one overlapped
- * round of misses instead of one miss after another.
+ * How: the walk records, per frame, its registers (pc, sp, fp) and where its pc was read
+ * (the return-address slot). The next walk of the same thread, on the same stack and
+ * module-map generation, compares each frame it reaches with the recorded ones (sp only
+ * grows, so one forward pass): at the first frame with the same pc, sp, fp (and kind: exact
+ * pc or return address), everything above it is taken from the record, but only after
+ * checking that every recorded return-address slot above still holds its pc (an
+ * interpreter frame's method is read again, as the walk reads it): a stack rebuilt from
+ * another path through the same frame position (H1 -> G at sp X, later H2 -> G at sp X)
+ * has another return address in G's slot and fails the check; the walk then goes on as if
+ * there were no record. The slots' addresses come from the record, not from the loads, so the check's
+ * misses overlap (one round, not one miss after another).
  *
  * Not used across stack switches (Go) or where a frame's rule reads rbx (its value is not
  * compared). The record keeps the outermost LASTWALK_FRAMES frames of a walk that ended at
@@ -44,10 +44,12 @@ enum {
     LASTWALK_FLAGS = 7,
 };
 
+/* 32 bytes: a sample rewrites a record's frames, so every byte of one is a store. What
+ * pcs[] gets for a frame (its pc, or an interpreter frame's method) is not kept: a reused
+ * frame's value is read again, as the walk would read it (unwind_frame_value). */
 typedef struct lastwalk_frame {
     uint64_t pc, sp, fp;
     uint64_t slot; /* where pc was read (0: from the context), | LASTWALK_* flags */
-    uint64_t val;  /* what pcs[] got: pc, or UNWIND_METHOD_TAG | method */
 } lastwalk_frame;
 
 /* One walk's frames, leaf first, kept as a ring: logical frame i is at
@@ -93,13 +95,12 @@ typedef struct lastwalk {
  * NULL (off). */
 void lastwalk_begin(lastwalk *w, unwind_last *last, uint64_t stack_end, uint32_t gen);
 
-/* Prefetch the previous walk's return-address slots (last may be NULL). Returns the sp of
- * its first caller frame, where a walk will likely join it (UINT64_MAX: no record). */
-uint64_t lastwalk_prefetch(const unwind_last *last);
+/* The sp of the previous walk's first caller frame, where a walk will likely join it
+ * (UINT64_MAX: no record; last may be NULL). */
+uint64_t lastwalk_join_sp(const unwind_last *last);
 
-/* Record a frame the walk wrote (val) at regs pc, sp, fp; slot | flags as above. */
-void lastwalk_push(lastwalk *w, uint64_t pc, uint64_t sp, uint64_t fp, uint64_t slot,
-                   uint64_t val);
+/* Record a frame the walk wrote, at regs pc, sp, fp; slot | flags as above. */
+void lastwalk_push(lastwalk *w, uint64_t pc, uint64_t sp, uint64_t fp, uint64_t slot);
 
 /* Add flags (LASTWALK_OUTSIDE, LASTWALK_BX) to the frame pushed last. */
 void lastwalk_flag(lastwalk *w, uint64_t flags);
@@ -112,8 +113,8 @@ typedef struct lastwalk_tail {
 
 /* Does the frame pushed last match the old record, with everything above it unchanged in
  * [lo, hi)? Then append the old frames above it to pcs (from depth, up to max) and to the
- * new record, and return true: the walk is done. interp (may be NULL): each old frame's
- * value must still be what the walk would write for it (an interpreter frame's method). */
+ * new record, and return true: the walk is done. interp (may be NULL): the frames' values
+ * are read as the walk reads them (an interpreter frame's method, unwind_frame_value). */
 bool lastwalk_match(lastwalk *w, uint64_t lo, uint64_t hi, const struct unwind_interp *interp,
                     uint64_t *pcs, size_t depth, size_t max, lastwalk_tail *tail);
 

@@ -202,7 +202,7 @@ void unwind_prefetch(const unwind_ctx *ctx, unwind_regs regs, uint64_t stack_end
     /* The frame-pointer chain only up to where the previous walk's frames begin: above,
      * the walk will likely take them from the record (a chase through cold stack lines,
      * one dependent load a frame, is what the record saves). */
-    uint64_t stop = ctx->go ? UINT64_MAX : lastwalk_prefetch(ctx->last);
+    uint64_t stop = ctx->go ? UINT64_MAX : lastwalk_join_sp(ctx->last);
     prefetch_memo(ctx, &regs, regs.sp, stack_end, stop);
 }
 
@@ -210,9 +210,8 @@ void unwind_prefetch(const unwind_ctx *ctx, unwind_regs regs, uint64_t stack_end
 static void put_frame(const unwind_ctx *ctx, const unwind_regs *r, uint64_t slot, uint64_t lo,
                       uint64_t hi, uint64_t *pcs, unwind_result *res, lastwalk *lw)
 {
-    uint64_t v = frame_value(ctx->interp, r, lo, hi, res);
-    pcs[res->depth++] = v;
-    lastwalk_push(lw, r->pc, r->sp, r->fp, slot, v);
+    pcs[res->depth++] = frame_value(ctx->interp, r, lo, hi, res);
+    lastwalk_push(lw, r->pc, r->sp, r->fp, slot);
 }
 
 /* The frame written last matches the thread's previous walk, unchanged above: the rest of

@@ -73,7 +73,7 @@ unwind_result unwind_walk(const unwind_ctx *ctx, unwind_regs regs, uint64_t stac
                           uint64_t *pcs, size_t max);
 
 /* Start loading what a walk from regs will likely read (memo entries of the frames a
- * frame-pointer chain predicts, the previous walk's return-address slots): called early,
+ * frame-pointer chain predicts, up to the previous walk's frames): called early,
  * with other work (interpreter frames) before the walk, the misses overlap with it. Only
  * prefetches and bounded stack reads. Async-signal-safe. */
 void unwind_prefetch(const unwind_ctx *ctx, unwind_regs regs, uint64_t stack_end);
