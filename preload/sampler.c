@@ -564,10 +564,29 @@ static void record_stack_bounds(void)
     pthread_attr_destroy(&attr);
 }
 
+/* This thread's record of its previous walk, claimed and its pages faulted in here rather
+ * than at its first samples (lastwalk_touch). A sample that lands before the assignment
+ * claims its own; that one is then left unused (rare: one pool entry). */
+static void claim_lastwalk(void)
+{
+    if (tls_last_tried)
+        return;
+    unwind_last *l = lastwalk_claim(g_lastwalk);
+    lastwalk_touch(l);
+    atomic_signal_fence(memory_order_seq_cst);
+    if (!tls_last_tried) {
+        tls_last = l;
+        tls_last_tried = true;
+    } else {
+        lastwalk_release(g_lastwalk, l);
+    }
+}
+
 void sampler_thread_start(void)
 {
     if (!atomic_load(&g_sampling) || g_itimer)
         return;
+    claim_lastwalk();
     record_stack_bounds();
     tls_tid = (uint32_t)syscall(SYS_gettid);
     if (g_wall) { /* armed now; the ticker's scans find the threads started otherwise */

@@ -5,6 +5,7 @@
 #include "unwind.h"
 
 #include <stdatomic.h>
+#include <string.h>
 #include <sys/mman.h>
 
 struct lastwalk_pool {
@@ -41,6 +42,12 @@ unwind_last *lastwalk_claim(lastwalk_pool *p)
         }
     }
     return NULL;
+}
+
+void lastwalk_touch(unwind_last *l)
+{
+    if (l)
+        memset(l->rec, 0, sizeof l->rec); /* empty records, as claimed */
 }
 
 void lastwalk_release(lastwalk_pool *p, unwind_last *l)

@@ -79,6 +79,11 @@ lastwalk_pool *lastwalk_pool_new(size_t n);
  * (lock-free). */
 unwind_last *lastwalk_claim(lastwalk_pool *p);
 
+/* Fault a claimed record's pages in (its owner, outside the handler): the first write to
+ * each page is a page fault, a few microseconds each in this VM, and would otherwise land
+ * in the handler of the thread's first samples (the tail of the handler's cost). */
+void lastwalk_touch(unwind_last *l);
+
 /* Give a record back (its thread is ending and no longer uses it). Async-signal-safe. */
 void lastwalk_release(lastwalk_pool *p, unwind_last *l);
 
