@@ -25,7 +25,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SYMBOLIZE_DISKCACHE_MAX_ENTRIES 65536
+#define SYMBOLIZE_DISKCACHE_MAX_ENTRIES (1u << 20)
 
 typedef struct symbolize_diskcache symbolize_diskcache;
 
@@ -62,6 +62,12 @@ void symbolize_diskcache_put(symbolize_diskcache *c, uint64_t lo, uint64_t hi,
 /* Whether the function starting at file address lo is to be filled now: true the first
  * time it is asked about (or when memory is short), false afterwards. */
 bool symbolize_diskcache_first_fill(symbolize_diskcache *c, uint64_t lo);
+
+/* Whether every function of the module is in the cache (set_complete was called when it
+ * was written): a miss then is an address no function holds, not a reason to fill it all
+ * again. */
+bool symbolize_diskcache_complete(const symbolize_diskcache *c);
+void symbolize_diskcache_set_complete(symbolize_diskcache *c);
 
 /* Writes the file if anything new was put and the DWARF's origin is known, then frees c. */
 void symbolize_diskcache_close(symbolize_diskcache *c);
