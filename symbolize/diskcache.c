@@ -430,6 +430,11 @@ bool symbolize_diskcache_complete(const symbolize_diskcache *c)
     return c != NULL && c->complete;
 }
 
+bool symbolize_diskcache_loaded(const symbolize_diskcache *c)
+{
+    return c != NULL && c->nloaded > 0;
+}
+
 void symbolize_diskcache_set_complete(symbolize_diskcache *c)
 {
     if (c != NULL && !c->complete) {

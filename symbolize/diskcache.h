@@ -67,6 +67,8 @@ bool symbolize_diskcache_first_fill(symbolize_diskcache *c, uint64_t lo);
  * was written): a miss then is an address no function holds, not a reason to fill it all
  * again. */
 bool symbolize_diskcache_complete(const symbolize_diskcache *c);
+/* Whether a file with entries was read (an earlier process resolved in this module). */
+bool symbolize_diskcache_loaded(const symbolize_diskcache *c);
 void symbolize_diskcache_set_complete(symbolize_diskcache *c);
 
 /* Writes the file if anything new was put and the DWARF's origin is known, then frees c. */

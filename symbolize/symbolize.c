@@ -483,17 +483,19 @@ static void symbolize_fill_function(symbolizer *s, symbolize_module *m, uint64_t
     }
 }
 
-/* The first miss in a module whose cache does not hold it all: its DWARF is open now (the
- * cost of a miss: libc6-dbg's libc inflates ~10 MB of zlib, 40-50 ms), so every function
- * of its symbol table goes to the disk cache (libc: ~0.3 s once, 1.3 MB), and no later
- * process opens this DWARF again, wherever it samples (Chromium's processes each sampled a
- * few libc functions no earlier process had: each opened it). */
+/* A miss in a module an earlier process already resolved in (its cache file exists) but
+ * that does not hold it all: the module is one processes keep sampling, and its DWARF is
+ * open now (the cost of a miss: libc6-dbg's libc inflates ~10 MB of zlib, 40-50 ms), so
+ * every function of its symbol table goes to the disk cache (libc: ~0.1-0.3 s once,
+ * 1.3 MB), and no later process opens this DWARF again, wherever it samples (Chromium's
+ * processes each sampled a few libc functions no earlier process had: each opened it). A
+ * program run once pays only its own functions. */
 #define SYMBOLIZE_FILL_MODULE_MAX 50000 /* symbols; a bigger module fills per function */
 
 static void symbolize_fill_module(symbolizer *s, symbolize_module *m)
 {
     if (m->disk_filled || m->nsyms > SYMBOLIZE_FILL_MODULE_MAX
-        || symbolize_diskcache_complete(m->disk))
+        || !symbolize_diskcache_loaded(m->disk) || symbolize_diskcache_complete(m->disk))
         return;
     m->disk_filled = true;
     for (size_t i = 0; i < m->nsyms; i++)
