@@ -149,7 +149,7 @@ static void diskcache_load(symbolize_diskcache *c)
               && (size_t)(r.end - r.p) - n * sizeof *c->entries == blob_len
               && UTIL_RESERVE(c->entries, c->entries_cap, n)
               && UTIL_RESERVE(c->blob, c->blob_cap, blob_len);
-    if (ok) {
+    if (ok && n > 0) {
         memcpy(c->entries, r.p, n * sizeof *c->entries);
         memcpy(c->blob, r.p + n * sizeof *c->entries, blob_len);
         ok = diskcache_entries_ok(c->entries, n, blob_len);
@@ -204,19 +204,20 @@ static const diskcache_entry *diskcache_find(const symbolize_diskcache *c, size_
 static size_t diskcache_parse(const symbolize_diskcache *c, uint64_t off,
                               symbolize_diskframe *out, size_t max, bool *unnamed)
 {
-    const char *p = c->blob + off, *end = c->blob + c->blob_len;
-    if (off >= c->blob_len || end - p < 2 || p[0] == 0)
+    if (off >= c->blob_len || c->blob_len - off < 2 || c->blob[off] == 0)
         return 0;
+    const char *p = c->blob + off, *end = c->blob + c->blob_len;
     size_t n = (uint8_t)p[0];
     *unnamed = p[1] != 0;
     p += 2;
     for (size_t i = 0; i < n; i++) {
-        const char *name = p + 1;
-        const char *nul = p < end ? memchr(name, '\0', (size_t)(end - name)) : NULL;
-        const char *file = nul != NULL ? nul + 1 : NULL;
-        const char *fnul = file != NULL && file < end
-                               ? memchr(file, '\0', (size_t)(end - file)) : NULL;
-        if (name >= end || nul == NULL || nul == name || fnul == NULL || end - fnul < 5)
+        if (end - p < 2) /* the inlined byte and at least one of the name */
+            return 0;
+        const char *name = p + 1, *nul = memchr(name, '\0', (size_t)(end - name));
+        if (nul == NULL || nul == name || end - nul < 2)
+            return 0;
+        const char *file = nul + 1, *fnul = memchr(file, '\0', (size_t)(end - file));
+        if (fnul == NULL || end - fnul < 5)
             return 0;
         uint32_t line;
         memcpy(&line, fnul + 1, 4);
@@ -384,8 +385,8 @@ static void diskcache_write(symbolize_diskcache *c)
                   && fwrite(&c->debug, sizeof c->debug, 1, f) == 1 && fwrite(&plen, 4, 1, f) == 1
                   && fwrite(c->debug_path, 1, plen, f) == plen && fwrite(&flags, 4, 1, f) == 1
                   && fwrite(&count, 4, 1, f) == 1 && fwrite(&blen, 8, 1, f) == 1
-                  && fwrite(entries, sizeof *entries, n, f) == n
-                  && fwrite(blob, 1, blob_len, f) == blob_len;
+                  && (n == 0 || fwrite(entries, sizeof *entries, n, f) == n)
+                  && (blob_len == 0 || fwrite(blob, 1, blob_len, f) == blob_len);
         util_cache_commit(f, tmp, c->file, ok);
     }
     free(entries);
