@@ -15,6 +15,7 @@ Targets (a missing runtime is skipped, loudly):
   python0    python3 -c pass
   chromium   chromium --headless --dump-dom of a page running JavaScript for 2 s, sandbox
              off (CPU: the browser and the children it waited for)
+  chromiumshot  the same page, --screenshot instead of --dump-dom
   rawclone   tests/clone's workload: 1,000 children made by a raw clone system call, each
              exec'ing /bin/true without the library (what a zygote's parent pays; issue 17's
              loop), from BUILD/tests/clone/test_clone
@@ -208,6 +209,7 @@ def targets(a, work):
         t["chromium"] = ["chromium", "--headless", "--disable-gpu", "--no-first-run",
                          "--no-sandbox", f"--user-data-dir={work}/chromium-{{n}}",
                          "--dump-dom", page]
+        t["chromiumshot"] = t["chromium"][:-2] + [f"--screenshot={work}/shot-{{n}}.png", page]
     elif "chromium" in a.targets:
         print("bench: SKIP chromium: not installed")
     return {k: v for k, v in t.items() if k in a.targets}
