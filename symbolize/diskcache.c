@@ -438,7 +438,7 @@ bool symbolize_diskcache_loaded(const symbolize_diskcache *c)
 
 void symbolize_diskcache_set_complete(symbolize_diskcache *c)
 {
-    if (c != NULL && !c->complete) {
+    if (c != NULL && !c->complete && c->nentries < SYMBOLIZE_DISKCACHE_MAX_ENTRIES) {
         c->complete = true;
         c->dirty = true;
     }
