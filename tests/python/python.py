@@ -18,6 +18,13 @@ VERSION: `system` (Debian's /usr/bin/python3, 3.11) or 3.8 ... 3.13 (pyenv's, se
             (outer_K, inner_K, <module> of `<churn K>`), burn or unnamed; none misnamed.
   faults    fork (the child's own profile names child_work), daemon threads burning while the
             interpreter shuts down: same output and status as without the profiler.
+  gil       a thread burning in pure Python (holding the GIL) beside one hashing with
+            hashlib.sha256 (which releases it): the summary's `python gil=N%` within 5 pt
+            of the burner's measured share of the CPU; with FLAMEPROF_PYTHON_GIL=mark >= 95%
+            of gil_burn's weight under `[GIL held]`, >= 90% of gil_hash's under `[GIL not
+            held]` (a bit always 0 or always 1 fails one of them), the marked weights equal
+            to the summary's; with FLAMEPROF_PYTHON_GIL=only gil_hash (nearly) gone, the
+            weight left out counted in the summary (~ its CPU), no marks.
   spill     killed (SIGKILL): `flameprof report` of its raw spill names its Python frames.
   unknown   a CPython the reader does not know (pyenv's 3.7): one `flameprof:` line, a
             native profile, same output.
@@ -281,6 +288,60 @@ def test_spill(ctx, ck, py):
     ck.check(unnamed == 0, 'no Python frame left unnamed ([python]_[p])', f'{unnamed}')
 
 
+GIL_LINE = re.compile(r'python gil=(\d+)% \(the GIL held in weight (\d+) of the Python '
+                      r"threads' (\d+)\)(?:; FLAMEPROF_PYTHON_GIL=only left out weight (\d+) "
+                      r'not holding it and (\d+) without Python frames)?')
+
+
+def gil_line(ck, r, label):
+    got = [GIL_LINE.search(ln) for ln in r.flameprof_lines()]
+    got = [m for m in got if m]
+    ck.check(len(got) == 1, f'{label}: one `python gil=N%` summary line', str(r.notes()))
+    return [int(g) if g else None for g in got[0].groups()] if got else None
+
+
+def test_gil(ctx, ck, py):
+    freq = 997
+    r, out, truth_path = ctx.run_wl(ck, py, 'gil', {'FLAMEPROF_PYTHON_GIL': 'mark'},
+                                    label='gil-mark')
+    prof, truth = ctx.profile(ck, out, 'gil-mark'), read_json(ck, truth_path)
+    g = gil_line(ck, r, 'mark')
+    if not prof or not truth or not g:
+        return
+    cpu = truth['cpu']
+    want = 100.0 * cpu['gil_burn'] / (cpu['gil_burn'] + cpu['gil_hash'])
+    ck.check(abs(g[0] - want) <= 5, 'python gil=N% within 5 pt of the burner\'s share of the '
+             'two threads\' CPU', f'gil={g[0]}% vs {want:.1f}% (cpu {cpu})')
+    held = prof.weight(lambda fr: fr[0] == '[GIL held]')
+    free = prof.weight(lambda fr: fr[0] == '[GIL not held]')
+    ck.check(held == g[1] and held + free == g[2], 'the marked weights are the summary\'s',
+             f'profile {held} held + {free} not held; summary {g[1]} of {g[2]}')
+    for fn, mark, share in (('gil_burn', '[GIL held]', 0.95), ('gil_hash', '[GIL not held]', 0.9)):
+        tot = prof.weight(lambda fr: any(py_name(f) == fn for f in fr))
+        marked = prof.weight(lambda fr: fr[0] == mark and any(py_name(f) == fn for f in fr))
+        ck.check(tot >= 0.5 * cpu[fn] * freq and marked >= share * tot,
+                 f'{fn}: >= {share:.0%} of its weight under {mark}', f'{marked}/{tot}')
+
+    r, out, truth_path = ctx.run_wl(ck, py, 'gil', {'FLAMEPROF_PYTHON_GIL': 'only'},
+                                    label='gil-only')
+    prof, truth = ctx.profile(ck, out, 'gil-only'), read_json(ck, truth_path)
+    g = gil_line(ck, r, 'only')
+    if not prof or not truth or not g:
+        return
+    cpu = truth['cpu']
+    burn = prof.weight(lambda fr: any(py_name(f) == 'gil_burn' for f in fr))
+    hashed = prof.weight(lambda fr: any(py_name(f) == 'gil_hash' for f in fr))
+    ck.check(burn >= 0.5 * cpu['gil_burn'] * freq and hashed <= 0.05 * burn,
+             'only: gil_burn kept, gil_hash (its Python between two hashes) <= 5% of it',
+             f'gil_burn {burn}, gil_hash {hashed}')
+    left = g[3]
+    ck.check(left is not None and 0.7 * cpu['gil_hash'] * freq <= left <= 1.3 * cpu['gil_hash'] * freq,
+             'only: the weight left out (not holding the GIL) ~ gil_hash\'s CPU periods',
+             f'left out {left}, gil_hash {cpu["gil_hash"]:.2f} s')
+    ck.check(not any(f.startswith('[GIL') for fr, _ in prof.stacks for f in fr),
+             'only: no [GIL ...] frames', '')
+
+
 def test_unknown(ctx, ck, py):
     r, out, truth_path = ctx.run_wl(ck, py, 'main')
     lines = [ln for ln in r.flameprof_lines() if 'CPython' in ln]
@@ -293,7 +354,8 @@ def test_unknown(ctx, ck, py):
 
 
 TESTS = {'main': test_main, 'threads': test_threads, 'churn': test_churn,
-         'faults': test_faults, 'spill': test_spill, 'unknown': test_unknown}
+         'faults': test_faults, 'spill': test_spill, 'unknown': test_unknown,
+         'gil': test_gil}
 
 
 def main():
