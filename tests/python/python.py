@@ -300,15 +300,29 @@ def gil_line(ck, r, label):
     return [int(g) if g else None for g in got[0].groups()] if got else None
 
 
+GIL_FREQ = 997
+
+
+def gil_run(ctx, ck, py, mode):
+    """The gil workload with FLAMEPROF_PYTHON_GIL=mode: (profile, each thread's CPU, the
+    summary's gil line's numbers), or None."""
+    r, out, truth_path = ctx.run_wl(ck, py, 'gil', {'FLAMEPROF_PYTHON_GIL': mode},
+                                    label=f'gil-{mode}')
+    prof, truth = ctx.profile(ck, out, f'gil-{mode}'), read_json(ck, truth_path)
+    g = gil_line(ck, r, mode)
+    return (prof, truth['cpu'], g) if prof and truth and g else None
+
+
 def test_gil(ctx, ck, py):
-    freq = 997
-    r, out, truth_path = ctx.run_wl(ck, py, 'gil', {'FLAMEPROF_PYTHON_GIL': 'mark'},
-                                    label='gil-mark')
-    prof, truth = ctx.profile(ck, out, 'gil-mark'), read_json(ck, truth_path)
-    g = gil_line(ck, r, 'mark')
-    if not prof or not truth or not g:
-        return
-    cpu = truth['cpu']
+    got = gil_run(ctx, ck, py, 'mark')
+    if got:
+        gil_mark(ck, *got)
+    got = gil_run(ctx, ck, py, 'only')
+    if got:
+        gil_only(ck, *got)
+
+
+def gil_mark(ck, prof, cpu, g):
     want = 100.0 * cpu['gil_burn'] / (cpu['gil_burn'] + cpu['gil_hash'])
     ck.check(abs(g[0] - want) <= 5, 'python gil=N% within 5 pt of the burner\'s share of the '
              'two threads\' CPU', f'gil={g[0]}% vs {want:.1f}% (cpu {cpu})')
@@ -319,23 +333,18 @@ def test_gil(ctx, ck, py):
     for fn, mark, share in (('gil_burn', '[GIL held]', 0.95), ('gil_hash', '[GIL not held]', 0.9)):
         tot = prof.weight(lambda fr: any(py_name(f) == fn for f in fr))
         marked = prof.weight(lambda fr: fr[0] == mark and any(py_name(f) == fn for f in fr))
-        ck.check(tot >= 0.5 * cpu[fn] * freq and marked >= share * tot,
+        ck.check(tot >= 0.5 * cpu[fn] * GIL_FREQ and marked >= share * tot,
                  f'{fn}: >= {share:.0%} of its weight under {mark}', f'{marked}/{tot}')
 
-    r, out, truth_path = ctx.run_wl(ck, py, 'gil', {'FLAMEPROF_PYTHON_GIL': 'only'},
-                                    label='gil-only')
-    prof, truth = ctx.profile(ck, out, 'gil-only'), read_json(ck, truth_path)
-    g = gil_line(ck, r, 'only')
-    if not prof or not truth or not g:
-        return
-    cpu = truth['cpu']
+
+def gil_only(ck, prof, cpu, g):
     burn = prof.weight(lambda fr: any(py_name(f) == 'gil_burn' for f in fr))
     hashed = prof.weight(lambda fr: any(py_name(f) == 'gil_hash' for f in fr))
-    ck.check(burn >= 0.5 * cpu['gil_burn'] * freq and hashed <= 0.05 * burn,
+    ck.check(burn >= 0.5 * cpu['gil_burn'] * GIL_FREQ and hashed <= 0.05 * burn,
              'only: gil_burn kept, gil_hash (its Python between two hashes) <= 5% of it',
              f'gil_burn {burn}, gil_hash {hashed}')
     left = g[3]
-    ck.check(left is not None and 0.7 * cpu['gil_hash'] * freq <= left <= 1.3 * cpu['gil_hash'] * freq,
+    ck.check(left is not None and 0.7 <= left / (cpu['gil_hash'] * GIL_FREQ) <= 1.3,
              'only: the weight left out (not holding the GIL) ~ gil_hash\'s CPU periods',
              f'left out {left}, gil_hash {cpu["gil_hash"]:.2f} s')
     ck.check(not any(f.startswith('[GIL') for fr, _ in prof.stacks for f in fr),
