@@ -20,10 +20,10 @@ VERSION: `system` (Debian's /usr/bin/python3, 3.11) or 3.8 ... 3.13 (pyenv's, se
             interpreter shuts down: same output and status as without the profiler.
   gil       a thread burning in pure Python (holding the GIL) beside one hashing with
             hashlib.sha256 (which releases it): the summary's `python gil=N%` within 5 pt
-            of the burner's measured share of the CPU; with FLAMEPROF_PYTHON_GIL=mark >= 95%
-            of gil_burn's weight under `[GIL held]`, >= 90% of gil_hash's under `[GIL not
-            held]` (a bit always 0 or always 1 fails one of them), the marked weights equal
-            to the summary's; with FLAMEPROF_PYTHON_GIL=only gil_hash (nearly) gone, the
+            of the burner's measured share of the CPU; with FLAMEPROF_PYTHON_GIL=mark and
+            FLAMEPROF_THREADS=1 >= 95% of gil_burn's weight under `[gil_burn TID];[GIL
+            held]`, >= 90% of gil_hash's under `[gil_hash TID];[GIL not held]` (a bit always
+            0 or always 1 fails one of them), the marked weights equal to the summary's; with FLAMEPROF_PYTHON_GIL=only gil_hash (nearly) gone, the
             weight left out counted in the summary (~ its CPU), no marks.
   spill     killed (SIGKILL): `flameprof report` of its raw spill names its Python frames.
   unknown   a CPython the reader does not know (pyenv's 3.7): one `flameprof:` line, a
@@ -303,10 +303,10 @@ def gil_line(ck, r, label):
 GIL_FREQ = 997
 
 
-def gil_run(ctx, ck, py, mode):
+def gil_run(ctx, ck, py, mode, env):
     """The gil workload with FLAMEPROF_PYTHON_GIL=mode: (profile, each thread's CPU, the
     summary's gil line's numbers), or None."""
-    r, out, truth_path = ctx.run_wl(ck, py, 'gil', {'FLAMEPROF_PYTHON_GIL': mode},
+    r, out, truth_path = ctx.run_wl(ck, py, 'gil', dict(env, FLAMEPROF_PYTHON_GIL=mode),
                                     label=f'gil-{mode}')
     prof, truth = ctx.profile(ck, out, f'gil-{mode}'), read_json(ck, truth_path)
     g = gil_line(ck, r, mode)
@@ -314,10 +314,10 @@ def gil_run(ctx, ck, py, mode):
 
 
 def test_gil(ctx, ck, py):
-    got = gil_run(ctx, ck, py, 'mark')
+    got = gil_run(ctx, ck, py, 'mark', {'FLAMEPROF_THREADS': '1'})
     if got:
         gil_mark(ck, *got)
-    got = gil_run(ctx, ck, py, 'only')
+    got = gil_run(ctx, ck, py, 'only', {})
     if got:
         gil_only(ck, *got)
 
@@ -326,15 +326,18 @@ def gil_mark(ck, prof, cpu, g):
     want = 100.0 * cpu['gil_burn'] / (cpu['gil_burn'] + cpu['gil_hash'])
     ck.check(abs(g[0] - want) <= 5, 'python gil=N% within 5 pt of the burner\'s share of the '
              'two threads\' CPU', f'gil={g[0]}% vs {want:.1f}% (cpu {cpu})')
-    held = prof.weight(lambda fr: fr[0] == '[GIL held]')
-    free = prof.weight(lambda fr: fr[0] == '[GIL not held]')
+    # FLAMEPROF_THREADS=1: the mark right under the thread's root, `[gil_burn TID]`.
+    held = prof.weight(lambda fr: fr[1:2] == ('[GIL held]',))
+    free = prof.weight(lambda fr: fr[1:2] == ('[GIL not held]',))
     ck.check(held == g[1] and held + free == g[2], 'the marked weights are the summary\'s',
              f'profile {held} held + {free} not held; summary {g[1]} of {g[2]}')
     for fn, mark, share in (('gil_burn', '[GIL held]', 0.95), ('gil_hash', '[GIL not held]', 0.9)):
         tot = prof.weight(lambda fr: any(py_name(f) == fn for f in fr))
-        marked = prof.weight(lambda fr: fr[0] == mark and any(py_name(f) == fn for f in fr))
+        marked = prof.weight(lambda fr: fr[1:2] == (mark,) and fr[0].startswith(f'[{fn} ') and
+                             any(py_name(f) == fn for f in fr))
         ck.check(tot >= 0.5 * cpu[fn] * GIL_FREQ and marked >= share * tot,
-                 f'{fn}: >= {share:.0%} of its weight under {mark}', f'{marked}/{tot}')
+                 f'{fn}: >= {share:.0%} of its weight under [{fn} TID];{mark}',
+                 f'{marked}/{tot}')
 
 
 def gil_only(ck, prof, cpu, g):
