@@ -545,10 +545,28 @@ static double thread_cpu_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* The Python part: which share of the Python threads' samples held the GIL (pygil.h). */
+static void add_gil(stack_entry *e, void *ctx)
+{
+    uint64_t *w = ctx;
+    w[0] += e->flags & RING_GIL_HELD ? e->weight : 0;
+    w[1] += e->flags & (RING_GIL_HELD | RING_GIL_NOT_HELD) ? e->weight : 0;
+}
+
+/* The Python part: which share of the Python threads' samples held the GIL (pygil.h):
+ * counted by the sampler, or from the marks of FLAMEPROF_PYTHON_GIL=mark in a raw spill. */
 static void print_gil(FILE *out, const report_input *in)
 {
+    sampler_stats marked = { 0 };
     const sampler_stats *s = in->stats;
+    if (s->outside && in->stacks) {
+        uint64_t w[2] = { 0, 0 };
+        stacks_foreach(in->stacks, add_gil, w);
+        marked.py_gil_weight = w[0];
+        marked.py_weight = w[1];
+        s = &marked;
+    }
+    if (!s->py_weight)
+        return;
     char only[200] = "";
     if (s->gil_only)
         snprintf(only, sizeof only, "; FLAMEPROF_PYTHON_GIL=only left out weight %llu not "
@@ -590,8 +608,7 @@ static void print_summary(FILE *out, const report_input *in, const folded_profil
                 (unsigned long long)s->offcpu_weight, (unsigned long long)prof->total,
                 (unsigned long long)s->wall_armed, (unsigned long long)s->wall_failed,
                 (unsigned long long)s->wall_skipped, (unsigned long long)s->wall_stretch);
-    if (s->py_weight && !s->outside)
-        print_gil(out, in);
+    print_gil(out, in);
     uint64_t dropped = in->tl ? in->tl_info.first_slot / TIMELINE_SLOTS_PER_S
                               : rawfile_timeline_dropped_s();
     if (dropped)

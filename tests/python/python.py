@@ -25,7 +25,8 @@ VERSION: `system` (Debian's /usr/bin/python3, 3.11) or 3.8 ... 3.13 (pyenv's, se
             held]`, >= 90% of gil_hash's under `[gil_hash TID];[GIL not held]` (a bit always
             0 or always 1 fails one of them), the marked weights equal to the summary's; with FLAMEPROF_PYTHON_GIL=only gil_hash (nearly) gone, the
             weight left out counted in the summary (~ its CPU), no marks.
-  spill     killed (SIGKILL): `flameprof report` of its raw spill names its Python frames.
+  spill     killed (SIGKILL): `flameprof report` of its raw spill names its Python frames,
+            keeps FLAMEPROF_PYTHON_GIL=mark's `[GIL held]` and says `python gil=N%`.
   unknown   a CPython the reader does not know (pyenv's 3.7): one `flameprof:` line, a
             native profile, same output.
 """
@@ -268,8 +269,8 @@ def test_spill(ctx, ck, py):
     """Killed: `flameprof report` of the raw spill names the Python frames as the profile
     at exit would (the spill carries the names: Y records)."""
     out = ctx.wd.path('spill')
-    r = run([py, WL, 'spill', ctx.wd.path('spill.json')], ctx.lib, {'FLAMEPROF_OUT': out},
-            cwd=ctx.wd.tmp, timeout=90)
+    r = run([py, WL, 'spill', ctx.wd.path('spill.json')], ctx.lib,
+            {'FLAMEPROF_OUT': out, 'FLAMEPROF_PYTHON_GIL': 'mark'}, cwd=ctx.wd.tmp, timeout=90)
     ck.check(r.returncode == -9, 'spill: the workload killed itself', f'status {r.returncode}')
     raws = glob.glob(out + '.raw') + glob.glob(out + '.*.raw')
     if not ck.check(len(raws) == 1, 'spill: its raw spill is left', str(raws)):
@@ -286,6 +287,13 @@ def test_spill(ctx, ck, py):
     ck.check(named >= 0.5 * tot, 'spill_work (wl.py:N) named in >= 50% of the weight',
              f'{named}/{tot}')
     ck.check(unnamed == 0, 'no Python frame left unnamed ([python]_[p])', f'{unnamed}')
+    # FLAMEPROF_PYTHON_GIL=mark: the marks travel in the spill's stacks; one thread, all held.
+    held = prof.weight(lambda fr: fr[0] == '[GIL held]' and
+                       any(py_name(f) == 'spill_work' for f in fr))
+    ck.check(held >= 0.95 * named, 'spill: spill_work\'s weight under [GIL held]',
+             f'{held}/{named}')
+    g = gil_line(ck, rep, 'spill')
+    ck.check(g and g[0] >= 95, 'spill: `python gil=N%` from the marks, N >= 95', f'{g}')
 
 
 GIL_LINE = re.compile(r'python gil=(\d+)% \(the GIL held in weight (\d+) of the Python '
