@@ -10,6 +10,9 @@
  * Every loop is bounded, every code object must carry the code type, and the walk stops at
  * the first value that does not check out: a missing frame, never a fault.
  *
+ * With the frames it reads whether the thread holds the GIL (pyframes_gil: two or three
+ * more reads, once the GIL's offsets are checked: preload/pygil.h).
+ *
  * The handler records, per Python frame, the code object's address and an identity (a
  * hash of its name's and filename's characters, read while the sampled thread holds them
  * alive; its first line) with the instruction offset; the aggregator names them soon after
