@@ -23,8 +23,9 @@ VERSION: `system` (Debian's /usr/bin/python3, 3.11) or 3.8 ... 3.13 (pyenv's, se
             of the burner's measured share of the CPU; with FLAMEPROF_PYTHON_GIL=mark and
             FLAMEPROF_THREADS=1 >= 95% of gil_burn's weight under `[gil_burn TID];[GIL
             held]`, >= 90% of gil_hash's under `[gil_hash TID];[GIL not held]` (a bit always
-            0 or always 1 fails one of them), the marked weights equal to the summary's; with FLAMEPROF_PYTHON_GIL=only gil_hash (nearly) gone, the
-            weight left out counted in the summary (~ its CPU), no marks.
+            0 or always 1 fails one of them), the marked weights equal to the summary's;
+            with FLAMEPROF_PYTHON_GIL=only gil_hash (nearly) gone, the weight left out
+            counted in the summary (~ its CPU), no marks.
   spill     killed (SIGKILL): `flameprof report` of its raw spill names its Python frames,
             keeps FLAMEPROF_PYTHON_GIL=mark's `[GIL held]` and says `python gil=N%`.
   unknown   a CPython the reader does not know (pyenv's 3.7): one `flameprof:` line, a
