@@ -147,12 +147,10 @@ static const cfi_row *find_row(const unwind_ctx *ctx, uint64_t lookup, bool *in_
         return NULL;
     if (cfi_memo_get(ctx->memo, lookup, m->gen, buf))
         return buf;
-    const cfi_row *row = cfi_lookup(module_cfi(mod), lookup - mod->bias);
-    if (row) {
-        *buf = *row;
-        cfi_memo_put(ctx->memo, lookup, m->gen, buf);
-    }
-    return row;
+    if (!cfi_lookup(module_cfi(mod), lookup - mod->bias, buf))
+        return NULL;
+    cfi_memo_put(ctx->memo, lookup, m->gen, buf);
+    return buf;
 }
 
 /* The memo entries the walk is about to read, loading all at once rather than one cold
