@@ -151,7 +151,7 @@ static void on_fork_child(void)
     sampler_after_fork_arm();
 }
 
-static void finish(bool skip_if_empty);
+static void finish(bool skip_if_empty, bool final);
 
 /* No sample at all (a short-lived child, an image that execs at once): no files, so that a
  * build or a shell under the profiler does not litter empty profiles. Nor for a process the
@@ -217,7 +217,7 @@ static void adopt_if_copy(void)
  * process (a child that forked and _exits at once writes nothing). */
 static void finish_on_signal(int why)
 {
-    finish(why == ENDINGS_EXIT);
+    finish(why == ENDINGS_EXIT, true);
 }
 
 typedef int (*sigaction_fn)(int, const struct sigaction *, struct sigaction *);
@@ -375,8 +375,10 @@ static void park_finalized_python(void)
 }
 
 /* Stop, drain, symbolize, write. Runs once per image; skip_if_empty avoids a pair of empty
- * files from every fork-then-exec child. */
-static void finish(bool skip_if_empty)
+ * files from every fork-then-exec child. final: the process is ending (exit, _exit, an
+ * ending signal), so sampling never resumes: what only the handler reads is freed before
+ * the exit report needs the memory (not before an exec, which may fail and resume). */
+static void finish(bool skip_if_empty, bool final)
 {
     /* Not ours to write (a raw-cloned child: the state is the parent's, its aggregator
      * does not exist here; with CLONE_VM its memory is the parent's): touch nothing. */
@@ -386,6 +388,8 @@ static void finish(bool skip_if_empty)
     endings_writing(true); /* an ending signal on another thread waits for this */
     sampler_stop();
     aggregator_stop();
+    if (final && sampler_release_for_exit())
+        modules_release_cfi();
     sampler_stats st;
     sampler_get_stats(&st);
     procname_read(g_name, g_display); /* a zygote's child has retitled itself by now */
@@ -427,7 +431,7 @@ static void finish(bool skip_if_empty)
 
 __attribute__((destructor)) static void flameprof_fini(void)
 {
-    finish(false);
+    finish(false, true);
 }
 
 /* ---- threads ---- */
@@ -480,7 +484,7 @@ static bool before_exec(void)
     if (!owner_is_self())
         return false; /* a raw-cloned child: the new image starts its own profile */
     bool was_active = atomic_load(&g_active);
-    finish(true);
+    finish(true, false);
     return was_active;
 }
 
@@ -702,7 +706,7 @@ static void before_sealing(void)
     /* Quietly when there is nothing yet: Chromium's launcher sets no_new_privs in every
      * child just before exec, and the new image is profiled afresh. */
     g_end_note = "profile ends here: the process sealed a sandbox (no_new_privs/seccomp)";
-    finish(true);
+    finish(true, false);
 }
 
 FP_EXPORT int prctl(int option, ...)
@@ -731,7 +735,7 @@ FP_EXPORT int unshare(int flags)
     if ((flags & (CLONE_NEWUSER | CLONE_THREAD | CLONE_SIGHAND | CLONE_VM)) &&
         atomic_load(&g_active) && owner_is_self()) {
         g_end_note = "profile ends here: unshare() wants a single-threaded process";
-        finish(true);
+        finish(true, false);
     }
     return ((unshare_fn)real_symbol("unshare"))(flags);
 }
