@@ -85,6 +85,18 @@ static bool same_table(const cfi_table *a, const cfi_table *b)
     return true;
 }
 
+/* The cache file replaced by the first n bytes of data, then read back for m. */
+static cfi_table *load_written(const module_file *m, const char *path, const char *data,
+                               size_t n)
+{
+    FILE *f = fopen(path, "wb");
+    if (f) {
+        fwrite(data, 1, n, f);
+        fclose(f);
+    }
+    return cfi_cache_load(m->fd, m->id, m->idlen);
+}
+
 int main(void)
 {
     elf_version(EV_CURRENT);
@@ -133,10 +145,7 @@ int main(void)
         fclose(f);
     size_t cuts[] = { 0, 8, 100, size / 2, size - sizeof(cfi_row), size - 2, size - 1 };
     for (size_t i = 0; i < sizeof cuts / sizeof *cuts; i++) {
-        f = fopen(path, "wb");
-        fwrite(data, 1, cuts[i], f);
-        fclose(f);
-        loaded = cfi_cache_load(libc.fd, libc.id, libc.idlen);
+        loaded = load_written(&libc, path, data, cuts[i]);
         CHECKF(loaded == NULL, "a file cut to %zu bytes was served", cuts[i]);
         free(loaded);
     }
@@ -146,27 +155,18 @@ int main(void)
     memcpy(p, pcs + (built->len - 2) * 4, sizeof p);
     uint32_t swapped[2] = { p[1], p[0] };
     memcpy(pcs + (built->len - 2) * 4, swapped, sizeof swapped);
-    f = fopen(path, "wb");
-    fwrite(data, 1, size, f);
-    fclose(f);
-    loaded = cfi_cache_load(libc.fd, libc.id, libc.idlen);
+    loaded = load_written(&libc, path, data, size);
     CHECKF(loaded == NULL, "rows out of order were served");
     free(loaded);
     memcpy(pcs + (built->len - 2) * 4, p, sizeof p);
     uint16_t bad = (uint16_t)built->nrules, good;
     memcpy(&good, rules + 2, sizeof good);
     memcpy(rules + 2, &bad, sizeof bad);
-    f = fopen(path, "wb");
-    fwrite(data, 1, size, f);
-    fclose(f);
-    loaded = cfi_cache_load(libc.fd, libc.id, libc.idlen);
+    loaded = load_written(&libc, path, data, size);
     CHECKF(loaded == NULL, "a rule index past the rules was served");
     free(loaded);
     memcpy(rules + 2, &good, sizeof good);
-    f = fopen(path, "wb");
-    fwrite(data, 1, size, f);
-    fclose(f);
-    loaded = cfi_cache_load(libc.fd, libc.id, libc.idlen);
+    loaded = load_written(&libc, path, data, size);
     CHECKF(same_table(built, loaded), "the file restored was not served as built");
     free(loaded);
     free(data);
