@@ -144,9 +144,14 @@ def threads_mode(truth):
     truth['c_thread'] = rc == 0
 
 
+# Read at import: os.environ.get is Python code (Mapping.get), which a sample under
+# churn_mode would show as a frame that is neither a churn function nor burn.
+CHURN_SECONDS = float(os.environ.get('WL_CHURN_SECONDS', '1.0'))
+
+
 def churn_mode(truth):
     n = 0
-    end = time.thread_time() + float(os.environ.get('WL_CHURN_SECONDS', '1.0'))
+    end = time.thread_time() + CHURN_SECONDS
     while time.thread_time() < end or n < 300:
         src = (f'def inner_{n}():\n    return burn(3000)\n'
                f'def outer_{n}():\n    return inner_{n}()\n')
