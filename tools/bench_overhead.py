@@ -36,7 +36,8 @@ most samples) are printed too, as medians over the runs.
 RSS: the peak (wait4's maxrss, which also catches the exit report's brief peak) and, from
 VmRSS polled every 20 ms, "over run": the largest RSS added at any point of the run, each
 run's curve compared with the run without the library of its pair at the same fraction of
-its duration (5% steps), and "end": the last VmRSS polled before the process was gone.
+its CPU time (5% steps: CPU time, unlike wall time, is the program's progress whatever the
+load), and "end": the last VmRSS polled before the process was gone.
 
 Figures are medians over the pairs of each mode's ratio to the run without the library
 just before or after it (pairs are interleaved, so a load spike hits both sides).
@@ -129,29 +130,33 @@ def typescript_dir(a, work):
 
 
 def poll_rss(pid, out, stop):
-    """VmRSS (MB) of pid every 20 ms, as (seconds since start, MB), until it is gone."""
-    t0 = time.monotonic()
+    """VmRSS (MB) of pid every 20 ms, as (CPU seconds it has used, MB), until it is gone."""
+    tick = os.sysconf("SC_CLK_TCK")
     try:
         fd = os.open(f"/proc/{pid}/status", os.O_RDONLY)
+        sfd = os.open(f"/proc/{pid}/stat", os.O_RDONLY)
     except OSError:
         return
     try:
         while not stop.is_set():
             try:
                 text = os.pread(fd, 4096, 0).decode(errors="replace")
+                stat = os.pread(sfd, 4096, 0).decode(errors="replace")
             except OSError:
                 break
             kb = [int(ln.split()[1]) for ln in text.splitlines() if ln.startswith("VmRSS:")]
             if not kb:  # a zombie: the memory is gone
                 break
-            out.append((time.monotonic() - t0, kb[0] / 1024.0))
+            f = stat.rpartition(")")[2].split()  # utime, stime: fields 14, 15
+            out.append(((int(f[11]) + int(f[12])) / tick, kb[0] / 1024.0))
             stop.wait(0.02)
     finally:
         os.close(fd)
+        os.close(sfd)
 
 
 def rss_at(curve, frac):
-    """The polled RSS at fraction frac of the run's duration (the last poll before it)."""
+    """The polled RSS at fraction frac of the run's CPU time (the last poll before it)."""
     if not curve:
         return 0.0
     t = curve[-1][0] * frac
