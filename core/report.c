@@ -171,6 +171,8 @@ static void add_stack(stack_entry *e, void *arg)
         snprintf(root, sizeof root, "[%s %u]", name ? name : "thread", e->tid);
         append_frame(c, root, false);
     }
+    if (e->flags & (RING_GIL_HELD | RING_GIL_NOT_HELD)) /* FLAMEPROF_PYTHON_GIL=mark */
+        append_frame(c, e->flags & RING_GIL_HELD ? "[GIL held]" : "[GIL not held]", false);
     if (e->flags & RING_TRUNCATED)
         append_frame(c, "[truncated]", false);
     for (size_t i = e->depth; i-- > 0;) {
@@ -543,6 +545,40 @@ static double thread_cpu_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+static void add_gil(stack_entry *e, void *ctx)
+{
+    uint64_t *w = ctx;
+    w[0] += e->flags & RING_GIL_HELD ? e->weight : 0;
+    w[1] += e->flags & (RING_GIL_HELD | RING_GIL_NOT_HELD) ? e->weight : 0;
+}
+
+/* The Python part: which share of the Python threads' samples held the GIL (pygil.h):
+ * counted by the sampler, or from the marks of FLAMEPROF_PYTHON_GIL=mark in a raw spill. */
+static void print_gil(FILE *out, const report_input *in)
+{
+    sampler_stats marked = { 0 };
+    const sampler_stats *s = in->stats;
+    if (s->outside && in->stacks) {
+        uint64_t w[2] = { 0, 0 };
+        stacks_foreach(in->stacks, add_gil, w);
+        marked.py_gil_weight = w[0];
+        marked.py_weight = w[1];
+        s = &marked;
+    }
+    if (!s->py_weight)
+        return;
+    char only[200] = "";
+    if (s->gil_only)
+        snprintf(only, sizeof only, "; FLAMEPROF_PYTHON_GIL=only left out weight %llu not "
+                 "holding it and %llu without Python frames",
+                 (unsigned long long)s->gil_left_py, (unsigned long long)s->gil_left_other);
+    fprintf(out, "flameprof: pid %ld: python gil=%.0f%% (the GIL held in weight %llu of the "
+                 "Python threads' %llu)%s\n",
+            in->pid ? in->pid : (long)getpid(), 100.0 * (double)s->py_gil_weight /
+            (double)s->py_weight, (unsigned long long)s->py_gil_weight,
+            (unsigned long long)s->py_weight, only);
+}
+
 static void print_summary(FILE *out, const report_input *in, const folded_profile *prof,
                           const char *paths, double report_s)
 {
@@ -572,6 +608,7 @@ static void print_summary(FILE *out, const report_input *in, const folded_profil
                 (unsigned long long)s->offcpu_weight, (unsigned long long)prof->total,
                 (unsigned long long)s->wall_armed, (unsigned long long)s->wall_failed,
                 (unsigned long long)s->wall_skipped, (unsigned long long)s->wall_stretch);
+    print_gil(out, in);
     uint64_t dropped = in->tl ? in->tl_info.first_slot / TIMELINE_SLOTS_PER_S
                               : rawfile_timeline_dropped_s();
     if (dropped)

@@ -29,6 +29,12 @@ typedef struct sampler_stats {
     /* wall mode (preload/ticker.h): threads given a wall timer, timers that failed, threads
      * skipped (they block SIGPROF), each timer's period in periods at the end */
     uint64_t wall_armed, wall_failed, wall_skipped, wall_stretch;
+    /* CPython (preload/pygil.h): weight of the Python threads' samples whose GIL bit was
+     * read, and of those holding the GIL; FLAMEPROF_PYTHON_GIL=only, and the weight it left
+     * out: Python threads' samples not holding it, samples without Python frames. */
+    uint64_t py_weight, py_gil_weight;
+    bool gil_only;
+    uint64_t gil_left_py, gil_left_other;
 } sampler_stats;
 
 #endif

@@ -14,6 +14,7 @@
 #include "hotspot.h"
 #include "jit_perfmap.h"
 #include "modules.h"
+#include "pygil.h"
 #include "python.h"
 #include "rawfile.h"
 #include "rbnames.h"
@@ -63,6 +64,10 @@ static void drain(void)
 {
     const ring_sample *s;
     while ((s = ring_peek(g_ring))) {
+        if (!pygil_keep(s)) { /* FLAMEPROF_PYTHON_GIL=only: counted, not kept */
+            ring_release(g_ring);
+            continue;
+        }
         /* Python first: python_named reads the slot's py[], which name_runtime_frames' copy
          * leaves out. */
         s = name_runtime_frames(python_named(s));

@@ -39,6 +39,7 @@
 #include "modules.h"
 #include "owner.h"
 #include "procname.h"
+#include "pygil.h"
 #include "rawfile.h"
 #include "rbnames.h"
 #include "record_mark.h"
@@ -254,6 +255,7 @@ static void write_window(uint64_t from_s)
         return; /* an idle interval: no files; under record, only the tree's profile */
     sampler_stats st;
     sampler_get_stats(&st);
+    pygil_stats(&st);
     report_input in = { .cfg = &g_cfg, .stacks = &g_stacks, .stats = &st,
                         .self_pc = (const void *)write_window, .window = true,
                         .name = g_name, .display = g_display,
@@ -408,6 +410,7 @@ static void finish(bool skip_if_empty, bool final)
         give_back_free_heap();
     sampler_stats st;
     sampler_get_stats(&st);
+    pygil_stats(&st);
     procname_read(g_name, g_display); /* a zygote's child has retitled itself by now */
     if (too_small(st.signals) || g_cfg.empty_handler) {
         if (g_cfg.empty_handler && !g_cfg.quiet)

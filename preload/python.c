@@ -18,8 +18,10 @@
 #include "modules.h"
 #include "pyframes.h"
 #include "pylayout.h"
+#include "pygil.h"
 #include "pynames.h"
 #include "sampler.h"
+#include "self_peek.h"
 #include "test_hook.h"
 #include "threads.h"
 
@@ -38,6 +40,8 @@ static uint32_t g_seen_gen; /* module generation of the last detection attempt *
 static pyframes_config g_cfg;
 static uint64_t g_unicode_type, g_dict_type, g_long_type, g_module_type;
 static int g_failed_polls;
+static enum { GIL_WAITING, GIL_ON, GIL_OFF } g_gil; /* the GIL bit's check */
+static int g_gil_polls;
 static uint64_t g_last_misses, g_last_refresh, g_miss_gap = RANGES_MIN_NS;
 static unwind_ranges *g_retired[RETIRED];
 static size_t g_retired_len;
@@ -48,13 +52,12 @@ static uint64_t g_unnamed;
 
 static bool peek(uint64_t addr, void *buf, size_t len)
 {
-    struct iovec local = { buf, len }, remote = { (void *)(uintptr_t)addr, len };
-    return addr && process_vm_readv(getpid(), &local, 1, &remote, 1, 0) == (ssize_t)len;
+    return util_self_peek(addr, buf, len);
 }
 
 static bool peek_u64(uint64_t addr, uint64_t *v)
 {
-    return peek(addr, v, sizeof *v);
+    return util_self_peek_u64(addr, v);
 }
 
 /* A str's text as UTF-8 (compact strings: every str CPython makes for code objects), and
@@ -281,6 +284,7 @@ static void detect(void)
     }
     g_cfg = c;
     g_state = PY_WAITING;
+    pygil_init();
     publish_exit_info();
 }
 
@@ -331,6 +335,26 @@ static int check_layout(void)
     return 0;
 }
 
+/* The GIL bit goes on once its offsets read true (pygil_check), after the frame reader:
+ * a holder that has gone (its thread ended) leaves it undecided for a while. */
+static void poll_gil(void)
+{
+    if (g_gil != GIL_WAITING)
+        return;
+    bool known = g_cfg.layout.gil_locked >= 0;
+    if (known && pygil_check(&g_cfg) == 1) {
+        g_cfg.gil = true;
+        pyframes_configure(&g_cfg);
+        pygil_on();
+        g_gil = GIL_ON;
+    } else if (!known || ++g_gil_polls >= CHECK_POLLS) {
+        g_gil = GIL_OFF;
+        fprintf(stderr, "flameprof: CPython 3.%d: %s; samples are not marked by it\n",
+                g_cfg.layout.minor, known ? "its GIL does not read as this version's layout"
+                                          : "its debug offsets do not place the GIL");
+    }
+}
+
 void python_poll(uint64_t now)
 {
     if (g_state == PY_OFF)
@@ -373,6 +397,7 @@ void python_poll(uint64_t now)
         g_state = PY_ON;
         return;
     }
+    poll_gil();
     /* Finalized (the interpreter deleted): its daemon threads run on in the dead
      * interpreter, CPython 3.10's writing into its freed memory; parked within a tick,
      * they stay still through whatever the program does until its exit (sampler.h). */
@@ -500,7 +525,7 @@ const ring_sample *python_named(const ring_sample *s)
         return s;
     size_t hdr = offsetof(ring_sample, pcs);
     memcpy(&out, s, hdr);
-    out.flags &= (uint16_t)~RING_PY;
+    out.flags = pygil_flags((uint16_t)(out.flags & ~RING_PY));
     for (size_t i = 0; i < s->depth; i++) {
         uint64_t pc = s->pcs[i];
         if (RING_IS_PY_PC(pc)) {
@@ -522,6 +547,7 @@ void python_after_fork_child(void)
     g_names = NULL; /* the parent's copy leaks (copy-on-write): it may be mid-update */
     g_names_len = g_names_cap = 0;
     pynames_after_fork_child();
+    pygil_after_fork_child();
 }
 
 bool python_finalized(python_code *out)

@@ -5,7 +5,8 @@
  * or the version table (pylayout.h), checks it on the live interpreter (the thread states
  * point back at their interpreter, the main thread's frames hold code objects whose names
  * are str), and only then turns on the handler's reader (unwind/pyframes.h). A version or
- * build it does not know gets one `flameprof:` line and native frames only.
+ * build it does not know gets one `flameprof:` line and native frames only. The GIL bit
+ * (pygil.h) goes on after its own check, or stays off with one line of its own.
  *
  * While on, it keeps the reader's readable-memory snapshot fresh and names each sample's
  * Python frames before the sample reaches the stack table: code objects are read here

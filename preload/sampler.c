@@ -239,7 +239,8 @@ static void take_sample(const siginfo_t *si, const ucontext_t *uc)
      * where the interpreter's evaluation loop runs them (pyframes.h). A Ruby process has
      * no Python frames (npy 0) and gets its own splice (rbframes.h); each reader is off,
      * and costs a load and a branch, in processes not running its interpreter. */
-    size_t npy = pyframes_read(s->py, RING_MAX_PY);
+    pyframes_gil gil;
+    size_t npy = pyframes_read(s->py, RING_MAX_PY, &gil);
     unwind_result r = unwind_walk(&ctx, regs, hi, s->pcs + npy, RING_MAX_DEPTH - npy);
     if (npy)
         r.depth = pyframes_splice(s->pcs, npy, r.depth, RING_MAX_DEPTH, s->py, npy);
@@ -256,7 +257,8 @@ static void take_sample(const siginfo_t *si, const ucontext_t *uc)
     s->npy = (uint32_t)npy;
     if (s->flags & RING_OFFCPU)
         atomic_fetch_add_explicit(&st_offcpu, weight, memory_order_relaxed);
-    s->flags |= runtime ? RING_RUNTIME : 0;
+    s->flags |= (runtime ? RING_RUNTIME : 0) | (gil == PYFRAMES_GIL_HELD ? RING_GIL_HELD : 0) |
+                (gil == PYFRAMES_GIL_NOT_HELD ? RING_GIL_NOT_HELD : 0);
     if (r.outside) /* JIT code is named as of now: the JVM's generation; the perf map's
                       follows from time_ns (jit_perfmap.h), with no system call here */
         s->jvm_gen = jit_jvm_gen();

@@ -1,13 +1,16 @@
 /* diskcache.c - resolved frames on disk per build-id; see diskcache.h for the contract.
  *
  * File layout (native byte order: the cache never leaves the machine):
- *   "FPSYMC5\n", u32 build-id length, 64 bytes build-id,
+ *   "FPSYMC6\n", u32 build-id length, 64 bytes build-id,
  *   module identity (4 x u64: dev, ino, size, mtime ns), debug identity (the same),
- *   u32 debug path length, the path, u32 entries,
- *   entries sorted, not overlapping: u64 lo, u64 hi (file addresses), u32 record length, record
- *   record: u8 frames, u8 unnamed, frames x (u8 inlined, u16 name length, name,
- *           u16 file length, file (the function's declaring source file, may be empty),
- *           u32 line (its declaration line, 0: unknown)). */
+ *   u32 debug path length, the path, u32 flags (1: every function of the module is in it),
+ *   u32 entries, u64 blob length,
+ *   entries sorted, not overlapping: u64 lo, u64 hi (file addresses), u64 offset in the blob,
+ *   the blob: records, each u8 frames, u8 unnamed, frames x (u8 inlined, name NUL,
+ *           file NUL (the function's declaring source file, may be empty), u32 line (its
+ *           declaration line, 0: unknown)); entries with the same frames share a record.
+ * Loading is two copies and a pass over the entries (a whole libc, ~1e5 entries, in about a
+ * millisecond); a record is checked when it is read. */
 #include "diskcache.h"
 
 #include "array.h"
@@ -22,13 +25,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static const char diskcache_magic[8] = { 'F', 'P', 'S', 'Y', 'M', 'C', '5', '\n' };
+static const char diskcache_magic[8] = { 'F', 'P', 'S', 'Y', 'M', 'C', '6', '\n' };
 enum { DISKCACHE_ID_MAX = 64 };
 
 typedef struct diskcache_entry {
     uint64_t lo, hi;
-    size_t off; /* in blob: u8 frames, u8 unnamed, then per frame u8 inlined, the name and
-                 * the file NUL-terminated, u32 line */
+    uint64_t off; /* in blob: u8 frames, u8 unnamed, then per frame u8 inlined, the name
+                   * and the file NUL-terminated, u32 line (the file's layout too) */
 } diskcache_entry;
 
 struct symbolize_diskcache {
@@ -45,6 +48,7 @@ struct symbolize_diskcache {
     uint64_t *filled; /* open-addressing set of function starts (+1: 0 is empty) */
     size_t nfilled, filled_cap;
     bool dirty;
+    bool complete; /* every function of the module was filled (flag 1 of the file) */
 };
 
 /* The module file's build-id and identity. */
@@ -95,46 +99,6 @@ static bool diskcache_blob_add(symbolize_diskcache *c, const void *data, size_t 
     return true;
 }
 
-/* A u16-length string of a record into the blob, NUL-terminated; false if malformed. */
-static bool diskcache_load_string(symbolize_diskcache *c, diskcache_reader *r, bool may_be_empty)
-{
-    uint16_t len;
-    if (!diskcache_take(r, &len, 2) || (len == 0 && !may_be_empty)
-        || (size_t)(r->end - r->p) < len || memchr(r->p, '\0', len) != NULL)
-        return false;
-    bool ok = diskcache_blob_add(c, r->p, len) && diskcache_blob_add(c, "", 1);
-    r->p += len;
-    return ok;
-}
-
-/* One record from the file into the blob (names NUL-terminated); false if malformed. */
-static bool diskcache_load_record(symbolize_diskcache *c, diskcache_reader *r, uint64_t lo,
-                                  uint64_t hi)
-{
-    uint32_t len;
-    if (!diskcache_take(r, &len, sizeof len) || (size_t)(r->end - r->p) < len || len < 2)
-        return false;
-    diskcache_reader rec = { r->p, r->p + len };
-    r->p += len;
-    uint8_t head[2];
-    diskcache_take(&rec, head, 2);
-    if (head[0] == 0 || !UTIL_RESERVE(c->entries, c->entries_cap, c->nentries + 1))
-        return false;
-    size_t off = c->blob_len;
-    if (!diskcache_blob_add(c, head, 2))
-        return false;
-    for (unsigned i = 0; i < head[0]; i++) {
-        uint8_t inl;
-        if (!diskcache_take(&rec, &inl, 1) || !diskcache_blob_add(c, &inl, 1)
-            || !diskcache_load_string(c, &rec, false) || !diskcache_load_string(c, &rec, true)
-            || (size_t)(rec.end - rec.p) < 4 || !diskcache_blob_add(c, rec.p, 4))
-            return false;
-        rec.p += 4;
-    }
-    c->entries[c->nentries++] = (diskcache_entry){ lo, hi, off };
-    return true;
-}
-
 /* The header must name this build-id, and both files must be the ones it was built from. */
 static bool diskcache_check_header(symbolize_diskcache *c, diskcache_reader *r)
 {
@@ -162,23 +126,38 @@ static bool diskcache_check_header(symbolize_diskcache *c, diskcache_reader *r)
     return util_file_ident_eq(&now, &dbg);
 }
 
+/* Entries sorted, not overlapping, each pointing into the blob. */
+static bool diskcache_entries_ok(const diskcache_entry *e, size_t n, uint64_t blob_len)
+{
+    for (size_t i = 0; i < n; i++)
+        if (e[i].lo >= e[i].hi || e[i].off >= blob_len || (i > 0 && e[i].lo < e[i - 1].hi))
+            return false;
+    return true;
+}
+
 static void diskcache_load(symbolize_diskcache *c)
 {
     size_t size;
     unsigned char *buf = util_cache_read(c->file, &size);
     diskcache_reader r = { buf, buf + size };
-    uint32_t n;
-    uint64_t span[2], prev = 0;
-    bool ok = buf != NULL && diskcache_check_header(c, &r) && diskcache_take(&r, &n, 4)
-              && n <= SYMBOLIZE_DISKCACHE_MAX_ENTRIES;
-    for (uint32_t i = 0; ok && i < n; i++) {
-        ok = diskcache_take(&r, span, 16) && span[0] < span[1] && (i == 0 || span[0] >= prev)
-             && diskcache_load_record(c, &r, span[0], span[1]);
-        prev = span[1];
+    uint32_t flags, n;
+    uint64_t blob_len;
+    bool ok = buf != NULL && diskcache_check_header(c, &r) && diskcache_take(&r, &flags, 4)
+              && diskcache_take(&r, &n, 4) && diskcache_take(&r, &blob_len, 8)
+              && n <= SYMBOLIZE_DISKCACHE_MAX_ENTRIES
+              && (size_t)(r.end - r.p) / sizeof *c->entries >= n
+              && (size_t)(r.end - r.p) - n * sizeof *c->entries == blob_len
+              && UTIL_RESERVE(c->entries, c->entries_cap, n)
+              && UTIL_RESERVE(c->blob, c->blob_cap, blob_len);
+    if (ok && n > 0) {
+        memcpy(c->entries, r.p, n * sizeof *c->entries);
+        memcpy(c->blob, r.p + n * sizeof *c->entries, blob_len);
+        ok = diskcache_entries_ok(c->entries, n, blob_len);
     }
-    if (!ok) { /* all or nothing: a half-read file is no file */
-        c->nentries = 0;
-        c->blob_len = 0;
+    if (ok) { /* all or nothing: a half-read file is no file */
+        c->nentries = n;
+        c->blob_len = blob_len;
+        c->complete = (flags & 1) != 0;
     }
     free(buf);
     c->nloaded = c->nentries;
@@ -220,28 +199,42 @@ static const diskcache_entry *diskcache_find(const symbolize_diskcache *c, size_
     return lo > 0 && a < c->entries[lo - 1].hi ? &c->entries[lo - 1] : NULL;
 }
 
+/* The record at off parsed into out (at most max frames); its frame count, 0 if it is
+ * malformed (a file is checked only when read). */
+static size_t diskcache_parse(const symbolize_diskcache *c, uint64_t off,
+                              symbolize_diskframe *out, size_t max, bool *unnamed)
+{
+    if (off >= c->blob_len || c->blob_len - off < 2 || c->blob[off] == 0)
+        return 0;
+    const char *p = c->blob + off, *end = c->blob + c->blob_len;
+    size_t n = (uint8_t)p[0];
+    *unnamed = p[1] != 0;
+    p += 2;
+    for (size_t i = 0; i < n; i++) {
+        if (end - p < 2) /* the inlined byte and at least one of the name */
+            return 0;
+        const char *name = p + 1, *nul = memchr(name, '\0', (size_t)(end - name));
+        if (nul == NULL || nul == name || end - nul < 2)
+            return 0;
+        const char *file = nul + 1, *fnul = memchr(file, '\0', (size_t)(end - file));
+        if (fnul == NULL || end - fnul < 5)
+            return 0;
+        uint32_t line;
+        memcpy(&line, fnul + 1, 4);
+        if (i < max)
+            out[i] = (symbolize_diskframe){ name, p[0] != 0, file[0] ? file : NULL, line };
+        p = fnul + 5;
+    }
+    return n;
+}
+
 size_t symbolize_diskcache_get(const symbolize_diskcache *c, uint64_t a,
                                symbolize_diskframe *out, size_t max, bool *unnamed)
 {
     if (c == NULL || max == 0)
         return 0;
     const diskcache_entry *e = diskcache_find(c, c->nloaded, a);
-    if (e == NULL)
-        return 0;
-    const char *p = c->blob + e->off;
-    size_t n = (uint8_t)p[0];
-    *unnamed = p[1] != 0;
-    p += 2;
-    for (size_t i = 0; i < n; i++) {
-        bool inl = p[0] != 0;
-        const char *name = p + 1, *file = name + strlen(name) + 1;
-        uint32_t line;
-        p = file + strlen(file) + 1;
-        memcpy(&line, p, 4);
-        p += 4;
-        if (i < max)
-            out[i] = (symbolize_diskframe){ name, inl, file[0] ? file : NULL, line };
-    }
+    size_t n = e != NULL ? diskcache_parse(c, e->off, out, max, unnamed) : 0;
     return n < max ? n : max;
 }
 
@@ -288,39 +281,6 @@ void symbolize_diskcache_put(symbolize_diskcache *c, uint64_t lo, uint64_t hi,
 
 /* ------------------------------------------------------------------ writing */
 
-/* A blob string in file form (u16 length, bytes); returns what follows its NUL. */
-static const char *diskcache_write_string(const char *q, FILE *f, bool *ok)
-{
-    uint16_t len = (uint16_t)strlen(q);
-    *ok = *ok && fwrite(&len, 2, 1, f) == 1 && fwrite(q, 1, len, f) == len;
-    return q + len + 1;
-}
-
-/* One blob record (u8 frames, u8 unnamed, frames x (u8 inlined, name NUL, file NUL, u32
- * line)) in file form. */
-static bool diskcache_write_record(const char *p, const diskcache_entry *e, FILE *f)
-{
-    unsigned frames = (uint8_t)p[0];
-    uint32_t len = 2;
-    const char *q = p + 2;
-    for (unsigned k = 0; k < frames; k++) {
-        size_t nlen = strlen(q + 1), flen = strlen(q + 1 + nlen + 1);
-        len += 1 + 2 + (uint32_t)nlen + 2 + (uint32_t)flen + 4;
-        q += 1 + nlen + 1 + flen + 1 + 4;
-    }
-    bool ok = fwrite(&e->lo, 8, 1, f) == 1 && fwrite(&e->hi, 8, 1, f) == 1
-              && fwrite(&len, 4, 1, f) == 1 && fwrite(p, 2, 1, f) == 1;
-    q = p + 2;
-    for (unsigned k = 0; ok && k < frames; k++) {
-        ok = fwrite(q, 1, 1, f) == 1;
-        q = diskcache_write_string(q + 1, f, &ok); /* the name */
-        q = diskcache_write_string(q, f, &ok);     /* the file */
-        ok = ok && fwrite(q, 4, 1, f) == 1;
-        q += 4;
-    }
-    return ok;
-}
-
 /* Whether entry i (sorted) overlaps the last one kept before it: then it is dropped. */
 static bool diskcache_kept(const symbolize_diskcache *c, size_t i, uint64_t *end)
 {
@@ -330,39 +290,107 @@ static bool diskcache_kept(const symbolize_diskcache *c, size_t i, uint64_t *end
     return true;
 }
 
-/* Entries are sorted; one overlapping an earlier one (two writers, or a range put twice)
- * is left out. */
-static bool diskcache_write_entries(const symbolize_diskcache *c, FILE *f)
+/* The length of the well-formed record at off, 0 if malformed. */
+static size_t diskcache_record_len(const symbolize_diskcache *c, uint64_t off)
 {
-    uint32_t n = 0;
+    symbolize_diskframe f[1];
+    bool unnamed;
+    size_t n = diskcache_parse(c, off, f, 1, &unnamed);
+    const char *p = c->blob + off + 2;
+    for (size_t i = 0; i < n; i++) {
+        size_t nlen = strlen(p + 1), flen = strlen(p + 2 + nlen);
+        p += 1 + nlen + 1 + flen + 1 + 4;
+    }
+    return n > 0 ? (size_t)(p - (c->blob + off)) : 0;
+}
+
+/* Entries with identical records share one (an inlined call splits its function into
+ * ranges, and the ranges around it repeat the function's frames). */
+typedef struct diskcache_dedup {
+    uint64_t *slots; /* open addressing: new offset + 1, 0 empty */
+    size_t cap;
+} diskcache_dedup;
+
+static uint64_t diskcache_hash(const char *p, size_t n)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)p[i]) * 1099511628211ULL;
+    return h;
+}
+
+/* The offset in out of a record equal to p[0, n), added if new; UINT64_MAX without memory. */
+static uint64_t diskcache_intern(diskcache_dedup *d, char **out, size_t *len, size_t *cap,
+                                 const char *p, size_t n)
+{
+    size_t i = (size_t)diskcache_hash(p, n) & (d->cap - 1);
+    for (; d->slots[i] != 0; i = (i + 1) & (d->cap - 1)) {
+        uint64_t off = d->slots[i] - 1;
+        if (*len - off >= n && memcmp(*out + off, p, n) == 0)
+            return off;
+    }
+    if (!UTIL_RESERVE(*out, *cap, *len + n))
+        return UINT64_MAX;
+    memcpy(*out + *len, p, n);
+    d->slots[i] = *len + 1;
+    *len += n;
+    return *len - n;
+}
+
+/* The entries to write (sorted, not overlapping, well-formed) and their blob, deduplicated;
+ * false without memory. */
+static bool diskcache_pack(const symbolize_diskcache *c, diskcache_entry **entries, size_t *n,
+                           char **blob, size_t *blob_len)
+{
+    size_t bcap = 0;
+    diskcache_dedup d = { NULL, 64 };
+    while (d.cap < 2 * c->nentries)
+        d.cap *= 2;
+    d.slots = calloc(d.cap, sizeof *d.slots);
+    *entries = malloc((c->nentries ? c->nentries : 1) * sizeof **entries);
+    *n = *blob_len = 0;
+    *blob = NULL;
+    bool ok = d.slots != NULL && *entries != NULL;
     uint64_t end = 0;
-    for (size_t i = 0; i < c->nentries; i++)
-        n += diskcache_kept(c, i, &end);
-    if (fwrite(&n, 4, 1, f) != 1)
-        return false;
-    end = 0;
-    for (size_t i = 0; i < c->nentries; i++)
-        if (diskcache_kept(c, i, &end)
-            && !diskcache_write_record(c->blob + c->entries[i].off, &c->entries[i], f))
-            return false;
-    return true;
+    for (size_t i = 0; ok && i < c->nentries; i++) {
+        size_t len = diskcache_record_len(c, c->entries[i].off);
+        if (len == 0 || !diskcache_kept(c, i, &end))
+            continue;
+        uint64_t off = diskcache_intern(&d, blob, blob_len, &bcap, c->blob + c->entries[i].off, len);
+        ok = off != UINT64_MAX;
+        (*entries)[(*n)++] = (diskcache_entry){ c->entries[i].lo, c->entries[i].hi, off };
+    }
+    free(d.slots);
+    return ok;
 }
 
 static void diskcache_write(symbolize_diskcache *c)
 {
     qsort(c->entries, c->nentries, sizeof *c->entries, diskcache_entry_cmp);
+    diskcache_entry *entries;
+    size_t n, blob_len;
+    char *blob;
     char *tmp;
-    FILE *f = util_cache_create(c->file, &tmp);
-    if (f == NULL)
-        return;
-    unsigned char id[DISKCACHE_ID_MAX] = { 0 };
-    memcpy(id, c->id, c->idlen);
-    uint32_t plen = (uint32_t)strlen(c->debug_path);
-    bool ok = fwrite(diskcache_magic, 8, 1, f) == 1 && fwrite(&c->idlen, 4, 1, f) == 1
-              && fwrite(id, sizeof id, 1, f) == 1 && fwrite(&c->module, sizeof c->module, 1, f) == 1
-              && fwrite(&c->debug, sizeof c->debug, 1, f) == 1 && fwrite(&plen, 4, 1, f) == 1
-              && fwrite(c->debug_path, 1, plen, f) == plen && diskcache_write_entries(c, f);
-    util_cache_commit(f, tmp, c->file, ok);
+    FILE *f = diskcache_pack(c, &entries, &n, &blob, &blob_len)
+                  ? util_cache_create(c->file, &tmp) : NULL;
+    if (f != NULL) {
+        unsigned char id[DISKCACHE_ID_MAX] = { 0 };
+        memcpy(id, c->id, c->idlen);
+        uint32_t plen = (uint32_t)strlen(c->debug_path), flags = c->complete ? 1 : 0;
+        uint32_t count = (uint32_t)n;
+        uint64_t blen = blob_len;
+        bool ok = fwrite(diskcache_magic, 8, 1, f) == 1 && fwrite(&c->idlen, 4, 1, f) == 1
+                  && fwrite(id, sizeof id, 1, f) == 1
+                  && fwrite(&c->module, sizeof c->module, 1, f) == 1
+                  && fwrite(&c->debug, sizeof c->debug, 1, f) == 1 && fwrite(&plen, 4, 1, f) == 1
+                  && fwrite(c->debug_path, 1, plen, f) == plen && fwrite(&flags, 4, 1, f) == 1
+                  && fwrite(&count, 4, 1, f) == 1 && fwrite(&blen, 8, 1, f) == 1
+                  && (n == 0 || fwrite(entries, sizeof *entries, n, f) == n)
+                  && (blob_len == 0 || fwrite(blob, 1, blob_len, f) == blob_len);
+        util_cache_commit(f, tmp, c->file, ok);
+    }
+    free(entries);
+    free(blob);
 }
 
 static bool diskcache_set_add(uint64_t *set, size_t cap, uint64_t v)
@@ -396,6 +424,24 @@ bool symbolize_diskcache_first_fill(symbolize_diskcache *c, uint64_t lo)
     bool added = diskcache_set_add(c->filled, c->filled_cap, lo + 1);
     c->nfilled += added;
     return added;
+}
+
+bool symbolize_diskcache_complete(const symbolize_diskcache *c)
+{
+    return c != NULL && c->complete;
+}
+
+bool symbolize_diskcache_loaded(const symbolize_diskcache *c)
+{
+    return c != NULL && c->nloaded > 0;
+}
+
+void symbolize_diskcache_set_complete(symbolize_diskcache *c)
+{
+    if (c != NULL && !c->complete && c->nentries < SYMBOLIZE_DISKCACHE_MAX_ENTRIES) {
+        c->complete = true;
+        c->dirty = true;
+    }
 }
 
 void symbolize_diskcache_close(symbolize_diskcache *c)

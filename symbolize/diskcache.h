@@ -11,8 +11,10 @@
  * file its DWARF came from; a cache is used only if the module file read now has that
  * build-id and both files still have that identity, so a rebuilt binary or a reinstalled
  * debug package is a miss, never a wrong name. Only modules whose DWARF was found are
- * cached (without DWARF resolving is cheap). Files are written and replaced whole
- * (cachefile.h) and hold at most SYMBOLIZE_DISKCACHE_MAX_ENTRIES entries, an address range
+ * cached (without DWARF resolving is cheap). The symbolizer fills a module's file with
+ * every function of its symbol table on the second process's miss (symbolize.c), and the
+ * file says so (complete), so no later process opens that DWARF. Files are written and
+ * replaced whole (cachefile.h) and hold at most SYMBOLIZE_DISKCACHE_MAX_ENTRIES entries, an address range
  * each: one entry serves every address of the same function and inline chain. Every file
  * read is untrusted: anything malformed is ignored. FLAMEPROF_SYMCACHE=0 turns it off.
  *
@@ -25,7 +27,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SYMBOLIZE_DISKCACHE_MAX_ENTRIES 65536
+#define SYMBOLIZE_DISKCACHE_MAX_ENTRIES (1u << 18) /* libc6-dbg's whole libc: 34,632 */
 
 typedef struct symbolize_diskcache symbolize_diskcache;
 
@@ -62,6 +64,16 @@ void symbolize_diskcache_put(symbolize_diskcache *c, uint64_t lo, uint64_t hi,
 /* Whether the function starting at file address lo is to be filled now: true the first
  * time it is asked about (or when memory is short), false afterwards. */
 bool symbolize_diskcache_first_fill(symbolize_diskcache *c, uint64_t lo);
+
+/* Whether every function of the module is in the cache (set_complete was called when it
+ * was written): a miss then is an address no function holds, not a reason to fill it all
+ * again. set_complete does nothing once the entries reached
+ * SYMBOLIZE_DISKCACHE_MAX_ENTRIES (some were left out). */
+bool symbolize_diskcache_complete(const symbolize_diskcache *c);
+void symbolize_diskcache_set_complete(symbolize_diskcache *c);
+
+/* Whether a file with entries was read (an earlier process resolved in this module). */
+bool symbolize_diskcache_loaded(const symbolize_diskcache *c);
 
 /* Writes the file if anything new was put and the DWARF's origin is known, then frees c. */
 void symbolize_diskcache_close(symbolize_diskcache *c);

@@ -219,21 +219,81 @@ static void symbolize_scope_bounds(const symbolize_scope_range *r, size_t n, uin
     }
 }
 
+/* Narrows *b (holding a) to exclude every span of v[0, n) (any order) that does not hold
+ * a; false if one holds a. */
+static bool symbolize_gap_bounds(const void *v, size_t n, size_t stride, uint64_t a,
+                                 symbolize_span *b)
+{
+    for (size_t i = 0; i < n; i++) {
+        const symbolize_span *r = (const symbolize_span *)((const char *)v + i * stride);
+        if (r->lo <= a && a < r->hi)
+            return false;
+        if (r->hi <= a && r->hi > b->lo)
+            b->lo = r->hi;
+        else if (r->lo > a && r->lo < b->hi)
+            b->hi = r->lo;
+    }
+    return true;
+}
+
+/* No function's DWARF holds a (unbiased): narrows *same to the addresses around a that no
+ * function's DWARF holds either (the CU range holding a, between its functions; or between
+ * CUs), so that every address of an assembly function (memcpy, a syscall wrapper) has one
+ * answer, cacheable as one range. Where that is not sure, a alone. */
+static void symbolize_no_chain(symbolize_module *m, Dwarf_Die *cudie, const symbolize_cu *cu,
+                               uint64_t a, Dwarf_Addr bias, symbolize_span *same)
+{
+    symbolize_span b = { 0, UINT64_MAX };
+    bool ok;
+    if (cudie == NULL) { /* symbolize_cu_at built the CU ranges before it said none */
+        ok = m->cu_ranges_built
+             && symbolize_gap_bounds(m->cu_ranges, m->ncu_ranges, sizeof *m->cu_ranges, a, &b);
+    } else {
+        Dwarf_Addr base, lo, hi;
+        ptrdiff_t off = 0;
+        ok = false;
+        while (!ok && (off = dwarf_ranges(cudie, off, &base, &lo, &hi)) > 0)
+            if (a >= lo && a < hi) {
+                b = (symbolize_span){ lo, hi };
+                ok = true;
+            }
+        ok = ok && cu != NULL && symbolize_gap_bounds(cu->fns, cu->nfns, sizeof *cu->fns, a, &b);
+    }
+    if (!ok || b.lo > a || b.hi <= a)
+        b = (symbolize_span){ a, a + 1 };
+    uint64_t lo = b.lo + bias < b.lo ? UINT64_MAX : b.lo + bias;
+    uint64_t hi = b.hi + bias < b.hi ? UINT64_MAX : b.hi + bias;
+    same->lo = lo > same->lo ? lo : same->lo;
+    same->hi = hi < same->hi ? hi : same->hi;
+}
+
 /* DIEs for address a: the containing subprogram, then each inlined_subroutine on the way
  * down, outermost first. Returns how many were written (0 without DWARF). */
 size_t symbolize_inline_chain(symbolize_module *m, uint64_t a, Dwarf_Die *out, size_t cap,
                               symbolize_span *same)
 {
     Dwarf_Addr bias = 0;
-    Dwarf_Die *cudie = symbolize_cu_at(m, a, &bias);
-    symbolize_cu *cu = cudie != NULL && cap > 0 ? symbolize_cu_get(m, cudie) : NULL;
-    if (cu == NULL)
+    Dwarf_Die *cudie = cap > 0 ? symbolize_cu_at(m, a, &bias) : NULL;
+    symbolize_cu *cu = cudie != NULL ? symbolize_cu_get(m, cudie) : NULL;
+    if (cap == 0 || (cudie != NULL && cu == NULL)) {
+        *same = (symbolize_span){ a, a + 1 };
         return 0;
+    }
+    if (cu == NULL) {
+        symbolize_no_chain(m, NULL, NULL, a - m->dwbias, m->dwbias, same);
+        return 0;
+    }
     a -= bias;
     size_t i = symbolize_span_find(cu->fns, cu->nfns, sizeof *cu->fns, a);
-    symbolize_fn_tree *t = i != SIZE_MAX ? symbolize_tree_get(m, &cu->fns[i].die) : NULL;
-    if (t == NULL)
+    if (i == SIZE_MAX) {
+        symbolize_no_chain(m, cudie, cu, a, bias, same);
         return 0;
+    }
+    symbolize_fn_tree *t = symbolize_tree_get(m, &cu->fns[i].die);
+    if (t == NULL) {
+        *same = (symbolize_span){ a + bias, a + bias + 1 };
+        return 0;
+    }
     symbolize_span b = cu->fns[i].span;
     if (i + 1 < cu->nfns && cu->fns[i + 1].span.lo < b.hi)
         b.hi = cu->fns[i + 1].span.lo > a ? cu->fns[i + 1].span.lo : a + 1;

@@ -20,8 +20,9 @@
 
 /* DIEs for absolute address a in the loaded module m: the containing subprogram, then
  * each inlined_subroutine on the way down, outermost first, at most cap. Returns how many
- * were written (0 without DWARF for a). When some were, *same (absolute addresses, holding
- * a) is narrowed to a range where every address has this same chain. */
+ * were written (0 without DWARF for a). *same (absolute addresses, holding a) is narrowed
+ * to a range where every address has this same chain, an empty one included (an assembly
+ * function, a module without DWARF): then one answer serves a whole function. */
 size_t symbolize_inline_chain(symbolize_module *m, uint64_t a, Dwarf_Die *out, size_t cap,
                               symbolize_span *same);
 

@@ -128,6 +128,7 @@ typedef struct symbolize_module {
     void *fetch_ctx;
     symbolize_diskcache *disk; /* frames resolved by earlier processes (diskcache.h) */
     bool disk_tried;
+    bool disk_filled;
 } symbolize_module;
 
 typedef struct symbolize_cached {

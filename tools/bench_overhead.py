@@ -15,6 +15,11 @@ Targets (a missing runtime is skipped, loudly):
   python0    python3 -c pass
   chromium   chromium --headless --dump-dom of a page running JavaScript for 2 s, sandbox
              off (CPU: the browser and the children it waited for)
+  chromiumshot  the same page, --screenshot instead of --dump-dom
+  rawclone   tests/clone's workload: 1,000 children made by a raw clone system call, each
+             exec'ing /bin/true without the library (what a zygote's parent pays; issue 17's
+             loop), from BUILD/tests/clone/test_clone
+  rawclone100  the same, 100 children that load the library themselves (exec inherits it)
   tsc        node running TypeScript's compiler: `node tsc.js --noEmit typescript.d.ts` (the
              typescript package: --typescript DIR, else npm installs it into the work dir)
   javac      javac on a generated Java file of ~400 lines (200 methods)
@@ -242,6 +247,12 @@ def targets(a, work):
     elif "python" in a.targets:
         print(f"bench: SKIP python: no {a.python}")
     t["python0"] = ["python3", "-c", "pass"]
+    clone = os.path.join(a.build, "tests", "clone", "test_clone")
+    if os.access(clone, os.X_OK):
+        t["rawclone"] = [os.path.abspath(clone), "execbare", "1000"]
+        t["rawclone100"] = [os.path.abspath(clone), "exec", "100"]
+    elif any(x.startswith("rawclone") for x in a.targets):
+        print(f"bench: SKIP rawclone: no {clone} (ninja -C {a.build})")
     if shutil.which("chromium"):
         page = os.path.join(work, "page.html")
         with open(page, "w") as f:
@@ -249,6 +260,7 @@ def targets(a, work):
         t["chromium"] = ["chromium", "--headless", "--disable-gpu", "--no-first-run",
                          "--no-sandbox", f"--user-data-dir={work}/chromium-{{n}}",
                          "--dump-dom", page]
+        t["chromiumshot"] = t["chromium"][:-2] + [f"--screenshot={work}/shot-{{n}}.png", page]
     elif "chromium" in a.targets:
         print("bench: SKIP chromium: not installed")
     return {k: v for k, v in t.items() if k in a.targets}

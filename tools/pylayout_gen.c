@@ -86,8 +86,18 @@ int main(void) {
     printf("      .code_code = %zu,\n", offsetof(PyCodeObject, co_code));
 #endif
     printf("      .str_hash = %zu, .str_state = %zu, .str_ascii_data = %zu, .str_compact_data = "
-           "%zu },\n",
+           "%zu,\n",
            offsetof(PyASCIIObject, hash), offsetof(PyASCIIObject, state), sizeof(PyASCIIObject),
            sizeof(PyCompactUnicodeObject));
+#if PY_VERSION_HEX >= 0x030c0000 /* the interpreter's pointer to its GIL, and its own */
+    printf("      .runtime_gil = -1, .interp_gil_ptr = %zu, .interp_gil = %zu,\n",
+           offsetof(PyInterpreterState, ceval.gil), offsetof(PyInterpreterState, _gil));
+#else /* one GIL in the runtime */
+    printf("      .runtime_gil = %zu, .interp_gil_ptr = -1, .interp_gil = -1,\n",
+           offsetof(_PyRuntimeState, ceval.gil));
+#endif
+    printf("      .gil_locked = %zu, .gil_holder = %zu },\n",
+           offsetof(struct _gil_runtime_state, locked),
+           offsetof(struct _gil_runtime_state, last_holder));
     return 0;
 }

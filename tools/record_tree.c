@@ -115,7 +115,7 @@ static void add_note(tree_proc *p, const char *text)
 }
 
 /* dropped= and lost= of a process's summary line; a line of its that says something went
- * wrong (threads without a timer) is kept as a note. */
+ * wrong (threads without a timer), or a Python process's GIL share, is kept as a note. */
 static void read_counts(tree_proc *p, const char *line)
 {
     const char *d = strstr(line, " dropped="), *l = strstr(line, " lost=");
@@ -125,6 +125,9 @@ static void read_counts(tree_proc *p, const char *line)
         p->lost += strtoull(l + 6, NULL, 10);
     if (strstr(line, "could not get a CPU timer"))
         add_note(p, line);
+    const char *gil = strstr(line, "python gil="); /* the GIL's share (preload/pygil.h) */
+    if (gil)
+        add_note(p, gil);
 }
 
 static void read_info(const char *dir, tree_proc *p)

@@ -126,15 +126,17 @@ static bool is_ours(reader *rd, const pylayout *l, uint64_t ts, uint64_t interp,
            read_u64(rd, ts + (uint64_t)l->tstate_interp, &in) && in == interp;
 }
 
-/* This thread's state: the cached one if it still checks out, else a bounded walk of the
- * main interpreter's thread list. 0 when the thread runs no Python. */
-static uint64_t find_tstate(reader *rd, const pyframes_config *c)
+/* This thread's state (and its interpreter, into *interp): the cached one if it still
+ * checks out, else a bounded walk of the main interpreter's thread list. 0 when the thread
+ * runs no Python. */
+static uint64_t find_tstate(reader *rd, const pyframes_config *c, uint64_t *interp_out)
 {
     const pylayout *l = &c->layout;
     uint64_t interp, fin, self = (uint64_t)pthread_self();
     if (!read_u64(rd, c->runtime + (uint64_t)l->runtime_finalizing, &fin) || fin != 0 ||
         !read_u64(rd, c->runtime + (uint64_t)l->runtime_interp_head, &interp) || !interp)
         return 0; /* shutting down: thread states are being freed */
+    *interp_out = interp;
     if (tls_tstate && is_ours(rd, l, tls_tstate, interp, self))
         return tls_tstate;
     uint64_t ts;
@@ -222,15 +224,34 @@ static bool read_code(reader *rd, const pyframes_config *c, uint64_t frame,
     return true;
 }
 
-size_t pyframes_read(ring_pyframe *py, size_t max)
+/* Does thread state ts of interpreter interp hold the GIL? Two or three reads. */
+static pyframes_gil gil_state(reader *rd, const pyframes_config *c, uint64_t interp, uint64_t ts)
+{
+    const pylayout *l = &c->layout;
+    uint64_t gil, holder;
+    int32_t locked;
+    if (!c->gil)
+        return PYFRAMES_GIL_UNKNOWN;
+    if (l->runtime_gil >= 0)
+        gil = c->runtime + (uint64_t)l->runtime_gil;
+    else if (!read_u64(rd, interp + (uint64_t)l->interp_gil_ptr, &gil) || !gil)
+        return PYFRAMES_GIL_UNKNOWN;
+    if (!read_i32(rd, gil + (uint64_t)l->gil_locked, &locked) ||
+        !read_u64(rd, gil + (uint64_t)l->gil_holder, &holder))
+        return PYFRAMES_GIL_UNKNOWN;
+    return locked == 1 && holder == ts ? PYFRAMES_GIL_HELD : PYFRAMES_GIL_NOT_HELD;
+}
+
+size_t pyframes_read(ring_pyframe *py, size_t max, pyframes_gil *gil)
 {
     const pyframes_config *c = atomic_load_explicit(&g_active, memory_order_acquire);
     const unwind_ranges *ranges = atomic_load_explicit(&g_ranges, memory_order_acquire);
+    *gil = PYFRAMES_GIL_UNKNOWN;
     if (!c || !ranges || max == 0)
         return 0;
     reader rd = { ranges, 0, MAX_SLOW };
     const pylayout *l = &c->layout;
-    uint64_t ts = find_tstate(&rd, c), frame;
+    uint64_t interp = 0, ts = find_tstate(&rd, c, &interp), frame;
     if (!ts || !read_u64(&rd, ts + (uint64_t)l->tstate_frame, &frame))
         return 0;
     if (l->cframe_current >= 0 && frame &&
@@ -258,8 +279,10 @@ size_t pyframes_read(ring_pyframe *py, size_t max)
         if (!read_u64(&rd, frame + (uint64_t)l->frame_previous, &frame))
             break;
     }
-    if (n)
+    if (n) {
         py[n - 1].flags |= RING_PY_ENTRY;
+        *gil = gil_state(&rd, c, interp, ts);
+    }
     return n;
 }
 

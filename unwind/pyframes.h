@@ -10,6 +10,9 @@
  * Every loop is bounded, every code object must carry the code type, and the walk stops at
  * the first value that does not check out: a missing frame, never a fault.
  *
+ * With the frames it reads whether the thread holds the GIL (pyframes_gil: two or three
+ * more reads, once the GIL's offsets are checked: preload/pygil.h).
+ *
  * The handler records, per Python frame, the code object's address and an identity (a
  * hash of its name's and filename's characters, read while the sampled thread holds them
  * alive; its first line) with the instruction offset; the aggregator names them soon after
@@ -38,7 +41,18 @@ typedef struct pyframes_config {
     uint64_t runtime;         /* &_PyRuntime */
     uint64_t code_type;       /* &PyCode_Type */
     uint64_t eval_lo, eval_hi; /* _PyEval_EvalFrameDefault's code range */
+    bool gil;                 /* the layout's GIL offsets checked on the live interpreter */
 } pyframes_config;
+
+/* Does the sampled thread hold the GIL? Read with its frames (pyframes_read): the GIL's
+ * `locked` flag and `last_holder`, which only the holder changes, so a thread stopped in
+ * its own handler sees its own state whole. */
+typedef enum pyframes_gil {
+    PYFRAMES_GIL_UNKNOWN = 0, /* no Python frames, no GIL offsets, or a read failed */
+    PYFRAMES_GIL_HELD,
+    PYFRAMES_GIL_NOT_HELD,    /* a Python thread running without it (a C call that released
+                                 it) or waiting for it */
+} pyframes_gil;
 
 /* Characters of a str the handler hashes (and the name shows): a longer one is cut. */
 #define PYFRAMES_STR_MAX 512
@@ -62,8 +76,9 @@ void pyframes_set_ranges(const unwind_ranges *r, uint64_t heap_lo);
 uint64_t pyframes_misses(void);
 
 /* Handler: read the calling thread's Python frames (leaf first) into py[0..max), marking
- * the last frame each C-level evaluation runs with RING_PY_ENTRY. Returns how many. */
-size_t pyframes_read(ring_pyframe *py, size_t max);
+ * the last frame each C-level evaluation runs with RING_PY_ENTRY, and whether it holds
+ * the GIL into *gil (UNKNOWN when it has no Python frame). Returns how many frames. */
+size_t pyframes_read(ring_pyframe *py, size_t max, pyframes_gil *gil);
 
 /* Handler: replace each native pc inside the evaluation loop in pcs[off, off+n) by the
  * Python frames it runs (as RING_PY_PC(k) values), writing the merged stack to pcs[0, ...);

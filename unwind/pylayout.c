@@ -20,7 +20,9 @@ static const pylayout rows[] = {
       .frame_owner = -1, .frame_is_entry = -1,
       .code_name = 112, .code_qualname = -1, .code_filename = 104, .code_firstlineno = 40,
       .code_code = 48,
-      .str_hash = 24, .str_state = 32, .str_ascii_data = 48, .str_compact_data = 72 },
+      .str_hash = 24, .str_state = 32, .str_ascii_data = 48, .str_compact_data = 72,
+      .runtime_gil = 1152, .interp_gil_ptr = -1, .interp_gil = -1,
+      .gil_locked = 16, .gil_holder = 8 },
     { .minor = 9,
       .runtime_interp_head = 32,
       .runtime_finalizing = 16,
@@ -32,7 +34,9 @@ static const pylayout rows[] = {
       .frame_owner = -1, .frame_is_entry = -1,
       .code_name = 112, .code_qualname = -1, .code_filename = 104, .code_firstlineno = 40,
       .code_code = 48,
-      .str_hash = 24, .str_state = 32, .str_ascii_data = 48, .str_compact_data = 72 },
+      .str_hash = 24, .str_state = 32, .str_ascii_data = 48, .str_compact_data = 72,
+      .runtime_gil = 352, .interp_gil_ptr = -1, .interp_gil = -1,
+      .gil_locked = 16, .gil_holder = 8 },
     { .minor = 10,
       .runtime_interp_head = 32,
       .runtime_finalizing = 16,
@@ -44,7 +48,9 @@ static const pylayout rows[] = {
       .frame_owner = -1, .frame_is_entry = -1,
       .code_name = 112, .code_qualname = -1, .code_filename = 104, .code_firstlineno = 40,
       .code_code = 48,
-      .str_hash = 24, .str_state = 32, .str_ascii_data = 48, .str_compact_data = 72 },
+      .str_hash = 24, .str_state = 32, .str_ascii_data = 48, .str_compact_data = 72,
+      .runtime_gil = 352, .interp_gil_ptr = -1, .interp_gil = -1,
+      .gil_locked = 16, .gil_holder = 8 },
     { .minor = 11,
       .runtime_interp_head = 40,
       .runtime_finalizing = 24,
@@ -56,7 +62,9 @@ static const pylayout rows[] = {
       .frame_owner = 69, .frame_is_entry = 68,
       .code_name = 120, .code_qualname = 128, .code_filename = 112, .code_firstlineno = 72,
       .code_code = 184,
-      .str_hash = 24, .str_state = 32, .str_ascii_data = 48, .str_compact_data = 72 },
+      .str_hash = 24, .str_state = 32, .str_ascii_data = 48, .str_compact_data = 72,
+      .runtime_gil = 360, .interp_gil_ptr = -1, .interp_gil = -1,
+      .gil_locked = 16, .gil_holder = 8 },
     { .minor = 12,
       .runtime_interp_head = 40,
       .runtime_finalizing = 24,
@@ -68,7 +76,9 @@ static const pylayout rows[] = {
       .frame_owner = 70, .frame_is_entry = -1,
       .code_name = 120, .code_qualname = 128, .code_filename = 112, .code_firstlineno = 68,
       .code_code = 192,
-      .str_hash = 24, .str_state = 32, .str_ascii_data = 40, .str_compact_data = 56 },
+      .str_hash = 24, .str_state = 32, .str_ascii_data = 40, .str_compact_data = 56,
+      .runtime_gil = -1, .interp_gil_ptr = 384, .interp_gil = 1040,
+      .gil_locked = 16, .gil_holder = 8 },
 };
 
 const pylayout *pylayout_for_minor(int minor)
@@ -84,6 +94,8 @@ enum {
     DO_COOKIE = 0, DO_VERSION = 8, DO_FREE_THREADED = 16,
     DO_RT_SIZE = 24, DO_RT_FINALIZING = 32, DO_RT_INTERP_HEAD = 40,
     DO_IS_SIZE = 48, DO_IS_THREADS_HEAD = 48 + 3 * 8, DO_IS_MODULES = 48 + 5 * 8,
+    DO_IS_CEVAL_GIL = 48 + 8 * 8, DO_IS_GIL = 48 + 9 * 8, DO_IS_GIL_LOCKED = 48 + 11 * 8,
+    DO_IS_GIL_HOLDER = 48 + 12 * 8,
     DO_TS_SIZE = 48 + 13 * 8, DO_TS_NEXT = DO_TS_SIZE + 2 * 8, DO_TS_INTERP = DO_TS_SIZE + 3 * 8,
     DO_TS_CURRENT_FRAME = DO_TS_SIZE + 4 * 8, DO_TS_THREAD_ID = DO_TS_SIZE + 5 * 8,
     DO_IF_SIZE = DO_TS_SIZE + 9 * 8, DO_IF_PREVIOUS = DO_IF_SIZE + 8,
@@ -110,6 +122,25 @@ static bool take(const unsigned char *img, size_t off, size_t size_off, int *out
         return false;
     *out = (int)v;
     return true;
+}
+
+/* The GIL's offsets: ceval.gil and the interpreter's own _gil, with locked and
+ * last_holder given inside the interpreter (inside _gil): made relative to the GIL.
+ * -1 in gil_locked when they do not read as that. */
+static void gil_from_debug_offsets(const unsigned char *img, pylayout *out)
+{
+    int gil, locked, holder;
+    out->runtime_gil = -1;
+    out->gil_locked = out->gil_holder = -1;
+    if (!take(img, DO_IS_CEVAL_GIL, DO_IS_SIZE, &out->interp_gil_ptr) ||
+        !take(img, DO_IS_GIL, DO_IS_SIZE, &gil) ||
+        !take(img, DO_IS_GIL_LOCKED, DO_IS_SIZE, &locked) ||
+        !take(img, DO_IS_GIL_HOLDER, DO_IS_SIZE, &holder) || locked <= gil || holder <= gil ||
+        locked - gil > 256 || holder - gil > 256 || ((holder - gil) & 7) || ((locked - gil) & 3))
+        return;
+    out->interp_gil = gil;
+    out->gil_locked = locked - gil;
+    out->gil_holder = holder - gil;
 }
 
 bool pylayout_from_debug_offsets(const unsigned char *img, size_t len, pylayout *out,
@@ -151,6 +182,7 @@ bool pylayout_from_debug_offsets(const unsigned char *img, size_t len, pylayout 
               take(img, DO_CO_CODE_ADAPTIVE, DO_CO_SIZE, &out->code_code);
     if (!take(img, DO_IS_MODULES, DO_IS_SIZE, &out->interp_modules))
         out->interp_modules = -1; /* only the threads' names need it */
+    gil_from_debug_offsets(img, out); /* only the GIL bit needs it */
     if (!ok)
         snprintf(why, cap, "debug offsets past their structures' sizes");
     return ok;

@@ -29,6 +29,12 @@ typedef struct pylayout {
     int code_name, code_qualname, code_filename, code_firstlineno;
     int code_code;               /* co_code (bytes) before 3.11, co_code_adaptive after */
     int str_hash, str_state, str_ascii_data, str_compact_data;
+    /* The GIL (struct _gil_runtime_state): in _PyRuntime.ceval before 3.12, else where the
+     * interpreter's ceval.gil points (its own _gil for the main interpreter). */
+    int runtime_gil;             /* _PyRuntime.ceval.gil (3.8-3.11) */
+    int interp_gil_ptr;          /* PyInterpreterState.ceval.gil (3.12+) */
+    int interp_gil;              /* PyInterpreterState._gil (3.12+): checked at start */
+    int gil_locked, gil_holder;  /* locked (int), last_holder (PyThreadState*); -1: unknown */
 } pylayout;
 
 enum {

@@ -28,6 +28,8 @@ enum {
     RING_METHODS = 4,   /* some pcs hold interpreted methods (UNWIND_METHOD_TAG) */
     RING_OFFCPU = 8,    /* wall mode: the thread was inside a system call (off CPU) */
     RING_PY = 16,       /* Python frames spliced in: pcs hold RING_PY_PC(k) for py[k] */
+    RING_GIL_HELD = 32, /* with RING_PY: the thread held CPython's GIL (pyframes.h) */
+    RING_GIL_NOT_HELD = 64, /* with RING_PY: it ran (or waited) without it */
     RING_RUNTIME = 0x100, /* holds interpreter frame words (rtframe.h) */
 };
 

@@ -18,7 +18,16 @@ VERSION: `system` (Debian's /usr/bin/python3, 3.11) or 3.8 ... 3.13 (pyenv's, se
             (outer_K, inner_K, <module> of `<churn K>`), burn or unnamed; none misnamed.
   faults    fork (the child's own profile names child_work), daemon threads burning while the
             interpreter shuts down: same output and status as without the profiler.
-  spill     killed (SIGKILL): `flameprof report` of its raw spill names its Python frames.
+  gil       a thread burning in pure Python (holding the GIL) beside one hashing with
+            hashlib.sha256 (which releases it): the summary's `python gil=N%` within 5 pt
+            of the burner's measured share of the CPU; with FLAMEPROF_PYTHON_GIL=mark and
+            FLAMEPROF_THREADS=1 >= 95% of gil_burn's weight under `[gil_burn TID];[GIL
+            held]`, >= 90% of gil_hash's under `[gil_hash TID];[GIL not held]` (a bit always
+            0 or always 1 fails one of them), the marked weights equal to the summary's;
+            with FLAMEPROF_PYTHON_GIL=only gil_hash (nearly) gone, the weight left out
+            counted in the summary (~ its CPU), no marks.
+  spill     killed (SIGKILL): `flameprof report` of its raw spill names its Python frames,
+            keeps FLAMEPROF_PYTHON_GIL=mark's `[GIL held]` and says `python gil=N%`.
   unknown   a CPython the reader does not know (pyenv's 3.7): one `flameprof:` line, a
             native profile, same output.
 """
@@ -261,8 +270,8 @@ def test_spill(ctx, ck, py):
     """Killed: `flameprof report` of the raw spill names the Python frames as the profile
     at exit would (the spill carries the names: Y records)."""
     out = ctx.wd.path('spill')
-    r = run([py, WL, 'spill', ctx.wd.path('spill.json')], ctx.lib, {'FLAMEPROF_OUT': out},
-            cwd=ctx.wd.tmp, timeout=90)
+    r = run([py, WL, 'spill', ctx.wd.path('spill.json')], ctx.lib,
+            {'FLAMEPROF_OUT': out, 'FLAMEPROF_PYTHON_GIL': 'mark'}, cwd=ctx.wd.tmp, timeout=90)
     ck.check(r.returncode == -9, 'spill: the workload killed itself', f'status {r.returncode}')
     raws = glob.glob(out + '.raw') + glob.glob(out + '.*.raw')
     if not ck.check(len(raws) == 1, 'spill: its raw spill is left', str(raws)):
@@ -279,6 +288,79 @@ def test_spill(ctx, ck, py):
     ck.check(named >= 0.5 * tot, 'spill_work (wl.py:N) named in >= 50% of the weight',
              f'{named}/{tot}')
     ck.check(unnamed == 0, 'no Python frame left unnamed ([python]_[p])', f'{unnamed}')
+    # FLAMEPROF_PYTHON_GIL=mark: the marks travel in the spill's stacks; one thread, all held.
+    held = prof.weight(lambda fr: fr[0] == '[GIL held]' and
+                       any(py_name(f) == 'spill_work' for f in fr))
+    ck.check(held >= 0.95 * named, 'spill: spill_work\'s weight under [GIL held]',
+             f'{held}/{named}')
+    g = gil_line(ck, rep, 'spill')
+    ck.check(g and g[0] >= 95, 'spill: `python gil=N%` from the marks, N >= 95', f'{g}')
+
+
+GIL_LINE = re.compile(r'python gil=(\d+)% \(the GIL held in weight (\d+) of the Python '
+                      r"threads' (\d+)\)(?:; FLAMEPROF_PYTHON_GIL=only left out weight (\d+) "
+                      r'not holding it and (\d+) without Python frames)?')
+
+
+def gil_line(ck, r, label):
+    got = [GIL_LINE.search(ln) for ln in r.flameprof_lines()]
+    got = [m for m in got if m]
+    ck.check(len(got) == 1, f'{label}: one `python gil=N%` summary line', str(r.notes()))
+    return [int(g) if g else None for g in got[0].groups()] if got else None
+
+
+GIL_FREQ = 997
+
+
+def gil_run(ctx, ck, py, mode, env):
+    """The gil workload with FLAMEPROF_PYTHON_GIL=mode: (profile, each thread's CPU, the
+    summary's gil line's numbers), or None."""
+    r, out, truth_path = ctx.run_wl(ck, py, 'gil', dict(env, FLAMEPROF_PYTHON_GIL=mode),
+                                    label=f'gil-{mode}')
+    prof, truth = ctx.profile(ck, out, f'gil-{mode}'), read_json(ck, truth_path)
+    g = gil_line(ck, r, mode)
+    return (prof, truth['cpu'], g) if prof and truth and g else None
+
+
+def test_gil(ctx, ck, py):
+    got = gil_run(ctx, ck, py, 'mark', {'FLAMEPROF_THREADS': '1'})
+    if got:
+        gil_mark(ck, *got)
+    got = gil_run(ctx, ck, py, 'only', {})
+    if got:
+        gil_only(ck, *got)
+
+
+def gil_mark(ck, prof, cpu, g):
+    want = 100.0 * cpu['gil_burn'] / (cpu['gil_burn'] + cpu['gil_hash'])
+    ck.check(abs(g[0] - want) <= 5, 'python gil=N% within 5 pt of the burner\'s share of the '
+             'two threads\' CPU', f'gil={g[0]}% vs {want:.1f}% (cpu {cpu})')
+    # FLAMEPROF_THREADS=1: the mark right under the thread's root, `[gil_burn TID]`.
+    held = prof.weight(lambda fr: fr[1:2] == ('[GIL held]',))
+    free = prof.weight(lambda fr: fr[1:2] == ('[GIL not held]',))
+    ck.check(held == g[1] and held + free == g[2], 'the marked weights are the summary\'s',
+             f'profile {held} held + {free} not held; summary {g[1]} of {g[2]}')
+    for fn, mark, share in (('gil_burn', '[GIL held]', 0.95), ('gil_hash', '[GIL not held]', 0.9)):
+        tot = prof.weight(lambda fr: any(py_name(f) == fn for f in fr))
+        marked = prof.weight(lambda fr: fr[1:2] == (mark,) and fr[0].startswith(f'[{fn} ') and
+                             any(py_name(f) == fn for f in fr))
+        ck.check(tot >= 0.5 * cpu[fn] * GIL_FREQ and marked >= share * tot,
+                 f'{fn}: >= {share:.0%} of its weight under [{fn} TID];{mark}',
+                 f'{marked}/{tot}')
+
+
+def gil_only(ck, prof, cpu, g):
+    burn = prof.weight(lambda fr: any(py_name(f) == 'gil_burn' for f in fr))
+    hashed = prof.weight(lambda fr: any(py_name(f) == 'gil_hash' for f in fr))
+    ck.check(burn >= 0.5 * cpu['gil_burn'] * GIL_FREQ and hashed <= 0.05 * burn,
+             'only: gil_burn kept, gil_hash (its Python between two hashes) <= 5% of it',
+             f'gil_burn {burn}, gil_hash {hashed}')
+    left = g[3]
+    ck.check(left is not None and 0.7 <= left / (cpu['gil_hash'] * GIL_FREQ) <= 1.3,
+             'only: the weight left out (not holding the GIL) ~ gil_hash\'s CPU periods',
+             f'left out {left}, gil_hash {cpu["gil_hash"]:.2f} s')
+    ck.check(not any(f.startswith('[GIL') for fr, _ in prof.stacks for f in fr),
+             'only: no [GIL ...] frames', '')
 
 
 def test_unknown(ctx, ck, py):
@@ -293,7 +375,8 @@ def test_unknown(ctx, ck, py):
 
 
 TESTS = {'main': test_main, 'threads': test_threads, 'churn': test_churn,
-         'faults': test_faults, 'spill': test_spill, 'unknown': test_unknown}
+         'faults': test_faults, 'spill': test_spill, 'unknown': test_unknown,
+         'gil': test_gil}
 
 
 def main():

@@ -10,6 +10,10 @@ churn    defines, runs and frees function pairs outer_K -> inner_K (exec) for
          their memory reused while sampling.
 faults   a forked child that burns in child_work, then daemon threads still burning in
          daemon_work while the interpreter shuts down.
+gil      two threads at once: gil_burn burns in pure Python (holding the GIL), gil_hash
+         hashes a 4 MB buffer with hashlib.sha256 (which releases the GIL while it hashes),
+         for 1 s and 0.5 s of their own CPU (time.thread_time; a 2:1 split, so that a bit
+         set at random reads 50%, not the truth's 67%).
 spill    burns in spill_work for 2.5 s of CPU, then kills itself (SIGKILL): only the raw
          spill is left.
 Prints a fixed text (the harness compares it with a run without the profiler).
@@ -185,6 +189,32 @@ def faults_mode(truth):
     burn(300000)
 
 
+def gil_burn(cpu):
+    end = time.thread_time() + 1.0
+    while time.thread_time() < end:
+        burn(20000)
+    cpu['gil_burn'] = time.thread_time()
+
+
+def gil_hash(cpu):
+    import hashlib
+    data = b'x' * (4 << 20)
+    end = time.thread_time() + 0.5
+    while time.thread_time() < end:
+        hashlib.sha256(data).digest()
+    cpu['gil_hash'] = time.thread_time()
+
+
+def gil_mode(truth):
+    cpu = {}
+    ts = [threading.Thread(target=f, args=(cpu,), name=f.__name__) for f in (gil_burn, gil_hash)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    truth['cpu'] = cpu
+
+
 def spill_work():
     burn(200000)
 
@@ -202,7 +232,7 @@ def main():
     mode, truth_path = sys.argv[1], sys.argv[2]
     truth = {'version': sys.version, 'mode': mode}
     {'main': main_mode, 'threads': threads_mode, 'churn': churn_mode,
-     'faults': faults_mode, 'spill': spill_mode}[mode](truth)
+     'faults': faults_mode, 'spill': spill_mode, 'gil': gil_mode}[mode](truth)
     with open(truth_path, 'w') as f:
         json.dump(truth, f)
     print(f'wl {mode} done')

@@ -576,6 +576,48 @@ static void disk_expect(const fixture *f, uint64_t pc, const char *inner, const 
     symbolize_free(s);
 }
 
+/* Resolves pc in the stripped copy in dc/ with a fresh symbolizer (one process). */
+static void disk_resolve(const fixture *f, uint64_t pc)
+{
+    symbolizer *s = symbolize_new();
+    symbolize_add_module(s, 1, tmp_path("dc/libsymfix_stripped.so"), f->bias, NULL, 0);
+    name_of(s, 1, pc, false);
+    symbolize_free(s);
+}
+
+/* The first process to miss keeps only its own functions; the second fills the whole
+ * module, so a third gets a function no process sampled from the file (its name edited
+ * there shows through), and the file is read, not the DWARF. */
+static void test_disk_cache_whole(const fixture *f)
+{
+    uint64_t pc = *(uintptr_t *)dlsym(f->handle, "symfix_inline2_pc");
+    uint64_t other = fixture_sym(f, "_ZN4core3fmt5write17h0123456789abcdefE");
+    remove_tree(tmp_path("xdg"));
+    disk_resolve(f, pc);
+    const char *file = disk_cache_file();
+    size_t size = 0;
+    char *data = file != NULL ? read_file(file, &size) : NULL;
+    CHECKF(data != NULL && memmem(data, size, "symfix_static_leaf", 18) == NULL,
+           "disk cache: the first process wrote more than its own functions");
+    free(data);
+    disk_resolve(f, other);
+    file = disk_cache_file();
+    data = file != NULL ? read_file(file, &size) : NULL;
+    char *at = data != NULL ? memmem(data, size, "symfix_static_leaf", 18) : NULL;
+    CHECKF(at != NULL, "disk cache: the second miss did not fill the whole module");
+    if (at != NULL) {
+        memcpy(at, "symfix_STATIC_leaf", 18);
+        write_file(file, data, size);
+        symbolizer *s = symbolize_new();
+        symbolize_add_module(s, 1, tmp_path("dc/libsymfix_stripped.so"), f->bias, NULL, 0);
+        expect_frames(s, 1, fixture_static_addr(f), false, 16, "disk cache: whole module",
+                      "symfix_STATIC_leaf", NULL);
+        symbolize_free(s);
+    }
+    free(data);
+    remove_tree(tmp_path("xdg"));
+}
+
 /* A second symbolizer gets the frames from the file (a name edited in the file shows
  * through); after the debug file changed, or with a corrupt file, the DWARF answers
  * again; FLAMEPROF_SYMCACHE=0 writes nothing. */
@@ -706,6 +748,7 @@ int main(int argc, char **argv)
     test_vdso();
     test_cache_and_return(&full);
     test_disk_cache(&full);
+    test_disk_cache_whole(&full);
     test_libc();
     test_no_debuginfod();
     remove_tree(cfg.tmpdir);

@@ -103,6 +103,17 @@ static void test_debug_offsets(void)
     CHECK(l.code_filename == 112 && l.code_name == 120 && l.code_qualname == 128 &&
           l.code_firstlineno == 68 && l.code_code == 200);
 
+    CHECK(l.gil_locked == -1); /* no GIL offsets given: no GIL bit */
+    put(img, is + 64, 16), put(img, is + 72, 7752), put(img, is + 88, 7752 + 16),
+        put(img, is + 96, 7752 + 8); /* ceval.gil, _gil, _gil.locked, _gil.last_holder */
+    CHECK(pylayout_from_debug_offsets(img, sizeof img, &l, why, sizeof why));
+    CHECK(l.interp_gil_ptr == 16 && l.interp_gil == 7752 && l.gil_locked == 16 &&
+          l.gil_holder == 8 && l.runtime_gil == -1);
+    put(img, is + 96, 7752 - 8); /* the holder before the GIL: not its field */
+    CHECK(pylayout_from_debug_offsets(img, sizeof img, &l, why, sizeof why) &&
+          l.gil_locked == -1 && l.code_code == 200);
+    put(img, is + 96, 7752 + 8);
+
     put(img, is + 40, 9000); /* modules past the interpreter's size: no threads' names */
     CHECK(pylayout_from_debug_offsets(img, sizeof img, &l, why, sizeof why) &&
           l.interp_modules == -1 && l.interp_tstate_head == 7344);
@@ -123,14 +134,23 @@ static void test_tables(void)
     CHECK(pylayout_for_minor(7) == NULL && pylayout_for_minor(13) == NULL);
     for (int m = 8; m <= 12; m++)
         CHECKF(pylayout_for_minor(m) && pylayout_for_minor(m)->minor == m, "3.%d", m);
+    for (int m = 8; m <= 12; m++) { /* the GIL: in the runtime before 3.12, else per interp */
+        const pylayout *l = pylayout_for_minor(m);
+        CHECKF(l->gil_locked > 0 && l->gil_holder > 0 &&
+               (m < 12 ? l->runtime_gil > 0 && l->interp_gil_ptr < 0
+                       : l->runtime_gil < 0 && l->interp_gil_ptr > 0 && l->interp_gil > 0),
+               "3.%d's GIL offsets", m);
+    }
 }
 
 int main(void)
 {
     ring_pyframe py[4];
-    CHECK(pyframes_read(py, 4) == 0); /* not configured: nothing read */
+    pyframes_gil gil = PYFRAMES_GIL_HELD;
+    CHECK(pyframes_read(py, 4, &gil) == 0); /* not configured: nothing read */
+    CHECK(gil == PYFRAMES_GIL_UNKNOWN);
     configure();
-    CHECK(pyframes_read(py, 4) == 0); /* no readable-memory snapshot yet: nothing read */
+    CHECK(pyframes_read(py, 4, &gil) == 0); /* no readable-memory snapshot yet: nothing read */
     test_groups();
     test_walk_cut_short();
     test_return_address_past_end();
