@@ -42,7 +42,9 @@ RSS: the peak (wait4's maxrss, which also catches the exit report's brief peak) 
 VmRSS polled every 20 ms, "over run": the largest RSS added at any point of the run, each
 run's curve compared with the run without the library of its pair at the same fraction of
 its CPU time (5% steps: CPU time, unlike wall time, is the program's progress whatever the
-load), and "end": the last VmRSS polled before the process was gone.
+load), and "end": the last VmRSS polled before the process was gone. "Over run" is an upper
+bound: two runs grow their heaps at slightly different points, and the largest difference
+catches those steps (node/tsc with V8's flags alone: +5.6 MB peak, +8 to +17 MB over run).
 
 Figures are medians over the pairs of each mode's ratio to the run without the library
 just before or after it (pairs are interleaved, so a load spike hits both sides).
