@@ -790,6 +790,18 @@ bool sampler_idle(void)
     return atomic_load(&g_inflight) == 0;
 }
 
+bool sampler_release_for_exit(void)
+{
+    /* g_sampling is false (sampler_stop): a handler entering from now on sees it after
+     * counting itself in flight, and returns without a walk. */
+    if (atomic_load(&g_sampling) || atomic_load(&g_inflight) != 0)
+        return false;
+    cfi_memo *m = g_memo;
+    g_memo = NULL;
+    cfi_memo_free(m);
+    return true;
+}
+
 void sampler_get_stats(sampler_stats *o)
 {
     *o = (sampler_stats){ 0 }; /* every field, those added later too */

@@ -72,6 +72,13 @@ void sampler_get_stats(sampler_stats *out);
  * it has finished, so the old object may be freed (a grace period, as in RCU). */
 bool sampler_idle(void);
 
+/* At the end for good, after sampler_stop: if no handler is in flight, free what only the
+ * handler reads (the CFI memo: 2 MB, one huge page) and return true; the caller may then
+ * free the unwind tables too (modules_release_cfi). false: a handler may still run, keep
+ * everything. Sampling must not resume afterwards (a resumed walk would go without the
+ * memo, which it tolerates, but the tables are the caller's to keep). */
+bool sampler_release_for_exit(void);
+
 /* Called by the sigaction/signal interposers: the program wants SIGPROF handled by act.
  * Stores it for chaining and returns the previous one in old (either may be NULL).
  * Returns false if sampling is not active (the caller then uses the real sigaction). */

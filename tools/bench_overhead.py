@@ -38,6 +38,14 @@ Modes:
 With the library, the handler's median and p99 (the summary line of the process with the
 most samples) are printed too, as medians over the runs.
 
+RSS: the peak (wait4's maxrss, which also catches the exit report's brief peak) and, from
+VmRSS polled every 20 ms, "over run": the largest RSS added at any point of the run, each
+run's curve compared with the run without the library of its pair at the same fraction of
+its CPU time (5% steps: CPU time, unlike wall time, is the program's progress whatever the
+load), and "end": the last VmRSS polled before the process was gone. "Over run" is an upper
+bound: two runs grow their heaps at slightly different points, and the largest difference
+catches those steps (node/tsc with V8's flags alone: +5.6 MB peak, +8 to +17 MB over run).
+
 Figures are medians over the pairs of each mode's ratio to the run without the library
 just before or after it (pairs are interleaved, so a load spike hits both sides).
 
@@ -53,6 +61,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests",
@@ -127,13 +136,57 @@ def typescript_dir(a, work):
     return d if r.returncode == 0 and os.path.isdir(d) else None
 
 
+def poll_rss(pid, out, stop):
+    """VmRSS (MB) of pid every 20 ms, as (CPU seconds it has used, MB), until it is gone."""
+    tick = os.sysconf("SC_CLK_TCK")
+    try:
+        fd = os.open(f"/proc/{pid}/status", os.O_RDONLY)
+        sfd = os.open(f"/proc/{pid}/stat", os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        while not stop.is_set():
+            try:
+                text = os.pread(fd, 4096, 0).decode(errors="replace")
+                stat = os.pread(sfd, 4096, 0).decode(errors="replace")
+            except OSError:
+                break
+            kb = [int(ln.split()[1]) for ln in text.splitlines() if ln.startswith("VmRSS:")]
+            if not kb:  # a zombie: the memory is gone
+                break
+            f = stat.rpartition(")")[2].split()  # utime, stime: fields 14, 15
+            out.append(((int(f[11]) + int(f[12])) / tick, kb[0] / 1024.0))
+            stop.wait(0.02)
+    finally:
+        os.close(fd)
+        os.close(sfd)
+
+
+def rss_at(curve, frac):
+    """The polled RSS at fraction frac of the run's CPU time (the last poll before it)."""
+    if not curve:
+        return 0.0
+    t = curve[-1][0] * frac
+    best = curve[0][1]
+    for ts, mb in curve:
+        if ts > t:
+            break
+        best = mb
+    return best
+
+
 def run(cmd, env, cwd):
     _runs[0] += 1  # "{n}" in an argument: a fresh name every run (Chromium's profile dir)
     cmd = [c.replace("{n}", str(_runs[0])) for c in cmd]
     t0 = time.monotonic()
     p = subprocess.Popen(cmd, env=env, cwd=cwd, stdout=subprocess.DEVNULL,
                          stderr=subprocess.PIPE)
+    curve, stop = [], threading.Event()
+    poller = threading.Thread(target=poll_rss, args=(p.pid, curve, stop), daemon=True)
+    poller.start()
     err = p.stderr.read().decode(errors="replace")
+    stop.set()  # stderr closed: the process is exiting; the poller sees it end
+    poller.join()
     _, status, ru = os.wait4(p.pid, 0)
     wall = time.monotonic() - t0
     p.stderr.close()
@@ -145,7 +198,7 @@ def run(cmd, env, cwd):
     if status != 0 and not (cmd[-1].endswith("typescript.d.ts") and os.WEXITSTATUS(status) == 2):
         # (tsc exits 2 on typescript.d.ts without --lib: type errors, the same in every mode)
         sys.exit(f"bench: {cmd} failed ({status}): {err[-2000:]}")
-    return ru.ru_utime + ru.ru_stime, wall, ru.ru_maxrss / 1024.0, err
+    return ru.ru_utime + ru.ru_stime, wall, ru.ru_maxrss / 1024.0, err, curve
 
 
 def summaries(err):
@@ -259,12 +312,14 @@ def main():
             res = {m: [] for m in md}
             rep = {m: [] for m in md}
             cost = {m: [] for m in md}
+            curves = {m: [] for m in md}
             order = list(md)
             for i in range(a.pairs):
                 for m in order[i % len(order):] + order[:i % len(order)]:
                     env, pre = md[m]
-                    cpu, wall, rss, err = run((pre or []) + cmd, env, work)
+                    cpu, wall, rss, err, curve = run((pre or []) + cmd, env, work)
                     res[m].append((cpu, wall, rss))
+                    curves[m].append(curve)
                     sums = summaries(err)
                     rep[m] += [s["report_ms"] for s in sums if "report_ms" in s]
                     main_proc = max(sums, key=lambda s: s.get("weight", 0), default=None)
@@ -284,6 +339,12 @@ def main():
                 if rep[m]:
                     extra = (f"  report median {statistics.median(rep[m]):.0f} ms over "
                              f"{len(rep[m])} summaries")
+                if m != "none" and all(curves[m]) and all(curves["none"]):
+                    added = [max(rss_at(c, f / 20) - rss_at(c0, f / 20) for f in range(21))
+                             for c, c0 in zip(curves[m], curves["none"])]
+                    end = [c[-1][1] - c0[-1][1] for c, c0 in zip(curves[m], curves["none"])]
+                    extra += (f"  RSS added over run +{statistics.median(added):.1f} MB, end "
+                              f"+{statistics.median(end):.1f}")
                 if cost[m]:
                     extra += (f"  handler median {statistics.median(c[0] for c in cost[m]):.2f}"
                               f" us p99 {statistics.median(c[1] for c in cost[m]):.2f} us")

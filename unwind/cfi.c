@@ -167,41 +167,122 @@ static bool add_fde_rows(Dwarf_CFI *cfi, row_vec *rv, uint64_t pc, uint64_t limi
 
 enum { PAGE_SHIFT = 12 };
 
-/* One block: header, rows, page index. */
-cfi_table *cfi_alloc(uint64_t base, size_t len, uint32_t last_pc)
+/* One block: header, rules, pcs, page index, rule indexes (the 2-byte array last, so every
+ * array is aligned to its element). */
+cfi_table *cfi_alloc(uint64_t base, size_t len, size_t nrules, uint32_t last_pc)
 {
     size_t pages = ((size_t)last_pc >> PAGE_SHIFT) + 2;
-    if (len == 0 || len > (SIZE_MAX - sizeof(cfi_table)) / 2 / sizeof(cfi_row))
+    if (len == 0 || nrules == 0 || nrules > CFI_MAX_RULES
+        || len > (SIZE_MAX - sizeof(cfi_table)) / 16)
         return NULL;
-    cfi_table *t = malloc(sizeof *t + len * sizeof(cfi_row) + pages * sizeof(uint32_t));
+    size_t size = sizeof(cfi_table) + nrules * sizeof(cfi_row) + len * sizeof(uint32_t)
+                  + pages * sizeof(uint32_t) + len * sizeof(uint16_t);
+    cfi_table *t = malloc(size);
     if (!t)
         return NULL;
     t->base = base;
     t->len = len;
     t->pages = pages;
-    t->page_first = (const uint32_t *)(t->rows + len);
+    t->nrules = nrules;
+    t->rules = (const cfi_row *)(t + 1);
+    t->pc = (const uint32_t *)(t->rules + nrules);
+    t->page_first = t->pc + len;
+    t->rule = (const uint16_t *)(t->page_first + pages);
     return t;
 }
 
 void cfi_index(cfi_table *t)
 {
-    uint32_t *idx = (uint32_t *)(t->rows + t->len);
+    uint32_t *idx = (uint32_t *)t->page_first;
     size_t r = 0;
     for (size_t p = 0; p < t->pages; p++) {
         uint64_t page_start = (uint64_t)p << PAGE_SHIFT;
-        while (r + 1 < t->len && t->rows[r + 1].pc <= page_start)
+        while (r + 1 < t->len && t->pc[r + 1] <= page_start)
             r++;
         idx[p] = (uint32_t)r; /* may be a row after the page start when r == 0 */
     }
 }
 
+cfi_row cfi_row_at(const cfi_table *t, size_t i)
+{
+    cfi_row r = t->rules[t->rule[i]];
+    r.pc = t->pc[i];
+    return r;
+}
+
+/* The distinct rules of rows (a row's rules: every field but pc), found through an open-
+ * addressing hash of rule indexes. */
+typedef struct rule_set {
+    cfi_row *rules;
+    size_t len;
+    uint32_t *slots; /* rule index + 1, 0 empty */
+    size_t mask;
+} rule_set;
+
+static bool same_rules(const cfi_row *a, const cfi_row *b)
+{
+    return a->cfa_off == b->cfa_off && a->fp_off == b->fp_off && a->bx_off == b->bx_off
+           && a->kind == b->kind && a->pad == b->pad;
+}
+
+static size_t rule_hash(const cfi_row *r)
+{
+    uint64_t k = (uint64_t)(uint32_t)r->cfa_off ^ (uint64_t)(uint16_t)r->fp_off << 32
+                 ^ (uint64_t)(uint16_t)r->bx_off << 48 ^ (uint64_t)r->kind << 24
+                 ^ (uint64_t)r->pad << 16;
+    return (size_t)((k * 0x9e3779b97f4a7c15ull) >> 32);
+}
+
+/* The index of row's rules, added if new; CFI_MAX_RULES rules in, a new one maps to the
+ * unsupported rule (index 0, always there). */
+static uint16_t rule_index(rule_set *rs, const cfi_row *row)
+{
+    cfi_row key = *row;
+    key.pc = 0;
+    for (size_t h = rule_hash(&key) & rs->mask;; h = (h + 1) & rs->mask) {
+        uint32_t s = rs->slots[h];
+        if (s == 0) {
+            if (rs->len >= CFI_MAX_RULES)
+                return 0;
+            rs->rules[rs->len] = key;
+            rs->slots[h] = (uint32_t)++rs->len;
+            return (uint16_t)(rs->len - 1);
+        }
+        if (same_rules(&rs->rules[s - 1], &key))
+            return (uint16_t)(s - 1);
+    }
+}
+
 cfi_table *cfi_from_rows(uint64_t base, const cfi_row *rows, size_t len)
 {
-    cfi_table *t = len ? cfi_alloc(base, len, rows[len - 1].pc) : NULL;
+    if (len == 0)
+        return NULL;
+    size_t want = len < CFI_MAX_RULES ? len + 1 : CFI_MAX_RULES + 1, cap = 16;
+    while (cap < 2 * want)
+        cap <<= 1;
+    rule_set rs = { .rules = malloc(want * sizeof(cfi_row)), .slots = calloc(cap, 4),
+                    .mask = cap - 1 };
+    uint16_t *idx = malloc(len * sizeof *idx);
+    cfi_table *t = NULL;
+    if (rs.rules && rs.slots && idx) {
+        cfi_row unsupported = { .kind = CFI_UNSUPPORTED, .fp_off = CFI_FP_SAME,
+                                .bx_off = CFI_FP_SAME };
+        rule_index(&rs, &unsupported); /* index 0: the rule of rows past the limit */
+        for (size_t i = 0; i < len; i++)
+            idx[i] = rule_index(&rs, &rows[i]);
+        t = cfi_alloc(base, len, rs.len, rows[len - 1].pc);
+    }
     if (t) {
-        memcpy(t->rows, rows, len * sizeof *rows);
+        memcpy((cfi_row *)t->rules, rs.rules, rs.len * sizeof(cfi_row));
+        uint32_t *pc = (uint32_t *)t->pc;
+        for (size_t i = 0; i < len; i++)
+            pc[i] = rows[i].pc;
+        memcpy((uint16_t *)t->rule, idx, len * sizeof *idx);
         cfi_index(t);
     }
+    free(rs.rules);
+    free(rs.slots);
+    free(idx);
     return t;
 }
 
@@ -277,24 +358,32 @@ cfi_table *cfi_build(Elf *elf)
     return cfi_build_using(elf, true, NULL);
 }
 
-const cfi_row *cfi_lookup(const cfi_table *t, uint64_t addr)
+bool cfi_lookup(const cfi_table *t, uint64_t addr, cfi_row *out)
 {
     if (!t || addr < t->base || addr - t->base >= UINT32_MAX)
-        return NULL;
+        return false;
     uint32_t pc = (uint32_t)(addr - t->base);
-    size_t page = pc >> PAGE_SHIFT;
-    if (page + 1 >= t->pages)
-        return t->rows[t->len - 1].pc <= pc ? &t->rows[t->len - 1] : NULL;
-    /* The answer lies between the rows in force at this page's start and the next's. */
-    size_t lo = t->page_first[page], hi = (size_t)t->page_first[page + 1] + 1;
-    if (t->rows[lo].pc > pc)
-        return NULL; /* only possible before the first row */
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (t->rows[mid].pc <= pc)
-            lo = mid + 1;
-        else
-            hi = mid;
+    size_t page = pc >> PAGE_SHIFT, found;
+    if (page + 1 >= t->pages) {
+        if (t->pc[t->len - 1] > pc)
+            return false;
+        found = t->len - 1;
+    } else {
+        /* The answer lies between the rows in force at this page's start and the next's. */
+        size_t lo = t->page_first[page], hi = (size_t)t->page_first[page + 1] + 1;
+        if (t->pc[lo] > pc)
+            return false; /* only possible before the first row */
+        while (lo < hi) {
+            size_t mid = lo + (hi - lo) / 2;
+            if (t->pc[mid] <= pc)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        if (lo == 0)
+            return false;
+        found = lo - 1;
     }
-    return lo == 0 ? NULL : &t->rows[lo - 1];
+    *out = cfi_row_at(t, found);
+    return true;
 }

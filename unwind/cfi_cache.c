@@ -1,7 +1,9 @@
 /* cfi_cache.c - CFI tables on disk per build-id; see cfi_cache.h for the contract.
  *
- * File layout (native byte order): "FPCFI1\n\0", u32 build-id length, 64 bytes build-id,
- * module identity (4 x u64: dev, ino, size, mtime ns), u64 base, u64 rows, the rows. */
+ * File layout (native byte order): "FPCFI3\n\0", u32 build-id length, 64 bytes build-id,
+ * module identity (4 x u64: dev, ino, size, mtime ns), u64 base, u64 rows, u64 rules, then
+ * the table's arrays as they lie in memory (cfi.h): the rules, the row pcs, the row rule
+ * indexes. */
 #include "cfi_cache.h"
 
 #include "cachefile.h"
@@ -11,15 +13,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* '2': rbx unmentioned by the CFI is the caller's (cfi.c saved_rule); '1' tables said undefined. */
-static const char cfi_cache_magic[8] = { 'F', 'P', 'C', 'F', 'I', '2', '\n', '\0' };
+/* '3': rows as pc + rule index (cfi.h); '2' tables held whole 16-byte rows. */
+static const char cfi_cache_magic[8] = { 'F', 'P', 'C', 'F', 'I', '3', '\n', '\0' };
 
 typedef struct cfi_cache_header {
     char magic[8];
     uint32_t idlen, pad;
     unsigned char id[64];
     util_file_ident module;
-    uint64_t base, len;
+    uint64_t base, len, nrules;
 } cfi_cache_header;
 
 static bool cfi_cache_header_of(int fd, const void *id, size_t idlen, cfi_cache_header *h)
@@ -35,17 +37,28 @@ static bool cfi_cache_header_of(int fd, const void *id, size_t idlen, cfi_cache_
     return true;
 }
 
-/* Rows the handler can search safely: pcs ascending, kinds it knows. */
-static bool cfi_cache_rows_ok(const cfi_row *rows, size_t len)
+/* A table the handler can search safely: pcs ascending, rule indexes in range, kinds it
+ * knows. */
+static bool cfi_cache_table_ok(const cfi_table *t)
 {
-    for (size_t i = 0; i < len; i++)
-        if (rows[i].kind > CFI_UNSUPPORTED || (i > 0 && rows[i].pc <= rows[i - 1].pc))
+    for (size_t i = 0; i < t->nrules; i++)
+        if (t->rules[i].kind > CFI_UNSUPPORTED)
+            return false;
+    for (size_t i = 0; i < t->len; i++)
+        if (t->rule[i] >= t->nrules || (i > 0 && t->pc[i] <= t->pc[i - 1]))
             return false;
     return true;
 }
 
-/* The rows go straight from the file into the table (one copy: a small program's start
- * reads ~0.7 MB of them). */
+static bool cfi_cache_read(int fd, const void *to, size_t n, off_t *at)
+{
+    if (pread(fd, (void *)to, n, *at) != (ssize_t)n)
+        return false;
+    *at += (off_t)n;
+    return true;
+}
+
+/* The arrays go straight from the file into the table (one copy). */
 cfi_table *cfi_cache_load(int fd, const void *id, size_t idlen)
 {
     cfi_cache_header want, got;
@@ -57,23 +70,27 @@ cfi_table *cfi_cache_load(int fd, const void *id, size_t idlen)
     int cfd = util_cache_open(path, &size);
     free(path);
     cfi_table *t = NULL;
-    cfi_row last;
-    size_t rows_size = size - sizeof got;
-    if (cfd >= 0 && size >= sizeof got + sizeof last
+    uint32_t last;
+    if (cfd >= 0 && size >= sizeof got
         && pread(cfd, &got, sizeof got, 0) == (ssize_t)sizeof got
         && memcmp(got.magic, want.magic, sizeof got.magic) == 0 && got.idlen == want.idlen
         && memcmp(got.id, want.id, sizeof got.id) == 0
-        && util_file_ident_eq(&got.module, &want.module) && got.len > 0
-        && rows_size % sizeof(cfi_row) == 0 && got.len == rows_size / sizeof(cfi_row)
-        && pread(cfd, &last, sizeof last, (off_t)(size - sizeof last)) == (ssize_t)sizeof last
-        && (t = cfi_alloc(got.base, got.len, last.pc)) != NULL) {
-        /* The file may change under us: the rows must still end with that last pc. */
-        if (pread(cfd, t->rows, rows_size, (off_t)sizeof got) == (ssize_t)rows_size
-            && t->rows[got.len - 1].pc == last.pc && cfi_cache_rows_ok(t->rows, got.len)) {
-            cfi_index(t);
-        } else {
+        && util_file_ident_eq(&got.module, &want.module) && got.len > 0 && got.nrules > 0
+        && got.nrules <= CFI_MAX_RULES && got.len <= size
+        && size - sizeof got == got.nrules * sizeof(cfi_row) + got.len * 6
+        && pread(cfd, &last, sizeof last, (off_t)(sizeof got + got.nrules * sizeof(cfi_row)
+                                                   + (got.len - 1) * 4)) == (ssize_t)sizeof last
+        && (t = cfi_alloc(got.base, got.len, got.nrules, last)) != NULL) {
+        /* The file may change under us: the pcs must still end with that last one. */
+        off_t at = sizeof got;
+        if (!cfi_cache_read(cfd, t->rules, got.nrules * sizeof(cfi_row), &at)
+            || !cfi_cache_read(cfd, t->pc, got.len * sizeof(uint32_t), &at)
+            || !cfi_cache_read(cfd, t->rule, got.len * sizeof(uint16_t), &at)
+            || t->pc[got.len - 1] != last || !cfi_cache_table_ok(t)) {
             free(t);
             t = NULL;
+        } else {
+            cfi_index(t);
         }
     }
     if (cfd >= 0)
@@ -90,10 +107,13 @@ void cfi_cache_store(int fd, const void *id, size_t idlen, const cfi_table *t)
         return;
     h.base = t->base;
     h.len = t->len;
+    h.nrules = t->nrules;
     FILE *f = util_cache_create(path, &tmp);
     if (f != NULL)
         util_cache_commit(f, tmp, path,
                           fwrite(&h, sizeof h, 1, f) == 1
-                              && fwrite(t->rows, sizeof *t->rows, t->len, f) == t->len);
+                              && fwrite(t->rules, sizeof *t->rules, t->nrules, f) == t->nrules
+                              && fwrite(t->pc, sizeof *t->pc, t->len, f) == t->len
+                              && fwrite(t->rule, sizeof *t->rule, t->len, f) == t->len);
     free(path);
 }

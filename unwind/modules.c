@@ -208,6 +208,14 @@ void modules_refresh(void)
     free(mods);
 }
 
+void modules_release_cfi(void)
+{
+    pthread_mutex_lock(&registry_lock);
+    for (size_t i = 0; i < registry_len; i++)
+        free((void *)atomic_exchange_explicit(&registry[i]->cfi, NULL, memory_order_acq_rel));
+    pthread_mutex_unlock(&registry_lock);
+}
+
 const cfi_table *module_cfi(const unwind_module *m)
 {
     return atomic_load_explicit(&((unwind_module *)m)->cfi, memory_order_acquire);

@@ -80,6 +80,13 @@ int modules_restore_map(uint32_t gen, const int *ids, size_t n);
  * profiled process. */
 int modules_restore_build_id(int id, const unsigned char *build_id, size_t len);
 
+/* The process is ending and no handler will walk a stack again (sampling stopped for good,
+ * none in flight): free every module's unwind table before the exit report needs the memory
+ * (node: 2.5 MB). A module registered later (a dlopen on another thread) keeps its table;
+ * module_cfi returns NULL for the others from now on, so a walk would fall back to frame
+ * pointers rather than read freed memory. Not async-signal-safe. */
+void modules_release_cfi(void);
+
 /* After fork, in the child: the registry lock may have been held by a thread that does not
  * exist in the child. */
 void modules_after_fork_child(void);

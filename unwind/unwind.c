@@ -164,14 +164,12 @@ static const cfi_row *find_row(const unwind_ctx *ctx, uint64_t lookup, bool *in_
     PHASE_NOW(t);
     const cfi_table *tab = module_cfi(mod);
     PHASE_NOW(t_search);
-    const cfi_row *row = cfi_lookup(tab, lookup - mod->bias);
+    bool found = cfi_lookup(tab, lookup - mod->bias, buf);
     PHASE_ADD(PHASE_LOOKUP, t_search);
-    if (row) {
-        *buf = *row;
+    if (found)
         cfi_memo_put(ctx->memo, lookup, m->gen, buf);
-    }
     PHASE_ADD(PHASE_MISS, t);
-    return row;
+    return found ? buf : NULL;
 }
 
 /* The memo entries the walk is about to read, loading all at once rather than one cold

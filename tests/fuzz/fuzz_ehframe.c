@@ -29,9 +29,9 @@ static bool same_rows(const cfi_table *a, const cfi_table *b)
     if (a->base != b->base || a->len != b->len)
         return false;
     for (size_t i = 0; i < a->len; i++) {
-        const cfi_row *x = &a->rows[i], *y = &b->rows[i];
-        if (x->pc != y->pc || x->cfa_off != y->cfa_off || x->fp_off != y->fp_off
-            || x->bx_off != y->bx_off || x->kind != y->kind || x->pad != y->pad)
+        cfi_row x = cfi_row_at(a, i), y = cfi_row_at(b, i);
+        if (x.pc != y.pc || x.cfa_off != y.cfa_off || x.fp_off != y.fp_off
+            || x.bx_off != y.bx_off || x.kind != y.kind || x.pad != y.pad)
             return false;
     }
     return true;

@@ -68,17 +68,33 @@ static void copy_file(const char *from, const char *to)
 
 static bool same_table(const cfi_table *a, const cfi_table *b)
 {
-    if (a == NULL || b == NULL || a->base != b->base || a->len != b->len
-        || memcmp(a->rows, b->rows, a->len * sizeof *a->rows) != 0)
+    if (a == NULL || b == NULL || a->base != b->base || a->len != b->len)
         return false;
-    uint64_t end = a->base + a->rows[a->len - 1].pc + 4096;
-    for (uint64_t x = a->base > 64 ? a->base - 64 : 0; x < end; x += 7)
-        if (cfi_lookup(a, x) == NULL ? cfi_lookup(b, x) != NULL
-                                      : cfi_lookup(b, x) == NULL
-                                            || memcmp(cfi_lookup(a, x), cfi_lookup(b, x),
-                                                      sizeof(cfi_row)) != 0)
+    for (size_t i = 0; i < a->len; i++) {
+        cfi_row x = cfi_row_at(a, i), y = cfi_row_at(b, i);
+        if (memcmp(&x, &y, sizeof x) != 0)
             return false;
+    }
+    uint64_t end = a->base + a->pc[a->len - 1] + 4096;
+    for (uint64_t x = a->base > 64 ? a->base - 64 : 0; x < end; x += 7) {
+        cfi_row ra, rb;
+        bool ha = cfi_lookup(a, x, &ra), hb = cfi_lookup(b, x, &rb);
+        if (ha != hb || (ha && memcmp(&ra, &rb, sizeof ra) != 0))
+            return false;
+    }
     return true;
+}
+
+/* The cache file replaced by the first n bytes of data, then read back for m. */
+static cfi_table *load_written(const module_file *m, const char *path, const char *data,
+                               size_t n)
+{
+    FILE *f = fopen(path, "wb");
+    if (f) {
+        fwrite(data, 1, n, f);
+        fclose(f);
+    }
+    return cfi_cache_load(m->fd, m->id, m->idlen);
 }
 
 int main(void)
@@ -127,24 +143,31 @@ int main(void)
     CHECK(f != NULL && fread(data, 1, size, f) == size);
     if (f)
         fclose(f);
-    size_t cuts[] = { 0, 8, 100, size / 2, size - sizeof(cfi_row), size - 1 };
+    size_t cuts[] = { 0, 8, 100, size / 2, size - sizeof(cfi_row), size - 2, size - 1 };
     for (size_t i = 0; i < sizeof cuts / sizeof *cuts; i++) {
-        f = fopen(path, "wb");
-        fwrite(data, 1, cuts[i], f);
-        fclose(f);
-        loaded = cfi_cache_load(libc.fd, libc.id, libc.idlen);
+        loaded = load_written(&libc, path, data, cuts[i]);
         CHECKF(loaded == NULL, "a file cut to %zu bytes was served", cuts[i]);
         free(loaded);
     }
-    cfi_row *rows = (cfi_row *)(data + size - 2 * sizeof(cfi_row));
-    cfi_row tmp = rows[0];
-    rows[0] = rows[1];
-    rows[1] = tmp;
-    f = fopen(path, "wb");
-    fwrite(data, 1, size, f);
-    fclose(f);
-    loaded = cfi_cache_load(libc.fd, libc.id, libc.idlen);
+    /* The file ends with the pcs (4 bytes a row), then the rule indexes (2 bytes a row). */
+    char *pcs = data + size - built->len * 6, *rules = data + size - built->len * 2;
+    uint32_t p[2];
+    memcpy(p, pcs + (built->len - 2) * 4, sizeof p);
+    uint32_t swapped[2] = { p[1], p[0] };
+    memcpy(pcs + (built->len - 2) * 4, swapped, sizeof swapped);
+    loaded = load_written(&libc, path, data, size);
     CHECKF(loaded == NULL, "rows out of order were served");
+    free(loaded);
+    memcpy(pcs + (built->len - 2) * 4, p, sizeof p);
+    uint16_t bad = (uint16_t)built->nrules, good;
+    memcpy(&good, rules + 2, sizeof good);
+    memcpy(rules + 2, &bad, sizeof bad);
+    loaded = load_written(&libc, path, data, size);
+    CHECKF(loaded == NULL, "a rule index past the rules was served");
+    free(loaded);
+    memcpy(rules + 2, &good, sizeof good);
+    loaded = load_written(&libc, path, data, size);
+    CHECKF(same_table(built, loaded), "the file restored was not served as built");
     free(loaded);
     free(data);
     unlink(path);

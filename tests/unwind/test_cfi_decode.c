@@ -68,7 +68,8 @@ static uint64_t compare_module(const char *name, Elf *elf)
                own->len);
         size_t n = ref->len < own->len ? ref->len : own->len, bad = 0;
         for (size_t i = 0; i < n && bad < 5; i++) {
-            const cfi_row *a = &ref->rows[i], *b = &own->rows[i];
+            cfi_row ra = cfi_row_at(ref, i), rb = cfi_row_at(own, i);
+            const cfi_row *a = &ra, *b = &rb;
             if (!same_row(a, b)) {
                 bad++;
                 CHECKF(0, "%s row %zu: elfutils pc %#x kind %d cfa %d fp %d bx %d / decoder "

@@ -185,14 +185,17 @@ static void check_cfi_lookup(void)
         const cfi_table *t = module_cfi(m->r[i].mod);
         if (!t)
             continue;
-        uint64_t span = t->rows[t->len - 1].pc + 8192;
+        uint64_t span = t->pc[t->len - 1] + 8192;
         for (int k = 0; k < 20000; k++) {
             x ^= x << 13, x ^= x >> 7, x ^= x << 17;
             uint64_t addr = t->base + x % span - (k % 7 == 0 ? 64 : 0);
-            const cfi_row *want = NULL;
-            for (size_t r = 0; r < t->len && addr >= t->base && t->rows[r].pc <= addr - t->base; r++)
-                want = &t->rows[r];
-            mismatches += cfi_lookup(t, addr) != want;
+            size_t want = SIZE_MAX;
+            for (size_t r = 0; r < t->len && addr >= t->base && t->pc[r] <= addr - t->base; r++)
+                want = r;
+            cfi_row got, w = want != SIZE_MAX ? cfi_row_at(t, want) : (cfi_row){ 0 };
+            bool found = cfi_lookup(t, addr, &got);
+            mismatches += found != (want != SIZE_MAX)
+                          || (found && memcmp(&got, &w, sizeof got) != 0);
             checked++;
         }
     }
