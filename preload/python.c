@@ -241,16 +241,44 @@ static void publish_exit_info(void)
         atomic_store_explicit(&g_exit_info, &g_exit_code, memory_order_release);
 }
 
+/* The interpreter's version: 3.11+ export Py_Version (PY_VERSION_HEX, a constant). Older
+ * ones have only Py_GetVersion(), which formats into one static buffer on every call: the
+ * program's own call (sys.version, at start-up) may be rewriting it as we read, and a read
+ * then sees "" or half a version (a CI run read "" on 3.12 before Py_Version was used). Two
+ * equal copies in a row are believed. text gets what was read, for the message. */
+static bool python_version(int *major, int *minor, char *text, size_t n)
+{
+    const unsigned long *hex = (const unsigned long *)dlsym(RTLD_DEFAULT, "Py_Version");
+    if (hex) {
+        *major = (int)(*hex >> 24 & 0xff);
+        *minor = (int)(*hex >> 16 & 0xff);
+        snprintf(text, n, "%d.%d", *major, *minor);
+        return *major == 3;
+    }
+    const char *(*fn)(void) = (const char *(*)(void))dlsym(RTLD_DEFAULT, "Py_GetVersion");
+    char prev[24] = "";
+    for (int i = 0; fn && i < 8; i++) {
+        char cur[24];
+        snprintf(cur, sizeof cur, "%s", fn());
+        if (i > 0 && !strcmp(cur, prev) && sscanf(cur, "%d.%d", major, minor) == 2) {
+            snprintf(text, n, "%s", cur);
+            return *major == 3;
+        }
+        memcpy(prev, cur, sizeof prev);
+    }
+    snprintf(text, n, "%s", prev);
+    return false;
+}
+
 static void detect(void)
 {
     uint64_t runtime = sym("_PyRuntime");
-    const char *(*version)(void) = (const char *(*)(void))dlsym(RTLD_DEFAULT, "Py_GetVersion");
-    if (!runtime || !version)
+    if (!runtime || (!sym("Py_Version") && !sym("Py_GetVersion")))
         return; /* no CPython (yet: an embedding program may load it later) */
     int major = 0, minor = 0;
-    char why[160];
-    if (sscanf(version(), "%d.%d", &major, &minor) != 2 || major != 3) {
-        snprintf(why, sizeof why, "CPython '%.20s' not understood", version());
+    char why[160], text[24];
+    if (!python_version(&major, &minor, text, sizeof text)) {
+        snprintf(why, sizeof why, "CPython '%.20s' not understood", text);
         turn_off(why);
         return;
     }
