@@ -29,6 +29,7 @@ static const char convert_help[] =
     "                       folded      the folded stacks again, sorted and merged\n"
     "                       Without --format, the ending of -o FILE decides: .pb.gz, .pb,\n"
     "                       .pprof -> pprof; .json -> speedscope; .folded -> folded.\n"
+    "      --to FORMAT      the same as --format (pandoc's and other converters' name)\n"
     "  -o, --output FILE    write FILE (replaced only once complete) instead of standard\n"
     "                       output\n"
     "  -F, --freq HZ        the sampling frequency the counts were taken at (default 997,\n"
@@ -123,6 +124,7 @@ static int convert_args(int argc, char **argv, convert_opts *c)
 {
     static const struct option longopts[] = {
         { "format", required_argument, NULL, 'f' },
+        { "to", required_argument, NULL, 'f' }, /* what converters call it: a guess that works */
         { "output", required_argument, NULL, 'o' },
         { "freq", required_argument, NULL, 'F' },
         { "name", required_argument, NULL, OPT_NAME },

@@ -392,6 +392,10 @@ def test_errors(exe, tmp):
     check(b"  diff " in out and b"  convert " in out, "the command list has diff and convert")
     rc, out, _ = run(exe, ["convert", "--format", "folded"], b"b 1\na 2\nb 3\n")
     check(rc == 0 and out == b"a 2\nb 4\n", "--format folded sorts and merges: %r" % out)
+    rc, out, err = run(exe, ["convert", "--to", "folded"], b"b 1\na 2\nb 3\n")
+    check(rc == 0 and out == b"a 2\nb 4\n", "--to is --format: %d %r %r" % (rc, out, err))
+    rc, _, err = run(exe, ["convert", "--to", "png"], b"a 1\n")
+    check(rc != 0 and "--format wants" in err, "--to png: the --format error (%r)" % err)
 
 
 # ---- diff ------------------------------------------------------------------------------
