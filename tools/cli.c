@@ -6,6 +6,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <limits.h>
 
 void cli_usage_error(const char *cmd, const char *fmt, const char *arg)
 {
@@ -114,4 +117,35 @@ const char *cli_filter_subtitle(const char *subtitle, char *buf, size_t cap)
     filter_describe(cli_filter(), desc, sizeof desc);
     snprintf(buf, cap, "%s%s%s", subtitle ? subtitle : "", subtitle ? " - " : "", desc);
     return buf;
+}
+
+int cli_write_file(const char *path, int (*emit)(void *ctx, FILE *out), void *ctx)
+{
+    char tmp[PATH_MAX];
+    if (snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path) >= (int)sizeof(tmp)) {
+        fprintf(stderr, "flameprof: %s: name too long\n", path);
+        return 1;
+    }
+    int fd = mkstemp(tmp);
+    if (fd < 0) {
+        fprintf(stderr, "flameprof: %s: %s\n", path, strerror(errno));
+        return 1;
+    }
+    mode_t mask = umask(0); /* mkstemp makes 0600; a plain file is 0666 less the umask */
+    umask(mask);
+    fchmod(fd, 0666 & ~mask);
+    FILE *f = fdopen(fd, "w");
+    int err = !f || emit(ctx, f) < 0 ? errno : 0;
+    if (f && fclose(f) != 0 && !err)
+        err = errno ? errno : EIO;
+    if (!f)
+        close(fd);
+    if (!err && rename(tmp, path) != 0)
+        err = errno;
+    if (err) {
+        unlink(tmp);
+        fprintf(stderr, "flameprof: %s: %s\n", path, strerror(err));
+        return 1;
+    }
+    return 0;
 }

@@ -6,6 +6,7 @@
 #define FLAMEPROF_CLI_H
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <stddef.h>
 
 #include "filter.h"
@@ -20,6 +21,12 @@ void cli_usage_error(const char *cmd, const char *fmt, const char *arg);
 /* For getopt_long run with opterr = 0 and a leading ':' in the option string (':' for a
  * missing value, '?' for an unknown option): prints one line, returns EXIT_USAGE. */
 int cli_bad_option(const char *cmd, char **argv, int c);
+
+/* Writes path whole or not at all: emit(ctx, f) into a temporary file beside it (mode
+ * 0666 less the umask), renamed over path once complete, so an error leaves neither a
+ * truncated file nor a lost previous one. emit returns < 0 on error (errno set). Returns
+ * 0, or 1 after one "flameprof: PATH: why" line on stderr. */
+int cli_write_file(const char *path, int (*emit)(void *ctx, FILE *out), void *ctx);
 
 /* Strict decimal: the whole string, no sign, no overflow, within lo..hi. */
 bool cli_parse_long(const char *s, long lo, long hi, long *out);

@@ -3,11 +3,9 @@
 
 #include <errno.h>
 #include <getopt.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -84,37 +82,10 @@ static int write_format(const convert_opts *c, const folded_profile *p, FILE *ou
     }
 }
 
-/* Writes to a temporary file beside path, then renames it over path: an error never
- * leaves a truncated file behind, nor destroys the previous one. */
-static int write_file(const convert_opts *c, const folded_profile *p)
+static int write_cb(void *ctx, FILE *out)
 {
-    char tmp[PATH_MAX];
-    if (snprintf(tmp, sizeof(tmp), "%s.XXXXXX", c->output) >= (int)sizeof(tmp)) {
-        fprintf(stderr, "flameprof: %s: name too long\n", c->output);
-        return 1;
-    }
-    int fd = mkstemp(tmp);
-    if (fd < 0) {
-        fprintf(stderr, "flameprof: %s: %s\n", c->output, strerror(errno));
-        return 1;
-    }
-    mode_t mask = umask(0); /* mkstemp makes 0600; a plain file is 0666 less the umask */
-    umask(mask);
-    fchmod(fd, 0666 & ~mask);
-    FILE *f = fdopen(fd, "w");
-    int err = !f || write_format(c, p, f) < 0 ? errno : 0;
-    if (f && fclose(f) != 0 && !err)
-        err = errno ? errno : EIO;
-    if (!f)
-        close(fd);
-    if (!err && rename(tmp, c->output) != 0)
-        err = errno;
-    if (err) {
-        unlink(tmp);
-        fprintf(stderr, "flameprof: %s: %s\n", c->output, strerror(err));
-        return 1;
-    }
-    return 0;
+    const void *const *cp = ctx; /* { convert_opts, folded_profile } */
+    return write_format(cp[0], cp[1], out);
 }
 
 enum { OPT_NAME = 256 };
@@ -216,7 +187,8 @@ int cmd_convert(int argc, char **argv)
     char named[2048];
     c.name = cli_filter_subtitle(c.name, named, sizeof named); /* speedscope shows it */
     if (rc == 0 && c.output) {
-        rc = write_file(&c, &p);
+        const void *ctx[2] = { &c, &p };
+        rc = cli_write_file(c.output, write_cb, (void *)ctx);
     } else if (rc == 0 && write_format(&c, &p, stdout) < 0) {
         fprintf(stderr, "flameprof: writing the output: %s\n", errno ? strerror(errno) : "error");
         rc = 1;

@@ -28,10 +28,16 @@ static const char diff_help[] =
     "on its own: 'flameprof diff before.pprof after.folded' works. Either may be '-' for\n"
     "standard input. OPTIONS are those of 'flameprof svg'\n"
     "(--title, --subtitle, --width, --minwidth, --countname, --inverted, --reverse,\n"
-    "--full-labels); --colors\n"
+    "--full-labels, -o FILE); --colors\n"
     "is accepted and ignored. The default subtitle names both files and their totals.\n"
     "The filters below apply to both profiles alike.\n"
     CLI_FILTER_HELP;
+
+static int emit_diff(void *ctx, FILE *out)
+{
+    const void *const *cp = ctx; /* { svg_diff, svg_options } */
+    return svg_write_diff(cp[0], cp[1], out);
+}
 
 int cmd_diff(int argc, char **argv)
 {
@@ -40,7 +46,8 @@ int cmd_diff(int argc, char **argv)
     const char *files[2] = { NULL, NULL };
     cli_input_opts in;
     cli_input_defaults(&in);
-    int rc = cmd_svg_args("diff", diff_help, argc, argv, &o, &in, files, 2, 2);
+    const char *output = NULL;
+    int rc = cmd_svg_args("diff", diff_help, argc, argv, &o, &in, files, 2, 2, &output);
     if (rc >= 0)
         return rc;
     if (strcmp(files[0], "-") == 0 && strcmp(files[1], "-") == 0) {
@@ -78,11 +85,8 @@ int cmd_diff(int argc, char **argv)
         snprintf(filtered, sizeof filtered, "%s - before %s", o.subtitle, desc_before);
     o.subtitle = cli_filter_subtitle(desc_before[0] ? filtered : o.subtitle, subtitle2,
                                      sizeof subtitle2);
-    if (svg_write_diff(&d, &o, stdout) < 0) {
-        fprintf(stderr, "flameprof: writing the SVG: %s\n", errno ? strerror(errno) : "error");
-        goto done;
-    }
-    rc = 0;
+    const void *ctx[2] = { &d, &o };
+    rc = cmd_svg_emit(output, emit_diff, (void *)ctx);
 done:
     diff_free(&d);
     folded_free(&before);

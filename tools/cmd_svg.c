@@ -19,7 +19,7 @@ static const char svg_help[] =
     "\n"
     "Render a profile (folded stacks, perf script, pprof, V8 cpuprofile, speedscope; see\n"
     "below) from FILE, URL or standard input as an interactive SVG flame graph on standard\n"
-    "output.\n"
+    "output (or -o FILE).\n"
     "\n"
     "  --title TEXT       title (default \"Flame Graph\")\n"
     "  --subtitle TEXT    second line under the title\n"
@@ -34,6 +34,8 @@ static const char svg_help[] =
     "                     in short form in the frame, in full in the tooltip and search)\n"
     "  --hash             accepted for flamegraph.pl compatibility; colours always\n"
     "                     derive from the name\n"
+    "  -o, --output FILE  write FILE (replaced only once complete) instead of standard\n"
+    "                     output\n"
     "  -h, --help         show this help\n"
     CLI_FILTER_HELP
     "\n"
@@ -60,7 +62,8 @@ enum { OPT_TITLE = 256, OPT_SUBTITLE, OPT_WIDTH, OPT_MINWIDTH, OPT_COUNTNAME, OP
        OPT_INVERTED, OPT_REVERSE, OPT_HASH, OPT_FULL_LABELS };
 
 int cmd_svg_args(const char *cmd, const char *help, int argc, char **argv, svg_options *o,
-                 cli_input_opts *in, const char **files, int min_files, int nfiles)
+                 cli_input_opts *in, const char **files, int min_files, int nfiles,
+                 const char **output)
 {
     static const struct option longopts[] = {
         { "title", required_argument, NULL, OPT_TITLE },
@@ -73,6 +76,7 @@ int cmd_svg_args(const char *cmd, const char *help, int argc, char **argv, svg_o
         { "reverse", no_argument, NULL, OPT_REVERSE },
         { "hash", no_argument, NULL, OPT_HASH },
         { "full-labels", no_argument, NULL, OPT_FULL_LABELS },
+        { "output", required_argument, NULL, 'o' },
         { "help", no_argument, NULL, 'h' },
         CLI_INPUT_LONGOPTS,
         CLI_FILTER_LONGOPTS,
@@ -81,7 +85,7 @@ int cmd_svg_args(const char *cmd, const char *help, int argc, char **argv, svg_o
     const char *minwidth = NULL;
     long width;
     int c, rc;
-    while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":ho:", longopts, NULL)) != -1) {
         switch (c) {
         case OPT_TITLE: o->title = optarg; break;
         case OPT_SUBTITLE: o->subtitle = optarg; break;
@@ -91,6 +95,13 @@ int cmd_svg_args(const char *cmd, const char *help, int argc, char **argv, svg_o
         case OPT_HASH: break;
         case OPT_FULL_LABELS: o->full_labels = true; break;
         case OPT_MINWIDTH: minwidth = optarg; break;
+        case 'o':
+            if (!*optarg) {
+                cli_usage_error(cmd, "%s", "-o wants a file name");
+                return EXIT_USAGE;
+            }
+            *output = optarg;
+            break;
         case OPT_WIDTH:
             if (!cli_parse_long(optarg, 100, 100000, &width)) {
                 cli_usage_error(cmd, "--width wants a number of pixels (100..100000), not '%s'", optarg);
@@ -140,6 +151,23 @@ int cmd_svg_args(const char *cmd, const char *help, int argc, char **argv, svg_o
     return -1;
 }
 
+int cmd_svg_emit(const char *output, int (*emit)(void *ctx, FILE *out), void *ctx)
+{
+    if (output)
+        return cli_write_file(output, emit, ctx);
+    if (emit(ctx, stdout) < 0) {
+        fprintf(stderr, "flameprof: writing the SVG: %s\n", errno ? strerror(errno) : "error");
+        return 1;
+    }
+    return 0;
+}
+
+static int emit_svg(void *ctx, FILE *out)
+{
+    const void *const *cp = ctx; /* { folded_profile, svg_options } */
+    return svg_write(cp[0], cp[1], out);
+}
+
 int cmd_svg(int argc, char **argv)
 {
     svg_options o;
@@ -147,7 +175,8 @@ int cmd_svg(int argc, char **argv)
     const char *file = NULL;
     cli_input_opts in;
     cli_input_defaults(&in);
-    int rc = cmd_svg_args("svg", svg_help, argc, argv, &o, &in, &file, 0, 1);
+    const char *output = NULL;
+    int rc = cmd_svg_args("svg", svg_help, argc, argv, &o, &in, &file, 0, 1, &output);
     if (rc >= 0)
         return rc;
     /* Static and never freed: the process ends right after rendering, and returning 50k
@@ -158,9 +187,6 @@ int cmd_svg(int argc, char **argv)
         return 1;
     char subtitle[2048];
     o.subtitle = cli_filter_subtitle(o.subtitle, subtitle, sizeof subtitle);
-    if (svg_write(&p, &o, stdout) < 0) {
-        fprintf(stderr, "flameprof: writing the SVG: %s\n", errno ? strerror(errno) : "error");
-        return 1;
-    }
-    return 0;
+    const void *ctx[2] = { &p, &o };
+    return cmd_svg_emit(output, emit_svg, (void *)ctx);
 }

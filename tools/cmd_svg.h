@@ -14,8 +14,14 @@ int cmd_svg(int argc, char **argv);
  * into in (set to cli_input_defaults), and the operands into files[0..nfiles)
  * (NULL where not given); fewer than min_files operands is a usage error. cmd names the
  * subcommand in messages, help is printed for -h. Returns -1 to go on, else the exit
- * status to return (0 after --help). Uses getopt_long with opterr = 0. */
+ * status to return (0 after --help). Uses getopt_long with opterr = 0. -o FILE sets
+ * *output (else left NULL: standard output). */
 int cmd_svg_args(const char *cmd, const char *help, int argc, char **argv, svg_options *o,
-                 cli_input_opts *in, const char **files, int min_files, int nfiles);
+                 cli_input_opts *in, const char **files, int min_files, int nfiles,
+                 const char **output);
+
+/* Writes the SVG that emit(ctx, out) renders to output (cli_write_file), else to
+ * standard output; returns the exit status. */
+int cmd_svg_emit(const char *output, int (*emit)(void *ctx, FILE *out), void *ctx);
 
 #endif

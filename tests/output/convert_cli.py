@@ -469,6 +469,10 @@ def test_diff(exe, tmp, xmllint):
     # stdin for one side; hostile names stay valid XML.
     rc, svg2, _ = run(exe, ["diff", "--minwidth", "0", fb, "-"], open(fa, "rb").read())
     check(rc == 0 and diff_frames(svg2)[1] == fr, "AFTER from standard input: same frames")
+    dest = os.path.join(tmp, "d.svg")
+    rc, out, err = run(exe, ["diff", "--minwidth", "0", "-o", dest, fb, fa])
+    check(rc == 0 and out == b"" and open(dest, "rb").read() == svg,
+          "diff -o FILE: the same SVG there, nothing on stdout (%d %r)" % (rc, err))
     hb = write(tmp, "hb.folded", HOSTILE)
     rc, hsvg, _ = run(exe, ["diff", "--title", "<&>", hb, "-"], HOSTILE.replace(b" 1\n", b" 9\n"))
     try:

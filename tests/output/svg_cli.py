@@ -107,6 +107,15 @@ def test_options_and_errors(exe, tmp):
               "%s: one 'flameprof:' line: %r" % (what, err))
     rc, out, err = run(exe, ["svg", os.path.join(tmp, "missing.folded")])
     check(rc == 1 and "missing.folded" in err, "missing file: exit 1 and named (%d %r)" % (rc, err))
+    # -o FILE (as convert, record and report take it): the same bytes as standard output.
+    src = write(tmp, "o.folded", b"main;a 3\nmain;b 1\n")
+    _, want, _ = run(exe, ["svg", src])
+    dest = os.path.join(tmp, "o.svg")
+    rc, out, err = run(exe, ["svg", "-o", dest, src])
+    check(rc == 0 and out == b"" and err == "" and open(dest, "rb").read() == want,
+          "svg -o FILE writes the graph there, nothing on stdout (%d %r)" % (rc, err))
+    rc, out, err = run(exe, ["svg", "--output", os.path.join(tmp, "nodir", "x.svg"), src])
+    check(rc == 1 and "nodir" in err and err.count("\n") == 1, "unwritable -o: one line (%r)" % err)
     for args in (["--help"], ["svg", "--help"], ["record", "--help"]):
         rc, out, _ = run(exe, args)
         check(rc == 0 and out.startswith(b"Usage: flameprof"), "%s prints usage" % args)
