@@ -178,7 +178,8 @@ enum { TREE_WAIT_MS = 5000 }; /* for processes of the tree that outlive the comm
 
 /* The tree's one profile, named like a bare run's: -o's PREFIX with %p the command's pid and
  * %c its name. */
-static void merge_tree(const record_opts *r, pid_t pid, const char *command, int still_running)
+/* Returns record_tree_merge's answer: the number of processes in the profile, or -1. */
+static int merge_tree(const record_opts *r, pid_t pid, const char *command, int still_running)
 {
     config cfg = r->env;
     cfg.tree[0] = 0;
@@ -205,7 +206,7 @@ static void merge_tree(const record_opts *r, pid_t pid, const char *command, int
              cfg.mode == CONFIG_MODE_WALL ? " wall-clock" : "");
     record_tree_opts o = { &cfg, prefix, title, r->pids, r->per_process, r->start_ns,
                            r->end_ns };
-    record_tree_merge(r->tree, &o, still_running);
+    return record_tree_merge(r->tree, &o, still_running);
 }
 
 /* --mode (c 'm') or --source ('s'): checked by the parser the library uses. */
@@ -327,8 +328,10 @@ int cmd_record(int argc, char **argv)
     /* A command that could not be started has said so in one line already. */
     bool not_started = WIFEXITED(status) && (WEXITSTATUS(status) == EXIT_NOTFOUND ||
                                              WEXITSTATUS(status) == EXIT_NOEXEC);
-    if (!(not_started && record_tree_empty(r.tree)))
-        merge_tree(&r, pid, argv[optind], still_running);
+    /* A process recovered from its raw spill is profiled: record_check has nothing to add. */
+    if (!(not_started && record_tree_empty(r.tree)) &&
+        merge_tree(&r, pid, argv[optind], still_running) > 0)
+        check.said = true;
     record_tree_remove(r.tree);
     record_check_after(&check, argv[optind], status);
     return mirror_status(status);

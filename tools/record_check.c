@@ -122,9 +122,10 @@ void record_check_after(record_check *rc, const char *cmd, int status)
                         "static or set-user-ID programs); run the program itself under "
                         "flameprof record\n", cmd);
     else if (WIFSIGNALED(status))
-        fprintf(stderr, "flameprof: no profile: %s was killed by signal %d before writing "
-                        "one; flameprof report turns the raw spill it left (PREFIX.PID.raw) "
-                        "into a profile\n", cmd, WTERMSIG(status));
+        /* record has read every raw spill of the tree already: none held a sample. */
+        fprintf(stderr, "flameprof: no profile: %s was killed by signal %d before it wrote "
+                        "one or spilled a sample (the raw spill is appended about once a "
+                        "second)\n", cmd, WTERMSIG(status));
     else
         fprintf(stderr, "flameprof: no profile: %ld process%s of %s loaded the profiler but "
                         "wrote none (each ran less than one sampling period of CPU, or started "

@@ -364,10 +364,12 @@ int record_tree_merge(const char *dir, const record_tree_opts *o, int still_runn
     scan(dir, &t, o->cfg);
     folded_profile all;
     folded_init(&all);
+    int profiled = 0;
     for (size_t i = 0; i < t.len; i++) {
         tree_proc *p = &t.procs[i];
         if (!p->folded)
             continue;
+        profiled++;
         char root[NAME_MAX_LEN + 32];
         if (o->pids)
             snprintf(root, sizeof root, "%s [pid %ld]", p->display, p->pid);
@@ -389,7 +391,7 @@ int record_tree_merge(const char *dir, const record_tree_opts *o, int still_runn
         print_summary(&t, paths, still_running);
     folded_free(&all);
     free(t.procs);
-    return ok ? 0 : 1;
+    return ok ? profiled : -1;
 }
 
 bool record_tree_empty(const char *dir)

@@ -36,8 +36,10 @@ int record_tree_create(char *dir, size_t cap);
  * their subreaper), waiting for them at most wait_ms. Returns 1 if some still run. */
 int record_tree_reap(int wait_ms);
 
-/* Merge the directory into the profile, print the summary (unless quiet). 0, or 1 if the
- * profile could not be written. still_running: from record_tree_reap, for the summary. */
+/* Merge the directory into the profile, print the summary (unless quiet). Returns the
+ * number of processes in the profile (those that wrote one, and those recovered from their
+ * raw spills), or -1 if the profile could not be written. still_running: from
+ * record_tree_reap, for the summary. */
 int record_tree_merge(const char *dir, const record_tree_opts *o, int still_running);
 
 /* Did no process of the tree leave anything (not even a note)? */

@@ -6,7 +6,8 @@ by a bare LD_PRELOAD (files named after each program, none for a process too sma
 Usage: tree_test.py TEST FLAMEPROF LIBFLAMEPROF BURN
   record      one profile of the tree, roots = the programs, the burner's CPU under its root
   pids        --pids --per-process: a root per process, each process's own profile beside
-  killed      a process killed with SIGKILL mid-run: its samples recovered from its raw spill
+  killed      a process killed with SIGKILL mid-run: its samples recovered from its raw spill;
+              the command itself killed: recovered, or one line why not
   bare        LD_PRELOAD without record: flameprof.PROGRAM.PID.*, descendants under
               FLAMEPROF_MIN_SAMPLES write nothing
   signals     a recording stopped as people stop one: kill -TERM of flameprof (sent on to
@@ -171,6 +172,31 @@ echo killed
              f'{pys} (victim used {victim_cpu:.2f} s CPU: want one of >= {want:.0f})')
     ck.check(sorted(os.listdir(d)) == ['k.folded', 'k.svg'], 'nothing else in the directory',
              str(sorted(os.listdir(d))))
+    test_killed_command(ck, wd, exe, lib)
+
+
+def test_killed_command(ck, wd, exe, lib):
+    # The command itself killed: record recovers what it spilled and says so once; with
+    # nothing spilled, one line says why, and no advice to report a spill record has read.
+    burn = ('import os, time\nt = time.process_time()\n'
+            'while time.process_time() - t < 1.6: sum(i * i for i in range(1000))\n')
+    for name, code, recovered in (('spilled', burn, True), ('early', '', False)):
+        d = fresh_dir(wd, 'self-' + name)
+        r = fptest.run([exe, 'record', '-o', 'p', sys.executable, '-c',
+                        code + 'import os; os.kill(os.getpid(), 9)'],
+                       env={'FLAMEPROF_LIB': lib, 'TMPDIR': fresh_dir(wd, 'tmp-' + name)}, cwd=d)
+        lines = [ln for ln in r.stderr.splitlines() if ln.startswith('flameprof:')]
+        said = [ln for ln in lines if 'no profile' in ln]
+        ck.check(r.returncode == -9, f'{name}: record dies of the command\'s SIGKILL',
+                 str(r.returncode))
+        if recovered:
+            ck.check(any('recovered from its raw spill' in ln for ln in lines) and not said and
+                     os.path.exists(os.path.join(d, 'p.folded')),
+                     'spilled: recovered into p.folded, no "no profile" line', str(lines))
+        else:
+            ck.check(len(said) == 1 and 'killed by signal 9 before it wrote one or spilled a '
+                     'sample' in said[0] and 'flameprof report' not in r.stderr,
+                     'early: one line, no advice to report a spill record has read', str(lines))
 
 
 def test_bare(ck, wd, exe, lib, burn):
