@@ -244,8 +244,9 @@ int cmd_record(int argc, char **argv)
     while ((c = getopt_long(argc, argv, "+:F:o:h", longopts, NULL)) != -1) {
         switch (c) {
         case 'F':
-            if (!cli_parse_long(optarg, 1, 1000000, &hz)) {
-                cli_usage_error("record", "-F wants a frequency in Hz (1..1000000), not '%s'", optarg);
+            /* the library's range (FLAMEPROF_FREQ): past it, it would sample at 997 Hz */
+            if (!cli_parse_long(optarg, CONFIG_MIN_FREQ, CONFIG_MAX_FREQ, &hz)) {
+                cli_usage_error("record", "-F wants a frequency in Hz (1..10000), not '%s'", optarg);
                 return EXIT_USAGE;
             }
             r.freq = optarg;

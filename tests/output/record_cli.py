@@ -103,10 +103,14 @@ def test_status(exe, lib, tmp):
           "not executable: 126 (%d %r)" % (p.returncode, p.stderr))
     p = run([exe, "record"], env)
     check(p.returncode == 2 and p.stderr.startswith("flameprof: record: "), "no command: usage, 2")
-    for args in (["-F", "abc", "true"], ["-F", "0", "true"], ["--bogus", "true"], ["-o", "", "true"]):
+    for args in (["-F", "abc", "true"], ["-F", "0", "true"], ["-F", "10001", "true"],
+                 ["--bogus", "true"], ["-o", "", "true"]):
         p = run([exe, "record"] + args, env)
         check(p.returncode == 2 and p.stderr.startswith("flameprof: record: "),
               "%s: exit 2 with a flameprof: line (%d %r)" % (args, p.returncode, p.stderr))
+    # -F takes what FLAMEPROF_FREQ takes: not an out-of-range value the library replaces
+    p = run([exe, "record", "-F", "10000", "-o", os.path.join(tmp, "hf"), "true"], env)
+    check(p.returncode == 0 and "outside" not in p.stderr, "-F 10000 is taken (%r)" % p.stderr)
     p = run([exe, "record"], {"FLAMEPROF_LIB": os.path.join(tmp, "nope.so")})
     check(p.returncode == 2, "usage errors come before the library lookup")
     p = run([exe, "record", "true"], {"FLAMEPROF_LIB": os.path.join(tmp, "nope.so")})
