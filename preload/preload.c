@@ -30,6 +30,7 @@
 #include "aggregator.h"
 #include "config.h"
 #include "endings.h"
+#include "report_stream.h"
 #include "goexit.h"
 #include "golang.h"
 #include "jit_env.h"
@@ -289,6 +290,7 @@ __attribute__((constructor)) static void flameprof_init(void)
         return; /* e.g. only the JVM agent is wanted here: it works without the sampler */
     g_start_ns = now_ns(CLOCK_REALTIME);
     config_load(&g_cfg);
+    report_stream_note_start();
     procname_read(g_name, g_display);
     root_of_tree();
     golang_detect();
@@ -406,8 +408,10 @@ static void finish(bool skip_if_empty, bool final)
     aggregator_stop();
     if (final && sampler_release_for_exit())
         modules_release_cfi();
-    if (final)
+    if (final) {
         give_back_free_heap();
+        report_stream_restore();
+    }
     sampler_stats st;
     sampler_get_stats(&st);
     pygil_stats(&st);

@@ -57,6 +57,7 @@ TESTS = {
     'crash-handler-_exit': lambda c, k: test_exit_call(c, k, 'segv-handler', 9),
     '_exit': lambda c, k: test_exit_call(c, k, '_exit'),
     '_Exit': lambda c, k: test_exit_call(c, k, '_Exit'),
+    'closed-stderr': test_closed_stderr,
     'exec-fail': test_exec_fail,
     'fork': test_fork,
     'fork-storm': test_fork_storm,

@@ -124,6 +124,66 @@ def test_handler(ctx, ck, mode):
     check_no_raw(ck, ctx.tmp)
 
 
+def run_on_tty(argv, env, limit=30):
+    """(status, what the terminal showed) of argv run with a pty as its controlling terminal,
+    stdin, stdout and stderr."""
+    import fcntl
+    import pty
+    import subprocess
+    import termios
+    master, slave = pty.openpty()
+    p = subprocess.Popen(argv, stdin=slave, stdout=slave, stderr=slave,
+                         env={**os.environ, **env}, start_new_session=True,
+                         preexec_fn=lambda: fcntl.ioctl(0, termios.TIOCSCTTY, 0))
+    os.close(slave)
+    out, end = b'', time.monotonic() + limit
+    while time.monotonic() < end:
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:  # EIO: the last holder of the slave side is gone
+            break
+        if not chunk:
+            break
+        out += chunk
+    os.close(master)
+    try:
+        return p.wait(timeout=max(1, end - time.monotonic())), out.decode(errors='replace')
+    except subprocess.TimeoutExpired:
+        p.kill()
+        return None, out.decode(errors='replace')
+
+
+def test_closed_stderr(ctx, ck):
+    """coreutils' sha256sum fcloses stdout and stderr at exit (close_stdout), before our
+    destructor: on a terminal, the summary line still reaches it (/dev/tty reopened at the
+    end); the program's output and status are unchanged, on a terminal and on pipes."""
+    tool = shutil.which('sha256sum')
+    if not tool:
+        raise fptest.Skip('no sha256sum')
+    data = os.path.join(ctx.tmp, 'data')
+    with open(data, 'wb') as f:
+        f.write(os.urandom(1 << 20) * 96)
+    base_rc, base_out = run_on_tty([tool, data], {})
+    ck.check(base_rc == 0 and data in base_out, 'without the profiler, sha256sum prints its hash',
+             f'{base_rc} {base_out!r}')
+    env = {'LD_PRELOAD': ctx.lib, **ctx.out()}
+    rc, out = run_on_tty([tool, data], env)
+    lines = out.replace('\r', '').split('\n')
+    ck.check(rc == 0, 'sha256sum exits 0 under the profiler, on a terminal', f'{rc}')
+    ck.check(base_out.replace('\r', '').split('\n')[0] in lines,
+             'the same hash line on the terminal', repr(out[:300]))
+    summary = [ln for ln in lines if ln.startswith('flameprof: pid ') and ' weight=' in ln]
+    ck.check(len(summary) == 1, 'the summary line reaches the terminal although the program '
+             'closed stderr', repr(out[-400:]))
+    m = re.search(r'pid (\d+):', summary[0]) if summary else None
+    if m:
+        load(ck, os.path.join(ctx.tmp, f'p.{m.group(1)}.folded'), 'closed-stderr')
+    base = run([tool, data])
+    r = run([tool, data], ctx.lib, ctx.out('q.%p'))
+    ck.check(r.returncode == base.returncode == 0 and r.stdout == base.stdout,
+             'on pipes: the same status and output', f'{r.returncode} {r.stdout!r}')
+
+
 def report_raw(ctx, ck, r, label, threads):
     """After SIGKILL or a crash: the raw spill is there and `flameprof report` makes a profile
     that lost at most KILL_LOSS_S of CPU per busy thread."""
