@@ -256,11 +256,21 @@ static int run(int argc, char **argv, unsigned formats)
              o.range ? ", a time range (samples: stacks per slot)" : "");
     uint64_t samples = 0;
     stacks_foreach(&t, add_samples, &samples);
-    if (o.range && samples == 0)
-        fprintf(stderr, "flameprof: %s: no samples from %.2f s to %s in %s (its timeline covers "
-                        "%.2f s to %.2f s)\n", o.cmd, o.from, o.to < 0 ? "the end" : "--to",
-                o.path, (double)info.first_slot / TIMELINE_SLOTS_PER_S,
-                (double)info.end_slot / TIMELINE_SLOTS_PER_S);
+    /* As the library at exit: no samples, no files (an empty SVG and folded file would
+     * pass for a profile of a program that did nothing). */
+    if (samples == 0) {
+        if (o.range)
+            fprintf(stderr, "flameprof: %s: no samples from %.2f s to %s in %s (its timeline "
+                            "covers %.2f s to %.2f s); nothing written\n", o.cmd, o.from,
+                    o.to < 0 ? "the end" : "--to", o.path,
+                    (double)info.first_slot / TIMELINE_SLOTS_PER_S,
+                    (double)info.end_slot / TIMELINE_SLOTS_PER_S);
+        else
+            fprintf(stderr, "flameprof: %s: %s holds no samples (pid %ld ended before its "
+                            "first sample was spilled); nothing written\n", o.cmd, o.path,
+                    info.pid);
+        goto done;
+    }
     sampler_stats st = { .signals = samples, .source = source, .outside = true,
                          .wall = cfg.mode == CONFIG_MODE_WALL };
     symbolize_debuginfod *dbg = symbolize_debuginfod_new();

@@ -52,6 +52,7 @@ TESTS = {
     'handler-_exit': lambda c, k: test_handler(c, k, 'handler-_exit'),
     'sigkill': lambda c, k: test_kill(c, k, 1),
     'sigkill-2threads': lambda c, k: test_kill(c, k, 2),
+    'sigkill-idle': test_kill_idle,
     'crash-segv': lambda c, k: test_crash(c, k, 'segv'),
     'crash-abort': lambda c, k: test_crash(c, k, 'abort'),
     'crash-handler-_exit': lambda c, k: test_exit_call(c, k, 'segv-handler', 9),

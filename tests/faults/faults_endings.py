@@ -228,6 +228,26 @@ def test_kill(ctx, ck, threads):
             check_present(ck, prof, 'end_thread_burn', 'SIGKILL')
 
 
+def test_kill_idle(ctx, ck):
+    """SIGKILL before the first sample (an idle `sleep`): its raw spill holds no sample, and
+    `flameprof report` of it says so and writes nothing, as the library does at exit (no
+    empty SVG and folded file passing for a profile)."""
+    p = start(['sleep', '30'], ctx.lib, ctx.out())
+    time.sleep(0.3)
+    p.signal(signal.SIGKILL)
+    r = report_run(p.finish())
+    check_status(ck, r, -signal.SIGKILL, 'killed')
+    raw = os.path.join(ctx.tmp, f'p.{r.pid}.raw')
+    if not ck.check(os.path.exists(raw), 'the raw spill exists', raw):
+        return
+    rep = run([ctx.tool, 'report', '-o', os.path.join(ctx.tmp, 'again'), raw])
+    ck.check(rep.returncode == 1 and 'holds no samples' in rep.stderr and
+             'nothing written' in rep.stderr, 'report: no samples, nothing written (status 1)',
+             f'{rep.returncode} {rep.stderr[-300:]!r}')
+    left = [f for f in os.listdir(ctx.tmp) if f.startswith('again')]
+    ck.check(not left, 'no profile files written', f'{left}')
+
+
 def test_crash(ctx, ck, mode):
     sig = {'segv': signal.SIGSEGV, 'abort': signal.SIGABRT}[mode]
     base = run([ctx.prog('fw_end'), mode, '0.05'])
