@@ -22,6 +22,7 @@
 #include "thread_signal.h"
 #include "endings.h"
 #include "golang.h"
+#include "handler_cost.h"
 #include "hotspot.h"
 #include "jit_jvmmap.h"
 #include "jit_trampolines.h"
@@ -51,29 +52,6 @@ static atomic_int g_inflight;
 
 static _Atomic uint64_t st_signals, st_weight, st_dropped, st_dropped_weight, st_foreign,
     st_threads, st_timer_failures, st_offcpu, st_perf_threads;
-
-/* Handler cost histogram: 20 ns buckets up to 40 us; the last bucket holds the rest. */
-/* Handler cost histogram: 20 ns buckets up to 40 us, then 1 us buckets up to 1 ms; the
- * last bucket holds the rest. */
-enum { COST_FINE_NS = 20, COST_FINE = 2000, COST_COARSE_NS = 1000, COST_BUCKETS = 2961 };
-
-static size_t cost_bucket(uint64_t ns)
-{
-    if (ns < (uint64_t)COST_FINE * COST_FINE_NS)
-        return ns / COST_FINE_NS;
-    size_t b = COST_FINE + (ns - (uint64_t)COST_FINE * COST_FINE_NS) / COST_COARSE_NS;
-    return b < COST_BUCKETS ? b : COST_BUCKETS - 1;
-}
-
-/* The middle of bucket b, in ns. */
-static uint64_t cost_of_bucket(size_t b)
-{
-    if (b < COST_FINE)
-        return b * COST_FINE_NS + COST_FINE_NS / 2;
-    return (uint64_t)COST_FINE * COST_FINE_NS + (b - COST_FINE) * COST_COARSE_NS +
-           COST_COARSE_NS / 2;
-}
-static _Atomic uint32_t cost_hist[COST_BUCKETS];
 
 /* The program's own SIGPROF disposition, as it set it (its flags and mask included): what
  * sigaction() reports to it, and what foreign SIGPROFs are chained to. Written outside the
@@ -285,8 +263,7 @@ static void take_sample(const siginfo_t *si, const ucontext_t *uc)
         s->jvm_gen = jit_jvm_gen();
     ring_publish(g_ring, s);
     atomic_fetch_add_explicit(&st_weight, weight, memory_order_relaxed);
-    atomic_fetch_add_explicit(&cost_hist[cost_bucket(now_ns() - t0)], 1,
-                              memory_order_relaxed);
+    handler_cost_add(now_ns() - t0);
     PHASE_ADD(PHASE_PUBLISH, ph4);
     PHASE_ADD(PHASE_TOTAL, ph0);
 }
@@ -753,8 +730,7 @@ void sampler_after_fork_child(void)
                                      &st_offcpu, &st_perf_threads };
     for (size_t i = 0; i < sizeof counters / sizeof *counters; i++)
         atomic_store(counters[i], 0);
-    for (size_t i = 0; i < COST_BUCKETS; i++)
-        atomic_store(&cost_hist[i], 0);
+    handler_cost_reset();
     ring_reset(g_ring);
     tls_tid = (uint32_t)syscall(SYS_gettid); /* the child's thread has a new id */
 }
@@ -767,22 +743,6 @@ void sampler_after_fork_arm(void)
         start_itimer(); /* itimers are not inherited either */
     else if (atomic_load(&g_sampling))
         arm_timer((pid_t)tls_tid, CLOCK_THREAD_CPUTIME_ID);
-}
-
-static uint64_t cost_percentile(double q)
-{
-    uint64_t total = 0, seen = 0;
-    for (size_t i = 0; i < COST_BUCKETS; i++)
-        total += atomic_load(&cost_hist[i]);
-    if (total == 0)
-        return 0;
-    uint64_t want = (uint64_t)(q * (double)total);
-    for (size_t i = 0; i < COST_BUCKETS; i++) {
-        seen += atomic_load(&cost_hist[i]);
-        if (seen > want)
-            return cost_of_bucket(i);
-    }
-    return cost_of_bucket(COST_BUCKETS - 1);
 }
 
 bool sampler_idle(void)
@@ -812,8 +772,8 @@ void sampler_get_stats(sampler_stats *o)
     o->foreign = atomic_load(&st_foreign);
     o->threads = atomic_load(&st_threads) + (g_itimer ? 1 : 0);
     o->timer_failures = atomic_load(&st_timer_failures);
-    o->cost_median_ns = cost_percentile(0.5);
-    o->cost_p99_ns = cost_percentile(0.99);
+    o->cost_median_ns = handler_cost_percentile(0.5);
+    o->cost_p99_ns = handler_cost_percentile(0.99);
     o->source = g_itimer ? "setitimer(ITIMER_PROF), no overrun weighting"
                          : "timer_create(CLOCK_THREAD_CPUTIME_ID) per thread, overrun-weighted";
     o->perf_threads = atomic_load(&st_perf_threads);

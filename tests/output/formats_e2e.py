@@ -110,6 +110,9 @@ BURN_DECLS = {"burn_step": r"uint64_t burn_step\(", "burn_spin": r"void burn_spi
               "cpu_seconds": r"double cpu_seconds\("}
 
 
+OPTIONAL_FNS = ("cpu_seconds",)  # too little of the CPU to be sampled in every run
+
+
 def burn_decl_lines():
     """Where burn.c declares each function: the source text says, not the profiler."""
     text = open(BURN_C).read().splitlines()
@@ -141,7 +144,10 @@ def check_native_sources(exe, lib, burn, tmp, stem, what):
     want = burn_decl_lines()
     named, locs = pprof_functions(pprof_of(open(stem + ".pb.gz", "rb").read()))
     got = {fn: named.get(fn) for fn in want}
-    check(all(got[fn] == (BURN_C, want[fn]) for fn in want),
+    # cpu_seconds is ~3% of the CPU: ~2 of a run's ~75 signals, none in ~1 run of 10
+    # (CONFIG_HZ=250 timers): right where sampled, not required to be.
+    check(all(got[fn] == (BURN_C, want[fn]) for fn in want
+              if fn not in OPTIONAL_FNS or got[fn] is not None),
           "%s: pprof Function filename/start_line of burn.c's functions" % what,
           "got %r want %r" % (got, want))
     inl = [l for l in locs if [n for n, _ in l] == ["burn_step", "burn_spin"]]
@@ -153,7 +159,8 @@ def check_native_sources(exe, lib, burn, tmp, stem, what):
           % what)
     doc = json.load(open(stem + ".speedscope.json"))
     frames = {f["name"]: (f.get("file"), f.get("line")) for f in doc["shared"]["frames"]}
-    check(all(frames.get(fn) == (BURN_C, want[fn]) for fn in want),
+    check(all(frames.get(fn) == (BURN_C, want[fn]) for fn in want
+              if fn not in OPTIONAL_FNS or frames.get(fn) is not None),
           "%s: speedscope frames carry file and line" % what,
           str({fn: frames.get(fn) for fn in want}))
     folded = open(stem + ".folded").read()
