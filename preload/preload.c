@@ -162,9 +162,15 @@ static void finish(bool skip_if_empty, bool final);
  * build or a shell under the profiler does not litter empty profiles. Nor for a process the
  * program started with fewer than FLAMEPROF_MIN_SAMPLES (a shell's helpers), unless
  * `flameprof record` gathers the tree: there, every sample counts. Async-signal-safe. */
+/* An image about to exec another (a wrapper script, a pyenv shim, a launcher): the process
+ * goes on in the new image, which writes its own profile; a short-lived outgoing image is
+ * held to the descendants' minimum instead of taking the output name with a few samples. */
+static bool g_execing;
+
 static bool too_small(uint64_t signals)
 {
-    return signals == 0 || (g_descendant && !g_cfg.tree[0] && signals < g_cfg.min_samples);
+    return signals == 0 ||
+           ((g_descendant || g_execing) && !g_cfg.tree[0] && signals < g_cfg.min_samples);
 }
 
 static sandbox_state g_sandbox_at_start; /* to tell a sandbox sealed since */
@@ -507,7 +513,9 @@ static bool before_exec(void)
     if (!owner_is_self())
         return false; /* a raw-cloned child: the new image starts its own profile */
     bool was_active = atomic_load(&g_active);
+    g_execing = true;
     finish(true, false);
+    g_execing = false;
     return was_active;
 }
 

@@ -60,6 +60,7 @@ TESTS = {
     '_Exit': lambda c, k: test_exit_call(c, k, '_Exit'),
     'closed-stderr': test_closed_stderr,
     'exec-fail': test_exec_fail,
+    'exec-shim': test_exec_shim,
     'fork': test_fork,
     'fork-storm': test_fork_storm,
     'fork-storm-wall': lambda c, k: test_fork_storm(c, k, {'FLAMEPROF_MODE': 'wall'}),

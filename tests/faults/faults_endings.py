@@ -320,6 +320,24 @@ def test_exec(ctx, ck, how):
     check_no_raw(ck, ctx.tmp)
 
 
+def test_exec_shim(ctx, ck):
+    """A wrapper that works a little and then execs the program (a pyenv shim, a launcher
+    script): the program's profile takes the name asked for (FLAMEPROF_OUT without %p), and
+    the wrapper's few samples (under FLAMEPROF_MIN_SAMPLES) write nothing of their own."""
+    script = ('i=0; while [ $i -lt 20000 ]; do i=$((i+1)); done; exec "$0" _exit')
+    argv = ['sh', '-c', script, ctx.prog('fw_end')]
+    base = run(argv)
+    ck.check(base.returncode == 5, 'the shim execs fw_end, which exits 5', f'{base.returncode}')
+    r = run(argv, ctx.lib, ctx.out('p'))
+    check_ended_like(ck, r, base, 'exec from a shim')
+    check_summary(ck, r, 1)
+    files = sorted(f for f in os.listdir(ctx.tmp) if f.startswith('p'))
+    ck.check(files == ['p.folded', 'p.svg'], 'one profile, under the name asked for', f'{files}')
+    prof = load(ck, os.path.join(ctx.tmp, 'p.folded'), 'exec from a shim')
+    if prof:
+        check_present(ck, prof, 'exit_burn', 'the exec\'d program')
+
+
 def test_exec_fail(ctx, ck):
     """A failed exec is not an ending: the work after it belongs in a profile too."""
     argv = [ctx.prog('fw_end'), 'exec-fail']
