@@ -17,6 +17,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 enum { DW_REG_RBX = 3, DW_REG_RBP = 6, DW_REG_RSP = 7, DW_REG_RA = 16 };
 
@@ -165,7 +166,25 @@ static bool add_fde_rows(Dwarf_CFI *cfi, row_vec *rv, uint64_t pc, uint64_t limi
     return true;
 }
 
-enum { PAGE_SHIFT = 12 };
+enum { PAGE_SHIFT = 12, HUGE_PAGE = 2 << 20 };
+
+/* A big module's table (node's: 2.4 MB) in 2 MB pages where the kernel has them: the
+ * handler's lookups land anywhere in it, and with 4 KB pages each was a TLB miss on top of
+ * its cache misses (node running tsc: a lookup's median over six runs 350 -> 327 ns, and
+ * steadier; -Dhandler_phases=true). Only whole 2 MB pieces are advised, so the tail adds no memory. One block that
+ * free() releases, as before. */
+static cfi_table *alloc_table(size_t size)
+{
+    void *p = NULL;
+    if (size < HUGE_PAGE)
+        return malloc(size);
+    if (posix_memalign(&p, HUGE_PAGE, size) != 0)
+        return NULL;
+#ifdef MADV_HUGEPAGE
+    madvise(p, size & ~(size_t)(HUGE_PAGE - 1), MADV_HUGEPAGE); /* a hint: refused is fine */
+#endif
+    return p;
+}
 
 /* One block: header, rules, pcs, page index, rule indexes (the 2-byte array last, so every
  * array is aligned to its element). */
@@ -177,7 +196,7 @@ cfi_table *cfi_alloc(uint64_t base, size_t len, size_t nrules, uint32_t last_pc)
         return NULL;
     size_t size = sizeof(cfi_table) + nrules * sizeof(cfi_row) + len * sizeof(uint32_t)
                   + pages * sizeof(uint32_t) + len * sizeof(uint16_t);
-    cfi_table *t = malloc(size);
+    cfi_table *t = alloc_table(size);
     if (!t)
         return NULL;
     t->base = base;
