@@ -171,8 +171,8 @@ enum { PAGE_SHIFT = 12, HUGE_PAGE = 2 << 20 };
 /* A big module's table (node's: 2.4 MB) in 2 MB pages where the kernel has them: the
  * handler's lookups land anywhere in it, and with 4 KB pages each was a TLB miss on top of
  * its cache misses (node running tsc: a lookup's median over six runs 350 -> 327 ns, and
- * steadier; -Dhandler_phases=true). Only whole 2 MB pieces are advised, so the tail adds no memory. One block that
- * free() releases, as before. */
+ * steadier; -Dhandler_phases=true). Only whole 2 MB pieces are advised, so the tail adds
+ * no memory. One block that free() releases, as before. */
 static cfi_table *alloc_table(size_t size)
 {
     void *p = NULL;
