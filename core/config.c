@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <strings.h>
 #include <string.h>
+#include <unistd.h>
 
 /* A whole decimal number in lo..hi of unit, nothing around it; *out untouched if not. */
 static bool parse_whole(const char *text, long long lo, long long hi, const char *unit,
@@ -251,9 +252,23 @@ bool config_parse_source(const char *text, config_source *out, char *why, size_t
     return false;
 }
 
+void config_anchor_path(const config *cfg, char *path, size_t cap)
+{
+    char now[PATH_MAX], rel[PATH_MAX];
+    if (path[0] == '/' || path[0] == 0 || cfg->start_dir[0] != '/' ||
+        (getcwd(now, sizeof now) && strcmp(now, cfg->start_dir) == 0))
+        return;
+    snprintf(rel, sizeof rel, "%s", path);
+    int n = snprintf(path, cap, "%s/%s", cfg->start_dir, rel);
+    if (n < 0 || (size_t)n >= cap)
+        snprintf(path, cap, "%s", rel); /* too long: where we are now, as before */
+}
+
 void config_load(config *c)
 {
     char why[160], used[64], *end;
+    if (!getcwd(c->start_dir, sizeof c->start_dir))
+        c->start_dir[0] = 0;
     const char *v = getenv("FLAMEPROF_FREQ");
     if (!config_parse_freq(v, &c->freq, why, sizeof why)) {
         snprintf(used, sizeof used, "%u Hz", c->freq);

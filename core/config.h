@@ -57,6 +57,9 @@ typedef struct config {
     unsigned long long timeline_max; /* FLAMEPROF_TIMELINE_MAX: bytes, 0: the default */
     bool empty_handler;       /* FLAMEPROF_BENCH=empty-handler: timers fire, handler does
                                  nothing (the benchmark's floor); nothing is written */
+    char start_dir[PATH_MAX]; /* the working directory when the configuration was read
+                                 (empty if unknown): relative outputs are written there
+                                 even after the program changed directory */
     char tree[PATH_MAX - 128]; /* FLAMEPROF_TREE: the directory `flameprof record` gives
                                   every process of its tree; empty when not recording a
                                   tree. Each process writes NAME.PID.folded and NAME.PID.info
@@ -99,6 +102,12 @@ bool config_parse_formats(const char *text, unsigned *out, char *why, size_t cap
 
 /* The names of the formats in formats, comma-separated ("folded,svg"), into dst. */
 void config_format_names(unsigned formats, char *dst, size_t cap);
+
+/* A relative path (an expanded FLAMEPROF_OUT) made absolute under cfg->start_dir when the
+ * process has changed directory since (a wrapper script that cd's, a daemon's chdir("/")):
+ * the profile goes where the user started the program, and a spill is removed from where
+ * it was made. Unchanged otherwise (the summary shows the names as given). */
+void config_anchor_path(const config *cfg, char *path, size_t cap);
 
 /* Expand %p (pid), %c (name) and %% in prefix into dst. Returns false if it does not
  * fit. */

@@ -145,6 +145,19 @@ void rawfile_set_start(uint64_t unix_ns)
     g_start_written = false;
 }
 
+/* The spill's path made absolute: it is removed, compacted and renamed at exit, after
+ * the program may have changed directory (a pyenv shim's bash: `cd` in a subshell left
+ * flameprof.bash.PID.raw behind, five a run, unlinked by the relative name elsewhere). */
+static void anchor_path(void)
+{
+    char dir[PATH_MAX], abs[2 * PATH_MAX];
+    if (g_path[0] == '/' || !getcwd(dir, sizeof dir))
+        return;
+    int n = snprintf(abs, sizeof abs, "%s/%s", dir, g_path);
+    if (n > 0 && (size_t)n < sizeof g_path)
+        memcpy(g_path, abs, (size_t)n + 1);
+}
+
 int rawfile_open(const char *stem, unsigned freq)
 {
     if (!g_buf && !(g_buf = malloc(BUF_SIZE)))
@@ -152,6 +165,7 @@ int rawfile_open(const char *stem, unsigned freq)
     g_fd = outfile_create(stem, ".raw", g_path, sizeof g_path);
     if (g_fd < 0)
         return -1;
+    anchor_path();
     struct stat st;
     if (fstat(g_fd, &st) != 0) {
         close(g_fd);

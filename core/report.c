@@ -633,6 +633,7 @@ void report_stem(const config *cfg, long pid, const char *name, char *stem, size
     }
     if (!config_expand_out(cfg->out, (pid_t)pid, name, stem, cap))
         config_expand_out(CONFIG_DEFAULT_OUT, (pid_t)pid, name, stem, cap);
+    config_anchor_path(cfg, stem, cap);
 }
 
 void report_tree_note(const config *cfg, long pid, const char *name, const char *display,

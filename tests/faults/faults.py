@@ -61,6 +61,7 @@ TESTS = {
     'closed-stderr': test_closed_stderr,
     'exec-fail': test_exec_fail,
     'exec-shim': test_exec_shim,
+    'chdir': test_chdir,
     'fork': test_fork,
     'fork-storm': test_fork_storm,
     'fork-storm-wall': lambda c, k: test_fork_storm(c, k, {'FLAMEPROF_MODE': 'wall'}),

@@ -338,6 +338,25 @@ def test_exec_shim(ctx, ck):
         check_present(ck, prof, 'exit_burn', 'the exec\'d program')
 
 
+def test_chdir(ctx, ck):
+    """Outputs named relative to where the program started, whatever directory it ends in:
+    a shell whose subshell cd's and exits (pyenv's scripts: each left its spill,
+    flameprof.bash.PID.raw, behind in the starting directory), then cd's itself and burns.
+    FLAMEPROF_OUT relative, as the default is."""
+    os.makedirs(os.path.join(ctx.tmp, 'a'), exist_ok=True)
+    os.makedirs(os.path.join(ctx.tmp, 'b'), exist_ok=True)
+    script = ('(cd a; i=0; while [ $i -lt 100 ]; do i=$((i+1)); done); cd b; '
+              'i=0; while [ $i -lt 300000 ]; do i=$((i+1)); done; echo done')
+    r = run(['sh', '-c', script], ctx.lib, {'FLAMEPROF_OUT': 'p'}, cwd=ctx.tmp)
+    ck.check(r.returncode == 0 and 'done' in r.stdout, 'the script runs to its end',
+             f'{r.returncode}')
+    check_summary(ck, r, 1)
+    left = {d: sorted(os.listdir(os.path.join(ctx.tmp, d))) for d in ('.', 'a', 'b')}
+    ck.check(left['.'] == ['a', 'b', 'p.folded', 'p.svg'], 'the profile is where the '
+             'program started, and nothing else (no spill of the subshell)', f'{left["."]}')
+    ck.check(left['a'] == [] and left['b'] == [], 'nothing where it went', f'{left}')
+
+
 def test_exec_fail(ctx, ck):
     """A failed exec is not an ending: the work after it belongs in a profile too."""
     argv = [ctx.prog('fw_end'), 'exec-fail']
