@@ -168,23 +168,20 @@ static bool add_fde_rows(Dwarf_CFI *cfi, row_vec *rv, uint64_t pc, uint64_t limi
 
 enum { PAGE_SHIFT = 12, HUGE_PAGE = 2 << 20 };
 
-/* A big module's table (node's: 2.4 MB, libjvm's 1.3 MB) in 2 MB pages where the kernel
- * has them: the handler's lookups land anywhere in it, and with 4 KB pages each was a TLB
- * miss on top of its cache misses (node running tsc: a lookup's median over six runs 350 ->
- * 327 ns, and steadier; -Dhandler_phases=true). Whole 2 MB pieces are advised, and a table
- * of 1-2 MB gets one 2 MB page (up to 1 MB more memory, in a JVM of hundreds); the tail of a
- * bigger one stays in small pages (node's RSS is held to +16 MB: issue 13). One block that
- * free() releases, as before (its mapping covers the whole 2 MB page). */
+/* A big module's table (node's: 2.4 MB) in 2 MB pages where the kernel has them: the
+ * handler's lookups land anywhere in it, and with 4 KB pages each was a TLB miss on top of
+ * its cache misses (node running tsc: a lookup's median over six runs 350 -> 327 ns, and
+ * steadier; -Dhandler_phases=true). Only whole 2 MB pieces are advised, so the tail adds
+ * no memory. One block that free() releases, as before. */
 static cfi_table *alloc_table(size_t size)
 {
     void *p = NULL;
-    if (size < HUGE_PAGE / 2)
+    if (size < HUGE_PAGE)
         return malloc(size);
-    size_t huge = size < HUGE_PAGE ? HUGE_PAGE : size & ~(size_t)(HUGE_PAGE - 1);
-    if (posix_memalign(&p, HUGE_PAGE, huge > size ? huge : size) != 0)
+    if (posix_memalign(&p, HUGE_PAGE, size) != 0)
         return NULL;
 #ifdef MADV_HUGEPAGE
-    madvise(p, huge, MADV_HUGEPAGE); /* a hint: refused is fine */
+    madvise(p, size & ~(size_t)(HUGE_PAGE - 1), MADV_HUGEPAGE); /* a hint: refused is fine */
 #endif
     return p;
 }
