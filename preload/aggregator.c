@@ -41,6 +41,7 @@ static timeline g_tl;            /* this second's slots, until the next spill */
 static uint64_t g_window_ns;     /* FLAMEPROF_INTERVAL, 0: none */
 static uint64_t g_window_start;  /* monotonic ns */
 static void (*g_on_window)(uint64_t from_s);
+static void (*g_on_tick)(void);
 
 static uint64_t monotonic_ns(void)
 {
@@ -163,6 +164,11 @@ void aggregator_window_done(void)
     }
 }
 
+void aggregator_set_tick(void (*on_tick)(void))
+{
+    g_on_tick = on_tick;
+}
+
 void aggregator_set_window(unsigned seconds, void (*on_window)(uint64_t from_s))
 {
     g_window_ns = (uint64_t)seconds * 1000000000u;
@@ -231,6 +237,8 @@ static void *run(void *arg)
         if (g_table->by_thread)
             python_thread_names(now_ns);
         rbnames_poll();
+        if (g_on_tick)
+            g_on_tick();
         drain();
         if (n % SPILL_TICKS == 0)
             spill_now();

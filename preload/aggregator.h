@@ -59,6 +59,10 @@ void aggregator_set_window(unsigned seconds, void (*on_window)(uint64_t from_s))
 void aggregator_window_done(void);
 uint64_t aggregator_window_from_s(void);
 
+/* on_tick runs on the aggregator thread at every tick, before the ring is drained (the
+ * sampler's off-handler work: sampler_prepare_memo). Set before aggregator_start. */
+void aggregator_set_tick(void (*on_tick)(void));
+
 /* Samples lost because the table could not grow. */
 uint64_t aggregator_lost(void);
 

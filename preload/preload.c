@@ -337,6 +337,7 @@ __attribute__((constructor)) static void flameprof_init(void)
     atomic_store(&g_ready, true);
     if (g_cfg.interval && !g_cfg.empty_handler)
         aggregator_set_window(g_cfg.interval, write_window);
+    aggregator_set_tick(sampler_prepare_memo);
     if (dormant) {
         /* No timer, no thread: ready only for the children it forks. */
         endings_init((sigaction_fn)real_symbol("sigaction"), g_cfg.stop_wait);

@@ -38,7 +38,11 @@
 static const char sampler_magic[] = "flameprof";
 
 static ring *g_ring;
-static cfi_memo *g_memo; /* CFI rows the walks looked up (cfi_memo.h); NULL: none */
+/* CFI rows the walks looked up (cfi_memo.h): mapped at start, given to the handlers
+ * (g_memo) only once faulted in, after the first sample (sampler_prepare_memo): a process
+ * that never gets a sample never pays for it. NULL: none (the walk searches the tables). */
+static cfi_memo *g_memo_mapped;
+static _Atomic(cfi_memo *) g_memo;
 static lastwalk_pool *g_lastwalk; /* threads' previous walks (lastwalk.h); NULL: none */
 enum { LASTWALK_POOL = 1024 }; /* threads at once with a record; more walk in full */
 static long g_period_ns;
@@ -223,7 +227,8 @@ static void take_sample(const siginfo_t *si, const ucontext_t *uc)
         tls_last_tried = true;
     }
     unwind_ctx ctx = { modules_current(), jit_trampolines(), hotspot_interpreter(),
-                       golang_current(), g_memo, tls_last };
+                       golang_current(),
+                       atomic_load_explicit(&g_memo, memory_order_acquire), tls_last };
     PHASE_ADD(PHASE_ENTRY, ph0);
     PHASE_NOW(ph1);
     /* Interpreted frames first, then the native walk above them, then the two merged
@@ -658,8 +663,8 @@ int sampler_init(unsigned freq, ring *r, bool empty)
     if (pthread_key_create(&thread_key, on_thread_exit) != 0)
         return -1;
     load_start_maps();
-    if (!g_memo)
-        g_memo = cfi_memo_new(); /* NULL is fine: the walk searches the tables */
+    if (!g_memo_mapped)
+        g_memo_mapped = cfi_memo_new();
     if (!g_lastwalk)
         g_lastwalk = lastwalk_pool_new(LASTWALK_POOL); /* NULL: every walk is whole */
     golang_detect(); /* before any timer: the handler reads its layout unlocked */
@@ -732,6 +737,8 @@ void sampler_after_fork_child(void)
         atomic_store(counters[i], 0);
     handler_cost_reset();
     ring_reset(g_ring);
+    atomic_store(&g_memo, NULL); /* the parent's pages, shared until written: the child's
+                                    aggregator makes them its own before handlers write */
     tls_tid = (uint32_t)syscall(SYS_gettid); /* the child's thread has a new id */
 }
 
@@ -745,6 +752,15 @@ void sampler_after_fork_arm(void)
         arm_timer((pid_t)tls_tid, CLOCK_THREAD_CPUTIME_ID);
 }
 
+void sampler_prepare_memo(void)
+{
+    if (!g_memo_mapped || atomic_load_explicit(&g_memo, memory_order_relaxed) != NULL ||
+        atomic_load_explicit(&st_signals, memory_order_relaxed) == 0)
+        return;
+    cfi_memo_populate(g_memo_mapped);
+    atomic_store_explicit(&g_memo, g_memo_mapped, memory_order_release);
+}
+
 bool sampler_idle(void)
 {
     return atomic_load(&g_inflight) == 0;
@@ -756,8 +772,9 @@ bool sampler_release_for_exit(void)
      * counting itself in flight, and returns without a walk. */
     if (atomic_load(&g_sampling) || atomic_load(&g_inflight) != 0)
         return false;
-    cfi_memo *m = g_memo;
-    g_memo = NULL;
+    cfi_memo *m = g_memo_mapped;
+    g_memo_mapped = NULL;
+    atomic_store(&g_memo, NULL);
     cfi_memo_free(m);
     return true;
 }

@@ -45,6 +45,21 @@ cfi_memo *cfi_memo_new(void)
     return (cfi_memo *)start;
 }
 
+void cfi_memo_populate(cfi_memo *m)
+{
+    if (!m)
+        return;
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23 /* Linux 5.14 */
+#endif
+    if (madvise(m, sizeof *m, MADV_POPULATE_WRITE) == 0)
+        return;
+    /* An older kernel: a write access to each page that changes nothing (an atomic add of
+     * 0 to the sequence number of its first entry, safe against concurrent writers). */
+    for (size_t i = 0; i < MEMO_ENTRIES; i += 4096 / sizeof(memo_entry))
+        atomic_fetch_add_explicit(&m->e[i].seq, 0, memory_order_relaxed);
+}
+
 void cfi_memo_free(cfi_memo *m)
 {
     if (m)
