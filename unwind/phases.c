@@ -4,6 +4,7 @@
 #ifdef FLAMEPROF_HANDLER_PHASES
 #include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -12,6 +13,16 @@ enum { BUCKET_TICKS = 32, BUCKETS = 4096 }; /* ~12 ns buckets up to ~50 us at 2.
 static _Atomic uint64_t hist[PHASE_COUNT][BUCKETS];
 static _Atomic uint64_t sums[PHASE_COUNT], counters[PHASE_COUNTERS];
 static uint64_t tsc0, ns0;
+
+/* Each sample's phases and counters, for the slowest samples' breakdown at exit. */
+enum { LOG_SAMPLES = 16384 };
+typedef struct sample_log {
+    uint32_t ticks[PHASE_COUNT];
+    uint16_t count[PHASE_COUNTERS];
+} sample_log;
+static sample_log sample_logs[LOG_SAMPLES];
+static _Atomic uint64_t logged;
+static __thread __attribute__((tls_model("initial-exec"))) sample_log cur;
 
 static uint64_t mono_ns(void)
 {
@@ -26,11 +37,51 @@ void phases_add(enum phase_id p, uint64_t ticks)
     atomic_fetch_add_explicit(&hist[p][b < BUCKETS ? b : BUCKETS - 1], 1,
                               memory_order_relaxed);
     atomic_fetch_add_explicit(&sums[p], ticks, memory_order_relaxed);
+    cur.ticks[p] += (uint32_t)ticks;
+    if (p == PHASE_TOTAL) { /* the sample's last phase */
+        uint64_t i = atomic_fetch_add_explicit(&logged, 1, memory_order_relaxed);
+        if (i < LOG_SAMPLES)
+            sample_logs[i] = cur;
+        cur = (sample_log){ 0 };
+    }
 }
 
 void phases_count(enum phase_counter c, uint64_t n)
 {
     atomic_fetch_add_explicit(&counters[c], n, memory_order_relaxed);
+    cur.count[c] += (uint16_t)n;
+}
+
+static int by_total(const void *a, const void *b)
+{
+    uint32_t x = ((const sample_log *)a)->ticks[PHASE_TOTAL];
+    uint32_t y = ((const sample_log *)b)->ticks[PHASE_TOTAL];
+    return x < y ? -1 : x > y;
+}
+
+/* The mean phases and counters of the samples from rank lo to hi (sorted by total). */
+static void print_band(const char *what, size_t lo, size_t hi, double ns_per_tick)
+{
+    static const char *short_names[] = { "entry", "py", "walk", "miss", "lookup", "splice",
+                                          "publish", "total" };
+    static const char *cshort[] = { "frames", "hits", "misses", "nomod", "fpsteps",
+                                    "pyframes", "pyslow", "reused" };
+    if (hi <= lo)
+        return;
+    fprintf(stderr, "flameprof-phases: pid %d %s (%zu samples):", (int)getpid(), what, hi - lo);
+    for (int p = 0; p < PHASE_COUNT; p++) {
+        double t = 0;
+        for (size_t i = lo; i < hi; i++)
+            t += sample_logs[i].ticks[p];
+        fprintf(stderr, " %s=%.0f", short_names[p], t * ns_per_tick / (double)(hi - lo));
+    }
+    for (int c = 0; c < PHASE_COUNTERS; c++) {
+        double t = 0;
+        for (size_t i = lo; i < hi; i++)
+            t += sample_logs[i].count[c];
+        fprintf(stderr, " %s=%.1f", cshort[c], t / (double)(hi - lo));
+    }
+    fprintf(stderr, "\n");
 }
 
 __attribute__((constructor)) static void phases_start(void)
@@ -72,5 +123,9 @@ __attribute__((destructor)) static void phases_report(void)
     for (int c = 0; c < PHASE_COUNTERS; c++)
         fprintf(stderr, " %s=%.2f", cnames[c], (double)counters[c] / (double)n);
     fprintf(stderr, "\n");
+    size_t m = logged < LOG_SAMPLES ? (size_t)logged : LOG_SAMPLES;
+    qsort(sample_logs, m, sizeof *sample_logs, by_total);
+    print_band("middle 10%", m * 45 / 100, m * 55 / 100, ns_per_tick);
+    print_band("slowest 1%", m - (m + 99) / 100, m, ns_per_tick);
 }
 #endif
