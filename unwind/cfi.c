@@ -166,7 +166,8 @@ static bool add_fde_rows(Dwarf_CFI *cfi, row_vec *rv, uint64_t pc, uint64_t limi
     return true;
 }
 
-enum { PAGE_SHIFT = 12, HUGE_PAGE = 2 << 20 };
+/* The index's granule: 512 bytes of code (CFI_INDEX_SHIFT, cfi.h). */
+enum { PAGE_SHIFT = CFI_INDEX_SHIFT, HUGE_PAGE = 2 << 20 };
 
 /* A big module's table (node's: 2.4 MB) in 2 MB pages where the kernel has them: the
  * handler's lookups land anywhere in it, and with 4 KB pages each was a TLB miss on top of
@@ -377,6 +378,20 @@ cfi_table *cfi_build(Elf *elf)
     return cfi_build_using(elf, true, NULL);
 }
 
+/* Prefetch the lines of rows [lo, hi): their pcs and rule indexes, at most 8 lines of
+ * each (a granule's rows fit in one or two). */
+static inline void prefetch_rows(const cfi_table *t, size_t lo, size_t hi)
+{
+    const char *pc = (const char *)&t->pc[lo], *pc_end = (const char *)&t->pc[hi - 1];
+    const char *ru = (const char *)&t->rule[lo], *ru_end = (const char *)&t->rule[hi - 1];
+    for (int i = 0; i < 8 && pc <= pc_end; i++, pc += 64)
+        __builtin_prefetch(pc);
+    __builtin_prefetch(pc_end);
+    for (int i = 0; i < 8 && ru <= ru_end; i++, ru += 64)
+        __builtin_prefetch(ru);
+    __builtin_prefetch(ru_end);
+}
+
 bool cfi_lookup(const cfi_table *t, uint64_t addr, cfi_row *out)
 {
     if (!t || addr < t->base || addr - t->base >= UINT32_MAX)
@@ -388,8 +403,11 @@ bool cfi_lookup(const cfi_table *t, uint64_t addr, cfi_row *out)
             return false;
         found = t->len - 1;
     } else {
-        /* The answer lies between the rows in force at this page's start and the next's. */
+        /* The answer lies between the rows in force at this page's start and the next's.
+         * Their pcs and rule indexes are loaded at once (a few lines each), not one cold
+         * line after another as the search reaches them. */
         size_t lo = t->page_first[page], hi = (size_t)t->page_first[page + 1] + 1;
+        prefetch_rows(t, lo, hi);
         if (t->pc[lo] > pc)
             return false; /* only possible before the first row */
         while (lo < hi) {

@@ -45,9 +45,9 @@ typedef struct cfi_row {
 } cfi_row;
 
 /* Rows sorted by pc, plus a page index: page_first[p] is the row in force at the start of
- * 4 KB page p (relative to base), so a lookup binary-searches only the few rows of one page.
- * A full binary search over a big module's rows (node: ~4*10^5) touched ~20 cold cache
- * lines a frame; with the index it is two or three.
+ * granule p (1 << CFI_INDEX_SHIFT bytes of code, relative to base), so a lookup searches
+ * only the few rows of one granule. A full binary search over a big module's rows (node:
+ * ~4*10^5) touched ~20 cold cache lines a frame; with the index it is two or three.
  *
  * Stored compactly: a module has few distinct rules (node's 4*10^5 rows use ~100), so each
  * row is its start pc (4 bytes) and the index of its rule in the table's rule list (2
@@ -55,6 +55,7 @@ typedef struct cfi_row {
  * 6.5). Rows past CFI_MAX_RULES distinct rules (never seen: a hostile file) get the rule
  * CFI_UNSUPPORTED, the frame-pointer fallback. */
 #define CFI_MAX_RULES 65535
+#define CFI_INDEX_SHIFT 9
 
 typedef struct cfi_table {
     uint64_t base;   /* file address that row pcs are relative to */
