@@ -39,10 +39,13 @@ static const char sampler_magic[] = "flameprof";
 
 static ring *g_ring;
 /* CFI rows the walks looked up (cfi_memo.h): mapped at start, given to the handlers
- * (g_memo) only once faulted in, after the first sample (sampler_prepare_memo): a process
- * that never gets a sample never pays for it. NULL: none (the walk searches the tables). */
+ * (g_memo) only once faulted in, by the aggregator after MEMO_AFTER_SAMPLES samples
+ * (sampler_prepare_memo). Its 2 MB cost ~0.2 ms of kernel time to clear (or, in a fork
+ * child, to copy) and save ~2 us a sample: a short process (a shell's subshell, a compiler
+ * pass) is better off searching the tables. NULL: none (the walk searches the tables). */
 static cfi_memo *g_memo_mapped;
 static _Atomic(cfi_memo *) g_memo;
+enum { MEMO_AFTER_SAMPLES = 64 };
 static lastwalk_pool *g_lastwalk; /* threads' previous walks (lastwalk.h); NULL: none */
 enum { LASTWALK_POOL = 1024 }; /* threads at once with a record; more walk in full */
 static long g_period_ns;
@@ -755,7 +758,7 @@ void sampler_after_fork_arm(void)
 void sampler_prepare_memo(void)
 {
     if (!g_memo_mapped || atomic_load_explicit(&g_memo, memory_order_relaxed) != NULL ||
-        atomic_load_explicit(&st_signals, memory_order_relaxed) == 0)
+        atomic_load_explicit(&st_signals, memory_order_relaxed) < MEMO_AFTER_SAMPLES)
         return;
     cfi_memo_populate(g_memo_mapped);
     atomic_store_explicit(&g_memo, g_memo_mapped, memory_order_release);

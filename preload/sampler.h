@@ -68,9 +68,10 @@ size_t sampler_park_python(uint64_t lo, uint64_t hi, uint64_t text_lo, uint64_t 
 
 void sampler_get_stats(sampler_stats *out);
 
-/* The aggregator thread, each tick: once the process has had a sample, fault the CFI memo
- * in and give it to the handlers (cfi_memo_populate: ~0.2 ms of kernel time that would
- * otherwise land in one sample). Not async-signal-safe; cheap when already done. */
+/* The aggregator thread, each tick: once the process has had enough samples for the CFI
+ * memo to pay for itself, fault it in and give it to the handlers (cfi_memo_populate:
+ * ~0.2 ms of kernel time that would otherwise land in one sample). Not async-signal-safe;
+ * cheap when already done. */
 void sampler_prepare_memo(void);
 
 /* No handler is running right now: one that loaded a pointer before the caller replaced
