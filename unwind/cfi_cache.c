@@ -24,16 +24,16 @@ typedef struct cfi_cache_header {
     uint64_t base, len, nrules;
 } cfi_cache_header;
 
-static bool cfi_cache_header_of(int fd, const void *id, size_t idlen, cfi_cache_header *h)
+static bool cfi_cache_header_of(const struct stat *st, const void *id, size_t idlen,
+                                cfi_cache_header *h)
 {
-    struct stat st;
-    if (idlen == 0 || idlen > sizeof h->id || fstat(fd, &st) != 0)
+    if (idlen == 0 || idlen > sizeof h->id)
         return false;
     memset(h, 0, sizeof *h);
     memcpy(h->magic, cfi_cache_magic, sizeof h->magic);
     h->idlen = (uint32_t)idlen;
     memcpy(h->id, id, idlen);
-    h->module = util_file_ident_of(&st);
+    h->module = util_file_ident_of(st);
     return true;
 }
 
@@ -61,9 +61,15 @@ static bool cfi_cache_read(int fd, const void *to, size_t n, off_t *at)
 /* The arrays go straight from the file into the table (one copy). */
 cfi_table *cfi_cache_load(int fd, const void *id, size_t idlen)
 {
+    struct stat st;
+    return fstat(fd, &st) == 0 ? cfi_cache_load_stat(&st, id, idlen) : NULL;
+}
+
+cfi_table *cfi_cache_load_stat(const struct stat *module, const void *id, size_t idlen)
+{
     cfi_cache_header want, got;
     char *path = NULL;
-    if (!cfi_cache_header_of(fd, id, idlen, &want)
+    if (!cfi_cache_header_of(module, id, idlen, &want)
         || (path = util_cache_path(id, idlen, ".cfi")) == NULL)
         return NULL;
     size_t size;
@@ -102,7 +108,8 @@ void cfi_cache_store(int fd, const void *id, size_t idlen, const cfi_table *t)
 {
     cfi_cache_header h;
     char *path = NULL, *tmp;
-    if (t == NULL || !cfi_cache_header_of(fd, id, idlen, &h)
+    struct stat st;
+    if (t == NULL || fstat(fd, &st) != 0 || !cfi_cache_header_of(&st, id, idlen, &h)
         || (path = util_cache_path(id, idlen, ".cfi")) == NULL)
         return;
     h.base = t->base;

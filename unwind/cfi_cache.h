@@ -17,9 +17,14 @@
 #include "cfi.h"
 
 #include <stddef.h>
+#include <sys/stat.h>
 
 /* The table cached for the open module file fd with build-id id, or NULL. */
 cfi_table *cfi_cache_load(int fd, const void *id, size_t idlen);
+
+/* The same for the module file whose stat() is *module: for a loaded module whose
+ * build-id was read from memory, so the file need not be opened at all on a hit. */
+cfi_table *cfi_cache_load_stat(const struct stat *module, const void *id, size_t idlen);
 
 /* Saves t for the module file fd with build-id id (best effort, silent). */
 void cfi_cache_store(int fd, const void *id, size_t idlen, const cfi_table *t);

@@ -31,6 +31,8 @@ typedef struct seen_module {
     uint64_t start, end, bias;
     const void *image; /* the vDSO */
     size_t image_size;
+    unsigned char build_id[MODULE_BUILD_ID_MAX]; /* read from the loaded image's notes */
+    size_t build_id_len;                         /* 0: none found there */
 } seen_module;
 
 typedef struct scan {
@@ -52,6 +54,46 @@ static char *module_path(const char *name)
     if (name[0] != '/' && realpath(name, buf))
         return strdup(buf);
     return strdup(name);
+}
+
+/* Is [vaddr, vaddr + len) inside the file-backed part of one of the image's PT_LOADs? */
+static bool in_loaded(const struct dl_phdr_info *info, uint64_t vaddr, uint64_t len)
+{
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type == PT_LOAD && vaddr >= ph->p_vaddr && len <= ph->p_filesz &&
+            vaddr - ph->p_vaddr <= ph->p_filesz - len)
+            return true;
+    }
+    return false;
+}
+
+/* The GNU build-id of a loaded image, from its PT_NOTE segments as mapped (the loader
+ * mapped them: no file to open); 0 if none is found there. Bounded by the segment. */
+static size_t image_build_id(const struct dl_phdr_info *info, unsigned char *out, size_t cap)
+{
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type != PT_NOTE || !in_loaded(info, ph->p_vaddr, ph->p_filesz))
+            continue;
+        const unsigned char *p = (const unsigned char *)(info->dlpi_addr + ph->p_vaddr);
+        uint64_t align = ph->p_align == 8 ? 8 : 4, off = 0, n = ph->p_filesz;
+        while (n - off >= sizeof(ElfW(Nhdr))) {
+            ElfW(Nhdr) nh;
+            memcpy(&nh, p + off, sizeof nh);
+            uint64_t name_at = off + sizeof nh;
+            uint64_t desc_at = (name_at + nh.n_namesz + align - 1) & ~(align - 1);
+            if (nh.n_namesz > n || nh.n_descsz > n || desc_at > n || nh.n_descsz > n - desc_at)
+                break;
+            if (nh.n_type == NT_GNU_BUILD_ID && nh.n_namesz == 4 &&
+                memcmp(p + name_at, "GNU", 4) == 0 && nh.n_descsz > 0 && nh.n_descsz <= cap) {
+                memcpy(out, p + desc_at, nh.n_descsz);
+                return nh.n_descsz;
+            }
+            off = (desc_at + nh.n_descsz + align - 1) & ~(align - 1);
+        }
+    }
+    return 0;
 }
 
 /* Runs under the loader lock: only records what it sees. */
@@ -78,6 +120,7 @@ static int scan_one(struct dl_phdr_info *info, size_t size, void *arg)
     seen_module *m = &sc->v[sc->len++];
     *m = (seen_module){ .start = lo, .end = hi, .bias = info->dlpi_addr };
     m->path = is_vdso ? strdup("[vdso]") : module_path(info->dlpi_name);
+    m->build_id_len = image_build_id(info, m->build_id, sizeof m->build_id);
     if (is_vdso) {
         /* The image runs to its section headers, past the last loaded byte. */
         const ElfW(Ehdr) *eh = (const ElfW(Ehdr) *)sc->vdso;
@@ -105,32 +148,52 @@ static Elf *module_open_elf(const seen_module *s, int *fd)
     return *fd < 0 ? NULL : elf_begin(*fd, ELF_C_READ_MMAP, NULL);
 }
 
-/* The CFI table, built at once, even for big modules (node's binary: most of a second):
- * building them later on the aggregator thread left the first second's samples in code
- * without frame pointers unwound by guesswork, and node's JIT-churn test saw it. And the
- * build-id, read while the file is open. */
-static void module_inspect(const seen_module *s, unwind_module *m)
+/* The table from the module's file (or the vDSO's image), kept in the cache when the file's
+ * build-id is the loaded image's; the build-id from the file where memory had none. */
+static cfi_table *module_build(const seen_module *s, unwind_module *m)
 {
     int fd;
     Elf *elf = module_open_elf(s, &fd);
     const void *id = NULL;
     ssize_t len = elf ? dwelf_elf_gnu_build_id(elf, &id) : -1;
-    if (len > 0 && (size_t)len <= sizeof m->build_id) {
+    bool same = len > 0 && (size_t)len == m->build_id_len &&
+                memcmp(id, m->build_id, m->build_id_len) == 0;
+    if (m->build_id_len == 0 && len > 0 && (size_t)len <= sizeof m->build_id) {
         memcpy(m->build_id, id, (size_t)len);
         m->build_id_len = (size_t)len;
+        same = true;
     }
-    /* A file with a build-id: the table an earlier process built, else built and kept. */
-    cfi_table *t = fd >= 0 && m->build_id_len > 0 ? cfi_cache_load(fd, id, (size_t)len) : NULL;
+    /* A file with that build-id: the table an earlier process built, else built and kept. */
+    cfi_table *t = fd >= 0 && same ? cfi_cache_load(fd, id, (size_t)len) : NULL;
     if (t == NULL && elf != NULL) {
         t = cfi_build(elf);
-        if (fd >= 0 && m->build_id_len > 0)
+        if (fd >= 0 && same)
             cfi_cache_store(fd, id, (size_t)len, t);
     }
-    atomic_init(&m->cfi, t);
     if (elf)
         elf_end(elf);
     if (fd >= 0)
         close(fd);
+    return t;
+}
+
+/* The CFI table, built at once, even for big modules (node's binary: most of a second):
+ * building them later on the aggregator thread left the first second's samples in code
+ * without frame pointers unwound by guesswork, and node's JIT-churn test saw it. With a
+ * build-id read from memory, a table cached by an earlier process is found with one
+ * stat() of the file: opening and mapping it to read its build-id was ~30% of the start-up
+ * work for a small program's dozen modules. */
+static void module_inspect(const seen_module *s, unwind_module *m)
+{
+    memcpy(m->build_id, s->build_id, s->build_id_len);
+    m->build_id_len = s->build_id_len;
+    struct stat st;
+    cfi_table *t = NULL;
+    if (!s->image && m->build_id_len > 0 && stat(s->path, &st) == 0 && S_ISREG(st.st_mode))
+        t = cfi_cache_load_stat(&st, m->build_id, m->build_id_len);
+    if (t == NULL)
+        t = module_build(s, m);
+    atomic_init(&m->cfi, t);
 }
 
 static unwind_module *registry_find(const seen_module *s)
