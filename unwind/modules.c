@@ -68,9 +68,7 @@ static bool in_loaded(const struct dl_phdr_info *info, uint64_t vaddr, uint64_t 
     return false;
 }
 
-/* The GNU build-id of a loaded image, from its PT_NOTE segments as mapped (the loader
- * mapped them: no file to open); 0 if none is found there. Bounded by the segment. */
-static size_t image_build_id(const struct dl_phdr_info *info, unsigned char *out, size_t cap)
+size_t modules_image_build_id(const struct dl_phdr_info *info, unsigned char *out, size_t cap)
 {
     for (int i = 0; i < info->dlpi_phnum; i++) {
         const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
@@ -120,7 +118,7 @@ static int scan_one(struct dl_phdr_info *info, size_t size, void *arg)
     seen_module *m = &sc->v[sc->len++];
     *m = (seen_module){ .start = lo, .end = hi, .bias = info->dlpi_addr };
     m->path = is_vdso ? strdup("[vdso]") : module_path(info->dlpi_name);
-    m->build_id_len = image_build_id(info, m->build_id, sizeof m->build_id);
+    m->build_id_len = modules_image_build_id(info, m->build_id, sizeof m->build_id);
     if (is_vdso) {
         /* The image runs to its section headers, past the last loaded byte. */
         const ElfW(Ehdr) *eh = (const ElfW(Ehdr) *)sc->vdso;

@@ -87,6 +87,12 @@ int modules_restore_build_id(int id, const unsigned char *build_id, size_t len);
  * pointers rather than read freed memory. Not async-signal-safe. */
 void modules_release_cfi(void);
 
+/* The GNU build-id of a loaded object, read from its PT_NOTE segments as the loader mapped
+ * them (what the registry records, so a cached table needs no open of the file): its
+ * length, or 0 if none is there. Reads only memory inside the object's PT_LOADs. */
+struct dl_phdr_info;
+size_t modules_image_build_id(const struct dl_phdr_info *info, unsigned char *out, size_t cap);
+
 /* After fork, in the child: the registry lock may have been held by a thread that does not
  * exist in the child. */
 void modules_after_fork_child(void);

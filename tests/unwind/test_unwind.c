@@ -10,6 +10,8 @@
  * assertion). Every sample is walked again through the CFI memo (cold, then warm): the
  * frames must be the same. */
 #include <dlfcn.h>
+#include <fcntl.h>
+#include <elfutils/libdwelf.h>
 #include <link.h>
 #include <pthread.h>
 #include <signal.h>
@@ -204,6 +206,45 @@ static void check_cfi_lookup(void)
            mismatches, checked);
 }
 
+/* Every loaded object's build-id as read from memory (what the registry keys the CFI
+ * cache by) is the one its file carries (elfutils' reading). */
+typedef struct id_check {
+    size_t files, with_id, wrong;
+} id_check;
+
+static int check_one_build_id(struct dl_phdr_info *info, size_t size, void *arg)
+{
+    (void)size;
+    id_check *c = arg;
+    const char *path = info->dlpi_name && *info->dlpi_name ? info->dlpi_name : "/proc/self/exe";
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    Elf *e = fd >= 0 ? elf_begin(fd, ELF_C_READ_MMAP, NULL) : NULL;
+    const void *want = NULL;
+    ssize_t wlen = e ? dwelf_elf_gnu_build_id(e, &want) : -1;
+    unsigned char got[MODULE_BUILD_ID_MAX];
+    size_t glen = modules_image_build_id(info, got, sizeof got);
+    if (e) {
+        c->files++;
+        c->with_id += wlen > 0;
+        if (wlen > 0 ? (size_t)wlen != glen || memcmp(want, got, glen) != 0 : glen != 0)
+            c->wrong++;
+        elf_end(e);
+    }
+    if (fd >= 0)
+        close(fd);
+    return 0;
+}
+
+static void check_build_ids(void)
+{
+    id_check c = { 0, 0, 0 };
+    elf_version(EV_CURRENT);
+    dl_iterate_phdr(check_one_build_id, &c);
+    CHECKF(c.files >= 3 && c.with_id >= 2 && c.wrong == 0,
+           "build-ids from memory: %zu of %zu files (%zu with one) disagree with elfutils",
+           c.wrong, c.files, c.with_id);
+}
+
 /* Pages of the memo's 2 MB (cfi_memo.c: one huge page) the kernel holds. */
 static size_t memo_resident(const cfi_memo *m)
 {
@@ -379,6 +420,7 @@ int main(void)
     check_interpreter_frames();
     check_lastwalk();
     check_cfi_memo();
+    check_build_ids();
     g_memo = cfi_memo_new();
 
     walk_test_sigprof(on_prof, 1);
