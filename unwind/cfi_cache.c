@@ -106,10 +106,17 @@ cfi_table *cfi_cache_load_stat(const struct stat *module, const void *id, size_t
 
 void cfi_cache_store(int fd, const void *id, size_t idlen, const cfi_table *t)
 {
+    struct stat st;
+    if (fstat(fd, &st) == 0)
+        cfi_cache_store_stat(&st, id, idlen, t);
+}
+
+void cfi_cache_store_stat(const struct stat *module, const void *id, size_t idlen,
+                          const cfi_table *t)
+{
     cfi_cache_header h;
     char *path = NULL, *tmp;
-    struct stat st;
-    if (t == NULL || fstat(fd, &st) != 0 || !cfi_cache_header_of(&st, id, idlen, &h)
+    if (t == NULL || !cfi_cache_header_of(module, id, idlen, &h)
         || (path = util_cache_path(id, idlen, ".cfi")) == NULL)
         return;
     h.base = t->base;

@@ -29,4 +29,9 @@ cfi_table *cfi_cache_load_stat(const struct stat *module, const void *id, size_t
 /* Saves t for the module file fd with build-id id (best effort, silent). */
 void cfi_cache_store(int fd, const void *id, size_t idlen, const cfi_table *t);
 
+/* The same for the file whose stat() is *module. An image that is no file (the vDSO) is
+ * kept under an all-zero stat: its build-id alone names its contents. */
+void cfi_cache_store_stat(const struct stat *module, const void *id, size_t idlen,
+                          const cfi_table *t);
+
 #endif

@@ -128,6 +128,19 @@ int main(void)
     module_close(&other);
     unlink(copy);
 
+    /* An image that is no file (the vDSO) is kept under an all-zero stat, and served only
+     * for that: not for a file with the same build-id. */
+    struct stat none, libc_st;
+    memset(&none, 0, sizeof none);
+    const unsigned char fake_id[20] = { 0xfe, 0xed, 0xfa, 0xce };
+    cfi_cache_store_stat(&none, fake_id, sizeof fake_id, built);
+    cfi_table *image = cfi_cache_load_stat(&none, fake_id, sizeof fake_id);
+    CHECKF(same_table(built, image), "a table kept for an image comes back whole");
+    free(image);
+    CHECKF(fstat(libc.fd, &libc_st) == 0 &&
+               cfi_cache_load_stat(&libc_st, fake_id, sizeof fake_id) == NULL,
+           "an image's table served to a file with its build-id");
+
     /* Damaged files: truncated (to a whole number of rows or not), rows out of order. */
     char path[4096];
     snprintf(path, sizeof path, "%s/flameprof/", dir);
