@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
 #include <time.h>
@@ -537,8 +538,38 @@ static void on_thread_exit(void *unused)
     pthread_mutex_unlock(&timers_lock);
 }
 
+/* The main thread's stack from the start-time maps: the mapping holding sp, extended down
+ * to the stack limit as it may grow (glibc's pthread_getattr_np reckons the same, but
+ * reads /proc/self/maps again to do it: ~40 us of every process's start). Only the top is
+ * used to bound reads (stack_bounds' callers walk from sp up). */
+static bool main_stack_bounds(uint64_t sp)
+{
+    size_t a = 0, b = start_maps_len;
+    while (a < b) {
+        size_t mid = a + (b - a) / 2;
+        if (start_maps[mid].hi <= sp)
+            a = mid + 1;
+        else
+            b = mid;
+    }
+    if (a >= start_maps_len || start_maps[a].lo > sp)
+        return false;
+    uint64_t hi = start_maps[a].hi, lo = start_maps[a].lo, floor = a ? start_maps[a - 1].hi : 0;
+    struct rlimit rl;
+    uint64_t limit = getrlimit(RLIMIT_STACK, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY
+                         ? (uint64_t)rl.rlim_cur
+                         : hi;
+    uint64_t grown = limit < hi - floor ? hi - limit : floor;
+    tls_stack_lo = grown < lo ? grown : lo;
+    tls_stack_hi = hi;
+    return true;
+}
+
 static void record_stack_bounds(void)
 {
+    if (tls_tid == (uint32_t)getpid() &&
+        main_stack_bounds((uint64_t)(uintptr_t)__builtin_frame_address(0)))
+        return;
     pthread_attr_t attr;
     void *addr;
     size_t size;
@@ -574,8 +605,8 @@ void sampler_thread_start(void)
     if (!atomic_load(&g_sampling) || g_itimer)
         return;
     claim_lastwalk();
-    record_stack_bounds();
     tls_tid = (uint32_t)syscall(SYS_gettid);
+    record_stack_bounds();
     if (g_wall) { /* armed now; the ticker's scans find the threads started otherwise */
         atomic_fetch_add_explicit(&st_threads, 1, memory_order_relaxed);
         ticker_add_self((pid_t)tls_tid);
