@@ -10,6 +10,7 @@
 #include "array.h"
 #include "eh_frame_hdr.h"
 #include "ehframe.h"
+#include "huge_map.h"
 
 #include <dwarf.h>
 #include <elfutils/libdw.h>
@@ -167,24 +168,31 @@ static bool add_fde_rows(Dwarf_CFI *cfi, row_vec *rv, uint64_t pc, uint64_t limi
 }
 
 /* The index's granule: 512 bytes of code (CFI_INDEX_SHIFT, cfi.h). */
-enum { PAGE_SHIFT = CFI_INDEX_SHIFT, HUGE_PAGE = 2 << 20 };
+enum { PAGE_SHIFT = CFI_INDEX_SHIFT };
 
-/* A big module's table (node's: 2.4 MB) in 2 MB pages where the kernel has them: the
- * handler's lookups land anywhere in it, and with 4 KB pages each was a TLB miss on top of
- * its cache misses (node running tsc: a lookup's median over six runs 350 -> 327 ns, and
- * steadier; -Dhandler_phases=true). Only whole 2 MB pieces are advised, so the tail adds
- * no memory. One block that free() releases, as before. */
-static cfi_table *alloc_table(size_t size)
+/* A big module's table (node's: 2.4 MB, Chromium's 2.2 MB) in 2 MB pages where the kernel
+ * has them: the handler's lookups land anywhere in it, and with 4 KB pages each was a TLB
+ * miss on top of its cache misses (node running tsc: a lookup's median over six runs 350 ->
+ * 327 ns, and steadier; -Dhandler_phases=true). Mapped by us (util/huge_map.h), never
+ * aligned by the program's allocator: Chromium's traps on a 2 MB-aligned posix_memalign.
+ * *mapped: the mapping's size, 0 for a malloc'd block (cfi_free tells them apart). */
+static cfi_table *alloc_table(size_t size, size_t *mapped)
 {
-    void *p = NULL;
-    if (size < HUGE_PAGE)
+    *mapped = 0;
+    if (size < UTIL_HUGE_PAGE)
         return malloc(size);
-    if (posix_memalign(&p, HUGE_PAGE, size) != 0)
-        return NULL;
-#ifdef MADV_HUGEPAGE
-    madvise(p, size & ~(size_t)(HUGE_PAGE - 1), MADV_HUGEPAGE); /* a hint: refused is fine */
-#endif
-    return p;
+    cfi_table *t = util_huge_map(size);
+    if (t)
+        *mapped = size;
+    return t;
+}
+
+void cfi_free(cfi_table *t)
+{
+    if (t && t->mapped)
+        util_huge_unmap(t, t->mapped);
+    else
+        free(t);
 }
 
 /* One block: header, rules, pcs, page index, rule indexes (the 2-byte array last, so every
@@ -197,9 +205,11 @@ cfi_table *cfi_alloc(uint64_t base, size_t len, size_t nrules, uint32_t last_pc)
         return NULL;
     size_t size = sizeof(cfi_table) + nrules * sizeof(cfi_row) + len * sizeof(uint32_t)
                   + pages * sizeof(uint32_t) + len * sizeof(uint16_t);
-    cfi_table *t = alloc_table(size);
+    size_t mapped;
+    cfi_table *t = alloc_table(size, &mapped);
     if (!t)
         return NULL;
+    t->mapped = mapped;
     t->base = base;
     t->len = len;
     t->pages = pages;

@@ -66,12 +66,13 @@ typedef struct cfi_table {
     const uint32_t *pc;         /* row i starts at base + pc[i], ascending */
     const uint32_t *page_first;
     const uint16_t *rule;       /* row i's rules: rules[rule[i]] */
+    size_t mapped;              /* the block's size if mapped (2 MB pages), 0 if malloc'd */
     /* followed in the same block by rules, pc, page_first and rule */
 } cfi_table;
 
 /* Build the table for an ELF image (file or in memory). Returns NULL if the image has no
  * usable .eh_frame_hdr/.eh_frame (the walker then uses frame pointers for it). The result
- * is one malloc'd block; free() it. Not async-signal-safe. */
+ * is one block; release it with cfi_free. Not async-signal-safe. */
 cfi_table *cfi_build(Elf *elf);
 
 /* How a table was built: FDEs in the search table, how many of them the decoder
@@ -89,16 +90,19 @@ cfi_table *cfi_build_using(Elf *elf, bool decoder, cfi_build_stats *stats);
 
 
 /* The table for rows already built (sorted by pc, kinds valid: cfi_cache.c checks), with
- * its page index; NULL if len is 0 or on allocation failure. free() it. */
+ * its page index; NULL if len is 0 or on allocation failure. cfi_free() it. */
 cfi_table *cfi_from_rows(uint64_t base, const cfi_row *rows, size_t len);
 
 /* The same in two steps, for a table read straight into place: a table of len rows and
  * nrules rules whose last row will start at last_pc (rules, pcs and rule indexes not yet
  * written; the arrays are writable until cfi_index), then, once they are there (pcs
  * sorted, that last pc), its page index. NULL for nrules 0 or over CFI_MAX_RULES, len 0,
- * or no memory. free() it. */
+ * or no memory. cfi_free() it. */
 cfi_table *cfi_alloc(uint64_t base, size_t len, size_t nrules, uint32_t last_pc);
 void cfi_index(cfi_table *t);
+
+/* Releases a table from cfi_build, cfi_from_rows or cfi_alloc (NULL: nothing). */
+void cfi_free(cfi_table *t);
 
 /* Row i (i < t->len) as a whole: its pc and its rules. */
 cfi_row cfi_row_at(const cfi_table *t, size_t i);

@@ -93,7 +93,7 @@ cfi_table *cfi_cache_load_stat(const struct stat *module, const void *id, size_t
             || !cfi_cache_read(cfd, t->pc, got.len * sizeof(uint32_t), &at)
             || !cfi_cache_read(cfd, t->rule, got.len * sizeof(uint16_t), &at)
             || t->pc[got.len - 1] != last || !cfi_cache_table_ok(t)) {
-            free(t);
+            cfi_free(t);
             t = NULL;
         } else {
             cfi_index(t);

@@ -1,6 +1,8 @@
 /* cfi_memo.c - a direct-mapped, seqlock-per-entry memo of CFI rows; see cfi_memo.h. */
 #include "cfi_memo.h"
 
+#include "huge_map.h"
+
 #include <stdatomic.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -26,23 +28,9 @@ struct cfi_memo {
 cfi_memo *cfi_memo_new(void)
 {
     /* One huge page's worth, aligned to one, so the kernel can back it with a single huge
-     * page (MADV_HUGEPAGE; "madvise" is the usual setting). Over-map and trim to align. */
-    size_t size = sizeof(cfi_memo);
+     * page. */
     _Static_assert(sizeof(cfi_memo) == HUGE_PAGE, "the memo is one huge page");
-    char *p = mmap(NULL, size + HUGE_PAGE, PROT_READ | PROT_WRITE,
-                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (p == MAP_FAILED)
-        return NULL;
-    uintptr_t start = ((uintptr_t)p + HUGE_PAGE - 1) & ~(uintptr_t)(HUGE_PAGE - 1);
-    if (start > (uintptr_t)p)
-        munmap(p, start - (uintptr_t)p);
-    size_t tail = (size_t)((uintptr_t)p + size + HUGE_PAGE - (start + size));
-    if (tail)
-        munmap((char *)(start + size), tail);
-#ifdef MADV_HUGEPAGE
-    madvise((void *)start, size, MADV_HUGEPAGE); /* a hint: refused is fine */
-#endif
-    return (cfi_memo *)start;
+    return util_huge_map(sizeof(cfi_memo));
 }
 
 void cfi_memo_populate(cfi_memo *m)
@@ -62,8 +50,7 @@ void cfi_memo_populate(cfi_memo *m)
 
 void cfi_memo_free(cfi_memo *m)
 {
-    if (m)
-        munmap(m, sizeof *m);
+    util_huge_unmap(m, sizeof *m);
 }
 
 static memo_entry *slot(const cfi_memo *m, uint64_t addr)

@@ -280,7 +280,8 @@ void modules_release_cfi(void)
 {
     pthread_mutex_lock(&registry_lock);
     for (size_t i = 0; i < registry_len; i++)
-        free((void *)atomic_exchange_explicit(&registry[i]->cfi, NULL, memory_order_acq_rel));
+        cfi_free((cfi_table *)atomic_exchange_explicit(&registry[i]->cfi, NULL,
+                                                        memory_order_acq_rel));
     pthread_mutex_unlock(&registry_lock);
 }
 

@@ -108,9 +108,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             cfi_table *ref = cfi_build_using(elf, false, NULL);
             if ((own == NULL) != (ref == NULL) || (own && !same_rows(own, ref)))
                 abort(); /* the decoder answered differently from elfutils */
-            free(ref);
+            cfi_free(ref);
         }
-        free(own);
+        cfi_free(own);
     }
     if (elf)
         elf_end(elf);

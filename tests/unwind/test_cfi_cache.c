@@ -4,10 +4,12 @@
  * gives no table. Run on this machine's libc. */
 #include "cfi_cache.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <gelf.h>
 #include <elfutils/libdwelf.h>
 #include <link.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +19,37 @@
 #include "check.h"
 
 static char libc_path[4096];
+
+/* The program's allocator as Chromium's is (PartitionAlloc replaces malloc and traps on a
+ * 2 MB-aligned posix_memalign): asked for such an alignment, this one refuses and counts.
+ * A big module's table (2 MB pages) must come from our own mapping instead. */
+static int huge_aligned_asks;
+
+int posix_memalign(void **out, size_t alignment, size_t size)
+{
+    if (alignment >= (1u << 20)) {
+        huge_aligned_asks++;
+        return ENOMEM;
+    }
+    if (alignment < sizeof(void *) || (alignment & (alignment - 1)))
+        return EINVAL;
+    void *p = aligned_alloc(alignment, (size + alignment - 1) / alignment * alignment);
+    if (!p)
+        return ENOMEM;
+    *out = p;
+    return 0;
+}
+
+/* A table past 2 MB (its page index alone: a 600 MB module's): mapped, aligned, released. */
+static void check_big_table(void)
+{
+    cfi_table *t = cfi_alloc(0x1000, 1000, 4, 600u << 20);
+    CHECKF(t != NULL && t->mapped >= (2u << 20) && ((uintptr_t)t & ((2u << 20) - 1)) == 0 &&
+               huge_aligned_asks == 0,
+           "a 2 MB table: %s, mapped %zu, %d 2 MB-aligned asks of the program's allocator",
+           t ? "made" : "none", t ? t->mapped : 0, huge_aligned_asks);
+    cfi_free(t);
+}
 
 static int find_libc(struct dl_phdr_info *info, size_t size, void *arg)
 {
@@ -100,6 +133,7 @@ static cfi_table *load_written(const module_file *m, const char *path, const cha
 int main(void)
 {
     elf_version(EV_CURRENT);
+    check_big_table();
     dl_iterate_phdr(find_libc, NULL);
     if (libc_path[0] == '\0') {
         fprintf(stderr, "SKIP: libc not found\n");
@@ -117,7 +151,7 @@ int main(void)
     cfi_cache_store(libc.fd, libc.id, libc.idlen, built);
     cfi_table *loaded = cfi_cache_load(libc.fd, libc.id, libc.idlen);
     CHECKF(same_table(built, loaded), "the table read back differs from the one built");
-    free(loaded);
+    cfi_free(loaded);
 
     /* Another file with the same build-id (a copy: another inode) is not served. */
     char copy[64];
@@ -136,7 +170,7 @@ int main(void)
     cfi_cache_store_stat(&none, fake_id, sizeof fake_id, built);
     cfi_table *image = cfi_cache_load_stat(&none, fake_id, sizeof fake_id);
     CHECKF(same_table(built, image), "a table kept for an image comes back whole");
-    free(image);
+    cfi_free(image);
     CHECKF(fstat(libc.fd, &libc_st) == 0 &&
                cfi_cache_load_stat(&libc_st, fake_id, sizeof fake_id) == NULL,
            "an image's table served to a file with its build-id");
@@ -160,7 +194,7 @@ int main(void)
     for (size_t i = 0; i < sizeof cuts / sizeof *cuts; i++) {
         loaded = load_written(&libc, path, data, cuts[i]);
         CHECKF(loaded == NULL, "a file cut to %zu bytes was served", cuts[i]);
-        free(loaded);
+        cfi_free(loaded);
     }
     /* The file ends with the pcs (4 bytes a row), then the rule indexes (2 bytes a row). */
     char *pcs = data + size - built->len * 6, *rules = data + size - built->len * 2;
@@ -170,25 +204,25 @@ int main(void)
     memcpy(pcs + (built->len - 2) * 4, swapped, sizeof swapped);
     loaded = load_written(&libc, path, data, size);
     CHECKF(loaded == NULL, "rows out of order were served");
-    free(loaded);
+    cfi_free(loaded);
     memcpy(pcs + (built->len - 2) * 4, p, sizeof p);
     uint16_t bad = (uint16_t)built->nrules, good;
     memcpy(&good, rules + 2, sizeof good);
     memcpy(rules + 2, &bad, sizeof bad);
     loaded = load_written(&libc, path, data, size);
     CHECKF(loaded == NULL, "a rule index past the rules was served");
-    free(loaded);
+    cfi_free(loaded);
     memcpy(rules + 2, &good, sizeof good);
     loaded = load_written(&libc, path, data, size);
     CHECKF(same_table(built, loaded), "the file restored was not served as built");
-    free(loaded);
+    cfi_free(loaded);
     free(data);
     unlink(path);
 
     setenv("FLAMEPROF_SYMCACHE", "0", 1);
     cfi_cache_store(libc.fd, libc.id, libc.idlen, built);
     CHECKF(stat(path, &st) != 0, "stored with FLAMEPROF_SYMCACHE=0");
-    free(built);
+    cfi_free(built);
     module_close(&libc);
     char sub[64];
     snprintf(sub, sizeof sub, "%s/flameprof", dir);

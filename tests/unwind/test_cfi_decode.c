@@ -82,8 +82,8 @@ static uint64_t compare_module(const char *name, Elf *elf)
     CHECKF(!own_st.whole_module, "%s: the decoder declined the whole module", name);
     CHECKF(own_st.elfutils * 100 <= own_st.fdes, "%s: %llu of %llu FDEs left to elfutils",
            name, (unsigned long long)own_st.elfutils, (unsigned long long)own_st.fdes);
-    free(ref);
-    free(own);
+    cfi_free(ref);
+    cfi_free(own);
     return own_st.fdes;
 }
 
