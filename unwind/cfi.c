@@ -167,8 +167,15 @@ static bool add_fde_rows(Dwarf_CFI *cfi, row_vec *rv, uint64_t pc, uint64_t limi
     return true;
 }
 
-/* The index's granule: 512 bytes of code (CFI_INDEX_SHIFT, cfi.h). */
-enum { PAGE_SHIFT = CFI_INDEX_SHIFT };
+/* The index's granule for len rows up to last_pc (cfi.h): the finest whose index has at most
+ * one entry for every two rows. */
+static unsigned index_shift(size_t len, uint32_t last_pc)
+{
+    unsigned shift = CFI_INDEX_SHIFT_MIN;
+    while (shift < CFI_INDEX_SHIFT_MAX && ((size_t)last_pc >> shift) + 2 > len / 2 + 2)
+        shift++;
+    return shift;
+}
 
 /* A big module's table (node's: 2.4 MB, Chromium's 2.2 MB) in 2 MB pages where the kernel
  * has them: the handler's lookups land anywhere in it, and with 4 KB pages each was a TLB
@@ -199,7 +206,8 @@ void cfi_free(cfi_table *t)
  * array is aligned to its element). */
 cfi_table *cfi_alloc(uint64_t base, size_t len, size_t nrules, uint32_t last_pc)
 {
-    size_t pages = ((size_t)last_pc >> PAGE_SHIFT) + 2;
+    unsigned shift = index_shift(len, last_pc);
+    size_t pages = ((size_t)last_pc >> shift) + 2;
     if (len == 0 || nrules == 0 || nrules > CFI_MAX_RULES
         || len > (SIZE_MAX - sizeof(cfi_table)) / 16)
         return NULL;
@@ -213,6 +221,7 @@ cfi_table *cfi_alloc(uint64_t base, size_t len, size_t nrules, uint32_t last_pc)
     t->base = base;
     t->len = len;
     t->pages = pages;
+    t->shift = shift;
     t->nrules = nrules;
     t->rules = (const cfi_row *)(t + 1);
     t->pc = (const uint32_t *)(t->rules + nrules);
@@ -226,7 +235,7 @@ void cfi_index(cfi_table *t)
     uint32_t *idx = (uint32_t *)t->page_first;
     size_t r = 0;
     for (size_t p = 0; p < t->pages; p++) {
-        uint64_t page_start = (uint64_t)p << PAGE_SHIFT;
+        uint64_t page_start = (uint64_t)p << t->shift;
         while (r + 1 < t->len && t->pc[r + 1] <= page_start)
             r++;
         idx[p] = (uint32_t)r; /* may be a row after the page start when r == 0 */
@@ -407,7 +416,7 @@ bool cfi_lookup(const cfi_table *t, uint64_t addr, cfi_row *out)
     if (!t || addr < t->base || addr - t->base >= UINT32_MAX)
         return false;
     uint32_t pc = (uint32_t)(addr - t->base);
-    size_t page = pc >> PAGE_SHIFT, found;
+    size_t page = pc >> t->shift, found;
     if (page + 1 >= t->pages) {
         if (t->pc[t->len - 1] > pc)
             return false;

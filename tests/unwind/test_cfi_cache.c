@@ -40,15 +40,24 @@ int posix_memalign(void **out, size_t alignment, size_t size)
     return 0;
 }
 
-/* A table past 2 MB (its page index alone: a 600 MB module's): mapped, aligned, released. */
+/* A table past 2 MB (a million rows over 600 MB of code): mapped, aligned, released. */
 static void check_big_table(void)
 {
-    cfi_table *t = cfi_alloc(0x1000, 1000, 4, 600u << 20);
+    cfi_table *t = cfi_alloc(0x1000, 1000000, 4, 600u << 20);
     CHECKF(t != NULL && t->mapped >= (2u << 20) && ((uintptr_t)t & ((2u << 20) - 1)) == 0 &&
                huge_aligned_asks == 0,
            "a 2 MB table: %s, mapped %zu, %d 2 MB-aligned asks of the program's allocator",
            t ? "made" : "none", t ? t->mapped : 0, huge_aligned_asks);
     cfi_free(t);
+    /* The index's granule follows the rows' density: 512 bytes for dense code, coarser
+     * where rows are sparse (up to 4 KB: Chromium's 63,000 rows over 236 MB). */
+    cfi_table *dense = cfi_alloc(0x1000, 10000, 4, 1u << 20);
+    cfi_table *sparse = cfi_alloc(0x1000, 63000, 4, 236u << 20);
+    CHECKF(dense && dense->shift == 9 && sparse && sparse->shift == 12,
+           "index granules: dense 2^%u, sparse 2^%u (%zu entries)", dense ? dense->shift : 0,
+           sparse ? sparse->shift : 0, sparse ? sparse->pages : 0);
+    cfi_free(dense);
+    cfi_free(sparse);
 }
 
 static int find_libc(struct dl_phdr_info *info, size_t size, void *arg)
