@@ -103,6 +103,20 @@ static uint64_t now_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+/* The start-time mapping holding addr: its index, or start_maps_len if none. */
+static size_t start_map_of(uint64_t addr)
+{
+    size_t a = 0, b = start_maps_len;
+    while (a < b) {
+        size_t mid = a + (b - a) / 2;
+        if (start_maps[mid].hi <= addr)
+            a = mid + 1;
+        else
+            b = mid;
+    }
+    return a < start_maps_len && start_maps[a].lo <= addr ? a : start_maps_len;
+}
+
 static bool stack_bounds(uint64_t sp, uint64_t *lo, uint64_t *hi)
 {
     /* A goroutine's stack, in Go's heap (golang.h); a thread's system stack is below. */
@@ -113,15 +127,8 @@ static bool stack_bounds(uint64_t sp, uint64_t *lo, uint64_t *hi)
         *hi = tls_stack_hi;
         return true;
     }
-    size_t a = 0, b = start_maps_len;
-    while (a < b) {
-        size_t mid = a + (b - a) / 2;
-        if (start_maps[mid].hi <= sp)
-            a = mid + 1;
-        else
-            b = mid;
-    }
-    if (a < start_maps_len && start_maps[a].lo <= sp) {
+    size_t a = start_map_of(sp);
+    if (a < start_maps_len) {
         *lo = start_maps[a].lo;
         *hi = start_maps[a].hi;
         return true;
@@ -544,15 +551,8 @@ static void on_thread_exit(void *unused)
  * used to bound reads (stack_bounds' callers walk from sp up). */
 static bool main_stack_bounds(uint64_t sp)
 {
-    size_t a = 0, b = start_maps_len;
-    while (a < b) {
-        size_t mid = a + (b - a) / 2;
-        if (start_maps[mid].hi <= sp)
-            a = mid + 1;
-        else
-            b = mid;
-    }
-    if (a >= start_maps_len || start_maps[a].lo > sp)
+    size_t a = start_map_of(sp);
+    if (a >= start_maps_len)
         return false;
     uint64_t hi = start_maps[a].hi, lo = start_maps[a].lo, floor = a ? start_maps[a - 1].hi : 0;
     struct rlimit rl;
