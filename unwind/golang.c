@@ -7,6 +7,7 @@
 #include <gelf.h>
 #include <link.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -158,10 +159,16 @@ static bool find_code(Elf *elf, Elf_Scn *symtab, uint64_t bias, const char *name
 }
 
 /* Go's linker writes these sections, and only Go's. */
+/* Sections only Go's toolchain writes. */
+static const char *const go_sections[] = { ".gopclntab", ".go.buildinfo", ".note.go.buildid" };
+enum { GO_SECTIONS = sizeof go_sections / sizeof *go_sections };
+
 static bool is_go_section(const char *name)
 {
-    return !strcmp(name, ".gopclntab") || !strcmp(name, ".go.buildinfo") ||
-           !strcmp(name, ".note.go.buildid");
+    for (size_t i = 0; i < GO_SECTIONS; i++)
+        if (!strcmp(name, go_sections[i]))
+            return true;
+    return false;
 }
 
 /* Whether elf is a Go program; its .symtab into *symtab (NULL if it has none). */
@@ -207,6 +214,32 @@ bool golang_elf_is_go(Elf *elf)
     return elf && scan_sections(elf, &symtab);
 }
 
+/* Could the ELF file fd name a Go section? Its section-name table is read with three small
+ * reads; a file whose names hold none of them is no Go program (scan_sections reads the
+ * same table), and every other process is spared libelf's mapping and parsing of its
+ * executable (~40 us of each start). Anything unusual answers true: the full scan decides. */
+static bool might_be_go(int fd)
+{
+    Elf64_Ehdr eh;
+    Elf64_Shdr sh;
+    if (pread(fd, &eh, sizeof eh, 0) != (ssize_t)sizeof eh ||
+        memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0 || eh.e_ident[EI_CLASS] != ELFCLASS64 ||
+        eh.e_shentsize != sizeof sh || eh.e_shstrndx == SHN_UNDEF ||
+        eh.e_shstrndx >= SHN_LORESERVE || eh.e_shstrndx >= eh.e_shnum ||
+        pread(fd, &sh, sizeof sh, (off_t)(eh.e_shoff + (uint64_t)eh.e_shstrndx * sizeof sh)) !=
+            (ssize_t)sizeof sh ||
+        sh.sh_size == 0 || sh.sh_size > (1u << 20))
+        return true;
+    char *names = malloc(sh.sh_size);
+    if (!names)
+        return true;
+    bool maybe = pread(fd, names, sh.sh_size, (off_t)sh.sh_offset) != (ssize_t)sh.sh_size;
+    for (size_t i = 0; !maybe && i < GO_SECTIONS; i++)
+        maybe = memmem(names, sh.sh_size, go_sections[i], strlen(go_sections[i])) != NULL;
+    free(names);
+    return maybe;
+}
+
 void golang_detect(void)
 {
     if (detected)
@@ -215,6 +248,10 @@ void golang_detect(void)
     int fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return;
+    if (!might_be_go(fd)) {
+        close(fd);
+        return;
+    }
     elf_version(EV_CURRENT);
     Elf *elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
     Elf_Scn *symtab = NULL;
