@@ -24,6 +24,9 @@ Targets (a missing runtime is skipped, loudly):
              typescript package: --typescript DIR, else npm installs it into the work dir)
   javac      javac on a generated Java file of ~400 lines (200 methods)
   python     Debian's python3 on a stdlib-heavy script (bench_python.py's workload)
+  make       `make -B -j2` compiling this project's core/ and output/ sources (30 files, gcc
+             -O2 -c): a build, ~100 short processes (driver, cc1, as), the library inherited
+             by all of them, as a user preloading it into a build would have it
 Modes:
   none       without the library
   warm       the library, caches warm ($XDG_CACHE_HOME/flameprof: unwind tables and
@@ -55,6 +58,7 @@ just before or after it (pairs are interleaved, so a load spike hits both sides)
         --baseline ../main/build
 """
 import argparse
+import glob
 import os
 import shutil
 import statistics
@@ -205,6 +209,25 @@ def summaries(err):
     return [fptest.parse_summary(ln) for ln in err.splitlines() if fptest.is_summary(ln)]
 
 
+def make_file(work):
+    """A Makefile compiling this project's core/ and output/ sources into work/objs."""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    srcs = sorted(glob.glob(os.path.join(root, "core", "*.c")) +
+                  glob.glob(os.path.join(root, "output", "*.c")))
+    objs = os.path.join(work, "objs")
+    os.makedirs(objs, exist_ok=True)
+    incs = " ".join(f"-I{os.path.join(root, d)}" for d in
+                    ("core", "output", "util", "unwind", "symbolize", "input"))
+    rules = [f"all: {' '.join(os.path.join(objs, os.path.basename(c)[:-2] + '.o') for c in srcs)}"]
+    for c in srcs:
+        o = os.path.join(objs, os.path.basename(c)[:-2] + ".o")
+        rules.append(f"{o}: {c}\n\tcc -O2 -std=c11 -D_GNU_SOURCE {incs} -c {c} -o {o}")
+    mk = os.path.join(work, "Makefile.bench")
+    with open(mk, "w") as f:
+        f.write("\n".join(rules) + "\n")
+    return mk
+
+
 def targets(a, work):
     small = os.path.join(work, "small")
     src = small + ".c"
@@ -249,6 +272,8 @@ def targets(a, work):
     elif "python" in a.targets:
         print(f"bench: SKIP python: no {a.python}")
     t["python0"] = ["python3", "-c", "pass"]
+    if shutil.which("make") and shutil.which("cc"):
+        t["make"] = ["make", "-B", "-j2", "-s", "-f", make_file(work)]
     clone = os.path.join(a.build, "tests", "clone", "test_clone")
     if os.access(clone, os.X_OK):
         t["rawclone"] = [os.path.abspath(clone), "execbare", "1000"]
