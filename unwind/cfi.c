@@ -397,18 +397,21 @@ cfi_table *cfi_build(Elf *elf)
     return cfi_build_using(elf, true, NULL);
 }
 
-/* Prefetch the lines of rows [lo, hi): their pcs and rule indexes, at most 8 lines of
- * each (a granule's rows fit in one or two). */
+/* Prefetch the lines of [p, last], at most 8 of them and the last. */
+static inline void prefetch_span(const void *p, const void *last)
+{
+    const char *c = p, *end = last;
+    for (int i = 0; i < 8 && c <= end; i++, c += 64)
+        __builtin_prefetch(c);
+    __builtin_prefetch(end);
+}
+
+/* Prefetch rows [lo, hi): their pcs and rule indexes (a granule's rows fit in a line or
+ * two of each). */
 static inline void prefetch_rows(const cfi_table *t, size_t lo, size_t hi)
 {
-    const char *pc = (const char *)&t->pc[lo], *pc_end = (const char *)&t->pc[hi - 1];
-    const char *ru = (const char *)&t->rule[lo], *ru_end = (const char *)&t->rule[hi - 1];
-    for (int i = 0; i < 8 && pc <= pc_end; i++, pc += 64)
-        __builtin_prefetch(pc);
-    __builtin_prefetch(pc_end);
-    for (int i = 0; i < 8 && ru <= ru_end; i++, ru += 64)
-        __builtin_prefetch(ru);
-    __builtin_prefetch(ru_end);
+    prefetch_span(&t->pc[lo], &t->pc[hi - 1]);
+    prefetch_span(&t->rule[lo], &t->rule[hi - 1]);
 }
 
 bool cfi_lookup(const cfi_table *t, uint64_t addr, cfi_row *out)

@@ -159,7 +159,6 @@ static bool find_code(Elf *elf, Elf_Scn *symtab, uint64_t bias, const char *name
 }
 
 /* Go's linker writes these sections, and only Go's. */
-/* Sections only Go's toolchain writes. */
 static const char *const go_sections[] = { ".gopclntab", ".go.buildinfo", ".note.go.buildid" };
 enum { GO_SECTIONS = sizeof go_sections / sizeof *go_sections };
 

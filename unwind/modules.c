@@ -147,26 +147,27 @@ static Elf *module_open_elf(const seen_module *s, int *fd)
 }
 
 /* The table from the module's file (or the vDSO's image), kept in the cache when the file's
- * build-id is the loaded image's; the build-id from the file where memory had none. */
+ * build-id is the loaded image's; the build-id from the file where memory had none (then
+ * the cache is looked in here: module_inspect could not). */
 static cfi_table *module_build(const seen_module *s, unwind_module *m)
 {
     int fd;
     Elf *elf = module_open_elf(s, &fd);
     const void *id = NULL;
     ssize_t len = elf ? dwelf_elf_gnu_build_id(elf, &id) : -1;
+    bool looked = m->build_id_len > 0;
     bool same = len > 0 && (size_t)len == m->build_id_len &&
                 memcmp(id, m->build_id, m->build_id_len) == 0;
-    if (m->build_id_len == 0 && len > 0 && (size_t)len <= sizeof m->build_id) {
+    if (!looked && len > 0 && (size_t)len <= sizeof m->build_id) {
         memcpy(m->build_id, id, (size_t)len);
         m->build_id_len = (size_t)len;
         same = true;
     }
-    /* A file with that build-id: the table an earlier process built, else built and kept. */
-    cfi_table *t = fd >= 0 && same ? cfi_cache_load(fd, id, (size_t)len) : NULL;
+    cfi_table *t = fd >= 0 && same && !looked ? cfi_cache_load(fd, id, (size_t)len) : NULL;
     if (t == NULL && elf != NULL) {
         t = cfi_build(elf);
         struct stat none;
-        memset(&none, 0, sizeof none);
+        memset(&none, 0, sizeof none); /* the vDSO's identity (cfi_cache.h) */
         if (fd >= 0 && same)
             cfi_cache_store(fd, id, (size_t)len, t);
         else if (s->image && same)
