@@ -176,7 +176,14 @@ static void on_wrapped(int sig, siginfo_t *si, void *uc)
     int i = watched_index(sig);
     const struct sigaction *app = atomic_load(&app_cur[i]);
     int expected = ST_WRAPPED;
-    if (atomic_compare_exchange_strong(&state[i], &expected, ST_OURS)) {
+    if (owner_check() == OWNER_SHARED) { /* a vfork child: its own one-shot, our records */
+        int saved_errno = errno;       /* stay the parent's */
+        struct sigaction dfl;
+        memset(&dfl, 0, sizeof dfl);
+        dfl.sa_handler = SIG_DFL;
+        real_sigaction(sig, &dfl, NULL);
+        errno = saved_errno;
+    } else if (atomic_compare_exchange_strong(&state[i], &expected, ST_OURS)) {
         int saved_errno = errno;
         real_sigaction(sig, &our_action, NULL);
         errno = saved_errno;

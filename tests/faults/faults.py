@@ -69,6 +69,7 @@ TESTS = {
     'fork-ruby': test_fork_ruby,
     'posix-spawn': lambda c, k: test_spawn(c, k, 'spawn'),
     'vfork-exec': lambda c, k: test_spawn(c, k, 'vfork'),
+    'vfork-signal': lambda c, k: test_spawn(c, k, 'vfork-signal'),
     'daemon': test_daemon,
     'thread-churn': test_churn,
     'dlopen-churn': test_dlchurn,

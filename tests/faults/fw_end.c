@@ -30,6 +30,9 @@
  *   fork              fork without exec; the child burns and _exit(0)s
  *   spawn             posix_spawn of itself (mode spawned)
  *   vfork             vfork + execv of itself (mode spawned)
+ *   vfork-signal      the same with its own SIGTERM handler, which the child sets back to
+ *                     SIG_DFL before exec (shared memory: our record of the parent's
+ *                     handler must not change); the parent then raises SIGTERM
  *   daemon DIR        double fork + setsid; the grandchild closes every descriptor, opens
  *                     DIR/daemon.log (as daemons do), burns, logs, exits; stderr to
  *                     DIR/daemon.err
@@ -298,12 +301,25 @@ static int do_spawn(const char *how)
             return 2;
         }
     } else {
+        volatile bool own_term = strcmp(how, "vfork-signal") == 0;
+        if (own_term)
+            signal(SIGTERM, on_term_flag);
         pid = vfork();
         if (pid < 0)
             return 2;
         if (pid == 0) {
+            if (own_term) /* a shell's child puts back the default before exec */
+                signal(SIGTERM, SIG_DFL);
             execv(self, argv);
             _exit(127);
+        }
+        if (own_term) { /* the parent's own handler is still the one it has and runs */
+            struct sigaction now;
+            sigaction(SIGTERM, NULL, &now);
+            FW_SAY("parent's SIGTERM handler %s\n",
+                   now.sa_handler == on_term_flag ? "kept" : "lost");
+            raise(SIGTERM);
+            FW_SAY("parent's SIGTERM handler %s\n", got_term ? "ran" : "did not run");
         }
     }
     fw_burn_cpu(0.15, parent_burn);
@@ -405,7 +421,8 @@ int main(int argc, char **argv)
         return do_exec_fail();
     if (strcmp(mode, "fork") == 0)
         return do_fork();
-    if (strcmp(mode, "spawn") == 0 || strcmp(mode, "vfork") == 0)
+    if (strcmp(mode, "spawn") == 0 || strcmp(mode, "vfork") == 0
+        || strcmp(mode, "vfork-signal") == 0)
         return do_spawn(mode);
     if (strcmp(mode, "spawned") == 0) {
         fw_burn_cpu(0.2, spawned_burn);
