@@ -3,14 +3,16 @@
  * File layout (native byte order: the cache never leaves the machine):
  *   "FPSYMC6\n", u32 build-id length, 64 bytes build-id,
  *   module identity (4 x u64: dev, ino, size, mtime ns), debug identity (the same),
- *   u32 debug path length, the path, u32 flags (1: every function of the module is in it),
- *   u32 entries, u64 blob length,
+ *   u32 debug path length, the path, zeros to a multiple of 8 bytes, u32 flags (1: every
+ *   function of the module is in it), u32 entries, u64 blob length,
  *   entries sorted, not overlapping: u64 lo, u64 hi (file addresses), u64 offset in the blob,
  *   the blob: records, each u8 frames, u8 unnamed, frames x (u8 inlined, name NUL,
  *           file NUL (the function's declaring source file, may be empty), u32 line (its
  *           declaration line, 0: unknown)); entries with the same frames share a record.
- * Loading is two copies and a pass over the entries (a whole libc, ~1e5 entries, in about a
- * millisecond); a record is checked when it is read. */
+ * The file is mapped (util_cache_map) and used where it lies: loading is a pass over the
+ * entries (libc6-dbg's whole libc, 34,632 entries, in ~0.1 ms); a record is checked when it
+ * is read. Frames put by this process go to arrays of its own, the file's and its records
+ * merged when it is written. */
 #include "diskcache.h"
 
 #include "array.h"
@@ -25,13 +27,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static const char diskcache_magic[8] = { 'F', 'P', 'S', 'Y', 'M', 'C', '6', '\n' };
+/* '7': entries 8-byte aligned in the file, to be used in place. */
+static const char diskcache_magic[8] = { 'F', 'P', 'S', 'Y', 'M', 'C', '7', '\n' };
 enum { DISKCACHE_ID_MAX = 64 };
 
 typedef struct diskcache_entry {
     uint64_t lo, hi;
-    uint64_t off; /* in blob: u8 frames, u8 unnamed, then per frame u8 inlined, the name
-                   * and the file NUL-terminated, u32 line (the file's layout too) */
+    uint64_t off; /* of its record: u8 frames, u8 unnamed, then per frame u8 inlined, the
+                   * name and the file NUL-terminated, u32 line (the file's layout too).
+                   * Records of the file read first, then this process's (diskcache_record) */
 } diskcache_entry;
 
 struct symbolize_diskcache {
@@ -41,9 +45,15 @@ struct symbolize_diskcache {
     util_file_ident module;
     util_file_ident debug;
     char *debug_path;                  /* "" for the module file itself; NULL: unknown */
-    diskcache_entry *entries;
-    size_t nentries, nloaded, entries_cap;
-    char *blob;
+    const unsigned char *map;          /* the file read (mapped), map_size bytes */
+    size_t map_size;
+    const diskcache_entry *loaded;     /* its entries, in the map */
+    size_t nloaded;
+    const char *loaded_blob;           /* its records, in the map */
+    uint64_t loaded_blob_len;
+    diskcache_entry *entries;          /* put by this process, unsorted */
+    size_t nentries, entries_cap;
+    char *blob;                        /* their records, offsets from loaded_blob_len on */
     size_t blob_len, blob_cap;
     uint64_t *filled; /* open-addressing set of function starts (+1: 0 is empty) */
     size_t nfilled, filled_cap;
@@ -135,32 +145,42 @@ static bool diskcache_entries_ok(const diskcache_entry *e, size_t n, uint64_t bl
     return true;
 }
 
+/* Skips the zeros that align what follows to 8 bytes of the file starting at base. */
+static bool diskcache_align(diskcache_reader *r, const unsigned char *base)
+{
+    size_t pad = (8 - (size_t)(r->p - base) % 8) % 8;
+    if ((size_t)(r->end - r->p) < pad)
+        return false;
+    r->p += pad;
+    return true;
+}
+
 static void diskcache_load(symbolize_diskcache *c)
 {
     size_t size;
-    unsigned char *buf = util_cache_read(c->file, &size);
-    diskcache_reader r = { buf, buf + size };
+    const unsigned char *map = util_cache_map(c->file, &size);
+    diskcache_reader r = { map, map + size };
     uint32_t flags, n;
     uint64_t blob_len;
-    bool ok = buf != NULL && diskcache_check_header(c, &r) && diskcache_take(&r, &flags, 4)
-              && diskcache_take(&r, &n, 4) && diskcache_take(&r, &blob_len, 8)
-              && n <= SYMBOLIZE_DISKCACHE_MAX_ENTRIES
-              && (size_t)(r.end - r.p) / sizeof *c->entries >= n
-              && (size_t)(r.end - r.p) - n * sizeof *c->entries == blob_len
-              && UTIL_RESERVE(c->entries, c->entries_cap, n)
-              && UTIL_RESERVE(c->blob, c->blob_cap, blob_len);
-    if (ok && n > 0) {
-        memcpy(c->entries, r.p, n * sizeof *c->entries);
-        memcpy(c->blob, r.p + n * sizeof *c->entries, blob_len);
-        ok = diskcache_entries_ok(c->entries, n, blob_len);
+    bool ok = map != NULL && diskcache_check_header(c, &r) && diskcache_align(&r, map)
+              && diskcache_take(&r, &flags, 4) && diskcache_take(&r, &n, 4)
+              && diskcache_take(&r, &blob_len, 8) && n <= SYMBOLIZE_DISKCACHE_MAX_ENTRIES
+              && (size_t)(r.end - r.p) / sizeof(diskcache_entry) >= n
+              && (size_t)(r.end - r.p) - n * sizeof(diskcache_entry) == blob_len;
+    const diskcache_entry *e = ok ? (const diskcache_entry *)(const void *)r.p : NULL;
+    if (ok && n > 0)
+        ok = diskcache_entries_ok(e, n, blob_len);
+    if (!ok) { /* all or nothing: a half-read file is no file */
+        util_cache_unmap(map, size);
+        return;
     }
-    if (ok) { /* all or nothing: a half-read file is no file */
-        c->nentries = n;
-        c->blob_len = blob_len;
-        c->complete = (flags & 1) != 0;
-    }
-    free(buf);
-    c->nloaded = c->nentries;
+    c->map = map;
+    c->map_size = size;
+    c->loaded = e;
+    c->nloaded = n;
+    c->loaded_blob = (const char *)r.p + n * sizeof(diskcache_entry);
+    c->loaded_blob_len = blob_len;
+    c->complete = (flags & 1) != 0;
 }
 
 symbolize_diskcache *symbolize_diskcache_open(const char *path, const unsigned char *want_id,
@@ -185,18 +205,33 @@ static int diskcache_entry_cmp(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-/* The entry among [0, n) holding a (they are sorted and do not overlap), or NULL. */
-static const diskcache_entry *diskcache_find(const symbolize_diskcache *c, size_t n, uint64_t a)
+/* The entry among e[0, n) holding a (they are sorted and do not overlap), or NULL. */
+static const diskcache_entry *diskcache_find(const diskcache_entry *e, size_t n, uint64_t a)
 {
     size_t lo = 0, hi = n; /* the first entry starting above a */
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        if (c->entries[mid].lo <= a)
+        if (e[mid].lo <= a)
             lo = mid + 1;
         else
             hi = mid;
     }
-    return lo > 0 && a < c->entries[lo - 1].hi ? &c->entries[lo - 1] : NULL;
+    return lo > 0 && a < e[lo - 1].hi ? &e[lo - 1] : NULL;
+}
+
+/* The record at off, in the file's records or this process's, and *end the end of the
+ * records it is among; NULL if off is in neither. */
+static const char *diskcache_record(const symbolize_diskcache *c, uint64_t off, const char **end)
+{
+    if (off < c->loaded_blob_len) {
+        *end = c->loaded_blob + c->loaded_blob_len;
+        return c->loaded_blob + off;
+    }
+    off -= c->loaded_blob_len;
+    if (off >= c->blob_len)
+        return NULL;
+    *end = c->blob + c->blob_len;
+    return c->blob + off;
 }
 
 /* The record at off parsed into out (at most max frames); its frame count, 0 if it is
@@ -204,9 +239,9 @@ static const diskcache_entry *diskcache_find(const symbolize_diskcache *c, size_
 static size_t diskcache_parse(const symbolize_diskcache *c, uint64_t off,
                               symbolize_diskframe *out, size_t max, bool *unnamed)
 {
-    if (off >= c->blob_len || c->blob_len - off < 2 || c->blob[off] == 0)
+    const char *end, *p = diskcache_record(c, off, &end);
+    if (p == NULL || end - p < 2 || p[0] == 0)
         return 0;
-    const char *p = c->blob + off, *end = c->blob + c->blob_len;
     size_t n = (uint8_t)p[0];
     *unnamed = p[1] != 0;
     p += 2;
@@ -233,7 +268,7 @@ size_t symbolize_diskcache_get(const symbolize_diskcache *c, uint64_t a,
 {
     if (c == NULL || max == 0)
         return 0;
-    const diskcache_entry *e = diskcache_find(c, c->nloaded, a);
+    const diskcache_entry *e = diskcache_find(c->loaded, c->nloaded, a);
     size_t n = e != NULL ? diskcache_parse(c, e->off, out, max, unnamed) : 0;
     return n < max ? n : max;
 }
@@ -256,7 +291,7 @@ void symbolize_diskcache_put(symbolize_diskcache *c, uint64_t lo, uint64_t hi,
                              const symbolize_diskframe *f, size_t n, bool unnamed)
 {
     if (c == NULL || n == 0 || n > 255 || lo >= hi
-        || c->nentries >= SYMBOLIZE_DISKCACHE_MAX_ENTRIES
+        || c->nloaded + c->nentries >= SYMBOLIZE_DISKCACHE_MAX_ENTRIES
         || !UTIL_RESERVE(c->entries, c->entries_cap, c->nentries + 1))
         return;
     size_t off = c->blob_len;
@@ -275,33 +310,37 @@ void symbolize_diskcache_put(symbolize_diskcache *c, uint64_t lo, uint64_t hi,
         c->blob_len = off;
         return;
     }
-    c->entries[c->nentries++] = (diskcache_entry){ lo, hi, off };
+    c->entries[c->nentries++] = (diskcache_entry){ lo, hi, c->loaded_blob_len + off };
     c->dirty = true;
 }
 
 /* ------------------------------------------------------------------ writing */
 
-/* Whether entry i (sorted) overlaps the last one kept before it: then it is dropped. */
-static bool diskcache_kept(const symbolize_diskcache *c, size_t i, uint64_t *end)
+/* Whether entry i of e (sorted) overlaps the last one kept before it: then it is dropped. */
+static bool diskcache_kept(const diskcache_entry *e, size_t i, uint64_t *end)
 {
-    if (i > 0 && c->entries[i].lo < *end)
+    if (i > 0 && e[i].lo < *end)
         return false;
-    *end = c->entries[i].hi;
+    *end = e[i].hi;
     return true;
 }
 
-/* The length of the well-formed record at off, 0 if malformed. */
-static size_t diskcache_record_len(const symbolize_diskcache *c, uint64_t off)
+/* The well-formed record at off and its length (*len), NULL if malformed. */
+static const char *diskcache_record_at(const symbolize_diskcache *c, uint64_t off, size_t *len)
 {
     symbolize_diskframe f[1];
     bool unnamed;
     size_t n = diskcache_parse(c, off, f, 1, &unnamed);
-    const char *p = c->blob + off + 2;
+    const char *end, *rec = n > 0 ? diskcache_record(c, off, &end) : NULL;
+    if (rec == NULL)
+        return NULL;
+    const char *p = rec + 2;
     for (size_t i = 0; i < n; i++) {
         size_t nlen = strlen(p + 1), flen = strlen(p + 2 + nlen);
         p += 1 + nlen + 1 + flen + 1 + 4;
     }
-    return n > 0 ? (size_t)(p - (c->blob + off)) : 0;
+    *len = (size_t)(p - rec);
+    return rec;
 }
 
 /* Entries with identical records share one (an inlined call splits its function into
@@ -337,36 +376,53 @@ static uint64_t diskcache_intern(diskcache_dedup *d, char **out, size_t *len, si
     return *len - n;
 }
 
+/* The file's entries and this process's in one array, sorted; NULL without memory. */
+static diskcache_entry *diskcache_all(const symbolize_diskcache *c, size_t *n)
+{
+    *n = c->nloaded + c->nentries;
+    diskcache_entry *all = malloc((*n ? *n : 1) * sizeof *all);
+    if (all == NULL)
+        return NULL;
+    if (c->nloaded > 0)
+        memcpy(all, c->loaded, c->nloaded * sizeof *all);
+    if (c->nentries > 0)
+        memcpy(all + c->nloaded, c->entries, c->nentries * sizeof *all);
+    qsort(all, *n, sizeof *all, diskcache_entry_cmp);
+    return all;
+}
+
 /* The entries to write (sorted, not overlapping, well-formed) and their blob, deduplicated;
  * false without memory. */
 static bool diskcache_pack(const symbolize_diskcache *c, diskcache_entry **entries, size_t *n,
                            char **blob, size_t *blob_len)
 {
-    size_t bcap = 0;
+    size_t bcap = 0, nall;
+    diskcache_entry *all = diskcache_all(c, &nall);
     diskcache_dedup d = { NULL, 64 };
-    while (d.cap < 2 * c->nentries)
+    while (d.cap < 2 * nall)
         d.cap *= 2;
     d.slots = calloc(d.cap, sizeof *d.slots);
-    *entries = malloc((c->nentries ? c->nentries : 1) * sizeof **entries);
+    *entries = malloc((nall ? nall : 1) * sizeof **entries);
     *n = *blob_len = 0;
     *blob = NULL;
-    bool ok = d.slots != NULL && *entries != NULL;
+    bool ok = all != NULL && d.slots != NULL && *entries != NULL;
     uint64_t end = 0;
-    for (size_t i = 0; ok && i < c->nentries; i++) {
-        size_t len = diskcache_record_len(c, c->entries[i].off);
-        if (len == 0 || !diskcache_kept(c, i, &end))
+    for (size_t i = 0; ok && i < nall; i++) {
+        size_t len;
+        const char *rec = diskcache_record_at(c, all[i].off, &len);
+        if (rec == NULL || !diskcache_kept(all, i, &end))
             continue;
-        uint64_t off = diskcache_intern(&d, blob, blob_len, &bcap, c->blob + c->entries[i].off, len);
+        uint64_t off = diskcache_intern(&d, blob, blob_len, &bcap, rec, len);
         ok = off != UINT64_MAX;
-        (*entries)[(*n)++] = (diskcache_entry){ c->entries[i].lo, c->entries[i].hi, off };
+        (*entries)[(*n)++] = (diskcache_entry){ all[i].lo, all[i].hi, off };
     }
+    free(all);
     free(d.slots);
     return ok;
 }
 
 static void diskcache_write(symbolize_diskcache *c)
 {
-    qsort(c->entries, c->nentries, sizeof *c->entries, diskcache_entry_cmp);
     diskcache_entry *entries;
     size_t n, blob_len;
     char *blob;
@@ -379,11 +435,14 @@ static void diskcache_write(symbolize_diskcache *c)
         uint32_t plen = (uint32_t)strlen(c->debug_path), flags = c->complete ? 1 : 0;
         uint32_t count = (uint32_t)n;
         uint64_t blen = blob_len;
+        static const char zeros[8];
+        size_t pad = (8 - (8 + 4 + sizeof id + 2 * sizeof c->module + 4 + plen) % 8) % 8;
         bool ok = fwrite(diskcache_magic, 8, 1, f) == 1 && fwrite(&c->idlen, 4, 1, f) == 1
                   && fwrite(id, sizeof id, 1, f) == 1
                   && fwrite(&c->module, sizeof c->module, 1, f) == 1
                   && fwrite(&c->debug, sizeof c->debug, 1, f) == 1 && fwrite(&plen, 4, 1, f) == 1
-                  && fwrite(c->debug_path, 1, plen, f) == plen && fwrite(&flags, 4, 1, f) == 1
+                  && fwrite(c->debug_path, 1, plen, f) == plen
+                  && fwrite(zeros, 1, pad, f) == pad && fwrite(&flags, 4, 1, f) == 1
                   && fwrite(&count, 4, 1, f) == 1 && fwrite(&blen, 8, 1, f) == 1
                   && (n == 0 || fwrite(entries, sizeof *entries, n, f) == n)
                   && (blob_len == 0 || fwrite(blob, 1, blob_len, f) == blob_len);
@@ -438,7 +497,8 @@ bool symbolize_diskcache_loaded(const symbolize_diskcache *c)
 
 void symbolize_diskcache_set_complete(symbolize_diskcache *c)
 {
-    if (c != NULL && !c->complete && c->nentries < SYMBOLIZE_DISKCACHE_MAX_ENTRIES) {
+    if (c != NULL && !c->complete
+        && c->nloaded + c->nentries < SYMBOLIZE_DISKCACHE_MAX_ENTRIES) {
         c->complete = true;
         c->dirty = true;
     }
@@ -450,6 +510,7 @@ void symbolize_diskcache_close(symbolize_diskcache *c)
         return;
     if (c->dirty && c->debug_path != NULL)
         diskcache_write(c);
+    util_cache_unmap(c->map, c->map_size);
     free(c->file);
     free(c->debug_path);
     free(c->entries);

@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -81,20 +82,28 @@ static inline int util_cache_open(const char *path, size_t *size)
     return fd;
 }
 
-/* The whole of a cache file (at most UTIL_CACHE_MAX_BYTES), malloc'd; NULL if absent. */
-static inline unsigned char *util_cache_read(const char *path, size_t *size)
+/* The whole of a cache file (at most UTIL_CACHE_MAX_BYTES) mapped read-only, *size bytes;
+ * NULL if absent. Mapped, not read: a process reads a few entries of libc's 1.3 MB file,
+ * and a copy cost two page faults per 4 KB (~2 ms a process) where the page cache's pages
+ * are mapped 16 at a time. Files are replaced by rename, never rewritten in place, so the
+ * mapping keeps the file it was made of. Release with util_cache_unmap. */
+static inline const unsigned char *util_cache_map(const char *path, size_t *size)
 {
     int fd = util_cache_open(path, size);
-    unsigned char *buf = fd >= 0 ? malloc(*size) : NULL;
-    if (buf != NULL && read(fd, buf, *size) != (ssize_t)*size) {
-        free(buf);
-        buf = NULL;
-    }
-    if (buf == NULL)
-        *size = 0;
+    void *p = fd >= 0 ? mmap(NULL, *size, PROT_READ, MAP_PRIVATE, fd, 0) : MAP_FAILED;
     if (fd >= 0)
         close(fd);
-    return buf;
+    if (p == MAP_FAILED) {
+        *size = 0;
+        return NULL;
+    }
+    return p;
+}
+
+static inline void util_cache_unmap(const unsigned char *p, size_t size)
+{
+    if (p != NULL)
+        munmap((void *)p, size);
 }
 
 /* mkdir -p of the directory holding path, private to the user. */
