@@ -195,6 +195,36 @@ static int symbolize_try_fetch(const symbolize_want *w, symbolize_fetch_fn fetch
     return fd;
 }
 
+/* The disk's candidates for w, by build-id, then by the debuglink name (may be NULL). */
+static int symbolize_try_disk(const symbolize_want *w, const char *file_name,
+                              const char *debuglink_file, char **name_out)
+{
+    struct stat st;
+    symbolize_want own = *w;
+    if (file_name != NULL && stat(file_name, &st) == 0) {
+        own.main_dev = st.st_dev;
+        own.main_ino = st.st_ino;
+    }
+    int fd = symbolize_try_build_id(&own, name_out);
+    if (fd < 0 && debuglink_file != NULL && file_name != NULL)
+        fd = symbolize_try_debuglink(file_name, debuglink_file, &own, name_out);
+    return fd;
+}
+
+bool symbolize_debugfile_found(const char *file_name, const unsigned char *build_id,
+                               size_t build_id_len, const char *debuglink_file,
+                               uint32_t debuglink_crc)
+{
+    symbolize_want w = { .build_id = build_id, .build_id_len = build_id_len,
+                         .have_crc = debuglink_file != NULL, .crc = debuglink_crc };
+    char *name = NULL;
+    int fd = symbolize_try_disk(&w, file_name, debuglink_file, &name);
+    if (fd >= 0)
+        close(fd);
+    free(name);
+    return fd >= 0;
+}
+
 int symbolize_debugfile_open(Elf *main_elf, const char *file_name, const char *debuglink_file,
                              GElf_Word debuglink_crc, symbolize_fetch_fn fetch,
                              void *fetch_ctx, char **name_out)
@@ -214,14 +244,7 @@ int symbolize_debugfile_open(Elf *main_elf, const char *file_name, const char *d
         w.build_id = id;
         w.build_id_len = (size_t)idlen;
     }
-    struct stat st;
-    if (file_name != NULL && stat(file_name, &st) == 0) {
-        w.main_dev = st.st_dev;
-        w.main_ino = st.st_ino;
-    }
-    int fd = symbolize_try_build_id(&w, name_out);
-    if (fd < 0 && debuglink_file != NULL && file_name != NULL)
-        fd = symbolize_try_debuglink(file_name, debuglink_file, &w, name_out);
+    int fd = symbolize_try_disk(&w, file_name, debuglink_file, name_out);
     if (fd < 0)
         fd = symbolize_try_fetch(&w, fetch, fetch_ctx, name_out);
     return fd;

@@ -36,4 +36,11 @@ int symbolize_debugfile_open(Elf *main_elf, const char *file_name, const char *d
                              GElf_Word debuglink_crc, symbolize_fetch_fn fetch,
                              void *fetch_ctx, char **name_out);
 
+/* Whether the disk holds a debug file the open above would accept for the module file at
+ * file_name, of that build-id (may be empty) and .gnu_debuglink (may be NULL): a cache of
+ * names read from a module's symbol tables alone is stale once one appeared. */
+bool symbolize_debugfile_found(const char *file_name, const unsigned char *build_id,
+                               size_t build_id_len, const char *debuglink_file,
+                               uint32_t debuglink_crc);
+
 #endif

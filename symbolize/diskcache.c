@@ -4,7 +4,8 @@
  *   "FPSYMC6\n", u32 build-id length, 64 bytes build-id,
  *   module identity (4 x u64: dev, ino, size, mtime ns), debug identity (the same),
  *   u32 debug path length, the path, zeros to a multiple of 8 bytes, u32 flags (1: every
- *   function of the module is in it), u32 entries, u64 blob length,
+ *   function of the module is in it; 2: named by its symbol tables and FDEs alone, no
+ *   debug file was found), u32 entries, u64 blob length,
  *   entries sorted, not overlapping: u64 lo, u64 hi (file addresses), u64 offset in the blob,
  *   the blob: records, each u8 frames, u8 unnamed, frames x (u8 inlined, name NUL,
  *           file NUL (the function's declaring source file, may be empty), u32 line (its
@@ -17,6 +18,7 @@
 
 #include "array.h"
 #include "cachefile.h"
+#include "debugfile.h"
 
 #include <elfutils/libdwelf.h>
 #include <fcntl.h>
@@ -44,6 +46,9 @@ struct symbolize_diskcache {
     uint32_t idlen;
     util_file_ident module;
     util_file_ident debug;
+    char *module_path;
+    char *debuglink;                   /* the module's .gnu_debuglink name, or NULL */
+    uint32_t debuglink_crc;
     char *debug_path;                  /* "" for the module file itself; NULL: unknown */
     const unsigned char *map;          /* the file read (mapped), map_size bytes */
     size_t map_size;
@@ -59,6 +64,8 @@ struct symbolize_diskcache {
     size_t nfilled, filled_cap;
     bool dirty;
     bool complete; /* every function of the module was filled (flag 1 of the file) */
+    bool symbols_only; /* no DWARF, no debug file (flag 2) */
+    bool symbols_only_ok; /* such a file may be used (no debuginfod to ask instead) */
 };
 
 /* The module file's build-id and identity. */
@@ -77,7 +84,12 @@ static bool diskcache_read_module(symbolize_diskcache *c, const char *path)
         memcpy(c->id, id, (size_t)len);
         c->idlen = (uint32_t)len;
         c->module = util_file_ident_of(&st);
-        ok = true;
+        GElf_Word crc = 0;
+        const char *link = dwelf_elf_gnu_debuglink(elf, &crc);
+        c->debuglink = link != NULL ? strdup(link) : NULL;
+        c->debuglink_crc = crc;
+        c->module_path = strdup(path);
+        ok = c->module_path != NULL;
     }
     if (elf != NULL)
         elf_end(elf);
@@ -170,6 +182,11 @@ static void diskcache_load(symbolize_diskcache *c)
     const diskcache_entry *e = ok ? (const diskcache_entry *)(const void *)r.p : NULL;
     if (ok && n > 0)
         ok = diskcache_entries_ok(e, n, blob_len);
+    /* Names from the symbol tables alone hold only while no debug file can be found. */
+    if (ok && (flags & 2))
+        ok = c->symbols_only_ok
+             && !symbolize_debugfile_found(c->module_path, c->id, c->idlen, c->debuglink,
+                                           c->debuglink_crc);
     if (!ok) { /* all or nothing: a half-read file is no file */
         util_cache_unmap(map, size);
         return;
@@ -181,18 +198,35 @@ static void diskcache_load(symbolize_diskcache *c)
     c->loaded_blob = (const char *)r.p + n * sizeof(diskcache_entry);
     c->loaded_blob_len = blob_len;
     c->complete = (flags & 1) != 0;
+    c->symbols_only = (flags & 2) != 0;
+}
+
+static void diskcache_free(symbolize_diskcache *c)
+{
+    util_cache_unmap(c->map, c->map_size);
+    free(c->file);
+    free(c->module_path);
+    free(c->debuglink);
+    free(c->debug_path);
+    free(c->entries);
+    free(c->blob);
+    free(c->filled);
+    free(c);
 }
 
 symbolize_diskcache *symbolize_diskcache_open(const char *path, const unsigned char *want_id,
-                                              size_t want_len)
+                                              size_t want_len, bool symbols_only_ok)
 {
     if (path == NULL || path[0] != '/')
         return NULL;
     symbolize_diskcache *c = calloc(1, sizeof *c);
-    if (c == NULL || !diskcache_read_module(c, path)
+    if (c == NULL)
+        return NULL;
+    c->symbols_only_ok = symbols_only_ok;
+    if (!diskcache_read_module(c, path)
         || (want_len > 0 && (want_len != c->idlen || memcmp(want_id, c->id, want_len) != 0))
         || (c->file = util_cache_path(c->id, c->idlen, ".sym")) == NULL) {
-        free(c);
+        diskcache_free(c);
         return NULL;
     }
     diskcache_load(c);
@@ -271,6 +305,15 @@ size_t symbolize_diskcache_get(const symbolize_diskcache *c, uint64_t a,
     const diskcache_entry *e = diskcache_find(c->loaded, c->nloaded, a);
     size_t n = e != NULL ? diskcache_parse(c, e->off, out, max, unnamed) : 0;
     return n < max ? n : max;
+}
+
+void symbolize_diskcache_set_symbols_only(symbolize_diskcache *c)
+{
+    if (c == NULL || c->debug_path != NULL || !c->symbols_only_ok)
+        return;
+    c->debug = c->module;
+    c->debug_path = strdup("");
+    c->symbols_only = true;
 }
 
 void symbolize_diskcache_set_debugfile(symbolize_diskcache *c, const char *debug_path)
@@ -432,7 +475,8 @@ static void diskcache_write(symbolize_diskcache *c)
     if (f != NULL) {
         unsigned char id[DISKCACHE_ID_MAX] = { 0 };
         memcpy(id, c->id, c->idlen);
-        uint32_t plen = (uint32_t)strlen(c->debug_path), flags = c->complete ? 1 : 0;
+        uint32_t plen = (uint32_t)strlen(c->debug_path);
+        uint32_t flags = (c->complete ? 1u : 0u) | (c->symbols_only ? 2u : 0u);
         uint32_t count = (uint32_t)n;
         uint64_t blen = blob_len;
         static const char zeros[8];
@@ -510,11 +554,5 @@ void symbolize_diskcache_close(symbolize_diskcache *c)
         return;
     if (c->dirty && c->debug_path != NULL)
         diskcache_write(c);
-    util_cache_unmap(c->map, c->map_size);
-    free(c->file);
-    free(c->debug_path);
-    free(c->entries);
-    free(c->blob);
-    free(c->filled);
-    free(c);
+    diskcache_free(c);
 }

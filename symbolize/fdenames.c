@@ -225,24 +225,66 @@ static symbolize_fdetab *symbolize_fdetab_build(symbolize_module *m)
     return t;
 }
 
-/* Unbiased start of the FDE covering absolute address a of m, if one does. */
-static bool symbolize_fde_start(const symbolize_fdetab *t, const symbolize_module *m,
-                                uint64_t a, uint64_t *start)
+/* The absolute range of the CFI row at absolute address x, if an FDE covers x. */
+static bool symbolize_fde_row(const symbolize_fdetab *t, uint64_t x, symbolize_span *row)
 {
-    if (!t->have_eh || t->cfi == NULL || a < m->bias || a < t->cfi_bias)
+    Dwarf_Frame *f = NULL;
+    if (x < t->cfi_bias || dwarf_cfi_addrframe(t->cfi, x - t->cfi_bias, &f) != 0)
+        return false;
+    Dwarf_Addr lo, hi;
+    dwarf_frame_info(f, &lo, &hi, NULL);
+    free(f);
+    *row = (symbolize_span){ lo + t->cfi_bias, hi + t->cfi_bias };
+    return row->lo <= x && x < row->hi;
+}
+
+/* The absolute end of FDE i, whose row around a is row: the next FDE's start where FDE i
+ * reaches it (one evaluation, at the byte before: the FDEs do not overlap), else the end of
+ * its last row (a gap before the next FDE: code without CFI, named by offset). */
+static uint64_t symbolize_fde_end(const symbolize_fdetab *t, const symbolize_module *m,
+                                  uint64_t i, symbolize_span row)
+{
+    uint64_t next = i + 1 < t->eh.count ? util_eh_hdr_start(&t->eh, i + 1) + m->bias
+                                        : UINT64_MAX;
+    symbolize_span r;
+    if (next != UINT64_MAX && next > row.hi && symbolize_fde_row(t, next - 1, &r))
+        return next;
+    uint64_t x = row.hi;
+    for (int n = 0; x < next && n < 4096 && symbolize_fde_row(t, x, &r) && r.hi > x; n++)
+        x = r.hi;
+    return x < next ? x : next;
+}
+
+/* Unbiased start of the FDE covering absolute address a of m, if one does, and the
+ * absolute range it covers (*span). */
+static bool symbolize_fde_start(const symbolize_fdetab *t, const symbolize_module *m,
+                                uint64_t a, uint64_t *start, symbolize_span *span)
+{
+    if (!t->have_eh || t->cfi == NULL || a < m->bias)
         return false;
     uint64_t i = util_eh_hdr_floor(&t->eh, a - m->bias);
-    Dwarf_Frame *f = NULL;
-    if (i == UINT64_MAX || dwarf_cfi_addrframe(t->cfi, a - t->cfi_bias, &f) != 0)
+    symbolize_span row;
+    if (i == UINT64_MAX || !symbolize_fde_row(t, a, &row))
         return false;
-    free(f);
     *start = util_eh_hdr_start(&t->eh, i);
+    span->lo = *start + m->bias > row.lo || *start + m->bias > a ? row.lo : *start + m->bias;
+    span->hi = symbolize_fde_end(t, m, i, row);
     return true;
 }
 
-const char *symbolize_fdename(symbolizer *s, symbolize_module *m, uint64_t a, bool *by_fde)
+uint64_t symbolize_fde_start_at(symbolize_module *m, size_t i)
+{
+    symbolize_fdetab *t = m->fdetab != NULL ? m->fdetab : symbolize_fdetab_build(m);
+    if (t == NULL || !t->have_eh || i >= t->eh.count)
+        return UINT64_MAX;
+    return util_eh_hdr_start(&t->eh, i) + m->bias;
+}
+
+const char *symbolize_fdename(symbolizer *s, symbolize_module *m, uint64_t a, bool *by_fde,
+                              symbolize_span *span)
 {
     *by_fde = false;
+    *span = (symbolize_span){ a, a + 1 };
     symbolize_fdetab *t = m->fdetab;
     if (t == NULL && (t = symbolize_fdetab_build(m)) == NULL)
         return NULL;
@@ -251,11 +293,21 @@ const char *symbolize_fdename(symbolizer *s, symbolize_module *m, uint64_t a, bo
         symbolize_plt_build(s, m, m->main_elf);
     }
     size_t i = symbolize_span_find(t->plt, t->nplt, sizeof *t->plt, a);
-    if (i != SIZE_MAX)
+    if (i != SIZE_MAX) {
+        *span = t->plt[i].span;
         return t->plt[i].name;
+    }
     uint64_t start;
-    if (!symbolize_fde_start(t, m, a, &start))
+    if (!symbolize_fde_start(t, m, a, &start, span))
         return NULL;
+    /* The FDE's name is not the PLT stubs' (an FDE may cover a whole .plt). */
+    for (size_t k = 0; k < t->nplt_sections; k++) {
+        uint64_t lo = t->plt_sections[k].lo + m->bias, hi = t->plt_sections[k].hi + m->bias;
+        if (a >= lo && a < hi)
+            *span = (symbolize_span){ a, a + 1 };
+        else if (a < lo && span->hi > lo)
+            span->hi = lo;
+    }
     if (t->is_program && start == t->entry)
         return symbolize_intern(s, "_start");
     *by_fde = true;

@@ -22,9 +22,15 @@
 #include "symbolize_int.h"
 
 /* The name for absolute address a of m (loaded), interned in s, or NULL if none of the
- * above applies. *by_fde: the name is an FDE start (not a PLT stub or _start). The
+ * above applies. *by_fde: the name is an FDE start (not a PLT stub or _start). *span: the
+ * absolute range of addresses with that name (the stub, the FDE; else a's byte). The
  * module's tables are built on the first call. */
-const char *symbolize_fdename(symbolizer *s, symbolize_module *m, uint64_t a, bool *by_fde);
+const char *symbolize_fdename(symbolizer *s, symbolize_module *m, uint64_t a, bool *by_fde,
+                              symbolize_span *span);
+
+/* The absolute start of m's i-th FDE (.eh_frame_hdr's order: ascending), UINT64_MAX past
+ * the last; for naming a whole module ahead (symbolize.c's disk cache fill). */
+uint64_t symbolize_fde_start_at(symbolize_module *m, size_t i);
 
 /* Frees m's tables; m->fdetab is NULL afterwards. */
 void symbolize_fdenames_release(symbolize_module *m);

@@ -338,15 +338,25 @@ static const char *symbolize_sym_name(symbolizer *s, symbolize_sym *sym)
     return sym->name;
 }
 
-/* Code no symbol or DWARF names: a PLT stub, _start, an FDE start, else the offset. Marks
- * the module as one debuginfod could name, if it has a build-id. */
+/* How an address's outer frame got its name: a symbol, DWARF, a PLT stub or _start (named);
+ * the start of the FDE around it (a stand-in, but one name for the whole function); its own
+ * offset (a stand-in for that address alone). */
+typedef enum symbolize_naming {
+    SYMBOLIZE_NAMED,
+    SYMBOLIZE_BY_FDE,
+    SYMBOLIZE_BY_OFFSET,
+} symbolize_naming;
+
+/* Code no symbol or DWARF names: a PLT stub, _start, an FDE start, else the offset; *span
+ * the absolute range with that name. Marks the module as one debuginfod could name, if it
+ * has a build-id. */
 static const char *symbolize_unnamed(symbolizer *s, symbolize_module *m, uint64_t a,
-                                     uint64_t pc, bool *fallback)
+                                     uint64_t pc, symbolize_naming *naming, symbolize_span *span)
 {
     bool by_fde = false;
-    const char *name = symbolize_fdename(s, m, a, &by_fde);
-    *fallback = name == NULL || by_fde;
-    if (*fallback && !m->unnamed) {
+    const char *name = symbolize_fdename(s, m, a, &by_fde, span);
+    *naming = name == NULL ? SYMBOLIZE_BY_OFFSET : by_fde ? SYMBOLIZE_BY_FDE : SYMBOLIZE_NAMED;
+    if (*naming != SYMBOLIZE_NAMED && !m->unnamed) {
         const void *id;
         m->unnamed = m->main_elf != NULL && dwelf_elf_gnu_build_id(m->main_elf, &id) > 0;
     }
@@ -361,7 +371,8 @@ static size_t symbolize_from_disk(symbolizer *s, symbolize_module *m, uint64_t a
     if (!m->disk_tried) {
         m->disk_tried = true;
         if (m->state == SYMBOLIZE_UNLOADED && m->image == NULL)
-            m->disk = symbolize_diskcache_open(m->path, m->want_id, m->want_id_len);
+            m->disk = symbolize_diskcache_open(m->path, m->want_id, m->want_id_len,
+                                               m->fetch == NULL);
     }
     symbolize_diskframe f[SYMBOLIZE_MAX_FRAMES];
     bool fallback = false;
@@ -377,16 +388,24 @@ static size_t symbolize_from_disk(symbolizer *s, symbolize_module *m, uint64_t a
     return n;
 }
 
-/* Whether frames resolved in m go to the disk cache: only if the module's DWARF was found
- * (only then is resolving costly, and only then is the debug file's identity known). */
+/* Whether frames resolved in m go to the disk cache: where its DWARF was found (its debug
+ * file's identity is checked by later processes), and where there is none and no debug file
+ * to be found (named by its symbol tables and FDEs alone: cc1's 29,000 dynamic symbols were
+ * collected and sorted again in every compiler process, ~3 ms each; later processes check
+ * that no debug file appeared since). Not when debuginfod may be asked (a fetch function
+ * is set): it could name the module better. */
 static bool symbolize_disk_wanted(symbolize_module *m)
 {
     if (m->disk == NULL || m->dmod == NULL || m->fetched_path != NULL)
         return false;
     Dwarf_Addr bias;
     Dwarf *dw = dwfl_module_getdwarf(m->dmod, &bias);
-    if (dw == NULL)
-        return false;
+    if (dw == NULL) {
+        if (m->fetch != NULL)
+            return false;
+        symbolize_diskcache_set_symbols_only(m->disk);
+        return true;
+    }
     const char *debugfile = NULL;
     dwfl_module_info(m->dmod, NULL, NULL, NULL, NULL, NULL, NULL, &debugfile);
     if (debugfile == NULL && dwarf_getelf(dw) != m->main_elf)
@@ -395,25 +414,27 @@ static bool symbolize_disk_wanted(symbolize_module *m)
     return true;
 }
 
-/* Hands frames just resolved for the absolute range same to the disk cache. Fallback
- * names (FDE starts, offsets) are cheap and not kept. */
+/* Hands frames just resolved for the absolute range same to the disk cache. An offset
+ * name is the sampled pc's own (a return address's, not the call's) and is not kept; an FDE
+ * start's is, marked as a stand-in. */
 static void symbolize_to_disk(symbolize_module *m, symbolize_span same, const symbolize_frame *f,
-                              size_t n, bool fallback)
+                              size_t n, symbolize_naming naming)
 {
-    if (fallback || same.lo < m->bias || same.lo >= same.hi)
+    if (naming == SYMBOLIZE_BY_OFFSET || same.lo < m->bias || same.lo >= same.hi)
         return;
     symbolize_diskframe d[SYMBOLIZE_MAX_FRAMES];
     for (size_t i = 0; i < n; i++)
         d[i] = (symbolize_diskframe){ f[i].name, f[i].inlined, f[i].file, f[i].line };
-    symbolize_diskcache_put(m->disk, same.lo - m->bias, same.hi - m->bias, d, n, false);
+    symbolize_diskcache_put(m->disk, same.lo - m->bias, same.hi - m->bias, d, n,
+                            naming == SYMBOLIZE_BY_FDE);
 }
 
 /* Frames for address a (pc as sampled) of a loaded module, outermost first; at least one.
- * *same is set to a range around a where every address has these frames, *fallback to
- * whether the outer name is a stand-in (FDE start, offset). */
+ * *same is set to a range around a where every address has these frames, *naming to how
+ * the outer frame was named. */
 static size_t symbolize_resolve_loaded(symbolizer *s, symbolize_module *m, uint64_t a,
                                        uint64_t pc, symbolize_frame *out, symbolize_span *same,
-                                       bool *fallback)
+                                       symbolize_naming *naming)
 {
     symbolize_sym *sym = symbolize_symtab_lookup(m, a);
     /* The symbol's span up to the next symbol, narrowed by the inline chain's scopes. */
@@ -433,9 +454,16 @@ static size_t symbolize_resolve_loaded(symbolizer *s, symbolize_module *m, uint6
     const char *outer = sym != NULL ? symbolize_sym_name(s, sym) : NULL;
     if (outer == NULL && nchain > 0)
         outer = symbolize_inline_name(s, m, &chain[0]);
-    *fallback = false;
-    if (outer == NULL)
-        outer = symbolize_unnamed(s, m, a, pc, fallback);
+    *naming = SYMBOLIZE_NAMED;
+    if (outer == NULL) {
+        symbolize_span span;
+        outer = symbolize_unnamed(s, m, a, pc, naming, &span);
+        /* One name for the stub, the FDE from a on, up to the next symbol (which names its
+         * own addresses). */
+        uint64_t next_sym = symbolize_symtab_next_start(m, a);
+        if (nchain == 0 && span.lo <= a && a < span.hi)
+            *same = (symbolize_span){ a, span.hi < next_sym ? span.hi : next_sym };
+    }
     size_t n = 0;
     out[n] = (symbolize_frame){ outer, false, NULL, 0 };
     if (nchain > 0)
@@ -466,7 +494,7 @@ static void symbolize_fill_function(symbolizer *s, symbolize_module *m, uint64_t
         return;
     symbolize_frame f[SYMBOLIZE_MAX_FRAMES];
     symbolize_span same;
-    bool fallback;
+    symbolize_naming naming;
     uint64_t x = sym->span.lo;
     int single = 0; /* one-byte ranges: no DWARF scope here (assembly), stop soon */
     for (int i = 0; i < SYMBOLIZE_FILL_MAX && x < sym->span.hi && single < 4; i++) {
@@ -474,11 +502,11 @@ static void symbolize_fill_function(symbolizer *s, symbolize_module *m, uint64_t
             x++;
             continue;
         }
-        size_t n = symbolize_resolve_loaded(s, m, x, x, f, &same, &fallback);
+        size_t n = symbolize_resolve_loaded(s, m, x, x, f, &same, &naming);
         if (same.hi <= x || same.lo > x)
             break;
         single += same.hi == x + 1;
-        symbolize_to_disk(m, same, f, n, fallback);
+        symbolize_to_disk(m, same, f, n, naming);
         x = same.hi;
     }
 }
@@ -492,6 +520,38 @@ static void symbolize_fill_function(symbolizer *s, symbolize_module *m, uint64_t
  * program run once pays only its own functions. */
 #define SYMBOLIZE_FILL_MODULE_MAX 50000 /* symbols; a bigger module fills per function */
 
+#define SYMBOLIZE_FILL_FDES_MAX 100000 /* cc1's: 45,201 */
+
+/* Code no symbol covers, an entry per FDE (a stripped program's static functions) or per
+ * part of one between symbols, per PLT stub. Bounded per FDE: a part of one byte each is
+ * code the FDE does not name as a whole. */
+static bool symbolize_fill_fdes(symbolizer *s, symbolize_module *m)
+{
+    symbolize_frame f[SYMBOLIZE_MAX_FRAMES];
+    symbolize_span same;
+    symbolize_naming naming;
+    uint64_t x = symbolize_fde_start_at(m, 0);
+    for (size_t i = 1; x != UINT64_MAX; i++) {
+        if (i > SYMBOLIZE_FILL_FDES_MAX)
+            return false;
+        uint64_t next = symbolize_fde_start_at(m, i);
+        for (int part = 0; part < 1024 && x < next; part++) {
+            symbolize_sym *sym = symbolize_symtab_lookup(m, x);
+            if (sym != NULL) {
+                x = sym->span.hi > x ? sym->span.hi : x + 1;
+                continue;
+            }
+            size_t n = symbolize_resolve_loaded(s, m, x, x, f, &same, &naming);
+            if (naming == SYMBOLIZE_BY_OFFSET || same.lo != x || same.hi <= x)
+                break; /* a gap without CFI up to the next FDE */
+            symbolize_to_disk(m, same, f, n, naming);
+            x = same.hi;
+        }
+        x = next;
+    }
+    return true;
+}
+
 static void symbolize_fill_module(symbolizer *s, symbolize_module *m)
 {
     if (m->disk_filled || m->nsyms > SYMBOLIZE_FILL_MODULE_MAX
@@ -500,7 +560,8 @@ static void symbolize_fill_module(symbolizer *s, symbolize_module *m)
     m->disk_filled = true;
     for (size_t i = 0; i < m->nsyms; i++)
         symbolize_fill_function(s, m, m->syms[i].span.lo, UINT64_MAX);
-    symbolize_diskcache_set_complete(m->disk);
+    if (symbolize_fill_fdes(s, m))
+        symbolize_diskcache_set_complete(m->disk);
 }
 
 /* All frames for one address, outermost first; at least one. */
@@ -520,10 +581,10 @@ static size_t symbolize_resolve(symbolizer *s, symbolize_module *m, uint64_t pc,
         return 1;
     }
     symbolize_span same;
-    bool fallback;
-    size_t n = symbolize_resolve_loaded(s, m, a, pc, out, &same, &fallback);
-    if (!fallback && symbolize_disk_wanted(m)) {
-        symbolize_to_disk(m, same, out, n, fallback);
+    symbolize_naming naming;
+    size_t n = symbolize_resolve_loaded(s, m, a, pc, out, &same, &naming);
+    if (naming != SYMBOLIZE_BY_OFFSET && symbolize_disk_wanted(m)) {
+        symbolize_to_disk(m, same, out, n, naming);
         symbolize_fill_function(s, m, a, a);
         symbolize_fill_module(s, m);
     }

@@ -293,6 +293,19 @@ symbolize_sym *symbolize_symtab_lookup(symbolize_module *m, uint64_t a)
     return sym->raw != NULL && sym->raw[0] != '\0' ? sym : NULL;
 }
 
+uint64_t symbolize_symtab_next_start(const symbolize_module *m, uint64_t a)
+{
+    size_t lo = 0, hi = m->nsyms; /* the first symbol starting after a */
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (m->syms[mid].span.lo <= a)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < m->nsyms ? m->syms[lo].span.lo : UINT64_MAX;
+}
+
 void symbolize_symtab_release(symbolize_module *m)
 {
     free(m->syms);

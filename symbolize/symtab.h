@@ -24,4 +24,8 @@ symbolize_sym *symbolize_symtab_lookup(symbolize_module *m, uint64_t a);
 /* Frees the table; m->syms is NULL afterwards. */
 void symbolize_symtab_release(symbolize_module *m);
 
+/* The lowest start of a symbol above absolute address a, UINT64_MAX if none: where a name
+ * that is not a symbol's stops holding. */
+uint64_t symbolize_symtab_next_start(const symbolize_module *m, uint64_t a);
+
 #endif

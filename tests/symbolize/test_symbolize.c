@@ -618,6 +618,71 @@ static void test_disk_cache_whole(const fixture *f)
     remove_tree(tmp_path("xdg"));
 }
 
+/* A module with neither DWARF nor a debug file is cached too, named by its symbols, FDEs
+ * and PLT stubs: once the second process filled the file, every address around its code is
+ * named from the file exactly as without any cache (a name edited in the file shows
+ * through); when a debug file appears beside it, the file is no longer used. */
+static void test_disk_cache_symbols_only(const fixture *f)
+{
+    remove_tree(tmp_path("xdg"));
+    mkdir(tmp_path("so"), 0700);
+    copy_file(cfg.stripped, tmp_path("so/libsymfix_stripped.so"));
+    const char *p = tmp_path("so/libsymfix_stripped.so");
+    uint64_t st = fixture_static_addr(f), outer = fixture_sym(f, "symfix_outer");
+    uint64_t lo = (st < outer ? st : outer) & ~(uint64_t)0xfff, span = 0x3000;
+    char **want = calloc(span, sizeof *want);
+    setenv("FLAMEPROF_SYMCACHE", "0", 1);
+    symbolizer *s = symbolize_new();
+    symbolize_add_module(s, 1, p, f->bias, NULL, 0);
+    for (uint64_t i = 0; i < span; i++)
+        want[i] = strdup(name_of(s, 1, lo + i, false));
+    symbolize_free(s);
+    unsetenv("FLAMEPROF_SYMCACHE");
+    for (int proc = 0; proc < 2; proc++) { /* the first keeps its own, the second fills */
+        s = symbolize_new();
+        symbolize_add_module(s, 1, p, f->bias, NULL, 0);
+        name_of(s, 1, proc == 0 ? st : outer, false);
+        symbolize_free(s);
+    }
+    const char *file = disk_cache_file();
+    size_t size = 0;
+    char *data = file != NULL ? read_file(file, &size) : NULL;
+    char *at = data != NULL ? memmem(data, size, "symfix_outer", 12) : NULL;
+    CHECKF(at != NULL, "symbols-only cache: no file, or no symbol in it");
+    if (at != NULL) {
+        memcpy(at, "symfix_OUTER", 12);
+        write_file(file, data, size);
+    }
+    s = symbolize_new();
+    symbolize_add_module(s, 1, p, f->bias, NULL, 0);
+    size_t differ = 0;
+    for (uint64_t i = 0; i < span; i++) {
+        const char *got = name_of(s, 1, lo + i, false);
+        bool edited = strcmp(want[i], "symfix_outer") == 0 && got && strcmp(got, "symfix_OUTER") == 0;
+        if (got == NULL || (strcmp(got, want[i]) != 0 && !edited)) {
+            if (differ++ < 3)
+                fprintf(stderr, "# %#" PRIx64 ": \"%s\" from the file, \"%s\" without\n",
+                        lo + i - f->bias, got ? got : "-", want[i]);
+        }
+    }
+    CHECKF(differ == 0, "symbols-only cache: %zu of %" PRIu64 " addresses named otherwise", differ,
+           span);
+    expect_frames(s, 1, outer, false, 16, "symbols-only cache: served from the file",
+                  "symfix_OUTER", NULL);
+    symbolize_free(s);
+    copy_file(cfg.debug, tmp_path("so/libsymfix.so.debug"));
+    s = symbolize_new();
+    symbolize_add_module(s, 1, p, f->bias, NULL, 0);
+    expect_frames(s, 1, st, false, 16, "symbols-only cache: unused once a debug file is there",
+                  "symfix_static_leaf", NULL);
+    symbolize_free(s);
+    for (uint64_t i = 0; i < span; i++)
+        free(want[i]);
+    free(want);
+    free(data);
+    remove_tree(tmp_path("xdg"));
+}
+
 /* A second symbolizer gets the frames from the file (a name edited in the file shows
  * through); after the debug file changed, or with a corrupt file, the DWARF answers
  * again; FLAMEPROF_SYMCACHE=0 writes nothing. */
@@ -749,6 +814,7 @@ int main(int argc, char **argv)
     test_cache_and_return(&full);
     test_disk_cache(&full);
     test_disk_cache_whole(&full);
+    test_disk_cache_symbols_only(&full);
     test_libc();
     test_no_debuginfod();
     remove_tree(cfg.tmpdir);
