@@ -230,6 +230,21 @@ cfi_table *cfi_alloc(uint64_t base, size_t len, size_t nrules, uint32_t last_pc)
     return t;
 }
 
+bool cfi_index_ok(const cfi_table *t)
+{
+    uint32_t bad = 0;
+    for (size_t p = 0; p < t->pages; p++) {
+        uint64_t page_start = (uint64_t)p << t->shift;
+        uint32_t r = t->page_first[p];
+        if (r >= t->len)
+            return false;
+        /* the last row at or before the page start (row 0 if none is) */
+        bad |= (r > 0 && t->pc[r] > page_start)
+               | (r + 1 < t->len && t->pc[r + 1] <= page_start);
+    }
+    return bad == 0;
+}
+
 void cfi_index(cfi_table *t)
 {
     uint32_t *idx = (uint32_t *)t->page_first;

@@ -205,8 +205,22 @@ int main(void)
         CHECKF(loaded == NULL, "a file cut to %zu bytes was served", cuts[i]);
         cfi_free(loaded);
     }
-    /* The file ends with the pcs (4 bytes a row), then the rule indexes (2 bytes a row). */
-    char *pcs = data + size - built->len * 6, *rules = data + size - built->len * 2;
+    /* The file ends with the pcs (4 bytes a row), the page index (4 bytes a page), then the
+     * rule indexes (2 bytes a row). */
+    char *rules = data + size - built->len * 2, *index = rules - built->pages * 4;
+    char *pcs = index - built->len * 4;
+    CHECKF(memcmp(index, built->page_first, built->pages * 4) == 0,
+           "the page index is not kept between the pcs and the rule indexes");
+    /* A page's entry one row off (in range, but not the last row at or before the page). */
+    size_t page = built->pages / 2;
+    uint32_t entry, off_by_one;
+    memcpy(&entry, index + page * 4, 4);
+    off_by_one = entry + 1 < built->len ? entry + 1 : entry - 1;
+    memcpy(index + page * 4, &off_by_one, 4);
+    loaded = load_written(&libc, path, data, size);
+    CHECKF(loaded == NULL, "a page index one row off was served");
+    cfi_free(loaded);
+    memcpy(index + page * 4, &entry, 4);
     uint32_t p[2];
     memcpy(p, pcs + (built->len - 2) * 4, sizeof p);
     uint32_t swapped[2] = { p[1], p[0] };
