@@ -33,6 +33,8 @@ Modes:
              symbols, filled before the first pair)
   cold       the library, FLAMEPROF_SYMCACHE=0 (every process builds its unwind tables and
              opens the DWARF it needs)
+  record     `flameprof record CMD`: one profile for the whole tree (what a user profiling
+             a build runs; the library comes from the command)
   perf       `perf record -F 997 -g` (root only), for reference
   bwarm,bcold  warm and cold with the library of --baseline BUILD (e.g. main's build): the
              before/after of a change in one interleaved run
@@ -306,6 +308,9 @@ def modes(a, lib, work):
         m["bcold"] = (dict(bprof, FLAMEPROF_SYMCACHE="0"), None)
     m["flags"] = (dict(base, NODE_OPTIONS="--perf-basic-prof --interpreted-frames-native-stack"),
                   None)
+    tool = os.path.abspath(os.path.join(a.build, "tools", "flameprof"))
+    m["record"] = (dict(base, FLAMEPROF_QUIET="1"),
+                   [tool, "record", "-o", os.path.join(work, "out", "rec"), "--"])
     if os.geteuid() == 0 and shutil.which("perf") and "perf" in a.modes:
         m["perf"] = (base, ["perf", "record", "-q", "-F", "997", "-g", "-o",
                             os.path.join(work, "perf.data"), "--"])
