@@ -7,7 +7,7 @@
  *   function of the module is in it; 2: named by its symbol tables and FDEs alone, no
  *   debug file was found), u32 entries, u64 blob length,
  *   entries sorted, not overlapping: u64 lo, u64 hi (file addresses), u64 offset in the blob,
- *   the blob: records, each u8 frames, u8 unnamed, frames x (u8 inlined, name NUL,
+ *   the blob: records, each u8 frames, u8 naming (diskcache.h), frames x (u8 inlined, name NUL,
  *           file NUL (the function's declaring source file, may be empty), u32 line (its
  *           declaration line, 0: unknown)); entries with the same frames share a record.
  * The file is mapped (util_cache_map) and used where it lies: loading is a pass over the
@@ -35,7 +35,7 @@ enum { DISKCACHE_ID_MAX = 64 };
 
 typedef struct diskcache_entry {
     uint64_t lo, hi;
-    uint64_t off; /* of its record: u8 frames, u8 unnamed, then per frame u8 inlined, the
+    uint64_t off; /* of its record: u8 frames, u8 naming, then per frame u8 inlined, the
                    * name and the file NUL-terminated, u32 line (the file's layout too).
                    * Records of the file read first, then this process's (diskcache_record) */
 } diskcache_entry;
@@ -271,13 +271,15 @@ static const char *diskcache_record(const symbolize_diskcache *c, uint64_t off, 
 /* The record at off parsed into out (at most max frames); its frame count, 0 if it is
  * malformed (a file is checked only when read). */
 static size_t diskcache_parse(const symbolize_diskcache *c, uint64_t off,
-                              symbolize_diskframe *out, size_t max, bool *unnamed)
+                              symbolize_diskframe *out, size_t max, symbolize_naming *naming)
 {
     const char *end, *p = diskcache_record(c, off, &end);
     if (p == NULL || end - p < 2 || p[0] == 0)
         return 0;
     size_t n = (uint8_t)p[0];
-    *unnamed = p[1] != 0;
+    if ((uint8_t)p[1] > SYMBOLIZE_BY_OFFSET)
+        return 0;
+    *naming = (symbolize_naming)p[1];
     p += 2;
     for (size_t i = 0; i < n; i++) {
         if (end - p < 2) /* the inlined byte and at least one of the name */
@@ -298,12 +300,12 @@ static size_t diskcache_parse(const symbolize_diskcache *c, uint64_t off,
 }
 
 size_t symbolize_diskcache_get(const symbolize_diskcache *c, uint64_t a,
-                               symbolize_diskframe *out, size_t max, bool *unnamed)
+                               symbolize_diskframe *out, size_t max, symbolize_naming *naming)
 {
     if (c == NULL || max == 0)
         return 0;
     const diskcache_entry *e = diskcache_find(c->loaded, c->nloaded, a);
-    size_t n = e != NULL ? diskcache_parse(c, e->off, out, max, unnamed) : 0;
+    size_t n = e != NULL ? diskcache_parse(c, e->off, out, max, naming) : 0;
     return n < max ? n : max;
 }
 
@@ -331,14 +333,14 @@ void symbolize_diskcache_set_debugfile(symbolize_diskcache *c, const char *debug
 }
 
 void symbolize_diskcache_put(symbolize_diskcache *c, uint64_t lo, uint64_t hi,
-                             const symbolize_diskframe *f, size_t n, bool unnamed)
+                             const symbolize_diskframe *f, size_t n, symbolize_naming naming)
 {
     if (c == NULL || n == 0 || n > 255 || lo >= hi
         || c->nloaded + c->nentries >= SYMBOLIZE_DISKCACHE_MAX_ENTRIES
         || !UTIL_RESERVE(c->entries, c->entries_cap, c->nentries + 1))
         return;
     size_t off = c->blob_len;
-    uint8_t head[2] = { (uint8_t)n, unnamed };
+    uint8_t head[2] = { (uint8_t)n, (uint8_t)naming };
     bool ok = diskcache_blob_add(c, head, 2);
     for (size_t i = 0; ok && i < n; i++) {
         uint8_t inl = f[i].inlined;
@@ -372,8 +374,8 @@ static bool diskcache_kept(const diskcache_entry *e, size_t i, uint64_t *end)
 static const char *diskcache_record_at(const symbolize_diskcache *c, uint64_t off, size_t *len)
 {
     symbolize_diskframe f[1];
-    bool unnamed;
-    size_t n = diskcache_parse(c, off, f, 1, &unnamed);
+    symbolize_naming naming;
+    size_t n = diskcache_parse(c, off, f, 1, &naming);
     const char *end, *rec = n > 0 ? diskcache_record(c, off, &end) : NULL;
     if (rec == NULL)
         return NULL;

@@ -33,6 +33,16 @@
 
 typedef struct symbolize_diskcache symbolize_diskcache;
 
+/* How an address's outer frame got its name: a symbol, DWARF, a PLT stub or _start (named);
+ * the start of the FDE around it (a stand-in, but one name for the whole function); its own
+ * offset (a stand-in for that address alone: the name kept is a placeholder, and the
+ * reader names the frame by the address it sampled, a return address's own). */
+typedef enum symbolize_naming {
+    SYMBOLIZE_NAMED,
+    SYMBOLIZE_BY_FDE,
+    SYMBOLIZE_BY_OFFSET,
+} symbolize_naming;
+
 /* One cached frame: its display name (owned by the cache), whether it is inlined, and
  * where its function is declared (file NULL and line 0 when unknown). */
 typedef struct symbolize_diskframe {
@@ -51,10 +61,10 @@ symbolize_diskcache *symbolize_diskcache_open(const char *path, const unsigned c
                                               size_t want_len, bool symbols_only_ok);
 
 /* Frames for the module file address a (the call's own address for a return address),
- * outermost first; how many (0: not cached). *unnamed is set to whether the outer name
- * was a fallback. */
+ * outermost first; how many (0: not cached). *naming is set to how the outer frame was
+ * named. */
 size_t symbolize_diskcache_get(const symbolize_diskcache *c, uint64_t a,
-                               symbolize_diskframe *out, size_t max, bool *unnamed);
+                               symbolize_diskframe *out, size_t max, symbolize_naming *naming);
 
 /* The module has no DWARF and no debug file: its names come from its symbol tables and
  * FDEs (a stripped program: cc1). Written so; a later process uses the file only while no
@@ -68,7 +78,7 @@ void symbolize_diskcache_set_debugfile(symbolize_diskcache *c, const char *debug
 /* Remembers frames resolved now for every file address in [lo, hi), to be written by
  * close. Ranges overlapping one already held are dropped. */
 void symbolize_diskcache_put(symbolize_diskcache *c, uint64_t lo, uint64_t hi,
-                             const symbolize_diskframe *f, size_t n, bool unnamed);
+                             const symbolize_diskframe *f, size_t n, symbolize_naming naming);
 
 /* Whether the function starting at file address lo is to be filled now: true the first
  * time it is asked about (or when memory is short), false afterwards. */

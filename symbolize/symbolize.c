@@ -338,15 +338,6 @@ static const char *symbolize_sym_name(symbolizer *s, symbolize_sym *sym)
     return sym->name;
 }
 
-/* How an address's outer frame got its name: a symbol, DWARF, a PLT stub or _start (named);
- * the start of the FDE around it (a stand-in, but one name for the whole function); its own
- * offset (a stand-in for that address alone). */
-typedef enum symbolize_naming {
-    SYMBOLIZE_NAMED,
-    SYMBOLIZE_BY_FDE,
-    SYMBOLIZE_BY_OFFSET,
-} symbolize_naming;
-
 /* Code no symbol or DWARF names: a PLT stub, _start, an FDE start, else the offset; *span
  * the absolute range with that name. Marks the module as one debuginfod could name, if it
  * has a build-id. */
@@ -366,7 +357,7 @@ static const char *symbolize_unnamed(symbolizer *s, symbolize_module *m, uint64_
 /* Frames for pc from the module's disk cache, opened on the module's first address (before
  * its files are loaded: a hit must cost no DWARF); 0 on a miss. */
 static size_t symbolize_from_disk(symbolizer *s, symbolize_module *m, uint64_t a,
-                                  symbolize_frame *out)
+                                  uint64_t pc, symbolize_frame *out)
 {
     if (!m->disk_tried) {
         m->disk_tried = true;
@@ -375,8 +366,13 @@ static size_t symbolize_from_disk(symbolizer *s, symbolize_module *m, uint64_t a
                                                m->fetch == NULL);
     }
     symbolize_diskframe f[SYMBOLIZE_MAX_FRAMES];
-    bool fallback = false;
-    size_t n = symbolize_diskcache_get(m->disk, a - m->bias, f, SYMBOLIZE_MAX_FRAMES, &fallback);
+    symbolize_naming naming = SYMBOLIZE_NAMED;
+    size_t n = symbolize_diskcache_get(m->disk, a - m->bias, f, SYMBOLIZE_MAX_FRAMES, &naming);
+    m->unnamed |= n > 0 && naming != SYMBOLIZE_NAMED;
+    if (n > 0 && naming == SYMBOLIZE_BY_OFFSET) { /* named by the pc sampled, as uncached */
+        out[0] = (symbolize_frame){ symbolize_offset_name(s, m, pc), false, NULL, 0 };
+        return 1;
+    }
     for (size_t i = 0; i < n; i++) {
         out[i] = (symbolize_frame){ symbolize_intern(s, f[i].name), f[i].inlined,
                                     f[i].file != NULL ? symbolize_intern(s, f[i].file) : NULL,
@@ -384,7 +380,6 @@ static size_t symbolize_from_disk(symbolizer *s, symbolize_module *m, uint64_t a
         if (out[i].name == NULL || (f[i].file != NULL && out[i].file == NULL))
             return 0;
     }
-    m->unnamed |= n > 0 && fallback;
     return n;
 }
 
@@ -414,19 +409,24 @@ static bool symbolize_disk_wanted(symbolize_module *m)
     return true;
 }
 
-/* Hands frames just resolved for the absolute range same to the disk cache. An offset
- * name is the sampled pc's own (a return address's, not the call's) and is not kept; an FDE
- * start's is, marked as a stand-in. */
+/* Hands frames just resolved for the absolute range same to the disk cache, with how the
+ * outer one was named. An offset name is the sampled pc's own (a return address's, not the
+ * call's): only that it is one is kept (a padding byte V8's interpreter frames return to
+ * made every node process load node's symbol table again). */
 static void symbolize_to_disk(symbolize_module *m, symbolize_span same, const symbolize_frame *f,
                               size_t n, symbolize_naming naming)
 {
-    if (naming == SYMBOLIZE_BY_OFFSET || same.lo < m->bias || same.lo >= same.hi)
+    if (same.lo < m->bias || same.lo >= same.hi)
         return;
     symbolize_diskframe d[SYMBOLIZE_MAX_FRAMES];
     for (size_t i = 0; i < n; i++)
         d[i] = (symbolize_diskframe){ f[i].name, f[i].inlined, f[i].file, f[i].line };
-    symbolize_diskcache_put(m->disk, same.lo - m->bias, same.hi - m->bias, d, n,
-                            naming == SYMBOLIZE_BY_FDE);
+    if (naming == SYMBOLIZE_BY_OFFSET) {
+        d[0] = (symbolize_diskframe){ "+", false, NULL, 0 }; /* a placeholder */
+        n = 1;
+        same.hi = same.lo + 1;
+    }
+    symbolize_diskcache_put(m->disk, same.lo - m->bias, same.hi - m->bias, d, n, naming);
 }
 
 /* Frames for address a (pc as sampled) of a loaded module, outermost first; at least one.
@@ -518,7 +518,8 @@ static void symbolize_fill_function(symbolizer *s, symbolize_module *m, uint64_t
  * 1.3 MB), and no later process opens this DWARF again, wherever it samples (Chromium's
  * processes each sampled a few libc functions no earlier process had: each opened it). A
  * program run once pays only its own functions. */
-#define SYMBOLIZE_FILL_MODULE_MAX 50000 /* symbols; a bigger module fills per function */
+#define SYMBOLIZE_FILL_MODULE_MAX 150000 /* symbols (node's 110,000); a bigger module
+                                          * (Chromium's) fills per function */
 
 #define SYMBOLIZE_FILL_FDES_MAX 100000 /* cc1's: 45,201 */
 
@@ -571,7 +572,7 @@ static size_t symbolize_resolve(symbolizer *s, symbolize_module *m, uint64_t pc,
     /* A return address points after the call; the call itself may be the last
      * instruction of a function or of an inlined block. */
     uint64_t a = is_return && pc > 0 ? pc - 1 : pc;
-    size_t cached = a >= m->bias ? symbolize_from_disk(s, m, a, out) : 0;
+    size_t cached = a >= m->bias ? symbolize_from_disk(s, m, a, pc, out) : 0;
     if (cached > 0)
         return cached;
     if (m->state == SYMBOLIZE_UNLOADED)
@@ -583,7 +584,7 @@ static size_t symbolize_resolve(symbolizer *s, symbolize_module *m, uint64_t pc,
     symbolize_span same;
     symbolize_naming naming;
     size_t n = symbolize_resolve_loaded(s, m, a, pc, out, &same, &naming);
-    if (naming != SYMBOLIZE_BY_OFFSET && symbolize_disk_wanted(m)) {
+    if (symbolize_disk_wanted(m)) {
         symbolize_to_disk(m, same, out, n, naming);
         symbolize_fill_function(s, m, a, a);
         symbolize_fill_module(s, m);
