@@ -369,10 +369,8 @@ static size_t symbolize_from_disk(symbolizer *s, symbolize_module *m, uint64_t a
     symbolize_naming naming = SYMBOLIZE_NAMED;
     size_t n = symbolize_diskcache_get(m->disk, a - m->bias, f, SYMBOLIZE_MAX_FRAMES, &naming);
     m->unnamed |= n > 0 && naming != SYMBOLIZE_NAMED;
-    if (n > 0 && naming == SYMBOLIZE_BY_OFFSET) { /* named by the pc sampled, as uncached */
-        out[0] = (symbolize_frame){ symbolize_offset_name(s, m, pc), false, NULL, 0 };
-        return 1;
-    }
+    if (n > 0 && naming == SYMBOLIZE_BY_OFFSET) /* named by the pc sampled, as uncached */
+        f[0].name = symbolize_offset_name(s, m, pc);
     for (size_t i = 0; i < n; i++) {
         out[i] = (symbolize_frame){ symbolize_intern(s, f[i].name), f[i].inlined,
                                     f[i].file != NULL ? symbolize_intern(s, f[i].file) : NULL,
@@ -421,11 +419,8 @@ static void symbolize_to_disk(symbolize_module *m, symbolize_span same, const sy
     symbolize_diskframe d[SYMBOLIZE_MAX_FRAMES];
     for (size_t i = 0; i < n; i++)
         d[i] = (symbolize_diskframe){ f[i].name, f[i].inlined, f[i].file, f[i].line };
-    if (naming == SYMBOLIZE_BY_OFFSET) {
-        d[0] = (symbolize_diskframe){ "+", false, NULL, 0 }; /* a placeholder */
-        n = 1;
-        same.hi = same.lo + 1;
-    }
+    if (naming == SYMBOLIZE_BY_OFFSET)
+        d[0].name = "+"; /* a placeholder: the reader names it by its own pc */
     symbolize_diskcache_put(m->disk, same.lo - m->bias, same.hi - m->bias, d, n, naming);
 }
 
