@@ -455,9 +455,10 @@ static size_t symbolize_resolve_loaded(symbolizer *s, symbolize_module *m, uint6
         outer = symbolize_unnamed(s, m, a, pc, naming, &span);
         /* One name for the stub, the FDE from a on, up to the next symbol (which names its
          * own addresses). */
-        uint64_t next_sym = symbolize_symtab_next_start(m, a);
-        if (nchain == 0 && span.lo <= a && a < span.hi)
+        if (nchain == 0 && span.lo <= a && a < span.hi) {
+            uint64_t next_sym = symbolize_symtab_next_start(m, a);
             *same = (symbolize_span){ a, span.hi < next_sym ? span.hi : next_sym };
+        }
     }
     size_t n = 0;
     out[n] = (symbolize_frame){ outer, false, NULL, 0 };
