@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
 #include <time.h>
@@ -51,8 +52,9 @@ static int make_temp(const char *stem, const char *ext, char *tmp, size_t cap)
     return -1; /* errno is EEXIST */
 }
 
-/* Runs the writer and makes the content durable before anyone can see the name. */
-static int write_synced(int fd, outfile_writer w, void *ctx)
+/* Runs the writer and, if durable, makes the content durable before anyone can see the
+ * name. */
+static int write_synced(int fd, outfile_writer w, void *ctx, bool durable)
 {
     FILE *f = fdopen(fd, "w");
     if (!f) {
@@ -66,7 +68,7 @@ static int write_synced(int fd, outfile_writer w, void *ctx)
     int e = rc < 0 ? (errno ? errno : EIO) : 0;
     if (!e && (fflush(f) == EOF || ferror(f)))
         e = errno ? errno : EIO;
-    if (!e && fsync(fileno(f)) < 0)
+    if (!e && durable && fsync(fileno(f)) < 0)
         e = errno;
     if (fclose(f) == EOF && !e)
         e = errno ? errno : EIO;
@@ -132,8 +134,8 @@ static int publish(const char *tmp, const char *stem, const char *ext, char *wri
     return -1;
 }
 
-int outfile_publish(const char *stem, const char *ext, outfile_writer w, void *ctx,
-                    char *written, size_t cap)
+static int publish_file(const char *stem, const char *ext, outfile_writer w, void *ctx,
+                        char *written, size_t cap, bool durable)
 {
     if (!stem || !*stem || !w) {
         errno = EINVAL;
@@ -145,7 +147,7 @@ int outfile_publish(const char *stem, const char *ext, outfile_writer w, void *c
     int fd = make_temp(stem, ext, tmp, sizeof(tmp));
     if (fd < 0)
         return -1;
-    int rc = write_synced(fd, w, ctx);
+    int rc = write_synced(fd, w, ctx, durable);
     if (rc == 0)
         rc = publish(tmp, stem, ext, written, cap);
     int e = errno;
@@ -153,6 +155,18 @@ int outfile_publish(const char *stem, const char *ext, outfile_writer w, void *c
         unlink(tmp);
     errno = e;
     return rc < 0 ? -1 : 0;
+}
+
+int outfile_publish(const char *stem, const char *ext, outfile_writer w, void *ctx,
+                    char *written, size_t cap)
+{
+    return publish_file(stem, ext, w, ctx, written, cap, true);
+}
+
+int outfile_publish_transient(const char *stem, const char *ext, outfile_writer w, void *ctx,
+                              char *written, size_t cap)
+{
+    return publish_file(stem, ext, w, ctx, written, cap, false);
 }
 
 int outfile_create(const char *stem, const char *ext, char *written, size_t cap)
