@@ -1,23 +1,31 @@
 /* aggregator.c - drain thread: ring -> stack table, and module refresh on dlopen. */
 #include "aggregator.h"
 
+#include <errno.h>
+#include <limits.h>
 #include <link.h>
+#include <linux/futex.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "control.h"
 #include "endings.h"
 #include "hotspot.h"
 #include "jit_perfmap.h"
+#include "jit_trampolines.h"
 #include "modules.h"
 #include "pygil.h"
 #include "python.h"
 #include "rawfile.h"
+#include "pyframes.h"
 #include "rbnames.h"
+#include "stackcopy.h"
 #include "threads.h"
 #include "timeline.h"
 
@@ -31,11 +39,13 @@ static void (*g_on_ending)(int why);
 static pthread_t g_thread;
 static atomic_bool g_running, g_started;
 static uint64_t g_lost;
-/* The tick's sleep, cut short by aggregator_stop: an exec or an exit waits for the thread to
- * end, and should not wait out the rest of a tick for it. Made anew with each thread (a fork
- * child's copy may be in any state). */
-static pthread_mutex_t wake_lock;
-static pthread_cond_t wake_cond;
+/* The tick's sleep is a futex wait on g_wake, so that a signal handler can cut it short:
+ * aggregator_stop (an exec or an exit waits for the thread to end, and should not wait out
+ * the rest of a tick for it) and aggregator_poke_modules (a sample in code no module
+ * covers) bump the word and wake it. */
+static _Atomic uint32_t g_wake;
+static atomic_bool g_poked;        /* a sample asked for a module refresh */
+static _Atomic uint64_t g_poke_ns; /* when one last did (monotonic ns): one a tick at most */
 static unsigned long long seen_adds, seen_subs;
 static timeline g_tl;            /* this second's slots, until the next spill */
 static uint64_t g_window_ns;     /* FLAMEPROF_INTERVAL, 0: none */
@@ -61,6 +71,43 @@ static const ring_sample *name_runtime_frames(const ring_sample *s)
     return &named;
 }
 
+static void refresh_modules_if_changed(void);
+
+/* A sample whose walk ended in code no module covered, with a copy of its stack
+ * (stackcopy.h): walked again now that the modules are refreshed. A copy, the ring's is
+ * const. Ruby frames were spliced in by the handler from memory read then: such a sample
+ * keeps its walk. */
+static const ring_sample *walk_copy(const ring_sample *s)
+{
+    static ring_sample again;
+    if (!s->copy)
+        return s;
+    if (s->flags & RING_RUNTIME) {
+        stackcopy_release(s->copy);
+        return s;
+    }
+    refresh_modules_if_changed(); /* the sample may be newer than the tick's refresh */
+    size_t npy = (s->flags & RING_PY) ? s->npy : 0;
+    memcpy(&again, s, offsetof(ring_sample, pcs));
+    again.npy = s->npy;
+    memcpy(again.py, s->py, npy * sizeof s->py[0]);
+    unwind_ctx ctx = { modules_current(), jit_trampolines(), hotspot_interpreter(),
+                       NULL, NULL, NULL, 0 };
+    unwind_result r = stackcopy_walk(s->copy, &ctx, again.pcs + npy, RING_MAX_DEPTH - npy);
+    stackcopy_release(s->copy);
+    if (!r.depth)
+        return s;
+    again.depth = (uint16_t)(npy ? pyframes_splice(again.pcs, npy, r.depth, RING_MAX_DEPTH,
+                                                   again.py, npy)
+                                 : r.depth);
+    again.gen = ctx.modules ? ctx.modules->gen : 0;
+    again.flags = (uint16_t)((s->flags & ~(RING_TRUNCATED | RING_JIT | RING_METHODS)) |
+                             (r.truncated ? RING_TRUNCATED : 0) | (r.outside ? RING_JIT : 0) |
+                             (r.methods ? RING_METHODS : 0));
+    again.copy = 0;
+    return &again;
+}
+
 static void drain(void)
 {
     const ring_sample *s;
@@ -69,6 +116,7 @@ static void drain(void)
             ring_release(g_ring);
             continue;
         }
+        s = walk_copy(s);
         /* Python first: python_named reads the slot's py[], which name_runtime_frames' copy
          * leaves out. */
         s = name_runtime_frames(python_named(s));
@@ -204,19 +252,44 @@ static void spill_now(void)
     rawfile_spill(g_table, &g_tl);
 }
 
+static void wake_thread(void)
+{
+    atomic_fetch_add(&g_wake, 1);
+    syscall(SYS_futex, &g_wake, FUTEX_WAKE_PRIVATE, INT_MAX, NULL, NULL, 0);
+}
+
+void aggregator_poke_modules(uint64_t now_ns)
+{
+    if (!atomic_load_explicit(&g_running, memory_order_relaxed))
+        return;
+    uint64_t last = atomic_load_explicit(&g_poke_ns, memory_order_relaxed);
+    if (last && now_ns - last < TICK_NS)
+        return;
+    if (!atomic_compare_exchange_strong(&g_poke_ns, &last, now_ns))
+        return; /* another thread's sample asked just now */
+    atomic_store(&g_poked, true);
+    int saved_errno = errno;
+    wake_thread();
+    errno = saved_errno;
+}
+
+/* Until the next tick, refreshing the modules whenever a sample asks (aggregator_poke_modules):
+ * a library just dlopen'ed and already running is unwound from the next sample on, not from
+ * the next tick's (samples in it end at its frame until then). */
 static void sleep_tick(void)
 {
-    struct timespec until;
-    clock_gettime(CLOCK_MONOTONIC, &until);
-    until.tv_nsec += TICK_NS;
-    if (until.tv_nsec >= 1000000000) {
-        until.tv_sec++;
-        until.tv_nsec -= 1000000000;
+    uint64_t until = monotonic_ns() + TICK_NS;
+    while (atomic_load(&g_running)) {
+        if (atomic_exchange(&g_poked, false))
+            refresh_modules_if_changed();
+        uint32_t word = atomic_load(&g_wake);
+        uint64_t now = monotonic_ns();
+        if (now >= until || !atomic_load(&g_running) || atomic_load(&g_poked))
+            break;
+        struct timespec left = { (time_t)((until - now) / 1000000000u),
+                                 (long)((until - now) % 1000000000u) };
+        syscall(SYS_futex, &g_wake, FUTEX_WAIT_PRIVATE, word, &left, NULL, 0);
     }
-    pthread_mutex_lock(&wake_lock);
-    if (atomic_load(&g_running))
-        pthread_cond_timedwait(&wake_cond, &wake_lock, &until);
-    pthread_mutex_unlock(&wake_lock);
 }
 
 static void *run(void *arg)
@@ -264,12 +337,7 @@ static int spawn(void)
     sigset_t all, old;
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &old); /* inherited by the new thread */
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&wake_cond, &ca);
-    pthread_condattr_destroy(&ca);
-    pthread_mutex_init(&wake_lock, NULL);
+    atomic_store(&g_poked, false);
     atomic_store(&g_running, true);
     endings_set_writer(true);
     int rc = g_create(&g_thread, NULL, run, NULL);
@@ -308,9 +376,7 @@ void aggregator_stop(void)
     if (atomic_exchange(&g_started, false)) {
         atomic_store(&g_running, false);
         if (!pthread_equal(pthread_self(), g_thread)) {
-            pthread_mutex_lock(&wake_lock);
-            pthread_cond_signal(&wake_cond);
-            pthread_mutex_unlock(&wake_lock);
+            wake_thread();
             pthread_join(g_thread, NULL);
         }
         else
@@ -341,6 +407,7 @@ void aggregator_after_fork_child(void)
     begin_timeline();
     g_table->by_thread = by_thread;
     g_lost = 0;
+    stackcopy_reset();
     atomic_store(&g_started, false);
     spawn();
 }

@@ -3,7 +3,8 @@
  * It blocks every signal, so it never takes a sample of itself, and it is created with the
  * real pthread_create so it gets no timer. Every tick it also notices dlopen/dlclose (the
  * loader's add/remove counters) and refreshes the module registry, which keeps the loader
- * lock out of the signal handler and leaves the program's own dlopen calls untouched.
+ * lock out of the signal handler and leaves the program's own dlopen calls untouched; a
+ * sample in code no module covers wakes it for that at once (aggregator_poke_modules).
  * It also serves `flameprof dump` (control.h, every tenth tick) and reads the names of the
  * threads it sees samples of when threads are kept apart (threads.h). */
 #ifndef FLAMEPROF_AGGREGATOR_H
@@ -62,6 +63,13 @@ uint64_t aggregator_window_from_s(void);
 /* on_tick runs on the aggregator thread at every tick, before the ring is drained (the
  * sampler's off-handler work: sampler_prepare_memo). Set before aggregator_start. */
 void aggregator_set_tick(void (*on_tick)(void));
+
+/* From the signal handler, for a walk that ended at a pc no module covers: likely a library
+ * dlopen'ed since the last tick, whose samples lack their callers until the thread has
+ * refreshed the modules. Wakes the thread to do that now; at most once a tick (JIT code lies
+ * in no module either, and must not wake it at every sample). Async-signal-safe: an atomic
+ * or two and, at most once a tick, a futex wake; errno kept. */
+void aggregator_poke_modules(uint64_t now_ns);
 
 /* Samples lost because the table could not grow. */
 uint64_t aggregator_lost(void);

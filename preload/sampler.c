@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "thread_signal.h"
+#include "aggregator.h"
 #include "endings.h"
 #include "golang.h"
 #include "handler_cost.h"
@@ -33,6 +34,7 @@
 #include "pyframes.h"
 #include "ticker.h"
 #include "rbframes.h"
+#include "stackcopy.h"
 #include "unwind.h"
 
 /* sigev_value of our timers: tells our signals from the program's own SIGPROFs. */
@@ -239,7 +241,7 @@ static void take_sample(const siginfo_t *si, const ucontext_t *uc)
     }
     unwind_ctx ctx = { modules_current(), jit_trampolines(), hotspot_interpreter(),
                        golang_current(),
-                       atomic_load_explicit(&g_memo, memory_order_acquire), tls_last };
+                       atomic_load_explicit(&g_memo, memory_order_acquire), tls_last, 0 };
     PHASE_ADD(PHASE_ENTRY, ph0);
     PHASE_NOW(ph1);
     /* Interpreted frames first, then the native walk above them, then the two merged
@@ -254,6 +256,14 @@ static void take_sample(const siginfo_t *si, const ucontext_t *uc)
     PHASE_NOW(ph2);
     unwind_result r = unwind_walk(&ctx, regs, hi, s->pcs + npy, RING_MAX_DEPTH - npy);
     PHASE_ADD(PHASE_WALK, ph2);
+    s->copy = 0;
+    if (r.outside && !r.truncated && r.depth && !ctx.go &&
+        !module_map_find(ctx.modules, s->pcs[npy + r.depth - 1])) {
+        /* The walk ended in code no module covers: likely a library dlopen'ed since the
+         * last tick. Its table is built now, and the stack walked again with it. */
+        aggregator_poke_modules(t0);
+        s->copy = stackcopy_take(regs, hi);
+    }
     PHASE_NOW(ph3);
     if (npy)
         r.depth = pyframes_splice(s->pcs, npy, r.depth, RING_MAX_DEPTH, s->py, npy);

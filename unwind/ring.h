@@ -59,6 +59,8 @@ typedef struct ring_sample {
     uint16_t depth;
     uint16_t flags;  /* RING_TRUNCATED, RING_JIT */
     uint32_t jvm_gen;   /* JVMTI code generation when taken (RING_JIT only) */
+    uint32_t copy;      /* 1 + the slot of the stack's copy (stackcopy.h), to walk again
+                           once the modules are refreshed; 0: none */
     uint64_t time_ns;   /* CLOCK_MONOTONIC when taken: the sample's place in the timeline */
     uint64_t pcs[RING_MAX_DEPTH]; /* leaf first */
     uint32_t npy;                 /* Python frames in py (RING_PY only) */

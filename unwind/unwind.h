@@ -54,6 +54,11 @@ typedef struct unwind_ctx {
     cfi_memo *memo;                   /* may be NULL: every lookup searches the tables */
     unwind_last *last;                /* the calling thread's previous walk (lastwalk.h),
                                          read and rewritten; NULL: none */
+    uint64_t copy_shift;              /* 0: the thread's own stack; else the walk reads a
+                                         copy of it (stackcopy.h): the word at address a
+                                         lies at a + copy_shift (mod 2^64). A copy's walk
+                                         neither records nor reuses walks, nor crosses to a
+                                         goroutine's stack */
 } unwind_ctx;
 
 typedef struct unwind_result {

@@ -240,6 +240,34 @@ def test_mix(ctx, ck, freq=None):
     mix_checks(ck, prof, truth, ctx.lib)
 
 
+def test_dlopen_hot(ctx, ck):
+    """Five copies of the fixture, each dlopen'ed and burned at once: no sample in them may
+    lack its callers, though the first ones come before the drain thread knows the module."""
+    import shutil
+    copies = []
+    for i in range(5):
+        copies.append(os.path.join(ctx.tmp, f'libfixture{i}.so'))
+        shutil.copyfile(ctx.fixture, copies[-1])
+    truth_path = os.path.join(ctx.tmp, 'truth.json')
+    env = {'FLAMEPROF_OUT': os.path.join(ctx.tmp, 'prof.%p')}
+    r = run([ctx.wl['wl_dlopen']] + copies + ['--truth', truth_path], ctx.lib, env)
+    ck.check(r.returncode == 0, 'wl_dlopen exits 0', f'status {r.returncode}')
+    prof = load_profile(ck, os.path.join(ctx.tmp, f'prof.{r.pid}.folded'), 'wl_dlopen')
+    truth = read_json(ck, truth_path)
+    if not prof or not truth:
+        return
+    check_function_weight(ck, prof, 'fixture_work', truth['functions']['fixture_work'],
+                          DEFAULT_FREQ)
+    tot = prof.inclusive('fixture_work')
+    whole = prof.weight(lambda fr: fr[-1] == 'fixture_work' and
+                        list(fr[:5]) == ['_start', '__libc_start_main', '__libc_start_call_main',
+                                   'main', 'fixture_work'])
+    ck.check(tot > 0 and whole == tot,
+             "every sample in the dlopen'ed libraries is _start;...;main;fixture_work",
+             f'{whole} of weight {tot}; the others: '
+             f'{[(";".join(fr), c) for fr, c in prof.stacks if "fixture_work" in fr and fr[0] != "_start"][:4]}')
+
+
 def test_deep(ctx, ck):
     truth_path = os.path.join(ctx.tmp, 'truth.json')
     env = {'FLAMEPROF_OUT': os.path.join(ctx.tmp, 'prof.%p')}
@@ -455,6 +483,7 @@ def test_check_folded(args):
 TESTS = {
     'mix-shares': lambda ctx, ck: test_mix(ctx, ck),
     'mix-freq-499': lambda ctx, ck: test_mix(ctx, ck, freq=499),
+    'dlopen-hot': test_dlopen_hot,
     'deep-stack': test_deep,
     'deep-truncated': test_truncated,
     'fork': lambda ctx, ck: test_fork(ctx, ck, pid_pattern=False),

@@ -4,10 +4,12 @@
 # the wrong method or with another's text reads `Object#wB_I (churn_wC_J.rb:1)`; even
 # batches' methods call Integer#times, odd batches' Array#each, so a frame named after a
 # method of another batch also shows under the wrong C function.
-# Usage: ruby wl_churn.rb SECONDS
+# Usage: ruby wl_churn.rb SECONDS [CALLS]: each batch's methods run CALLS times (20) before
+# they are removed.
 def cpu = Process.clock_gettime(Process::CLOCK_THREAD_CPUTIME_ID)
 
 ARR = (1..3000).to_a
+CALLS = (ARGV[1] || 20).to_i
 batch = 0
 start = cpu
 while cpu - start < ARGV[0].to_f
@@ -16,7 +18,7 @@ while cpu - start < ARGV[0].to_f
     body = batch.even? ? '3000.times { |k| s += k }' : 'ARR.each { |k| s += k }'
     Object.class_eval("def #{n}; s = 0; #{body}; s; end", "churn_#{n}.rb", 1)
   end
-  20.times { names.each { |n| send(n) } }
+  CALLS.times { names.each { |n| send(n) } }
   names.each { |n| Object.send(:remove_method, n) }
   GC.start
   batch += 1

@@ -36,7 +36,7 @@ static void on_prof(int sig, siginfo_t *si, void *ucv)
     uint64_t t0 = walk_test_now_ns(), d;
     if (which == 0) {
         unwind_regs r = unwind_regs_of(ucv);
-        unwind_ctx ctx = { modules_current(), NULL, NULL, NULL, NULL, NULL };
+        unwind_ctx ctx = { modules_current(), NULL, NULL, NULL, NULL, NULL, 0 };
         d = unwind_walk(&ctx, r, g_stack_hi, pcs, MAX).depth;
     } else {
         d = (uint64_t)unw_backtrace((void **)pcs, MAX);

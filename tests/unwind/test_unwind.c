@@ -8,7 +8,9 @@
  * CFI never mentions rbx: rbx is callee-saved, so the leaf leaves it as it was and the walk
  * goes on through the realigner. It also prints the median walk cost (a figure, not an
  * assertion). Every sample is walked again through the CFI memo (cold, then warm): the
- * frames must be the same. */
+ * frames must be the same; the sample kept is also copied (stackcopy.h) and its copy walked
+ * after the recursion has returned, when the live stack holds other frames: the same
+ * frames again. */
 #include <dlfcn.h>
 #include <fcntl.h>
 #include <elfutils/libdwelf.h>
@@ -27,6 +29,7 @@
 
 #include "check.h"
 #include "modules.h"
+#include "stackcopy.h"
 #include "unwind.h"
 #include "walk_test.h"
 
@@ -39,6 +42,7 @@ static unwind_result g_res;
 static uint64_t g_cost_ns[4096];
 static atomic_uint g_ncost;
 static volatile unsigned g_sink; /* unsigned: it wraps, by design */
+static uint32_t g_copy; /* the kept sample's stack, copied (stackcopy.h) */
 static uint64_t g_capture_lo, g_capture_hi; /* capture only a sample interrupted here (0: any) */
 static cfi_memo *g_memo;
 static atomic_uint g_memo_walks, g_memo_diffs, g_last_walks, g_last_diffs, g_last_reused;
@@ -57,7 +61,7 @@ static void on_prof(int sig, siginfo_t *si, void *ucv)
     unwind_regs r = unwind_regs_of(ucv);
     uint64_t pcs[MAX];
     uint64_t t0 = walk_test_now_ns();
-    unwind_ctx ctx = { modules_current(), NULL, NULL, NULL, NULL, NULL };
+    unwind_ctx ctx = { modules_current(), NULL, NULL, NULL, NULL, NULL, 0 };
     unwind_result res = unwind_walk(&ctx, r, g_stack_hi, pcs, MAX);
     uint64_t t1 = walk_test_now_ns();
     uint64_t memo_pcs[MAX];
@@ -85,6 +89,8 @@ static void on_prof(int sig, siginfo_t *si, void *ucv)
     if (wanted && !atomic_load(&g_have)) {
         memcpy(g_pcs, pcs, sizeof pcs);
         g_res = res;
+        if (!g_copy)
+            g_copy = stackcopy_take(r, g_stack_hi);
         atomic_store(&g_have, 1);
     }
 }
@@ -315,7 +321,7 @@ static void check_interpreter_frames(void)
     st[17] = 0x1235, st[20] = fp_c, st[21] = interp_lo + 0x300; /* B (slot not set) -> C */
     st[29] = m_c, st[32] = fp_d, st[33] = ra_d;                /* C -> D (not interpreted) */
     unwind_regs r = { interp_lo + 0x10, (uint64_t)(uintptr_t)&st[0], fp_a, 0 };
-    unwind_ctx ctx = { NULL, NULL, &in, NULL, NULL, NULL };
+    unwind_ctx ctx = { NULL, NULL, &in, NULL, NULL, NULL, 0 };
     uint64_t pcs[8];
     unwind_result res = unwind_walk(&ctx, r, (uint64_t)(uintptr_t)&st[64], pcs, 8);
     CHECKF(res.depth == 4 && res.methods == 2, "interpreter walk: depth %zu, methods %zu",
@@ -365,7 +371,7 @@ static void check_lastwalk(void)
     st[32] = 0, st[33] = ra_e; /* E: the chain ends */
     uint64_t end = (uint64_t)(uintptr_t)&st[64];
     unwind_regs r = { pc_a, (uint64_t)(uintptr_t)&st[0], (uint64_t)(uintptr_t)fp_a, 0 };
-    unwind_ctx ctx = { NULL, NULL, NULL, NULL, NULL, &last };
+    unwind_ctx ctx = { NULL, NULL, NULL, NULL, NULL, &last, 0 };
     uint64_t pcs[8];
     unwind_result res = unwind_walk(&ctx, r, end, pcs, 8);
     CHECKF(res.depth == 5 && res.reused == 0 && pcs[4] == ra_e,
@@ -406,6 +412,31 @@ static void dump(void)
         const char *name = dladdr((void *)(uintptr_t)(g_pcs[i] - (i ? 1 : 0)), &info) && info.dli_sname ? info.dli_sname : "?";
         fprintf(stderr, "  #%zu %#lx %s\n", i, (unsigned long)g_pcs[i], name);
     }
+}
+
+/* The kept sample's copied stack, walked now that the recursion has returned and the live
+ * stack below main holds other frames: the walk reads the copy, and finds the same frames. */
+static void check_copy_walk(void)
+{
+    CHECKF(g_copy != 0, "the kept sample's stack was copied");
+    if (!g_copy)
+        return;
+    static uint64_t other[64]; /* a stack of another thread, as far as the slots know */
+    unwind_regs o = { 0, (uint64_t)(uintptr_t)other, 0, 0 };
+    uint64_t o_end = o.sp + sizeof other;
+    uint32_t more = 0;
+    while (more < STACKCOPY_SLOTS && stackcopy_take(o, o_end) != 0)
+        more++;
+    CHECKF(more == STACKCOPY_SLOTS - 1, "%u more slots, then none free", more);
+    uint64_t pcs[MAX];
+    unwind_ctx ctx = { modules_current(), NULL, NULL, NULL, g_memo, NULL, 0 };
+    unwind_result r = stackcopy_walk(g_copy, &ctx, pcs, MAX);
+    CHECKF(same_walk(&g_res, g_pcs, &r, pcs), "the copy's walk: %zu frames, the live walk's %zu",
+           r.depth, g_res.depth);
+    stackcopy_reset();
+    CHECKF(stackcopy_take(o, o_end) != 0, "slots free after reset");
+    stackcopy_reset();
+    g_copy = 0;
 }
 
 int main(void)
@@ -452,6 +483,7 @@ int main(void)
     CHECKF(atomic_load(&g_memo_walks) > 0 && atomic_load(&g_memo_diffs) == 0,
            "%u of %u walks through the memo differ from the plain walk",
            atomic_load(&g_memo_diffs), atomic_load(&g_memo_walks));
+    check_copy_walk();
     if (check_failures)
         dump();
 

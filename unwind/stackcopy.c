@@ -1,0 +1,64 @@
+/* stackcopy.c - stacks copied in the handler, walked again on the aggregator thread. */
+#include "stackcopy.h"
+
+#include <stdatomic.h>
+
+#include "foreign_load.h"
+
+typedef struct stackcopy_slot {
+    atomic_int busy;
+    unwind_regs regs;
+    uint64_t len; /* bytes copied from regs.sp */
+    _Alignas(16) unsigned char bytes[STACKCOPY_BYTES];
+} stackcopy_slot;
+
+static stackcopy_slot slots[STACKCOPY_SLOTS]; /* .bss: no memory until a copy is made */
+
+uint32_t stackcopy_take(unwind_regs regs, uint64_t stack_end)
+{
+    if (stack_end <= regs.sp || (regs.sp & 7))
+        return 0;
+    for (uint32_t i = 0; i < STACKCOPY_SLOTS; i++) {
+        int expected = 0;
+        if (!atomic_compare_exchange_strong(&slots[i].busy, &expected, 1))
+            continue;
+        stackcopy_slot *s = &slots[i];
+        uint64_t len = stack_end - regs.sp;
+        s->len = (len < STACKCOPY_BYTES ? len : STACKCOPY_BYTES) & ~(uint64_t)7;
+        s->regs = regs;
+        /* The interrupted thread's own stack, [sp, stack_end) mapped (sampler.h), word by
+         * word as the walk reads it: a memcpy is checked under AddressSanitizer, and the
+         * stack's redzones are no bug of ours (foreign_load.h). */
+        uint64_t *to = (uint64_t *)(void *)s->bytes;
+        for (uint64_t off = 0; off < s->len; off += 8)
+            to[off / 8] = util_foreign_load(regs.sp + off);
+        return i + 1;
+    }
+    return 0;
+}
+
+unwind_result stackcopy_walk(uint32_t copy, const unwind_ctx *ctx, uint64_t *pcs, size_t max)
+{
+    unwind_result none = { 0, 0, 0, 0, false };
+    if (copy == 0 || copy > STACKCOPY_SLOTS)
+        return none;
+    const stackcopy_slot *s = &slots[copy - 1];
+    unwind_ctx c = *ctx;
+    c.memo = NULL;
+    c.last = NULL;
+    c.go = NULL;
+    c.copy_shift = (uint64_t)(uintptr_t)s->bytes - s->regs.sp;
+    return unwind_walk(&c, s->regs, s->regs.sp + s->len, pcs, max);
+}
+
+void stackcopy_release(uint32_t copy)
+{
+    if (copy >= 1 && copy <= STACKCOPY_SLOTS)
+        atomic_store(&slots[copy - 1].busy, 0);
+}
+
+void stackcopy_reset(void)
+{
+    for (int i = 0; i < STACKCOPY_SLOTS; i++)
+        atomic_store(&slots[i].busy, 0);
+}
