@@ -77,11 +77,14 @@ static bool in_snapshot(reader *rd, uint64_t addr, size_t len)
     return true;
 }
 
-/* Inside a page a read through the kernel succeeded on earlier in this sample? */
+/* Inside a page a read through the kernel succeeded on earlier in this sample? An empty
+ * entry is 0, which page 0 would match: a NULL code pointer's fields (a frame being set
+ * up, read as 0) were "readable" there, and Python 3.12's churn under CI crashed reading
+ * address 8. Nothing below 64 KB is mapped in user space (read_slow never reads there). */
 static bool in_read_page(const reader *rd, uint64_t addr, size_t len)
 {
     uint64_t page = addr & ~(uint64_t)(PAGE - 1);
-    if (((addr + len - 1) & ~(uint64_t)(PAGE - 1)) != page)
+    if (addr < 0x10000 || ((addr + len - 1) & ~(uint64_t)(PAGE - 1)) != page)
         return false;
     for (unsigned i = 0; i < READER_PAGES; i++)
         if (rd->pages[i] == page)
@@ -232,8 +235,8 @@ static bool read_code(reader *rd, const pyframes_config *c, uint64_t frame,
     const pylayout *l = &c->layout;
     uint64_t code, type, name, file, nh, fh, ident;
     int32_t first;
-    if (!read_u64(rd, frame + (uint64_t)l->frame_code, &code))
-        return false;
+    if (!read_u64(rd, frame + (uint64_t)l->frame_code, &code) || !code)
+        return false; /* NULL: a frame being set up (it matched a first frame's "none") */
     if (code == prev->code) { /* recursion: the code of the frame before, alive as it */
         ident = prev->ident;
         first = prev->firstlineno;

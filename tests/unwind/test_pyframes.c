@@ -1,7 +1,9 @@
 /* test_pyframes.c - the CPython splice and 3.13's debug offsets, on synthetic input. */
 #include "check.h"
 
+#include <pthread.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "pyframes.h"
@@ -143,6 +145,52 @@ static void test_tables(void)
     }
 }
 
+/* A fake interpreter in our own memory: runtime -> interpreter -> this thread's state ->
+ * a frame whose code pointer is NULL (a frame being set up). The reader must stop there
+ * and read nothing at small addresses: an empty entry of its pages-read list once matched
+ * page 0, and a read of NULL + 8 crashed the program (Python 3.12's churn, in CI); a NULL
+ * code pointer in the first frame passed for a recursion of the "no frame before". */
+static void test_null_code(void)
+{
+    enum { OBJ = 8192 }; /* words: wider than any layout offset used here */
+    uint64_t *mem = calloc(4 * OBJ, sizeof *mem);
+    CHECK(mem != NULL);
+    if (!mem)
+        return;
+    const pylayout *l = pylayout_for_minor(10);
+    uint64_t *rt = mem, *interp = mem + OBJ, *ts = mem + 2 * OBJ, *frame = mem + 3 * OBJ;
+#define AT(obj, off) ((obj)[(off) / 8])
+    AT(rt, l->runtime_finalizing) = 0;
+    AT(rt, l->runtime_interp_head) = (uint64_t)(uintptr_t)interp;
+    AT(interp, l->interp_tstate_head) = (uint64_t)(uintptr_t)ts;
+    AT(ts, l->tstate_thread_id) = (uint64_t)pthread_self();
+    AT(ts, l->tstate_interp) = (uint64_t)(uintptr_t)interp;
+    AT(ts, l->tstate_frame) = (uint64_t)(uintptr_t)frame;
+    AT(frame, l->frame_code) = 0;
+#undef AT
+    pyframes_config c;
+    memset(&c, 0, sizeof c);
+    c.layout = *l;
+    c.runtime = (uint64_t)(uintptr_t)rt;
+    c.code_type = 0x5000;
+    pyframes_configure(&c);
+    static unwind_ranges *r;
+    r = malloc(sizeof *r + sizeof r->r[0]);
+    r->len = 1;
+    r->r[0].lo = (uint64_t)(uintptr_t)mem;
+    r->r[0].hi = r->r[0].lo + 4 * OBJ * sizeof *mem;
+    pyframes_set_ranges(r, 0);
+    ring_pyframe py[4];
+    pyframes_gil gil;
+    CHECKF(pyframes_read(py, 4, &gil) == 0, "a NULL code pointer: no frame");
+    frame[l->frame_code / 8] = 0x10; /* garbage: its fields lie in page 0 */
+    CHECKF(pyframes_read(py, 4, &gil) == 0, "a code pointer into page 0: no frame");
+    pyframes_set_ranges(NULL, 0);
+    pyframes_configure(NULL);
+    free(r);
+    free(mem);
+}
+
 int main(void)
 {
     ring_pyframe py[4];
@@ -156,5 +204,6 @@ int main(void)
     test_return_address_past_end();
     test_debug_offsets();
     test_tables();
+    test_null_code();
     return check_status("test_pyframes");
 }
