@@ -1,11 +1,11 @@
 /* jit_execmem.c - executable-memory snapshots (see jit_execmem.h). */
 #include "jit_execmem.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "array.h"
+#include "procmaps.h"
 
 typedef struct exec_map {
     uint64_t lo, hi, offset;
@@ -28,28 +28,17 @@ static void maps_add(uint64_t lo, uint64_t hi, uint64_t offset, const char *path
     g_maps[g_maps_len++] = (exec_map){ lo, hi, offset, path ? strdup(path) : NULL };
 }
 
+static bool add_if_exec(void *ctx, const util_mapping *m)
+{
+    (void)ctx;
+    if (m->perms[2] == 'x') /* [anon:...], [vdso]: not a file */
+        maps_add(m->lo, m->hi, m->offset, m->path[0] == '/' ? m->path : NULL);
+    return true;
+}
+
 void jit_execmem_refresh(void)
 {
-    FILE *f = fopen("/proc/self/maps", "re");
-    if (!f)
-        return;
-    char line[4096 + 128];
-    while (fgets(line, sizeof line, f)) {
-        unsigned long lo, hi, off;
-        char perms[8];
-        int path_at = 0;
-        if (sscanf(line, "%lx-%lx %7s %lx %*s %*s %n", &lo, &hi, perms, &off, &path_at) < 4 ||
-            perms[2] != 'x')
-            continue;
-        char *path = path_at ? line + path_at : NULL;
-        if (path) {
-            path[strcspn(path, "\n")] = 0;
-            if (*path != '/')
-                path = NULL; /* [anon:...], [vdso]: not a file */
-        }
-        maps_add(lo, hi, off, path);
-    }
-    fclose(f);
+    util_procmaps_each(add_if_exec, NULL);
 }
 
 bool jit_execmem_contains(uint64_t start, uint64_t end)

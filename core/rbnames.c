@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "array.h"
+#include "procmaps.h"
 #include "config.h"
 #include "frame_name.h"
 #include "rbframes.h"
@@ -105,25 +106,29 @@ static void ranges_add(unwind_ranges **rs, size_t *cap, unsigned long lo, unsign
 
 /* The writable mappings, and the other readable ones but the kernel's (frozen Strings
  * keep their bytes in libruby's read-only data). */
+typedef struct maps_read {
+    unwind_ranges *rw, *ro;
+    size_t rw_cap, ro_cap;
+} maps_read;
+
+static bool add_readable(void *ctx, const util_mapping *m)
+{
+    maps_read *mr = ctx;
+    if (m->perms[0] != 'r')
+        return true;
+    if (m->perms[1] == 'w')
+        ranges_add(&mr->rw, &mr->rw_cap, m->lo, m->hi);
+    else if (!strstr(m->path, "[vvar") && !strstr(m->path, "[vsyscall]"))
+        ranges_add(&mr->ro, &mr->ro_cap, m->lo, m->hi);
+    return true;
+}
+
 static void read_maps(unwind_ranges **rw, unwind_ranges **ro)
 {
-    *rw = *ro = NULL;
-    FILE *f = fopen("/proc/self/maps", "re");
-    if (!f)
-        return;
-    size_t rw_cap = 0, ro_cap = 0;
-    char line[512];
-    while (fgets(line, sizeof line, f)) {
-        unsigned long lo, hi;
-        char perms[5];
-        if (sscanf(line, "%lx-%lx %4s", &lo, &hi, perms) != 3 || perms[0] != 'r')
-            continue;
-        if (perms[1] == 'w')
-            ranges_add(rw, &rw_cap, lo, hi);
-        else if (!strstr(line, "[vvar") && !strstr(line, "[vsyscall]"))
-            ranges_add(ro, &ro_cap, lo, hi);
-    }
-    fclose(f);
+    maps_read mr = { NULL, NULL, 0, 0 };
+    util_procmaps_each(add_readable, &mr);
+    *rw = mr.rw;
+    *ro = mr.ro;
 }
 
 static void publish_ranges(void)

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "array.h"
+#include "procmaps.h"
 #include "config.h"
 #include "modules.h"
 #include "pyframes.h"
@@ -112,47 +113,56 @@ static bool read_str(uint64_t s, char *out, size_t cap, uint64_t *hash)
 
 /* Anonymous or writable mappings: heaps, arenas, stacks, modules' data. Read-only file
  * mappings hold no Python object, and reading one past its file's end raises SIGBUS. */
-static bool keep_mapping(const char *perms, unsigned long inode, const char *path)
+static bool keep_mapping(const char *perms, uint64_t inode, const char *path)
 {
     if (perms[0] != 'r' || strstr(path, "[vvar") || strstr(path, "[vsyscall]"))
         return false;
     return perms[1] == 'w' || inode == 0;
 }
 
+typedef struct ranges_read {
+    unwind_ranges *r;
+    size_t cap;
+    uint64_t heap_lo;
+} ranges_read;
+
+static bool add_range(void *ctx, const util_mapping *m)
+{
+    ranges_read *rr = ctx;
+    unwind_ranges *r = rr->r;
+    if (!keep_mapping(m->perms, m->inode, m->path))
+        return true;
+    if (strcmp(m->path, "[heap]") == 0)
+        rr->heap_lo = m->lo;
+    if (r->len && r->r[r->len - 1].hi == m->lo) {
+        r->r[r->len - 1].hi = m->hi;
+        return true;
+    }
+    if (r->len == rr->cap) {
+        unwind_ranges *g = realloc(r, sizeof *r + 2 * rr->cap * sizeof r->r[0]);
+        if (!g)
+            return false;
+        rr->r = r = g;
+        rr->cap *= 2;
+    }
+    r->r[r->len].lo = m->lo;
+    r->r[r->len++].hi = m->hi;
+    return true;
+}
+
 static unwind_ranges *read_ranges(uint64_t *heap_lo)
 {
-    FILE *f = fopen("/proc/self/maps", "re");
-    if (!f)
+    ranges_read rr = { malloc(sizeof(unwind_ranges) + 256 * sizeof rr.r->r[0]), 256, 0 };
+    if (!rr.r)
         return NULL;
-    size_t cap = 256, len = 0;
-    unwind_ranges *r = malloc(sizeof *r + cap * sizeof r->r[0]);
-    char line[512];
-    while (r && fgets(line, sizeof line, f)) {
-        unsigned long lo, hi, inode;
-        char perms[5], path[256] = "";
-        if (sscanf(line, "%lx-%lx %4s %*s %*s %lu %255s", &lo, &hi, perms, &inode, path) < 4 ||
-            !keep_mapping(perms, inode, path))
-            continue;
-        if (strcmp(path, "[heap]") == 0)
-            *heap_lo = lo;
-        if (len && r->r[len - 1].hi == lo) {
-            r->r[len - 1].hi = hi;
-            continue;
-        }
-        if (len == cap) {
-            unwind_ranges *g = realloc(r, sizeof *r + 2 * cap * sizeof r->r[0]);
-            if (!g)
-                break;
-            r = g;
-            cap *= 2;
-        }
-        r->r[len].lo = lo;
-        r->r[len++].hi = hi;
+    rr.r->len = 0;
+    if (!util_procmaps_each(add_range, &rr)) {
+        free(rr.r);
+        return NULL;
     }
-    fclose(f);
-    if (r)
-        r->len = len;
-    return r;
+    if (rr.heap_lo)
+        *heap_lo = rr.heap_lo;
+    return rr.r;
 }
 
 /* Free the replaced snapshots once no handler can hold one: every handler that started

@@ -2,6 +2,7 @@
 #include "sampler.h"
 
 #include "array.h"
+#include "procmaps.h"
 
 #include <dirent.h>
 #include <dlfcn.h>
@@ -409,37 +410,21 @@ static void on_signal(int sig, siginfo_t *si, void *uc)
 
 /* ---- start-time mappings (for threads that predate us) ---- */
 
+static bool add_start_map(void *ctx, const util_mapping *m)
+{
+    size_t *cap = ctx;
+    if (m->perms[0] != 'r' || m->perms[1] != 'w')
+        return true;
+    if (!UTIL_RESERVE(start_maps, *cap, start_maps_len + 1))
+        return false;
+    start_maps[start_maps_len++] = (range){ m->lo, m->hi };
+    return true;
+}
+
 static void load_start_maps(void)
 {
-    int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return;
-    size_t cap = 1 << 16, len = 0;
-    char *buf = malloc(cap);
-    ssize_t n;
-    while (buf && (n = read(fd, buf + len, cap - len - 1)) > 0) {
-        len += (size_t)n;
-        if (len + 1 == cap && !UTIL_RESERVE(buf, cap, cap + 1)) /* doubles it */
-            break;
-    }
-    close(fd);
-    if (!buf)
-        return;
-    buf[len] = 0;
-    size_t lines = 1;
-    for (size_t i = 0; i < len; i++)
-        lines += buf[i] == '\n';
-    start_maps = calloc(lines, sizeof *start_maps);
-    for (char *line = buf; start_maps && line && *line;) {
-        char *next = strchr(line, '\n');
-        unsigned long lo, hi;
-        char perms[5];
-        if (sscanf(line, "%lx-%lx %4s", &lo, &hi, perms) == 3 && perms[0] == 'r' &&
-            perms[1] == 'w')
-            start_maps[start_maps_len++] = (range){ lo, hi };
-        line = next ? next + 1 : NULL;
-    }
-    free(buf);
+    size_t cap = 0;
+    util_procmaps_each(add_start_map, &cap);
 }
 
 /* ---- timers ---- */

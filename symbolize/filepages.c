@@ -1,30 +1,32 @@
 /* filepages.c - see filepages.h. */
 #include "filepages.h"
 
-#include <inttypes.h>
+#include <stdbool.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <sys/mman.h>
+
+#include "procmaps.h"
+
+typedef struct file_span {
+    uint64_t a, size;
+    bool ok;
+} file_span;
+
+static bool check_span(void *ctx, const util_mapping *m)
+{
+    file_span *s = ctx;
+    if (m->lo > s->a || s->a - m->lo >= m->hi - m->lo)
+        return true;
+    s->ok = m->inode != 0 && m->perms[1] == '-' && s->size <= m->hi - s->a;
+    return false; /* the mapping holding a: the answer */
+}
 
 /* Is [p, p + size) inside one read-only, file-backed mapping of ours? */
 static bool symbolize_is_file_mapping(const char *p, size_t size)
 {
-    FILE *f = fopen("/proc/self/maps", "re");
-    if (f == NULL)
-        return false;
-    char line[512];
-    bool ok = false;
-    uintptr_t a = (uintptr_t)p;
-    while (!ok && fgets(line, sizeof line, f)) {
-        uintptr_t lo, hi;
-        char perms[5];
-        unsigned long long inode;
-        if (sscanf(line, "%" SCNxPTR "-%" SCNxPTR " %4s %*s %*s %llu", &lo, &hi, perms,
-                   &inode) == 4 && lo <= a && a - lo < hi - lo)
-            ok = inode != 0 && perms[1] == '-' && size <= hi - a;
-    }
-    fclose(f);
-    return ok;
+    file_span s = { (uint64_t)(uintptr_t)p, size, false };
+    util_procmaps_each(check_span, &s);
+    return s.ok;
 }
 
 void symbolize_filepages_drop(symbolize_filepages *fp, Elf *elf)
