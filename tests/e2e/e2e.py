@@ -242,7 +242,8 @@ def test_mix(ctx, ck, freq=None):
 
 def test_dlopen_hot(ctx, ck):
     """Five copies of the fixture, each dlopen'ed and burned at once: no sample in them may
-    lack its callers, though the first ones come before the drain thread knows the module."""
+    lack its callers (but one, for a starved drain thread), though the first ones come
+    before the drain thread knows the module."""
     import shutil
     copies = []
     for i in range(5):
@@ -262,7 +263,10 @@ def test_dlopen_hot(ctx, ck):
     whole = prof.weight(lambda fr: fr[-1] == 'fixture_work' and
                         list(fr[:5]) == ['_start', '__libc_start_main', '__libc_start_call_main',
                                    'main', 'fixture_work'])
-    ck.check(tot > 0 and whole == tot,
+    # One sample (~4 at 997 Hz nominal, 250 Hz real) may go if the drain thread is starved
+    # past the copies (4) it can hold; without the copies each library loses its first
+    # samples: 28-36 of ~300 measured.
+    ck.check(tot > 0 and tot - whole <= 4,
              "every sample in the dlopen'ed libraries is _start;...;main;fixture_work",
              f'{whole} of weight {tot}; the others: '
              f'{[(";".join(fr), c) for fr, c in prof.stacks if "fixture_work" in fr and fr[0] != "_start"][:4]}')
