@@ -95,6 +95,8 @@ static const ring_sample *walk_copy(const ring_sample *s)
                        NULL, NULL, NULL, 0 };
     unwind_result r = stackcopy_walk(s->copy, &ctx, again.pcs + npy, RING_MAX_DEPTH - npy);
     stackcopy_release(s->copy);
+    stackcopy_judge(r.depth && module_map_find(ctx.modules, again.pcs[npy + r.depth - 1]),
+                    monotonic_ns());
     if (!r.depth)
         return s;
     again.depth = (uint16_t)(npy ? pyframes_splice(again.pcs, npy, r.depth, RING_MAX_DEPTH,

@@ -263,7 +263,7 @@ static void take_sample(const siginfo_t *si, const ucontext_t *uc)
         /* The walk ended in code no module covers: likely a library dlopen'ed since the
          * last tick. Its table is built now, and the stack walked again with it. */
         aggregator_poke_modules(t0);
-        s->copy = stackcopy_take(regs, hi);
+        s->copy = stackcopy_take(regs, hi, t0);
     }
     PHASE_NOW(ph3);
     if (npy)

@@ -13,10 +13,13 @@ typedef struct stackcopy_slot {
 } stackcopy_slot;
 
 static stackcopy_slot slots[STACKCOPY_SLOTS]; /* .bss: no memory until a copy is made */
+static _Atomic uint64_t g_paused_until; /* CLOCK_MONOTONIC ns */
+static unsigned g_useless;              /* copies in a row that did not help */
 
-uint32_t stackcopy_take(unwind_regs regs, uint64_t stack_end)
+uint32_t stackcopy_take(unwind_regs regs, uint64_t stack_end, uint64_t now_ns)
 {
-    if (stack_end <= regs.sp || (regs.sp & 7))
+    if (stack_end <= regs.sp || (regs.sp & 7) ||
+        now_ns < atomic_load_explicit(&g_paused_until, memory_order_relaxed))
         return 0;
     for (uint32_t i = 0; i < STACKCOPY_SLOTS; i++) {
         int expected = 0;
@@ -51,6 +54,16 @@ unwind_result stackcopy_walk(uint32_t copy, const unwind_ctx *ctx, uint64_t *pcs
     return unwind_walk(&c, s->regs, s->regs.sp + s->len, pcs, max);
 }
 
+void stackcopy_judge(bool helped, uint64_t now_ns)
+{
+    g_useless = helped ? 0 : g_useless + 1;
+    if (g_useless >= STACKCOPY_USELESS) {
+        g_useless = 0;
+        atomic_store_explicit(&g_paused_until, now_ns + STACKCOPY_PAUSE_NS,
+                              memory_order_relaxed);
+    }
+}
+
 void stackcopy_release(uint32_t copy)
 {
     if (copy >= 1 && copy <= STACKCOPY_SLOTS)
@@ -59,6 +72,8 @@ void stackcopy_release(uint32_t copy)
 
 void stackcopy_reset(void)
 {
+    g_useless = 0;
+    atomic_store(&g_paused_until, 0);
     for (int i = 0; i < STACKCOPY_SLOTS; i++)
         atomic_store(&slots[i].busy, 0);
 }

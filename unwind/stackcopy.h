@@ -10,24 +10,33 @@
  *
  * Few slots, taken only by walks that ended in code no module covers, which is rare (no
  * such walk in node, the JVM or CPython at work here): a program that keeps running such
- * code (a JIT without frame pointers) gets at most STACKCOPY_SLOTS copies a tick, the
- * others keep the walk the handler made. The slots are zero pages until first used.
+ * code (a JIT without frame pointers) gets at most STACKCOPY_SLOTS copies a tick, and once
+ * STACKCOPY_USELESS copies in a row got no further than the handler's walk (stackcopy_judge:
+ * such code is no library), none for a second. The slots are zero pages until first used.
  *
  * stackcopy_take is async-signal-safe (an atomic claim and a memcpy of the thread's own
  * mapped stack); stackcopy_walk and stackcopy_release run on the aggregator thread. */
 #ifndef FLAMEPROF_UNWIND_STACKCOPY_H
 #define FLAMEPROF_UNWIND_STACKCOPY_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "unwind.h"
 
-enum { STACKCOPY_SLOTS = 4, STACKCOPY_BYTES = 64 * 1024 };
+enum { STACKCOPY_SLOTS = 4, STACKCOPY_BYTES = 64 * 1024, STACKCOPY_USELESS = 8 };
+#define STACKCOPY_PAUSE_NS 1000000000ull
 
 /* Copy [regs.sp, min(stack_end, regs.sp + STACKCOPY_BYTES)) and regs into a free slot.
- * Returns 1 + the slot, or 0 when none is free (or the stack is unknown). */
-uint32_t stackcopy_take(unwind_regs regs, uint64_t stack_end);
+ * Returns 1 + the slot, or 0 when none is free, the stack is unknown, or copies are
+ * paused at now_ns (CLOCK_MONOTONIC). */
+uint32_t stackcopy_take(unwind_regs regs, uint64_t stack_end, uint64_t now_ns);
+
+/* After a copy's walk: did it end in code a module covers (helped), or where the handler's
+ * ended? Copies pause for STACKCOPY_PAUSE_NS from now_ns after STACKCOPY_USELESS that did
+ * not help in a row. Aggregator thread. */
+void stackcopy_judge(bool helped, uint64_t now_ns);
 
 /* Walk copy (a stackcopy_take result) again with ctx's modules, trampolines and
  * interpreter (its memo, last walk and Go layout are not used), into pcs[0, max). */

@@ -90,7 +90,7 @@ static void on_prof(int sig, siginfo_t *si, void *ucv)
         memcpy(g_pcs, pcs, sizeof pcs);
         g_res = res;
         if (!g_copy)
-            g_copy = stackcopy_take(r, g_stack_hi);
+            g_copy = stackcopy_take(r, g_stack_hi, 0);
         atomic_store(&g_have, 1);
     }
 }
@@ -425,7 +425,7 @@ static void check_copy_walk(void)
     unwind_regs o = { 0, (uint64_t)(uintptr_t)other, 0, 0 };
     uint64_t o_end = o.sp + sizeof other;
     uint32_t more = 0;
-    while (more < STACKCOPY_SLOTS && stackcopy_take(o, o_end) != 0)
+    while (more < STACKCOPY_SLOTS && stackcopy_take(o, o_end, 0) != 0)
         more++;
     CHECKF(more == STACKCOPY_SLOTS - 1, "%u more slots, then none free", more);
     uint64_t pcs[MAX];
@@ -434,7 +434,23 @@ static void check_copy_walk(void)
     CHECKF(same_walk(&g_res, g_pcs, &r, pcs), "the copy's walk: %zu frames, the live walk's %zu",
            r.depth, g_res.depth);
     stackcopy_reset();
-    CHECKF(stackcopy_take(o, o_end) != 0, "slots free after reset");
+    CHECKF(stackcopy_take(o, o_end, 0) != 0, "slots free after reset");
+    stackcopy_reset();
+    /* Copies that never get further than the handler's walk (a JIT without frame
+     * pointers, not a library) pause the copies for a second. */
+    for (int i = 0; i < STACKCOPY_USELESS - 1; i++)
+        stackcopy_judge(false, 1000);
+    stackcopy_judge(true, 1000);
+    for (int i = 0; i < STACKCOPY_USELESS - 1; i++)
+        stackcopy_judge(false, 1000);
+    uint32_t c = stackcopy_take(o, o_end, 2000);
+    CHECKF(c != 0, "one that helped in between: no pause");
+    stackcopy_release(c);
+    stackcopy_judge(false, 1000);
+    CHECKF(stackcopy_take(o, o_end, 2000) == 0, "paused after %d useless in a row",
+           STACKCOPY_USELESS);
+    c = stackcopy_take(o, o_end, 1000 + STACKCOPY_PAUSE_NS);
+    CHECKF(c != 0, "a second later, copies again");
     stackcopy_reset();
     g_copy = 0;
 }
