@@ -486,7 +486,7 @@ typedef struct destination {
     char stem[PATH_MAX + 8];
     int fallback;  /* 0: as configured, 1: /tmp/<same name>, 2: /tmp/flameprof.<pid> */
     bool said;     /* the one line about the move (or the failure) is printed */
-    bool transient; /* flameprof record's tree: read and deleted by record (no fsync) */
+    bool durable;  /* fsync each file before naming it (report_input.durable) */
 } destination;
 
 /* The next place to try after the current one failed, or false when none is left. */
@@ -518,8 +518,8 @@ static bool publish(destination *d, const char *ext, outfile_writer w, void *ctx
     snprintf(first, sizeof first, "%s", d->stem);
     int first_err = 0;
     for (;;) {
-        if ((d->transient ? outfile_publish_transient : outfile_publish)(d->stem, ext, w, ctx,
-                                                                         written, cap) == 0) {
+        if ((d->durable ? outfile_publish : outfile_publish_nosync)(d->stem, ext, w, ctx,
+                                                                    written, cap) == 0) {
             if (first_err && !d->said)
                 fprintf(stderr, "flameprof: cannot write %.200s%s (%s); the profile is in "
                                 "%.200s.* instead\n", first, ext, strerror(first_err), d->stem);
@@ -697,7 +697,8 @@ static bool publish_formats(const config *cfg, const report_input *in,
                             bool remember, char *paths, size_t cap)
 {
     char path[PATH_MAX];
-    destination dest = { .fallback = 0, .said = false, .transient = cfg->tree[0] != '\0' };
+    destination dest = { .fallback = 0, .said = false,
+                         .durable = in->durable && cfg->tree[0] == '\0' };
     snprintf(dest.stem, sizeof dest.stem, "%s", stem);
     char title_buf[96];
     if (!svg_title) {
@@ -784,7 +785,7 @@ bool report_write(const report_input *in)
         /* Beside the tree's folded stacks, for record to merge (frame_source.h); withdrawn
          * with them (a failed exec), so the next report takes the same name. */
         char written[PATH_MAX];
-        if ((cfg.tree[0] ? outfile_publish_transient : outfile_publish)(
+        if ((in->durable && !cfg.tree[0] ? outfile_publish : outfile_publish_nosync)(
                 stem, ".sources", write_sources, &prof, written, sizeof written) == 0
             && written_count < MAX_WRITTEN)
             snprintf(written_paths[written_count++], PATH_MAX, "%s", written);

@@ -46,6 +46,10 @@ typedef struct report_input {
     /* Also write PREFIX.sources (frame_source.h: where the native frames' functions are
      * declared), as a process tree's processes do: a raw spill recovered into a tree. */
     bool keep_sources;
+    /* Each file made durable (fsync) before it is named: the flameprof command's outputs.
+     * False inside the profiled process, where every process of a build would pay it
+     * (outfile.h, outfile_publish_nosync), and for a tree's files. */
+    bool durable;
 } report_input;
 
 /* Write the profile in the formats of cfg->formats (FLAMEPROF_FORMAT; <prefix>.folded and

@@ -163,8 +163,8 @@ int outfile_publish(const char *stem, const char *ext, outfile_writer w, void *c
     return publish_file(stem, ext, w, ctx, written, cap, true);
 }
 
-int outfile_publish_transient(const char *stem, const char *ext, outfile_writer w, void *ctx,
-                              char *written, size_t cap)
+int outfile_publish_nosync(const char *stem, const char *ext, outfile_writer w, void *ctx,
+                           char *written, size_t cap)
 {
     return publish_file(stem, ext, w, ctx, written, cap, false);
 }

@@ -19,12 +19,13 @@ typedef int (*outfile_writer)(FILE *f, void *ctx);
 int outfile_publish(const char *stem, const char *ext, outfile_writer w, void *ctx,
                     char *written, size_t cap);
 
-/* The same without the fsync that makes the content durable before it is named: for files
- * that live only until another process reads them (flameprof record's tree, merged and
- * deleted), where a crash loses the recording anyway. Each process of a build under record
- * paid one or two fsyncs for them (~50 us each here, milliseconds on a real disk). */
-int outfile_publish_transient(const char *stem, const char *ext, outfile_writer w, void *ctx,
-                              char *written, size_t cap);
+/* The same without the fsync that makes the content durable before it is named (only an
+ * OS crash right after could leave the name on a short file; no reader ever sees half a
+ * file): for what every profiled process writes, its own profile or flameprof record's
+ * tree files. Each process of a build or a test suite paid two fsyncs for them (~50 us each
+ * here, milliseconds on a real disk); perf does not sync perf.data either. */
+int outfile_publish_nosync(const char *stem, const char *ext, outfile_writer w, void *ctx,
+                           char *written, size_t cap);
 
 /* Create a new file for incremental writing (the raw sample spill), under the same names
  * and rules as outfile_publish: O_EXCL, never following a symlink, the first free of

@@ -261,7 +261,7 @@ int cmd_dump(int argc, char **argv)
         else
             snprintf(title, sizeof title, "CPU Flame Graph (flameprof dump, pid %ld)", d.pid);
         sampler_stats st = { .signals = samples - samples_before, .source = source, .outside = true };
-        report_input ri = { .cfg = &d.cfg, .stacks = &now, .stats = &st,
+        report_input ri = { .cfg = &d.cfg, .stacks = &now, .stats = &st, .durable = true,
                             .filter = cli_filter(), .title = title, .pid = d.pid };
         if (d.seconds) {
             report_input rb = ri;

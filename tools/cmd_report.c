@@ -274,7 +274,7 @@ static int run(int argc, char **argv, unsigned formats)
     sampler_stats st = { .signals = samples, .source = source, .outside = true,
                          .wall = cfg.mode == CONFIG_MODE_WALL };
     symbolize_debuginfod *dbg = symbolize_debuginfod_new();
-    report_input ri = { .cfg = &cfg, .stacks = &t, .stats = &st, .self_pc = NULL,
+    report_input ri = { .cfg = &cfg, .stacks = &t, .stats = &st, .self_pc = NULL, .durable = true,
                         .fetch = dbg ? symbolize_debuginfod_fetch : NULL, .fetch_ctx = dbg,
                         .tl = &tl, .tl_info = info, .pid = info.pid, .filter = cli_filter() };
     rc = report_write(&ri) ? 0 : 1;
