@@ -14,8 +14,9 @@
  * STACKCOPY_USELESS copies in a row got no further than the handler's walk (stackcopy_judge:
  * such code is no library), none for a second. The slots are zero pages until first used.
  *
- * stackcopy_take is async-signal-safe (an atomic claim and a memcpy of the thread's own
- * mapped stack); stackcopy_walk and stackcopy_release run on the aggregator thread. */
+ * stackcopy_take is async-signal-safe (an atomic claim and a word-by-word copy of the
+ * thread's own mapped stack); stackcopy_walk, stackcopy_judge and stackcopy_release run on
+ * the aggregator thread. */
 #ifndef FLAMEPROF_UNWIND_STACKCOPY_H
 #define FLAMEPROF_UNWIND_STACKCOPY_H
 
