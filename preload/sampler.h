@@ -53,17 +53,9 @@ void sampler_resume(void);
 void sampler_after_fork_child(void);
 void sampler_after_fork_arm(void);
 
-/* At exit, before the exit work, when CPython has been finalized: park for good every
- * other thread inside its evaluation loop (a return address of [lo, hi) among its first
- * 32 frames) that is stopped in a system call or in the interpreter's own code [text_lo,
- * text_hi), never in libc, which may hold a lock of the allocator or of stdio that the
- * exit work needs. Such threads are a finalized interpreter's daemon threads: CPython
- * 3.10's run on, hand the GIL to each other and write into the interpreter Py_FinalizeEx
- * freed (gh-87135), memory the exit work's allocations reuse; parked, they sleep until
- * exit_group as they would through a bare exit. Each thread is asked with
- * SAMPLER_SIGNAL (a queued signal of ours, never passed to the program) and answers
- * within ~20 ms or is left alone; a thread in the loop stopped in libc is asked again
- * 1 ms later (up to 10 rounds). Returns how many are parked. Not in a handler. */
+/* At exit, before the exit work, when CPython has been finalized: park.h's park_python
+ * with SAMPLER_SIGNAL (a queued signal of ours, never passed to the program), which this
+ * handler answers. Returns how many threads are parked (0 when not sampling). */
 size_t sampler_park_python(uint64_t lo, uint64_t hi, uint64_t text_lo, uint64_t text_hi);
 
 void sampler_get_stats(sampler_stats *out);
