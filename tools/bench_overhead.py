@@ -12,7 +12,8 @@ Targets (a missing runtime is skipped, loudly):
   loop200    a shell running 200 short processes, half /bin/true, half getting samples
   node       node on a JSON/regex script
   node0      node -e 0: node's start-up (its 4e5-row unwind table) and exit
-  python0    python3 -c pass
+  python0    PYTHON -c pass (--python: Debian's python3 by default, not the first python3 on
+             PATH, which may be a shim running ~25 short processes: pyenv's)
   chromium   chromium --headless --dump-dom of a page running JavaScript for 2 s, sandbox
              off (CPU: the browser and the children it waited for)
   chromiumshot  the same page, --screenshot instead of --dump-dom
@@ -273,7 +274,7 @@ def targets(a, work):
         t["python"] = [a.python, py]
     elif "python" in a.targets:
         print(f"bench: SKIP python: no {a.python}")
-    t["python0"] = ["python3", "-c", "pass"]
+    t["python0"] = [a.python, "-c", "pass"]
     if shutil.which("make") and shutil.which("cc"):
         t["make"] = ["make", "-B", "-j2", "-s", "-f", make_file(work)]
     clone = os.path.join(a.build, "tests", "clone", "test_clone")
@@ -326,7 +327,7 @@ def main():
     ap.add_argument("--modes", default="none,warm,cold,perf,bwarm,bcold")
     ap.add_argument("--baseline", help="another build's library for the bwarm/bcold modes")
     ap.add_argument("--typescript", help="the typescript package's directory (for tsc)")
-    ap.add_argument("--python", default="/usr/bin/python3", help="the python of 'python'")
+    ap.add_argument("--python", default="/usr/bin/python3", help="the python of 'python' and 'python0'")
     a = ap.parse_args()
     a.targets, a.modes = a.targets.split(","), a.modes.split(",")
     lib = os.path.abspath(os.path.join(a.build, "preload", "libflameprof.so"))
