@@ -30,7 +30,9 @@
 #include "timeline.h"
 
 enum { TICK_NS = 10 * 1000 * 1000, SPILL_TICKS = 100 /* the raw spill: once a second */,
-       CONTROL_TICKS = 10 /* `flameprof dump` is answered within 100 ms */ };
+       CONTROL_TICKS = 10 /* `flameprof dump` is answered within 100 ms */,
+       DOZE_AFTER = 10,    /* ticks without a sample before the thread dozes... */
+       DOZE_TICKS = 10 };  /* ...a tick of that many: 100 ms (aggregator_wake) */
 
 static ring *g_ring;
 static stack_table *g_table;
@@ -45,6 +47,8 @@ static uint64_t g_lost;
  * covers) bump the word and wake it. */
 static _Atomic uint32_t g_wake;
 static atomic_bool g_poked;        /* a sample asked for a module refresh */
+static atomic_bool g_woken;        /* aggregator_wake: the doze ends */
+static unsigned g_idle;            /* ticks in a row that drained no sample */
 static _Atomic uint64_t g_poke_ns; /* when one last did (monotonic ns): one a tick at most */
 static unsigned long long seen_adds, seen_subs;
 static timeline g_tl;            /* this second's slots, until the next spill */
@@ -110,10 +114,12 @@ static const ring_sample *walk_copy(const ring_sample *s)
     return &again;
 }
 
-static void drain(void)
+/* Returns how many samples it took from the ring. */
+static size_t drain(void)
 {
     const ring_sample *s;
-    while ((s = ring_peek(g_ring))) {
+    size_t n = 0;
+    for (; (s = ring_peek(g_ring)); n++) {
         if (!pygil_keep(s)) { /* FLAMEPROF_PYTHON_GIL=only: counted, not kept */
             ring_release(g_ring);
             continue;
@@ -134,6 +140,7 @@ static void drain(void)
             threads_seen(s->tid);
         ring_release(g_ring);
     }
+    return n;
 }
 
 static int read_counters(struct dl_phdr_info *info, size_t size, void *arg)
@@ -275,29 +282,65 @@ void aggregator_poke_modules(uint64_t now_ns)
     errno = saved_errno;
 }
 
+void aggregator_wake(void)
+{
+    if (!atomic_load_explicit(&g_running, memory_order_relaxed))
+        return;
+    int saved_errno = errno;
+    atomic_store(&g_woken, true);
+    wake_thread();
+    errno = saved_errno;
+}
+
+/* Whether this sleep may be a doze: 100 ms without a sample, and no time-driven duty that
+ * a longer tick would make late (FLAMEPROF_INTERVAL's windows end on time). Wall mode's
+ * ticker samples every thread, so its processes never doze. */
+static bool may_doze(void)
+{
+    return g_idle >= DOZE_AFTER && !g_window_ns && !atomic_load(&g_woken) &&
+           !endings_requested() && ring_set_dozing(g_ring, true);
+}
+
 /* Until the next tick, refreshing the modules whenever a sample asks (aggregator_poke_modules):
  * a library just dlopen'ed and already running is unwound from the next sample on, not from
- * the next tick's (samples in it end at its frame until then). */
-static void sleep_tick(void)
+ * the next tick's (samples in it end at its frame until then). Returns whether it dozed. */
+static bool sleep_tick(void)
 {
-    uint64_t until = monotonic_ns() + TICK_NS;
+    bool doze = may_doze();
+    uint64_t until = monotonic_ns() + (doze ? DOZE_TICKS : 1) * (uint64_t)TICK_NS;
     while (atomic_load(&g_running)) {
         if (atomic_exchange(&g_poked, false))
             refresh_modules_if_changed();
         uint32_t word = atomic_load(&g_wake);
         uint64_t now = monotonic_ns();
-        if (now >= until || !atomic_load(&g_running) || atomic_load(&g_poked))
+        if (now >= until || !atomic_load(&g_running) || atomic_load(&g_poked) ||
+            atomic_exchange(&g_woken, false))
             break;
         struct timespec left = { (time_t)((until - now) / 1000000000u),
                                  (long)((until - now) % 1000000000u) };
         syscall(SYS_futex, &g_wake, FUTEX_WAIT_PRIVATE, word, &left, NULL, 0);
     }
+    if (doze)
+        ring_set_dozing(g_ring, false);
+    return doze;
+}
+
+/* Counts down *left by the ticks just slept (a doze is DOZE_TICKS of them); true when it
+ * reaches 0, and then it starts again from period. */
+static bool due(unsigned *left, unsigned period, unsigned slept)
+{
+    *left = *left > slept ? *left - slept : 0;
+    if (*left)
+        return false;
+    *left = period;
+    return true;
 }
 
 static void *run(void *arg)
 {
     (void)arg;
-    for (unsigned n = 1; atomic_load(&g_running); n++) {
+    unsigned slept = 1, spill_in = SPILL_TICKS, control_in = CONTROL_TICKS;
+    while (atomic_load(&g_running)) {
         int why = endings_requested();
         if (why) {
             g_on_ending(why); /* stops sampling and this loop, writes the profile */
@@ -314,14 +357,14 @@ static void *run(void *arg)
         rbnames_poll();
         if (g_on_tick)
             g_on_tick();
-        drain();
-        if (n % SPILL_TICKS == 0)
+        g_idle = drain() ? 0 : g_idle + 1;
+        if (due(&spill_in, SPILL_TICKS, slept))
             spill_now();
         if (g_window_ns && monotonic_ns() - g_window_start >= g_window_ns)
             end_window();
-        if (n % CONTROL_TICKS == 0)
+        if (due(&control_in, CONTROL_TICKS, slept))
             control_poll(spill_now);
-        sleep_tick();
+        slept = sleep_tick() ? DOZE_TICKS : 1;
     }
     control_close();
     endings_set_writer(false);
@@ -359,6 +402,7 @@ void aggregator_init(ring *r, stack_table *t, aggregator_create_fn create,
     g_table = t;
     g_create = create;
     g_on_ending = on_ending;
+    endings_set_wake(aggregator_wake);
 }
 
 int aggregator_start(ring *r, stack_table *t, aggregator_create_fn create,

@@ -71,6 +71,13 @@ void aggregator_set_tick(void (*on_tick)(void));
  * or two and, at most once a tick, a futex wake; errno kept. */
 void aggregator_poke_modules(uint64_t now_ns);
 
+/* Wake the thread from a doze (the ring said so: ring_publish; an ending asked for the
+ * profile). The thread dozes, ticking every 100 ms instead of 10, after 100 ms without a
+ * sample: an idle process (a service waiting for requests) is woken 10 times a second,
+ * not 100, and its first sample after that wakes the thread at once. Async-signal-safe:
+ * an atomic and a futex wake; errno kept. */
+void aggregator_wake(void);
+
 /* Samples lost because the table could not grow. */
 uint64_t aggregator_lost(void);
 

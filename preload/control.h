@@ -3,8 +3,9 @@
  *
  * The channel is a Linux abstract unix socket named "\0flameprof.<pid>" (no file is ever
  * created, so none is left behind, and the name vanishes with the process), served by the
- * aggregator thread only: it polls the listening socket (non-blocking accept) every tenth
- * tick, so a host that nobody asks pays one fstat and one accept4 every 100 ms.
+ * aggregator thread only: it polls the listening socket (non-blocking accept) every 100 ms
+ * (ten ticks, or one tick of a doze: aggregator.h), so a host that nobody asks pays one
+ * fstat and one accept4 every 100 ms.
  *
  * Protocol: the client connects and reads one line; it sends nothing.
  *   "flameprof-control 1 ok <size hex>\n" with the raw spill (rawfile.h) as an SCM_RIGHTS

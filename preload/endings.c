@@ -32,6 +32,7 @@ static _Atomic(struct sigaction *) app_cur[N_WATCHED];
 
 static unsigned wait_ms; /* a stuck writer must not keep a dying process alive */
 static atomic_int requested;
+static void (*_Atomic g_wake_writer)(void); /* endings_set_wake */
 static atomic_bool done, writer_alive, writing;
 static atomic_long writing_tid;
 static endings_sigaction_fn real_sigaction;
@@ -137,6 +138,9 @@ void endings_request_profile(int why)
     }
     int expected = 0;
     atomic_compare_exchange_strong(&requested, &expected, why);
+    void (*wake)(void) = atomic_load(&g_wake_writer);
+    if (wake)
+        wake(); /* the writer may be dozing (aggregator.h) */
     struct timespec ms = { 0, 1000000 };
     for (unsigned i = 0; !atomic_load(&done); i++) {
         bool writing_here = atomic_load(&writing) && atomic_load(&writing_tid) == self;
@@ -298,6 +302,11 @@ void endings_writing(bool now)
         atomic_store(&done, true);
         atomic_store(&writing, false);
     }
+}
+
+void endings_set_wake(void (*wake)(void))
+{
+    atomic_store(&g_wake_writer, wake);
 }
 
 void endings_set_writer(bool alive)

@@ -47,6 +47,10 @@ bool endings_sigaction(int sig, const struct sigaction *act, struct sigaction *o
  * nothing written yet, and the raw spill's name as of now goes in the lost-profile line. */
 void endings_set_writer(bool alive);
 
+/* Aggregator: how to wake the writer when a signal asks for the profile (it may be dozing:
+ * aggregator_wake). Async-signal-safe, since the asking is. Set before the first ask. */
+void endings_set_wake(void (*wake)(void));
+
 /* Ask the aggregator thread to write the profile now and wait for it (bounded by
  * wait_seconds, and not at all when no aggregator runs or when the caller is the thread
  * writing it; the lost-profile line when it is not written by then). Async-signal-

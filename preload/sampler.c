@@ -289,7 +289,8 @@ static void take_sample(const siginfo_t *si, const ucontext_t *uc)
     if (r.outside) /* JIT code is named as of now: the JVM's generation; the perf map's
                       follows from time_ns (jit_perfmap.h), with no system call here */
         s->jvm_gen = jit_jvm_gen();
-    ring_publish(g_ring, s);
+    if (ring_publish(g_ring, s))
+        aggregator_wake(); /* the drain thread dozed: a sample after 100 ms idle */
     atomic_fetch_add_explicit(&st_weight, weight, memory_order_relaxed);
     handler_cost_add(now_ns() - t0);
     PHASE_ADD(PHASE_PUBLISH, ph4);

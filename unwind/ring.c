@@ -52,6 +52,7 @@ void ring_reset(ring *r)
     }
     atomic_store_explicit(&r->free_head, 1, memory_order_relaxed);
     atomic_store_explicit(&r->head, 0, memory_order_relaxed);
+    atomic_store_explicit(&r->dozing, 0, memory_order_relaxed);
     r->tail = 0;
     atomic_thread_fence(memory_order_release);
 }
@@ -93,7 +94,7 @@ ring_sample *ring_claim(ring *r)
     return slot < 0 ? NULL : &r->slots[slot];
 }
 
-void ring_publish(ring *r, ring_sample *s)
+bool ring_publish(ring *r, ring_sample *s)
 {
     /* A queue position is always free here: there are as many positions as slots, and
      * this slot is not in the queue, so the entry one lap back has been released. The
@@ -104,6 +105,20 @@ void ring_publish(ring *r, ring_sample *s)
         ;
     e->slot = (uint32_t)(s - r->slots);
     atomic_store_explicit(&e->seq, pos + 1, memory_order_release);
+    /* The exchange (a locked instruction) only when the consumer dozes: one publisher
+     * gets true. */
+    return atomic_load_explicit(&r->dozing, memory_order_relaxed) &&
+           atomic_exchange_explicit(&r->dozing, 0, memory_order_relaxed);
+}
+
+bool ring_set_dozing(ring *r, bool on)
+{
+    atomic_store(&r->dozing, on ? 1u : 0u); /* seq_cst: ordered before the peek below */
+    if (on && ring_peek(r)) {
+        atomic_store(&r->dozing, 0);
+        return false;
+    }
+    return true;
 }
 
 const ring_sample *ring_peek(ring *r)

@@ -79,6 +79,8 @@ typedef struct ring {
     ring_entry *queue;           /* published slot indexes, in order */
     size_t mask;
     _Alignas(64) _Atomic size_t head; /* next queue position producers claim */
+    _Atomic uint32_t dozing; /* the consumer sleeps long (ring_set_dozing); in head's line,
+                                which a publish has just written: reading it costs nothing */
     _Alignas(64) size_t tail;         /* next queue position the consumer reads */
 } ring;
 
@@ -90,13 +92,21 @@ void ring_destroy(ring *r);
  * slot does not exist there). Only while no producer can run. */
 void ring_reset(ring *r);
 
-/* Producer side, async-signal-safe. claim returns NULL when every slot is in use. */
+/* Producer side, async-signal-safe. claim returns NULL when every slot is in use.
+ * publish returns true to one publisher after the consumer began to doze: that one wakes
+ * it (the consumer's business how; it stops dozing). */
 ring_sample *ring_claim(ring *r);
-void ring_publish(ring *r, ring_sample *s);
+bool ring_publish(ring *r, ring_sample *s);
 
 /* Consumer side (one thread). peek returns the oldest published sample or NULL;
  * release hands its slot back to producers. */
 const ring_sample *ring_peek(ring *r);
 void ring_release(ring *r);
+
+/* Consumer side: about to sleep long (on) with nothing published, or awake again (off).
+ * Returns false, and stays awake, when a sample is already waiting. A publish that races
+ * the switch on (its sample published, the flag not yet seen) leaves that one sample for
+ * the end of the doze; the next publish wakes the consumer. */
+bool ring_set_dozing(ring *r, bool on);
 
 #endif

@@ -272,6 +272,51 @@ def test_dlopen_hot(ctx, ck):
              f'{[(";".join(fr), c) for fr, c in prof.stacks if "fixture_work" in fr and fr[0] != "_start"][:4]}')
 
 
+def wakeups(pid):
+    """Voluntary context switches of the process's threads but the main one: the drain
+    thread's sleeps (wl_idle has no thread of its own)."""
+    n = 0
+    for tid in os.listdir(f'/proc/{pid}/task'):
+        if int(tid) == pid:
+            continue
+        try:
+            with open(f'/proc/{pid}/task/{tid}/status') as f:
+                n += int(re.search(r'^voluntary_ctxt_switches:\s*(\d+)', f.read(), re.M)[1])
+        except (OSError, TypeError):
+            pass
+    return n
+
+
+def test_idle_doze(ctx, ck):
+    """Between two bursts, 2 s asleep: the drain thread dozes (10 wake-ups a second, not
+    100), and the second burst, whose first sample wakes it, is profiled whole."""
+    import time
+    truth_path = os.path.join(ctx.tmp, 'truth.json')
+    env = {'FLAMEPROF_OUT': os.path.join(ctx.tmp, 'prof.%p')}
+    p = fptest.start([ctx.wl['wl_idle'], '--truth', truth_path], ctx.lib, env)
+    rate = None
+    if p.wait_stdout('idle\n'):
+        time.sleep(0.5)  # the doze begins after 100 ms without a sample
+        w0, t0 = wakeups(p.pid), time.monotonic()
+        time.sleep(1.0)
+        rate = (wakeups(p.pid) - w0) / (time.monotonic() - t0)
+    r = fptest.report_run(p.finish())
+    ck.check(r.returncode == 0, 'wl_idle exits 0', f'status {r.returncode}')
+    # A tick every 10 ms was ~100 a second; a doze's every 100 ms is ~10.
+    ck.check(rate is not None and rate <= 25, 'an idle process: <= 25 drain-thread wake-ups '
+             'a second', f'{rate}')
+    prof = load_profile(ck, os.path.join(ctx.tmp, f'prof.{r.pid}.folded'), 'wl_idle')
+    truth = read_json(ck, truth_path)
+    if not prof or not truth:
+        return
+    for fn in ('before_burn', 'after_burn'):
+        check_function_weight(ck, prof, fn, truth['functions'][fn], DEFAULT_FREQ)
+    tot = prof.inclusive('after_burn')
+    rooted = prof.weight(lambda fr: fr[-1] == 'after_burn' and fr[0] == '_start')
+    ck.check(tot > 0 and rooted == tot, 'after the doze: every after_burn sample rooted',
+             f'{rooted} of {tot}')
+
+
 def test_deep(ctx, ck):
     truth_path = os.path.join(ctx.tmp, 'truth.json')
     env = {'FLAMEPROF_OUT': os.path.join(ctx.tmp, 'prof.%p')}
@@ -488,6 +533,7 @@ TESTS = {
     'mix-shares': lambda ctx, ck: test_mix(ctx, ck),
     'mix-freq-499': lambda ctx, ck: test_mix(ctx, ck, freq=499),
     'dlopen-hot': test_dlopen_hot,
+    'idle-doze': test_idle_doze,
     'deep-stack': test_deep,
     'deep-truncated': test_truncated,
     'fork': lambda ctx, ck: test_fork(ctx, ck, pid_pattern=False),

@@ -3,7 +3,8 @@
  * Four producer threads each publish N samples tagged (thread, sequence) while one consumer
  * drains. Asserts: every published sample is received exactly once, in per-producer order,
  * with its payload intact; claims fail (never block) when the ring is full, and
- * published + refused == attempted. */
+ * published + refused == attempted. And the doze: a consumer may doze only on an empty
+ * ring; the first publish after it gets true (wake the consumer), the next ones false. */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -51,6 +52,23 @@ int main(void)
         ring_publish(&g_ring, ring_claim(&g_ring));
     CHECKF(ring_claim(&g_ring) == NULL, "claim on a full ring succeeded");
     for (int i = 0; i < SLOTS; i++) {
+        ring_peek(&g_ring);
+        ring_release(&g_ring);
+    }
+
+    /* The doze (aggregator.h): refused while a sample waits; else one wake, then none. */
+    CHECKF(!ring_publish(&g_ring, ring_claim(&g_ring)), "publish without a doze said wake");
+    CHECKF(!ring_set_dozing(&g_ring, true), "dozed with a sample waiting");
+    CHECKF(!ring_publish(&g_ring, ring_claim(&g_ring)), "a refused doze still asked a wake");
+    for (int i = 0; i < 2; i++) {
+        ring_peek(&g_ring);
+        ring_release(&g_ring);
+    }
+    CHECKF(ring_set_dozing(&g_ring, true), "no doze on an empty ring");
+    CHECKF(ring_publish(&g_ring, ring_claim(&g_ring)), "the first publish in a doze: no wake");
+    CHECKF(!ring_publish(&g_ring, ring_claim(&g_ring)), "a second publish woke again");
+    CHECKF(ring_set_dozing(&g_ring, false), "waking up refused");
+    for (int i = 0; i < 2; i++) {
         ring_peek(&g_ring);
         ring_release(&g_ring);
     }
