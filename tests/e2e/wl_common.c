@@ -107,6 +107,13 @@ void wl_truth_add(const char *name, double seconds)
     pthread_mutex_unlock(&truth_lock);
 }
 
+void wl_burn_measured(const char *name, uint64_t (*fn)(long), long iters)
+{
+    double t0 = burn_thread_cpu();
+    fn(iters);
+    wl_truth_add(name, burn_thread_cpu() - t0);
+}
+
 void wl_truth_int(const char *key, long value)
 {
     pthread_mutex_lock(&truth_lock);

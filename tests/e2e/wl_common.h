@@ -39,6 +39,10 @@ double wl_scale(void);
 /* Adds `seconds` of measured CPU to function `name` in the truth table (thread-safe). */
 void wl_truth_add(const char *name, double seconds);
 
+/* Runs fn(iters) (a BURNER) and adds the CPU it took to `name` in the truth table. Its own
+ * frame sits between the caller and fn: for tests that check weights, not exact chains. */
+void wl_burn_measured(const char *name, uint64_t (*fn)(long), long iters);
+
 /* Records an extra integer fact in the truth file (thread-safe). */
 void wl_truth_int(const char *key, long value);
 

@@ -34,10 +34,7 @@ static int slices(void)
 static void run(const char *name, uint64_t (*fn)(long))
 {
     for (int s = 0; s < slices(); s++) {
-        long iters = wl_slice_iters(SLICE_MS);
-        double t0 = burn_thread_cpu();
-        fn(iters);
-        wl_truth_add(name, burn_thread_cpu() - t0);
+        wl_burn_measured(name, fn, wl_slice_iters(SLICE_MS));
     }
 }
 

@@ -16,25 +16,17 @@ static const double BURST_MS = 200.0, IDLE_S = 2.0;
 BURNER(before_burn, 61)
 BURNER(after_burn, 62)
 
-static void burst(const char *name, uint64_t (*fn)(long))
-{
-    long iters = wl_iters(BURST_MS);
-    double t0 = burn_thread_cpu();
-    fn(iters);
-    wl_truth_add(name, burn_thread_cpu() - t0);
-}
-
 int main(int argc, char **argv)
 {
     wl_init();
     const char *truth_path = wl_truth_path(argc, argv);
-    burst("before_burn", before_burn);
+    wl_burn_measured("before_burn", before_burn, wl_iters(BURST_MS));
     printf("idle\n");
     fflush(stdout);
     struct timespec idle = { (time_t)IDLE_S, 0 };
     while (nanosleep(&idle, &idle) != 0)
         ;
-    burst("after_burn", after_burn);
+    wl_burn_measured("after_burn", after_burn, wl_iters(BURST_MS));
     wl_thread_end();
     printf("wl_idle: done\n");
     return wl_truth_write(truth_path) == 0 ? 0 : 1;
