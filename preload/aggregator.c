@@ -261,10 +261,13 @@ static void spill_now(void)
     rawfile_spill(g_table, &g_tl);
 }
 
+/* Async-signal-safe (the handler's wakes): an atomic and a futex wake; errno kept. */
 static void wake_thread(void)
 {
+    int saved_errno = errno;
     atomic_fetch_add(&g_wake, 1);
     syscall(SYS_futex, &g_wake, FUTEX_WAKE_PRIVATE, INT_MAX, NULL, NULL, 0);
+    errno = saved_errno;
 }
 
 void aggregator_poke_modules(uint64_t now_ns)
@@ -277,19 +280,15 @@ void aggregator_poke_modules(uint64_t now_ns)
     if (!atomic_compare_exchange_strong(&g_poke_ns, &last, now_ns))
         return; /* another thread's sample asked just now */
     atomic_store(&g_poked, true);
-    int saved_errno = errno;
     wake_thread();
-    errno = saved_errno;
 }
 
 void aggregator_wake(void)
 {
     if (!atomic_load_explicit(&g_running, memory_order_relaxed))
         return;
-    int saved_errno = errno;
     atomic_store(&g_woken, true);
     wake_thread();
-    errno = saved_errno;
 }
 
 /* Whether this sleep may be a doze: 100 ms without a sample, and no time-driven duty that
