@@ -782,12 +782,15 @@ FP_EXPORT int unshare(int flags)
 
 FP_EXPORT void _exit(int status)
 {
-    if (atomic_load(&g_active) && owner_is_self()) {
+    if (owner_is_self()) {
         sampler_stats st;
         sampler_get_stats(&st); /* atomic loads only */
-        if (too_small(st.signals) && !g_cfg.empty_handler)
+        if (atomic_load(&g_active) && too_small(st.signals) && !g_cfg.empty_handler)
             rawfile_discard(); /* nothing to write: no wait for the aggregator's next tick */
-        else
+        else /* also when another thread's exit is writing it already (g_active is off
+                then): wait for that write, as an ending signal does. Chromium's renderer
+                exits from two threads at once; the second one's exit_group, 2 ms into
+                the first one's write, left only the raw spill. */
             endings_request_profile(ENDINGS_EXIT);
     }
     if (real__exit) /* resolved in the constructor: dlsym is not async-signal-safe */

@@ -58,6 +58,7 @@ TESTS = {
     'crash-handler-_exit': lambda c, k: test_exit_call(c, k, 'segv-handler', 9),
     '_exit': lambda c, k: test_exit_call(c, k, '_exit'),
     '_Exit': lambda c, k: test_exit_call(c, k, '_Exit'),
+    '_exit-two-threads': lambda c, k: test_exit_call(c, k, '_exit-two'),
     'closed-stderr': test_closed_stderr,
     'exec-fail': test_exec_fail,
     'exec-shim': test_exec_shim,

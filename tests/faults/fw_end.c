@@ -23,6 +23,9 @@
  *   segv SECONDS      burns SECONDS of CPU, then dereferences NULL
  *   abort SECONDS     burns SECONDS of CPU, then abort()
  *   _exit | _Exit     burns 0.3 s, then _exit(5) / _Exit(5)
+ *   _exit-two         burns 0.3 s, then _exit(5) from main and, 0.5 ms later (while the
+ *                     profile is being written), from a second thread (Chromium's renderer;
+ *                     the library before the fix lost the profile 5 runs of 5)
  *   segv-handler      own SIGSEGV handler writes a line and _exit(9)s (a crash reporter)
  *   exec HOW          burns in pre_exec_burn, then execs itself (mode after-exec) through
  *                     HOW: execvpe, execle, execlp, fexecve
@@ -366,6 +369,16 @@ static int do_daemon(const char *dir)
     return rc;
 }
 
+/* The second thread of _exit-two: its _exit comes while the first one's write runs (the
+ * write begins ~0.3 ms after the first _exit and lasts a few ms). */
+static void *exit_later(void *arg)
+{
+    (void)arg;
+    struct timespec half_ms = { 0, 500000 };
+    nanosleep(&half_ms, NULL);
+    _exit(5);
+}
+
 int main(int argc, char **argv)
 {
     const char *mode = fw_mode(argc, argv, "MODE [ARG] (see the source)");
@@ -395,6 +408,14 @@ int main(int argc, char **argv)
             abort();
         *null_ptr = 1;
         return 1;
+    }
+    if (strcmp(mode, "_exit-two") == 0) {
+        fw_burn_cpu(0.3, exit_burn);
+        FW_SAY("calling _exit(5) from two threads\n");
+        pthread_t t;
+        if (pthread_create(&t, NULL, exit_later, NULL) != 0)
+            return 2;
+        _exit(5);
     }
     if (strcmp(mode, "_exit") == 0 || strcmp(mode, "_Exit") == 0) {
         fw_burn_cpu(0.3, exit_burn);
