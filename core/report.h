@@ -58,9 +58,6 @@ typedef struct report_input {
  * written. */
 bool report_write(const report_input *in);
 
-/* Symbolize in->stacks into prof (initialized by the caller; finished on return), without
- * in->base or in->filter: what report_write writes before those. */
-void report_build(const report_input *in, folded_profile *prof);
 /* Write a finished folded profile in the formats of cfg->formats to stem + each ending,
  * with the same fallbacks; the paths written, blank-separated, into paths. title names
  * the profile where a format has room for it. in (may be NULL) gives pprof its time of

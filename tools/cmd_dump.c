@@ -23,6 +23,7 @@
 #include "jit_perfmap.h"
 #include "rawfile.h"
 #include "report.h"
+#include "report_stacks.h"
 #include "stacks.h"
 
 enum { ANSWER_TIMEOUT_S = 5, MAX_SECONDS = 24 * 3600 };
