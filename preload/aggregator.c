@@ -9,6 +9,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -247,7 +248,6 @@ static void begin_timeline(void)
 {
     struct timespec wall;
     clock_gettime(CLOCK_REALTIME, &wall);
-    timeline_free(&g_tl);
     timeline_init(&g_tl, monotonic_ns());
     rawfile_set_start((uint64_t)wall.tv_sec * 1000000000u + (uint64_t)wall.tv_nsec);
     g_window_start = g_tl.t0_ns;
@@ -335,10 +335,37 @@ static bool due(unsigned *left, unsigned period, unsigned slept)
     return true;
 }
 
+/* The thread's first look (its malloc arena made, the modules checked, the runtimes
+ * looked for) is done before spawn returns, so before the program runs on. That work takes
+ * process-wide locks: malloc's list_lock while the arena is made, the loader's for dlsym
+ * and dl_iterate_phdr. A program that forks by a raw clone system call at once (a zygote:
+ * the raw-clone test forks 300 children from main) copied them held, rarely (one run in
+ * several hundred): in the copy, the program's first new thread waited forever for list_lock, our
+ * thread for the loader's lock. Bounded: a thread that cannot look within 50 ms (inside a
+ * dlopen of this library, the loader's lock is the caller's) is not waited for. */
+static _Atomic uint32_t g_first_look;
+
+static void first_look_done(void)
+{
+    if (atomic_exchange(&g_first_look, 1) == 0)
+        syscall(SYS_futex, &g_first_look, FUTEX_WAKE_PRIVATE, INT_MAX, NULL, NULL, 0);
+}
+
+static void wait_first_look(void)
+{
+    uint64_t until = monotonic_ns() + 50000000u;
+    for (uint64_t now = monotonic_ns(); !atomic_load(&g_first_look) && now < until;
+         now = monotonic_ns()) {
+        struct timespec left = { 0, (long)(until - now) };
+        syscall(SYS_futex, &g_first_look, FUTEX_WAIT_PRIVATE, 0, &left, NULL, 0);
+    }
+}
+
 static void *run(void *arg)
 {
     (void)arg;
     unsigned slept = 1, spill_in = SPILL_TICKS, control_in = CONTROL_TICKS;
+    free(malloc(1)); /* this thread's arena, made now: see g_first_look */
     while (atomic_load(&g_running)) {
         int why = endings_requested();
         if (why) {
@@ -354,6 +381,7 @@ static void *run(void *arg)
         if (g_table->by_thread)
             python_thread_names(now_ns);
         rbnames_poll();
+        first_look_done();
         if (g_on_tick)
             g_on_tick();
         g_idle = drain() ? 0 : g_idle + 1;
@@ -365,6 +393,7 @@ static void *run(void *arg)
             control_poll(spill_now);
         slept = sleep_tick() ? DOZE_TICKS : 1;
     }
+    first_look_done(); /* ended before its first look: nobody waits for it */
     control_close();
     endings_set_writer(false);
     return NULL;
@@ -384,6 +413,7 @@ static int spawn(void)
     atomic_store(&g_poked, false);
     atomic_store(&g_running, true);
     endings_set_writer(true);
+    atomic_store(&g_first_look, 0);
     int rc = g_create(&g_thread, NULL, run, NULL);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     atomic_store(&g_started, rc == 0);
@@ -391,6 +421,8 @@ static int spawn(void)
         endings_set_writer(false);
         control_close();
     }
+    if (rc == 0)
+        wait_first_look();
     return rc == 0 ? 0 : -1;
 }
 
@@ -408,6 +440,7 @@ int aggregator_start(ring *r, stack_table *t, aggregator_create_fn create,
                      void (*on_ending)(int why))
 {
     aggregator_init(r, t, create, on_ending);
+    timeline_free(&g_tl);
     unsigned long long c[2] = { 0, 0 };
     dl_iterate_phdr(read_counters, c);
     seen_adds = c[0];
@@ -446,8 +479,15 @@ void aggregator_resume(void)
 void aggregator_after_fork_child(void)
 {
     bool by_thread = g_table->by_thread;
-    threads_reset(); /* the parent's threads */
-    stacks_free(g_table); /* the parent's samples: never the child's */
+    /* The parent's threads, samples and timeline are abandoned, not freed: never the
+     * child's, and not its to free. A copy made by a raw clone (owner.h) may have been
+     * made while the parent's aggregator was inside malloc or free, holding the lock of
+     * the arena this memory came from, which nothing in the copy will ever release. What
+     * stays is the parent's, shared copy-on-write: it costs the child nothing. Nor is the
+     * loader asked for its counters here (the parent's seen_adds and seen_subs are this
+     * copy's too, or behind and caught up by the first tick): in a raw copy its lock may be
+     * held for good the same way, and this runs on the program's thread. */
+    threads_reset();
     stacks_init(g_table);
     begin_timeline();
     g_table->by_thread = by_thread;

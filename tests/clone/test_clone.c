@@ -10,6 +10,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdbool.h>
@@ -57,7 +58,20 @@ static pid_t raw_fork(void)
     return (pid_t)syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
 }
 
-/* Wait for pid with a deadline; a child still there after it is a hang: kill it, fail. */
+/* A hung process's threads' stacks on stderr, where gdb is installed: what a CI log needs
+ * to tell which lock a raw-cloned copy waits on. */
+static void show_stacks(pid_t pid)
+{
+    char cmd[200];
+    snprintf(cmd, sizeof cmd, "command -v gdb >/dev/null && env -u LD_PRELOAD gdb -batch -p %d "
+             "-ex 'thread apply all bt' 2>&1 | grep -E '^(Thread|#)' | head -60 >&2",
+             (int)pid);
+    if (system(cmd) == -1)
+        return;
+}
+
+/* Wait for pid with a deadline; a child still there after it is a hang: its stacks shown,
+ * it is killed, and the caller fails. */
 static int wait_deadline(pid_t pid, int ms)
 {
     int status;
@@ -71,6 +85,7 @@ static int wait_deadline(pid_t pid, int ms)
         nanosleep(&t, NULL);
     }
     fprintf(stderr, "child %d still running after %d ms: killed\n", (int)pid, ms);
+    show_stacks(pid);
     kill(pid, SIGKILL);
     waitpid(pid, &status, 0);
     return -2;
@@ -191,6 +206,28 @@ static int wl_zygote(int n)
     }
     free(kids);
     return bad == 0 && kids ? 0 : 1;
+}
+
+/* At main, the library's thread has done its first look: its malloc arena is made (and
+ * the runtimes looked for under the loader's lock), so a zygote that raw-forks at once
+ * cannot copy malloc's list_lock or the loader's lock held by it (the zygote workload hung
+ * one run in several hundred so: a child's first thread waiting forever for list_lock). Counted
+ * by malloc_info's heaps: the main arena and ours. */
+static int wl_firstlook(void)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    if (!f || malloc_info(0, f) != 0)
+        return 4;
+    fclose(f);
+    int heaps = 0;
+    for (const char *p = buf; (p = strstr(p, "<heap nr=")); p++)
+        heaps++;
+    free(buf);
+    if (heaps < 2)
+        fprintf(stderr, "firstlook: %d malloc arena(s) at main\n", heaps);
+    return heaps >= 2 ? 0 : 5;
 }
 
 /* unshare(CLONE_NEWUSER) wants a single-threaded caller: the library's thread must not make
@@ -343,6 +380,8 @@ int main(int argc, char **argv)
         return wl_seal();
     if (argc >= 2 && strcmp(argv[1], "unshare") == 0)
         return wl_unshare();
+    if (argc >= 2 && strcmp(argv[1], "firstlook") == 0)
+        return wl_firstlook();
     if (argc >= 2 && strcmp(argv[1], "zygote") == 0)
         return wl_zygote(argc > 2 ? atoi(argv[2]) : 300);
     if (argc != 2) {
@@ -359,6 +398,7 @@ int main(int argc, char **argv)
     run_checked(lib, "exit", NULL, 0);
     run_checked(lib, "signal", NULL, 0);
     run_checked(lib, "vm", NULL, 0);
+    run_checked(lib, "firstlook", NULL, 0);
     run_checked(lib, "zygote", "300", 0);
     /* As without the library, whatever this system allows (0, or 4 without user ns). */
     char dir[] = "/tmp/fp_clone_XXXXXX";
