@@ -26,6 +26,7 @@
 #include "rawfile.h"
 #include "pyframes.h"
 #include "rbnames.h"
+#include "start_latch.h"
 #include "stackcopy.h"
 #include "threads.h"
 #include "timeline.h"
@@ -336,30 +337,11 @@ static bool due(unsigned *left, unsigned period, unsigned slept)
 }
 
 /* The thread's first look (its malloc arena made, the modules checked, the runtimes
- * looked for) is done before spawn returns, so before the program runs on. That work takes
- * process-wide locks: malloc's list_lock while the arena is made, the loader's for dlsym
- * and dl_iterate_phdr. A program that forks by a raw clone system call at once (a zygote:
- * the raw-clone test forks 300 children from main) copied them held, rarely (one run in
- * several hundred): in the copy, the program's first new thread waited forever for list_lock, our
- * thread for the loader's lock. Bounded: a thread that cannot look within 50 ms (inside a
- * dlopen of this library, the loader's lock is the caller's) is not waited for. */
-static _Atomic uint32_t g_first_look;
-
-static void first_look_done(void)
-{
-    if (atomic_exchange(&g_first_look, 1) == 0)
-        syscall(SYS_futex, &g_first_look, FUTEX_WAKE_PRIVATE, INT_MAX, NULL, NULL, 0);
-}
-
-static void wait_first_look(void)
-{
-    uint64_t until = monotonic_ns() + 50000000u;
-    for (uint64_t now = monotonic_ns(); !atomic_load(&g_first_look) && now < until;
-         now = monotonic_ns()) {
-        struct timespec left = { 0, (long)(until - now) };
-        syscall(SYS_futex, &g_first_look, FUTEX_WAIT_PRIVATE, 0, &left, NULL, 0);
-    }
-}
+ * looked for) is done before spawn returns, so before the program runs on (start_latch.h).
+ * A zygote raw-forking from main (the raw-clone test's 300 children) copied malloc's
+ * list_lock or the loader's lock held by it, one run in several hundred: the copy's first
+ * thread waited forever for list_lock, its aggregator for the loader's lock. */
+static util_latch g_first_look;
 
 static void *run(void *arg)
 {
@@ -381,7 +363,7 @@ static void *run(void *arg)
         if (g_table->by_thread)
             python_thread_names(now_ns);
         rbnames_poll();
-        first_look_done();
+        util_latch_open(&g_first_look);
         if (g_on_tick)
             g_on_tick();
         g_idle = drain() ? 0 : g_idle + 1;
@@ -393,7 +375,7 @@ static void *run(void *arg)
             control_poll(spill_now);
         slept = sleep_tick() ? DOZE_TICKS : 1;
     }
-    first_look_done(); /* ended before its first look: nobody waits for it */
+    util_latch_open(&g_first_look); /* ended before its first look: nobody waits for it */
     control_close();
     endings_set_writer(false);
     return NULL;
@@ -413,7 +395,7 @@ static int spawn(void)
     atomic_store(&g_poked, false);
     atomic_store(&g_running, true);
     endings_set_writer(true);
-    atomic_store(&g_first_look, 0);
+    util_latch_reset(&g_first_look);
     int rc = g_create(&g_thread, NULL, run, NULL);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     atomic_store(&g_started, rc == 0);
@@ -422,7 +404,7 @@ static int spawn(void)
         control_close();
     }
     if (rc == 0)
-        wait_first_look();
+        util_latch_wait(&g_first_look, 50);
     return rc == 0 ? 0 : -1;
 }
 

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "array.h"
+#include "start_latch.h"
 #include "thread_signal.h"
 
 /* sigev_value of our timers: bits 48-63 say it is ours. The program's own timers carry its
@@ -172,6 +173,10 @@ static void private_descriptors(void)
         errno = 0; /* nothing else to do: the window is a few microseconds a rescan */
 }
 
+/* The first scan (its opendir: this thread's malloc arena made) before ticker_start returns:
+ * start_latch.h. */
+static util_latch g_first_scan;
+
 static void *ticker_main(void *unused)
 {
     (void)unused;
@@ -181,6 +186,7 @@ static void *ticker_main(void *unused)
     while (!g_stop) {
         pthread_mutex_unlock(&g_lock);
         rescan();
+        util_latch_open(&g_first_scan);
         struct timespec next;
         clock_gettime(CLOCK_MONOTONIC, &next);
         uint64_t at = (uint64_t)next.tv_sec * 1000000000u + (uint64_t)next.tv_nsec + rescan_ns();
@@ -190,6 +196,7 @@ static void *ticker_main(void *unused)
             ;
     }
     pthread_mutex_unlock(&g_lock);
+    util_latch_open(&g_first_scan); /* stopped before its first scan */
     return NULL;
 }
 
@@ -217,8 +224,11 @@ int ticker_start(long period_ns, int signo, ticker_thread_fn create)
     sigset_t all, old;
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &old); /* inherited: the ticker takes no signal */
+    util_latch_reset(&g_first_scan);
     int rc = create(&g_thread, NULL, ticker_main, NULL);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (rc == 0)
+        util_latch_wait(&g_first_scan, 50);
     pthread_mutex_lock(&g_list_lock);
     g_running = rc == 0;
     pthread_mutex_unlock(&g_list_lock);

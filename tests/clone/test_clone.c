@@ -212,8 +212,8 @@ static int wl_zygote(int n)
  * the runtimes looked for under the loader's lock), so a zygote that raw-forks at once
  * cannot copy malloc's list_lock or the loader's lock held by it (the zygote workload hung
  * one run in several hundred so: a child's first thread waiting forever for list_lock). Counted
- * by malloc_info's heaps: the main arena and ours. */
-static int wl_firstlook(void)
+ * by malloc_info's heaps: the main arena and one a thread of ours (two in wall mode). */
+static int wl_firstlook(int want)
 {
     char *buf = NULL;
     size_t len = 0;
@@ -225,9 +225,9 @@ static int wl_firstlook(void)
     for (const char *p = buf; (p = strstr(p, "<heap nr=")); p++)
         heaps++;
     free(buf);
-    if (heaps < 2)
-        fprintf(stderr, "firstlook: %d malloc arena(s) at main\n", heaps);
-    return heaps >= 2 ? 0 : 5;
+    if (heaps < want)
+        fprintf(stderr, "firstlook: %d malloc arena(s) at main, %d wanted\n", heaps, want);
+    return heaps >= want ? 0 : 5;
 }
 
 /* unshare(CLONE_NEWUSER) wants a single-threaded caller: the library's thread must not make
@@ -381,7 +381,7 @@ int main(int argc, char **argv)
     if (argc >= 2 && strcmp(argv[1], "unshare") == 0)
         return wl_unshare();
     if (argc >= 2 && strcmp(argv[1], "firstlook") == 0)
-        return wl_firstlook();
+        return wl_firstlook(argc > 2 ? atoi(argv[2]) : 2);
     if (argc >= 2 && strcmp(argv[1], "zygote") == 0)
         return wl_zygote(argc > 2 ? atoi(argv[2]) : 300);
     if (argc != 2) {
@@ -398,7 +398,10 @@ int main(int argc, char **argv)
     run_checked(lib, "exit", NULL, 0);
     run_checked(lib, "signal", NULL, 0);
     run_checked(lib, "vm", NULL, 0);
-    run_checked(lib, "firstlook", NULL, 0);
+    run_checked(lib, "firstlook", "2", 0);
+    setenv("FLAMEPROF_MODE", "wall", 1); /* and the ticker thread's (ticker.h) */
+    run_checked(lib, "firstlook", "3", 0);
+    unsetenv("FLAMEPROF_MODE");
     run_checked(lib, "zygote", "300", 0);
     /* As without the library, whatever this system allows (0, or 4 without user ns). */
     char dir[] = "/tmp/fp_clone_XXXXXX";
