@@ -363,6 +363,7 @@ static void *run(void *arg)
         if (g_table->by_thread)
             python_thread_names(now_ns);
         rbnames_poll();
+        endings_writer_looked();
         util_latch_open(&g_first_look);
         if (g_on_tick)
             g_on_tick();
@@ -431,13 +432,31 @@ int aggregator_start(ring *r, stack_table *t, aggregator_create_fn create,
     return spawn();
 }
 
-void aggregator_stop(void)
+/* Join the thread; one that never made its first look is given a second (stuck: see
+ * aggregator_stop). */
+static bool join_thread(void)
+{
+    if (util_latch_is_open(&g_first_look)) {
+        pthread_join(g_thread, NULL);
+        return true;
+    }
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += 1;
+    if (pthread_timedjoin_np(g_thread, NULL, &until) == 0)
+        return true;
+    pthread_detach(g_thread);
+    return false;
+}
+
+bool aggregator_stop(void)
 {
     if (atomic_exchange(&g_started, false)) {
         atomic_store(&g_running, false);
         if (!pthread_equal(pthread_self(), g_thread)) {
             wake_thread();
-            pthread_join(g_thread, NULL);
+            if (!join_thread())
+                return false;
         }
         else
             pthread_detach(g_thread); /* an ending signal: we are the aggregator */
@@ -447,6 +466,7 @@ void aggregator_stop(void)
     threads_refresh(); /* the names as they are at the end, for the report */
     if (g_table->by_thread)
         python_thread_names(UINT64_MAX);
+    return true;
 }
 
 void aggregator_resume(void)

@@ -34,6 +34,13 @@ static unsigned wait_ms; /* a stuck writer must not keep a dying process alive *
 static atomic_int requested;
 static void (*_Atomic g_wake_writer)(void); /* endings_set_wake */
 static atomic_bool done, writer_alive, writing;
+static atomic_bool looked; /* the writer has made its first look (endings_writer_looked) */
+/* How long an ending waits for a writer that has not made its first look, in ms: longer
+ * only on a machine too loaded to run a thread for that long. Such a writer is stuck on a
+ * lock another thread held when this process was copied by a raw clone (the loader's:
+ * test_clone ghostlock) and would have kept the process from exiting FLAMEPROF_STOP_WAIT
+ * seconds, for a profile never written. */
+enum { FIRST_LOOK_WAIT_MS = 1000 };
 static atomic_long writing_tid;
 static endings_sigaction_fn real_sigaction;
 static struct sigaction our_action;
@@ -98,6 +105,21 @@ static size_t put_str(char *buf, size_t len, size_t cap, const char *s)
 }
 
 /* Async-signal-safe: one write of a line composed earlier, once. */
+/* The writer never ran: nothing was spilled, so the raw spill (its header alone) goes, and
+ * one line says why there is no profile. */
+static void say_never_ran(void)
+{
+    if (atomic_flag_test_and_set(&lost_said))
+        return;
+    rawfile_discard();
+    static char line[sizeof lost_head + 160];
+    size_t n = put_str(line, 0, sizeof line, lost_head);
+    n = put_str(line, n, sizeof line, "not profiled: the profiler's thread never ran (a lock "
+                "held when this process was copied by a raw clone?); nothing written\n");
+    ssize_t w = write(STDERR_FILENO, line, n);
+    (void)w; /* stderr may be gone: nothing else to tell */
+}
+
 static void say_lost(int why)
 {
     if (atomic_flag_test_and_set(&lost_said))
@@ -147,6 +169,11 @@ void endings_request_profile(int why)
         pending = atomic_load(&writer_alive) || atomic_load(&writing);
         if (writing_here || !pending || i >= wait_ms)
             break;
+        if (!atomic_load(&looked) && !atomic_load(&writing) && i >= FIRST_LOOK_WAIT_MS) {
+            say_never_ran();
+            errno = saved_errno;
+            return;
+        }
         nanosleep(&ms, NULL);
     }
     if (pending && !atomic_load(&done))
@@ -315,7 +342,13 @@ void endings_set_writer(bool alive)
         atomic_store(&requested, 0);
         atomic_store(&writing, false);
         atomic_store(&done, false);
+        atomic_store(&looked, false);
         compose_lost_line();
     }
     atomic_store(&writer_alive, alive);
+}
+
+void endings_writer_looked(void)
+{
+    atomic_store(&looked, true);
 }

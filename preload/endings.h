@@ -47,6 +47,12 @@ bool endings_sigaction(int sig, const struct sigaction *act, struct sigaction *o
  * nothing written yet, and the raw spill's name as of now goes in the lost-profile line. */
 void endings_set_writer(bool alive);
 
+/* Aggregator: the writer made its first look (aggregator.c), so it runs. An ending waits
+ * at most a second for a writer that has not: one stuck since it started, on a lock held
+ * when this process was copied by a raw clone, writes nothing; the raw spill is removed
+ * and one line says so. */
+void endings_writer_looked(void);
+
 /* Aggregator: how to wake the writer when a signal asks for the profile (it may be dozing:
  * aggregator_wake). Async-signal-safe, since the asking is. Set before the first ask. */
 void endings_set_wake(void (*wake)(void));

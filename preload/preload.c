@@ -413,7 +413,13 @@ static void finish(bool skip_if_empty, bool final)
     park_finalized_python();
     endings_writing(true); /* an ending signal on another thread waits for this */
     sampler_stop();
-    aggregator_stop();
+    if (!aggregator_stop()) { /* its thread never ran: nothing drained, no report */
+        note_unprofiled("the profiler's thread never ran (a lock held when this process "
+                        "was copied by a raw clone?); nothing written");
+        rawfile_close(true);
+        endings_writing(false);
+        return;
+    }
     if (final)
         report_stream_restore();
     sampler_stats st;

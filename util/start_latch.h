@@ -19,6 +19,7 @@
 #include <limits.h>
 #include <linux/futex.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -46,6 +47,12 @@ static inline uint64_t util_latch_now_ns(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Whether the thread has opened it. */
+static inline bool util_latch_is_open(util_latch *l)
+{
+    return atomic_load(&l->done) != 0;
 }
 
 /* On the creator: until the thread opens the latch, or ms milliseconds (< 1000) pass. */

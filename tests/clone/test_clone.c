@@ -10,6 +10,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
+#include <link.h>
 #include <malloc.h>
 #include <pthread.h>
 #include <sched.h>
@@ -230,6 +231,54 @@ static int wl_firstlook(int want)
     return heaps >= want ? 0 : 5;
 }
 
+/* A raw copy made while another thread of the parent is inside dl_iterate_phdr: the copy
+ * inherits the loader's lock held for good. The program's copy never asks for it (it
+ * works, starts a thread and exits); a profiler whose thread waits on that lock must not
+ * keep it from exiting: it exits in 0.3 s without the library; with it, within the
+ * second an ending waits for a writer that never ran (endings.h), by _exit or by exit. */
+static int g_ghost[2];
+
+static int hold_loader(struct dl_phdr_info *info, size_t size, void *data)
+{
+    (void)info, (void)size, (void)data;
+    char c;
+    return read(g_ghost[0], &c, 1) >= 0 ? 1 : 1; /* until the parent has forked */
+}
+
+static void *loader_holder(void *arg)
+{
+    (void)arg;
+    dl_iterate_phdr(hold_loader, NULL);
+    return NULL;
+}
+
+static int wl_ghostlock(bool by_exit)
+{
+    pthread_t holder;
+    if (pipe(g_ghost) != 0 || pthread_create(&holder, NULL, loader_holder, NULL) != 0)
+        return 4;
+    struct timespec settle = { 0, 50000000 }; /* the holder is inside its callback by then */
+    nanosleep(&settle, NULL);
+    pid_t kid = raw_fork();
+    if (kid == 0) {
+        pthread_t t;
+        int ms = 300; /* enough samples that the profile is not dropped as too small */
+        if (pthread_create(&t, NULL, thread_fn, &ms) != 0 || pthread_join(t, NULL) != 0)
+            _exit(3);
+        if (by_exit)
+            exit(0); /* destructors and atexit handlers run: the library's too */
+        _exit(0);
+    }
+    if (write(g_ghost[1], "x", 1) != 1 || pthread_join(holder, NULL) != 0)
+        return 5;
+    double t0 = now_s();
+    int st = wait_deadline(kid, 8000);
+    double took = now_s() - t0;
+    if (took >= 4)
+        fprintf(stderr, "ghostlock: the copy took %.2f s to exit\n", took);
+    return st >= 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0 && took < 4 ? 0 : 1;
+}
+
 /* unshare(CLONE_NEWUSER) wants a single-threaded caller: the library's thread must not make
  * it fail. The status says how it went (compared with a run without the library). */
 static int wl_unshare(void)
@@ -380,6 +429,8 @@ int main(int argc, char **argv)
         return wl_seal();
     if (argc >= 2 && strcmp(argv[1], "unshare") == 0)
         return wl_unshare();
+    if (argc >= 2 && strcmp(argv[1], "ghostlock") == 0)
+        return wl_ghostlock(argc > 2 && strcmp(argv[2], "exit") == 0);
     if (argc >= 2 && strcmp(argv[1], "firstlook") == 0)
         return wl_firstlook(argc > 2 ? atoi(argv[2]) : 2);
     if (argc >= 2 && strcmp(argv[1], "zygote") == 0)
@@ -403,6 +454,8 @@ int main(int argc, char **argv)
     run_checked(lib, "firstlook", "3", 0);
     unsetenv("FLAMEPROF_MODE");
     run_checked(lib, "zygote", "300", 0);
+    run_checked(lib, "ghostlock", "_exit", 0);
+    run_checked(lib, "ghostlock", "exit", 0);
     /* As without the library, whatever this system allows (0, or 4 without user ns). */
     char dir[] = "/tmp/fp_clone_XXXXXX";
     pid_t pid;
