@@ -104,9 +104,8 @@ static size_t put_str(char *buf, size_t len, size_t cap, const char *s)
     return len + n;
 }
 
-/* Async-signal-safe: one write of a line composed earlier, once. */
 /* The writer never ran: nothing was spilled, so the raw spill (its header alone) goes, and
- * one line says why there is no profile. */
+ * one line says why there is no profile. Async-signal-safe. */
 static void say_never_ran(void)
 {
     if (atomic_flag_test_and_set(&lost_said))
@@ -120,6 +119,7 @@ static void say_never_ran(void)
     (void)w; /* stderr may be gone: nothing else to tell */
 }
 
+/* Async-signal-safe: one write of a line composed earlier, once. */
 static void say_lost(int why)
 {
     if (atomic_flag_test_and_set(&lost_said))
