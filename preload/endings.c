@@ -113,8 +113,7 @@ static void say_never_ran(void)
     rawfile_discard();
     static char line[sizeof lost_head + 160];
     size_t n = put_str(line, 0, sizeof line, lost_head);
-    n = put_str(line, n, sizeof line, "not profiled: the profiler's thread never ran (a lock "
-                "held when this process was copied by a raw clone?); nothing written\n");
+    n = put_str(line, n, sizeof line, "not profiled: " ENDINGS_NEVER_RAN "\n");
     ssize_t w = write(STDERR_FILENO, line, n);
     (void)w; /* stderr may be gone: nothing else to tell */
 }

@@ -53,6 +53,11 @@ void endings_set_writer(bool alive);
  * and one line says so. */
 void endings_writer_looked(void);
 
+/* Why such a process has no profile (after "not profiled: "), said by the ending here or
+ * by the exit path (preload.c) when it finds the writer so. */
+#define ENDINGS_NEVER_RAN "the profiler's thread never ran (a lock held when this process " \
+                          "was copied by a raw clone?); nothing written"
+
 /* Aggregator: how to wake the writer when a signal asks for the profile (it may be dozing:
  * aggregator_wake). Async-signal-safe, since the asking is. Set before the first ask. */
 void endings_set_wake(void (*wake)(void));

@@ -414,8 +414,7 @@ static void finish(bool skip_if_empty, bool final)
     endings_writing(true); /* an ending signal on another thread waits for this */
     sampler_stop();
     if (!aggregator_stop()) { /* its thread never ran: nothing drained, no report */
-        note_unprofiled("the profiler's thread never ran (a lock held when this process "
-                        "was copied by a raw clone?); nothing written");
+        note_unprofiled(ENDINGS_NEVER_RAN);
         rawfile_close(true);
         endings_writing(false);
         return;
