@@ -38,7 +38,7 @@ static int check_failures;
         }                                                                                   \
     } while (0)
 
-static int check_status(const char *name)
+static inline int check_status(const char *name)
 {
     if (check_failures)
         fprintf(stderr, "%s: %d check(s) failed\n", name, check_failures);
