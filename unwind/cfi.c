@@ -412,6 +412,22 @@ cfi_table *cfi_build(Elf *elf)
     return cfi_build_using(elf, true, NULL);
 }
 
+cfi_view cfi_view_of(const cfi_table *t)
+{
+    const char *b = (const char *)t;
+    if (!t || t->len == 0 || t->len > UINT32_MAX || t->pages > UINT32_MAX ||
+        (const char *)t->rules != (const char *)(t + 1) ||
+        (size_t)((const char *)t->rule - b) > UINT32_MAX)
+        return (cfi_view){ 0 }; /* not cfi_alloc's layout, or too big: no table */
+    return (cfi_view){ t,
+                       (uint32_t)((const char *)t->pc - b),
+                       (uint32_t)((const char *)t->page_first - b),
+                       (uint32_t)((const char *)t->rule - b),
+                       (uint32_t)t->len,
+                       (uint32_t)t->pages,
+                       (uint8_t)t->shift };
+}
+
 /* Prefetch the lines of [p, last], at most 8 of them and the last. */
 static inline void prefetch_span(const void *p, const void *last)
 {
@@ -421,35 +437,40 @@ static inline void prefetch_span(const void *p, const void *last)
     __builtin_prefetch(end);
 }
 
-/* Prefetch rows [lo, hi): their pcs and rule indexes (a granule's rows fit in a line or
- * two of each). */
-static inline void prefetch_rows(const cfi_table *t, size_t lo, size_t hi)
-{
-    prefetch_span(&t->pc[lo], &t->pc[hi - 1]);
-    prefetch_span(&t->rule[lo], &t->rule[hi - 1]);
-}
-
 bool cfi_lookup(const cfi_table *t, uint64_t addr, cfi_row *out)
 {
-    if (!t || addr < t->base || addr - t->base >= UINT32_MAX)
+    if (!t || addr < t->base)
         return false;
-    uint32_t pc = (uint32_t)(addr - t->base);
-    size_t page = pc >> t->shift, found;
-    if (page + 1 >= t->pages) {
-        if (t->pc[t->len - 1] > pc)
+    cfi_view v = cfi_view_of(t);
+    return cfi_view_lookup(&v, addr - t->base, out);
+}
+
+bool cfi_view_lookup(const cfi_view *v, uint64_t off, cfi_row *out)
+{
+    if (!v->t || off >= UINT32_MAX)
+        return false;
+    const char *b = (const char *)v->t;
+    const uint32_t *pcs = (const uint32_t *)(b + v->pc_off);
+    const uint32_t *page_first = (const uint32_t *)(b + v->page_off);
+    const uint16_t *rule = (const uint16_t *)(b + v->rule_off);
+    uint32_t pc = (uint32_t)off;
+    size_t page = pc >> v->shift, found;
+    if (page + 1 >= v->pages) {
+        if (pcs[v->len - 1] > pc)
             return false;
-        found = t->len - 1;
+        found = v->len - 1;
     } else {
         /* The answer lies between the rows in force at this page's start and the next's.
          * Their pcs and rule indexes are loaded at once (a few lines each), not one cold
          * line after another as the search reaches them. */
-        size_t lo = t->page_first[page], hi = (size_t)t->page_first[page + 1] + 1;
-        prefetch_rows(t, lo, hi);
-        if (t->pc[lo] > pc)
+        size_t lo = page_first[page], hi = (size_t)page_first[page + 1] + 1;
+        prefetch_span(&pcs[lo], &pcs[hi - 1]);
+        prefetch_span(&rule[lo], &rule[hi - 1]);
+        if (pcs[lo] > pc)
             return false; /* only possible before the first row */
         while (lo < hi) {
             size_t mid = lo + (hi - lo) / 2;
-            if (t->pc[mid] <= pc)
+            if (pcs[mid] <= pc)
                 lo = mid + 1;
             else
                 hi = mid;
@@ -458,6 +479,9 @@ bool cfi_lookup(const cfi_table *t, uint64_t addr, cfi_row *out)
             return false;
         found = lo - 1;
     }
-    *out = cfi_row_at(t, found);
+    /* The rules follow the header (cfi_alloc). */
+    cfi_row r = ((const cfi_row *)(v->t + 1))[rule[found]];
+    r.pc = pcs[found];
+    *out = r;
     return true;
 }

@@ -235,17 +235,29 @@ static int by_start(const void *a, const void *b)
     return x->start < y->start ? -1 : x->start > y->start;
 }
 
+_Static_assert(sizeof(module_range) == 64, "a module's range is one cache line");
+
+/* The range of module mod, its table as it is now. */
+static module_range range_of(const unwind_module *mod)
+{
+    const cfi_table *t = module_cfi(mod);
+    return (module_range){ mod->start, mod->end, mod, mod->bias + (t ? t->base : 0),
+                           cfi_view_of(t) };
+}
+
 static void publish(const unwind_module **mods, size_t n)
 {
     if (!UTIL_RESERVE(maps, maps_cap, maps_len + 1))
         return;
-    module_map *m = malloc(sizeof *m + n * sizeof m->r[0]);
-    if (!m)
+    /* Aligned by hand (maps are never freed): each range one line. */
+    char *block = malloc(sizeof(module_map) + n * sizeof(module_range) + 63);
+    if (!block)
         return;
+    module_map *m = (module_map *)(block + (-(uintptr_t)block & 63));
     m->gen = (uint32_t)maps_len;
     m->len = n;
     for (size_t i = 0; i < n; i++)
-        m->r[i] = (module_range){ mods[i]->start, mods[i]->end, mods[i] };
+        m->r[i] = range_of(mods[i]);
     qsort(m->r, n, sizeof m->r[0], by_start);
     maps[maps_len++] = m;
     atomic_store_explicit(&current_map, m, memory_order_release);
@@ -296,7 +308,7 @@ const module_map *modules_current(void)
     return atomic_load_explicit(&current_map, memory_order_acquire);
 }
 
-const unwind_module *module_map_find(const module_map *m, uint64_t pc)
+const module_range *module_map_range(const module_map *m, uint64_t pc)
 {
     if (!m)
         return NULL;
@@ -308,7 +320,13 @@ const unwind_module *module_map_find(const module_map *m, uint64_t pc)
         else
             hi = mid;
     }
-    return lo > 0 && pc < m->r[lo - 1].end ? m->r[lo - 1].mod : NULL;
+    return lo > 0 && pc < m->r[lo - 1].end ? &m->r[lo - 1] : NULL;
+}
+
+const unwind_module *module_map_find(const module_map *m, uint64_t pc)
+{
+    const module_range *r = module_map_range(m, pc);
+    return r ? r->mod : NULL;
 }
 
 const module_map *modules_by_gen(uint32_t gen)

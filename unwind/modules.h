@@ -35,16 +35,23 @@ typedef struct unwind_module {
 } unwind_module;
 
 /* Ranges inline, so the handler's binary search reads one contiguous array rather than a
- * module struct per step (each a likely cache and TLB miss while the program runs). */
+ * module struct per step (each a likely cache and TLB miss while the program runs). Each
+ * range is one cache line with all a CFI lookup needs of its module (its offset and a view
+ * of its table: cfi.h), so a lookup goes from the range found straight to the table's
+ * index, reading neither the module struct nor the table's header. Tables are built
+ * before the map holding them is published, and freed only at exit once no handler runs
+ * (modules_release_cfi). */
 typedef struct module_range {
     uint64_t start, end;
     const unwind_module *mod;
+    uint64_t rel;  /* a pc's offset in the table is pc - rel (the bias + the table's base) */
+    cfi_view cfi;  /* the module's table (cfi.t NULL: none) */
 } module_range;
 
 typedef struct module_map {
     uint32_t gen;
     size_t len;
-    module_range r[]; /* sorted by start, non-overlapping */
+    _Alignas(64) module_range r[]; /* sorted by start, non-overlapping */
 } module_map;
 
 /* Scan the loaded modules and publish a new map (builds CFI tables for new modules).
@@ -59,6 +66,9 @@ const cfi_table *module_cfi(const unwind_module *m);
 
 /* The module containing pc, or NULL. Async-signal-safe. */
 const unwind_module *module_map_find(const module_map *m, uint64_t pc);
+
+/* Its range, or NULL. Async-signal-safe. */
+const module_range *module_map_range(const module_map *m, uint64_t pc);
 
 /* The map of generation gen (for symbolization), or NULL. */
 const module_map *modules_by_gen(uint32_t gen);

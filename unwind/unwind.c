@@ -155,12 +155,13 @@ static uint64_t frame_value(const unwind_interp *in, const unwind_regs *r, const
 
 /* The CFI row for lookup (copied into *buf), or NULL; *in_module: some module holds lookup.
  * The module map first (a small hot array: JIT code, in none, ends there), then the memo: a
- * hit is one cache line, a search of a big table several misses. */
+ * hit is one cache line, a search of a big table several misses (from the range found
+ * straight to the table's index: modules.h). */
 static const cfi_row *find_row(const unwind_ctx *ctx, uint64_t lookup, bool *in_module,
                                cfi_row *buf)
 {
     const module_map *m = ctx->modules;
-    const unwind_module *mod = module_map_find(m, lookup);
+    const module_range *mod = module_map_range(m, lookup);
     *in_module = mod != NULL;
     PHASE_COUNT_ADD(PHASE_FRAMES, 1);
     if (!mod) {
@@ -173,10 +174,8 @@ static const cfi_row *find_row(const unwind_ctx *ctx, uint64_t lookup, bool *in_
     }
     PHASE_COUNT_ADD(PHASE_MISSES, 1);
     PHASE_NOW(t);
-    const cfi_table *tab = module_cfi(mod);
-    PHASE_NOW(t_search);
-    bool found = cfi_lookup(tab, lookup - mod->bias, buf);
-    PHASE_ADD(PHASE_LOOKUP, t_search);
+    bool found = lookup >= mod->rel && cfi_view_lookup(&mod->cfi, lookup - mod->rel, buf);
+    PHASE_ADD(PHASE_LOOKUP, t);
     if (found)
         cfi_memo_put(ctx->memo, lookup, m->gen, buf);
     PHASE_ADD(PHASE_MISS, t);
