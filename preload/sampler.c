@@ -220,6 +220,7 @@ static void take_sample(const siginfo_t *si, const ucontext_t *uc)
         return;
     }
     PHASE_NOW(ph0);
+    PHASE_AB_BEGIN();
     uint64_t t0 = now_ns();
     uint32_t weight = 1;
     if (g_wall)
@@ -292,7 +293,9 @@ static void take_sample(const siginfo_t *si, const ucontext_t *uc)
     if (ring_publish(g_ring, s))
         aggregator_wake(); /* the drain thread dozed: a sample after 100 ms idle */
     atomic_fetch_add_explicit(&st_weight, weight, memory_order_relaxed);
-    handler_cost_add(now_ns() - t0);
+    uint64_t cost = now_ns() - t0;
+    handler_cost_add(cost);
+    PHASE_AB_END(cost);
     PHASE_ADD(PHASE_PUBLISH, ph4);
     PHASE_ADD(PHASE_TOTAL, ph0);
 }

@@ -129,3 +129,57 @@ __attribute__((destructor)) static void phases_report(void)
     print_band("slowest 1%", m - (m + 99) / 100, m, ns_per_tick);
 }
 #endif
+
+#ifdef FLAMEPROF_HANDLER_AB
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <unistd.h>
+
+enum { AB_NS = 20, AB_BUCKETS = 5000 }; /* 20 ns buckets up to 100 us */
+
+__thread bool phases_ab_b __attribute__((tls_model("initial-exec")));
+static __thread unsigned ab_count __attribute__((tls_model("initial-exec")));
+static _Atomic uint32_t ab_hist[2][AB_BUCKETS];
+
+void phases_ab_begin(void)
+{
+    phases_ab_b = ab_count++ & 1;
+}
+
+void phases_ab_end(uint64_t ns)
+{
+    uint64_t b = ns / AB_NS;
+    atomic_fetch_add_explicit(&ab_hist[phases_ab_b][b < AB_BUCKETS ? b : AB_BUCKETS - 1], 1,
+                              memory_order_relaxed);
+}
+
+/* Variant v's duration below which a fraction q of its samples fell (bucket middle). */
+static uint64_t ab_percentile(int v, uint64_t n, double q)
+{
+    uint64_t seen = 0;
+    for (size_t b = 0; b < AB_BUCKETS; b++) {
+        seen += ab_hist[v][b];
+        if ((double)seen > q * (double)n)
+            return b * AB_NS + AB_NS / 2;
+    }
+    return AB_BUCKETS * AB_NS;
+}
+
+__attribute__((destructor)) static void ab_report(void)
+{
+    uint64_t n[2] = { 0, 0 };
+    for (int v = 0; v < 2; v++)
+        for (size_t b = 0; b < AB_BUCKETS; b++)
+            n[v] += ab_hist[v][b];
+    if (n[0] + n[1] == 0)
+        return;
+    fprintf(stderr, "flameprof-ab: pid %d", (int)getpid());
+    for (int v = 0; v < 2; v++)
+        fprintf(stderr, " %c n=%lu med=%lu p90=%lu p99=%lu", v ? 'B' : 'A',
+                (unsigned long)n[v], (unsigned long)ab_percentile(v, n[v], .5),
+                (unsigned long)ab_percentile(v, n[v], .9),
+                (unsigned long)ab_percentile(v, n[v], .99));
+    fprintf(stderr, "\n");
+}
+#endif

@@ -37,6 +37,29 @@ enum phase_counter {
     PHASE_COUNTERS
 };
 
+/* A/B experiments, built in only with `meson configure -Dhandler_ab=true`
+ * (FLAMEPROF_HANDLER_AB): every other sample of a thread is a B sample (PHASE_AB_B true),
+ * and the handler's duration goes to the A or the B histogram; the process prints both at
+ * exit (one `flameprof-ab:` line: samples, median, p90, p99 of each). A change under test
+ * runs in B samples only, temporarily (`if (PHASE_AB_B) new(); else old();`), so both
+ * variants see the same program at the same moments on the same machine: on this shared VM
+ * whole-run medians wander +-10% from run to run, the A/A ratio of one process +-3-5%.
+ * tools/bench_handler_ab.py runs a target N times and gives the paired ratios. Without the
+ * option PHASE_AB_B is false and the other macros empty. Async-signal-safe. */
+#ifdef FLAMEPROF_HANDLER_AB
+#include <stdbool.h>
+extern __thread bool phases_ab_b __attribute__((tls_model("initial-exec")));
+void phases_ab_begin(void);       /* at the sample's start: A or B */
+void phases_ab_end(uint64_t ns);  /* the handler's duration */
+#define PHASE_AB_B phases_ab_b
+#define PHASE_AB_BEGIN() phases_ab_begin()
+#define PHASE_AB_END(ns) phases_ab_end(ns)
+#else
+#define PHASE_AB_B false
+#define PHASE_AB_BEGIN() ((void)0)
+#define PHASE_AB_END(ns) ((void)0)
+#endif
+
 #ifdef FLAMEPROF_HANDLER_PHASES
 #include <x86intrin.h>
 
