@@ -126,9 +126,10 @@ bool cfi_lookup(const cfi_table *t, uint64_t addr, cfi_row *out);
 /* What a lookup reads of a table's header, in 32 bytes, for a copy kept beside whatever
  * finds the table (modules.h: each module's range in the map): the lookup then starts at
  * the table's index, not at its header, one dependent cold line fewer (the program evicts
- * the header between samples; a miss-heavy sample has 10-30 lookups: handler p99 in
- * CPython and javac -10%, medians -6%). The table's base is not in it: the finder keeps
- * it folded into its own offset. */
+ * the header between samples; a sample after a big stack change has 10-30 lookups:
+ * handler median -6% in a 1 s CPython script and in javac, -2% in a long CPython run
+ * whose memo is warm; tools/bench_handler_ab.py). The table's base is not in it: the
+ * finder keeps it folded into its own offset. */
 typedef struct cfi_view {
     const cfi_table *t;                /* NULL: no table */
     uint32_t pc_off, page_off, rule_off; /* the arrays, in bytes from t */
