@@ -2,6 +2,7 @@
 #include "golang.h"
 
 #include "foreign_load.h"
+#include "gopclntab.h"
 
 #include <fcntl.h>
 #include <gelf.h>
@@ -15,6 +16,7 @@
 enum { MAX_GO_STACK = 1 << 30 };
 
 static golang_layout layout;
+static gopclntab pcln_table; /* layout.pcln's, when the executable's table reads well */
 static bool layout_ok; /* written once before any timer exists; read-only after */
 static bool is_go_program, uses_libc, detected;
 
@@ -130,6 +132,34 @@ static int first_module(struct dl_phdr_info *info, size_t size, void *bias)
     return 1; /* the executable comes first */
 }
 
+/* Is [addr, addr + size) inside one of the executable's loaded segments? */
+typedef struct span_check {
+    uint64_t lo, hi;
+    bool in;
+} span_check;
+
+static int in_first_load(struct dl_phdr_info *info, size_t size, void *arg)
+{
+    (void)size;
+    span_check *c = arg;
+    for (size_t i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        uint64_t lo = info->dlpi_addr + ph->p_vaddr;
+        if (ph->p_type == PT_LOAD && c->lo >= lo && c->hi <= lo + ph->p_memsz)
+            c->in = true;
+    }
+    return 1; /* the executable comes first */
+}
+
+static bool in_loaded_image(uint64_t addr, uint64_t size)
+{
+    span_check c = { addr, addr + size, false };
+    if (c.hi < c.lo)
+        return false;
+    dl_iterate_phdr(in_first_load, &c);
+    return c.in;
+}
+
 /* A symbol's code as mapped in this process; the .abi0 name first (Go 1.17+ calls the
  * plain name's ABI wrapper that). */
 static bool find_code(Elf *elf, Elf_Scn *symtab, uint64_t bias, const char *name, code *out,
@@ -170,12 +200,15 @@ static bool is_go_section(const char *name)
     return false;
 }
 
-/* Whether elf is a Go program; its .symtab into *symtab (NULL if it has none). */
-static bool scan_sections(Elf *elf, Elf_Scn **symtab)
+/* Whether elf is a Go program; its .symtab into *symtab (NULL if it has none); its
+ * .gopclntab's header into *pcln if pcln is not NULL (sh_size 0: none). */
+static bool scan_sections(Elf *elf, Elf_Scn **symtab, GElf_Shdr *pcln)
 {
     size_t shstr;
     bool go = false;
     *symtab = NULL;
+    if (pcln)
+        memset(pcln, 0, sizeof *pcln);
     if (elf_getshdrstrndx(elf, &shstr) != 0)
         return false;
     for (Elf_Scn *s = NULL; (s = elf_nextscn(elf, s));) {
@@ -186,6 +219,8 @@ static bool scan_sections(Elf *elf, Elf_Scn **symtab)
         go = go || is_go_section(n);
         if (sh.sh_type == SHT_SYMTAB)
             *symtab = s;
+        if (pcln && !strcmp(n, ".gopclntab") && (sh.sh_flags & SHF_ALLOC))
+            *pcln = sh;
     }
     return go;
 }
@@ -210,7 +245,7 @@ bool golang_elf_uses_libc(Elf *elf)
 bool golang_elf_is_go(Elf *elf)
 {
     Elf_Scn *symtab;
-    return elf && scan_sections(elf, &symtab);
+    return elf && scan_sections(elf, &symtab, NULL);
 }
 
 /* Could the ELF file fd name a Go section? Its section-name table is read with three small
@@ -258,8 +293,9 @@ void golang_detect(void)
     code c;
     golang_layout o;
     memset(&o, 0, sizeof o);
+    GElf_Shdr pcln;
     /* Without .symtab (stripped), a Go program is known as one, and no more. */
-    is_go_program = elf && scan_sections(elf, &symtab);
+    is_go_program = elf && scan_sections(elf, &symtab, &pcln);
     uses_libc = is_go_program && golang_elf_uses_libc(elf);
     if (is_go_program && uses_libc && symtab) {
         dl_iterate_phdr(first_module, &bias);
@@ -274,6 +310,10 @@ void golang_detect(void)
                 o.sys_ret = 0;
             layout_ok = true;
         }
+        if (pcln.sh_size && in_loaded_image(bias + pcln.sh_addr, pcln.sh_size) &&
+            gopclntab_init(&pcln_table, (const void *)(uintptr_t)(bias + pcln.sh_addr),
+                           pcln.sh_size))
+            o.pcln = &pcln_table;
         layout = o;
     }
     if (elf)

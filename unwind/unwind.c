@@ -3,6 +3,7 @@
 #include "unwind.h"
 
 #include "foreign_load.h"
+#include "gopclntab.h"
 #include "phases.h"
 
 #include <stddef.h>
@@ -153,6 +154,20 @@ static uint64_t frame_value(const unwind_interp *in, const unwind_regs *r, const
     return v;
 }
 
+/* Go code has no CFI: its own table's frame size at pc as a row (gopclntab.h). The return
+ * address is just above the frame; the caller's rbp just below it once the prologue saved
+ * it, which Go's assembler does for every function with a frame. */
+static bool go_row(const gopclntab *t, uint64_t pc, cfi_row *out)
+{
+    uint32_t size;
+    if (!gopclntab_frame_size(t, pc, &size) || size > INT32_MAX - 8)
+        return false;
+    *out = (cfi_row){ .pc = 0, .cfa_off = (int32_t)size + 8,
+                      .fp_off = size ? (int16_t)-16 : CFI_FP_SAME, .bx_off = CFI_FP_SAME,
+                      .kind = CFI_CFA_RSP };
+    return true;
+}
+
 /* The CFI row for lookup (copied into *buf), or NULL; *in_module: some module holds lookup.
  * The module map first (a small hot array: JIT code, in none, ends there), then the memo: a
  * hit is one cache line, a search of a big table several misses (from the range found
@@ -175,6 +190,8 @@ static const cfi_row *find_row(const unwind_ctx *ctx, uint64_t lookup, bool *in_
     PHASE_COUNT_ADD(PHASE_MISSES, 1);
     PHASE_NOW(t);
     bool found = lookup >= mod->rel && cfi_view_lookup(&mod->cfi, lookup - mod->rel, buf);
+    if ((!found || buf->kind == CFI_NONE) && ctx->go && ctx->go->pcln)
+        found = go_row(ctx->go->pcln, lookup, buf) || found;
     PHASE_ADD(PHASE_LOOKUP, t);
     if (found)
         cfi_memo_put(ctx->memo, lookup, m->gen, buf);

@@ -16,6 +16,8 @@ never be silent about the ones that cannot be profiled.
   exit-status       os.Exit(3) through Go's runtime.exit: status kept, profile written.
   systemstack       the same program while a goroutine allocates: the runtime's work on the
                     system stack (runtime.systemstack) is rooted at runtime.goexit too.
+  asm-frames        the same program hashing (-hash: crypto/sha256, whose assembly uses rbp
+                    as a scratch register): its samples rooted, under main.hashB.
   nocgo-pie         a Go program built without cgo but dynamically linked (-buildmode=pie):
                     Go's threads never run libc code, so the library must stand aside: one
                     line, no crash, no hang, the program's status and output kept.
@@ -221,6 +223,30 @@ def test_systemstack(ctx, ck):
                  'stacks through runtime.systemstack (crossing back to the goroutine)')
 
 
+def test_asm_frames(ctx, ck):
+    """crypto/sha256's assembly clobbers rbp (Go 1.19): its samples were one frame each under
+    frame pointers; Go's own frame-size tables (unwind/gopclntab.h) carry the walk out."""
+    ctx.need_go()
+    out = ctx.path('p')
+    r = run([ctx.a.gosplit, '-cpu', '0.6', '-hash'], ctx.a.lib,
+            {'FLAMEPROF_FREQ': '997', 'FLAMEPROF_OUT': out})
+    ck.check(r.returncode == 0, 'exit 0', f'status {r.returncode}')
+    if not os.path.isfile(out + '.folded'):
+        ck.check(False, 'profile written', out + '.folded')
+        return
+    prof = Profile(out + '.folded')
+    ck.show('asm-frames', prof)
+    check_present(ck, prof, 'crypto/sha256.block', 'SHA-256 assembly')
+    check_rooted(ck, prof, lambda fr: 'crypto/sha256.block' in fr, GO_ROOTS, 0.95,
+                 'stacks through crypto/sha256.block')
+    inside = prof.weight(lambda fr: 'crypto/sha256.block' in fr)
+    under = prof.weight(lambda fr: 'crypto/sha256.block' in fr and 'main.hashB' in fr and
+                        'main.worker' in fr)
+    ck.check(inside > 0 and under >= 0.95 * inside,
+             '>= 95% of crypto/sha256.block under main.hashB and main.worker',
+             f'{under} of {inside}')
+
+
 def test_nocgo_pie(ctx, ck):
     ctx.need_go()
     base = run([ctx.a.gopie, '4'])
@@ -285,6 +311,7 @@ TESTS = {
     'exit-status': test_exit_status,
     'nocgo-pie': test_nocgo_pie,
     'systemstack': test_systemstack,
+    'asm-frames': test_asm_frames,
     'record-static-go': test_record_static_go,
     'record-static-c': test_record_static_c,
     'record-setuid': test_record_setuid,

@@ -3,7 +3,9 @@
 // and measures, with the thread's CPU clock, the time each function took: the truth the
 // profile is checked against. Printed as one JSON line on stdout.
 //
-// usage: gosplit [-dur SECONDS | -cpu SECONDS] [-workers N] [-cpuprofile FILE] [-exit N] [-alloc]
+// With -hash, main.hashB (SHA-256 through crypto/sha256's assembly) takes burnB's place.
+//
+// usage: gosplit [-dur S | -cpu S] [-workers N] [-cpuprofile FILE] [-exit N] [-alloc] [-hash]
 package main
 
 /*
@@ -19,6 +21,7 @@ __attribute__((noinline)) static unsigned cburn(unsigned n)
 import "C"
 
 import (
+	"crypto/sha256"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -68,6 +71,23 @@ func burnB(n int) uint64 {
 	return x
 }
 
+var hashBuf = make([]byte, 4096)
+
+// hashB hashes about n bytes. Go 1.19's crypto/sha256.block (its AVX2 assembly) uses rbp as
+// a scratch register: frame pointers cannot walk out of it (golang/go#63508), Go's own
+// frame-size tables can.
+//
+//go:noinline
+func hashB(n int) uint64 {
+	var x uint64
+	for i := 0; i <= n/len(hashBuf); i++ {
+		hashBuf[0] = byte(i)
+		h := sha256.Sum256(hashBuf)
+		x += uint64(h[0])
+	}
+	return x
+}
+
 type spent struct{ A, B, C int64 }
 
 var keep [][]byte
@@ -94,7 +114,7 @@ func allocate(stop chan struct{}, done *sync.WaitGroup) {
 
 // worker burns until the deadline, or, with cpuNs > 0, until its thread has used that much
 // CPU time (a run then samples the same amount of work however loaded the machine is).
-func worker(deadline time.Time, cpuNs int64, out *spent, wg *sync.WaitGroup) {
+func worker(deadline time.Time, cpuNs int64, hash bool, out *spent, wg *sync.WaitGroup) {
 	defer wg.Done()
 	runtime.LockOSThread()
 	// Lengths vary at random (1x to 8x), so that the loop has no period for the
@@ -117,7 +137,11 @@ func worker(deadline time.Time, cpuNs int64, out *spent, wg *sync.WaitGroup) {
 		t0 := threadCPU()
 		acc += burnA(2 * k * chunk)
 		t1 := threadCPU()
-		acc += burnB(k * chunk)
+		if hash {
+			acc += hashB(4 * k * chunk)
+		} else {
+			acc += burnB(k * chunk)
+		}
 		t2 := threadCPU()
 		acc += uint64(C.cburn(C.uint(k * chunk)))
 		t3 := threadCPU()
@@ -136,6 +160,7 @@ func main() {
 	cpuprofile := flag.String("cpuprofile", "", "write Go's own CPU profile here")
 	exit := flag.Int("exit", 0, "exit status")
 	alloc := flag.Bool("alloc", false, "a goroutine allocates meanwhile (work on the system stack)")
+	hash := flag.Bool("hash", false, "main.hashB (crypto/sha256) instead of main.burnB")
 	flag.Parse()
 	if *cpuprofile != "" {
 		f, err := os.Create(*cpuprofile)
@@ -155,7 +180,7 @@ func main() {
 	var wg sync.WaitGroup
 	for i := range res {
 		wg.Add(1)
-		go worker(deadline, int64(*cpu*1e9), &res[i], &wg)
+		go worker(deadline, int64(*cpu*1e9), *hash, &res[i], &wg)
 	}
 	stop := make(chan struct{})
 	var allocWG sync.WaitGroup

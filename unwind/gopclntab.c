@@ -1,0 +1,123 @@
+/* gopclntab.c - Go's pcsp tables read in the handler; see gopclntab.h. */
+#include "gopclntab.h"
+
+#include <string.h>
+
+enum {
+    HEADER_LEN = 72,      /* magic .. pclnOffset */
+    FUNC_PCSP = 16,       /* a function record's pcsp offset (entryOff, nameOff, args,
+                             deferreturn before it) */
+    FUNC_MIN = 20,
+    MAX_STEPS = 1 << 16,  /* pcsp pairs followed for one lookup: a bound, never reached */
+};
+
+static bool read32(const gopclntab *t, size_t off, uint32_t *v)
+{
+    if (off > t->len || t->len - off < 4)
+        return false;
+    memcpy(v, t->base + off, 4);
+    return true;
+}
+
+static uint64_t read64_at(const uint8_t *p)
+{
+    uint64_t v;
+    memcpy(&v, p, 8);
+    return v;
+}
+
+bool gopclntab_init(gopclntab *t, const void *mem, size_t len)
+{
+    const uint8_t *p = mem;
+    memset(t, 0, sizeof *t);
+    if (!p || len < HEADER_LEN)
+        return false;
+    uint32_t magic;
+    memcpy(&magic, p, 4);
+    /* 0xfffffff0: Go 1.18 and 1.19; 0xfffffff1: 1.20 on (the records grew a field after
+     * the pcsp offset, which stays at 16). Padding 0, 1-byte pc quantum, 8-byte pointers. */
+    if ((magic != 0xfffffff0u && magic != 0xfffffff1u) || p[4] || p[5] || p[6] != 1 || p[7] != 8)
+        return false;
+    uint64_t nfunc = read64_at(p + 8), pctab = read64_at(p + 56), functab = read64_at(p + 64);
+    t->base = p;
+    t->len = len;
+    t->text = read64_at(p + 24);
+    if (nfunc == 0 || nfunc >= UINT32_MAX / 8 || pctab >= len || functab >= len ||
+        (len - functab) / 8 < nfunc + 1)
+        return false;
+    t->nfunc = (uint32_t)nfunc;
+    t->functab = functab;
+    t->pctab = pctab;
+    return true;
+}
+
+/* The varint at *off (at most 5 bytes, within the table), advancing *off. */
+static bool read_uvarint(const gopclntab *t, size_t *off, uint32_t *v)
+{
+    uint32_t x = 0;
+    for (unsigned shift = 0; shift < 35; shift += 7) {
+        if (*off >= t->len)
+            return false;
+        uint8_t b = t->base[(*off)++];
+        x |= (uint32_t)(b & 0x7f) << shift;
+        if (!(b & 0x80)) {
+            *v = x;
+            return true;
+        }
+    }
+    return false;
+}
+
+/* The function whose code holds text offset off: the record's offset; its entry offset. */
+static bool find_func(const gopclntab *t, uint32_t off, size_t *rec, uint32_t *entry)
+{
+    uint32_t lo = 0, hi = t->nfunc, e; /* last function with entry <= off */
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (!read32(t, t->functab + 8 * (size_t)mid, &e))
+            return false;
+        if (e <= off)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    uint32_t end, funcoff, rec_entry;
+    if (lo == 0 || !read32(t, t->functab + 8 * (size_t)lo, &end) || off >= end ||
+        !read32(t, t->functab + 8 * (size_t)(lo - 1), entry) ||
+        !read32(t, t->functab + 8 * (size_t)(lo - 1) + 4, &funcoff))
+        return false;
+    /* The record must name the same entry: a check that the table is what we think. */
+    *rec = t->functab + funcoff;
+    return *rec >= t->functab && *rec < t->len && t->len - *rec >= FUNC_MIN &&
+           read32(t, *rec, &rec_entry) && rec_entry == *entry;
+}
+
+bool gopclntab_frame_size(const gopclntab *t, uint64_t pc, uint32_t *size)
+{
+    if (!t || !t->base || pc < t->text || pc - t->text >= UINT32_MAX)
+        return false;
+    uint32_t off = (uint32_t)(pc - t->text), entry, pcsp;
+    size_t rec;
+    if (!find_func(t, off, &rec, &entry) || !read32(t, rec + FUNC_PCSP, &pcsp) || pcsp == 0 ||
+        pcsp >= t->len - t->pctab)
+        return false;
+    /* Values start at -1 and apply from the function's entry up to each pair's pc; a zero
+     * value delta after the first pair ends the table. */
+    size_t p = t->pctab + pcsp;
+    uint64_t at = entry;
+    int64_t val = -1;
+    for (int i = 0; i < MAX_STEPS; i++) {
+        uint32_t dv, dpc;
+        if (!read_uvarint(t, &p, &dv) || (dv == 0 && i > 0) || !read_uvarint(t, &p, &dpc))
+            return false;
+        val += (dv & 1) ? -(int64_t)(dv >> 1) - 1 : (int64_t)(dv >> 1);
+        at += dpc;
+        if (off < at) {
+            if (val < 0 || val > (1 << 24))
+                return false;
+            *size = (uint32_t)val;
+            return true;
+        }
+    }
+    return false;
+}
