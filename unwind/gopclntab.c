@@ -7,7 +7,10 @@ enum {
     HEADER_LEN = 72,      /* magic .. pclnOffset */
     FUNC_PCSP = 16,       /* a function record's pcsp offset (entryOff, nameOff, args,
                              deferreturn before it) */
-    FUNC_MIN = 20,
+    FLAG_OFF_118 = 37,    /* the flag byte: after cuOffset and funcID (Go 1.18, 1.19) */
+    FLAG_OFF_120 = 41,    /* ... and after startLine (Go 1.20 on) */
+    FLAG_TOPFRAME = 1,    /* funcFlag_TOPFRAME */
+    FLAG_SPWRITE = 2,     /* funcFlag_SPWRITE */
     MAX_STEPS = 1 << 16,  /* pcsp pairs followed for one lookup: a bound, never reached */
 };
 
@@ -48,6 +51,7 @@ bool gopclntab_init(gopclntab *t, const void *mem, size_t len)
     t->nfunc = (uint32_t)nfunc;
     t->functab = functab;
     t->pctab = pctab;
+    t->flag_off = magic == 0xfffffff0u ? FLAG_OFF_118 : FLAG_OFF_120;
     return true;
 }
 
@@ -88,19 +92,24 @@ static bool find_func(const gopclntab *t, uint32_t off, size_t *rec, uint32_t *e
         return false;
     /* The record must name the same entry: a check that the table is what we think. */
     *rec = t->functab + funcoff;
-    return *rec >= t->functab && *rec < t->len && t->len - *rec >= FUNC_MIN &&
+    return *rec >= t->functab && *rec < t->len && t->len - *rec > t->flag_off &&
            read32(t, *rec, &rec_entry) && rec_entry == *entry;
 }
 
-bool gopclntab_frame_size(const gopclntab *t, uint64_t pc, uint32_t *size)
+gopclntab_answer gopclntab_frame(const gopclntab *t, uint64_t pc, uint32_t *size)
 {
     if (!t || !t->base || pc < t->text || pc - t->text >= UINT32_MAX)
-        return false;
+        return GOPCLNTAB_UNKNOWN;
     uint32_t off = (uint32_t)(pc - t->text), entry, pcsp;
     size_t rec;
-    if (!find_func(t, off, &rec, &entry) || !read32(t, rec + FUNC_PCSP, &pcsp) || pcsp == 0 ||
+    if (!find_func(t, off, &rec, &entry))
+        return GOPCLNTAB_UNKNOWN;
+    uint8_t flag = t->base[rec + t->flag_off];
+    if (flag & FLAG_TOPFRAME)
+        return GOPCLNTAB_TOP;
+    if ((flag & FLAG_SPWRITE) || !read32(t, rec + FUNC_PCSP, &pcsp) || pcsp == 0 ||
         pcsp >= t->len - t->pctab)
-        return false;
+        return GOPCLNTAB_UNKNOWN;
     /* Values start at -1 and apply from the function's entry up to each pair's pc; a zero
      * value delta after the first pair ends the table. */
     size_t p = t->pctab + pcsp;
@@ -109,15 +118,15 @@ bool gopclntab_frame_size(const gopclntab *t, uint64_t pc, uint32_t *size)
     for (int i = 0; i < MAX_STEPS; i++) {
         uint32_t dv, dpc;
         if (!read_uvarint(t, &p, &dv) || (dv == 0 && i > 0) || !read_uvarint(t, &p, &dpc))
-            return false;
+            return GOPCLNTAB_UNKNOWN;
         val += (dv & 1) ? -(int64_t)(dv >> 1) - 1 : (int64_t)(dv >> 1);
         at += dpc;
         if (off < at) {
             if (val < 0 || val > (1 << 24))
-                return false;
+                return GOPCLNTAB_UNKNOWN;
             *size = (uint32_t)val;
-            return true;
+            return GOPCLNTAB_FRAME;
         }
     }
-    return false;
+    return GOPCLNTAB_UNKNOWN;
 }

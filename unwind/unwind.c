@@ -156,11 +156,17 @@ static uint64_t frame_value(const unwind_interp *in, const unwind_regs *r, const
 
 /* Go code has no CFI: its own table's frame size at pc as a row (gopclntab.h). The return
  * address is just above the frame; the caller's rbp just below it once the prologue saved
- * it, which Go's assembler does for every function with a frame. */
+ * it, which Go's assembler does for every function with a frame. A root function ends the
+ * walk. */
 static bool go_row(const gopclntab *t, uint64_t pc, cfi_row *out)
 {
     uint32_t size;
-    if (!gopclntab_frame_size(t, pc, &size) || size > INT32_MAX - 8)
+    gopclntab_answer a = gopclntab_frame(t, pc, &size);
+    if (a == GOPCLNTAB_TOP) {
+        *out = (cfi_row){ .kind = CFI_OUTERMOST };
+        return true;
+    }
+    if (a != GOPCLNTAB_FRAME || size > INT32_MAX - 8)
         return false;
     *out = (cfi_row){ .pc = 0, .cfa_off = (int32_t)size + 8,
                       .fp_off = size ? (int16_t)-16 : CFI_FP_SAME, .bx_off = CFI_FP_SAME,

@@ -1,6 +1,7 @@
 /* test_gopclntab.c - Go's frame-size tables (unwind/gopclntab.h) on a table built here in
  * Go 1.18+'s layout: exact frame sizes at every pc of two functions, nothing outside them,
- * headers of other versions refused; then the same table corrupted at random, byte by byte
+ * a root (TOPFRAME) and a stack switcher (SPWRITE) told apart, headers of other versions
+ * refused; then the same table corrupted at random, byte by byte
  * and by truncation, looked up everywhere: answers or refusals, never a read outside it
  * (the buffer is malloc'd to the byte: ASan, in the sanitized run, sees any). */
 #include "gopclntab.h"
@@ -11,7 +12,7 @@
 
 #include "check.h"
 
-enum { TEXT = 0x401000, PCTAB = 128, FUNCTAB = 192, LEN = 320 };
+enum { TEXT = 0x401000, PCTAB = 128, FUNCTAB = 192, F1 = 72, LEN = 320 };
 
 static void put32(uint8_t *b, size_t off, uint32_t v)
 {
@@ -44,19 +45,27 @@ static void build(uint8_t *b, uint32_t magic)
     put32(b, FUNCTAB + 0, 0);
     put32(b, FUNCTAB + 4, 24);
     put32(b, FUNCTAB + 8, 0x100);
-    put32(b, FUNCTAB + 12, 64);
+    put32(b, FUNCTAB + 12, F1);
     put32(b, FUNCTAB + 16, 0x180);
-    /* records: entry offset at 0, pcsp offset at 16 */
+    /* records: entry offset at 0, pcsp offset at 16, flags at 37 (41 from Go 1.20) */
     put32(b, FUNCTAB + 24, 0);
     put32(b, FUNCTAB + 24 + 16, 1);
-    put32(b, FUNCTAB + 64, 0x100);
-    put32(b, FUNCTAB + 64 + 16, 16);
+    put32(b, FUNCTAB + F1, 0x100);
+    put32(b, FUNCTAB + F1 + 16, 16);
 }
 
+/* f1's flag byte in a table of magic magic. */
+static uint8_t *f1_flag(uint8_t *b, uint32_t magic)
+{
+    return b + FUNCTAB + F1 + (magic == 0xfffffff0u ? 37 : 41);
+}
+
+/* The frame size at pc; -1: unknown; -2: a root. */
 static long size_at(const gopclntab *t, uint64_t pc)
 {
     uint32_t s;
-    return gopclntab_frame_size(t, pc, &s) ? (long)s : -1;
+    gopclntab_answer a = gopclntab_frame(t, pc, &s);
+    return a == GOPCLNTAB_FRAME ? (long)s : a == GOPCLNTAB_TOP ? -2 : -1;
 }
 
 static void test_exact(void)
@@ -76,6 +85,13 @@ static void test_exact(void)
         for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
             CHECKF(size_at(&t, cases[i].pc) == cases[i].want, "frame at text%+lld: %ld, want %ld",
                    (long long)(cases[i].pc - TEXT), size_at(&t, cases[i].pc), cases[i].want);
+        *f1_flag(b, magics[m]) = 1; /* TOPFRAME: a root, wherever in it */
+        CHECK(size_at(&t, TEXT + 0x100) == -2 && size_at(&t, TEXT + 0x17f) == -2);
+        CHECK(size_at(&t, TEXT + 4) == 0x18); /* f0 unchanged */
+        *f1_flag(b, magics[m]) = 2; /* SPWRITE: its table describes another stack */
+        CHECK(size_at(&t, TEXT + 0x100) == -1);
+        *f1_flag(b, magics[m]) = 4; /* ASM alone: nothing special */
+        CHECK(size_at(&t, TEXT + 0x100) == 0x200);
     }
     static const uint32_t refused[] = { 0xfffffffau, 0xfffffffbu, 0xfffffff2u, 0 };
     for (size_t m = 0; m < sizeof refused / sizeof *refused; m++) {
@@ -92,7 +108,7 @@ static void test_exact(void)
     CHECK(!gopclntab_init(&t, b, LEN));
     /* A record that names another entry than its table slot: no answer. */
     build(b, 0xfffffff0u);
-    put32(b, FUNCTAB + 64, 0x104);
+    put32(b, FUNCTAB + F1, 0x104);
     CHECK(gopclntab_init(&t, b, LEN) && size_at(&t, TEXT + 0x100) == -1);
     free(b);
 }
