@@ -40,6 +40,7 @@
 #include "jvm_options.h"
 #include "modules.h"
 #include "owner.h"
+#include "phases.h"
 #include "procname.h"
 #include "pygil.h"
 #include "rawfile.h"
@@ -413,6 +414,7 @@ static void finish(bool skip_if_empty, bool final)
     park_finalized_python();
     endings_writing(true); /* an ending signal on another thread waits for this */
     sampler_stop();
+    PHASE_AB_REPORT();
     if (!aggregator_stop()) { /* its thread never ran: nothing drained, no report */
         note_unprofiled(ENDINGS_NEVER_RAN);
         rawfile_close(true);

@@ -188,6 +188,28 @@ static bool find_code(Elf *elf, Elf_Scn *symtab, uint64_t bias, const char *name
     return false;
 }
 
+/* A data symbol's extent as mapped in this process (0 size: none). */
+static bool find_object(Elf *elf, Elf_Scn *symtab, uint64_t bias, const char *name,
+                        uint64_t *addr, uint64_t *size)
+{
+    GElf_Shdr sh;
+    Elf_Data *d = elf_getdata(symtab, NULL);
+    if (!d || !gelf_getshdr(symtab, &sh) || sh.sh_entsize == 0)
+        return false;
+    for (size_t i = 0; i < sh.sh_size / sh.sh_entsize; i++) {
+        GElf_Sym s;
+        const char *n;
+        if (gelf_getsym(d, (int)i, &s) && GELF_ST_TYPE(s.st_info) == STT_OBJECT &&
+            s.st_size > 0 && (n = elf_strptr(elf, sh.sh_link, s.st_name)) &&
+            strcmp(n, name) == 0) {
+            *addr = bias + s.st_value;
+            *size = s.st_size;
+            return in_loaded_image(*addr, *size);
+        }
+    }
+    return false;
+}
+
 /* Go's linker writes these sections, and only Go's. */
 static const char *const go_sections[] = { ".gopclntab", ".go.buildinfo", ".note.go.buildid" };
 enum { GO_SECTIONS = sizeof go_sections / sizeof *go_sections };
@@ -312,8 +334,12 @@ void golang_detect(void)
         }
         if (pcln.sh_size && in_loaded_image(bias + pcln.sh_addr, pcln.sh_size) &&
             gopclntab_init(&pcln_table, (const void *)(uintptr_t)(bias + pcln.sh_addr),
-                           pcln.sh_size))
+                           pcln.sh_size)) {
+            uint64_t at, size;
+            if (find_object(elf, symtab, bias, "runtime.findfunctab", &at, &size))
+                gopclntab_set_buckets(&pcln_table, (const void *)(uintptr_t)at, size);
             o.pcln = &pcln_table;
+        }
         layout = o;
     }
     if (elf)

@@ -12,6 +12,9 @@ enum {
     FLAG_TOPFRAME = 1,    /* funcFlag_TOPFRAME */
     FLAG_SPWRITE = 2,     /* funcFlag_SPWRITE */
     MAX_STEPS = 1 << 16,  /* pcsp pairs followed for one lookup: a bound, never reached */
+    BUCKET_TEXT = 4096,   /* findfunctab: text bytes a bucket */
+    BUCKET_LEN = 20,      /* ... and its size: idx (4), 16 subbucket offsets */
+    BUCKET_SCAN = 64,     /* functions stepped over from a bucket's candidate, at most */
 };
 
 static bool read32(const gopclntab *t, size_t off, uint32_t *v)
@@ -72,11 +75,41 @@ static bool read_uvarint(const gopclntab *t, size_t *off, uint32_t *v)
     return false;
 }
 
+void gopclntab_set_buckets(gopclntab *t, const void *mem, size_t len)
+{
+    t->buckets = mem;
+    t->nbuckets = mem ? len / BUCKET_LEN : 0;
+}
+
+/* The index (+1) of the last function with entry <= off, by Go's bucket index: the
+ * bucket's first candidate, then forward (a few functions at most). 0: no answer. */
+static uint32_t bucket_guess(const gopclntab *t, uint32_t off)
+{
+    size_t b = off / BUCKET_TEXT;
+    if (b >= t->nbuckets)
+        return 0;
+    const uint8_t *bk = t->buckets + b * BUCKET_LEN;
+    uint32_t idx, e;
+    memcpy(&idx, bk, 4);
+    idx += bk[4 + (off % BUCKET_TEXT) / (BUCKET_TEXT / 16)];
+    for (int i = 0; i < BUCKET_SCAN && idx < t->nfunc; i++, idx++) {
+        if (!read32(t, t->functab + 8 * ((size_t)idx + 1), &e))
+            return 0;
+        if (e > off)
+            return idx + 1;
+    }
+    return 0;
+}
+
 /* The function whose code holds text offset off: the record's offset; its entry offset. */
 static bool find_func(const gopclntab *t, uint32_t off, size_t *rec, uint32_t *entry)
 {
-    uint32_t lo = 0, hi = t->nfunc, e; /* last function with entry <= off */
-    while (lo < hi) {
+    uint32_t lo = t->buckets ? bucket_guess(t, off) : 0, hi = t->nfunc, e;
+    if (lo && (!read32(t, t->functab + 8 * ((size_t)lo - 1), &e) || e > off))
+        lo = 0; /* the index and the table disagree: search */
+    if (lo)
+        hi = lo;
+    while (lo < hi) { /* last function with entry <= off */
         uint32_t mid = lo + (hi - lo) / 2;
         if (!read32(t, t->functab + 8 * (size_t)mid, &e))
             return false;

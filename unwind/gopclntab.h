@@ -39,6 +39,8 @@ typedef struct gopclntab {
     size_t functab;      /* offset from base of the function table (and of the records) */
     size_t pctab;        /* offset from base of the pc-value tables */
     size_t flag_off;     /* a function record's flag byte */
+    const uint8_t *buckets; /* runtime.findfunctab, or NULL: the function table searched */
+    size_t nbuckets;
 } gopclntab;
 
 typedef enum gopclntab_answer {
@@ -50,6 +52,12 @@ typedef enum gopclntab_answer {
 /* Check the header of the table at mem (len bytes, mapped for the process's life) and
  * fill *t. False for anything but a well-formed Go 1.18+ amd64 table. Off the handler. */
 bool gopclntab_init(gopclntab *t, const void *mem, size_t len);
+
+/* Go's index of the function table (runtime.findfunctab: for each 4 KB of text from the
+ * text start, a function index and sixteen 256-byte subbucket offsets; 20 bytes a bucket):
+ * a function found in two or three lines instead of a binary search's dozen. Where the
+ * index and the table disagree, the search decides. Off the handler. */
+void gopclntab_set_buckets(gopclntab *t, const void *mem, size_t len);
 
 /* At pc: the frame size (bytes between sp and the return address: the return address is
  * at sp + *size) if pc lies in a Go function whose pcsp table covers it, or that its

@@ -166,8 +166,11 @@ static uint64_t ab_percentile(int v, uint64_t n, double q)
     return AB_BUCKETS * AB_NS;
 }
 
-__attribute__((destructor)) static void ab_report(void)
+void phases_ab_report(void)
 {
+    static atomic_bool said;
+    if (atomic_exchange(&said, true))
+        return;
     uint64_t n[2] = { 0, 0 };
     for (int v = 0; v < 2; v++)
         for (size_t b = 0; b < AB_BUCKETS; b++)
@@ -181,5 +184,10 @@ __attribute__((destructor)) static void ab_report(void)
                 (unsigned long)ab_percentile(v, n[v], .9),
                 (unsigned long)ab_percentile(v, n[v], .99));
     fprintf(stderr, "\n");
+}
+
+__attribute__((destructor)) static void ab_report(void)
+{
+    phases_ab_report();
 }
 #endif

@@ -51,13 +51,17 @@ enum phase_counter {
 extern __thread bool phases_ab_b __attribute__((tls_model("initial-exec")));
 void phases_ab_begin(void);       /* at the sample's start: A or B */
 void phases_ab_end(uint64_t ns);  /* the handler's duration */
+void phases_ab_report(void);      /* the `flameprof-ab:` line, once (exit, or the profile's
+                                     end: a Go program leaves by exit_group) */
 #define PHASE_AB_B phases_ab_b
 #define PHASE_AB_BEGIN() phases_ab_begin()
 #define PHASE_AB_END(ns) phases_ab_end(ns)
+#define PHASE_AB_REPORT() phases_ab_report()
 #else
 #define PHASE_AB_B false
 #define PHASE_AB_BEGIN() ((void)0)
 #define PHASE_AB_END(ns) ((void)0)
+#define PHASE_AB_REPORT() ((void)0)
 #endif
 
 #ifdef FLAMEPROF_HANDLER_PHASES

@@ -82,9 +82,29 @@ static void test_exact(void)
             { TEXT + 0xff, 0 },     { TEXT + 0x100, 0x200 }, { TEXT + 0x17f, 0x200 },
             { TEXT + 0x180, -1 },   { 0, -1 },            { UINT64_MAX, -1 },
         };
-        for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
-            CHECKF(size_at(&t, cases[i].pc) == cases[i].want, "frame at text%+lld: %ld, want %ld",
-                   (long long)(cases[i].pc - TEXT), size_at(&t, cases[i].pc), cases[i].want);
+        /* Go's bucket index of the functions (one 4 KB bucket: f0 from subbucket 0, f1
+         * from 1), right, then wrong in every way: the answers must not change. */
+        uint8_t buckets[20] = { 0 };
+        static const uint8_t wrong[][2] = { { 0, 0 }, { 0, 1 }, { 1, 1 }, { 1, 0 }, { 0, 200 } };
+        static const uint32_t wrong_idx[] = { 0, 0, 0, 7, 1u << 31 };
+        for (int v = -2; v < 5; v++) {
+            if (v == -2) {
+                gopclntab_set_buckets(&t, NULL, 0);
+            } else {
+                memset(buckets, 0, sizeof buckets);
+                uint32_t idx = v < 0 ? 0 : wrong_idx[v];
+                memcpy(buckets, &idx, 4);
+                buckets[4 + 1] = v < 0 ? 1 : wrong[v][1];
+                buckets[4 + 0] = v < 0 ? 0 : wrong[v][0];
+                gopclntab_set_buckets(&t, buckets, v == 4 ? 19 : sizeof buckets);
+            }
+            for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
+                CHECKF(size_at(&t, cases[i].pc) == cases[i].want,
+                       "index %d: frame at text%+lld: %ld, want %ld", v,
+                       (long long)(cases[i].pc - TEXT), size_at(&t, cases[i].pc),
+                       cases[i].want);
+        }
+        gopclntab_set_buckets(&t, NULL, 0);
         *f1_flag(b, magics[m]) = 1; /* TOPFRAME: a root, wherever in it */
         CHECK(size_at(&t, TEXT + 0x100) == -2 && size_at(&t, TEXT + 0x17f) == -2);
         CHECK(size_at(&t, TEXT + 4) == 0x18); /* f0 unchanged */
