@@ -9,6 +9,7 @@ never be silent about the ones that cannot be profiled.
                     SPLIT_TOLERANCE_PT of the measured split; their stacks start at
                     runtime.goexit (the root of every goroutine); cburn's stacks cross from
                     the system stack back to the goroutine (rooted at runtime.goexit too);
+                    burnA and burnB (frameless leaves) right under their caller main.worker;
                     the inlined main.mix shows as main.mix_[i] under main.burnA.
   own-pprof         the same program writing its own runtime/pprof CPU profile while we
                     sample: both profiles right (Go's read with `go tool pprof -top`), Go's
@@ -80,6 +81,14 @@ def ab_share(prof):
 def check_stacks(ck, prof, what):
     for fn in ('main.burnA', 'main.burnB'):
         check_rooted(ck, prof, lambda fr, f=fn: f in fr, GO_ROOTS, ROOTED_MIN, f'{fn} ({what})')
+        # Both are frameless leaves: frame pointers skipped their caller (Go's frame-size
+        # tables do not: unwind/gopclntab.h).
+        tot = prof.weight(lambda fr, f=fn: f in fr)
+        under = prof.weight(lambda fr, f=fn: f in fr and fr.index(f) > 0 and
+                            fr[fr.index(f) - 1] == 'main.worker')
+        ck.check(tot > 0 and under >= ROOTED_MIN * tot,
+                 f'>= {100 * ROOTED_MIN:.0f}% of {fn} right under main.worker, its caller ({what})',
+                 f'{under} of {tot}')
     check_present(ck, prof, 'main.mix_[i]', f'inlined main.mix under main.burnA ({what})')
     inl = prof.weight(lambda fr: 'main.mix_[i]' in fr)
     under = prof.weight(lambda fr: 'main.mix_[i]' in fr and
