@@ -216,17 +216,25 @@ def test_exit_status(ctx, ck):
         check_present(ck, prof, 'main.burnA', 'exit-status')
 
 
-def test_systemstack(ctx, ck):
+def gosplit_profile(ctx, ck, flag, what):
+    """gosplit -cpu 0.6 FLAG at 997 Hz: its profile (None, said, if it has none)."""
     ctx.need_go()
     out = ctx.path('p')
-    r = run([ctx.a.gosplit, '-cpu', '0.6', '-alloc'], ctx.a.lib,
+    r = run([ctx.a.gosplit, '-cpu', '0.6', flag], ctx.a.lib,
             {'FLAMEPROF_FREQ': '997', 'FLAMEPROF_OUT': out})
     ck.check(r.returncode == 0, 'exit 0', f'status {r.returncode}')
     if not os.path.isfile(out + '.folded'):
         ck.check(False, 'profile written', out + '.folded')
-        return
+        return None
     prof = Profile(out + '.folded')
-    ck.show('systemstack', prof)
+    ck.show(what, prof)
+    return prof
+
+
+def test_systemstack(ctx, ck):
+    prof = gosplit_profile(ctx, ck, '-alloc', 'systemstack')
+    if not prof:
+        return
     check_present(ck, prof, 'main.allocate', 'the allocating goroutine')
     check_rooted(ck, prof, lambda fr: 'runtime.systemstack' in fr, GO_ROOTS, 0.90,
                  'stacks through runtime.systemstack (crossing back to the goroutine)')
@@ -235,16 +243,9 @@ def test_systemstack(ctx, ck):
 def test_asm_frames(ctx, ck):
     """crypto/sha256's assembly clobbers rbp (Go 1.19): its samples were one frame each under
     frame pointers; Go's own frame-size tables (unwind/gopclntab.h) carry the walk out."""
-    ctx.need_go()
-    out = ctx.path('p')
-    r = run([ctx.a.gosplit, '-cpu', '0.6', '-hash'], ctx.a.lib,
-            {'FLAMEPROF_FREQ': '997', 'FLAMEPROF_OUT': out})
-    ck.check(r.returncode == 0, 'exit 0', f'status {r.returncode}')
-    if not os.path.isfile(out + '.folded'):
-        ck.check(False, 'profile written', out + '.folded')
+    prof = gosplit_profile(ctx, ck, '-hash', 'asm-frames')
+    if not prof:
         return
-    prof = Profile(out + '.folded')
-    ck.show('asm-frames', prof)
     check_present(ck, prof, 'crypto/sha256.block', 'SHA-256 assembly')
     check_rooted(ck, prof, lambda fr: 'crypto/sha256.block' in fr, GO_ROOTS, 0.95,
                  'stacks through crypto/sha256.block')
