@@ -29,8 +29,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* '7': entries 8-byte aligned in the file, to be used in place. */
-static const char diskcache_magic[8] = { 'F', 'P', 'S', 'Y', 'M', 'C', '7', '\n' };
+/* '7': entries 8-byte aligned in the file, to be used in place. '8': a stripped Go
+ * program's functions named by its own table (gonames.h), where '7' kept their offsets. */
+static const char diskcache_magic[8] = { 'F', 'P', 'S', 'Y', 'M', 'C', '8', '\n' };
 enum { DISKCACHE_ID_MAX = 64 };
 
 typedef struct diskcache_entry {

@@ -10,6 +10,7 @@
  *   symtab.c     ELF symbol tables (sorted once, binary search)
  *   inline.c     DWARF inline chains (per-CU sorted function ranges, then a short descent)
  *   fdenames.c   code no symbol covers: PLT stubs, _start, FDE starts
+ *   gonames.c    a stripped Go program's functions, by Go's own table
  *   diskcache.c  frames resolved by earlier processes, per build-id, on disk
  *
  * Nothing here may reach debuginfod by itself: dwfl_standard_find_debuginfo and
@@ -20,6 +21,7 @@
 
 #include "demangle.h"
 #include "fdenames.h"
+#include "gonames.h"
 #include "inline.h"
 #include "modopen.h"
 #include "symtab.h"
@@ -158,7 +160,12 @@ static const char *symbolize_unnamed(symbolizer *s, symbolize_module *m, uint64_
                                      uint64_t pc, symbolize_naming *naming, symbolize_span *span)
 {
     bool by_fde = false;
-    const char *name = symbolize_fdename(s, m, a, &by_fde, span);
+    const char *name = symbolize_goname(s, m, a, span);
+    if (name) {
+        *naming = SYMBOLIZE_NAMED;
+        return name;
+    }
+    name = symbolize_fdename(s, m, a, &by_fde, span);
     *naming = name == NULL ? SYMBOLIZE_BY_OFFSET : by_fde ? SYMBOLIZE_BY_FDE : SYMBOLIZE_NAMED;
     if (*naming != SYMBOLIZE_NAMED && !m->unnamed) {
         const void *id;

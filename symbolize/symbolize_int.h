@@ -14,6 +14,7 @@
 
 #include "diskcache.h"
 #include "filepages.h"
+#include "gopclntab.h"
 #include "index.h"
 #include "symbolize.h"
 
@@ -129,6 +130,8 @@ typedef struct symbolize_module {
     symbolize_diskcache *disk; /* frames resolved by earlier processes (diskcache.h) */
     bool disk_tried;
     bool disk_filled;
+    util_gopclntab go; /* a Go program's own table (gonames.c): base NULL if none */
+    bool go_tried;
 } symbolize_module;
 
 typedef struct symbolize_cached {

@@ -16,7 +16,7 @@
 enum { MAX_GO_STACK = 1 << 30 };
 
 static golang_layout layout;
-static gopclntab pcln_table; /* layout.pcln's, when the executable's table reads well */
+static util_gopclntab pcln_table; /* layout.pcln's, when the executable's table reads well */
 static bool layout_ok; /* written once before any timer exists; read-only after */
 static bool is_go_program, uses_libc, detected;
 
@@ -188,6 +188,24 @@ static bool find_code(Elf *elf, Elf_Scn *symtab, uint64_t bias, const char *name
     return false;
 }
 
+/* A function's code as mapped in this process: by .symtab (NULL: none), else by Go's own
+ * table, less the linker's padding (int3) up to the next function. */
+static bool code_of(Elf *elf, Elf_Scn *symtab, uint64_t bias, const char *name, code *out,
+                    uint64_t *addr)
+{
+    if (symtab)
+        return find_code(elf, symtab, bias, name, out, addr);
+    uint64_t size;
+    if (!pcln_table.base || !util_gopclntab_find(&pcln_table, name, addr, &size) ||
+        size == 0 || size > 4096 || !in_loaded_image(*addr, size))
+        return false;
+    const uint8_t *p = (const uint8_t *)(uintptr_t)*addr;
+    while (size > 0 && p[size - 1] == 0xcc)
+        size--;
+    *out = (code){ p, size, 0 };
+    return true;
+}
+
 /* A data symbol's extent as mapped in this process (0 size: none). */
 static bool find_object(Elf *elf, Elf_Scn *symtab, uint64_t bias, const char *name,
                         uint64_t *addr, uint64_t *size)
@@ -316,29 +334,30 @@ void golang_detect(void)
     golang_layout o;
     memset(&o, 0, sizeof o);
     GElf_Shdr pcln;
-    /* Without .symtab (stripped), a Go program is known as one, and no more. */
     is_go_program = elf && scan_sections(elf, &symtab, &pcln);
     uses_libc = is_go_program && golang_elf_uses_libc(elf);
-    if (is_go_program && uses_libc && symtab) {
+    if (is_go_program && uses_libc) {
         dl_iterate_phdr(first_module, &bias);
-        if (find_code(elf, symtab, bias, "runtime.exit", &c, &addr) && is_exit(c))
+        /* Go's own table (in memory) names the runtime's functions where .symtab is gone
+         * (a stripped program: Debian's, or built with -ldflags=-s). */
+        if (pcln.sh_size && in_loaded_image(bias + pcln.sh_addr, pcln.sh_size) &&
+            util_gopclntab_init(&pcln_table, (const void *)(uintptr_t)(bias + pcln.sh_addr),
+                                pcln.sh_size, 0)) {
+            uint64_t at, size;
+            if (symtab && find_object(elf, symtab, bias, "runtime.findfunctab", &at, &size))
+                util_gopclntab_set_buckets(&pcln_table, (const void *)(uintptr_t)at, size);
+            o.pcln = &pcln_table;
+        }
+        if (code_of(elf, symtab, bias, "runtime.exit", &c, &addr) && is_exit(c))
             o.exit_fn = addr;
-        if (find_code(elf, symtab, bias, "runtime.asyncPreempt", &c, &addr))
+        if (code_of(elf, symtab, bias, "runtime.asyncPreempt", &c, &addr))
             o.preempt_fn = addr;
-        if (find_code(elf, symtab, bias, "runtime.asmcgocall", &c, &addr) &&
+        if (code_of(elf, symtab, bias, "runtime.asmcgocall", &c, &addr) &&
             decode_asmcgocall(c, addr, &o)) {
-            if (!find_code(elf, symtab, bias, "runtime.systemstack", &c, &addr) ||
+            if (!code_of(elf, symtab, bias, "runtime.systemstack", &c, &addr) ||
                 !decode_systemstack(c, addr, &o))
                 o.sys_ret = 0;
             layout_ok = true;
-        }
-        if (pcln.sh_size && in_loaded_image(bias + pcln.sh_addr, pcln.sh_size) &&
-            gopclntab_init(&pcln_table, (const void *)(uintptr_t)(bias + pcln.sh_addr),
-                           pcln.sh_size)) {
-            uint64_t at, size;
-            if (find_object(elf, symtab, bias, "runtime.findfunctab", &at, &size))
-                gopclntab_set_buckets(&pcln_table, (const void *)(uintptr_t)at, size);
-            o.pcln = &pcln_table;
         }
         layout = o;
     }

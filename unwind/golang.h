@@ -41,7 +41,7 @@ typedef struct golang_layout {
     uint64_t preempt_fn;      /* runtime.asyncPreempt, or 0: Go's preemption signal makes
                                  the thread call it by pushing the interrupted pc, so at
                                  its first instruction that pc is at [sp] */
-    const struct gopclntab *pcln; /* Go's own frame sizes (gopclntab.h), or NULL */
+    const struct util_gopclntab *pcln; /* Go's own frame sizes (gopclntab.h), or NULL */
 } golang_layout;
 
 /* Recognize a Go executable and decode its layout. Call at start, before any timer is

@@ -158,15 +158,15 @@ static uint64_t frame_value(const unwind_interp *in, const unwind_regs *r, const
  * address is just above the frame; the caller's rbp just below it once the prologue saved
  * it, which Go's assembler does for every function with a frame. A root function ends the
  * walk. */
-static bool go_row(const gopclntab *t, uint64_t pc, cfi_row *out)
+static bool go_row(const util_gopclntab *t, uint64_t pc, cfi_row *out)
 {
     uint32_t size;
-    gopclntab_answer a = gopclntab_frame(t, pc, &size);
-    if (a == GOPCLNTAB_TOP) {
+    util_gopclntab_answer a = util_gopclntab_frame(t, pc, &size);
+    if (a == UTIL_GOPCLNTAB_TOP) {
         *out = (cfi_row){ .kind = CFI_OUTERMOST };
         return true;
     }
-    if (a != GOPCLNTAB_FRAME || size > INT32_MAX - 8)
+    if (a != UTIL_GOPCLNTAB_FRAME || size > INT32_MAX - 8)
         return false;
     *out = (cfi_row){ .pc = 0, .cfa_off = (int32_t)size + 8,
                       .fp_off = size ? (int16_t)-16 : CFI_FP_SAME, .bx_off = CFI_FP_SAME,

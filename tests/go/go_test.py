@@ -19,6 +19,8 @@ never be silent about the ones that cannot be profiled.
                     system stack (runtime.systemstack) is rooted at runtime.goexit too.
   asm-frames        the same program hashing (-hash: crypto/sha256, whose assembly uses rbp
                     as a scratch register): its samples rooted, under main.hashB.
+  stripped          the same program stripped (-ldflags='-s -w'): exit intercepted, stacks
+                    whole and crossing cgo, functions named, all by Go's own table.
   nocgo-pie         a Go program built without cgo but dynamically linked (-buildmode=pie):
                     Go's threads never run libc code, so the library must stand aside: one
                     line, no crash, no hang, the program's status and output kept.
@@ -29,7 +31,7 @@ never be silent about the ones that cannot be profiled.
                     one clear `flameprof:` line each, the program's status and output kept.
 
 usage: go_test.py TEST --lib L --tool T --static-c P --dyn-c P
-                  [--go GO --gosplit P --gostatic P --gopie P]
+                  [--go GO --gosplit P --gostatic P --gopie P --gosplit-stripped P]
 Exit status 0 pass, 1 fail, 77 skip (no `go`: loud).
 """
 
@@ -82,7 +84,7 @@ def check_stacks(ck, prof, what):
     for fn in ('main.burnA', 'main.burnB'):
         check_rooted(ck, prof, lambda fr, f=fn: f in fr, GO_ROOTS, ROOTED_MIN, f'{fn} ({what})')
         # Both are frameless leaves: frame pointers skipped their caller (Go's frame-size
-        # tables do not: unwind/gopclntab.h).
+        # tables do not: util/gopclntab.h).
         tot = prof.weight(lambda fr, f=fn: f in fr)
         under = prof.weight(lambda fr, f=fn: f in fr and fr.index(f) > 0 and
                             fr[fr.index(f) - 1] == 'main.worker')
@@ -242,7 +244,7 @@ def test_systemstack(ctx, ck):
 
 def test_asm_frames(ctx, ck):
     """crypto/sha256's assembly clobbers rbp (Go 1.19): its samples were one frame each under
-    frame pointers; Go's own frame-size tables (unwind/gopclntab.h) carry the walk out."""
+    frame pointers; Go's own frame-size tables (util/gopclntab.h) carry the walk out."""
     prof = gosplit_profile(ctx, ck, '-hash', 'asm-frames')
     if not prof:
         return
@@ -255,6 +257,43 @@ def test_asm_frames(ctx, ck):
     ck.check(inside > 0 and under >= 0.95 * inside,
              '>= 95% of crypto/sha256.block under main.hashB and main.worker',
              f'{under} of {inside}')
+
+
+def test_stripped(ctx, ck):
+    """gosplit stripped of .symtab and DWARF (-ldflags='-s -w', as Debian strips): its exit
+    still intercepted, its stacks still crossing cgo, its functions named, by Go's own
+    table (.gopclntab)."""
+    ctx.need_go()
+    out = ctx.path('p')
+    r = run([ctx.a.gosplit_stripped, '-cpu', '0.6'], ctx.a.lib,
+            {'FLAMEPROF_FREQ': '997', 'FLAMEPROF_OUT': out})
+    ck.check(r.returncode == 0 and truth_of(r) is not None, 'exit 0, its measurement printed',
+             f'status {r.returncode}')
+    ck.check(len(r.summaries()) == 1 and 'cannot be intercepted' not in r.stderr and
+             'raw spill' not in r.stderr, 'its exit intercepted: the profile written at exit',
+             r.stderr[-400:])
+    if not os.path.isfile(out + '.folded'):
+        ck.check(False, 'profile written', out + '.folded')
+        return
+    prof = Profile(out + '.folded')
+    ck.show('stripped', prof)
+    for fn in ('main.burnA', 'main.burnB'):
+        check_rooted(ck, prof, lambda fr, f=fn: f in fr, GO_ROOTS, ROOTED_MIN, f'{fn} (stripped)')
+        tot = prof.weight(lambda fr, f=fn: f in fr)
+        under = prof.weight(lambda fr, f=fn: f in fr and fr.index(f) > 0 and
+                            fr[fr.index(f) - 1] == 'main.worker')
+        ck.check(tot > 0 and under >= ROOTED_MIN * tot, f'{fn} right under main.worker',
+                 f'{under} of {tot}')
+    # cburn is C, stripped too: named by its FDE's start ("gosplit_stripped+0x..."), as any
+    # stripped C function; the stacks through its cgo wrapper must still reach the root.
+    check_rooted(ck, prof, lambda fr: any(f.startswith('_cgo_') for f in fr), GO_ROOTS, 0.90,
+                 'C called through cgo, crossing back to the goroutine (stripped)')
+
+    def go_part(fr):
+        return fr[:next((i for i, f in enumerate(fr) if f.startswith('_cgo_')), len(fr))]
+    unnamed = prof.weight(lambda fr: any(f.startswith('gosplit_stripped+0x') for f in go_part(fr)))
+    ck.check(unnamed <= 0.01 * prof.total, 'its Go code named (not "gosplit_stripped+0x...")',
+             f'weight {unnamed} of {prof.total} with an offset frame above any C')
 
 
 def test_nocgo_pie(ctx, ck):
@@ -322,6 +361,7 @@ TESTS = {
     'nocgo-pie': test_nocgo_pie,
     'systemstack': test_systemstack,
     'asm-frames': test_asm_frames,
+    'stripped': test_stripped,
     'record-static-go': test_record_static_go,
     'record-static-c': test_record_static_c,
     'record-setuid': test_record_setuid,
@@ -333,7 +373,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument('test', choices=sorted(TESTS))
-    for opt in ('lib', 'tool', 'static-c', 'dyn-c', 'go', 'gosplit', 'gostatic', 'gopie'):
+    for opt in ('lib', 'tool', 'static-c', 'dyn-c', 'go', 'gosplit', 'gostatic', 'gopie',
+                'gosplit-stripped'):
         ap.add_argument('--' + opt)
     ap.add_argument('--keep', action='store_true')
     args = ap.parse_args()

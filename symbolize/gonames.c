@@ -1,0 +1,53 @@
+/* gonames.c - Go function names from .gopclntab; see gonames.h. */
+#include "gonames.h"
+
+#include <gelf.h>
+#include <string.h>
+
+/* The section's data and the address of .text (where a relocatable table counts from). */
+static bool go_sections(Elf *elf, Elf_Data **pcln, uint64_t *text)
+{
+    size_t shstr;
+    *pcln = NULL;
+    *text = 0;
+    if (elf_getshdrstrndx(elf, &shstr) != 0)
+        return false;
+    for (Elf_Scn *sc = NULL; (sc = elf_nextscn(elf, sc));) {
+        GElf_Shdr sh;
+        const char *n;
+        if (!gelf_getshdr(sc, &sh) || !(n = elf_strptr(elf, shstr, sh.sh_name)))
+            continue;
+        if (!strcmp(n, ".gopclntab") && sh.sh_type == SHT_PROGBITS)
+            *pcln = elf_getdata(sc, NULL);
+        else if (!strcmp(n, ".text"))
+            *text = sh.sh_addr;
+    }
+    return *pcln && (*pcln)->d_buf && (*pcln)->d_size > 0;
+}
+
+/* m's table, read on the first call; NULL for a module that is no Go program. */
+static const util_gopclntab *go_table(symbolize_module *m)
+{
+    if (!m->go_tried) {
+        m->go_tried = true;
+        Elf_Data *d;
+        uint64_t text;
+        if (m->main_elf && go_sections(m->main_elf, &d, &text) &&
+            util_gopclntab_init(&m->go, d->d_buf, d->d_size, 0) && m->go.text == 0)
+            util_gopclntab_init(&m->go, d->d_buf, d->d_size, text); /* position-independent */
+    }
+    return m->go.base ? &m->go : NULL;
+}
+
+const char *symbolize_goname(symbolizer *s, symbolize_module *m, uint64_t a,
+                             symbolize_span *span)
+{
+    const util_gopclntab *t = go_table(m);
+    uint64_t lo, hi;
+    const char *raw = t && a >= m->bias ? util_gopclntab_name_at(t, a - m->bias, &lo, &hi) : NULL;
+    if (!raw)
+        return NULL;
+    span->lo = lo + m->bias;
+    span->hi = hi + m->bias;
+    return symbolize_display_name(s, raw);
+}
