@@ -188,16 +188,28 @@ static bool find_code(Elf *elf, Elf_Scn *symtab, uint64_t bias, const char *name
     return false;
 }
 
+/* The runtime functions golang_detect reads, found in Go's own table in one pass where
+ * .symtab is gone. */
+static const char *const runtime_fns[] = { "runtime.exit", "runtime.asyncPreempt",
+                                           "runtime.asmcgocall", "runtime.systemstack" };
+enum { RUNTIME_FNS = sizeof runtime_fns / sizeof *runtime_fns };
+static uint64_t runtime_fn_addr[RUNTIME_FNS], runtime_fn_size[RUNTIME_FNS];
+
 /* A function's code as mapped in this process: by .symtab (NULL: none), else by Go's own
- * table, less the linker's padding (int3) up to the next function. */
+ * table (runtime_fns only), less the linker's padding (int3) up to the next function. */
 static bool code_of(Elf *elf, Elf_Scn *symtab, uint64_t bias, const char *name, code *out,
                     uint64_t *addr)
 {
     if (symtab)
         return find_code(elf, symtab, bias, name, out, addr);
-    uint64_t size;
-    if (!pcln_table.base || !util_gopclntab_find(&pcln_table, name, addr, &size) ||
-        size == 0 || size > 4096 || !in_loaded_image(*addr, size))
+    size_t k = 0;
+    while (k < RUNTIME_FNS && strcmp(runtime_fns[k], name) != 0)
+        k++;
+    if (k == RUNTIME_FNS)
+        return false;
+    uint64_t size = runtime_fn_size[k];
+    *addr = runtime_fn_addr[k];
+    if (size == 0 || size > 4096 || !in_loaded_image(*addr, size))
         return false;
     const uint8_t *p = (const uint8_t *)(uintptr_t)*addr;
     while (size > 0 && p[size - 1] == 0xcc)
@@ -346,6 +358,9 @@ void golang_detect(void)
             uint64_t at, size;
             if (symtab && find_object(elf, symtab, bias, "runtime.findfunctab", &at, &size))
                 util_gopclntab_set_buckets(&pcln_table, (const void *)(uintptr_t)at, size);
+            if (!symtab)
+                util_gopclntab_find_names(&pcln_table, runtime_fns, RUNTIME_FNS,
+                                          runtime_fn_addr, runtime_fn_size);
             o.pcln = &pcln_table;
         }
         if (code_of(elf, symtab, bias, "runtime.exit", &c, &addr) && is_exit(c))
