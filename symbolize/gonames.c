@@ -4,11 +4,13 @@
 #include <gelf.h>
 #include <string.h>
 
-/* The section's data and the address of .text (where a relocatable table counts from). */
-static bool go_sections(Elf *elf, Elf_Data **pcln, uint64_t *text)
+/* The .gopclntab section's data, else (a position-independent program: the table is in
+ * .data.rel.ro) that section's, into *relro; and the address of .text, where a relocatable
+ * table counts from. */
+static bool go_sections(Elf *elf, Elf_Data **pcln, Elf_Data **relro, uint64_t *text)
 {
     size_t shstr;
-    *pcln = NULL;
+    *pcln = *relro = NULL;
     *text = 0;
     if (elf_getshdrstrndx(elf, &shstr) != 0)
         return false;
@@ -19,10 +21,17 @@ static bool go_sections(Elf *elf, Elf_Data **pcln, uint64_t *text)
             continue;
         if (!strcmp(n, ".gopclntab") && sh.sh_type == SHT_PROGBITS)
             *pcln = elf_getdata(sc, NULL);
+        else if (!strcmp(n, ".data.rel.ro") && sh.sh_type == SHT_PROGBITS)
+            *relro = elf_getdata(sc, NULL);
         else if (!strcmp(n, ".text"))
             *text = sh.sh_addr;
     }
-    return *pcln && (*pcln)->d_buf && (*pcln)->d_size > 0;
+    return true;
+}
+
+static bool has_data(const Elf_Data *d)
+{
+    return d && d->d_buf && d->d_size > 0;
 }
 
 /* m's table, read on the first call; NULL for a module that is no Go program. */
@@ -30,11 +39,17 @@ static const util_gopclntab *go_table(symbolize_module *m)
 {
     if (!m->go_tried) {
         m->go_tried = true;
-        Elf_Data *d;
+        Elf_Data *d, *relro;
         uint64_t text;
-        if (m->main_elf && go_sections(m->main_elf, &d, &text) &&
-            util_gopclntab_init(&m->go, d->d_buf, d->d_size, 0) && m->go.text == 0)
-            util_gopclntab_init(&m->go, d->d_buf, d->d_size, text); /* position-independent */
+        if (!m->main_elf || !go_sections(m->main_elf, &d, &relro, &text))
+            return NULL;
+        if (has_data(d))
+            util_gopclntab_init(&m->go, d->d_buf, d->d_size, 0);
+        else if (has_data(relro))
+            util_gopclntab_scan(&m->go, relro->d_buf, relro->d_size, 0);
+        /* A text start the file leaves to a relocation (0 until loaded): .text's. */
+        if (m->go.base && !m->go.text && text)
+            util_gopclntab_init(&m->go, m->go.base, m->go.len, text);
     }
     return m->go.base ? &m->go : NULL;
 }

@@ -64,20 +64,65 @@ static bool next_is(code *c, const uint8_t *pat, size_t n, bool wide, int64_t *d
     return true;
 }
 
+/* The bytes at the cursor are exactly pat. */
+static bool next_bytes(code *c, const uint8_t *pat, size_t n)
+{
+    if (c->at + n > c->len || memcmp(c->p + c->at, pat, n) != 0)
+        return false;
+    c->at += n;
+    return true;
+}
+
+/* `mov $imm32,%rcx` at the cursor: how a position-independent program names g's TLS slot
+ * (then reached as %fs:(%rcx)); *rcx gets the value. */
+static bool next_mov_rcx(code *c, int64_t *rcx)
+{
+    static const uint8_t mov_rcx[] = { 0x48, 0xc7, 0xc1 };
+    return next_is(c, mov_rcx, sizeof mov_rcx, true, rcx);
+}
+
+/* A 64-bit load (op 0x8b) or store (0x89) between register reg and g's TLS slot, at the
+ * cursor: `op %fs:disp32` in an executable, `[mov $tls,%rcx;] op %fs:(%rcx)` in a
+ * position-independent one (the mov may have come before: *rcx holds its value, else
+ * INT64_MIN). The slot's offset from %fs into *tls. */
+static bool next_tls(code *c, uint8_t op, uint8_t reg, int64_t *tls, int64_t *rcx)
+{
+    const uint8_t abs[] = { 0x64, 0x48, op, (uint8_t)(0x04 | reg << 3), 0x25 },
+                  rel[] = { 0x64, 0x48, op, (uint8_t)(0x01 | reg << 3) };
+    if (next_is(c, abs, sizeof abs, true, tls))
+        return true;
+    code t = *c;
+    int64_t r = *rcx;
+    next_mov_rcx(&t, &r);
+    if (r == INT64_MIN || !next_bytes(&t, rel, sizeof rel))
+        return false;
+    *c = t;
+    *tls = *rcx = r;
+    return true;
+}
+
 /* runtime.asmcgocall: g from %fs (its TLS offset), then, after `call *%rax` into C, the way
  * back: mov G(%rsp),%rdi (the goroutine); mov H(%rdi),%rsi (its stack.hi); sub D(%rsp),%rsi
  * (minus the depth it had). */
 static bool decode_asmcgocall(code c, uint64_t addr, golang_layout *o)
 {
-    static const uint8_t tls_load[] = { 0x64, 0x48, 0x8b, 0x3c, 0x25 }, call_rax[] = { 0xff, 0xd0 },
-                         ld_g[] = { 0x48, 0x8b, 0x7c, 0x24 }, ld_hi[] = { 0x48, 0x8b, 0x77 },
+    static const uint8_t call_rax[] = { 0xff, 0xd0 }, ld_g[] = { 0x48, 0x8b, 0x7c, 0x24 },
+                         ld_hi[] = { 0x48, 0x8b, 0x77 },
                          sub_depth[] = { 0x48, 0x2b, 0x74, 0x24 };
-    int64_t tls, g, hi, depth;
-    if (!skip_to(&c, tls_load, sizeof tls_load) ||
-        !next_is(&c, tls_load, sizeof tls_load, true, &tls) ||
-        !skip_past(&c, call_rax, sizeof call_rax))
+    int64_t tls = 0, g, hi, depth, rcx = INT64_MIN;
+    bool found = false;
+    for (size_t at = c.at; at < c.len && !found; at++) { /* the first load of g into %rdi */
+        code t = c;
+        t.at = at;
+        found = next_tls(&t, 0x8b, 7, &tls, &rcx);
+        if (found)
+            c = t;
+    }
+    if (!found || !skip_past(&c, call_rax, sizeof call_rax))
         return false;
     uint64_t ret = addr + c.at;
+    int64_t again;
+    next_mov_rcx(&c, &again); /* a position-independent program names the slot again */
     if (!next_is(&c, ld_g, sizeof ld_g, false, &g) ||
         !next_is(&c, ld_hi, sizeof ld_hi, false, &hi) ||
         !next_is(&c, sub_depth, sizeof sub_depth, false, &depth) || tls >= 0 || g < 0 ||
@@ -96,18 +141,16 @@ static bool decode_asmcgocall(code c, uint64_t addr, golang_layout *o)
  * %fs; mov S(%rax),%rsp (curg.sched.sp); ... ret. */
 static bool decode_systemstack(code c, uint64_t addr, golang_layout *o)
 {
-    static const uint8_t call_rdi[] = { 0xff, 0xd7 }, tls_load[] = { 0x64, 0x48, 0x8b, 0x04, 0x25 },
-                         ld_m[] = { 0x48, 0x8b, 0x58 }, ld_curg[] = { 0x48, 0x8b, 0x83 },
-                         tls_store[] = { 0x64, 0x48, 0x89, 0x04, 0x25 },
-                         ld_sp[] = { 0x48, 0x8b, 0x60 };
-    int64_t tls, m, curg, tls2, sp;
+    static const uint8_t call_rdi[] = { 0xff, 0xd7 }, ld_m[] = { 0x48, 0x8b, 0x58 },
+                         ld_curg[] = { 0x48, 0x8b, 0x83 }, ld_sp[] = { 0x48, 0x8b, 0x60 };
+    int64_t tls, m, curg, tls2, sp, rcx = INT64_MIN;
     if (!skip_past(&c, call_rdi, sizeof call_rdi))
         return false;
     uint64_t ret = addr + c.at;
-    if (!next_is(&c, tls_load, sizeof tls_load, true, &tls) ||
+    if (!next_tls(&c, 0x8b, 0, &tls, &rcx) ||
         !next_is(&c, ld_m, sizeof ld_m, false, &m) ||
         !next_is(&c, ld_curg, sizeof ld_curg, true, &curg) ||
-        !next_is(&c, tls_store, sizeof tls_store, true, &tls2) ||
+        !next_tls(&c, 0x89, 0, &tls2, &rcx) ||
         !next_is(&c, ld_sp, sizeof ld_sp, false, &sp) || tls != o->tls_g || tls2 != tls ||
         m <= 0 || curg <= 0 || sp <= 0)
         return false;
@@ -147,6 +190,21 @@ static int in_first_load(struct dl_phdr_info *info, size_t size, void *arg)
         uint64_t lo = info->dlpi_addr + ph->p_vaddr;
         if (ph->p_type == PT_LOAD && c->lo >= lo && c->hi <= lo + ph->p_memsz)
             c->in = true;
+    }
+    return 1; /* the executable comes first */
+}
+
+/* Go's table where no section names it (a position-independent program: in .data.rel.ro)
+ * looked for in the executable's loaded segments that are not code. */
+static int scan_first_load(struct dl_phdr_info *info, size_t size, void *arg)
+{
+    (void)size;
+    util_gopclntab *t = arg;
+    for (size_t i = 0; i < info->dlpi_phnum && !t->base; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type == PT_LOAD && !(ph->p_flags & PF_X) && ph->p_filesz > 0)
+            util_gopclntab_scan(t, (const void *)(uintptr_t)(info->dlpi_addr + ph->p_vaddr),
+                                ph->p_filesz, 0);
     }
     return 1; /* the executable comes first */
 }
@@ -352,9 +410,11 @@ void golang_detect(void)
         dl_iterate_phdr(first_module, &bias);
         /* Go's own table (in memory) names the runtime's functions where .symtab is gone
          * (a stripped program: Debian's, or built with -ldflags=-s). */
-        if (pcln.sh_size && in_loaded_image(bias + pcln.sh_addr, pcln.sh_size) &&
-            util_gopclntab_init(&pcln_table, (const void *)(uintptr_t)(bias + pcln.sh_addr),
-                                pcln.sh_size, 0)) {
+        if (!(pcln.sh_size && in_loaded_image(bias + pcln.sh_addr, pcln.sh_size) &&
+              util_gopclntab_init(&pcln_table, (const void *)(uintptr_t)(bias + pcln.sh_addr),
+                                  pcln.sh_size, 0)))
+            dl_iterate_phdr(scan_first_load, &pcln_table);
+        if (pcln_table.base && in_loaded_image(pcln_table.text, 1)) {
             uint64_t at, size;
             if (symtab && find_object(elf, symtab, bias, "runtime.findfunctab", &at, &size))
                 util_gopclntab_set_buckets(&pcln_table, (const void *)(uintptr_t)at, size);

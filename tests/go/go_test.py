@@ -21,6 +21,7 @@ never be silent about the ones that cannot be profiled.
                     as a scratch register): its samples rooted, under main.hashB.
   stripped          the same program stripped (-ldflags='-s -w'): exit intercepted, stacks
                     whole and crossing cgo, functions named, all by Go's own table.
+  stripped-pie      the same, built -buildmode=pie (the table in .data.rel.ro).
   nocgo-pie         a Go program built without cgo but dynamically linked (-buildmode=pie):
                     Go's threads never run libc code, so the library must stand aside: one
                     line, no crash, no hang, the program's status and output kept.
@@ -31,7 +32,8 @@ never be silent about the ones that cannot be profiled.
                     one clear `flameprof:` line each, the program's status and output kept.
 
 usage: go_test.py TEST --lib L --tool T --static-c P --dyn-c P
-                  [--go GO --gosplit P --gostatic P --gopie P --gosplit-stripped P]
+                  [--go GO --gosplit P --gostatic P --gopie P --gosplit-stripped P
+                   --gosplit-pie-stripped P]
 Exit status 0 pass, 1 fail, 77 skip (no `go`: loud).
 """
 
@@ -259,13 +261,15 @@ def test_asm_frames(ctx, ck):
              f'{under} of {inside}')
 
 
-def test_stripped(ctx, ck):
+def test_stripped(ctx, ck, prog=None):
     """gosplit stripped of .symtab and DWARF (-ldflags='-s -w', as Debian strips): its exit
     still intercepted, its stacks still crossing cgo, its functions named, by Go's own
     table (.gopclntab)."""
     ctx.need_go()
+    prog = prog or ctx.a.gosplit_stripped
+    base = os.path.basename(prog)
     out = ctx.path('p')
-    r = run([ctx.a.gosplit_stripped, '-cpu', '0.6'], ctx.a.lib,
+    r = run([prog, '-cpu', '0.6'], ctx.a.lib,
             {'FLAMEPROF_FREQ': '997', 'FLAMEPROF_OUT': out})
     ck.check(r.returncode == 0 and truth_of(r) is not None, 'exit 0, its measurement printed',
              f'status {r.returncode}')
@@ -291,9 +295,15 @@ def test_stripped(ctx, ck):
 
     def go_part(fr):
         return fr[:next((i for i, f in enumerate(fr) if f.startswith('_cgo_')), len(fr))]
-    unnamed = prof.weight(lambda fr: any(f.startswith('gosplit_stripped+0x') for f in go_part(fr)))
-    ck.check(unnamed <= 0.01 * prof.total, 'its Go code named (not "gosplit_stripped+0x...")',
+    unnamed = prof.weight(lambda fr: any(f.startswith(base + '+0x') for f in go_part(fr)))
+    ck.check(unnamed <= 0.01 * prof.total, f'its Go code named (not "{base}+0x...")',
              f'weight {unnamed} of {prof.total} with an offset frame above any C')
+
+
+def test_stripped_pie(ctx, ck):
+    """The same, position-independent: Go's table found in .data.rel.ro (no section of its
+    own), g's TLS slot reached through %rcx."""
+    test_stripped(ctx, ck, ctx.a.gosplit_pie_stripped)
 
 
 def test_nocgo_pie(ctx, ck):
@@ -362,6 +372,7 @@ TESTS = {
     'systemstack': test_systemstack,
     'asm-frames': test_asm_frames,
     'stripped': test_stripped,
+    'stripped-pie': test_stripped_pie,
     'record-static-go': test_record_static_go,
     'record-static-c': test_record_static_c,
     'record-setuid': test_record_setuid,
@@ -374,7 +385,7 @@ def main():
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument('test', choices=sorted(TESTS))
     for opt in ('lib', 'tool', 'static-c', 'dyn-c', 'go', 'gosplit', 'gostatic', 'gopie',
-                'gosplit-stripped'):
+                'gosplit-stripped', 'gosplit-pie-stripped'):
         ap.add_argument('--' + opt)
     ap.add_argument('--keep', action='store_true')
     args = ap.parse_args()

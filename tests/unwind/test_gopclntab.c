@@ -103,6 +103,24 @@ static void test_names(void)
     free(b);
 }
 
+/* A table found inside other data (a position-independent program's .data.rel.ro): a
+ * false start (the magic, then nonsense) skipped, the real one found, none in plain data. */
+static void test_scan(void)
+{
+    enum { BEFORE = 512 };
+    uint8_t *b = calloc(1, BEFORE + LEN);
+    memset(b, 0xab, BEFORE);
+    memcpy(b + 64, "\xf1\xff\xff\xff\0\0\x01\x08", 8); /* a header that reads wrong */
+    build(b + BEFORE, 0xfffffff0u);
+    util_gopclntab t;
+    CHECK(util_gopclntab_scan(&t, b, BEFORE + LEN, 0) && t.base == b + BEFORE &&
+          size_at(&t, TEXT + 4) == 0x18);
+    CHECK(util_gopclntab_scan(&t, b, BEFORE + LEN, 0x2000) && t.text == 0x2000);
+    CHECK(!util_gopclntab_scan(&t, b, BEFORE, 0) && t.base == NULL);
+    CHECK(!util_gopclntab_scan(&t, NULL, 0, 0));
+    free(b);
+}
+
 static void test_exact(void)
 {
     uint8_t *b = malloc(LEN);
@@ -216,6 +234,7 @@ int main(void)
 {
     test_exact();
     test_names();
+    test_scan();
     test_corrupt();
     return check_status("test_gopclntab");
 }
