@@ -18,7 +18,7 @@ enum phase_id {
     PHASE_PY,      /* CPython frames (pyframes_read) */
     PHASE_WALK,    /* the native walk (unwind_walk), memo misses included */
     PHASE_MISS,    /* inside the walk: table searches after a memo miss */
-    PHASE_LOOKUP,  /* inside a miss: the table's binary search alone (cfi_lookup) */
+    PHASE_LOOKUP,  /* inside a miss: the table's search (and Go's table's) alone */
     PHASE_SPLICE,  /* interpreter frames spliced in (Python, Ruby) */
     PHASE_PUBLISH, /* the sample's fields and the ring publish */
     PHASE_TOTAL,

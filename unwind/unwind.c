@@ -182,10 +182,10 @@ static const cfi_row *find_row(const unwind_ctx *ctx, uint64_t lookup, bool *in_
                                cfi_row *buf)
 {
     const module_map *m = ctx->modules;
-    const module_range *mod = module_map_range(m, lookup);
-    *in_module = mod != NULL;
+    const module_range *range = module_map_range(m, lookup);
+    *in_module = range != NULL;
     PHASE_COUNT_ADD(PHASE_FRAMES, 1);
-    if (!mod) {
+    if (!range) {
         PHASE_COUNT_ADD(PHASE_NOMOD, 1);
         return NULL;
     }
@@ -195,7 +195,7 @@ static const cfi_row *find_row(const unwind_ctx *ctx, uint64_t lookup, bool *in_
     }
     PHASE_COUNT_ADD(PHASE_MISSES, 1);
     PHASE_NOW(t);
-    bool found = lookup >= mod->rel && cfi_view_lookup(&mod->cfi, lookup - mod->rel, buf);
+    bool found = lookup >= range->rel && cfi_view_lookup(&range->cfi, lookup - range->rel, buf);
     if ((!found || buf->kind == CFI_NONE) && ctx->go && ctx->go->pcln)
         found = go_row(ctx->go->pcln, lookup, buf) || found;
     PHASE_ADD(PHASE_LOOKUP, t);
