@@ -4,12 +4,15 @@
 #include <gelf.h>
 #include <string.h>
 
-/* The .gopclntab section's data, else (a position-independent program: the table is in
- * .data.rel.ro) that section's, into *relro; and the address of .text, where a relocatable
- * table counts from. */
+/* A Go program's .gopclntab section's data, else (a position-independent one: the table is
+ * in .data.rel.ro) that section's, into *relro; and the address of .text, where a
+ * relocatable table counts from. False, no data read, for a file Go's linker did not
+ * write (no section of Go's: its build id, build info or table). */
 static bool go_sections(Elf *elf, Elf_Data **pcln, Elf_Data **relro, uint64_t *text)
 {
     size_t shstr;
+    Elf_Scn *pcln_scn = NULL, *relro_scn = NULL;
+    bool go = false;
     *pcln = *relro = NULL;
     *text = 0;
     if (elf_getshdrstrndx(elf, &shstr) != 0)
@@ -19,13 +22,20 @@ static bool go_sections(Elf *elf, Elf_Data **pcln, Elf_Data **relro, uint64_t *t
         const char *n;
         if (!gelf_getshdr(sc, &sh) || !(n = elf_strptr(elf, shstr, sh.sh_name)))
             continue;
+        go = go || !strcmp(n, ".note.go.buildid") || !strcmp(n, ".go.buildinfo");
         if (!strcmp(n, ".gopclntab") && sh.sh_type == SHT_PROGBITS)
-            *pcln = elf_getdata(sc, NULL);
+            pcln_scn = sc;
         else if (!strcmp(n, ".data.rel.ro") && sh.sh_type == SHT_PROGBITS)
-            *relro = elf_getdata(sc, NULL);
+            relro_scn = sc;
         else if (!strcmp(n, ".text"))
             *text = sh.sh_addr;
     }
+    if (!go && !pcln_scn)
+        return false;
+    if (pcln_scn)
+        *pcln = elf_getdata(pcln_scn, NULL);
+    else if (relro_scn)
+        *relro = elf_getdata(relro_scn, NULL);
     return true;
 }
 
